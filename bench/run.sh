@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: Debian's redis-server 7.0 vs. our redis-server-rs.
+#
+# Usage: bench/run.sh [--quick]
+#
+#   --quick   short smoke run (small request counts, 1 round, 100k keys);
+#             finishes in well under a minute.
+#
+# Environment:
+#   REDIS_RS_BIN      our server binary; if unset, it is built with
+#                     `cargo build --release --bin redis-server-rs`
+#   REDIS_REF_BIN     reference server (default /usr/bin/redis-server)
+#   BENCH_REQUESTS    requests per redis-benchmark run (default 200000 for
+#                     -P 1 and 1000000 for -P 16)
+#   BENCH_ROUNDS      rounds per test and server; best is kept (default 2)
+#   BENCH_CLIENTS     parallel connections (default 50)
+#   BENCH_TESTS       comma-separated redis-benchmark tests
+#                     (default set,get,incr,mset,ping_mbulk)
+#   BENCH_PIPELINES   space-separated pipeline depths (default "1 16")
+#   BENCH_KEYS        keys for the memory-per-key test (default 1000000)
+#   BENCH_TIMEOUT     seconds before one redis-benchmark run is abandoned
+#                     (default 600)
+#
+# The throughput table goes to stdout; progress goes to stderr.
+set -euo pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "$script_dir/.." && pwd)"
+
+quick=0
+for arg in "$@"; do
+    case "$arg" in
+        --quick) quick=1 ;;
+        -h | --help)
+            sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+            exit 0
+            ;;
+        *)
+            echo "run.sh: unknown argument: $arg (try --help)" >&2
+            exit 2
+            ;;
+    esac
+done
+
+if ((quick)); then
+    default_rounds=1
+    default_keys=100000
+    default_n_p1=20000
+    default_n_pipe=100000
+else
+    default_rounds=2
+    default_keys=1000000
+    default_n_p1=200000
+    default_n_pipe=1000000
+fi
+rounds="${BENCH_ROUNDS:-$default_rounds}"
+nkeys="${BENCH_KEYS:-$default_keys}"
+clients="${BENCH_CLIENTS:-50}"
+bench_timeout="${BENCH_TIMEOUT:-600}"
+IFS=',' read -r -a tests <<<"${BENCH_TESTS:-set,get,incr,mset,ping_mbulk}"
+read -r -a pipelines <<<"${BENCH_PIPELINES:-1 16}"
+ref_bin="${REDIS_REF_BIN:-/usr/bin/redis-server}"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() {
+    printf '[bench] error: %s\n' "$*" >&2
+    exit 1
+}
+
+for v in rounds nkeys clients bench_timeout; do
+    [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
+done
+if [[ -n "${BENCH_REQUESTS:-}" && ! "$BENCH_REQUESTS" =~ ^[1-9][0-9]*$ ]]; then
+    die "BENCH_REQUESTS must be a positive integer (got '$BENCH_REQUESTS')"
+fi
+
+# ---------------------------------------------------------------- tools ----
+need_install=0
+for tool in redis-server redis-benchmark redis-cli; do
+    command -v "$tool" >/dev/null 2>&1 || need_install=1
+done
+[[ -x "$ref_bin" ]] || need_install=1
+if ((need_install)); then
+    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        log "installing redis-server and redis-tools with apt-get"
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools >&2; then
+            apt-get update >&2
+            DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools >&2
+        fi
+    else
+        die "redis-server, redis-benchmark and redis-cli are required (Debian packages redis-server and redis-tools)"
+    fi
+fi
+for tool in redis-benchmark redis-cli timeout awk; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
+done
+[[ -x "$ref_bin" ]] || die "reference server $ref_bin not found"
+
+if [[ -n "${REDIS_RS_BIN:-}" ]]; then
+    ours_bin="$REDIS_RS_BIN"
+else
+    command -v cargo >/dev/null 2>&1 || die "cargo not found (or set REDIS_RS_BIN)"
+    log "building redis-server-rs (cargo build --release)"
+    (cd "$repo_root" && cargo build --release --bin redis-server-rs >&2)
+    ours_bin="${CARGO_TARGET_DIR:-$repo_root/target}/release/redis-server-rs"
+    [[ "$ours_bin" == /* ]] || ours_bin="$repo_root/$ours_bin"
+fi
+[[ -x "$ours_bin" ]] || die "our server binary $ours_bin is not executable"
+
+# -------------------------------------------------------------- servers ----
+# Server state, keyed by role: "redis" (Debian's) and "ours".
+declare -A srv_bin=([redis]="$ref_bin" [ours]="$ours_bin")
+declare -A srv_pid=() srv_port=() srv_dir=()
+used_ports=" "
+
+stop_server() {
+    local role="$1" pid i
+    pid="${srv_pid[$role]:-}"
+    if [[ -n "$pid" ]]; then
+        kill "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    if [[ -n "${srv_dir[$role]:-}" ]]; then
+        rm -rf -- "${srv_dir[$role]}"
+    fi
+    unset 'srv_pid[$role]' 'srv_dir[$role]' 'srv_port[$role]'
+}
+
+cleanup() {
+    local role
+    for role in redis ours; do
+        stop_server "$role"
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_in_use() {
+    local port="$1"
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        return 0
+    fi
+    if command -v ss >/dev/null 2>&1 &&
+        [[ -n "$(ss -Htan "sport = :$port" 2>/dev/null)" ]]; then
+        return 0
+    fi
+    return 1
+}
+
+# Prints a currently free loopback port from the kernel's ephemeral range.
+pick_port() {
+    local lo=32768 hi=60999 port tries
+    if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
+        read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+    fi
+    for ((tries = 0; tries < 200; tries++)); do
+        port=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
+        ((port == 6379)) && continue
+        [[ "$used_ports" == *" $port "* ]] && continue
+        port_in_use "$port" && continue
+        echo "$port"
+        return 0
+    done
+    return 1
+}
+
+cli() {
+    local role="$1"
+    shift
+    redis-cli -h 127.0.0.1 -p "${srv_port[$role]}" "$@"
+}
+
+# info_field ROLE SECTION FIELD
+info_field() {
+    cli "$1" info "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f { print $2; exit }'
+}
+
+# start_server ROLE: start on a fresh free port in a fresh temp dir and wait
+# until it answers PING. Retries with another port if it dies at startup
+# (e.g. the port was grabbed between the check and the bind).
+start_server() {
+    local role="$1" bin attempt port dir pid deadline reported
+    bin="${srv_bin[$role]}"
+    for ((attempt = 1; attempt <= 5; attempt++)); do
+        port="$(pick_port)" || die "no free loopback port found"
+        dir="$(mktemp -d "${TMPDIR:-/tmp}/redis-bench-$role.XXXXXX")"
+        # exec, so that $! is the server's own PID (used for /proc/PID/status).
+        (cd "$dir" && exec "$bin" --port "$port" --bind 127.0.0.1 \
+            --save "" --appendonly no --loglevel warning >"$dir/server.log" 2>&1) &
+        pid=$!
+        srv_pid[$role]=$pid
+        srv_port[$role]=$port
+        srv_dir[$role]=$dir
+        used_ports+="$port "
+        deadline=$((SECONDS + 30))
+        while ((SECONDS < deadline)); do
+            kill -0 "$pid" 2>/dev/null || break
+            if [[ "$(cli "$role" ping 2>/dev/null)" == PONG ]]; then
+                # Make sure the PONG came from our process, not a stranger.
+                reported="$(info_field "$role" server process_id 2>/dev/null || true)"
+                if [[ -n "$reported" && "$reported" != "$pid" ]]; then
+                    die "port $port answered with process_id $reported, expected $pid"
+                fi
+                log "$role: $bin pid $pid on 127.0.0.1:$port ($dir)"
+                return 0
+            fi
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            cat "$dir/server.log" >&2 || true
+            die "$role server did not answer PING within 30s"
+        fi
+        log "$role server exited at startup (attempt $attempt, port $port):"
+        sed 's/^/    /' "$dir/server.log" >&2 || true
+        stop_server "$role"
+    done
+    die "could not start $role server ($bin)"
+}
+
+# ------------------------------------------------------------ throughput ----
+# run_bench ROLE TEST DEPTH N: prints "rps p50 p99", or nothing on failure.
+run_bench() {
+    local role="$1" test="$2" depth="$3" n="$4" out
+    if ! out="$(timeout "$bench_timeout" redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" \
+        -t "$test" -c "$clients" -n "$n" -P "$depth" --csv 2>"${srv_dir[$role]}/bench.err")"; then
+        log "warning: redis-benchmark -t $test -P $depth failed against $role:"
+        sed 's/^/    /' "${srv_dir[$role]}/bench.err" >&2 || true
+        return 0
+    fi
+    # Locate columns by header name; the test name ("MSET (10 keys)") has no commas.
+    awk -F, '
+        { gsub(/"/, "") }
+        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        NR == 2 && ("rps" in col) && ("p50_latency_ms" in col) && ("p99_latency_ms" in col) {
+            print $col["rps"], $col["p50_latency_ms"], $col["p99_latency_ms"]
+        }' <<<"$out"
+}
+
+fmt_ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'
+}
+
+start_server redis
+start_server ours
+log "redis-benchmark: $(redis-benchmark --version 2>/dev/null || echo '?'), $clients clients, $rounds round(s)"
+
+rows=()
+declare -A best_rps=() best_p50=() best_p99=()
+for depth in "${pipelines[@]}"; do
+    if [[ -n "${BENCH_REQUESTS:-}" ]]; then
+        n="$BENCH_REQUESTS"
+    elif ((depth == 1)); then
+        n="$default_n_p1"
+    else
+        n="$default_n_pipe"
+    fi
+    for test in "${tests[@]}"; do
+        best_rps=([redis]="" [ours]="")
+        best_p50=()
+        best_p99=()
+        for ((round = 1; round <= rounds; round++)); do
+            for role in redis ours; do
+                res="$(run_bench "$role" "$test" "$depth" "$n")"
+                if [[ -z "$res" ]]; then
+                    log "$test -P $depth round $round $role: no result"
+                    continue
+                fi
+                read -r rps p50 p99 <<<"$res"
+                log "$test -P $depth round $round $role: $rps ops/s p50 $p50 ms p99 $p99 ms"
+                if [[ -z "${best_rps[$role]}" ]] ||
+                    awk -v a="$rps" -v b="${best_rps[$role]}" 'BEGIN { exit !(a + 0 > b + 0) }'; then
+                    best_rps[$role]=$rps
+                    best_p50[$role]=$p50
+                    best_p99[$role]=$p99
+                fi
+            done
+        done
+        rows+=("$(printf '%s|%s|%s|%s|%s|%s|%s|%s|%s' "$test" "$depth" \
+            "${best_rps[redis]:-n/a}" "${best_rps[ours]:-n/a}" \
+            "$(fmt_ratio "${best_rps[ours]}" "${best_rps[redis]}")" \
+            "${best_p50[redis]:-n/a}" "${best_p50[ours]:-n/a}" \
+            "${best_p99[redis]:-n/a}" "${best_p99[ours]:-n/a}")")
+    done
+done
+
+echo
+echo "Throughput: $clients clients, best of $rounds round(s); latencies in ms from the best round"
+echo "  redis = $ref_bin"
+echo "  ours  = $ours_bin"
+echo
+table_fmt='%-11s %8s %13s %13s %10s %9s %9s %9s %9s\n'
+# shellcheck disable=SC2059  # the format string is ours
+printf "$table_fmt" test pipeline "redis ops/s" "ours ops/s" ours/redis \
+    "redis p50" "ours p50" "redis p99" "ours p99"
+for row in "${rows[@]}"; do
+    IFS='|' read -r -a f <<<"$row"
+    # shellcheck disable=SC2059
+    printf "$table_fmt" "${f[@]}"
+done
+
+# ---------------------------------------------------------------- memory ----
+# Restart both servers so the empty baselines are not skewed by allocator
+# state left over from the throughput runs, then fill exactly $nkeys keys of
+# the redis-benchmark shape ("key:" + 12 digits) with 3-byte values.
+log "memory test: restarting servers, filling $nkeys keys each"
+stop_server redis
+stop_server ours
+start_server redis
+start_server ours
+
+vmrss_kb() {
+    awk '$1 == "VmRSS:" { print $2; exit }' "/proc/$1/status"
+}
+
+declare -A mem_base=() rss_base=() mem_full=() rss_full=()
+for role in redis ours; do
+    cli "$role" flushall >/dev/null
+    sleep 0.5
+    mem_base[$role]="$(info_field "$role" memory used_memory)"
+    rss_base[$role]="$(vmrss_kb "${srv_pid[$role]}")"
+done
+for role in redis ours; do
+    pipe_out="$(awk -v n="$nkeys" 'BEGIN {
+        for (i = 1; i <= n; i++)
+            printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", i
+    }' | cli "$role" --pipe 2>&1)" || die "redis-cli --pipe failed against $role: $pipe_out"
+    log "$role: $(tr '\n' ' ' <<<"$pipe_out")"
+    keys="$(cli "$role" dbsize | tr -d '\r')"
+    [[ "$keys" == "$nkeys" ]] || die "$role has $keys keys after filling, expected $nkeys"
+    sleep 0.5
+    mem_full[$role]="$(info_field "$role" memory used_memory)"
+    rss_full[$role]="$(vmrss_kb "${srv_pid[$role]}")"
+done
+
+per_key() { # per_key FULL BASE SCALE: (FULL - BASE) * SCALE / nkeys
+    awk -v a="$1" -v b="$2" -v s="$3" -v n="$nkeys" 'BEGIN {
+        if (a == "" || b == "") print ""; else printf "%.1f\n", (a - b) * s / n }'
+}
+um_redis="$(per_key "${mem_full[redis]}" "${mem_base[redis]}" 1)"
+um_ours="$(per_key "${mem_full[ours]}" "${mem_base[ours]}" 1)"
+rss_redis="$(per_key "${rss_full[redis]}" "${rss_base[redis]}" 1024)"
+rss_ours="$(per_key "${rss_full[ours]}" "${rss_base[ours]}" 1024)"
+
+echo
+echo "Memory per key: $nkeys keys 'key:' + 12 digits, 3-byte values; minus empty-server baseline"
+mem_fmt='%-12s %14s %14s %10s\n'
+# shellcheck disable=SC2059
+printf "$mem_fmt" metric "redis B/key" "ours B/key" ours/redis
+# shellcheck disable=SC2059
+printf "$mem_fmt" used_memory "${um_redis:-n/a}" "${um_ours:-n/a}" "$(fmt_ratio "$um_ours" "$um_redis")"
+# shellcheck disable=SC2059
+printf "$mem_fmt" VmRSS "${rss_redis:-n/a}" "${rss_ours:-n/a}" "$(fmt_ratio "$rss_ours" "$rss_redis")"
+echo "  (used_memory baseline: redis ${mem_base[redis]:-?} B, ours ${mem_base[ours]:-?} B;" \
+    "VmRSS baseline: redis ${rss_base[redis]:-?} kB, ours ${rss_base[ours]:-?} kB)"

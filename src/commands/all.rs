@@ -1,0 +1,20 @@
+//! The command table, assembled from each family's rows. Dispatch, COMMAND and MULTI all read it.
+
+use super::table::CommandSpec;
+
+pub static COMMANDS: &[&[CommandSpec]] = &[
+    super::connection::TABLE,
+    super::strings::TABLE,
+    super::keys::TABLE,
+    super::server_cmd::TABLE,
+    super::client::TABLE,
+    super::config_cmd::TABLE,
+    super::info::TABLE,
+    super::pubsub::TABLE,
+    super::transactions::TABLE,
+];
+
+/// Every top-level command.
+pub fn iter() -> impl Iterator<Item = &'static CommandSpec> {
+    COMMANDS.iter().flat_map(|t| t.iter())
+}

@@ -1,0 +1,500 @@
+//! CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, NO-TOUCH, HELP.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::table::*;
+use super::{errors, Ctx, ReplyMode};
+use crate::protocol::Reply;
+use crate::server::state::{ClientInfo, ClientKind, Pause};
+use crate::{cmd, container};
+
+pub static TABLE: &[CommandSpec] =
+    &[container!("client", "connection", "2.4.0", "A container for client connection commands.", SUBS)];
+
+static SUBS: &[CommandSpec] = &[
+    cmd!(
+        "id",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "5.0.0",
+        "Returns the unique client ID of the connection.",
+        "O(1)",
+        id
+    ),
+    cmd!(
+        "setname",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "2.6.9",
+        "Sets the connection name.",
+        "O(1)",
+        setname
+    ),
+    cmd!(
+        "getname",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "2.6.9",
+        "Returns the name of the connection.",
+        "O(1)",
+        getname
+    ),
+    cmd!(
+        "list",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "2.4.0",
+        "Lists open connections.",
+        "O(N) where N is the number of client connections",
+        list
+    ),
+    cmd!(
+        "info",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.2.0",
+        "Returns information about the connection.",
+        "O(1)",
+        info
+    ),
+    cmd!(
+        "kill",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "2.4.0",
+        "Terminates open connections.",
+        "O(N) where N is the number of client connections",
+        kill
+    ),
+    cmd!(
+        "pause",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "3.0.0",
+        "Suspends commands processing.",
+        "O(1)",
+        pause
+    ),
+    cmd!(
+        "unpause",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.2.0",
+        "Resumes processing commands from paused clients.",
+        "O(N) Where N is the number of paused clients",
+        unpause
+    ),
+    cmd!(
+        "reply",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "3.2.0",
+        "Instructs the server whether to reply to commands.",
+        "O(1)",
+        reply
+    ),
+    cmd!(
+        "no-evict",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "7.0.0",
+        "Sets the client eviction mode of the connection.",
+        "O(1)",
+        no_evict
+    ),
+    cmd!(
+        "no-touch",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "7.2.0",
+        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        "O(1)",
+        no_touch
+    ),
+    cmd!(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        "O(1)",
+        help
+    ),
+];
+
+fn id(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Reply::Int(ctx.session.id as i64)
+}
+
+/// Redis allows printable ASCII without spaces in client names.
+pub fn validate_name(name: &[u8]) -> Result<(), Reply> {
+    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err(Reply::error("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    Ok(())
+}
+
+fn setname(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if let Err(e) = validate_name(&args[2]) {
+        return e;
+    }
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        ci.name = (!args[2].is_empty()).then(|| args[2].clone());
+    }
+    Reply::OK
+}
+
+fn getname(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    match ctx.state.clients.get(&ctx.session.id).and_then(|c| c.name.clone()) {
+        Some(n) => Reply::bulk(n),
+        None => Reply::Nil,
+    }
+}
+
+fn flags(c: &ClientInfo) -> String {
+    let mut f = String::new();
+    match c.kind {
+        ClientKind::Replica => f.push('S'),
+        ClientKind::Master => f.push('M'),
+        _ => {}
+    }
+    if c.subs + c.psubs > 0 {
+        f.push('P');
+    }
+    if c.multi >= 0 {
+        f.push('x');
+    }
+    if c.no_evict {
+        f.push('e');
+    }
+    if c.no_touch {
+        f.push('T');
+    }
+    if c.killed.load(Ordering::Relaxed) {
+        f.push('A');
+    }
+    if c.is_unix {
+        f.push('U');
+    }
+    if f.is_empty() {
+        f.push('N');
+    }
+    f
+}
+
+/// One CLIENT LIST line, with Redis 7.0's fields in its order.
+fn describe(c: &ClientInfo, now_ms: u64) -> String {
+    let omem = c.pending.load(Ordering::Relaxed);
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        c.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
+        now_ms.saturating_sub(c.created_ms) / 1000,
+        now_ms.saturating_sub(c.last_interaction_ms) / 1000,
+        flags(c),
+        c.db,
+        c.subs,
+        c.psubs,
+        c.multi,
+        c.qbuf,
+        16384usize.saturating_sub(c.qbuf),
+        usize::from(omem > 0),
+        omem,
+        16384 + c.qbuf + omem,
+        if c.last_cmd.is_empty() { "NULL" } else { &c.last_cmd },
+        c.user,
+        c.resp,
+    )
+}
+
+fn list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let now = ctx.now_ms;
+    let mut ids: Option<Vec<u64>> = None;
+    let mut kind: Option<ClientKind> = None;
+    if args.len() > 2 {
+        let opt = args[2].to_ascii_lowercase();
+        if opt == b"type" && args.len() == 4 {
+            match parse_kind(&args[3]) {
+                Some(k) => kind = Some(k),
+                None => {
+                    return Reply::error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(&args[3])))
+                }
+            }
+        } else if opt == b"id" && args.len() >= 4 {
+            let mut v = Vec::new();
+            for a in &args[3..] {
+                match crate::util::numbers::parse_i64(a) {
+                    Some(n) if n > 0 => v.push(n as u64),
+                    _ => return Reply::error("ERR Invalid client ID"),
+                }
+            }
+            ids = Some(v);
+        } else {
+            return Reply::error(errors::SYNTAX);
+        }
+    }
+    let mut clients: Vec<&ClientInfo> = ctx.state.clients.values().collect();
+    clients.sort_by_key(|c| c.id);
+    let mut out = String::new();
+    for c in clients {
+        if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) || kind.is_some_and(|k| c.kind != k) {
+            continue;
+        }
+        out.push_str(&describe(c, now));
+        out.push('\n');
+    }
+    Reply::Verbatim("txt", out.into_bytes())
+}
+
+fn info(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    match ctx.state.clients.get(&ctx.session.id) {
+        Some(c) => Reply::Verbatim("txt", format!("{}\n", describe(c, ctx.now_ms)).into_bytes()),
+        None => Reply::Nil,
+    }
+}
+
+fn parse_kind(b: &[u8]) -> Option<ClientKind> {
+    match b.to_ascii_lowercase().as_slice() {
+        b"normal" => Some(ClientKind::Normal),
+        b"slave" | b"replica" => Some(ClientKind::Replica),
+        b"pubsub" => Some(ClientKind::Pubsub),
+        b"master" => Some(ClientKind::Master),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct KillFilter {
+    id: Option<u64>,
+    addr: Option<Vec<u8>>,
+    laddr: Option<Vec<u8>>,
+    kind: Option<ClientKind>,
+    user: Option<Vec<u8>>,
+    skipme: bool,
+    maxage: Option<u64>,
+}
+
+fn kill(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    // Old form: CLIENT KILL ip:port, answers OK or an error.
+    if args.len() == 3 {
+        let target = &args[2];
+        let found = ctx.state.clients.values().find(|c| c.addr.as_bytes() == target.as_ref()).map(|c| c.id);
+        return match found {
+            Some(id) => {
+                kill_one(ctx, id);
+                Reply::OK
+            }
+            None => Reply::error("ERR No such client"),
+        };
+    }
+    let mut f = KillFilter { skipme: true, ..Default::default() };
+    let mut i = 2;
+    while i < args.len() {
+        if i + 1 >= args.len() {
+            return Reply::error(errors::SYNTAX);
+        }
+        let v = &args[i + 1];
+        match args[i].to_ascii_lowercase().as_slice() {
+            b"id" => match crate::util::numbers::parse_i64(v) {
+                Some(n) if n > 0 => f.id = Some(n as u64),
+                _ => return Reply::error("ERR client-id should be greater than 0"),
+            },
+            b"type" => match parse_kind(v) {
+                Some(k) => f.kind = Some(k),
+                None => return Reply::error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(v))),
+            },
+            b"addr" => f.addr = Some(v.to_vec()),
+            b"laddr" => f.laddr = Some(v.to_vec()),
+            b"user" => f.user = Some(v.to_vec()),
+            b"skipme" => match v.to_ascii_lowercase().as_slice() {
+                b"yes" => f.skipme = true,
+                b"no" => f.skipme = false,
+                _ => return Reply::error(errors::SYNTAX),
+            },
+            b"maxage" => match crate::util::numbers::parse_i64(v) {
+                Some(n) if n >= 0 => f.maxage = Some(n as u64),
+                _ => return Reply::error(errors::SYNTAX),
+            },
+            _ => return Reply::error(errors::SYNTAX),
+        }
+        i += 2;
+    }
+    let now = ctx.now_ms;
+    let me = ctx.session.id;
+    let victims: Vec<u64> = ctx
+        .state
+        .clients
+        .values()
+        .filter(|c| f.id.is_none_or(|id| c.id == id))
+        .filter(|c| f.addr.as_ref().is_none_or(|a| c.addr.as_bytes() == a.as_slice()))
+        .filter(|c| f.laddr.as_ref().is_none_or(|a| c.laddr.as_bytes() == a.as_slice()))
+        .filter(|c| f.kind.is_none_or(|k| c.kind == k))
+        .filter(|c| f.user.as_ref().is_none_or(|u| c.user.as_bytes() == u.as_slice()))
+        .filter(|c| f.maxage.is_none_or(|m| now.saturating_sub(c.created_ms) / 1000 >= m))
+        .filter(|c| !(f.skipme && c.id == me))
+        .map(|c| c.id)
+        .collect();
+    for id in &victims {
+        kill_one(ctx, *id);
+    }
+    Reply::Int(victims.len() as i64)
+}
+
+fn kill_one(ctx: &mut Ctx, id: u64) {
+    if id == ctx.session.id {
+        ctx.session.close_after_reply = true;
+        return;
+    }
+    if let Some(c) = ctx.state.clients.get(&id) {
+        c.killed.store(true, Ordering::Relaxed);
+        c.kill.notify_one();
+    }
+}
+
+fn pause(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(ms) = crate::util::numbers::parse_i64(&args[2]).filter(|v| *v >= 0) else {
+        return Reply::error("ERR timeout is not an integer or out of range");
+    };
+    let all = match args.get(3).map(|a| a.to_ascii_lowercase()) {
+        None => true,
+        Some(m) if m == b"all" => true,
+        Some(m) if m == b"write" => false,
+        _ => return Reply::error(errors::SYNTAX),
+    };
+    if args.len() > 4 {
+        return Reply::error(errors::SYNTAX);
+    }
+    let until = ctx.now_ms + ms as u64;
+    // A new pause extends, never shortens, and ALL wins over WRITE, as in Redis.
+    let p = match ctx.state.pause {
+        Some(old) if old.until_ms > until => Pause { until_ms: old.until_ms, all: old.all || all },
+        Some(old) => Pause { until_ms: until, all: old.all || all },
+        None => Pause { until_ms: until, all },
+    };
+    ctx.state.pause = Some(p);
+    Reply::OK
+}
+
+fn unpause(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    ctx.state.pause = None;
+    ctx.state.pause_notify.notify_waiters();
+    Reply::OK
+}
+
+fn reply(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    match args[2].to_ascii_lowercase().as_slice() {
+        b"on" => {
+            ctx.session.reply_mode = ReplyMode::On;
+            Reply::OK
+        }
+        b"off" => {
+            ctx.session.reply_mode = ReplyMode::Off;
+            Reply::NoReply
+        }
+        b"skip" => {
+            if ctx.session.reply_mode == ReplyMode::On {
+                ctx.session.reply_mode = ReplyMode::Skip;
+            }
+            Reply::NoReply
+        }
+        _ => Reply::error(errors::SYNTAX),
+    }
+}
+
+fn on_off(b: &[u8]) -> Option<bool> {
+    match b.to_ascii_lowercase().as_slice() {
+        b"on" => Some(true),
+        b"off" => Some(false),
+        _ => None,
+    }
+}
+
+fn no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(v) = on_off(&args[2]) else { return Reply::error(errors::SYNTAX) };
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        ci.no_evict = v;
+    }
+    Reply::OK
+}
+
+fn no_touch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(v) = on_off(&args[2]) else { return Reply::error(errors::SYNTAX) };
+    ctx.session.no_touch = v;
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        ci.no_touch = v;
+    }
+    Reply::OK
+}
+
+fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    super::help_reply(
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
+        ],
+    )
+}

@@ -1,0 +1,219 @@
+//! CONFIG GET/SET/RESETSTAT/REWRITE, all driven by the config table.
+
+use bytes::Bytes;
+
+use super::table::*;
+use super::Ctx;
+use crate::config::document::{ConfigDocument, RewriteOption};
+use crate::config::table::{self as ctable, TABLE as CONFIG_TABLE};
+use crate::config::Val;
+use crate::protocol::Reply;
+use crate::server::state::HotConfig;
+use crate::util::glob::string_match;
+use crate::{cmd, container};
+
+pub static TABLE: &[CommandSpec] =
+    &[container!("config", "server", "2.0.0", "A container for server configuration commands.", SUBS)];
+
+static SUBS: &[CommandSpec] = &[
+    cmd!(
+        "get",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.0.0",
+        "Returns the effective values of configuration parameters.",
+        "O(N) when N is the number of configuration parameters provided",
+        get
+    ),
+    cmd!(
+        "set",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.0.0",
+        "Sets configuration parameters in-flight.",
+        "O(N) when N is the number of configuration parameters provided",
+        set
+    ),
+    cmd!(
+        "resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.0.0",
+        "Resets the server's statistics.",
+        "O(1)",
+        resetstat
+    ),
+    cmd!(
+        "rewrite",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.8.0",
+        "Persists the effective configuration to file.",
+        "O(1)",
+        rewrite
+    ),
+    cmd!(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        "O(1)",
+        help
+    ),
+];
+
+fn get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let patterns = &args[2..];
+    let mut pairs = Vec::new();
+    for (idx, spec) in CONFIG_TABLE.iter().enumerate() {
+        let mut value = None;
+        for name in std::iter::once(&spec.name).chain(spec.aliases) {
+            if patterns.iter().any(|p| string_match(p, name.as_bytes(), true)) {
+                let v = value.get_or_insert_with(|| ctx.state.config.render(idx));
+                pairs.push((Reply::bulk(name), Reply::bulk(v.as_bytes())));
+            }
+        }
+    }
+    Reply::Map(pairs)
+}
+
+fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() % 2 != 0 {
+        return Reply::error("ERR wrong number of arguments for 'config|set' command");
+    }
+    let fail = |name: &str, why: &str| {
+        Reply::error(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
+    };
+    let protected_allowed = ctx.state.config.bool("enable-protected-configs");
+    let mut changes: Vec<(usize, Val)> = Vec::new();
+    for pair in args[2..].chunks(2) {
+        let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
+        let Some((idx, spec)) = ctable::lookup(&name) else {
+            return Reply::error(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                String::from_utf8_lossy(&pair[0])
+            ));
+        };
+        if spec.has(ctable::IMMUTABLE) || spec.name == "replicaof" {
+            return fail(&name, "can't set immutable config");
+        }
+        if spec.has(ctable::PROTECTED) && !protected_allowed {
+            return fail(&name, "can't set protected config");
+        }
+        if changes.iter().any(|(i, _)| *i == idx) {
+            return fail(&name, "duplicate parameter");
+        }
+        let value = String::from_utf8_lossy(&pair[1]);
+        match ctx.state.config.parse_set(idx, &value) {
+            Ok(v) => changes.push((idx, v)),
+            Err(why) => return fail(&name, &why),
+        }
+    }
+    // Apply all or nothing: keep the old values to restore if an apply step fails.
+    let old: Vec<(usize, Val)> = changes.iter().map(|(i, _)| (*i, ctx.state.config.val_at(*i).clone())).collect();
+    for (idx, v) in &changes {
+        ctx.state.config.set_val(*idx, v.clone());
+    }
+    if let Err((idx, why)) = apply(ctx, &changes) {
+        for (i, v) in old {
+            ctx.state.config.set_val(i, v);
+        }
+        let _ = apply(ctx, &[]);
+        return fail(CONFIG_TABLE[idx].name, &why);
+    }
+    Reply::OK
+}
+
+/// Makes changed values take effect. On failure returns the offending directive.
+fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)> {
+    for (idx, v) in changes {
+        match (CONFIG_TABLE[*idx].name, v) {
+            ("dir", Val::Str(d)) => {
+                std::env::set_current_dir(d).map_err(|e| (*idx, e.to_string()))?;
+            }
+            ("loglevel", Val::Str(l)) => crate::logging::set_level(l),
+            ("port" | "bind", _) => {
+                crate::server::listener::rebind_tcp(ctx.server, &ctx.state.config).map_err(|e| (*idx, e))?;
+            }
+            _ => {}
+        }
+    }
+    refresh(ctx.state);
+    Ok(())
+}
+
+/// Recomputes everything derived from the config.
+pub fn refresh(st: &mut crate::server::state::State) {
+    st.hot = HotConfig::from_config(&st.config);
+    let policy = st.config.str("maxmemory-policy").to_string();
+    crate::keyspace::access::configure(
+        policy.contains("lfu"),
+        st.config.int("lfu-log-factor") as u32,
+        st.config.int("lfu-decay-time") as u32,
+    );
+}
+
+fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    let s = &mut ctx.state.stats;
+    *s = crate::server::state::Stats::default();
+    Reply::OK
+}
+
+fn rewrite(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    let Some(path) = ctx.server.config_file.clone() else {
+        return Reply::error("ERR The server is running without a config file");
+    };
+    let mut doc = match ConfigDocument::load(&path) {
+        Ok(d) => d,
+        Err(e) => return Reply::error(format!("ERR Rewriting config file: {e}")),
+    };
+    let cfg = &ctx.state.config;
+    let options: Vec<RewriteOption> = CONFIG_TABLE
+        .iter()
+        .enumerate()
+        .map(|(idx, spec)| RewriteOption {
+            name: spec.name,
+            aliases: spec.aliases,
+            lines: cfg.rewrite_lines(idx),
+            is_default: cfg.is_default(idx),
+        })
+        .collect();
+    doc.rewrite(&options);
+    match doc.save() {
+        Ok(()) => {
+            tracing::info!("CONFIG REWRITE executed with success.");
+            Reply::OK
+        }
+        Err(e) => {
+            tracing::warn!("CONFIG REWRITE failed: {e}");
+            Reply::error(format!("ERR Rewriting config file: {e}"))
+        }
+    }
+}
+
+fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    super::help_reply(
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    )
+}

@@ -1,0 +1,239 @@
+//! Connection commands: PING, ECHO, QUIT, RESET, SELECT, AUTH, HELLO.
+
+use bytes::Bytes;
+
+use super::table::*;
+use super::{errors, Ctx, ReplyMode};
+use crate::cmd;
+use crate::protocol::Reply;
+
+pub static TABLE: &[CommandSpec] = &[
+    cmd!(
+        "ping",
+        -1,
+        FAST | SENTINEL,
+        (0, 0, 0),
+        "connection",
+        "1.0.0",
+        "Returns the server's liveliness response.",
+        "O(1)",
+        ping
+    ),
+    cmd!("echo", 2, FAST, (0, 0, 0), "connection", "1.0.0", "Returns the given string.", "O(1)", echo),
+    cmd!(
+        "quit",
+        -1,
+        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+        (0, 0, 0),
+        "connection",
+        "1.0.0",
+        "Closes the connection.",
+        "O(1)",
+        quit
+    ),
+    cmd!(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL,
+        (0, 0, 0),
+        "connection",
+        "6.2.0",
+        "Resets the connection.",
+        "O(1)",
+        reset
+    ),
+    cmd!(
+        "select",
+        2,
+        LOADING | STALE | FAST,
+        (0, 0, 0),
+        "connection",
+        "1.0.0",
+        "Changes the selected database.",
+        "O(1)",
+        select
+    ),
+    cmd!(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
+        (0, 0, 0),
+        "connection",
+        "1.0.0",
+        "Authenticates the connection.",
+        "O(N) where N is the number of passwords defined for the user",
+        auth
+    ),
+    cmd!(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
+        (0, 0, 0),
+        "connection",
+        "6.0.0",
+        "Handshakes with the Redis server.",
+        "O(1)",
+        hello
+    ),
+];
+
+fn ping(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() > 2 {
+        return Reply::error("ERR wrong number of arguments for 'ping' command");
+    }
+    if ctx.session.in_pubsub_context() {
+        let msg = args.get(1).map(|a| a.to_vec()).unwrap_or_default();
+        return Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(msg)]);
+    }
+    match args.get(1) {
+        Some(m) => Reply::bulk(m),
+        None => Reply::status("PONG"),
+    }
+}
+
+fn echo(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Reply::bulk(&args[1])
+}
+
+fn quit(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    ctx.session.close_after_reply = true;
+    // QUIT is answered even when CLIENT REPLY is OFF.
+    ctx.session.reply_mode = ReplyMode::On;
+    Reply::OK
+}
+
+fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    super::transactions::discard_transaction(ctx);
+    super::unwatch_all(ctx.state, ctx.session);
+    super::pubsub::unsubscribe_all(ctx.state, ctx.session.id);
+    ctx.session.subs = 0;
+    ctx.session.psubs = 0;
+    ctx.state.monitors.retain(|m| *m != ctx.session.id);
+    ctx.session.monitor = false;
+    ctx.session.db = 0;
+    ctx.session.resp = 2;
+    ctx.session.reply_mode = ReplyMode::On;
+    ctx.session.authenticated = ctx.state.hot.requirepass.is_none();
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        ci.name = None;
+        ci.db = 0;
+        ci.resp = 2;
+        ci.no_evict = false;
+        ci.no_touch = false;
+        ci.subs = 0;
+        ci.psubs = 0;
+        ci.kind = crate::server::state::ClientKind::Normal;
+    }
+    Reply::status("RESET")
+}
+
+fn select(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(n) = crate::util::numbers::parse_i64(&args[1]) else {
+        return Reply::error(errors::NOT_INTEGER);
+    };
+    if n < 0 || n as usize >= ctx.state.dbs.len() {
+        return Reply::error(errors::DB_INDEX);
+    }
+    ctx.session.db = n as usize;
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        ci.db = n as usize;
+    }
+    Reply::OK
+}
+
+/// Checks a username/password pair against the `default` user (the only ACL user so far).
+fn check_credentials(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
+    if user != b"default" {
+        return false;
+    }
+    match &ctx.state.hot.requirepass {
+        None => true,
+        Some(p) => constant_time_eq(p, pass),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() > 3 {
+        return Reply::error(errors::SYNTAX);
+    }
+    let (user, pass): (&[u8], &[u8]) = if args.len() == 2 { (b"default", &args[1]) } else { (&args[1], &args[2]) };
+    if args.len() == 2 && ctx.state.hot.requirepass.is_none() {
+        return Reply::error(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        );
+    }
+    if check_credentials(ctx, user, pass) {
+        ctx.session.authenticated = true;
+        ctx.session.user = String::from_utf8_lossy(user).into_owned();
+        Reply::OK
+    } else {
+        Reply::error("WRONGPASS invalid username-password pair or user is disabled.")
+    }
+}
+
+fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut ver = None;
+    let mut i = 1;
+    if args.len() >= 2 {
+        let v = match crate::util::numbers::parse_i64(&args[1]) {
+            Some(v) => v,
+            None => return Reply::error("ERR Protocol version is not an integer or out of range"),
+        };
+        if !(2..=3).contains(&v) {
+            return Reply::error("NOPROTO unsupported protocol version");
+        }
+        ver = Some(v as u8);
+        i = 2;
+    }
+    let mut setname = None;
+    while i < args.len() {
+        let opt = args[i].to_ascii_lowercase();
+        let more = args.len() - i - 1;
+        if opt == b"auth" && more >= 2 {
+            if !check_credentials(ctx, &args[i + 1], &args[i + 2]) {
+                return Reply::error("WRONGPASS invalid username-password pair or user is disabled.");
+            }
+            ctx.session.authenticated = true;
+            ctx.session.user = String::from_utf8_lossy(&args[i + 1]).into_owned();
+            i += 3;
+        } else if opt == b"setname" && more >= 1 {
+            if let Err(e) = super::client::validate_name(&args[i + 1]) {
+                return e;
+            }
+            setname = Some(args[i + 1].clone());
+            i += 2;
+        } else {
+            return Reply::error(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i])));
+        }
+    }
+    if !ctx.session.authenticated && ctx.state.hot.requirepass.is_some() {
+        return Reply::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    }
+    if let Some(name) = setname {
+        if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+            ci.name = (!name.is_empty()).then_some(name);
+        }
+    }
+    if let Some(v) = ver {
+        ctx.session.resp = v;
+        if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+            ci.resp = v;
+        }
+    }
+    Reply::Map(vec![
+        (Reply::bulk("server"), Reply::bulk("redis")),
+        (Reply::bulk("version"), Reply::bulk(crate::REDIS_VERSION)),
+        (Reply::bulk("proto"), Reply::Int(ctx.session.resp as i64)),
+        (Reply::bulk("id"), Reply::Int(ctx.session.id as i64)),
+        (Reply::bulk("mode"), Reply::bulk("standalone")),
+        (Reply::bulk("role"), Reply::bulk("master")),
+        (Reply::bulk("modules"), Reply::Array(vec![])),
+    ])
+}

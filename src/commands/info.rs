@@ -1,0 +1,430 @@
+//! INFO, with Redis 7.0's sections and field names. Fields whose feature does not exist yet report
+//! the value an idle Redis reports.
+
+use std::fmt::Write;
+
+use bytes::Bytes;
+
+use super::table::*;
+use super::Ctx;
+use crate::cmd;
+use crate::protocol::Reply;
+
+pub static TABLE: &[CommandSpec] = &[cmd!(
+    "info",
+    -1,
+    LOADING | STALE | SENTINEL,
+    (0, 0, 0),
+    "server",
+    "1.0.0",
+    "Returns information and statistics about the server.",
+    "O(1)",
+    info
+)];
+
+const DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
+
+fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut sections: Vec<String> = Vec::new();
+    let requested: Vec<String> = args[1..].iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    if requested.is_empty() {
+        sections.extend(DEFAULT.iter().map(|s| s.to_string()));
+    }
+    for r in &requested {
+        match r.as_str() {
+            "default" => sections.extend(DEFAULT.iter().map(|s| s.to_string())),
+            "all" | "everything" => {
+                sections.extend(DEFAULT.iter().chain(ALL_EXTRA).map(|s| s.to_string()));
+            }
+            s => sections.push(s.to_string()),
+        }
+    }
+    let order: Vec<&str> = DEFAULT.iter().take(9).chain(ALL_EXTRA).chain(&DEFAULT[9..]).copied().collect();
+    let mut out = String::new();
+    for name in order {
+        if !sections.iter().any(|s| s == name) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        render_section(ctx, name, &mut out);
+    }
+    Reply::Verbatim("txt", out.into_bytes())
+}
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1024.0 {
+        format!("{bytes}B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.2}K", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", b / (1024.0 * 1024.0))
+    } else if b < 1024.0f64.powi(4) {
+        format!("{:.2}G", b / 1024.0f64.powi(3))
+    } else {
+        format!("{:.2}T", b / 1024.0f64.powi(4))
+    }
+}
+
+fn rusage(who: i32) -> (f64, f64) {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
+        return (0.0, 0.0);
+    }
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    (t(ru.ru_stime), t(ru.ru_utime))
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Rate per second over the sampled window of a counter, as Redis's instantaneous metrics.
+fn rate(samples: &std::collections::VecDeque<(u64, u64)>) -> f64 {
+    match (samples.front(), samples.back()) {
+        (Some(a), Some(b)) if b.0 > a.0 => (b.1 - a.1) as f64 * 1000.0 / (b.0 - a.0) as f64,
+        _ => 0.0,
+    }
+}
+
+fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
+    let st = &*ctx.state;
+    let server = ctx.server;
+    macro_rules! field {
+        ($($arg:tt)*) => {{ let _ = write!(out, $($arg)*); out.push_str("\r\n"); }};
+    }
+    match name {
+        "server" => {
+            let uptime = server.started.elapsed().as_secs();
+            out.push_str("# Server\r\n");
+            field!("redis_version:{}", crate::REDIS_VERSION);
+            field!("redis_git_sha1:00000000");
+            field!("redis_git_dirty:0");
+            field!("redis_build_id:0");
+            field!("redis_mode:standalone");
+            field!("os:{} {}", std::env::consts::OS, std::env::consts::ARCH);
+            field!("arch_bits:64");
+            field!("monotonic_clock:POSIX clock_gettime");
+            field!("multiplexing_api:epoll");
+            field!("atomicvar_api:c11-builtin");
+            field!("gcc_version:0.0.0");
+            field!("process_id:{}", server.pid);
+            field!("process_supervised:{}", st.config.str("supervised"));
+            field!("run_id:{}", server.run_id);
+            field!("tcp_port:{}", *server.tcp_port.lock());
+            field!("server_time_usec:{}", crate::util::time::unix_us());
+            field!("uptime_in_seconds:{uptime}");
+            field!("uptime_in_days:{}", uptime / 86400);
+            field!("hz:{}", st.hot.hz);
+            field!("configured_hz:{}", st.hot.hz);
+            field!("lru_clock:{}", crate::keyspace::access::lru_clock());
+            field!("executable:{}", server.executable);
+            field!("config_file:{}", server.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+            field!("io_threads_active:0");
+            field!("redis_rs_version:{}", env!("CARGO_PKG_VERSION"));
+        }
+        "clients" => {
+            let pubsub = st.clients.values().filter(|c| c.subs + c.psubs > 0).count();
+            let _ = pubsub;
+            out.push_str("# Clients\r\n");
+            field!("connected_clients:{}", st.clients.len());
+            field!("cluster_connections:0");
+            field!("maxclients:{}", st.hot.maxclients);
+            field!("client_recent_max_input_buffer:{}", st.clients.values().map(|c| c.qbuf).max().unwrap_or(0));
+            field!(
+                "client_recent_max_output_buffer:{}",
+                st.clients.values().map(|c| c.pending.load(std::sync::atomic::Ordering::Relaxed)).max().unwrap_or(0)
+            );
+            field!("blocked_clients:0");
+            field!("tracking_clients:0");
+            field!("clients_in_timeout_table:0");
+        }
+        "memory" => {
+            let used = crate::alloc::allocated() as u64;
+            let rss = rss_bytes();
+            let peak = crate::alloc::peak() as u64;
+            let startup = crate::alloc::startup() as u64;
+            let maxmemory = st.config.int("maxmemory") as u64;
+            let sys = total_system_memory();
+            out.push_str("# Memory\r\n");
+            field!("used_memory:{used}");
+            field!("used_memory_human:{}", human(used));
+            field!("used_memory_rss:{rss}");
+            field!("used_memory_rss_human:{}", human(rss));
+            field!("used_memory_peak:{peak}");
+            field!("used_memory_peak_human:{}", human(peak));
+            field!("used_memory_peak_perc:{:.2}%", if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 });
+            field!("used_memory_overhead:{startup}");
+            field!("used_memory_startup:{startup}");
+            field!("used_memory_dataset:{}", used.saturating_sub(startup));
+            field!(
+                "used_memory_dataset_perc:{:.2}%",
+                if used > startup { (used - startup) as f64 * 100.0 / used as f64 } else { 0.0 }
+            );
+            field!("allocator_allocated:{used}");
+            field!("allocator_active:{used}");
+            field!("allocator_resident:{rss}");
+            field!("total_system_memory:{sys}");
+            field!("total_system_memory_human:{}", human(sys));
+            field!("used_memory_lua:31744");
+            field!("used_memory_vm_eval:31744");
+            field!("used_memory_lua_human:31.00K");
+            field!("used_memory_scripts_eval:0");
+            field!("number_of_cached_scripts:0");
+            field!("number_of_functions:0");
+            field!("number_of_libraries:0");
+            field!("used_memory_vm_functions:32768");
+            field!("used_memory_vm_total:64512");
+            field!("used_memory_vm_total_human:63.00K");
+            field!("used_memory_functions:184");
+            field!("used_memory_scripts:184");
+            field!("used_memory_scripts_human:184B");
+            field!("maxmemory:{maxmemory}");
+            field!("maxmemory_human:{}", human(maxmemory));
+            field!("maxmemory_policy:{}", st.config.str("maxmemory-policy"));
+            field!("allocator_frag_ratio:1.00");
+            field!("allocator_frag_bytes:0");
+            field!("allocator_rss_ratio:{:.2}", if used > 0 { rss as f64 / used as f64 } else { 1.0 });
+            field!("allocator_rss_bytes:{}", rss as i64 - used as i64);
+            field!("rss_overhead_ratio:1.00");
+            field!("rss_overhead_bytes:0");
+            field!("mem_fragmentation_ratio:{:.2}", if used > 0 { rss as f64 / used as f64 } else { 1.0 });
+            field!("mem_fragmentation_bytes:{}", rss as i64 - used as i64);
+            field!("mem_not_counted_for_evict:0");
+            field!("mem_replication_backlog:0");
+            field!("mem_total_replication_buffers:0");
+            field!("mem_clients_slaves:0");
+            field!("mem_clients_normal:{}", st.clients.len() * 16384);
+            field!("mem_cluster_links:0");
+            field!("mem_aof_buffer:0");
+            field!("mem_allocator:libc");
+            field!("active_defrag_running:0");
+            field!("lazyfree_pending_objects:0");
+            field!("lazyfreed_objects:0");
+        }
+        "persistence" => {
+            out.push_str("# Persistence\r\n");
+            for f in [
+                "loading:0",
+                "async_loading:0",
+                "current_cow_peak:0",
+                "current_cow_size:0",
+                "current_cow_size_age:0",
+                "current_fork_perc:0.00",
+                "current_save_keys_processed:0",
+                "current_save_keys_total:0",
+            ] {
+                field!("{f}");
+            }
+            field!("rdb_changes_since_last_save:{}", st.dirty);
+            field!("rdb_bgsave_in_progress:0");
+            field!("rdb_last_save_time:{}", st.lastsave);
+            for f in [
+                "rdb_last_bgsave_status:ok",
+                "rdb_last_bgsave_time_sec:-1",
+                "rdb_current_bgsave_time_sec:-1",
+                "rdb_saves:0",
+                "rdb_last_cow_size:0",
+                "rdb_last_load_keys_expired:0",
+                "rdb_last_load_keys_loaded:0",
+                "aof_enabled:0",
+                "aof_rewrite_in_progress:0",
+                "aof_rewrite_scheduled:0",
+                "aof_last_rewrite_time_sec:-1",
+                "aof_current_rewrite_time_sec:-1",
+                "aof_last_bgrewrite_status:ok",
+                "aof_rewrites:0",
+                "aof_rewrites_consecutive_failures:0",
+                "aof_last_write_status:ok",
+                "aof_last_cow_size:0",
+                "module_fork_in_progress:0",
+                "module_fork_last_cow_size:0",
+            ] {
+                field!("{f}");
+            }
+        }
+        "stats" => {
+            let s = &st.stats;
+            out.push_str("# Stats\r\n");
+            field!("total_connections_received:{}", s.total_connections);
+            field!("total_commands_processed:{}", s.total_commands);
+            field!("instantaneous_ops_per_sec:{}", rate(&s.ops_samples) as u64);
+            field!("total_net_input_bytes:{}", s.net_input_bytes);
+            field!("total_net_output_bytes:{}", s.net_output_bytes);
+            field!("total_net_repl_input_bytes:0");
+            field!("total_net_repl_output_bytes:0");
+            field!("instantaneous_input_kbps:{:.2}", rate(&s.net_in_samples) / 1024.0);
+            field!("instantaneous_output_kbps:{:.2}", rate(&s.net_out_samples) / 1024.0);
+            field!("instantaneous_input_repl_kbps:0.00");
+            field!("instantaneous_output_repl_kbps:0.00");
+            field!("rejected_connections:{}", s.rejected_connections);
+            field!("sync_full:0");
+            field!("sync_partial_ok:0");
+            field!("sync_partial_err:0");
+            field!("expired_keys:{}", s.expired_keys);
+            field!("expired_stale_perc:{:.2}", s.expired_stale_perc);
+            field!("expired_time_cap_reached_count:0");
+            field!("expire_cycle_cpu_milliseconds:{}", s.expire_cycle_cpu_ms);
+            field!("evicted_keys:{}", s.evicted_keys);
+            field!("evicted_clients:0");
+            field!("total_eviction_exceeded_time:0");
+            field!("current_eviction_exceeded_time:0");
+            field!("keyspace_hits:{}", s.keyspace_hits);
+            field!("keyspace_misses:{}", s.keyspace_misses);
+            field!("pubsub_channels:{}", st.pubsub.channels.len());
+            field!("pubsub_patterns:{}", st.pubsub.patterns.len());
+            field!("pubsubshard_channels:0");
+            for f in [
+                "latest_fork_usec:0",
+                "total_forks:0",
+                "migrate_cached_sockets:0",
+                "slave_expires_tracked_keys:0",
+                "active_defrag_hits:0",
+                "active_defrag_misses:0",
+                "active_defrag_key_hits:0",
+                "active_defrag_key_misses:0",
+                "total_active_defrag_time:0",
+                "current_active_defrag_time:0",
+                "tracking_total_keys:0",
+                "tracking_total_items:0",
+                "tracking_total_prefixes:0",
+            ] {
+                field!("{f}");
+            }
+            field!("unexpected_error_replies:{}", s.unexpected_error_replies);
+            field!("total_error_replies:{}", s.total_error_replies);
+            field!("dump_payload_sanitizations:0");
+            field!("total_reads_processed:{}", s.total_commands);
+            field!("total_writes_processed:{}", s.total_commands);
+            field!("io_threaded_reads_processed:0");
+            field!("io_threaded_writes_processed:0");
+            field!("reply_buffer_shrinks:0");
+            field!("reply_buffer_expands:0");
+        }
+        "replication" => {
+            out.push_str("# Replication\r\n");
+            field!("role:master");
+            field!("connected_slaves:0");
+            field!("master_failover_state:no-failover");
+            field!("master_replid:{}", server.run_id);
+            field!("master_replid2:0000000000000000000000000000000000000000");
+            field!("master_repl_offset:0");
+            field!("second_repl_offset:-1");
+            field!("repl_backlog_active:0");
+            field!("repl_backlog_size:{}", st.config.int("repl-backlog-size"));
+            field!("repl_backlog_first_byte_offset:0");
+            field!("repl_backlog_histlen:0");
+        }
+        "cpu" => {
+            let (sys, user) = rusage(libc::RUSAGE_SELF);
+            let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);
+            out.push_str("# CPU\r\n");
+            field!("used_cpu_sys:{sys:.6}");
+            field!("used_cpu_user:{user:.6}");
+            field!("used_cpu_sys_children:{csys:.6}");
+            field!("used_cpu_user_children:{cuser:.6}");
+            field!("used_cpu_sys_main_thread:{sys:.6}");
+            field!("used_cpu_user_main_thread:{user:.6}");
+        }
+        "modules" => out.push_str("# Modules\r\n"),
+        "commandstats" => {
+            out.push_str("# Commandstats\r\n");
+            let mut names: Vec<&String> = st.stats.commands.keys().collect();
+            names.sort();
+            for n in names {
+                let c = &st.stats.commands[n];
+                if c.calls == 0 && c.rejected == 0 && c.failed == 0 {
+                    continue;
+                }
+                let per = if c.calls > 0 { c.usec as f64 / c.calls as f64 } else { 0.0 };
+                field!(
+                    "cmdstat_{n}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}",
+                    c.calls,
+                    c.usec,
+                    c.rejected,
+                    c.failed
+                );
+            }
+        }
+        "errorstats" => {
+            out.push_str("# Errorstats\r\n");
+            let mut names: Vec<&String> = st.stats.errors.keys().collect();
+            names.sort();
+            for n in names {
+                field!("errorstat_{n}:count={}", st.stats.errors[n]);
+            }
+        }
+        "latencystats" => {
+            out.push_str("# Latencystats\r\n");
+            let percentiles = match st.config.val("latency-tracking-info-percentiles") {
+                crate::config::Val::Floats(v) => v.clone(),
+                _ => vec![],
+            };
+            if st.config.bool("latency-tracking") {
+                let mut names: Vec<&String> = st.stats.commands.keys().collect();
+                names.sort();
+                for n in names {
+                    let c = &st.stats.commands[n];
+                    if c.latency.total() == 0 {
+                        continue;
+                    }
+                    let parts: Vec<String> = percentiles
+                        .iter()
+                        .map(|p| {
+                            let label = format!("{p:.6}");
+                            let label = label.trim_end_matches('0').trim_end_matches('.');
+                            format!("p{label}={:.3}", c.latency.percentile(*p))
+                        })
+                        .collect();
+                    field!("latency_percentiles_usec_{n}:{}", parts.join(","));
+                }
+            }
+        }
+        "cluster" => {
+            out.push_str("# Cluster\r\n");
+            field!("cluster_enabled:0");
+        }
+        "keyspace" => {
+            out.push_str("# Keyspace\r\n");
+            for (i, db) in st.dbs.iter().enumerate() {
+                if db.is_empty() {
+                    continue;
+                }
+                field!("db{i}:keys={},expires={},avg_ttl={}", db.len(), db.volatile_len(), db.avg_ttl);
+            }
+        }
+        _ => {}
+    }
+}

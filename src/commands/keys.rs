@@ -1,0 +1,484 @@
+//! Keyspace commands: DEL, EXISTS, TYPE, KEYS, SCAN, RENAME, MOVE, COPY, the EXPIRE family, OBJECT...
+
+use bytes::Bytes;
+
+use super::table::*;
+use super::{errors, int_arg, Ctx};
+use crate::keyspace::{access, Ttl};
+use crate::protocol::Reply;
+use crate::util::glob::string_match;
+use crate::{cmd, container, tri};
+
+pub static TABLE: &[CommandSpec] = &[
+    cmd!("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", del),
+    cmd!("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", del),
+    cmd!("exists", -2, READONLY | FAST, (1, -1, 1), "generic", "1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check.", exists),
+    cmd!("type", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Determines the type of value stored at a key.", "O(1)", type_cmd),
+    cmd!("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", keys),
+    cmd!("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", scan),
+    cmd!("randomkey", 1, READONLY, (0, 0, 0), "generic", "1.0.0", "Returns a random key name from the database.", "O(1)", randomkey),
+    cmd!("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Renames a key and overwrites the destination.", "O(1)", rename),
+    cmd!("renamenx", 3, WRITE | FAST, (1, 2, 1), "generic", "1.0.0", "Renames a key only when the target key name doesn't exist.", "O(1)", renamenx),
+    cmd!("touch", -2, READONLY | FAST, (1, -1, 1), "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched.", touch),
+    cmd!("move", 3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Moves a key to another database.", "O(1)", move_cmd),
+    cmd!("copy", -3, WRITE | DENYOOM, (1, 2, 1), "generic", "6.2.0", "Copies the value of a key to a new key.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", copy),
+    cmd!("expire", -3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Sets the expiration time of a key in seconds.", "O(1)", expire),
+    cmd!("pexpire", -3, WRITE | FAST, (1, 1, 1), "generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)", pexpire),
+    cmd!("expireat", -3, WRITE | FAST, (1, 1, 1), "generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp.", "O(1)", expireat),
+    cmd!("pexpireat", -3, WRITE | FAST, (1, 1, 1), "generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)", pexpireat),
+    cmd!("expiretime", 2, READONLY | FAST, (1, 1, 1), "generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp.", "O(1)", expiretime),
+    cmd!("pexpiretime", 2, READONLY | FAST, (1, 1, 1), "generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)", pexpiretime),
+    cmd!("ttl", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Returns the expiration time in seconds of a key.", "O(1)", ttl),
+    cmd!("pttl", 2, READONLY | FAST, (1, 1, 1), "generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)", pttl),
+    cmd!("persist", 2, WRITE | FAST, (1, 1, 1), "generic", "2.2.0", "Removes the expiration time of a key.", "O(1)", persist),
+    container!("object", "generic", "2.2.3", "A container for object introspection commands.", OBJECT_SUBS),
+];
+
+static OBJECT_SUBS: &[CommandSpec] = &[
+    cmd!(
+        "encoding",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "2.2.3",
+        "Returns the internal encoding of a Redis object.",
+        "O(1)",
+        object_encoding
+    ),
+    cmd!(
+        "freq",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "4.0.0",
+        "Returns the logarithmic access frequency counter of a Redis object.",
+        "O(1)",
+        object_freq
+    ),
+    cmd!(
+        "idletime",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "2.2.3",
+        "Returns the time since the last access to a Redis object.",
+        "O(1)",
+        object_idletime
+    ),
+    cmd!(
+        "refcount",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "2.2.3",
+        "Returns the reference count of a value of a key.",
+        "O(1)",
+        object_refcount
+    ),
+    cmd!(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "generic",
+        "6.2.0",
+        "Returns helpful text about the different subcommands.",
+        "O(1)",
+        object_help
+    ),
+];
+
+fn del(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let db = ctx.session.db;
+    let mut n = 0;
+    for k in &args[1..] {
+        ctx.expire_if_needed(db, k);
+        if ctx.state.dbs[db].remove(k).is_some() {
+            n += 1;
+        }
+    }
+    ctx.dirty(n);
+    Reply::Int(n as i64)
+}
+
+fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let db = ctx.session.db;
+    let mut n = 0;
+    for k in &args[1..] {
+        ctx.expire_if_needed(db, k);
+        if ctx.state.dbs[db].get_raw(k).is_some() {
+            n += 1;
+        }
+    }
+    Reply::Int(n)
+}
+
+fn type_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let db = ctx.session.db;
+    ctx.expire_if_needed(db, &args[1]);
+    match ctx.state.dbs[db].get_raw(&args[1]) {
+        Some(e) => Reply::status(e.value.type_name()),
+        None => Reply::status("none"),
+    }
+}
+
+fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let pat = &args[1];
+    let now = ctx.now_ms;
+    let db = &ctx.state.dbs[ctx.session.db];
+    let all = pat.as_ref() == b"*";
+    let out: Vec<Reply> = db
+        .iter()
+        .filter(|e| e.expire_at().is_none_or(|at| at > now))
+        .filter(|e| all || string_match(pat, &e.key, false))
+        .map(|e| Reply::bulk(&e.key))
+        .collect();
+    Reply::Array(out)
+}
+
+fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(cursor) = std::str::from_utf8(&args[1]).ok().and_then(|s| s.parse::<u64>().ok()) else {
+        return Reply::error("ERR invalid cursor");
+    };
+    let mut count = 10usize;
+    let mut pattern: Option<&Bytes> = None;
+    let mut type_filter: Option<String> = None;
+    let mut i = 2;
+    while i < args.len() {
+        let opt = args[i].to_ascii_lowercase();
+        let has_arg = i + 1 < args.len();
+        match opt.as_slice() {
+            b"count" if has_arg => {
+                let n = tri!(int_arg(&args[i + 1]));
+                if n < 1 {
+                    return Reply::error(errors::SYNTAX);
+                }
+                count = n as usize;
+            }
+            b"match" if has_arg => pattern = Some(&args[i + 1]),
+            b"type" if has_arg => type_filter = Some(String::from_utf8_lossy(&args[i + 1]).to_ascii_lowercase()),
+            _ => return Reply::error(errors::SYNTAX),
+        }
+        i += 2;
+    }
+    let db = ctx.session.db;
+    let (found, next) = ctx.state.dbs[db].scan(cursor, count);
+    let mut out = Vec::new();
+    for k in found {
+        if ctx.expire_if_needed(db, &k) {
+            continue;
+        }
+        if let Some(p) = pattern {
+            if !(p.as_ref() == b"*" || string_match(p, &k, false)) {
+                continue;
+            }
+        }
+        if let Some(t) = &type_filter {
+            match ctx.state.dbs[db].get_raw(&k) {
+                Some(e) if e.value.type_name() == t => {}
+                _ => continue,
+            }
+        }
+        out.push(Reply::Bulk(k.into_vec()));
+    }
+    Reply::Array(vec![Reply::bulk(next.to_string()), Reply::Array(out)])
+}
+
+fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    let db = ctx.session.db;
+    // Expired keys are deleted as they are drawn; give up drawing after a while like Redis does
+    // when every key is volatile and expired.
+    for _ in 0..100 {
+        let Some(key) = ctx.state.dbs[db].random_key().map(|e| e.key.clone()) else {
+            return Reply::Nil;
+        };
+        if !ctx.expire_if_needed(db, &key) {
+            return Reply::Bulk(key.into_vec());
+        }
+    }
+    Reply::Nil
+}
+
+fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
+    let db = ctx.session.db;
+    let (src, dst) = (&args[1], &args[2]);
+    ctx.expire_if_needed(db, src);
+    if ctx.state.dbs[db].get_raw(src).is_none() {
+        return Reply::error(errors::NO_SUCH_KEY);
+    }
+    if src == dst {
+        return if nx { Reply::Int(0) } else { Reply::OK };
+    }
+    ctx.expire_if_needed(db, dst);
+    if nx && ctx.state.dbs[db].get_raw(dst).is_some() {
+        return Reply::Int(0);
+    }
+    let Some(entry) = ctx.state.dbs[db].remove(src) else {
+        return Reply::error(errors::NO_SUCH_KEY);
+    };
+    let ttl = entry.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear);
+    ctx.state.dbs[db].set(dst, entry.value, ttl);
+    ctx.dirty(1);
+    if nx {
+        Reply::Int(1)
+    } else {
+        Reply::OK
+    }
+}
+
+fn rename(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    rename_generic(ctx, args, false)
+}
+
+fn renamenx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    rename_generic(ctx, args, true)
+}
+
+fn touch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut n = 0;
+    for k in &args[1..] {
+        if ctx.lookup_read(k).is_some() {
+            n += 1;
+        }
+    }
+    Reply::Int(n)
+}
+
+/// A database index argument, with the error Redis gives for each kind of bad value.
+fn db_index(ctx: &Ctx, arg: &[u8]) -> Result<usize, Reply> {
+    let n = int_arg(arg)?;
+    if n < 0 || n as usize >= ctx.state.dbs.len() {
+        return Err(Reply::error(errors::DB_INDEX));
+    }
+    Ok(n as usize)
+}
+
+fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let src_db = ctx.session.db;
+    let dst_db = tri!(db_index(ctx, &args[2]));
+    if src_db == dst_db {
+        return Reply::error("ERR source and destination objects are the same");
+    }
+    let key = &args[1];
+    ctx.expire_if_needed(src_db, key);
+    if ctx.state.dbs[src_db].get_raw(key).is_none() {
+        return Reply::Int(0);
+    }
+    ctx.expire_if_needed(dst_db, key);
+    if ctx.state.dbs[dst_db].get_raw(key).is_some() {
+        return Reply::Int(0);
+    }
+    let Some(e) = ctx.state.dbs[src_db].remove(key) else { return Reply::Int(0) };
+    let ttl = e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear);
+    ctx.state.dbs[dst_db].set(key, e.value, ttl);
+    ctx.state.dbs[dst_db].touch_watched(key);
+    ctx.dirty(1);
+    Reply::Int(1)
+}
+
+fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (src, dst) = (&args[1], &args[2]);
+    let src_db = ctx.session.db;
+    let mut dst_db = src_db;
+    let mut replace = false;
+    let mut i = 3;
+    while i < args.len() {
+        let opt = args[i].to_ascii_lowercase();
+        if opt == b"replace" {
+            replace = true;
+            i += 1;
+        } else if opt == b"db" && i + 1 < args.len() {
+            dst_db = tri!(db_index(ctx, &args[i + 1]));
+            i += 2;
+        } else {
+            return Reply::error(errors::SYNTAX);
+        }
+    }
+    if src_db == dst_db && src == dst {
+        return Reply::error("ERR source and destination objects are the same");
+    }
+    ctx.expire_if_needed(src_db, src);
+    let Some(e) = ctx.state.dbs[src_db].get_raw(src) else { return Reply::Int(0) };
+    let (value, ttl) = (e.value.clone(), e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear));
+    ctx.expire_if_needed(dst_db, dst);
+    if ctx.state.dbs[dst_db].get_raw(dst).is_some() {
+        if !replace {
+            return Reply::Int(0);
+        }
+        ctx.state.dbs[dst_db].remove(dst);
+    }
+    ctx.state.dbs[dst_db].set(dst, value, ttl);
+    ctx.state.dbs[dst_db].touch_watched(dst);
+    ctx.dirty(1);
+    Reply::Int(1)
+}
+
+/// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT: `unit_ms` is 1000 for seconds; `relative` adds now.
+fn expire_generic(ctx: &mut Ctx, args: &[Bytes], unit_ms: i64, relative: bool) -> Reply {
+    let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+    let when = tri!(int_arg(&args[2]));
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for a in &args[3..] {
+        match a.to_ascii_lowercase().as_slice() {
+            b"nx" => nx = true,
+            b"xx" => xx = true,
+            b"gt" => gt = true,
+            b"lt" => lt = true,
+            _ => return Reply::error(format!("ERR Unsupported option {}", String::from_utf8_lossy(a))),
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Reply::error("ERR NX and XX, GT or LT options at the same time are not compatible");
+    }
+    if gt && lt {
+        return Reply::error("ERR GT and LT options at the same time are not compatible");
+    }
+    let invalid = || Reply::error(format!("ERR invalid expire time in '{name}' command"));
+    let Some(mut at) = when.checked_mul(unit_ms) else { return invalid() };
+    if relative {
+        let Some(v) = at.checked_add(ctx.now_ms as i64) else { return invalid() };
+        at = v;
+    }
+    let key = &args[1];
+    let Some(e) = ctx.lookup_write(key) else { return Reply::Int(0) };
+    let current = e.expire_at();
+    if nx && current.is_some() || xx && current.is_none() {
+        return Reply::Int(0);
+    }
+    if gt && current.is_none_or(|c| at <= c as i64) {
+        return Reply::Int(0);
+    }
+    if lt && current.is_some_and(|c| at >= c as i64) {
+        return Reply::Int(0);
+    }
+    let db = ctx.session.db;
+    if at <= ctx.now_ms as i64 {
+        ctx.state.dbs[db].remove(key);
+    } else {
+        ctx.state.dbs[db].set_expire(key, at as u64);
+    }
+    ctx.dirty(1);
+    Reply::Int(1)
+}
+
+fn expire(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    expire_generic(ctx, args, 1000, true)
+}
+
+fn pexpire(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    expire_generic(ctx, args, 1, true)
+}
+
+fn expireat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    expire_generic(ctx, args, 1000, false)
+}
+
+fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    expire_generic(ctx, args, 1, false)
+}
+
+/// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 missing, -1 no TTL.
+fn ttl_generic(ctx: &mut Ctx, key: &[u8], ms: bool, absolute: bool) -> Reply {
+    let now = ctx.now_ms;
+    let Some(e) = ctx.lookup_read(key) else { return Reply::Int(-2) };
+    let Some(at) = e.expire_at() else { return Reply::Int(-1) };
+    let v = match (absolute, ms) {
+        (true, true) => at as i64,
+        (true, false) => (at / 1000) as i64,
+        (false, true) => at.saturating_sub(now) as i64,
+        (false, false) => (at.saturating_sub(now) as i64 + 500) / 1000,
+    };
+    Reply::Int(v)
+}
+
+fn ttl(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    ttl_generic(ctx, &args[1], false, false)
+}
+
+fn pttl(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    ttl_generic(ctx, &args[1], true, false)
+}
+
+fn expiretime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    ttl_generic(ctx, &args[1], false, true)
+}
+
+fn pexpiretime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    ttl_generic(ctx, &args[1], true, true)
+}
+
+fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if ctx.lookup_write(&args[1]).is_none() {
+        return Reply::Int(0);
+    }
+    let db = ctx.session.db;
+    if ctx.state.dbs[db].persist(&args[1]) {
+        ctx.dirty(1);
+        Reply::Int(1)
+    } else {
+        Reply::Int(0)
+    }
+}
+
+/// OBJECT subcommands look the key up without touching its access time, like Redis.
+fn object_entry<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a crate::keyspace::Entry> {
+    let db = ctx.session.db;
+    ctx.expire_if_needed(db, key);
+    ctx.state.dbs[db].get_raw(key)
+}
+
+fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    match object_entry(ctx, &args[2]) {
+        Some(e) => Reply::bulk(e.value.encoding()),
+        None => Reply::Nil,
+    }
+}
+
+fn object_freq(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(e) = object_entry(ctx, &args[2]) else { return Reply::Nil };
+    if !access::lfu_mode() {
+        return Reply::error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+    }
+    Reply::Int(access::lfu_decayed(e.access) as i64)
+}
+
+fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(e) = object_entry(ctx, &args[2]) else { return Reply::Nil };
+    if access::lfu_mode() {
+        return Reply::error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+    }
+    Reply::Int(access::idle_secs(e.access) as i64)
+}
+
+fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(e) = object_entry(ctx, &args[2]) else { return Reply::Nil };
+    // Redis shares the integers 0..9999 (OBJ_SHARED_INTEGERS) and reports them as immortal.
+    match e.value {
+        crate::keyspace::Value::Int(n) if (0..10000).contains(&n) => Reply::Int(i32::MAX as i64),
+        _ => Reply::Int(1),
+    }
+}
+
+fn object_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    super::help_reply(
+        "OBJECT",
+        &[
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+        ],
+    )
+}

@@ -1,0 +1,419 @@
+//! Command dispatch: lookup in the command table, arity, authentication, MULTI queueing, pub/sub
+//! context, execution, and the bookkeeping every command shares (stats, slowlog, MONITOR, WATCH).
+
+pub mod table;
+
+mod all;
+mod client;
+mod config_cmd;
+mod connection;
+mod info;
+mod keys;
+pub mod pubsub;
+mod server_cmd;
+mod strings;
+mod transactions;
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::keyspace::{Db, Entry};
+use crate::protocol::Reply;
+use crate::server::state::{ClientId, State};
+use crate::server::Server;
+use table::{CommandSpec, NO_AUTH, NO_MULTI, SKIP_MONITOR, WRITE};
+
+pub use all::iter as all_commands;
+pub use pubsub::publish;
+
+/// The connection-private side of a client.
+pub struct Session {
+    pub id: ClientId,
+    pub db: usize,
+    pub resp: u8,
+    pub authenticated: bool,
+    pub user: String,
+    pub multi: Option<Vec<Vec<Bytes>>>,
+    /// A command failed to queue: EXEC answers EXECABORT.
+    pub multi_error: bool,
+    pub watched: Vec<(usize, Bytes)>,
+    pub watch_dirty: Arc<AtomicBool>,
+    pub reply_mode: ReplyMode,
+    /// Set by QUIT, by protocol errors and by CLIENT KILL of self: close after writing replies.
+    pub close_after_reply: bool,
+    pub subs: usize,
+    pub psubs: usize,
+    pub monitor: bool,
+    pub addr: String,
+    pub in_exec: bool,
+    /// CLIENT NO-TOUCH: reads do not update keys' access time.
+    pub no_touch: bool,
+    /// The last command's full name (`client|list`), for CLIENT LIST.
+    pub last_cmd: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    Skip,
+    SkipThis,
+}
+
+impl Session {
+    pub fn new(id: ClientId, addr: String) -> Session {
+        Session {
+            id,
+            db: 0,
+            resp: 2,
+            authenticated: false,
+            user: "default".into(),
+            multi: None,
+            multi_error: false,
+            watched: Vec::new(),
+            watch_dirty: Arc::new(AtomicBool::new(false)),
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            subs: 0,
+            psubs: 0,
+            monitor: false,
+            addr,
+            in_exec: false,
+            no_touch: false,
+            last_cmd: String::new(),
+        }
+    }
+
+    /// RESP2 clients with subscriptions may only run the subscribe family.
+    pub fn in_pubsub_context(&self) -> bool {
+        self.resp < 3 && (self.subs + self.psubs) > 0
+    }
+}
+
+/// What a command runs with: the server, the locked state, and its own connection.
+pub struct Ctx<'a> {
+    pub server: &'a Server,
+    pub state: &'a mut State,
+    pub session: &'a mut Session,
+    pub now_ms: u64,
+}
+
+impl Ctx<'_> {
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.state.dbs[self.session.db]
+    }
+
+    /// A key read by a read command: lazy expiry, hit/miss stats and access time, like lookupKeyRead.
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Entry> {
+        let db = self.session.db;
+        self.expire_if_needed(db, key);
+        let touch = !self.session.no_touch;
+        match self.state.dbs[db].get_mut(key, self.now_ms) {
+            Some(e) => {
+                if touch {
+                    crate::keyspace::access::touch(&mut e.access);
+                }
+                self.state.stats.keyspace_hits += 1;
+                Some(&*e)
+            }
+            None => {
+                self.state.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// A key about to be written: lazy expiry, then the live entry (lookupKeyWrite).
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let db = self.session.db;
+        self.expire_if_needed(db, key);
+        let e = self.state.dbs[db].get_mut(key, self.now_ms)?;
+        crate::keyspace::access::touch(&mut e.access);
+        Some(e)
+    }
+
+    /// Deletes an expired key, counting it. True if it expired.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        let now = self.now_ms;
+        let gone = self.state.dbs[db].expire_if_needed(key, now);
+        if gone {
+            self.state.stats.expired_keys += 1;
+        }
+        gone
+    }
+
+    pub fn dirty(&mut self, n: u64) {
+        self.state.dirty += n;
+    }
+}
+
+/// Maps lower-cased names (after rename-command) to table rows.
+pub struct CommandMap {
+    map: HashMap<Vec<u8>, &'static CommandSpec>,
+}
+
+impl CommandMap {
+    pub fn new(renames: &[(String, String)]) -> Result<CommandMap, String> {
+        let mut map: HashMap<Vec<u8>, &'static CommandSpec> =
+            all_commands().map(|c| (c.name.as_bytes().to_vec(), c)).collect();
+        for (old, new) in renames {
+            let Some(spec) = map.remove(old.as_bytes()) else {
+                return Err(format!("No such command in rename-command: {old}"));
+            };
+            if !new.is_empty() {
+                map.insert(new.to_ascii_lowercase().into_bytes(), spec);
+            }
+        }
+        Ok(CommandMap { map })
+    }
+
+    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let mut buf = [0u8; 32];
+        if name.len() <= buf.len() {
+            let b = &mut buf[..name.len()];
+            b.copy_from_slice(name);
+            b.make_ascii_lowercase();
+            self.map.get(&b[..]).copied()
+        } else {
+            self.map.get(&name.to_ascii_lowercase()).copied()
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = (&Vec<u8>, &&'static CommandSpec)> {
+        self.map.iter()
+    }
+}
+
+fn arg_str(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Resolves a command line to its table row (a subcommand for containers), or Redis's error.
+pub fn resolve(server: &Server, args: &[Bytes]) -> Result<(&'static CommandSpec, String), Reply> {
+    let Some(spec) = server.commands.get(&args[0]) else {
+        let mut list = String::new();
+        for a in &args[1..] {
+            if list.len() >= 128 {
+                break;
+            }
+            let room = 128 - list.len();
+            let s = arg_str(a);
+            let s: String = s.chars().take(room).collect();
+            list.push_str(&format!("'{s}' "));
+        }
+        let name: String = arg_str(&args[0]).chars().take(128).collect();
+        return Err(Reply::error(format!("ERR unknown command '{name}', with args beginning with: {list}")));
+    };
+    if spec.subcommands.is_empty() {
+        return Ok((spec, spec.name.to_string()));
+    }
+    if args.len() < 2 {
+        // COMMAND alone is a command of its own; other containers need a subcommand.
+        if spec.handler.is_some() {
+            return Ok((spec, spec.name.to_string()));
+        }
+        return Err(Reply::error(format!("ERR wrong number of arguments for '{}' command", spec.name)));
+    }
+    let sub = args[1].to_ascii_lowercase();
+    match spec.subcommands.iter().find(|s| s.name.as_bytes() == sub.as_slice()) {
+        Some(s) => Ok((s, format!("{}|{}", spec.name, s.name))),
+        None => {
+            let name: String = arg_str(&args[1]).chars().take(128).collect();
+            Err(Reply::error(format!("ERR unknown subcommand '{name}'. Try {} HELP.", spec.name.to_ascii_uppercase())))
+        }
+    }
+}
+
+pub(crate) fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
+    let a = spec.arity;
+    (a > 0 && argc as i32 == a) || (a < 0 && argc as i32 >= -a)
+}
+
+fn is_exec_control(name: &str) -> bool {
+    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}
+
+/// Runs one command line for the session and returns its reply.
+pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let resolved = resolve(ctx.server, args);
+    let (spec, fullname) = match resolved {
+        Ok(r) => r,
+        Err(e) => {
+            if ctx.session.multi.is_some() {
+                ctx.session.multi_error = true;
+            }
+            return rejected(ctx, e, None);
+        }
+    };
+    if !arity_ok(spec, args.len()) {
+        if ctx.session.multi.is_some() {
+            ctx.session.multi_error = true;
+        }
+        let e = Reply::error(format!("ERR wrong number of arguments for '{fullname}' command"));
+        return rejected(ctx, e, Some(&fullname));
+    }
+    if !ctx.session.authenticated && !spec.has(NO_AUTH) && ctx.state.hot.requirepass.is_some() {
+        return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some(&fullname));
+    }
+    if ctx.session.multi.is_some() && !is_exec_control(spec.name) {
+        if spec.has(NO_MULTI) {
+            ctx.session.multi_error = true;
+            return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"), Some(&fullname));
+        }
+        if let Some(q) = ctx.session.multi.as_mut() {
+            q.push(args.to_vec());
+        }
+        return Reply::status("QUEUED");
+    }
+    if ctx.session.in_pubsub_context()
+        && !matches!(
+            spec.name,
+            "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "ping"
+                | "quit"
+                | "reset"
+        )
+    {
+        let e = format!(
+            "ERR Can't execute '{fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+        );
+        return rejected(ctx, Reply::error(e), Some(&fullname));
+    }
+    call(ctx, spec, &fullname, args)
+}
+
+fn rejected(ctx: &mut Ctx, e: Reply, fullname: Option<&str>) -> Reply {
+    if let Reply::Error(text) = &e {
+        ctx.state.count_error(text);
+    }
+    if let Some(name) = fullname {
+        ctx.state.stats.commands.entry(name.to_string()).or_default().rejected += 1;
+    }
+    e
+}
+
+/// Executes a resolved command with Redis's bookkeeping around it.
+pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &str, args: &[Bytes]) -> Reply {
+    let Some(handler) = spec.handler else {
+        return Reply::error("ERR unknown command");
+    };
+    if !ctx.state.monitors.is_empty() && !spec.has(SKIP_MONITOR) {
+        feed_monitors(ctx, spec, args);
+    }
+    ctx.session.last_cmd.clear();
+    ctx.session.last_cmd.push_str(fullname);
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        ci.last_cmd.clear();
+        ci.last_cmd.push_str(fullname);
+        ci.last_interaction_ms = ctx.now_ms;
+        ci.db = ctx.session.db;
+    }
+    let dirty_before = ctx.state.dirty;
+    let start = Instant::now();
+    let reply = handler(ctx, args);
+    let usec = start.elapsed().as_micros() as u64;
+    if spec.has(WRITE) && ctx.state.dirty != dirty_before {
+        let db = ctx.session.db;
+        for i in spec.key_positions(args) {
+            ctx.state.dbs[db].touch_watched(&args[i]);
+        }
+    }
+    let st = ctx.state.stats.commands.entry(fullname.to_string()).or_default();
+    st.calls += 1;
+    st.usec += usec;
+    st.latency.record(usec.max(1));
+    if let Reply::Error(text) = &reply {
+        st.failed += 1;
+        let text = text.clone();
+        ctx.state.count_error(&text);
+    }
+    ctx.state.stats.total_commands += 1;
+    let threshold = ctx.state.hot.slowlog_threshold;
+    if threshold >= 0 && usec >= threshold as u64 && !spec.has(table::SKIP_SLOWLOG) {
+        server_cmd::slowlog_push(ctx, args, usec);
+    }
+    if usec >= 1000 {
+        ctx.state.latency_add("command", usec / 1000);
+    }
+    reply
+}
+
+fn feed_monitors(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
+    let now = crate::util::time::unix_us();
+    let mut line = format!("{}.{:06} [{} {}]", now / 1_000_000, now % 1_000_000, ctx.session.db, ctx.session.addr);
+    let redact = matches!(spec.name, "auth" | "hello" | "migrate");
+    for (i, a) in args.iter().enumerate() {
+        if redact && i > 0 {
+            line.push_str(" \"(redacted)\"");
+        } else {
+            line.push(' ');
+            line.push_str(&crate::util::splitargs::repr(a));
+        }
+    }
+    let msg = Arc::new(Reply::Status(line.into()));
+    let monitors = ctx.state.monitors.clone();
+    for id in monitors {
+        if id == ctx.session.id {
+            continue;
+        }
+        if let Some(c) = ctx.state.clients.get(&id) {
+            let _ = c.tx.send(crate::server::state::Push::Reply(msg.clone()));
+        }
+    }
+}
+
+/// Redis's error texts shared by many commands.
+pub mod errors {
+    pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    pub const SYNTAX: &str = "ERR syntax error";
+    pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+    pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+    pub const OUT_OF_RANGE: &str = "ERR index out of range";
+    pub const NO_SUCH_KEY: &str = "ERR no such key";
+    pub const DB_INDEX: &str = "ERR DB index is out of range";
+    pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+}
+
+/// Parses an integer argument with Redis's error.
+pub fn int_arg(b: &[u8]) -> Result<i64, Reply> {
+    crate::util::numbers::parse_i64(b).ok_or_else(|| Reply::error(errors::NOT_INTEGER))
+}
+
+pub fn float_arg(b: &[u8]) -> Result<f64, Reply> {
+    crate::util::numbers::parse_f64(b).ok_or_else(|| Reply::error(errors::NOT_FLOAT))
+}
+
+/// Early return of an error reply from a handler.
+#[macro_export]
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+
+pub use transactions::unwatch_all;
+
+/// The reply to `<CONTAINER> HELP`, in Redis's layout.
+pub fn help_reply(container: &str, lines: &[&str]) -> Reply {
+    let mut out =
+        vec![Reply::Status(format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").into())];
+    out.extend(lines.iter().map(|l| Reply::Status((*l).to_string().into())));
+    out.push(Reply::status("HELP"));
+    out.push(Reply::status("    Print this help."));
+    Reply::Array(out)
+}
+
+pub use config_cmd::refresh as refresh_config;

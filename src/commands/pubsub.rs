@@ -1,0 +1,280 @@
+//! Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, PUBSUB.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::table::*;
+use super::Ctx;
+use crate::cmd;
+use crate::protocol::Reply;
+use crate::server::state::{ClientId, ClientKind, Push, State};
+use crate::util::glob::string_match;
+
+pub static TABLE: &[CommandSpec] = &[
+    cmd!("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Listens for messages published to channels.", "O(N) where N is the number of channels to subscribe to.", subscribe),
+    cmd!("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Stops listening to messages posted to channels.", "O(N) where N is the number of channels to unsubscribe.", unsubscribe),
+    cmd!("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Listens for messages published to channels that match one or more patterns.", "O(N) where N is the number of patterns to subscribe to.", psubscribe),
+    cmd!("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Stops listening to messages published to channels that match one or more patterns.", "O(N) where N is the number of patterns to unsubscribe.", punsubscribe),
+    cmd!("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Posts a message to a channel.", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", publish_cmd),
+    crate::container!("pubsub", "pubsub", "2.8.0", "A container for Pub/Sub commands.", PUBSUB_SUBS),
+];
+
+static PUBSUB_SUBS: &[CommandSpec] = &[
+    cmd!("channels", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Returns the active channels.", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", pubsub_channels),
+    cmd!("numsub", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Returns a count of subscribers to channels.", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", pubsub_numsub),
+    cmd!("numpat", 2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Returns a count of unique pattern subscriptions.", "O(1)", pubsub_numpat),
+    cmd!("help", 2, LOADING | STALE, (0, 0, 0), "pubsub", "6.2.0", "Returns helpful text about the different subcommands.", "O(1)", pubsub_help),
+];
+
+fn push(kind: &'static str, name: Option<&Bytes>, count: usize) -> Reply {
+    Reply::Push(vec![Reply::bulk(kind), name.map(Reply::bulk).unwrap_or(Reply::Nil), Reply::Int(count as i64)])
+}
+
+fn update_counts(ctx: &mut Ctx) {
+    let id = ctx.session.id;
+    let (subs, psubs) = ctx.state.pubsub.by_client.get(&id).map(|(c, p)| (c.len(), p.len())).unwrap_or((0, 0));
+    ctx.session.subs = subs;
+    ctx.session.psubs = psubs;
+    if let Some(ci) = ctx.state.clients.get_mut(&id) {
+        ci.subs = subs;
+        ci.psubs = psubs;
+        if ci.kind == ClientKind::Normal && subs + psubs > 0 {
+            ci.kind = ClientKind::Pubsub;
+        } else if ci.kind == ClientKind::Pubsub && subs + psubs == 0 {
+            ci.kind = ClientKind::Normal;
+        }
+    }
+}
+
+fn subscribe_generic(ctx: &mut Ctx, args: &[Bytes], pattern: bool) -> Reply {
+    let id = ctx.session.id;
+    let mut replies = Vec::new();
+    for name in &args[1..] {
+        let ps = &mut ctx.state.pubsub;
+        let mine = ps.by_client.entry(id).or_default();
+        let list = if pattern { &mut mine.1 } else { &mut mine.0 };
+        if !list.contains(name) {
+            list.push(name.clone());
+            let map = if pattern { &mut ps.patterns } else { &mut ps.channels };
+            map.entry(name.clone()).or_default().push(id);
+        }
+        let total = mine.0.len() + mine.1.len();
+        replies.push(push(if pattern { "psubscribe" } else { "subscribe" }, Some(name), total));
+    }
+    update_counts(ctx);
+    Reply::Many(replies)
+}
+
+fn unsubscribe_generic(ctx: &mut Ctx, args: &[Bytes], pattern: bool) -> Reply {
+    let id = ctx.session.id;
+    let kind = if pattern { "punsubscribe" } else { "unsubscribe" };
+    let names: Vec<Bytes> = if args.len() > 1 {
+        args[1..].to_vec()
+    } else {
+        ctx.state
+            .pubsub
+            .by_client
+            .get(&id)
+            .map(|(c, p)| if pattern { p.clone() } else { c.clone() })
+            .unwrap_or_default()
+    };
+    let mut replies = Vec::new();
+    for name in &names {
+        remove_subscription(ctx.state, id, name, pattern);
+        let total = ctx.state.pubsub.by_client.get(&id).map(|(c, p)| c.len() + p.len()).unwrap_or(0);
+        replies.push(push(kind, Some(name), total));
+    }
+    if names.is_empty() {
+        let total = ctx.state.pubsub.by_client.get(&id).map(|(c, p)| c.len() + p.len()).unwrap_or(0);
+        replies.push(push(kind, None, total));
+    }
+    if ctx.state.pubsub.by_client.get(&id).is_some_and(|(c, p)| c.is_empty() && p.is_empty()) {
+        ctx.state.pubsub.by_client.remove(&id);
+    }
+    update_counts(ctx);
+    Reply::Many(replies)
+}
+
+fn remove_subscription(st: &mut State, id: ClientId, name: &Bytes, pattern: bool) {
+    let ps = &mut st.pubsub;
+    if let Some(mine) = ps.by_client.get_mut(&id) {
+        let list = if pattern { &mut mine.1 } else { &mut mine.0 };
+        list.retain(|n| n != name);
+    }
+    let map = if pattern { &mut ps.patterns } else { &mut ps.channels };
+    if let Some(subs) = map.get_mut(name) {
+        subs.retain(|c| *c != id);
+        if subs.is_empty() {
+            map.remove(name);
+        }
+    }
+}
+
+/// Drops every subscription of a client (disconnect, RESET).
+pub fn unsubscribe_all(st: &mut State, id: ClientId) {
+    if let Some((chans, pats)) = st.pubsub.by_client.remove(&id) {
+        for c in chans {
+            if let Some(v) = st.pubsub.channels.get_mut(&c) {
+                v.retain(|x| *x != id);
+                if v.is_empty() {
+                    st.pubsub.channels.remove(&c);
+                }
+            }
+        }
+        for p in pats {
+            if let Some(v) = st.pubsub.patterns.get_mut(&p) {
+                v.retain(|x| *x != id);
+                if v.is_empty() {
+                    st.pubsub.patterns.remove(&p);
+                }
+            }
+        }
+    }
+}
+
+fn subscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if ctx.session.multi.is_some() || ctx.session.in_exec {
+        return Reply::error("ERR SUBSCRIBE isn't allowed for a DENY BLOCKING client");
+    }
+    subscribe_generic(ctx, args, false)
+}
+
+fn psubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if ctx.session.multi.is_some() || ctx.session.in_exec {
+        return Reply::error("ERR PSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+    }
+    subscribe_generic(ctx, args, true)
+}
+
+fn unsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    unsubscribe_generic(ctx, args, false)
+}
+
+fn punsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    unsubscribe_generic(ctx, args, true)
+}
+
+/// Delivers a message to the channel's subscribers and matching patterns. Returns the receiver count.
+pub fn publish(st: &mut State, channel: &Bytes, message: &Bytes) -> usize {
+    let mut receivers = 0;
+    let now = crate::util::time::unix_ms();
+    if let Some(ids) = st.pubsub.channels.get(channel) {
+        let msg = Arc::new(Reply::Push(vec![Reply::bulk("message"), Reply::bulk(channel), Reply::bulk(message)]));
+        let size = channel.len() + message.len() + 40;
+        for id in ids.clone() {
+            deliver(st, id, &msg, size, now);
+            receivers += 1;
+        }
+    }
+    if !st.pubsub.patterns.is_empty() {
+        let matching: Vec<(Bytes, Vec<ClientId>)> = st
+            .pubsub
+            .patterns
+            .iter()
+            .filter(|(p, _)| string_match(p, channel, false))
+            .map(|(p, ids)| (p.clone(), ids.clone()))
+            .collect();
+        for (pat, ids) in matching {
+            let msg = Arc::new(Reply::Push(vec![
+                Reply::bulk("pmessage"),
+                Reply::bulk(&pat),
+                Reply::bulk(channel),
+                Reply::bulk(message),
+            ]));
+            let size = pat.len() + channel.len() + message.len() + 50;
+            for id in ids {
+                deliver(st, id, &msg, size, now);
+                receivers += 1;
+            }
+        }
+    }
+    st.stats.pubsub_channels_msgs += 1;
+    receivers
+}
+
+/// Queues a message for a client, enforcing client-output-buffer-limit for its class.
+fn deliver(st: &mut State, id: ClientId, msg: &Arc<Reply>, size: usize, now: u64) {
+    let limits = st.hot.output_limits;
+    let Some(c) = st.clients.get_mut(&id) else { return };
+    if c.killed.load(Ordering::Relaxed) {
+        return;
+    }
+    let pending = c.pending.fetch_add(size, Ordering::Relaxed) + size;
+    let class = match c.kind {
+        ClientKind::Pubsub => 2,
+        ClientKind::Replica => 1,
+        _ => 0,
+    };
+    let (hard, soft, soft_secs) = limits[class];
+    let over_hard = hard > 0 && pending as u64 >= hard;
+    let over_soft = soft > 0 && pending as u64 >= soft;
+    let soft_expired = if over_soft {
+        let since = *c.soft_limit_since.get_or_insert(now);
+        now.saturating_sub(since) / 1000 >= soft_secs
+    } else {
+        c.soft_limit_since = None;
+        false
+    };
+    if over_hard || soft_expired {
+        tracing::warn!(
+            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            c.id,
+            c.addr
+        );
+        c.killed.store(true, Ordering::Relaxed);
+        c.kill.notify_one();
+        st.stats.client_outbuf_limit_disconnections += 1;
+        return;
+    }
+    let _ = c.tx.send(Push::Reply(msg.clone()));
+}
+
+fn publish_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Reply::Int(publish(ctx.state, &args[1], &args[2]) as i64)
+}
+
+fn pubsub_channels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() > 3 {
+        return Reply::error("ERR wrong number of arguments for 'pubsub|channels' command");
+    }
+    let pat = args.get(2);
+    let names: Vec<Reply> = ctx
+        .state
+        .pubsub
+        .channels
+        .keys()
+        .filter(|c| pat.is_none_or(|p| string_match(p, c, false)))
+        .map(Reply::bulk)
+        .collect();
+    Reply::Array(names)
+}
+
+fn pubsub_numsub(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut pairs = Vec::new();
+    for c in &args[2..] {
+        let n = ctx.state.pubsub.channels.get(c).map(|v| v.len()).unwrap_or(0);
+        pairs.push((Reply::bulk(c), Reply::Int(n as i64)));
+    }
+    Reply::Map(pairs)
+}
+
+fn pubsub_numpat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Reply::Int(ctx.state.pubsub.patterns.len() as i64)
+}
+
+fn pubsub_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    super::help_reply(
+        "PUBSUB",
+        &[
+            "CHANNELS [<pattern>]",
+            "    Return the currently active channels matching a <pattern> (default: '*').",
+            "NUMPAT",
+            "    Return number of subscriptions to patterns.",
+            "NUMSUB [<channel> ...]",
+            "    Return the number of subscribers for the specified channels, excluding",
+            "    pattern subscriptions(default: no channels).",
+        ],
+    )
+}

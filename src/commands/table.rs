@@ -1,0 +1,178 @@
+//! The one command table: name, arity, flags, key positions, ACL categories, docs and handler. It
+//! drives dispatch, COMMAND, MULTI queueing, read-only checks and (later) replication.
+
+use bytes::Bytes;
+
+use crate::commands::Ctx;
+use crate::protocol::Reply;
+
+pub type Handler = fn(&mut Ctx, &[Bytes]) -> Reply;
+
+pub const WRITE: u32 = 1 << 0;
+pub const READONLY: u32 = 1 << 1;
+pub const DENYOOM: u32 = 1 << 2;
+pub const ADMIN: u32 = 1 << 3;
+pub const PUBSUB: u32 = 1 << 4;
+pub const NOSCRIPT: u32 = 1 << 5;
+pub const LOADING: u32 = 1 << 6;
+pub const STALE: u32 = 1 << 7;
+pub const FAST: u32 = 1 << 8;
+pub const NO_AUTH: u32 = 1 << 9;
+pub const MAY_REPLICATE: u32 = 1 << 10;
+pub const SENTINEL: u32 = 1 << 11;
+pub const NO_MULTI: u32 = 1 << 12;
+pub const ALLOW_BUSY: u32 = 1 << 13;
+pub const SKIP_MONITOR: u32 = 1 << 14;
+pub const SKIP_SLOWLOG: u32 = 1 << 15;
+pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
+pub const BLOCKING: u32 = 1 << 17;
+
+const FLAG_NAMES: &[(u32, &str)] = &[
+    (WRITE, "write"),
+    (READONLY, "readonly"),
+    (DENYOOM, "denyoom"),
+    (ADMIN, "admin"),
+    (PUBSUB, "pubsub"),
+    (NOSCRIPT, "noscript"),
+    (BLOCKING, "blocking"),
+    (LOADING, "loading"),
+    (STALE, "stale"),
+    (SKIP_MONITOR, "skip_monitor"),
+    (SKIP_SLOWLOG, "skip_slowlog"),
+    (FAST, "fast"),
+    (NO_AUTH, "no_auth"),
+    (MAY_REPLICATE, "may_replicate"),
+    (SENTINEL, "sentinel"),
+    (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (NO_MULTI, "no_multi"),
+    (ALLOW_BUSY, "allow_busy"),
+];
+
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: u32,
+    /// first key, last key (negative counts from the end), step; (0, 0, 0) = no keys.
+    pub keys: (i32, i32, i32),
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    /// ACL categories besides the ones implied by flags and group.
+    pub acl: &'static [&'static str],
+    pub handler: Option<Handler>,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    pub fn has(&self, f: u32) -> bool {
+        self.flags & f != 0
+    }
+
+    pub fn flag_names(&self) -> Vec<&'static str> {
+        FLAG_NAMES.iter().filter(|(f, _)| self.flags & f != 0).map(|(_, n)| *n).collect()
+    }
+
+    /// ACL categories as Redis derives them: from flags and group, plus the explicit ones.
+    pub fn acl_categories(&self) -> Vec<String> {
+        let mut cats: Vec<&str> = Vec::new();
+        if self.has(WRITE) {
+            cats.push("write");
+        }
+        if self.has(READONLY) && self.group != "scripting" {
+            cats.push("read");
+        }
+        if self.has(ADMIN) {
+            cats.push("admin");
+            cats.push("dangerous");
+        }
+        if self.has(PUBSUB) {
+            cats.push("pubsub");
+        }
+        if self.has(FAST) {
+            cats.push("fast");
+        }
+        if self.has(BLOCKING) {
+            cats.push("blocking");
+        }
+        if !self.has(FAST) {
+            cats.push("slow");
+        }
+        match self.group {
+            "string" | "bitmap" => cats.push(if self.group == "bitmap" { "bitmap" } else { "string" }),
+            "generic" => cats.push("keyspace"),
+            "connection" => cats.push("connection"),
+            "transactions" => cats.push("transaction"),
+            "list" | "hash" | "set" | "sorted_set" => cats.push(match self.group {
+                "sorted_set" => "sortedset",
+                g => g,
+            }),
+            _ => {}
+        }
+        cats.extend(self.acl.iter().copied());
+        let mut seen = Vec::new();
+        for c in cats {
+            if !seen.iter().any(|s: &String| s == c) {
+                seen.push(c.to_string());
+            }
+        }
+        seen.into_iter().map(|c| format!("@{c}")).collect()
+    }
+
+    /// Key positions of `args` (args[0] is the command name), per (first, last, step).
+    pub fn key_positions(&self, args: &[Bytes]) -> Vec<usize> {
+        let (first, last, step) = self.keys;
+        if first <= 0 || step <= 0 {
+            return Vec::new();
+        }
+        let argc = args.len() as i32;
+        let last = if last < 0 { argc + last } else { last };
+        let mut out = Vec::new();
+        let mut i = first;
+        while i <= last && i < argc {
+            out.push(i as usize);
+            i += step;
+        }
+        out
+    }
+}
+
+/// Builds a table row; the macro keeps rows to one line each.
+#[macro_export]
+macro_rules! cmd {
+    ($name:literal, $arity:expr, $flags:expr, ($f:expr, $l:expr, $s:expr), $group:literal, $since:literal, $summary:literal, $cx:literal, $handler:expr) => {
+        $crate::commands::table::CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            keys: ($f, $l, $s),
+            group: $group,
+            since: $since,
+            summary: $summary,
+            complexity: $cx,
+            acl: &[],
+            handler: Some($handler),
+            subcommands: &[],
+        }
+    };
+}
+
+/// A container command (CONFIG, CLIENT, ...): dispatches on its first argument.
+#[macro_export]
+macro_rules! container {
+    ($name:literal, $group:literal, $since:literal, $summary:literal, $subs:expr) => {
+        $crate::commands::table::CommandSpec {
+            name: $name,
+            arity: -2,
+            flags: 0,
+            keys: (0, 0, 0),
+            group: $group,
+            since: $since,
+            summary: $summary,
+            complexity: "Depends on subcommand.",
+            acl: &[],
+            handler: None,
+            subcommands: $subs,
+        }
+    };
+}

@@ -1,0 +1,338 @@
+//! The one table of every redis.conf directive: name, aliases, type, default, flags. It drives
+//! parsing of redis.conf and the command line, CONFIG GET/SET/REWRITE, and INFO.
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Bool,
+    /// A plain integer.
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// An integer that also accepts memory units (1gb, 100mb).
+    Mem {
+        min: i64,
+        max: i64,
+    },
+    Enum(&'static [&'static str]),
+    Str,
+    /// Directives with their own syntax.
+    Special(Special),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    Save,
+    Bind,
+    ClientOutputBufferLimit,
+    OomScoreAdjValues,
+    NotifyKeyspaceEvents,
+    Replicaof,
+    LatencyPercentiles,
+    /// Octal file mode.
+    Octal,
+    /// Flag sets such as `shutdown-on-sigterm save now`.
+    ShutdownFlags,
+    /// `dir`: changes the working directory.
+    Dir,
+}
+
+pub const IMMUTABLE: u16 = 1;
+/// CONFIG SET refused while enable-protected-configs is no.
+pub const PROTECTED: u16 = 2;
+/// Accepted and kept, but the feature it configures is not built yet: logged once at WARNING.
+pub const LATER: u16 = 4;
+/// Accepted for compatibility; has no meaning for this implementation (threads, jemalloc, THP...).
+pub const NO_EFFECT: u16 = 8;
+/// Its value is a secret: never logged.
+pub const SENSITIVE: u16 = 16;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub kind: Kind,
+    /// The default in redis.conf syntax, parsed by the same code as a file.
+    pub default: &'static str,
+    pub flags: u16,
+}
+
+impl Spec {
+    pub fn has(&self, flag: u16) -> bool {
+        self.flags & flag != 0
+    }
+    pub fn matches(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
+}
+
+const fn spec(name: &'static str, kind: Kind, default: &'static str, flags: u16) -> Spec {
+    Spec { name, aliases: &[], kind, default, flags }
+}
+const fn alias(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    kind: Kind,
+    default: &'static str,
+    flags: u16,
+) -> Spec {
+    Spec { name, aliases, kind, default, flags }
+}
+const fn b(name: &'static str, default: &'static str, flags: u16) -> Spec {
+    spec(name, Kind::Bool, default, flags)
+}
+const fn int(name: &'static str, min: i64, max: i64, default: &'static str, flags: u16) -> Spec {
+    spec(name, Kind::Int { min, max }, default, flags)
+}
+const fn mem(name: &'static str, min: i64, max: i64, default: &'static str, flags: u16) -> Spec {
+    spec(name, Kind::Mem { min, max }, default, flags)
+}
+const fn s(name: &'static str, default: &'static str, flags: u16) -> Spec {
+    spec(name, Kind::Str, default, flags)
+}
+const fn e(name: &'static str, values: &'static [&'static str], default: &'static str, flags: u16) -> Spec {
+    spec(name, Kind::Enum(values), default, flags)
+}
+
+const INT_MAX: i64 = i32::MAX as i64;
+const LONG_MAX: i64 = i64::MAX;
+const UINT_MAX: i64 = u32::MAX as i64;
+const YES_NO_LOCAL: &[&str] = &["no", "yes", "local"];
+
+pub const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
+pub const MAXMEMORY_POLICIES: &[&str] = &[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+];
+
+pub static TABLE: &[Spec] = &[
+    // Network and clients.
+    spec("bind", Kind::Special(Special::Bind), "* -::*", 0),
+    b("protected-mode", "yes", 0),
+    int("port", 0, 65535, "6379", 0),
+    int("tcp-backlog", 0, INT_MAX, "511", IMMUTABLE),
+    s("unixsocket", "", IMMUTABLE),
+    spec("unixsocketperm", Kind::Special(Special::Octal), "0", IMMUTABLE),
+    int("timeout", 0, INT_MAX, "0", 0),
+    int("tcp-keepalive", 0, INT_MAX, "300", 0),
+    int("maxclients", 1, UINT_MAX, "10000", 0),
+    s("bind-source-addr", "", LATER),
+    int("socket-mark-id", 0, UINT_MAX, "0", NO_EFFECT),
+    mem("proto-max-bulk-len", 1024 * 1024, LONG_MAX, "512mb", 0),
+    mem("client-query-buffer-limit", 1024 * 1024, LONG_MAX, "1gb", 0),
+    spec(
+        "client-output-buffer-limit",
+        Kind::Special(Special::ClientOutputBufferLimit),
+        "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60",
+        0,
+    ),
+    mem("maxmemory-clients", 0, LONG_MAX, "0", LATER),
+    b("enable-protected-configs", "no", IMMUTABLE),
+    e("enable-debug-command", YES_NO_LOCAL, "no", IMMUTABLE),
+    e("enable-module-command", YES_NO_LOCAL, "no", IMMUTABLE | LATER),
+    // General.
+    b("daemonize", "no", IMMUTABLE),
+    e("supervised", &["upstart", "systemd", "auto", "no"], "no", IMMUTABLE),
+    s("pidfile", "", IMMUTABLE),
+    e("loglevel", LOGLEVELS, "notice", 0),
+    s("logfile", "", IMMUTABLE),
+    b("syslog-enabled", "no", IMMUTABLE | LATER),
+    s("syslog-ident", "redis", IMMUTABLE | LATER),
+    e(
+        "syslog-facility",
+        &["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"],
+        "local0",
+        IMMUTABLE | LATER,
+    ),
+    b("crash-log-enabled", "yes", NO_EFFECT),
+    b("crash-memcheck-enabled", "yes", NO_EFFECT),
+    int("databases", 1, INT_MAX, "16", IMMUTABLE),
+    b("always-show-logo", "no", IMMUTABLE | NO_EFFECT),
+    b("set-proc-title", "yes", IMMUTABLE | NO_EFFECT),
+    s("proc-title-template", "{title} {listen-addr} {server-mode}", NO_EFFECT),
+    e("shutdown-on-sigint", &["default", "save", "nosave", "now", "force"], "default", 0),
+    e("shutdown-on-sigterm", &["default", "save", "nosave", "now", "force"], "default", 0),
+    int("shutdown-timeout", 0, INT_MAX, "10", 0),
+    s("ignore-warnings", "", NO_EFFECT),
+    int("hz", 0, INT_MAX, "10", 0),
+    b("dynamic-hz", "yes", 0),
+    b("use-exit-on-panic", "no", IMMUTABLE | NO_EFFECT),
+    b("disable-thp", "yes", IMMUTABLE | NO_EFFECT),
+    b("jemalloc-bg-thread", "yes", NO_EFFECT),
+    e("oom-score-adj", &["no", "yes", "relative", "absolute"], "no", LATER),
+    spec("oom-score-adj-values", Kind::Special(Special::OomScoreAdjValues), "0 200 800", LATER),
+    int("io-threads", 1, 128, "1", IMMUTABLE | NO_EFFECT),
+    b("io-threads-do-reads", "no", IMMUTABLE | NO_EFFECT),
+    s("server_cpulist", "", IMMUTABLE | NO_EFFECT),
+    s("bio_cpulist", "", IMMUTABLE | NO_EFFECT),
+    s("aof_rewrite_cpulist", "", IMMUTABLE | NO_EFFECT),
+    s("bgsave_cpulist", "", IMMUTABLE | NO_EFFECT),
+    // Security.
+    spec("requirepass", Kind::Str, "", SENSITIVE),
+    s("aclfile", "", IMMUTABLE | LATER),
+    int("acllog-max-len", 0, LONG_MAX, "128", 0),
+    e("acl-pubsub-default", &["allchannels", "resetchannels"], "resetchannels", 0),
+    // Persistence.
+    spec("save", Kind::Special(Special::Save), "3600 1 300 100 60 10000", LATER),
+    spec("dir", Kind::Special(Special::Dir), "", PROTECTED),
+    s("dbfilename", "dump.rdb", PROTECTED | LATER),
+    b("stop-writes-on-bgsave-error", "yes", LATER),
+    b("rdbcompression", "yes", LATER),
+    b("rdbchecksum", "yes", LATER),
+    b("rdb-del-sync-files", "no", LATER),
+    b("rdb-save-incremental-fsync", "yes", LATER),
+    int("rdb-key-save-delay", i32::MIN as i64, INT_MAX, "0", LATER),
+    int("key-load-delay", i32::MIN as i64, INT_MAX, "0", LATER),
+    e("sanitize-dump-payload", &["no", "yes", "clients"], "no", LATER),
+    b("appendonly", "no", LATER),
+    s("appendfilename", "appendonly.aof", IMMUTABLE | LATER),
+    s("appenddirname", "appendonlydir", IMMUTABLE | LATER),
+    e("appendfsync", &["always", "everysec", "no"], "everysec", LATER),
+    b("no-appendfsync-on-rewrite", "no", LATER),
+    int("auto-aof-rewrite-percentage", 0, INT_MAX, "100", LATER),
+    mem("auto-aof-rewrite-min-size", 0, LONG_MAX, "64mb", LATER),
+    b("aof-load-truncated", "yes", LATER),
+    b("aof-use-rdb-preamble", "yes", LATER),
+    b("aof-timestamp-enabled", "no", LATER),
+    b("aof-rewrite-incremental-fsync", "yes", LATER),
+    b("aof-disable-auto-gc", "no", LATER),
+    // Replication.
+    alias("replicaof", &["slaveof"], Kind::Special(Special::Replicaof), "", LATER),
+    s("masterauth", "", SENSITIVE | LATER),
+    s("masteruser", "", LATER),
+    alias("replica-serve-stale-data", &["slave-serve-stale-data"], Kind::Bool, "yes", LATER),
+    alias("replica-read-only", &["slave-read-only"], Kind::Bool, "yes", LATER),
+    b("repl-diskless-sync", "yes", LATER),
+    int("repl-diskless-sync-delay", 0, INT_MAX, "5", LATER),
+    int("repl-diskless-sync-max-replicas", 0, INT_MAX, "0", LATER),
+    e("repl-diskless-load", &["disabled", "on-empty-db", "swapdb"], "disabled", LATER),
+    alias("repl-ping-replica-period", &["repl-ping-slave-period"], Kind::Int { min: 1, max: INT_MAX }, "10", LATER),
+    int("repl-timeout", 1, INT_MAX, "60", LATER),
+    b("repl-disable-tcp-nodelay", "no", LATER),
+    mem("repl-backlog-size", 1, LONG_MAX, "1mb", LATER),
+    int("repl-backlog-ttl", 0, INT_MAX, "3600", LATER),
+    alias("replica-priority", &["slave-priority"], Kind::Int { min: 0, max: INT_MAX }, "100", LATER),
+    b("replica-announced", "yes", LATER),
+    alias("min-replicas-to-write", &["min-slaves-to-write"], Kind::Int { min: 0, max: INT_MAX }, "0", LATER),
+    alias("min-replicas-max-lag", &["min-slaves-max-lag"], Kind::Int { min: 0, max: INT_MAX }, "10", LATER),
+    alias("replica-announce-ip", &["slave-announce-ip"], Kind::Str, "", LATER),
+    alias("replica-announce-port", &["slave-announce-port"], Kind::Int { min: 0, max: 65535 }, "0", LATER),
+    alias("replica-lazy-flush", &["slave-lazy-flush"], Kind::Bool, "no", LATER),
+    alias("replica-ignore-maxmemory", &["slave-ignore-maxmemory"], Kind::Bool, "yes", LATER),
+    b("replica-ignore-disk-write-errors", "no", LATER),
+    e("propagation-error-behavior", &["ignore", "panic", "panic-on-replicas"], "ignore", LATER),
+    // Memory and eviction.
+    mem("maxmemory", 0, LONG_MAX, "0", LATER),
+    e("maxmemory-policy", MAXMEMORY_POLICIES, "noeviction", LATER),
+    int("maxmemory-samples", 1, 64, "5", LATER),
+    int("maxmemory-eviction-tenacity", 0, 100, "10", LATER),
+    int("lfu-log-factor", 0, INT_MAX, "10", LATER),
+    int("lfu-decay-time", 0, INT_MAX, "1", LATER),
+    b("lazyfree-lazy-eviction", "no", NO_EFFECT),
+    b("lazyfree-lazy-expire", "no", NO_EFFECT),
+    b("lazyfree-lazy-server-del", "no", NO_EFFECT),
+    b("lazyfree-lazy-user-del", "no", NO_EFFECT),
+    b("lazyfree-lazy-user-flush", "no", NO_EFFECT),
+    b("activerehashing", "yes", NO_EFFECT),
+    int("active-expire-effort", 1, 10, "1", 0),
+    b("activedefrag", "no", NO_EFFECT),
+    mem("active-defrag-ignore-bytes", 1, LONG_MAX, "100mb", NO_EFFECT),
+    int("active-defrag-threshold-lower", 0, 1000, "10", NO_EFFECT),
+    int("active-defrag-threshold-upper", 0, 1000, "100", NO_EFFECT),
+    int("active-defrag-cycle-min", 1, 99, "1", NO_EFFECT),
+    int("active-defrag-cycle-max", 1, 99, "25", NO_EFFECT),
+    int("active-defrag-max-scan-fields", 1, LONG_MAX, "1000", NO_EFFECT),
+    // Data structure encodings.
+    alias(
+        "hash-max-listpack-entries",
+        &["hash-max-ziplist-entries"],
+        Kind::Mem { min: 0, max: LONG_MAX },
+        "512",
+        LATER,
+    ),
+    alias("hash-max-listpack-value", &["hash-max-ziplist-value"], Kind::Mem { min: 0, max: LONG_MAX }, "64", LATER),
+    alias(
+        "list-max-listpack-size",
+        &["list-max-ziplist-size"],
+        Kind::Int { min: i32::MIN as i64, max: INT_MAX },
+        "-2",
+        LATER,
+    ),
+    int("list-compress-depth", 0, INT_MAX, "0", LATER),
+    mem("set-max-intset-entries", 0, LONG_MAX, "512", LATER),
+    alias(
+        "zset-max-listpack-entries",
+        &["zset-max-ziplist-entries"],
+        Kind::Mem { min: 0, max: LONG_MAX },
+        "128",
+        LATER,
+    ),
+    alias("zset-max-listpack-value", &["zset-max-ziplist-value"], Kind::Mem { min: 0, max: LONG_MAX }, "64", LATER),
+    mem("hll-sparse-max-bytes", 0, LONG_MAX, "3000", LATER),
+    mem("stream-node-max-bytes", 0, LONG_MAX, "4096", LATER),
+    int("stream-node-max-entries", 0, LONG_MAX, "100", LATER),
+    // Monitoring.
+    int("slowlog-log-slower-than", -1, LONG_MAX, "10000", 0),
+    int("slowlog-max-len", 0, LONG_MAX, "128", 0),
+    int("latency-monitor-threshold", 0, LONG_MAX, "0", 0),
+    b("latency-tracking", "yes", 0),
+    spec("latency-tracking-info-percentiles", Kind::Special(Special::LatencyPercentiles), "50 99 99.9", 0),
+    spec("notify-keyspace-events", Kind::Special(Special::NotifyKeyspaceEvents), "", LATER),
+    mem("tracking-table-max-keys", 0, LONG_MAX, "1000000", LATER),
+    alias("busy-reply-threshold", &["lua-time-limit"], Kind::Int { min: 0, max: LONG_MAX }, "5000", LATER),
+    int("watchdog-period", 0, INT_MAX, "0", NO_EFFECT),
+    // Cluster (not supported: cluster-enabled yes is refused at start-up).
+    b("cluster-enabled", "no", IMMUTABLE),
+    s("cluster-config-file", "nodes.conf", IMMUTABLE | LATER),
+    int("cluster-node-timeout", 0, LONG_MAX, "15000", LATER),
+    int("cluster-port", 0, 65535, "0", IMMUTABLE | LATER),
+    alias(
+        "cluster-replica-validity-factor",
+        &["cluster-slave-validity-factor"],
+        Kind::Int { min: 0, max: INT_MAX },
+        "10",
+        LATER,
+    ),
+    int("cluster-migration-barrier", 0, INT_MAX, "1", LATER),
+    b("cluster-require-full-coverage", "yes", LATER),
+    alias("cluster-replica-no-failover", &["cluster-slave-no-failover"], Kind::Bool, "no", LATER),
+    b("cluster-allow-reads-when-down", "no", LATER),
+    b("cluster-allow-pubsubshard-when-down", "yes", LATER),
+    b("cluster-allow-replica-migration", "yes", LATER),
+    s("cluster-announce-ip", "", LATER),
+    s("cluster-announce-hostname", "", LATER),
+    int("cluster-announce-port", 0, 65535, "0", LATER),
+    int("cluster-announce-bus-port", 0, 65535, "0", LATER),
+    int("cluster-announce-tls-port", 0, 65535, "0", LATER),
+    e("cluster-preferred-endpoint-type", &["ip", "hostname", "unknown-endpoint"], "ip", LATER),
+    mem("cluster-link-sendbuf-limit", 0, LONG_MAX, "0", LATER),
+];
+
+/// Directives handled outside the table (they add to a list rather than set one value).
+pub const LIST_DIRECTIVES: &[&str] = &["include", "rename-command", "user", "loadmodule", "sentinel"];
+
+pub fn lookup(name: &str) -> Option<(usize, &'static Spec)> {
+    TABLE.iter().enumerate().find(|(_, s)| s.matches(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_lower_case() {
+        let mut seen = std::collections::HashSet::new();
+        for s in TABLE {
+            for n in std::iter::once(&s.name).chain(s.aliases) {
+                assert_eq!(*n, n.to_ascii_lowercase());
+                assert!(seen.insert(*n), "duplicate {n}");
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Databases, values and expiry.
+
+pub mod access;
+pub mod db;
+pub mod value;
+
+pub use db::{Db, Entry, Ttl};
+pub use value::Value;

@@ -1,0 +1,14 @@
+//! redis-rs: a Redis 7.0-compatible server.
+
+pub mod alloc;
+pub mod commands;
+pub mod config;
+pub mod keyspace;
+pub mod logging;
+pub mod protocol;
+pub mod server;
+pub mod startup;
+pub mod util;
+
+/// The Redis version we are compatible with and report (INFO, HELLO), so clients enable 7.0 features.
+pub const REDIS_VERSION: &str = "7.0.15";

@@ -1,0 +1,112 @@
+//! Redis-style log lines (`pid:M 21 Nov 2026 06:18:19.316 * message`) through `tracing`, honouring
+//! `loglevel` (changeable at run time) and `logfile` ("" = stdout, reopened per line so that
+//! logrotate works as with Redis).
+
+use std::fmt;
+use std::io::Write;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
+
+/// 0 debug, 1 verbose, 2 notice, 3 warning.
+static LEVEL: AtomicU8 = AtomicU8::new(2);
+static ROLE: AtomicU8 = AtomicU8::new(b'M');
+
+/// Redis's levels map onto tracing's: debug=TRACE, verbose=DEBUG, notice=INFO, warning=WARN/ERROR.
+fn rank(l: &Level) -> u8 {
+    match *l {
+        Level::TRACE => 0,
+        Level::DEBUG => 1,
+        Level::INFO => 2,
+        _ => 3,
+    }
+}
+
+pub fn set_level(name: &str) {
+    let v = match name {
+        "debug" => 0,
+        "verbose" => 1,
+        "notice" => 2,
+        _ => 3,
+    };
+    LEVEL.store(v, Ordering::Relaxed);
+}
+
+pub fn set_role(c: u8) {
+    ROLE.store(c, Ordering::Relaxed);
+}
+
+struct RedisFormat;
+
+/// Local time as Redis prints it: `21 Nov 2026 06:18:19.316`.
+pub fn timestamp() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = now.as_secs() as libc::time_t;
+    // SAFETY: localtime_r and strftime write only into the buffers passed to them.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&secs, &mut tm);
+        let mut buf = [0u8; 64];
+        let n = libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), c"%d %b %Y %H:%M:%S".as_ptr(), &tm);
+        format!("{}.{:03}", String::from_utf8_lossy(&buf[..n]), now.subsec_millis())
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for RedisFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        let c = match rank(event.metadata().level()) {
+            0 => '.',
+            1 => '-',
+            2 => '*',
+            _ => '#',
+        };
+        write!(w, "{}:{} {} {} ", std::process::id(), ROLE.load(Ordering::Relaxed) as char, timestamp(), c)?;
+        ctx.field_format().format_fields(w.by_ref(), event)?;
+        writeln!(w)
+    }
+}
+
+enum Sink {
+    Stdout,
+    File(String),
+}
+
+struct SinkWriter(Box<dyn Write>);
+
+impl Write for SinkWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+pub fn init(logfile: &str, level: &str) {
+    set_level(level);
+    let sink = if logfile.is_empty() { Sink::Stdout } else { Sink::File(logfile.to_string()) };
+    let make = move || -> SinkWriter {
+        match &sink {
+            Sink::Stdout => SinkWriter(Box::new(std::io::stdout())),
+            Sink::File(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                Ok(f) => SinkWriter(Box::new(f)),
+                Err(_) => SinkWriter(Box::new(std::io::stderr())),
+            },
+        }
+    };
+    let layer = tracing_subscriber::fmt::layer()
+        .event_format(RedisFormat)
+        .with_writer(make)
+        .with_filter(tracing_subscriber::filter::filter_fn(|m| rank(m.level()) >= LEVEL.load(Ordering::Relaxed)));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}

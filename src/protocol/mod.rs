@@ -1,0 +1,6 @@
+//! RESP2/RESP3: request parsing and reply encoding.
+
+pub mod parser;
+pub mod reply;
+
+pub use reply::Reply;

@@ -1,0 +1,227 @@
+//! The one reply type. Commands produce a `Reply`; the connection renders it as RESP2 or RESP3.
+
+use std::borrow::Cow;
+
+use crate::util::numbers::d2string;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `+text`
+    Status(Cow<'static, str>),
+    /// `-text`; the text starts with the error code (`ERR`, `WRONGTYPE`, ...).
+    Error(Cow<'static, str>),
+    Int(i64),
+    Bulk(Vec<u8>),
+    /// RESP2 `$-1`, RESP3 `_`.
+    Nil,
+    /// RESP2 `*-1`, RESP3 `_`.
+    NilArray,
+    Array(Vec<Reply>),
+    /// RESP3 map; a flat array of key, value, ... in RESP2.
+    Map(Vec<(Reply, Reply)>),
+    /// RESP3 set; an array in RESP2.
+    Set(Vec<Reply>),
+    /// RESP3 double; a bulk string in RESP2.
+    Double(f64),
+    /// RESP3 boolean; an integer 1/0 in RESP2.
+    Bool(bool),
+    /// RESP3 verbatim string (`=`) with its three-letter format; a bulk string in RESP2.
+    Verbatim(&'static str, Vec<u8>),
+    /// RESP3 push (`>`); an array in RESP2.
+    Push(Vec<Reply>),
+    /// Several replies to one command, written one after another (SUBSCRIBE to several channels).
+    Many(Vec<Reply>),
+    /// Nothing is written.
+    NoReply,
+}
+
+impl Reply {
+    pub const OK: Reply = Reply::Status(Cow::Borrowed("OK"));
+
+    pub fn status(s: &'static str) -> Reply {
+        Reply::Status(Cow::Borrowed(s))
+    }
+
+    pub fn error(s: impl Into<Cow<'static, str>>) -> Reply {
+        Reply::Error(s.into())
+    }
+
+    pub fn bulk(b: impl AsRef<[u8]>) -> Reply {
+        Reply::Bulk(b.as_ref().to_vec())
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+
+    pub fn array_of_bulks<I, B>(items: I) -> Reply
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        Reply::Array(items.into_iter().map(Reply::bulk).collect())
+    }
+
+    /// Write the reply in the given protocol version (2 or 3).
+    pub fn encode(&self, resp: u8, out: &mut Vec<u8>) {
+        match self {
+            Reply::Status(s) => line(out, b'+', s.as_bytes()),
+            Reply::Error(s) => {
+                // An error text never spans lines: Redis replaces newlines with spaces.
+                out.push(b'-');
+                out.extend(s.bytes().map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+                out.extend_from_slice(b"\r\n");
+            }
+            Reply::Int(n) => int_line(out, b':', *n),
+            Reply::Bulk(b) => bulk(out, b),
+            Reply::Nil => out.extend_from_slice(if resp >= 3 { b"_\r\n" } else { b"$-1\r\n" }),
+            Reply::NilArray => out.extend_from_slice(if resp >= 3 { b"_\r\n" } else { b"*-1\r\n" }),
+            Reply::Array(items) => {
+                int_line(out, b'*', items.len() as i64);
+                for i in items {
+                    i.encode(resp, out);
+                }
+            }
+            Reply::Map(pairs) => {
+                if resp >= 3 {
+                    int_line(out, b'%', pairs.len() as i64);
+                } else {
+                    int_line(out, b'*', 2 * pairs.len() as i64);
+                }
+                for (k, v) in pairs {
+                    k.encode(resp, out);
+                    v.encode(resp, out);
+                }
+            }
+            Reply::Set(items) => {
+                int_line(out, if resp >= 3 { b'~' } else { b'*' }, items.len() as i64);
+                for i in items {
+                    i.encode(resp, out);
+                }
+            }
+            Reply::Push(items) => {
+                int_line(out, if resp >= 3 { b'>' } else { b'*' }, items.len() as i64);
+                for i in items {
+                    i.encode(resp, out);
+                }
+            }
+            Reply::Double(d) => {
+                let text = format_double(*d);
+                if resp >= 3 {
+                    line(out, b',', text.as_bytes());
+                } else {
+                    bulk(out, text.as_bytes());
+                }
+            }
+            Reply::Bool(b) => {
+                if resp >= 3 {
+                    out.extend_from_slice(if *b { b"#t\r\n" } else { b"#f\r\n" });
+                } else {
+                    out.extend_from_slice(if *b { b":1\r\n" } else { b":0\r\n" });
+                }
+            }
+            Reply::Verbatim(fmt, text) => {
+                if resp >= 3 {
+                    int_line(out, b'=', (text.len() + 4) as i64);
+                    out.extend_from_slice(fmt.as_bytes());
+                    out.push(b':');
+                    out.extend_from_slice(text);
+                    out.extend_from_slice(b"\r\n");
+                } else {
+                    bulk(out, text);
+                }
+            }
+            Reply::Many(items) => {
+                for i in items {
+                    i.encode(resp, out);
+                }
+            }
+            Reply::NoReply => {}
+        }
+    }
+}
+
+/// RESP3 doubles: `inf`, `-inf`, `nan`, else Redis's `%.17g`.
+fn format_double(d: f64) -> String {
+    if d.is_nan() {
+        "nan".to_string()
+    } else {
+        d2string(d)
+    }
+}
+
+fn line(out: &mut Vec<u8>, prefix: u8, text: &[u8]) {
+    out.push(prefix);
+    out.extend_from_slice(text);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn int_line(out: &mut Vec<u8>, prefix: u8, n: i64) {
+    out.push(prefix);
+    let mut buf = itoa_buf(n);
+    out.extend_from_slice(buf.as_bytes_mut());
+    out.extend_from_slice(b"\r\n");
+}
+
+fn bulk(out: &mut Vec<u8>, b: &[u8]) {
+    int_line(out, b'$', b.len() as i64);
+    out.extend_from_slice(b);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A stack buffer for formatting integers without allocating.
+pub struct IntBuf {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl IntBuf {
+    pub fn as_bytes_mut(&mut self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+pub fn itoa_buf(n: i64) -> IntBuf {
+    let mut buf = [0u8; 20];
+    let mut pos = buf.len();
+    let neg = n < 0;
+    let mut v = n.unsigned_abs();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if neg {
+        pos -= 1;
+        buf[pos] = b'-';
+    }
+    IntBuf { buf, start: pos }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(r: &Reply, v: u8) -> String {
+        let mut out = Vec::new();
+        r.encode(v, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn renders_both_protocols() {
+        assert_eq!(enc(&Reply::Nil, 2), "$-1\r\n");
+        assert_eq!(enc(&Reply::Nil, 3), "_\r\n");
+        assert_eq!(enc(&Reply::Int(i64::MIN), 2), ":-9223372036854775808\r\n");
+        let m = Reply::Map(vec![(Reply::bulk("a"), Reply::Int(1))]);
+        assert_eq!(enc(&m, 2), "*2\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(enc(&m, 3), "%1\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(enc(&Reply::Double(1.5), 3), ",1.5\r\n");
+        assert_eq!(enc(&Reply::Double(1.5), 2), "$3\r\n1.5\r\n");
+        assert_eq!(enc(&Reply::Verbatim("txt", b"hi".to_vec()), 3), "=6\r\ntxt:hi\r\n");
+        assert_eq!(enc(&Reply::error("ERR a\r\nb"), 2), "-ERR a  b\r\n");
+    }
+}

@@ -1,0 +1,293 @@
+//! One task per connection: read, parse, execute a batch under one lock, write.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, Notify};
+
+use super::state::{ClientInfo, ClientKind, Push, State};
+use super::Server;
+use crate::commands::{self, Ctx, ReplyMode, Session};
+use crate::protocol::parser::{Limits, Parser};
+use crate::protocol::Reply;
+
+const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+pub async fn serve<S>(
+    server: Arc<Server>,
+    stream: S,
+    addr: String,
+    laddr: String,
+    fd: i32,
+    is_local: bool,
+    is_unix: bool,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Push>();
+    let kill = Arc::new(Notify::new());
+    let killed = Arc::new(AtomicBool::new(false));
+    let pending = Arc::new(AtomicUsize::new(0));
+    let admitted: Result<(u64, bool), &'static [u8]> = {
+        let mut st = server.state.lock();
+        st.stats.total_connections += 1;
+        if st.clients.len() >= st.hot.maxclients {
+            st.stats.rejected_connections += 1;
+            Err(b"-ERR max number of clients reached\r\n")
+        } else if st.hot.protected_mode && st.hot.requirepass.is_none() && !is_local {
+            Err(DENIED)
+        } else {
+            let id = st.next_client_id;
+            st.next_client_id += 1;
+            let now = crate::util::time::unix_ms();
+            st.clients.insert(
+                id,
+                ClientInfo {
+                    id,
+                    addr: addr.clone(),
+                    laddr,
+                    fd,
+                    name: None,
+                    db: 0,
+                    resp: 2,
+                    user: "default".into(),
+                    created_ms: now,
+                    last_interaction_ms: now,
+                    last_cmd: "NULL".into(),
+                    kind: ClientKind::Normal,
+                    multi: -1,
+                    watched: 0,
+                    subs: 0,
+                    psubs: 0,
+                    no_evict: false,
+                    no_touch: false,
+                    is_unix,
+                    qbuf: 0,
+                    tx,
+                    pending: pending.clone(),
+                    kill: kill.clone(),
+                    killed: killed.clone(),
+                    soft_limit_since: None,
+                },
+            );
+            Ok((id, st.hot.requirepass.is_none()))
+        }
+    };
+    let (id, authenticated) = match admitted {
+        Ok(v) => v,
+        Err(msg) => {
+            let _ = wr.write_all(msg).await;
+            return;
+        }
+    };
+    let mut session = Session::new(id, addr);
+    session.authenticated = authenticated;
+    let mut conn = Conn {
+        parser: Parser::default(),
+        buf: BytesMut::with_capacity(16 * 1024),
+        out: Vec::with_capacity(16 * 1024),
+        queue: VecDeque::new(),
+    };
+    loop {
+        if killed.load(Ordering::Relaxed) {
+            break;
+        }
+        tokio::select! {
+            _ = kill.notified() => break,
+            r = rd.read_buf(&mut conn.buf) => match r {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if !run_input(&server, &mut session, &mut conn, n, &mut rx, &pending).await {
+                        let _ = wr.write_all(&conn.out).await;
+                        break;
+                    }
+                }
+            },
+            Some(p) = rx.recv() => {
+                encode_push(&p, session.resp, &mut conn.out, &pending);
+                while let Ok(p) = rx.try_recv() {
+                    encode_push(&p, session.resp, &mut conn.out, &pending);
+                }
+            }
+        }
+        if !conn.out.is_empty() {
+            if wr.write_all(&conn.out).await.is_err() {
+                break;
+            }
+            if conn.out.capacity() > 1024 * 1024 {
+                conn.out = Vec::with_capacity(16 * 1024);
+            } else {
+                conn.out.clear();
+            }
+        }
+        if session.close_after_reply {
+            break;
+        }
+    }
+    let _ = wr.shutdown().await;
+    unregister(&mut server.state.lock(), &mut session);
+}
+
+struct Conn {
+    parser: Parser,
+    buf: BytesMut,
+    out: Vec<u8>,
+    /// Parsed commands not yet executed (a pause stopped the batch).
+    queue: VecDeque<Vec<Bytes>>,
+}
+
+fn encode_push(p: &Push, resp: u8, out: &mut Vec<u8>, pending: &AtomicUsize) {
+    let Push::Reply(r) = p;
+    let before = out.len();
+    r.encode(resp, out);
+    let n = out.len() - before;
+    let _ = pending.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(n)));
+}
+
+/// Parses and executes what arrived. False: close the connection after writing `out`.
+async fn run_input(
+    server: &Arc<Server>,
+    session: &mut Session,
+    conn: &mut Conn,
+    nread: usize,
+    rx: &mut mpsc::UnboundedReceiver<Push>,
+    pending: &AtomicUsize,
+) -> bool {
+    let mut nread = Some(nread);
+    loop {
+        let (limits, qlimit) = {
+            let st = server.state.lock();
+            (
+                Limits { proto_max_bulk_len: st.hot.proto_max_bulk_len, authenticated: session.authenticated },
+                st.hot.query_buffer_limit,
+            )
+        };
+        // Unauthenticated clients get tight protocol limits, and an AUTH changes that for the rest
+        // of the input, so until then commands are parsed and run one at a time.
+        let mut proto_error = None;
+        while conn.queue.is_empty() || session.authenticated {
+            match conn.parser.next(&mut conn.buf, limits) {
+                Ok(Some(args)) => conn.queue.push_back(args),
+                Ok(None) => break,
+                Err(e) => {
+                    proto_error = Some(e);
+                    break;
+                }
+            }
+        }
+        if conn.buf.len() > qlimit {
+            tracing::warn!("Closing client that reached max query buffer length: addr={}", session.addr);
+            {
+                server.state.lock().stats.client_qbuf_limit_disconnections += 1;
+            }
+            return false;
+        }
+        if conn.queue.is_empty() && proto_error.is_none() {
+            if let Some(n) = nread.take() {
+                server.state.lock().stats.net_input_bytes += n as u64;
+            }
+            return true;
+        }
+        if let Some(wait_ms) = execute_batch(server, session, conn, nread.take(), rx, pending) {
+            wait_pause(server, wait_ms).await;
+            continue;
+        }
+        if let Some(e) = proto_error {
+            let text = format!("ERR {}", e.0);
+            Reply::error(text.clone()).encode(session.resp, &mut conn.out);
+            server.state.lock().count_error(&text);
+            tracing::debug!("Protocol error ({}) from client: addr={}", e.0, session.addr);
+            return false;
+        }
+        if session.close_after_reply {
+            return false;
+        }
+    }
+}
+
+async fn wait_pause(server: &Arc<Server>, wait_ms: u64) {
+    let notify = server.state.lock().pause_notify.clone();
+    tokio::select! {
+        _ = notify.notified() => {}
+        _ = tokio::time::sleep(std::time::Duration::from_millis(wait_ms.max(1))) => {}
+    }
+}
+
+/// Runs queued commands under one lock. Returns Some(ms to wait) when CLIENT PAUSE holds the rest.
+fn execute_batch(
+    server: &Arc<Server>,
+    session: &mut Session,
+    conn: &mut Conn,
+    nread: Option<usize>,
+    rx: &mut mpsc::UnboundedReceiver<Push>,
+    pending: &AtomicUsize,
+) -> Option<u64> {
+    let mut guard = server.state.lock();
+    let st: &mut State = &mut guard;
+    if let Some(n) = nread {
+        st.stats.net_input_bytes += n as u64;
+    }
+    let now_ms = crate::util::time::unix_ms();
+    let out_before = conn.out.len();
+    let mut wait = None;
+    while let Some(args) = conn.queue.pop_front() {
+        if let Some(p) = st.pause {
+            if p.until_ms <= now_ms {
+                st.pause = None;
+            } else if paused_for(server, st, session, &args, p.all) {
+                conn.queue.push_front(args);
+                wait = Some(p.until_ms - now_ms);
+                break;
+            }
+        }
+        let mut ctx = Ctx { server, state: st, session, now_ms };
+        let reply = commands::process(&mut ctx, &args);
+        if session.subs + session.psubs > 0 || session.monitor {
+            while let Ok(p) = rx.try_recv() {
+                encode_push(&p, session.resp, &mut conn.out, pending);
+            }
+        }
+        match session.reply_mode {
+            ReplyMode::On => reply.encode(session.resp, &mut conn.out),
+            ReplyMode::Off => {}
+            ReplyMode::Skip => session.reply_mode = ReplyMode::SkipThis,
+            ReplyMode::SkipThis => session.reply_mode = ReplyMode::On,
+        }
+        if session.close_after_reply {
+            conn.queue.clear();
+            break;
+        }
+    }
+    st.stats.net_output_bytes += (conn.out.len() - out_before) as u64;
+    if let Some(ci) = st.clients.get_mut(&session.id) {
+        ci.qbuf = conn.buf.len();
+    }
+    wait
+}
+
+/// Whether CLIENT PAUSE holds this command back.
+fn paused_for(server: &Server, st: &State, session: &Session, args: &[Bytes], all: bool) -> bool {
+    if st.clients.get(&session.id).is_some_and(|c| c.kind == ClientKind::Replica || c.kind == ClientKind::Master) {
+        return false;
+    }
+    if all {
+        return true;
+    }
+    match commands::resolve(server, args) {
+        Ok((spec, _)) => spec.has(commands::table::WRITE) || spec.has(commands::table::MAY_REPLICATE),
+        Err(_) => false,
+    }
+}
+
+/// Removes every trace of the client from the shared state.
+pub fn unregister(st: &mut State, session: &mut Session) {
+    let id = session.id;
+    st.clients.remove(&id);
+    commands::pubsub::unsubscribe_all(st, id);
+    st.monitors.retain(|m| *m != id);
+    commands::unwatch_all(st, session);
+}

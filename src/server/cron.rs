@@ -1,0 +1,104 @@
+//! Periodic work, like Redis's serverCron: active expiry, instantaneous stats, idle client timeouts.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::state::{ClientKind, State};
+use super::Server;
+
+/// Entries examined per lock hold: keeps each hold well under a millisecond.
+const EXPIRE_CHUNK: usize = 4096;
+
+pub async fn run(server: Arc<Server>) {
+    loop {
+        let hz = server.state.lock().hot.hz;
+        let period = Duration::from_millis(1000 / hz.max(1));
+        tokio::time::sleep(period).await;
+        active_expire(&server, period);
+        let mut st = server.state.lock();
+        sample_stats(&mut st);
+        close_idle_clients(&mut st);
+        if let Some(p) = st.pause {
+            if p.until_ms <= crate::util::time::unix_ms() {
+                st.pause = None;
+                st.pause_notify.notify_waiters();
+            }
+        }
+    }
+}
+
+/// Like Redis's slow active-expire cycle: at most 25% of the period (more with higher effort),
+/// in short lock holds, stopping once the stale keys found fall under 10% (less with higher effort).
+fn active_expire(server: &Server, period: Duration) {
+    let (enabled, effort) = {
+        let st = server.state.lock();
+        (st.active_expire_enabled, st.hot.active_expire_effort)
+    };
+    if !enabled {
+        return;
+    }
+    let budget = period * (25 + 2 * (effort as u32 - 1)) / 100;
+    let acceptable_stale = 10u64.saturating_sub(effort - 1);
+    let start = Instant::now();
+    let ndbs = server.state.lock().dbs.len();
+    for db in 0..ndbs {
+        loop {
+            if start.elapsed() >= budget {
+                record_cpu(server, start);
+                return;
+            }
+            let mut st = server.state.lock();
+            let now = crate::util::time::unix_ms();
+            let Some(d) = st.dbs.get_mut(db) else { break };
+            if d.volatile_len() == 0 {
+                break;
+            }
+            let (expired, examined) = d.expire_cycle(now, EXPIRE_CHUNK);
+            st.stats.expired_keys += expired.len() as u64;
+            if examined > 0 {
+                let stale = expired.len() as f64 / examined as f64;
+                st.stats.expired_stale_perc = st.stats.expired_stale_perc * 0.95 + stale * 100.0 * 0.05;
+            }
+            if examined == 0 || (expired.len() as u64) * 100 <= examined as u64 * acceptable_stale {
+                break;
+            }
+        }
+    }
+    record_cpu(server, start);
+}
+
+fn record_cpu(server: &Server, start: Instant) {
+    server.state.lock().stats.expire_cycle_cpu_ms += start.elapsed().as_millis() as u64;
+}
+
+fn push_sample(v: &mut std::collections::VecDeque<(u64, u64)>, now: u64, value: u64) {
+    v.push_back((now, value));
+    if v.len() > 16 {
+        v.pop_front();
+    }
+}
+
+fn sample_stats(st: &mut State) {
+    let now = crate::util::time::unix_ms();
+    let (cmds, inb, outb) = (st.stats.total_commands, st.stats.net_input_bytes, st.stats.net_output_bytes);
+    push_sample(&mut st.stats.ops_samples, now, cmds);
+    push_sample(&mut st.stats.net_in_samples, now, inb);
+    push_sample(&mut st.stats.net_out_samples, now, outb);
+}
+
+fn close_idle_clients(st: &mut State) {
+    let timeout = st.hot.timeout_secs;
+    if timeout == 0 {
+        return;
+    }
+    let now = crate::util::time::unix_ms();
+    for c in st.clients.values() {
+        let idle = now.saturating_sub(c.last_interaction_ms) / 1000;
+        let exempt = c.kind != ClientKind::Normal || c.subs + c.psubs > 0;
+        if !exempt && idle > timeout {
+            tracing::debug!("Closing idle client");
+            c.killed.store(true, std::sync::atomic::Ordering::Relaxed);
+            c.kill.notify_one();
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Listening sockets: `bind` addresses (with the optional `-` prefix), `port`, `unixsocket`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, UnixListener};
+
+use super::Server;
+
+pub enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener, String),
+}
+
+fn bind_tcp(addr: SocketAddr, backlog: i32) -> std::io::Result<TcpListener> {
+    let domain = if addr.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+    let s = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        // Like Redis: IPv6 sockets are v6-only, so `* -::*` binds both families on one port.
+        s.set_only_v6(true)?;
+    }
+    s.set_reuse_address(true)?;
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    s.listen(backlog)?;
+    TcpListener::from_std(s.into())
+}
+
+fn parse_bind_addr(a: &str) -> Option<IpAddr> {
+    match a {
+        "*" => Some(IpAddr::from([0u8, 0, 0, 0])),
+        "::*" => Some(IpAddr::from([0u16; 8])),
+        _ => a.parse().ok(),
+    }
+}
+
+/// The TCP side of the config: bind addresses, port, backlog.
+pub struct TcpConfig {
+    pub binds: Vec<String>,
+    pub port: u16,
+    pub backlog: i32,
+}
+
+impl TcpConfig {
+    pub fn from_config(c: &crate::config::Config) -> TcpConfig {
+        let binds = match c.val("bind") {
+            crate::config::Val::List(l) => l.clone(),
+            _ => Vec::new(),
+        };
+        TcpConfig { binds, port: c.int("port") as u16, backlog: c.int("tcp-backlog") as i32 }
+    }
+}
+
+/// Binds every TCP address. Errors carry Redis's log text.
+pub fn bind_tcp_all(tc: &TcpConfig) -> Result<Vec<Listener>, String> {
+    let port = tc.port;
+    let mut out = Vec::new();
+    if port == 0 {
+        return Ok(out);
+    }
+    for b in &tc.binds {
+        let (optional, addr) = match b.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, b.as_str()),
+        };
+        let Some(ip) = parse_bind_addr(addr) else {
+            return Err(format!("Failed listening on port {port} (TCP), aborting: invalid bind address '{addr}'"));
+        };
+        match bind_tcp(SocketAddr::new(ip, port), tc.backlog) {
+            Ok(l) => out.push(Listener::Tcp(l)),
+            Err(e) => {
+                let unavailable = matches!(
+                    e.raw_os_error(),
+                    Some(libc::EADDRNOTAVAIL) | Some(libc::EAFNOSUPPORT) | Some(libc::EPROTONOSUPPORT)
+                );
+                if optional && unavailable {
+                    continue;
+                }
+                tracing::warn!("Warning: Could not create server TCP listening socket {addr}:{port}: bind: {e}");
+                return Err(format!("Failed listening on port {port} (TCP), aborting."));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Binds TCP and the unix socket at start-up.
+pub fn bind_all(server: &Arc<Server>) -> Result<Vec<Listener>, String> {
+    let (tc, unixsocket, perm) = {
+        let st = server.state.lock();
+        (
+            TcpConfig::from_config(&st.config),
+            st.config.str("unixsocket").to_string(),
+            st.config.int("unixsocketperm") as u32,
+        )
+    };
+    let mut out = bind_tcp_all(&tc)?;
+    if !unixsocket.is_empty() {
+        let _ = std::fs::remove_file(&unixsocket);
+        let l = UnixListener::bind(&unixsocket).map_err(|e| format!("Failed opening Unix socket: {e}"))?;
+        if perm != 0 {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&unixsocket, std::fs::Permissions::from_mode(perm));
+        }
+        out.push(Listener::Unix(l, unixsocket.clone()));
+    }
+    if out.is_empty() {
+        return Err("Configured to not listen anywhere, exiting.".into());
+    }
+    Ok(out)
+}
+
+/// CONFIG SET port/bind: closes the TCP listeners, binds the new ones, and restores the old ones
+/// if that fails. Called with the state lock held; the accept loops never need it to stop.
+pub fn rebind_tcp(server: &Server, config: &crate::config::Config) -> Result<(), String> {
+    let new = TcpConfig::from_config(config);
+    let old = server.tcp_config.lock().take();
+    server.tcp_generation.send_modify(|g| *g += 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while server.tcp_open.load(std::sync::atomic::Ordering::Acquire) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let (result, used) = match bind_tcp_all(&new) {
+        Ok(ls) => (Ok(ls), new),
+        Err(_) => {
+            let why =
+                if config.val("port") != &crate::config::Val::Int(old.as_ref().map(|o| o.port as i64).unwrap_or(0)) {
+                    "Unable to listen on this port".to_string()
+                } else {
+                    "Failed to bind to specified addresses.".to_string()
+                };
+            let Some(old) = old else { return Err(why) };
+            match bind_tcp_all(&old) {
+                Ok(ls) => (Err((why, ls)), old),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let (ls, err) = match result {
+        Ok(ls) => (ls, None),
+        Err((why, ls)) => (ls, Some(why)),
+    };
+    *server.tcp_port.lock() = used.port;
+    *server.tcp_config.lock() = Some(used);
+    for l in ls {
+        if let Some(s) = server.me() {
+            tokio::spawn(l.accept_loop(s));
+        }
+    }
+    match err {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
+impl Listener {
+    pub async fn accept_loop(self, server: Arc<Server>) {
+        match self {
+            Listener::Tcp(l) => {
+                server.tcp_open.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                let mut generation = server.tcp_generation.subscribe();
+                generation.mark_unchanged();
+                loop {
+                    let accepted = tokio::select! {
+                        _ = generation.changed() => break,
+                        r = l.accept() => r,
+                    };
+                    match accepted {
+                        Ok((stream, peer)) => {
+                            let _ = stream.set_nodelay(true);
+                            let keepalive = server.state.lock().hot.tcp_keepalive;
+                            if keepalive > 0 {
+                                let sock = socket2::SockRef::from(&stream);
+                                let ka =
+                                    socket2::TcpKeepalive::new().with_time(std::time::Duration::from_secs(keepalive));
+                                let _ = sock.set_tcp_keepalive(&ka);
+                            }
+                            let local = stream.local_addr().map(|a| fmt_addr(&a)).unwrap_or_default();
+                            let peer_ip = peer.ip();
+                            let is_local = peer_ip.is_loopback()
+                                || matches!(peer_ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
+                            let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+                            let s = server.clone();
+                            tokio::spawn(super::conn::serve(s, stream, fmt_addr(&peer), local, fd, is_local, false));
+                        }
+                        Err(e) => {
+                            tracing::warn!("Accepting client connection: {e}");
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        }
+                    }
+                }
+                drop(l);
+                server.tcp_open.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            }
+            Listener::Unix(l, path) => loop {
+                match l.accept().await {
+                    Ok((stream, _)) => {
+                        let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+                        let s = server.clone();
+                        let local = path.clone();
+                        tokio::spawn(super::conn::serve(s, stream, format!("{local}:0"), local, fd, true, true));
+                    }
+                    Err(e) => {
+                        tracing::warn!("Accepting client connection: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// `ip:port` as Redis prints it (IPv6 without brackets).
+pub fn fmt_addr(a: &SocketAddr) -> String {
+    format!("{}:{}", a.ip(), a.port())
+}

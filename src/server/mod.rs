@@ -1,0 +1,144 @@
+//! The data server: listeners, connections, the cron (active expiry, stats, timeouts), shutdown.
+
+pub mod conn;
+mod cron;
+pub mod listener;
+pub mod state;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use crate::commands::CommandMap;
+use crate::config::Config;
+use state::State;
+
+/// What never changes after start-up, plus the lock around everything else.
+pub struct Server {
+    pub state: Mutex<State>,
+    pub commands: CommandMap,
+    pub run_id: String,
+    pub started: Instant,
+    pub started_unix: i64,
+    pub pid: u32,
+    pub executable: String,
+    pub config_file: Option<std::path::PathBuf>,
+    pub shutdown: Notify,
+    /// Actual TCP port (port 0 in the config means no TCP).
+    pub tcp_port: Mutex<u16>,
+    /// Bumped to make the TCP accept loops close their sockets (CONFIG SET port/bind).
+    pub tcp_generation: tokio::sync::watch::Sender<u64>,
+    /// TCP accept loops still running.
+    pub tcp_open: std::sync::atomic::AtomicUsize,
+    pub tcp_config: Mutex<Option<listener::TcpConfig>>,
+    this: std::sync::Weak<Server>,
+}
+
+impl Server {
+    pub fn new(config: Config) -> Result<Arc<Server>, String> {
+        let commands = CommandMap::new(&config.renames)?;
+        let config_file = config.file.clone();
+        let run_id: String = (0..40)
+            .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
+            .map(|c| {
+                // Redis's run id is 40 hex characters.
+                let v = c as u32 % 16;
+                char::from_digit(v, 16).unwrap_or('0')
+            })
+            .collect();
+        let port = config.int("port") as u16;
+        let tcp = listener::TcpConfig::from_config(&config);
+        Ok(Arc::new_cyclic(|this| Server {
+            state: Mutex::new(State::new(config)),
+            commands,
+            run_id,
+            started: Instant::now(),
+            started_unix: crate::util::time::unix_secs(),
+            pid: std::process::id(),
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            config_file,
+            shutdown: Notify::new(),
+            tcp_port: Mutex::new(port),
+            tcp_generation: tokio::sync::watch::channel(0).0,
+            tcp_open: std::sync::atomic::AtomicUsize::new(0),
+            tcp_config: Mutex::new(Some(tcp)),
+            this: this.clone(),
+        }))
+    }
+
+    /// A strong handle to the server, for tasks spawned from code that only has `&Server`.
+    pub fn me(&self) -> Option<Arc<Server>> {
+        self.this.upgrade()
+    }
+
+    pub fn request_shutdown(&self) {
+        self.state.lock().shutdown_requested = true;
+        self.shutdown.notify_one();
+    }
+}
+
+/// Runs the server until SHUTDOWN or a signal. Returns the process exit code.
+pub async fn run(server: Arc<Server>) -> i32 {
+    let listeners = match listener::bind_all(&server) {
+        Ok(l) => l,
+        Err(msg) => {
+            tracing::warn!("{msg}");
+            return 1;
+        }
+    };
+    for l in listeners {
+        let s = server.clone();
+        tokio::spawn(async move { l.accept_loop(s).await });
+    }
+    tokio::spawn(cron::run(server.clone()));
+    {
+        let st = server.state.lock();
+        for name in &st.config.later_seen {
+            tracing::warn!(
+                "Config directive '{name}' is accepted, but its feature is not implemented in this version yet"
+            );
+        }
+        for name in &st.config.no_effect_seen {
+            tracing::debug!("Config directive '{name}' has no effect in redis-rs");
+        }
+    }
+    tracing::info!("Ready to accept connections");
+    wait_for_shutdown(&server).await;
+    tracing::warn!("User requested shutdown...");
+    let unixsocket = server.state.lock().config.str("unixsocket").to_string();
+    if !unixsocket.is_empty() {
+        tracing::info!("Removing the unix socket file.");
+        let _ = std::fs::remove_file(&unixsocket);
+    }
+    let pidfile = server.state.lock().config.str("pidfile").to_string();
+    if !pidfile.is_empty() {
+        tracing::info!("Removing the pid file.");
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    tracing::warn!("Redis is now ready to exit, bye bye...");
+    0
+}
+
+async fn wait_for_shutdown(server: &Server) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    loop {
+        if server.state.lock().shutdown_requested {
+            return;
+        }
+        tokio::select! {
+            _ = server.shutdown.notified() => {}
+            _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
+                tracing::warn!("Received SIGTERM scheduling shutdown...");
+                return;
+            }
+            _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
+                tracing::warn!("Received SIGINT scheduling shutdown...");
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Everything the keyspace lock protects: databases, clients, pub/sub, stats, config.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, Notify};
+
+use crate::config::Config;
+use crate::keyspace::Db;
+use crate::protocol::Reply;
+
+pub type ClientId = u64;
+
+/// What other tasks send to a connection: pub/sub messages, MONITOR lines.
+#[derive(Debug, Clone)]
+pub enum Push {
+    Reply(Arc<Reply>),
+}
+
+/// A client as the rest of the server sees it (CLIENT LIST, KILL, PUBLISH, MONITOR).
+pub struct ClientInfo {
+    pub id: ClientId,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i32,
+    pub name: Option<Bytes>,
+    pub db: usize,
+    pub resp: u8,
+    pub user: String,
+    pub created_ms: u64,
+    pub last_interaction_ms: u64,
+    pub last_cmd: String,
+    pub kind: ClientKind,
+    pub multi: i64,
+    pub watched: usize,
+    pub subs: usize,
+    pub psubs: usize,
+    pub no_evict: bool,
+    pub no_touch: bool,
+    pub is_unix: bool,
+    pub qbuf: usize,
+    pub tx: mpsc::UnboundedSender<Push>,
+    /// Bytes queued in `tx` and not yet written, for client-output-buffer-limit.
+    pub pending: Arc<std::sync::atomic::AtomicUsize>,
+    pub kill: Arc<Notify>,
+    pub killed: Arc<AtomicBool>,
+    /// Since when the output has been over the soft limit (ms), if it is.
+    pub soft_limit_since: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKind {
+    Normal,
+    Pubsub,
+    Replica,
+    Master,
+}
+
+impl ClientKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientKind::Normal => "normal",
+            ClientKind::Pubsub => "pubsub",
+            ClientKind::Replica => "slave",
+            ClientKind::Master => "master",
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct PubSub {
+    pub channels: HashMap<Bytes, Vec<ClientId>>,
+    pub patterns: HashMap<Bytes, Vec<ClientId>>,
+    /// Each client's channels and patterns.
+    pub by_client: HashMap<ClientId, (Vec<Bytes>, Vec<Bytes>)>,
+}
+
+#[derive(Default, Clone)]
+pub struct CommandStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    pub latency: crate::util::histogram::Histogram,
+}
+
+#[derive(Default)]
+pub struct Stats {
+    pub total_connections: u64,
+    pub total_commands: u64,
+    pub rejected_connections: u64,
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub expire_cycle_cpu_ms: u64,
+    pub evicted_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub pubsub_channels_msgs: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub unexpected_error_replies: u64,
+    pub total_error_replies: u64,
+    pub dump_payload_sanitizations: u64,
+    pub client_qbuf_limit_disconnections: u64,
+    pub client_outbuf_limit_disconnections: u64,
+    pub commands: HashMap<String, CommandStat>,
+    pub errors: HashMap<String, u64>,
+    pub ops_samples: VecDeque<(u64, u64)>,
+    pub net_in_samples: VecDeque<(u64, u64)>,
+    pub net_out_samples: VecDeque<(u64, u64)>,
+}
+
+pub struct SlowlogEntry {
+    pub id: u64,
+    pub time: i64,
+    pub duration_us: u64,
+    pub args: Vec<Bytes>,
+    pub peer: String,
+    pub name: String,
+}
+
+#[derive(Default)]
+pub struct LatencyEvent {
+    pub samples: VecDeque<(i64, u64)>,
+    pub max: u64,
+}
+
+/// CLIENT PAUSE in force.
+#[derive(Clone, Copy, Debug)]
+pub struct Pause {
+    pub until_ms: u64,
+    /// WRITE pauses only block writes; ALL blocks everything.
+    pub all: bool,
+}
+
+pub struct State {
+    pub dbs: Vec<Db>,
+    pub config: Config,
+    pub clients: HashMap<ClientId, ClientInfo>,
+    pub pubsub: PubSub,
+    pub stats: Stats,
+    pub monitors: Vec<ClientId>,
+    pub slowlog: VecDeque<SlowlogEntry>,
+    pub slowlog_next_id: u64,
+    pub latency: HashMap<&'static str, LatencyEvent>,
+    /// Changes since the last save (rdb_changes_since_last_save).
+    pub dirty: u64,
+    pub lastsave: i64,
+    pub pause: Option<Pause>,
+    pub pause_notify: Arc<Notify>,
+    pub active_expire_enabled: bool,
+    /// Set when SHUTDOWN or a signal asks the server to stop.
+    pub shutdown_requested: bool,
+    pub next_client_id: ClientId,
+    /// Config directives changed since start-up that need listeners re-bound.
+    pub rebind_needed: bool,
+    pub hot: HotConfig,
+}
+
+/// Config values read on every command or connection, kept typed so the request path never
+/// looks a directive up by name. Refreshed after every config change.
+#[derive(Clone, Debug)]
+pub struct HotConfig {
+    pub requirepass: Option<Bytes>,
+    pub slowlog_threshold: i64,
+    pub slowlog_max_len: usize,
+    pub maxclients: usize,
+    pub timeout_secs: u64,
+    pub proto_max_bulk_len: i64,
+    pub query_buffer_limit: usize,
+    pub hz: u64,
+    pub active_expire_effort: u64,
+    pub protected_mode: bool,
+    pub tcp_keepalive: u64,
+    /// normal, replica, pubsub: (hard, soft, soft seconds).
+    pub output_limits: [(u64, u64, u64); 3],
+    pub databases: usize,
+}
+
+impl HotConfig {
+    pub fn from_config(c: &Config) -> HotConfig {
+        let pass = c.str("requirepass");
+        let limits = match c.val("client-output-buffer-limit") {
+            crate::config::Val::ClientLimits(l) => {
+                std::array::from_fn(|i| (l[i].hard as u64, l[i].soft as u64, l[i].soft_seconds as u64))
+            }
+            _ => [(0, 0, 0); 3],
+        };
+        HotConfig {
+            requirepass: (!pass.is_empty()).then(|| Bytes::copy_from_slice(pass.as_bytes())),
+            slowlog_threshold: c.int("slowlog-log-slower-than"),
+            slowlog_max_len: c.int("slowlog-max-len").max(0) as usize,
+            maxclients: c.int("maxclients").max(1) as usize,
+            timeout_secs: c.int("timeout").max(0) as u64,
+            proto_max_bulk_len: c.int("proto-max-bulk-len"),
+            query_buffer_limit: c.int("client-query-buffer-limit").max(0) as usize,
+            hz: c.int("hz").clamp(1, 500) as u64,
+            active_expire_effort: c.int("active-expire-effort").clamp(1, 10) as u64,
+            protected_mode: c.bool("protected-mode"),
+            tcp_keepalive: c.int("tcp-keepalive").max(0) as u64,
+            output_limits: limits,
+            databases: c.int("databases").max(1) as usize,
+        }
+    }
+}
+
+impl State {
+    pub fn new(config: Config) -> State {
+        let n = config.int("databases").max(1) as usize;
+        let hot = HotConfig::from_config(&config);
+        State {
+            hot,
+            dbs: (0..n).map(|_| Db::new()).collect(),
+            config,
+            clients: HashMap::new(),
+            pubsub: PubSub::default(),
+            stats: Stats::default(),
+            monitors: Vec::new(),
+            slowlog: VecDeque::new(),
+            slowlog_next_id: 0,
+            latency: HashMap::new(),
+            dirty: 0,
+            lastsave: crate::util::time::unix_secs(),
+            pause: None,
+            pause_notify: Arc::new(Notify::new()),
+            active_expire_enabled: true,
+            shutdown_requested: false,
+            next_client_id: 1,
+            rebind_needed: false,
+        }
+    }
+
+    /// Records an error reply in errorstats (keyed by its first word, like Redis).
+    pub fn count_error(&mut self, text: &str) {
+        let code = text.split(' ').next().unwrap_or("ERR");
+        let code = if code.chars().all(|c| c.is_ascii_uppercase()) && !code.is_empty() { code } else { "ERR" };
+        *self.stats.errors.entry(code.to_string()).or_insert(0) += 1;
+        self.stats.total_error_replies += 1;
+    }
+
+    /// Adds a latency sample if it passes latency-monitor-threshold.
+    pub fn latency_add(&mut self, event: &'static str, ms: u64) {
+        let threshold = self.config.int("latency-monitor-threshold");
+        if threshold == 0 || (ms as i64) < threshold {
+            return;
+        }
+        let now = crate::util::time::unix_secs();
+        let e = self.latency.entry(event).or_default();
+        if let Some(last) = e.samples.back_mut() {
+            if last.0 == now {
+                last.1 = last.1.max(ms);
+                e.max = e.max.max(ms);
+                return;
+            }
+        }
+        e.samples.push_back((now, ms));
+        if e.samples.len() > 160 {
+            e.samples.pop_front();
+        }
+        e.max = e.max.max(ms);
+    }
+}

@@ -1,0 +1,135 @@
+//! Start-up of redis-server-rs: arguments, config, daemonize, pidfile, logging, runtime.
+
+use std::path::PathBuf;
+
+use crate::config::{options_from_args, Config};
+
+fn usage() -> String {
+    "Usage: ./redis-server-rs [/path/to/redis.conf] [options] [-]\n       ./redis-server-rs - (read config from stdin)\n       ./redis-server-rs -v or --version\n       ./redis-server-rs -h or --help\n\nExamples:\n       ./redis-server-rs (run the server with default conf)\n       ./redis-server-rs /etc/redis/6379.conf\n       ./redis-server-rs --port 7777\n       ./redis-server-rs --port 7777 --replicaof 127.0.0.1 8888\n       ./redis-server-rs /etc/myredis.conf --loglevel verbose -\n       ./redis-server-rs /etc/myredis.conf --loglevel verbose\n".to_string()
+}
+
+/// Runs the server with the process arguments (without argv[0]); returns the exit code.
+pub fn main(args: Vec<String>) -> i32 {
+    if let Some(first) = args.first() {
+        match first.as_str() {
+            "-v" | "--version" => {
+                println!(
+                    "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=0 (redis-rs {})",
+                    crate::REDIS_VERSION,
+                    env!("CARGO_PKG_VERSION")
+                );
+                return 0;
+            }
+            "-h" | "--help" => {
+                print!("{}", usage());
+                return 0;
+            }
+            _ => {}
+        }
+    }
+    let mut rest = args.as_slice();
+    let mut file: Option<PathBuf> = None;
+    let mut stdin_config = String::new();
+    if let Some(first) = rest.first() {
+        if first == "-" {
+            let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut stdin_config);
+            rest = &rest[1..];
+        } else if !first.starts_with('-') {
+            file = Some(PathBuf::from(first));
+            rest = &rest[1..];
+        }
+    }
+    if rest.last().is_some_and(|l| l == "-") {
+        let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut stdin_config);
+        rest = &rest[..rest.len() - 1];
+    }
+    let mut options = stdin_config;
+    let cli = options_from_args(rest);
+    if !cli.is_empty() {
+        if !options.is_empty() {
+            options.push('\n');
+        }
+        options.push_str(&cli);
+    }
+    let config = match Config::load(file.as_deref(), &options) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    if config.bool("cluster-enabled") {
+        eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\nReading the configuration file, at line 0\n>>> 'cluster-enabled yes'\nCluster mode is not supported by redis-rs", crate::REDIS_VERSION);
+        return 1;
+    }
+    if config.bool("daemonize") && config.str("supervised") != "systemd" {
+        if let Err(e) = daemonize() {
+            eprintln!("Can't daemonize: {e}");
+            return 1;
+        }
+    }
+    crate::logging::init(config.str("logfile"), config.str("loglevel"));
+    tracing::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+    tracing::warn!(
+        "Redis version={}, bits=64, commit=00000000, modified=0, pid={}, just started (redis-rs {})",
+        crate::REDIS_VERSION,
+        std::process::id(),
+        env!("CARGO_PKG_VERSION")
+    );
+    if file.is_none() {
+        tracing::warn!("Warning: no config file specified, using the default config. In order to specify a config file use redis-server-rs /path/to/redis.conf");
+    } else {
+        tracing::warn!("Configuration loaded");
+    }
+    let pidfile = config.str("pidfile").to_string();
+    let pidfile =
+        if pidfile.is_empty() && config.bool("daemonize") { "/var/run/redis.pid".to_string() } else { pidfile };
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            tracing::warn!("Failed to write PID file: {e}");
+        }
+    }
+    let server = match crate::server::Server::new(config) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("{e}");
+            return 1;
+        }
+    };
+    crate::commands::refresh_config(&mut server.state.lock());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("Can't start the runtime: {e}");
+            return 1;
+        }
+    };
+    crate::alloc::mark_startup();
+    let code = runtime.block_on(crate::server::run(server));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
+}
+
+/// Like Redis's daemonize(): fork, the parent exits, the child starts a session with stdio on /dev/null.
+fn daemonize() -> std::io::Result<()> {
+    // SAFETY: called before any thread is started, so fork is safe; the calls below only touch
+    // process state and file descriptors.
+    unsafe {
+        match libc::fork() {
+            -1 => return Err(std::io::Error::last_os_error()),
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd >= 0 {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+            if fd > 2 {
+                libc::close(fd);
+            }
+        }
+    }
+    Ok(())
+}
