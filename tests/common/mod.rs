@@ -1,0 +1,243 @@
+//! Test harness: start our server or Debian's real redis-server on a free loopback port, talk RESP
+//! over real sockets, and clean up processes and files.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const OURS: &str = env!("CARGO_BIN_EXE_redis-server-rs");
+pub const REAL_REDIS: &str = "/usr/bin/redis-server";
+
+/// A free loopback TCP port (the kernel's choice; a race with other processes is retried by start()).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub log: PathBuf,
+}
+
+impl Server {
+    /// Starts our server with extra Redis-style options.
+    pub fn start(args: &[&str]) -> Server {
+        Server::launch(OURS, None, args)
+    }
+
+    /// Starts our server with a config file (written into its temp dir) plus options.
+    pub fn start_with_config(config: &str, args: &[&str]) -> Server {
+        Server::launch(OURS, Some(config), args)
+    }
+
+    /// Starts Debian's redis-server 7.0. CI installs it; a missing binary fails the test loudly.
+    pub fn start_real(args: &[&str]) -> Server {
+        assert!(
+            std::path::Path::new(REAL_REDIS).exists(),
+            "{REAL_REDIS} is missing: install Debian's redis-server (the README's test command does)"
+        );
+        Server::launch(REAL_REDIS, None, args)
+    }
+
+    fn launch(bin: &str, config: Option<&str>, args: &[&str]) -> Server {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let port = free_port();
+            let log = dir.path().join("server.log");
+            let mut cmd = Command::new(bin);
+            if let Some(text) = config {
+                let path = dir.path().join("redis.conf");
+                std::fs::write(&path, text).expect("write config");
+                cmd.arg(&path);
+            }
+            let port_s = port.to_string();
+            let dir_s = dir.path().display().to_string();
+            let log_s = log.display().to_string();
+            cmd.args(["--port", &port_s, "--bind", "127.0.0.1", "--save", "", "--dir", &dir_s, "--logfile", &log_s]);
+            cmd.args(["--daemonize", "no"]);
+            cmd.args(args);
+            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+            let mut s = Server { child, port, dir, log };
+            if s.wait_ready() {
+                return s;
+            }
+        }
+        panic!("server {bin} did not start");
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(mut c) = Client::try_connect(self.port) {
+                if c.cmd(&["PING"]).starts_with(b"+PONG") {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for the process to exit (after SHUTDOWN or a signal) and returns its exit code.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<i32> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `cond` until it holds or the deadline passes.
+pub fn wait_for(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+impl Client {
+    pub fn try_connect(port: u16) -> std::io::Result<Client> {
+        let s = TcpStream::connect(("127.0.0.1", port))?;
+        s.set_read_timeout(Some(Duration::from_secs(20)))?;
+        s.set_nodelay(true)?;
+        Ok(Client { reader: BufReader::new(s.try_clone()?), writer: s })
+    }
+
+    pub fn connect(port: u16) -> Client {
+        Client::try_connect(port).expect("connect")
+    }
+
+    /// Sends a command and returns its raw reply bytes.
+    pub fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.cmd_bytes(&a)
+    }
+
+    pub fn cmd_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.send_raw(&encode(args));
+        self.read_reply()
+    }
+
+    /// The reply as text, for readable assertions.
+    pub fn cmd_str(&mut self, args: &[&str]) -> String {
+        String::from_utf8_lossy(&self.cmd(args)).into_owned()
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+    }
+
+    /// Reads one complete RESP2/RESP3 reply and returns its bytes. Panics on EOF.
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        self.try_read_reply().expect("read reply")
+    }
+
+    pub fn try_read_reply(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.read_one(&mut out)?;
+        Ok(out)
+    }
+
+    fn read_one(&mut self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        let mut line = Vec::new();
+        let n = self.reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
+        }
+        out.extend_from_slice(&line);
+        let body = String::from_utf8_lossy(&line[1..]).trim_end().to_string();
+        let len: i64 = body.parse().unwrap_or(-1);
+        match line[0] {
+            b'$' | b'=' | b'!' if len >= 0 => {
+                let mut data = vec![0; len as usize + 2];
+                self.reader.read_exact(&mut data)?;
+                out.extend_from_slice(&data);
+            }
+            b'*' | b'~' | b'>' if len > 0 => {
+                for _ in 0..len {
+                    self.read_one(out)?;
+                }
+            }
+            b'%' | b'|' if len > 0 => {
+                for _ in 0..2 * len {
+                    self.read_one(out)?;
+                }
+                if line[0] == b'|' {
+                    self.read_one(out)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// True once the server has closed the connection.
+    pub fn closed(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        self.reader.get_ref().set_read_timeout(Some(Duration::from_secs(5))).ok();
+        matches!(self.reader.read(&mut b), Ok(0) | Err(_))
+    }
+}

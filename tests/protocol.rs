@@ -1,0 +1,54 @@
+//! The wire protocol: RESP2/RESP3, inline commands, pipelining, protocol errors.
+
+mod common;
+use common::*;
+
+#[test]
+fn inline_and_multibulk_and_pipelining() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    c.send_raw(b"PING\r\n");
+    assert_eq!(c.read_reply(), b"+PONG\r\n");
+    c.send_raw(b"echo \"hello world\"\n");
+    assert_eq!(c.read_reply(), b"$11\r\nhello world\r\n");
+    let mut batch = Vec::new();
+    for i in 0..100 {
+        batch.extend(encode(&[b"ECHO", i.to_string().as_bytes()]));
+    }
+    c.send_raw(&batch);
+    for i in 0..100 {
+        let want = format!("${}\r\n{}\r\n", i.to_string().len(), i);
+        assert_eq!(c.read_reply(), want.as_bytes());
+    }
+}
+
+#[test]
+fn protocol_errors_close_the_connection_with_redis_text() {
+    let s = Server::start(&[]);
+    for (input, want) in [
+        (&b"*1\r\n+foo\r\n"[..], "-ERR Protocol error: expected '$', got '+'\r\n"),
+        (b"*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n"),
+        (b"*1\r\n$-3\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
+        (b"set \"a\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"),
+    ] {
+        let mut c = s.client();
+        c.send_raw(input);
+        assert_eq!(String::from_utf8_lossy(&c.read_reply()), want);
+        assert!(c.closed(), "connection stays open after {want}");
+    }
+    // The server keeps serving.
+    assert_eq!(s.client().cmd(&["PING"]), b"+PONG\r\n");
+}
+
+#[test]
+fn hello_switches_protocol() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    let r = c.cmd_str(&["HELLO", "3"]);
+    assert!(r.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{r}");
+    assert_eq!(c.cmd(&["GET", "missing"]), b"_\r\n");
+    assert_eq!(c.cmd_str(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
+    let r = c.cmd_str(&["HELLO", "2"]);
+    assert!(r.starts_with("*14\r\n"), "{r}");
+    assert_eq!(c.cmd(&["GET", "missing"]), b"$-1\r\n");
+}
