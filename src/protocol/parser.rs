@@ -8,6 +8,7 @@ use crate::util::splitargs::split_args;
 pub const INLINE_MAX: usize = 64 * 1024;
 /// Above this a bulk argument is read into a buffer of its own size, like Redis's PROTO_MBULK_BIG_ARG.
 const BIG_ARG: usize = 32 * 1024;
+const BIG_RESERVE_STEP: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -82,8 +83,10 @@ impl Parser {
                             return Err(err("unauthenticated bulk length"));
                         }
                         let len = len as usize;
+                        // Room for a big argument is made up front, like Redis, but in bounded steps
+                        // so a length alone cannot make the server allocate hundreds of megabytes.
                         if len >= BIG_ARG && buf.capacity() < len + 2 {
-                            buf.reserve(len + 2 - buf.len());
+                            buf.reserve((len + 2 - buf.len()).min(BIG_RESERVE_STEP));
                         }
                         self.bulk_len = Some(len);
                         len
