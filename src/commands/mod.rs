@@ -1,6 +1,17 @@
 //! Command dispatch: lookup in the command table, arity, authentication, MULTI queueing, pub/sub
 //! context, execution, and the bookkeeping every command shares (stats, slowlog, MONITOR, WATCH).
 
+/// Early return of an error reply from a handler.
+#[macro_export]
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+
 pub mod table;
 
 mod all;
@@ -391,17 +402,6 @@ pub fn int_arg(b: &[u8]) -> Result<i64, Reply> {
 
 pub fn float_arg(b: &[u8]) -> Result<f64, Reply> {
     crate::util::numbers::parse_f64(b).ok_or_else(|| Reply::error(errors::NOT_FLOAT))
-}
-
-/// Early return of an error reply from a handler.
-#[macro_export]
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(reply) => return reply,
-        }
-    };
 }
 
 pub use transactions::unwatch_all;

@@ -7,7 +7,7 @@ use super::table::*;
 use super::{errors, int_arg, Ctx};
 use crate::protocol::Reply;
 use crate::server::state::SlowlogEntry;
-use crate::{cmd, container, tri};
+use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] = &[
     cmd!(

@@ -177,9 +177,10 @@ impl Listener {
                                 let _ = sock.set_tcp_keepalive(&ka);
                             }
                             let local = stream.local_addr().map(|a| fmt_addr(&a)).unwrap_or_default();
+                            // Redis 7.0 treats exactly 127.0.0.1 and ::1 as local, not all of 127/8.
                             let peer_ip = peer.ip();
-                            let is_local = peer_ip.is_loopback()
-                                || matches!(peer_ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
+                            let is_local = peer_ip == IpAddr::from([127u8, 0, 0, 1])
+                                || peer_ip == IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]);
                             let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
                             let s = server.clone();
                             tokio::spawn(super::conn::serve(s, stream, fmt_addr(&peer), local, fd, is_local, false));

@@ -78,7 +78,8 @@ impl Server {
                 return false;
             }
             if let Ok(mut c) = Client::try_connect(self.port) {
-                if c.cmd(&["PING"]).starts_with(b"+PONG") {
+                let r = c.cmd(&["PING"]);
+                if r.starts_with(b"+PONG") || r.starts_with(b"-NOAUTH") {
                     return true;
                 }
             }
@@ -164,6 +165,12 @@ impl Client {
         s.set_read_timeout(Some(Duration::from_secs(20)))?;
         s.set_nodelay(true)?;
         Ok(Client { reader: BufReader::new(s.try_clone()?), writer: s })
+    }
+
+    pub fn try_connect_addr(host: &str, port: u16) -> Client {
+        let s = TcpStream::connect((host, port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        Client { reader: BufReader::new(s.try_clone().expect("clone")), writer: s }
     }
 
     pub fn connect(port: u16) -> Client {
