@@ -361,10 +361,10 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
         "modules" => out.push_str("# Modules\r\n"),
         "commandstats" => {
             out.push_str("# Commandstats\r\n");
-            let mut names: Vec<&String> = st.stats.commands.keys().collect();
-            names.sort();
-            for n in names {
-                let c = &st.stats.commands[n];
+            let mut stats: Vec<&crate::server::state::CommandStat> = st.stats.commands.values().collect();
+            stats.sort_by(|a, b| a.name.cmp(&b.name));
+            for c in stats {
+                let n = &c.name;
                 if c.calls == 0 && c.rejected == 0 && c.failed == 0 {
                     continue;
                 }
@@ -393,10 +393,10 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 _ => vec![],
             };
             if st.config.bool("latency-tracking") {
-                let mut names: Vec<&String> = st.stats.commands.keys().collect();
-                names.sort();
-                for n in names {
-                    let c = &st.stats.commands[n];
+                let mut stats: Vec<&crate::server::state::CommandStat> = st.stats.commands.values().collect();
+                stats.sort_by(|a, b| a.name.cmp(&b.name));
+                for c in stats {
+                    let n = &c.name;
                     if c.latency.total() == 0 {
                         continue;
                     }

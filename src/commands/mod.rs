@@ -204,8 +204,36 @@ fn arg_str(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A command's full name (`get`, `config|set`) without allocating.
+#[derive(Clone, Copy, Debug)]
+pub struct CmdName {
+    pub parent: Option<&'static str>,
+    pub name: &'static str,
+}
+
+impl std::fmt::Display for CmdName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parent {
+            Some(p) => write!(f, "{p}|{}", self.name),
+            None => f.write_str(self.name),
+        }
+    }
+}
+
+impl CmdName {
+    /// Overwrites `out` with the name, reusing its allocation.
+    pub fn write_to(&self, out: &mut String) {
+        out.clear();
+        if let Some(p) = self.parent {
+            out.push_str(p);
+            out.push('|');
+        }
+        out.push_str(self.name);
+    }
+}
+
 /// Resolves a command line to its table row (a subcommand for containers), or Redis's error.
-pub fn resolve(server: &Server, args: &[Bytes]) -> Result<(&'static CommandSpec, String), Reply> {
+pub fn resolve(server: &Server, args: &[Bytes]) -> Result<(&'static CommandSpec, CmdName), Reply> {
     let Some(spec) = server.commands.get(&args[0]) else {
         let mut list = String::new();
         for a in &args[1..] {
@@ -220,19 +248,20 @@ pub fn resolve(server: &Server, args: &[Bytes]) -> Result<(&'static CommandSpec,
         let name: String = arg_str(&args[0]).chars().take(128).collect();
         return Err(Reply::error(format!("ERR unknown command '{name}', with args beginning with: {list}")));
     };
+    let top = CmdName { parent: None, name: spec.name };
     if spec.subcommands.is_empty() {
-        return Ok((spec, spec.name.to_string()));
+        return Ok((spec, top));
     }
     if args.len() < 2 {
         // COMMAND alone is a command of its own; other containers need a subcommand.
         if spec.handler.is_some() {
-            return Ok((spec, spec.name.to_string()));
+            return Ok((spec, top));
         }
         return Err(Reply::error(format!("ERR wrong number of arguments for '{}' command", spec.name)));
     }
     let sub = args[1].to_ascii_lowercase();
     match spec.subcommands.iter().find(|s| s.name.as_bytes() == sub.as_slice()) {
-        Some(s) => Ok((s, format!("{}|{}", spec.name, s.name))),
+        Some(s) => Ok((s, CmdName { parent: Some(spec.name), name: s.name })),
         None => {
             let name: String = arg_str(&args[1]).chars().take(128).collect();
             Err(Reply::error(format!("ERR unknown subcommand '{name}'. Try {} HELP.", spec.name.to_ascii_uppercase())))
@@ -266,15 +295,15 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             ctx.session.multi_error = true;
         }
         let e = Reply::error(format!("ERR wrong number of arguments for '{fullname}' command"));
-        return rejected(ctx, e, Some(&fullname));
+        return rejected(ctx, e, Some((spec, fullname)));
     }
     if !ctx.session.authenticated && !spec.has(NO_AUTH) && ctx.state.hot.requirepass.is_some() {
-        return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some(&fullname));
+        return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some((spec, fullname)));
     }
     if ctx.session.multi.is_some() && !is_exec_control(spec.name) {
         if spec.has(NO_MULTI) {
             ctx.session.multi_error = true;
-            return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"), Some(&fullname));
+            return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"), Some((spec, fullname)));
         }
         if let Some(q) = ctx.session.multi.as_mut() {
             q.push(args.to_vec());
@@ -298,34 +327,32 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let e = format!(
             "ERR Can't execute '{fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
         );
-        return rejected(ctx, Reply::error(e), Some(&fullname));
+        return rejected(ctx, Reply::error(e), Some((spec, fullname)));
     }
     call(ctx, spec, &fullname, args)
 }
 
-fn rejected(ctx: &mut Ctx, e: Reply, fullname: Option<&str>) -> Reply {
+fn rejected(ctx: &mut Ctx, e: Reply, cmd: Option<(&'static CommandSpec, CmdName)>) -> Reply {
     if let Reply::Error(text) = &e {
         ctx.state.count_error(text);
     }
-    if let Some(name) = fullname {
-        ctx.state.stats.commands.entry(name.to_string()).or_default().rejected += 1;
+    if let Some((spec, name)) = cmd {
+        ctx.state.stats.command(spec, name).rejected += 1;
     }
     e
 }
 
 /// Executes a resolved command with Redis's bookkeeping around it.
-pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &str, args: &[Bytes]) -> Reply {
+pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args: &[Bytes]) -> Reply {
     let Some(handler) = spec.handler else {
         return Reply::error("ERR unknown command");
     };
     if !ctx.state.monitors.is_empty() && !spec.has(SKIP_MONITOR) {
         feed_monitors(ctx, spec, args);
     }
-    ctx.session.last_cmd.clear();
-    ctx.session.last_cmd.push_str(fullname);
+    fullname.write_to(&mut ctx.session.last_cmd);
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
-        ci.last_cmd.clear();
-        ci.last_cmd.push_str(fullname);
+        fullname.write_to(&mut ci.last_cmd);
         ci.last_interaction_ms = ctx.now_ms;
         ci.db = ctx.session.db;
     }
@@ -333,13 +360,13 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &str, args: &[B
     let start = Instant::now();
     let reply = handler(ctx, args);
     let usec = start.elapsed().as_micros() as u64;
-    if spec.has(WRITE) && ctx.state.dirty != dirty_before {
+    if spec.has(WRITE) && ctx.state.dirty != dirty_before && !ctx.state.dbs[ctx.session.db].watched.is_empty() {
         let db = ctx.session.db;
         for i in spec.key_positions(args) {
             ctx.state.dbs[db].touch_watched(&args[i]);
         }
     }
-    let st = ctx.state.stats.commands.entry(fullname.to_string()).or_default();
+    let st = ctx.state.stats.command(spec, *fullname);
     st.calls += 1;
     st.usec += usec;
     st.latency.record(usec.max(1));

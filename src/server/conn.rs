@@ -32,7 +32,7 @@ pub async fn serve<S>(
     let kill = Arc::new(Notify::new());
     let killed = Arc::new(AtomicBool::new(false));
     let pending = Arc::new(AtomicUsize::new(0));
-    let admitted: Result<(u64, bool), &'static [u8]> = {
+    let admitted: Result<(u64, bool, i64, usize), &'static [u8]> = {
         let mut st = server.state.lock();
         st.stats.total_connections += 1;
         if st.clients.len() >= st.hot.maxclients {
@@ -74,10 +74,10 @@ pub async fn serve<S>(
                     soft_limit_since: None,
                 },
             );
-            Ok((id, st.hot.requirepass.is_none()))
+            Ok((id, st.hot.requirepass.is_none(), st.hot.proto_max_bulk_len, st.hot.query_buffer_limit))
         }
     };
-    let (id, authenticated) = match admitted {
+    let (id, authenticated, proto_max_bulk_len, query_buffer_limit) = match admitted {
         Ok(v) => v,
         Err(msg) => {
             let _ = wr.write_all(msg).await;
@@ -91,6 +91,9 @@ pub async fn serve<S>(
         buf: BytesMut::with_capacity(16 * 1024),
         out: Vec::with_capacity(16 * 1024),
         queue: VecDeque::new(),
+        unaccounted_input: 0,
+        proto_max_bulk_len,
+        query_buffer_limit,
     };
     loop {
         if killed.load(Ordering::Relaxed) {
@@ -138,6 +141,10 @@ struct Conn {
     out: Vec<u8>,
     /// Parsed commands not yet executed (a pause stopped the batch).
     queue: VecDeque<Vec<Bytes>>,
+    /// Input bytes not yet added to the stats (added under the next batch's lock).
+    unaccounted_input: usize,
+    proto_max_bulk_len: i64,
+    query_buffer_limit: usize,
 }
 
 fn encode_push(p: &Push, resp: u8, out: &mut Vec<u8>, pending: &AtomicUsize) {
@@ -157,15 +164,9 @@ async fn run_input(
     rx: &mut mpsc::UnboundedReceiver<Push>,
     pending: &AtomicUsize,
 ) -> bool {
-    let mut nread = Some(nread);
+    conn.unaccounted_input += nread;
     loop {
-        let (limits, qlimit) = {
-            let st = server.state.lock();
-            (
-                Limits { proto_max_bulk_len: st.hot.proto_max_bulk_len, authenticated: session.authenticated },
-                st.hot.query_buffer_limit,
-            )
-        };
+        let limits = Limits { proto_max_bulk_len: conn.proto_max_bulk_len, authenticated: session.authenticated };
         // Unauthenticated clients get tight protocol limits, and an AUTH changes that for the rest
         // of the input, so until then commands are parsed and run one at a time.
         let mut proto_error = None;
@@ -179,7 +180,7 @@ async fn run_input(
                 }
             }
         }
-        if conn.buf.len() > qlimit {
+        if conn.buf.len() > conn.query_buffer_limit {
             tracing::warn!("Closing client that reached max query buffer length: addr={}", session.addr);
             {
                 server.state.lock().stats.client_qbuf_limit_disconnections += 1;
@@ -187,12 +188,9 @@ async fn run_input(
             return false;
         }
         if conn.queue.is_empty() && proto_error.is_none() {
-            if let Some(n) = nread.take() {
-                server.state.lock().stats.net_input_bytes += n as u64;
-            }
             return true;
         }
-        if let Some(wait_ms) = execute_batch(server, session, conn, nread.take(), rx, pending) {
+        if let Some(wait_ms) = execute_batch(server, session, conn, rx, pending) {
             wait_pause(server, wait_ms).await;
             continue;
         }
@@ -222,15 +220,15 @@ fn execute_batch(
     server: &Arc<Server>,
     session: &mut Session,
     conn: &mut Conn,
-    nread: Option<usize>,
     rx: &mut mpsc::UnboundedReceiver<Push>,
     pending: &AtomicUsize,
 ) -> Option<u64> {
     let mut guard = server.state.lock();
     let st: &mut State = &mut guard;
-    if let Some(n) = nread {
-        st.stats.net_input_bytes += n as u64;
-    }
+    st.stats.net_input_bytes += std::mem::take(&mut conn.unaccounted_input) as u64;
+    // Limits for parsing the next input come from this batch's view of the config.
+    conn.proto_max_bulk_len = st.hot.proto_max_bulk_len;
+    conn.query_buffer_limit = st.hot.query_buffer_limit;
     let now_ms = crate::util::time::unix_ms();
     let out_before = conn.out.len();
     let mut wait = None;

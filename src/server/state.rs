@@ -79,6 +79,8 @@ pub struct PubSub {
 
 #[derive(Default, Clone)]
 pub struct CommandStat {
+    /// Full name (`config|get`), for INFO.
+    pub name: String,
     pub calls: u64,
     pub usec: u64,
     pub rejected: u64,
@@ -105,11 +107,24 @@ pub struct Stats {
     pub dump_payload_sanitizations: u64,
     pub client_qbuf_limit_disconnections: u64,
     pub client_outbuf_limit_disconnections: u64,
-    pub commands: HashMap<String, CommandStat>,
+    /// Keyed by the address of the command's table row, so the request path never builds a name.
+    pub commands: HashMap<usize, CommandStat>,
     pub errors: HashMap<String, u64>,
     pub ops_samples: VecDeque<(u64, u64)>,
     pub net_in_samples: VecDeque<(u64, u64)>,
     pub net_out_samples: VecDeque<(u64, u64)>,
+}
+
+impl Stats {
+    pub fn command(
+        &mut self,
+        spec: &'static crate::commands::table::CommandSpec,
+        name: crate::commands::CmdName,
+    ) -> &mut CommandStat {
+        self.commands
+            .entry(spec as *const _ as usize)
+            .or_insert_with(|| CommandStat { name: name.to_string(), ..Default::default() })
+    }
 }
 
 pub struct SlowlogEntry {
