@@ -97,7 +97,8 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     };
     crate::commands::refresh_config(&mut server.state.lock());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let threads = std::env::var("REDIS_RS_THREADS").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(2);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!("Can't start the runtime: {e}");

@@ -362,7 +362,7 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     let usec = start.elapsed().as_micros() as u64;
     if spec.has(WRITE) && ctx.state.dirty != dirty_before && !ctx.state.dbs[ctx.session.db].watched.is_empty() {
         let db = ctx.session.db;
-        for i in spec.key_positions(args) {
+        for i in spec.written_key_positions(args) {
             ctx.state.dbs[db].touch_watched(&args[i]);
         }
     }

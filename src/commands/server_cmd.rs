@@ -112,6 +112,7 @@ pub static TABLE: &[CommandSpec] = &[
         summary: "Returns detailed information about all commands.",
         complexity: "O(N) where N is the total number of Redis commands",
         acl: &["connection"],
+        write_keys: None,
         handler: Some(command_info_all),
         subcommands: COMMAND_SUBS,
     },
@@ -222,6 +223,7 @@ static MEMORY_SUBS: &[CommandSpec] = &[
         summary: "Estimates the memory usage of a key.",
         complexity: "O(N) where N is the number of samples.",
         acl: &[],
+        write_keys: None,
         handler: Some(memory_usage),
         subcommands: &[],
     },
@@ -686,9 +688,9 @@ fn key_specs(spec: &CommandSpec) -> Reply {
         return Reply::Array(vec![]);
     }
     let flags: Vec<Reply> = if spec.has(WRITE) {
-        vec![Reply::status("RW"), Reply::status("ACCESS"), Reply::status("UPDATE")]
+        vec![Reply::status("RW"), Reply::status("access"), Reply::status("update")]
     } else {
-        vec![Reply::status("RO"), Reply::status("ACCESS")]
+        vec![Reply::status("RO"), Reply::status("access")]
     };
     Reply::Array(vec![Reply::Map(vec![
         (Reply::bulk("flags"), Reply::Set(flags)),

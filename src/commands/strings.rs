@@ -1,3 +1,1322 @@
-//! Placeholder until the string family lands (being written in parallel).
-use super::table::CommandSpec;
-pub static TABLE: &[CommandSpec] = &[];
+//! The string and bitmap families: GET/SET and friends, counters, ranges, LCS, and the bit
+//! commands (SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD). Behaviour, replies and error
+//! texts follow Redis 7.0 (t_string.c, bitops.c), including the order in which arguments and keys
+//! are checked, since that decides which error a client sees.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+
+use super::table::*;
+use super::{errors, int_arg, Ctx};
+use crate::cmd;
+use crate::keyspace::{Entry, Ttl, Value};
+use crate::protocol::Reply;
+use crate::util::numbers::{parse_i64, LongDouble};
+
+pub static TABLE: &[CommandSpec] = &[
+    cmd!("get", 2, READONLY | FAST, (1, 1, 1), "string", "1.0.0", "Get the value of a key", "O(1)", get),
+    cmd!("set", -3, WRITE | DENYOOM, (1, 1, 1), "string", "1.0.0", "Set the string value of a key", "O(1)", set),
+    cmd!("setnx", 3, WRITE | DENYOOM | FAST, (1, 1, 1), "string", "1.0.0", "Set the value of a key, only if the key does not exist", "O(1)", setnx),
+    cmd!("setex", 4, WRITE | DENYOOM, (1, 1, 1), "string", "2.0.0", "Set the value and expiration of a key", "O(1)", setex),
+    cmd!("psetex", 4, WRITE | DENYOOM, (1, 1, 1), "string", "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)", psetex),
+    cmd!("getset", 3, WRITE | DENYOOM | FAST, (1, 1, 1), "string", "1.0.0", "Set the string value of a key and return its old value", "O(1)", getset),
+    cmd!("getdel", 2, WRITE | FAST, (1, 1, 1), "string", "6.2.0", "Get the value of a key and delete the key", "O(1)", getdel),
+    cmd!("getex", -2, WRITE | FAST, (1, 1, 1), "string", "6.2.0", "Get the value of a key and optionally set its expiration", "O(1)", getex),
+    cmd!("mget", -2, READONLY | FAST, (1, -1, 1), "string", "1.0.0", "Get the values of all the given keys", "O(N) where N is the number of keys to retrieve.", mget),
+    cmd!("mset", -3, WRITE | DENYOOM, (1, -1, 2), "string", "1.0.1", "Set multiple keys to multiple values", "O(N) where N is the number of keys to set.", mset),
+    cmd!("msetnx", -3, WRITE | DENYOOM, (1, -1, 2), "string", "1.0.1", "Set multiple keys to multiple values, only if none of the keys exist", "O(N) where N is the number of keys to set.", msetnx),
+    cmd!("append", 3, WRITE | DENYOOM | FAST, (1, 1, 1), "string", "2.0.0", "Append a value to a key", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", append),
+    cmd!("strlen", 2, READONLY | FAST, (1, 1, 1), "string", "2.2.0", "Get the length of the value stored in a key", "O(1)", strlen),
+    cmd!("incr", 2, WRITE | DENYOOM | FAST, (1, 1, 1), "string", "1.0.0", "Increment the integer value of a key by one", "O(1)", incr),
+    cmd!("decr", 2, WRITE | DENYOOM | FAST, (1, 1, 1), "string", "1.0.0", "Decrement the integer value of a key by one", "O(1)", decr),
+    cmd!("incrby", 3, WRITE | DENYOOM | FAST, (1, 1, 1), "string", "1.0.0", "Increment the integer value of a key by the given amount", "O(1)", incrby),
+    cmd!("decrby", 3, WRITE | DENYOOM | FAST, (1, 1, 1), "string", "1.0.0", "Decrement the integer value of a key by the given number", "O(1)", decrby),
+    cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, (1, 1, 1), "string", "2.6.0", "Increment the float value of a key by the given amount", "O(1)", incrbyfloat),
+    cmd!("getrange", 4, READONLY, (1, 1, 1), "string", "2.4.0", "Get a substring of the string stored at a key", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", getrange),
+    cmd!("substr", 4, READONLY, (1, 1, 1), "string", "1.0.0", "Get a substring of the string stored at a key", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", getrange),
+    cmd!("setrange", 4, WRITE | DENYOOM, (1, 1, 1), "string", "2.2.0", "Overwrite part of a string at key starting at the specified offset", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.", setrange),
+    cmd!("lcs", -3, READONLY, (1, 2, 1), "string", "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively", lcs),
+    cmd!("setbit", 4, WRITE | DENYOOM, (1, 1, 1), "bitmap", "2.2.0", "Sets or clears the bit at offset in the string value stored at key", "O(1)", setbit),
+    cmd!("getbit", 3, READONLY | FAST, (1, 1, 1), "bitmap", "2.2.0", "Returns the bit value at offset in the string value stored at key", "O(1)", getbit),
+    cmd!("bitcount", -2, READONLY, (1, 1, 1), "bitmap", "2.6.0", "Count set bits in a string", "O(N)", bitcount),
+    cmd!("bitpos", -3, READONLY, (1, 1, 1), "bitmap", "2.8.7", "Find first bit set or clear in a string", "O(N)", bitpos),
+    CommandSpec {
+        write_keys: Some((2, 2, 1)),
+        ..cmd!("bitop", -4, WRITE | DENYOOM, (2, -1, 1), "bitmap", "2.6.0", "Perform bitwise operations between strings", "O(N)", bitop)
+    },
+    cmd!("bitfield", -2, WRITE | DENYOOM, (1, 1, 1), "bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings", "O(1) for each subcommand specified", bitfield),
+    cmd!("bitfield_ro", -2, READONLY | FAST, (1, 1, 1), "bitmap", "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "O(1) for each subcommand specified", bitfield_ro),
+];
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+// ---------------------------------------------------------------------------
+
+const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+const BIT_OFFSET_ERR: &str = "ERR bit offset is not an integer or out of range";
+
+fn wrongtype() -> Reply {
+    Reply::error(errors::WRONGTYPE)
+}
+
+/// Asked through the type name rather than by matching variants, so values of types added later
+/// are refused with WRONGTYPE without touching this file.
+fn is_string(v: &Value) -> bool {
+    v.type_name() == "string"
+}
+
+/// Redis compares many options with C string functions, which stop at the first NUL byte.
+fn cstr(b: &[u8]) -> &[u8] {
+    match b.iter().position(|&c| c == 0) {
+        Some(i) => &b[..i],
+        None => b,
+    }
+}
+
+/// `strcasecmp(arg, word) == 0`.
+fn is_word(arg: &[u8], word: &str) -> bool {
+    cstr(arg).eq_ignore_ascii_case(word.as_bytes())
+}
+
+/// The string at `key` for a read (lookupKeyRead: counts hits and misses, expires lazily).
+fn read_string<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<Cow<'a, [u8]>>, Reply> {
+    match ctx.lookup_read(key) {
+        None => Ok(None),
+        Some(e) if is_string(&e.value) => e.value.as_bytes().map(Some).ok_or_else(wrongtype),
+        Some(_) => Err(wrongtype()),
+    }
+}
+
+/// The live entry at `key` for a write (lookupKeyWrite + checkType).
+fn write_entry<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a mut Entry>, Reply> {
+    match ctx.lookup_write(key) {
+        Some(e) if !is_string(&e.value) => Err(wrongtype()),
+        other => Ok(other),
+    }
+}
+
+fn value_len(v: &Value) -> usize {
+    v.as_bytes().map_or(0, |b| b.len())
+}
+
+/// checkStringLength: the grown string must fit proto-max-bulk-len (and not overflow).
+fn check_string_length(size: u64, append: u64, max: i64) -> Result<(), Reply> {
+    match size.checked_add(append) {
+        Some(total) if total <= max.max(0) as u64 => Ok(()),
+        _ => Err(Reply::error(STRING_TOO_LONG)),
+    }
+}
+
+/// getGenericCommand: the reply to GET, or WRONGTYPE. Used by SET ... GET, GETSET and GETDEL.
+fn get_generic(ctx: &mut Ctx, key: &[u8]) -> Result<Reply, Reply> {
+    Ok(match read_string(ctx, key)? {
+        Some(b) => Reply::Bulk(b.into_owned()),
+        None => Reply::Nil,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// GET / SET family
+// ---------------------------------------------------------------------------
+
+const OBJ_NX: u32 = 1 << 0;
+const OBJ_XX: u32 = 1 << 1;
+const OBJ_GET: u32 = 1 << 2;
+const OBJ_KEEPTTL: u32 = 1 << 3;
+const OBJ_PERSIST: u32 = 1 << 4;
+const OBJ_EX: u32 = 1 << 5;
+const OBJ_PX: u32 = 1 << 6;
+const OBJ_EXAT: u32 = 1 << 7;
+const OBJ_PXAT: u32 = 1 << 8;
+const ANY_EXPIRE: u32 = OBJ_EX | OBJ_PX | OBJ_EXAT | OBJ_PXAT;
+
+struct ExtArgs<'a> {
+    flags: u32,
+    expire: Option<&'a [u8]>,
+    unit_seconds: bool,
+}
+
+/// parseExtendedStringArgumentsOrReply: SET's options from argv[3], GETEX's from argv[2]. Each
+/// option is refused (syntax error) when a conflicting one came before it; repeating the same
+/// option is allowed and the last expire wins.
+fn parse_ext_args(args: &[Bytes], for_set: bool) -> Result<ExtArgs<'_>, Reply> {
+    let mut out = ExtArgs { flags: 0, expire: None, unit_seconds: true };
+    let mut j = if for_set { 3 } else { 2 };
+    while j < args.len() {
+        let opt = cstr(&args[j]);
+        let next = args.get(j + 1);
+        let f = out.flags;
+        let eq = |w: &str| opt.eq_ignore_ascii_case(w.as_bytes());
+        if eq("nx") && f & OBJ_XX == 0 && for_set {
+            out.flags |= OBJ_NX;
+        } else if eq("xx") && f & OBJ_NX == 0 && for_set {
+            out.flags |= OBJ_XX;
+        } else if eq("get") && for_set {
+            out.flags |= OBJ_GET;
+        } else if eq("keepttl") && f & (OBJ_PERSIST | ANY_EXPIRE) == 0 && for_set {
+            out.flags |= OBJ_KEEPTTL;
+        } else if eq("persist") && !for_set && f & (ANY_EXPIRE | OBJ_KEEPTTL) == 0 {
+            out.flags |= OBJ_PERSIST;
+        } else if let (Some(n), Some((flag, secs))) = (next, expire_option(opt, f)) {
+            out.flags |= flag;
+            out.unit_seconds = secs;
+            out.expire = Some(n);
+            j += 1;
+        } else {
+            return Err(Reply::error(errors::SYNTAX));
+        }
+        j += 1;
+    }
+    Ok(out)
+}
+
+/// EX/PX/EXAT/PXAT when allowed after `flags`: the flag and whether its unit is seconds.
+fn expire_option(opt: &[u8], flags: u32) -> Option<(u32, bool)> {
+    let (flag, secs) = if opt.eq_ignore_ascii_case(b"ex") {
+        (OBJ_EX, true)
+    } else if opt.eq_ignore_ascii_case(b"px") {
+        (OBJ_PX, false)
+    } else if opt.eq_ignore_ascii_case(b"exat") {
+        (OBJ_EXAT, true)
+    } else if opt.eq_ignore_ascii_case(b"pxat") {
+        (OBJ_PXAT, false)
+    } else {
+        return None;
+    };
+    // The same option may repeat; any other expire form, KEEPTTL or PERSIST conflicts.
+    let conflicts = (ANY_EXPIRE & !flag) | OBJ_KEEPTTL | OBJ_PERSIST;
+    (flags & conflicts == 0).then_some((flag, secs))
+}
+
+/// getExpireMillisecondsOrReply: the absolute expire time in ms. Zero, negative and overflowing
+/// values are refused with the command's name in the error.
+fn expire_at_ms(now_ms: u64, arg: &[u8], flags: u32, unit_seconds: bool, cmd: &str) -> Result<u64, Reply> {
+    let mut ms = int_arg(arg)?;
+    let invalid = || Reply::error(format!("ERR invalid expire time in '{cmd}' command"));
+    if ms <= 0 || (unit_seconds && ms > i64::MAX / 1000) {
+        return Err(invalid());
+    }
+    if unit_seconds {
+        ms *= 1000;
+    }
+    if flags & (OBJ_EX | OBJ_PX) != 0 {
+        // Redis adds in signed 64-bit and then refuses a non-positive result.
+        ms = ms.wrapping_add(now_ms as i64);
+    }
+    if ms <= 0 {
+        return Err(invalid());
+    }
+    Ok(ms as u64)
+}
+
+struct SetCall<'a> {
+    flags: u32,
+    key: &'a [u8],
+    val: &'a [u8],
+    expire: Option<&'a [u8]>,
+    unit_seconds: bool,
+    cmd: &'static str,
+    ok: Reply,
+    abort: Reply,
+}
+
+/// setGenericCommand.
+fn set_generic(ctx: &mut Ctx, c: SetCall) -> Reply {
+    let when = match c.expire {
+        Some(e) => Some(tri!(expire_at_ms(ctx.now_ms, e, c.flags, c.unit_seconds, c.cmd))),
+        None => None,
+    };
+    let old = if c.flags & OBJ_GET != 0 { Some(tri!(get_generic(ctx, c.key))) } else { None };
+    let found = ctx.lookup_write(c.key).is_some();
+    if (c.flags & OBJ_NX != 0 && found) || (c.flags & OBJ_XX != 0 && !found) {
+        return old.unwrap_or(c.abort);
+    }
+    let ttl = match when {
+        // A time already past is stored as is: the key then expires on its next access.
+        Some(at) => Ttl::At(at),
+        None if c.flags & OBJ_KEEPTTL != 0 => Ttl::Keep,
+        None => Ttl::Clear,
+    };
+    ctx.db().set(c.key, Value::string(c.val.to_vec()), ttl);
+    ctx.dirty(1);
+    old.unwrap_or(c.ok)
+}
+
+fn get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    tri!(get_generic(ctx, &args[1]))
+}
+
+fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let opts = tri!(parse_ext_args(args, true));
+    set_generic(
+        ctx,
+        SetCall {
+            flags: opts.flags,
+            key: &args[1],
+            val: &args[2],
+            expire: opts.expire,
+            unit_seconds: opts.unit_seconds,
+            cmd: "set",
+            ok: Reply::OK,
+            abort: Reply::Nil,
+        },
+    )
+}
+
+fn setnx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let call = SetCall {
+        flags: OBJ_NX,
+        key: &args[1],
+        val: &args[2],
+        expire: None,
+        unit_seconds: true,
+        cmd: "setnx",
+        ok: Reply::Int(1),
+        abort: Reply::Int(0),
+    };
+    set_generic(ctx, call)
+}
+
+fn setex_generic(ctx: &mut Ctx, args: &[Bytes], seconds: bool, cmd: &'static str) -> Reply {
+    let call = SetCall {
+        flags: if seconds { OBJ_EX } else { OBJ_PX },
+        key: &args[1],
+        val: &args[3],
+        expire: Some(&args[2]),
+        unit_seconds: seconds,
+        cmd,
+        ok: Reply::OK,
+        abort: Reply::Nil,
+    };
+    set_generic(ctx, call)
+}
+
+fn setex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    setex_generic(ctx, args, true, "setex")
+}
+
+fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    setex_generic(ctx, args, false, "psetex")
+}
+
+fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let old = tri!(get_generic(ctx, &args[1]));
+    ctx.db().set(&args[1], Value::string(args[2].to_vec()), Ttl::Clear);
+    ctx.dirty(1);
+    old
+}
+
+fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let old = tri!(get_generic(ctx, &args[1]));
+    if !matches!(old, Reply::Nil) && ctx.db().remove(&args[1]).is_some() {
+        ctx.dirty(1);
+    }
+    old
+}
+
+fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let opts = tri!(parse_ext_args(args, false));
+    let key = &args[1];
+    let value = match tri!(read_string(ctx, key)) {
+        None => return Reply::Nil,
+        Some(b) => b.into_owned(),
+    };
+    let now = ctx.now_ms;
+    let when = match opts.expire {
+        Some(e) => Some(tri!(expire_at_ms(now, e, opts.flags, opts.unit_seconds, "getex"))),
+        None => None,
+    };
+    let changed = match when {
+        // An absolute time already past deletes the key, as EXPIREAT would.
+        Some(at) if opts.flags & (OBJ_EXAT | OBJ_PXAT) != 0 && at <= now => ctx.db().remove(key).is_some(),
+        Some(at) => ctx.db().set_expire(key, at),
+        None => opts.flags & OBJ_PERSIST != 0 && ctx.db().persist(key),
+    };
+    if changed {
+        ctx.dirty(1);
+    }
+    Reply::Bulk(value)
+}
+
+fn mget(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut out = Vec::with_capacity(args.len() - 1);
+    for key in &args[1..] {
+        // Keys of other types read as nil here instead of failing the whole command.
+        out.push(match read_string(ctx, key) {
+            Ok(Some(b)) => Reply::Bulk(b.into_owned()),
+            _ => Reply::Nil,
+        });
+    }
+    Reply::Array(out)
+}
+
+fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
+    if args.len() % 2 == 0 {
+        let name = if nx { "msetnx" } else { "mset" };
+        return Reply::error(format!("ERR wrong number of arguments for '{name}' command"));
+    }
+    if nx {
+        for pair in args[1..].chunks(2) {
+            if ctx.lookup_write(&pair[0]).is_some() {
+                return Reply::Int(0);
+            }
+        }
+    }
+    for pair in args[1..].chunks(2) {
+        // setKey looks the key up for writing first, which expires (and counts) a stale one.
+        ctx.lookup_write(&pair[0]);
+        ctx.db().set(&pair[0], Value::string(pair[1].to_vec()), Ttl::Clear);
+    }
+    ctx.dirty((args.len() as u64 - 1) / 2);
+    if nx {
+        Reply::Int(1)
+    } else {
+        Reply::OK
+    }
+}
+
+fn mset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    mset_generic(ctx, args, false)
+}
+
+fn msetnx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    mset_generic(ctx, args, true)
+}
+
+fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (key, add) = (&args[1], &args[2]);
+    let max = ctx.state.hot.proto_max_bulk_len;
+    let total = match tri!(write_entry(ctx, key)) {
+        Some(e) => {
+            tri!(check_string_length(value_len(&e.value) as u64, add.len() as u64, max));
+            let Some(bytes) = e.value.bytes_mut() else {
+                return wrongtype();
+            };
+            bytes.extend_from_slice(add);
+            bytes.len()
+        }
+        None => {
+            // A new key gets the argument's own encoding (int, embstr or raw), like SET.
+            ctx.db().set(key, Value::string(add.to_vec()), Ttl::Clear);
+            add.len()
+        }
+    };
+    ctx.dirty(1);
+    Reply::Int(total as i64)
+}
+
+fn strlen(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    match tri!(read_string(ctx, &args[1])) {
+        Some(b) => Reply::Int(b.len() as i64),
+        None => Reply::Int(0),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Counters
+// ---------------------------------------------------------------------------
+
+fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) -> Reply {
+    let current = match tri!(write_entry(ctx, key)) {
+        None => 0,
+        Some(e) => match &e.value {
+            Value::Int(n) => *n,
+            v => match v.as_bytes().and_then(|b| parse_i64(&b)) {
+                Some(n) => n,
+                None => return Reply::error(errors::NOT_INTEGER),
+            },
+        },
+    };
+    let Some(value) = current.checked_add(incr) else {
+        return Reply::error(errors::OVERFLOW);
+    };
+    // The TTL survives: Redis replaces the value in place.
+    ctx.db().set(key, Value::Int(value), Ttl::Keep);
+    ctx.dirty(1);
+    Reply::Int(value)
+}
+
+fn incr(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    incr_decr(ctx, &args[1], 1)
+}
+
+fn decr(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    incr_decr(ctx, &args[1], -1)
+}
+
+fn incrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let incr = tri!(int_arg(&args[2]));
+    incr_decr(ctx, &args[1], incr)
+}
+
+fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let decr = tri!(int_arg(&args[2]));
+    if decr == i64::MIN {
+        return Reply::error("ERR decrement would overflow");
+    }
+    incr_decr(ctx, &args[1], -decr)
+}
+
+fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let key = &args[1];
+    let not_float = || Reply::error(errors::NOT_FLOAT);
+    // Redis computes in long double (80-bit on x86-64); LongDouble reproduces it bit for bit.
+    let current = match tri!(write_entry(ctx, key)) {
+        None => LongDouble::ZERO,
+        Some(e) => match &e.value {
+            Value::Int(n) => LongDouble::from_i64(*n),
+            v => match v.as_bytes().and_then(|b| LongDouble::parse(&b)) {
+                Some(x) => x,
+                None => return not_float(),
+            },
+        },
+    };
+    let Some(incr) = LongDouble::parse(&args[2]) else {
+        return not_float();
+    };
+    let sum = current.add(incr);
+    if !sum.is_finite() {
+        return Reply::error("ERR increment would produce NaN or Infinity");
+    }
+    let text = sum.to_human_string().into_bytes();
+    // Stored as a plain string object (embstr/raw), never int-encoded, as Redis does.
+    ctx.db().set(key, Value::Str { bytes: text.clone(), raw: false }, Ttl::Keep);
+    ctx.dirty(1);
+    Reply::Bulk(text)
+}
+
+// ---------------------------------------------------------------------------
+// Ranges
+// ---------------------------------------------------------------------------
+
+fn getrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut start = tri!(int_arg(&args[2]));
+    let mut end = tri!(int_arg(&args[3]));
+    let Some(s) = tri!(read_string(ctx, &args[1])) else {
+        return Reply::bulk("");
+    };
+    let len = s.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return Reply::bulk("");
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return Reply::bulk("");
+    }
+    Reply::bulk(&s[start as usize..=end as usize])
+}
+
+fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let key = &args[1];
+    let value = &args[3];
+    let offset = tri!(int_arg(&args[2]));
+    if offset < 0 {
+        return Reply::error("ERR offset is out of range");
+    }
+    let offset = offset as u64;
+    let max = ctx.state.hot.proto_max_bulk_len;
+    let now = ctx.now_ms;
+    match tri!(write_entry(ctx, key)) {
+        None => {
+            if value.is_empty() {
+                return Reply::Int(0);
+            }
+            tri!(check_string_length(offset, value.len() as u64, max));
+            ctx.db().set(key, Value::Str { bytes: Vec::new(), raw: true }, Ttl::Clear);
+        }
+        Some(e) => {
+            // Setting nothing answers the current length and leaves the value (and its
+            // encoding) untouched.
+            let olen = value_len(&e.value);
+            if value.is_empty() {
+                return Reply::Int(olen as i64);
+            }
+            tri!(check_string_length(offset, value.len() as u64, max));
+        }
+    }
+    let Some(bytes) = ctx.db().get_mut(key, now).and_then(|e| e.value.bytes_mut()) else {
+        return wrongtype();
+    };
+    let off = offset as usize;
+    let end = off + value.len();
+    if bytes.len() < end {
+        bytes.resize(end, 0);
+    }
+    bytes[off..end].copy_from_slice(value);
+    let len = bytes.len();
+    ctx.dirty(1);
+    Reply::Int(len as i64)
+}
+
+// ---------------------------------------------------------------------------
+// LCS
+// ---------------------------------------------------------------------------
+
+fn lcs(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut strings: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+    let mut bad_type = false;
+    for (i, key) in args[1..3].iter().enumerate() {
+        match read_string(ctx, key) {
+            Ok(Some(b)) => strings[i] = b.into_owned(),
+            Ok(None) => {}
+            Err(_) => bad_type = true,
+        }
+    }
+    if bad_type {
+        return Reply::error("ERR The specified keys must contain string values");
+    }
+    let (mut getlen, mut getidx, mut withmatchlen) = (false, false, false);
+    let mut minmatchlen: i64 = 0;
+    let mut j = 3;
+    while j < args.len() {
+        let opt = &args[j];
+        let more = args.len() - 1 - j;
+        if is_word(opt, "idx") {
+            getidx = true;
+        } else if is_word(opt, "len") {
+            getlen = true;
+        } else if is_word(opt, "withmatchlen") {
+            withmatchlen = true;
+        } else if is_word(opt, "minmatchlen") && more > 0 {
+            minmatchlen = tri!(int_arg(&args[j + 1])).max(0);
+            j += 1;
+        } else {
+            return Reply::error(errors::SYNTAX);
+        }
+        j += 1;
+    }
+    if getidx && getlen {
+        return Reply::error("ERR If you want both the length and indexes, please just use IDX.");
+    }
+    let [a, b] = &strings;
+    if a.len() >= u32::MAX as usize - 1 || b.len() >= u32::MAX as usize - 1 {
+        return Reply::error("ERR String too long for LCS");
+    }
+    let (alen, blen) = (a.len(), b.len());
+    let cells = (alen as u64 + 1) * (blen as u64 + 1);
+    let bytes = cells.checked_mul(4);
+    if bytes.is_some_and(|n| n > ctx.state.hot.proto_max_bulk_len.max(0) as u64) {
+        return Reply::error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    }
+    let mut table: Vec<u32> = Vec::new();
+    if bytes.is_none() || table.try_reserve_exact(cells as usize).is_err() {
+        return Reply::error("ERR Insufficient memory, failed allocating transient memory for LCS");
+    }
+    table.resize(cells as usize, 0);
+    let w = blen + 1;
+    // table[i * w + j] is the LCS length of a[..i] and b[..j].
+    for i in 1..=alen {
+        for k in 1..=blen {
+            table[i * w + k] = if a[i - 1] == b[k - 1] {
+                table[(i - 1) * w + k - 1] + 1
+            } else {
+                table[(i - 1) * w + k].max(table[i * w + k - 1])
+            };
+        }
+    }
+    let total = table[alen * w + blen];
+    let computelcs = getidx || !getlen;
+    let mut result = vec![0u8; if computelcs { total as usize } else { 0 }];
+    let mut matches = Vec::new();
+    // Walk back from the end, collecting the LCS and the ranges of contiguous matches; "alen" in
+    // arange_start means no range is open, as in Redis.
+    let (mut arange_start, mut arange_end, mut brange_start, mut brange_end) = (alen, 0usize, 0usize, 0usize);
+    let (mut i, mut k, mut idx) = (alen, blen, total as usize);
+    while computelcs && i > 0 && k > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[k - 1] {
+            result[idx - 1] = a[i - 1];
+            if arange_start == alen {
+                arange_start = i - 1;
+                arange_end = i - 1;
+                brange_start = k - 1;
+                brange_end = k - 1;
+            } else if arange_start == i && brange_start == k {
+                arange_start -= 1;
+                brange_start -= 1;
+            } else {
+                emit = true;
+            }
+            if arange_start == 0 || brange_start == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            k -= 1;
+        } else {
+            let up = table[(i - 1) * w + k];
+            let left = table[i * w + k - 1];
+            if up > left {
+                i -= 1;
+            } else {
+                k -= 1;
+            }
+            if arange_start != alen {
+                emit = true;
+            }
+        }
+        if emit {
+            let match_len = arange_end.wrapping_sub(arange_start).wrapping_add(1) as i64;
+            if (minmatchlen == 0 || match_len >= minmatchlen) && getidx {
+                let mut item = vec![
+                    Reply::Array(vec![Reply::Int(arange_start as i64), Reply::Int(arange_end as i64)]),
+                    Reply::Array(vec![Reply::Int(brange_start as i64), Reply::Int(brange_end as i64)]),
+                ];
+                if withmatchlen {
+                    item.push(Reply::Int(match_len));
+                }
+                matches.push(Reply::Array(item));
+            }
+            arange_start = alen;
+        }
+    }
+    if getidx {
+        Reply::Map(vec![
+            (Reply::bulk("matches"), Reply::Array(matches)),
+            (Reply::bulk("len"), Reply::Int(total as i64)),
+        ])
+    } else if getlen {
+        Reply::Int(total as i64)
+    } else {
+        Reply::Bulk(result)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Bitmaps
+// ---------------------------------------------------------------------------
+
+/// getBitOffsetFromArgument: a bit offset, or with `#N` (BITFIELD only) N times the field width.
+/// Offsets whose byte would reach proto-max-bulk-len are refused.
+fn bit_offset(arg: &[u8], hash: bool, bits: u32, max: i64) -> Result<u64, Reply> {
+    let use_hash = hash && bits > 0 && arg.first() == Some(&b'#');
+    let digits = if use_hash { &arg[1..] } else { arg };
+    let Some(mut off) = parse_i64(digits) else {
+        return Err(Reply::error(BIT_OFFSET_ERR));
+    };
+    if use_hash {
+        // C multiplies in signed 64-bit; an overflow shows up as a negative offset there too.
+        off = off.wrapping_mul(bits as i64);
+    }
+    if off < 0 || (off >> 3) >= max {
+        return Err(Reply::error(BIT_OFFSET_ERR));
+    }
+    Ok(off as u64)
+}
+
+/// lookupStringForBitCommand: the string at `key`, created or zero-padded so that bit `maxbit`
+/// exists. Returns the bytes and whether the key was created or grown.
+fn bit_target<'a>(ctx: &'a mut Ctx, key: &[u8], maxbit: u64) -> Result<(&'a mut Vec<u8>, bool), Reply> {
+    let need = (maxbit >> 3) as usize + 1;
+    let created = match write_entry(ctx, key) {
+        Err(e) => return Err(e),
+        Ok(found) => found.is_none(),
+    };
+    if created {
+        ctx.db().set(key, Value::Str { bytes: Vec::new(), raw: true }, Ttl::Clear);
+    }
+    let now = ctx.now_ms;
+    let Some(bytes) = ctx.db().get_mut(key, now).and_then(|e| e.value.bytes_mut()) else {
+        return Err(wrongtype());
+    };
+    let grown = bytes.len() < need;
+    if grown {
+        bytes.resize(need, 0);
+    }
+    Ok((bytes, created || grown))
+}
+
+fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    const BIT_ERR: &str = "ERR bit is not an integer or out of range";
+    let max = ctx.state.hot.proto_max_bulk_len;
+    let offset = tri!(bit_offset(&args[2], false, 0, max));
+    let on = match parse_i64(&args[3]) {
+        Some(v) if v & !1 == 0 => v as u8,
+        _ => return Reply::error(BIT_ERR),
+    };
+    let (bytes, changed_len) = tri!(bit_target(ctx, &args[1], offset));
+    let byte = (offset >> 3) as usize;
+    let shift = 7 - (offset & 7) as u8;
+    let old = (bytes[byte] >> shift) & 1;
+    // Only a real change (or a new/grown string) counts as a write, so WATCH is not triggered by
+    // setting a bit to the value it already has.
+    if changed_len || old != on {
+        bytes[byte] = (bytes[byte] & !(1 << shift)) | (on << shift);
+        ctx.dirty(1);
+    }
+    Reply::Int(old as i64)
+}
+
+fn getbit(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let max = ctx.state.hot.proto_max_bulk_len;
+    let offset = tri!(bit_offset(&args[2], false, 0, max));
+    let Some(s) = tri!(read_string(ctx, &args[1])) else {
+        return Reply::Int(0);
+    };
+    let byte = (offset >> 3) as usize;
+    let bit = s.get(byte).map_or(0, |b| (b >> (7 - (offset & 7))) & 1);
+    Reply::Int(bit as i64)
+}
+
+/// Parses a BYTE|BIT unit argument.
+fn bit_unit(arg: &[u8]) -> Result<bool, Reply> {
+    if is_word(arg, "bit") {
+        Ok(true)
+    } else if is_word(arg, "byte") {
+        Ok(false)
+    } else {
+        Err(Reply::error(errors::SYNTAX))
+    }
+}
+
+/// Normalizes a start/end range (negative from the end, clamped) over `totlen` units. In bit
+/// units it returns byte indexes plus masks of the bits of the first and last byte that fall
+/// outside the range.
+fn normalize_range(mut start: i64, mut end: i64, totlen: i64, isbit: bool) -> (i64, i64, u8, u8) {
+    if start < 0 {
+        start += totlen;
+    }
+    if end < 0 {
+        end += totlen;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= totlen {
+        end = totlen - 1;
+    }
+    let (mut first_mask, mut last_mask) = (0u8, 0u8);
+    if isbit && start <= end {
+        first_mask = !((1u16 << (8 - (start & 7))) - 1) as u8;
+        last_mask = ((1u16 << (7 - (end & 7))) - 1) as u8;
+        start >>= 3;
+        end >>= 3;
+    }
+    (start, end, first_mask, last_mask)
+}
+
+fn bitcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    // Redis 7.0 looks the key up first: a missing key answers 0 whatever the other arguments are.
+    let Some(s) = tri!(read_string(ctx, &args[1])) else {
+        return Reply::Int(0);
+    };
+    let strlen = s.len() as i64;
+    let (start, end, first_mask, last_mask) = match args.len() {
+        4 | 5 => {
+            let start = tri!(int_arg(&args[2]));
+            let end = tri!(int_arg(&args[3]));
+            // Checked before the unit is parsed, like Redis.
+            if start < 0 && end < 0 && start > end {
+                return Reply::Int(0);
+            }
+            let isbit = if args.len() == 5 { tri!(bit_unit(&args[4])) } else { false };
+            let totlen = if isbit { strlen << 3 } else { strlen };
+            normalize_range(start, end, totlen, isbit)
+        }
+        2 => (0, strlen - 1, 0, 0),
+        _ => return Reply::error(errors::SYNTAX),
+    };
+    if start > end {
+        return Reply::Int(0);
+    }
+    let (start, end) = (start as usize, end as usize);
+    let mut count: i64 = popcount(&s[start..=end]);
+    // Bits of the edge bytes outside a BIT range were counted; take them back out.
+    count -= (s[start] & first_mask).count_ones() as i64;
+    count -= (s[end] & last_mask).count_ones() as i64;
+    Reply::Int(count)
+}
+
+fn popcount(b: &[u8]) -> i64 {
+    let mut chunks = b.chunks_exact(8);
+    let mut n: u64 = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        n += u64::from_ne_bytes(w).count_ones() as u64;
+    }
+    n += chunks.remainder().iter().map(|x| x.count_ones() as u64).sum::<u64>();
+    n as i64
+}
+
+/// redisBitpos: position of the first bit equal to `bit`; when looking for 0 in all-ones bytes
+/// it answers the bit just past the end (the string is seen as zero-padded), for 1 it answers -1.
+fn first_bit(b: &[u8], bit: bool) -> i64 {
+    let skip = if bit { 0u8 } else { 0xff };
+    for (i, &byte) in b.iter().enumerate() {
+        if byte != skip {
+            let lead = if bit { byte.leading_zeros() } else { (!byte).leading_zeros() };
+            return i as i64 * 8 + lead as i64;
+        }
+    }
+    if bit {
+        -1
+    } else {
+        b.len() as i64 * 8
+    }
+}
+
+fn bitpos(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let bit = match tri!(int_arg(&args[2])) {
+        0 => false,
+        1 => true,
+        _ => return Reply::error("ERR The bit argument must be 1 or 0."),
+    };
+    // A missing key is an infinite run of zeros, whatever the range arguments say.
+    let Some(s) = tri!(read_string(ctx, &args[1])) else {
+        return Reply::Int(if bit { -1 } else { 0 });
+    };
+    let p: &[u8] = &s;
+    let strlen = p.len() as i64;
+    let mut end_given = false;
+    let (mut start, end, first_mask, last_mask) = match args.len() {
+        4..=6 => {
+            let start = tri!(int_arg(&args[3]));
+            let isbit = if args.len() == 6 { tri!(bit_unit(&args[5])) } else { false };
+            let end = if args.len() >= 5 {
+                end_given = true;
+                tri!(int_arg(&args[4]))
+            } else if isbit {
+                (strlen << 3) + 7
+            } else {
+                strlen - 1
+            };
+            let totlen = if isbit { strlen << 3 } else { strlen };
+            normalize_range(start, end, totlen, isbit)
+        }
+        3 => (0, strlen - 1, 0, 0),
+        _ => return Reply::error(errors::SYNTAX),
+    };
+    if start > end {
+        return Reply::Int(-1);
+    }
+    // A port of Redis's search: the partial first and last bytes of a BIT range are searched as
+    // masked copies (bits outside the range forced to the value not searched for), the middle in
+    // place. `bytes` tracks how much of the range is left from `start`.
+    let mut bytes = end - start + 1;
+    let pos: i64 = 'search: {
+        if first_mask != 0 {
+            let mut tmp = p[start as usize];
+            if bit {
+                tmp &= !first_mask;
+            } else {
+                tmp |= first_mask;
+            }
+            if last_mask != 0 && bytes == 1 {
+                if bit {
+                    tmp &= !last_mask;
+                } else {
+                    tmp |= last_mask;
+                }
+            }
+            let pos = first_bit(&[tmp], bit);
+            if bytes == 1 || (pos != -1 && pos != 8) {
+                break 'search pos;
+            }
+            start += 1;
+            bytes -= 1;
+        }
+        let curbytes = bytes - if last_mask != 0 { 1 } else { 0 };
+        if curbytes > 0 {
+            let pos = first_bit(&p[start as usize..(start + curbytes) as usize], bit);
+            if bytes == curbytes || (pos != -1 && pos != curbytes << 3) {
+                break 'search pos;
+            }
+            start += curbytes;
+            bytes -= curbytes;
+        }
+        let mut tmp = p[end as usize];
+        if bit {
+            tmp &= !last_mask;
+        } else {
+            tmp |= last_mask;
+        }
+        first_bit(&[tmp], bit)
+    };
+    // With an explicit end, running past the range while looking for a 0 means there is none.
+    if end_given && !bit && pos == bytes << 3 {
+        return Reply::Int(-1);
+    }
+    Reply::Int(if pos != -1 { pos + (start << 3) } else { pos })
+}
+
+fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    #[derive(PartialEq)]
+    enum Op {
+        And,
+        Or,
+        Xor,
+        Not,
+    }
+    let op = match &args[1] {
+        o if is_word(o, "and") => Op::And,
+        o if is_word(o, "or") => Op::Or,
+        o if is_word(o, "xor") => Op::Xor,
+        o if is_word(o, "not") => Op::Not,
+        _ => return Reply::error(errors::SYNTAX),
+    };
+    if op == Op::Not && args.len() != 4 {
+        return Reply::error("ERR BITOP NOT must be called with a single source key.");
+    }
+    let mut srcs: Vec<Vec<u8>> = Vec::with_capacity(args.len() - 3);
+    for key in &args[3..] {
+        match tri!(read_string(ctx, key)) {
+            Some(b) => srcs.push(b.into_owned()),
+            None => srcs.push(Vec::new()),
+        }
+    }
+    let maxlen = srcs.iter().map(Vec::len).max().unwrap_or(0);
+    let dest = &args[2];
+    if maxlen == 0 {
+        // An empty result deletes the destination.
+        if ctx.db().remove(dest).is_some() {
+            ctx.dirty(1);
+        }
+        return Reply::Int(0);
+    }
+    let res: Vec<u8> = if op == Op::Not {
+        srcs[0].iter().map(|b| !b).collect()
+    } else {
+        let byte_at = |s: &Vec<u8>, i: usize| s.get(i).copied().unwrap_or(0);
+        (0..maxlen)
+            .map(|i| {
+                let mut it = srcs.iter().map(|s| byte_at(s, i));
+                let first = it.next().unwrap_or(0);
+                match op {
+                    Op::And => it.fold(first, |acc, b| acc & b),
+                    Op::Or => it.fold(first, |acc, b| acc | b),
+                    _ => it.fold(first, |acc, b| acc ^ b),
+                }
+            })
+            .collect()
+    };
+    ctx.lookup_write(dest);
+    ctx.db().set(dest, Value::Str { bytes: res, raw: true }, Ttl::Clear);
+    ctx.dirty(1);
+    Reply::Int(maxlen as i64)
+}
+
+// ---------------------------------------------------------------------------
+// BITFIELD
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq)]
+enum Overflow {
+    Wrap,
+    Sat,
+    Fail,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum FieldOp {
+    Get,
+    Set,
+    Incrby,
+}
+
+struct BitfieldOp {
+    op: FieldOp,
+    offset: u64,
+    value: i64,
+    signed: bool,
+    bits: u32,
+    overflow: Overflow,
+}
+
+/// getBitfieldTypeFromArgument: `i1`..`i64` or `u1`..`u63`.
+fn bitfield_type(arg: &[u8]) -> Result<(bool, u32), Reply> {
+    let err = || {
+        Reply::error("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.")
+    };
+    let p = cstr(arg);
+    let signed = match p.first() {
+        Some(b'i' | b'I') => true,
+        Some(b'u' | b'U') => false,
+        _ => return Err(err()),
+    };
+    match parse_i64(&p[1..]) {
+        Some(n) if n >= 1 && ((signed && n <= 64) || (!signed && n <= 63)) => Ok((signed, n as u32)),
+        _ => Err(err()),
+    }
+}
+
+/// Reads `bits` bits (MSB first) at bit `offset`; bits past the end read as zero.
+fn get_unsigned_field(p: &[u8], offset: u64, bits: u32) -> u64 {
+    let mut v = 0u64;
+    for j in 0..bits as u64 {
+        let pos = offset + j;
+        let byte = p.get((pos >> 3) as usize).copied().unwrap_or(0);
+        v = (v << 1) | ((byte >> (7 - (pos & 7))) & 1) as u64;
+    }
+    v
+}
+
+fn get_signed_field(p: &[u8], offset: u64, bits: u32) -> i64 {
+    let v = get_unsigned_field(p, offset, bits);
+    if bits < 64 && v & (1 << (bits - 1)) != 0 {
+        (v | (u64::MAX << bits)) as i64
+    } else {
+        v as i64
+    }
+}
+
+fn set_field(p: &mut [u8], offset: u64, bits: u32, value: u64) {
+    for j in 0..bits as u64 {
+        let pos = offset + j;
+        let bit = ((value >> (bits as u64 - 1 - j)) & 1) as u8;
+        let shift = 7 - (pos & 7) as u8;
+        if let Some(b) = p.get_mut((pos >> 3) as usize) {
+            *b = (*b & !(1 << shift)) | (bit << shift);
+        }
+    }
+}
+
+/// checkUnsignedBitfieldOverflow: Some(replacement) on overflow (None for FAIL), with the value
+/// wrapped or saturated.
+fn unsigned_overflow(value: u64, incr: i64, bits: u32, ow: Overflow) -> Option<Option<u64>> {
+    let max: u64 = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let maxincr = max.wrapping_sub(value) as i64;
+    let minincr = (value as i64).wrapping_neg();
+    let wrap = || value.wrapping_add(incr as u64) & !(u64::MAX.checked_shl(bits).unwrap_or(0));
+    if value > max || (incr > 0 && incr > maxincr) {
+        Some(match ow {
+            Overflow::Wrap => Some(wrap()),
+            Overflow::Sat => Some(max),
+            Overflow::Fail => None,
+        })
+    } else if incr < 0 && incr < minincr {
+        Some(match ow {
+            Overflow::Wrap => Some(wrap()),
+            Overflow::Sat => Some(0),
+            Overflow::Fail => None,
+        })
+    } else {
+        None
+    }
+}
+
+/// checkSignedBitfieldOverflow, same contract as `unsigned_overflow`.
+fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> Option<Option<i64>> {
+    let max: i64 = if bits == 64 { i64::MAX } else { (1i64 << (bits - 1)) - 1 };
+    let min = -max - 1;
+    let maxincr = (max as u64).wrapping_sub(value as u64) as i64;
+    let minincr = min.wrapping_sub(value);
+    let wrap = || {
+        let mut c = (value as u64).wrapping_add(incr as u64);
+        if bits < 64 {
+            let mask = u64::MAX << bits;
+            if c & (1u64 << (bits - 1)) != 0 {
+                c |= mask;
+            } else {
+                c &= !mask;
+            }
+        }
+        c as i64
+    };
+    if value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr) {
+        Some(match ow {
+            Overflow::Wrap => Some(wrap()),
+            Overflow::Sat => Some(max),
+            Overflow::Fail => None,
+        })
+    } else if value < min || (bits != 64 && incr < minincr) || (value < 0 && incr < 0 && incr < minincr) {
+        Some(match ow {
+            Overflow::Wrap => Some(wrap()),
+            Overflow::Sat => Some(min),
+            Overflow::Fail => None,
+        })
+    } else {
+        None
+    }
+}
+
+fn bitfield(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    bitfield_generic(ctx, args, false)
+}
+
+fn bitfield_ro(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    bitfield_generic(ctx, args, true)
+}
+
+fn bitfield_generic(ctx: &mut Ctx, args: &[Bytes], ro: bool) -> Reply {
+    let max = ctx.state.hot.proto_max_bulk_len;
+    let mut ops: Vec<BitfieldOp> = Vec::new();
+    let mut overflow = Overflow::Wrap;
+    let mut readonly = true;
+    let mut highest_write: u64 = 0;
+    let mut j = 2;
+    while j < args.len() {
+        let remargs = args.len() - j - 1;
+        let sub = &args[j];
+        let op = if is_word(sub, "get") && remargs >= 2 {
+            FieldOp::Get
+        } else if is_word(sub, "set") && remargs >= 3 {
+            FieldOp::Set
+        } else if is_word(sub, "incrby") && remargs >= 3 {
+            FieldOp::Incrby
+        } else if is_word(sub, "overflow") && remargs >= 1 {
+            let t = &args[j + 1];
+            overflow = if is_word(t, "wrap") {
+                Overflow::Wrap
+            } else if is_word(t, "sat") {
+                Overflow::Sat
+            } else if is_word(t, "fail") {
+                Overflow::Fail
+            } else {
+                return Reply::error("ERR Invalid OVERFLOW type specified");
+            };
+            j += 2;
+            continue;
+        } else {
+            return Reply::error(errors::SYNTAX);
+        };
+        let (signed, bits) = tri!(bitfield_type(&args[j + 1]));
+        let offset = tri!(bit_offset(&args[j + 2], true, bits, max));
+        let mut value = 0;
+        if op != FieldOp::Get {
+            readonly = false;
+            highest_write = highest_write.max(offset + bits as u64 - 1);
+            value = tri!(int_arg(&args[j + 3]));
+        }
+        ops.push(BitfieldOp { op, offset, value, signed, bits, overflow });
+        j += if op == FieldOp::Get { 3 } else { 4 };
+    }
+
+    if readonly {
+        let s = tri!(read_string(ctx, &args[1]));
+        let p: &[u8] = s.as_deref().unwrap_or(&[]);
+        let out = ops
+            .iter()
+            .map(|o| {
+                Reply::Int(if o.signed {
+                    get_signed_field(p, o.offset, o.bits)
+                } else {
+                    get_unsigned_field(p, o.offset, o.bits) as i64
+                })
+            })
+            .collect();
+        return Reply::Array(out);
+    }
+    if ro {
+        return Reply::error("ERR BITFIELD_RO only supports the GET subcommand");
+    }
+
+    let (p, grown) = tri!(bit_target(ctx, &args[1], highest_write));
+    let mut out = Vec::with_capacity(ops.len());
+    // Like SETBIT, a write that leaves the bits as they were is not a change (nor a WATCH trigger)
+    // unless the string had to be created or grown.
+    let mut changes = 0u64;
+    for o in &ops {
+        match o.op {
+            FieldOp::Get => out.push(Reply::Int(if o.signed {
+                get_signed_field(p, o.offset, o.bits)
+            } else {
+                get_unsigned_field(p, o.offset, o.bits) as i64
+            })),
+            FieldOp::Set | FieldOp::Incrby => {
+                let incr = o.op == FieldOp::Incrby;
+                if o.signed {
+                    let old = get_signed_field(p, o.offset, o.bits);
+                    let (check_val, check_incr) = if incr { (old, o.value) } else { (o.value, 0) };
+                    let plain = if incr { old.wrapping_add(o.value) } else { o.value };
+                    match signed_overflow(check_val, check_incr, o.bits, o.overflow) {
+                        Some(None) => out.push(Reply::Nil),
+                        res => {
+                            let new = res.flatten().unwrap_or(plain);
+                            out.push(Reply::Int(if incr { new } else { old }));
+                            set_field(p, o.offset, o.bits, new as u64);
+                            changes += (grown || new != old) as u64;
+                        }
+                    }
+                } else {
+                    let old = get_unsigned_field(p, o.offset, o.bits);
+                    let (check_val, check_incr) = if incr { (old, o.value) } else { (o.value as u64, 0) };
+                    let plain = if incr { old.wrapping_add(o.value as u64) } else { o.value as u64 };
+                    match unsigned_overflow(check_val, check_incr, o.bits, o.overflow) {
+                        Some(None) => out.push(Reply::Nil),
+                        res => {
+                            let new = res.flatten().unwrap_or(plain);
+                            out.push(Reply::Int(if incr { new as i64 } else { old as i64 }));
+                            set_field(p, o.offset, o.bits, new);
+                            changes += (grown || new != old) as u64;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if changes > 0 {
+        ctx.dirty(changes);
+    }
+    Reply::Array(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<Bytes> {
+        s.split(' ').map(|a| Bytes::copy_from_slice(a.as_bytes())).collect()
+    }
+
+    #[test]
+    fn set_options_conflicts() {
+        let ok = |s: &str| parse_ext_args(&args(s), true).map(|o| o.flags).ok();
+        assert_eq!(ok("SET k v NX GET"), Some(OBJ_NX | OBJ_GET));
+        assert_eq!(ok("SET k v EX 1 EX 2"), Some(OBJ_EX));
+        assert_eq!(ok("SET k v NX XX"), None);
+        assert_eq!(ok("SET k v EX 1 PX 2"), None);
+        assert_eq!(ok("SET k v KEEPTTL EX 1"), None);
+        assert_eq!(ok("SET k v EX"), None);
+        assert_eq!(ok("SET k v PERSIST"), None);
+        let getex = |s: &str| parse_ext_args(&args(s), false).map(|o| o.flags).ok();
+        assert_eq!(getex("GETEX k PERSIST"), Some(OBJ_PERSIST));
+        assert_eq!(getex("GETEX k PERSIST EX 1"), None);
+        assert_eq!(getex("GETEX k NX"), None);
+    }
+
+    #[test]
+    fn expire_times() {
+        assert_eq!(expire_at_ms(1000, b"5", OBJ_EX, true, "set").ok(), Some(6000));
+        assert_eq!(expire_at_ms(1000, b"5", OBJ_PXAT, false, "set").ok(), Some(5));
+        assert!(expire_at_ms(1000, b"0", OBJ_EX, true, "set").is_err());
+        assert!(expire_at_ms(1000, b"9223372036854775", OBJ_EX, true, "set").is_err());
+        assert!(expire_at_ms(1000, b"9223372036854775807", OBJ_PX, false, "set").is_err());
+    }
+
+    #[test]
+    fn bitfield_overflow_rules() {
+        assert_eq!(unsigned_overflow(250, 10, 8, Overflow::Wrap), Some(Some(4)));
+        assert_eq!(unsigned_overflow(250, 10, 8, Overflow::Sat), Some(Some(255)));
+        assert_eq!(unsigned_overflow(250, 10, 8, Overflow::Fail), Some(None));
+        assert_eq!(unsigned_overflow(5, -10, 8, Overflow::Sat), Some(Some(0)));
+        assert_eq!(unsigned_overflow(5, 10, 8, Overflow::Wrap), None);
+        assert_eq!(signed_overflow(120, 10, 8, Overflow::Wrap), Some(Some(-126)));
+        assert_eq!(signed_overflow(-120, -10, 8, Overflow::Sat), Some(Some(-128)));
+        assert_eq!(signed_overflow(i64::MAX, 1, 64, Overflow::Wrap), Some(Some(i64::MIN)));
+        assert_eq!(signed_overflow(i64::MIN, -1, 64, Overflow::Sat), Some(Some(i64::MIN)));
+        assert_eq!(signed_overflow(3, 4, 4, Overflow::Wrap), None);
+    }
+
+    #[test]
+    fn bit_fields_roundtrip() {
+        let mut p = vec![0u8; 3];
+        set_field(&mut p, 5, 7, 0b1010101);
+        assert_eq!(get_unsigned_field(&p, 5, 7), 0b1010101);
+        assert_eq!(get_signed_field(&p, 5, 7), 0b1010101 - 128);
+        assert_eq!(get_unsigned_field(&p, 20, 16), (p[2] as u64 & 0x0f) << 12);
+        assert_eq!(first_bit(&[0xff, 0xff], false), 16);
+        assert_eq!(first_bit(&[0, 0], true), -1);
+        assert_eq!(first_bit(&[0x00, 0x10], true), 11);
+    }
+}

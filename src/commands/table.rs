@@ -48,6 +48,30 @@ const FLAG_NAMES: &[(u32, &str)] = &[
     (ALLOW_BUSY, "allow_busy"),
 ];
 
+const ACL_ORDER: &[&str] = &[
+    "keyspace",
+    "read",
+    "write",
+    "set",
+    "sortedset",
+    "list",
+    "hash",
+    "string",
+    "bitmap",
+    "hyperloglog",
+    "geo",
+    "stream",
+    "pubsub",
+    "admin",
+    "fast",
+    "slow",
+    "blocking",
+    "dangerous",
+    "connection",
+    "transaction",
+    "scripting",
+];
+
 pub struct CommandSpec {
     pub name: &'static str,
     pub arity: i32,
@@ -60,6 +84,9 @@ pub struct CommandSpec {
     pub complexity: &'static str,
     /// ACL categories besides the ones implied by flags and group.
     pub acl: &'static [&'static str],
+    /// The keys a write modifies, when not all of `keys` (BITOP writes its first key, reads the rest):
+    /// WATCH is invalidated for these only.
+    pub write_keys: Option<(i32, i32, i32)>,
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
 }
@@ -110,31 +137,36 @@ impl CommandSpec {
             _ => {}
         }
         cats.extend(self.acl.iter().copied());
-        let mut seen = Vec::new();
-        for c in cats {
-            if !seen.iter().any(|s: &String| s == c) {
-                seen.push(c.to_string());
-            }
-        }
-        seen.into_iter().map(|c| format!("@{c}")).collect()
+        // Redis lists categories in the order of its category table.
+        cats.sort_by_key(|c| ACL_ORDER.iter().position(|o| o == c).unwrap_or(usize::MAX));
+        cats.dedup();
+        cats.into_iter().map(|c| format!("@{c}")).collect()
     }
 
     /// Key positions of `args` (args[0] is the command name), per (first, last, step).
     pub fn key_positions(&self, args: &[Bytes]) -> Vec<usize> {
-        let (first, last, step) = self.keys;
-        if first <= 0 || step <= 0 {
-            return Vec::new();
-        }
-        let argc = args.len() as i32;
-        let last = if last < 0 { argc + last } else { last };
-        let mut out = Vec::new();
-        let mut i = first;
-        while i <= last && i < argc {
-            out.push(i as usize);
-            i += step;
-        }
-        out
+        positions(self.keys, args)
     }
+
+    /// Positions of the keys a write modifies.
+    pub fn written_key_positions(&self, args: &[Bytes]) -> Vec<usize> {
+        positions(self.write_keys.unwrap_or(self.keys), args)
+    }
+}
+
+fn positions((first, last, step): (i32, i32, i32), args: &[Bytes]) -> Vec<usize> {
+    if first <= 0 || step <= 0 {
+        return Vec::new();
+    }
+    let argc = args.len() as i32;
+    let last = if last < 0 { argc + last } else { last };
+    let mut out = Vec::new();
+    let mut i = first;
+    while i <= last && i < argc {
+        out.push(i as usize);
+        i += step;
+    }
+    out
 }
 
 /// Builds a table row; the macro keeps rows to one line each.
@@ -151,6 +183,7 @@ macro_rules! cmd {
             summary: $summary,
             complexity: $cx,
             acl: &[],
+            write_keys: None,
             handler: Some($handler),
             subcommands: &[],
         }
@@ -171,6 +204,7 @@ macro_rules! container {
             summary: $summary,
             complexity: "Depends on subcommand.",
             acl: &[],
+            write_keys: None,
             handler: None,
             subcommands: $subs,
         }
