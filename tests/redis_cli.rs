@@ -38,7 +38,7 @@ fn interactive_session_under_a_pty() {
     });
     let mut screen = String::new();
     let mut stdin = child.stdin.take().unwrap();
-    let mut wait_for_text = |screen: &mut String, text: &str| {
+    let wait_for_text = |screen: &mut String, text: &str| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while !screen.contains(text) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
