@@ -25,7 +25,7 @@ mod server_cmd;
 mod strings;
 mod transactions;
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
@@ -112,6 +112,8 @@ pub struct Ctx<'a> {
     pub state: &'a mut State,
     pub session: &'a mut Session,
     pub now_ms: u64,
+    /// When the previous command of the batch ended (command timing for stats and SLOWLOG).
+    pub clock: Instant,
 }
 
 impl Ctx<'_> {
@@ -357,9 +359,12 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
         ci.db = ctx.session.db;
     }
     let dirty_before = ctx.state.dirty;
-    let start = Instant::now();
+    // The previous command's end is this one's start: one clock read per command.
+    let start = ctx.clock;
     let reply = handler(ctx, args);
-    let usec = start.elapsed().as_micros() as u64;
+    let end = Instant::now();
+    ctx.clock = end;
+    let usec = end.saturating_duration_since(start).as_micros() as u64;
     if spec.has(WRITE) && ctx.state.dirty != dirty_before && !ctx.state.dbs[ctx.session.db].watched.is_empty() {
         let db = ctx.session.db;
         for i in spec.written_key_positions(args) {

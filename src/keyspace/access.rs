@@ -23,11 +23,11 @@ pub fn lfu_mode() -> bool {
 }
 
 pub fn lru_clock() -> u32 {
-    (crate::util::time::unix_secs() as u32) & LRU_CLOCK_MAX
+    (crate::util::time::cached_unix_secs() as u32) & LRU_CLOCK_MAX
 }
 
 fn minutes() -> u32 {
-    ((crate::util::time::unix_secs() / 60) as u32) & 0xFFFF
+    ((crate::util::time::cached_unix_secs() / 60) as u32) & 0xFFFF
 }
 
 /// The access field of a newly created key.

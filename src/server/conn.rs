@@ -232,6 +232,7 @@ fn execute_batch(
     let now_ms = crate::util::time::unix_ms();
     let out_before = conn.out.len();
     let mut wait = None;
+    let mut clock = std::time::Instant::now();
     while let Some(args) = conn.queue.pop_front() {
         if let Some(p) = st.pause {
             if p.until_ms <= now_ms {
@@ -242,8 +243,9 @@ fn execute_batch(
                 break;
             }
         }
-        let mut ctx = Ctx { server, state: st, session, now_ms };
+        let mut ctx = Ctx { server, state: st, session, now_ms, clock };
         let reply = commands::process(&mut ctx, &args);
+        clock = ctx.clock;
         if session.subs + session.psubs > 0 || session.monitor {
             while let Ok(p) = rx.try_recv() {
                 encode_push(&p, session.resp, &mut conn.out, pending);

@@ -14,6 +14,7 @@ pub async fn run(server: Arc<Server>) {
         let hz = server.state.lock().hot.hz;
         let period = Duration::from_millis(1000 / hz.max(1));
         tokio::time::sleep(period).await;
+        crate::util::time::refresh_cached();
         active_expire(&server, period);
         let mut st = server.state.lock();
         sample_stats(&mut st);

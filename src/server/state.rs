@@ -1,6 +1,8 @@
 //! Everything the keyspace lock protects: databases, clients, pub/sub, stats, config.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use hashbrown::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
