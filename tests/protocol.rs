@@ -52,3 +52,41 @@ fn hello_switches_protocol() {
     assert!(r.starts_with("*14\r\n"), "{r}");
     assert_eq!(c.cmd(&["GET", "missing"]), b"$-1\r\n");
 }
+
+#[test]
+fn large_pipelined_replies_arrive_complete_and_in_order() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    let big = vec![b'x'; 300 * 1024];
+    assert_eq!(c.cmd_bytes(&[b"SET", b"big", &big]), b"+OK\r\n");
+    let mut batch = Vec::new();
+    for i in 0..40 {
+        batch.extend(encode(&[b"GET", b"big"]));
+        batch.extend(encode(&[b"ECHO", i.to_string().as_bytes()]));
+    }
+    // Written from another thread: the server may answer before it has read everything.
+    let mut w = c.writer_clone();
+    let t = std::thread::spawn(move || std::io::Write::write_all(&mut w, &batch).unwrap());
+    for i in 0..40 {
+        let r = c.read_reply();
+        assert_eq!(r.len(), big.len() + format!("${}\r\n\r\n", big.len()).len());
+        let want = format!("${}\r\n{}\r\n", i.to_string().len(), i);
+        assert_eq!(c.read_reply(), want.as_bytes());
+    }
+    t.join().unwrap();
+}
+
+#[test]
+fn normal_client_output_limit_closes_the_client() {
+    let s = Server::start(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
+    let mut c = s.client();
+    let big = vec![b'x'; 400 * 1024];
+    assert_eq!(c.cmd_bytes(&[b"SET", b"big", &big]), b"+OK\r\n");
+    let mut batch = Vec::new();
+    for _ in 0..4 {
+        batch.extend(encode(&[b"GET", b"big"]));
+    }
+    c.send_raw(&batch);
+    assert!(c.closed());
+    assert_eq!(s.client().cmd(&["PING"]), b"+PONG\r\n");
+}

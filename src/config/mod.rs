@@ -181,6 +181,15 @@ impl Config {
         if args.is_empty() || (!multi && args.len() != 1) {
             return Err("wrong number of arguments".into());
         }
+        // Like Redis's MULTI_ARG configs: one argument holding several words is split, so
+        // `--client-output-buffer-limit "normal 1mb 0 0"` works on the command line.
+        let split: Vec<String>;
+        let args = if multi && args.len() == 1 && args[0].contains(' ') {
+            split = args[0].split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect();
+            &split[..]
+        } else {
+            args
+        };
         let first_save = spec.name == "save" && !state.save_seen;
         if spec.name == "save" {
             state.save_seen = true;

@@ -14,6 +14,10 @@ use crate::commands::{self, Ctx, ReplyMode, Session};
 use crate::protocol::parser::{Limits, Parser};
 use crate::protocol::Reply;
 
+/// A batch stops once this much output is pending, so replies are written before more commands run
+/// and a client that pipelines many large reads cannot make the server buffer them all.
+const OUT_CHUNK: usize = 1024 * 1024;
+
 const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 pub async fn serve<S>(
@@ -99,21 +103,29 @@ pub async fn serve<S>(
         if killed.load(Ordering::Relaxed) {
             break;
         }
-        tokio::select! {
-            _ = kill.notified() => break,
-            r = rd.read_buf(&mut conn.buf) => match r {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if !run_input(&server, &mut session, &mut conn, n, &mut rx, &pending).await {
-                        let _ = wr.write_all(&conn.out).await;
-                        break;
+        if !conn.queue.is_empty() {
+            // Commands left over from a batch cut short so its replies could be written first.
+            if !run_input(&server, &mut session, &mut conn, 0, &mut rx, &pending).await {
+                let _ = wr.write_all(&conn.out).await;
+                break;
+            }
+        } else {
+            tokio::select! {
+                _ = kill.notified() => break,
+                r = rd.read_buf(&mut conn.buf) => match r {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if !run_input(&server, &mut session, &mut conn, n, &mut rx, &pending).await {
+                            let _ = wr.write_all(&conn.out).await;
+                            break;
+                        }
                     }
-                }
-            },
-            Some(p) = rx.recv() => {
-                encode_push(&p, session.resp, &mut conn.out, &pending);
-                while let Ok(p) = rx.try_recv() {
+                },
+                Some(p) = rx.recv() => {
                     encode_push(&p, session.resp, &mut conn.out, &pending);
+                    while let Ok(p) = rx.try_recv() {
+                        encode_push(&p, session.resp, &mut conn.out, &pending);
+                    }
                 }
             }
         }
@@ -204,6 +216,9 @@ async fn run_input(
         if session.close_after_reply {
             return false;
         }
+        if conn.out.len() >= OUT_CHUNK {
+            return true;
+        }
     }
 }
 
@@ -259,6 +274,22 @@ fn execute_batch(
         }
         if session.close_after_reply {
             conn.queue.clear();
+            break;
+        }
+        let hard = st.hot.output_limits[0].0;
+        if hard > 0 && conn.out.len() as u64 > hard {
+            tracing::warn!(
+                "Client id={} addr={} closed for overcoming of output buffer limits.",
+                session.id,
+                session.addr
+            );
+            st.stats.client_outbuf_limit_disconnections += 1;
+            conn.out.clear();
+            conn.queue.clear();
+            session.close_after_reply = true;
+            break;
+        }
+        if conn.out.len() >= OUT_CHUNK {
             break;
         }
     }

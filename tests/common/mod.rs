@@ -193,6 +193,11 @@ impl Client {
         String::from_utf8_lossy(&self.cmd(args)).into_owned()
     }
 
+    /// A second handle on the socket, for writing from another thread.
+    pub fn writer_clone(&self) -> TcpStream {
+        self.writer.try_clone().expect("clone socket")
+    }
+
     pub fn send_raw(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write");
     }
