@@ -1,4 +1,5 @@
-//! CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, NO-TOUCH, HELP.
+//! CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, GETREDIR,
+//! TRACKINGINFO, CACHING, HELP (the subcommands of Redis 7.0; NO-TOUCH is 7.2).
 
 use std::sync::atomic::Ordering;
 
@@ -11,7 +12,7 @@ use crate::server::state::{ClientInfo, ClientKind, Pause};
 use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] =
-    &[container!("client", "connection", "2.4.0", "A container for client connection commands.", SUBS)];
+    &[container!("client", "connection", "2.4.0", "A container for client connection commands", SUBS)];
 
 static SUBS: &[CommandSpec] = &[
     cmd!(
@@ -21,7 +22,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "5.0.0",
-        "Returns the unique client ID of the connection.",
+        "Returns the client ID for the current connection",
         "O(1)",
         id
     ),
@@ -32,7 +33,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "2.6.9",
-        "Sets the connection name.",
+        "Set the current connection name",
         "O(1)",
         setname
     ),
@@ -43,7 +44,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "2.6.9",
-        "Returns the name of the connection.",
+        "Get the current connection name",
         "O(1)",
         getname
     ),
@@ -54,7 +55,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "2.4.0",
-        "Lists open connections.",
+        "Get the list of client connections",
         "O(N) where N is the number of client connections",
         list
     ),
@@ -65,7 +66,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "6.2.0",
-        "Returns information about the connection.",
+        "Returns information about the current client connection.",
         "O(1)",
         info
     ),
@@ -76,7 +77,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "2.4.0",
-        "Terminates open connections.",
+        "Kill the connection of a client",
         "O(N) where N is the number of client connections",
         kill
     ),
@@ -86,8 +87,8 @@ static SUBS: &[CommandSpec] = &[
         ADMIN | NOSCRIPT | LOADING | STALE,
         (0, 0, 0),
         "connection",
-        "3.0.0",
-        "Suspends commands processing.",
+        "2.9.50",
+        "Stop processing commands from clients for some time",
         "O(1)",
         pause
     ),
@@ -98,7 +99,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "6.2.0",
-        "Resumes processing commands from paused clients.",
+        "Resume processing of clients that were paused",
         "O(N) Where N is the number of paused clients",
         unpause
     ),
@@ -109,7 +110,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "3.2.0",
-        "Instructs the server whether to reply to commands.",
+        "Instruct the server whether to reply to commands",
         "O(1)",
         reply
     ),
@@ -120,20 +121,53 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "7.0.0",
-        "Sets the client eviction mode of the connection.",
+        "Set client eviction mode for the current connection",
         "O(1)",
         no_evict
     ),
     cmd!(
-        "no-touch",
+        "getredir",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.0.0",
+        "Get tracking notifications redirection client ID if any",
+        "O(1)",
+        getredir
+    ),
+    cmd!(
+        "trackinginfo",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.2.0",
+        "Return information about server assisted client side caching for the current connection",
+        "O(1)",
+        trackinginfo
+    ),
+    cmd!(
+        "caching",
         3,
         NOSCRIPT | LOADING | STALE,
         (0, 0, 0),
         "connection",
-        "7.2.0",
-        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        "6.0.0",
+        "Instruct the server about tracking or not keys in the next request",
         "O(1)",
-        no_touch
+        caching
+    ),
+    cmd!(
+        "unblock",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "5.0.0",
+        "Unblock a client blocked in a blocking command from a different connection",
+        "O(log N) where N is the number of client connections",
+        unblock
     ),
     cmd!(
         "help",
@@ -142,7 +176,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "5.0.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         "O(1)",
         help
     ),
@@ -177,8 +211,33 @@ fn getname(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     }
 }
 
-fn flags(c: &ClientInfo) -> String {
+/// What CLIENT LIST shows that ClientInfo does not hold: MONITOR and a broken WATCH.
+#[derive(Default)]
+struct Extra {
+    monitors: Vec<u64>,
+    dirty_cas: std::collections::HashSet<u64>,
+}
+
+impl Extra {
+    fn of(st: &crate::server::state::State) -> Extra {
+        let mut dirty_cas = std::collections::HashSet::new();
+        for db in &st.dbs {
+            for w in db.watched.values().flatten() {
+                if w.dirty.load(Ordering::Relaxed) {
+                    dirty_cas.insert(w.client);
+                }
+            }
+        }
+        Extra { monitors: st.monitors.clone(), dirty_cas }
+    }
+}
+
+/// The flags field, in Redis's order (getClientInfoString).
+fn flags(c: &ClientInfo, extra: &Extra) -> String {
     let mut f = String::new();
+    if extra.monitors.contains(&c.id) {
+        f.push('O');
+    }
     match c.kind {
         ClientKind::Replica => f.push('S'),
         ClientKind::Master => f.push('M'),
@@ -190,17 +249,17 @@ fn flags(c: &ClientInfo) -> String {
     if c.multi >= 0 {
         f.push('x');
     }
-    if c.no_evict {
-        f.push('e');
-    }
-    if c.no_touch {
-        f.push('T');
+    if extra.dirty_cas.contains(&c.id) {
+        f.push('d');
     }
     if c.killed.load(Ordering::Relaxed) {
         f.push('A');
     }
     if c.is_unix {
         f.push('U');
+    }
+    if c.no_evict {
+        f.push('e');
     }
     if f.is_empty() {
         f.push('N');
@@ -209,7 +268,7 @@ fn flags(c: &ClientInfo) -> String {
 }
 
 /// One CLIENT LIST line, with Redis 7.0's fields in its order.
-fn describe(c: &ClientInfo, now_ms: u64) -> String {
+fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
     let omem = c.pending.load(Ordering::Relaxed);
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
@@ -220,7 +279,7 @@ fn describe(c: &ClientInfo, now_ms: u64) -> String {
         c.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
         now_ms.saturating_sub(c.created_ms) / 1000,
         now_ms.saturating_sub(c.last_interaction_ms) / 1000,
-        flags(c),
+        flags(c, extra),
         c.db,
         c.subs,
         c.psubs,
@@ -252,9 +311,10 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         } else if opt == b"id" && args.len() >= 4 {
             let mut v = Vec::new();
             for a in &args[3..] {
+                // Any integer is accepted; ids that match no client (0, negative) list nothing.
                 match crate::util::numbers::parse_i64(a) {
-                    Some(n) if n > 0 => v.push(n as u64),
-                    _ => return Reply::error("ERR Invalid client ID"),
+                    Some(n) => v.push(n as u64),
+                    None => return Reply::error("ERR Invalid client ID"),
                 }
             }
             ids = Some(v);
@@ -262,6 +322,7 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             return Reply::error(errors::SYNTAX);
         }
     }
+    let extra = Extra::of(ctx.state);
     let mut clients: Vec<&ClientInfo> = ctx.state.clients.values().collect();
     clients.sort_by_key(|c| c.id);
     let mut out = String::new();
@@ -269,7 +330,7 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) || kind.is_some_and(|k| c.kind != k) {
             continue;
         }
-        out.push_str(&describe(c, now));
+        out.push_str(&describe(c, now, &extra));
         out.push('\n');
     }
     Reply::Verbatim("txt", out.into_bytes())
@@ -277,7 +338,7 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn info(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     match ctx.state.clients.get(&ctx.session.id) {
-        Some(c) => Reply::Verbatim("txt", format!("{}\n", describe(c, ctx.now_ms)).into_bytes()),
+        Some(c) => Reply::Verbatim("txt", format!("{}\n", describe(c, ctx.now_ms, &Extra::of(ctx.state))).into_bytes()),
         None => Reply::Nil,
     }
 }
@@ -300,7 +361,6 @@ struct KillFilter {
     kind: Option<ClientKind>,
     user: Option<Vec<u8>>,
     skipme: bool,
-    maxage: Option<u64>,
 }
 
 fn kill(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -334,21 +394,22 @@ fn kill(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             },
             b"addr" => f.addr = Some(v.to_vec()),
             b"laddr" => f.laddr = Some(v.to_vec()),
-            b"user" => f.user = Some(v.to_vec()),
+            b"user" => {
+                // `default` is the only ACL user.
+                if v.as_ref() != b"default" {
+                    return Reply::error(format!("ERR No such user '{}'", String::from_utf8_lossy(v)));
+                }
+                f.user = Some(v.to_vec())
+            }
             b"skipme" => match v.to_ascii_lowercase().as_slice() {
                 b"yes" => f.skipme = true,
                 b"no" => f.skipme = false,
-                _ => return Reply::error(errors::SYNTAX),
-            },
-            b"maxage" => match crate::util::numbers::parse_i64(v) {
-                Some(n) if n >= 0 => f.maxage = Some(n as u64),
                 _ => return Reply::error(errors::SYNTAX),
             },
             _ => return Reply::error(errors::SYNTAX),
         }
         i += 2;
     }
-    let now = ctx.now_ms;
     let me = ctx.session.id;
     let victims: Vec<u64> = ctx
         .state
@@ -359,7 +420,6 @@ fn kill(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         .filter(|c| f.laddr.as_ref().is_none_or(|a| c.laddr.as_bytes() == a.as_slice()))
         .filter(|c| f.kind.is_none_or(|k| c.kind == k))
         .filter(|c| f.user.as_ref().is_none_or(|u| c.user.as_bytes() == u.as_slice()))
-        .filter(|c| f.maxage.is_none_or(|m| now.saturating_sub(c.created_ms) / 1000 >= m))
         .filter(|c| !(f.skipme && c.id == me))
         .map(|c| c.id)
         .collect();
@@ -374,26 +434,42 @@ fn kill_one(ctx: &mut Ctx, id: u64) {
         ctx.session.close_after_reply = true;
         return;
     }
-    if let Some(c) = ctx.state.clients.get(&id) {
+    // Like Redis's freeClient(): the victim is gone from CLIENT LIST, PUBSUB and MONITOR as soon as
+    // CLIENT KILL returns; its task closes the socket and finishes the cleanup.
+    if let Some(c) = ctx.state.clients.remove(&id) {
         c.killed.store(true, Ordering::Relaxed);
         c.kill.notify_one();
+        super::pubsub::unsubscribe_all(ctx.state, id);
+        ctx.state.monitors.retain(|m| *m != id);
     }
 }
 
+/// `CLIENT <sub> ...` with a bad argument count that the table's arity let through.
+fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
+    Reply::error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+        String::from_utf8_lossy(&args[1])
+    ))
+}
+
 fn pause(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(ms) = crate::util::numbers::parse_i64(&args[2]).filter(|v| *v >= 0) else {
-        return Reply::error("ERR timeout is not an integer or out of range");
-    };
+    if args.len() > 4 {
+        return subcommand_syntax_error(args);
+    }
+    // The mode is checked before the timeout, as in Redis.
     let all = match args.get(3).map(|a| a.to_ascii_lowercase()) {
         None => true,
         Some(m) if m == b"all" => true,
         Some(m) if m == b"write" => false,
-        _ => return Reply::error(errors::SYNTAX),
+        _ => return Reply::error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
     };
-    if args.len() > 4 {
-        return Reply::error(errors::SYNTAX);
+    let Some(ms) = crate::util::numbers::parse_i64(&args[2]) else {
+        return Reply::error("ERR timeout is not an integer or out of range");
+    };
+    if ms < 0 {
+        return Reply::error("ERR timeout is negative");
     }
-    let until = ctx.now_ms + ms as u64;
+    let until = ctx.now_ms.saturating_add(ms as u64);
     // A new pause extends, never shortens, and ALL wins over WRITE, as in Redis.
     let p = match ctx.state.pause {
         Some(old) if old.until_ms > until => Pause { until_ms: old.until_ms, all: old.all || all },
@@ -421,7 +497,9 @@ fn reply(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             Reply::NoReply
         }
         b"skip" => {
-            if ctx.session.reply_mode == ReplyMode::On {
+            // Like Redis's CLIENT_REPLY_SKIP_NEXT: also when this command's own reply is being skipped
+            // (SkipThis), so that SKIP SKIP x y skips x; ignored while replies are OFF.
+            if ctx.session.reply_mode != ReplyMode::Off {
                 ctx.session.reply_mode = ReplyMode::Skip;
             }
             Reply::NoReply
@@ -446,19 +524,47 @@ fn no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::OK
 }
 
-fn no_touch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(v) = on_off(&args[2]) else { return Reply::error(errors::SYNTAX) };
-    ctx.session.no_touch = v;
-    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
-        ci.no_touch = v;
+/// Client-side caching (CLIENT TRACKING) is not implemented, so tracking is always off.
+fn getredir(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Reply::Int(-1)
+}
+
+fn trackinginfo(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Reply::Map(vec![
+        (Reply::bulk("flags"), Reply::Array(vec![Reply::bulk("off")])),
+        (Reply::bulk("redirect"), Reply::Int(-1)),
+        (Reply::bulk("prefixes"), Reply::Array(vec![])),
+    ])
+}
+
+fn caching(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Reply::error(
+        "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+    )
+}
+
+/// No command blocks, so there is never a client to unblock; the arguments are still checked.
+fn unblock(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() > 4 {
+        return subcommand_syntax_error(args);
     }
-    Reply::OK
+    if let Some(reason) = args.get(3) {
+        if !reason.eq_ignore_ascii_case(b"timeout") && !reason.eq_ignore_ascii_case(b"error") {
+            return Reply::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        }
+    }
+    tri!(super::int_arg(&args[2]));
+    Reply::Int(0)
 }
 
 fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     super::help_reply(
         "CLIENT",
         &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "GETNAME",
             "    Return the name of the current connection.",
             "ID",
@@ -491,10 +597,15 @@ fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
-            "NO-TOUCH (ON|OFF)",
-            "    Will not touch LRU/LFU stats when this mode is on.",
         ],
     )
 }

@@ -8,18 +8,8 @@ use crate::cmd;
 use crate::protocol::Reply;
 
 pub static TABLE: &[CommandSpec] = &[
-    cmd!(
-        "ping",
-        -1,
-        FAST | SENTINEL,
-        (0, 0, 0),
-        "connection",
-        "1.0.0",
-        "Returns the server's liveliness response.",
-        "O(1)",
-        ping
-    ),
-    cmd!("echo", 2, FAST, (0, 0, 0), "connection", "1.0.0", "Returns the given string.", "O(1)", echo),
+    cmd!("ping", -1, FAST | SENTINEL, (0, 0, 0), "connection", "1.0.0", "Ping the server", "O(1)", ping),
+    cmd!("echo", 2, LOADING | STALE | FAST, (0, 0, 0), "connection", "1.0.0", "Echo the given string", "O(1)", echo),
     cmd!(
         "quit",
         -1,
@@ -27,18 +17,18 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "1.0.0",
-        "Closes the connection.",
+        "Close the connection",
         "O(1)",
         quit
     ),
     cmd!(
         "reset",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
         (0, 0, 0),
         "connection",
         "6.2.0",
-        "Resets the connection.",
+        "Reset the connection",
         "O(1)",
         reset
     ),
@@ -49,7 +39,7 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "1.0.0",
-        "Changes the selected database.",
+        "Change the selected database for the current connection",
         "O(1)",
         select
     ),
@@ -60,7 +50,7 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "1.0.0",
-        "Authenticates the connection.",
+        "Authenticate to the server",
         "O(N) where N is the number of passwords defined for the user",
         auth
     ),
@@ -71,7 +61,7 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "connection",
         "6.0.0",
-        "Handshakes with the Redis server.",
+        "Handshake with Redis",
         "O(1)",
         hello
     ),
@@ -96,9 +86,8 @@ fn echo(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn quit(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    // Like any reply, QUIT's +OK is not sent while CLIENT REPLY is OFF or SKIP.
     ctx.session.close_after_reply = true;
-    // QUIT is answered even when CLIENT REPLY is OFF.
-    ctx.session.reply_mode = ReplyMode::On;
     Reply::OK
 }
 
@@ -128,9 +117,7 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 }
 
 fn select(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(n) = crate::util::numbers::parse_i64(&args[1]) else {
-        return Reply::error(errors::NOT_INTEGER);
-    };
+    let n = tri!(db_number(&args[1]));
     if n < 0 || n as usize >= ctx.state.dbs.len() {
         return Reply::error(errors::DB_INDEX);
     }
@@ -139,6 +126,15 @@ fn select(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ci.db = n as usize;
     }
     Reply::OK
+}
+
+/// A database number as Redis's getIntFromObjectOrReply reads it: an integer that fits in 32 bits.
+pub(crate) fn db_number(arg: &[u8]) -> Result<i64, Reply> {
+    let n = super::int_arg(arg)?;
+    if n < i32::MIN as i64 || n > i32::MAX as i64 {
+        return Err(Reply::error("ERR value is out of range, value must between -2147483648 and 2147483647"));
+    }
+    Ok(n)
 }
 
 /// Checks a username/password pair against the `default` user (the only ACL user so far).
@@ -192,16 +188,14 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ver = Some(v as u8);
         i = 2;
     }
+    // All options are parsed (and a SETNAME validated) before the credentials are checked.
     let mut setname = None;
+    let mut creds = None;
     while i < args.len() {
         let opt = args[i].to_ascii_lowercase();
         let more = args.len() - i - 1;
         if opt == b"auth" && more >= 2 {
-            if !check_credentials(ctx, &args[i + 1], &args[i + 2]) {
-                return Reply::error("WRONGPASS invalid username-password pair or user is disabled.");
-            }
-            ctx.session.authenticated = true;
-            ctx.session.user = String::from_utf8_lossy(&args[i + 1]).into_owned();
+            creds = Some((&args[i + 1], &args[i + 2]));
             i += 3;
         } else if opt == b"setname" && more >= 1 {
             if let Err(e) = super::client::validate_name(&args[i + 1]) {
@@ -213,8 +207,15 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             return Reply::error(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i])));
         }
     }
+    if let Some((user, pass)) = creds {
+        if !check_credentials(ctx, user, pass) {
+            return Reply::error("WRONGPASS invalid username-password pair or user is disabled.");
+        }
+        ctx.session.authenticated = true;
+        ctx.session.user = String::from_utf8_lossy(user).into_owned();
+    }
     if !ctx.session.authenticated && ctx.state.hot.requirepass.is_some() {
-        return Reply::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return Reply::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(name) = setname {
         if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {

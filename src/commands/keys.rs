@@ -7,31 +7,32 @@ use super::{errors, int_arg, Ctx};
 use crate::keyspace::{access, Ttl};
 use crate::protocol::Reply;
 use crate::util::glob::string_match;
-use crate::{cmd, container, tri};
+use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] = &[
-    cmd!("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", del),
-    cmd!("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", del),
-    cmd!("exists", -2, READONLY | FAST, (1, -1, 1), "generic", "1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check.", exists),
-    cmd!("type", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Determines the type of value stored at a key.", "O(1)", type_cmd),
-    cmd!("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", keys),
-    cmd!("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", scan),
-    cmd!("randomkey", 1, READONLY, (0, 0, 0), "generic", "1.0.0", "Returns a random key name from the database.", "O(1)", randomkey),
-    cmd!("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Renames a key and overwrites the destination.", "O(1)", rename),
-    cmd!("renamenx", 3, WRITE | FAST, (1, 2, 1), "generic", "1.0.0", "Renames a key only when the target key name doesn't exist.", "O(1)", renamenx),
-    cmd!("touch", -2, READONLY | FAST, (1, -1, 1), "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched.", touch),
-    cmd!("move", 3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Moves a key to another database.", "O(1)", move_cmd),
-    cmd!("copy", -3, WRITE | DENYOOM, (1, 2, 1), "generic", "6.2.0", "Copies the value of a key to a new key.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", copy),
-    cmd!("expire", -3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Sets the expiration time of a key in seconds.", "O(1)", expire),
-    cmd!("pexpire", -3, WRITE | FAST, (1, 1, 1), "generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)", pexpire),
-    cmd!("expireat", -3, WRITE | FAST, (1, 1, 1), "generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp.", "O(1)", expireat),
-    cmd!("pexpireat", -3, WRITE | FAST, (1, 1, 1), "generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)", pexpireat),
-    cmd!("expiretime", 2, READONLY | FAST, (1, 1, 1), "generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp.", "O(1)", expiretime),
-    cmd!("pexpiretime", 2, READONLY | FAST, (1, 1, 1), "generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)", pexpiretime),
-    cmd!("ttl", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Returns the expiration time in seconds of a key.", "O(1)", ttl),
-    cmd!("pttl", 2, READONLY | FAST, (1, 1, 1), "generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)", pttl),
-    cmd!("persist", 2, WRITE | FAST, (1, 1, 1), "generic", "2.2.0", "Removes the expiration time of a key.", "O(1)", persist),
-    container!("object", "generic", "2.2.3", "A container for object introspection commands.", OBJECT_SUBS),
+    cmd!("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Delete a key", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", del),
+    cmd!("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", del),
+    cmd!("exists", -2, READONLY | FAST, (1, -1, 1), "generic", "1.0.0", "Determine if a key exists", "O(N) where N is the number of keys to check.", exists),
+    cmd!("type", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Determine the type stored at key", "O(1)", type_cmd),
+    // KEYS is @dangerous besides what its flags imply.
+    CommandSpec { acl: &["dangerous"], ..cmd!("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Find all keys matching the given pattern", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", keys) },
+    cmd!("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Incrementally iterate the keys space", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", scan),
+    cmd!("randomkey", 1, READONLY, (0, 0, 0), "generic", "1.0.0", "Return a random key from the keyspace", "O(1)", randomkey),
+    cmd!("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Rename a key", "O(1)", rename),
+    cmd!("renamenx", 3, WRITE | FAST, (1, 2, 1), "generic", "1.0.0", "Rename a key, only if the new key does not exist", "O(1)", renamenx),
+    cmd!("touch", -2, READONLY | FAST, (1, -1, 1), "generic", "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "O(N) where N is the number of keys that will be touched.", touch),
+    cmd!("move", 3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Move a key to another database", "O(1)", move_cmd),
+    cmd!("copy", -3, WRITE | DENYOOM, (1, 2, 1), "generic", "6.2.0", "Copy a key", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", copy),
+    cmd!("expire", -3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Set a key's time to live in seconds", "O(1)", expire),
+    cmd!("pexpire", -3, WRITE | FAST, (1, 1, 1), "generic", "2.6.0", "Set a key's time to live in milliseconds", "O(1)", pexpire),
+    cmd!("expireat", -3, WRITE | FAST, (1, 1, 1), "generic", "1.2.0", "Set the expiration for a key as a UNIX timestamp", "O(1)", expireat),
+    cmd!("pexpireat", -3, WRITE | FAST, (1, 1, 1), "generic", "2.6.0", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "O(1)", pexpireat),
+    cmd!("expiretime", 2, READONLY | FAST, (1, 1, 1), "generic", "7.0.0", "Get the expiration Unix timestamp for a key", "O(1)", expiretime),
+    cmd!("pexpiretime", 2, READONLY | FAST, (1, 1, 1), "generic", "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", "O(1)", pexpiretime),
+    cmd!("ttl", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Get the time to live for a key in seconds", "O(1)", ttl),
+    cmd!("pttl", 2, READONLY | FAST, (1, 1, 1), "generic", "2.6.0", "Get the time to live for a key in milliseconds", "O(1)", pttl),
+    cmd!("persist", 2, WRITE | FAST, (1, 1, 1), "generic", "2.2.0", "Remove the expiration from a key", "O(1)", persist),
+    container!("object", "generic", "2.2.3", "A container for object introspection commands", OBJECT_SUBS),
 ];
 
 static OBJECT_SUBS: &[CommandSpec] = &[
@@ -42,7 +43,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         (2, 2, 1),
         "generic",
         "2.2.3",
-        "Returns the internal encoding of a Redis object.",
+        "Inspect the internal encoding of a Redis object",
         "O(1)",
         object_encoding
     ),
@@ -53,7 +54,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         (2, 2, 1),
         "generic",
         "4.0.0",
-        "Returns the logarithmic access frequency counter of a Redis object.",
+        "Get the logarithmic access frequency counter of a Redis object",
         "O(1)",
         object_freq
     ),
@@ -64,7 +65,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         (2, 2, 1),
         "generic",
         "2.2.3",
-        "Returns the time since the last access to a Redis object.",
+        "Get the time since a Redis object was last accessed",
         "O(1)",
         object_idletime
     ),
@@ -75,7 +76,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         (2, 2, 1),
         "generic",
         "2.2.3",
-        "Returns the reference count of a value of a key.",
+        "Get the number of references to the value of the key",
         "O(1)",
         object_refcount
     ),
@@ -86,7 +87,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "generic",
         "6.2.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         "O(1)",
         object_help
     ),
@@ -141,7 +142,7 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(cursor) = std::str::from_utf8(&args[1]).ok().and_then(|s| s.parse::<u64>().ok()) else {
+    let Some(cursor) = parse_cursor(&args[1]) else {
         return Reply::error("ERR invalid cursor");
     };
     let mut count = 10usize;
@@ -186,6 +187,28 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         out.push(Reply::Bulk(k.into_vec()));
     }
     Reply::Array(vec![Reply::bulk(next.to_string()), Reply::Array(out)])
+}
+
+/// A SCAN cursor as Redis reads it with strtoul(): no leading space, an optional sign (a negative
+/// value wraps around), decimal digits, nothing after; the empty string is 0.
+pub(crate) fn parse_cursor(b: &[u8]) -> Option<u64> {
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() {
+        // strtoul("") consumes nothing and stops at the terminator; a lone sign stops at the sign.
+        return (b.is_empty()).then_some(0);
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
@@ -250,7 +273,7 @@ fn touch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 /// A database index argument, with the error Redis gives for each kind of bad value.
 fn db_index(ctx: &Ctx, arg: &[u8]) -> Result<usize, Reply> {
-    let n = int_arg(arg)?;
+    let n = super::connection::db_number(arg)?;
     if n < 0 || n as usize >= ctx.state.dbs.len() {
         return Err(Reply::error(errors::DB_INDEX));
     }
@@ -318,9 +341,8 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 /// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT: `unit_ms` is 1000 for seconds; `relative` adds now.
-fn expire_generic(ctx: &mut Ctx, args: &[Bytes], unit_ms: i64, relative: bool) -> Reply {
-    let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
-    let when = tri!(int_arg(&args[2]));
+fn expire_generic(ctx: &mut Ctx, args: &[Bytes], name: &str, unit_ms: i64, relative: bool) -> Reply {
+    // The options are checked before the time, as in Redis.
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for a in &args[3..] {
         match a.to_ascii_lowercase().as_slice() {
@@ -337,6 +359,7 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], unit_ms: i64, relative: bool) -
     if gt && lt {
         return Reply::error("ERR GT and LT options at the same time are not compatible");
     }
+    let when = tri!(int_arg(&args[2]));
     let invalid = || Reply::error(format!("ERR invalid expire time in '{name}' command"));
     let Some(mut at) = when.checked_mul(unit_ms) else { return invalid() };
     if relative {
@@ -366,19 +389,19 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], unit_ms: i64, relative: bool) -
 }
 
 fn expire(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    expire_generic(ctx, args, 1000, true)
+    expire_generic(ctx, args, "expire", 1000, true)
 }
 
 fn pexpire(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    expire_generic(ctx, args, 1, true)
+    expire_generic(ctx, args, "pexpire", 1, true)
 }
 
 fn expireat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    expire_generic(ctx, args, 1000, false)
+    expire_generic(ctx, args, "expireat", 1000, false)
 }
 
 fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    expire_generic(ctx, args, 1, false)
+    expire_generic(ctx, args, "pexpireat", 1, false)
 }
 
 /// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 missing, -1 no TTL.
@@ -388,7 +411,8 @@ fn ttl_generic(ctx: &mut Ctx, key: &[u8], ms: bool, absolute: bool) -> Reply {
     let Some(at) = e.expire_at() else { return Reply::Int(-1) };
     let v = match (absolute, ms) {
         (true, true) => at as i64,
-        (true, false) => (at / 1000) as i64,
+        // Rounded to the nearest second, like TTL (Redis's (ms+500)/1000, without its overflow).
+        (true, false) => (at / 1000 + u64::from(at % 1000 >= 500)) as i64,
         (false, true) => at.saturating_sub(now) as i64,
         (false, false) => (at.saturating_sub(now) as i64 + 500) / 1000,
     };

@@ -13,19 +13,21 @@ use crate::server::state::{ClientId, ClientKind, Push, State};
 use crate::util::glob::string_match;
 
 pub static TABLE: &[CommandSpec] = &[
-    cmd!("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Listens for messages published to channels.", "O(N) where N is the number of channels to subscribe to.", subscribe),
-    cmd!("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Stops listening to messages posted to channels.", "O(N) where N is the number of channels to unsubscribe.", unsubscribe),
-    cmd!("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Listens for messages published to channels that match one or more patterns.", "O(N) where N is the number of patterns to subscribe to.", psubscribe),
-    cmd!("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Stops listening to messages published to channels that match one or more patterns.", "O(N) where N is the number of patterns to unsubscribe.", punsubscribe),
-    cmd!("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Posts a message to a channel.", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", publish_cmd),
-    crate::container!("pubsub", "pubsub", "2.8.0", "A container for Pub/Sub commands.", PUBSUB_SUBS),
+    cmd!("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Listen for messages published to the given channels", "O(N) where N is the number of channels to subscribe to.", subscribe),
+    cmd!("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Stop listening for messages posted to the given channels", "O(N) where N is the number of clients already subscribed to a channel.", unsubscribe),
+    cmd!("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Listen for messages published to channels matching the given patterns", "O(N) where N is the number of patterns the client is already subscribed to.", psubscribe),
+    cmd!("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Stop listening for messages posted to channels matching the given patterns", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", punsubscribe),
+    cmd!("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Post a message to a channel", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", publish_cmd),
+    crate::container!("pubsub", "pubsub", "2.8.0", "A container for Pub/Sub commands", PUBSUB_SUBS),
 ];
 
 static PUBSUB_SUBS: &[CommandSpec] = &[
-    cmd!("channels", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Returns the active channels.", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", pubsub_channels),
-    cmd!("numsub", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Returns a count of subscribers to channels.", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", pubsub_numsub),
-    cmd!("numpat", 2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Returns a count of unique pattern subscriptions.", "O(1)", pubsub_numpat),
-    cmd!("help", 2, LOADING | STALE, (0, 0, 0), "pubsub", "6.2.0", "Returns helpful text about the different subcommands.", "O(1)", pubsub_help),
+    cmd!("channels", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "List active channels", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", pubsub_channels),
+    cmd!("numsub", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Get the count of subscribers for channels", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", pubsub_numsub),
+    cmd!("numpat", 2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Get the count of unique patterns pattern subscriptions", "O(1)", pubsub_numpat),
+    cmd!("shardchannels", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "7.0.0", "List active shard channels", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", pubsub_shardchannels),
+    cmd!("shardnumsub", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "7.0.0", "Get the count of subscribers for shard channels", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", pubsub_shardnumsub),
+    cmd!("help", 2, LOADING | STALE, (0, 0, 0), "pubsub", "6.2.0", "Show helpful text about the different subcommands", "O(1)", pubsub_help),
 ];
 
 fn push(kind: &'static str, name: Option<&Bytes>, count: usize) -> Reply {
@@ -134,17 +136,13 @@ pub fn unsubscribe_all(st: &mut State, id: ClientId) {
     }
 }
 
+// Redis refuses (P)SUBSCRIBE only to DENY BLOCKING clients that are not in MULTI, i.e. scripts;
+// a transaction may subscribe.
 fn subscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    if ctx.session.multi.is_some() || ctx.session.in_exec {
-        return Reply::error("ERR SUBSCRIBE isn't allowed for a DENY BLOCKING client");
-    }
     subscribe_generic(ctx, args, false)
 }
 
 fn psubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    if ctx.session.multi.is_some() || ctx.session.in_exec {
-        return Reply::error("ERR PSUBSCRIBE isn't allowed for a DENY BLOCKING client");
-    }
     subscribe_generic(ctx, args, true)
 }
 
@@ -158,13 +156,25 @@ fn punsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 /// Delivers a message to the channel's subscribers and matching patterns. Returns the receiver count.
 pub fn publish(st: &mut State, channel: &Bytes, message: &Bytes) -> usize {
+    publish_from(st, channel, message, None).0
+}
+
+/// Like `publish`; the messages for `me` (a RESP3 client publishing to its own channel) are returned
+/// instead of queued, so the caller writes them right where Redis does: just before PUBLISH's own
+/// reply, inside EXEC's array when in a transaction.
+fn publish_from(st: &mut State, channel: &Bytes, message: &Bytes, me: Option<ClientId>) -> (usize, Vec<Reply>) {
     let mut receivers = 0;
+    let mut mine = Vec::new();
     let now = crate::util::time::unix_ms();
     if let Some(ids) = st.pubsub.channels.get(channel) {
         let msg = Arc::new(Reply::Push(vec![Reply::bulk("message"), Reply::bulk(channel), Reply::bulk(message)]));
         let size = channel.len() + message.len() + 40;
         for id in ids.clone() {
-            deliver(st, id, &msg, size, now);
+            if Some(id) == me {
+                mine.push((*msg).clone());
+            } else {
+                deliver(st, id, &msg, size, now);
+            }
             receivers += 1;
         }
     }
@@ -185,13 +195,17 @@ pub fn publish(st: &mut State, channel: &Bytes, message: &Bytes) -> usize {
             ]));
             let size = pat.len() + channel.len() + message.len() + 50;
             for id in ids {
-                deliver(st, id, &msg, size, now);
+                if Some(id) == me {
+                    mine.push((*msg).clone());
+                } else {
+                    deliver(st, id, &msg, size, now);
+                }
                 receivers += 1;
             }
         }
     }
     st.stats.pubsub_channels_msgs += 1;
-    receivers
+    (receivers, mine)
 }
 
 /// Queues a message for a client, enforcing client-output-buffer-limit for its class.
@@ -232,12 +246,25 @@ fn deliver(st: &mut State, id: ClientId, msg: &Arc<Reply>, size: usize, now: u64
 }
 
 fn publish_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    Reply::Int(publish(ctx.state, &args[1], &args[2]) as i64)
+    let (n, mut mine) = publish_from(ctx.state, &args[1], &args[2], Some(ctx.session.id));
+    if mine.is_empty() {
+        return Reply::Int(n as i64);
+    }
+    mine.push(Reply::Int(n as i64));
+    Reply::Many(mine)
+}
+
+/// `PUBSUB <sub> ...` with a bad argument count that the table's arity let through.
+fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
+    Reply::error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+        String::from_utf8_lossy(&args[1])
+    ))
 }
 
 fn pubsub_channels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() > 3 {
-        return Reply::error("ERR wrong number of arguments for 'pubsub|channels' command");
+        return subcommand_syntax_error(args);
     }
     let pat = args.get(2);
     let names: Vec<Reply> = ctx
@@ -251,13 +278,27 @@ fn pubsub_channels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Array(names)
 }
 
+/// A flat array of channel, count, ... (an array in RESP3 too, as in Redis 7.0).
 fn pubsub_numsub(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let mut pairs = Vec::new();
+    let mut out = Vec::new();
     for c in &args[2..] {
         let n = ctx.state.pubsub.channels.get(c).map(|v| v.len()).unwrap_or(0);
-        pairs.push((Reply::bulk(c), Reply::Int(n as i64)));
+        out.push(Reply::bulk(c));
+        out.push(Reply::Int(n as i64));
     }
-    Reply::Map(pairs)
+    Reply::Array(out)
+}
+
+// Shard channels (SSUBSCRIBE) are not implemented, so there are never any.
+fn pubsub_shardchannels(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() > 3 {
+        return subcommand_syntax_error(args);
+    }
+    Reply::Array(vec![])
+}
+
+fn pubsub_shardnumsub(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Reply::Array(args[2..].iter().flat_map(|c| [Reply::bulk(c), Reply::Int(0)]).collect())
 }
 
 fn pubsub_numpat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
@@ -275,6 +316,10 @@ fn pubsub_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
             "NUMSUB [<channel> ...]",
             "    Return the number of subscribers for the specified channels, excluding",
             "    pattern subscriptions(default: no channels).",
+            "SHARDCHANNELS [<pattern>]",
+            "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+            "SHARDNUMSUB [<shardchannel> ...]",
+            "    Return the number of subscribers for the specified shard level channel(s)",
         ],
     )
 }

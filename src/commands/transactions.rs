@@ -19,7 +19,7 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "transactions",
         "1.2.0",
-        "Starts a transaction.",
+        "Mark the start of a transaction block",
         "O(1)",
         multi
     ),
@@ -30,7 +30,7 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "transactions",
         "1.2.0",
-        "Executes all commands in a transaction.",
+        "Execute all commands issued after MULTI",
         "Depends on commands in the transaction",
         exec
     ),
@@ -41,7 +41,7 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "transactions",
         "2.0.0",
-        "Discards a transaction.",
+        "Discard all commands issued after MULTI",
         "O(N), when N is the number of queued commands",
         discard
     ),
@@ -52,7 +52,7 @@ pub static TABLE: &[CommandSpec] = &[
         (1, -1, 1),
         "transactions",
         "2.2.0",
-        "Monitors changes to keys to determine the execution of a transaction.",
+        "Watch the given keys to determine execution of the MULTI/EXEC block",
         "O(1) for every key.",
         watch
     ),
@@ -63,7 +63,7 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "transactions",
         "2.2.0",
-        "Forgets about watched keys of a transaction.",
+        "Forget about all watched keys",
         "O(1)",
         unwatch
     ),

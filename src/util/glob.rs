@@ -21,8 +21,9 @@
 //!   closed at the end of the pattern, so `[abc` matches `a`, and `[^` matches
 //!   any single byte.
 //! * Ranges compare bytes as C `char`, which is signed on x86-64 (the
-//!   platform Redis is built for here): `[a-\xff]` is the range
-//!   `-1..='a'` and so matches `\x80`..`\xff` and every byte up to `a`.
+//!   platform Redis is built for here), so bytes >= 0x80 sort below ASCII:
+//!   `[a-\xff]` is the range -1..=97, matching `\xff` and `\x00`..=`a` but
+//!   not `\x80`..=`\xfe`.
 //! * `nocase` folds ASCII letters only (`tolower()` in the C locale).
 //! * Recursion through `*` is capped at 1000 nested stars; deeper patterns
 //!   simply fail to match (Redis 7.0.x's protection against abusive

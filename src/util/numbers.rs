@@ -11,10 +11,12 @@
 //! * [`LongDouble`] and [`format_long_double`] — INCRBYFLOAT and HINCRBYFLOAT.
 //!   Redis computes these in C `long double`, which on x86-64 is the 80-bit
 //!   x87 extended format (64-bit mantissa). Doing the arithmetic in `f64`
-//!   instead gives client-visible differences (`SET k 10.5`, `INCRBYFLOAT k
-//!   0.1`, `INCRBYFLOAT k 5.0e3` replies `5010.60000000000000009` from real
-//!   Redis, but `f64` would say `5010.60000000000000036`; `INCRBYFLOAT k 1e400`
-//!   works in Redis because long double reaches ~1.19e4932). So
+//!   instead gives client-visible differences: after `SET k 10.5`,
+//!   `INCRBYFLOAT k 0.1` real Redis replies `10.6` where `f64` gives
+//!   `10.59999999999999964`, then `INCRBYFLOAT k 5.0e3` replies
+//!   `5010.60000000000000009` where `f64` gives `5010.6000000000003638`;
+//!   and `INCRBYFLOAT k 1e400` works because long double reaches
+//!   ~1.19e4932. So
 //!   [`LongDouble`] is a small software implementation of exactly the three
 //!   operations those commands need: `strtold`, `+`, and `"%.17Lf"` output,
 //!   each correctly rounded the way glibc and the x87 FPU do it.
@@ -140,8 +142,8 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
 
 /// `printf("%.17g", v)` exactly as glibc prints it: 17 significant digits,
 /// correctly rounded (ties to even), trailing zeros removed, exponent form
-/// when the decimal exponent is < -4 or >= 17. This is the format of every
-/// double reply in RESP2 (`addReplyDouble`).
+/// when the decimal exponent is < -4 or >= 17. This is the text of every
+/// finite double reply (`addReplyDouble`, RESP2 bulk or RESP3 `,` double).
 ///
 /// ```text
 /// 1.5 -> "1.5"   0.1 -> "0.10000000000000001"   1e20 -> "1e+20"
@@ -220,7 +222,7 @@ pub fn format_long_double(v: f64) -> String {
 /// ```text
 /// let cur = LongDouble::parse(old_bytes)?;        // string2ld, or from_i64
 /// let inc = LongDouble::parse(arg)?;              // string2ld
-/// let sum = cur.add(inc);                         // value += incr
+/// let sum = cur + inc;                            // value += incr
 /// if !sum.is_finite() { /* "increment would produce NaN or Infinity" */ }
 /// let text = sum.to_human_string();               // ld2string LD_STR_HUMAN
 /// ```
@@ -325,33 +327,6 @@ impl LongDouble {
         self.value == LdValue::Nan
     }
 
-    /// `self + other` with IEEE semantics in extended precision (round to
-    /// nearest even; `x + -x` is +0; `inf + -inf` is NaN).
-    #[allow(clippy::should_implement_trait)]
-    pub fn add(self, other: LongDouble) -> LongDouble {
-        use LdValue::*;
-        let (a, b) = (self, other);
-        match (a.value, b.value) {
-            (Nan, _) | (_, Nan) => LongDouble { negative: false, value: Nan },
-            (Inf, Inf) if a.negative != b.negative => LongDouble {
-                negative: true, // the x87 "default NaN" is negative
-                value: Nan,
-            },
-            (Inf, _) => a,
-            (_, Inf) => b,
-            (Zero, Zero) => LongDouble {
-                // Only -0 + -0 stays negative in round-to-nearest.
-                negative: a.negative && b.negative,
-                value: Zero,
-            },
-            (Zero, _) => b,
-            (_, Zero) => a,
-            (Finite { mant: ma, exp: ea }, Finite { mant: mb, exp: eb }) => {
-                ld_add_finite(a.negative, ma, ea, b.negative, mb, eb)
-            }
-        }
-    }
-
     /// Port of `ld2string(..., LD_STR_HUMAN)`: `"%.17Lf"` with trailing
     /// zeros and a dangling `.` removed, `"-0"` turned into `"0"`, and
     /// infinities as `"inf"`/`"-inf"`. This is the text INCRBYFLOAT stores
@@ -384,6 +359,45 @@ impl LongDouble {
                     out = "0".to_string();
                 }
                 out
+            }
+        }
+    }
+}
+
+impl std::ops::Add for LongDouble {
+    type Output = LongDouble;
+
+    /// Same as [`LongDouble::add`].
+    fn add(self, other: LongDouble) -> LongDouble {
+        LongDouble::add(self, other)
+    }
+}
+
+impl LongDouble {
+    /// `self + other` with IEEE semantics in extended precision, as the x87
+    /// FPU computes `value += incr` (round to nearest even; `x + -x` is +0;
+    /// `inf + -inf` is NaN). Also available as the `+` operator.
+    #[allow(clippy::should_implement_trait)] // it is implemented, above
+    pub fn add(self, other: LongDouble) -> LongDouble {
+        use LdValue::*;
+        let (a, b) = (self, other);
+        match (a.value, b.value) {
+            (Nan, _) | (_, Nan) => LongDouble { negative: false, value: Nan },
+            (Inf, Inf) if a.negative != b.negative => LongDouble {
+                negative: true, // the x87 "default NaN" is negative
+                value: Nan,
+            },
+            (Inf, _) => a,
+            (_, Inf) => b,
+            (Zero, Zero) => LongDouble {
+                // Only -0 + -0 stays negative in round-to-nearest.
+                negative: a.negative && b.negative,
+                value: Zero,
+            },
+            (Zero, _) => b,
+            (_, Zero) => a,
+            (Finite { mant: ma, exp: ea }, Finite { mant: mb, exp: eb }) => {
+                ld_add_finite(a.negative, ma, ea, b.negative, mb, eb)
             }
         }
     }
@@ -722,16 +736,33 @@ struct BinFormat {
     prec: u32,
     emin: i64,
     emax: i64,
-    /// Decimal significant digits kept exactly; the rest only count as
-    /// "nonzero or not". Must exceed the longest decimal expansion of any
-    /// rounding midpoint (767 for f64, ~11,500 for x87 extended), so the
-    /// truncation can never change the rounding.
-    max_sig_digits: usize,
 }
 
-const F64: BinFormat = BinFormat { prec: 53, emin: -1022, emax: 1023, max_sig_digits: 800 };
+const F64: BinFormat = BinFormat { prec: 53, emin: -1022, emax: 1023 };
 
-const F80: BinFormat = BinFormat { prec: 64, emin: -16382, emax: 16383, max_sig_digits: 12_000 };
+const F80: BinFormat = BinFormat { prec: 64, emin: -16382, emax: 16383 };
+
+/// Decimal significant digits kept exactly when converting; further digits
+/// only count as "nonzero or not". This is safe as long as it exceeds the
+/// longest decimal expansion of any rounding midpoint or representable
+/// value (767 digits for f64, ~11,500 for x87 extended): then the dropped
+/// tail can never move the value across a rounding boundary. (strtold input
+/// is capped at 5119 bytes anyway; only strtod input can be longer.)
+const MAX_SIG_DIGITS: usize = 12_000;
+
+/// A decimal or hex number reduced to a binary value of at least 67
+/// significant bits, before rounding to a format.
+enum Exact {
+    Zero,
+    /// Beyond the largest finite value of every format.
+    TooLarge,
+    /// (top + ε) * 2^exp2, with ε in (0,1) iff `sticky`.
+    Bits {
+        top: u128,
+        sticky: bool,
+        exp2: i64,
+    },
+}
 
 /// A correctly rounded finite result: `mant * 2^exp`, `mant < 2^prec`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -744,16 +775,15 @@ enum Binary {
 /// report ERANGE with a result Redis rejects (±inf on overflow, zero on
 /// underflow of a nonzero input). An exact zero input gives `Binary::Zero`.
 fn syntax_to_binary(syntax: &FloatSyntax<'_>, fmt: &BinFormat) -> Option<Binary> {
-    let (top, sticky, exp2) = match *syntax {
+    let exact = match *syntax {
         FloatSyntax::Inf => return None,
-        FloatSyntax::Decimal { int, frac, exp, .. } => match decimal_to_bits(int, frac, exp)? {
-            Some(t) => t,
-            None => return Some(Binary::Zero),
-        },
-        FloatSyntax::Hex { int, frac, exp } => match hex_to_bits(int, frac, exp) {
-            Some(t) => t,
-            None => return Some(Binary::Zero),
-        },
+        FloatSyntax::Decimal { int, frac, exp, .. } => decimal_to_bits(int, frac, exp),
+        FloatSyntax::Hex { int, frac, exp } => hex_to_bits(int, frac, exp),
+    };
+    let (top, sticky, exp2) = match exact {
+        Exact::Zero => return Some(Binary::Zero),
+        Exact::TooLarge => return None,
+        Exact::Bits { top, sticky, exp2 } => (top, sticky, exp2),
     };
     match check_range(round_binary(top, sticky, exp2, fmt), fmt)? {
         Binary::Zero => None, // underflow of a nonzero value: ERANGE
@@ -770,13 +800,10 @@ fn check_range(b: Binary, fmt: &BinFormat) -> Option<Binary> {
     }
 }
 
-/// Exact value of a decimal number reduced to at least 67 significant bits:
-/// returns `(bits, sticky, exp2)` meaning (bits + ε) * 2^exp2 where ε in
-/// (0,1) iff sticky. `Ok(None)`-style inner `None` means exact zero; the
-/// outer `None` is an overflow. Underflow far below any format comes back as
-/// a tiny value that rounds to zero.
-fn decimal_to_bits(int: &[u8], frac: &[u8], exp10: i64) -> Option<Option<(u128, bool, i64)>> {
-    let max_sig = F80.max_sig_digits;
+/// The value of the decimal number `int.frac e exp10`, exactly (up to the
+/// sticky bit). Underflow far below any format comes back as a tiny value
+/// that rounds to zero.
+fn decimal_to_bits(int: &[u8], frac: &[u8], exp10: i64) -> Exact {
     let mut big = Big::default();
     let mut n_sig: usize = 0;
     let mut sticky = false;
@@ -793,7 +820,7 @@ fn decimal_to_bits(int: &[u8], frac: &[u8], exp10: i64) -> Option<Option<(u128, 
             }
             continue;
         }
-        if n_sig < max_sig {
+        if n_sig < MAX_SIG_DIGITS {
             chunk = chunk * 10 + d;
             chunk_len += 1;
             if chunk_len == 9 {
@@ -817,7 +844,7 @@ fn decimal_to_bits(int: &[u8], frac: &[u8], exp10: i64) -> Option<Option<(u128, 
         big.mul_add_small(10u32.pow(chunk_len), chunk);
     }
     if n_sig == 0 {
-        return Some(None);
+        return Exact::Zero;
     }
     // value = (D + ε) * 10^dexp with D having n_sig digits, so it lies in
     // [10^(m10-1), 10^m10). Settle absurd magnitudes before doing big math:
@@ -825,17 +852,17 @@ fn decimal_to_bits(int: &[u8], frac: &[u8], exp10: i64) -> Option<Option<(u128, 
     // ~3.6e-4951.
     let m10 = dexp.saturating_add(n_sig as i64);
     if m10 - 1 > 4933 {
-        return None;
+        return Exact::TooLarge;
     }
     if m10 < -4952 {
         // Certainly below half the smallest subnormal of any format we use.
-        return Some(Some((1, false, -20_000)));
+        return Exact::Bits { top: 1, sticky: false, exp2: -20_000 };
     }
     if dexp >= 0 {
         // D * 10^e = (D * 5^e) * 2^e, exactly.
         big.mul_pow5(dexp.unsigned_abs());
         let (top, dropped, lost) = big.top128();
-        Some(Some((top, sticky || lost, dexp + dropped as i64)))
+        Exact::Bits { top, sticky: sticky || lost, exp2: dexp + dropped as i64 }
     } else {
         // D / 10^k = D / 5^k * 2^-k. Scale by 2^s so the quotient has 67 or
         // 68 bits (>= prec + 3 for both formats), then divide.
@@ -849,13 +876,14 @@ fn decimal_to_bits(int: &[u8], frac: &[u8], exp10: i64) -> Option<Option<(u128, 
             divisor.shl(s.unsigned_abs());
         }
         let q = big.div_small_quotient(&divisor, 68);
-        Some(Some((q, sticky || !big.is_zero(), -(k as i64) - s)))
+        // `big` now holds the remainder.
+        Exact::Bits { top: q, sticky: sticky || !big.is_zero(), exp2: -(k as i64) - s }
     }
 }
 
-/// Exact value of a hex float `int.frac p exp2` reduced to at most 124
-/// significant bits plus sticky, or `None` for an exact zero.
-fn hex_to_bits(int: &[u8], frac: &[u8], exp2: i64) -> Option<(u128, bool, i64)> {
+/// The value of the hex float `int.frac p exp2`, keeping up to 124
+/// significant bits plus the sticky bit.
+fn hex_to_bits(int: &[u8], frac: &[u8], exp2: i64) -> Exact {
     let mut top: u128 = 0;
     let mut n_sig = 0u32;
     let mut sticky = false;
@@ -884,9 +912,9 @@ fn hex_to_bits(int: &[u8], frac: &[u8], exp2: i64) -> Option<(u128, bool, i64)> 
         }
     }
     if top == 0 {
-        None
+        Exact::Zero
     } else {
-        Some((top, sticky, exp))
+        Exact::Bits { top, sticky, exp2: exp }
     }
 }
 
@@ -1039,7 +1067,9 @@ impl Big {
         }
         let limbs = (bits / 32) as usize;
         if limbs > 0 {
-            self.0.splice(0..0, std::iter::repeat_n(0, limbs));
+            let mut shifted = vec![0u32; limbs];
+            shifted.extend_from_slice(&self.0);
+            self.0 = shifted;
         }
     }
 
@@ -1149,5 +1179,378 @@ impl Big {
             out.extend_from_slice(format!("{c:09}").as_bytes());
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Expected values marked "redis" were checked against redis-server
+    // 7.0.15 on x86-64; the rest against glibc's strtod/strtold/printf.
+
+    #[test]
+    fn parse_i64_redis_vectors() {
+        // The cases from Redis's own util.c test_string2ll.
+        for bad in ["+1", " 1", "1 ", "01", "-9223372036854775809", "9223372036854775808"] {
+            assert_eq!(parse_i64(bad.as_bytes()), None, "{bad:?}");
+        }
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"1"), Some(1));
+        assert_eq!(parse_i64(b"99"), Some(99));
+        assert_eq!(parse_i64(b"-99"), Some(-99));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+    }
+
+    #[test]
+    fn parse_i64_strictness() {
+        // redis: INCRBY rejects all of these.
+        for bad in [
+            "",
+            "-",
+            "+",
+            "-0",
+            "00",
+            "-01",
+            "1a",
+            "0x1",
+            "1.0",
+            "1e3",
+            " ",
+            "1\0",
+            "18446744073709551616",
+            "99999999999999999999",
+            "123456789012345678901",
+            "\u{661}", // non-ASCII digit
+        ] {
+            assert_eq!(parse_i64(bad.as_bytes()), None, "{bad:?}");
+        }
+        // Non-UTF-8 bytes are just rejected.
+        assert_eq!(parse_i64(b"\xff1"), None);
+        assert_eq!(parse_i64(b"1\xff"), None);
+    }
+
+    #[test]
+    fn i64_to_bytes_roundtrip() {
+        assert_eq!(i64_to_bytes(0), b"0");
+        assert_eq!(i64_to_bytes(-1), b"-1");
+        assert_eq!(i64_to_bytes(1234567890), b"1234567890");
+        assert_eq!(i64_to_bytes(i64::MIN), b"-9223372036854775808");
+        assert_eq!(i64_to_bytes(i64::MAX), b"9223372036854775807");
+        let mut x: i64 = 1;
+        for i in 0..200_000i64 {
+            for v in [i, -i, x, x.wrapping_neg()] {
+                assert_eq!(i64_to_bytes(v), v.to_string().as_bytes());
+                assert_eq!(parse_i64(&i64_to_bytes(v)), Some(v));
+            }
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        }
+    }
+
+    fn d(s: &str) -> Option<f64> {
+        parse_f64(s.as_bytes())
+    }
+
+    #[test]
+    fn parse_f64_accepts_what_strtod_consumes() {
+        // redis (ZADD then ZSCORE)
+        assert_eq!(d("0x10"), Some(16.0));
+        assert_eq!(d("1."), Some(1.0));
+        assert_eq!(d(".5"), Some(0.5));
+        assert_eq!(d("inf"), Some(f64::INFINITY));
+        assert_eq!(d("+inf"), Some(f64::INFINITY));
+        assert_eq!(d("-INFINITY"), Some(f64::NEG_INFINITY));
+        assert_eq!(d("iNfInItY"), Some(f64::INFINITY));
+        assert_eq!(d("4e-320"), Some(4e-320)); // subnormal: accepted
+        assert_eq!(d("0x1p-1074"), Some(f64::from_bits(1)));
+        // glibc
+        assert_eq!(d("1.5"), Some(1.5));
+        assert_eq!(d("-2.5E+3"), Some(-2500.0));
+        assert_eq!(d("+7"), Some(7.0));
+        assert_eq!(d("00012"), Some(12.0));
+        assert_eq!(d("0x1.8p1"), Some(3.0));
+        assert_eq!(d("0X.8P+1"), Some(1.0));
+        assert_eq!(d("0x8."), Some(8.0));
+        assert_eq!(d("1e-5"), Some(1e-5));
+        assert_eq!(d("1.7976931348623157e308"), Some(f64::MAX));
+        assert_eq!(d("0e99999999999999999999"), Some(0.0));
+        let neg_zero = d("-0").map(f64::to_bits);
+        assert_eq!(neg_zero, Some((-0.0f64).to_bits()));
+        // A long mantissa (the tail still decides the rounding).
+        let long = format!("0.{}1", "0".repeat(10_000));
+        assert_eq!(d(&long), None); // 1e-10001 underflows to zero
+        let long = format!("1.{}1", "0".repeat(10_000));
+        assert_eq!(d(&long), Some(1.0));
+    }
+
+    #[test]
+    fn parse_f64_rejections() {
+        // redis: "ERR value is not a valid float" for each of these.
+        for bad in [
+            "",
+            " 1",
+            "1 ",
+            "\t1",
+            "\x0b1",
+            "nan",
+            "-nan",
+            "NaN",
+            "nan(1)",
+            "1e",
+            "1e+",
+            ".",
+            "0x",
+            "0xg",
+            "0x1p",
+            "e5",
+            "+-1",
+            "--1",
+            "- 1",
+            "1\0",
+            "1,5",
+            "infin",
+            "infinityy",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "1e-4000",
+            "0x1p-1075",
+            "0x1p1024",
+            "1.7976931348623159e308",
+        ] {
+            assert_eq!(d(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_f64(b"\xff"), None);
+        assert_eq!(parse_f64(b"1\xff"), None);
+    }
+
+    #[test]
+    fn format_17g_like_zscore() {
+        // redis: ZADD + ZSCORE
+        let cases: &[(f64, &str)] = &[
+            (0.1, "0.10000000000000001"),
+            (1e20, "1e+20"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (1.5, "1.5"),
+            (4503599627370497.0, "4503599627370497"),
+            (1e-5, "1.0000000000000001e-05"),
+            (0.0001, "0.0001"),
+            (0.00012345678901234567, "0.00012345678901234567"),
+            (3000.0, "3000"),
+            (1e308, "1e+308"),
+            (2.5e-308, "2.4999999999999998e-308"),
+            (9007199254740993.0, "9007199254740992"),
+            (4e-320, "3.999955468730732e-320"),
+            (5e-324, "4.9406564584124654e-324"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            // glibc
+            (f64::MAX, "1.7976931348623157e+308"),
+            (-1.5, "-1.5"),
+            (100.0, "100"),
+            (1e-4, "0.0001"),
+            (0.5e-4, "5.0000000000000002e-05"),
+            (99999999999999999.0, "1e+17"),
+            (12345678901234567.0, "12345678901234568"),
+            // An exact tie at the 18th digit rounds to even, like glibc.
+            (1234567890123456.0 + 0.25, "1234567890123456.2"),
+            (1234567890123456.0 + 0.75, "1234567890123456.8"),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(format_f64_17g(v), want, "{v:e}");
+        }
+        assert_eq!(format_f64_17g(f64::NAN), "nan");
+        assert_eq!(format_f64_17g(-f64::NAN), "-nan");
+    }
+
+    #[test]
+    fn format_17g_roundtrips() {
+        // 17 significant digits always identify the double.
+        let mut x = 0x1234_5678_9abc_def0u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            if v.is_nan() {
+                continue;
+            }
+            let s = format_f64_17g(v);
+            assert_eq!(parse_f64(s.as_bytes()).map(f64::to_bits), Some(v.to_bits()), "{s}");
+        }
+    }
+
+    #[test]
+    fn d2string_port() {
+        assert_eq!(d2string(1.0), "1");
+        assert_eq!(d2string(-3.0), "-3");
+        assert_eq!(d2string(0.0), "0");
+        assert_eq!(d2string(-0.0), "-0");
+        assert_eq!(d2string(f64::NAN), "nan");
+        assert_eq!(d2string(-f64::NAN), "nan");
+        assert_eq!(d2string(f64::INFINITY), "inf");
+        assert_eq!(d2string(f64::NEG_INFINITY), "-inf");
+        assert_eq!(d2string(1.5), "1.5");
+        assert_eq!(d2string(0.1), "0.10000000000000001");
+        assert_eq!(d2string(4503599627370495.0), "4503599627370495");
+        // Outside the integer window: same text via %.17g.
+        assert_eq!(d2string(4503599627370496.0), "4503599627370496");
+        assert_eq!(d2string(-4503599627370495.0), "-4503599627370495");
+        assert_eq!(d2string(1e17), "1e+17");
+    }
+
+    fn ld(s: &str) -> LongDouble {
+        LongDouble::parse(s.as_bytes()).unwrap_or_else(|| panic!("{s:?} should parse"))
+    }
+
+    /// INCRBYFLOAT: parse the stored text, add, print.
+    fn incr(cur: &str, by: &str) -> String {
+        (ld(cur) + ld(by)).to_human_string()
+    }
+
+    #[test]
+    fn incrbyfloat_matches_redis() {
+        // redis: SET k 10.5; INCRBYFLOAT k 0.1; INCRBYFLOAT k 5.0e3
+        assert_eq!(incr("10.5", "0.1"), "10.6");
+        assert_eq!(incr("10.6", "5.0e3"), "5010.60000000000000009");
+        // redis: INCRBYFLOAT on a missing key starts from 0.
+        assert_eq!(incr("0", "3.0e3"), "3000");
+        assert_eq!(incr("0", "1e30"), "1000000000000000000024696061952");
+        assert_eq!(incr("0", "0x10"), "16");
+        assert_eq!(incr("0", "0.1"), "0.1");
+        assert_eq!(incr("0.1", "0.2"), "0.3");
+        assert_eq!(incr("0", "-0"), "0");
+        assert_eq!(incr("0", "-0.000000000000000001"), "0");
+        assert_eq!(incr("0", "-1e-30"), "0");
+        assert_eq!(incr("0", "1e-17"), "0.00000000000000001");
+        assert_eq!(incr("0.00000000000000001", "5e-18"), "0.00000000000000002");
+        assert_eq!(incr("1", "0.024390243902439025"), "1.02439024390243903");
+        assert_eq!(incr("1.02439024390243903", "-0.024390243902439025"), "1");
+        let big = incr("0", "1e4000");
+        assert!(big.starts_with("9999999999999999999965463873099623784932"));
+        assert_eq!(big.len(), 4000);
+        // redis: SET c -9223372036854775808; INCRBYFLOAT c -1
+        let sum = LongDouble::from_i64(i64::MIN) + LongDouble::from_i64(-1);
+        assert_eq!(sum.to_human_string(), "-9223372036854775809");
+        // Past f64's range, still finite in long double (redis agrees).
+        assert!((ld("1.7976931348623157e308") + ld("1e4932")).is_finite());
+    }
+
+    #[test]
+    fn incrbyfloat_rejections() {
+        // redis: "ERR value is not a valid float"
+        for bad in ["", " 1", "1 ", "1.5 ", "abc", "nan", "1e5000", "-1e5000", "1e-5000"] {
+            assert_eq!(LongDouble::parse(bad.as_bytes()), None, "{bad:?}");
+        }
+        // redis: 5119 bytes are accepted, 5120 are not.
+        let ok = format!("1.{}", "0".repeat(5117));
+        assert_eq!(ld(&ok).to_human_string(), "1");
+        let too_long = format!("1.{}", "0".repeat(5118));
+        assert_eq!(LongDouble::parse(too_long.as_bytes()), None);
+        // Infinity parses; the command then refuses the infinite result
+        // ("increment would produce NaN or Infinity").
+        assert!(!(ld("0") + ld("inf")).is_finite());
+        let nan = ld("inf") + ld("-inf");
+        assert!(nan.is_nan() && !nan.is_finite());
+        // Overflowing the long double range is infinite, hence refused.
+        assert!(!(ld("1e4932") + ld("1e4932")).is_finite());
+    }
+
+    #[test]
+    fn long_double_arithmetic_edges() {
+        // The inherent method and the operator are the same operation.
+        assert_eq!(ld("1.5").add(ld("2")), ld("1.5") + ld("2"));
+        assert_eq!(ld("1.5").add(ld("2")).to_human_string(), "3.5");
+        assert_eq!((ld("-0") + ld("-0")).to_human_string(), "0");
+        assert!((ld("-0") + ld("-0")).negative);
+        assert!(!(ld("1") + ld("-1")).negative);
+        // 1e19 + 1 still fits in 64 mantissa bits; 1e20 + 1 would not.
+        assert_eq!(incr("1e19", "1"), "10000000000000000001");
+        assert_eq!(incr("1e20", "1"), "100000000000000000000");
+        // 2^64 + 1 is not representable with a 64-bit mantissa (tie: even).
+        assert_eq!(incr("18446744073709551616", "1"), "18446744073709551616");
+        assert_eq!(incr("18446744073709551616", "3"), "18446744073709551620");
+        assert_eq!(incr("-5.5", "2.25"), "-3.25");
+        assert_eq!(incr("1e-4940", "0"), "0");
+        assert_eq!(ld("0.1").to_f64(), 0.1);
+        assert_eq!(ld("1e4000").to_f64(), f64::INFINITY);
+        assert_eq!(ld("-1e-4000").to_f64().to_bits(), (-0.0f64).to_bits());
+    }
+
+    #[test]
+    fn format_long_double_of_f64() {
+        // %.17Lf of the exact f64 value: f64 arithmetic shows its error,
+        // which is why INCRBYFLOAT uses LongDouble instead.
+        assert_eq!(format_long_double(10.5 + 0.1), "10.59999999999999964");
+        assert_eq!(format_long_double(1e30), "1000000000000000019884624838656");
+        assert_eq!(format_long_double(10.5), "10.5");
+        assert_eq!(format_long_double(3000.0), "3000");
+        assert_eq!(format_long_double(0.1), "0.10000000000000001");
+        assert_eq!(format_long_double(-0.0), "0");
+        assert_eq!(format_long_double(-1e-30), "0");
+        assert_eq!(format_long_double(f64::INFINITY), "inf");
+        assert_eq!(format_long_double(f64::NEG_INFINITY), "-inf");
+        // An exact tie at the 18th decimal rounds to even, like glibc:
+        // 2^-18 = 0.000003814697265625
+        assert_eq!(format_long_double(2f64.powi(-18)), "0.00000381469726562");
+        assert_eq!(format_long_double(f64::MAX).len(), 309);
+    }
+
+    #[test]
+    fn never_panics_on_odd_inputs() {
+        let alphabet = b"0123456789.eE+-xXpPaAfFinINtyY \t\0\xff";
+        let mut inputs: Vec<Vec<u8>> = vec![vec![]];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for i in &inputs {
+                for &c in alphabet.iter() {
+                    let mut j = i.clone();
+                    j.push(c);
+                    next.push(j);
+                }
+            }
+            inputs = next;
+            for i in &inputs {
+                let _ = parse_i64(i);
+                let _ = parse_f64(i);
+                if let Some(v) = LongDouble::parse(i) {
+                    let _ = (v + v).to_human_string();
+                }
+            }
+            if inputs.len() > 40_000 {
+                break;
+            }
+        }
+        // Extreme magnitudes and lengths.
+        for s in [
+            "1e999999999999999999999999",
+            "-1e-999999999999999999999999",
+            "0x1p999999999999999999999999",
+            "0x1p-999999999999999999999999",
+            "0x0000000000000000000000000000000000000000001p-16445",
+        ] {
+            let _ = parse_f64(s.as_bytes());
+            let _ = LongDouble::parse(s.as_bytes());
+        }
+        let huge = vec![b'7'; 2_000_000];
+        assert_eq!(parse_f64(&huge), None); // overflows to inf
+        let smallest = LongDouble::parse(b"0x1p-16445").map(LongDouble::to_human_string);
+        assert_eq!(smallest.as_deref(), Some("0"));
+        assert_eq!(LongDouble::parse(b"0x1p-16446"), None);
+        let largest = LongDouble::parse(b"0xffffffffffffffffp16320");
+        assert!(largest.is_some_and(|v| v.to_human_string().len() == 4933));
+        assert_eq!(LongDouble::parse(b"0xffffffffffffffff8p16316"), None);
+        for v in [f64::MAX, f64::MIN_POSITIVE, 5e-324, -5e-324] {
+            let _ = format_long_double(v);
+            let _ = format_f64_17g(v);
+            let _ = d2string(v);
+            let _ = LongDouble::from_f64(v) + LongDouble::from_f64(-v);
+        }
     }
 }
