@@ -125,6 +125,18 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         no_evict
     ),
+    // NO-TOUCH arrived in Redis 7.2; this project carries it because admins ask for it.
+    cmd!(
+        "no-touch",
+        3,
+        NOSCRIPT | LOADING | STALE | FAST,
+        (0, 0, 0),
+        "connection",
+        "7.2.0",
+        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        "O(1)",
+        no_touch
+    ),
     cmd!(
         "getredir",
         2,
@@ -260,6 +272,9 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
     }
     if c.no_evict {
         f.push('e');
+    }
+    if c.no_touch {
+        f.push('T');
     }
     if f.is_empty() {
         f.push('N');
@@ -524,6 +539,15 @@ fn no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::OK
 }
 
+fn no_touch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(v) = on_off(&args[2]) else { return Reply::error(errors::SYNTAX) };
+    ctx.session.no_touch = v;
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        ci.no_touch = v;
+    }
+    Reply::OK
+}
+
 /// Client-side caching (CLIENT TRACKING) is not implemented, so tracking is always off.
 fn getredir(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     Reply::Int(-1)
@@ -606,6 +630,8 @@ fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
             "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
         ],
     )
 }

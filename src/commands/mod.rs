@@ -283,19 +283,21 @@ fn is_exec_control(name: &str) -> bool {
 /// Runs one command line for the session and returns its reply.
 pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let resolved = resolve(ctx.server, args);
+    // CLIENT LIST's cmd= names the command as soon as it is looked up (NULL if unknown), like Redis.
+    let last = match &resolved {
+        Ok((_, name)) => *name,
+        Err(_) => CmdName { parent: None, name: "NULL" },
+    };
+    last.write_to(&mut ctx.session.last_cmd);
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        last.write_to(&mut ci.last_cmd);
+        ci.last_interaction_ms = ctx.now_ms;
+    }
     let (spec, fullname) = match resolved {
         Ok(r) => r,
-        Err(e) => {
-            if ctx.session.multi.is_some() {
-                ctx.session.multi_error = true;
-            }
-            return rejected(ctx, e, None);
-        }
+        Err(e) => return rejected(ctx, e, None),
     };
     if !arity_ok(spec, args.len()) {
-        if ctx.session.multi.is_some() {
-            ctx.session.multi_error = true;
-        }
         let e = Reply::error(format!("ERR wrong number of arguments for '{fullname}' command"));
         return rejected(ctx, e, Some((spec, fullname)));
     }
@@ -304,7 +306,6 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     if ctx.session.multi.is_some() && !is_exec_control(spec.name) {
         if spec.has(NO_MULTI) {
-            ctx.session.multi_error = true;
             return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"), Some((spec, fullname)));
         }
         if let Some(q) = ctx.session.multi.as_mut() {
@@ -334,7 +335,21 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     call(ctx, spec, &fullname, args)
 }
 
+/// A command refused before it ran (Redis's rejectCommand): inside MULTI the transaction is
+/// flagged, and a refused EXEC aborts it with the reason.
 fn rejected(ctx: &mut Ctx, e: Reply, cmd: Option<(&'static CommandSpec, CmdName)>) -> Reply {
+    let mut e = e;
+    if ctx.session.multi.is_some() {
+        ctx.session.multi_error = true;
+    }
+    if cmd.is_some_and(|(spec, _)| spec.name == "exec") {
+        // Redis's execCommandAbort: the transaction (if any) and the WATCHes go, with the reason.
+        transactions::discard_transaction(ctx);
+        if let Reply::Error(text) = &e {
+            let reason = text.strip_prefix("ERR ").unwrap_or(text);
+            e = Reply::error(format!("EXECABORT Transaction discarded because of: {reason}"));
+        }
+    }
     if let Reply::Error(text) = &e {
         ctx.state.count_error(text);
     }
@@ -352,10 +367,7 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     if !ctx.state.monitors.is_empty() && !spec.has(SKIP_MONITOR) {
         feed_monitors(ctx, spec, args);
     }
-    fullname.write_to(&mut ctx.session.last_cmd);
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
-        fullname.write_to(&mut ci.last_cmd);
-        ci.last_interaction_ms = ctx.now_ms;
         ci.db = ctx.session.db;
     }
     let dirty_before = ctx.state.dirty;
@@ -444,7 +456,7 @@ pub fn help_reply(container: &str, lines: &[&str]) -> Reply {
         vec![Reply::Status(format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").into())];
     out.extend(lines.iter().map(|l| Reply::Status((*l).to_string().into())));
     out.push(Reply::status("HELP"));
-    out.push(Reply::status("    Print this help."));
+    out.push(Reply::status("    Prints this help."));
     Reply::Array(out)
 }
 

@@ -41,8 +41,6 @@ const FLAG_NAMES: &[(u32, &str)] = &[
     (SKIP_SLOWLOG, "skip_slowlog"),
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
-    (MAY_REPLICATE, "may_replicate"),
-    (SENTINEL, "sentinel"),
     (NO_MANDATORY_KEYS, "no_mandatory_keys"),
     (NO_MULTI, "no_multi"),
     (ALLOW_BUSY, "allow_busy"),
@@ -102,6 +100,10 @@ impl CommandSpec {
 
     /// ACL categories as Redis derives them: from flags and group, plus the explicit ones.
     pub fn acl_categories(&self) -> Vec<String> {
+        if self.handler.is_none() {
+            // A pure container is only @slow in Redis; its subcommands carry the real categories.
+            return vec!["@slow".to_string()];
+        }
         let mut cats: Vec<&str> = Vec::new();
         if self.has(WRITE) {
             cats.push("write");
