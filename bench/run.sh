@@ -359,3 +359,22 @@ printf "$mem_fmt" used_memory "${um_redis:-n/a}" "${um_ours:-n/a}" "$(fmt_ratio 
 printf "$mem_fmt" VmRSS "${rss_redis:-n/a}" "${rss_ours:-n/a}" "$(fmt_ratio "$rss_ours" "$rss_redis")"
 echo "  (used_memory baseline: redis ${mem_base[redis]:-?} B, ours ${mem_base[ours]:-?} B;" \
     "VmRSS baseline: redis ${rss_base[redis]:-?} kB, ours ${rss_base[ours]:-?} kB)"
+
+# ---------------------------------------------------------------- growth ----
+# While writers add $growth_keys new keys as fast as they can, a probe PINGs every millisecond:
+# its slowest round trips show any stall from the keyspace growing (e.g. a table rehashed at once).
+growth_keys="${BENCH_GROWTH_KEYS:-$(if ((quick)); then echo 1000000; else echo 10000000; fi)}"
+log "growth test: building the probe, filling $growth_keys keys each"
+(cd "$repo_root" && cargo build --release --example growth_probe >/dev/null 2>&1) \
+    || die "could not build the growth probe (cargo build --release --example growth_probe)"
+probe_bin="$repo_root/target/release/examples/growth_probe"
+declare -A growth=()
+for role in redis ours; do
+    cli "$role" flushall >/dev/null
+    growth[$role]="$("$probe_bin" "${srv_port[$role]}" "$growth_keys")" || die "growth probe failed against $role"
+    cli "$role" flushall >/dev/null
+done
+echo
+echo "Keyspace growth to $growth_keys keys (4 pipelined writers), PING probe every 1 ms:"
+echo "  redis: ${growth[redis]}"
+echo "  ours:  ${growth[ours]}"

@@ -18,6 +18,10 @@ use crate::protocol::Reply;
 /// and a client that pipelines many large reads cannot make the server buffer them all.
 const OUT_CHUNK: usize = 1024 * 1024;
 
+/// At most this many commands run per hold of the keyspace lock, so a deep pipeline from one client
+/// cannot keep the others waiting for long.
+const BATCH_MAX: usize = 128;
+
 const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 pub async fn serve<S>(
@@ -219,6 +223,10 @@ async fn run_input(
         if conn.out.len() >= OUT_CHUNK {
             return true;
         }
+        if !conn.queue.is_empty() {
+            // A long pipeline gives other connections a turn between its chunks.
+            tokio::task::yield_now().await;
+        }
     }
 }
 
@@ -248,6 +256,7 @@ fn execute_batch(
     let out_before = conn.out.len();
     let mut wait = None;
     let mut clock = std::time::Instant::now();
+    let mut executed = 0;
     while let Some(args) = conn.queue.pop_front() {
         if let Some(p) = st.pause {
             if p.until_ms <= now_ms {
@@ -290,6 +299,10 @@ fn execute_batch(
             break;
         }
         if conn.out.len() >= OUT_CHUNK {
+            break;
+        }
+        executed += 1;
+        if executed >= BATCH_MAX {
             break;
         }
     }
