@@ -105,3 +105,26 @@ fn rename_command_renames_and_disables() {
     assert!(c.cmd_str(&["MYCONFIG", "GET", "port"]).starts_with("*2\r\n"));
     assert!(c.cmd_str(&["FLUSHALL"]).starts_with("-ERR unknown command 'FLUSHALL'"));
 }
+
+#[test]
+fn port_zero_serves_only_the_unix_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("only.sock");
+    let log = dir.path().join("log");
+    let mut child = std::process::Command::new(OURS)
+        .args(["--port", "0", "--unixsocket", &sock.display().to_string(), "--logfile", &log.display().to_string()])
+        .spawn()
+        .unwrap();
+    wait_for("the unix socket", Duration::from_secs(10), || std::os::unix::net::UnixStream::connect(&sock).is_ok());
+    let mut u = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    u.write_all(b"CONFIG GET port\r\n").unwrap();
+    let mut buf = [0u8; 64];
+    let n = u.read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"*2\r\n$4\r\nport\r\n$1\r\n0\r\n");
+    let _ = child.kill();
+    let _ = child.wait();
+    // Without TCP and without a unix socket there is nothing to serve.
+    let out = std::process::Command::new(OURS).args(["--port", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Configured to not listen anywhere, exiting."));
+}
