@@ -12,6 +12,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::info::TABLE,
     super::pubsub::TABLE,
     super::transactions::TABLE,
+    super::acl::TABLE,
 ];
 
 /// Every top-level command.

@@ -14,6 +14,7 @@ macro_rules! tri {
 
 pub mod table;
 
+mod acl;
 mod all;
 mod client;
 mod config_cmd;
