@@ -70,31 +70,6 @@ static SUBS: &[CommandSpec] = &[
     ),
 ];
 
-/// Redis's category table, in its order.
-const CATEGORIES: &[&str] = &[
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-];
-
 fn whoami(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     Reply::bulk(&ctx.session.user)
 }
@@ -105,10 +80,10 @@ fn users(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 
 fn cat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     match args.len() {
-        2 => Reply::Array(CATEGORIES.iter().map(Reply::bulk).collect()),
+        2 => Reply::Array(ACL_CATEGORIES.iter().map(Reply::bulk).collect()),
         3 => {
             let name = String::from_utf8_lossy(&args[2]).to_ascii_lowercase();
-            if !CATEGORIES.contains(&name.as_str()) {
+            if !ACL_CATEGORIES.contains(&name.as_str()) {
                 return Reply::error(format!("ERR Unknown category '{}'", String::from_utf8_lossy(&args[2])));
             }
             let wanted = format!("@{name}");

@@ -46,7 +46,8 @@ const FLAG_NAMES: &[(u32, &str)] = &[
     (ALLOW_BUSY, "allow_busy"),
 ];
 
-const ACL_ORDER: &[&str] = &[
+/// Redis's ACL category table, in its order (ACL CAT lists it; COMMAND INFO sorts by it).
+pub const ACL_CATEGORIES: &[&str] = &[
     "keyspace",
     "read",
     "write",
@@ -140,7 +141,7 @@ impl CommandSpec {
         }
         cats.extend(self.acl.iter().copied());
         // Redis lists categories in the order of its category table.
-        cats.sort_by_key(|c| ACL_ORDER.iter().position(|o| o == c).unwrap_or(usize::MAX));
+        cats.sort_by_key(|c| ACL_CATEGORIES.iter().position(|o| o == c).unwrap_or(usize::MAX));
         cats.dedup();
         cats.into_iter().map(|c| format!("@{c}")).collect()
     }
