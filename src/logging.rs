@@ -35,7 +35,11 @@ pub fn set_level(name: &str) {
         "notice" => 2,
         _ => 3,
     };
-    LEVEL.store(v, Ordering::Relaxed);
+    if LEVEL.swap(v, Ordering::Relaxed) != v {
+        // The filter's verdicts are cached per call site (always/never): a call site first hit
+        // under the old level would otherwise keep it.
+        tracing::callsite::rebuild_interest_cache();
+    }
 }
 
 pub fn set_role(c: u8) {
@@ -76,9 +80,37 @@ where
     }
 }
 
+#[derive(Clone)]
 enum Sink {
     Stdout,
     File(String),
+}
+
+impl Sink {
+    fn open(&self) -> SinkWriter {
+        match self {
+            Sink::Stdout => SinkWriter(Box::new(std::io::stdout())),
+            Sink::File(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                Ok(f) => SinkWriter(Box::new(f)),
+                Err(_) => SinkWriter(Box::new(std::io::stderr())),
+            },
+        }
+    }
+}
+
+/// Where log lines go, for lines written outside `tracing` (from_signal_handler).
+static SINK: std::sync::OnceLock<Sink> = std::sync::OnceLock::new();
+
+/// A warning as Redis's serverLogFromHandler writes it from a signal handler, without the date:
+/// `pid:signal-handler (unix time) message`. Redis logs "Received SIGTERM scheduling
+/// shutdown..." this way.
+pub fn from_signal_handler(message: &str) {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    let line = format!("{}:signal-handler ({secs}) {message}\n", std::process::id());
+    let sink = SINK.get().cloned().unwrap_or(Sink::Stdout);
+    let mut w = sink.open();
+    let _ = w.write_all(line.as_bytes());
+    let _ = w.flush();
 }
 
 struct SinkWriter(Box<dyn Write>);
@@ -95,15 +127,8 @@ impl Write for SinkWriter {
 pub fn init(logfile: &str, level: &str) {
     set_level(level);
     let sink = if logfile.is_empty() { Sink::Stdout } else { Sink::File(logfile.to_string()) };
-    let make = move || -> SinkWriter {
-        match &sink {
-            Sink::Stdout => SinkWriter(Box::new(std::io::stdout())),
-            Sink::File(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
-                Ok(f) => SinkWriter(Box::new(f)),
-                Err(_) => SinkWriter(Box::new(std::io::stderr())),
-            },
-        }
-    };
+    let _ = SINK.set(sink.clone());
+    let make = move || sink.open();
     let layer = tracing_subscriber::fmt::layer()
         .event_format(RedisFormat)
         .with_writer(make)

@@ -10,17 +10,20 @@ use super::Ctx;
 use crate::cmd;
 use crate::protocol::Reply;
 
-pub static TABLE: &[CommandSpec] = &[cmd!(
-    "info",
-    -1,
-    LOADING | STALE | SENTINEL,
-    (0, 0, 0),
-    "server",
-    "1.0.0",
-    "Returns information and statistics about the server.",
-    "O(1)",
-    info
-)];
+pub static TABLE: &[CommandSpec] = &[CommandSpec {
+    acl: &["dangerous"],
+    ..cmd!(
+        "info",
+        -1,
+        LOADING | STALE | SENTINEL,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Get information and statistics about the server",
+        "O(1)",
+        info
+    )
+}];
 
 const DEFAULT: &[&str] = &[
     "server",
@@ -36,6 +39,22 @@ const DEFAULT: &[&str] = &[
     "keyspace",
 ];
 const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
+/// The order Redis prints sections in, whatever order they were asked in.
+const ORDER: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keyspace",
+];
 
 fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut sections: Vec<String> = Vec::new();
@@ -52,9 +71,8 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             s => sections.push(s.to_string()),
         }
     }
-    let order: Vec<&str> = DEFAULT.iter().take(9).chain(ALL_EXTRA).chain(&DEFAULT[9..]).copied().collect();
     let mut out = String::new();
-    for name in order {
+    for &name in ORDER {
         if !sections.iter().any(|s| s == name) {
             continue;
         }
@@ -79,6 +97,28 @@ fn human(bytes: u64) -> String {
     } else {
         format!("{:.2}T", b / 1024.0f64.powi(4))
     }
+}
+
+/// `uname -s -r -m`, as Redis reports `os`.
+fn os_name() -> String {
+    // SAFETY: uname only writes into the struct we pass; its fields are NUL-terminated.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
+    }
+    let field = |f: &[libc::c_char]| unsafe { std::ffi::CStr::from_ptr(f.as_ptr()) }.to_string_lossy().into_owned();
+    format!("{} {} {}", field(&u.sysname), field(&u.release), field(&u.machine))
+}
+
+/// A latency in µs as Redis prints it from its HdrHistogram (nanoseconds, 2 significant digits):
+/// the highest value equivalent to it, in µs.
+fn hdr_usec(usec: f64) -> f64 {
+    let ns = (usec * 1000.0) as u64;
+    // Values share a bucket of 2^k ns once they need more than 8 bits: k = bits - 8.
+    let bits = 64 - (ns | 0xff).leading_zeros() as u64;
+    let shift = bits.saturating_sub(8);
+    let lowest = (ns >> shift) << shift;
+    (lowest + (1u64 << shift) - 1) as f64 / 1000.0
 }
 
 fn rusage(who: i32) -> (f64, f64) {
@@ -134,7 +174,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("redis_git_dirty:0");
             field!("redis_build_id:0");
             field!("redis_mode:standalone");
-            field!("os:{} {}", std::env::consts::OS, std::env::consts::ARCH);
+            field!("os:{}", os_name());
             field!("arch_bits:64");
             field!("monotonic_clock:POSIX clock_gettime");
             field!("multiplexing_api:epoll");
@@ -153,7 +193,6 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("executable:{}", server.executable);
             field!("config_file:{}", server.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
             field!("io_threads_active:0");
-            field!("redis_rs_version:{}", env!("CARGO_PKG_VERSION"));
         }
         "clients" => {
             let pubsub = st.clients.values().filter(|c| c.subs + c.psubs > 0).count();
@@ -405,7 +444,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
                         .map(|p| {
                             let label = format!("{p:.6}");
                             let label = label.trim_end_matches('0').trim_end_matches('.');
-                            format!("p{label}={:.3}", c.latency.percentile(*p))
+                            format!("p{label}={:.3}", hdr_usec(c.latency.percentile(*p)))
                         })
                         .collect();
                     field!("latency_percentiles_usec_{n}:{}", parts.join(","));

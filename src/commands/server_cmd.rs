@@ -1,71 +1,96 @@
 //! Server commands: DBSIZE, FLUSHDB/FLUSHALL, SWAPDB, TIME, LASTSAVE, SHUTDOWN, MONITOR, DEBUG,
-//! SLOWLOG, LATENCY, MEMORY, COMMAND.
+//! SLOWLOG, LATENCY, MEMORY, COMMAND. Table rows, replies and error texts follow Redis 7.0.15.
 
 use bytes::Bytes;
 
 use super::table::*;
-use super::{errors, int_arg, Ctx};
+use super::{errors, Ctx};
 use crate::protocol::Reply;
 use crate::server::state::SlowlogEntry;
 use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] = &[
+    CommandSpec {
+        acl: &["keyspace"],
+        ..cmd!(
+            "dbsize",
+            1,
+            READONLY | FAST,
+            (0, 0, 0),
+            "server",
+            "1.0.0",
+            "Return the number of keys in the selected database",
+            "O(1)",
+            dbsize
+        )
+    },
+    CommandSpec {
+        acl: &["keyspace", "dangerous"],
+        ..cmd!(
+            "flushdb",
+            -1,
+            WRITE,
+            (0, 0, 0),
+            "server",
+            "1.0.0",
+            "Remove all keys from the current database",
+            "O(N) where N is the number of keys in the selected database",
+            flushdb
+        )
+    },
+    CommandSpec {
+        acl: &["keyspace", "dangerous"],
+        ..cmd!(
+            "flushall",
+            -1,
+            WRITE,
+            (0, 0, 0),
+            "server",
+            "1.0.0",
+            "Remove all keys from all databases",
+            "O(N) where N is the total number of keys in all databases",
+            flushall
+        )
+    },
+    CommandSpec {
+        acl: &["keyspace", "dangerous"],
+        ..cmd!(
+            "swapdb",
+            3,
+            WRITE | FAST,
+            (0, 0, 0),
+            "server",
+            "4.0.0",
+            "Swaps two Redis databases",
+            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+            swapdb
+        )
+    },
     cmd!(
-        "dbsize",
-        1,
-        READONLY | FAST,
-        (0, 0, 0),
-        "server",
-        "1.0.0",
-        "Returns the number of keys in the database.",
-        "O(1)",
-        dbsize
-    ),
-    cmd!(
-        "flushdb",
-        -1,
-        WRITE,
-        (0, 0, 0),
-        "server",
-        "1.0.0",
-        "Remove all keys from the current database.",
-        "O(N) where N is the number of keys in the selected database",
-        flushdb
-    ),
-    cmd!(
-        "flushall",
-        -1,
-        WRITE,
-        (0, 0, 0),
-        "server",
-        "1.0.0",
-        "Removes all keys from all databases.",
-        "O(N) where N is the total number of keys in all databases",
-        flushall
-    ),
-    cmd!(
-        "swapdb",
-        3,
-        WRITE | FAST,
-        (0, 0, 0),
-        "server",
-        "4.0.0",
-        "Swaps two Redis databases.",
-        "O(N) where N is the count of clients watching or blocking on keys from both databases.",
-        swapdb
-    ),
-    cmd!("time", 1, LOADING | STALE | FAST, (0, 0, 0), "server", "2.6.0", "Returns the server time.", "O(1)", time),
-    cmd!(
-        "lastsave",
+        "time",
         1,
         LOADING | STALE | FAST,
         (0, 0, 0),
         "server",
-        "1.0.0",
-        "Returns the Unix timestamp of the last successful save to disk.",
+        "2.6.0",
+        "Return the current server time",
         "O(1)",
-        lastsave
+        time
     ),
+    CommandSpec {
+        acl: &["admin", "dangerous"],
+        ..cmd!(
+            "lastsave",
+            1,
+            LOADING | STALE | FAST,
+            (0, 0, 0),
+            "server",
+            "1.0.0",
+            "Get the UNIX time stamp of the last successful save to disk",
+            "O(1)",
+            lastsave
+        )
+    },
     cmd!(
         "shutdown",
         -1,
@@ -73,7 +98,7 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        "Synchronously save the dataset to disk and then shut down the server",
         "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
         shutdown
     ),
@@ -84,7 +109,7 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "Listens for all requests received by the server in real-time.",
+        "Listen for all requests received by the server in real time",
         "",
         monitor
     ),
@@ -95,13 +120,13 @@ pub static TABLE: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "A container for debugging commands.",
+        "A container for debugging commands",
         "Depends on subcommand.",
         debug
     ),
-    container!("slowlog", "server", "2.2.12", "A container for slow log commands.", SLOWLOG_SUBS),
-    container!("latency", "server", "2.8.13", "A container for latency diagnostics commands.", LATENCY_SUBS),
-    container!("memory", "server", "4.0.0", "A container for memory diagnostics commands.", MEMORY_SUBS),
+    container!("slowlog", "server", "2.2.12", "A container for slow log commands", SLOWLOG_SUBS),
+    container!("latency", "server", "2.8.13", "A container for latency diagnostics commands", LATENCY_SUBS),
+    container!("memory", "server", "4.0.0", "A container for memory diagnostics commands", MEMORY_SUBS),
     CommandSpec {
         name: "command",
         arity: -1,
@@ -109,7 +134,7 @@ pub static TABLE: &[CommandSpec] = &[
         keys: (0, 0, 0),
         group: "server",
         since: "2.8.13",
-        summary: "Returns detailed information about all commands.",
+        summary: "Get array of Redis command details",
         complexity: "O(N) where N is the total number of Redis commands",
         acl: &["connection"],
         write_keys: None,
@@ -126,7 +151,7 @@ static SLOWLOG_SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.2.12",
-        "Returns the slow log's entries.",
+        "Get the slow log's entries",
         "O(N) where N is the number of entries returned",
         slowlog_get
     ),
@@ -137,7 +162,7 @@ static SLOWLOG_SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.2.12",
-        "Returns the number of entries in the slow log.",
+        "Get the slow log's length",
         "O(1)",
         slowlog_len
     ),
@@ -148,7 +173,7 @@ static SLOWLOG_SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.2.12",
-        "Clears all entries from the slow log.",
+        "Clear all entries from the slow log",
         "O(N) where N is the number of entries in the slowlog",
         slowlog_reset
     ),
@@ -173,7 +198,7 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.8.13",
-        "Returns the latest latency samples for all events.",
+        "Return the latest latency samples for all events.",
         "O(1)",
         latency_latest
     ),
@@ -184,7 +209,7 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.8.13",
-        "Returns timestamp-latency samples for an event.",
+        "Return timestamp-latency samples for the event.",
         "O(1)",
         latency_history
     ),
@@ -195,9 +220,42 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.8.13",
-        "Resets the latency data for one or more events.",
+        "Reset latency data for one or more events.",
         "O(1)",
         latency_reset
+    ),
+    cmd!(
+        "doctor",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.8.13",
+        "Return a human readable latency analysis report.",
+        "O(1)",
+        latency_doctor
+    ),
+    cmd!(
+        "graph",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.8.13",
+        "Return a latency graph for the event.",
+        "O(1)",
+        latency_graph
+    ),
+    cmd!(
+        "histogram",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "7.0.0",
+        "Return the cumulative distribution of latencies of a subset of commands or all.",
+        "O(N) where N is the number of commands with latency information being retrieved.",
+        latency_histogram
     ),
     cmd!(
         "help",
@@ -206,7 +264,7 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.8.13",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands.",
         "O(1)",
         latency_help
     ),
@@ -220,13 +278,37 @@ static MEMORY_SUBS: &[CommandSpec] = &[
         keys: (2, 2, 1),
         group: "server",
         since: "4.0.0",
-        summary: "Estimates the memory usage of a key.",
+        summary: "Estimate the memory usage of a key",
         complexity: "O(N) where N is the number of samples.",
         acl: &[],
         write_keys: None,
         handler: Some(memory_usage),
         subcommands: &[],
     },
+    cmd!("doctor", 2, 0, (0, 0, 0), "server", "4.0.0", "Outputs memory problems report", "O(1)", memory_doctor),
+    cmd!(
+        "malloc-stats",
+        2,
+        0,
+        (0, 0, 0),
+        "server",
+        "4.0.0",
+        "Show allocator internal stats",
+        "Depends on how much memory is allocated, could be slow",
+        memory_malloc_stats
+    ),
+    cmd!(
+        "purge",
+        2,
+        0,
+        (0, 0, 0),
+        "server",
+        "4.0.0",
+        "Ask the allocator to release memory",
+        "Depends on how much memory is allocated, could be slow",
+        memory_purge
+    ),
+    cmd!("stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Show memory usage details", "O(1)", memory_stats),
     cmd!(
         "help",
         2,
@@ -234,80 +316,125 @@ static MEMORY_SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "4.0.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         "O(1)",
         memory_help
     ),
 ];
 
+/// COMMAND's subcommands are in the @connection category as well.
+macro_rules! command_sub {
+    ($name:literal, $arity:expr, $since:literal, $summary:literal, $cx:literal, $handler:expr) => {
+        CommandSpec {
+            acl: &["connection"],
+            ..cmd!($name, $arity, LOADING | STALE, (0, 0, 0), "server", $since, $summary, $cx, $handler)
+        }
+    };
+}
+
 static COMMAND_SUBS: &[CommandSpec] = &[
-    cmd!(
-        "count",
-        2,
-        LOADING | STALE,
-        (0, 0, 0),
-        "server",
-        "2.8.13",
-        "Returns a count of commands.",
-        "O(1)",
-        command_count
-    ),
-    cmd!(
+    command_sub!("count", 2, "2.8.13", "Get total number of Redis commands", "O(1)", command_count),
+    command_sub!(
         "info",
         -2,
-        LOADING | STALE,
-        (0, 0, 0),
-        "server",
         "2.8.13",
-        "Returns information about one, multiple or all commands.",
+        "Get array of specific Redis command details, or all when no argument is given.",
         "O(N) where N is the number of commands to look up",
         command_info
     ),
-    cmd!(
+    command_sub!(
         "docs",
         -2,
-        LOADING | STALE,
-        (0, 0, 0),
-        "server",
         "7.0.0",
-        "Returns documentary information about one, multiple or all commands.",
+        "Get array of specific Redis command documentation",
         "O(N) where N is the number of commands to look up",
         command_docs
     ),
-    cmd!(
+    command_sub!(
         "list",
         -2,
-        LOADING | STALE,
-        (0, 0, 0),
-        "server",
         "7.0.0",
-        "Returns a list of command names.",
+        "Get an array of Redis command names",
         "O(N) where N is the total number of Redis commands",
         command_list
     ),
-    cmd!(
+    command_sub!(
         "getkeys",
-        -3,
-        LOADING | STALE,
-        (0, 0, 0),
-        "server",
+        -4,
         "2.8.13",
-        "Extracts the key names from an arbitrary command.",
+        "Extract keys given a full Redis command",
         "O(N) where N is the number of arguments to the command",
         command_getkeys
     ),
-    cmd!(
-        "help",
-        2,
-        LOADING | STALE,
-        (0, 0, 0),
-        "server",
-        "5.0.0",
-        "Returns helpful text about the different subcommands.",
-        "O(1)",
-        command_help
+    command_sub!(
+        "getkeysandflags",
+        -4,
+        "7.0.0",
+        "Extract keys and access flags given a full Redis command",
+        "O(N) where N is the number of arguments to the command",
+        command_getkeysandflags
     ),
+    command_sub!("help", 2, "5.0.0", "Show helpful text about the different subcommands", "O(1)", command_help),
 ];
+
+/// `<CONTAINER> HELP` as Redis 7.0's addReplyHelp writes it (its last line says "Prints").
+fn help(container: &str, lines: &[&str]) -> Reply {
+    let mut out =
+        vec![Reply::Status(format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").into())];
+    out.extend(lines.iter().map(|l| Reply::Status((*l).to_string().into())));
+    out.push(Reply::status("HELP"));
+    out.push(Reply::status("    Prints this help."));
+    Reply::Array(out)
+}
+
+/// addReplySubcommandSyntaxError: the subcommand as typed, the container upper-cased.
+fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
+    let sub: String = String::from_utf8_lossy(&args[1]).chars().take(128).collect();
+    Reply::error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
+    ))
+}
+
+/// C's atoi: optional blanks and sign, then leading digits; 0 when there are none.
+fn atoi(b: &[u8]) -> i64 {
+    let s = String::from_utf8_lossy(b);
+    let s = s.trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    for c in digits.bytes().take_while(u8::is_ascii_digit) {
+        n = n.wrapping_mul(10).wrapping_add((c - b'0') as i64);
+    }
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+/// C's strtod(s, NULL): the longest leading prefix that is a number, 0 when there is none.
+fn strtod(b: &[u8]) -> f64 {
+    // A longer number is no different to sleep on; the cap keeps the prefix search cheap.
+    let s = String::from_utf8_lossy(&b[..b.len().min(64)]);
+    let s = s.trim_start();
+    let mut best = 0.0;
+    for end in (1..=s.len()).rev() {
+        if !s.is_char_boundary(end) {
+            continue;
+        }
+        let p = &s[..end];
+        // Rust accepts "inf"/"nan" words like strtod does; it rejects a bare exponent marker.
+        if let Ok(v) = p.parse::<f64>() {
+            best = v;
+            break;
+        }
+    }
+    best
+}
 
 fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     Reply::Int(ctx.db().len() as i64)
@@ -343,10 +470,12 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(a) = crate::util::numbers::parse_i64(&args[1]) else {
+    // Redis reads both as C ints: a number outside that range is invalid, not out of range.
+    let int = |b: &[u8]| crate::util::numbers::parse_i64(b).filter(|n| i32::try_from(*n).is_ok());
+    let Some(a) = int(&args[1]) else {
         return Reply::error("ERR invalid first DB index");
     };
-    let Some(b) = crate::util::numbers::parse_i64(&args[2]) else {
+    let Some(b) = int(&args[2]) else {
         return Reply::error("ERR invalid second DB index");
     };
     let n = ctx.state.dbs.len() as i64;
@@ -378,32 +507,38 @@ fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 }
 
 fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let (mut nosave, mut save, mut abort) = (false, false, false);
+    let (mut nosave, mut save, mut now, mut force, mut abort) = (false, false, false, false, false);
     for a in &args[1..] {
         match a.to_ascii_lowercase().as_slice() {
             b"nosave" => nosave = true,
             b"save" => save = true,
-            b"now" | b"force" => {}
+            b"now" => now = true,
+            b"force" => force = true,
             b"abort" => abort = true,
             _ => return Reply::error(errors::SYNTAX),
         }
     }
-    if (abort && args.len() != 2) || (nosave && save) {
+    if (abort && (nosave || save || now || force)) || (nosave && save) {
         return Reply::error(errors::SYNTAX);
     }
     if abort {
+        // Without replicas a shutdown never waits, so there is never one to abort.
         return Reply::error("ERR No shutdown in progress.");
+    }
+    if !now && ctx.session.in_exec {
+        return Reply::error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
     }
     let save_points = !matches!(ctx.state.config.val("save"), crate::config::Val::Save(p) if p.is_empty());
     if save || (save_points && !nosave) {
         // RDB persistence is not built yet: a save that was asked for cannot be honoured.
-        if save {
-            tracing::warn!(
-                "Error trying to save the DB, can't exit: RDB persistence is not implemented in this version."
-            );
+        tracing::warn!("Error trying to save the DB: RDB persistence is not implemented in this version.");
+        if save && !force {
+            tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
             return Reply::error("ERR Errors trying to SHUTDOWN. Check logs.");
         }
-        tracing::warn!("Save points are configured, but RDB persistence is not implemented in this version: exiting without saving.");
+        if save {
+            tracing::warn!("Error trying to save the DB. Exit anyway.");
+        }
     }
     ctx.state.shutdown_requested = true;
     ctx.server.shutdown.notify_one();
@@ -415,48 +550,218 @@ fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     if ctx.session.multi.is_some() || ctx.session.in_exec {
         return Reply::error("ERR MONITOR isn't allowed for DENY BLOCKING client");
     }
-    if !ctx.session.monitor {
-        ctx.session.monitor = true;
-        ctx.state.monitors.push(ctx.session.id);
+    if ctx.session.monitor {
+        // Redis ignores MONITOR from a client already monitoring: no reply at all.
+        return Reply::NoReply;
     }
+    ctx.session.monitor = true;
+    ctx.state.monitors.push(ctx.session.id);
     Reply::OK
 }
 
+/// Redis's islocalClient: a unix socket or a loopback peer.
+fn is_local_client(ctx: &Ctx) -> bool {
+    if ctx.state.clients.get(&ctx.session.id).is_some_and(|c| c.is_unix) {
+        return true;
+    }
+    let ip = ctx.session.addr.rsplit_once(':').map(|(ip, _)| ip).unwrap_or("");
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    ip == "127.0.0.1" || ip == "::1"
+}
+
+/// DEBUG is a protected command: `enable-debug-command` must allow it (yes, or local for a local
+/// client), as Redis checks before running it.
+fn debug_allowed(ctx: &Ctx) -> bool {
+    match ctx.state.config.str("enable-debug-command") {
+        "yes" => true,
+        "local" => is_local_client(ctx),
+        _ => false,
+    }
+}
+
+pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// The length of RDB's length prefix for `n`.
+fn rdb_len_size(n: usize) -> usize {
+    if n < 1 << 6 {
+        1
+    } else if n < 1 << 14 {
+        2
+    } else if n <= u32::MAX as usize {
+        5
+    } else {
+        9
+    }
+}
+
+/// liblzf's lzf_compress as Redis builds it (HLOG 16, VERY_FAST): the compressed length of
+/// `input`, or None when it does not fit in `out_len` bytes. Only the length is computed.
+fn lzf_compressed_len(input: &[u8], out_len: usize) -> Option<usize> {
+    const HLOG: u32 = 16;
+    const HSIZE: usize = 1 << HLOG;
+    const MAX_LIT: usize = 1 << 5;
+    const MAX_OFF: usize = 1 << 13;
+    const MAX_REF: usize = (1 << 8) + (1 << 3);
+    let in_end = input.len();
+    if in_end < 3 || out_len == 0 {
+        return None;
+    }
+    let idx = |h: u32| ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1);
+    let next = |h: u32, p: usize| (h << 8) | input[p + 2] as u32;
+    let mut htab = vec![0usize; HSIZE];
+    let (mut ip, mut op, mut lit) = (0usize, 1usize, 0usize);
+    let mut hval: u32 = ((input[0] as u32) << 8) | input[1] as u32;
+    while ip + 2 < in_end {
+        hval = next(hval, ip);
+        let slot = idx(hval);
+        let r = htab[slot];
+        htab[slot] = ip;
+        if r > 0 && r < ip && ip - r - 1 < MAX_OFF && input[r..r + 3] == input[ip..ip + 3] {
+            let mut len = 2;
+            let maxlen = (in_end - ip - len).min(MAX_REF);
+            if op + 3 + 1 >= out_len && op - usize::from(lit == 0) + 3 + 1 >= out_len {
+                return None;
+            }
+            op -= usize::from(lit == 0);
+            let mut unrolled_all = true;
+            if maxlen > 16 {
+                for _ in 0..16 {
+                    len += 1;
+                    if input[r + len] != input[ip + len] {
+                        unrolled_all = false;
+                        break;
+                    }
+                }
+            }
+            if unrolled_all {
+                loop {
+                    len += 1;
+                    if !(len < maxlen && input[r + len] == input[ip + len]) {
+                        break;
+                    }
+                }
+            }
+            len -= 2;
+            ip += 1;
+            op += if len < 7 { 1 } else { 2 };
+            op += 1; // the offset's low byte
+            lit = 0;
+            op += 1; // start a literal run
+            ip += len + 1;
+            if ip + 2 >= in_end {
+                break;
+            }
+            ip -= 2;
+            hval = ((input[ip] as u32) << 8) | input[ip + 1] as u32;
+            for _ in 0..2 {
+                hval = next(hval, ip);
+                htab[idx(hval)] = ip;
+                ip += 1;
+            }
+        } else {
+            if op >= out_len {
+                return None;
+            }
+            lit += 1;
+            op += 1;
+            ip += 1;
+            if lit == MAX_LIT {
+                lit = 0;
+                op += 1;
+            }
+        }
+    }
+    if op + 3 > out_len {
+        return None;
+    }
+    while ip < in_end {
+        lit += 1;
+        op += 1;
+        ip += 1;
+        if lit == MAX_LIT {
+            lit = 0;
+            op += 1;
+        }
+    }
+    op -= usize::from(lit == 0);
+    Some(op)
+}
+
+/// rdbSavedObjectLen for a string: integer encodings, LZF for strings over 20 bytes when
+/// rdbcompression is on and it saves at least 4 bytes, else length prefix and bytes.
+fn serialized_len(value: &crate::keyspace::Value, compression: bool) -> usize {
+    let Some(bytes) = value.as_bytes() else { return 0 };
+    if bytes.len() <= 11 {
+        if let Some(n) = crate::util::numbers::parse_i64(&bytes) {
+            if (i8::MIN as i64..=i8::MAX as i64).contains(&n) {
+                return 2;
+            } else if (i16::MIN as i64..=i16::MAX as i64).contains(&n) {
+                return 3;
+            } else if (i32::MIN as i64..=i32::MAX as i64).contains(&n) {
+                return 5;
+            }
+        }
+    }
+    if compression && bytes.len() > 20 {
+        if let Some(n) = lzf_compressed_len(&bytes, bytes.len() - 4).filter(|n| *n > 0) {
+            return 1 + rdb_len_size(n) + rdb_len_size(bytes.len()) + n;
+        }
+    }
+    rdb_len_size(bytes.len()) + bytes.len()
+}
+
 fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if !debug_allowed(ctx) {
+        return Reply::error(DEBUG_NOT_ALLOWED);
+    }
     let sub = args[1].to_ascii_lowercase();
     match (sub.as_slice(), args.len()) {
         (b"sleep", 3) => {
-            let secs = tri!(super::float_arg(&args[2]));
+            // Like Redis: strtod, so a non-number sleeps 0 seconds.
+            let secs = strtod(&args[2]);
             // Holding the keyspace while sleeping is the point: DEBUG SLEEP blocks the server.
-            std::thread::sleep(std::time::Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
+            if secs > 0.0 {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+            }
             Reply::OK
         }
         (b"set-active-expire", 3) => {
-            let v = tri!(int_arg(&args[2]));
-            ctx.state.active_expire_enabled = v != 0;
+            // Like Redis: atoi, so a non-number disables active expiry.
+            ctx.state.active_expire_enabled = atoi(&args[2]) != 0;
+            Reply::OK
+        }
+        (b"log", 3) => {
+            tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2]));
             Reply::OK
         }
         (b"object", 3) => {
+            // Redis looks the key up in the dict directly: an expired key not yet deleted is shown.
             let db = ctx.session.db;
-            ctx.expire_if_needed(db, &args[2]);
             let Some(e) = ctx.state.dbs[db].get_raw(&args[2]) else {
                 return Reply::error(errors::NO_SUCH_KEY);
             };
-            let len = e.value.as_bytes().map(|b| b.len()).unwrap_or(0);
+            let shared = match e.value {
+                crate::keyspace::Value::Int(n) => (0..10_000).contains(&n) && shared_integers_allowed(ctx),
+                _ => false,
+            };
+            let refcount = if shared { i32::MAX as i64 } else { 1 };
             Reply::Status(
                 format!(
-                    "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                    "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                    e as *const _,
                     e.value.encoding(),
-                    len,
+                    serialized_len(&e.value, ctx.state.config.bool("rdbcompression")),
                     e.access & 0xFFFFFF,
                     crate::keyspace::access::idle_secs(e.access)
                 )
                 .into(),
             )
         }
-        (b"help", _) => super::help_reply(
+        (b"help", 2) => help(
             "DEBUG",
             &[
+                "LOG <message>",
+                "    Write <message> to the server log.",
                 "OBJECT <key>",
                 "    Show low level info about the `key` and associated value.",
                 "SET-ACTIVE-EXPIRE <0|1>",
@@ -467,23 +772,73 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "    Stop the server for <seconds>. Decimals allowed.",
             ],
         ),
-        _ => Reply::error(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-            String::from_utf8_lossy(&args[1])
-        )),
+        _ => subcommand_syntax_error(args),
     }
+}
+
+/// Redis shares the integers 0..9999 unless maxmemory evicts by LRU/LFU.
+fn shared_integers_allowed(ctx: &Ctx) -> bool {
+    let policy = ctx.state.config.str("maxmemory-policy");
+    ctx.state.config.int("maxmemory") == 0 || !(policy.contains("lru") || policy.contains("lfu"))
+}
+
+/// The positions of `args` that Redis replaces by "(redacted)" in SLOWLOG and MONITOR: AUTH's
+/// credentials, HELLO's AUTH credentials and the values of sensitive directives in CONFIG SET,
+/// exactly when the command itself would redact them (after its own argument checks).
+pub fn redacted_positions(args: &[Bytes]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let Some(name) = args.first() else { return out };
+    if name.eq_ignore_ascii_case(b"auth") {
+        if args.len() == 2 || args.len() == 3 {
+            out.extend(1..args.len());
+        }
+    } else if name.eq_ignore_ascii_case(b"hello") {
+        if args.len() >= 2 && !matches!(crate::util::numbers::parse_i64(&args[1]), Some(2..=3)) {
+            return out;
+        }
+        let mut j = 2;
+        while j < args.len() {
+            let more = args.len() - 1 - j;
+            if args[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
+                out.extend([j + 1, j + 2]);
+                j += 3;
+            } else if args[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+    } else if name.eq_ignore_ascii_case(b"config")
+        && args.len() >= 4
+        && args.len() % 2 == 0
+        && args[1].eq_ignore_ascii_case(b"set")
+    {
+        for pair in args[2..].chunks(2).enumerate() {
+            let (i, kv) = pair;
+            let Some((_, spec)) = crate::config::table::lookup(&String::from_utf8_lossy(&kv[0])) else {
+                break;
+            };
+            if spec.has(crate::config::table::SENSITIVE) {
+                out.push(3 + 2 * i);
+            }
+        }
+    }
+    out
 }
 
 pub fn slowlog_push(ctx: &mut Ctx, args: &[Bytes], usec: u64) {
     let max_len = ctx.state.hot.slowlog_max_len;
+    let redacted = redacted_positions(args);
     // Like Redis: at most 32 arguments and 128 bytes per argument are kept.
-    let mut kept: Vec<Bytes> = Vec::new();
+    let mut kept: Vec<Bytes> = Vec::with_capacity(args.len().min(32));
     for (i, a) in args.iter().enumerate() {
         if i == 31 && args.len() > 32 {
             kept.push(Bytes::from(format!("... ({} more arguments)", args.len() - 31)));
             break;
         }
-        if a.len() > 128 {
+        if redacted.contains(&i) {
+            kept.push(Bytes::from_static(b"(redacted)"));
+        } else if a.len() > 128 {
             let mut v = a[..128].to_vec();
             v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
             kept.push(Bytes::from(v));
@@ -509,17 +864,12 @@ pub fn slowlog_push(ctx: &mut Ctx, args: &[Bytes], usec: u64) {
 
 fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() > 3 {
-        return Reply::error("ERR wrong number of arguments for 'slowlog|get' command");
+        return subcommand_syntax_error(args);
     }
     let count = match args.get(2) {
         Some(a) => match crate::util::numbers::parse_i64(a) {
-            Some(n) if n >= -1 => {
-                if n == -1 {
-                    usize::MAX
-                } else {
-                    n as usize
-                }
-            }
+            Some(-1) => usize::MAX,
+            Some(n) if n >= 0 => n as usize,
             _ => return Reply::error("ERR count should be greater than or equal to -1"),
         },
         None => 10,
@@ -553,7 +903,7 @@ fn slowlog_reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 }
 
 fn slowlog_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    super::help_reply(
+    help(
         "SLOWLOG",
         &[
             "GET [<count>]",
@@ -587,16 +937,13 @@ fn latency_latest(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     Reply::Array(items)
 }
 
+fn latency_event<'a>(ctx: &'a Ctx, name: &[u8]) -> Option<&'a crate::server::state::LatencyEvent> {
+    ctx.state.latency.iter().find(|(n, _)| n.as_bytes() == name).map(|(_, ev)| ev)
+}
+
 fn latency_history(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let name = String::from_utf8_lossy(&args[2]);
-    let items = ctx
-        .state
-        .latency
-        .iter()
-        .find(|(n, _)| **n == name)
-        .map(|(_, ev)| {
-            ev.samples.iter().map(|(t, ms)| Reply::Array(vec![Reply::Int(*t), Reply::Int(*ms as i64)])).collect()
-        })
+    let items = latency_event(ctx, &args[2])
+        .map(|ev| ev.samples.iter().map(|(t, ms)| Reply::Array(vec![Reply::Int(*t), Reply::Int(*ms as i64)])).collect())
         .unwrap_or_default();
     Reply::Array(items)
 }
@@ -609,8 +956,7 @@ fn latency_reset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let mut n = 0;
     for a in &args[2..] {
-        let name = String::from_utf8_lossy(a);
-        let key = ctx.state.latency.keys().find(|k| **k == name).copied();
+        let key = ctx.state.latency.keys().find(|k| k.as_bytes() == &a[..]).copied();
         if let Some(k) = key {
             ctx.state.latency.remove(k);
             n += 1;
@@ -619,8 +965,183 @@ fn latency_reset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Int(n)
 }
 
+fn latency_doctor(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    let threshold = ctx.state.config.int("latency-monitor-threshold");
+    let text = if threshold == 0 && ctx.state.latency.is_empty() {
+        "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".to_string()
+    } else if ctx.state.latency.is_empty() {
+        "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n".to_string()
+    } else {
+        let mut names: Vec<&&str> = ctx.state.latency.keys().collect();
+        names.sort();
+        let mut s = String::from("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
+        for (i, name) in names.into_iter().enumerate() {
+            let ev = &ctx.state.latency[*name];
+            let n = ev.samples.len().max(1) as u64;
+            let avg = ev.samples.iter().map(|(_, ms)| ms).sum::<u64>() / n;
+            s.push_str(&format!(
+                "{}. {name}: {} latency spikes (average {avg}ms, mean deviation 0ms, period 0 sec). Worst all time event {}ms.\n",
+                i + 1,
+                ev.samples.len(),
+                ev.max
+            ));
+        }
+        s.push_str("\nI have a few advices for you:\n\n- Check your system for other processes that may be using CPU or performing I/O.\n");
+        s
+    };
+    Reply::Verbatim("txt", text.into_bytes())
+}
+
+/// Redis's sparkline.c with SPARKLINE_FILL: `rows` rows of `_o#|` scaled between the smallest
+/// and largest sample, a blank line, then each sample's label written vertically.
+fn sparkline(samples: &[(u64, String)], columns: usize, rows: usize) -> String {
+    const FILL: &[u8] = b"_o#";
+    let min = samples.iter().map(|s| s.0).min().unwrap_or(0) as f64;
+    let max = samples.iter().map(|s| s.0).max().unwrap_or(0) as f64;
+    let relmax = if max - min == 0.0 { 1.0 } else { max - min };
+    let steps = (FILL.len() * rows) as i64;
+    let mut out = String::new();
+    for (n, chunk) in samples.chunks(columns).enumerate() {
+        if n != 0 {
+            out.push('\n');
+        }
+        let mut row = 0;
+        loop {
+            let mut any = false;
+            let mut chars = vec![b' '; chunk.len()];
+            for (j, (value, label)) in chunk.iter().enumerate() {
+                let relval = *value as f64 - min;
+                let step = (((relval * steps as f64) / relmax) as i64).clamp(0, steps - 1);
+                if row < rows {
+                    let idx = step - ((rows - row - 1) * FILL.len()) as i64;
+                    any = true;
+                    if (0..FILL.len() as i64).contains(&idx) {
+                        chars[j] = FILL[idx as usize];
+                    } else if idx >= FILL.len() as i64 {
+                        chars[j] = b'|';
+                    }
+                } else if row - rows < 1 {
+                    // The blank line between the graph and the labels.
+                    any = true;
+                    break;
+                } else if let Some(c) = label.as_bytes().get(row - rows - 1) {
+                    any = true;
+                    chars[j] = *c;
+                }
+            }
+            if !any {
+                break;
+            }
+            row += 1;
+            out.push_str(&String::from_utf8_lossy(&chars));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// LATENCY GRAPH, as latencyCommandGenSparkeline draws it.
+fn latency_graph(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(ev) = latency_event(ctx, &args[2]) else {
+        return Reply::error(format!("ERR No samples available for event '{}'", String::from_utf8_lossy(&args[2])));
+    };
+    let now = crate::util::time::unix_secs();
+    let samples: Vec<(u64, String)> = ev
+        .samples
+        .iter()
+        .map(|(t, ms)| {
+            let elapsed = now - t;
+            let label = if elapsed < 60 {
+                format!("{elapsed}s")
+            } else if elapsed < 3600 {
+                format!("{}m", elapsed / 60)
+            } else if elapsed < 86400 {
+                format!("{}h", elapsed / 3600)
+            } else {
+                format!("{}d", elapsed / 86400)
+            };
+            (*ms, label)
+        })
+        .collect();
+    let min = samples.iter().map(|s| s.0).min().unwrap_or(0);
+    let max = samples.iter().map(|s| s.0).max().unwrap_or(0);
+    let mut out = format!(
+        "{} - high {max} ms, low {min} ms (all time high {} ms)\n{}\n",
+        String::from_utf8_lossy(&args[2]),
+        ev.max,
+        "-".repeat(80)
+    );
+    out.push_str(&sparkline(&samples, 80, 4));
+    Reply::Verbatim("txt", out.into_bytes())
+}
+
+/// How many recorded samples are at most `v` microseconds, from the histogram's percentiles.
+fn count_at_most(h: &crate::util::histogram::Histogram, v: u64) -> u64 {
+    let total = h.total();
+    // The k-th smallest sample's bucket grows with k: binary search the largest k within `v`.
+    let kth = |k: u64| h.percentile((k as f64 - 0.5) * 100.0 / total as f64);
+    let (mut lo, mut hi) = (0u64, total);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if kth(mid) <= v as f64 {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
+
+/// One command's LATENCY HISTOGRAM entry: power-of-two buckets from 1 µs, as Redis reports its
+/// HdrHistogram (the bucket ends are hdr's highest equivalent values of 1024·2ⁿ ns, in µs).
+fn command_cdf(stat: &crate::server::state::CommandStat) -> Reply {
+    let h = &stat.latency;
+    let mut buckets = Vec::new();
+    let mut previous = 0;
+    let mut ns: u64 = 1024;
+    while previous < h.total() && ns < 1 << 40 {
+        // hdr (2 significant digits): values from 2^k on are grouped by 2^(k-7).
+        let magnitude = 63 - ns.leading_zeros() as u64;
+        let highest_ns = ns + (1u64 << magnitude.saturating_sub(7)) - 1;
+        let micros = highest_ns / 1000;
+        let cumulative = count_at_most(h, micros);
+        if cumulative > previous {
+            buckets.push((Reply::Int(micros as i64), Reply::Int(cumulative as i64)));
+        }
+        previous = previous.max(cumulative);
+        ns <<= 1;
+    }
+    Reply::Map(vec![
+        (Reply::bulk("calls"), Reply::Int(stat.calls as i64)),
+        (Reply::bulk("histogram_usec"), Reply::Map(buckets)),
+    ])
+}
+
+fn latency_histogram(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let stats = &ctx.state.stats.commands;
+    let with_data = |name: &str| stats.values().find(|c| c.name == name && c.latency.total() > 0);
+    if args.len() == 2 {
+        let mut all: Vec<&crate::server::state::CommandStat> =
+            stats.values().filter(|c| c.latency.total() > 0).collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        return Reply::Map(all.into_iter().map(|c| (Reply::bulk(&c.name), command_cdf(c))).collect());
+    }
+    // Like Redis: every name asked for (repeats too), a container with its subcommands.
+    let mut out = Vec::new();
+    for a in &args[2..] {
+        let Some((spec, full)) = lookup_fullname(ctx, a) else { continue };
+        let names = std::iter::once(full.clone()).chain(spec.subcommands.iter().map(|s| format!("{full}|{}", s.name)));
+        for name in names {
+            if let Some(c) = with_data(&name) {
+                out.push((Reply::bulk(&c.name), command_cdf(c)));
+            }
+        }
+    }
+    Reply::Map(out)
+}
+
 fn latency_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    super::help_reply(
+    help(
         "LATENCY",
         &[
             "DOCTOR",
@@ -650,7 +1171,7 @@ fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut i = 3;
     while i < args.len() {
         if args[i].eq_ignore_ascii_case(b"samples") && i + 1 < args.len() {
-            let n = tri!(int_arg(&args[i + 1]));
+            let n = tri!(super::int_arg(&args[i + 1]));
             if n < 0 {
                 return Reply::error(errors::SYNTAX);
             }
@@ -667,10 +1188,101 @@ fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
 }
 
+fn memory_doctor(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    let used = crate::alloc::allocated();
+    let text = if used < 5 * 1024 * 1024 {
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+    } else {
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+    };
+    Reply::Verbatim("txt", text.as_bytes().to_vec())
+}
+
+fn memory_malloc_stats(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    // Redis's answer when it is not built with jemalloc.
+    Reply::Verbatim("txt", b"Stats not supported for the current allocator".to_vec())
+}
+
+fn memory_purge(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Reply::OK
+}
+
+fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    let used = crate::alloc::allocated() as i64;
+    let peak = (crate::alloc::peak() as i64).max(used);
+    let startup = crate::alloc::startup() as i64;
+    let rss = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<i64>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0);
+    let clients_normal = ctx.state.clients.len() as i64 * 16384;
+    let keys: i64 = ctx.state.dbs.iter().map(|d| d.len() as i64).sum();
+    let overhead = startup + clients_normal;
+    let dataset = (used - overhead).max(0);
+    // Redis computes these ratios in single precision and prints them with %.17g.
+    let ratio = |a: i64, b: i64| Reply::Double(if b > 0 { (a as f32 / b as f32) as f64 } else { 0.0 });
+    let pct = |a: i64, b: i64| Reply::Double(if b > 0 { (a as f32 * 100.0 / b as f32) as f64 } else { 0.0 });
+    let mut f: Vec<(Reply, Reply)> = vec![
+        (Reply::bulk("peak.allocated"), Reply::Int(peak)),
+        (Reply::bulk("total.allocated"), Reply::Int(used)),
+        (Reply::bulk("startup.allocated"), Reply::Int(startup)),
+        (Reply::bulk("replication.backlog"), Reply::Int(0)),
+        (Reply::bulk("clients.slaves"), Reply::Int(0)),
+        (Reply::bulk("clients.normal"), Reply::Int(clients_normal)),
+        (Reply::bulk("cluster.links"), Reply::Int(0)),
+        (Reply::bulk("aof.buffer"), Reply::Int(0)),
+        (Reply::bulk("lua.caches"), Reply::Int(0)),
+        (Reply::bulk("functions.caches"), Reply::Int(0)),
+    ];
+    for (i, db) in ctx.state.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        let slot = std::mem::size_of::<crate::keyspace::Entry>() as i64;
+        f.push((
+            Reply::bulk(format!("db.{i}")),
+            Reply::Map(vec![
+                (Reply::bulk("overhead.hashtable.main"), Reply::Int(db.len() as i64 * slot)),
+                (Reply::bulk("overhead.hashtable.expires"), Reply::Int(db.volatile_len() as i64 * 8)),
+                (Reply::bulk("overhead.hashtable.slot-to-keys"), Reply::Int(0)),
+            ]),
+        ));
+    }
+    f.extend([
+        (Reply::bulk("overhead.total"), Reply::Int(overhead)),
+        (Reply::bulk("keys.count"), Reply::Int(keys)),
+        (Reply::bulk("keys.bytes-per-key"), Reply::Int(if keys > 0 { (used - startup) / keys } else { 0 })),
+        (Reply::bulk("dataset.bytes"), Reply::Int(dataset)),
+        (Reply::bulk("dataset.percentage"), pct(dataset, used - startup)),
+        (Reply::bulk("peak.percentage"), pct(used, peak)),
+        (Reply::bulk("allocator.allocated"), Reply::Int(used)),
+        (Reply::bulk("allocator.active"), Reply::Int(used)),
+        (Reply::bulk("allocator.resident"), Reply::Int(rss)),
+        (Reply::bulk("allocator-fragmentation.ratio"), ratio(1, 1)),
+        (Reply::bulk("allocator-fragmentation.bytes"), Reply::Int(0)),
+        (Reply::bulk("allocator-rss.ratio"), ratio(rss, used)),
+        (Reply::bulk("allocator-rss.bytes"), Reply::Int(rss - used)),
+        (Reply::bulk("rss-overhead.ratio"), ratio(1, 1)),
+        (Reply::bulk("rss-overhead.bytes"), Reply::Int(0)),
+        (Reply::bulk("fragmentation"), ratio(rss, used)),
+        (Reply::bulk("fragmentation.bytes"), Reply::Int(rss - used)),
+    ]);
+    Reply::Map(f)
+}
+
 fn memory_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    super::help_reply(
+    help(
         "MEMORY",
         &[
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
             "USAGE <key> [SAMPLES <count>]",
             "    Return memory in bytes used by <key> and its value. Nested values are",
             "    sampled up to <count> times (default: 5, 0 means sample all).",
@@ -678,22 +1290,26 @@ fn memory_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     )
 }
 
-fn command_count(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    Reply::Int(super::all_commands().count() as i64)
+fn command_count(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Reply::Int(ctx.server.commands.all().count() as i64)
+}
+
+/// Key-spec flags as this table can tell them: a read command reads, a write updates.
+fn key_flags(spec: &CommandSpec) -> Vec<&'static str> {
+    if spec.has(WRITE) {
+        vec!["RW", "access", "update"]
+    } else {
+        vec!["RO", "access"]
+    }
 }
 
 fn key_specs(spec: &CommandSpec) -> Reply {
     let (first, last, step) = spec.keys;
     if first <= 0 {
-        return Reply::Array(vec![]);
+        return Reply::Set(vec![]);
     }
-    let flags: Vec<Reply> = if spec.has(WRITE) {
-        vec![Reply::status("RW"), Reply::status("access"), Reply::status("update")]
-    } else {
-        vec![Reply::status("RO"), Reply::status("access")]
-    };
-    Reply::Array(vec![Reply::Map(vec![
-        (Reply::bulk("flags"), Reply::Set(flags)),
+    Reply::Set(vec![Reply::Map(vec![
+        (Reply::bulk("flags"), Reply::Set(key_flags(spec).into_iter().map(Reply::status).collect())),
         (
             Reply::bulk("begin_search"),
             Reply::Map(vec![
@@ -721,19 +1337,126 @@ fn key_specs(spec: &CommandSpec) -> Reply {
     ])])
 }
 
+/// Redis 7.0.15's command tips (COMMAND INFO's 8th field), by full name, sorted.
+static TIPS: &[(&str, &[&str])] = &[
+    ("client|info", &["nondeterministic_output"]),
+    ("client|list", &["nondeterministic_output"]),
+    ("cluster|bumpepoch", &["nondeterministic_output"]),
+    ("cluster|count-failure-reports", &["nondeterministic_output"]),
+    ("cluster|getkeysinslot", &["nondeterministic_output"]),
+    ("cluster|info", &["nondeterministic_output"]),
+    ("cluster|links", &["nondeterministic_output"]),
+    ("cluster|nodes", &["nondeterministic_output"]),
+    ("cluster|replicas", &["nondeterministic_output"]),
+    ("cluster|shards", &["nondeterministic_output"]),
+    ("cluster|slaves", &["nondeterministic_output"]),
+    ("cluster|slots", &["nondeterministic_output"]),
+    ("command", &["nondeterministic_output_order"]),
+    ("command|docs", &["nondeterministic_output_order"]),
+    ("command|info", &["nondeterministic_output_order"]),
+    ("command|list", &["nondeterministic_output_order"]),
+    ("config|set", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ("dbsize", &["request_policy:all_shards", "response_policy:agg_sum"]),
+    ("del", &["request_policy:multi_shard", "response_policy:agg_sum"]),
+    ("dump", &["nondeterministic_output"]),
+    ("exists", &["request_policy:multi_shard", "response_policy:agg_sum"]),
+    ("flushall", &["request_policy:all_shards", "response_policy:all_succeeded"]),
+    ("flushdb", &["request_policy:all_shards", "response_policy:all_succeeded"]),
+    ("function|delete", &["request_policy:all_shards", "response_policy:all_succeeded"]),
+    ("function|flush", &["request_policy:all_shards", "response_policy:all_succeeded"]),
+    ("function|kill", &["request_policy:all_shards", "response_policy:one_succeeded"]),
+    ("function|list", &["nondeterministic_output_order"]),
+    ("function|load", &["request_policy:all_shards", "response_policy:all_succeeded"]),
+    ("function|restore", &["request_policy:all_shards", "response_policy:all_succeeded"]),
+    ("function|stats", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    ("hgetall", &["nondeterministic_output_order"]),
+    ("hkeys", &["nondeterministic_output_order"]),
+    ("hrandfield", &["nondeterministic_output"]),
+    ("hscan", &["nondeterministic_output"]),
+    ("hvals", &["nondeterministic_output_order"]),
+    ("info", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    ("keys", &["request_policy:all_shards", "nondeterministic_output_order"]),
+    ("lastsave", &["nondeterministic_output"]),
+    ("latency|doctor", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+    ("latency|graph", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+    ("latency|histogram", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+    ("latency|history", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+    ("latency|latest", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+    ("latency|reset", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ("memory|doctor", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    ("memory|malloc-stats", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    ("memory|purge", &["request_policy:all_shards", "response_policy:all_succeeded"]),
+    ("memory|stats", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    ("mget", &["request_policy:multi_shard"]),
+    ("migrate", &["nondeterministic_output"]),
+    ("module|list", &["nondeterministic_output_order"]),
+    ("mset", &["request_policy:multi_shard", "response_policy:all_succeeded"]),
+    ("msetnx", &["request_policy:multi_shard", "response_policy:agg_min"]),
+    ("object|encoding", &["nondeterministic_output"]),
+    ("object|freq", &["nondeterministic_output"]),
+    ("object|idletime", &["nondeterministic_output"]),
+    ("object|refcount", &["nondeterministic_output"]),
+    ("ping", &["request_policy:all_shards", "response_policy:all_succeeded"]),
+    ("pttl", &["nondeterministic_output"]),
+    ("randomkey", &["request_policy:all_shards", "nondeterministic_output"]),
+    ("scan", &["nondeterministic_output", "request_policy:special"]),
+    ("script|exists", &["request_policy:all_shards", "response_policy:agg_logical_and"]),
+    ("script|flush", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ("script|kill", &["request_policy:all_shards", "response_policy:one_succeeded"]),
+    ("script|load", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ("sdiff", &["nondeterministic_output_order"]),
+    ("sinter", &["nondeterministic_output_order"]),
+    ("slowlog|get", &["request_policy:all_nodes", "nondeterministic_output"]),
+    ("slowlog|len", &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"]),
+    ("slowlog|reset", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ("smembers", &["nondeterministic_output_order"]),
+    ("spop", &["nondeterministic_output"]),
+    ("srandmember", &["nondeterministic_output"]),
+    ("sscan", &["nondeterministic_output"]),
+    ("sunion", &["nondeterministic_output_order"]),
+    ("time", &["nondeterministic_output"]),
+    ("touch", &["request_policy:multi_shard", "response_policy:agg_sum"]),
+    ("ttl", &["nondeterministic_output"]),
+    ("unlink", &["request_policy:multi_shard", "response_policy:agg_sum"]),
+    ("wait", &["request_policy:all_shards", "response_policy:agg_min"]),
+    ("xadd", &["nondeterministic_output"]),
+    ("xautoclaim", &["nondeterministic_output"]),
+    ("xclaim", &["nondeterministic_output"]),
+    ("xinfo|consumers", &["nondeterministic_output"]),
+    ("xpending", &["nondeterministic_output"]),
+    ("xtrim", &["nondeterministic_output"]),
+    ("zrandmember", &["nondeterministic_output"]),
+    ("zscan", &["nondeterministic_output"]),
+];
+
+fn tips(fullname: &str) -> Reply {
+    let tips = TIPS.binary_search_by(|(n, _)| n.cmp(&fullname)).map(|i| TIPS[i].1).unwrap_or(&[]);
+    Reply::Set(tips.iter().map(|t| Reply::bulk(*t)).collect())
+}
+
+/// COMMAND INFO's flags: Redis hides `may_replicate` and `sentinel` on purpose.
+fn visible_flags(spec: &CommandSpec) -> Vec<&'static str> {
+    spec.flag_names().into_iter().filter(|f| !matches!(*f, "sentinel" | "may_replicate")).collect()
+}
+
 fn info_entry(spec: &CommandSpec, fullname: &str) -> Reply {
     let (first, last, step) = spec.keys;
     Reply::Array(vec![
         Reply::bulk(fullname),
         Reply::Int(spec.arity as i64),
-        Reply::Set(spec.flag_names().into_iter().map(Reply::status).collect()),
+        Reply::Set(visible_flags(spec).into_iter().map(Reply::status).collect()),
         Reply::Int(first as i64),
         Reply::Int(last as i64),
         Reply::Int(step as i64),
         Reply::Set(spec.acl_categories().into_iter().map(|c| Reply::Status(c.into())).collect()),
-        Reply::Array(vec![]),
+        tips(fullname),
         key_specs(spec),
-        Reply::Array(spec.subcommands.iter().map(|s| info_entry(s, &format!("{}|{}", fullname, s.name))).collect()),
+        // Redis: an empty set without subcommands, else an array.
+        if spec.subcommands.is_empty() {
+            Reply::Set(vec![])
+        } else {
+            Reply::Array(spec.subcommands.iter().map(|s| info_entry(s, &format!("{}|{}", fullname, s.name))).collect())
+        },
     ])
 }
 
@@ -756,7 +1479,7 @@ fn command_info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Array(
         args[2..]
             .iter()
-            .map(|n| lookup_fullname(ctx, n).map(|(s, full)| info_entry(s, &full)).unwrap_or(Reply::NilArray))
+            .map(|n| lookup_fullname(ctx, n).map(|(s, full)| info_entry(s, &full)).unwrap_or(Reply::Nil))
             .collect(),
     )
 }
@@ -775,7 +1498,7 @@ fn lookup_fullname(ctx: &Ctx, name: &[u8]) -> Option<(&'static CommandSpec, Stri
     }
 }
 
-fn doc_entry(spec: &CommandSpec) -> Reply {
+fn doc_entry(spec: &CommandSpec, fullname: &str) -> Reply {
     let mut fields = vec![
         (Reply::bulk("summary"), Reply::bulk(spec.summary)),
         (Reply::bulk("since"), Reply::bulk(spec.since)),
@@ -785,8 +1508,14 @@ fn doc_entry(spec: &CommandSpec) -> Reply {
         fields.push((Reply::bulk("complexity"), Reply::bulk(spec.complexity)));
     }
     if !spec.subcommands.is_empty() {
-        let subs =
-            spec.subcommands.iter().map(|s| (Reply::bulk(format!("{}|{}", spec.name, s.name)), doc_entry(s))).collect();
+        let subs = spec
+            .subcommands
+            .iter()
+            .map(|s| {
+                let full = format!("{fullname}|{}", s.name);
+                (Reply::bulk(&full), doc_entry(s, &full))
+            })
+            .collect();
         fields.push((Reply::bulk("subcommands"), Reply::Map(subs)));
     }
     Reply::Map(fields)
@@ -795,13 +1524,20 @@ fn doc_entry(spec: &CommandSpec) -> Reply {
 fn command_docs(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() == 2 {
         return Reply::Map(
-            ctx.server.commands.all().map(|(name, spec)| (Reply::bulk(name), doc_entry(spec))).collect(),
+            ctx.server
+                .commands
+                .all()
+                .map(|(name, spec)| {
+                    let name = String::from_utf8_lossy(name);
+                    (Reply::bulk(name.as_bytes()), doc_entry(spec, &name))
+                })
+                .collect(),
         );
     }
     Reply::Map(
         args[2..]
             .iter()
-            .filter_map(|n| lookup_fullname(ctx, n).map(|(s, full)| (Reply::bulk(full), doc_entry(s))))
+            .filter_map(|n| lookup_fullname(ctx, n).map(|(s, full)| (Reply::bulk(&full), doc_entry(s, &full))))
             .collect(),
     )
 }
@@ -812,6 +1548,11 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         5 if args[2].eq_ignore_ascii_case(b"filterby") => Some((args[3].to_ascii_lowercase(), args[4].clone())),
         _ => return Reply::error(errors::SYNTAX),
     };
+    if let Some((kind, _)) = &filter {
+        if !matches!(kind.as_slice(), b"pattern" | b"aclcat" | b"module") {
+            return Reply::error(errors::SYNTAX);
+        }
+    }
     let mut names = Vec::new();
     for (name, spec) in ctx.server.commands.all() {
         let mut entries = vec![(String::from_utf8_lossy(name).into_owned(), *spec)];
@@ -827,8 +1568,7 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                         let cat = format!("@{}", String::from_utf8_lossy(v).to_ascii_lowercase());
                         s.acl_categories().contains(&cat)
                     }
-                    b"module" => false,
-                    _ => return Reply::error(errors::SYNTAX),
+                    _ => false,
                 },
             };
             if keep {
@@ -839,24 +1579,36 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Array(names)
 }
 
-fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let cmd_args = &args[2..];
-    let (spec, _) = match super::resolve(ctx.server, cmd_args) {
-        Ok(r) => r,
-        Err(_) => return Reply::error("ERR Invalid command specified"),
-    };
+/// COMMAND GETKEYS/GETKEYSANDFLAGS: the command, then whether it has keys, then its arity.
+fn keys_of<'a>(ctx: &Ctx, cmd_args: &'a [Bytes]) -> Result<(&'static CommandSpec, Vec<&'a Bytes>), Reply> {
+    let (spec, _) = super::resolve(ctx.server, cmd_args).map_err(|_| Reply::error("ERR Invalid command specified"))?;
+    if spec.keys.0 <= 0 {
+        return Err(Reply::error("ERR The command has no key arguments"));
+    }
     if !super::arity_ok(spec, cmd_args.len()) {
-        return Reply::error("ERR Invalid number of arguments specified for command");
+        return Err(Reply::error("ERR Invalid number of arguments specified for command"));
     }
-    let keys = spec.key_positions(cmd_args);
-    if keys.is_empty() {
-        return Reply::error("ERR The command has no key arguments");
-    }
-    Reply::Array(keys.into_iter().map(|i| Reply::bulk(&cmd_args[i])).collect())
+    Ok((spec, spec.key_positions(cmd_args).into_iter().map(|i| &cmd_args[i]).collect()))
+}
+
+fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (_, keys) = tri!(keys_of(ctx, &args[2..]));
+    Reply::Array(keys.into_iter().map(Reply::bulk).collect())
+}
+
+fn command_getkeysandflags(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (spec, keys) = tri!(keys_of(ctx, &args[2..]));
+    Reply::Array(
+        keys.into_iter()
+            .map(|k| {
+                Reply::Array(vec![Reply::bulk(k), Reply::Set(key_flags(spec).into_iter().map(Reply::status).collect())])
+            })
+            .collect(),
+    )
 }
 
 fn command_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    super::help_reply(
+    help(
         "COMMAND",
         &[
             "(no subcommand)",
