@@ -69,6 +69,8 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
     crate::logging::init(config.str("logfile"), config.str("loglevel"));
+    // Like Redis, the start-up lines come from the 'C' role until the server is configured.
+    crate::logging::set_role(b'C');
     tracing::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     tracing::warn!(
         "Redis version={}, bits=64, commit=00000000, modified=0, pid={}, just started (redis-rs {})",
@@ -76,11 +78,12 @@ pub fn main(args: Vec<String>) -> i32 {
         std::process::id(),
         env!("CARGO_PKG_VERSION")
     );
-    if file.is_none() {
+    if args.is_empty() {
         tracing::warn!("Warning: no config file specified, using the default config. In order to specify a config file use redis-server-rs /path/to/redis.conf");
     } else {
         tracing::warn!("Configuration loaded");
     }
+    crate::logging::set_role(b'M');
     let pidfile = config.str("pidfile").to_string();
     let pidfile =
         if pidfile.is_empty() && config.bool("daemonize") { "/var/run/redis.pid".to_string() } else { pidfile };

@@ -47,6 +47,10 @@ fn protected_mode_refuses_non_local_peers_like_redis() {
 fn maxclients_refuses_with_redis_error() {
     let s = Server::start(&["--maxclients", "2"]);
     let mut a = s.client();
+    // The harness's readiness probe may still be counted until the server sees it close.
+    wait_for("the probe connection to go", Duration::from_secs(10), || {
+        a.cmd_str(&["CLIENT", "LIST"]).matches("id=").count() == 1
+    });
     let mut b = s.client();
     // Both are registered once they have been served.
     assert_eq!(a.cmd(&["PING"]), b"+PONG\r\n");

@@ -10,7 +10,7 @@ use crate::protocol::Reply;
 use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] =
-    &[container!("acl", "server", "6.0.0", "A container for Access List Control commands", SUBS)];
+    &[container!("acl", "server", "6.0.0", "A container for Access List Control commands ", SUBS)];
 
 static SUBS: &[CommandSpec] = &[
     cmd!(

@@ -13,7 +13,7 @@ use crate::util::glob::string_match;
 use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] =
-    &[container!("config", "server", "2.0.0", "A container for server configuration commands.", SUBS)];
+    &[container!("config", "server", "2.0.0", "A container for server configuration commands", SUBS)];
 
 static SUBS: &[CommandSpec] = &[
     cmd!(
@@ -23,7 +23,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.0.0",
-        "Returns the effective values of configuration parameters.",
+        "Get the values of configuration parameters",
         "O(N) when N is the number of configuration parameters provided",
         get
     ),
@@ -34,7 +34,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.0.0",
-        "Sets configuration parameters in-flight.",
+        "Set configuration parameters to the given values",
         "O(N) when N is the number of configuration parameters provided",
         set
     ),
@@ -45,7 +45,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.0.0",
-        "Resets the server's statistics.",
+        "Reset the stats returned by INFO",
         "O(1)",
         resetstat
     ),
@@ -56,7 +56,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "2.8.0",
-        "Persists the effective configuration to file.",
+        "Rewrite the configuration file with the in memory configuration",
         "O(1)",
         rewrite
     ),
@@ -67,7 +67,7 @@ static SUBS: &[CommandSpec] = &[
         (0, 0, 0),
         "server",
         "5.0.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         "O(1)",
         help
     ),

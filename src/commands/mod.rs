@@ -37,7 +37,7 @@ use crate::keyspace::{Db, Entry};
 use crate::protocol::Reply;
 use crate::server::state::{ClientId, State};
 use crate::server::Server;
-use table::{CommandSpec, NO_AUTH, NO_MULTI, SKIP_MONITOR, WRITE};
+use table::{CommandSpec, ADMIN, NO_AUTH, NO_MULTI, SKIP_MONITOR, WRITE};
 
 pub use all::iter as all_commands;
 pub use pubsub::publish;
@@ -66,6 +66,8 @@ pub struct Session {
     pub no_touch: bool,
     /// The last command's full name (`client|list`), for CLIENT LIST.
     pub last_cmd: String,
+    /// Written after the current command's reply (a monitor's view of its own commands).
+    pub after_reply: Vec<Arc<Reply>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +100,7 @@ impl Session {
             in_exec: false,
             no_touch: false,
             last_cmd: String::new(),
+            after_reply: Vec::new(),
         }
     }
 
@@ -302,8 +305,15 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let e = Reply::error(format!("ERR wrong number of arguments for '{fullname}' command"));
         return rejected(ctx, e, Some((spec, fullname)));
     }
+    if spec.has(table::PROTECTED) && !server_cmd::debug_allowed(ctx) {
+        return rejected(ctx, Reply::error(server_cmd::DEBUG_NOT_ALLOWED), Some((spec, fullname)));
+    }
     if !ctx.session.authenticated && !spec.has(NO_AUTH) && ctx.state.hot.requirepass.is_some() {
         return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some((spec, fullname)));
+    }
+    if ctx.session.monitor && (spec.has(WRITE) || spec.has(table::READONLY) || spec.has(table::MAY_REPLICATE)) {
+        let e = Reply::error("ERR Replica can't interact with the keyspace");
+        return rejected(ctx, e, Some((spec, fullname)));
     }
     if ctx.session.multi.is_some() && !is_exec_control(spec.name) {
         if spec.has(NO_MULTI) {
@@ -365,9 +375,6 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     let Some(handler) = spec.handler else {
         return Reply::error("ERR unknown command");
     };
-    if !ctx.state.monitors.is_empty() && !spec.has(SKIP_MONITOR) {
-        feed_monitors(ctx, spec, args);
-    }
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
         ci.db = ctx.session.db;
     }
@@ -375,6 +382,11 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     // The previous command's end is this one's start: one clock read per command.
     let start = ctx.clock;
     let reply = handler(ctx, args);
+    // Like Redis's call(): monitors see the command after it ran (so SELECT shows the new db),
+    // admin commands never.
+    if !ctx.state.monitors.is_empty() && !spec.has(SKIP_MONITOR) && !spec.has(ADMIN) {
+        feed_monitors(ctx, args);
+    }
     let end = Instant::now();
     ctx.clock = end;
     let usec = end.saturating_duration_since(start).as_micros() as u64;
@@ -399,20 +411,20 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
         server_cmd::slowlog_push(ctx, args, usec);
     }
     if usec >= 1000 {
-        ctx.state.latency_add("command", usec / 1000);
+        ctx.state.latency_add(if spec.has(table::FAST) { "fast-command" } else { "command" }, usec / 1000);
     }
     reply
 }
 
-fn feed_monitors(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
+fn feed_monitors(ctx: &mut Ctx, args: &[Bytes]) {
     let now = crate::util::time::unix_us();
     let mut line = format!("{}.{:06} [{} {}]", now / 1_000_000, now % 1_000_000, ctx.session.db, ctx.session.addr);
-    let redact = matches!(spec.name, "auth" | "hello" | "migrate");
+    let redacted = server_cmd::redacted_positions(args);
     for (i, a) in args.iter().enumerate() {
-        if redact && i > 0 {
-            line.push_str(" \"(redacted)\"");
+        line.push(' ');
+        if redacted.contains(&i) {
+            line.push_str("\"(redacted)\"");
         } else {
-            line.push(' ');
             line.push_str(&crate::util::splitargs::repr(a));
         }
     }
@@ -420,9 +432,9 @@ fn feed_monitors(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
     let monitors = ctx.state.monitors.clone();
     for id in monitors {
         if id == ctx.session.id {
-            continue;
-        }
-        if let Some(c) = ctx.state.clients.get(&id) {
+            // A monitor sees its own commands too, after their replies.
+            ctx.session.after_reply.push(msg.clone());
+        } else if let Some(c) = ctx.state.clients.get(&id) {
             let _ = c.tx.send(crate::server::state::Push::Reply(msg.clone()));
         }
     }

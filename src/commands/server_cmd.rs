@@ -116,7 +116,7 @@ pub static TABLE: &[CommandSpec] = &[
     cmd!(
         "debug",
         -2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
+        ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED,
         (0, 0, 0),
         "server",
         "1.0.0",
@@ -571,7 +571,7 @@ fn is_local_client(ctx: &Ctx) -> bool {
 
 /// DEBUG is a protected command: `enable-debug-command` must allow it (yes, or local for a local
 /// client), as Redis checks before running it.
-fn debug_allowed(ctx: &Ctx) -> bool {
+pub fn debug_allowed(ctx: &Ctx) -> bool {
     match ctx.state.config.str("enable-debug-command") {
         "yes" => true,
         "local" => is_local_client(ctx),
@@ -711,9 +711,6 @@ fn serialized_len(value: &crate::keyspace::Value, compression: bool) -> usize {
 }
 
 fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    if !debug_allowed(ctx) {
-        return Reply::error(DEBUG_NOT_ALLOWED);
-    }
     let sub = args[1].to_ascii_lowercase();
     match (sub.as_slice(), args.len()) {
         (b"sleep", 3) => {

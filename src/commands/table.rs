@@ -26,6 +26,8 @@ pub const SKIP_MONITOR: u32 = 1 << 14;
 pub const SKIP_SLOWLOG: u32 = 1 << 15;
 pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
 pub const BLOCKING: u32 = 1 << 17;
+/// Refused unless its enable-*-command directive allows it (DEBUG).
+pub const PROTECTED: u32 = 1 << 18;
 
 const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),

@@ -205,7 +205,7 @@ pub static TABLE: &[Spec] = &[
     // Replication.
     alias("replicaof", &["slaveof"], Kind::Special(Special::Replicaof), "", LATER),
     s("masterauth", "", SENSITIVE | LATER),
-    s("masteruser", "", LATER),
+    s("masteruser", "", SENSITIVE | LATER),
     alias("replica-serve-stale-data", &["slave-serve-stale-data"], Kind::Bool, "yes", LATER),
     alias("replica-read-only", &["slave-read-only"], Kind::Bool, "yes", LATER),
     b("repl-diskless-sync", "yes", LATER),

@@ -92,6 +92,7 @@ pub async fn serve<S>(
             return;
         }
     };
+    tracing::debug!("Accepted {addr}");
     let mut session = Session::new(id, addr);
     session.authenticated = authenticated;
     let mut conn = Conn {
@@ -147,6 +148,7 @@ pub async fn serve<S>(
             break;
         }
     }
+    tracing::debug!("Client closed connection id={} addr={}", session.id, session.addr);
     let _ = wr.shutdown().await;
     unregister(&mut server.state.lock(), &mut session);
 }
@@ -275,11 +277,15 @@ fn execute_batch(
                 encode_push(&p, session.resp, &mut conn.out, pending);
             }
         }
+        let after: Vec<_> = std::mem::take(&mut session.after_reply);
         match session.reply_mode {
             ReplyMode::On => reply.encode(session.resp, &mut conn.out),
             ReplyMode::Off => {}
             ReplyMode::Skip => session.reply_mode = ReplyMode::SkipThis,
             ReplyMode::SkipThis => session.reply_mode = ReplyMode::On,
+        }
+        for r in after {
+            r.encode(session.resp, &mut conn.out);
         }
         if session.close_after_reply {
             conn.queue.clear();

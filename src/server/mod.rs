@@ -132,11 +132,11 @@ async fn wait_for_shutdown(server: &Server) {
         tokio::select! {
             _ = server.shutdown.notified() => {}
             _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
-                tracing::warn!("Received SIGTERM scheduling shutdown...");
+                crate::logging::from_signal_handler("Received SIGTERM scheduling shutdown...");
                 return;
             }
             _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
-                tracing::warn!("Received SIGINT scheduling shutdown...");
+                crate::logging::from_signal_handler("Received SIGINT scheduling shutdown...");
                 return;
             }
         }
