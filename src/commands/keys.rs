@@ -7,7 +7,7 @@ use super::{errors, int_arg, Ctx};
 use crate::keyspace::{access, Ttl};
 use crate::protocol::Reply;
 use crate::util::glob::string_match;
-use crate::{cmd, container, tri};
+use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] = &[
     cmd!("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", del),
@@ -121,7 +121,7 @@ fn type_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.session.db;
     ctx.expire_if_needed(db, &args[1]);
     match ctx.state.dbs[db].get_raw(&args[1]) {
-        Some(e) => Reply::status(e.value.type_name()),
+        Some(e) => Reply::status(e.value().type_name()),
         None => Reply::status("none"),
     }
 }
@@ -134,8 +134,8 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let out: Vec<Reply> = db
         .iter()
         .filter(|e| e.expire_at().is_none_or(|at| at > now))
-        .filter(|e| all || string_match(pat, &e.key, false))
-        .map(|e| Reply::bulk(&e.key))
+        .filter(|e| all || string_match(pat, e.key(), false))
+        .map(|e| Reply::bulk(e.key()))
         .collect();
     Reply::Array(out)
 }
@@ -179,7 +179,7 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         if let Some(t) = &type_filter {
             match ctx.state.dbs[db].get_raw(&k) {
-                Some(e) if e.value.type_name() == t => {}
+                Some(e) if e.value().type_name() == t => {}
                 _ => continue,
             }
         }
@@ -193,7 +193,7 @@ fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     // Expired keys are deleted as they are drawn; give up drawing after a while like Redis does
     // when every key is volatile and expired.
     for _ in 0..100 {
-        let Some(key) = ctx.state.dbs[db].random_key().map(|e| e.key.clone()) else {
+        let Some(key) = ctx.state.dbs[db].random_key().map(|e| Box::<[u8]>::from(e.key())) else {
             return Reply::Nil;
         };
         if !ctx.expire_if_needed(db, &key) {
@@ -221,7 +221,7 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
         return Reply::error(errors::NO_SUCH_KEY);
     };
     let ttl = entry.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear);
-    ctx.state.dbs[db].set(dst, entry.value, ttl);
+    ctx.state.dbs[db].set(dst, entry.into_value(), ttl);
     ctx.dirty(1);
     if nx {
         Reply::Int(1)
@@ -274,7 +274,7 @@ fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let Some(e) = ctx.state.dbs[src_db].remove(key) else { return Reply::Int(0) };
     let ttl = e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear);
-    ctx.state.dbs[dst_db].set(key, e.value, ttl);
+    ctx.state.dbs[dst_db].set(key, e.into_value(), ttl);
     ctx.state.dbs[dst_db].touch_watched(key);
     ctx.dirty(1);
     Reply::Int(1)
@@ -303,7 +303,7 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     ctx.expire_if_needed(src_db, src);
     let Some(e) = ctx.state.dbs[src_db].get_raw(src) else { return Reply::Int(0) };
-    let (value, ttl) = (e.value.clone(), e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear));
+    let (value, ttl) = (e.value().clone(), e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear));
     ctx.expire_if_needed(dst_db, dst);
     if ctx.state.dbs[dst_db].get_raw(dst).is_some() {
         if !replace {
@@ -433,7 +433,7 @@ fn object_entry<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a crate::keyspace:
 
 fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     match object_entry(ctx, &args[2]) {
-        Some(e) => Reply::bulk(e.value.encoding()),
+        Some(e) => Reply::bulk(e.value().encoding()),
         None => Reply::Nil,
     }
 }
@@ -443,7 +443,7 @@ fn object_freq(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !access::lfu_mode() {
         return Reply::error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    Reply::Int(access::lfu_decayed(e.access) as i64)
+    Reply::Int(access::lfu_decayed(e.access()) as i64)
 }
 
 fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -451,14 +451,14 @@ fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if access::lfu_mode() {
         return Reply::error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    Reply::Int(access::idle_secs(e.access) as i64)
+    Reply::Int(access::idle_secs(e.access()) as i64)
 }
 
 fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(e) = object_entry(ctx, &args[2]) else { return Reply::Nil };
     // Redis shares the integers 0..9999 (OBJ_SHARED_INTEGERS) and reports them as immortal.
-    match e.value {
-        crate::keyspace::Value::Int(n) if (0..10000).contains(&n) => Reply::Int(i32::MAX as i64),
+    match e.value() {
+        crate::keyspace::Value::Int(n) if (0..10000).contains(n) => Reply::Int(i32::MAX as i64),
         _ => Reply::Int(1),
     }
 }

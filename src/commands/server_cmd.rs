@@ -442,14 +442,14 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             let Some(e) = ctx.state.dbs[db].get_raw(&args[2]) else {
                 return Reply::error(errors::NO_SUCH_KEY);
             };
-            let len = e.value.as_bytes().map(|b| b.len()).unwrap_or(0);
+            let len = e.value().as_bytes().map(|b| b.len()).unwrap_or(0);
             Reply::Status(
                 format!(
                     "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
-                    e.value.encoding(),
+                    e.value().encoding(),
                     len,
-                    e.access & 0xFFFFFF,
-                    crate::keyspace::access::idle_secs(e.access)
+                    e.access() & 0xFFFFFF,
+                    crate::keyspace::access::idle_secs(e.access())
                 )
                 .into(),
             )
@@ -662,7 +662,7 @@ fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.session.db;
     ctx.expire_if_needed(db, &args[2]);
     match ctx.state.dbs[db].get_raw(&args[2]) {
-        Some(e) => Reply::Int(entry_memory(e.key.len(), &e.value) as i64),
+        Some(e) => Reply::Int(entry_memory(e.key().len(), e.value()) as i64),
         None => Reply::Nil,
     }
 }
