@@ -391,7 +391,8 @@ fn object_subcommands() {
         p.check(&["SET", k, v]);
         p.check(&["OBJECT", "ENCODING", k]);
         p.check(&["OBJECT", "REFCOUNT", k]);
-        p.check(&["OBJECT", "IDLETIME", k]);
+        // The LRU clock ticks in whole seconds, so a second boundary may pass on one server only.
+        p.check_with(&["OBJECT", "IDLETIME", k], |r| if r == b":1\r\n" { b":0\r\n".to_vec() } else { r.to_vec() });
     }
     p.check(&["APPEND", "emb", "!"]);
     p.check(&["OBJECT", "ENCODING", "emb"]);

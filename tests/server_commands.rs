@@ -1004,24 +1004,31 @@ fn monitor_stream_matches_redis() {
     let (o, r) = (read_until_end(&mut mo), read_until_end(&mut mr));
     p.expect("MONITOR stream", o, r);
     // A second MONITOR has no reply at all, and a monitoring client sees its own commands too.
-    for m in [&mut mo, &mut mr] {
-        m.send_raw(&encode(&[b"MONITOR"]));
-        m.send_raw(&encode(&[b"PING"]));
-    }
-    p.both(&["ECHO", "end2"]);
-    let read_until_end2 = |m: &mut Client| -> Vec<String> {
+    // The monitor's own PING must be served before another client's ECHO is sent, or the two
+    // connections race and either order is correct.
+    let read_until = |m: &mut Client, end: &str| -> Vec<String> {
         let mut out = Vec::new();
         loop {
             let r = m.read_reply();
             let l = if r.starts_with(b"+") && r.contains(&b'[') { monitor_line(&r) } else { show(&r) };
-            let done = l.ends_with("\"ECHO\" \"end2\"");
+            let done = l.ends_with(end);
             out.push(l);
             if done {
                 return out;
             }
         }
     };
-    let (o, r) = (read_until_end2(&mut mo), read_until_end2(&mut mr));
+    let mut seen = Vec::new();
+    for m in [&mut mo, &mut mr] {
+        m.send_raw(&encode(&[b"MONITOR"]));
+        m.send_raw(&encode(&[b"PING"]));
+        seen.push(read_until(m, "\"PING\""));
+    }
+    p.both(&["ECHO", "end2"]);
+    let mut o = seen.remove(0);
+    let mut r = seen.remove(0);
+    o.extend(read_until(&mut mo, "\"ECHO\" \"end2\""));
+    r.extend(read_until(&mut mr, "\"ECHO\" \"end2\""));
     p.expect("MONITOR; PING from the monitoring client", o, r);
     p.finish();
 }

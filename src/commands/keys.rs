@@ -122,7 +122,7 @@ fn type_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.session.db;
     ctx.expire_if_needed(db, &args[1]);
     match ctx.state.dbs[db].get_raw(&args[1]) {
-        Some(e) => Reply::status(e.value.type_name()),
+        Some(e) => Reply::status(e.value().type_name()),
         None => Reply::status("none"),
     }
 }
@@ -135,8 +135,8 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let out: Vec<Reply> = db
         .iter()
         .filter(|e| e.expire_at().is_none_or(|at| at > now))
-        .filter(|e| all || string_match(pat, &e.key, false))
-        .map(|e| Reply::bulk(&e.key))
+        .filter(|e| all || string_match(pat, e.key(), false))
+        .map(|e| Reply::bulk(e.key()))
         .collect();
     Reply::Array(out)
 }
@@ -180,7 +180,7 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         if let Some(t) = &type_filter {
             match ctx.state.dbs[db].get_raw(&k) {
-                Some(e) if e.value.type_name() == t => {}
+                Some(e) if e.value().type_name() == t => {}
                 _ => continue,
             }
         }
@@ -216,7 +216,7 @@ fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     // Expired keys are deleted as they are drawn; give up drawing after a while like Redis does
     // when every key is volatile and expired.
     for _ in 0..100 {
-        let Some(key) = ctx.state.dbs[db].random_key().map(|e| e.key.clone()) else {
+        let Some(key) = ctx.state.dbs[db].random_key().map(|e| Box::<[u8]>::from(e.key())) else {
             return Reply::Nil;
         };
         if !ctx.expire_if_needed(db, &key) {
@@ -244,7 +244,7 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
         return Reply::error(errors::NO_SUCH_KEY);
     };
     let ttl = entry.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear);
-    ctx.state.dbs[db].set(dst, entry.value, ttl);
+    ctx.state.dbs[db].set(dst, entry.into_value(), ttl);
     ctx.dirty(1);
     if nx {
         Reply::Int(1)
@@ -297,7 +297,7 @@ fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let Some(e) = ctx.state.dbs[src_db].remove(key) else { return Reply::Int(0) };
     let ttl = e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear);
-    ctx.state.dbs[dst_db].set(key, e.value, ttl);
+    ctx.state.dbs[dst_db].set(key, e.into_value(), ttl);
     ctx.state.dbs[dst_db].touch_watched(key);
     ctx.dirty(1);
     Reply::Int(1)
@@ -326,7 +326,7 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     ctx.expire_if_needed(src_db, src);
     let Some(e) = ctx.state.dbs[src_db].get_raw(src) else { return Reply::Int(0) };
-    let (value, ttl) = (e.value.clone(), e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear));
+    let (value, ttl) = (e.value().clone(), e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear));
     ctx.expire_if_needed(dst_db, dst);
     if ctx.state.dbs[dst_db].get_raw(dst).is_some() {
         if !replace {
@@ -457,7 +457,7 @@ fn object_entry<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a crate::keyspace:
 
 fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     match object_entry(ctx, &args[2]) {
-        Some(e) => Reply::bulk(e.value.encoding()),
+        Some(e) => Reply::bulk(e.value().encoding()),
         None => Reply::Nil,
     }
 }
@@ -467,7 +467,7 @@ fn object_freq(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !access::lfu_mode() {
         return Reply::error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    Reply::Int(access::lfu_decayed(e.access) as i64)
+    Reply::Int(access::lfu_decayed(e.access()) as i64)
 }
 
 fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -475,14 +475,14 @@ fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if access::lfu_mode() {
         return Reply::error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    Reply::Int(access::idle_secs(e.access) as i64)
+    Reply::Int(access::idle_secs(e.access()) as i64)
 }
 
 fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(e) = object_entry(ctx, &args[2]) else { return Reply::Nil };
     // Redis shares the integers 0..9999 (OBJ_SHARED_INTEGERS) and reports them as immortal.
-    match e.value {
-        crate::keyspace::Value::Int(n) if (0..10000).contains(&n) => Reply::Int(i32::MAX as i64),
+    match e.value() {
+        crate::keyspace::Value::Int(n) if (0..10000).contains(n) => Reply::Int(i32::MAX as i64),
         _ => Reply::Int(1),
     }
 }

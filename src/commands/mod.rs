@@ -133,7 +133,7 @@ impl Ctx<'_> {
         match self.state.dbs[db].get_mut(key, self.now_ms) {
             Some(e) => {
                 if touch {
-                    crate::keyspace::access::touch(&mut e.access);
+                    e.set_access(crate::keyspace::access::touched(e.access()));
                 }
                 self.state.stats.keyspace_hits += 1;
                 Some(&*e)
@@ -150,7 +150,7 @@ impl Ctx<'_> {
         let db = self.session.db;
         self.expire_if_needed(db, key);
         let e = self.state.dbs[db].get_mut(key, self.now_ms)?;
-        crate::keyspace::access::touch(&mut e.access);
+        e.set_access(crate::keyspace::access::touched(e.access()));
         Some(e)
     }
 

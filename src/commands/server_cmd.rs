@@ -737,8 +737,8 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             let Some(e) = ctx.state.dbs[db].get_raw(&args[2]) else {
                 return Reply::error(errors::NO_SUCH_KEY);
             };
-            let shared = match e.value {
-                crate::keyspace::Value::Int(n) => (0..10_000).contains(&n) && shared_integers_allowed(ctx),
+            let shared = match e.value() {
+                crate::keyspace::Value::Int(n) => (0..10_000).contains(n) && shared_integers_allowed(ctx),
                 _ => false,
             };
             let refcount = if shared { i32::MAX as i64 } else { 1 };
@@ -746,10 +746,10 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 format!(
                     "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                     e as *const _,
-                    e.value.encoding(),
-                    serialized_len(&e.value, ctx.state.config.bool("rdbcompression")),
-                    e.access & 0xFFFFFF,
-                    crate::keyspace::access::idle_secs(e.access)
+                    e.value().encoding(),
+                    serialized_len(e.value(), ctx.state.config.bool("rdbcompression")),
+                    e.access() & 0xFFFFFF,
+                    crate::keyspace::access::idle_secs(e.access())
                 )
                 .into(),
             )
@@ -1160,8 +1160,10 @@ fn latency_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 }
 
 /// Bytes a key costs: the entry in its table slot plus key and value allocations.
-pub fn entry_memory(key_len: usize, value: &crate::keyspace::Value) -> usize {
-    std::mem::size_of::<crate::keyspace::Entry>() + key_len + value.heap_size()
+/// What a key costs: its allocation (header, value, key), what the value owns beyond it, and its
+/// 8-byte slot plus control byte in the table.
+pub fn entry_memory(e: &crate::keyspace::Entry) -> usize {
+    e.allocation_size() + e.value().heap_size() + std::mem::size_of::<crate::keyspace::Entry>() + 1
 }
 
 fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -1180,7 +1182,7 @@ fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.session.db;
     ctx.expire_if_needed(db, &args[2]);
     match ctx.state.dbs[db].get_raw(&args[2]) {
-        Some(e) => Reply::Int(entry_memory(e.key.len(), &e.value) as i64),
+        Some(e) => Reply::Int(entry_memory(e) as i64),
         None => Reply::Nil,
     }
 }

@@ -83,7 +83,7 @@ fn is_word(arg: &[u8], word: &str) -> bool {
 fn read_string<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<Cow<'a, [u8]>>, Reply> {
     match ctx.lookup_read(key) {
         None => Ok(None),
-        Some(e) if is_string(&e.value) => e.value.as_bytes().map(Some).ok_or_else(wrongtype),
+        Some(e) if is_string(e.value()) => e.value().as_bytes().map(Some).ok_or_else(wrongtype),
         Some(_) => Err(wrongtype()),
     }
 }
@@ -91,7 +91,7 @@ fn read_string<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<Cow<'a, [u8]>>
 /// The live entry at `key` for a write (lookupKeyWrite + checkType).
 fn write_entry<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a mut Entry>, Reply> {
     match ctx.lookup_write(key) {
-        Some(e) if !is_string(&e.value) => Err(wrongtype()),
+        Some(e) if !is_string(e.value()) => Err(wrongtype()),
         other => Ok(other),
     }
 }
@@ -238,7 +238,7 @@ fn set_generic(ctx: &mut Ctx, c: SetCall) -> Reply {
         None if c.flags & OBJ_KEEPTTL != 0 => Ttl::Keep,
         None => Ttl::Clear,
     };
-    ctx.db().set(c.key, Value::string(c.val.to_vec()), ttl);
+    ctx.db().set(c.key, Value::string(c.val), ttl);
     ctx.dirty(1);
     old.unwrap_or(c.ok)
 }
@@ -302,7 +302,7 @@ fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old = tri!(get_generic(ctx, &args[1]));
-    ctx.db().set(&args[1], Value::string(args[2].to_vec()), Ttl::Clear);
+    ctx.db().set(&args[1], Value::string(&args[2]), Ttl::Clear);
     ctx.dirty(1);
     old
 }
@@ -366,7 +366,7 @@ fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
     for pair in args[1..].chunks(2) {
         // setKey looks the key up for writing first, which expires (and counts) a stale one.
         ctx.lookup_write(&pair[0]);
-        ctx.db().set(&pair[0], Value::string(pair[1].to_vec()), Ttl::Clear);
+        ctx.db().set(&pair[0], Value::string(&pair[1]), Ttl::Clear);
     }
     ctx.dirty((args.len() as u64 - 1) / 2);
     if nx {
@@ -389,8 +389,8 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let max = ctx.state.hot.proto_max_bulk_len;
     let total = match tri!(write_entry(ctx, key)) {
         Some(e) => {
-            tri!(check_string_length(value_len(&e.value) as u64, add.len() as u64, max));
-            let Some(bytes) = e.value.bytes_mut() else {
+            tri!(check_string_length(value_len(e.value()) as u64, add.len() as u64, max));
+            let Some(bytes) = e.value_mut().bytes_mut() else {
                 return wrongtype();
             };
             bytes.extend_from_slice(add);
@@ -398,7 +398,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         None => {
             // A new key gets the argument's own encoding (int, embstr or raw), like SET.
-            ctx.db().set(key, Value::string(add.to_vec()), Ttl::Clear);
+            ctx.db().set(key, Value::string(add), Ttl::Clear);
             add.len()
         }
     };
@@ -420,7 +420,7 @@ fn strlen(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) -> Reply {
     let current = match tri!(write_entry(ctx, key)) {
         None => 0,
-        Some(e) => match &e.value {
+        Some(e) => match e.value() {
             Value::Int(n) => *n,
             v => match v.as_bytes().and_then(|b| parse_i64(&b)) {
                 Some(n) => n,
@@ -464,7 +464,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     // Redis computes in long double (80-bit on x86-64); LongDouble reproduces it bit for bit.
     let current = match tri!(write_entry(ctx, key)) {
         None => LongDouble::ZERO,
-        Some(e) => match &e.value {
+        Some(e) => match e.value() {
             Value::Int(n) => LongDouble::from_i64(*n),
             v => match v.as_bytes().and_then(|b| LongDouble::parse(&b)) {
                 Some(x) => x,
@@ -481,7 +481,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let text = sum.to_human_string().into_bytes();
     // Stored as a plain string object (embstr/raw), never int-encoded, as Redis does.
-    ctx.db().set(key, Value::Str { bytes: text.clone(), raw: false }, Ttl::Keep);
+    ctx.db().set(key, Value::Str { bytes: text.as_slice().into(), raw: false }, Ttl::Keep);
     ctx.dirty(1);
     Reply::Bulk(text)
 }
@@ -533,19 +533,19 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 return Reply::Int(0);
             }
             tri!(check_string_length(offset, value.len() as u64, max));
-            ctx.db().set(key, Value::Str { bytes: Vec::new(), raw: true }, Ttl::Clear);
+            ctx.db().set(key, Value::raw_string([]), Ttl::Clear);
         }
         Some(e) => {
             // Setting nothing answers the current length and leaves the value (and its
             // encoding) untouched.
-            let olen = value_len(&e.value);
+            let olen = value_len(e.value());
             if value.is_empty() {
                 return Reply::Int(olen as i64);
             }
             tri!(check_string_length(offset, value.len() as u64, max));
         }
     }
-    let Some(bytes) = ctx.db().get_mut(key, now).and_then(|e| e.value.bytes_mut()) else {
+    let Some(bytes) = ctx.db().get_mut(key, now).and_then(|e| e.value_mut().bytes_mut()) else {
         return wrongtype();
     };
     let off = offset as usize;
@@ -717,17 +717,17 @@ fn bit_offset(arg: &[u8], hash: bool, bits: u32, max: i64) -> Result<u64, Reply>
 
 /// lookupStringForBitCommand: the string at `key`, created or zero-padded so that bit `maxbit`
 /// exists. Returns the bytes and whether the key was created or grown.
-fn bit_target<'a>(ctx: &'a mut Ctx, key: &[u8], maxbit: u64) -> Result<(&'a mut Vec<u8>, bool), Reply> {
+fn bit_target<'a>(ctx: &'a mut Ctx, key: &[u8], maxbit: u64) -> Result<(&'a mut thin_vec::ThinVec<u8>, bool), Reply> {
     let need = (maxbit >> 3) as usize + 1;
     let created = match write_entry(ctx, key) {
         Err(e) => return Err(e),
         Ok(found) => found.is_none(),
     };
     if created {
-        ctx.db().set(key, Value::Str { bytes: Vec::new(), raw: true }, Ttl::Clear);
+        ctx.db().set(key, Value::raw_string([]), Ttl::Clear);
     }
     let now = ctx.now_ms;
-    let Some(bytes) = ctx.db().get_mut(key, now).and_then(|e| e.value.bytes_mut()) else {
+    let Some(bytes) = ctx.db().get_mut(key, now).and_then(|e| e.value_mut().bytes_mut()) else {
         return Err(wrongtype());
     };
     let grown = bytes.len() < need;
@@ -1001,7 +1001,7 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             .collect()
     };
     ctx.lookup_write(dest);
-    ctx.db().set(dest, Value::Str { bytes: res, raw: true }, Ttl::Clear);
+    ctx.db().set(dest, Value::raw_string(&res), Ttl::Clear);
     ctx.dirty(1);
     Reply::Int(maxlen as i64)
 }

@@ -39,10 +39,10 @@ pub fn initial() -> u32 {
     }
 }
 
-/// Updates the field on an access, as Redis's updateLFU / LRU_CLOCK().
-pub fn touch(access: &mut u32) {
+/// The field after an access, as Redis's updateLFU / LRU_CLOCK().
+pub fn touched(access: u32) -> u32 {
     if lfu_mode() {
-        let mut counter = lfu_decayed(*access);
+        let mut counter = lfu_decayed(access);
         if counter < 255 {
             let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
             let p = 1.0 / (base * LFU_LOG_FACTOR.load(Ordering::Relaxed) as f64 + 1.0);
@@ -50,9 +50,9 @@ pub fn touch(access: &mut u32) {
                 counter += 1;
             }
         }
-        *access = (minutes() << 8) | counter;
+        (minutes() << 8) | counter
     } else {
-        *access = lru_clock();
+        lru_clock()
     }
 }
 

@@ -9,28 +9,20 @@ use std::sync::Arc;
 use hashbrown::hash_table::Entry as TableEntry;
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
+pub use super::entry::Entry;
 use super::value::Value;
 
 /// A segment splits instead of growing past this many entries (a 1024-bucket table at 7/8 load).
 const SEGMENT_MAX: usize = 896;
 
-#[derive(Debug)]
-pub struct Entry {
-    pub key: Box<[u8]>,
-    pub value: Value,
-    /// Absolute unix time in ms; 0 = no expiry. Change it through `Db::set_expire`/`persist`.
-    expire_at: u64,
-    /// LRU clock (seconds) or LFU counter, depending on maxmemory-policy, as Redis's `lru` field.
-    pub access: u32,
-}
-
-impl Entry {
-    pub fn expire_at(&self) -> Option<u64> {
-        (self.expire_at != 0).then_some(self.expire_at)
-    }
+/// Segments filled by a uniform hash all reach their limit together, so the whole table would
+/// double at once and sit at half load; a random split point per segment spreads the doublings out.
+fn split_point() -> u32 {
+    fastrand::u32(SEGMENT_MAX as u32 / 2 + 1..=SEGMENT_MAX as u32)
 }
 
 struct Segment {
+    split_at: u32,
     depth: u8,
     table: HashTable<Entry>,
     volatile: u32,
@@ -83,7 +75,7 @@ impl Db {
         Db {
             directory: vec![0],
             global_depth: 0,
-            segments: vec![Segment { depth: 0, table: HashTable::new(), volatile: 0 }],
+            segments: vec![Segment { split_at: split_point(), depth: 0, table: HashTable::new(), volatile: 0 }],
             len: 0,
             volatile: 0,
             hasher: DefaultHashBuilder::default(),
@@ -128,7 +120,7 @@ impl Db {
     pub fn get_raw(&self, key: &[u8]) -> Option<&Entry> {
         let h = self.hash(key);
         let seg = &self.segments[self.segment_of(h)];
-        seg.table.find(table_hash(h), |e| &*e.key == key)
+        seg.table.find(table_hash(h), |e| e.key() == key)
     }
 
     /// The live entry: an expired one is deleted (lazy expiry) and reported as absent.
@@ -142,7 +134,7 @@ impl Db {
         self.expire_if_needed(key, now_ms);
         let h = self.hash(key);
         let s = self.segment_of(h);
-        self.segments[s].table.find_mut(table_hash(h), |e| &*e.key == key)
+        self.segments[s].table.find_mut(table_hash(h), |e| e.key() == key)
     }
 
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
@@ -164,23 +156,23 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) -> Option<Value> {
         let h = self.hash(key);
         let mut s = self.segment_of(h);
-        if self.segments[s].table.len() >= SEGMENT_MAX && self.get_raw(key).is_none() {
+        if self.segments[s].table.len() >= self.segments[s].split_at as usize && self.get_raw(key).is_none() {
             self.split(s);
             s = self.segment_of(h);
         }
         let hasher = self.hasher;
         let seg = &mut self.segments[s];
-        match seg.table.entry(table_hash(h), |e| &*e.key == key, |e| table_hash(hasher.hash_one(&*e.key))) {
+        match seg.table.entry(table_hash(h), |e| e.key() == key, |e| table_hash(hasher.hash_one(e.key()))) {
             TableEntry::Occupied(mut o) => {
                 let e = o.get_mut();
-                let old = std::mem::replace(&mut e.value, value);
-                let was_volatile = e.expire_at != 0;
+                let old = std::mem::replace(e.value_mut(), value);
+                let was_volatile = e.expire_at().is_some();
                 match ttl {
                     Ttl::Keep => {}
-                    Ttl::Clear => e.expire_at = 0,
-                    Ttl::At(at) => e.expire_at = at,
+                    Ttl::Clear => e.set_expire(0),
+                    Ttl::At(at) => e.set_expire(at),
                 }
-                let is_volatile = e.expire_at != 0;
+                let is_volatile = e.expire_at().is_some();
                 adjust_volatile(&mut seg.volatile, &mut self.volatile, was_volatile, is_volatile);
                 Some(old)
             }
@@ -189,7 +181,7 @@ impl Db {
                     Ttl::At(at) => at,
                     _ => 0,
                 };
-                v.insert(Entry { key: key.into(), value, expire_at, access: super::access::initial() });
+                v.insert(Entry::new(key, value, expire_at, super::access::initial()));
                 self.len += 1;
                 adjust_volatile(&mut seg.volatile, &mut self.volatile, false, expire_at != 0);
                 None
@@ -202,12 +194,12 @@ impl Db {
         let h = self.hash(key);
         let s = self.segment_of(h);
         let seg = &mut self.segments[s];
-        let removed = match seg.table.find_entry(table_hash(h), |e| &*e.key == key) {
+        let removed = match seg.table.find_entry(table_hash(h), |e| e.key() == key) {
             Ok(o) => o.remove().0,
             Err(_) => return None,
         };
         self.len -= 1;
-        adjust_volatile(&mut seg.volatile, &mut self.volatile, removed.expire_at != 0, false);
+        adjust_volatile(&mut seg.volatile, &mut self.volatile, removed.expire_at().is_some(), false);
         self.touch_watched(key);
         Some(removed)
     }
@@ -219,18 +211,18 @@ impl Db {
 
     /// Removes the TTL. True if the key had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        matches!(self.get_raw(key).map(|e| e.expire_at != 0), Some(true)) && self.update_expire(key, 0)
+        matches!(self.get_raw(key).map(|e| e.expire_at().is_some()), Some(true)) && self.update_expire(key, 0)
     }
 
     fn update_expire(&mut self, key: &[u8], at: u64) -> bool {
         let h = self.hash(key);
         let s = self.segment_of(h);
         let seg = &mut self.segments[s];
-        let Some(e) = seg.table.find_mut(table_hash(h), |e| &*e.key == key) else {
+        let Some(e) = seg.table.find_mut(table_hash(h), |e| e.key() == key) else {
             return false;
         };
-        let was = e.expire_at != 0;
-        e.expire_at = at;
+        let was = e.expire_at().is_some();
+        e.set_expire(at);
         adjust_volatile(&mut seg.volatile, &mut self.volatile, was, at != 0);
         true
     }
@@ -280,20 +272,27 @@ impl Db {
         let depth = self.segments[s].depth;
         let bit = 63 - depth as u32;
         let hasher = self.hasher;
-        let mut moved = HashTable::with_capacity(SEGMENT_MAX / 2 + 1);
+        let mut moved = HashTable::with_capacity(self.segments[s].table.len() / 2 + 1);
         let mut moved_volatile = 0u32;
         let old = &mut self.segments[s];
-        for e in old.table.extract_if(|e| (hasher.hash_one(&*e.key) >> bit) & 1 == 1) {
-            if e.expire_at != 0 {
+        for e in old.table.extract_if(|e| (hasher.hash_one(e.key()) >> bit) & 1 == 1) {
+            if e.expire_at().is_some() {
                 moved_volatile += 1;
             }
-            let h = table_hash(hasher.hash_one(&*e.key));
-            moved.insert_unique(h, e, |e: &Entry| table_hash(hasher.hash_one(&*e.key)));
+            let h = table_hash(hasher.hash_one(e.key()));
+            moved.insert_unique(h, e, |e: &Entry| table_hash(hasher.hash_one(e.key())));
         }
         old.depth = depth + 1;
         old.volatile -= moved_volatile;
+        old.split_at = split_point();
+        old.table.shrink_to_fit(|e: &Entry| table_hash(hasher.hash_one(e.key())));
         let new_index = self.segments.len() as u32;
-        self.segments.push(Segment { depth: depth + 1, table: moved, volatile: moved_volatile });
+        self.segments.push(Segment {
+            split_at: split_point(),
+            depth: depth + 1,
+            table: moved,
+            volatile: moved_volatile,
+        });
         // Slots that pointed to the old segment and have the new bit set now point to the new one.
         let shift = self.global_depth - (depth + 1);
         for (slot, seg) in self.directory.iter_mut().enumerate() {
@@ -319,7 +318,7 @@ impl Db {
                 .table
                 .iter()
                 .filter_map(|e| {
-                    let h = self.hash(&e.key);
+                    let h = self.hash(e.key());
                     (h >= pos).then_some((h, e))
                 })
                 .collect();
@@ -332,11 +331,11 @@ impl Db {
                     n += 1;
                 }
                 if n < here.len() {
-                    out.extend(here[..n].iter().map(|(_, e)| e.key.clone()));
+                    out.extend(here[..n].iter().map(|(_, e)| Box::<[u8]>::from(e.key())));
                     return (out, here[n].0.max(1));
                 }
             }
-            out.extend(here.iter().map(|(_, e)| e.key.clone()));
+            out.extend(here.iter().map(|(_, e)| Box::<[u8]>::from(e.key())));
             if seg_end >= 1u128 << 64 {
                 return (out, 0);
             }
@@ -375,7 +374,7 @@ impl Db {
         let seg = (0..self.segments.len())
             .map(|i| &self.segments[(start + i) % self.segments.len()])
             .find(|s| s.volatile > 0)?;
-        seg.table.iter().filter(|e| e.expire_at != 0).nth(fastrand::usize(..seg.volatile as usize))
+        seg.table.iter().filter(|e| e.expire_at().is_some()).nth(fastrand::usize(..seg.volatile as usize))
     }
 
     /// Active expiry: visits segments holding volatile keys, deleting expired ones, until `budget`
@@ -396,16 +395,16 @@ impl Db {
                 continue;
             }
             examined += seg.table.len();
-            for e in seg.table.iter() {
-                if e.expire_at != 0 && e.expire_at > now_ms {
-                    ttl_sum += (e.expire_at - now_ms) as u128;
+            for at in seg.table.iter().filter_map(|e| e.expire_at()) {
+                if at > now_ms {
+                    ttl_sum += (at - now_ms) as u128;
                     ttl_n += 1;
                 }
             }
             let mut gone = 0;
-            for e in seg.table.extract_if(|e| e.expire_at != 0 && e.expire_at <= now_ms) {
+            for e in seg.table.extract_if(|e| e.expire_at().is_some_and(|at| at <= now_ms)) {
                 gone += 1;
-                expired.push(e.key);
+                expired.push(Box::<[u8]>::from(e.key()));
             }
             seg.volatile -= gone;
             self.volatile -= gone as usize;
@@ -445,7 +444,7 @@ mod tests {
     use std::collections::HashSet;
 
     fn s(v: &str) -> Value {
-        Value::string(v.as_bytes().to_vec())
+        Value::string(v.as_bytes())
     }
 
     #[test]

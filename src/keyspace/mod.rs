@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod db;
+pub mod entry;
 pub mod value;
 
 pub use db::{Db, Entry, Ttl};
