@@ -18,7 +18,7 @@ fn interactive_session_under_a_pty() {
     // `script` gives redis-cli a terminal, so it runs its interactive loop and asks COMMAND DOCS first.
     // Each line is typed only after its prompt shows: the line editor flushes input typed earlier.
     let mut child = Command::new("timeout")
-        .args(["-s", "KILL", "20", "script", "-qc"])
+        .args(["-s", "KILL", "60", "script", "-qc"])
         .arg(format!("stty cols 120 rows 40; {} -p {}", redis_cli(), s.port))
         .arg("/dev/null")
         .stdin(Stdio::piped())
@@ -39,7 +39,7 @@ fn interactive_session_under_a_pty() {
     let mut screen = String::new();
     let mut stdin = child.stdin.take().unwrap();
     let wait_for_text = |screen: &mut String, text: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
         while !screen.contains(text) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
