@@ -203,3 +203,21 @@ fn reset_and_client_list_of_subscribers() {
     assert!(p.ours.closed() && p.real.closed());
     q.check(&["PUBSUB", "NUMSUB", "a"]);
 }
+
+/// A subscriber that stops reading is disconnected once its pending output passes the pubsub hard
+/// limit, and the publisher and everyone else carry on.
+#[test]
+fn slow_subscriber_is_dropped_at_the_pubsub_output_limit() {
+    let s = common::Server::start(&["--client-output-buffer-limit", "pubsub 1mb 0 0"]);
+    let mut sub = s.client();
+    assert!(sub.cmd_str(&["SUBSCRIBE", "news"]).contains("subscribe"));
+    let mut publisher = s.client();
+    let big = vec![b'x'; 256 * 1024];
+    // The subscriber never reads: the kernel buffers fill, then the server's queue for it grows.
+    common::wait_for("the subscriber to be dropped", std::time::Duration::from_secs(30), || {
+        publisher.cmd_bytes(&[b"PUBLISH", b"news", &big]);
+        !publisher.cmd_str(&["CLIENT", "LIST", "TYPE", "pubsub"]).contains("id=")
+    });
+    assert_eq!(publisher.cmd(&["PING"]), b"+PONG\r\n");
+    assert!(s.log_text().contains("scheduled to be closed ASAP for overcoming of output buffer limits"));
+}

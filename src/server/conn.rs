@@ -135,7 +135,13 @@ pub async fn serve<S>(
             }
         }
         if !conn.out.is_empty() {
-            if wr.write_all(&conn.out).await.is_err() {
+            // A client that stops reading blocks this write; CLIENT KILL and the output buffer
+            // limits must still be able to drop it.
+            let written = tokio::select! {
+                r = wr.write_all(&conn.out) => r.is_ok(),
+                _ = kill.notified() => false,
+            };
+            if !written {
                 break;
             }
             if conn.out.capacity() > 1024 * 1024 {
