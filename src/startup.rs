@@ -100,7 +100,9 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     };
     crate::commands::refresh_config(&mut server.state.lock());
-    let threads = std::env::var("REDIS_RS_THREADS").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(2);
+    // io-threads sets the number of threads serving connections, 1 by default like Redis: on a small
+    // machine one thread beats two that contend for the keyspace lock and for cores with clients.
+    let threads = server.state.lock().config.int("io-threads").clamp(1, 128) as usize;
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build() {
         Ok(r) => r,
         Err(e) => {

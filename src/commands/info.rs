@@ -195,8 +195,6 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("io_threads_active:0");
         }
         "clients" => {
-            let pubsub = st.clients.values().filter(|c| c.subs + c.psubs > 0).count();
-            let _ = pubsub;
             out.push_str("# Clients\r\n");
             field!("connected_clients:{}", st.clients.len());
             field!("cluster_connections:0");

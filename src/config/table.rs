@@ -167,7 +167,7 @@ pub static TABLE: &[Spec] = &[
     b("jemalloc-bg-thread", "yes", NO_EFFECT),
     e("oom-score-adj", &["no", "yes", "relative", "absolute"], "no", LATER),
     spec("oom-score-adj-values", Kind::Special(Special::OomScoreAdjValues), "0 200 800", LATER),
-    int("io-threads", 1, 128, "1", IMMUTABLE | NO_EFFECT),
+    int("io-threads", 1, 128, "1", IMMUTABLE),
     b("io-threads-do-reads", "no", IMMUTABLE | NO_EFFECT),
     s("server_cpulist", "", IMMUTABLE | NO_EFFECT),
     s("bio_cpulist", "", IMMUTABLE | NO_EFFECT),

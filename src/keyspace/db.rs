@@ -143,6 +143,10 @@ impl Db {
 
     /// Deletes the key if its TTL has passed. True if it did.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: u64) -> bool {
+        // Most databases hold no volatile keys: then no lookup is needed at all.
+        if self.volatile == 0 {
+            return false;
+        }
         match self.get_raw(key).and_then(|e| e.expire_at()) {
             Some(at) if at <= now_ms => {
                 self.remove(key);

@@ -212,6 +212,10 @@ async fn run_input(
             return false;
         }
         if conn.queue.is_empty() && proto_error.is_none() {
+            // Like Redis's query buffer resizing: a buffer grown for one big argument is not kept.
+            if conn.buf.is_empty() && conn.buf.capacity() > 1024 * 1024 {
+                conn.buf = BytesMut::with_capacity(16 * 1024);
+            }
             return true;
         }
         if let Some(wait_ms) = execute_batch(server, session, conn, rx, pending) {

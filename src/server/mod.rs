@@ -21,7 +21,6 @@ pub struct Server {
     pub commands: CommandMap,
     pub run_id: String,
     pub started: Instant,
-    pub started_unix: i64,
     pub pid: u32,
     pub executable: String,
     pub config_file: Option<std::path::PathBuf>,
@@ -40,14 +39,8 @@ impl Server {
     pub fn new(config: Config) -> Result<Arc<Server>, String> {
         let commands = CommandMap::new(&config.renames)?;
         let config_file = config.file.clone();
-        let run_id: String = (0..40)
-            .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
-            .map(|c| {
-                // Redis's run id is 40 hex characters.
-                let v = c as u32 % 16;
-                char::from_digit(v, 16).unwrap_or('0')
-            })
-            .collect();
+        // Redis's run id: 40 random hex characters.
+        let run_id: String = (0..40).map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0')).collect();
         let port = config.int("port") as u16;
         let tcp = listener::TcpConfig::from_config(&config);
         Ok(Arc::new_cyclic(|this| Server {
@@ -55,7 +48,6 @@ impl Server {
             commands,
             run_id,
             started: Instant::now(),
-            started_unix: crate::util::time::unix_secs(),
             pid: std::process::id(),
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             config_file,

@@ -171,8 +171,6 @@ pub struct State {
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown_requested: bool,
     pub next_client_id: ClientId,
-    /// Config directives changed since start-up that need listeners re-bound.
-    pub rebind_needed: bool,
     pub hot: HotConfig,
 }
 
@@ -245,7 +243,6 @@ impl State {
             active_expire_enabled: true,
             shutdown_requested: false,
             next_client_id: 1,
-            rebind_needed: false,
         }
     }
 
