@@ -377,16 +377,6 @@ static COMMAND_SUBS: &[CommandSpec] = &[
     command_sub!("help", 2, "5.0.0", "Show helpful text about the different subcommands", "O(1)", command_help),
 ];
 
-/// `<CONTAINER> HELP` as Redis 7.0's addReplyHelp writes it (its last line says "Prints").
-fn help(container: &str, lines: &[&str]) -> Reply {
-    let mut out =
-        vec![Reply::Status(format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").into())];
-    out.extend(lines.iter().map(|l| Reply::Status((*l).to_string().into())));
-    out.push(Reply::status("HELP"));
-    out.push(Reply::status("    Prints this help."));
-    Reply::Array(out)
-}
-
 /// addReplySubcommandSyntaxError: the subcommand as typed, the container upper-cased.
 fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
     let sub: String = String::from_utf8_lossy(&args[1]).chars().take(128).collect();
@@ -754,7 +744,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 .into(),
             )
         }
-        (b"help", 2) => help(
+        (b"help", 2) => super::help_reply(
             "DEBUG",
             &[
                 "LOG <message>",
@@ -900,7 +890,7 @@ fn slowlog_reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 }
 
 fn slowlog_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    help(
+    super::help_reply(
         "SLOWLOG",
         &[
             "GET [<count>]",
@@ -1138,7 +1128,7 @@ fn latency_histogram(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn latency_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    help(
+    super::help_reply(
         "LATENCY",
         &[
             "DOCTOR",
@@ -1271,7 +1261,7 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 }
 
 fn memory_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    help(
+    super::help_reply(
         "MEMORY",
         &[
             "DOCTOR",
@@ -1607,7 +1597,7 @@ fn command_getkeysandflags(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn command_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    help(
+    super::help_reply(
         "COMMAND",
         &[
             "(no subcommand)",

@@ -280,7 +280,19 @@ fn execute_batch(
             }
         }
         let mut ctx = Ctx { server, state: st, session, now_ms, clock };
-        let reply = commands::process(&mut ctx, &args);
+        // A bug in one command must not take the connection, or the server, down with it.
+        let reply = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commands::process(&mut ctx, &args)))
+        {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!(
+                    "Internal error while executing '{}' for client {}",
+                    String::from_utf8_lossy(&args[0]),
+                    ctx.session.addr
+                );
+                Reply::error("ERR internal error while executing the command")
+            }
+        };
         clock = ctx.clock;
         if session.subs + session.psubs > 0 || session.monitor {
             while let Ok(p) = rx.try_recv() {
