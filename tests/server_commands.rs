@@ -752,8 +752,9 @@ fn latency_monitor_matches_redis() {
     // Monitoring is off: DOCTOR says so, verbatim, and there is nothing to draw.
     p.check(&["LATENCY", "DOCTOR"]);
     p.check(&["LATENCY", "GRAPH", "command"]);
-    p.check(&["CONFIG", "SET", "latency-monitor-threshold", "1"]);
-    p.check(&["DEBUG", "SLEEP", "0.01"]);
+    // A high threshold and a long sleep keep a loaded test machine's incidental slow commands out.
+    p.check(&["CONFIG", "SET", "latency-monitor-threshold", "40"]);
+    p.check(&["DEBUG", "SLEEP", "0.08"]);
     // Under load any command may take a millisecond and add a sample of its own (to "command", or
     // to "fast-command" in Redis): the "command" event that DEBUG SLEEP made is what is compared.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
@@ -767,7 +768,7 @@ fn latency_monitor_matches_redis() {
                 let f = e.items();
                 assert!((now - 5..=now + 1).contains(&f[1].int()), "time {:?}", f[1]);
                 let (latest, max) = (f[2].int(), f[3].int());
-                assert!((10..1000).contains(&latest) && max >= latest, "{latest} {max}");
+                assert!((80..2000).contains(&latest) && max >= latest, "{latest} {max}");
                 format!("{} fields={}", f[0].text(), f.len())
             })
             .collect()
@@ -781,7 +782,13 @@ fn latency_monitor_matches_redis() {
     }
     // GRAPH: the same drawing apart from the numbers in its title (for the same samples).
     let (o, r) = p.both(&["LATENCY", "GRAPH", "command"]);
-    let body = |b: &[u8]| parse(b).text().split_once('\n').map(|x| x.1.to_string());
+    // The sample ages under the drawing ("0s", "1s") depend on when each server took its sample.
+    let body = |b: &[u8]| {
+        parse(b)
+            .text()
+            .split_once('\n')
+            .map(|x| x.1.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect::<String>())
+    };
     if ho.len() == 1 && hr.len() == 1 {
         p.expect("LATENCY GRAPH command", body(&o), body(&r));
     }
@@ -796,7 +803,7 @@ fn latency_monitor_matches_redis() {
         &["LATENCY", "FOO"],
         &["LATENCY", "RESET", "nosuch"],
         &["LATENCY", "RESET", "command", "command"],
-        &["DEBUG", "SLEEP", "0.01"],
+        &["DEBUG", "SLEEP", "0.08"],
         &["CONFIG", "SET", "latency-monitor-threshold", "0"],
     ] {
         p.check(args);
