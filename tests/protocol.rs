@@ -90,3 +90,24 @@ fn normal_client_output_limit_closes_the_client() {
     assert!(c.closed());
     assert_eq!(s.client().cmd(&["PING"]), b"+PONG\r\n");
 }
+
+#[test]
+fn huge_arguments_are_served_or_refused_cleanly() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    let big = vec![b'v'; 64 * 1024 * 1024];
+    assert_eq!(c.cmd_bytes(&[b"SET", b"big", &big]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["STRLEN", "big"]), b":67108864\r\n");
+    assert_eq!(
+        c.cmd(&["SETRANGE", "big", "536870912", "x"]),
+        b"-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
+    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "1mb"]), b"+OK\r\n");
+    // Over the limit: Redis's protocol error, then the connection is closed; the data is intact.
+    let mut d = s.client();
+    d.send_raw(format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", 2 * 1024 * 1024).as_bytes());
+    assert_eq!(d.read_reply(), b"-ERR Protocol error: invalid bulk length\r\n");
+    assert!(d.closed());
+    assert_eq!(c.cmd(&["STRLEN", "big"]), b":67108864\r\n");
+    assert_eq!(c.cmd(&["EXISTS", "k"]), b":0\r\n");
+}
