@@ -19,7 +19,8 @@ fn interactive_session_under_a_pty() {
     // Each line is typed only after its prompt shows: the line editor flushes input typed earlier.
     let mut child = Command::new("timeout")
         .args(["-s", "KILL", "60", "script", "-qc"])
-        .arg(format!("stty cols 120 rows 40; {} -p {}", redis_cli(), s.port))
+        // Wide enough that linenoise shows argument hints whole.
+        .arg(format!("stty cols 250 rows 40; {} -p {}", redis_cli(), s.port))
         .arg("/dev/null")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -49,8 +50,24 @@ fn interactive_session_under_a_pty() {
         }
     };
     wait_for_text(&mut screen, &format!("127.0.0.1:{}> ", s.port));
-    stdin.write_all(b"SET greeting hello\r").unwrap();
+    // While typing, redis-cli shows the remaining arguments in grey (ESC[0;90;49m), built from the
+    // `arguments` of our COMMAND DOCS: the same text as against Redis 7.0.15.
+    const GREY: &str = "\x1b[0;90;49m";
+    stdin.write_all(b"SET greeting").unwrap();
+    wait_for_text(
+        &mut screen,
+        &format!(
+            "SET greeting{GREY} value [NX|XX] [GET] \
+             [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]\x1b[0m"
+        ),
+    );
+    stdin.write_all(b" hello\r").unwrap();
     wait_for_text(&mut screen, "\r\nOK\r\n");
+    // A subcommand's hint comes from the container's `subcommands` docs.
+    stdin.write_all(b"CONFIG GET").unwrap();
+    wait_for_text(&mut screen, &format!("CONFIG GET{GREY} parameter [parameter ...]\x1b[0m"));
+    stdin.write_all(b" maxmemory\r").unwrap();
+    wait_for_text(&mut screen, "\"maxmemory\"");
     stdin.write_all(b"GET greeting\r").unwrap();
     wait_for_text(&mut screen, "\"hello\"");
     stdin.write_all(b"QUIT\r").unwrap();

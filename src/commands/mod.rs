@@ -21,6 +21,7 @@ mod config_cmd;
 mod connection;
 mod info;
 mod keys;
+mod metadata;
 pub mod pubsub;
 mod server_cmd;
 mod strings;

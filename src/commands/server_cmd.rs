@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::table::*;
-use super::{errors, Ctx};
+use super::{errors, metadata, Ctx};
 use crate::protocol::Reply;
 use crate::server::state::SlowlogEntry;
 use crate::{cmd, container};
@@ -1292,6 +1292,7 @@ fn key_flags(spec: &CommandSpec) -> Vec<&'static str> {
     }
 }
 
+/// Key specs generated from the table, for a command Redis 7.0.15 lacks.
 fn key_specs(spec: &CommandSpec) -> Reply {
     let (first, last, step) = spec.keys;
     if first <= 0 {
@@ -1326,101 +1327,9 @@ fn key_specs(spec: &CommandSpec) -> Reply {
     ])])
 }
 
-/// Redis 7.0.15's command tips (COMMAND INFO's 8th field), by full name, sorted.
-static TIPS: &[(&str, &[&str])] = &[
-    ("client|info", &["nondeterministic_output"]),
-    ("client|list", &["nondeterministic_output"]),
-    ("cluster|bumpepoch", &["nondeterministic_output"]),
-    ("cluster|count-failure-reports", &["nondeterministic_output"]),
-    ("cluster|getkeysinslot", &["nondeterministic_output"]),
-    ("cluster|info", &["nondeterministic_output"]),
-    ("cluster|links", &["nondeterministic_output"]),
-    ("cluster|nodes", &["nondeterministic_output"]),
-    ("cluster|replicas", &["nondeterministic_output"]),
-    ("cluster|shards", &["nondeterministic_output"]),
-    ("cluster|slaves", &["nondeterministic_output"]),
-    ("cluster|slots", &["nondeterministic_output"]),
-    ("command", &["nondeterministic_output_order"]),
-    ("command|docs", &["nondeterministic_output_order"]),
-    ("command|info", &["nondeterministic_output_order"]),
-    ("command|list", &["nondeterministic_output_order"]),
-    ("config|set", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
-    ("dbsize", &["request_policy:all_shards", "response_policy:agg_sum"]),
-    ("del", &["request_policy:multi_shard", "response_policy:agg_sum"]),
-    ("dump", &["nondeterministic_output"]),
-    ("exists", &["request_policy:multi_shard", "response_policy:agg_sum"]),
-    ("flushall", &["request_policy:all_shards", "response_policy:all_succeeded"]),
-    ("flushdb", &["request_policy:all_shards", "response_policy:all_succeeded"]),
-    ("function|delete", &["request_policy:all_shards", "response_policy:all_succeeded"]),
-    ("function|flush", &["request_policy:all_shards", "response_policy:all_succeeded"]),
-    ("function|kill", &["request_policy:all_shards", "response_policy:one_succeeded"]),
-    ("function|list", &["nondeterministic_output_order"]),
-    ("function|load", &["request_policy:all_shards", "response_policy:all_succeeded"]),
-    ("function|restore", &["request_policy:all_shards", "response_policy:all_succeeded"]),
-    ("function|stats", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
-    ("hgetall", &["nondeterministic_output_order"]),
-    ("hkeys", &["nondeterministic_output_order"]),
-    ("hrandfield", &["nondeterministic_output"]),
-    ("hscan", &["nondeterministic_output"]),
-    ("hvals", &["nondeterministic_output_order"]),
-    ("info", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
-    ("keys", &["request_policy:all_shards", "nondeterministic_output_order"]),
-    ("lastsave", &["nondeterministic_output"]),
-    ("latency|doctor", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
-    ("latency|graph", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
-    ("latency|histogram", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
-    ("latency|history", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
-    ("latency|latest", &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
-    ("latency|reset", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
-    ("memory|doctor", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
-    ("memory|malloc-stats", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
-    ("memory|purge", &["request_policy:all_shards", "response_policy:all_succeeded"]),
-    ("memory|stats", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
-    ("mget", &["request_policy:multi_shard"]),
-    ("migrate", &["nondeterministic_output"]),
-    ("module|list", &["nondeterministic_output_order"]),
-    ("mset", &["request_policy:multi_shard", "response_policy:all_succeeded"]),
-    ("msetnx", &["request_policy:multi_shard", "response_policy:agg_min"]),
-    ("object|encoding", &["nondeterministic_output"]),
-    ("object|freq", &["nondeterministic_output"]),
-    ("object|idletime", &["nondeterministic_output"]),
-    ("object|refcount", &["nondeterministic_output"]),
-    ("ping", &["request_policy:all_shards", "response_policy:all_succeeded"]),
-    ("pttl", &["nondeterministic_output"]),
-    ("randomkey", &["request_policy:all_shards", "nondeterministic_output"]),
-    ("scan", &["nondeterministic_output", "request_policy:special"]),
-    ("script|exists", &["request_policy:all_shards", "response_policy:agg_logical_and"]),
-    ("script|flush", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
-    ("script|kill", &["request_policy:all_shards", "response_policy:one_succeeded"]),
-    ("script|load", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
-    ("sdiff", &["nondeterministic_output_order"]),
-    ("sinter", &["nondeterministic_output_order"]),
-    ("slowlog|get", &["request_policy:all_nodes", "nondeterministic_output"]),
-    ("slowlog|len", &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"]),
-    ("slowlog|reset", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
-    ("smembers", &["nondeterministic_output_order"]),
-    ("spop", &["nondeterministic_output"]),
-    ("srandmember", &["nondeterministic_output"]),
-    ("sscan", &["nondeterministic_output"]),
-    ("sunion", &["nondeterministic_output_order"]),
-    ("time", &["nondeterministic_output"]),
-    ("touch", &["request_policy:multi_shard", "response_policy:agg_sum"]),
-    ("ttl", &["nondeterministic_output"]),
-    ("unlink", &["request_policy:multi_shard", "response_policy:agg_sum"]),
-    ("wait", &["request_policy:all_shards", "response_policy:agg_min"]),
-    ("xadd", &["nondeterministic_output"]),
-    ("xautoclaim", &["nondeterministic_output"]),
-    ("xclaim", &["nondeterministic_output"]),
-    ("xinfo|consumers", &["nondeterministic_output"]),
-    ("xpending", &["nondeterministic_output"]),
-    ("xtrim", &["nondeterministic_output"]),
-    ("zrandmember", &["nondeterministic_output"]),
-    ("zscan", &["nondeterministic_output"]),
-];
-
+/// COMMAND INFO's tips: Redis 7.0.15's; none for a command it lacks.
 fn tips(fullname: &str) -> Reply {
-    let tips = TIPS.binary_search_by(|(n, _)| n.cmp(&fullname)).map(|i| TIPS[i].1).unwrap_or(&[]);
-    Reply::Set(tips.iter().map(|t| Reply::bulk(*t)).collect())
+    metadata::get().tips(fullname).cloned().unwrap_or(Reply::Set(vec![]))
 }
 
 /// COMMAND INFO's flags: Redis hides `may_replicate` and `sentinel` on purpose.
@@ -1439,7 +1348,7 @@ fn info_entry(spec: &CommandSpec, fullname: &str) -> Reply {
         Reply::Int(step as i64),
         Reply::Set(spec.acl_categories().into_iter().map(|c| Reply::Status(c.into())).collect()),
         tips(fullname),
-        key_specs(spec),
+        metadata::get().key_specs(fullname).cloned().unwrap_or_else(|| key_specs(spec)),
         // Redis: an empty set without subcommands, else an array.
         if spec.subcommands.is_empty() {
             Reply::Set(vec![])
@@ -1487,7 +1396,28 @@ fn lookup_fullname(ctx: &Ctx, name: &[u8]) -> Option<(&'static CommandSpec, Stri
     }
 }
 
+/// COMMAND DOCS's entry: Redis 7.0.15's, its subcommands narrowed to the ones we implement; one
+/// generated from the table for a command Redis 7.0.15 lacks.
 fn doc_entry(spec: &CommandSpec, fullname: &str) -> Reply {
+    let subcommands = || {
+        let subs = spec
+            .subcommands
+            .iter()
+            .map(|s| {
+                let full = format!("{fullname}|{}", s.name);
+                (Reply::bulk(&full), doc_entry(s, &full))
+            })
+            .collect();
+        (Reply::bulk("subcommands"), Reply::Map(subs))
+    };
+    if let Some(fields) = metadata::get().doc(fullname) {
+        return Reply::Map(
+            fields
+                .iter()
+                .map(|(k, v)| if metadata::text(k) == "subcommands" { subcommands() } else { (k.clone(), v.clone()) })
+                .collect(),
+        );
+    }
     let mut fields = vec![
         (Reply::bulk("summary"), Reply::bulk(spec.summary)),
         (Reply::bulk("since"), Reply::bulk(spec.since)),
@@ -1497,15 +1427,7 @@ fn doc_entry(spec: &CommandSpec, fullname: &str) -> Reply {
         fields.push((Reply::bulk("complexity"), Reply::bulk(spec.complexity)));
     }
     if !spec.subcommands.is_empty() {
-        let subs = spec
-            .subcommands
-            .iter()
-            .map(|s| {
-                let full = format!("{fullname}|{}", s.name);
-                (Reply::bulk(&full), doc_entry(s, &full))
-            })
-            .collect();
-        fields.push((Reply::bulk("subcommands"), Reply::Map(subs)));
+        fields.push(subcommands());
     }
     Reply::Map(fields)
 }
