@@ -1,8 +1,10 @@
 //! redis-rs: a Redis 7.0-compatible server.
 
 pub mod alloc;
+pub mod client;
 pub mod commands;
 pub mod config;
+pub mod ctl;
 pub mod keyspace;
 pub mod logging;
 pub mod protocol;

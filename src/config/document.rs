@@ -292,6 +292,16 @@ impl ConfigDocument {
         self.set_inner(name, aliases, values, false)
     }
 
+    /// Inserts lines for `name` right after line `after` (1-based; `None` = at the end), for
+    /// callers that know better than a template where a new directive belongs (a Sentinel
+    /// master's settings go with its other lines).
+    pub fn insert_after(&mut self, after: Option<usize>, name: &str, values: &[Vec<String>]) {
+        let key = Key::new(name);
+        let new = self.format_lines(&key, values);
+        let at = after.map(|l| l.min(self.lines.len())).unwrap_or(self.lines.len());
+        self.insert_at(at, new);
+    }
+
     /// Removes every active line of `name` and its aliases.
     pub fn remove(&mut self, name: &str, aliases: &[&str]) -> bool {
         self.set(name, aliases, &[])

@@ -130,6 +130,15 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Parses config text exactly as start-up would, without applying anything (no chdir), for
+    /// tools that check a file before and after editing it.
+    pub fn validate(text: &str) -> Result<Config, FatalConfigError> {
+        let mut cfg = Config::default();
+        let mut state = LoadState { validate_only: true, ..LoadState::default() };
+        cfg.load_text(text, &mut state, 0)?;
+        Ok(cfg)
+    }
+
     fn load_text(&mut self, text: &str, state: &mut LoadState, depth: usize) -> Result<(), FatalConfigError> {
         for (i, raw) in text.split('\n').enumerate() {
             let line = raw.trim_matches(|c| c == ' ' || c == '\t' || c == '\r' || c == '\n');
@@ -196,7 +205,7 @@ impl Config {
         }
         let prev = if first_save { None } else { Some(&self.vals[idx]) };
         let v = values::parse(spec, args, prev, true)?;
-        if spec.kind == Kind::Special(Special::Dir) {
+        if spec.kind == Kind::Special(Special::Dir) && !state.validate_only {
             std::env::set_current_dir(&args[0]).map_err(|e| format!("Can't chdir to '{}': {e}", args[0]))?;
         }
         self.vals[idx] = v;
@@ -285,6 +294,8 @@ impl Config {
 #[derive(Default)]
 struct LoadState {
     save_seen: bool,
+    /// Checking a file (redisctl check) must not change the process, e.g. chdir for `dir`.
+    validate_only: bool,
 }
 
 #[cfg(test)]

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(redis_rs::ctl::main(std::env::args_os().collect()));
+}

@@ -1,0 +1,137 @@
+//! A config file and the files it includes, as redisctl edits them: find where a directive is in
+//! effect, change it there, check the result with the server's own parser, and write atomically
+//! under a lock (or print the diff).
+
+use std::fs::File;
+use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use crate::config::document::ConfigDocument;
+use crate::config::Config;
+
+/// Where a directive's effective line is.
+pub struct Found {
+    pub file: PathBuf,
+    pub line: usize,
+    pub values: Vec<String>,
+}
+
+/// The main file and, in include order, every file it includes.
+pub struct ConfSet {
+    pub docs: Vec<ConfigDocument>,
+}
+
+pub fn io_error(path: &Path, e: &std::io::Error, writing: bool) -> String {
+    match e.kind() {
+        ErrorKind::PermissionDenied => format!(
+            "cannot {} {}: permission denied (run redisctl as root, e.g. with sudo)",
+            if writing { "write" } else { "read" },
+            path.display()
+        ),
+        ErrorKind::NotFound => format!("{}: no such file", path.display()),
+        _ => format!("{}: {e}", path.display()),
+    }
+}
+
+impl ConfSet {
+    pub fn load(main: &Path) -> Result<ConfSet, String> {
+        let mut docs = Vec::new();
+        load_into(main, &mut docs, 0)?;
+        Ok(ConfSet { docs })
+    }
+
+    /// The last active line of `name` (or an alias) across the files, as Redis reads them: later
+    /// lines win, and an include's lines count where the include line stands.
+    pub fn find(&self, name: &str, aliases: &[&str]) -> Option<Found> {
+        let mut found = None;
+        self.walk(0, name, aliases, &mut found);
+        found
+    }
+
+    fn walk(&self, idx: usize, name: &str, aliases: &[&str], found: &mut Option<Found>) {
+        let doc = &self.docs[idx];
+        for (line_no, directive, args) in doc.directives() {
+            if directive == "include" {
+                if let Some(child) = args.first().and_then(|p| self.index_of(Path::new(p))) {
+                    self.walk(child, name, aliases, found);
+                }
+                continue;
+            }
+            if let Some((l, v)) = doc.get(name, aliases).filter(|(l, _)| *l == line_no) {
+                *found = Some(Found { file: doc.path().to_path_buf(), line: l, values: v });
+            }
+        }
+    }
+
+    fn index_of(&self, p: &Path) -> Option<usize> {
+        self.docs.iter().position(|d| d.path() == p)
+    }
+
+    pub fn doc_mut(&mut self, file: &Path) -> Option<&mut ConfigDocument> {
+        self.docs.iter_mut().find(|d| d.path() == file)
+    }
+}
+
+fn load_into(path: &Path, docs: &mut Vec<ConfigDocument>, depth: usize) -> Result<(), String> {
+    if depth > 16 {
+        return Err(format!("{}: includes nested too deeply", path.display()));
+    }
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) => return Err(io_error(path, &e, false)),
+    };
+    let text = String::from_utf8(text).map_err(|_| format!("{}: not a text file (invalid UTF-8)", path.display()))?;
+    let doc = ConfigDocument::parse(path, &text);
+    let includes: Vec<PathBuf> = doc
+        .directives()
+        .filter(|(_, d, a)| *d == "include" && !a.is_empty())
+        .map(|(_, _, a)| PathBuf::from(&a[0]))
+        .collect();
+    docs.push(doc);
+    for inc in includes {
+        if !docs.iter().any(|d| d.path() == inc) {
+            load_into(&inc, docs, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks a file's text with the server's own parser; the error names file, line and reason.
+pub fn check_text(path: &Path, text: &str) -> Result<(), String> {
+    Config::validate(text).map(|_| ()).map_err(|e| {
+        if e.line_no == 0 {
+            format!("{}: {}", path.display(), e.reason)
+        } else {
+            format!("{}:{}: '{}': {}", path.display(), e.line_no, e.line, e.reason)
+        }
+    })
+}
+
+/// An exclusive lock serialising redisctl runs that edit files in one directory.
+pub struct Lock {
+    _file: File,
+}
+
+pub fn lock_dir_of(path: &Path) -> Result<Lock, String> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let lock_path = dir.join(".redisctl.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| io_error(path, &e, true))?;
+    // SAFETY: flock on a descriptor we own; it is released when the file is closed.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    if rc != 0 {
+        return Err(format!("{}: cannot take the lock: {}", lock_path.display(), std::io::Error::last_os_error()));
+    }
+    Ok(Lock { _file: file })
+}
+
+/// A unified diff of one file's edit, for --dry-run.
+pub fn unified_diff(path: &Path, before: &str, after: &str) -> String {
+    let name = path.display().to_string();
+    similar::TextDiff::from_lines(before, after).unified_diff().context_radius(3).header(&name, &name).to_string()
+}
