@@ -246,13 +246,9 @@ fn run(cli: &Cli) -> Result<()> {
                 Failure(format!("{}: no master named '{name}' is monitored", cli.sentinel_config.display()))
             })?;
             let values = vec![name.clone(), monitor[1].clone(), monitor[2].clone(), q.to_string()];
-            sentinel_edit(
-                cli,
-                &name,
-                "sentinel monitor",
-                values,
-                &["monitor", &name, &monitor[1], &monitor[2], &q.to_string()],
-            )
+            // A running Sentinel changes a monitored master's quorum with SENTINEL SET (MONITOR
+            // would refuse the duplicated name).
+            sentinel_edit(cli, "sentinel monitor", values, &["set", &name, "quorum", &q.to_string()])
         }
         Cmd::Sentinel { command: SentinelCmd::Monitor { name, host, port, quorum } } => {
             validate::master_name(name)?;
@@ -383,7 +379,14 @@ fn finish(
     let after = doc.render();
     files::check_text(doc.path(), &after)?;
     if cli.dry_run {
-        print!("{}", files::unified_diff(doc.path(), before, &after));
+        let mut diff = files::unified_diff(doc.path(), before, &after);
+        if secret {
+            // The diff shows where the line goes, never the secret itself.
+            for v in values.iter().flatten().filter(|v| !v.is_empty()) {
+                diff = diff.replace(v.as_str(), "(secret)");
+            }
+        }
+        print!("{diff}");
         return Ok(());
     }
     doc.save().map_err(|e| Failure(files::io_error(doc.path(), &e, true)))?;
@@ -414,7 +417,7 @@ fn sentinel_through_running(cli: &Cli, command: &[&str]) -> Result<bool> {
     }
 }
 
-fn sentinel_edit(cli: &Cli, _name: &str, key: &str, values: Vec<String>, command: &[&str]) -> Result<()> {
+fn sentinel_edit(cli: &Cli, key: &str, values: Vec<String>, command: &[&str]) -> Result<()> {
     if sentinel_through_running(cli, command)? {
         return Ok(());
     }
