@@ -177,6 +177,9 @@ impl Config {
                 self.sentinel_lines.push(args.to_vec());
                 return Ok(());
             }
+            // Redis and Sentinel write the default user's line into the files they rewrite; that
+            // line describes exactly the user this server has, so it is accepted.
+            "user" if is_default_user_line(args) => return Ok(()),
             "user" | "loadmodule" => {
                 return Err(format!("'{name}' is not supported by this server yet"));
             }
@@ -289,6 +292,15 @@ impl Config {
     pub fn set_val(&mut self, idx: usize, v: Val) {
         self.vals[idx] = v;
     }
+}
+
+/// `user default on nopass ~* &* +@all` (any order of the rules Redis writes for it).
+fn is_default_user_line(args: &[String]) -> bool {
+    let mut rules: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    rules.sort_unstable();
+    let mut default = vec!["on", "nopass", "~*", "&*", "+@all"];
+    default.sort_unstable();
+    args.first().is_some_and(|u| u == "default") && rules == default
 }
 
 #[derive(Default)]

@@ -138,20 +138,39 @@ impl SentinelOption {
     }
 }
 
-/// An error with its exit code: 1 for invalid input or files.
-struct Failure(String);
+/// An error and the exit code it ends with.
+struct Failure {
+    msg: String,
+    code: i32,
+}
 
 type Result<T> = std::result::Result<T, Failure>;
 
 impl From<String> for Failure {
-    fn from(s: String) -> Failure {
-        Failure(s)
+    fn from(msg: String) -> Failure {
+        fail(msg)
     }
+}
+
+/// Invalid input or file: exit code 1.
+fn fail(msg: impl Into<String>) -> Failure {
+    Failure { msg: msg.into(), code: 1 }
+}
+
+/// Wrong use of the command line: exit code 2, like clap's own usage errors.
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure { msg: msg.into(), code: 2 }
 }
 
 /// Runs redisctl with the process arguments; returns the exit code.
 pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    // Like other command-line tools, end quietly when the reader of our output goes away
+    // (`redisctl completions bash | head`).
+    // SAFETY: restoring the default disposition of SIGPIPE at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = match Cli::try_parse_from(globals_before_bind(args)) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -160,9 +179,9 @@ pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
     };
     match run(&cli) {
         Ok(()) => 0,
-        Err(Failure(msg)) => {
+        Err(Failure { msg, code }) => {
             eprintln!("redisctl: {msg}");
-            1
+            code
         }
     }
 }
@@ -175,10 +194,10 @@ fn say(cli: &Cli, msg: &str) {
 
 fn read_secret(what: &str) -> Result<String> {
     let mut s = String::new();
-    std::io::stdin().read_to_string(&mut s).map_err(|e| Failure(format!("reading {what} from standard input: {e}")))?;
+    std::io::stdin().read_to_string(&mut s).map_err(|e| fail(format!("reading {what} from standard input: {e}")))?;
     let s = s.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&s).to_string();
     if s.is_empty() {
-        return Err(Failure(format!("no {what} on standard input")));
+        return Err(fail(format!("no {what} on standard input")));
     }
     Ok(s)
 }
@@ -238,12 +257,12 @@ fn run(cli: &Cli) -> Result<()> {
             let (name, q) = match args.as_slice() {
                 [q] => (only_master(&cli.sentinel_config)?, q.clone()),
                 [name, q] => (name.clone(), q.clone()),
-                _ => return Err(Failure("usage: redisctl quorum [MASTER] N".into())),
+                _ => return Err(usage("usage: redisctl quorum [MASTER] N")),
             };
             let q = validate::quorum(&q)?;
             let set = ConfSet::load(&cli.sentinel_config)?;
             let monitor = monitored(&set, &name).ok_or_else(|| {
-                Failure(format!("{}: no master named '{name}' is monitored", cli.sentinel_config.display()))
+                fail(format!("{}: no master named '{name}' is monitored", cli.sentinel_config.display()))
             })?;
             let values = vec![name.clone(), monitor[1].clone(), monitor[2].clone(), q.to_string()];
             // A running Sentinel changes a monitored master's quorum with SENTINEL SET (MONITOR
@@ -257,7 +276,7 @@ fn run(cli: &Cli) -> Result<()> {
             let q = validate::quorum(quorum)?;
             let set = ConfSet::load(&cli.sentinel_config)?;
             if monitored(&set, name).is_some() {
-                return Err(Failure(format!(
+                return Err(fail(format!(
                     "{}: master '{name}' is already monitored (use 'redisctl quorum' or 'redisctl sentinel set')",
                     cli.sentinel_config.display()
                 )));
@@ -270,21 +289,16 @@ fn run(cli: &Cli) -> Result<()> {
         Cmd::Sentinel { command: SentinelCmd::Set { name, option, value, stdin } } => {
             let set = ConfSet::load(&cli.sentinel_config)?;
             if monitored(&set, name).is_none() {
-                return Err(Failure(format!(
-                    "{}: no master named '{name}' is monitored",
-                    cli.sentinel_config.display()
-                )));
+                return Err(fail(format!("{}: no master named '{name}' is monitored", cli.sentinel_config.display())));
             }
             let v = match (option, value, stdin) {
                 (SentinelOption::AuthPass, Some(_), _) => {
-                    return Err(Failure("auth-pass is a secret: give it on standard input with --stdin".into()))
+                    return Err(usage("auth-pass is a secret: give it on standard input with --stdin"))
                 }
                 (_, None, true) | (SentinelOption::AuthPass, None, _) => read_secret(option.name())?,
                 (_, Some(v), false) => v.clone(),
-                (_, Some(_), true) => {
-                    return Err(Failure("give the value either as an argument or with --stdin".into()))
-                }
-                (_, None, false) => return Err(Failure(format!("missing value for {}", option.name()))),
+                (_, Some(_), true) => return Err(usage("give the value either as an argument or with --stdin")),
+                (_, None, false) => return Err(usage(format!("missing value for {}", option.name()))),
             };
             if *option != SentinelOption::AuthPass {
                 validate::positive_number(option.name(), &v)?;
@@ -329,8 +343,8 @@ fn only_master(sentinel_config: &Path) -> Result<String> {
         .collect();
     match names.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(Failure(format!("{}: no master is monitored", sentinel_config.display()))),
-        many => Err(Failure(format!(
+        [] => Err(fail(format!("{}: no master is monitored", sentinel_config.display()))),
+        many => Err(fail(format!(
             "{} monitors {} masters ({}): name one, e.g. 'redisctl quorum {} 2'",
             sentinel_config.display(),
             many.len(),
@@ -340,15 +354,61 @@ fn only_master(sentinel_config: &Path) -> Result<String> {
     }
 }
 
+/// `bind`'s addresses may start with '-' (optional addresses), so the parser takes anything after
+/// `bind` as an address; global options given after them are moved in front of the command.
+fn globals_before_bind(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let with_value = |a: &str| a == "--config" || a == "--sentinel-config";
+    let is_global = |a: &str| {
+        matches!(a, "--apply" | "--dry-run" | "--quiet" | "-q")
+            || a.starts_with("--config=")
+            || a.starts_with("--sentinel-config=")
+            || with_value(a)
+    };
+    // Find the subcommand: the first argument that is neither an option nor an option's value.
+    let mut i = 1;
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        if with_value(&a) {
+            i += 2;
+        } else if a.starts_with('-') {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    if i >= args.len() || args[i] != "bind" {
+        return args;
+    }
+    let (mut head, tail) = (args[..i].to_vec(), &args[i..]);
+    let mut rest = Vec::new();
+    let mut j = 0;
+    while j < tail.len() {
+        let a = tail[j].to_string_lossy();
+        if j > 0 && is_global(&a) {
+            head.push(tail[j].clone());
+            if with_value(&a) && j + 1 < tail.len() {
+                head.push(tail[j + 1].clone());
+                j += 1;
+            }
+        } else {
+            rest.push(tail[j].clone());
+        }
+        j += 1;
+    }
+    head.extend(rest);
+    head
+}
+
 /// Changes one directive where it is in effect. Returns false when it already had that value.
 fn edit(cli: &Cli, main: &Path, key: &str, aliases: &[&str], values: Vec<Vec<String>>, secret: bool) -> Result<bool> {
     let _lock = if cli.dry_run { None } else { Some(files::lock_dir_of(main)?) };
     let mut set = ConfSet::load(main)?;
-    for d in &set.docs {
+    // Included files first, so an error in one names that file rather than the include line.
+    for d in set.docs.iter().rev() {
         files::check_text(d.path(), &d.render())?;
     }
     let target = set.find(key, aliases).map(|f| f.file).unwrap_or_else(|| main.to_path_buf());
-    let Some(doc) = set.doc_mut(&target) else { return Err(Failure(format!("{}: not loaded", target.display()))) };
+    let Some(doc) = set.doc_mut(&target) else { return Err(fail(format!("{}: not loaded", target.display()))) };
     let before = doc.render();
     if !doc.set(key, aliases, &values) {
         let shown = if secret { "(the same secret)".to_string() } else { describe(&values) };
@@ -381,18 +441,38 @@ fn finish(
     if cli.dry_run {
         let mut diff = files::unified_diff(doc.path(), before, &after);
         if secret {
-            // The diff shows where the line goes, never the secret itself.
-            for v in values.iter().flatten().filter(|v| !v.is_empty()) {
-                diff = diff.replace(v.as_str(), "(secret)");
-            }
+            diff = mask_secret_lines(&diff, key);
         }
         print!("{diff}");
         return Ok(());
     }
-    doc.save().map_err(|e| Failure(files::io_error(doc.path(), &e, true)))?;
+    doc.save().map_err(|e| fail(files::io_error(doc.path(), &e, true)))?;
     let shown = if secret { "(secret)".to_string() } else { describe(values) };
     say(cli, &format!("{}: {key} {shown}", doc.path().display()));
     Ok(())
+}
+
+/// The diff shows where a secret's line goes, never the secret: added and removed lines of the
+/// directive keep only its name.
+fn mask_secret_lines(diff: &str, key: &str) -> String {
+    let words: Vec<&str> = key.split(' ').collect();
+    let mut out = String::new();
+    for line in diff.split_inclusive('\n') {
+        let is_change =
+            (line.starts_with('+') && !line.starts_with("+++")) || (line.starts_with('-') && !line.starts_with("---"));
+        let body = &line[1.min(line.len())..];
+        let tokens = crate::util::splitargs::split_args(body.trim_end().as_bytes()).unwrap_or_default();
+        let names_it = tokens.len() > words.len()
+            && tokens.iter().zip(&words).all(|(t, w)| String::from_utf8_lossy(t).eq_ignore_ascii_case(w));
+        if is_change && names_it {
+            out.push_str(&line[..1]);
+            out.push_str(&words.join(" "));
+            out.push_str(" (secret)\n");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// Sentinel rewrites its own file, so while one is running a change must go through it.
@@ -404,11 +484,11 @@ fn sentinel_through_running(cli: &Cli, command: &[&str]) -> Result<bool> {
             say(cli, &report);
             Ok(true)
         }
-        Some(t) if cli.dry_run => Err(Failure(format!(
+        Some(t) if cli.dry_run => Err(fail(format!(
             "a Sentinel is running at {}:{}: it would make this change itself with --apply (no diff to show)",
             t.host, t.port
         ))),
-        Some(t) => Err(Failure(format!(
+        Some(t) => Err(fail(format!(
             "a Sentinel is running at {}:{} and rewrites {} itself, so an edit of the file would be lost: run again with --apply to make the change through it",
             t.host,
             t.port,
@@ -432,9 +512,9 @@ fn sentinel_edit(cli: &Cli, key: &str, values: Vec<String>, command: &[&str]) ->
             .find(|(_, v)| v.first() == Some(&name))
             .map(|(l, v)| (d.path().to_path_buf(), l, v))
     }) else {
-        return Err(Failure(format!("{}: no master named '{name}' is monitored", main.display())));
+        return Err(fail(format!("{}: no master named '{name}' is monitored", main.display())));
     };
-    let doc = set.doc_mut(&found.0).ok_or_else(|| Failure("not loaded".into()))?;
+    let doc = set.doc_mut(&found.0).ok_or_else(|| fail("not loaded"))?;
     let full_key = format!("{key} {name}");
     let new: Vec<String> = values[1..].to_vec();
     let before = doc.render();
@@ -466,7 +546,7 @@ fn sentinel_set(cli: &Cli, name: &str, key: &str, value: String, secret: bool, c
                 .map(|d| d.path().to_path_buf())
         })
         .unwrap_or_else(|| main.clone());
-    let doc = set.doc_mut(&target).ok_or_else(|| Failure("not loaded".into()))?;
+    let doc = set.doc_mut(&target).ok_or_else(|| fail("not loaded"))?;
     let before = doc.render();
     let changed = if doc.get(key, &[]).is_some() {
         doc.set(key, &[], &values)
@@ -499,7 +579,7 @@ fn get(cli: &Cli, directive: &str) -> Result<()> {
     } else {
         match crate::config::table::lookup(&name) {
             Some((_, spec)) => (&cli.config, spec.aliases),
-            None => return Err(Failure(format!("unknown directive '{directive}'"))),
+            None => return Err(fail(format!("unknown directive '{directive}'"))),
         }
     };
     let set = ConfSet::load(file)?;
@@ -536,7 +616,7 @@ fn show(cli: &Cli) -> Result<()> {
                 "dbfilename",
                 "appendonly",
             ] {
-                let (_, spec) = crate::config::table::lookup(name).ok_or_else(|| Failure(name.to_string()))?;
+                let (_, spec) = crate::config::table::lookup(name).ok_or_else(|| fail(name.to_string()))?;
                 let shown = match set.find(spec.name, spec.aliases) {
                     Some(f) if spec.has(crate::config::table::SENSITIVE) => {
                         format!("(set)\t{}:{}", f.file.display(), f.line)
@@ -575,7 +655,7 @@ fn show(cli: &Cli) -> Result<()> {
         }
         Err(e) => println!("{}: {e}", cli.sentinel_config.display()),
     }
-    server.map(|_| ()).map_err(Failure)
+    server.map(|_| ()).map_err(fail)
 }
 
 fn check(cli: &Cli) -> Result<()> {
@@ -596,7 +676,7 @@ fn check(cli: &Cli) -> Result<()> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Failure(errors.join("\nredisctl: ")))
+        Err(fail(errors.join("\nredisctl: ")))
     }
 }
 
@@ -607,7 +687,7 @@ fn sentinel_add_monitor(cli: &Cli, name: &str, values: Vec<String>, command: &[&
     let main = cli.sentinel_config.clone();
     let _lock = if cli.dry_run { None } else { Some(files::lock_dir_of(&main)?) };
     let mut set = ConfSet::load(&main)?;
-    let doc = set.doc_mut(&main).ok_or_else(|| Failure("not loaded".into()))?;
+    let doc = set.doc_mut(&main).ok_or_else(|| fail("not loaded"))?;
     let before = doc.render();
     let key = format!("sentinel monitor {name}");
     let rest = vec![values[1..].to_vec()];

@@ -117,9 +117,17 @@ pub fn rebind_tcp(server: &Server, config: &crate::config::Config) -> Result<(),
     let new = TcpConfig::from_config(config);
     let old = server.tcp_config.lock().take();
     server.tcp_generation.send_modify(|g| *g += 1);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    while server.tcp_open.load(std::sync::atomic::Ordering::Acquire) > 0 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(1));
+    // The accept loops must run to close their sockets; with one worker thread they can only do
+    // that if this thread hands its tasks over while it waits.
+    let wait = || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while server.tcp_open.load(std::sync::atomic::Ordering::Acquire) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(wait),
+        _ => wait(),
     }
     let (result, used) = match bind_tcp_all(&new) {
         Ok(ls) => (Ok(ls), new),
