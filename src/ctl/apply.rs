@@ -21,6 +21,8 @@ pub struct Target {
     pub host: String,
     pub port: u16,
     pub password: Option<String>,
+    /// Whether this is the packaged service's file, so restarting its unit restarts this server.
+    pub is_service_config: bool,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -41,7 +43,8 @@ pub fn target(config: &Path, default_port: u16) -> Result<Target, String> {
         .unwrap_or("127.0.0.1")
         .to_string();
     let password = set.find("requirepass", &[]).and_then(|f| f.values.first().cloned()).filter(|p| !p.is_empty());
-    Ok(Target { host, port, password })
+    let is_service_config = config == Path::new("/etc/redis/redis.conf");
+    Ok(Target { host, port, password, is_service_config })
 }
 
 async fn connect(t: &Target) -> std::io::Result<Client> {
@@ -74,7 +77,12 @@ pub fn server(target: &Target, change: ServerChange) -> Result<String, String> {
         c.command(&refs).await
     });
     match reply {
-        Ok(Value::Error(e)) => restart_unit(&format!("the server at {addr} refused {shown}: {e}")),
+        Ok(Value::Error(e)) if target.is_service_config => {
+            restart_unit(&format!("the server at {addr} refused {shown}: {e}"))
+        }
+        Ok(Value::Error(e)) => Err(format!(
+            "the server at {addr} refused {shown}: {e}: the file is updated, restart the server to apply it"
+        )),
         Ok(_) => Ok(format!("applied to the running server at {addr}: {shown}")),
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             Ok(format!("no server is running at {addr}: the change takes effect when it starts"))
@@ -86,10 +94,16 @@ pub fn server(target: &Target, change: ServerChange) -> Result<String, String> {
 /// Restarts redis-server-rs with systemctl when the setting cannot change live.
 fn restart_unit(why: &str) -> Result<String, String> {
     let unit = "redis-server-rs";
-    let active = std::process::Command::new("systemctl").args(["is-active", "--quiet", unit]).status();
+    let active = std::process::Command::new("systemctl")
+        .args(["is-active", "--quiet", unit])
+        .stderr(std::process::Stdio::null())
+        .status();
     match active {
         Ok(s) if s.success() => {
-            let st = std::process::Command::new("systemctl").args(["restart", unit]).status();
+            let st = std::process::Command::new("systemctl")
+                .args(["restart", unit])
+                .stderr(std::process::Stdio::null())
+                .status();
             match st {
                 Ok(s) if s.success() => Ok(format!("{why}; restarted {unit} to apply the file")),
                 _ => Err(format!(
