@@ -116,12 +116,14 @@ pub struct Lock {
 pub fn lock_dir_of(path: &Path) -> Result<Lock, String> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let lock_path = dir.join(".redisctl.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| io_error(path, &e, true))?;
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| {
+        let reason = if e.kind() == ErrorKind::PermissionDenied {
+            "permission denied (run redisctl as root, e.g. with sudo)".to_string()
+        } else {
+            e.to_string()
+        };
+        format!("cannot edit {}: creating the lock file {} failed: {reason}", path.display(), lock_path.display())
+    })?;
     // SAFETY: flock on a descriptor we own; it is released when the file is closed.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
     if rc != 0 {

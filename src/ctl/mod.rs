@@ -401,7 +401,6 @@ fn globals_before_bind(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString>
 
 /// Changes one directive where it is in effect. Returns false when it already had that value.
 fn edit(cli: &Cli, main: &Path, key: &str, aliases: &[&str], values: Vec<Vec<String>>, secret: bool) -> Result<bool> {
-    let _lock = if cli.dry_run { None } else { Some(files::lock_dir_of(main)?) };
     let mut set = ConfSet::load(main)?;
     // Included files first, so an error in one names that file rather than the include line.
     for d in set.docs.iter().rev() {
@@ -445,6 +444,16 @@ fn finish(
         }
         print!("{diff}");
         return Ok(());
+    }
+    // The lock serialises writers; a file changed by someone else since it was read is not
+    // overwritten. Dry runs and no-op edits never get here, so they need no lock file.
+    let _lock = files::lock_dir_of(doc.path())?;
+    let current = std::fs::read(doc.path()).map_err(|e| fail(files::io_error(doc.path(), &e, false)))?;
+    if current != before.as_bytes() {
+        return Err(fail(format!(
+            "{} changed while redisctl was editing it; nothing was written, run the command again",
+            doc.path().display()
+        )));
     }
     doc.save().map_err(|e| fail(files::io_error(doc.path(), &e, true)))?;
     let shown = if secret { "(secret)".to_string() } else { describe(values) };
@@ -502,7 +511,6 @@ fn sentinel_edit(cli: &Cli, key: &str, values: Vec<String>, command: &[&str]) ->
         return Ok(());
     }
     let main = cli.sentinel_config.clone();
-    let _lock = if cli.dry_run { None } else { Some(files::lock_dir_of(&main)?) };
     let mut set = ConfSet::load(&main)?;
     // Each master's monitor line is its own key: `sentinel monitor NAME`.
     let name = values[0].clone();
@@ -530,7 +538,6 @@ fn sentinel_set(cli: &Cli, name: &str, key: &str, value: String, secret: bool, c
         return Ok(());
     }
     let main = cli.sentinel_config.clone();
-    let _lock = if cli.dry_run { None } else { Some(files::lock_dir_of(&main)?) };
     let mut set = ConfSet::load(&main)?;
     let values = vec![vec![value]];
     // An absent setting goes right after the master's other lines, not at the end of the file.
@@ -685,7 +692,6 @@ fn sentinel_add_monitor(cli: &Cli, name: &str, values: Vec<String>, command: &[&
         return Ok(());
     }
     let main = cli.sentinel_config.clone();
-    let _lock = if cli.dry_run { None } else { Some(files::lock_dir_of(&main)?) };
     let mut set = ConfSet::load(&main)?;
     let doc = set.doc_mut(&main).ok_or_else(|| fail("not loaded"))?;
     let before = doc.render();
