@@ -10,6 +10,7 @@ pub mod logging;
 pub mod protocol;
 pub mod server;
 pub mod startup;
+pub mod systemd;
 pub mod util;
 
 /// The Redis version we are compatible with and report (INFO, HELLO), so clients enable 7.0 features.

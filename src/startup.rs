@@ -62,12 +62,8 @@ pub fn main(args: Vec<String>) -> i32 {
         eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\nReading the configuration file, at line 0\n>>> 'cluster-enabled yes'\nCluster mode is not supported by redis-rs", crate::REDIS_VERSION);
         return 1;
     }
-    if config.bool("daemonize") && config.str("supervised") != "systemd" {
-        if let Err(e) = daemonize() {
-            eprintln!("Can't daemonize: {e}");
-            return 1;
-        }
-    }
+    // Sockets from systemd socket activation are claimed before anything else can see them.
+    let inherited = crate::systemd::take_listen_fds();
     crate::logging::init(config.str("logfile"), config.str("loglevel"));
     // Like Redis, the start-up lines come from the 'C' role until the server is configured.
     crate::logging::set_role(b'C');
@@ -82,6 +78,14 @@ pub fn main(args: Vec<String>) -> i32 {
         tracing::warn!("Warning: no config file specified, using the default config. In order to specify a config file use redis-server-rs /path/to/redis.conf");
     } else {
         tracing::warn!("Configuration loaded");
+    }
+    // Like Redis, supervision takes precedence over daemonize.
+    let supervised = crate::systemd::init(config.str("supervised"));
+    if config.bool("daemonize") && !supervised {
+        if let Err(e) = daemonize() {
+            eprintln!("Can't daemonize: {e}");
+            return 1;
+        }
     }
     crate::logging::set_role(b'M');
     let pidfile = config.str("pidfile").to_string();
@@ -111,7 +115,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     };
     crate::alloc::mark_startup();
-    let code = runtime.block_on(crate::server::run(server));
+    let code = runtime.block_on(crate::server::run(server, inherited));
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     code
 }

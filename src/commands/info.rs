@@ -181,7 +181,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("atomicvar_api:c11-builtin");
             field!("gcc_version:0.0.0");
             field!("process_id:{}", server.pid);
-            field!("process_supervised:{}", st.config.str("supervised"));
+            field!("process_supervised:{}", if crate::systemd::supervised() { "systemd" } else { "no" });
             field!("run_id:{}", server.run_id);
             field!("tcp_port:{}", *server.tcp_port.lock());
             field!("server_time_usec:{}", crate::util::time::unix_us());

@@ -7,6 +7,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, UnixListener};
 
 use super::Server;
+use crate::systemd::Inherited;
 
 pub enum Listener {
     Tcp(TcpListener),
@@ -86,7 +87,11 @@ pub fn bind_tcp_all(tc: &TcpConfig) -> Result<Vec<Listener>, String> {
 }
 
 /// Binds TCP and the unix socket at start-up.
-pub fn bind_all(server: &Arc<Server>) -> Result<Vec<Listener>, String> {
+/// Start-up listeners: the sockets systemd passed (socket activation), else what the config binds.
+pub fn bind_all(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> Result<Vec<Listener>, String> {
+    if !inherited.is_empty() {
+        return adopt_inherited(server, inherited);
+    }
     let (tc, unixsocket, perm) = {
         let st = server.state.lock();
         (
@@ -111,9 +116,53 @@ pub fn bind_all(server: &Arc<Server>) -> Result<Vec<Listener>, String> {
     Ok(out)
 }
 
+/// Socket activation: the .socket unit decides the addresses, so the server serves exactly the
+/// sockets it was given, in place of `bind`/`port`/`unixsocket` (a difference is logged).
+fn adopt_inherited(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> Result<Vec<Listener>, String> {
+    let (tc, unixsocket) = {
+        let st = server.state.lock();
+        (TcpConfig::from_config(&st.config), st.config.str("unixsocket").to_string())
+    };
+    let mut out = Vec::new();
+    for Inherited { fd, name } in inherited {
+        let sock = Socket::from(fd);
+        let local = sock.local_addr().map_err(|e| format!("socket '{name}' from systemd: {e}"))?;
+        sock.set_nonblocking(true).map_err(|e| format!("socket '{name}' from systemd: {e}"))?;
+        if let Some(addr) = local.as_socket() {
+            let l = TcpListener::from_std(std::net::TcpListener::from(sock))
+                .map_err(|e| format!("socket '{name}' from systemd: {e}"))?;
+            if addr.port() != tc.port {
+                tracing::warn!(
+                    "systemd passed {addr} ('{name}'), but the config says port {}: serving the socket unit's address",
+                    tc.port
+                );
+            }
+            *server.tcp_port.lock() = addr.port();
+            tracing::info!("Serving {addr} from systemd socket activation ('{name}')");
+            out.push(Listener::Tcp(l));
+        } else {
+            let path = local.as_pathname().map(|p| p.display().to_string()).unwrap_or_default();
+            if !unixsocket.is_empty() && unixsocket != path {
+                tracing::warn!(
+                    "systemd passed the unix socket {path} ('{name}'), but unixsocket is {unixsocket}: serving the socket unit's"
+                );
+            }
+            let std_l = std::os::unix::net::UnixListener::from(std::os::fd::OwnedFd::from(sock));
+            let l = UnixListener::from_std(std_l).map_err(|e| format!("socket '{name}' from systemd: {e}"))?;
+            tracing::info!("Serving {path} from systemd socket activation ('{name}')");
+            out.push(Listener::Unix(l, path));
+        }
+    }
+    server.socket_activated.store(true, std::sync::atomic::Ordering::Relaxed);
+    Ok(out)
+}
+
 /// CONFIG SET port/bind: closes the TCP listeners, binds the new ones, and restores the old ones
 /// if that fails. Called with the state lock held; the accept loops never need it to stop.
 pub fn rebind_tcp(server: &Server, config: &crate::config::Config) -> Result<(), String> {
+    if server.socket_activated.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err("the listening sockets come from systemd socket activation: change the .socket unit instead".into());
+    }
     let new = TcpConfig::from_config(config);
     let old = server.tcp_config.lock().take();
     server.tcp_generation.send_modify(|g| *g += 1);

@@ -32,6 +32,8 @@ pub struct Server {
     /// TCP accept loops still running.
     pub tcp_open: std::sync::atomic::AtomicUsize,
     pub tcp_config: Mutex<Option<listener::TcpConfig>>,
+    /// The listening sockets came from systemd socket activation (the .socket unit owns the addresses).
+    pub socket_activated: std::sync::atomic::AtomicBool,
     this: std::sync::Weak<Server>,
 }
 
@@ -56,6 +58,7 @@ impl Server {
             tcp_generation: tokio::sync::watch::channel(0).0,
             tcp_open: std::sync::atomic::AtomicUsize::new(0),
             tcp_config: Mutex::new(Some(tcp)),
+            socket_activated: std::sync::atomic::AtomicBool::new(false),
             this: this.clone(),
         }))
     }
@@ -72,8 +75,8 @@ impl Server {
 }
 
 /// Runs the server until SHUTDOWN or a signal. Returns the process exit code.
-pub async fn run(server: Arc<Server>) -> i32 {
-    let listeners = match listener::bind_all(&server) {
+pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> i32 {
+    let listeners = match listener::bind_all(&server, inherited) {
         Ok(l) => l,
         Err(msg) => {
             tracing::warn!("{msg}");
@@ -97,10 +100,15 @@ pub async fn run(server: Arc<Server>) -> i32 {
         }
     }
     tracing::info!("Ready to accept connections");
+    crate::systemd::ready();
+    crate::systemd::spawn_watchdog();
     wait_for_shutdown(&server).await;
     tracing::warn!("User requested shutdown...");
+    crate::systemd::stopping();
     let unixsocket = server.state.lock().config.str("unixsocket").to_string();
-    if !unixsocket.is_empty() {
+    // A socket from systemd socket activation belongs to the .socket unit: it stays.
+    let socket_activated = server.socket_activated.load(std::sync::atomic::Ordering::Relaxed);
+    if !unixsocket.is_empty() && !socket_activated {
         tracing::info!("Removing the unix socket file.");
         let _ = std::fs::remove_file(&unixsocket);
     }

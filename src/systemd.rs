@@ -1,0 +1,101 @@
+//! systemd integration: `supervised systemd` notifications (READY, STATUS, STOPPING, WATCHDOG) and
+//! socket activation (the listening sockets systemd passes in LISTEN_FDS).
+
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sd_notify::NotifyState;
+
+static SUPERVISED: AtomicBool = AtomicBool::new(false);
+
+/// Resolves `supervised` like Redis: `systemd`, or `auto` when systemd's NOTIFY_SOCKET is set.
+/// Returns whether the server reports to systemd.
+pub fn init(mode: &str) -> bool {
+    let has_socket = std::env::var_os("NOTIFY_SOCKET").is_some();
+    let on = match mode {
+        "systemd" => {
+            if !has_socket {
+                tracing::warn!("systemd supervision error: NOTIFY_SOCKET not found!");
+            }
+            has_socket
+        }
+        "auto" => has_socket,
+        "upstart" => {
+            tracing::warn!("upstart supervision is not supported by redis-rs; running unsupervised");
+            false
+        }
+        _ => false,
+    };
+    if on {
+        tracing::info!("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.");
+    }
+    SUPERVISED.store(on, Ordering::Relaxed);
+    on
+}
+
+pub fn supervised() -> bool {
+    SUPERVISED.load(Ordering::Relaxed)
+}
+
+fn send(states: &[NotifyState]) {
+    if supervised() {
+        if let Err(e) = sd_notify::notify(states) {
+            tracing::warn!("systemd notification failed: {e}");
+        }
+    }
+}
+
+/// The line `systemctl status` shows.
+pub fn status(text: &str) {
+    send(&[NotifyState::Status(text)]);
+}
+
+/// Start-up is complete: listening and data loaded.
+pub fn ready() {
+    send(&[NotifyState::Status("Ready to accept connections"), NotifyState::Ready]);
+}
+
+pub fn stopping() {
+    send(&[NotifyState::Stopping, NotifyState::Status("Shutting down")]);
+}
+
+/// Pings systemd's watchdog at half its interval when the unit sets WatchdogSec=.
+pub fn spawn_watchdog() {
+    if !supervised() {
+        return;
+    }
+    let Some(interval) = sd_notify::watchdog_enabled() else { return };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval / 2);
+        loop {
+            tick.tick().await;
+            send(&[NotifyState::Watchdog]);
+        }
+    });
+}
+
+/// A socket passed by systemd, with its FileDescriptorName=.
+pub struct Inherited {
+    pub fd: OwnedFd,
+    pub name: String,
+}
+
+/// Takes the sockets of socket activation, if any, and clears LISTEN_* so nothing else sees them.
+/// Must run before any thread is started.
+pub fn take_listen_fds() -> Vec<Inherited> {
+    // SAFETY: called from main before the runtime or any other thread exists, as required by
+    // the env var removal inside.
+    let fds = unsafe { sd_notify::listen_fds_with_names_and_unset_env() };
+    match fds {
+        Ok(fds) => fds
+            .map(|(fd, name): (RawFd, String)| {
+                // SAFETY: systemd hands these descriptors to this process; nothing else owns them.
+                Inherited { fd: unsafe { OwnedFd::from_raw_fd(fd) }, name }
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!("ignoring LISTEN_FDS: {e}");
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! systemd integration without a booted systemd: notifications over a NOTIFY_SOCKET the test
+//! listens on, and socket activation through systemd-socket-activate (as systemd passes sockets).
+
+mod common;
+use common::*;
+use std::os::unix::net::UnixDatagram;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Supervised {
+    child: Child,
+    port: u16,
+    notify: UnixDatagram,
+    seen: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Supervised {
+    fn start(extra_env: &[(&str, &str)], args: &[&str]) -> Supervised {
+        let dir = tempfile::tempdir().unwrap();
+        let sock_path = dir.path().join("notify.sock");
+        let notify = UnixDatagram::bind(&sock_path).unwrap();
+        notify.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        let port = free_port();
+        let log = dir.path().join("log").display().to_string();
+        let mut cmd = Command::new(OURS);
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--logfile", &log])
+            .args(args)
+            .env("NOTIFY_SOCKET", &sock_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        Supervised { child, port, notify, seen: Vec::new(), _dir: dir }
+    }
+
+    /// Waits for a notification line (e.g. READY=1), keeping everything received.
+    fn wait_for_message(&mut self, line: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if self.seen.iter().any(|m| m.lines().any(|l| l == line)) {
+                return;
+            }
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = self.notify.recv(&mut buf) {
+                self.seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+        panic!("never got {line:?}; got {:?}", self.seen);
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn ready_status_and_stopping_are_sent_to_systemd() {
+    let mut s = Supervised::start(&[], &["--supervised", "systemd", "--daemonize", "yes"]);
+    s.wait_for_message("READY=1");
+    s.wait_for_message("STATUS=Ready to accept connections");
+    // Supervision wins over daemonize: the process systemd started is the server.
+    assert!(s.child.try_wait().unwrap().is_none(), "the server forked away from systemd");
+    let mut c = Client::connect(s.port);
+    assert!(c.cmd_str(&["INFO", "server"]).contains("process_supervised:systemd"));
+    c.send_raw(&encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    s.wait_for_message("STOPPING=1");
+    let code = {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(st) = s.child.try_wait().unwrap() {
+                break st.code();
+            }
+            assert!(Instant::now() < deadline, "server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn watchdog_is_pinged_when_the_unit_sets_one() {
+    let mut s = Supervised::start(&[("WATCHDOG_USEC", "200000")], &["--supervised", "auto"]);
+    s.wait_for_message("READY=1");
+    s.wait_for_message("WATCHDOG=1");
+}
+
+#[test]
+fn unsupervised_servers_say_nothing_to_systemd() {
+    let mut s = Supervised::start(&[], &["--supervised", "no"]);
+    wait_for("the server", Duration::from_secs(10), || Client::try_connect(s.port).is_ok());
+    assert!(Client::connect(s.port).cmd_str(&["INFO", "server"]).contains("process_supervised:no"));
+    let mut buf = [0u8; 256];
+    assert!(s.notify.recv(&mut buf).is_err(), "an unsupervised server notified systemd");
+}
+
+#[test]
+fn socket_activation_serves_the_sockets_systemd_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("redis.sock");
+    let port = free_port();
+    let log = dir.path().join("log");
+    // The config asks for another port: the socket unit's addresses win, and that is logged.
+    let mut child = Command::new("systemd-socket-activate")
+        .args(["-l", &format!("127.0.0.1:{port}"), "-l", &sock.display().to_string(), "--fdname=redis:redis"])
+        .arg(OURS)
+        .args(["--port", &free_port().to_string(), "--save", "", "--logfile", &log.display().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("systemd-socket-activate (package systemd) is needed for this test");
+    wait_for("the activated server", Duration::from_secs(15), || {
+        Client::try_connect(port).map(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n").unwrap_or(false)
+    });
+    let mut c = Client::connect(port);
+    assert!(c.cmd_str(&["INFO", "server"]).contains(&format!("tcp_port:{port}")));
+    let mut u = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    std::io::Write::write_all(&mut u, b"PING\r\n").unwrap();
+    let mut buf = [0u8; 7];
+    std::io::Read::read_exact(&mut u, &mut buf).unwrap();
+    assert_eq!(&buf, b"+PONG\r\n");
+    assert!(c.cmd_str(&["CONFIG", "SET", "port", "7777"]).contains("systemd socket activation"));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("from systemd socket activation ('redis')"), "{text}");
+    assert!(text.contains("serving the socket unit's address"), "{text}");
+    c.send_raw(&encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The unix socket belongs to the socket unit and is left in place.
+    assert!(sock.exists());
+}
