@@ -92,7 +92,7 @@ fn watchdog_is_pinged_when_the_unit_sets_one() {
 
 #[test]
 fn unsupervised_servers_say_nothing_to_systemd() {
-    let mut s = Supervised::start(&[], &["--supervised", "no"]);
+    let s = Supervised::start(&[], &["--supervised", "no"]);
     wait_for("the server", Duration::from_secs(10), || Client::try_connect(s.port).is_ok());
     assert!(Client::connect(s.port).cmd_str(&["INFO", "server"]).contains("process_supervised:no"));
     let mut buf = [0u8; 256];
