@@ -124,14 +124,27 @@ impl Write for SinkWriter {
     }
 }
 
-pub fn init(logfile: &str, level: &str) {
+/// Sets up logging. With `logfile ""` under systemd (stdout is the journal, or `supervised
+/// systemd`), events go to journald natively: priorities from the level, and fields such as
+/// REDIS_ROLE and REDIS_PORT that `journalctl -u redis-server-rs REDIS_PORT=6379` can match.
+/// Otherwise Redis-style lines go to stdout or the log file.
+pub fn init(logfile: &str, level: &str, supervised_systemd: bool, role: &str, port: u16) {
     set_level(level);
+    let filter = || tracing_subscriber::filter::filter_fn(|m| rank(m.level()) >= LEVEL.load(Ordering::Relaxed));
+    if logfile.is_empty() && (supervised_systemd || crate::systemd::stdout_is_journal()) {
+        if let Ok(journald) = tracing_journald::layer() {
+            let layer = journald
+                .with_syslog_identifier("redis-server-rs".to_string())
+                .with_custom_fields([("REDIS_ROLE", role.to_string()), ("REDIS_PORT", port.to_string())])
+                .with_filter(filter());
+            let _ = SINK.set(Sink::Stdout);
+            let _ = tracing_subscriber::registry().with(layer).try_init();
+            return;
+        }
+    }
     let sink = if logfile.is_empty() { Sink::Stdout } else { Sink::File(logfile.to_string()) };
     let _ = SINK.set(sink.clone());
     let make = move || sink.open();
-    let layer = tracing_subscriber::fmt::layer()
-        .event_format(RedisFormat)
-        .with_writer(make)
-        .with_filter(tracing_subscriber::filter::filter_fn(|m| rank(m.level()) >= LEVEL.load(Ordering::Relaxed)));
+    let layer = tracing_subscriber::fmt::layer().event_format(RedisFormat).with_writer(make).with_filter(filter());
     let _ = tracing_subscriber::registry().with(layer).try_init();
 }

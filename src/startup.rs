@@ -64,7 +64,16 @@ pub fn main(args: Vec<String>) -> i32 {
     }
     // Sockets from systemd socket activation are claimed before anything else can see them.
     let inherited = crate::systemd::take_listen_fds();
-    crate::logging::init(config.str("logfile"), config.str("loglevel"));
+    let supervise_mode = config.str("supervised").to_string();
+    let journald_wanted =
+        supervise_mode == "systemd" || (supervise_mode == "auto" && std::env::var_os("NOTIFY_SOCKET").is_some());
+    crate::logging::init(
+        config.str("logfile"),
+        config.str("loglevel"),
+        journald_wanted,
+        "master",
+        config.int("port") as u16,
+    );
     // Like Redis, the start-up lines come from the 'C' role until the server is configured.
     crate::logging::set_role(b'C');
     tracing::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");

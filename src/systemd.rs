@@ -99,3 +99,43 @@ pub fn take_listen_fds() -> Vec<Inherited> {
         }
     }
 }
+
+/// Gives up every capability (effective, permitted, inheritable, ambient and the bounding set)
+/// once the listeners are bound: even a server started as root then holds none (CapEff 0).
+pub fn drop_capabilities() {
+    use caps::{CapSet, Capability};
+    let mut errors = Vec::new();
+    for set in [CapSet::Ambient, CapSet::Inheritable] {
+        if let Err(e) = caps::clear(None, set) {
+            errors.push(format!("{set:?}: {e}"));
+        }
+    }
+    // The bounding set can only shrink while CAP_SETPCAP is still effective.
+    if caps::has_cap(None, CapSet::Effective, Capability::CAP_SETPCAP).unwrap_or(false) {
+        for cap in caps::all() {
+            let _ = caps::drop(None, CapSet::Bounding, cap);
+        }
+    }
+    for set in [CapSet::Effective, CapSet::Permitted] {
+        if let Err(e) = caps::clear(None, set) {
+            errors.push(format!("{set:?}: {e}"));
+        }
+    }
+    if !errors.is_empty() {
+        tracing::warn!("Could not drop all capabilities: {}", errors.join(", "));
+    }
+}
+
+/// Whether standard output is connected to the journal (systemd sets JOURNAL_STREAM to its
+/// device and inode).
+pub fn stdout_is_journal() -> bool {
+    let Some(v) = std::env::var_os("JOURNAL_STREAM") else { return false };
+    let v = v.to_string_lossy();
+    let Some((dev, ino)) = v.split_once(':') else { return false };
+    // SAFETY: fstat on our own stdout descriptor, into a zeroed struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(1, &mut st) } != 0 {
+        return false;
+    }
+    dev.parse::<u64>().ok() == Some(st.st_dev) && ino.parse::<u64>().ok() == Some(st.st_ino)
+}

@@ -137,3 +137,16 @@ fn socket_activation_serves_the_sockets_systemd_passes() {
     // The unix socket belongs to the socket unit and is left in place.
     assert!(sock.exists());
 }
+
+/// Once listening, the server holds no capabilities, even when started as root (as tests are).
+#[test]
+fn no_capabilities_after_start_up() {
+    let s = Server::start(&[]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.pid())).unwrap();
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string()).unwrap_or_default()
+    };
+    assert_eq!(field("CapEff:"), "0000000000000000", "{status}");
+    assert_eq!(field("CapPrm:"), "0000000000000000", "{status}");
+    assert_eq!(s.client().cmd(&["PING"]), b"+PONG\r\n");
+}

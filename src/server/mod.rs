@@ -99,6 +99,8 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             tracing::debug!("Config directive '{name}' has no effect in redis-rs");
         }
     }
+    // Nothing after start-up needs privileges: listeners are bound, files are opened as needed.
+    crate::systemd::drop_capabilities();
     tracing::info!("Ready to accept connections");
     crate::systemd::ready();
     crate::systemd::spawn_watchdog();
