@@ -139,3 +139,13 @@ fn config_set_port_rebinds() {
     assert_eq!(Client::connect(new_port).cmd(&["PING"]), b"+PONG\r\n");
     assert!(Client::try_connect(s.port).is_err(), "old port still listening");
 }
+
+#[test]
+fn features_not_built_yet_are_reported_once_in_one_warning() {
+    let stock = std::fs::read_to_string("/etc/redis/redis.conf").expect("Debian's redis.conf");
+    let s = Server::start_with_config(&stock, &["--daemonize", "no", "--pidfile", ""]);
+    let log = s.log_text();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("not implemented in this version yet")).collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(lines[0].contains(" # These directives are accepted") && lines[0].contains("appendonly"), "{log}");
+}

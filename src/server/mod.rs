@@ -90,13 +90,15 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     tokio::spawn(cron::run(server.clone()));
     {
         let st = server.state.lock();
-        for name in &st.config.later_seen {
+        // One line for all of them: Debian's stock redis.conf alone sets about forty.
+        if !st.config.later_seen.is_empty() {
             tracing::warn!(
-                "Config directive '{name}' is accepted, but its feature is not implemented in this version yet"
+                "These directives are accepted, but their features are not implemented in this version yet, so they have no effect: {}",
+                st.config.later_seen.join(", ")
             );
         }
-        for name in &st.config.no_effect_seen {
-            tracing::debug!("Config directive '{name}' has no effect in redis-rs");
+        if !st.config.no_effect_seen.is_empty() {
+            tracing::debug!("These directives have no meaning for redis-rs: {}", st.config.no_effect_seen.join(", "));
         }
     }
     // Nothing after start-up needs privileges: listeners are bound, files are opened as needed.
