@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for p in redis-server redis-sentinel redis-tools systemd; do
+for p in redis-server redis-sentinel redis-tools systemd lintian; do
     dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -26,4 +26,24 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --all-targets -- --test-threads="${TEST_THREADS:-4}"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --all-targets -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$log"
+test_status=${PIPESTATUS[0]}
+
+echo "== package: build the .deb and check it with lintian"
+./packaging/build-deb.sh -q >/dev/null
+deb=$(ls -t target/debian/redis-rs_*.deb | head -n 1)
+# lintian's only other output for a clean package is its note about running as root.
+findings=$(lintian "$deb" 2>&1 | grep -v 'running with root privileges' || true)
+if [ -n "$findings" ]; then
+    echo "lintian $deb:"
+    echo "$findings"
+    exit 1
+fi
+echo "lintian: $deb is clean"
+
+# One closing line for the whole run (cargo prints one per test binary, the last of which may be a
+# binary with no tests of its own).
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, i }' "$log"
+exit "$test_status"
