@@ -1526,3 +1526,39 @@ fn a_file_rewritten_by_sentinel_can_be_edited_once_it_stops() {
     let out = sentinel.redisctl(&["quorum", "3"], None);
     assert_eq!(out.code, 0, "{out:?}");
 }
+
+/// With the socket unit enabled, bind and port also give it redis.conf's addresses in a drop-in.
+#[test]
+fn bind_and_port_keep_the_socket_unit_in_step() {
+    let files = Files::stock();
+    let systemd = tempfile::tempdir().unwrap();
+    let wants = systemd.path().join("sockets.target.wants");
+    std::fs::create_dir_all(&wants).unwrap();
+    std::os::unix::fs::symlink("/usr/lib/systemd/system/redis-server-rs.socket", wants.join("redis-server-rs.socket"))
+        .unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(CTL);
+        cmd.arg("--config").arg(&files.conf).arg("--sentinel-config").arg(&files.sentinel).args(args);
+        cmd.env("REDISCTL_SYSTEMD_DIR", systemd.path());
+        run_cmd(cmd, None)
+    };
+    let out = run(&["bind", "10.0.0.2", "127.0.0.1", "-::1"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let dropin = systemd.path().join("redis-server-rs.socket.d/redisctl.conf");
+    let text = std::fs::read_to_string(&dropin).unwrap();
+    assert!(
+        text.ends_with(
+            "[Socket]\nListenStream=\nListenStream=10.0.0.2:6379\nListenStream=127.0.0.1:6379\nListenStream=[::1]:6379\nListenStream=/run/redis-rs/redis-server.sock\nFreeBind=yes\n"
+        ),
+        "{text}"
+    );
+    let out = run(&["port", "6380"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = std::fs::read_to_string(&dropin).unwrap();
+    assert!(text.contains("ListenStream=127.0.0.1:6380\n") && !text.contains(":6379"), "{text}");
+    // Without the socket unit enabled, nothing is written there.
+    std::fs::remove_file(wants.join("redis-server-rs.socket")).unwrap();
+    std::fs::remove_file(&dropin).unwrap();
+    assert_eq!(run(&["port", "6381"]).code, 0);
+    assert!(!dropin.exists());
+}

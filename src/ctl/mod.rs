@@ -4,6 +4,7 @@
 
 mod apply;
 mod files;
+mod socket_unit;
 pub mod validate;
 
 use std::io::Read;
@@ -221,6 +222,9 @@ fn run(cli: &Cli) -> Result<()> {
                 validate::bind_address(a)?;
             }
             edit(cli, &cli.config, "bind", &[], vec![addresses.clone()], false)?;
+            if sync_socket_unit(cli)? {
+                return Ok(());
+            }
             apply_server(apply::ServerChange::ConfigSet("bind", addresses.join(" ")))
         }
         Cmd::Replicaof { host, port } => {
@@ -241,6 +245,9 @@ fn run(cli: &Cli) -> Result<()> {
         Cmd::Port { port } => {
             let p = validate::port(port)?;
             edit(cli, &cli.config, "port", &[], vec![vec![p.to_string()]], false)?;
+            if sync_socket_unit(cli)? {
+                return Ok(());
+            }
             apply_server(apply::ServerChange::ConfigSet("port", p.to_string()))
         }
         Cmd::Requirepass { .. } => {
@@ -322,6 +329,23 @@ fn run(cli: &Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// With the socket unit enabled, its drop-in follows redis.conf's addresses. Returns true when
+/// --apply went through systemd (the server then gets its new sockets from the socket unit).
+fn sync_socket_unit(cli: &Cli) -> Result<bool> {
+    let Some(report) = socket_unit::sync(&cli.config, cli.dry_run)? else { return Ok(false) };
+    if cli.dry_run {
+        print!("{report}");
+        return Ok(false);
+    }
+    say(cli, &report);
+    if cli.apply {
+        let done = socket_unit::apply()?;
+        say(cli, &done);
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// `sentinel monitor` arguments (name, host, port, quorum) of a master.
