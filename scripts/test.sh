@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for p in redis-server redis-sentinel redis-tools systemd lintian; do
+for p in redis-server redis-sentinel redis-tools systemd lintian debootstrap systemd-container; do
     dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -42,6 +42,9 @@ if [ -n "$findings" ]; then
     exit 1
 fi
 echo "lintian: $deb is clean"
+
+echo "== end-to-end: the package under a booted systemd (systemd-nspawn)"
+tests/e2e/systemd.sh "$deb"
 
 # One closing line for the whole run (cargo prints one per test binary, the last of which may be a
 # binary with no tests of its own).

@@ -104,6 +104,14 @@ pub fn take_listen_fds() -> Vec<Inherited> {
 /// once the listeners are bound: even a server started as root then holds none (CapEff 0).
 pub fn drop_capabilities() {
     use caps::{CapSet, Capability};
+    // Under the packaged unit there is nothing to drop, and capset(2) is outside its syscall
+    // filter (a call would kill the process): only read the sets then (capget is allowed).
+    let holds_any = [CapSet::Effective, CapSet::Permitted, CapSet::Inheritable, CapSet::Ambient]
+        .into_iter()
+        .any(|set| caps::read(None, set).map(|c| !c.is_empty()).unwrap_or(true));
+    if !holds_any {
+        return;
+    }
     let mut errors = Vec::new();
     for set in [CapSet::Ambient, CapSet::Inheritable] {
         if let Err(e) = caps::clear(None, set) {

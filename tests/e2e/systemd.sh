@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# End-to-end test of the .deb under a real, booted systemd: a cached debootstrapped Debian 12 root
+# is booted with systemd-nspawn on an overlay (the cache stays clean), the package is installed,
+# and the service, socket activation, journald fields, capabilities, redisctl --apply and purge are
+# checked. The container is powered off and every mount and directory removed, even on failure.
+#
+# Usage: tests/e2e/systemd.sh PATH/TO/redis-rs_VERSION_ARCH.deb      (as root)
+set -euo pipefail
+
+deb=$(realpath "$1")
+cache=${REDIS_RS_E2E_CACHE:-/var/cache/redis-rs-e2e}
+root="$cache/bookworm"
+work=$(mktemp -d /var/tmp/redis-rs-e2e.XXXXXX)
+merged="$work/merged"
+nspawn_pid=""
+
+log() { printf '[e2e] %s\n' "$*"; }
+init_pid=""
+fail() {
+    printf '[e2e] FAIL: %s\n' "$*"
+    if [ -n "$init_pid" ]; then
+        echo "--- systemctl status (inside the container)"
+        nsenter -t "$init_pid" -a -- systemctl status --no-pager redis-server-rs.service redis-server-rs.socket 2>&1 | tail -n 30 || true
+        echo "--- journalctl -u redis-server-rs"
+        nsenter -t "$init_pid" -a -- journalctl -u redis-server-rs --no-pager 2>&1 | tail -n 30 || true
+    fi
+    exit 1
+}
+
+cleanup() {
+    if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
+        kill -TERM "$nspawn_pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$nspawn_pid" 2>/dev/null || true
+    fi
+    mountpoint -q "$merged" && umount -l "$merged" || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if [ ! -d "$root/usr" ]; then
+    log "debootstrapping Debian 12 into $root (once; cached)"
+    mkdir -p "$cache"
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iproute2,procps,adduser,redis-tools \
+        bookworm "$root.tmp" >/dev/null
+    mv "$root.tmp" "$root"
+fi
+
+mkdir -p "$work/upper" "$work/work" "$merged"
+mount -t overlay overlay -o "lowerdir=$root,upperdir=$work/upper,workdir=$work/work" "$merged"
+cp "$deb" "$merged/root/redis-rs.deb"
+# The container must not touch the host's redis: its own network namespace, only loopback.
+systemd-nspawn -D "$merged" --boot --register=no --keep-unit --private-network --console=pipe \
+    >"$work/console.log" 2>&1 </dev/null &
+nspawn_pid=$!
+
+# The container's init is systemd-nspawn's child.
+for _ in $(seq 1 200); do
+    init_pid=$(pgrep -P "$nspawn_pid" | head -n 1 || true)
+    [ -n "$init_pid" ] && break
+    sleep 0.05
+done
+[ -n "$init_pid" ] || fail "the container did not start: $(cat "$work/console.log")"
+inside() { nsenter -t "$init_pid" -a -- "$@"; }
+
+# Poll until a condition holds (commands inside the container), with a generous deadline.
+wait_for() {
+    local what=$1; shift
+    for _ in $(seq 1 300); do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.1
+    done
+    fail "timed out waiting for $what"
+}
+# Booted: running, or degraded when some unrelated unit of the minimal root failed.
+booted() {
+    local state
+    state=$(inside systemctl is-system-running --wait 2>/dev/null || true)
+    [ "$state" = running ] || [ "$state" = degraded ]
+}
+wait_for "systemd in the container" booted
+
+log "installing the package"
+inside env DEBIAN_FRONTEND=noninteractive dpkg -i /root/redis-rs.deb >"$work/dpkg.log" 2>&1 \
+    || fail "dpkg -i: $(cat "$work/dpkg.log")"
+
+wait_for "the service" inside systemctl is-active --quiet redis-server-rs.service
+[ "$(inside systemctl is-enabled redis-server-rs.service)" = enabled ] || fail "service not enabled"
+[ "$(inside systemctl is-active redis-server-rs.socket)" = active ] || fail "socket not active"
+[ "$(inside redis-cli -p 6379 ping)" = PONG ] || fail "PING over TCP"
+[ "$(inside redis-cli -s /run/redis-rs/redis-server.sock ping)" = PONG ] || fail "PING over the unix socket"
+log "service active and enabled; PING over TCP and the unix socket"
+
+status=$(inside systemctl status redis-server-rs.service --no-pager || true)
+grep -q 'Status: "Ready to accept connections"' <<<"$status" || fail "no STATUS line in systemctl status: $status"
+
+pid=$(inside systemctl show -p MainPID --value redis-server-rs.service)
+[ "$(inside ps -o user= -p "$pid" | tr -d ' ')" = redis ] || fail "the server does not run as redis"
+grep -q '^CapEff:[[:space:]]*0000000000000000$' <(inside cat "/proc/$pid/status") || fail "CapEff is not 0"
+log "runs as redis with no capabilities; systemctl status shows the STATUS text"
+
+journal=$(inside journalctl -u redis-server-rs -o export --no-pager)
+grep -q '^REDIS_PORT=6379$' <<<"$journal" || fail "no REDIS_PORT field in the journal"
+grep -q '^REDIS_ROLE=master$' <<<"$journal" || fail "no REDIS_ROLE field in the journal"
+grep -q 'Ready to accept connections' <<<"$journal" || fail "start-up lines missing from the journal"
+log "journald has the start-up lines with REDIS_ROLE and REDIS_PORT"
+
+inside systemctl stop redis-server-rs.service
+[ "$(inside redis-cli -p 6379 ping)" = PONG ] || fail "socket activation did not start the stopped service"
+wait_for "the socket-activated service" inside systemctl is-active --quiet redis-server-rs.service
+log "a connection to the socket starts the stopped service"
+
+inside systemctl restart redis-server-rs.service
+wait_for "the restarted service" inside systemctl is-active --quiet redis-server-rs.service
+[ "$(inside redis-cli -p 6379 ping)" = PONG ] || fail "PING after restart"
+
+inside redisctl --apply protected-mode no >/dev/null
+[ "$(inside redis-cli -p 6379 config get protected-mode | tail -n 1)" = no ] || fail "redisctl --apply protected-mode"
+log "restart works; redisctl --apply takes effect"
+
+inside env DEBIAN_FRONTEND=noninteractive dpkg --purge redis-rs >"$work/purge.log" 2>&1 || fail "purge: $(cat "$work/purge.log")"
+inside test ! -e /etc/redis/redis.conf || fail "purge left /etc/redis/redis.conf"
+inside test -d /var/lib/redis || fail "purge removed /var/lib/redis (data must stay)"
+if inside dpkg-statoverride --list /etc/redis >/dev/null 2>&1; then fail "purge left the statoverride of /etc/redis"; fi
+log "purge removes the configuration and the overrides, keeps /var/lib/redis"
+echo "e2e: 1 passed, 0 failed"
