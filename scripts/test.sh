@@ -44,7 +44,8 @@ fi
 echo "lintian: $deb is clean"
 
 echo "== end-to-end: the package under a booted systemd (systemd-nspawn)"
-tests/e2e/systemd.sh "$deb"
+tests/e2e/systemd.sh "$deb" fresh
+tests/e2e/systemd.sh "$deb" migration
 
 # One closing line for the whole run (cargo prints one per test binary, the last of which may be a
 # binary with no tests of its own).

@@ -4,12 +4,19 @@
 # and the service, socket activation, journald fields, capabilities, redisctl --apply and purge are
 # checked. The container is powered off and every mount and directory removed, even on failure.
 #
-# Usage: tests/e2e/systemd.sh PATH/TO/redis-rs_VERSION_ARCH.deb      (as root)
+# Usage: tests/e2e/systemd.sh PATH/TO/redis-rs_VERSION_ARCH.deb [fresh|migration]   (as root)
+#   fresh      a clean Debian 12 (default)
+#   migration  Debian's redis-server installed, configured and holding data first
 set -euo pipefail
 
 deb=$(realpath "$1")
+scenario=${2:-fresh}
 cache=${REDIS_RS_E2E_CACHE:-/var/cache/redis-rs-e2e}
-root="$cache/bookworm"
+case "$scenario" in
+    fresh) root="$cache/bookworm"; extra="" ;;
+    migration) root="$cache/bookworm-redis"; extra=",redis-server" ;;
+    *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+esac
 work=$(mktemp -d /var/tmp/redis-rs-e2e.XXXXXX)
 merged="$work/merged"
 nspawn_pid=""
@@ -42,7 +49,7 @@ trap 'exit 1' INT TERM
 if [ ! -d "$root/usr" ]; then
     log "debootstrapping Debian 12 into $root (once; cached)"
     mkdir -p "$cache"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iproute2,procps,adduser,redis-tools \
+    debootstrap --variant=minbase --include="systemd,systemd-sysv,dbus,iproute2,procps,adduser,redis-tools$extra" \
         bookworm "$root.tmp" >/dev/null
     mv "$root.tmp" "$root"
 fi
@@ -80,6 +87,28 @@ booted() {
     [ "$state" = running ] || [ "$state" = degraded ]
 }
 wait_for "systemd in the container" booted
+
+if [ "$scenario" = migration ]; then
+    # The admin's setup with Debian's packages: a changed redis.conf and data on disk.
+    wait_for "Debian's redis-server" inside systemctl is-active --quiet redis-server.service
+    inside sh -c 'echo "maxmemory 123mb" >> /etc/redis/redis.conf'
+    inside systemctl restart redis-server.service
+    wait_for "Debian's redis-server after restart" inside redis-cli ping
+    inside redis-cli set migrated-key value >/dev/null
+    inside redis-cli save >/dev/null
+    inside test -s /var/lib/redis/dump.rdb || fail "Debian's redis-server wrote no dump.rdb"
+    log "installing the package over Debian's redis-server (the admin keeps their redis.conf)"
+    inside env DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confold \
+        /root/redis-rs.deb >"$work/dpkg.log" 2>&1 || fail "apt-get install: $(cat "$work/dpkg.log")"
+    grep -q '^maxmemory 123mb$' <(inside cat /etc/redis/redis.conf) || fail "the admin's redis.conf was replaced"
+    inside test -s /var/lib/redis/dump.rdb || fail "the data in /var/lib/redis is gone"
+    wait_for "the service" inside systemctl is-active --quiet redis-server-rs.service
+    [ "$(inside redis-cli -p 6379 config get maxmemory | tail -n 1)" = 128974848 ] \
+        || fail "redis-server-rs does not run with the admin's redis.conf"
+    log "migration keeps the admin's redis.conf and /var/lib/redis; redis-server-rs serves with it"
+    echo "e2e migration: 1 passed, 0 failed"
+    exit 0
+fi
 
 log "installing the package"
 inside env DEBIAN_FRONTEND=noninteractive dpkg -i /root/redis-rs.deb >"$work/dpkg.log" 2>&1 \
