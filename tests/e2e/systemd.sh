@@ -64,7 +64,8 @@ nspawn_pid=$!
 
 # The container's init is systemd-nspawn's child.
 for _ in $(seq 1 200); do
-    init_pid=$(pgrep -P "$nspawn_pid" | head -n 1 || true)
+    # nspawn first runs a short-lived helper child; the container's init is the child named systemd.
+    init_pid=$(pgrep -P "$nspawn_pid" -x systemd | head -n 1 || true)
     [ -n "$init_pid" ] && break
     sleep 0.05
 done
