@@ -150,3 +150,34 @@ fn no_capabilities_after_start_up() {
     assert_eq!(field("CapPrm:"), "0000000000000000", "{status}");
     assert_eq!(s.client().cmd(&["PING"]), b"+PONG\r\n");
 }
+
+/// Sockets whose FileDescriptorName= is not ours (here a Sentinel's) are not served; with nothing
+/// else to serve, the server says so and exits.
+#[test]
+fn sockets_named_for_something_else_are_not_served() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let mut child = Command::new("systemd-socket-activate")
+        .args(["-l", &format!("127.0.0.1:{port}"), "--fdname=sentinel"])
+        .arg(OURS)
+        .args(["--save", "", "--logfile", &log.display().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("systemd-socket-activate");
+    // Like systemd, systemd-socket-activate starts the service on the first connection.
+    wait_for("the socket", Duration::from_secs(10), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "the server kept running with a socket that is not its own");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("Ignoring the socket named 'sentinel'"), "{text}");
+    assert!(text.contains("systemd passed no socket named 'redis'"), "{text}");
+}

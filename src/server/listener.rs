@@ -125,6 +125,14 @@ fn adopt_inherited(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherite
     };
     let mut out = Vec::new();
     for Inherited { fd, name } in inherited {
+        // Our socket units name their sockets `redis` (FileDescriptorName=); systemd's default name
+        // is the unit's own. Sockets meant for something else (a Sentinel's) are not served.
+        if !(name == "redis" || name.starts_with("redis-server-rs") || name == "unknown") {
+            tracing::warn!(
+                "Ignoring the socket named '{name}' passed by systemd: redis-server-rs serves sockets named 'redis'"
+            );
+            continue;
+        }
         let sock = Socket::from(fd);
         let local = sock.local_addr().map_err(|e| format!("socket '{name}' from systemd: {e}"))?;
         sock.set_nonblocking(true).map_err(|e| format!("socket '{name}' from systemd: {e}"))?;
@@ -152,6 +160,9 @@ fn adopt_inherited(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherite
             tracing::info!("Serving {path} from systemd socket activation ('{name}')");
             out.push(Listener::Unix(l, path));
         }
+    }
+    if out.is_empty() {
+        return Err("systemd passed no socket named 'redis': nothing to serve".into());
     }
     server.socket_activated.store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(out)

@@ -145,9 +145,13 @@ inside systemctl restart redis-server-rs.service
 wait_for "the restarted service" inside systemctl is-active --quiet redis-server-rs.service
 [ "$(inside redis-cli -p 6379 ping)" = PONG ] || fail "PING after restart"
 
+# CONFIG REWRITE works under the hardened unit: it renames a temp file into /etc/redis.
+[ "$(inside redis-cli -p 6379 config set maxmemory 100mb)" = OK ] || fail "CONFIG SET maxmemory"
+[ "$(inside redis-cli -p 6379 config rewrite)" = OK ] || fail "CONFIG REWRITE under the unit"
+grep -q '^maxmemory 100mb$' <(inside cat /etc/redis/redis.conf) || fail "CONFIG REWRITE did not update redis.conf"
 inside redisctl --apply protected-mode no >/dev/null
 [ "$(inside redis-cli -p 6379 config get protected-mode | tail -n 1)" = no ] || fail "redisctl --apply protected-mode"
-log "restart works; redisctl --apply takes effect"
+log "restart works; CONFIG REWRITE works under the unit; redisctl --apply takes effect"
 
 inside env DEBIAN_FRONTEND=noninteractive dpkg --purge redis-rs >"$work/purge.log" 2>&1 || fail "purge: $(cat "$work/purge.log")"
 inside test ! -e /etc/redis/redis.conf || fail "purge left /etc/redis/redis.conf"
