@@ -134,7 +134,9 @@ journal=$(inside journalctl -u redis-server-rs -o export --no-pager)
 grep -q '^REDIS_PORT=6379$' <<<"$journal" || fail "no REDIS_PORT field in the journal"
 grep -q '^REDIS_ROLE=master$' <<<"$journal" || fail "no REDIS_ROLE field in the journal"
 grep -q 'Ready to accept connections' <<<"$journal" || fail "start-up lines missing from the journal"
-log "journald has the start-up lines with REDIS_ROLE and REDIS_PORT"
+inside journalctl -u redis-server-rs -p warning --no-pager | grep -q 'These directives are accepted' \
+    || fail "journalctl -p warning does not find the start-up warning"
+log "journald has the start-up lines with REDIS_ROLE and REDIS_PORT, and priorities (-p warning)"
 
 inside systemctl stop redis-server-rs.service
 [ "$(inside redis-cli -p 6379 ping)" = PONG ] || fail "socket activation did not start the stopped service"
@@ -150,6 +152,14 @@ wait_for "the restarted service" inside systemctl is-active --quiet redis-server
 [ "$(inside redis-cli -p 6379 config rewrite)" = OK ] || fail "CONFIG REWRITE under the unit"
 grep -q '^maxmemory 100mb$' <(inside cat /etc/redis/redis.conf) || fail "CONFIG REWRITE did not update redis.conf"
 inside redisctl --apply protected-mode no >/dev/null
+# With the socket unit enabled, redisctl bind --apply goes through a drop-in for the socket unit.
+inside redisctl --apply bind 127.0.0.1 >"$work/bind.log" 2>&1 || fail "redisctl bind --apply: $(cat "$work/bind.log")"
+wait_for "the service after redisctl bind" inside systemctl is-active --quiet redis-server-rs.service
+listen=$(inside systemctl show -p Listen redis-server-rs.socket)
+grep -q '127.0.0.1:6379' <<<"$listen" || fail "the socket unit does not listen on 127.0.0.1:6379: $listen"
+if grep -q '\[::1\]:6379' <<<"$listen"; then fail "the socket unit still listens on [::1]:6379: $listen"; fi
+[ "$(inside redis-cli -p 6379 ping)" = PONG ] || fail "PING after redisctl bind --apply"
+grep -q '^bind 127.0.0.1$' <(inside cat /etc/redis/redis.conf) || fail "redisctl bind did not edit redis.conf"
 [ "$(inside redis-cli -p 6379 config get protected-mode | tail -n 1)" = no ] || fail "redisctl --apply protected-mode"
 log "restart works; CONFIG REWRITE works under the unit; redisctl --apply takes effect"
 
