@@ -25,21 +25,7 @@ pub static TABLE: &[CommandSpec] = &[CommandSpec {
     )
 }];
 
-const DEFAULT: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
-];
-const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
-/// The order Redis prints sections in, whatever order they were asked in.
+/// Every section, in the order Redis prints them whatever order they were asked in.
 const ORDER: &[&str] = &[
     "server",
     "clients",
@@ -55,18 +41,24 @@ const ORDER: &[&str] = &[
     "cluster",
     "keyspace",
 ];
+/// The sections only `all` and `everything` include; the rest make up `default`.
+const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
+
+fn default_sections() -> impl Iterator<Item = String> {
+    ORDER.iter().filter(|s| !ALL_EXTRA.contains(s)).map(|s| s.to_string())
+}
 
 fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut sections: Vec<String> = Vec::new();
     let requested: Vec<String> = args[1..].iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
     if requested.is_empty() {
-        sections.extend(DEFAULT.iter().map(|s| s.to_string()));
+        sections.extend(default_sections());
     }
     for r in &requested {
         match r.as_str() {
             "default" => sections.extend(DEFAULT.iter().map(|s| s.to_string())),
             "all" | "everything" => {
-                sections.extend(DEFAULT.iter().chain(ALL_EXTRA).map(|s| s.to_string()));
+                sections.extend(ORDER.iter().map(|s| s.to_string()));
             }
             s => sections.push(s.to_string()),
         }
