@@ -56,7 +56,7 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     for r in &requested {
         match r.as_str() {
-            "default" => sections.extend(DEFAULT.iter().map(|s| s.to_string())),
+            "default" => sections.extend(default_sections()),
             "all" | "everything" => {
                 sections.extend(ORDER.iter().map(|s| s.to_string()));
             }
