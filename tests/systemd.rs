@@ -7,6 +7,16 @@ use std::os::unix::net::UnixDatagram;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Kills the process when the test ends, also when an assertion fails.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 struct Supervised {
     child: Child,
     port: u16,
@@ -106,14 +116,16 @@ fn socket_activation_serves_the_sockets_systemd_passes() {
     let port = free_port();
     let log = dir.path().join("log");
     // The config asks for another port: the socket unit's addresses win, and that is logged.
-    let mut child = Command::new("systemd-socket-activate")
-        .args(["-l", &format!("127.0.0.1:{port}"), "-l", &sock.display().to_string(), "--fdname=redis:redis"])
-        .arg(OURS)
-        .args(["--port", &free_port().to_string(), "--save", "", "--logfile", &log.display().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("systemd-socket-activate (package systemd) is needed for this test");
+    let mut child = KillOnDrop(
+        Command::new("systemd-socket-activate")
+            .args(["-l", &format!("127.0.0.1:{port}"), "-l", &sock.display().to_string(), "--fdname=redis:redis"])
+            .arg(OURS)
+            .args(["--port", &free_port().to_string(), "--save", "", "--logfile", &log.display().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("systemd-socket-activate (package systemd) is needed for this test"),
+    );
     wait_for("the activated server", Duration::from_secs(15), || {
         Client::try_connect(port).map(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n").unwrap_or(false)
     });
@@ -130,7 +142,7 @@ fn socket_activation_serves_the_sockets_systemd_passes() {
     assert!(text.contains("serving the socket unit's address"), "{text}");
     c.send_raw(&encode(&[b"SHUTDOWN", b"NOSAVE"]));
     let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
+    while child.0.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "server did not exit");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -158,19 +170,21 @@ fn sockets_named_for_something_else_are_not_served() {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
-    let mut child = Command::new("systemd-socket-activate")
-        .args(["-l", &format!("127.0.0.1:{port}"), "--fdname=sentinel"])
-        .arg(OURS)
-        .args(["--save", "", "--logfile", &log.display().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("systemd-socket-activate");
+    let mut child = KillOnDrop(
+        Command::new("systemd-socket-activate")
+            .args(["-l", &format!("127.0.0.1:{port}"), "--fdname=sentinel"])
+            .arg(OURS)
+            .args(["--save", "", "--logfile", &log.display().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("systemd-socket-activate"),
+    );
     // Like systemd, systemd-socket-activate starts the service on the first connection.
     wait_for("the socket", Duration::from_secs(10), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
+        if let Some(st) = child.0.try_wait().unwrap() {
             break st;
         }
         assert!(Instant::now() < deadline, "the server kept running with a socket that is not its own");
