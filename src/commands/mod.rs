@@ -65,8 +65,6 @@ pub struct Session {
     pub in_exec: bool,
     /// CLIENT NO-TOUCH: reads do not update keys' access time.
     pub no_touch: bool,
-    /// The last command's full name (`client|list`), for CLIENT LIST.
-    pub last_cmd: String,
     /// Written after the current command's reply (a monitor's view of its own commands).
     pub after_reply: Vec<Arc<Reply>>,
 }
@@ -100,7 +98,6 @@ impl Session {
             addr,
             in_exec: false,
             no_touch: false,
-            last_cmd: String::new(),
             after_reply: Vec::new(),
         }
     }
@@ -131,7 +128,7 @@ impl Ctx<'_> {
         let db = self.session.db;
         self.expire_if_needed(db, key);
         let touch = !self.session.no_touch;
-        match self.state.dbs[db].get_mut(key, self.now_ms) {
+        match self.state.dbs[db].get_mut(key) {
             Some(e) => {
                 if touch {
                     e.set_access(crate::keyspace::access::touched(e.access()));
@@ -150,7 +147,7 @@ impl Ctx<'_> {
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let db = self.session.db;
         self.expire_if_needed(db, key);
-        let e = self.state.dbs[db].get_mut(key, self.now_ms)?;
+        let e = self.state.dbs[db].get_mut(key)?;
         e.set_access(crate::keyspace::access::touched(e.access()));
         Some(e)
     }
@@ -293,7 +290,6 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Ok((_, name)) => *name,
         Err(_) => CmdName { parent: None, name: "NULL" },
     };
-    last.write_to(&mut ctx.session.last_cmd);
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
         last.write_to(&mut ci.last_cmd);
         ci.last_interaction_ms = ctx.now_ms;
@@ -376,9 +372,6 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     let Some(handler) = spec.handler else {
         return Reply::error("ERR unknown command");
     };
-    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
-        ci.db = ctx.session.db;
-    }
     let dirty_before = ctx.state.dirty;
     // The previous command's end is this one's start: one clock read per command.
     let start = ctx.clock;

@@ -166,83 +166,87 @@ fn publish_from(st: &mut State, channel: &Bytes, message: &Bytes, me: Option<Cli
     let mut receivers = 0;
     let mut mine = Vec::new();
     let now = crate::util::time::unix_ms();
-    if let Some(ids) = st.pubsub.channels.get(channel) {
+    // Disjoint borrows: the subscriber lists are read while the receivers' clients are updated.
+    let State { pubsub, clients, stats, hot, .. } = st;
+    let mut out = Outboxes { clients, limits: hot.output_limits, dropped: 0, now };
+    if let Some(ids) = pubsub.channels.get(channel) {
         let msg = Arc::new(Reply::Push(vec![Reply::bulk("message"), Reply::bulk(channel), Reply::bulk(message)]));
         let size = channel.len() + message.len() + 40;
-        for id in ids.clone() {
+        for &id in ids {
             if Some(id) == me {
                 mine.push((*msg).clone());
             } else {
-                deliver(st, id, &msg, size, now);
+                out.deliver(id, &msg, size);
             }
             receivers += 1;
         }
     }
-    if !st.pubsub.patterns.is_empty() {
-        let matching: Vec<(Bytes, Vec<ClientId>)> = st
-            .pubsub
-            .patterns
-            .iter()
-            .filter(|(p, _)| string_match(p, channel, false))
-            .map(|(p, ids)| (p.clone(), ids.clone()))
-            .collect();
-        for (pat, ids) in matching {
-            let msg = Arc::new(Reply::Push(vec![
-                Reply::bulk("pmessage"),
-                Reply::bulk(&pat),
-                Reply::bulk(channel),
-                Reply::bulk(message),
-            ]));
-            let size = pat.len() + channel.len() + message.len() + 50;
-            for id in ids {
-                if Some(id) == me {
-                    mine.push((*msg).clone());
-                } else {
-                    deliver(st, id, &msg, size, now);
-                }
-                receivers += 1;
+    for (pat, ids) in pubsub.patterns.iter().filter(|(p, _)| string_match(p, channel, false)) {
+        let msg = Arc::new(Reply::Push(vec![
+            Reply::bulk("pmessage"),
+            Reply::bulk(pat),
+            Reply::bulk(channel),
+            Reply::bulk(message),
+        ]));
+        let size = pat.len() + channel.len() + message.len() + 50;
+        for &id in ids {
+            if Some(id) == me {
+                mine.push((*msg).clone());
+            } else {
+                out.deliver(id, &msg, size);
             }
+            receivers += 1;
         }
     }
-    st.stats.pubsub_channels_msgs += 1;
+    stats.client_outbuf_limit_disconnections += out.dropped;
+    stats.pubsub_channels_msgs += 1;
     (receivers, mine)
 }
 
-/// Queues a message for a client, enforcing client-output-buffer-limit for its class.
-fn deliver(st: &mut State, id: ClientId, msg: &Arc<Reply>, size: usize, now: u64) {
-    let limits = st.hot.output_limits;
-    let Some(c) = st.clients.get_mut(&id) else { return };
-    if c.killed.load(Ordering::Relaxed) {
-        return;
+/// The receiving side of a PUBLISH: clients' queues and their output buffer limits.
+struct Outboxes<'a> {
+    clients: &'a mut hashbrown::HashMap<ClientId, crate::server::state::ClientInfo>,
+    limits: [(u64, u64, u64); 3],
+    dropped: u64,
+    now: u64,
+}
+
+impl Outboxes<'_> {
+    /// Queues a message for a client, enforcing client-output-buffer-limit for its class.
+    fn deliver(&mut self, id: ClientId, msg: &Arc<Reply>, size: usize) {
+        let Some(c) = self.clients.get_mut(&id) else { return };
+        if c.killed.load(Ordering::Relaxed) {
+            return;
+        }
+        let pending = c.pending.fetch_add(size, Ordering::Relaxed) + size;
+        let class = match c.kind {
+            ClientKind::Pubsub => 2,
+            ClientKind::Replica => 1,
+            _ => 0,
+        };
+        let (hard, soft, soft_secs) = self.limits[class];
+        let over_hard = hard > 0 && pending as u64 >= hard;
+        let over_soft = soft > 0 && pending as u64 >= soft;
+        let soft_expired = if over_soft {
+            let since = *c.soft_limit_since.get_or_insert(self.now);
+            self.now.saturating_sub(since) / 1000 >= soft_secs
+        } else {
+            c.soft_limit_since = None;
+            false
+        };
+        if over_hard || soft_expired {
+            tracing::warn!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                c.id,
+                c.addr
+            );
+            c.killed.store(true, Ordering::Relaxed);
+            c.kill.notify_one();
+            self.dropped += 1;
+            return;
+        }
+        let _ = c.tx.send(Push::Reply(msg.clone()));
     }
-    let pending = c.pending.fetch_add(size, Ordering::Relaxed) + size;
-    let class = match c.kind {
-        ClientKind::Pubsub => 2,
-        ClientKind::Replica => 1,
-        _ => 0,
-    };
-    let (hard, soft, soft_secs) = limits[class];
-    let over_hard = hard > 0 && pending as u64 >= hard;
-    let over_soft = soft > 0 && pending as u64 >= soft;
-    let soft_expired = if over_soft {
-        let since = *c.soft_limit_since.get_or_insert(now);
-        now.saturating_sub(since) / 1000 >= soft_secs
-    } else {
-        c.soft_limit_since = None;
-        false
-    };
-    if over_hard || soft_expired {
-        tracing::warn!(
-            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-            c.id,
-            c.addr
-        );
-        c.killed.store(true, Ordering::Relaxed);
-        c.kill.notify_one();
-        st.stats.client_outbuf_limit_disconnections += 1;
-        return;
-    }
-    let _ = c.tx.send(Push::Reply(msg.clone()));
 }
 
 fn publish_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

@@ -526,7 +526,6 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let offset = offset as u64;
     let max = ctx.state.hot.proto_max_bulk_len;
-    let now = ctx.now_ms;
     match tri!(write_entry(ctx, key)) {
         None => {
             if value.is_empty() {
@@ -545,7 +544,7 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             tri!(check_string_length(offset, value.len() as u64, max));
         }
     }
-    let Some(bytes) = ctx.db().get_mut(key, now).and_then(|e| e.value_mut().bytes_mut()) else {
+    let Some(bytes) = ctx.db().get_mut(key).and_then(|e| e.value_mut().bytes_mut()) else {
         return wrongtype();
     };
     let off = offset as usize;
@@ -726,8 +725,7 @@ fn bit_target<'a>(ctx: &'a mut Ctx, key: &[u8], maxbit: u64) -> Result<(&'a mut 
     if created {
         ctx.db().set(key, Value::raw_string([]), Ttl::Clear);
     }
-    let now = ctx.now_ms;
-    let Some(bytes) = ctx.db().get_mut(key, now).and_then(|e| e.value_mut().bytes_mut()) else {
+    let Some(bytes) = ctx.db().get_mut(key).and_then(|e| e.value_mut().bytes_mut()) else {
         return Err(wrongtype());
     };
     let grown = bytes.len() < need;

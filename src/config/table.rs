@@ -31,8 +31,6 @@ pub enum Special {
     LatencyPercentiles,
     /// Octal file mode.
     Octal,
-    /// Flag sets such as `shutdown-on-sigterm save now`.
-    ShutdownFlags,
     /// `dir`: changes the working directory.
     Dir,
 }

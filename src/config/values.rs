@@ -166,7 +166,6 @@ fn parse_special(sp: Special, args: &[String], prev: Option<&Val>, from_file: bo
             n.map(Val::Int).ok_or_else(|| "Invalid socket file permissions".into())
         }
         Special::Dir => Ok(Val::Str(args.first().cloned().unwrap_or_default())),
-        Special::ShutdownFlags => Ok(Val::Str(args.join(" "))),
     }
 }
 

@@ -123,22 +123,12 @@ impl Db {
         seg.table.find(table_hash(h), |e| e.key() == key)
     }
 
-    /// The live entry: an expired one is deleted (lazy expiry) and reported as absent.
-    /// Returns whether a key expired, so the caller can count it.
-    pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&Entry> {
-        self.expire_if_needed(key, now_ms);
-        self.get_raw(key)
-    }
-
-    pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        self.expire_if_needed(key, now_ms);
+    /// The entry, expired or not, for changing it. Lazy expiry (and counting it) is done before,
+    /// through `Ctx::lookup_write` / `Ctx::expire_if_needed`.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let h = self.hash(key);
         let s = self.segment_of(h);
         self.segments[s].table.find_mut(table_hash(h), |e| e.key() == key)
-    }
-
-    pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
-        self.get(key, now_ms).is_some()
     }
 
     /// Deletes the key if its TTL has passed. True if it did.
