@@ -11,6 +11,7 @@ pub mod protocol;
 pub mod server;
 pub mod startup;
 pub mod systemd;
+pub mod types;
 pub mod util;
 
 /// The Redis version we are compatible with and report (INFO, HELLO), so clients enable 7.0 features.

@@ -13,6 +13,10 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::pubsub::TABLE,
     super::transactions::TABLE,
     super::acl::TABLE,
+    super::lists::TABLE,
+    super::hashes::TABLE,
+    super::sets::TABLE,
+    super::zsets::TABLE,
 ];
 
 /// Every top-level command.

@@ -145,40 +145,18 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(cursor) = parse_cursor(&args[1]) else {
         return Reply::error("ERR invalid cursor");
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&Bytes> = None;
-    let mut type_filter: Option<String> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let opt = args[i].to_ascii_lowercase();
-        let has_arg = i + 1 < args.len();
-        match opt.as_slice() {
-            b"count" if has_arg => {
-                let n = tri!(int_arg(&args[i + 1]));
-                if n < 1 {
-                    return Reply::error(errors::SYNTAX);
-                }
-                count = n as usize;
-            }
-            b"match" if has_arg => pattern = Some(&args[i + 1]),
-            b"type" if has_arg => type_filter = Some(String::from_utf8_lossy(&args[i + 1]).to_ascii_lowercase()),
-            _ => return Reply::error(errors::SYNTAX),
-        }
-        i += 2;
-    }
+    let opts = tri!(ScanOptions::parse(&args[2..], true));
     let db = ctx.session.db;
-    let (found, next) = ctx.state.dbs[db].scan(cursor, count);
+    let (found, next) = ctx.state.dbs[db].scan(cursor, opts.count);
     let mut out = Vec::new();
     for k in found {
         if ctx.expire_if_needed(db, &k) {
             continue;
         }
-        if let Some(p) = pattern {
-            if !(p.as_ref() == b"*" || string_match(p, &k, false)) {
-                continue;
-            }
+        if !opts.matches(&k) {
+            continue;
         }
-        if let Some(t) = &type_filter {
+        if let Some(t) = &opts.type_filter {
             match ctx.state.dbs[db].get_raw(&k) {
                 Some(e) if e.value().type_name() == t => {}
                 _ => continue,
@@ -187,6 +165,49 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         out.push(Reply::Bulk(k.into_vec()));
     }
     Reply::Array(vec![Reply::bulk(next.to_string()), Reply::Array(out)])
+}
+
+/// SCAN's options, shared by HSCAN, SSCAN and ZSCAN (which have no TYPE).
+pub(crate) struct ScanOptions {
+    pub count: usize,
+    pub pattern: Option<Bytes>,
+    pub type_filter: Option<String>,
+}
+
+impl ScanOptions {
+    /// Parses `[MATCH pattern] [COUNT count] [TYPE type]` with Redis's errors.
+    pub fn parse(opts: &[Bytes], allow_type: bool) -> Result<ScanOptions, Reply> {
+        let mut o = ScanOptions { count: 10, pattern: None, type_filter: None };
+        let mut i = 0;
+        while i < opts.len() {
+            let opt = opts[i].to_ascii_lowercase();
+            let has_arg = i + 1 < opts.len();
+            match opt.as_slice() {
+                b"count" if has_arg => {
+                    let n = int_arg(&opts[i + 1])?;
+                    if n < 1 {
+                        return Err(Reply::error(errors::SYNTAX));
+                    }
+                    o.count = n as usize;
+                }
+                b"match" if has_arg => o.pattern = Some(opts[i + 1].clone()),
+                b"type" if has_arg && allow_type => {
+                    o.type_filter = Some(String::from_utf8_lossy(&opts[i + 1]).to_ascii_lowercase())
+                }
+                _ => return Err(Reply::error(errors::SYNTAX)),
+            }
+            i += 2;
+        }
+        Ok(o)
+    }
+
+    /// Whether an element passes MATCH.
+    pub fn matches(&self, b: &[u8]) -> bool {
+        match &self.pattern {
+            None => true,
+            Some(p) => p.as_ref() == b"*" || string_match(p, b, false),
+        }
+    }
 }
 
 /// A SCAN cursor as Redis reads it with strtoul(): no leading space, an optional sign (a negative

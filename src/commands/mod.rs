@@ -16,16 +16,22 @@ pub mod table;
 
 mod acl;
 mod all;
+pub mod blocking;
 mod client;
 mod config_cmd;
 mod connection;
+mod hashes;
 mod info;
 mod keys;
+mod lists;
 mod metadata;
+pub mod notify;
 pub mod pubsub;
 mod server_cmd;
+mod sets;
 mod strings;
 mod transactions;
+mod zsets;
 
 use hashbrown::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -34,7 +40,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::keyspace::{Db, Entry};
+use crate::keyspace::{Db, Entry, Value};
 use crate::protocol::Reply;
 use crate::server::state::{ClientId, State};
 use crate::server::Server;
@@ -67,6 +73,10 @@ pub struct Session {
     pub no_touch: bool,
     /// Written after the current command's reply (a monitor's view of its own commands).
     pub after_reply: Vec<Arc<Reply>>,
+    /// Set by a blocking command that found no data: the connection parks the client.
+    pub block: Option<blocking::BlockRequest>,
+    /// While a parked command runs again: the deadline it first blocked with.
+    pub reblock_deadline: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +109,8 @@ impl Session {
             in_exec: false,
             no_touch: false,
             after_reply: Vec::new(),
+            block: None,
+            reblock_deadline: None,
         }
     }
 
@@ -160,6 +172,45 @@ impl Ctx<'_> {
             self.state.stats.expired_keys += 1;
         }
         gone
+    }
+
+    /// A key read as type T: None if missing, WRONGTYPE if it holds another type (lookupKeyRead +
+    /// checkType). `get` is one of Value's `as_*` accessors.
+    pub fn read_typed<T>(&mut self, key: &[u8], get: fn(&Value) -> Option<&T>) -> Result<Option<&T>, Reply> {
+        match self.lookup_read(key) {
+            None => Ok(None),
+            Some(e) => get(e.value()).map(Some).ok_or_else(|| Reply::error(errors::WRONGTYPE)),
+        }
+    }
+
+    /// A key about to be written as type T: None if missing, WRONGTYPE if it holds another type.
+    pub fn write_typed<T>(
+        &mut self,
+        key: &[u8],
+        get: fn(&mut Value) -> Option<&mut T>,
+    ) -> Result<Option<&mut T>, Reply> {
+        match self.lookup_write(key) {
+            None => Ok(None),
+            Some(e) => get(e.value_mut()).map(Some).ok_or_else(|| Reply::error(errors::WRONGTYPE)),
+        }
+    }
+
+    /// Deletes `key` if its collection became empty (Redis never keeps empty collections), with
+    /// the `del` notification. True if it was deleted.
+    pub fn delete_if_empty(&mut self, key: &[u8]) -> bool {
+        let db = self.session.db;
+        let empty = match self.state.dbs[db].get_mut(key).map(|e| e.value()) {
+            Some(Value::List(l)) => l.is_empty(),
+            Some(Value::Hash(h)) => h.is_empty(),
+            Some(Value::Set(s)) => s.is_empty(),
+            Some(Value::ZSet(z)) => z.is_empty(),
+            _ => false,
+        };
+        if empty {
+            self.state.dbs[db].remove(key);
+            self.notify(notify::GENERIC, "del", key);
+        }
+        empty
     }
 
     pub fn dirty(&mut self, n: u64) {

@@ -1,7 +1,9 @@
 //! Values stored under keys, in a 24-byte representation: integers and short strings inline,
-//! longer strings behind a thin pointer. Collections join here as boxed variants.
+//! longer strings behind a thin pointer, collections boxed.
 
 use thin_vec::ThinVec;
+
+use crate::types::{Hash, List, Set, ZSet};
 
 /// Strings up to this length are `embstr` in Redis (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 const EMBSTR_MAX: usize = 44;
@@ -36,7 +38,7 @@ impl std::fmt::Debug for SmallStr {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Value {
     /// A string that is a canonical integer (Redis's `int` encoding).
     Int(i64),
@@ -44,7 +46,26 @@ pub enum Value {
     Small(SmallStr),
     /// Any other string. `raw` marks one modified in place (APPEND, SETRANGE, SETBIT), which Redis
     /// reports as `raw` even when short.
-    Str { bytes: ThinVec<u8>, raw: bool },
+    Str {
+        bytes: ThinVec<u8>,
+        raw: bool,
+    },
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
+}
+
+/// Strings compare by content whatever their representation; collections only to themselves
+/// (tests compare strings; nothing compares collections by value).
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self.as_bytes(), other.as_bytes()) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => std::ptr::eq(self, other),
+            _ => false,
+        }
+    }
 }
 
 impl Value {
@@ -70,6 +91,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::Small(_) | Value::Str { .. } => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -84,6 +109,10 @@ impl Value {
                     "embstr"
                 }
             }
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -93,6 +122,7 @@ impl Value {
             Value::Int(n) => Some(std::borrow::Cow::Owned(n.to_string().into_bytes())),
             Value::Small(s) => Some(std::borrow::Cow::Borrowed(s.as_slice())),
             Value::Str { bytes, .. } => Some(std::borrow::Cow::Borrowed(bytes)),
+            _ => None,
         }
     }
 
@@ -102,6 +132,7 @@ impl Value {
             Value::Int(n) => *self = Value::raw_string(n.to_string()),
             Value::Small(s) => *self = Value::raw_string(s.as_slice()),
             Value::Str { .. } => {}
+            _ => return None,
         }
         match self {
             Value::Str { bytes, raw } => {
@@ -112,11 +143,71 @@ impl Value {
         }
     }
 
+    pub fn as_list(&self) -> Option<&List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn as_list_mut(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn as_hash(&self) -> Option<&Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn as_hash_mut(&mut self) -> Option<&mut Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn as_set(&self) -> Option<&Set> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_set_mut(&mut self) -> Option<&mut Set> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_zset(&self) -> Option<&ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    pub fn as_zset_mut(&mut self) -> Option<&mut ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
     /// Heap bytes the value owns beyond its 24 inline bytes (MEMORY USAGE, INFO).
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Int(_) | Value::Small(_) => 0,
             Value::Str { bytes, .. } => 16 + bytes.capacity(),
+            Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
+            Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_size(),
+            Value::Set(s) => std::mem::size_of::<Set>() + s.heap_size(),
+            Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_size(),
         }
     }
 }

@@ -192,6 +192,37 @@ pub struct HotConfig {
     /// normal, replica, pubsub: (hard, soft, soft seconds).
     pub output_limits: [(u64, u64, u64); 3],
     pub databases: usize,
+    /// notify-keyspace-events as Redis's NOTIFY_* bits.
+    pub notify_flags: u32,
+    pub encoding: EncodingLimits,
+}
+
+/// When a collection leaves its compact encoding (the *-max-listpack-* and set-max-intset-entries
+/// directives). Conversions only go one way, as in Redis.
+#[derive(Clone, Copy, Debug)]
+pub struct EncodingLimits {
+    /// list-max-listpack-size: positive = entries per node, negative = node size class (-1..-5 =
+    /// 4..64 KiB).
+    pub list_max_listpack_size: i64,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+}
+
+impl Default for EncodingLimits {
+    /// Redis's defaults.
+    fn default() -> EncodingLimits {
+        EncodingLimits {
+            list_max_listpack_size: -2,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+        }
+    }
 }
 
 impl HotConfig {
@@ -217,6 +248,18 @@ impl HotConfig {
             tcp_keepalive: c.int("tcp-keepalive").max(0) as u64,
             output_limits: limits,
             databases: c.int("databases").max(1) as usize,
+            notify_flags: match c.val("notify-keyspace-events") {
+                crate::config::Val::Flags(f) => *f,
+                _ => 0,
+            },
+            encoding: EncodingLimits {
+                list_max_listpack_size: c.int("list-max-listpack-size"),
+                hash_max_listpack_entries: c.int("hash-max-listpack-entries").max(0) as usize,
+                hash_max_listpack_value: c.int("hash-max-listpack-value").max(0) as usize,
+                set_max_intset_entries: c.int("set-max-intset-entries").max(0) as usize,
+                zset_max_listpack_entries: c.int("zset-max-listpack-entries").max(0) as usize,
+                zset_max_listpack_value: c.int("zset-max-listpack-value").max(0) as usize,
+            },
         }
     }
 }

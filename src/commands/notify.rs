@@ -1,0 +1,51 @@
+//! Keyspace notifications (notify.c): `__keyspace@<db>__:<key>` carries the event name,
+//! `__keyevent@<db>__:<event>` carries the key, for the classes `notify-keyspace-events` enables.
+
+use bytes::Bytes;
+
+use super::Ctx;
+use crate::server::state::State;
+
+// Redis's NOTIFY_* bits, the same ones the config parser produces.
+pub const KEYSPACE: u32 = 1 << 0;
+pub const KEYEVENT: u32 = 1 << 1;
+pub const GENERIC: u32 = 1 << 2;
+pub const STRING: u32 = 1 << 3;
+pub const LIST: u32 = 1 << 4;
+pub const SET: u32 = 1 << 5;
+pub const HASH: u32 = 1 << 6;
+pub const ZSET: u32 = 1 << 7;
+pub const EXPIRED: u32 = 1 << 8;
+pub const EVICTED: u32 = 1 << 9;
+pub const STREAM: u32 = 1 << 10;
+pub const KEY_MISS: u32 = 1 << 11;
+pub const MODULE: u32 = 1 << 12;
+pub const NEW: u32 = 1 << 13;
+
+/// Publishes `event` on `key` of `db` if `class` is enabled (notifyKeyspaceEvent).
+pub fn notify(st: &mut State, class: u32, event: &str, key: &[u8], db: usize) {
+    let flags = st.hot.notify_flags;
+    if flags & class == 0 {
+        return;
+    }
+    if flags & KEYSPACE != 0 {
+        let mut chan = Vec::with_capacity(20 + key.len());
+        chan.extend_from_slice(format!("__keyspace@{db}__:").as_bytes());
+        chan.extend_from_slice(key);
+        super::publish(st, &Bytes::from(chan), &Bytes::copy_from_slice(event.as_bytes()));
+    }
+    if flags & KEYEVENT != 0 {
+        let chan = Bytes::from(format!("__keyevent@{db}__:{event}"));
+        super::publish(st, &chan, &Bytes::copy_from_slice(key));
+    }
+}
+
+impl Ctx<'_> {
+    /// Publishes `event` on `key` in the client's database if `class` is enabled.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.state.hot.notify_flags & class != 0 {
+            let db = self.session.db;
+            notify(self.state, class, event, key, db);
+        }
+    }
+}
