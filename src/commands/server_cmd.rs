@@ -138,6 +138,7 @@ pub static TABLE: &[CommandSpec] = &[
         complexity: "O(N) where N is the total number of Redis commands",
         acl: &["connection"],
         write_keys: None,
+        keys_fn: None,
         handler: Some(command_info_all),
         subcommands: COMMAND_SUBS,
     },
@@ -282,6 +283,7 @@ static MEMORY_SUBS: &[CommandSpec] = &[
         complexity: "O(N) where N is the number of samples.",
         acl: &[],
         write_keys: None,
+        keys_fn: None,
         handler: Some(memory_usage),
         subcommands: &[],
     },
@@ -1493,7 +1495,7 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// COMMAND GETKEYS/GETKEYSANDFLAGS: the command, then whether it has keys, then its arity.
 fn keys_of<'a>(ctx: &Ctx, cmd_args: &'a [Bytes]) -> Result<(&'static CommandSpec, Vec<&'a Bytes>), Reply> {
     let (spec, _) = super::resolve(ctx.server, cmd_args).map_err(|_| Reply::error("ERR Invalid command specified"))?;
-    if spec.keys.0 <= 0 {
+    if spec.keys.0 <= 0 && spec.keys_fn.is_none() {
         return Err(Reply::error("ERR The command has no key arguments"));
     }
     if !super::arity_ok(spec, cmd_args.len()) {

@@ -88,6 +88,9 @@ pub struct CommandSpec {
     /// The keys a write modifies, when not all of `keys` (BITOP writes its first key, reads the rest):
     /// WATCH is invalidated for these only.
     pub write_keys: Option<(i32, i32, i32)>,
+    /// For commands whose keys depend on their arguments (a numkeys count, SORT's STORE): all key
+    /// positions, replacing `keys` (Redis's getkeys_proc).
+    pub keys_fn: Option<fn(&[Bytes]) -> Vec<usize>>,
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
 }
@@ -150,13 +153,31 @@ impl CommandSpec {
 
     /// Key positions of `args` (args[0] is the command name), per (first, last, step).
     pub fn key_positions(&self, args: &[Bytes]) -> Vec<usize> {
-        positions(self.keys, args)
+        match self.keys_fn {
+            Some(f) => f(args),
+            None => positions(self.keys, args),
+        }
     }
 
     /// Positions of the keys a write modifies.
     pub fn written_key_positions(&self, args: &[Bytes]) -> Vec<usize> {
-        positions(self.write_keys.unwrap_or(self.keys), args)
+        match self.write_keys {
+            Some(w) => positions(w, args),
+            None => self.key_positions(args),
+        }
     }
+}
+
+/// The keys of a command with `numkeys` at `at`, followed by that many keys (ZUNION, LMPOP,
+/// SINTERCARD, ...); none if the count is not a usable number, as Redis's getkeys procs.
+pub fn numkeys_positions(args: &[Bytes], at: usize) -> Vec<usize> {
+    let Some(n) = args.get(at).and_then(|a| crate::util::numbers::parse_i64(a)) else {
+        return Vec::new();
+    };
+    if n <= 0 || (at as i64 + n) >= args.len() as i64 {
+        return Vec::new();
+    }
+    (at + 1..=at + n as usize).collect()
 }
 
 fn positions((first, last, step): (i32, i32, i32), args: &[Bytes]) -> Vec<usize> {
@@ -189,6 +210,7 @@ macro_rules! cmd {
             complexity: $cx,
             acl: &[],
             write_keys: None,
+            keys_fn: None,
             handler: Some($handler),
             subcommands: &[],
         }
@@ -210,6 +232,7 @@ macro_rules! container {
             complexity: "Depends on subcommand.",
             acl: &[],
             write_keys: None,
+            keys_fn: None,
             handler: None,
             subcommands: $subs,
         }
