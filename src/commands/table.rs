@@ -7,6 +7,8 @@ use crate::commands::Ctx;
 use crate::protocol::Reply;
 
 pub type Handler = fn(&mut Ctx, &[Bytes]) -> Reply;
+/// Computes a command's key positions from its arguments.
+pub type KeysFn = fn(&[Bytes]) -> Vec<usize>;
 
 pub const WRITE: u32 = 1 << 0;
 pub const READONLY: u32 = 1 << 1;
@@ -90,7 +92,7 @@ pub struct CommandSpec {
     pub write_keys: Option<(i32, i32, i32)>,
     /// For commands whose keys depend on their arguments (a numkeys count, SORT's STORE): all key
     /// positions, replacing `keys` (Redis's getkeys_proc).
-    pub keys_fn: Option<fn(&[Bytes]) -> Vec<usize>>,
+    pub keys_fn: Option<KeysFn>,
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
 }
