@@ -5,8 +5,10 @@
 
 use bytes::Bytes;
 
-use super::Ctx;
+use super::{Ctx, Value};
 use crate::protocol::Reply;
+use crate::server::state::{ClientId, State};
+use crate::server::Server;
 
 /// The type a key must hold to serve a waiting client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +58,80 @@ impl Ctx<'_> {
         if self.session.in_exec {
             return timeout_reply;
         }
-        // Served again after a wake-up that found no data: keep the first deadline.
-        let deadline_ms = self.session.reblock_deadline.take().unwrap_or(deadline_ms);
+        // Run again after a wake-up that found nothing for it: keep the first deadline.
+        let deadline_ms = self.session.rerun_deadline.unwrap_or(deadline_ms);
         self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply });
         Reply::NoReply
     }
+}
+
+/// Whether `key` can serve a client waiting for `kind`: it exists, has not expired, and holds
+/// that type (collections are never empty).
+fn can_serve(ctx: &mut Ctx, db: usize, key: &[u8], kind: BlockKind) -> bool {
+    if ctx.expire_if_needed(db, key) {
+        return false;
+    }
+    match ctx.state.dbs[db].get_raw(key).map(|e| e.value()) {
+        Some(Value::List(_)) => kind == BlockKind::List,
+        Some(Value::ZSet(_)) => kind == BlockKind::ZSet,
+        _ => false,
+    }
+}
+
+/// Serves the clients waiting on keys written by the command that just ran
+/// (handleClientsBlockedOnKeys): for each ready key, its waiters in arrival order, each by
+/// running its command again as that client, while the key can serve them. A served command
+/// may write other keys (BLMOVE's destination); those are served in the same loop.
+pub fn serve_ready_keys(ctx: &mut Ctx) {
+    while let Some((db, key)) = ctx.state.blocking.next_ready() {
+        while let Some((id, kind)) = ctx.state.blocking.first_waiting(db, &key) {
+            if !can_serve(ctx, db, &key, kind) {
+                break;
+            }
+            let Some(mut p) = ctx.state.blocking.unpark(id) else { break };
+            let reply = rerun(ctx, &mut p);
+            if p.session.block.is_some() {
+                // Nothing it could take after all (e.g. BLMOVE into a key of the wrong type is
+                // an error, not this): back to the head of its lines.
+                p.session.block = None;
+                ctx.state.blocking.park(id, p, true);
+                break;
+            }
+            ctx.state.blocking.finish(id, p, reply);
+        }
+    }
+}
+
+/// Runs a parked client's command again, as that client.
+fn rerun(ctx: &mut Ctx, p: &mut crate::server::blocking::Parked) -> Reply {
+    p.session.rerun_deadline = Some(p.deadline_ms);
+    let reply = match super::resolve(ctx.server, &p.args) {
+        Ok((spec, name)) => {
+            let mut as_client = Ctx {
+                server: ctx.server,
+                state: ctx.state,
+                session: &mut p.session,
+                now_ms: ctx.now_ms,
+                clock: ctx.clock,
+            };
+            let r = super::call(&mut as_client, spec, &name, &p.args);
+            ctx.clock = as_client.clock;
+            r
+        }
+        Err(e) => e,
+    };
+    p.session.rerun_deadline = None;
+    reply
+}
+
+/// Ends a client's wait with its timeout reply (its deadline passed, or CLIENT UNBLOCK) or with
+/// an error; the command then counts as called, as in Redis. False if it was not waiting.
+pub fn end_wait(server: &Server, st: &mut State, id: ClientId, error: Option<Reply>) -> bool {
+    let Some(args) = st.blocking.end_wait(id, error) else {
+        return false;
+    };
+    if let Ok((spec, name)) = super::resolve(server, &args) {
+        st.stats.command(spec, name).calls += 1;
+    }
+    true
 }

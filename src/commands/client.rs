@@ -228,6 +228,7 @@ fn getname(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 struct Extra {
     monitors: Vec<u64>,
     dirty_cas: std::collections::HashSet<u64>,
+    blocked: std::collections::HashSet<u64>,
 }
 
 impl Extra {
@@ -240,7 +241,8 @@ impl Extra {
                 }
             }
         }
-        Extra { monitors: st.monitors.clone(), dirty_cas }
+        let blocked = st.clients.keys().copied().filter(|id| st.blocking.is_parked(*id)).collect();
+        Extra { monitors: st.monitors.clone(), dirty_cas, blocked }
     }
 }
 
@@ -260,6 +262,9 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
     }
     if c.multi >= 0 {
         f.push('x');
+    }
+    if extra.blocked.contains(&c.id) {
+        f.push('b');
     }
     if extra.dirty_cas.contains(&c.id) {
         f.push('d');
@@ -567,18 +572,23 @@ fn caching(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     )
 }
 
-/// No command blocks, so there is never a client to unblock; the arguments are still checked.
-fn unblock(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a blocking command's wait as if it timed out, or with
+/// an error.
+fn unblock(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() > 4 {
         return subcommand_syntax_error(args);
     }
+    let mut error = None;
     if let Some(reason) = args.get(3) {
-        if !reason.eq_ignore_ascii_case(b"timeout") && !reason.eq_ignore_ascii_case(b"error") {
+        if reason.eq_ignore_ascii_case(b"error") {
+            error = Some(Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
+        } else if !reason.eq_ignore_ascii_case(b"timeout") {
             return Reply::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
         }
     }
-    tri!(super::int_arg(&args[2]));
-    Reply::Int(0)
+    let id = tri!(super::int_arg(&args[2]));
+    let Ok(id) = u64::try_from(id) else { return Reply::Int(0) };
+    Reply::Int(super::blocking::end_wait(ctx.server, ctx.state, id, error) as i64)
 }
 
 fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

@@ -76,7 +76,7 @@ pub struct Session {
     /// Set by a blocking command that found no data: the connection parks the client.
     pub block: Option<blocking::BlockRequest>,
     /// While a parked command runs again: the deadline it first blocked with.
-    pub reblock_deadline: Option<u64>,
+    pub rerun_deadline: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +110,7 @@ impl Session {
             no_touch: false,
             after_reply: Vec::new(),
             block: None,
-            reblock_deadline: None,
+            rerun_deadline: None,
         }
     }
 
@@ -391,7 +391,12 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         );
         return rejected(ctx, Reply::error(e), Some((spec, fullname)));
     }
-    call(ctx, spec, &fullname, args)
+    let reply = call(ctx, spec, &fullname, args);
+    // After the whole command (EXEC included), like Redis's processCommand.
+    if ctx.state.blocking.has_ready() {
+        blocking::serve_ready_keys(ctx);
+    }
+    reply
 }
 
 /// A command refused before it ran (Redis's rejectCommand): inside MULTI the transaction is
@@ -427,19 +432,21 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     // The previous command's end is this one's start: one clock read per command.
     let start = ctx.clock;
     let reply = handler(ctx, args);
+    let rerun = ctx.session.rerun_deadline.is_some();
     // Like Redis's call(): monitors see the command after it ran (so SELECT shows the new db),
-    // admin commands never.
-    if !ctx.state.monitors.is_empty() && !spec.has(SKIP_MONITOR) && !spec.has(ADMIN) {
+    // admin commands never, and a parked command run again only the first time.
+    if !ctx.state.monitors.is_empty() && !spec.has(SKIP_MONITOR) && !spec.has(ADMIN) && !rerun {
         feed_monitors(ctx, args);
     }
     let end = Instant::now();
     ctx.clock = end;
     let usec = end.saturating_duration_since(start).as_micros() as u64;
-    if spec.has(WRITE) && ctx.state.dirty != dirty_before && !ctx.state.dbs[ctx.session.db].watched.is_empty() {
-        let db = ctx.session.db;
-        for i in spec.written_key_positions(args) {
-            ctx.state.dbs[db].touch_watched(&args[i]);
-        }
+    if spec.has(WRITE) && ctx.state.dirty != dirty_before {
+        key_written(ctx, spec, args);
+    }
+    if ctx.session.block.is_some() {
+        // Parked: it counts as called when its wait ends (Redis's updateStatsOnUnblock).
+        return reply;
     }
     let st = ctx.state.stats.command(spec, *fullname);
     st.calls += 1;
@@ -459,6 +466,21 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
         ctx.state.latency_add(if spec.has(table::FAST) { "fast-command" } else { "command" }, usec / 1000);
     }
     reply
+}
+
+/// A write changed the keyspace: WATCHes on its keys fail, clients waiting on them get a look.
+fn key_written(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
+    let db = ctx.session.db;
+    let watched = !ctx.state.dbs[db].watched.is_empty();
+    if !watched && ctx.state.blocking.count() == 0 {
+        return;
+    }
+    for i in spec.written_key_positions(args) {
+        if watched {
+            ctx.state.dbs[db].touch_watched(&args[i]);
+        }
+        ctx.state.blocking.signal(db, &args[i]);
+    }
 }
 
 fn feed_monitors(ctx: &mut Ctx, args: &[Bytes]) {

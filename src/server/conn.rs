@@ -8,6 +8,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
+use super::blocking::Parked;
 use super::state::{ClientInfo, ClientKind, Push, State};
 use super::Server;
 use crate::commands::{self, Ctx, ReplyMode, Session};
@@ -103,12 +104,18 @@ pub async fn serve<S>(
         unaccounted_input: 0,
         proto_max_bulk_len,
         query_buffer_limit,
+        parked: None,
     };
     loop {
         if killed.load(Ordering::Relaxed) {
             break;
         }
-        if !conn.queue.is_empty() {
+        if let Some((wake, deadline_ms, resp)) = conn.parked.take() {
+            let waited = Parking { server: &server, wake, deadline_ms, resp, kill: &kill, pending: &pending };
+            if !waited.wait(&mut session, &mut conn, &mut rd, &mut wr, &mut rx).await {
+                break;
+            }
+        } else if !conn.queue.is_empty() {
             // Commands left over from a batch cut short so its replies could be written first.
             if !run_input(&server, &mut session, &mut conn, 0, &mut rx, &pending).await {
                 let _ = wr.write_all(&conn.out).await;
@@ -169,6 +176,9 @@ struct Conn {
     unaccounted_input: usize,
     proto_max_bulk_len: i64,
     query_buffer_limit: usize,
+    /// Set when a blocking command parked the client: its wake-up, deadline (unix ms, 0 never) and
+    /// protocol (for pushes that arrive meanwhile).
+    parked: Option<(Arc<Notify>, u64, u8)>,
 }
 
 fn encode_push(p: &Push, resp: u8, out: &mut Vec<u8>, pending: &AtomicUsize) {
@@ -221,6 +231,9 @@ async fn run_input(
         if let Some(wait_ms) = execute_batch(server, session, conn, rx, pending) {
             wait_pause(server, wait_ms).await;
             continue;
+        }
+        if conn.parked.is_some() {
+            return true;
         }
         if let Some(e) = proto_error {
             let text = format!("ERR {}", e.0);
@@ -294,6 +307,16 @@ fn execute_batch(
             }
         };
         clock = ctx.clock;
+        if let Some(req) = session.block.take() {
+            // The client waits; its session goes with it, so the command can run again as this
+            // client when another client writes one of the keys.
+            let wake = Arc::new(Notify::new());
+            conn.parked = Some((wake.clone(), req.deadline_ms, session.resp));
+            let placeholder = Session::new(session.id, String::new());
+            let waiting = std::mem::replace(session, placeholder);
+            st.blocking.park(waiting.id, Parked::new(waiting, args, req, wake), false);
+            break;
+        }
         if session.subs + session.psubs > 0 || session.monitor {
             while let Ok(p) = rx.try_recv() {
                 encode_push(&p, session.resp, &mut conn.out, pending);
@@ -352,6 +375,89 @@ fn paused_for(server: &Server, st: &State, session: &Session, args: &[Bytes], al
     match commands::resolve(server, args) {
         Ok((spec, _)) => spec.has(commands::table::WRITE) || spec.has(commands::table::MAY_REPLICATE),
         Err(_) => false,
+    }
+}
+
+/// A parked client's wait: until it is served, times out, is unblocked or goes away.
+struct Parking<'a> {
+    server: &'a Arc<Server>,
+    wake: Arc<Notify>,
+    deadline_ms: u64,
+    resp: u8,
+    kill: &'a Notify,
+    pending: &'a AtomicUsize,
+}
+
+impl Parking<'_> {
+    /// Waits, then puts the session back and queues the reply. False: the connection is to close
+    /// (the session is back too, for the clean-up).
+    async fn wait<R, W>(
+        self,
+        session: &mut Session,
+        conn: &mut Conn,
+        rd: &mut R,
+        wr: &mut W,
+        rx: &mut mpsc::UnboundedReceiver<Push>,
+    ) -> bool
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let id = session.id;
+        let deadline_ms = self.deadline_ms;
+        let timer = async move {
+            if deadline_ms == 0 {
+                std::future::pending::<()>().await;
+            }
+            let ms = deadline_ms.saturating_sub(crate::util::time::unix_ms());
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        };
+        tokio::pin!(timer);
+        let mut timed_out = false;
+        loop {
+            let mut gone = false;
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = &mut timer, if !timed_out => {
+                    timed_out = true;
+                    let mut st = self.server.state.lock();
+                    crate::commands::blocking::end_wait(self.server, &mut st, id, None);
+                }
+                _ = self.kill.notified() => gone = true,
+                // Like Redis, input keeps arriving into the query buffer while the client waits;
+                // it runs once the wait is over. A closed connection ends the wait.
+                r = rd.read_buf(&mut conn.buf) => match r {
+                    Ok(0) | Err(_) => gone = true,
+                    Ok(n) => {
+                        conn.unaccounted_input += n;
+                        gone = conn.buf.len() > conn.query_buffer_limit;
+                    }
+                },
+                Some(p) = rx.recv() => {
+                    let mut out = Vec::new();
+                    encode_push(&p, self.resp, &mut out, self.pending);
+                    if wr.write_all(&out).await.is_err() {
+                        gone = true;
+                    }
+                }
+            }
+            let mut st = self.server.state.lock();
+            if gone {
+                if let Some(s) = st.blocking.cancel(id) {
+                    *session = s;
+                }
+                return false;
+            }
+            if let Some((s, reply)) = st.blocking.take_finished(id) {
+                *session = s;
+                let before = conn.out.len();
+                if session.reply_mode != ReplyMode::Off {
+                    reply.encode(session.resp, &mut conn.out);
+                }
+                st.stats.net_output_bytes += (conn.out.len() - before) as u64;
+                return true;
+            }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The data server: listeners, connections, the cron (active expiry, stats, timeouts), shutdown.
 
+pub mod blocking;
 pub mod conn;
 mod cron;
 pub mod listener;

@@ -1,0 +1,182 @@
+//! Clients parked by blocking commands (BLPOP, BLMOVE, BZPOPMIN, ...): who waits on which key, in
+//! arrival order, and which keys were written since they were last looked at (Redis's
+//! blocking_keys and ready_keys). The command side (commands::blocking) re-runs a parked command
+//! when a key it waits on becomes ready; the connection side (server::conn) sleeps until its
+//! client is finished — served, timed out, unblocked — and writes the reply.
+//!
+//! A parked client's Session lives here while it waits, so the command can run again as that
+//! client from any other client's turn.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+use tokio::sync::Notify;
+
+use super::state::ClientId;
+use crate::commands::blocking::{BlockKind, BlockRequest};
+use crate::commands::Session;
+use crate::protocol::Reply;
+
+pub struct Parked {
+    pub session: Session,
+    /// The command line, run again when a key is ready.
+    pub args: Vec<Bytes>,
+    pub db: usize,
+    pub keys: Vec<Bytes>,
+    /// Absolute unix ms, 0 for never.
+    pub deadline_ms: u64,
+    pub kind: BlockKind,
+    pub timeout_reply: Reply,
+    /// Wakes the client's connection task when it is finished.
+    pub wake: Arc<Notify>,
+}
+
+impl Parked {
+    pub fn new(session: Session, args: Vec<Bytes>, req: BlockRequest, wake: Arc<Notify>) -> Parked {
+        let mut keys = req.keys;
+        // A key named twice (BLPOP k k 0) waits once.
+        let mut seen = Vec::with_capacity(keys.len());
+        keys.retain(|k| {
+            let fresh = !seen.contains(k);
+            if fresh {
+                seen.push(k.clone());
+            }
+            fresh
+        });
+        Parked {
+            db: session.db,
+            session,
+            args,
+            keys,
+            deadline_ms: req.deadline_ms,
+            kind: req.kind,
+            timeout_reply: req.timeout_reply,
+            wake,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Blocking {
+    parked: HashMap<ClientId, Parked>,
+    /// (db, key) → the clients waiting on it, first come first served.
+    waiting: HashMap<(usize, Bytes), VecDeque<ClientId>>,
+    /// Keys written since their waiters last looked, in the order they became ready.
+    ready: VecDeque<(usize, Bytes)>,
+    /// Clients whose wait ended, with their session and reply, until their task collects them.
+    finished: HashMap<ClientId, (Session, Reply)>,
+}
+
+impl Blocking {
+    /// How many clients are parked (INFO's blocked_clients).
+    pub fn count(&self) -> usize {
+        self.parked.len()
+    }
+
+    pub fn is_parked(&self, id: ClientId) -> bool {
+        self.parked.contains_key(&id)
+    }
+
+    /// Parked clients with a deadline (INFO's clients_in_timeout_table).
+    pub fn count_with_deadline(&self) -> usize {
+        self.parked.values().filter(|p| p.deadline_ms != 0).count()
+    }
+
+    /// Parks a client; `to_front` keeps its place in line when it is parked again after a
+    /// wake-up that could not serve it.
+    pub fn park(&mut self, id: ClientId, p: Parked, to_front: bool) {
+        for k in &p.keys {
+            let q = self.waiting.entry((p.db, k.clone())).or_default();
+            if to_front {
+                q.push_front(id);
+            } else {
+                q.push_back(id);
+            }
+        }
+        self.parked.insert(id, p);
+    }
+
+    /// A key was written: its waiters get a look after the current command (signalKeyAsReady).
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let Some((k, _)) = self.waiting.get_key_value(&(db, Bytes::copy_from_slice(key))) else {
+            return;
+        };
+        if !self.ready.contains(k) {
+            let k = k.clone();
+            self.ready.push_back(k);
+        }
+    }
+
+    /// Every key waited on in `db` (SWAPDB, MOVE into it: keys may have appeared).
+    pub fn signal_db(&mut self, db: usize) {
+        let keys: Vec<_> = self.waiting.keys().filter(|(d, _)| *d == db).cloned().collect();
+        for k in keys {
+            if !self.ready.contains(&k) {
+                self.ready.push_back(k);
+            }
+        }
+    }
+
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    pub fn next_ready(&mut self) -> Option<(usize, Bytes)> {
+        self.ready.pop_front()
+    }
+
+    /// The first client waiting on the key, and the type it needs the key to hold.
+    pub fn first_waiting(&self, db: usize, key: &Bytes) -> Option<(ClientId, BlockKind)> {
+        let id = *self.waiting.get(&(db, key.clone()))?.front()?;
+        Some((id, self.parked.get(&id)?.kind))
+    }
+
+    /// Takes a client out of every line it waits in.
+    pub fn unpark(&mut self, id: ClientId) -> Option<Parked> {
+        let p = self.parked.remove(&id)?;
+        for k in &p.keys {
+            let slot = (p.db, k.clone());
+            if let Some(q) = self.waiting.get_mut(&slot) {
+                q.retain(|c| *c != id);
+                if q.is_empty() {
+                    self.waiting.remove(&slot);
+                }
+            }
+        }
+        Some(p)
+    }
+
+    /// Ends a wait with `reply` and wakes the client's task.
+    pub fn finish(&mut self, id: ClientId, p: Parked, reply: Reply) {
+        self.finished.insert(id, (p.session, reply));
+        p.wake.notify_one();
+    }
+
+    /// Ends a wait with the command's timeout reply, or with `error` (CLIENT UNBLOCK ... ERROR).
+    /// Returns the finished command line (for its stats), or None if the client was not parked.
+    pub fn end_wait(&mut self, id: ClientId, error: Option<Reply>) -> Option<Vec<Bytes>> {
+        let mut p = self.unpark(id)?;
+        let reply = error.unwrap_or_else(|| std::mem::replace(&mut p.timeout_reply, Reply::NoReply));
+        let args = std::mem::take(&mut p.args);
+        self.finish(id, p, reply);
+        Some(args)
+    }
+
+    /// The session and reply of a client whose wait ended.
+    pub fn take_finished(&mut self, id: ClientId) -> Option<(Session, Reply)> {
+        self.finished.remove(&id)
+    }
+
+    /// The client went away while parked or finished: its session, for the last clean-up.
+    pub fn cancel(&mut self, id: ClientId) -> Option<Session> {
+        if let Some(p) = self.unpark(id) {
+            return Some(p.session);
+        }
+        self.finished.remove(&id).map(|(s, _)| s)
+    }
+}
