@@ -14,10 +14,12 @@
 #                     -P 1 and 1000000 for -P 16)
 #   BENCH_ROUNDS      rounds per test and server; best is kept (default 2)
 #   BENCH_CLIENTS     parallel connections (default 50)
-#   BENCH_TESTS       comma-separated redis-benchmark tests
-#                     (default set,get,incr,mset,ping_mbulk)
+#   BENCH_TESTS       comma-separated redis-benchmark tests (default
+#                     set,get,incr,mset,ping_mbulk,lpush,lpop,sadd,hset,zadd,lrange_100)
 #   BENCH_PIPELINES   space-separated pipeline depths (default "1 16")
-#   BENCH_KEYS        keys for the memory-per-key test (default 1000000)
+#   BENCH_KEYS        keys for the memory-per-key test, and elements of the
+#                     hash, set and sorted set of the memory-per-element test
+#                     (default 1000000)
 #   BENCH_TIMEOUT     seconds before one redis-benchmark run is abandoned
 #                     (default 600)
 #
@@ -57,7 +59,7 @@ rounds="${BENCH_ROUNDS:-$default_rounds}"
 nkeys="${BENCH_KEYS:-$default_keys}"
 clients="${BENCH_CLIENTS:-50}"
 bench_timeout="${BENCH_TIMEOUT:-600}"
-IFS=',' read -r -a tests <<<"${BENCH_TESTS:-set,get,incr,mset,ping_mbulk}"
+IFS=',' read -r -a tests <<<"${BENCH_TESTS:-set,get,incr,mset,ping_mbulk,lpush,lpop,sadd,hset,zadd,lrange_100}"
 read -r -a pipelines <<<"${BENCH_PIPELINES:-1 16}"
 ref_bin="${REDIS_REF_BIN:-/usr/bin/redis-server}"
 
@@ -233,13 +235,15 @@ run_bench() {
         sed 's/^/    /' "${srv_dir[$role]}/bench.err" >&2 || true
         return 0
     fi
-    # Locate columns by header name; the test name ("MSET (10 keys)") has no commas.
+    # Locate columns by header name; the test name ("MSET (10 keys)") has no commas. The last row
+    # is the test itself: lrange_* first runs an LPUSH to fill the list, reported on its own row.
     awk -F, '
         { gsub(/"/, "") }
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-        NR == 2 && ("rps" in col) && ("p50_latency_ms" in col) && ("p99_latency_ms" in col) {
-            print $col["rps"], $col["p50_latency_ms"], $col["p99_latency_ms"]
-        }' <<<"$out"
+        ("rps" in col) && ("p50_latency_ms" in col) && ("p99_latency_ms" in col) {
+            last = $col["rps"] " " $col["p50_latency_ms"] " " $col["p99_latency_ms"]
+        }
+        END { if (last != "") print last }' <<<"$out"
 }
 
 fmt_ratio() {
@@ -359,6 +363,50 @@ printf "$mem_fmt" used_memory "${um_redis:-n/a}" "${um_ours:-n/a}" "$(fmt_ratio 
 printf "$mem_fmt" VmRSS "${rss_redis:-n/a}" "${rss_ours:-n/a}" "$(fmt_ratio "$rss_ours" "$rss_redis")"
 echo "  (used_memory baseline: redis ${mem_base[redis]:-?} B, ours ${mem_base[ours]:-?} B;" \
     "VmRSS baseline: redis ${rss_base[redis]:-?} kB, ours ${rss_base[ours]:-?} kB)"
+
+# ------------------------------------------------------- collection memory ----
+# One hash, one set and one sorted set of $nkeys elements each, on freshly restarted servers:
+# bytes per element of used_memory and VmRSS, minus the empty server.
+# shellcheck disable=SC2016  # awk programs: awk expands them
+declare -A coll_fill=(
+    [hash]='printf "*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$%d\r\nfield:%d\r\n$%d\r\nv%d\r\n", 6 + length(i), i, 1 + length(i), i'
+    [set]='printf "*3\r\n$4\r\nSADD\r\n$1\r\ns\r\n$%d\r\nmember:%d\r\n", 7 + length(i), i'
+    [zset]='printf "*4\r\n$4\r\nZADD\r\n$1\r\nz\r\n$%d\r\n%d\r\n$%d\r\nmember:%d\r\n", length(i), i, 7 + length(i), i'
+)
+coll_rows=()
+for kind in hash set zset; do
+    log "memory test: one $kind of $nkeys elements"
+    declare -A c_base=() c_rbase=() c_full=() c_rfull=()
+    for role in redis ours; do
+        stop_server "$role"
+        start_server "$role"
+        sleep 0.5
+        c_base[$role]="$(info_field "$role" memory used_memory)"
+        c_rbase[$role]="$(vmrss_kb "${srv_pid[$role]}")"
+        pipe_out="$(awk -v n="$nkeys" "BEGIN { for (i = 1; i <= n; i++) ${coll_fill[$kind]} }" |
+            cli "$role" --pipe 2>&1)" || die "redis-cli --pipe failed against $role: $pipe_out"
+        sleep 0.5
+        c_full[$role]="$(info_field "$role" memory used_memory)"
+        c_rfull[$role]="$(vmrss_kb "${srv_pid[$role]}")"
+    done
+    cu_redis="$(per_key "${c_full[redis]}" "${c_base[redis]}" 1)"
+    cu_ours="$(per_key "${c_full[ours]}" "${c_base[ours]}" 1)"
+    cr_redis="$(per_key "${c_rfull[redis]}" "${c_rbase[redis]}" 1024)"
+    cr_ours="$(per_key "${c_rfull[ours]}" "${c_rbase[ours]}" 1024)"
+    coll_rows+=("$kind used_memory|${cu_redis:-n/a}|${cu_ours:-n/a}|$(fmt_ratio "$cu_ours" "$cu_redis")")
+    coll_rows+=("$kind VmRSS|${cr_redis:-n/a}|${cr_ours:-n/a}|$(fmt_ratio "$cr_ours" "$cr_redis")")
+    unset c_base c_rbase c_full c_rfull
+done
+echo
+echo "Memory per element: one key of $nkeys elements (hash: field:N -> vN, set: member:N, zset: member:N score N)"
+coll_fmt='%-18s %14s %14s %10s\n'
+# shellcheck disable=SC2059
+printf "$coll_fmt" metric "redis B/elem" "ours B/elem" ours/redis
+for row in "${coll_rows[@]}"; do
+    IFS='|' read -r -a f <<<"$row"
+    # shellcheck disable=SC2059
+    printf "$coll_fmt" "${f[@]}"
+done
 
 # ---------------------------------------------------------------- growth ----
 # While writers add $growth_keys new keys as fast as they can, a probe PINGs every millisecond:
