@@ -213,6 +213,14 @@ impl Ctx<'_> {
         empty
     }
 
+    /// A key of database `db` changed outside the command's own key positions (SORT's STORE, MOVE,
+    /// COPY to another db): WATCHes on it fail and clients waiting on it get a look
+    /// (signalModifiedKey plus signalKeyAsReady).
+    pub fn key_modified_in(&mut self, db: usize, key: &[u8]) {
+        self.state.dbs[db].touch_watched(key);
+        self.state.blocking.signal(db, key);
+    }
+
     pub fn dirty(&mut self, n: u64) {
         self.state.dirty += n;
     }
