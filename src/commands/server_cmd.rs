@@ -484,6 +484,9 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let wb = std::mem::take(&mut ctx.state.dbs[b].watched);
         ctx.state.dbs[a].watched = wb;
         ctx.state.dbs[b].watched = wa;
+        // Clients waiting in either database may find their keys now (scanDatabaseForReadyKeys).
+        ctx.state.blocking.signal_db(a);
+        ctx.state.blocking.signal_db(b);
     }
     ctx.dirty(1);
     Reply::OK
