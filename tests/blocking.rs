@@ -318,3 +318,22 @@ fn a_killed_waiting_client_is_closed_and_forgotten() {
     assert_eq!(admin.cmd(&["ZADD", "z", "1", "m"]), b":1\r\n");
     assert_eq!(admin.cmd(&["ZCARD", "z"]), b":1\r\n");
 }
+
+#[test]
+fn swapdb_and_move_bring_keys_to_waiting_clients() {
+    differential(|t| {
+        let mut w = t.client();
+        let mut p = t.client();
+        t.send(&mut w, &["BLPOP", "k", "0"]);
+        t.await_blocked(1);
+        t.cmd("select", &mut p, &["SELECT", "1"]);
+        t.cmd("push", &mut p, &["RPUSH", "k", "from-db1", "second"]);
+        t.cmd("swap", &mut p, &["SWAPDB", "0", "1"]);
+        t.read("waiter", &mut w);
+        t.send(&mut w, &["BLPOP", "m", "0"]);
+        t.await_blocked(1);
+        t.cmd("push", &mut p, &["RPUSH", "m", "moved"]);
+        t.cmd("move", &mut p, &["MOVE", "m", "1"]);
+        t.read("waiter", &mut w);
+    });
+}
