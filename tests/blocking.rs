@@ -333,7 +333,7 @@ fn swapdb_and_move_bring_keys_to_waiting_clients() {
         t.send(&mut w, &["BLPOP", "m", "0"]);
         t.await_blocked(1);
         t.cmd("push", &mut p, &["RPUSH", "m", "moved"]);
-        t.cmd("move", &mut p, &["MOVE", "m", "1"]);
+        t.cmd("move", &mut p, &["MOVE", "m", "0"]);
         t.read("waiter", &mut w);
     });
 }
