@@ -54,8 +54,16 @@ fn check_counted(p: &mut Pair, cases: &[&[&str]]) {
         let before = (dirty(&mut p.ours), dirty(&mut p.real), hits_misses(&mut p.ours), hits_misses(&mut p.real));
         p.check(c);
         let after = (dirty(&mut p.ours), dirty(&mut p.real), hits_misses(&mut p.ours), hits_misses(&mut p.real));
-        let ours = format!("dirty +{} hits/misses {:?}", after.0 - before.0, (after.2 .0 - before.2 .0, after.2 .1 - before.2 .1));
-        let real = format!("dirty +{} hits/misses {:?}", after.1 - before.1, (after.3 .0 - before.3 .0, after.3 .1 - before.3 .1));
+        let ours = format!(
+            "dirty +{} hits/misses {:?}",
+            after.0 - before.0,
+            (after.2 .0 - before.2 .0, after.2 .1 - before.2 .1)
+        );
+        let real = format!(
+            "dirty +{} hits/misses {:?}",
+            after.1 - before.1,
+            (after.3 .0 - before.3 .0, after.3 .1 - before.3 .1)
+        );
         p.compare(&format!("{c:?} counters"), ours.as_bytes(), real.as_bytes());
     }
 }
@@ -78,7 +86,17 @@ fn pushes(p: &mut Pair) {
             &["RPUSHX", "missing", "x", "y"],
             &["EXISTS", "missing"],
             &["LRANGE", "l", "0", "-1"],
-            &["RPUSH", "n", "1", "-1", "0", "007", "9223372036854775807", "-9223372036854775808", "9223372036854775808"],
+            &[
+                "RPUSH",
+                "n",
+                "1",
+                "-1",
+                "0",
+                "007",
+                "9223372036854775807",
+                "-9223372036854775808",
+                "9223372036854775808",
+            ],
             &["RPUSH", "n", "", "1.5", "  3", "+4", "-0", "0x10"],
             &["LRANGE", "n", "0", "-1"],
             &["LPUSH"],
@@ -172,7 +190,22 @@ fn reads(p: &mut Pair) {
             &["LRANGE", "l", "", "1"],
         ],
     );
-    let bounds = ["0", "1", "2", "4", "5", "6", "-1", "-2", "-5", "-6", "-100", "100", "9223372036854775807", "-9223372036854775808"];
+    let bounds = [
+        "0",
+        "1",
+        "2",
+        "4",
+        "5",
+        "6",
+        "-1",
+        "-2",
+        "-5",
+        "-6",
+        "-100",
+        "100",
+        "9223372036854775807",
+        "-9223372036854775808",
+    ];
     for a in bounds {
         for b in bounds {
             p.check(&["LRANGE", "l", a, b]);
@@ -755,7 +788,16 @@ fn random_blocking(rng: &mut Rng) -> Vec<String> {
         0 => vec![["BLPOP", "BRPOP"][rng.below(2)].into(), key(rng), key(rng), "0".into()],
         1 => vec!["BLMOVE".into(), key(rng), key(rng), rng.pick(ENDS).into(), rng.pick(ENDS).into(), "0".into()],
         2 => vec!["BRPOPLPUSH".into(), key(rng), key(rng), "0".into()],
-        _ => vec!["BLMPOP".into(), "0".into(), "2".into(), key(rng), key(rng), rng.pick(ENDS).into(), "COUNT".into(), "2".into()],
+        _ => vec![
+            "BLMPOP".into(),
+            "0".into(),
+            "2".into(),
+            key(rng),
+            key(rng),
+            rng.pick(ENDS).into(),
+            "COUNT".into(),
+            "2".into(),
+        ],
     }
 }
 
@@ -814,4 +856,90 @@ fn random_sequence_resp3() {
     let mut p = duo.pair_named("random RESP3");
     p.both(&["HELLO", "3"]);
     random_sequence(&mut p, 0x5EED_0002, 4000);
+}
+
+/// Which keys a command marks as modified: a client WATCHing `watched` while another runs the
+/// command sees its EXEC fail or not, exactly as with real Redis.
+#[test]
+fn watch_sees_the_keys_redis_marks_modified() {
+    let duo = Duo::start(&[]);
+    let mut watcher = duo.pair_named("watcher");
+    let mut actor = duo.pair_named("actor");
+    let cases: &[(&[&[&str]], &str, &[&str])] = &[
+        (&[&["RPUSH", "k1", "a"]], "k2", &["LMPOP", "2", "k1", "k2", "LEFT"]),
+        (&[&["RPUSH", "k1", "a"]], "k1", &["LMPOP", "2", "k1", "k2", "LEFT"]),
+        (&[&["RPUSH", "k2", "a"]], "k1", &["LMPOP", "2", "k1", "k2", "RIGHT", "COUNT", "3"]),
+        (&[&["RPUSH", "k1", "a"]], "k2", &["BLPOP", "k1", "k2", "0"]),
+        (&[&["RPUSH", "k1", "a", "b"]], "k2", &["BRPOP", "k1", "k2", "0"]),
+        (&[&["RPUSH", "k1", "a", "b"]], "k1", &["BRPOP", "k1", "k2", "0"]),
+        (&[&["RPUSH", "k1", "a"]], "k2", &["BLMPOP", "0", "2", "k1", "k2", "LEFT"]),
+        (&[&["RPUSH", "k1", "a", "b"]], "k1", &["LTRIM", "k1", "0", "-1"]),
+        (&[], "k1", &["LTRIM", "k1", "0", "-1"]),
+        (&[&["RPUSH", "k1", "a"]], "k1", &["LREM", "k1", "0", "zz"]),
+        (&[&["RPUSH", "k1", "a"]], "k1", &["LREM", "k1", "0", "a"]),
+        (&[&["RPUSH", "k1", "a"]], "k1", &["LINSERT", "k1", "before", "zz", "q"]),
+        (&[&["RPUSH", "k1", "a"]], "k1", &["LINSERT", "k1", "before", "a", "q"]),
+        (&[&["RPUSH", "k1", "a"]], "k1", &["LPOP", "k1", "0"]),
+        (&[&["RPUSH", "k1", "a"]], "k1", &["LSET", "k1", "5", "q"]),
+        (&[&["RPUSH", "k1", "a"]], "k1", &["LSET", "k1", "0", "q"]),
+        (&[], "k1", &["LPUSHX", "k1", "q"]),
+        (&[&["RPUSH", "k1", "a"]], "k2", &["LMOVE", "k1", "k2", "LEFT", "LEFT"]),
+        (&[&["RPUSH", "k1", "a"]], "k1", &["RPOPLPUSH", "k1", "k2"]),
+        (&[&["RPUSH", "k1", "a"]], "k2", &["BLMOVE", "k1", "k2", "LEFT", "LEFT", "0"]),
+        (&[], "k2", &["RPOPLPUSH", "k1", "k2"]),
+    ];
+    for (setup, watched, cmd) in cases {
+        check_all(&mut actor, setup);
+        watcher.check(&["WATCH", watched]);
+        actor.check(cmd);
+        watcher.check(&["MULTI"]);
+        watcher.check(&["PING"]);
+        let (o, r) = watcher.both(&["EXEC"]);
+        watcher.compare(&format!("EXEC after {cmd:?} with {watched} watched"), &o, &r);
+        actor.check(&["FLUSHALL"]);
+    }
+}
+
+/// COMMAND INFO, COMMAND DOCS and COMMAND GETKEYS describe the list commands as Redis does.
+#[test]
+fn command_metadata_matches() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    for name in [
+        "lpush",
+        "rpush",
+        "lpushx",
+        "rpushx",
+        "lpop",
+        "rpop",
+        "llen",
+        "lindex",
+        "linsert",
+        "lrange",
+        "lrem",
+        "lset",
+        "ltrim",
+        "lpos",
+        "lmove",
+        "rpoplpush",
+        "lmpop",
+        "blpop",
+        "brpop",
+        "blmove",
+        "brpoplpush",
+        "blmpop",
+    ] {
+        p.check(&["COMMAND", "INFO", name]);
+        p.check(&["COMMAND", "DOCS", name]);
+    }
+    check_all(
+        &mut p,
+        &[
+            &["COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"],
+            &["COMMAND", "GETKEYS", "BLMPOP", "0", "3", "a", "b", "c", "RIGHT", "COUNT", "2"],
+            &["COMMAND", "GETKEYS", "BLPOP", "a", "b", "0"],
+            &["COMMAND", "GETKEYS", "LMOVE", "a", "b", "LEFT", "RIGHT"],
+            &["COMMAND", "GETKEYS", "BRPOPLPUSH", "a", "b", "0"],
+        ],
+    );
 }

@@ -16,6 +16,10 @@ use crate::types::list::End;
 use crate::types::List;
 use crate::util::numbers::parse_i64;
 
+/// For the pops over several keys: Redis marks only the key it popped from as modified (WATCH),
+/// which the handler does itself (`elements_removed`), so the table names no written keys.
+const POPPED_KEY_ONLY: Option<(i32, i32, i32)> = Some((0, 0, 0));
+
 pub static TABLE: &[CommandSpec] = &[
     cmd!("lpush", -3, WRITE | DENYOOM | FAST, (1, 1, 1), "list", "1.0.0", "Prepend one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", lpush),
     cmd!("rpush", -3, WRITE | DENYOOM | FAST, (1, 1, 1), "list", "1.0.0", "Append one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", rpush),
@@ -35,14 +39,22 @@ pub static TABLE: &[CommandSpec] = &[
     cmd!("rpoplpush", 3, WRITE | DENYOOM, (1, 2, 1), "list", "1.2.0", "Remove the last element in a list, prepend it to another list and return it", "O(1)", rpoplpush),
     CommandSpec {
         keys_fn: Some(|a| numkeys_positions(a, 1)),
+        write_keys: POPPED_KEY_ONLY,
         ..cmd!("lmpop", -4, WRITE, (0, 0, 0), "list", "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", lmpop)
     },
-    cmd!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, (1, -2, 1), "list", "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys.", blpop),
-    cmd!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, (1, -2, 1), "list", "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys.", brpop),
+    CommandSpec {
+        write_keys: POPPED_KEY_ONLY,
+        ..cmd!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, (1, -2, 1), "list", "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys.", blpop)
+    },
+    CommandSpec {
+        write_keys: POPPED_KEY_ONLY,
+        ..cmd!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, (1, -2, 1), "list", "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys.", brpop)
+    },
     cmd!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, (1, 2, 1), "list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)", blmove),
     cmd!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, (1, 2, 1), "list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)", brpoplpush),
     CommandSpec {
         keys_fn: Some(|a| numkeys_positions(a, 2)),
+        write_keys: POPPED_KEY_ONLY,
         ..cmd!("blmpop", -5, WRITE | BLOCKING, (0, 0, 0), "list", "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", blmpop)
     },
 ];
@@ -125,6 +137,7 @@ fn pop_many(list: &mut List, end: End, n: usize) -> Vec<Reply> {
 /// What follows every pop (listElementsRemoved): the pop event, the key's deletion if the list
 /// emptied, and one dirty change per element.
 fn elements_removed(ctx: &mut Ctx, key: &[u8], end: End, count: usize) {
+    ctx.db().touch_watched(key);
     ctx.notify(notify::LIST, pop_event(end), key);
     ctx.delete_if_empty(key);
     ctx.dirty(count as u64);
@@ -395,6 +408,8 @@ fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     list.truncate_end(End::Front, from_head);
     list.truncate_end(End::Back, from_tail);
+    // Redis marks the key modified (WATCH) even when nothing was trimmed and dirty is unchanged.
+    ctx.db().touch_watched(key);
     ctx.notify(notify::LIST, "ltrim", key);
     ctx.delete_if_empty(key);
     ctx.dirty((from_head + from_tail) as u64);
