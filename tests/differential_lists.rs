@@ -943,3 +943,41 @@ fn command_metadata_matches() {
         ],
     );
 }
+
+/// Lists under the generic key commands, and binary-safe elements.
+fn with_generic_commands(p: &mut Pair) {
+    check_all(
+        p,
+        &[
+            &["RPUSH", "l", "a", "b\0c", "\r\n", "1"],
+            &["LRANGE", "l", "0", "-1"],
+            &["LPOS", "l", "b\0c"],
+            &["LINSERT", "l", "AFTER", "\r\n", "after\0"],
+            &["LREM", "l", "0", "b\0c"],
+            &["LRANGE", "l", "0", "-1"],
+            &["COPY", "l", "l2"],
+            &["LRANGE", "l2", "0", "-1"],
+            &["RENAME", "l", "l3"],
+            &["EXPIRE", "l3", "1000"],
+            &["LPUSH", "l3", "x"],
+            &["TTL", "l3"],
+            &["LMOVE", "l3", "l3", "LEFT", "RIGHT"],
+            &["TTL", "l3"],
+            &["LTRIM", "l3", "1", "0"],
+            &["EXISTS", "l3"],
+            &["RPUSH", "l3", "fresh"],
+            &["TTL", "l3"],
+            &["TYPE", "l2"],
+            &["OBJECT", "ENCODING", "l2"],
+            &["SET", "l2", "now a string"],
+            &["LLEN", "l2"],
+            &["DEL", "l2", "l3"],
+            &["DBSIZE"],
+        ],
+    );
+}
+
+#[test]
+fn lists_under_generic_commands_in_both_protocols() {
+    in_both_protocols(&Duo::start(&[]), with_generic_commands);
+}
