@@ -122,13 +122,13 @@ fn bulk_of(element: &[u8]) -> Reply {
     Reply::Bulk(element.to_vec())
 }
 
-/// Removes `n` elements (at most the whole list) from `end` and returns them as replies, in the
-/// order they were popped (from the tail backwards for `Back`).
-fn pop_many(list: &mut List, end: End, n: usize) -> Vec<Reply> {
+/// Removes `n` elements (at most the whole list) from `end` and returns them as an array reply, in
+/// the order they were popped (from the tail backwards for `Back`).
+fn pop_many(list: &mut List, end: End, n: usize) -> Reply {
     let n = n.min(list.len());
-    let popped: Vec<Reply> = match end {
-        End::Front => list.iter().take(n).map(bulk_of).collect(),
-        End::Back => list.iter().rev().take(n).map(bulk_of).collect(),
+    let popped = match end {
+        End::Front => Reply::bulk_array(list.iter().take(n)),
+        End::Back => Reply::bulk_array(list.iter().rev().take(n)),
     };
     list.truncate_end(end, n);
     popped
@@ -227,7 +227,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Bytes], end: End) -> Reply {
         Some(0) => return Reply::Array(Vec::new()),
         Some(n) => {
             let n = at_most(n, list);
-            (Reply::Array(pop_many(list, end, n)), n)
+            (pop_many(list, end, n), n)
         }
         None => match list.pop(end) {
             Some(item) => (bulk_of(&item), 1),
@@ -264,7 +264,7 @@ fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let end = tri!(int_arg(&args[3]));
     let Some(list) = tri!(ctx.read_typed(&args[1], Value::as_list)) else { return Reply::Array(Vec::new()) };
     match clamp_range(list.len(), start, end) {
-        Some((from, to)) => Reply::Array(list.range(from, to).map(bulk_of).collect()),
+        Some((from, to)) => Reply::bulk_array(list.range(from, to)),
         None => Reply::Array(Vec::new()),
     }
 }
@@ -508,7 +508,7 @@ fn mpop_first(ctx: &mut Ctx, keys: &[Bytes], end: End, count: u64) -> Option<Rep
         let n = at_most(count, list);
         let items = pop_many(list, end, n);
         elements_removed(ctx, key, end, n);
-        return Some(Reply::Array(vec![bulk_of(key), Reply::Array(items)]));
+        return Some(Reply::Array(vec![bulk_of(key), items]));
     }
     None
 }

@@ -120,12 +120,16 @@ impl List {
     }
 
     /// Elements front to back.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator + Clone {
         self.items.iter().map(CompactBytes::as_slice)
     }
 
     /// Elements of positions `start..=end` (both within the list), front to back.
-    pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
+    pub fn range(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator + Clone {
         self.items.range(start..=end).map(CompactBytes::as_slice)
     }
 
