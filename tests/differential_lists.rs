@@ -858,6 +858,9 @@ fn random_sequence_resp3() {
     random_sequence(&mut p, 0x5EED_0002, 4000);
 }
 
+/// Setup commands, the key watched, the command run by another client.
+type WatchCase = (&'static [&'static [&'static str]], &'static str, &'static [&'static str]);
+
 /// Which keys a command marks as modified: a client WATCHing `watched` while another runs the
 /// command sees its EXEC fail or not, exactly as with real Redis.
 #[test]
@@ -865,7 +868,7 @@ fn watch_sees_the_keys_redis_marks_modified() {
     let duo = Duo::start(&[]);
     let mut watcher = duo.pair_named("watcher");
     let mut actor = duo.pair_named("actor");
-    let cases: &[(&[&[&str]], &str, &[&str])] = &[
+    let cases: &[WatchCase] = &[
         (&[&["RPUSH", "k1", "a"]], "k2", &["LMPOP", "2", "k1", "k2", "LEFT"]),
         (&[&["RPUSH", "k1", "a"]], "k1", &["LMPOP", "2", "k1", "k2", "LEFT"]),
         (&[&["RPUSH", "k2", "a"]], "k1", &["LMPOP", "2", "k1", "k2", "RIGHT", "COUNT", "3"]),
@@ -980,4 +983,47 @@ fn with_generic_commands(p: &mut Pair) {
 #[test]
 fn lists_under_generic_commands_in_both_protocols() {
     in_both_protocols(&Duo::start(&[]), with_generic_commands);
+}
+
+/// Keywords are compared like C strings (up to a NUL byte), and arity errors.
+fn keywords_and_arity(p: &mut Pair) {
+    check_all(
+        p,
+        &[
+            &["RPUSH", "l", "a", "b", "a"],
+            &["LINSERT", "l", "after\0junk", "a", "x"],
+            &["LINSERT", "l", "BEFORE\0", "b", "y"],
+            &["LMOVE", "l", "m", "left\0x", "RIGHT\0"],
+            &["LPOS", "l", "a", "RANK\0x", "2"],
+            &["LPOS", "l", "a", "COUNT\0", "0"],
+            &["LMPOP", "1", "l", "LEFT", "COUNT\0", "2"],
+            &["LMPOP", "1", "l", "LEFT\0zz"],
+            &["LRANGE", "l", "0", "-1"],
+            &["LINDEX", "l"],
+            &["LINDEX", "l", "0", "1"],
+            &["LLEN"],
+            &["LLEN", "l", "m"],
+            &["LSET", "l", "0"],
+            &["LINSERT", "l", "before", "a"],
+            &["LREM", "l", "0"],
+            &["LTRIM", "l", "0"],
+            &["LRANGE", "l", "0"],
+            &["LPOS", "l"],
+            &["LMOVE", "l", "m", "LEFT"],
+            &["RPOPLPUSH", "l"],
+            &["RPOPLPUSH", "l", "m", "n"],
+            &["BLMOVE", "l", "m", "LEFT", "LEFT"],
+            &["BRPOPLPUSH", "l", "m"],
+            &["BRPOP", "l"],
+            &["BLMPOP", "0", "1", "l"],
+            &["LMPOP", "1", "l"],
+            &["lpush", "l", "lower"],
+            &["LrAnGe", "l", "0", "0"],
+        ],
+    );
+}
+
+#[test]
+fn keywords_and_arity_in_both_protocols() {
+    in_both_protocols(&Duo::start(&[]), keywords_and_arity);
 }

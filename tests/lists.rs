@@ -68,6 +68,9 @@ fn events_until_pong(sub: &mut Client) -> Vec<(String, String)> {
     }
 }
 
+/// (event, key) of a `__keyevent@0__:<event>` message.
+type Event = (&'static str, &'static str);
+
 #[test]
 fn keyspace_events_of_every_list_command() {
     let server = Server::start(&[]);
@@ -75,7 +78,7 @@ fn keyspace_events_of_every_list_command() {
     assert_eq!(c.cmd_str(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]), "+OK\r\n");
     let mut sub = server.client();
     sub.cmd(&["PSUBSCRIBE", "__keyevent@0__:*"]);
-    let cases: &[(&[&str], &[(&str, &str)])] = &[
+    let cases: &[(&[&str], &[Event])] = &[
         (&["RPUSH", "l", "a", "b", "c"], &[("rpush", "l")]),
         (&["LPUSH", "l", "x", "y"], &[("lpush", "l")]),
         (&["LPUSHX", "nope", "x"], &[]),
