@@ -134,7 +134,8 @@ fn pop_many(list: &mut List, end: End, n: usize) -> Reply {
     popped
 }
 
-/// What follows every pop (listElementsRemoved): the pop event, the key's deletion if the list
+/// What follows every pop (listElementsRemoved): the key marked modified for WATCH (the only key
+/// the multi-key pops mark, see POPPED_KEY_ONLY), the pop event, the key's deletion if the list
 /// emptied, and one dirty change per element.
 fn elements_removed(ctx: &mut Ctx, key: &[u8], end: End, count: usize) {
     ctx.db().touch_watched(key);
