@@ -33,6 +33,9 @@ pub enum Reply {
     Many(Vec<Reply>),
     /// Nothing is written.
     NoReply,
+    /// RESP bytes already encoded, the same in RESP2 and RESP3 (an array of bulk strings, see
+    /// `bulk_array`): a large reply built without one allocation per element.
+    Encoded(Vec<u8>),
 }
 
 impl Reply {
@@ -60,6 +63,23 @@ impl Reply {
         B: AsRef<[u8]>,
     {
         Reply::Array(items.into_iter().map(Reply::bulk).collect())
+    }
+
+    /// An array of bulk strings, encoded at once (`*N` then `$len` and the bytes of each).
+    pub fn bulk_array<'a, I>(items: I) -> Reply
+    where
+        I: ExactSizeIterator<Item = &'a [u8]> + Clone,
+    {
+        let payload: usize = items.clone().map(|b| b.len()).sum();
+        // Each element adds `$`, up to 20 digits and two CRLFs; small lengths need 1-3 digits.
+        let mut out = Vec::with_capacity(16 + payload + items.len() * 8);
+        int_line(&mut out, b'*', items.len() as i64);
+        for b in items {
+            bulk_header(&mut out, b.len());
+            out.extend_from_slice(b);
+            out.extend_from_slice(b"\r\n");
+        }
+        Reply::Encoded(out)
     }
 
     /// Write the reply in the given protocol version (2 or 3).
@@ -137,6 +157,7 @@ impl Reply {
                 }
             }
             Reply::NoReply => {}
+            Reply::Encoded(bytes) => out.extend_from_slice(bytes),
         }
     }
 }
@@ -161,6 +182,18 @@ fn int_line(out: &mut Vec<u8>, prefix: u8, n: i64) {
     let mut buf = itoa_buf(n);
     out.extend_from_slice(buf.as_bytes_mut());
     out.extend_from_slice(b"\r\n");
+}
+
+/// `$<len>\r\n`, with the one- and two-digit lengths of typical elements written in one step.
+#[inline]
+fn bulk_header(out: &mut Vec<u8>, len: usize) {
+    if len < 10 {
+        out.extend_from_slice(&[b'$', b'0' + len as u8, b'\r', b'\n']);
+    } else if len < 100 {
+        out.extend_from_slice(&[b'$', b'0' + (len / 10) as u8, b'0' + (len % 10) as u8, b'\r', b'\n']);
+    } else {
+        int_line(out, b'$', len as i64);
+    }
 }
 
 fn bulk(out: &mut Vec<u8>, b: &[u8]) {
@@ -223,5 +256,12 @@ mod tests {
         assert_eq!(enc(&Reply::Double(1.5), 2), "$3\r\n1.5\r\n");
         assert_eq!(enc(&Reply::Verbatim("txt", b"hi".to_vec()), 3), "=6\r\ntxt:hi\r\n");
         assert_eq!(enc(&Reply::error("ERR a\r\nb"), 2), "-ERR a  b\r\n");
+        let items: [&[u8]; 2] = [b"a", b""];
+        let arr = Reply::bulk_array(items.iter().copied());
+        assert_eq!(enc(&arr, 2), "*2\r\n$1\r\na\r\n$0\r\n\r\n");
+        assert_eq!(enc(&arr, 3), enc(&Reply::array_of_bulks(items), 3));
+        let sizes: Vec<Vec<u8>> = [0, 9, 10, 99, 100, 12345].iter().map(|&n| vec![b'x'; n]).collect();
+        let arr = Reply::bulk_array(sizes.iter().map(|v| v.as_slice()));
+        assert_eq!(enc(&arr, 2), enc(&Reply::array_of_bulks(&sizes), 2));
     }
 }
