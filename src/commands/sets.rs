@@ -37,7 +37,8 @@ pub static TABLE: &[CommandSpec] = &[
 /// Redis's getPositiveLongFromObjectOrReply error for a negative count.
 const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 /// SRANDMEMBER's count range (Redis refuses LONG_MIN, whose negation overflows).
-const RANDMEMBER_RANGE: &str = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+const RANDMEMBER_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 /// SPOP with count: the set is rebuilt from the members that stay when fewer than count/5 stay.
 const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
@@ -52,10 +53,10 @@ fn bulk(m: MemberRef) -> Reply {
     Reply::Bulk(m.to_vec())
 }
 
-/// A count that must be >= 0 (getPositiveLongFromObjectOrReply).
+/// A count that must be >= 0 (getPositiveLongFromObjectOrReply: one error for anything else,
+/// not-a-number included).
 fn positive_arg(b: &[u8]) -> Result<u64, Reply> {
-    let n = int_arg(b)?;
-    u64::try_from(n).map_err(|_| Reply::error(NOT_POSITIVE))
+    crate::util::numbers::parse_i64(b).and_then(|n| u64::try_from(n).ok()).ok_or_else(|| Reply::error(NOT_POSITIVE))
 }
 
 fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
