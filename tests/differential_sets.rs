@@ -24,30 +24,39 @@ fn in_both_protocols(scenario: fn(&mut Pair)) {
     }
 }
 
-/// Redis's dirty counter (INFO's rdb_changes_since_last_save).
-fn dirty_of(c: &mut Client) -> i64 {
-    let info = c.cmd(&["INFO", "persistence"]);
-    let text = String::from_utf8_lossy(&info);
-    let line = text.lines().find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"));
-    line.expect("rdb_changes_since_last_save in INFO").trim().parse().expect("a number")
+/// The counters a command moves: dirty (INFO's rdb_changes_since_last_save), keyspace hits and
+/// misses.
+fn counters(c: &mut Client) -> [i64; 3] {
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "all"])).into_owned();
+    let field = |name: &str| -> i64 {
+        let line = info.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')));
+        line.unwrap_or_else(|| panic!("{name} in INFO")).trim().parse().expect("a number")
+    };
+    [field("rdb_changes_since_last_save"), field("keyspace_hits"), field("keyspace_misses")]
 }
 
-/// Runs `args` through `check` and requires the same change of the dirty counter on both.
+/// Runs `args` through `check` and requires the same changes of the dirty counter on both, and of
+/// the hit and miss counters for the set commands (other families are tested elsewhere).
 fn check_dirty(p: &mut Pair, args: &[&str], check: fn(&mut Pair, &[&str]) -> Vec<u8>) -> Vec<u8> {
-    let before = (dirty_of(&mut p.ours), dirty_of(&mut p.real));
+    let before = (counters(&mut p.ours), counters(&mut p.real));
     let r = check(p, args);
-    let after = (dirty_of(&mut p.ours), dirty_of(&mut p.real));
-    let (o, real) = ((after.0 - before.0).to_string(), (after.1 - before.1).to_string());
-    p.compare(&format!("dirty increment of {args:?}"), o.as_bytes(), real.as_bytes());
+    let after = (counters(&mut p.ours), counters(&mut p.real));
+    let set_command = args[0].starts_with('S') && args[0] != "SET";
+    let delta = |a: [i64; 3], b: [i64; 3]| match set_command {
+        true => format!("dirty +{} hits +{} misses +{}", a[0] - b[0], a[1] - b[1], a[2] - b[2]),
+        false => format!("dirty +{}", a[0] - b[0]),
+    };
+    let (o, real) = (delta(after.0, before.0), delta(after.1, before.1));
+    p.compare(&format!("counters after {args:?}"), o.as_bytes(), real.as_bytes());
     r
 }
 
-/// `check` with the dirty increment compared too.
+/// `check` with the counters compared too.
 fn c(p: &mut Pair, args: &[&str]) -> Vec<u8> {
     check_dirty(p, args, |p, a| p.check(a))
 }
 
-/// `check_sorted` (hash-table order) with the dirty increment compared too.
+/// `check_sorted` (hash-table order) with the counters compared too.
 fn cs(p: &mut Pair, args: &[&str]) -> Vec<u8> {
     check_dirty(p, args, |p, a| p.check_sorted(a))
 }
@@ -1029,7 +1038,7 @@ fn random_pop(p: &mut Pair, key: &str, count: Option<i64>) {
         let mut sadd = vec!["SADD", key];
         sadd.extend(members.iter().map(String::as_str));
         p.check(&["DEL", key]);
-        if members.len() > 0 {
+        if !members.is_empty() {
             p.check(&sadd);
         }
     }
