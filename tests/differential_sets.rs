@@ -1044,3 +1044,44 @@ fn random_pop(p: &mut Pair, key: &str, count: Option<i64>) {
     }
     p.check_sorted(&["SMEMBERS", key]);
 }
+
+/// COMMAND INFO and COMMAND DOCS of every set command, and the keys COMMAND GETKEYS finds.
+#[test]
+fn command_metadata() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    for name in [
+        "sadd",
+        "srem",
+        "sismember",
+        "smismember",
+        "smembers",
+        "scard",
+        "spop",
+        "srandmember",
+        "smove",
+        "sinter",
+        "sunion",
+        "sdiff",
+        "sinterstore",
+        "sunionstore",
+        "sdiffstore",
+        "sintercard",
+        "sscan",
+    ] {
+        p.check(&["COMMAND", "INFO", name]);
+        p.check(&["COMMAND", "DOCS", name]);
+    }
+    for args in [
+        &["SMOVE", "a", "b", "m"][..],
+        &["SINTERSTORE", "d", "a", "b"],
+        &["SINTERCARD", "2", "a", "b", "LIMIT", "1"],
+        &["SINTERCARD", "3", "a", "b"],
+        &["SINTERCARD", "0", "a"],
+        &["SSCAN", "k", "0", "MATCH", "*"],
+    ] {
+        let mut full = vec!["COMMAND", "GETKEYS"];
+        full.extend_from_slice(args);
+        p.check(&full);
+    }
+}
