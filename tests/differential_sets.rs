@@ -1085,3 +1085,37 @@ fn command_metadata() {
         p.check(&full);
     }
 }
+
+/// Expired keys behave as missing ones: as operands, sources, destinations.
+#[test]
+fn expired_keys() {
+    in_both_protocols(|p| {
+        let expire_soon = |p: &mut Pair, key: &str, members: &[&str]| {
+            let mut args = vec!["SADD", key];
+            args.extend_from_slice(members);
+            c(p, &args);
+            c(p, &["PEXPIRE", key, "1"]);
+        };
+        expire_soon(p, "e", &["a", "1"]);
+        expire_soon(p, "f", &["1"]);
+        expire_soon(p, "g", &["x"]);
+        expire_soon(p, "h", &["2", "3"]);
+        // Past the expiry time of all four (the wait only has to be long enough, never short).
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        c(p, &["SCARD", "e"]);
+        c(p, &["SISMEMBER", "e", "a"]);
+        c(p, &["SADD", "e", "b"]);
+        c(p, &["SMEMBERS", "e"]);
+        c(p, &["TTL", "e"]);
+        c(p, &["SMOVE", "e", "f", "b"]);
+        c(p, &["SMEMBERS", "f"]);
+        c(p, &["SMOVE", "g", "f", "x"]);
+        c(p, &["SINTER", "f", "h"]);
+        c(p, &["SUNION", "f", "h"]);
+        c(p, &["SUNIONSTORE", "h", "f"]);
+        c(p, &["SMEMBERS", "h"]);
+        c(p, &["TTL", "h"]);
+        c(p, &["SRANDMEMBER", "g"]);
+        c(p, &["SPOP", "g", "1"]);
+    });
+}
