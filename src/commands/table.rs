@@ -103,7 +103,15 @@ impl CommandSpec {
     }
 
     pub fn flag_names(&self) -> Vec<&'static str> {
-        FLAG_NAMES.iter().filter(|(f, _)| self.flags & f != 0).map(|(_, n)| *n).collect()
+        let mut names: Vec<&'static str> =
+            FLAG_NAMES.iter().filter(|(f, _)| self.flags & f != 0).map(|(_, n)| *n).collect();
+        // Redis derives `movablekeys` from keys found through the arguments; it lists it last but
+        // for allow_busy.
+        if self.keys_fn.is_some() {
+            let at = names.iter().position(|n| *n == "allow_busy").unwrap_or(names.len());
+            names.insert(at, "movablekeys");
+        }
+        names
     }
 
     /// ACL categories as Redis derives them: from flags and group, plus the explicit ones.
