@@ -1337,15 +1337,9 @@ fn tips(fullname: &str) -> Reply {
     metadata::get().tips(fullname).cloned().unwrap_or(Reply::Set(vec![]))
 }
 
-/// COMMAND INFO's flags: Redis hides `may_replicate` and `sentinel` on purpose, and adds
-/// `movablekeys`, last, for commands whose keys depend on their arguments.
+/// COMMAND INFO's flags: Redis hides `may_replicate` and `sentinel` on purpose.
 fn visible_flags(spec: &CommandSpec) -> Vec<&'static str> {
-    let mut flags: Vec<_> =
-        spec.flag_names().into_iter().filter(|f| !matches!(*f, "sentinel" | "may_replicate")).collect();
-    if spec.keys_fn.is_some() {
-        flags.push("movablekeys");
-    }
-    flags
+    spec.flag_names().into_iter().filter(|f| !matches!(*f, "sentinel" | "may_replicate")).collect()
 }
 
 fn info_entry(spec: &CommandSpec, fullname: &str) -> Reply {
