@@ -16,15 +16,51 @@ fn hello3(p: &mut Pair) {
     p.check_with(&["HELLO", "3"], |b| mask_field(b, "id"));
 }
 
-/// Both servers' dirty counters (INFO's rdb_changes_since_last_save) must agree.
-fn check_dirty(p: &mut Pair, what: &str) {
-    let field = |c: &mut Client| {
-        let info = c.cmd_str(&["INFO", "persistence"]);
-        let line = info.lines().find(|l| l.starts_with("rdb_changes_since_last_save:")).map(str::to_string);
-        line.unwrap_or_else(|| panic!("no rdb_changes_since_last_save in {info}")).into_bytes()
+/// The counters a command may move: the dirty count (rdb_changes_since_last_save) and keyspace
+/// hits and misses.
+fn counters(c: &mut Client) -> [i64; 3] {
+    let info = c.cmd_str(&["INFO", "persistence", "stats"]);
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in INFO"))
     };
-    let (o, r) = (field(&mut p.ours), field(&mut p.real));
-    p.compare(&format!("dirty count after {what}"), &o, &r);
+    [field("rdb_changes_since_last_save"), field("keyspace_hits"), field("keyspace_misses")]
+}
+
+const FAMILY: &[&str] = &[
+    "hset",
+    "hsetnx",
+    "hmset",
+    "hget",
+    "hmget",
+    "hgetall",
+    "hkeys",
+    "hvals",
+    "hdel",
+    "hexists",
+    "hlen",
+    "hstrlen",
+    "hincrby",
+    "hincrbyfloat",
+    "hrandfield",
+    "hscan",
+];
+
+/// Like `check`, and a hash command must move the dirty count and the keyspace hits and misses by
+/// the same amounts on both servers (other commands' counters are their own tests' business).
+fn check_c(p: &mut Pair, args: &[&str]) -> Vec<u8> {
+    if !FAMILY.contains(&args[0].to_ascii_lowercase().as_str()) {
+        return p.check(args);
+    }
+    let before = (counters(&mut p.ours), counters(&mut p.real));
+    let r = p.check(args);
+    let after = (counters(&mut p.ours), counters(&mut p.real));
+    let delta = |a: [i64; 3], b: [i64; 3]| format!("{:?}", [a[0] - b[0], a[1] - b[1], a[2] - b[2]]);
+    let (ours, real) = (delta(after.0, before.0), delta(after.1, before.1));
+    p.compare(&format!("{args:?} (dirty, hits, misses)"), ours.as_bytes(), real.as_bytes());
+    r
 }
 
 /// Sorts the field/value pairs of flat arrays (RESP2 HGETALL) and of maps, keeping each pair
@@ -167,57 +203,56 @@ fn check_randfield(p: &mut Pair, args: &[&str], resp3: bool) {
 fn hset_hmset_hsetnx() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
-    p.check(&["HSET", "h"]);
-    p.check(&["HSET", "h", "a"]);
-    p.check(&["HSET", "h", "a", "1", "b"]);
-    p.check(&["HMSET", "h", "a"]);
-    p.check(&["HMSET", "h", "a", "1", "b"]);
-    p.check(&["HSETNX", "h", "a"]);
-    p.check(&["EXISTS", "h"]);
-    p.check(&["HSET", "h", "a", "1", "b", "2", "a", "3"]);
-    p.check(&["HGETALL", "h"]);
-    p.check(&["HSET", "h", "b", "20", "c", "30"]);
-    p.check(&["HMSET", "h", "d", "4", "a", "1"]);
-    p.check(&["hmset", "h", "e", ""]);
-    p.check(&["HGETALL", "h"]);
-    p.check(&["HSETNX", "h", "a", "x"]);
-    p.check(&["HSETNX", "h", "f", "6"]);
-    p.check(&["HSETNX", "new", "f", "6"]);
-    p.check(&["HGETALL", "h"]);
-    p.check(&["HGETALL", "new"]);
+    check_c(&mut p, &["HSET", "h"]);
+    check_c(&mut p, &["HSET", "h", "a"]);
+    check_c(&mut p, &["HSET", "h", "a", "1", "b"]);
+    check_c(&mut p, &["HMSET", "h", "a"]);
+    check_c(&mut p, &["HMSET", "h", "a", "1", "b"]);
+    check_c(&mut p, &["HSETNX", "h", "a"]);
+    check_c(&mut p, &["EXISTS", "h"]);
+    check_c(&mut p, &["HSET", "h", "a", "1", "b", "2", "a", "3"]);
+    check_c(&mut p, &["HGETALL", "h"]);
+    check_c(&mut p, &["HSET", "h", "b", "20", "c", "30"]);
+    check_c(&mut p, &["HMSET", "h", "d", "4", "a", "1"]);
+    check_c(&mut p, &["hmset", "h", "e", ""]);
+    check_c(&mut p, &["HGETALL", "h"]);
+    check_c(&mut p, &["HSETNX", "h", "a", "x"]);
+    check_c(&mut p, &["HSETNX", "h", "f", "6"]);
+    check_c(&mut p, &["HSETNX", "new", "f", "6"]);
+    check_c(&mut p, &["HGETALL", "h"]);
+    check_c(&mut p, &["HGETALL", "new"]);
     // Binary-safe fields and values, empty ones included.
-    p.check(&["HSET", "bin", "", "", "a\0b", "c\r\nd", "\u{ff}", "x"]);
-    p.check(&["HGETALL", "bin"]);
-    p.check(&["HGET", "bin", "a\0b"]);
-    p.check(&["HGET", "bin", "a"]);
-    p.check(&["SET", "s", "x"]);
-    p.check(&["HSET", "s", "a", "1"]);
-    p.check(&["HSET", "s", "a"]);
-    p.check(&["HMSET", "s", "a", "1"]);
-    p.check(&["HSETNX", "s", "a", "1"]);
-    p.check(&["GET", "s"]);
-    check_dirty(&mut p, "HSET family");
+    check_c(&mut p, &["HSET", "bin", "", "", "a\0b", "c\r\nd", "\u{ff}", "x"]);
+    check_c(&mut p, &["HGETALL", "bin"]);
+    check_c(&mut p, &["HGET", "bin", "a\0b"]);
+    check_c(&mut p, &["HGET", "bin", "a"]);
+    check_c(&mut p, &["SET", "s", "x"]);
+    check_c(&mut p, &["HSET", "s", "a", "1"]);
+    check_c(&mut p, &["HSET", "s", "a"]);
+    check_c(&mut p, &["HMSET", "s", "a", "1"]);
+    check_c(&mut p, &["HSETNX", "s", "a", "1"]);
+    check_c(&mut p, &["GET", "s"]);
 }
 
 #[test]
 fn reads_on_missing_wrong_type_and_present_keys() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
-    p.check(&["SET", "s", "x"]);
-    p.check(&["HSET", "h", "a", "1", "b", "hello", "c", ""]);
+    check_c(&mut p, &["SET", "s", "x"]);
+    check_c(&mut p, &["HSET", "h", "a", "1", "b", "hello", "c", ""]);
     for key in ["nokey", "s", "h"] {
-        p.check(&["HGET", key, "a"]);
-        p.check(&["HGET", key, "zz"]);
-        p.check(&["HMGET", key, "a", "zz", "b", "a"]);
-        p.check(&["HGETALL", key]);
-        p.check(&["HKEYS", key]);
-        p.check(&["HVALS", key]);
-        p.check(&["HLEN", key]);
-        p.check(&["HSTRLEN", key, "b"]);
-        p.check(&["HSTRLEN", key, "c"]);
-        p.check(&["HSTRLEN", key, "zz"]);
-        p.check(&["HEXISTS", key, "a"]);
-        p.check(&["HEXISTS", key, "zz"]);
+        check_c(&mut p, &["HGET", key, "a"]);
+        check_c(&mut p, &["HGET", key, "zz"]);
+        check_c(&mut p, &["HMGET", key, "a", "zz", "b", "a"]);
+        check_c(&mut p, &["HGETALL", key]);
+        check_c(&mut p, &["HKEYS", key]);
+        check_c(&mut p, &["HVALS", key]);
+        check_c(&mut p, &["HLEN", key]);
+        check_c(&mut p, &["HSTRLEN", key, "b"]);
+        check_c(&mut p, &["HSTRLEN", key, "c"]);
+        check_c(&mut p, &["HSTRLEN", key, "zz"]);
+        check_c(&mut p, &["HEXISTS", key, "a"]);
+        check_c(&mut p, &["HEXISTS", key, "zz"]);
     }
     for args in [
         &["HGET", "h"][..],
@@ -236,7 +271,7 @@ fn reads_on_missing_wrong_type_and_present_keys() {
         &["HRANDFIELD"],
         &["HSCAN", "h"],
     ] {
-        p.check(args);
+        check_c(&mut p, args);
     }
 }
 
@@ -244,116 +279,113 @@ fn reads_on_missing_wrong_type_and_present_keys() {
 fn hdel_removes_in_place_and_deletes_the_emptied_key() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
-    p.check(&["HDEL", "nokey", "a"]);
-    p.check(&["SET", "s", "x"]);
-    p.check(&["HDEL", "s", "a"]);
-    p.check(&["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"]);
-    p.check(&["HDEL", "h", "b", "zz", "b"]);
-    p.check(&["HGETALL", "h"]);
+    check_c(&mut p, &["HDEL", "nokey", "a"]);
+    check_c(&mut p, &["SET", "s", "x"]);
+    check_c(&mut p, &["HDEL", "s", "a"]);
+    check_c(&mut p, &["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"]);
+    check_c(&mut p, &["HDEL", "h", "b", "zz", "b"]);
+    check_c(&mut p, &["HGETALL", "h"]);
     // An updated field keeps its place; a re-added one goes last.
-    p.check(&["HSET", "h", "a", "10", "b", "20"]);
-    p.check(&["HGETALL", "h"]);
-    p.check(&["HDEL", "h", "a", "c", "d", "b", "a"]);
-    p.check(&["EXISTS", "h"]);
-    p.check(&["HSET", "h", "x", "1"]);
-    p.check(&["HDEL", "h", "x", "x"]);
-    p.check(&["TYPE", "h"]);
-    check_dirty(&mut p, "HDEL");
+    check_c(&mut p, &["HSET", "h", "a", "10", "b", "20"]);
+    check_c(&mut p, &["HGETALL", "h"]);
+    check_c(&mut p, &["HDEL", "h", "a", "c", "d", "b", "a"]);
+    check_c(&mut p, &["EXISTS", "h"]);
+    check_c(&mut p, &["HSET", "h", "x", "1"]);
+    check_c(&mut p, &["HDEL", "h", "x", "x"]);
+    check_c(&mut p, &["TYPE", "h"]);
 }
 
 #[test]
 fn hincrby_errors_and_overflow() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
-    p.check(&["SET", "s", "x"]);
-    p.check(&["HSET", "h", "str", "abc", "sp", " 1", "plus", "+1", "zero", "0", "lead", "01", "empty", ""]);
+    check_c(&mut p, &["SET", "s", "x"]);
+    check_c(&mut p, &["HSET", "h", "str", "abc", "sp", " 1", "plus", "+1", "zero", "0", "lead", "01", "empty", ""]);
     for incr in ["1", "-1", "x", "1.5", "", " 1", "9223372036854775808", "-9223372036854775809"] {
-        p.check(&["HINCRBY", "h", "n", incr]);
+        check_c(&mut p, &["HINCRBY", "h", "n", incr]);
     }
     // The increment is checked before the key's type.
-    p.check(&["HINCRBY", "s", "n", "x"]);
-    p.check(&["HINCRBY", "s", "n", "1"]);
+    check_c(&mut p, &["HINCRBY", "s", "n", "x"]);
+    check_c(&mut p, &["HINCRBY", "s", "n", "1"]);
     for field in ["str", "sp", "plus", "lead", "empty", "zero"] {
-        p.check(&["HINCRBY", "h", field, "5"]);
+        check_c(&mut p, &["HINCRBY", "h", field, "5"]);
     }
-    p.check(&["HSET", "h", "max", "9223372036854775807", "min", "-9223372036854775808"]);
-    p.check(&["HINCRBY", "h", "max", "1"]);
-    p.check(&["HINCRBY", "h", "max", "0"]);
-    p.check(&["HINCRBY", "h", "max", "-9223372036854775808"]);
-    p.check(&["HINCRBY", "h", "min", "-1"]);
-    p.check(&["HINCRBY", "h", "min", "9223372036854775807"]);
-    p.check(&["HINCRBY", "h", "min", "-9223372036854775808"]);
-    p.check(&["HINCRBY", "new", "f", "-9223372036854775808"]);
-    p.check(&["HINCRBY", "new", "f", "-1"]);
-    p.check(&["HGETALL", "h"]);
-    p.check(&["HGETALL", "new"]);
-    p.check(&["HINCRBY", "fresh", "f", "x"]);
-    p.check(&["EXISTS", "fresh"]);
-    check_dirty(&mut p, "HINCRBY");
+    check_c(&mut p, &["HSET", "h", "max", "9223372036854775807", "min", "-9223372036854775808"]);
+    check_c(&mut p, &["HINCRBY", "h", "max", "1"]);
+    check_c(&mut p, &["HINCRBY", "h", "max", "0"]);
+    check_c(&mut p, &["HINCRBY", "h", "max", "-9223372036854775808"]);
+    check_c(&mut p, &["HINCRBY", "h", "min", "-1"]);
+    check_c(&mut p, &["HINCRBY", "h", "min", "9223372036854775807"]);
+    check_c(&mut p, &["HINCRBY", "h", "min", "-9223372036854775808"]);
+    check_c(&mut p, &["HINCRBY", "new", "f", "-9223372036854775808"]);
+    check_c(&mut p, &["HINCRBY", "new", "f", "-1"]);
+    check_c(&mut p, &["HGETALL", "h"]);
+    check_c(&mut p, &["HGETALL", "new"]);
+    check_c(&mut p, &["HINCRBY", "fresh", "f", "x"]);
+    check_c(&mut p, &["EXISTS", "fresh"]);
 }
 
 #[test]
 fn hincrbyfloat_arithmetic_formatting_and_errors() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
-    p.check(&["SET", "s", "x"]);
+    check_c(&mut p, &["SET", "s", "x"]);
     for incr in
         ["10.5", "5.0e3", "0.1", "0.2", "-0.3", "1e400", "-1e400", "1e-400", "3", ".5", "5.", "0x10", "1E2", "-0"]
     {
-        p.check(&["HINCRBYFLOAT", "h", "f", incr]);
+        check_c(&mut p, &["HINCRBYFLOAT", "h", "f", incr]);
     }
     for incr in
         ["1e5000", "-1e5000", "inf", "-inf", "+inf", "nan", "NaN", "abc", "", " 1", "1 ", "1e", "--1", "infinity"]
     {
-        p.check(&["HINCRBYFLOAT", "h", "g", incr]);
+        check_c(&mut p, &["HINCRBYFLOAT", "h", "g", incr]);
     }
     // NaN/Infinity and parse errors come before the key's type; then the stored value is checked.
-    p.check(&["HINCRBYFLOAT", "s", "f", "inf"]);
-    p.check(&["HINCRBYFLOAT", "s", "f", "x"]);
-    p.check(&["HINCRBYFLOAT", "s", "f", "1"]);
-    p.check(&["HSET", "h", "str", "abc", "int", "42", "sp", "1 ", "big", "1.1e4932"]);
-    p.check(&["HINCRBYFLOAT", "h", "str", "1"]);
-    p.check(&["HINCRBYFLOAT", "h", "sp", "1"]);
-    p.check(&["HINCRBYFLOAT", "h", "int", "0.5"]);
-    p.check(&["HINCRBYFLOAT", "h", "big", "1.1e4932"]);
-    p.check(&["HINCRBYFLOAT", "h", "big", "-1.1e4932"]);
-    p.check(&["HINCRBYFLOAT", "h", "tiny", "1e-20"]);
-    p.check(&["HINCRBYFLOAT", "h", "tiny", "-2e-20"]);
-    p.check(&["HINCRBYFLOAT", "h", "one", "0.1"]);
-    p.check(&["HINCRBYFLOAT", "h", "one", "0.9"]);
-    p.check(&["HINCRBY", "h", "one", "1"]);
-    p.check(&["HINCRBYFLOAT", "fresh", "f", "inf"]);
-    p.check(&["EXISTS", "fresh"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "s", "f", "inf"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "s", "f", "x"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "s", "f", "1"]);
+    check_c(&mut p, &["HSET", "h", "str", "abc", "int", "42", "sp", "1 ", "big", "1.1e4932"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "str", "1"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "sp", "1"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "int", "0.5"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "big", "1.1e4932"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "big", "-1.1e4932"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "tiny", "1e-20"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "tiny", "-2e-20"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "one", "0.1"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "one", "0.9"]);
+    check_c(&mut p, &["HINCRBY", "h", "one", "1"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "fresh", "f", "inf"]);
+    check_c(&mut p, &["EXISTS", "fresh"]);
     check_whole(&mut p, &["HGETALL", "h"]);
-    check_dirty(&mut p, "HINCRBYFLOAT");
 }
 
 #[test]
 fn hrandfield_forms_errors_and_shapes() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
-    p.check(&["SET", "s", "x"]);
+    check_c(&mut p, &["SET", "s", "x"]);
     // Count and syntax errors come before the key lookup.
     for key in ["nokey", "s"] {
-        p.check(&["HRANDFIELD", key]);
-        p.check(&["HRANDFIELD", key, "0"]);
-        p.check(&["HRANDFIELD", key, "3"]);
-        p.check(&["HRANDFIELD", key, "-3", "WITHVALUES"]);
-        p.check(&["HRANDFIELD", key, "x"]);
-        p.check(&["HRANDFIELD", key, "1", "x"]);
-        p.check(&["HRANDFIELD", key, "1", "withvalues", "x"]);
-        p.check(&["HRANDFIELD", key, "-9223372036854775808"]);
-        p.check(&["HRANDFIELD", key, "9223372036854775808"]);
-        p.check(&["HRANDFIELD", key, "4611686018427387904", "WITHVALUES"]);
-        p.check(&["HRANDFIELD", key, "-4611686018427387904", "WITHVALUES"]);
+        check_c(&mut p, &["HRANDFIELD", key]);
+        check_c(&mut p, &["HRANDFIELD", key, "0"]);
+        check_c(&mut p, &["HRANDFIELD", key, "3"]);
+        check_c(&mut p, &["HRANDFIELD", key, "-3", "WITHVALUES"]);
+        check_c(&mut p, &["HRANDFIELD", key, "x"]);
+        check_c(&mut p, &["HRANDFIELD", key, "1", "x"]);
+        check_c(&mut p, &["HRANDFIELD", key, "1", "withvalues", "x"]);
+        check_c(&mut p, &["HRANDFIELD", key, "-9223372036854775808"]);
+        check_c(&mut p, &["HRANDFIELD", key, "9223372036854775808"]);
+        check_c(&mut p, &["HRANDFIELD", key, "4611686018427387904", "WITHVALUES"]);
+        check_c(&mut p, &["HRANDFIELD", key, "-4611686018427387904", "WITHVALUES"]);
     }
-    p.check(&["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"]);
-    p.check(&["HRANDFIELD", "h", "0"]);
-    p.check(&["HRANDFIELD", "h", "0", "withvalues"]);
-    p.check(&["HRANDFIELD", "h", "5"]);
-    p.check(&["HRANDFIELD", "h", "100", "WITHVALUES"]);
-    p.check(&["HRANDFIELD", "h", "9223372036854775807"]);
-    p.check(&["HRANDFIELD", "h", "4611686018427387903", "WithValues"]);
+    check_c(&mut p, &["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"]);
+    check_c(&mut p, &["HRANDFIELD", "h", "0"]);
+    check_c(&mut p, &["HRANDFIELD", "h", "0", "withvalues"]);
+    check_c(&mut p, &["HRANDFIELD", "h", "5"]);
+    check_c(&mut p, &["HRANDFIELD", "h", "100", "WITHVALUES"]);
+    check_c(&mut p, &["HRANDFIELD", "h", "9223372036854775807"]);
+    check_c(&mut p, &["HRANDFIELD", "h", "4611686018427387903", "WithValues"]);
     let (o, r) = p.both(&["HRANDFIELD", "h"]);
     for reply in [o, r] {
         assert!(["a", "b", "c", "d", "e"].iter().any(|f| reply == format!("${}\r\n{f}\r\n", f.len()).as_bytes()));
@@ -366,9 +398,9 @@ fn hrandfield_forms_errors_and_shapes() {
             check_randfield(&mut p, &["HRANDFIELD", "h", count], resp3);
             check_randfield(&mut p, &["HRANDFIELD", "h", count, "WITHVALUES"], resp3);
         }
-        p.check(&["HRANDFIELD", "nokey"]);
-        p.check(&["HRANDFIELD", "nokey", "5", "WITHVALUES"]);
-        p.check(&["HRANDFIELD", "h", "5", "WITHVALUES"]);
+        check_c(&mut p, &["HRANDFIELD", "nokey"]);
+        check_c(&mut p, &["HRANDFIELD", "nokey", "5", "WITHVALUES"]);
+        check_c(&mut p, &["HRANDFIELD", "h", "5", "WITHVALUES"]);
     }
 }
 
@@ -401,15 +433,15 @@ fn hrandfield_on_a_hashtable() {
 fn hscan_cursor_options_and_errors() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
-    p.check(&["SET", "s", "x"]);
-    p.check(&["HSCAN", "nokey", "0"]);
-    p.check(&["HSCAN", "nokey", "x"]);
+    check_c(&mut p, &["SET", "s", "x"]);
+    check_c(&mut p, &["HSCAN", "nokey", "0"]);
+    check_c(&mut p, &["HSCAN", "nokey", "x"]);
     // A missing key answers before the options are parsed.
-    p.check(&["HSCAN", "nokey", "0", "COUNT", "0"]);
-    p.check(&["HSCAN", "nokey", "0", "bogus"]);
-    p.check(&["HSCAN", "s", "0"]);
-    p.check(&["HSCAN", "s", "x"]);
-    p.check(&["HSET", "h", "a1", "1", "b1", "2", "a2", "3", "c", "4"]);
+    check_c(&mut p, &["HSCAN", "nokey", "0", "COUNT", "0"]);
+    check_c(&mut p, &["HSCAN", "nokey", "0", "bogus"]);
+    check_c(&mut p, &["HSCAN", "s", "0"]);
+    check_c(&mut p, &["HSCAN", "s", "x"]);
+    check_c(&mut p, &["HSET", "h", "a1", "1", "b1", "2", "a2", "3", "c", "4"]);
     for args in [
         &["HSCAN", "h", "0"][..],
         &["HSCAN", "h", "7"],
@@ -431,33 +463,33 @@ fn hscan_cursor_options_and_errors() {
         &["HSCAN", "h", "0", "TYPE", "hash"],
         &["HSCAN", "h", "0", "NOVALUES"],
     ] {
-        p.check(args);
+        check_c(&mut p, args);
     }
     // A hashtable: full iterations agree as sets, with and without MATCH.
     for i in 0..600 {
-        p.check(&["HSET", "big", &format!("f{i}"), &i.to_string()]);
+        check_c(&mut p, &["HSET", "big", &format!("f{i}"), &i.to_string()]);
     }
     for opts in [&[][..], &["COUNT", "7"], &["MATCH", "f1*", "COUNT", "50"], &["COUNT", "1000"]] {
         let (o, r) = (hscan_all(&mut p.ours, "big", opts), hscan_all(&mut p.real, "big", opts));
         p.compare(&format!("full HSCAN of big with {opts:?}"), &o, &r);
     }
-    p.check(&["HSCAN", "big", "0", "COUNT", "x"]);
+    check_c(&mut p, &["HSCAN", "big", "0", "COUNT", "x"]);
 }
 
 #[test]
 fn encoding_conversion_at_the_thresholds() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
-    p.check(&["CONFIG", "SET", "hash-max-listpack-entries", "4"]);
-    p.check(&["CONFIG", "SET", "hash-max-listpack-value", "8"]);
+    check_c(&mut p, &["CONFIG", "SET", "hash-max-listpack-entries", "4"]);
+    check_c(&mut p, &["CONFIG", "SET", "hash-max-listpack-value", "8"]);
     // By count: 4 fields stay listpack, a 5th converts; updates and deletes do not convert back.
-    p.check(&["HSET", "n", "a", "1", "b", "2", "c", "3", "d", "4"]);
+    check_c(&mut p, &["HSET", "n", "a", "1", "b", "2", "c", "3", "d", "4"]);
     encoding(&mut p, "n");
-    p.check(&["HSET", "n", "a", "10"]);
+    check_c(&mut p, &["HSET", "n", "a", "10"]);
     encoding(&mut p, "n");
-    p.check(&["HSETNX", "n", "e", "5"]);
+    check_c(&mut p, &["HSETNX", "n", "e", "5"]);
     encoding(&mut p, "n");
-    p.check(&["HDEL", "n", "a", "b", "c", "d"]);
+    check_c(&mut p, &["HDEL", "n", "a", "b", "c", "d"]);
     encoding(&mut p, "n");
     // By length: 8 bytes fit, 9 do not, for fields and values, new or existing.
     for (key, args) in [
@@ -471,37 +503,37 @@ fn encoding_conversion_at_the_thresholds() {
         ("v8", &["HINCRBYFLOAT", "v8", "f", "1.5"]),
         ("v9", &["HINCRBY", "v9", "f", "123456789"]),
     ] {
-        p.check(args);
+        check_c(&mut p, args);
         check_whole(&mut p, &["HGETALL", key]);
     }
     // An existing field rewritten with a long value converts too, and so does an argument that is
     // long even when HSETNX finds the field and writes nothing.
-    p.check(&["HSET", "w", "f", "1", "g", "2"]);
-    p.check(&["HSET", "w", "f", "123456789"]);
+    check_c(&mut p, &["HSET", "w", "f", "1", "g", "2"]);
+    check_c(&mut p, &["HSET", "w", "f", "123456789"]);
     encoding(&mut p, "w");
-    p.check(&["HSET", "x", "f", "1"]);
-    p.check(&["HSETNX", "x", "f", "123456789"]);
+    check_c(&mut p, &["HSET", "x", "f", "1"]);
+    check_c(&mut p, &["HSETNX", "x", "f", "123456789"]);
     encoding(&mut p, "x");
     // HSET converts on any long argument before writing, even for a field it then overwrites.
-    p.check(&["HSET", "y", "a", "1", "b", "2"]);
-    p.check(&["HSET", "y", "a", "123456789", "a", "1"]);
+    check_c(&mut p, &["HSET", "y", "a", "1", "b", "2"]);
+    check_c(&mut p, &["HSET", "y", "a", "123456789", "a", "1"]);
     encoding(&mut p, "y");
     // Zero limits: every hash is a hashtable; zero-length strings still fit a zero value limit.
-    p.check(&["CONFIG", "SET", "hash-max-listpack-entries", "0"]);
-    p.check(&["HSET", "z", "a", "1"]);
+    check_c(&mut p, &["CONFIG", "SET", "hash-max-listpack-entries", "0"]);
+    check_c(&mut p, &["HSET", "z", "a", "1"]);
     encoding(&mut p, "z");
-    p.check(&["CONFIG", "SET", "hash-max-listpack-entries", "4"]);
-    p.check(&["CONFIG", "SET", "hash-max-listpack-value", "0"]);
-    p.check(&["HSET", "e", "", ""]);
+    check_c(&mut p, &["CONFIG", "SET", "hash-max-listpack-entries", "4"]);
+    check_c(&mut p, &["CONFIG", "SET", "hash-max-listpack-value", "0"]);
+    check_c(&mut p, &["HSET", "e", "", ""]);
     encoding(&mut p, "e");
-    p.check(&["HSET", "e", "", "x"]);
+    check_c(&mut p, &["HSET", "e", "", "x"]);
     encoding(&mut p, "e");
     // The old ziplist names set the same limits.
-    p.check(&["CONFIG", "SET", "hash-max-ziplist-entries", "2"]);
-    p.check(&["CONFIG", "SET", "hash-max-ziplist-value", "64"]);
-    p.check(&["HSET", "zl", "a", "1", "b", "2"]);
+    check_c(&mut p, &["CONFIG", "SET", "hash-max-ziplist-entries", "2"]);
+    check_c(&mut p, &["CONFIG", "SET", "hash-max-ziplist-value", "64"]);
+    check_c(&mut p, &["HSET", "zl", "a", "1", "b", "2"]);
     encoding(&mut p, "zl");
-    p.check(&["HSET", "zl", "c", "3"]);
+    check_c(&mut p, &["HSET", "zl", "c", "3"]);
     encoding(&mut p, "zl");
 }
 
@@ -510,29 +542,29 @@ fn resp3_reply_types() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
     hello3(&mut p);
-    p.check(&["SET", "s", "x"]);
-    p.check(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+    check_c(&mut p, &["SET", "s", "x"]);
+    check_c(&mut p, &["HSET", "h", "a", "1", "b", "2", "c", "3"]);
     for key in ["h", "nokey", "s"] {
-        p.check(&["HGETALL", key]);
-        p.check(&["HKEYS", key]);
-        p.check(&["HVALS", key]);
-        p.check(&["HGET", key, "a"]);
-        p.check(&["HGET", key, "zz"]);
-        p.check(&["HMGET", key, "a", "zz"]);
-        p.check(&["HEXISTS", key, "a"]);
-        p.check(&["HLEN", key]);
-        p.check(&["HSTRLEN", key, "a"]);
-        p.check(&["HSCAN", key, "0"]);
-        p.check(&["HRANDFIELD", key, "0"]);
-        p.check(&["HRANDFIELD", key, "3", "WITHVALUES"]);
-        p.check(&["HRANDFIELD", key, "10"]);
+        check_c(&mut p, &["HGETALL", key]);
+        check_c(&mut p, &["HKEYS", key]);
+        check_c(&mut p, &["HVALS", key]);
+        check_c(&mut p, &["HGET", key, "a"]);
+        check_c(&mut p, &["HGET", key, "zz"]);
+        check_c(&mut p, &["HMGET", key, "a", "zz"]);
+        check_c(&mut p, &["HEXISTS", key, "a"]);
+        check_c(&mut p, &["HLEN", key]);
+        check_c(&mut p, &["HSTRLEN", key, "a"]);
+        check_c(&mut p, &["HSCAN", key, "0"]);
+        check_c(&mut p, &["HRANDFIELD", key, "0"]);
+        check_c(&mut p, &["HRANDFIELD", key, "3", "WITHVALUES"]);
+        check_c(&mut p, &["HRANDFIELD", key, "10"]);
     }
-    p.check(&["HINCRBY", "h", "a", "5"]);
-    p.check(&["HINCRBYFLOAT", "h", "a", "0.5"]);
-    p.check(&["HSETNX", "h", "a", "x"]);
-    p.check(&["HMSET", "h", "d", "4"]);
-    p.check(&["HDEL", "h", "a", "zz"]);
-    p.check(&["HGETALL", "h"]);
+    check_c(&mut p, &["HINCRBY", "h", "a", "5"]);
+    check_c(&mut p, &["HINCRBYFLOAT", "h", "a", "0.5"]);
+    check_c(&mut p, &["HSETNX", "h", "a", "x"]);
+    check_c(&mut p, &["HMSET", "h", "d", "4"]);
+    check_c(&mut p, &["HDEL", "h", "a", "zz"]);
+    check_c(&mut p, &["HGETALL", "h"]);
 }
 
 #[test]
@@ -678,7 +710,7 @@ fn random_step(p: &mut Pair, rng: &mut Rng, resp3: bool) {
         _ => args.extend(["EXISTS".into(), key.clone()]),
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    p.check(&args);
+    check_c(p, &args);
 }
 
 fn random_sequence(seed: u64, steps: usize, resp3: bool) {
@@ -701,7 +733,6 @@ fn random_sequence(seed: u64, steps: usize, resp3: bool) {
     for key in ["h0", "h1", "h2", "h3"] {
         check_whole(&mut p, &["HGETALL", key]);
     }
-    check_dirty(&mut p, "the random sequence");
 }
 
 #[test]
@@ -712,4 +743,22 @@ fn random_sequence_resp2_matches_real_redis() {
 #[test]
 fn random_sequence_resp3_matches_real_redis() {
     random_sequence(0x5eed_0002, 5000, true);
+}
+
+#[test]
+fn hrandfield_huge_negative_count_stops_at_the_output_limit() {
+    let duo = Duo::start(&[]);
+    let mut setup = duo.pair_named("setup");
+    setup.check(&["CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0"]);
+    setup.check(&["HSET", "h", "a", "1", "b", "2"]);
+    // Both servers stop drawing once the reply is past the hard limit and drop the client, instead
+    // of building a reply of 10^18 picks.
+    let mut p = duo.pair_named("greedy client");
+    p.send_cmds(&[&["HRANDFIELD", "h", "-1000000000000000000", "WITHVALUES"]]);
+    for (who, c) in [("ours", &mut p.ours), ("real", &mut p.real)] {
+        assert!(c.try_read_reply().is_err(), "{who} completed a reply of 10^18 picks");
+        assert!(c.closed(), "{who} keeps the client");
+    }
+    setup.check(&["PING"]);
+    setup.check(&["HLEN", "h"]);
 }

@@ -267,24 +267,29 @@ fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::error("ERR value is out of range");
     }
     let resp3 = ctx.session.resp >= 3;
+    // Like Redis, a reply of repeated picks stops growing once it is past the client's hard output
+    // limit (the connection then drops the client); with no limit it is as large as asked.
+    let hard_limit = ctx.state.hot.output_limits[0].0;
     let Some(h) = tri!(ctx.read_typed(&args[1], Value::as_hash)) else {
         return Reply::Array(Vec::new());
     };
-    random_fields_reply(h, count, with_values, resp3)
+    let mut out = PairsReply { items: Vec::new(), bytes: 0, with_values, resp3 };
+    add_random_fields(&mut out, h, count, hard_limit);
+    Reply::Array(out.items)
 }
 
 /// HRANDFIELD with a count: a negative count draws with repetition, a positive one distinct
 /// fields (all of them, in order, when it covers the hash).
-fn random_fields_reply(h: &Hash, count: i64, with_values: bool, resp3: bool) -> Reply {
+fn add_random_fields(out: &mut PairsReply, h: &Hash, count: i64, hard_limit: u64) {
     let wanted = count.unsigned_abs();
-    let mut out = PairsReply { items: Vec::new(), with_values, resp3 };
     if count < 0 || count == 1 {
         // Grown as it fills: a huge count costs what it returns, nothing up front.
-        out.items.reserve(wanted.min(1024) as usize * if with_values && !resp3 { 2 } else { 1 });
+        out.items.reserve(wanted.min(1024) as usize);
         for _ in 0..wanted {
-            match h.random_pair() {
-                Some(p) => out.push(p),
-                None => break,
+            let Some(p) = h.random_pair() else { break };
+            out.push(p);
+            if hard_limit > 0 && out.bytes > hard_limit {
+                break;
             }
         }
     } else if wanted >= h.len() as u64 {
@@ -292,13 +297,14 @@ fn random_fields_reply(h: &Hash, count: i64, with_values: bool, resp3: bool) -> 
     } else {
         h.distinct_random_pairs(wanted as usize).into_iter().for_each(|p| out.push(p));
     }
-    Reply::Array(out.items)
 }
 
 /// HRANDFIELD's reply: fields, or with values a flat field, value, ... array in RESP2 and
 /// [field, value] pairs in RESP3.
 struct PairsReply {
     items: Vec<Reply>,
+    /// A lower bound of the encoded size so far (each bulk string costs at least 5 more bytes).
+    bytes: u64,
     with_values: bool,
     resp3: bool,
 }
@@ -306,13 +312,18 @@ struct PairsReply {
 impl PairsReply {
     fn push(&mut self, p: &Pair) {
         let field = Reply::bulk(p.field());
-        match (self.with_values, self.resp3) {
-            (false, _) => self.items.push(field),
-            (true, false) => {
-                self.items.push(field);
-                self.items.push(Reply::bulk(p.value()));
-            }
-            (true, true) => self.items.push(Reply::Array(vec![field, Reply::bulk(p.value())])),
+        self.bytes += p.field().len() as u64 + 5;
+        if !self.with_values {
+            self.items.push(field);
+            return;
+        }
+        let value = Reply::bulk(p.value());
+        self.bytes += p.value().len() as u64 + 5;
+        if self.resp3 {
+            self.items.push(Reply::Array(vec![field, value]));
+        } else {
+            self.items.push(field);
+            self.items.push(value);
         }
     }
 }
