@@ -506,8 +506,8 @@ fn encoding_conversion_at_the_thresholds() {
         check_c(&mut p, args);
         check_whole(&mut p, &["HGETALL", key]);
     }
-    // An existing field rewritten with a long value converts too, and so does an argument that is
-    // long even when HSETNX finds the field and writes nothing.
+    // An existing field rewritten with a long value converts too; HSETNX that finds the field
+    // writes nothing and so converts nothing, however long its value.
     check_c(&mut p, &["HSET", "w", "f", "1", "g", "2"]);
     check_c(&mut p, &["HSET", "w", "f", "123456789"]);
     encoding(&mut p, "w");

@@ -10,7 +10,7 @@ use super::{errors, int_arg, notify, Ctx};
 use crate::cmd;
 use crate::keyspace::{Ttl, Value};
 use crate::protocol::Reply;
-use crate::types::hash::{Limits, Pair};
+use crate::types::hash::Limits;
 use crate::types::Hash;
 use crate::util::numbers::{i64_to_bytes, parse_i64, LongDouble};
 
@@ -53,10 +53,6 @@ fn with_hash_or_new<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&mut Hash, Limi
         ctx.db().set(key, Value::Hash(Box::new(h)), Ttl::Keep);
     }
     Ok(r)
-}
-
-fn bulk_pairs_reply<'a>(pairs: impl Iterator<Item = &'a Pair>, part: fn(&Pair) -> &[u8]) -> Reply {
-    Reply::Array(pairs.map(|p| Reply::bulk(part(p))).collect())
 }
 
 // ---------------------------------------------------------------------------
@@ -211,14 +207,14 @@ fn hkeys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(h) = tri!(ctx.read_typed(&args[1], Value::as_hash)) else {
         return Reply::Array(Vec::new());
     };
-    bulk_pairs_reply(h.pairs().iter(), Pair::field)
+    Reply::Array(h.iter().map(|(f, _)| Reply::bulk(f)).collect())
 }
 
 fn hvals(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(h) = tri!(ctx.read_typed(&args[1], Value::as_hash)) else {
         return Reply::Array(Vec::new());
     };
-    bulk_pairs_reply(h.pairs().iter(), Pair::value)
+    Reply::Array(h.iter().map(|(_, v)| Reply::bulk(v)).collect())
 }
 
 fn hexists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -250,7 +246,7 @@ fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() == 2 {
         let h = tri!(ctx.read_typed(&args[1], Value::as_hash));
         return match h.and_then(Hash::random_pair) {
-            Some(p) => Reply::bulk(p.field()),
+            Some((field, _)) => Reply::bulk(field),
             None => Reply::Nil,
         };
     }
@@ -285,17 +281,14 @@ fn add_random_fields(out: &mut PairsReply, h: &Hash, count: i64, hard_limit: u64
     if count < 0 || count == 1 {
         // Grown as it fills: a huge count costs what it returns, nothing up front.
         out.items.reserve(wanted.min(1024) as usize);
-        for _ in 0..wanted {
-            let Some(p) = h.random_pair() else { break };
-            out.push(p);
-            if hard_limit > 0 && out.bytes > hard_limit {
-                break;
-            }
-        }
+        h.random_pairs_with_repeats(wanted, |pair| {
+            out.push(pair);
+            hard_limit == 0 || out.bytes <= hard_limit
+        });
     } else if wanted >= h.len() as u64 {
-        h.pairs().iter().for_each(|p| out.push(p));
+        h.iter().for_each(|pair| out.push(pair));
     } else {
-        h.distinct_random_pairs(wanted as usize).into_iter().for_each(|p| out.push(p));
+        h.distinct_random_pairs(wanted as usize).into_iter().for_each(|pair| out.push(pair));
     }
 }
 
@@ -310,15 +303,15 @@ struct PairsReply {
 }
 
 impl PairsReply {
-    fn push(&mut self, p: &Pair) {
-        let field = Reply::bulk(p.field());
-        self.bytes += p.field().len() as u64 + 5;
+    fn push(&mut self, (field, value): (&[u8], &[u8])) {
+        self.bytes += field.len() as u64 + 5;
+        let field = Reply::bulk(field);
         if !self.with_values {
             self.items.push(field);
             return;
         }
-        let value = Reply::bulk(p.value());
-        self.bytes += p.value().len() as u64 + 5;
+        self.bytes += value.len() as u64 + 5;
+        let value = Reply::bulk(value);
         if self.resp3 {
             self.items.push(Reply::Array(vec![field, value]));
         } else {
@@ -343,9 +336,9 @@ fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let opts = tri!(ScanOptions::parse(&args[3..], false));
     let (pairs, next) = h.scan(cursor, opts.count);
     let mut items = Vec::new();
-    for p in pairs.into_iter().filter(|p| opts.matches(p.field())) {
-        items.push(Reply::bulk(p.field()));
-        items.push(Reply::bulk(p.value()));
+    for (field, value) in pairs.into_iter().filter(|(field, _)| opts.matches(field)) {
+        items.push(Reply::bulk(field));
+        items.push(Reply::bulk(value));
     }
     scan_reply(next, items)
 }
