@@ -502,6 +502,7 @@ fn encoding_conversion_at_the_thresholds() {
         ("v7", &["HINCRBYFLOAT", "v7", "f", "1.0625"]),
         ("v8", &["HINCRBYFLOAT", "v8", "f", "1.5"]),
         ("v9", &["HINCRBY", "v9", "f", "123456789"]),
+        ("v10", &["HINCRBYFLOAT", "v10", "f", "1.00390625"]),
     ] {
         check_c(&mut p, args);
         check_whole(&mut p, &["HGETALL", key]);
@@ -528,6 +529,17 @@ fn encoding_conversion_at_the_thresholds() {
     encoding(&mut p, "e");
     check_c(&mut p, &["HSET", "e", "", "x"]);
     encoding(&mut p, "e");
+    // Long strings in a listpack (a high value limit): order and in-place updates that grow and
+    // shrink a value.
+    check_c(&mut p, &["CONFIG", "SET", "hash-max-listpack-value", "1000"]);
+    let (long, longer) = ("x".repeat(300), "y".repeat(900));
+    check_c(&mut p, &["HSET", "lp", "a", &long, &longer, "2", "c", "3"]);
+    check_c(&mut p, &["HSET", "lp", "c", &longer, "a", "1"]);
+    check_c(&mut p, &["HDEL", "lp", &longer]);
+    check_c(&mut p, &["HSET", "lp", &long, &long]);
+    encoding(&mut p, "lp");
+    check_c(&mut p, &["HGETALL", "lp"]);
+    check_c(&mut p, &["HSCAN", "lp", "0"]);
     // The old ziplist names set the same limits.
     check_c(&mut p, &["CONFIG", "SET", "hash-max-ziplist-entries", "2"]);
     check_c(&mut p, &["CONFIG", "SET", "hash-max-ziplist-value", "64"]);
@@ -620,7 +632,8 @@ fn random_field(rng: &mut Rng) -> String {
 }
 
 fn random_value(rng: &mut Rng) -> String {
-    match rng.below(8) {
+    match rng.below(9) {
+        8 => "z".repeat(rng.below(250) as usize),
         0 => rng.pick(&["", "abc", " 1", "1.5", "-0", "01", "+3"]).to_string(),
         1 => format!("a-rather-long-value-{}", rng.below(100)),
         2 => format!("{}", (rng.next() as i64) >> rng.below(64)),
@@ -680,6 +693,12 @@ fn random_step(p: &mut Pair, rng: &mut Rng, resp3: bool) {
             return check_whole(p, &[cmd, &key]);
         }
         81..=83 => {
+            let (o, r) = p.both(&["TYPE", &key]);
+            p.compare(&format!("TYPE {key}"), &o, &r);
+            if r != b"+hash\r\n" {
+                check_c(p, &["HSCAN", &key, "0"]);
+                return;
+            }
             let full = hscan_all(&mut p.real, &key, &[]);
             let ours = hscan_all(&mut p.ours, &key, &[]);
             p.compare(&format!("full HSCAN of {key}"), &ours, &full);
@@ -713,15 +732,16 @@ fn random_step(p: &mut Pair, rng: &mut Rng, resp3: bool) {
     check_c(p, &args);
 }
 
-fn random_sequence(seed: u64, steps: usize, resp3: bool) {
+/// Runs `steps` random commands with the given hash-max-listpack-entries and -value.
+fn random_sequence(seed: u64, steps: usize, resp3: bool, (entries, value): (&str, &str)) {
     let duo = Duo::start(&[]);
     let mut p = duo.pair_named(&format!("seed {seed}"));
     if resp3 {
         hello3(&mut p);
     }
-    // Small limits so that both encodings and the conversions are exercised.
-    p.check(&["CONFIG", "SET", "hash-max-listpack-entries", "16"]);
-    p.check(&["CONFIG", "SET", "hash-max-listpack-value", "20"]);
+    // Limits small enough that both encodings and the conversions are exercised.
+    p.check(&["CONFIG", "SET", "hash-max-listpack-entries", entries]);
+    p.check(&["CONFIG", "SET", "hash-max-listpack-value", value]);
     p.check(&["SET", "s", "string"]);
     let mut rng = Rng(seed);
     for step in 0..steps {
@@ -737,12 +757,17 @@ fn random_sequence(seed: u64, steps: usize, resp3: bool) {
 
 #[test]
 fn random_sequence_resp2_matches_real_redis() {
-    random_sequence(0x5eed_0001, 8000, false);
+    random_sequence(0x5eed_0001, 8000, false, ("16", "20"));
 }
 
 #[test]
 fn random_sequence_resp3_matches_real_redis() {
-    random_sequence(0x5eed_0002, 5000, true);
+    random_sequence(0x5eed_0002, 5000, true, ("16", "20"));
+}
+
+#[test]
+fn random_sequence_with_long_listpack_strings_matches_real_redis() {
+    random_sequence(0x5eed_0003, 5000, false, ("64", "200"));
 }
 
 #[test]
