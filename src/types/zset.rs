@@ -61,6 +61,15 @@ impl Limits {
     }
 }
 
+/// A listpack stores integral scores as integers (double2ll), so -0 comes back as 0.
+fn listpack_score(score: f64) -> f64 {
+    if score == 0.0 {
+        0.0
+    } else {
+        score
+    }
+}
+
 /// A score interval with open or closed ends (ZRANGEBYSCORE's `(1.5 +inf`).
 #[derive(Clone, Copy, Debug)]
 pub struct ScoreRange {
@@ -280,6 +289,9 @@ impl ZSet {
     pub fn from_items(mut items: Vec<Item>, limits: Limits) -> ZSet {
         let longest = items.iter().map(|it| it.member.len()).max().unwrap_or(0);
         if limits.fits_listpack(items.len(), longest) {
+            for it in &mut items {
+                it.score = listpack_score(it.score);
+            }
             items.sort_unstable_by(Item::cmp);
             items.shrink_to_fit();
             ZSet { repr: Repr::Listpack(items) }
@@ -322,7 +334,7 @@ impl ZSet {
         }
     }
 
-    fn to_skiplist(&mut self) {
+    fn convert_to_skiplist(&mut self) {
         if let Repr::Listpack(v) = &mut self.repr {
             let items = std::mem::take(v);
             self.repr = Repr::Skiplist(Box::new(Large::from_items(items)));
@@ -358,12 +370,12 @@ impl ZSet {
             None => {
                 if let Repr::Listpack(v) = &self.repr {
                     if !limits.fits_listpack(v.len() + 1, member.len()) {
-                        self.to_skiplist();
+                        self.convert_to_skiplist();
                     }
                 }
                 match &mut self.repr {
                     Repr::Listpack(v) => {
-                        let it = Item::new(member, score);
+                        let it = Item::new(member, listpack_score(score));
                         let at = v.partition_point(|x| x.cmp(&it) == Ordering::Less);
                         v.insert(at, it);
                     }
@@ -380,7 +392,7 @@ impl ZSet {
             Repr::Listpack(v) => {
                 if let Some(i) = v.iter().position(|it| it.member.as_slice() == member) {
                     let mut it = v.remove(i);
-                    it.score = score;
+                    it.score = listpack_score(score);
                     let at = v.partition_point(|x| x.cmp(&it) == Ordering::Less);
                     v.insert(at, it);
                 }

@@ -168,10 +168,12 @@ impl Tree {
         }
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.len
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -634,7 +636,8 @@ impl Tree {
         if slot == 0 || slot + 1 >= leaf.len() {
             return false;
         }
-        let after_prev = cmp_key(leaf.scores[slot - 1], m.member(leaf.ids[slot - 1]), new_score, member) == Ordering::Less;
+        let after_prev =
+            cmp_key(leaf.scores[slot - 1], m.member(leaf.ids[slot - 1]), new_score, member) == Ordering::Less;
         let before_next =
             cmp_key(new_score, member, leaf.scores[slot + 1], m.member(leaf.ids[slot + 1])) == Ordering::Less;
         if !(after_prev && before_next) {
@@ -649,6 +652,7 @@ impl Tree {
         (leaf.scores[p.slot as usize], leaf.ids[p.slot as usize])
     }
 
+    #[cfg(test)]
     pub fn last(&self) -> Option<Pos> {
         self.len.checked_sub(1).and_then(|r| self.select(r))
     }
@@ -683,7 +687,8 @@ impl Tree {
         None
     }
 
-    /// Every element in order (for checks and conversions).
+    /// Every element in order (checks).
+    #[cfg(test)]
     pub fn iter(&self) -> impl Iterator<Item = (f64, u32)> + '_ {
         let mut n = self.head;
         let mut slot = 0usize;
@@ -818,7 +823,8 @@ mod tests {
     #[test]
     fn random_operations_agree_with_a_sorted_model() {
         let mut rng = fastrand::Rng::with_seed(7);
-        let names = Names((0..3000u32).map(|i| format!("m{:05}", rng.u32(..100_000) * 10 + i % 10).into_bytes()).collect());
+        let names =
+            Names((0..3000u32).map(|i| format!("m{:05}", rng.u32(..100_000) * 10 + i % 10).into_bytes()).collect());
         // Ids are unique names only if the formatting made them so; dedupe by id anyway.
         let mut t = Tree::new();
         let mut present: Vec<Option<f64>> = vec![None; names.0.len()];
@@ -847,8 +853,7 @@ mod tests {
             }
         }
         t.check(&names);
-        let model: Vec<(f64, u32)> =
-            present.iter().enumerate().filter_map(|(i, s)| s.map(|s| (s, i as u32))).collect();
+        let model: Vec<(f64, u32)> = present.iter().enumerate().filter_map(|(i, s)| s.map(|s| (s, i as u32))).collect();
         let sorted = model_sorted(&model, &names);
         assert_eq!(t.iter().collect::<Vec<_>>(), sorted);
         for (r, &(s, id)) in sorted.iter().enumerate() {
