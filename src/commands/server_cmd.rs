@@ -1334,9 +1334,15 @@ fn tips(fullname: &str) -> Reply {
     metadata::get().tips(fullname).cloned().unwrap_or(Reply::Set(vec![]))
 }
 
-/// COMMAND INFO's flags: Redis hides `may_replicate` and `sentinel` on purpose.
+/// COMMAND INFO's flags: Redis hides `may_replicate` and `sentinel` on purpose, and adds
+/// `movablekeys` last for commands whose keys depend on their arguments.
 fn visible_flags(spec: &CommandSpec) -> Vec<&'static str> {
-    spec.flag_names().into_iter().filter(|f| !matches!(*f, "sentinel" | "may_replicate")).collect()
+    let mut flags: Vec<&'static str> =
+        spec.flag_names().into_iter().filter(|f| !matches!(*f, "sentinel" | "may_replicate")).collect();
+    if spec.keys_fn.is_some() {
+        flags.push("movablekeys");
+    }
+    flags
 }
 
 fn info_entry(spec: &CommandSpec, fullname: &str) -> Reply {
