@@ -1507,7 +1507,12 @@ fn keys_of<'a>(ctx: &Ctx, cmd_args: &'a [Bytes]) -> Result<(&'static CommandSpec
     if !super::arity_ok(spec, cmd_args.len()) {
         return Err(Reply::error("ERR Invalid number of arguments specified for command"));
     }
-    Ok((spec, spec.key_positions(cmd_args).into_iter().map(|i| &cmd_args[i]).collect()))
+    let keys: Vec<&Bytes> = spec.key_positions(cmd_args).into_iter().map(|i| &cmd_args[i]).collect();
+    // A numkeys count that names no keys (ZUNION 0 a): Redis finds none and says so.
+    if keys.is_empty() && !spec.has(super::table::NO_MANDATORY_KEYS) {
+        return Err(Reply::error("ERR Invalid arguments specified for command"));
+    }
+    Ok((spec, keys))
 }
 
 fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
