@@ -127,7 +127,7 @@ fn score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, Reply> {
 /// One end of a lex range: `-`, `+`, `(str` or `[str` (zslParseLexRangeItem: `+` and `-` are
 /// read as C strings, so a NUL may follow them).
 fn lex_bound(arg: &[u8]) -> Option<(LexBound, bool)> {
-    let alone = arg.len() == 1 || arg[1] == 0;
+    let alone = arg.get(1).is_none_or(|&b| b == 0);
     match arg.first()? {
         b'+' => alone.then_some((LexBound::Max, true)),
         b'-' => alone.then_some((LexBound::Min, true)),
@@ -397,14 +397,27 @@ fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     // Redis reads the options only once it has the key.
     let opts = tri!(super::keys::ScanOptions::parse(&args[3..], false));
+    // A listpack keeps integral scores as integers and answers them as such; a skiplist
+    // formats its doubles (ld2string, %.17Lg).
+    let listpack = z.encoding() == "listpack";
     let mut out = Vec::new();
     let next = z.scan(cursor, opts.count, |m, s| {
         if opts.matches(m) {
             out.push(Reply::bulk(m));
-            out.push(Reply::Bulk(d2string(s).into_bytes()));
+            let text = match listpack_integer(s) {
+                Some(n) if listpack => n.to_string(),
+                _ => d2string(s),
+            };
+            out.push(Reply::Bulk(text.into_bytes()));
         }
     });
     Reply::Array(vec![Reply::Bulk(next.to_string().into_bytes()), Reply::Array(out)])
+}
+
+/// The integer a listpack stores for a score (double2ll): integral and within ±LLONG_MAX/2.
+fn listpack_integer(score: f64) -> Option<i64> {
+    const HALF: f64 = (i64::MAX / 2) as f64;
+    (score.fract() == 0.0 && (-HALF..=HALF).contains(&score)).then_some(score as i64)
 }
 
 /// ZRANDMEMBER: one random member, or a count of them (negative: repeats allowed).
