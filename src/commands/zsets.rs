@@ -399,7 +399,7 @@ fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let opts = tri!(super::keys::ScanOptions::parse(&args[3..], false));
     // A listpack keeps integral scores as integers and answers them as such; a skiplist
     // formats its doubles (ld2string, %.17Lg).
-    let listpack = z.encoding() == "listpack";
+    let listpack = z.is_listpack();
     let mut out = Vec::new();
     let next = z.scan(cursor, opts.count, |m, s| {
         if opts.matches(m) {
@@ -464,7 +464,7 @@ fn random_members(z: &ZSet, count: i64) -> Vec<(Vec<u8>, f64)> {
     if count >= size {
         return z.iter_at(size - 1, true).map(own).collect();
     }
-    if count * 3 > size || z.encoding() == "listpack" {
+    if count * 3 > size || z.is_listpack() {
         // Drop random members until `count` remain; the survivors keep their order.
         let mut keep = vec![true; size];
         let mut left = size;

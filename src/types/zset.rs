@@ -319,6 +319,11 @@ impl ZSet {
         }
     }
 
+    /// Whether the compact (listpack) encoding holds the set.
+    pub fn is_listpack(&self) -> bool {
+        matches!(self.repr, Repr::Listpack(_))
+    }
+
     /// Heap bytes owned (MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
         match &self.repr {
