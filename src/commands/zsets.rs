@@ -436,6 +436,10 @@ fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::error(errors::SYNTAX);
     }
     let withscores = args.len() == 4;
+    // Redis guards the doubled reply length of WITHSCORES.
+    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Reply::error("ERR value is out of range");
+    }
     let resp = ctx.session.resp;
     let Some(z) = tri!(ctx.read_typed(&args[1], Value::as_zset)) else {
         return Reply::Array(vec![]);
