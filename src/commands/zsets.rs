@@ -208,44 +208,12 @@ fn zincrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zadd_generic(ctx, args, AddFlags { incr: true, ..AddFlags::default() })
 }
 
-/// ZADD and ZINCRBY (zaddGenericCommand): options, then pairs, checked in Redis's order before
-/// anything changes.
-fn zadd_generic(ctx: &mut Ctx, args: &[Bytes], mut f: AddFlags) -> Reply {
-    let mut first = 2;
-    while first < args.len() {
-        let a = &args[first];
-        match () {
-            _ if is(a, "nx") => f.nx = true,
-            _ if is(a, "xx") => f.xx = true,
-            _ if is(a, "ch") => f.ch = true,
-            _ if is(a, "incr") => f.incr = true,
-            _ if is(a, "gt") => f.gt = true,
-            _ if is(a, "lt") => f.lt = true,
-            _ => break,
-        }
-        first += 1;
-    }
-    let pairs = &args[first..];
-    if pairs.is_empty() || pairs.len() % 2 != 0 {
-        return Reply::error(errors::SYNTAX);
-    }
-    if f.nx && f.xx {
-        return Reply::error("ERR XX and NX options at the same time are not compatible");
-    }
-    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
-        return Reply::error("ERR GT, LT, and/or NX options at the same time are not compatible");
-    }
-    if f.incr && pairs.len() > 2 {
-        return Reply::error("ERR INCR option supports a single increment-element pair");
-    }
-    let mut scores = Vec::with_capacity(pairs.len() / 2);
-    for p in pairs.chunks(2) {
-        scores.push(tri!(float_arg(&p[0])));
-    }
+/// ZADD and ZINCRBY (zaddGenericCommand): everything is checked before anything changes.
+fn zadd_generic(ctx: &mut Ctx, args: &[Bytes], f: AddFlags) -> Reply {
+    let (f, pairs, scores) = tri!(parse_add(args, f));
     let key = &args[1];
     let lim = limits(ctx);
-    let exists = tri!(ctx.write_typed(key, Value::as_zset_mut)).is_some();
-    if !exists {
+    if tri!(ctx.write_typed(key, Value::as_zset_mut)).is_none() {
         if f.xx {
             return add_reply(f, 0, 0, None);
         }
@@ -277,6 +245,39 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Bytes], mut f: AddFlags) -> Reply {
         return Reply::error(NAN_SCORE);
     }
     add_reply(f, added, updated, last)
+}
+
+/// ZADD's options, its score/member pairs and their scores, with Redis's errors in its order.
+fn parse_add(args: &[Bytes], mut f: AddFlags) -> Result<(AddFlags, &[Bytes], Vec<f64>), Reply> {
+    let mut first = 2;
+    while first < args.len() {
+        let a = &args[first];
+        match () {
+            _ if is(a, "nx") => f.nx = true,
+            _ if is(a, "xx") => f.xx = true,
+            _ if is(a, "ch") => f.ch = true,
+            _ if is(a, "incr") => f.incr = true,
+            _ if is(a, "gt") => f.gt = true,
+            _ if is(a, "lt") => f.lt = true,
+            _ => break,
+        }
+        first += 1;
+    }
+    let pairs = &args[first..];
+    if pairs.is_empty() || pairs.len() % 2 != 0 {
+        return Err(Reply::error(errors::SYNTAX));
+    }
+    if f.nx && f.xx {
+        return Err(Reply::error("ERR XX and NX options at the same time are not compatible"));
+    }
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
+        return Err(Reply::error("ERR GT, LT, and/or NX options at the same time are not compatible"));
+    }
+    if f.incr && pairs.len() > 2 {
+        return Err(Reply::error("ERR INCR option supports a single increment-element pair"));
+    }
+    let scores = pairs.chunks(2).map(|p| float_arg(&p[0])).collect::<Result<Vec<f64>, Reply>>()?;
+    Ok((f, pairs, scores))
 }
 
 fn add_reply(f: AddFlags, added: i64, updated: i64, last: Option<f64>) -> Reply {

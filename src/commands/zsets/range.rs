@@ -60,9 +60,40 @@ pub fn zrangestore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     generic(ctx, args, 2, Some(&args[1]), Kind::Auto, Dir::Auto)
 }
 
+/// A parsed request: what range, which way, and the options.
+struct Request {
+    spec: Spec,
+    rev: bool,
+    withscores: bool,
+    offset: i64,
+    /// -1: no LIMIT given (a negative count means no limit anyway).
+    limit: i64,
+}
+
 /// `src` is the source key's position: `<src> <min> <max> [options]` follow it.
-fn generic(ctx: &mut Ctx, args: &[Bytes], src: usize, dst: Option<&Bytes>, mut kind: Kind, mut dir: Dir) -> Reply {
-    let store = dst.is_some();
+fn generic(ctx: &mut Ctx, args: &[Bytes], src: usize, dst: Option<&Bytes>, kind: Kind, dir: Dir) -> Reply {
+    let req = tri!(parse(args, src, dst.is_some(), kind, dir));
+    let resp = ctx.session.resp;
+    let items = match tri!(ctx.read_typed(&args[src], Value::as_zset)) {
+        None => Vec::new(),
+        Some(z) => match &req.spec {
+            Spec::Rank(start, end) => by_rank(z, *start, *end, req.rev),
+            Spec::Score(r) => by_score(z, r, req.offset, req.limit, req.rev),
+            Spec::Lex(r) => by_lex(z, r, req.offset, req.limit, req.rev),
+        },
+    };
+    match dst {
+        Some(dst) => {
+            let items = items.into_iter().map(|(m, s)| Item::new(&m, s)).collect();
+            store_result(ctx, dst, items, "zrangestore")
+        }
+        None => members_reply(resp, items, req.withscores),
+    }
+}
+
+/// Options first (each error as met), then their conflicts, then the range, as Redis checks them.
+/// A REV, BYSCORE or BYLEX the command already implies is a syntax error, as is a repeated one.
+fn parse(args: &[Bytes], src: usize, store: bool, mut kind: Kind, mut dir: Dir) -> Result<Request, Reply> {
     let (mut withscores, mut offset, mut limit) = (false, 0i64, -1i64);
     let mut j = src + 3;
     while j < args.len() {
@@ -71,8 +102,8 @@ fn generic(ctx: &mut Ctx, args: &[Bytes], src: usize, dst: Option<&Bytes>, mut k
         if !store && is(a, "withscores") {
             withscores = true;
         } else if is(a, "limit") && left >= 2 {
-            offset = tri!(int_arg(&args[j + 1]));
-            limit = tri!(int_arg(&args[j + 2]));
+            offset = int_arg(&args[j + 1])?;
+            limit = int_arg(&args[j + 2])?;
             j += 2;
         } else if dir == Dir::Auto && is(a, "rev") {
             dir = Dir::Reverse;
@@ -81,7 +112,7 @@ fn generic(ctx: &mut Ctx, args: &[Bytes], src: usize, dst: Option<&Bytes>, mut k
         } else if kind == Kind::Auto && is(a, "byscore") {
             kind = Kind::Score;
         } else {
-            return Reply::error(errors::SYNTAX);
+            return Err(Reply::error(errors::SYNTAX));
         }
         j += 1;
     }
@@ -90,35 +121,22 @@ fn generic(ctx: &mut Ctx, args: &[Bytes], src: usize, dst: Option<&Bytes>, mut k
         kind = Kind::Rank;
     }
     if limit != -1 && kind == Kind::Rank {
-        return Reply::error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+        return Err(Reply::error(
+            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        ));
     }
     if withscores && kind == Kind::Lex {
-        return Reply::error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+        return Err(Reply::error("ERR syntax error, WITHSCORES not supported in combination with BYLEX"));
     }
     // Reverse score and lex ranges are given as max, min.
     let (lo, hi) =
         if rev && kind != Kind::Rank { (&args[src + 2], &args[src + 1]) } else { (&args[src + 1], &args[src + 2]) };
     let spec = match kind {
-        Kind::Score => Spec::Score(tri!(score_range(lo, hi))),
-        Kind::Lex => Spec::Lex(tri!(lex_range(lo, hi))),
-        _ => Spec::Rank(tri!(int_arg(lo)), tri!(int_arg(hi))),
+        Kind::Score => Spec::Score(score_range(lo, hi)?),
+        Kind::Lex => Spec::Lex(lex_range(lo, hi)?),
+        _ => Spec::Rank(int_arg(lo)?, int_arg(hi)?),
     };
-    let resp = ctx.session.resp;
-    let items = match tri!(ctx.read_typed(&args[src], Value::as_zset)) {
-        None => Vec::new(),
-        Some(z) => match &spec {
-            Spec::Rank(start, end) => by_rank(z, *start, *end, rev),
-            Spec::Score(r) => by_score(z, r, offset, limit, rev),
-            Spec::Lex(r) => by_lex(z, r, offset, limit, rev),
-        },
-    };
-    match dst {
-        Some(dst) => {
-            let items = items.into_iter().map(|(m, s)| Item::new(&m, s)).collect();
-            store_result(ctx, dst, items, "zrangestore")
-        }
-        None => members_reply(resp, items, withscores),
-    }
+    Ok(Request { spec, rev, withscores, offset, limit })
 }
 
 /// Normalises Redis's inclusive, possibly negative indexes to a rank range; None if empty.

@@ -83,15 +83,7 @@ pub fn zintercard(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// `name` is the command's name for Redis's error text.
 fn generic(ctx: &mut Ctx, args: &[Bytes], name: &str, dst: Option<&Bytes>, op: Op, card_only: bool) -> Reply {
     let numkeys_at = if dst.is_some() { 2 } else { 1 };
-    let n = tri!(int_arg(&args[numkeys_at]));
-    if n < 1 {
-        return Reply::error(format!("ERR at least 1 input key is needed for '{name}' command"));
-    }
-    if n > (args.len() - numkeys_at - 1) as i64 {
-        return Reply::error(errors::SYNTAX);
-    }
-    let n = n as usize;
-    let keys = &args[numkeys_at + 1..numkeys_at + 1 + n];
+    let keys = tri!(input_keys(args, numkeys_at, name));
     // Redis looks every key up (and type-checks it) before reading the options.
     for k in keys {
         match ctx.lookup_read(k).map(|e| e.value()) {
@@ -99,7 +91,7 @@ fn generic(ctx: &mut Ctx, args: &[Bytes], name: &str, dst: Option<&Bytes>, op: O
             Some(_) => return Reply::error(errors::WRONGTYPE),
         }
     }
-    let req = tri!(parse_options(&args[numkeys_at + 1 + n..], keys, op, dst.is_some(), card_only));
+    let req = tri!(parse_options(&args[numkeys_at + 1 + keys.len()..], keys, op, dst.is_some(), card_only));
     let db = &ctx.state.dbs[ctx.session.db];
     let mut srcs: Vec<Source> = req
         .keys
@@ -124,21 +116,33 @@ fn generic(ctx: &mut Ctx, args: &[Bytes], name: &str, dst: Option<&Bytes>, op: O
         Op::Union => union(&srcs, req.aggregate),
         Op::Diff => difference(&srcs),
     };
-    match dst {
-        Some(dst) => {
-            let event = match op {
-                Op::Union => "zunionstore",
-                Op::Inter => "zinterstore",
-                Op::Diff => "zdiffstore",
-            };
-            store_result(ctx, dst, items, event)
-        }
-        None => {
-            items.sort_unstable_by(|a, b| cmp_key(a.score, &a.member, b.score, &b.member));
-            let resp = ctx.session.resp;
-            members_reply(resp, items.into_iter().map(|it| (it.member.to_vec(), it.score)).collect(), req.withscores)
-        }
+    let Some(dst) = dst else {
+        items.sort_unstable_by(|a, b| cmp_key(a.score, &a.member, b.score, &b.member));
+        let resp = ctx.session.resp;
+        return members_reply(
+            resp,
+            items.into_iter().map(|it| (it.member.to_vec(), it.score)).collect(),
+            req.withscores,
+        );
+    };
+    let event = match op {
+        Op::Union => "zunionstore",
+        Op::Inter => "zinterstore",
+        Op::Diff => "zdiffstore",
+    };
+    store_result(ctx, dst, items, event)
+}
+
+/// The keys after the numkeys count, with Redis's errors for a bad count.
+fn input_keys<'a>(args: &'a [Bytes], numkeys_at: usize, name: &str) -> Result<&'a [Bytes], Reply> {
+    let n = int_arg(&args[numkeys_at])?;
+    if n < 1 {
+        return Err(Reply::error(format!("ERR at least 1 input key is needed for '{name}' command")));
     }
+    if n > (args.len() - numkeys_at - 1) as i64 {
+        return Err(Reply::error(errors::SYNTAX));
+    }
+    Ok(&args[numkeys_at + 1..numkeys_at + 1 + n as usize])
 }
 
 /// WEIGHTS, AGGREGATE, WITHSCORES and LIMIT, as each command allows them.
