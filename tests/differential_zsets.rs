@@ -269,6 +269,40 @@ fn score_and_lex_bounds_parse_like_redis() {
     });
 }
 
+/// Lex ranges assume equal scores; over mixed scores a listpack answers what Redis's linear scan
+/// finds, and so must we.
+#[test]
+fn lex_ranges_over_mixed_scores_in_a_listpack() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    let mut rng = fastrand::Rng::with_seed(3);
+    let bound = |rng: &mut fastrand::Rng| match rng.u8(..6) {
+        0 => "-".to_string(),
+        1 => "+".to_string(),
+        _ => format!("{}{}", if rng.bool() { "(" } else { "[" }, (b'a' + rng.u8(..11)) as char),
+    };
+    for t in 0..60 {
+        let key = format!("m{t}");
+        let mut args = vec!["ZADD".to_string(), key.clone()];
+        for m in 0..rng.u8(1..9) {
+            args.push(rng.u8(..4).to_string());
+            args.push(((b'a' + (m * 3 + t) % 10) as char).to_string());
+        }
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        p.check(&a);
+        for _ in 0..4 {
+            let (lo, hi) = (bound(&mut rng), bound(&mut rng));
+            p.check(&["ZRANGEBYLEX", &key, &lo, &hi]);
+            p.check(&["ZREVRANGEBYLEX", &key, &hi, &lo]);
+            p.check(&["ZLEXCOUNT", &key, &lo, &hi]);
+            p.check(&["ZRANGEBYLEX", &key, &lo, &hi, "LIMIT", "1", "2"]);
+        }
+        let (lo, hi) = (bound(&mut rng), bound(&mut rng));
+        p.check(&["ZREMRANGEBYLEX", &key, &lo, &hi]);
+        p.check(&["ZRANGE", &key, "0", "-1", "WITHSCORES"]);
+    }
+}
+
 #[test]
 fn zrange_family_and_zrangestore() {
     let duo = Duo::start(&[]);
