@@ -148,8 +148,8 @@ impl CommandSpec {
             "generic" => cats.push("keyspace"),
             "connection" => cats.push("connection"),
             "transactions" => cats.push("transaction"),
-            "list" | "hash" | "set" | "sorted_set" => cats.push(match self.group {
-                "sorted_set" => "sortedset",
+            "list" | "hash" | "set" | "sorted-set" => cats.push(match self.group {
+                "sorted-set" => "sortedset",
                 g => g,
             }),
             _ => {}

@@ -140,6 +140,36 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+/// A bare `strtod` whose end pointer must reach the end of the C string, as
+/// ZRANGEBYSCORE's bounds are read (`zslParseRange`): the text up to the
+/// first NUL byte, leading whitespace allowed, the empty string is 0 (strtod
+/// converts nothing and stops at the terminator), an overflow is ±inf and an
+/// underflow its rounded value (no ERANGE check); NaN is rejected.
+pub fn parse_f64_strtod(s: &[u8]) -> Option<f64> {
+    let s = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
+    if s.is_empty() {
+        return Some(0.0);
+    }
+    let start = s.iter().position(|&b| !is_c_space(b))?;
+    let (negative, syntax) = scan_c_float(&s[start..])?;
+    let magnitude = match syntax {
+        FloatSyntax::Inf => f64::INFINITY,
+        FloatSyntax::Decimal { digits, .. } => {
+            // Validated ASCII; Rust's parser is correctly rounded and saturates like strtod.
+            std::str::from_utf8(digits).ok()?.parse::<f64>().ok()?
+        }
+        FloatSyntax::Hex { int, frac, exp } => match hex_to_bits(int, frac, exp) {
+            Exact::Zero => 0.0,
+            Exact::TooLarge => f64::INFINITY,
+            Exact::Bits { top, sticky, exp2 } => match check_range(round_binary(top, sticky, exp2, &F64), &F64) {
+                None => f64::INFINITY,
+                Some(b) => finite_to_f64(b).unwrap_or(f64::INFINITY),
+            },
+        },
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
 /// `printf("%.17g", v)` exactly as glibc prints it: 17 significant digits,
 /// correctly rounded (ties to even), trailing zeros removed, exponent form
 /// when the decimal exponent is < -4 or >= 17. This is the text of every
@@ -1283,6 +1313,25 @@ mod tests {
         assert_eq!(d(&long), None); // 1e-10001 underflows to zero
         let long = format!("1.{}1", "0".repeat(10_000));
         assert_eq!(d(&long), Some(1.0));
+    }
+
+    #[test]
+    fn parse_f64_strtod_like_zrangebyscore_bounds() {
+        let d = parse_f64_strtod;
+        assert_eq!(d(b""), Some(0.0));
+        assert_eq!(d(b" 1"), Some(1.0));
+        assert_eq!(d(b"\t-5"), Some(-5.0));
+        assert_eq!(d(b"0x10"), Some(16.0));
+        assert_eq!(d(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(d(b"-1e400"), Some(f64::NEG_INFINITY));
+        assert_eq!(d(b"1e-400"), Some(0.0));
+        assert_eq!(d(b"0x1p+2000"), Some(f64::INFINITY));
+        assert_eq!(d(b"0x1p-2000"), Some(0.0));
+        assert_eq!(d(b"-inFinity"), Some(f64::NEG_INFINITY));
+        assert_eq!(d(b"1\0abc"), Some(1.0));
+        for bad in [&b" "[..], b"1 ", b"nan", b"-nan", b"x", b".", b"+", b"1e", b"0x"] {
+            assert_eq!(d(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
