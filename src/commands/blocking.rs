@@ -24,7 +24,7 @@ pub struct BlockRequest {
     /// Absolute unix ms; 0 waits forever.
     pub deadline_ms: u64,
     pub kind: BlockKind,
-    /// The reply on timeout (a null of the command's kind) or on CLIENT UNBLOCK ... TIMEOUT.
+    /// The reply on timeout or on CLIENT UNBLOCK ... TIMEOUT.
     pub timeout_reply: Reply,
 }
 
@@ -52,15 +52,17 @@ pub fn timeout_arg(now_ms: u64, arg: &[u8]) -> Result<u64, Reply> {
 
 impl Ctx<'_> {
     /// Blocks the client on `keys` (Redis's blockForKeys). Inside MULTI/EXEC a blocking command
-    /// cannot wait, so it times out at once, as in Redis. Returns the handler's reply: nothing
+    /// cannot wait, so it answers `in_multi_reply` (its own kind of null) at once, as in Redis. Returns the handler's reply: nothing
     /// now, the real one when the client is served, times out or is unblocked.
-    pub fn block(&mut self, keys: Vec<Bytes>, deadline_ms: u64, kind: BlockKind, timeout_reply: Reply) -> Reply {
+    pub fn block(&mut self, keys: Vec<Bytes>, deadline_ms: u64, kind: BlockKind, in_multi_reply: Reply) -> Reply {
         if self.session.in_exec {
-            return timeout_reply;
+            return in_multi_reply;
         }
         // Run again after a wake-up that found nothing for it: keep the first deadline.
         let deadline_ms = self.session.rerun_deadline.unwrap_or(deadline_ms);
-        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply });
+        // A wait that ends without data answers a null array whatever the command, even BLMOVE
+        // whose immediate null is a bulk (Redis's replyToBlockedClientTimedOut).
+        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply: Reply::NilArray });
         Reply::NoReply
     }
 }
