@@ -162,6 +162,7 @@ pub fn refresh(st: &mut crate::server::state::State) {
         st.config.int("lfu-log-factor") as u32,
         st.config.int("lfu-decay-time") as u32,
     );
+    super::notify::configure_new_key_events(st);
 }
 
 fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

@@ -35,6 +35,15 @@ pub struct Watcher {
     pub dirty: Arc<AtomicBool>,
 }
 
+/// Whether keys created by `set` are recorded for the keyspace event `new` (the `n` class of
+/// notify-keyspace-events). Process-wide like the LFU settings in `access`: one server per process.
+static NEW_KEY_EVENTS: AtomicBool = AtomicBool::new(false);
+
+/// Turns the recording of created keys on or off (when notify-keyspace-events changes).
+pub fn set_new_key_events(on: bool) {
+    NEW_KEY_EVENTS.store(on, Ordering::Relaxed);
+}
+
 pub struct Db {
     directory: Vec<u32>,
     global_depth: u8,
@@ -47,6 +56,10 @@ pub struct Db {
     /// Running estimate of the average TTL of volatile keys, as INFO keyspace's avg_ttl.
     pub avg_ttl: u64,
     pub watched: HashMap<Box<[u8]>, Vec<Watcher>>,
+    /// Keys created since the last keyspace event, whose `new` event is still to be published
+    /// (Redis publishes it inside dbAdd, before the command's own event; the publisher drains
+    /// this before publishing anything else, which keeps that order).
+    pub new_keys: Vec<Box<[u8]>>,
 }
 
 impl Default for Db {
@@ -82,6 +95,7 @@ impl Db {
             expire_segment: 0,
             avg_ttl: 0,
             watched: HashMap::new(),
+            new_keys: Vec::new(),
         }
     }
 
@@ -177,6 +191,9 @@ impl Db {
                 };
                 v.insert(Entry::new(key, value, expire_at, super::access::initial()));
                 self.len += 1;
+                if NEW_KEY_EVENTS.load(Ordering::Relaxed) {
+                    self.new_keys.push(key.into());
+                }
                 adjust_volatile(&mut seg.volatile, &mut self.volatile, false, expire_at != 0);
                 None
             }
