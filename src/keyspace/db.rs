@@ -145,18 +145,16 @@ impl Db {
         self.segments[s].table.find_mut(table_hash(h), |e| e.key() == key)
     }
 
-    /// Deletes the key if its TTL has passed. True if it did.
-    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: u64) -> bool {
+    /// Takes the key out if its TTL has passed, returning its entry (the caller decides when to
+    /// free it, so the time that takes can be measured).
+    pub fn take_expired(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         // Most databases hold no volatile keys: then no lookup is needed at all.
         if self.volatile == 0 {
-            return false;
+            return None;
         }
         match self.get_raw(key).and_then(|e| e.expire_at()) {
-            Some(at) if at <= now_ms => {
-                self.remove(key);
-                true
-            }
-            _ => false,
+            Some(at) if at <= now_ms => self.remove(key),
+            _ => None,
         }
     }
 

@@ -56,6 +56,9 @@ fn active_expire(server: &Server, period: Duration) {
             }
             let (expired, examined) = d.expire_cycle(now, EXPIRE_CHUNK);
             st.stats.expired_keys += expired.len() as u64;
+            for key in &expired {
+                crate::commands::notify::notify(&mut st, crate::commands::notify::EXPIRED, "expired", key, db);
+            }
             if examined > 0 {
                 let stale = expired.len() as f64 / examined as f64;
                 st.stats.expired_stale_perc = st.stats.expired_stale_perc * 0.95 + stale * 100.0 * 0.05;
@@ -69,7 +72,10 @@ fn active_expire(server: &Server, period: Duration) {
 }
 
 fn record_cpu(server: &Server, start: Instant) {
-    server.state.lock().stats.expire_cycle_cpu_ms += start.elapsed().as_millis() as u64;
+    let ms = start.elapsed().as_millis() as u64;
+    let mut st = server.state.lock();
+    st.stats.expire_cycle_cpu_ms += ms;
+    st.latency_add("expire-cycle", ms);
 }
 
 fn push_sample(v: &mut std::collections::VecDeque<(u64, u64)>, now: u64, value: u64) {
