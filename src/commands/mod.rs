@@ -154,7 +154,7 @@ impl Ctx<'_> {
         };
         let start = Instant::now();
         drop(entry);
-        self.state.latency_add("expire-del", start.elapsed().as_millis() as u64);
+        crate::keyspace::evict::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
         self.state.stats.expired_keys += 1;
         true
@@ -344,6 +344,10 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     if !ctx.session.authenticated && !spec.has(NO_AUTH) && ctx.state.hot.requirepass.is_some() {
         return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some((spec, fullname)));
+    }
+    // Redis's maxmemory step comes after authentication and before the replica/MULTI checks.
+    if let Some(e) = crate::keyspace::evict::before_command(ctx, spec) {
+        return rejected(ctx, e, Some((spec, fullname)));
     }
     if ctx.session.monitor && (spec.has(WRITE) || spec.has(table::READONLY) || spec.has(table::MAY_REPLICATE)) {
         let e = Reply::error("ERR Replica can't interact with the keyspace");

@@ -1,4 +1,5 @@
-//! Periodic work, like Redis's serverCron: active expiry, instantaneous stats, idle client timeouts.
+//! Periodic work, like Redis's serverCron: active expiry, instantaneous stats, the memory peak, idle
+//! client timeouts.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +17,8 @@ pub async fn run(server: Arc<Server>) {
         tokio::time::sleep(period).await;
         crate::util::time::refresh_cached();
         active_expire(&server, period);
+        // Reading the allocator's counter records the peak, as serverCron does.
+        crate::alloc::allocated();
         let mut st = server.state.lock();
         sample_stats(&mut st);
         close_idle_clients(&mut st);
