@@ -244,6 +244,11 @@ fn lazy_expiry(w: &mut Watched) {
         std::thread::sleep(Duration::from_millis(5));
         w.run(access);
     }
+    // RANDOMKEY deletes the expired keys it draws (database 9 holds only this one).
+    w.run(&["SELECT", "9"]);
+    w.run(&["SET", "lz", "v", "PX", "1"]);
+    std::thread::sleep(Duration::from_millis(5));
+    w.run(&["RANDOMKEY"]);
     // Into the destination database of MOVE and COPY.
     w.run(&["SELECT", "1"]);
     w.run(&["SET", "lz", "v", "PX", "1"]);
