@@ -1,5 +1,12 @@
 //! A counting global allocator: `used_memory` in INFO is what the process has allocated, as Redis's
 //! zmalloc reports it.
+//!
+//! What is counted is each block's real footprint in the C allocator (its usable size plus the
+//! allocator's per-chunk header), not the size Rust asked for: glibc rounds every request up to a
+//! 16-byte step with an 8-byte header and a 32-byte minimum, so counting requested sizes left a
+//! keyspace of small keys about a quarter bigger in RSS than in `used_memory`, and `maxmemory`
+//! would have been overshot by as much. Redis counts the same way (zmalloc_size is the usable size
+//! of the block, plus the header where the allocator has one).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,34 +17,49 @@ static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static STARTUP: AtomicUsize = AtomicUsize::new(0);
 
-// SAFETY: every call is forwarded to the system allocator unchanged; only counters are added.
+/// glibc's in-use chunk header (the size word); the usable size does not include it.
+const CHUNK_HEADER: usize = std::mem::size_of::<usize>();
+
+/// The bytes a live block occupies in the C allocator.
+///
+/// # Safety
+/// `p` must be a live block returned by the system allocator.
+#[inline]
+unsafe fn footprint(p: *mut u8) -> usize {
+    libc::malloc_usable_size(p.cast()) + CHUNK_HEADER
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only counters are added, and
+// blocks are measured only while they are live.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc(layout);
         if !p.is_null() {
-            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+            ALLOCATED.fetch_add(footprint(p), Ordering::Relaxed);
         }
         p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        ALLOCATED.fetch_sub(footprint(ptr), Ordering::Relaxed);
         System.dealloc(ptr, layout);
-        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc_zeroed(layout);
         if !p.is_null() {
-            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+            ALLOCATED.fetch_add(footprint(p), Ordering::Relaxed);
         }
         p
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let old = footprint(ptr);
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
-            ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
-            ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+            // On failure the old block is untouched and still counted.
+            ALLOCATED.fetch_add(footprint(p), Ordering::Relaxed);
+            ALLOCATED.fetch_sub(old, Ordering::Relaxed);
         }
         p
     }
@@ -45,7 +67,7 @@ unsafe impl GlobalAlloc for Counting {
 
 pub fn allocated() -> usize {
     let a = ALLOCATED.load(Ordering::Relaxed);
-    // The peak is refreshed when read (INFO, cron), not on every allocation.
+    // The peak is refreshed when read (INFO, cron, eviction checks), not on every allocation.
     PEAK.fetch_max(a, Ordering::Relaxed);
     a
 }

@@ -150,6 +150,9 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
         }
     }
     refresh(ctx.state);
+    if changes.iter().any(|(idx, _)| CONFIG_TABLE[*idx].name == "maxmemory") {
+        crate::keyspace::evict::maxmemory_changed(ctx.server, ctx.state);
+    }
     Ok(())
 }
 
@@ -162,6 +165,7 @@ pub fn refresh(st: &mut crate::server::state::State) {
         st.config.int("lfu-log-factor") as u32,
         st.config.int("lfu-decay-time") as u32,
     );
+    super::notify::configure_new_key_events(st);
 }
 
 fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

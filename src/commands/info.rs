@@ -143,6 +143,12 @@ fn total_system_memory() -> u64 {
         .unwrap_or(0)
 }
 
+/// What clients use (Redis's mem_clients_normal): each one's buffers as CLIENT LIST's tot-mem
+/// counts them.
+fn clients_memory(st: &crate::server::state::State) -> u64 {
+    st.clients.values().map(|c| (16384 + c.qbuf + c.pending.load(std::sync::atomic::Ordering::Relaxed)) as u64).sum()
+}
+
 /// Rate per second over the sampled window of a counter, as Redis's instantaneous metrics.
 fn rate(samples: &std::collections::VecDeque<(u64, u64)>) -> f64 {
     match (samples.front(), samples.back()) {
@@ -205,8 +211,15 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             let rss = rss_bytes();
             let peak = crate::alloc::peak() as u64;
             let startup = crate::alloc::startup() as u64;
-            let maxmemory = st.config.int("maxmemory") as u64;
+            let clients = clients_memory(st);
+            let overhead = startup + clients + st.dbs.iter().map(|d| d.overhead() as u64).sum::<u64>();
+            let dataset = used.saturating_sub(overhead);
+            // Like Redis: the dataset's share of what was allocated after start-up.
+            let net = if used > startup { used - startup } else { 1 };
+            let maxmemory = st.hot.maxmemory;
             let sys = total_system_memory();
+            let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+            let diff = |a: u64, b: u64| a as i64 - b as i64;
             out.push_str("# Memory\r\n");
             field!("used_memory:{used}");
             field!("used_memory_human:{}", human(used));
@@ -214,16 +227,16 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("used_memory_rss_human:{}", human(rss));
             field!("used_memory_peak:{peak}");
             field!("used_memory_peak_human:{}", human(peak));
-            field!("used_memory_peak_perc:{:.2}%", if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 });
-            field!("used_memory_overhead:{startup}");
+            field!("used_memory_peak_perc:{:.2}%", ratio(used, peak) * 100.0);
+            field!("used_memory_overhead:{overhead}");
             field!("used_memory_startup:{startup}");
-            field!("used_memory_dataset:{}", used.saturating_sub(startup));
-            field!(
-                "used_memory_dataset_perc:{:.2}%",
-                if used > startup { (used - startup) as f64 * 100.0 / used as f64 } else { 0.0 }
-            );
+            field!("used_memory_dataset:{dataset}");
+            field!("used_memory_dataset_perc:{:.2}%", ratio(dataset, net) * 100.0);
+            // The C allocator reports no statistics of its own, so Redis (built with libc malloc)
+            // takes the allocated bytes from its own count and the active and resident ones from
+            // the RSS: all the fragmentation shows up between the first two.
             field!("allocator_allocated:{used}");
-            field!("allocator_active:{used}");
+            field!("allocator_active:{rss}");
             field!("allocator_resident:{rss}");
             field!("total_system_memory:{sys}");
             field!("total_system_memory_human:{}", human(sys));
@@ -243,19 +256,20 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("maxmemory:{maxmemory}");
             field!("maxmemory_human:{}", human(maxmemory));
             field!("maxmemory_policy:{}", st.config.str("maxmemory-policy"));
-            field!("allocator_frag_ratio:1.00");
-            field!("allocator_frag_bytes:0");
-            field!("allocator_rss_ratio:{:.2}", if used > 0 { rss as f64 / used as f64 } else { 1.0 });
-            field!("allocator_rss_bytes:{}", rss as i64 - used as i64);
-            field!("rss_overhead_ratio:1.00");
+            field!("allocator_frag_ratio:{:.2}", ratio(rss, used));
+            field!("allocator_frag_bytes:{}", diff(rss, used));
+            field!("allocator_rss_ratio:{:.2}", ratio(rss, rss));
+            field!("allocator_rss_bytes:0");
+            field!("rss_overhead_ratio:{:.2}", ratio(rss, rss));
             field!("rss_overhead_bytes:0");
-            field!("mem_fragmentation_ratio:{:.2}", if used > 0 { rss as f64 / used as f64 } else { 1.0 });
-            field!("mem_fragmentation_bytes:{}", rss as i64 - used as i64);
+            field!("mem_fragmentation_ratio:{:.2}", ratio(rss, used));
+            field!("mem_fragmentation_bytes:{}", diff(rss, used));
+            // What Redis leaves out of eviction's count is replica and AOF buffers; there are none.
             field!("mem_not_counted_for_evict:0");
             field!("mem_replication_backlog:0");
             field!("mem_total_replication_buffers:0");
             field!("mem_clients_slaves:0");
-            field!("mem_clients_normal:{}", st.clients.len() * 16384);
+            field!("mem_clients_normal:{clients}");
             field!("mem_cluster_links:0");
             field!("mem_aof_buffer:0");
             field!("mem_allocator:libc");
@@ -328,8 +342,9 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("expire_cycle_cpu_milliseconds:{}", s.expire_cycle_cpu_ms);
             field!("evicted_keys:{}", s.evicted_keys);
             field!("evicted_clients:0");
-            field!("total_eviction_exceeded_time:0");
-            field!("current_eviction_exceeded_time:0");
+            let current_us = s.eviction_exceeded_since.map_or(0, |t| t.elapsed().as_micros() as u64);
+            field!("total_eviction_exceeded_time:{}", (s.eviction_exceeded_total_us + current_us) / 1000);
+            field!("current_eviction_exceeded_time:{}", current_us / 1000);
             field!("keyspace_hits:{}", s.keyspace_hits);
             field!("keyspace_misses:{}", s.keyspace_misses);
             field!("pubsub_channels:{}", st.pubsub.channels.len());

@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use super::table::*;
-use super::{errors, int_arg, Ctx};
-use crate::keyspace::{access, Ttl};
+use super::{errors, int_arg, notify, Ctx};
+use crate::keyspace::{access, Entry, Ttl};
 use crate::protocol::Reply;
 use crate::util::glob::string_match;
 use crate::{cmd, container};
@@ -93,25 +93,87 @@ static OBJECT_SUBS: &[CommandSpec] = &[
     ),
 ];
 
+/// lookupKey's flags: what a lookup does besides finding the key and expiring it lazily.
+pub(crate) mod lookup {
+    pub const NONE: u8 = 0;
+    /// Leaves the key's access time (LRU clock or LFU counter) as it is.
+    pub const NOTOUCH: u8 = 1;
+    /// No `keymiss` event on a miss.
+    pub const NONOTIFY: u8 = 2;
+    /// Not counted in keyspace_hits / keyspace_misses.
+    pub const NOSTATS: u8 = 4;
+    /// A lookup before writing: neither counted nor announced on a miss.
+    pub const WRITE: u8 = 8;
+}
+
+impl Ctx<'_> {
+    /// Redis's lookupKey in the client's database: expires the key if due, then updates its access
+    /// time, the hit/miss stats and publishes `keymiss`, as `flags` allow.
+    pub(crate) fn lookup_key(&mut self, key: &[u8], flags: u8) -> Option<&mut Entry> {
+        let db = self.session.db;
+        self.expire_if_needed(db, key);
+        let counted = flags & (lookup::NOSTATS | lookup::WRITE) == 0;
+        let announced = flags & (lookup::NONOTIFY | lookup::WRITE) == 0;
+        // A second lookup only when a miss would be published: the event needs all of the state.
+        if announced && self.state.hot.notify_flags & notify::KEY_MISS != 0 && self.state.dbs[db].get_raw(key).is_none()
+        {
+            if counted {
+                self.state.stats.keyspace_misses += 1;
+            }
+            self.notify(notify::KEY_MISS, "keymiss", key);
+            return None;
+        }
+        let touch = flags & lookup::NOTOUCH == 0 && !self.session.no_touch;
+        match self.state.dbs[db].get_mut(key) {
+            Some(e) => {
+                if touch {
+                    e.set_access(access::touched(e.access()));
+                }
+                if counted {
+                    self.state.stats.keyspace_hits += 1;
+                }
+                Some(e)
+            }
+            None => {
+                if counted {
+                    self.state.stats.keyspace_misses += 1;
+                }
+                None
+            }
+        }
+    }
+
+    /// lookupKeyWrite in another database (MOVE, COPY's destination): lazy expiry and access time.
+    fn lookup_write_in(&mut self, db: usize, key: &[u8]) -> bool {
+        self.expire_if_needed(db, key);
+        match self.state.dbs[db].get_mut(key) {
+            Some(e) => {
+                e.set_access(access::touched(e.access()));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 fn del(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.session.db;
     let mut n = 0;
     for k in &args[1..] {
         ctx.expire_if_needed(db, k);
         if ctx.state.dbs[db].remove(k).is_some() {
+            ctx.notify(notify::GENERIC, "del", k);
+            ctx.dirty(1);
             n += 1;
         }
     }
-    ctx.dirty(n);
-    Reply::Int(n as i64)
+    Reply::Int(n)
 }
 
 fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let db = ctx.session.db;
     let mut n = 0;
     for k in &args[1..] {
-        ctx.expire_if_needed(db, k);
-        if ctx.state.dbs[db].get_raw(k).is_some() {
+        if ctx.lookup_key(k, lookup::NOTOUCH).is_some() {
             n += 1;
         }
     }
@@ -119,9 +181,7 @@ fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn type_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let db = ctx.session.db;
-    ctx.expire_if_needed(db, &args[1]);
-    match ctx.state.dbs[db].get_raw(&args[1]) {
+    match ctx.lookup_key(&args[1], lookup::NOTOUCH) {
         Some(e) => Reply::status(e.value().type_name()),
         None => Reply::status("none"),
     }
@@ -247,25 +307,40 @@ fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     Reply::Nil
 }
 
+/// Moves `entry` (taken out of some database) to `key` in `db`, keeping its TTL and its access
+/// time: Redis moves the object itself, with its LRU/LFU field.
+fn place_entry(ctx: &mut Ctx, db: usize, key: &[u8], entry: Entry) {
+    let ttl = entry.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear);
+    let access = entry.access();
+    let d = &mut ctx.state.dbs[db];
+    d.set(key, entry.into_value(), ttl);
+    if let Some(e) = d.get_mut(key) {
+        e.set_access(access);
+    }
+}
+
 fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
     let db = ctx.session.db;
     let (src, dst) = (&args[1], &args[2]);
-    ctx.expire_if_needed(db, src);
-    if ctx.state.dbs[db].get_raw(src).is_none() {
+    if ctx.lookup_write(src).is_none() {
         return Reply::error(errors::NO_SUCH_KEY);
     }
     if src == dst {
         return if nx { Reply::Int(0) } else { Reply::OK };
     }
-    ctx.expire_if_needed(db, dst);
-    if nx && ctx.state.dbs[db].get_raw(dst).is_some() {
-        return Reply::Int(0);
+    if ctx.lookup_write(dst).is_some() {
+        if nx {
+            return Reply::Int(0);
+        }
+        // The old destination goes first, so the renamed key is a new one (the `new` event).
+        ctx.state.dbs[db].remove(dst);
     }
     let Some(entry) = ctx.state.dbs[db].remove(src) else {
         return Reply::error(errors::NO_SUCH_KEY);
     };
-    let ttl = entry.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear);
-    ctx.state.dbs[db].set(dst, entry.into_value(), ttl);
+    place_entry(ctx, db, dst, entry);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     ctx.dirty(1);
     if nx {
         Reply::Int(1)
@@ -308,18 +383,14 @@ fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::error("ERR source and destination objects are the same");
     }
     let key = &args[1];
-    ctx.expire_if_needed(src_db, key);
-    if ctx.state.dbs[src_db].get_raw(key).is_none() {
-        return Reply::Int(0);
-    }
-    ctx.expire_if_needed(dst_db, key);
-    if ctx.state.dbs[dst_db].get_raw(key).is_some() {
+    if ctx.lookup_write(key).is_none() || ctx.lookup_write_in(dst_db, key) {
         return Reply::Int(0);
     }
     let Some(e) = ctx.state.dbs[src_db].remove(key) else { return Reply::Int(0) };
-    let ttl = e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear);
-    ctx.state.dbs[dst_db].set(key, e.into_value(), ttl);
+    place_entry(ctx, dst_db, key, e);
     ctx.state.dbs[dst_db].touch_watched(key);
+    notify::notify(ctx.state, notify::GENERIC, "move_from", key, src_db);
+    notify::notify(ctx.state, notify::GENERIC, "move_to", key, dst_db);
     ctx.dirty(1);
     Reply::Int(1)
 }
@@ -345,18 +416,18 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if src_db == dst_db && src == dst {
         return Reply::error("ERR source and destination objects are the same");
     }
-    ctx.expire_if_needed(src_db, src);
-    let Some(e) = ctx.state.dbs[src_db].get_raw(src) else { return Reply::Int(0) };
+    let Some(e) = ctx.lookup_read(src) else { return Reply::Int(0) };
     let (value, ttl) = (e.value().clone(), e.expire_at().map(Ttl::At).unwrap_or(Ttl::Clear));
-    ctx.expire_if_needed(dst_db, dst);
-    if ctx.state.dbs[dst_db].get_raw(dst).is_some() {
+    if ctx.lookup_write_in(dst_db, dst) {
         if !replace {
             return Reply::Int(0);
         }
         ctx.state.dbs[dst_db].remove(dst);
     }
+    // A copy is a new object: it starts with a fresh access time.
     ctx.state.dbs[dst_db].set(dst, value, ttl);
     ctx.state.dbs[dst_db].touch_watched(dst);
+    notify::notify(ctx.state, notify::GENERIC, "copy_to", dst, dst_db);
     ctx.dirty(1);
     Reply::Int(1)
 }
@@ -400,10 +471,13 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], name: &str, unit_ms: i64, relat
         return Reply::Int(0);
     }
     let db = ctx.session.db;
+    // A time already past deletes the key (checkAlreadyExpired).
     if at <= ctx.now_ms as i64 {
         ctx.state.dbs[db].remove(key);
+        ctx.notify(notify::GENERIC, "del", key);
     } else {
         ctx.state.dbs[db].set_expire(key, at as u64);
+        ctx.notify(notify::GENERIC, "expire", key);
     }
     ctx.dirty(1);
     Reply::Int(1)
@@ -428,7 +502,7 @@ fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 missing, -1 no TTL.
 fn ttl_generic(ctx: &mut Ctx, key: &[u8], ms: bool, absolute: bool) -> Reply {
     let now = ctx.now_ms;
-    let Some(e) = ctx.lookup_read(key) else { return Reply::Int(-2) };
+    let Some(e) = ctx.lookup_key(key, lookup::NOTOUCH) else { return Reply::Int(-2) };
     let Some(at) = e.expire_at() else { return Reply::Int(-1) };
     let v = match (absolute, ms) {
         (true, true) => at as i64,
@@ -462,6 +536,7 @@ fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let db = ctx.session.db;
     if ctx.state.dbs[db].persist(&args[1]) {
+        ctx.notify(notify::GENERIC, "persist", &args[1]);
         ctx.dirty(1);
         Reply::Int(1)
     } else {
@@ -469,11 +544,10 @@ fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
 }
 
-/// OBJECT subcommands look the key up without touching its access time, like Redis.
-fn object_entry<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a crate::keyspace::Entry> {
-    let db = ctx.session.db;
-    ctx.expire_if_needed(db, key);
-    ctx.state.dbs[db].get_raw(key)
+/// OBJECT subcommands look the key up without touching its access time or publishing a miss,
+/// like Redis (hits and misses still count).
+fn object_entry<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a Entry> {
+    ctx.lookup_key(key, lookup::NOTOUCH | lookup::NONOTIFY).map(|e| &*e)
 }
 
 fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

@@ -135,43 +135,29 @@ impl Ctx<'_> {
         &mut self.state.dbs[self.session.db]
     }
 
-    /// A key read by a read command: lazy expiry, hit/miss stats and access time, like lookupKeyRead.
+    /// A key read by a read command: lazy expiry, hit/miss stats, access time and the keymiss
+    /// event, like lookupKeyRead.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Entry> {
-        let db = self.session.db;
-        self.expire_if_needed(db, key);
-        let touch = !self.session.no_touch;
-        match self.state.dbs[db].get_mut(key) {
-            Some(e) => {
-                if touch {
-                    e.set_access(crate::keyspace::access::touched(e.access()));
-                }
-                self.state.stats.keyspace_hits += 1;
-                Some(&*e)
-            }
-            None => {
-                self.state.stats.keyspace_misses += 1;
-                None
-            }
-        }
+        self.lookup_key(key, keys::lookup::NONE).map(|e| &*e)
     }
 
-    /// A key about to be written: lazy expiry, then the live entry (lookupKeyWrite).
+    /// A key about to be written: lazy expiry and access time, then the live entry (lookupKeyWrite).
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let db = self.session.db;
-        self.expire_if_needed(db, key);
-        let e = self.state.dbs[db].get_mut(key)?;
-        e.set_access(crate::keyspace::access::touched(e.access()));
-        Some(e)
+        self.lookup_key(key, keys::lookup::WRITE)
     }
 
-    /// Deletes an expired key, counting it. True if it expired.
+    /// Deletes an expired key, counting it and publishing `expired` (deleteExpiredKeyAndPropagate).
+    /// True if it expired.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
-        let now = self.now_ms;
-        let gone = self.state.dbs[db].expire_if_needed(key, now);
-        if gone {
-            self.state.stats.expired_keys += 1;
-        }
-        gone
+        let Some(entry) = self.state.dbs[db].take_expired(key, self.now_ms) else {
+            return false;
+        };
+        let start = Instant::now();
+        drop(entry);
+        crate::keyspace::evict::add_latency(self.state, "expire-del", start);
+        notify::notify(self.state, notify::EXPIRED, "expired", key, db);
+        self.state.stats.expired_keys += 1;
+        true
     }
 
     /// A key read as type T: None if missing, WRONGTYPE if it holds another type (lookupKeyRead +
@@ -366,6 +352,10 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     if !ctx.session.authenticated && !spec.has(NO_AUTH) && ctx.state.hot.requirepass.is_some() {
         return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some((spec, fullname)));
+    }
+    // Redis's maxmemory step comes after authentication and before the replica/MULTI checks.
+    if let Some(e) = crate::keyspace::evict::before_command(ctx, spec) {
+        return rejected(ctx, e, Some((spec, fullname)));
     }
     if ctx.session.monitor && (spec.has(WRITE) || spec.has(table::READONLY) || spec.has(table::MAY_REPLICATE)) {
         let e = Reply::error("ERR Replica can't interact with the keyspace");

@@ -25,9 +25,41 @@ pub const NEW: u32 = 1 << 13;
 /// Publishes `event` on `key` of `db` if `class` is enabled (notifyKeyspaceEvent).
 pub fn notify(st: &mut State, class: u32, event: &str, key: &[u8], db: usize) {
     let flags = st.hot.notify_flags;
+    if flags & NEW != 0 {
+        publish_new_keys(st);
+    }
     if flags & class == 0 {
         return;
     }
+    publish(st, flags, event, key, db);
+}
+
+/// Makes key creation record keys for the `new` event only while that event can be published
+/// (the `n` class and a keyspace or keyevent channel enabled): called when the config changes.
+pub fn configure_new_key_events(st: &mut State) {
+    let flags = st.hot.notify_flags;
+    let on = flags & NEW != 0 && flags & (KEYSPACE | KEYEVENT) != 0;
+    crate::keyspace::db::set_new_key_events(on);
+    if !on {
+        st.dbs.iter_mut().for_each(|d| d.new_keys.clear());
+    }
+}
+
+/// Publishes the `new` events of keys created since the last event. Redis publishes `new` inside
+/// dbAdd; keys are created without access to the publisher, so their events wait in their database
+/// until the next event, which every command that creates a key publishes right after.
+pub fn publish_new_keys(st: &mut State) {
+    for db in 0..st.dbs.len() {
+        if st.dbs[db].new_keys.is_empty() {
+            continue;
+        }
+        for key in std::mem::take(&mut st.dbs[db].new_keys) {
+            publish(st, st.hot.notify_flags, "new", &key, db);
+        }
+    }
+}
+
+fn publish(st: &mut State, flags: u32, event: &str, key: &[u8], db: usize) {
     if flags & KEYSPACE != 0 {
         let mut chan = Vec::with_capacity(20 + key.len());
         chan.extend_from_slice(format!("__keyspace@{db}__:").as_bytes());
@@ -43,7 +75,7 @@ pub fn notify(st: &mut State, class: u32, event: &str, key: &[u8], db: usize) {
 impl Ctx<'_> {
     /// Publishes `event` on `key` in the client's database if `class` is enabled.
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
-        if self.state.hot.notify_flags & class != 0 {
+        if self.state.hot.notify_flags & (class | NEW) != 0 {
             let db = self.session.db;
             notify(self.state, class, event, key, db);
         }

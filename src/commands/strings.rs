@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 use super::table::*;
-use super::{errors, int_arg, Ctx};
+use super::{errors, int_arg, notify, Ctx};
 use crate::cmd;
 use crate::keyspace::{Entry, Ttl, Value};
 use crate::protocol::Reply;
@@ -240,6 +240,10 @@ fn set_generic(ctx: &mut Ctx, c: SetCall) -> Reply {
     };
     ctx.db().set(c.key, Value::string(c.val), ttl);
     ctx.dirty(1);
+    ctx.notify(notify::STRING, "set", c.key);
+    if when.is_some() {
+        ctx.notify(notify::GENERIC, "expire", c.key);
+    }
     old.unwrap_or(c.ok)
 }
 
@@ -303,6 +307,7 @@ fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old = tri!(get_generic(ctx, &args[1]));
     ctx.db().set(&args[1], Value::string(&args[2]), Ttl::Clear);
+    ctx.notify(notify::STRING, "set", &args[1]);
     ctx.dirty(1);
     old
 }
@@ -310,6 +315,7 @@ fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old = tri!(get_generic(ctx, &args[1]));
     if !matches!(old, Reply::Nil) && ctx.db().remove(&args[1]).is_some() {
+        ctx.notify(notify::GENERIC, "del", &args[1]);
         ctx.dirty(1);
     }
     old
@@ -327,13 +333,14 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Some(e) => Some(tri!(expire_at_ms(now, e, opts.flags, opts.unit_seconds, "getex"))),
         None => None,
     };
-    let changed = match when {
+    let event = match when {
         // An absolute time already past deletes the key, as EXPIREAT would.
-        Some(at) if opts.flags & (OBJ_EXAT | OBJ_PXAT) != 0 && at <= now => ctx.db().remove(key).is_some(),
-        Some(at) => ctx.db().set_expire(key, at),
-        None => opts.flags & OBJ_PERSIST != 0 && ctx.db().persist(key),
+        Some(at) if opts.flags & (OBJ_EXAT | OBJ_PXAT) != 0 && at <= now => ctx.db().remove(key).map(|_| "del"),
+        Some(at) => ctx.db().set_expire(key, at).then_some("expire"),
+        None => (opts.flags & OBJ_PERSIST != 0 && ctx.db().persist(key)).then_some("persist"),
     };
-    if changed {
+    if let Some(event) = event {
+        ctx.notify(notify::GENERIC, event, key);
         ctx.dirty(1);
     }
     Reply::Bulk(value)
@@ -367,6 +374,7 @@ fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
         // setKey looks the key up for writing first, which expires (and counts) a stale one.
         ctx.lookup_write(&pair[0]);
         ctx.db().set(&pair[0], Value::string(&pair[1]), Ttl::Clear);
+        ctx.notify(notify::STRING, "set", &pair[0]);
     }
     ctx.dirty((args.len() as u64 - 1) / 2);
     if nx {
@@ -402,6 +410,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             add.len()
         }
     };
+    ctx.notify(notify::STRING, "append", key);
     ctx.dirty(1);
     Reply::Int(total as i64)
 }
@@ -433,6 +442,7 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) -> Reply {
     };
     // The TTL survives: Redis replaces the value in place.
     ctx.db().set(key, Value::Int(value), Ttl::Keep);
+    ctx.notify(notify::STRING, "incrby", key);
     ctx.dirty(1);
     Reply::Int(value)
 }
@@ -482,6 +492,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let text = sum.to_human_string().into_bytes();
     // Stored as a plain string object (embstr/raw), never int-encoded, as Redis does.
     ctx.db().set(key, Value::Str { bytes: text.as_slice().into(), raw: false }, Ttl::Keep);
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     ctx.dirty(1);
     Reply::Bulk(text)
 }
@@ -554,6 +565,7 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     bytes[off..end].copy_from_slice(value);
     let len = bytes.len();
+    ctx.notify(notify::STRING, "setrange", key);
     ctx.dirty(1);
     Reply::Int(len as i64)
 }
@@ -751,6 +763,7 @@ fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     // setting a bit to the value it already has.
     if changed_len || old != on {
         bytes[byte] = (bytes[byte] & !(1 << shift)) | (on << shift);
+        ctx.notify(notify::STRING, "setbit", &args[1]);
         ctx.dirty(1);
     }
     Reply::Int(old as i64)
@@ -978,6 +991,7 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if maxlen == 0 {
         // An empty result deletes the destination.
         if ctx.db().remove(dest).is_some() {
+            ctx.notify(notify::GENERIC, "del", dest);
             ctx.dirty(1);
         }
         return Reply::Int(0);
@@ -1000,6 +1014,7 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     ctx.lookup_write(dest);
     ctx.db().set(dest, Value::raw_string(&res), Ttl::Clear);
+    ctx.notify(notify::STRING, "set", dest);
     ctx.dirty(1);
     Reply::Int(maxlen as i64)
 }
@@ -1254,7 +1269,11 @@ fn bitfield_generic(ctx: &mut Ctx, args: &[Bytes], ro: bool) -> Reply {
         }
     }
     if changes > 0 {
+        ctx.notify(notify::STRING, "setbit", &args[1]);
         ctx.dirty(changes);
+    } else if ctx.state.hot.notify_flags & notify::NEW != 0 {
+        // A key created for writes that all failed (OVERFLOW FAIL) gets its `new` event alone.
+        notify::publish_new_keys(ctx.state);
     }
     Reply::Array(out)
 }

@@ -35,6 +35,15 @@ pub struct Watcher {
     pub dirty: Arc<AtomicBool>,
 }
 
+/// Whether keys created by `set` are recorded for the keyspace event `new` (the `n` class of
+/// notify-keyspace-events). Process-wide like the LFU settings in `access`: one server per process.
+static NEW_KEY_EVENTS: AtomicBool = AtomicBool::new(false);
+
+/// Turns the recording of created keys on or off (when notify-keyspace-events changes).
+pub fn set_new_key_events(on: bool) {
+    NEW_KEY_EVENTS.store(on, Ordering::Relaxed);
+}
+
 pub struct Db {
     directory: Vec<u32>,
     global_depth: u8,
@@ -47,6 +56,10 @@ pub struct Db {
     /// Running estimate of the average TTL of volatile keys, as INFO keyspace's avg_ttl.
     pub avg_ttl: u64,
     pub watched: HashMap<Box<[u8]>, Vec<Watcher>>,
+    /// Keys created since the last keyspace event, whose `new` event is still to be published
+    /// (Redis publishes it inside dbAdd, before the command's own event; the publisher drains
+    /// this before publishing anything else, which keeps that order).
+    pub new_keys: Vec<Box<[u8]>>,
 }
 
 impl Default for Db {
@@ -82,6 +95,7 @@ impl Db {
             expire_segment: 0,
             avg_ttl: 0,
             watched: HashMap::new(),
+            new_keys: Vec::new(),
         }
     }
 
@@ -131,18 +145,16 @@ impl Db {
         self.segments[s].table.find_mut(table_hash(h), |e| e.key() == key)
     }
 
-    /// Deletes the key if its TTL has passed. True if it did.
-    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: u64) -> bool {
+    /// Takes the key out if its TTL has passed, returning its entry (the caller decides when to
+    /// free it, so the time that takes can be measured).
+    pub fn take_expired(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         // Most databases hold no volatile keys: then no lookup is needed at all.
         if self.volatile == 0 {
-            return false;
+            return None;
         }
         match self.get_raw(key).and_then(|e| e.expire_at()) {
-            Some(at) if at <= now_ms => {
-                self.remove(key);
-                true
-            }
-            _ => false,
+            Some(at) if at <= now_ms => self.remove(key),
+            _ => None,
         }
     }
 
@@ -177,6 +189,9 @@ impl Db {
                 };
                 v.insert(Entry::new(key, value, expire_at, super::access::initial()));
                 self.len += 1;
+                if NEW_KEY_EVENTS.load(Ordering::Relaxed) {
+                    self.new_keys.push(key.into());
+                }
                 adjust_volatile(&mut seg.volatile, &mut self.volatile, false, expire_at != 0);
                 None
             }
@@ -371,6 +386,55 @@ impl Db {
         seg.table.iter().filter(|e| e.expire_at().is_some()).nth(fastrand::usize(..seg.volatile as usize))
     }
 
+    /// Up to `n` entries from one random spot of the table, with a TTL only when `volatile`: the
+    /// candidates an eviction round looks at (dictGetSomeKeys). Entries sit in hash order, so a run
+    /// of neighbours is a random sample; the spot is a random directory slot, which picks a segment
+    /// in proportion to the share of hash space (and so of keys) it holds.
+    pub fn sample(&self, n: usize, volatile: bool) -> Vec<&Entry> {
+        let mut out = Vec::with_capacity(n.min(self.len));
+        if n == 0 || self.len == 0 || (volatile && self.volatile == 0) {
+            return out;
+        }
+        let eligible = |e: &&Entry| !volatile || e.expire_at().is_some();
+        let slots = self.directory.len();
+        let start = fastrand::usize(..slots);
+        // The first segment is entered at a random entry, and what comes before it is taken last.
+        let first = &self.segments[self.directory[start] as usize];
+        let count = if volatile { first.volatile as usize } else { first.table.len() };
+        let skip = if count > 0 { fastrand::usize(..count) } else { 0 };
+        out.extend(first.table.iter().filter(eligible).skip(skip).take(n));
+        let mut previous = self.directory[start];
+        for i in 1..slots {
+            if out.len() >= n {
+                return out;
+            }
+            // The slots of one segment are contiguous: each segment is visited once.
+            let s = self.directory[(start + i) % slots];
+            if s == previous || s == self.directory[start] {
+                continue;
+            }
+            previous = s;
+            let wanted = n - out.len();
+            out.extend(self.segments[s as usize].table.iter().filter(eligible).take(wanted));
+        }
+        let wanted = n.saturating_sub(out.len()).min(skip);
+        out.extend(first.table.iter().filter(eligible).take(wanted));
+        out
+    }
+
+    /// Bytes of structure rather than data: the tables' buckets and control bytes, the directory,
+    /// and each entry's fixed part (header, expiry, value slot). INFO's used_memory_overhead counts
+    /// this like Redis counts its dict entries, bucket pointers and object headers.
+    pub fn overhead(&self) -> usize {
+        let slot = std::mem::size_of::<Entry>() + 1;
+        let tables: usize = self.segments.iter().map(|s| bucket_count(s.table.capacity()) * slot).sum();
+        let entries = self.len * (8 + std::mem::size_of::<Value>()) + self.volatile * 8;
+        tables
+            + entries
+            + self.directory.capacity() * std::mem::size_of::<u32>()
+            + self.segments.capacity() * std::mem::size_of::<Segment>()
+    }
+
     /// Active expiry: visits segments holding volatile keys, deleting expired ones, until `budget`
     /// entries were examined. Returns (expired key names, entries examined).
     pub fn expire_cycle(&mut self, now_ms: u64, budget: usize) -> (Vec<Box<[u8]>>, usize) {
@@ -415,6 +479,17 @@ impl Db {
             self.touch_watched(k);
         }
         (expired, examined)
+    }
+}
+
+/// The buckets behind a hashbrown table of this capacity (7/8 load, powers of two; small tables
+/// are full).
+fn bucket_count(capacity: usize) -> usize {
+    match capacity {
+        0 => 0,
+        1..=3 => 4,
+        4..=7 => 8,
+        c => (c * 8 / 7).next_power_of_two(),
     }
 }
 
@@ -485,6 +560,37 @@ mod tests {
         for i in 0..3000 {
             assert!(seen.contains(format!("a{i}").as_bytes()), "missing a{i}");
         }
+    }
+
+    #[test]
+    fn samples_reach_the_whole_table() {
+        let mut db = Db::new();
+        for i in 0..20_000 {
+            let ttl = if i % 10 == 0 { Ttl::At(1_000_000) } else { Ttl::Clear };
+            db.set(format!("key:{i}").as_bytes(), s("v"), ttl);
+        }
+        let mut seen = HashSet::new();
+        for _ in 0..2000 {
+            let got = db.sample(5, false);
+            assert_eq!(got.len(), 5);
+            seen.extend(got.iter().map(|e| e.key().to_vec()));
+            let volatile = db.sample(5, true);
+            assert_eq!(volatile.len(), 5);
+            assert!(volatile.iter().all(|e| e.expire_at().is_some()));
+        }
+        // 10,000 draws from 20,000 keys: a uniform sampler reaches about 7,900 distinct ones.
+        assert!(seen.len() > 6000, "only {} distinct keys sampled", seen.len());
+        let mut small = Db::new();
+        for i in 0..7 {
+            small.set(format!("k{i}").as_bytes(), s("v"), Ttl::Clear);
+        }
+        for _ in 0..20 {
+            let mut keys: Vec<&[u8]> = small.sample(64, false).iter().map(|e| e.key()).collect();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), 7);
+        }
+        assert!(small.sample(5, true).is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod db;
 pub mod entry;
+pub mod evict;
 pub mod value;
 
 pub use db::{Db, Entry, Ttl};

@@ -1,4 +1,5 @@
-//! Periodic work, like Redis's serverCron: active expiry, instantaneous stats, idle client timeouts.
+//! Periodic work, like Redis's serverCron: active expiry, instantaneous stats, the memory peak, idle
+//! client timeouts.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +17,8 @@ pub async fn run(server: Arc<Server>) {
         tokio::time::sleep(period).await;
         crate::util::time::refresh_cached();
         active_expire(&server, period);
+        // Reading the allocator's counter records the peak, as serverCron does.
+        crate::alloc::allocated();
         let mut st = server.state.lock();
         sample_stats(&mut st);
         close_idle_clients(&mut st);
@@ -56,6 +59,9 @@ fn active_expire(server: &Server, period: Duration) {
             }
             let (expired, examined) = d.expire_cycle(now, EXPIRE_CHUNK);
             st.stats.expired_keys += expired.len() as u64;
+            for key in &expired {
+                crate::commands::notify::notify(&mut st, crate::commands::notify::EXPIRED, "expired", key, db);
+            }
             if examined > 0 {
                 let stale = expired.len() as f64 / examined as f64;
                 st.stats.expired_stale_perc = st.stats.expired_stale_perc * 0.95 + stale * 100.0 * 0.05;
@@ -69,7 +75,10 @@ fn active_expire(server: &Server, period: Duration) {
 }
 
 fn record_cpu(server: &Server, start: Instant) {
-    server.state.lock().stats.expire_cycle_cpu_ms += start.elapsed().as_millis() as u64;
+    let ms = start.elapsed().as_millis() as u64;
+    let mut st = server.state.lock();
+    st.stats.expire_cycle_cpu_ms += ms;
+    st.latency_add("expire-cycle", ms);
 }
 
 fn push_sample(v: &mut std::collections::VecDeque<(u64, u64)>, now: u64, value: u64) {

@@ -109,6 +109,10 @@ pub struct Stats {
     pub dump_payload_sanitizations: u64,
     pub client_qbuf_limit_disconnections: u64,
     pub client_outbuf_limit_disconnections: u64,
+    /// Since when memory has been over maxmemory without eviction catching up, if it is.
+    pub eviction_exceeded_since: Option<std::time::Instant>,
+    /// Microseconds spent over maxmemory in earlier such periods.
+    pub eviction_exceeded_total_us: u64,
     /// Keyed by the address of the command's table row, so the request path never builds a name.
     pub commands: HashMap<usize, CommandStat>,
     pub errors: HashMap<String, u64>,
@@ -196,6 +200,11 @@ pub struct HotConfig {
     /// notify-keyspace-events as Redis's NOTIFY_* bits.
     pub notify_flags: u32,
     pub encoding: EncodingLimits,
+    /// maxmemory in bytes, 0 for no limit.
+    pub maxmemory: u64,
+    pub maxmemory_policy: crate::keyspace::evict::Policy,
+    pub maxmemory_samples: usize,
+    pub maxmemory_eviction_tenacity: u32,
 }
 
 /// When a collection leaves its compact encoding (the *-max-listpack-* and set-max-intset-entries
@@ -261,6 +270,10 @@ impl HotConfig {
                 zset_max_listpack_entries: c.int("zset-max-listpack-entries").max(0) as usize,
                 zset_max_listpack_value: c.int("zset-max-listpack-value").max(0) as usize,
             },
+            maxmemory: c.int("maxmemory").max(0) as u64,
+            maxmemory_policy: crate::keyspace::evict::Policy::from_name(c.str("maxmemory-policy")),
+            maxmemory_samples: c.int("maxmemory-samples").clamp(1, 64) as usize,
+            maxmemory_eviction_tenacity: c.int("maxmemory-eviction-tenacity").clamp(0, 100) as u32,
         }
     }
 }

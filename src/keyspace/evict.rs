@@ -1,0 +1,403 @@
+//! maxmemory: evicting keys when memory use passes the limit, as Redis 7.0's evict.c does. The
+//! eight policies; LRU, LFU and TTL approximated the same way, by sampling `maxmemory-samples` keys
+//! per database into a pool of the 16 best candidates kept across calls; a time limit per call set
+//! by `maxmemory-eviction-tenacity`, with the rest done in the background; and, before each command,
+//! the refusal of commands that may grow memory while it stays over the limit.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+use crate::commands::notify;
+use crate::commands::table::{CommandSpec, DENYOOM, NO_MULTI};
+use crate::commands::Ctx;
+use crate::keyspace::{access, Db, Entry};
+use crate::protocol::Reply;
+use crate::server::state::State;
+use crate::server::Server;
+
+/// Redis's shared.oomerr.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// EVPOOL_SIZE.
+const POOL_SIZE: usize = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+    AllkeysLru,
+    AllkeysLfu,
+    AllkeysRandom,
+    NoEviction,
+}
+
+impl Policy {
+    /// The policy named by `maxmemory-policy` (the config parser only lets the eight names in).
+    pub fn from_name(name: &str) -> Policy {
+        match name {
+            "volatile-lru" => Policy::VolatileLru,
+            "volatile-lfu" => Policy::VolatileLfu,
+            "volatile-random" => Policy::VolatileRandom,
+            "volatile-ttl" => Policy::VolatileTtl,
+            "allkeys-lru" => Policy::AllkeysLru,
+            "allkeys-lfu" => Policy::AllkeysLfu,
+            "allkeys-random" => Policy::AllkeysRandom,
+            _ => Policy::NoEviction,
+        }
+    }
+
+    /// Whether any key may go, or only keys with a TTL.
+    fn allkeys(self) -> bool {
+        matches!(self, Policy::AllkeysLru | Policy::AllkeysLfu | Policy::AllkeysRandom)
+    }
+
+    /// Whether the policy ranks candidates through the pool (all but the random ones).
+    fn ranks(self) -> bool {
+        !matches!(self, Policy::AllkeysRandom | Policy::VolatileRandom | Policy::NoEviction)
+    }
+
+    /// How good a candidate `e` is: higher goes first. Idle milliseconds for LRU, 255 minus the
+    /// decayed access counter for LFU, and for TTL the sooner the expiry the higher.
+    fn score(self, e: &Entry) -> u64 {
+        match self {
+            Policy::AllkeysLru | Policy::VolatileLru => access::idle_secs(e.access()) * 1000,
+            Policy::AllkeysLfu | Policy::VolatileLfu => 255 - u64::from(access::lfu_decayed(e.access()).min(255)),
+            _ => u64::MAX - e.expire_at().unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// An eviction candidate: a key name (the key may have gone since it was sampled).
+struct Candidate {
+    score: u64,
+    key: Box<[u8]>,
+    db: usize,
+}
+
+/// What persists between eviction calls, like Redis's statics in evict.c.
+struct Evictor {
+    /// Ascending by score: the best candidate is last.
+    pool: Vec<Candidate>,
+    /// The database the random policies try next.
+    next_db: usize,
+}
+
+static EVICTOR: Mutex<Evictor> = Mutex::new(Evictor { pool: Vec::new(), next_db: 0 });
+
+/// Eviction goes on in the background after a call ran out of time (isEvictionProcRunning).
+static BACKGROUND: AtomicBool = AtomicBool::new(false);
+
+/// performEvictions' result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Under the limit (or not allowed to evict right now).
+    Ok,
+    /// Still over, with eviction continuing in the background: commands are not refused.
+    Running,
+    /// Over the limit with nothing (allowed) left to evict.
+    Fail,
+}
+
+/// processCommand's maxmemory step, before every command once authentication passed: evicts what
+/// is needed, then refuses the command (Some) if memory is still over the limit and the command
+/// may grow it — a DENYOOM command, an EXEC whose transaction queued one, or anything to be queued
+/// in a transaction.
+pub fn before_command(ctx: &mut Ctx, spec: &CommandSpec) -> Option<Reply> {
+    if ctx.state.hot.notify_flags & notify::NEW != 0 {
+        // Normally already published with the command's own event; never carried further.
+        notify::publish_new_keys(ctx.state);
+    }
+    if ctx.state.hot.maxmemory == 0 {
+        return None;
+    }
+    let in_multi = ctx.session.multi.is_some();
+    if in_multi && spec.has(NO_MULTI) {
+        // Refused as not allowed in a transaction, a check Redis makes first.
+        return None;
+    }
+    if perform_evictions(ctx.server, ctx.state) != Outcome::Fail {
+        return None;
+    }
+    let queued = in_multi && !matches!(spec.name, "exec" | "discard" | "quit" | "reset");
+    let grows = spec.has(DENYOOM) || (spec.name == "exec" && transaction_has_denyoom(ctx));
+    (queued || grows).then(|| Reply::error(OOM))
+}
+
+/// Whether a command queued in the client's transaction is DENYOOM (Redis's mstate.cmd_flags).
+fn transaction_has_denyoom(ctx: &Ctx) -> bool {
+    let Some(queue) = &ctx.session.multi else { return false };
+    queue.iter().any(|args| crate::commands::resolve(ctx.server, args).is_ok_and(|(spec, _)| spec.has(DENYOOM)))
+}
+
+/// After CONFIG SET maxmemory (updateMaxmemory): warns when the new limit is already exceeded and
+/// evicts right away.
+pub fn maxmemory_changed(server: &Server, st: &mut State) {
+    let max = st.hot.maxmemory;
+    if max == 0 {
+        return;
+    }
+    let used = crate::alloc::allocated() as u64;
+    if max < used {
+        tracing::warn!(
+            "WARNING: the new maxmemory value set via CONFIG SET ({max}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
+        );
+    }
+    perform_evictions(server, st);
+}
+
+/// How many bytes must go to be back under maxmemory, if any (getMaxmemoryState). Redis leaves
+/// out of the count the replication buffer beyond the backlog and the AOF buffer
+/// (freeMemoryGetNotCountedMemory); this server has neither, so everything counts, clients'
+/// buffers included as in Redis.
+pub fn memory_to_free(st: &State) -> Option<u64> {
+    let max = st.hot.maxmemory;
+    let used = crate::alloc::allocated() as u64;
+    (max != 0 && used > max).then(|| used - max)
+}
+
+/// Redis does not evict while clients are paused: the dataset stays as it is.
+fn safe_to_evict(st: &State) -> bool {
+    st.pause.is_none_or(|p| p.until_ms <= crate::util::time::unix_ms())
+}
+
+/// performEvictions: evicts keys by the policy until memory is under maxmemory, for at most the
+/// tenacity's time limit (then the background carries on).
+pub fn perform_evictions(server: &Server, st: &mut State) -> Outcome {
+    if !safe_to_evict(st) {
+        return Outcome::Ok;
+    }
+    let outcome = match memory_to_free(st) {
+        None => Outcome::Ok,
+        Some(_) if st.hot.maxmemory_policy == Policy::NoEviction => Outcome::Fail,
+        Some(to_free) => evict(server, st, to_free),
+    };
+    update_exceeded_time(st, outcome);
+    outcome
+}
+
+/// evictionTimeLimitUs: 50 µs per tenacity step up to 10, then 15% more per step; 100 is unlimited.
+fn time_limit_us(tenacity: u32) -> u64 {
+    match tenacity {
+        0..=10 => 50 * u64::from(tenacity),
+        11..=99 => (500.0 * 1.15f64.powi(tenacity as i32 - 10)) as u64,
+        _ => u64::MAX,
+    }
+}
+
+fn evict(server: &Server, st: &mut State, to_free: u64) -> Outcome {
+    let limit_us = time_limit_us(st.hot.maxmemory_eviction_tenacity);
+    let start = Instant::now();
+    let mut freed: i64 = 0;
+    let mut keys_freed: u64 = 0;
+    let mut outcome = None;
+    while freed < to_free as i64 {
+        let Some((db, key)) = pick(st) else {
+            outcome = Some(Outcome::Fail);
+            break;
+        };
+        // Only what deleting the key frees counts, not what publishing its event costs.
+        let before = crate::alloc::allocated() as i64;
+        let del_start = Instant::now();
+        drop(st.dbs[db].remove(&key));
+        add_latency(st, "eviction-del", del_start);
+        freed += before - crate::alloc::allocated() as i64;
+        st.stats.evicted_keys += 1;
+        notify::notify(st, notify::EVICTED, "evicted", &key, db);
+        keys_freed += 1;
+        if keys_freed % 16 == 0 && start.elapsed().as_micros() as u64 > limit_us {
+            continue_in_background(server);
+            break;
+        }
+    }
+    let outcome = outcome.unwrap_or(if BACKGROUND.load(Ordering::Relaxed) { Outcome::Running } else { Outcome::Ok });
+    add_latency(st, "eviction-cycle", start);
+    outcome
+}
+
+/// A latency sample since `start`, skipping the (slow) threshold lookup when under a millisecond,
+/// which no threshold admits.
+pub fn add_latency(st: &mut State, event: &'static str, start: Instant) {
+    let ms = start.elapsed().as_millis() as u64;
+    if ms > 0 {
+        st.latency_add(event, ms);
+    }
+}
+
+/// evictionTimeProc: keeps evicting between other clients' commands until under the limit or
+/// out of keys. While it runs, commands are not refused.
+fn continue_in_background(server: &Server) {
+    if BACKGROUND.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let (Some(server), Ok(runtime)) = (server.me(), tokio::runtime::Handle::try_current()) else {
+        BACKGROUND.store(false, Ordering::Relaxed);
+        return;
+    };
+    runtime.spawn(async move {
+        loop {
+            tokio::task::yield_now().await;
+            let outcome = perform_evictions(&server, &mut server.state.lock());
+            if outcome != Outcome::Running {
+                break;
+            }
+        }
+        BACKGROUND.store(false, Ordering::Relaxed);
+    });
+}
+
+/// Tracks how long memory has stayed over the limit (INFO's *_eviction_exceeded_time).
+fn update_exceeded_time(st: &mut State, outcome: Outcome) {
+    let s = &mut st.stats;
+    match outcome {
+        Outcome::Running | Outcome::Fail => {
+            s.eviction_exceeded_since.get_or_insert_with(Instant::now);
+        }
+        Outcome::Ok => {
+            if let Some(since) = s.eviction_exceeded_since.take() {
+                s.eviction_exceeded_total_us += since.elapsed().as_micros() as u64;
+            }
+        }
+    }
+}
+
+/// The next key to evict and its database, None when no key may go.
+fn pick(st: &State) -> Option<(usize, Box<[u8]>)> {
+    let policy = st.hot.maxmemory_policy;
+    let mut ev = EVICTOR.lock();
+    if policy.ranks() {
+        pick_ranked(&mut ev.pool, &st.dbs, policy, st.hot.maxmemory_samples)
+    } else {
+        pick_random(&mut ev.next_db, &st.dbs, policy)
+    }
+}
+
+/// The LRU, LFU and TTL policies: refills the pool with samples from every database (so the choice
+/// is not local to one), then takes the best candidate that still exists; when every candidate
+/// turned out gone, samples again.
+fn pick_ranked(pool: &mut Vec<Candidate>, dbs: &[Db], policy: Policy, samples: usize) -> Option<(usize, Box<[u8]>)> {
+    let allkeys = policy.allkeys();
+    loop {
+        let mut total_keys = 0;
+        for (i, db) in dbs.iter().enumerate() {
+            let keys = if allkeys { db.len() } else { db.volatile_len() };
+            if keys == 0 {
+                continue;
+            }
+            for e in db.sample(samples, !allkeys) {
+                pool_insert(pool, Candidate { score: policy.score(e), key: e.key().into(), db: i });
+            }
+            total_keys += keys;
+        }
+        if total_keys == 0 {
+            return None;
+        }
+        while let Some(c) = pool.pop() {
+            let live = dbs[c.db].get_raw(&c.key).is_some_and(|e| allkeys || e.expire_at().is_some());
+            if live {
+                return Some((c.db, c.key));
+            }
+        }
+    }
+}
+
+/// evictionPoolPopulate's insertion: in score order, before the candidates of equal score; when
+/// the pool is full, a candidate worse than all of them is dropped, otherwise the worst one goes.
+fn pool_insert(pool: &mut Vec<Candidate>, c: Candidate) {
+    let k = pool.iter().position(|p| p.score >= c.score).unwrap_or(pool.len());
+    if pool.len() < POOL_SIZE {
+        pool.insert(k, c);
+    } else if k > 0 {
+        pool.remove(0);
+        pool.insert(k - 1, c);
+    }
+}
+
+/// The random policies: a random key of the next database (in turn) that has one.
+fn pick_random(next_db: &mut usize, dbs: &[Db], policy: Policy) -> Option<(usize, Box<[u8]>)> {
+    let n = dbs.len();
+    for _ in 0..n {
+        *next_db = next_db.wrapping_add(1);
+        let j = *next_db % n;
+        let e = if policy.allkeys() { dbs[j].random_key() } else { dbs[j].random_volatile_key() };
+        if let Some(e) = e {
+            return Some((j, e.key().into()));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::{Ttl, Value};
+
+    fn cand(score: u64, key: &str) -> Candidate {
+        Candidate { score, key: key.as_bytes().into(), db: 0 }
+    }
+
+    fn scores(pool: &[Candidate]) -> Vec<u64> {
+        pool.iter().map(|c| c.score).collect()
+    }
+
+    #[test]
+    fn pool_keeps_the_sixteen_best_in_order() {
+        let mut pool = Vec::new();
+        for s in [5, 1, 9, 3] {
+            pool_insert(&mut pool, cand(s, "k"));
+        }
+        assert_eq!(scores(&pool), [1, 3, 5, 9]);
+        for s in 10..30 {
+            pool_insert(&mut pool, cand(s, "k"));
+        }
+        assert_eq!(pool.len(), POOL_SIZE);
+        assert_eq!(scores(&pool), (14..30).collect::<Vec<u64>>());
+        // Worse than everything in a full pool: dropped.
+        pool_insert(&mut pool, cand(2, "low"));
+        assert_eq!(pool[0].score, 14);
+        // In the middle: the worst goes.
+        pool_insert(&mut pool, cand(20, "mid"));
+        assert_eq!(pool[0].score, 15);
+        assert_eq!(pool.iter().filter(|c| c.score == 20).count(), 2);
+        assert_eq!(&*pool[5].key, b"mid");
+    }
+
+    #[test]
+    fn tenacity_time_limits() {
+        assert_eq!(time_limit_us(0), 0);
+        assert_eq!(time_limit_us(10), 500);
+        assert_eq!(time_limit_us(11), 575);
+        assert_eq!(time_limit_us(100), u64::MAX);
+    }
+
+    #[test]
+    fn ranked_picks_follow_the_policy() {
+        let mut dbs = vec![Db::new(), Db::new()];
+        for i in 0..50u64 {
+            dbs[0].set(format!("p{i}").as_bytes(), Value::Int(1), Ttl::Clear);
+            dbs[1].set(format!("v{i}").as_bytes(), Value::Int(1), Ttl::At(1_000_000 + i * 1000));
+        }
+        let mut pool = Vec::new();
+        // volatile-ttl never offers a key without a TTL, and prefers the soonest expiry.
+        let mut picked = Vec::new();
+        for _ in 0..10 {
+            let (db, key) = pick_ranked(&mut pool, &dbs, Policy::VolatileTtl, 64).unwrap();
+            assert_eq!(db, 1);
+            dbs[1].remove(&key);
+            picked.push(String::from_utf8(key.into_vec()).unwrap());
+        }
+        let expected: Vec<String> = (0..10).map(|i| format!("v{i}")).collect();
+        assert_eq!(picked, expected);
+        // No volatile key anywhere: nothing to pick.
+        dbs[1] = Db::new();
+        pool.clear();
+        assert!(pick_ranked(&mut pool, &dbs, Policy::VolatileLru, 5).is_none());
+        assert!(pick_ranked(&mut pool, &dbs, Policy::AllkeysLru, 5).is_some());
+        let mut next = 0;
+        assert!(pick_random(&mut next, &dbs, Policy::VolatileRandom).is_none());
+        assert_eq!(pick_random(&mut next, &dbs, Policy::AllkeysRandom).map(|(db, _)| db), Some(0));
+    }
+}
