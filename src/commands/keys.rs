@@ -388,7 +388,7 @@ fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let Some(e) = ctx.state.dbs[src_db].remove(key) else { return Reply::Int(0) };
     place_entry(ctx, dst_db, key, e);
-    ctx.state.dbs[dst_db].touch_watched(key);
+    ctx.key_modified_in(dst_db, key);
     notify::notify(ctx.state, notify::GENERIC, "move_from", key, src_db);
     notify::notify(ctx.state, notify::GENERIC, "move_to", key, dst_db);
     ctx.dirty(1);
@@ -426,7 +426,7 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     // A copy is a new object: it starts with a fresh access time.
     ctx.state.dbs[dst_db].set(dst, value, ttl);
-    ctx.state.dbs[dst_db].touch_watched(dst);
+    ctx.key_modified_in(dst_db, dst);
     notify::notify(ctx.state, notify::GENERIC, "copy_to", dst, dst_db);
     ctx.dirty(1);
     Reply::Int(1)
