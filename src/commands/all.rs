@@ -17,6 +17,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::hashes::TABLE,
     super::sets::TABLE,
     super::zsets::TABLE,
+    super::sort::TABLE,
 ];
 
 /// Every top-level command.

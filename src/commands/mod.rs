@@ -29,6 +29,7 @@ pub mod notify;
 pub mod pubsub;
 mod server_cmd;
 mod sets;
+mod sort;
 mod strings;
 mod transactions;
 mod zsets;
