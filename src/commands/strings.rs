@@ -561,7 +561,7 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let off = offset as usize;
     let end = off + value.len();
     if bytes.len() < end {
-        bytes.resize(end, 0);
+        zero_pad(bytes, end);
     }
     bytes[off..end].copy_from_slice(value);
     let len = bytes.len();
@@ -726,6 +726,22 @@ fn bit_offset(arg: &[u8], hash: bool, bits: u32, max: i64) -> Result<u64, Reply>
     Ok(off as u64)
 }
 
+/// Grows the string to `len` bytes with zeros. Unlike `resize`, which writes byte by byte in
+/// unoptimised builds (seconds for SETBIT's 512 MB maximum), this is one memset.
+fn zero_pad(bytes: &mut thin_vec::ThinVec<u8>, len: usize) {
+    let old = bytes.len();
+    if len <= old {
+        return;
+    }
+    bytes.reserve(len - old);
+    // SAFETY: reserve made the capacity at least `len`; bytes old..len are written before the
+    // length covers them.
+    unsafe {
+        std::ptr::write_bytes(bytes.as_mut_ptr().add(old), 0, len - old);
+        bytes.set_len(len);
+    }
+}
+
 /// lookupStringForBitCommand: the string at `key`, created or zero-padded so that bit `maxbit`
 /// exists. Returns the bytes and whether the key was created or grown.
 fn bit_target<'a>(ctx: &'a mut Ctx, key: &[u8], maxbit: u64) -> Result<(&'a mut thin_vec::ThinVec<u8>, bool), Reply> {
@@ -742,7 +758,7 @@ fn bit_target<'a>(ctx: &'a mut Ctx, key: &[u8], maxbit: u64) -> Result<(&'a mut 
     };
     let grown = bytes.len() < need;
     if grown {
-        bytes.resize(need, 0);
+        zero_pad(bytes, need);
     }
     Ok((bytes, created || grown))
 }

@@ -1,7 +1,6 @@
 //! ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD (zunionInterDiffGenericCommand).
 //! Plain sets are operands too, every member scoring 1.
 
-
 use bytes::Bytes;
 
 use super::{is, members_reply, store_result};
