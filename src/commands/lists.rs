@@ -106,18 +106,6 @@ fn push_event(end: End) -> &'static str {
     }
 }
 
-/// A client's inclusive range (negative indexes from the tail) clamped to the list, or None when
-/// it selects nothing (the conversion of addListRangeReply and LTRIM).
-fn clamp_range(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
-    let end = if end < 0 { len + end } else { end };
-    if start > end || start >= len {
-        return None;
-    }
-    Some((start as usize, end.min(len - 1) as usize))
-}
-
 fn bulk_of(element: &[u8]) -> Reply {
     Reply::Bulk(element.to_vec())
 }
@@ -264,7 +252,7 @@ fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let start = tri!(int_arg(&args[2]));
     let end = tri!(int_arg(&args[3]));
     let Some(list) = tri!(ctx.read_typed(&args[1], Value::as_list)) else { return Reply::Array(Vec::new()) };
-    match clamp_range(list.len(), start, end) {
+    match super::index_range(list.len(), start, end) {
         Some((from, to)) => Reply::bulk_array(list.range(from, to)),
         None => Reply::Array(Vec::new()),
     }
@@ -403,7 +391,7 @@ fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let key = &args[1];
     let Some(list) = tri!(ctx.write_typed(key, Value::as_list_mut)) else { return Reply::OK };
     let len = list.len();
-    let (from_head, from_tail) = match clamp_range(len, start, end) {
+    let (from_head, from_tail) = match super::index_range(len, start, end) {
         Some((from, to)) => (from, len - 1 - to),
         None => (len, 0),
     };
@@ -582,14 +570,14 @@ mod tests {
 
     #[test]
     fn clamps_ranges_like_redis() {
-        assert_eq!(clamp_range(5, 0, -1), Some((0, 4)));
-        assert_eq!(clamp_range(5, -100, 100), Some((0, 4)));
-        assert_eq!(clamp_range(5, 3, 1), None);
-        assert_eq!(clamp_range(5, 5, 10), None);
-        assert_eq!(clamp_range(5, -2, -1), Some((3, 4)));
-        assert_eq!(clamp_range(5, 0, -6), None);
-        assert_eq!(clamp_range(5, i64::MIN, i64::MAX), Some((0, 4)));
-        assert_eq!(clamp_range(0, 0, -1), None);
+        assert_eq!(crate::commands::index_range(5, 0, -1), Some((0, 4)));
+        assert_eq!(crate::commands::index_range(5, -100, 100), Some((0, 4)));
+        assert_eq!(crate::commands::index_range(5, 3, 1), None);
+        assert_eq!(crate::commands::index_range(5, 5, 10), None);
+        assert_eq!(crate::commands::index_range(5, -2, -1), Some((3, 4)));
+        assert_eq!(crate::commands::index_range(5, 0, -6), None);
+        assert_eq!(crate::commands::index_range(5, i64::MIN, i64::MAX), Some((0, 4)));
+        assert_eq!(crate::commands::index_range(0, 0, -1), None);
     }
 
     #[test]

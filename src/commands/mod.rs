@@ -523,6 +523,18 @@ pub fn int_arg(b: &[u8]) -> Result<i64, Reply> {
     crate::util::numbers::parse_i64(b).ok_or_else(|| Reply::error(errors::NOT_INTEGER))
 }
 
+/// A client's inclusive index range (negative indexes count from the end) clamped to a
+/// collection of `len`, or None when it selects nothing (LRANGE, LTRIM, ZRANGE by rank, ...).
+pub(crate) fn index_range(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { (len + start).max(0) } else { start };
+    let end = if end < 0 { len + end } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
 pub fn float_arg(b: &[u8]) -> Result<f64, Reply> {
     crate::util::numbers::parse_f64(b).ok_or_else(|| Reply::error(errors::NOT_FLOAT))
 }

@@ -139,19 +139,8 @@ fn parse(args: &[Bytes], src: usize, store: bool, mut kind: Kind, mut dir: Dir) 
     Ok(Request { spec, rev, withscores, offset, limit })
 }
 
-/// Normalises Redis's inclusive, possibly negative indexes to a rank range; None if empty.
-fn rank_bounds(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
-    let end = if end < 0 { len + end } else { end };
-    if start > end || start >= len {
-        return None;
-    }
-    Some((start as usize, end.min(len - 1) as usize))
-}
-
 fn by_rank(z: &ZSet, start: i64, end: i64, rev: bool) -> Vec<(Vec<u8>, f64)> {
-    let Some((start, end)) = rank_bounds(z.len(), start, end) else { return Vec::new() };
+    let Some((start, end)) = crate::commands::index_range(z.len(), start, end) else { return Vec::new() };
     let from = if rev { z.len() - 1 - start } else { start };
     z.iter_at(from, rev).take(end - start + 1).map(|(m, s)| (m.to_vec(), s)).collect()
 }
@@ -199,7 +188,7 @@ fn by_lex(z: &ZSet, r: &LexRange, offset: i64, limit: i64, rev: bool) -> Vec<(Ve
 pub fn zremrangebyrank(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let start = tri!(int_arg(&args[2]));
     let end = tri!(int_arg(&args[3]));
-    remove_generic(ctx, &args[1], "zremrangebyrank", |z| match rank_bounds(z.len(), start, end) {
+    remove_generic(ctx, &args[1], "zremrangebyrank", |z| match crate::commands::index_range(z.len(), start, end) {
         Some((a, b)) => z.remove_ranks(a, b + 1),
         None => 0,
     })
