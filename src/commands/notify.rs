@@ -39,9 +39,11 @@ pub fn notify(st: &mut State, class: u32, event: &str, key: &[u8], db: usize) {
 pub fn configure_new_key_events(st: &mut State) {
     let flags = st.hot.notify_flags;
     let on = flags & NEW != 0 && flags & (KEYSPACE | KEYEVENT) != 0;
-    crate::keyspace::db::set_new_key_events(on);
-    if !on {
-        st.dbs.iter_mut().for_each(|d| d.new_keys.clear());
+    for db in st.dbs.iter_mut() {
+        db.record_new_keys = on;
+        if !on {
+            db.new_keys.clear();
+        }
     }
 }
 

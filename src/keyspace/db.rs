@@ -35,15 +35,6 @@ pub struct Watcher {
     pub dirty: Arc<AtomicBool>,
 }
 
-/// Whether keys created by `set` are recorded for the keyspace event `new` (the `n` class of
-/// notify-keyspace-events). Process-wide like the LFU settings in `access`: one server per process.
-static NEW_KEY_EVENTS: AtomicBool = AtomicBool::new(false);
-
-/// Turns the recording of created keys on or off (when notify-keyspace-events changes).
-pub fn set_new_key_events(on: bool) {
-    NEW_KEY_EVENTS.store(on, Ordering::Relaxed);
-}
-
 pub struct Db {
     directory: Vec<u32>,
     global_depth: u8,
@@ -60,6 +51,9 @@ pub struct Db {
     /// (Redis publishes it inside dbAdd, before the command's own event; the publisher drains
     /// this before publishing anything else, which keeps that order).
     pub new_keys: Vec<Box<[u8]>>,
+    /// Whether `set` records created keys in `new_keys`: only while the keyspace event `new` (the
+    /// `n` class of notify-keyspace-events) can be published.
+    pub record_new_keys: bool,
 }
 
 impl Default for Db {
@@ -96,6 +90,7 @@ impl Db {
             avg_ttl: 0,
             watched: HashMap::new(),
             new_keys: Vec::new(),
+            record_new_keys: false,
         }
     }
 
@@ -189,7 +184,7 @@ impl Db {
                 };
                 v.insert(Entry::new(key, value, expire_at, super::access::initial()));
                 self.len += 1;
-                if NEW_KEY_EVENTS.load(Ordering::Relaxed) {
+                if self.record_new_keys {
                     self.new_keys.push(key.into());
                 }
                 adjust_volatile(&mut seg.volatile, &mut self.volatile, false, expire_at != 0);

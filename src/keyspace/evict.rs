@@ -4,10 +4,7 @@
 //! by `maxmemory-eviction-tenacity`, with the rest done in the background; and, before each command,
 //! the refusal of commands that may grow memory while it stays over the limit.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-
-use parking_lot::Mutex;
 
 use crate::commands::notify;
 use crate::commands::table::{CommandSpec, DENYOOM, NO_MULTI};
@@ -79,17 +76,15 @@ struct Candidate {
 }
 
 /// What persists between eviction calls, like Redis's statics in evict.c.
-struct Evictor {
+#[derive(Default)]
+pub struct Evictor {
     /// Ascending by score: the best candidate is last.
     pool: Vec<Candidate>,
     /// The database the random policies try next.
     next_db: usize,
+    /// Eviction goes on in the background after a call ran out of time (isEvictionProcRunning).
+    background: bool,
 }
-
-static EVICTOR: Mutex<Evictor> = Mutex::new(Evictor { pool: Vec::new(), next_db: 0 });
-
-/// Eviction goes on in the background after a call ran out of time (isEvictionProcRunning).
-static BACKGROUND: AtomicBool = AtomicBool::new(false);
 
 /// performEvictions' result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,11 +204,11 @@ fn evict(server: &Server, st: &mut State, to_free: u64) -> Outcome {
         notify::notify(st, notify::EVICTED, "evicted", &key, db);
         keys_freed += 1;
         if keys_freed % 16 == 0 && start.elapsed().as_micros() as u64 > limit_us {
-            continue_in_background(server);
+            continue_in_background(server, st);
             break;
         }
     }
-    let outcome = outcome.unwrap_or(if BACKGROUND.load(Ordering::Relaxed) { Outcome::Running } else { Outcome::Ok });
+    let outcome = outcome.unwrap_or(if st.evictor.background { Outcome::Running } else { Outcome::Ok });
     add_latency(st, "eviction-cycle", start);
     outcome
 }
@@ -229,23 +224,23 @@ pub fn add_latency(st: &mut State, event: &'static str, start: Instant) {
 
 /// evictionTimeProc: keeps evicting between other clients' commands until under the limit or
 /// out of keys. While it runs, commands are not refused.
-fn continue_in_background(server: &Server) {
-    if BACKGROUND.swap(true, Ordering::Relaxed) {
+fn continue_in_background(server: &Server, st: &mut State) {
+    if st.evictor.background {
         return;
     }
     let (Some(server), Ok(runtime)) = (server.me(), tokio::runtime::Handle::try_current()) else {
-        BACKGROUND.store(false, Ordering::Relaxed);
         return;
     };
+    st.evictor.background = true;
     runtime.spawn(async move {
         loop {
             tokio::task::yield_now().await;
-            let outcome = perform_evictions(&server, &mut server.state.lock());
-            if outcome != Outcome::Running {
+            let mut st = server.state.lock();
+            if perform_evictions(&server, &mut st) != Outcome::Running {
+                st.evictor.background = false;
                 break;
             }
         }
-        BACKGROUND.store(false, Ordering::Relaxed);
     });
 }
 
@@ -265,13 +260,13 @@ fn update_exceeded_time(st: &mut State, outcome: Outcome) {
 }
 
 /// The next key to evict and its database, None when no key may go.
-fn pick(st: &State) -> Option<(usize, Box<[u8]>)> {
+fn pick(st: &mut State) -> Option<(usize, Box<[u8]>)> {
     let policy = st.hot.maxmemory_policy;
-    let mut ev = EVICTOR.lock();
+    let State { evictor, dbs, hot, .. } = st;
     if policy.ranks() {
-        pick_ranked(&mut ev.pool, &st.dbs, policy, st.hot.maxmemory_samples)
+        pick_ranked(&mut evictor.pool, dbs, policy, hot.maxmemory_samples)
     } else {
-        pick_random(&mut ev.next_db, &st.dbs, policy)
+        pick_random(&mut evictor.next_db, dbs, policy)
     }
 }
 
