@@ -20,13 +20,24 @@ static STARTUP: AtomicUsize = AtomicUsize::new(0);
 /// glibc's in-use chunk header (the size word); the usable size does not include it.
 const CHUNK_HEADER: usize = std::mem::size_of::<usize>();
 
-/// The bytes a live block occupies in the C allocator.
+/// Below this size glibc always serves a request from its heap (the mmap threshold starts at
+/// 128 KiB), where a chunk's size follows from the request alone.
+const HEAP_REQUEST_MAX: usize = 64 * 1024;
+
+/// The bytes a live block of `size` bytes occupies in the C allocator. For small, ordinarily
+/// aligned requests that is glibc's request2size (size plus the header, rounded up to 16, at least
+/// 32), computed without a call into libc on the hot path; otherwise the allocator is asked. Both
+/// sides of every block use the same rule, so the counter stays exact.
 ///
 /// # Safety
-/// `p` must be a live block returned by the system allocator.
+/// `p` must be a live block of `size` bytes returned by the system allocator with `align`.
 #[inline]
-unsafe fn footprint(p: *mut u8) -> usize {
-    libc::malloc_usable_size(p.cast()) + CHUNK_HEADER
+unsafe fn footprint(p: *mut u8, size: usize, align: usize) -> usize {
+    if size < HEAP_REQUEST_MAX && align <= 16 {
+        ((size + CHUNK_HEADER + 15) & !15).max(32)
+    } else {
+        libc::malloc_usable_size(p.cast()) + CHUNK_HEADER
+    }
 }
 
 // SAFETY: every call is forwarded to the system allocator unchanged; only counters are added, and
@@ -35,30 +46,30 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc(layout);
         if !p.is_null() {
-            ALLOCATED.fetch_add(footprint(p), Ordering::Relaxed);
+            ALLOCATED.fetch_add(footprint(p, layout.size(), layout.align()), Ordering::Relaxed);
         }
         p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        ALLOCATED.fetch_sub(footprint(ptr), Ordering::Relaxed);
+        ALLOCATED.fetch_sub(footprint(ptr, layout.size(), layout.align()), Ordering::Relaxed);
         System.dealloc(ptr, layout);
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc_zeroed(layout);
         if !p.is_null() {
-            ALLOCATED.fetch_add(footprint(p), Ordering::Relaxed);
+            ALLOCATED.fetch_add(footprint(p, layout.size(), layout.align()), Ordering::Relaxed);
         }
         p
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let old = footprint(ptr);
+        let old = footprint(ptr, layout.size(), layout.align());
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
             // On failure the old block is untouched and still counted.
-            ALLOCATED.fetch_add(footprint(p), Ordering::Relaxed);
+            ALLOCATED.fetch_add(footprint(p, new_size, layout.align()), Ordering::Relaxed);
             ALLOCATED.fetch_sub(old, Ordering::Relaxed);
         }
         p
