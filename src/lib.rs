@@ -7,6 +7,7 @@ pub mod config;
 pub mod ctl;
 pub mod keyspace;
 pub mod logging;
+pub mod persistence;
 pub mod protocol;
 pub mod server;
 pub mod startup;

@@ -1,0 +1,3 @@
+//! Persistence file formats.
+
+pub mod rdb;

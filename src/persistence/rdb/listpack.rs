@@ -1,0 +1,345 @@
+//! Redis's listpack (listpack.c): the blob behind HASH_LISTPACK, ZSET_LISTPACK and the nodes of
+//! LIST_QUICKLIST_2. Layout: total bytes (u32 LE), element count (u16 LE, 65535 = "count it"),
+//! entries, 0xFF. An entry is an encoding byte with its data, then its own size written backwards
+//! (backlen) so that the list can be walked from the tail.
+
+use super::{BlobError, Element};
+
+const HEADER: usize = 6;
+const EOF: u8 = 0xFF;
+/// The count field saturates here; a larger list must be counted by walking it.
+const COUNT_UNKNOWN: usize = 65535;
+
+/// Builds a listpack by appending elements, encoding each as lpAppend does: a string that is a
+/// canonical integer is stored as the smallest integer encoding.
+pub struct Builder {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder { buf: vec![0; HEADER], count: 0 }
+    }
+
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Bytes of the finished listpack so far (including the terminator still to come).
+    pub fn size(&self) -> usize {
+        self.buf.len() + 1
+    }
+
+    pub fn push(&mut self, element: &[u8]) {
+        match canonical_int(element) {
+            Some(n) => self.push_int(n),
+            None => self.push_str(element),
+        }
+    }
+
+    pub fn push_int(&mut self, v: i64) {
+        let start = self.buf.len();
+        encode_int(&mut self.buf, v);
+        self.finish_entry(start);
+    }
+
+    fn push_str(&mut self, s: &[u8]) {
+        let start = self.buf.len();
+        let len = s.len();
+        if len < 64 {
+            self.buf.push(0x80 | len as u8);
+        } else if len < 4096 {
+            self.buf.push(0xE0 | (len >> 8) as u8);
+            self.buf.push((len & 0xFF) as u8);
+        } else {
+            self.buf.push(0xF0);
+            self.buf.extend_from_slice(&(len as u32).to_le_bytes());
+        }
+        self.buf.extend_from_slice(s);
+        self.finish_entry(start);
+    }
+
+    fn finish_entry(&mut self, start: usize) {
+        let entry_len = self.buf.len() - start;
+        encode_backlen(&mut self.buf, entry_len);
+        self.count += 1;
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf.push(EOF);
+        let total = self.buf.len() as u32;
+        self.buf[0..4].copy_from_slice(&total.to_le_bytes());
+        let count = self.count.min(COUNT_UNKNOWN) as u16;
+        self.buf[4..6].copy_from_slice(&count.to_le_bytes());
+        self.buf
+    }
+}
+
+/// The integer a string stands for when it is a canonical decimal i64 (lpStringToInt64 is string2ll).
+pub fn canonical_int(s: &[u8]) -> Option<i64> {
+    crate::util::numbers::parse_i64(s)
+}
+
+fn encode_int(buf: &mut Vec<u8>, v: i64) {
+    if (0..=127).contains(&v) {
+        buf.push(v as u8);
+    } else if (-4096..=4095).contains(&v) {
+        let u = (v as u64) & 0x1FFF;
+        buf.push(0xC0 | (u >> 8) as u8);
+        buf.push((u & 0xFF) as u8);
+    } else if (-32768..=32767).contains(&v) {
+        buf.push(0xF1);
+        buf.extend_from_slice(&(v as i16).to_le_bytes());
+    } else if (-8_388_608..=8_388_607).contains(&v) {
+        buf.push(0xF2);
+        buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+    } else if i32::try_from(v).is_ok() {
+        buf.push(0xF3);
+        buf.extend_from_slice(&(v as i32).to_le_bytes());
+    } else {
+        buf.push(0xF4);
+        buf.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// lpEncodeBacklen: the entry's size in 7-bit groups, most significant first, every byte but the
+/// first flagged with 0x80, so that reading backwards stops at the unflagged one.
+fn encode_backlen(buf: &mut Vec<u8>, len: usize) {
+    let groups = backlen_size(len);
+    for i in (0..groups).rev() {
+        let part = ((len >> (7 * i)) & 0x7F) as u8;
+        let flagged = i + 1 != groups;
+        buf.push(if flagged { part | 0x80 } else { part });
+    }
+}
+
+/// How many bytes lpEncodeBacklen uses for an entry of `len` bytes (its thresholds, which are one
+/// below the powers of 128 from two bytes on).
+fn backlen_size(len: usize) -> usize {
+    if len <= 127 {
+        1
+    } else if len < 16383 {
+        2
+    } else if len < 2_097_151 {
+        3
+    } else if len < 268_435_455 {
+        4
+    } else {
+        5
+    }
+}
+
+/// Validates a whole listpack and returns its elements in order.
+pub fn decode(lp: &[u8]) -> Result<Vec<Element<'_>>, BlobError> {
+    if lp.len() < HEADER + 1 {
+        return Err(BlobError::new(0, "listpack shorter than its header"));
+    }
+    let total = u32::from_le_bytes([lp[0], lp[1], lp[2], lp[3]]) as usize;
+    if total != lp.len() {
+        return Err(BlobError::new(0, format!("listpack header claims {total} bytes but has {}", lp.len())));
+    }
+    let declared = u16::from_le_bytes([lp[4], lp[5]]) as usize;
+    let mut out = Vec::new();
+    let mut pos = HEADER;
+    loop {
+        let Some(&first) = lp.get(pos) else {
+            return Err(BlobError::new(pos, "listpack without terminator"));
+        };
+        if first == EOF {
+            break;
+        }
+        let (element, entry_len) = decode_entry(lp, pos)?;
+        let back_at = pos + entry_len;
+        let back_len = backlen_size(entry_len);
+        let back = lp
+            .get(back_at..back_at + back_len)
+            .ok_or_else(|| BlobError::new(back_at, "listpack entry runs past the end"))?;
+        if decode_backlen(back) != Some(entry_len) {
+            return Err(BlobError::new(back_at, "listpack entry with a wrong back length"));
+        }
+        out.push(element);
+        pos = back_at + back_len;
+    }
+    if pos + 1 != lp.len() {
+        return Err(BlobError::new(pos, "listpack terminator before its end"));
+    }
+    if declared != COUNT_UNKNOWN && declared != out.len() {
+        return Err(BlobError::new(4, format!("listpack header counts {declared} elements but holds {}", out.len())));
+    }
+    Ok(out)
+}
+
+fn decode_backlen(back: &[u8]) -> Option<usize> {
+    let (&first, rest) = back.split_first()?;
+    if first & 0x80 != 0 {
+        return None;
+    }
+    let mut v = first as usize;
+    for &b in rest {
+        if b & 0x80 == 0 {
+            return None;
+        }
+        v = (v << 7) | (b & 0x7F) as usize;
+    }
+    Some(v)
+}
+
+/// One entry at `pos`: its element and the size of its encoding plus data (without backlen).
+fn decode_entry(lp: &[u8], pos: usize) -> Result<(Element<'_>, usize), BlobError> {
+    let enc = lp[pos];
+    let bytes = |from: usize, n: usize| -> Result<&[u8], BlobError> {
+        lp.get(pos + from..pos + from + n).ok_or_else(|| BlobError::new(pos, "listpack entry runs past the end"))
+    };
+    let int_le = |n: usize| -> Result<i64, BlobError> {
+        let b = bytes(1, n)?;
+        let mut raw = [0u8; 8];
+        raw[..n].copy_from_slice(b);
+        // Sign-extend from n bytes.
+        let shift = 64 - 8 * n as u32;
+        Ok((i64::from_le_bytes(raw) << shift) >> shift)
+    };
+    Ok(match enc {
+        0x00..=0x7F => (Element::Int(enc as i64), 1),
+        0x80..=0xBF => {
+            let len = (enc & 0x3F) as usize;
+            (Element::Str(bytes(1, len)?), 1 + len)
+        }
+        0xC0..=0xDF => {
+            let lo = bytes(1, 1)?[0] as u64;
+            let u = (((enc & 0x1F) as u64) << 8) | lo;
+            let v = if u >= 1 << 12 { u as i64 - (1 << 13) } else { u as i64 };
+            (Element::Int(v), 2)
+        }
+        0xE0..=0xEF => {
+            let len = (((enc & 0x0F) as usize) << 8) | bytes(1, 1)?[0] as usize;
+            (Element::Str(bytes(2, len)?), 2 + len)
+        }
+        0xF0 => {
+            let b = bytes(1, 4)?;
+            let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+            (Element::Str(bytes(5, len)?), 5 + len)
+        }
+        0xF1 => (Element::Int(int_le(2)?), 3),
+        0xF2 => (Element::Int(int_le(3)?), 4),
+        0xF3 => (Element::Int(int_le(4)?), 5),
+        0xF4 => (Element::Int(int_le(8)?), 9),
+        _ => return Err(BlobError::new(pos, format!("listpack entry with invalid encoding byte {enc:#04x}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(elements: &[&[u8]]) -> Vec<u8> {
+        let mut b = Builder::new();
+        for e in elements {
+            b.push(e);
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn round_trips_every_encoding() {
+        let long = vec![b'x'; 5000];
+        let mid = vec![b'y'; 300];
+        let ints: Vec<String> = [
+            0i64,
+            127,
+            128,
+            -1,
+            -4096,
+            4095,
+            4096,
+            -4097,
+            32767,
+            -32768,
+            32768,
+            8_388_607,
+            -8_388_608,
+            8_388_608,
+            i32::MAX as i64,
+            i32::MIN as i64,
+            i32::MAX as i64 + 1,
+            i64::MAX,
+            i64::MIN,
+        ]
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+        let mut elements: Vec<&[u8]> = ints.iter().map(|s| s.as_bytes()).collect();
+        elements.extend([&b""[..], b"a", b"01", b"-0", b"+1", &mid, &long]);
+        let lp = build(&elements);
+        let decoded = decode(&lp).unwrap();
+        let back: Vec<Vec<u8>> = decoded.iter().map(|e| e.to_bytes()).collect();
+        assert_eq!(back, elements.iter().map(|e| e.to_vec()).collect::<Vec<_>>());
+        assert!(matches!(decoded[0], Element::Int(0)));
+        assert!(matches!(decoded[ints.len() + 2], Element::Str(b"01")));
+    }
+
+    #[test]
+    fn encodes_like_redis() {
+        // lpAppend of "a", 5, -1, 1000 as listpack.c writes them.
+        let lp = build(&[b"a", b"5", b"-1", b"1000"]);
+        let expected: Vec<u8> = vec![
+            18, 0, 0, 0, 4, 0, // header
+            0x81, b'a', 2, // "a"
+            5, 1, // 5
+            0xDF, 0xFF, 2, // -1 as 13-bit
+            0xC3, 0xE8, 2, // 1000 as 13-bit
+            0xFF,
+        ];
+        assert_eq!(lp, expected);
+    }
+
+    #[test]
+    fn backlen_of_long_entries() {
+        for len in [127usize, 128, 16382, 16383, 16384, 2_097_150, 2_097_151] {
+            let mut buf = Vec::new();
+            encode_backlen(&mut buf, len);
+            assert_eq!(buf.len(), backlen_size(len));
+            assert_eq!(decode_backlen(&buf), Some(len), "{len}");
+        }
+    }
+
+    #[test]
+    fn many_elements_saturate_the_count() {
+        let mut b = Builder::new();
+        for i in 0..70000 {
+            b.push_int(i);
+        }
+        let lp = b.finish();
+        assert_eq!(&lp[4..6], &[0xFF, 0xFF]);
+        assert_eq!(decode(&lp).unwrap().len(), 70000);
+    }
+
+    #[test]
+    fn corrupt_listpacks_are_errors() {
+        let good = build(&[b"hello", b"7"]);
+        let mut short = good.clone();
+        short.pop();
+        assert!(decode(&short).is_err());
+        let mut bad_total = good.clone();
+        bad_total[0] += 1;
+        assert_eq!(decode(&bad_total).unwrap_err().pos, 0);
+        let mut bad_count = good.clone();
+        bad_count[4] = 3;
+        assert_eq!(decode(&bad_count).unwrap_err().pos, 4);
+        let mut bad_backlen = good.clone();
+        bad_backlen[12] = 9;
+        assert_eq!(decode(&bad_backlen).unwrap_err().pos, 12);
+        let mut bad_str_len = good.clone();
+        bad_str_len[6] = 0x80 | 40;
+        assert!(decode(&bad_str_len).is_err());
+        let mut bad_enc = good;
+        bad_enc[6] = 0xF5;
+        assert_eq!(decode(&bad_enc).unwrap_err().pos, 6);
+    }
+}

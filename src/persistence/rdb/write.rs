@@ -1,0 +1,354 @@
+//! Writes RDB version 10 the way Redis 7.0.15's rdb.c writes each encoding we have.
+
+use std::io::{self, Write};
+
+use super::{code, intset, listpack, CRC64, RDB_VERSION};
+use crate::keyspace::Value;
+use crate::types::set::MemberRef;
+use crate::types::{Hash, List, Set, ZSet};
+
+/// rdbcompression and rdbchecksum.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    pub compression: bool,
+    pub checksum: bool,
+}
+
+/// Streams an RDB file: `new` writes the header, then `aux`, `select_db` and `key` in the order
+/// Redis uses (aux fields, then per database SELECTDB/RESIZEDB and its keys), then `finish`.
+pub struct Writer<W: Write> {
+    out: W,
+    opts: WriteOptions,
+    digest: crc::Digest<'static, u64>,
+}
+
+/// A quicklist node with list-max-listpack-size -2 holds at most this many listpack bytes.
+const LIST_NODE_MAX_BYTES: usize = 8192;
+/// Strings this long or shorter are never compressed (rdbSaveRawString).
+const COMPRESS_MIN_LEN: usize = 20;
+/// LZF must save at least this many bytes for the compressed form to be used.
+const COMPRESS_MIN_SAVING: usize = 4;
+
+impl<W: Write> Writer<W> {
+    /// Starts a file with the "REDIS0010" header.
+    pub fn new(out: W, opts: WriteOptions) -> io::Result<Self> {
+        let mut w = Writer { out, opts, digest: CRC64.digest() };
+        w.put(format!("REDIS{RDB_VERSION:04}").as_bytes())?;
+        Ok(w)
+    }
+
+    /// An auxiliary field (redis-ver, ctime, ...); values that are integers are written as
+    /// integers, as rdbSaveAuxFieldStrInt does.
+    pub fn aux(&mut self, key: &str, value: &[u8]) -> io::Result<()> {
+        self.put(&[code::AUX])?;
+        self.string(key.as_bytes())?;
+        self.string(value)
+    }
+
+    /// SELECTDB followed by RESIZEDB with the database's key and volatile key counts.
+    pub fn select_db(&mut self, db: usize, keys: u64, expires: u64) -> io::Result<()> {
+        self.put(&[code::SELECTDB])?;
+        self.length(db as u64)?;
+        self.put(&[code::RESIZEDB])?;
+        self.length(keys)?;
+        self.length(expires)
+    }
+
+    /// One key with its value and absolute expire time in milliseconds.
+    pub fn key(&mut self, key: &[u8], value: &Value, expire_at_ms: Option<u64>) -> io::Result<()> {
+        if let Some(at) = expire_at_ms {
+            self.put(&[code::EXPIRETIME_MS])?;
+            self.put(&at.to_le_bytes())?;
+        }
+        match value {
+            Value::Int(n) => {
+                self.put(&[code::STRING])?;
+                self.string(key)?;
+                self.int_string(*n)
+            }
+            Value::Small(_) | Value::Str { .. } => {
+                self.put(&[code::STRING])?;
+                self.string(key)?;
+                self.string(&value.as_bytes().unwrap_or_default())
+            }
+            Value::List(l) => {
+                self.put(&[code::LIST_QUICKLIST_2])?;
+                self.string(key)?;
+                self.list(l)
+            }
+            Value::Hash(h) => self.hash(key, h),
+            Value::Set(s) => self.set(key, s),
+            Value::ZSet(z) => self.zset(key, z),
+        }
+    }
+
+    /// The EOF opcode and the checksum (zero when checksums are off); returns the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.put(&[code::EOF])?;
+        let crc = if self.opts.checksum { self.digest.clone().finalize() } else { 0 };
+        self.out.write_all(&crc.to_le_bytes())?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.opts.checksum {
+            self.digest.update(bytes);
+        }
+        self.out.write_all(bytes)
+    }
+
+    /// rdbSaveLen.
+    fn length(&mut self, len: u64) -> io::Result<()> {
+        if len < 1 << 6 {
+            self.put(&[len as u8])
+        } else if len < 1 << 14 {
+            self.put(&[(code::LEN_14BIT << 6) | (len >> 8) as u8, len as u8])
+        } else if let Ok(l32) = u32::try_from(len) {
+            self.put(&[code::LEN_32BIT])?;
+            self.put(&l32.to_be_bytes())
+        } else {
+            self.put(&[code::LEN_64BIT])?;
+            self.put(&len.to_be_bytes())
+        }
+    }
+
+    /// rdbSaveRawString: a canonical integer that fits 32 bits as an integer, a long string
+    /// LZF-compressed when that saves bytes, anything else length-prefixed.
+    fn string(&mut self, s: &[u8]) -> io::Result<()> {
+        if s.len() <= 11 {
+            if let Some(encoded) = listpack::canonical_int(s).and_then(encode_small_int) {
+                return self.put(&encoded);
+            }
+        }
+        if self.opts.compression && s.len() > COMPRESS_MIN_LEN {
+            if let Ok(packed) = lzf::compress(s) {
+                if packed.len() <= s.len() - COMPRESS_MIN_SAVING {
+                    self.put(&[(code::LEN_ENCVAL << 6) | code::ENC_LZF])?;
+                    self.length(packed.len() as u64)?;
+                    self.length(s.len() as u64)?;
+                    return self.put(&packed);
+                }
+            }
+        }
+        self.length(s.len() as u64)?;
+        self.put(s)
+    }
+
+    /// rdbSaveLongLongAsStringObject: an int-encoded string value.
+    fn int_string(&mut self, n: i64) -> io::Result<()> {
+        match encode_small_int(n) {
+            Some(encoded) => self.put(&encoded),
+            None => {
+                let digits = n.to_string();
+                self.length(digits.len() as u64)?;
+                self.put(digits.as_bytes())
+            }
+        }
+    }
+
+    /// A quicklist of listpack nodes, each node filled as list-max-listpack-size -2 fills it.
+    fn list(&mut self, list: &List) -> io::Result<()> {
+        let nodes = quicklist_nodes(list);
+        self.length(nodes.len() as u64)?;
+        for node in nodes {
+            self.length(code::CONTAINER_PACKED)?;
+            self.string(&node)?;
+        }
+        Ok(())
+    }
+
+    fn hash(&mut self, key: &[u8], h: &Hash) -> io::Result<()> {
+        if h.is_listpack() {
+            let mut lp = listpack::Builder::new();
+            for (field, value) in h.iter() {
+                lp.push(field);
+                lp.push(value);
+            }
+            self.put(&[code::HASH_LISTPACK])?;
+            self.string(key)?;
+            return self.string(&lp.finish());
+        }
+        self.put(&[code::HASH])?;
+        self.string(key)?;
+        self.length(h.len() as u64)?;
+        for (field, value) in h.iter() {
+            self.string(field)?;
+            self.string(value)?;
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, key: &[u8], s: &Set) -> io::Result<()> {
+        if s.is_intset() {
+            let ints: Vec<i64> =
+                s.iter()
+                    .map(|m| match m {
+                        MemberRef::Int(n) => Ok(n),
+                        MemberRef::Bytes(b) => listpack::canonical_int(b)
+                            .ok_or_else(|| io::Error::other("intset member is not an integer")),
+                    })
+                    .collect::<io::Result<_>>()?;
+            self.put(&[code::SET_INTSET])?;
+            self.string(key)?;
+            return self.string(&intset::encode(&ints));
+        }
+        self.put(&[code::SET])?;
+        self.string(key)?;
+        self.length(s.len() as u64)?;
+        for m in s.iter() {
+            m.with_bytes(|b| self.string(b))?;
+        }
+        Ok(())
+    }
+
+    fn zset(&mut self, key: &[u8], z: &ZSet) -> io::Result<()> {
+        if z.is_listpack() {
+            let mut lp = listpack::Builder::new();
+            for (member, score) in z.iter() {
+                lp.push(member);
+                push_score(&mut lp, score);
+            }
+            self.put(&[code::ZSET_LISTPACK])?;
+            self.string(key)?;
+            return self.string(&lp.finish());
+        }
+        self.put(&[code::ZSET_2])?;
+        self.string(key)?;
+        self.length(z.len() as u64)?;
+        // Redis writes a skiplist from its tail so that loading inserts each at the head.
+        for (member, score) in z.iter_at(z.len().saturating_sub(1), true) {
+            self.string(member)?;
+            self.put(&score.to_le_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// rdbEncodeInteger: a value in 32 bits as an 8, 16 or 32-bit special encoding.
+fn encode_small_int(n: i64) -> Option<Vec<u8>> {
+    let head = |enc: u8| (code::LEN_ENCVAL << 6) | enc;
+    if let Ok(v) = i8::try_from(n) {
+        Some(vec![head(code::ENC_INT8), v as u8])
+    } else if let Ok(v) = i16::try_from(n) {
+        let b = v.to_le_bytes();
+        Some(vec![head(code::ENC_INT16), b[0], b[1]])
+    } else if let Ok(v) = i32::try_from(n) {
+        let mut out = vec![head(code::ENC_INT32)];
+        out.extend_from_slice(&v.to_le_bytes());
+        Some(out)
+    } else {
+        None
+    }
+}
+
+/// A zset listpack stores a score as an integer when it is one (double2ll), else as d2string text.
+fn push_score(lp: &mut listpack::Builder, score: f64) {
+    let bound = (i64::MAX / 2) as f64;
+    if (-bound..=bound).contains(&score) && score == (score as i64) as f64 {
+        lp.push_int(score as i64);
+    } else {
+        lp.push(crate::util::numbers::d2string(score).as_bytes());
+    }
+}
+
+/// Splits a list into listpack nodes as _quicklistNodeAllowInsert does for fill -2: an element
+/// joins the current node while the node's estimated size stays within 8 KiB.
+fn quicklist_nodes(list: &List) -> Vec<Vec<u8>> {
+    let mut nodes = Vec::new();
+    let mut node = listpack::Builder::new();
+    for element in list.iter() {
+        if node.count() > 0 && !node_allows(node.size(), element.len()) {
+            nodes.push(std::mem::take(&mut node).finish());
+        }
+        node.push(element);
+    }
+    if node.count() > 0 {
+        nodes.push(node.finish());
+    }
+    nodes
+}
+
+fn node_allows(node_bytes: usize, element_len: usize) -> bool {
+    let prev_overhead = if element_len < 254 { 1 } else { 5 };
+    let len_overhead = if element_len < 64 {
+        1
+    } else if element_len < 16384 {
+        2
+    } else {
+        5
+    };
+    node_bytes + element_len + prev_overhead + len_overhead <= LIST_NODE_MAX_BYTES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(f: impl FnOnce(&mut Writer<Vec<u8>>) -> io::Result<()>, compression: bool) -> Vec<u8> {
+        let mut w = Writer::new(Vec::new(), WriteOptions { compression, checksum: false }).unwrap();
+        f(&mut w).unwrap();
+        let out = w.finish().unwrap();
+        out[9..out.len() - 9].to_vec()
+    }
+
+    #[test]
+    fn lengths_use_the_shortest_encoding() {
+        let cases: Vec<(u64, Vec<u8>)> = vec![
+            (0, vec![0]),
+            (63, vec![63]),
+            (64, vec![0x40, 64]),
+            (16383, vec![0x7F, 0xFF]),
+            (16384, vec![0x80, 0, 0, 0x40, 0]),
+            (u32::MAX as u64, vec![0x80, 0xFF, 0xFF, 0xFF, 0xFF]),
+            (1 << 32, vec![0x81, 0, 0, 0, 1, 0, 0, 0, 0]),
+        ];
+        for (len, want) in cases {
+            assert_eq!(written(|w| w.length(len), false), want, "{len}");
+        }
+    }
+
+    #[test]
+    fn integer_strings_are_encoded_as_integers() {
+        assert_eq!(written(|w| w.string(b"-5"), false), vec![0xC0, 0xFB]);
+        assert_eq!(written(|w| w.string(b"300"), false), vec![0xC1, 0x2C, 0x01]);
+        assert_eq!(written(|w| w.string(b"100000"), false), vec![0xC2, 0xA0, 0x86, 0x01, 0x00]);
+        // Not canonical, or too wide for 32 bits: plain strings.
+        assert_eq!(written(|w| w.string(b"007"), false), vec![3, b'0', b'0', b'7']);
+        assert_eq!(written(|w| w.string(b"4294967296"), false)[0], 10);
+        assert_eq!(written(|w| w.int_string(4294967296), false)[0], 10);
+        assert_eq!(written(|w| w.int_string(7), false), vec![0xC0, 7]);
+    }
+
+    #[test]
+    fn long_repetitive_strings_are_compressed_only_when_allowed() {
+        let s = vec![b'a'; 100];
+        let packed = written(|w| w.string(&s), true);
+        assert_eq!(packed[0], 0xC3);
+        assert!(packed.len() < 20);
+        assert_eq!(written(|w| w.string(&s), false)[..2], [0x40, 100]);
+        // 20 bytes is too short to be considered.
+        assert_eq!(written(|w| w.string(&[b'a'; 20]), true)[0], 20);
+    }
+
+    #[test]
+    fn checksum_covers_the_whole_file() {
+        let mut w = Writer::new(Vec::new(), WriteOptions { compression: false, checksum: true }).unwrap();
+        w.aux("redis-ver", b"7.0.15").unwrap();
+        let out = w.finish().unwrap();
+        let body = &out[..out.len() - 8];
+        assert_eq!(&out[out.len() - 8..], &CRC64.checksum(body).to_le_bytes());
+    }
+
+    #[test]
+    fn list_nodes_stay_within_8_kib() {
+        let big: List = (0..3000).map(|i| format!("element-{i}")).collect();
+        let nodes = quicklist_nodes(&big);
+        assert!(nodes.len() > 1);
+        assert!(nodes.iter().all(|n| n.len() <= LIST_NODE_MAX_BYTES));
+        let total: usize = nodes.iter().map(|n| listpack::decode(n).unwrap().len()).sum();
+        assert_eq!(total, 3000);
+        let huge: List = [vec![b'x'; 10000], vec![b'y'; 3]].into_iter().collect();
+        assert_eq!(quicklist_nodes(&huge).len(), 2);
+    }
+}
