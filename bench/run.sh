@@ -364,6 +364,46 @@ printf "$mem_fmt" VmRSS "${rss_redis:-n/a}" "${rss_ours:-n/a}" "$(fmt_ratio "$rs
 echo "  (used_memory baseline: redis ${mem_base[redis]:-?} B, ours ${mem_base[ours]:-?} B;" \
     "VmRSS baseline: redis ${rss_base[redis]:-?} kB, ours ${rss_base[ours]:-?} kB)"
 
+# ------------------------------------------------------------ persistence ----
+# With the $nkeys keys of the memory test still loaded: SAVE's time and file size, then the time
+# from start until the first PONG when each server is restarted on its own dump.
+now_ms() { date +%s%3N; }
+declare -A save_ms=() rdb_bytes=() load_ms=()
+for role in redis ours; do
+    t0=$(now_ms)
+    [[ "$(cli "$role" save | tr -d '\r')" == OK ]] || die "SAVE failed on $role"
+    save_ms[$role]=$(($(now_ms) - t0))
+    rdb_bytes[$role]=$(stat -c %s "${srv_dir[$role]}/dump.rdb")
+    pid="${srv_pid[$role]}"
+    port="${srv_port[$role]}"
+    dir="${srv_dir[$role]}"
+    cli "$role" shutdown nosave >/dev/null 2>&1 || true
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    t0=$(now_ms)
+    (cd "$dir" && exec "${srv_bin[$role]}" --port "$port" --bind 127.0.0.1 \
+        --save "" --appendonly no --loglevel warning >"$dir/server.log" 2>&1) &
+    srv_pid[$role]=$!
+    deadline=$((SECONDS + 120))
+    until [[ "$(cli "$role" ping 2>/dev/null)" == PONG ]]; do
+        ((SECONDS < deadline)) || die "$role did not come back after loading its dump"
+        sleep 0.01
+    done
+    load_ms[$role]=$(($(now_ms) - t0))
+    keys="$(cli "$role" dbsize | tr -d '\r')"
+    [[ "$keys" == "$nkeys" ]] || die "$role loaded $keys keys from its dump, expected $nkeys"
+done
+echo
+echo "RDB of $nkeys keys: SAVE time, file size, and restart time until the first PONG"
+rdb_fmt='%-14s %12s %12s %10s\n'
+# shellcheck disable=SC2059
+printf "$rdb_fmt" metric redis ours ours/redis
+# shellcheck disable=SC2059
+printf "$rdb_fmt" "save ms" "${save_ms[redis]}" "${save_ms[ours]}" "$(fmt_ratio "${save_ms[ours]}" "${save_ms[redis]}")"
+# shellcheck disable=SC2059
+printf "$rdb_fmt" "file bytes" "${rdb_bytes[redis]}" "${rdb_bytes[ours]}" "$(fmt_ratio "${rdb_bytes[ours]}" "${rdb_bytes[redis]}")"
+# shellcheck disable=SC2059
+printf "$rdb_fmt" "load ms" "${load_ms[redis]}" "${load_ms[ours]}" "$(fmt_ratio "${load_ms[ours]}" "${load_ms[redis]}")"
+
 # ------------------------------------------------------- collection memory ----
 # One hash, one set and one sorted set of $nkeys elements each, on freshly restarted servers:
 # bytes per element of used_memory and VmRSS, minus the empty server.

@@ -134,14 +134,20 @@ fn the_signal_is_logged_in_redis_signal_handler_format() {
     }
 }
 
-/// Without RDB persistence a save that was asked for cannot be honoured: SHUTDOWN SAVE fails like a
-/// failed save in Redis, and FORCE exits anyway.
+/// A save that was asked for and fails (here: the data directory is gone) stops SHUTDOWN SAVE, as a
+/// failed save does in Redis; FORCE exits anyway.
 #[test]
 fn shutdown_save_fails_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
-    let (pidfile, extra) = pidfile_args(&dir);
+    let (pidfile, mut extra) = pidfile_args(&dir);
+    extra.extend(["--enable-protected-configs".to_string(), "yes".to_string()]);
     let mut s = start(false, &extra);
     let mut c = s.client();
+    let data_dir = tempfile::tempdir().unwrap();
+    let gone = data_dir.path().join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "dir", gone.to_str().unwrap()]), b"+OK\r\n");
+    std::fs::remove_dir(&gone).unwrap();
     assert_eq!(c.cmd_str(&["SHUTDOWN", "SAVE"]), "-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
     assert!(s.alive());
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");

@@ -18,6 +18,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::sets::TABLE,
     super::zsets::TABLE,
     super::sort::TABLE,
+    super::persist::TABLE,
 ];
 
 /// Every top-level command.

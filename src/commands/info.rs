@@ -279,8 +279,8 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
         }
         "persistence" => {
             out.push_str("# Persistence\r\n");
+            field!("loading:{}", u8::from(st.loading.is_some()));
             for f in [
-                "loading:0",
                 "async_loading:0",
                 "current_cow_peak:0",
                 "current_cow_size:0",
@@ -292,16 +292,16 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 field!("{f}");
             }
             field!("rdb_changes_since_last_save:{}", st.dirty);
-            field!("rdb_bgsave_in_progress:0");
+            field!("rdb_bgsave_in_progress:{}", u8::from(st.snapshots.child.is_some()));
             field!("rdb_last_save_time:{}", st.lastsave);
+            field!("rdb_last_bgsave_status:{}", if st.snapshots.last_bgsave_failed { "err" } else { "ok" });
+            field!("rdb_last_bgsave_time_sec:{}", st.snapshots.last_bgsave_secs);
+            field!("rdb_current_bgsave_time_sec:{}", crate::persistence::snapshot::current_secs(st));
+            field!("rdb_saves:{}", st.snapshots.saves);
+            field!("rdb_last_cow_size:0");
+            field!("rdb_last_load_keys_expired:{}", st.snapshots.last_load.1);
+            field!("rdb_last_load_keys_loaded:{}", st.snapshots.last_load.0);
             for f in [
-                "rdb_last_bgsave_status:ok",
-                "rdb_last_bgsave_time_sec:-1",
-                "rdb_current_bgsave_time_sec:-1",
-                "rdb_saves:0",
-                "rdb_last_cow_size:0",
-                "rdb_last_load_keys_expired:0",
-                "rdb_last_load_keys_loaded:0",
                 "aof_enabled:0",
                 "aof_rewrite_in_progress:0",
                 "aof_rewrite_scheduled:0",
@@ -316,6 +316,22 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 "module_fork_last_cow_size:0",
             ] {
                 field!("{f}");
+            }
+            if let Some(l) = &st.loading {
+                let now = crate::util::time::unix_secs();
+                let read = l.read_bytes.load(std::sync::atomic::Ordering::Relaxed);
+                let elapsed = (now - l.started).max(0) as f64;
+                let eta = if read == 0 {
+                    1
+                } else {
+                    (elapsed * (l.total_bytes.saturating_sub(read)) as f64 / read as f64) as i64
+                };
+                field!("loading_start_time:{}", l.started);
+                field!("loading_total_bytes:{}", l.total_bytes);
+                field!("loading_rdb_used_mem:0");
+                field!("loading_loaded_bytes:{read}");
+                field!("loading_loaded_perc:{:.2}", l.percent());
+                field!("loading_eta_seconds:{eta}");
             }
         }
         "stats" => {

@@ -26,6 +26,7 @@ mod keys;
 mod lists;
 mod metadata;
 pub mod notify;
+mod persist;
 pub mod pubsub;
 mod server_cmd;
 mod sets;
@@ -358,9 +359,16 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if let Some(e) = crate::keyspace::evict::before_command(ctx, spec) {
         return rejected(ctx, e, Some((spec, fullname)));
     }
+    // A failed save stops writes (and PING) while stop-writes-on-bgsave-error says so.
+    if (spec.has(WRITE) || spec.name == "ping") && crate::persistence::snapshot::writes_denied(ctx.state) {
+        return rejected(ctx, Reply::error(crate::persistence::snapshot::MISCONF), Some((spec, fullname)));
+    }
     if ctx.session.monitor && (spec.has(WRITE) || spec.has(table::READONLY) || spec.has(table::MAY_REPLICATE)) {
         let e = Reply::error("ERR Replica can't interact with the keyspace");
         return rejected(ctx, e, Some((spec, fullname)));
+    }
+    if ctx.state.loading.is_some() && !spec.has(table::LOADING) {
+        return rejected(ctx, Reply::error("LOADING Redis is loading the dataset in memory"), Some((spec, fullname)));
     }
     if ctx.session.multi.is_some() && !is_exec_control(spec.name) {
         if spec.has(NO_MULTI) {

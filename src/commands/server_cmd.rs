@@ -523,18 +523,19 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !now && ctx.session.in_exec {
         return Reply::error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
     }
-    let save_points = !matches!(ctx.state.config.val("save"), crate::config::Val::Save(p) if p.is_empty());
+    let save_points = crate::persistence::snapshot::save_points_configured(ctx.state);
     if save || (save_points && !nosave) {
-        // RDB persistence is not built yet: a save that was asked for cannot be honoured.
-        tracing::warn!("Error trying to save the DB: RDB persistence is not implemented in this version.");
-        if save && !force {
-            tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
-            return Reply::error("ERR Errors trying to SHUTDOWN. Check logs.");
-        }
-        if save {
+        if crate::persistence::snapshot::save_for_shutdown(ctx.state).is_err() {
+            if !force {
+                tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
+                return Reply::error("ERR Errors trying to SHUTDOWN. Check logs.");
+            }
             tracing::warn!("Error trying to save the DB. Exit anyway.");
         }
+    } else {
+        crate::persistence::snapshot::kill_child(ctx.state);
     }
+    ctx.state.shutdown_saved = true;
     ctx.state.shutdown_requested = true;
     ctx.server.shutdown.notify_one();
     ctx.session.close_after_reply = true;
@@ -749,6 +750,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 .into(),
             )
         }
+        (b"reload", _) => debug_reload(ctx, &args[2..]),
         (b"help", 2) => super::help_reply(
             "DEBUG",
             &[
@@ -756,6 +758,19 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "    Write <message> to the server log.",
                 "OBJECT <key>",
                 "    Show low level info about the `key` and associated value.",
+                "RELOAD [option ...]",
+                "    Save the RDB on disk and reload it back to memory. Available <option> values:",
+                "    * MERGE: conflicting keys will be loaded from RDB.",
+                "    * NOFLUSH: the existing database will not be removed before load, but",
+                "      conflicting keys will generate an exception and kill the server.",
+                "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                "    Examples:",
+                "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                "      the database.",
+                "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                "      existing RDB file.",
+                "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                "      file to the database.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -766,6 +781,35 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ),
         _ => subcommand_syntax_error(args),
     }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the keyspace, load the file back.
+fn debug_reload(ctx: &mut Ctx, opts: &[Bytes]) -> Reply {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for o in opts {
+        match o.to_ascii_lowercase().as_slice() {
+            b"merge" => merge = true,
+            b"noflush" => flush = false,
+            b"nosave" => save = false,
+            _ => return Reply::error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."),
+        }
+    }
+    if save && crate::persistence::snapshot::save(ctx.state).is_err() {
+        return Reply::error("ERR");
+    }
+    if flush {
+        for db in ctx.state.dbs.iter_mut() {
+            db.touch_all_watched(None);
+            db.clear();
+        }
+    }
+    let path = crate::persistence::snapshot::rdb_path(ctx.state);
+    if let Err(e) = crate::persistence::load::load_locked(ctx.state, &path, merge) {
+        tracing::warn!("Error trying to load the RDB dump: {e}");
+        return Reply::error("ERR Error trying to load the RDB dump, check server logs.");
+    }
+    tracing::info!("DB reloaded by DEBUG RELOAD");
+    Reply::OK
 }
 
 /// Redis shares the integers 0..9999 unless maxmemory evicts by LRU/LFU.

@@ -30,6 +30,7 @@ pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
 pub const BLOCKING: u32 = 1 << 17;
 /// Refused unless its enable-*-command directive allows it (DEBUG).
 pub const PROTECTED: u32 = 1 << 18;
+pub const NO_ASYNC_LOADING: u32 = 1 << 19;
 
 const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),
@@ -46,6 +47,7 @@ const FLAG_NAMES: &[(u32, &str)] = &[
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
     (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (NO_ASYNC_LOADING, "no_async_loading"),
     (NO_MULTI, "no_multi"),
     (ALLOW_BUSY, "allow_busy"),
 ];

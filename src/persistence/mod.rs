@@ -1,3 +1,6 @@
-//! Persistence file formats.
+//! Persistence: the RDB file format (rdb/), snapshots of the running server (snapshot.rs) and
+//! loading (load.rs).
 
+pub mod load;
 pub mod rdb;
+pub mod snapshot;

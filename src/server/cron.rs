@@ -22,6 +22,7 @@ pub async fn run(server: Arc<Server>) {
         let mut st = server.state.lock();
         sample_stats(&mut st);
         close_idle_clients(&mut st);
+        crate::persistence::snapshot::cron(&mut st);
         if let Some(p) = st.pause {
             if p.until_ms <= crate::util::time::unix_ms() {
                 st.pause = None;

@@ -89,6 +89,10 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         tokio::spawn(async move { l.accept_loop(s).await });
     }
     tokio::spawn(cron::run(server.clone()));
+    if let Err(msg) = load_dataset(&server).await {
+        tracing::warn!("{msg}");
+        return 1;
+    }
     {
         let st = server.state.lock();
         // One line for all of them: Debian's stock redis.conf alone sets about forty.
@@ -107,8 +111,17 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     tracing::info!("Ready to accept connections");
     crate::systemd::ready();
     crate::systemd::spawn_watchdog();
-    wait_for_shutdown(&server).await;
-    tracing::warn!("User requested shutdown...");
+    loop {
+        wait_for_shutdown(&server).await;
+        tracing::warn!("User requested shutdown...");
+        if save_before_exit(&server) {
+            break;
+        }
+        // Like Redis: a signal's shutdown whose save failed leaves the server running.
+        tracing::warn!(
+            "SIGTERM received but errors trying to shut down the server, check the logs for more information"
+        );
+    }
     crate::systemd::stopping();
     let unixsocket = server.state.lock().config.str("unixsocket").to_string();
     // A socket from systemd socket activation belongs to the .socket unit: it stays.
@@ -124,6 +137,34 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     }
     tracing::warn!("Redis is now ready to exit, bye bye...");
     0
+}
+
+/// Loads the RDB file into the empty keyspace, off the runtime's threads, while clients that
+/// connect are answered -LOADING; a file that cannot be loaded stops start-up and stays as it is.
+async fn load_dataset(server: &Arc<Server>) -> Result<(), String> {
+    let path = crate::persistence::snapshot::rdb_path(&server.state.lock());
+    let server = server.clone();
+    tokio::task::spawn_blocking(move || crate::persistence::load::load_at_startup(&server, &path))
+        .await
+        .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?
+}
+
+/// What a shutdown does before exiting (prepareForShutdown): SHUTDOWN saved already; a signal
+/// saves when save points are configured. False if that save failed.
+fn save_before_exit(server: &Server) -> bool {
+    let mut st = server.state.lock();
+    if st.shutdown_saved {
+        return true;
+    }
+    if !crate::persistence::snapshot::save_points_configured(&st) {
+        crate::persistence::snapshot::kill_child(&mut st);
+        return true;
+    }
+    if crate::persistence::snapshot::save_for_shutdown(&mut st).is_ok() {
+        return true;
+    }
+    st.shutdown_requested = false;
+    false
 }
 
 async fn wait_for_shutdown(server: &Server) {

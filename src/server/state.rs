@@ -163,6 +163,9 @@ pub struct State {
     pub pubsub: PubSub,
     pub blocking: super::blocking::Blocking,
     pub evictor: crate::keyspace::evict::Evictor,
+    pub snapshots: crate::persistence::snapshot::Snapshots,
+    /// Set while the dataset is being loaded at start-up.
+    pub loading: Option<crate::persistence::load::Loading>,
     pub stats: Stats,
     pub monitors: Vec<ClientId>,
     pub slowlog: VecDeque<SlowlogEntry>,
@@ -176,6 +179,8 @@ pub struct State {
     pub active_expire_enabled: bool,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown_requested: bool,
+    /// SHUTDOWN already did what a shutdown saves: the exit path must not save again.
+    pub shutdown_saved: bool,
     pub next_client_id: ClientId,
     pub hot: HotConfig,
 }
@@ -291,6 +296,8 @@ impl State {
             pubsub: PubSub::default(),
             blocking: Default::default(),
             evictor: Default::default(),
+            snapshots: Default::default(),
+            loading: None,
             stats: Stats::default(),
             monitors: Vec::new(),
             slowlog: VecDeque::new(),
@@ -302,6 +309,7 @@ impl State {
             pause_notify: Arc::new(Notify::new()),
             active_expire_enabled: true,
             shutdown_requested: false,
+            shutdown_saved: false,
             next_client_id: 1,
         }
     }

@@ -1,0 +1,67 @@
+//! The persistence commands: SAVE and BGSAVE (LASTSAVE and SHUTDOWN's save live with the server
+//! commands).
+
+use bytes::Bytes;
+
+use super::table::*;
+use super::{errors, Ctx};
+use crate::cmd;
+use crate::persistence::snapshot;
+use crate::protocol::Reply;
+
+pub static TABLE: &[CommandSpec] = &[
+    cmd!(
+        "save",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Synchronously save the dataset to disk",
+        "O(N) where N is the total number of keys in all databases",
+        save
+    ),
+    cmd!(
+        "bgsave",
+        -1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Asynchronously save the dataset to disk",
+        "O(1)",
+        bgsave
+    ),
+];
+
+/// SAVE: the whole dataset, now, while every other client waits.
+fn save(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    if ctx.state.snapshots.child.is_some() {
+        return Reply::error("ERR Background save already in progress");
+    }
+    match snapshot::save(ctx.state) {
+        Ok(()) => Reply::OK,
+        Err(_) => Reply::error("ERR"),
+    }
+}
+
+/// BGSAVE [SCHEDULE]: a forked child saves; with SCHEDULE a save already running makes this one
+/// start when it ends.
+fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let schedule = match args.get(1) {
+        None => false,
+        Some(a) if args.len() == 2 && a.eq_ignore_ascii_case(b"schedule") => true,
+        Some(_) => return Reply::error(errors::SYNTAX),
+    };
+    if ctx.state.snapshots.child.is_some() {
+        if schedule {
+            ctx.state.snapshots.scheduled = true;
+            return Reply::status("Background saving scheduled");
+        }
+        return Reply::error("ERR Background save already in progress");
+    }
+    match snapshot::start_background_save(ctx.state) {
+        Ok(_) => Reply::status("Background saving started"),
+        Err(_) => Reply::error("ERR"),
+    }
+}

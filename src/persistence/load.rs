@@ -1,0 +1,161 @@
+//! Loading an RDB file: at start-up while clients are told `-LOADING` (the file is parsed without
+//! the keyspace lock and keys go in in batches), and for DEBUG RELOAD (under the lock). Keys that
+//! have already expired are skipped, as a master does.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::rdb::{self, Event, LoadError, LoadedKey};
+use crate::keyspace::Ttl;
+use crate::server::state::{EncodingLimits, State};
+use crate::server::Server;
+
+/// Keys handed over per hold of the keyspace lock while loading at start-up.
+const BATCH: usize = 1024;
+
+/// A load in progress, for INFO's loading fields and the systemd status line.
+pub struct Loading {
+    pub started: i64,
+    pub total_bytes: u64,
+    pub read_bytes: Arc<AtomicU64>,
+}
+
+impl Loading {
+    pub fn percent(&self) -> f64 {
+        if self.total_bytes == 0 {
+            return 0.0;
+        }
+        self.read_bytes.load(Ordering::Relaxed) as f64 * 100.0 / self.total_bytes as f64
+    }
+}
+
+/// Counts the bytes read, for the progress figures.
+struct CountingReader<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// What a load found: keys loaded and keys skipped as expired.
+type Counts = (u64, u64);
+
+/// Parses `path`, handing live keys to `insert` in batches.
+fn parse(
+    path: &Path,
+    limits: &EncodingLimits,
+    databases: usize,
+    key_delay_us: u64,
+    read: Arc<AtomicU64>,
+    mut insert: impl FnMut(Vec<LoadedKey>) -> Result<(), LoadError>,
+) -> Result<Counts, String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let input = CountingReader { inner: std::io::BufReader::with_capacity(1 << 16, file), read };
+    let now = crate::util::time::unix_ms();
+    let (mut loaded, mut expired) = (0u64, 0u64);
+    let mut batch = Vec::with_capacity(BATCH);
+    let result = rdb::load(input, limits, |ev| {
+        let Event::Key(k) = ev else { return Ok(()) };
+        if k.db >= databases {
+            return Err(LoadError {
+                offset: 0,
+                message: format!("the file holds database {} but this server has {databases} databases", k.db),
+            });
+        }
+        if k.expire_at_ms.is_some_and(|at| at <= now) {
+            expired += 1;
+            return Ok(());
+        }
+        loaded += 1;
+        batch.push(k);
+        if key_delay_us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(key_delay_us));
+        }
+        if batch.len() >= BATCH {
+            insert(std::mem::take(&mut batch))?;
+        }
+        Ok(())
+    })
+    .and_then(|()| insert(batch));
+    result.map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((loaded, expired))
+}
+
+/// Puts loaded keys in place; an existing key is an error unless `replace`.
+fn insert_keys(st: &mut State, keys: Vec<LoadedKey>, replace: bool) -> Result<(), LoadError> {
+    for k in keys {
+        if !replace && st.dbs[k.db].get_raw(&k.key).is_some() {
+            return Err(LoadError {
+                offset: 0,
+                message: format!("duplicate key '{}'", String::from_utf8_lossy(&k.key)),
+            });
+        }
+        let ttl = k.expire_at_ms.map_or(Ttl::Clear, Ttl::At);
+        st.dbs[k.db].set(&k.key, k.value, ttl);
+    }
+    Ok(())
+}
+
+fn finished(st: &mut State, counts: Counts, start: Instant) {
+    tracing::info!(
+        "Done loading RDB, keys loaded: {}, keys expired: {}. DB loaded from disk: {:.3} seconds",
+        counts.0,
+        counts.1,
+        start.elapsed().as_secs_f64()
+    );
+    st.snapshots.last_load = counts;
+}
+
+/// DEBUG RELOAD's load, under the keyspace lock.
+pub fn load_locked(st: &mut State, path: &Path, replace: bool) -> Result<(), String> {
+    let start = Instant::now();
+    let (limits, databases) = (st.hot.encoding, st.dbs.len());
+    let counts = parse(path, &limits, databases, 0, Arc::default(), |keys| insert_keys(st, keys, replace))?;
+    finished(st, counts, start);
+    Ok(())
+}
+
+/// The start-up load: clients that connect meanwhile are answered `-LOADING`. A missing file is
+/// an empty dataset; a file that fails to load stops start-up, and stays as it is.
+pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> {
+    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    let start = Instant::now();
+    let read = Arc::new(AtomicU64::new(0));
+    let (limits, databases, key_delay_us) = {
+        let mut st = server.state.lock();
+        st.loading = Some(Loading {
+            started: crate::util::time::unix_secs(),
+            total_bytes: meta.len(),
+            read_bytes: read.clone(),
+        });
+        // key-load-delay: a pause per key, so tests can watch a load in progress.
+        (st.hot.encoding, st.dbs.len(), u64::try_from(st.config.int("key-load-delay")).unwrap_or(0))
+    };
+    tracing::info!("Loading RDB produced by version {}", crate::REDIS_VERSION);
+    let result = parse(path, &limits, databases, key_delay_us, read, |keys| {
+        let mut st = server.state.lock();
+        if let Some(l) = &st.loading {
+            crate::systemd::status(&format!("Loading the dataset: {:.0}%", l.percent()));
+        }
+        insert_keys(&mut st, keys, true)
+    });
+    let mut st = server.state.lock();
+    st.loading = None;
+    match result {
+        Ok(counts) => {
+            finished(&mut st, counts, start);
+            Ok(())
+        }
+        Err(e) => Err(format!("Fatal error loading the DB: {e}. Exiting.")),
+    }
+}

@@ -1,0 +1,273 @@
+//! RDB snapshots of the running server: SAVE (in place, under the keyspace lock), BGSAVE (a forked
+//! child writes the copy-on-write image while the parent keeps serving), the `save` points, and
+//! the bookkeeping INFO and MISCONF report.
+//!
+//! Why fork: the child gets a point-in-time copy of the whole keyspace for the cost of copying
+//! page tables (a few milliseconds per million keys), and only pages the parent writes to while
+//! the child runs are duplicated. The fork happens while the forking thread holds the keyspace
+//! lock, so the image is between two commands; the child touches nothing but that image, the C
+//! allocator (which glibc keeps usable after fork) and its own file, and leaves with _exit.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::rdb::{WriteOptions, Writer};
+use crate::server::state::State;
+
+/// Where a snapshot stands, for INFO persistence, LASTSAVE and MISCONF.
+pub struct Snapshots {
+    pub child: Option<Child>,
+    /// The last background save failed (rdb_last_bgsave_status:err).
+    pub last_bgsave_failed: bool,
+    pub last_bgsave_secs: i64,
+    /// Successful saves since start-up (rdb_saves).
+    pub saves: u64,
+    /// When the last attempt started, for the retry delay after a failure (unix secs).
+    pub last_attempt: i64,
+    /// BGSAVE SCHEDULE asked for one while another was running.
+    pub scheduled: bool,
+    /// Keys loaded and keys skipped as expired by the last load (rdb_last_load_keys_*).
+    pub last_load: (u64, u64),
+}
+
+pub struct Child {
+    pub pid: libc::pid_t,
+    pub started: Instant,
+    /// The changes counted when the child took its image: those are saved once it succeeds.
+    pub dirty_at_start: u64,
+}
+
+impl Default for Snapshots {
+    fn default() -> Snapshots {
+        Snapshots {
+            child: None,
+            last_bgsave_failed: false,
+            last_bgsave_secs: -1,
+            saves: 0,
+            last_attempt: 0,
+            scheduled: false,
+            last_load: (0, 0),
+        }
+    }
+}
+
+/// CONFIG_BGSAVE_RETRY_DELAY: after a failed save, save points wait this long before trying again.
+const RETRY_DELAY_SECS: i64 = 5;
+
+/// The configured RDB file (dir is the working directory, as Redis chdirs into it).
+pub fn rdb_path(st: &State) -> PathBuf {
+    PathBuf::from(st.config.str("dbfilename"))
+}
+
+fn write_options(st: &State) -> WriteOptions {
+    WriteOptions { compression: st.config.bool("rdbcompression"), checksum: st.config.bool("rdbchecksum") }
+}
+
+/// Writes every database to `out` in RDB format (rdbSaveRio): the aux fields, then each non-empty
+/// database with its sizes, then every key with its expiry.
+pub fn write_dataset<W: Write>(st: &State, out: W) -> std::io::Result<W> {
+    // rdb-key-save-delay: a pause per key, so tests can watch a save in progress.
+    let delay = u64::try_from(st.config.int("rdb-key-save-delay")).unwrap_or(0);
+    let mut w = Writer::new(out, write_options(st))?;
+    w.aux("redis-ver", crate::REDIS_VERSION.as_bytes())?;
+    w.aux("redis-bits", b"64")?;
+    w.aux("ctime", crate::util::time::unix_secs().to_string().as_bytes())?;
+    w.aux("used-mem", crate::alloc::allocated().to_string().as_bytes())?;
+    w.aux("aof-base", b"0")?;
+    for (i, db) in st.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        w.select_db(i, db.len() as u64, db.volatile_len() as u64)?;
+        for e in db.iter() {
+            w.key(e.key(), e.value(), e.expire_at())?;
+            if delay > 0 {
+                std::thread::sleep(std::time::Duration::from_micros(delay));
+            }
+        }
+    }
+    w.finish()
+}
+
+/// Saves the dataset to `path` atomically: a temp file in the same directory, fsync, rename over
+/// the old file, fsync of the directory. On any error the old file is untouched and the temp file
+/// removed.
+pub fn save_to(st: &State, path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let result = (|| {
+        let file = File::create(&tmp)?;
+        let mut out = write_dataset(st, BufWriter::with_capacity(1 << 16, file))?;
+        out.flush()?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// SAVE and SHUTDOWN's save: in place, under the lock. Updates LASTSAVE and the change counter.
+pub fn save(st: &mut State) -> Result<(), String> {
+    let path = rdb_path(st);
+    st.snapshots.last_attempt = crate::util::time::unix_secs();
+    match save_to(st, &path) {
+        Ok(()) => {
+            tracing::info!("DB saved on disk");
+            st.dirty = 0;
+            st.lastsave = crate::util::time::unix_secs();
+            st.snapshots.last_bgsave_failed = false;
+            st.snapshots.saves += 1;
+            Ok(())
+        }
+        Err(e) => {
+            // Unlike a background save, a failed SAVE does not turn on MISCONF (as in Redis).
+            let msg = format!("Failed saving the DB: {e}");
+            tracing::warn!("{msg}");
+            Err(msg)
+        }
+    }
+}
+
+/// BGSAVE: forks a child that saves the image it was born with. Returns the child's pid.
+pub fn start_background_save(st: &mut State) -> Result<libc::pid_t, String> {
+    if st.snapshots.child.is_some() {
+        return Err("Background save already in progress".into());
+    }
+    st.snapshots.last_attempt = crate::util::time::unix_secs();
+    let path = rdb_path(st);
+    // SAFETY: the child runs only write_child_and_exit, which touches the copied keyspace, the
+    // allocator and its own file, and never returns.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        write_child_and_exit(st, &path);
+    }
+    if pid < 0 {
+        let e = std::io::Error::last_os_error();
+        st.snapshots.last_bgsave_failed = true;
+        tracing::warn!("Can't save in background: fork: {e}");
+        return Err(format!("Can't save in background: fork: {e}"));
+    }
+    tracing::info!("Background saving started by pid {pid}");
+    st.snapshots.child = Some(Child { pid, started: Instant::now(), dirty_at_start: st.dirty });
+    Ok(pid)
+}
+
+fn write_child_and_exit(st: &State, path: &Path) -> ! {
+    let code = match save_to(st, path) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    };
+    // SAFETY: _exit ends the child at once, without running the parent's atexit handlers or
+    // flushing buffers the child shares with it.
+    unsafe { libc::_exit(code) }
+}
+
+/// From the cron: collects a finished child (checkChildrenDone), starts a save whose `save` point
+/// is due or that was scheduled.
+pub fn cron(st: &mut State) {
+    reap_child(st);
+    if st.snapshots.child.is_some() || st.loading.is_some() {
+        return;
+    }
+    let now = crate::util::time::unix_secs();
+    if st.snapshots.scheduled {
+        st.snapshots.scheduled = false;
+        let _ = start_background_save(st);
+        return;
+    }
+    let points = match st.config.val("save") {
+        crate::config::Val::Save(p) => p.clone(),
+        _ => Vec::new(),
+    };
+    let retry_ok = !st.snapshots.last_bgsave_failed || now - st.snapshots.last_attempt > RETRY_DELAY_SECS;
+    for (secs, changes) in points {
+        if st.dirty >= changes as u64 && now - st.lastsave > secs && retry_ok {
+            tracing::info!("{changes} changes in {secs} seconds. Saving...");
+            let _ = start_background_save(st);
+            return;
+        }
+    }
+}
+
+fn reap_child(st: &mut State) {
+    let Some(child) = &st.snapshots.child else { return };
+    let mut status = 0;
+    // SAFETY: waitpid on our own child's pid with a valid status pointer.
+    let r = unsafe { libc::waitpid(child.pid, &mut status, libc::WNOHANG) };
+    if r == 0 {
+        return;
+    }
+    let Some(child) = st.snapshots.child.take() else { return };
+    st.snapshots.last_bgsave_secs = child.started.elapsed().as_secs() as i64;
+    let ok = r == child.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if ok {
+        tracing::info!("Background saving terminated with success");
+        st.dirty = st.dirty.saturating_sub(child.dirty_at_start);
+        st.lastsave = crate::util::time::unix_secs();
+        st.snapshots.last_bgsave_failed = false;
+        st.snapshots.saves += 1;
+    } else if r == child.pid && libc::WIFSIGNALED(status) {
+        tracing::warn!("Background saving terminated by signal {}", libc::WTERMSIG(status));
+        st.snapshots.last_bgsave_failed = true;
+    } else {
+        tracing::warn!("Background saving error");
+        st.snapshots.last_bgsave_failed = true;
+    }
+}
+
+/// Whether writes are refused because saving failed (stop-writes-on-bgsave-error with save
+/// points configured), as Redis's writeCommandsDeniedByDiskError.
+pub fn writes_denied(st: &State) -> bool {
+    st.snapshots.last_bgsave_failed
+        && st.config.bool("stop-writes-on-bgsave-error")
+        && matches!(st.config.val("save"), crate::config::Val::Save(p) if !p.is_empty())
+}
+
+/// Redis's shared.bgsaveerr.
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Stops a running child at shutdown (killRDBChild) and removes its temp file.
+pub fn kill_child(st: &mut State) {
+    if let Some(child) = st.snapshots.child.take() {
+        // SAFETY: signalling and reaping our own child.
+        unsafe {
+            libc::kill(child.pid, libc::SIGUSR1);
+            let mut status = 0;
+            libc::waitpid(child.pid, &mut status, 0);
+        }
+        let _ = std::fs::remove_file(format!("temp-{}.rdb", child.pid));
+    }
+}
+
+/// INFO's rdb_current_bgsave_time_sec.
+pub fn current_secs(st: &State) -> i64 {
+    st.snapshots.child.as_ref().map_or(-1, |c| c.started.elapsed().as_secs() as i64)
+}
+
+/// Saves before exiting when `save` points are configured (prepareForShutdown). Err: the save
+/// failed and the server must not exit.
+pub fn save_for_shutdown(st: &mut State) -> Result<(), String> {
+    kill_child(st);
+    if st.loading.is_some() {
+        // A half-loaded dataset must never replace the file it is being loaded from.
+        tracing::warn!("Not saving: the dataset is still being loaded.");
+        return Ok(());
+    }
+    tracing::info!("Saving the final RDB snapshot before exiting.");
+    save(st)
+}
+
+/// Whether a shutdown without SAVE/NOSAVE saves: when save points are configured.
+pub fn save_points_configured(st: &State) -> bool {
+    matches!(st.config.val("save"), crate::config::Val::Save(p) if !p.is_empty())
+}
