@@ -389,3 +389,74 @@ fn clients_are_told_loading_until_the_dataset_is_in() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A tmpfs mount that is unmounted (and its mount point removed) when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Needs root, as CI has: a test that cannot mount fails rather than skipping.
+    fn mount(size: &str) -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", dir.path().to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mounting a tmpfs needs root");
+        SmallDisk { dir }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_fails_the_save_and_keeps_the_previous_file() {
+    let disk = SmallDisk::mount("256k");
+    let s = OnDir::start(OURS, disk.dir.path(), &["--save", "3600 1"]);
+    let mut c = s.client();
+    c.cmd(&["SET", "small", "dataset"]);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    let path = disk.dir.path().join("dump.rdb");
+    let saved = std::fs::read(&path).unwrap();
+    // Random bytes do not compress: about 1 MB of them cannot fit in 256 KB.
+    for i in 0..64 {
+        let value: String = (0..16_384).map(|_| char::from(b'a' + fastrand_byte(i) % 26)).collect();
+        c.cmd(&["SET", &format!("big:{i}"), &value]);
+    }
+    assert_eq!(c.cmd(&["SAVE"]), b"-ERR\r\n");
+    assert_eq!(std::fs::read(&path).unwrap(), saved, "the previous file must stay whole");
+    let leftovers: Vec<_> = std::fs::read_dir(disk.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("temp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(c.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
+    wait_for("bgsave failed", Duration::from_secs(20), || {
+        c.cmd_str(&["INFO", "persistence"]).contains("rdb_last_bgsave_status:err\r\n")
+    });
+    assert!(c.cmd_str(&["SET", "k", "v"]).starts_with("-MISCONF"));
+    assert_eq!(c.cmd(&["GET", "small"]), b"$7\r\ndataset\r\n");
+    assert_eq!(std::fs::read(&path).unwrap(), saved);
+    s.stop(&["SHUTDOWN", "NOSAVE"]);
+}
+
+/// A cheap pseudo-random byte stream (xorshift), so the values do not compress.
+fn fastrand_byte(seed: u64) -> u8 {
+    use std::cell::Cell;
+    thread_local!(static STATE: Cell<u64> = const { Cell::new(0x9E37_79B9_7F4A_7C15) });
+    STATE.with(|s| {
+        let mut x = s.get() ^ seed;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        (x >> 24) as u8
+    })
+}
