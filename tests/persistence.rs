@@ -460,3 +460,17 @@ fn fastrand_byte(seed: u64) -> u8 {
         (x >> 24) as u8
     })
 }
+
+#[test]
+fn info_counts_forks() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    assert!(c.cmd_str(&["INFO", "stats"]).contains("total_forks:0\r\n"));
+    assert_eq!(c.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
+    wait_for("bgsave done", Duration::from_secs(20), || {
+        c.cmd_str(&["INFO", "persistence"]).contains("rdb_bgsave_in_progress:0\r\n")
+    });
+    let stats = c.cmd_str(&["INFO", "stats"]);
+    assert!(stats.contains("total_forks:1\r\n"), "{stats}");
+    assert!(!stats.contains("latest_fork_usec:0\r\n"), "{stats}");
+}

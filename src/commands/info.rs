@@ -366,9 +366,9 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("pubsub_channels:{}", st.pubsub.channels.len());
             field!("pubsub_patterns:{}", st.pubsub.patterns.len());
             field!("pubsubshard_channels:0");
+            field!("latest_fork_usec:{}", st.snapshots.latest_fork_usec);
+            field!("total_forks:{}", st.snapshots.total_forks);
             for f in [
-                "latest_fork_usec:0",
-                "total_forks:0",
                 "migrate_cached_sockets:0",
                 "slave_expires_tracked_keys:0",
                 "active_defrag_hits:0",

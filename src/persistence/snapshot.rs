@@ -30,6 +30,9 @@ pub struct Snapshots {
     pub scheduled: bool,
     /// Keys loaded and keys skipped as expired by the last load (rdb_last_load_keys_*).
     pub last_load: (u64, u64),
+    /// How long the last fork took (the stall it caused), and how many there were.
+    pub latest_fork_usec: u64,
+    pub total_forks: u64,
 }
 
 pub struct Child {
@@ -49,6 +52,8 @@ impl Default for Snapshots {
             last_attempt: 0,
             scheduled: false,
             last_load: (0, 0),
+            latest_fork_usec: 0,
+            total_forks: 0,
         }
     }
 }
@@ -145,6 +150,7 @@ pub fn start_background_save(st: &mut State) -> Result<libc::pid_t, String> {
     }
     st.snapshots.last_attempt = crate::util::time::unix_secs();
     let path = rdb_path(st);
+    let fork_start = Instant::now();
     // SAFETY: the child runs only write_child_and_exit, which touches the copied keyspace, the
     // allocator and its own file, and never returns.
     let pid = unsafe { libc::fork() };
@@ -157,6 +163,8 @@ pub fn start_background_save(st: &mut State) -> Result<libc::pid_t, String> {
         tracing::warn!("Can't save in background: fork: {e}");
         return Err(format!("Can't save in background: fork: {e}"));
     }
+    st.snapshots.latest_fork_usec = fork_start.elapsed().as_micros() as u64;
+    st.snapshots.total_forks += 1;
     tracing::info!("Background saving started by pid {pid}");
     st.snapshots.child = Some(Child { pid, started: Instant::now(), dirty_at_start: st.dirty });
     Ok(pid)
