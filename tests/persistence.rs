@@ -474,3 +474,26 @@ fn info_counts_forks() {
     assert!(stats.contains("total_forks:1\r\n"), "{stats}");
     assert!(!stats.contains("latest_fork_usec:0\r\n"), "{stats}");
 }
+
+#[test]
+fn flushall_with_save_points_saves_the_empty_dataset_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = OnDir::start(OURS, dir.path(), &["--save", "3600 1"]);
+    let mut c = s.client();
+    c.cmd(&["SET", "a", "1"]);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    c.cmd(&["SET", "b", "2"]);
+    assert_eq!(c.cmd(&["FLUSHALL"]), b"+OK\r\n");
+    let info = c.cmd_str(&["INFO", "persistence"]);
+    assert!(info.contains("rdb_changes_since_last_save:0\r\n"), "{info}");
+    s.stop(&["SHUTDOWN", "NOSAVE"]);
+    let s = OnDir::start(OURS, dir.path(), &[]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["DBSIZE"]), b":0\r\n");
+    // Without save points each removed key is one change, the flush itself none (as 7.0.15).
+    c.cmd(&["SET", "a", "1"]);
+    c.cmd(&["SET", "b", "2"]);
+    c.cmd(&["FLUSHALL"]);
+    c.cmd(&["FLUSHALL"]);
+    assert!(c.cmd_str(&["INFO", "persistence"]).contains("rdb_changes_since_last_save:4\r\n"));
+}

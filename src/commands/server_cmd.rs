@@ -446,7 +446,8 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.db();
     db.touch_all_watched(None);
     let n = db.clear();
-    ctx.dirty(n as u64 + 1);
+    // Each key removed counts as a change, the flush itself none (as Redis 7.0.15).
+    ctx.dirty(n as u64);
     Reply::OK
 }
 
@@ -457,7 +458,14 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         db.touch_all_watched(None);
         n += db.clear();
     }
-    ctx.dirty(n as u64 + 1);
+    // Each key removed counts as a change (Redis 7.0.15 adds nothing for the flush itself).
+    ctx.dirty(n as u64);
+    // flushAllDataAndResetRDB: a running save is stale, and with save points the (empty) dataset
+    // is saved at once.
+    crate::persistence::snapshot::kill_child(ctx.state);
+    if crate::persistence::snapshot::save_points_configured(ctx.state) {
+        let _ = crate::persistence::snapshot::save(ctx.state);
+    }
     Reply::OK
 }
 
