@@ -145,8 +145,14 @@ fn total_system_memory() -> u64 {
 
 /// What clients use (Redis's mem_clients_normal): each one's buffers as CLIENT LIST's tot-mem
 /// counts them.
-fn clients_memory(st: &crate::server::state::State) -> u64 {
+pub(crate) fn clients_memory(st: &crate::server::state::State) -> u64 {
     st.clients.values().map(|c| (16384 + c.qbuf + c.pending.load(std::sync::atomic::Ordering::Relaxed)) as u64).sum()
+}
+
+/// used_memory_overhead and MEMORY STATS' overhead.total: start-up memory, clients' buffers and
+/// the keyspace's own structure.
+pub(crate) fn memory_overhead(st: &crate::server::state::State) -> u64 {
+    crate::alloc::startup() as u64 + clients_memory(st) + st.dbs.iter().map(|d| d.overhead() as u64).sum::<u64>()
 }
 
 /// Rate per second over the sampled window of a counter, as Redis's instantaneous metrics.
@@ -212,7 +218,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             let peak = crate::alloc::peak() as u64;
             let startup = crate::alloc::startup() as u64;
             let clients = clients_memory(st);
-            let overhead = startup + clients + st.dbs.iter().map(|d| d.overhead() as u64).sum::<u64>();
+            let overhead = memory_overhead(st);
             let dataset = used.saturating_sub(overhead);
             // Like Redis: the dataset's share of what was allocated after start-up.
             let net = if used > startup { used - startup } else { 1 };

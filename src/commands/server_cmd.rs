@@ -1262,9 +1262,10 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<i64>().ok()))
         .map(|pages| pages * 4096)
         .unwrap_or(0);
-    let clients_normal = ctx.state.clients.len() as i64 * 16384;
+    let clients_normal = super::info::clients_memory(ctx.state) as i64;
     let keys: i64 = ctx.state.dbs.iter().map(|d| d.len() as i64).sum();
-    let overhead = startup + clients_normal;
+    // The same figure as INFO's used_memory_overhead.
+    let overhead = super::info::memory_overhead(ctx.state) as i64;
     let dataset = (used - overhead).max(0);
     // Redis computes these ratios in single precision and prints them with %.17g.
     let ratio = |a: i64, b: i64| Reply::Double(if b > 0 { (a as f32 / b as f32) as f64 } else { 0.0 });
@@ -1285,12 +1286,14 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         if db.is_empty() {
             continue;
         }
-        let slot = std::mem::size_of::<crate::keyspace::Entry>() as i64;
+        // The keyspace's structure is one table here, expiries living in the entries: the
+        // expiry fields are what the expires table costs in Redis.
+        let expires = db.volatile_len() as i64 * 8;
         f.push((
             Reply::bulk(format!("db.{i}")),
             Reply::Map(vec![
-                (Reply::bulk("overhead.hashtable.main"), Reply::Int(db.len() as i64 * slot)),
-                (Reply::bulk("overhead.hashtable.expires"), Reply::Int(db.volatile_len() as i64 * 8)),
+                (Reply::bulk("overhead.hashtable.main"), Reply::Int(db.overhead() as i64 - expires)),
+                (Reply::bulk("overhead.hashtable.expires"), Reply::Int(expires)),
                 (Reply::bulk("overhead.hashtable.slot-to-keys"), Reply::Int(0)),
             ]),
         ));
