@@ -143,6 +143,10 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
                 std::env::set_current_dir(d).map_err(|e| (*idx, e.to_string()))?;
             }
             ("loglevel", Val::Str(l)) => crate::logging::set_level(l),
+            // Turning on a persistence that does not exist yet would promise durability falsely.
+            ("appendonly", Val::Bool(true)) => {
+                return Err((*idx, "AOF persistence is not implemented in this version yet".into()));
+            }
             ("port" | "bind", _) => {
                 crate::server::listener::rebind_tcp(ctx.server, &ctx.state.config).map_err(|e| (*idx, e))?;
             }

@@ -188,7 +188,7 @@ pub static TABLE: &[Spec] = &[
     int("rdb-key-save-delay", i32::MIN as i64, INT_MAX, "0", 0),
     int("key-load-delay", i32::MIN as i64, INT_MAX, "0", 0),
     e("sanitize-dump-payload", &["no", "yes", "clients"], "no", LATER),
-    b("appendonly", "no", LATER),
+    b("appendonly", "no", 0),
     s("appendfilename", "appendonly.aof", IMMUTABLE | LATER),
     s("appenddirname", "appendonlydir", IMMUTABLE | LATER),
     e("appendfsync", &["always", "everysec", "no"], "everysec", LATER),

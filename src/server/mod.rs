@@ -88,6 +88,12 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         let s = server.clone();
         tokio::spawn(async move { l.accept_loop(s).await });
     }
+    if server.state.lock().config.bool("appendonly") {
+        // The AOF would be the dataset (it wins over the RDB file): starting without it would
+        // serve the wrong data, and later save it over the RDB file.
+        tracing::warn!("appendonly yes: AOF persistence is not implemented in this version yet. Exiting.");
+        return 1;
+    }
     tokio::spawn(cron::run(server.clone()));
     if let Err(msg) = load_dataset(&server).await {
         tracing::warn!("{msg}");
