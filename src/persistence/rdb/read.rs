@@ -721,4 +721,109 @@ mod tests {
         let e = events(&file(&body)).unwrap_err();
         assert_eq!(e.offset, 13, "{e}");
     }
+
+    /// A length-prefixed string as the loader reads it (lengths below 16384).
+    fn rdb_string(s: &[u8]) -> Vec<u8> {
+        let mut out = if s.len() < 64 { vec![s.len() as u8] } else { vec![0x40 | (s.len() >> 8) as u8, s.len() as u8] };
+        out.extend_from_slice(s);
+        out
+    }
+
+    fn key_file(value_type: u8, value: &[u8]) -> Vec<u8> {
+        let mut body = vec![value_type];
+        body.extend(rdb_string(b"k"));
+        body.extend_from_slice(value);
+        file(&body)
+    }
+
+    fn list_of(v: &Value) -> Vec<Vec<u8>> {
+        v.as_list().unwrap().iter().map(<[u8]>::to_vec).collect()
+    }
+
+    #[test]
+    fn reads_ziplist_lists_and_quicklists() {
+        let k = only_key(&key_file(code::LIST_ZIPLIST, &rdb_string(&ziplist::build(&[b"a", b"1", b"300"]))));
+        assert_eq!(list_of(&k.value), vec![b"a".to_vec(), b"1".to_vec(), b"300".to_vec()]);
+
+        let mut v1 = vec![3];
+        v1.extend(rdb_string(&ziplist::build(&[b"x", b"7"])));
+        v1.extend(rdb_string(&ziplist::build(&[])));
+        v1.extend(rdb_string(&ziplist::build(&[b"y"])));
+        let k = only_key(&key_file(code::LIST_QUICKLIST, &v1));
+        assert_eq!(list_of(&k.value), vec![b"x".to_vec(), b"7".to_vec(), b"y".to_vec()]);
+
+        let mut lp = listpack::Builder::new();
+        lp.push(b"packed");
+        lp.push(b"-5");
+        let mut v2 = vec![2, code::CONTAINER_PLAIN as u8];
+        v2.extend(rdb_string(b"plain element"));
+        v2.push(code::CONTAINER_PACKED as u8);
+        v2.extend(rdb_string(&lp.finish()));
+        let k = only_key(&key_file(code::LIST_QUICKLIST_2, &v2));
+        assert_eq!(list_of(&k.value), vec![b"plain element".to_vec(), b"packed".to_vec(), b"-5".to_vec()]);
+
+        let e = events(&key_file(code::LIST_QUICKLIST_2, &[1, 3, 0])).unwrap_err();
+        assert!(e.message.contains("container 3") && e.offset == 13, "{e}");
+        // Only empty nodes: an empty list, skipped.
+        let mut empty = vec![1];
+        empty.extend(rdb_string(&ziplist::build(&[])));
+        assert!(events(&key_file(code::LIST_QUICKLIST, &empty)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn reads_ziplist_and_zipmap_hashes() {
+        let zl = ziplist::build(&[b"f1", b"v1", b"n", b"12"]);
+        let k = only_key(&key_file(code::HASH_ZIPLIST, &rdb_string(&zl)));
+        let h = k.value.as_hash().unwrap();
+        assert_eq!((h.encoding(), h.get(b"f1"), h.get(b"n")), ("listpack", Some(&b"v1"[..]), Some(&b"12"[..])));
+
+        let mut zm = vec![2];
+        zm.extend_from_slice(&[3, b'f', b'o', b'o', 3, 0, b'b', b'a', b'r']);
+        zm.extend_from_slice(&[1, b'x', 70]);
+        zm.push(0);
+        zm.extend(std::iter::repeat_n(b'v', 70));
+        zm.push(0xFF);
+        let k = only_key(&key_file(code::HASH_ZIPMAP, &rdb_string(&zm)));
+        let h = k.value.as_hash().unwrap();
+        // A 70-byte value is longer than hash-max-listpack-value: converted on load.
+        assert_eq!(
+            (h.encoding(), h.get(b"foo"), h.get(b"x").map(<[u8]>::len)),
+            ("hashtable", Some(&b"bar"[..]), Some(70))
+        );
+
+        let dup = ziplist::build(&[b"f", b"1", b"f", b"2"]);
+        assert!(events(&key_file(code::HASH_ZIPLIST, &rdb_string(&dup))).unwrap_err().message.contains("duplicate"));
+        let odd = ziplist::build(&[b"f", b"1", b"g"]);
+        assert!(events(&key_file(code::HASH_ZIPLIST, &rdb_string(&odd))).unwrap_err().message.contains("odd"));
+    }
+
+    #[test]
+    fn reads_ziplist_and_listpack_zsets() {
+        let zl = ziplist::build(&[b"a", b"1.5", b"b", b"3", b"c", b"-inf"]);
+        let k = only_key(&key_file(code::ZSET_ZIPLIST, &rdb_string(&zl)));
+        let z = k.value.as_zset().unwrap();
+        assert_eq!(
+            (z.encoding(), z.score(b"a"), z.score(b"b"), z.score(b"c")),
+            ("listpack", Some(1.5), Some(3.0), Some(f64::NEG_INFINITY))
+        );
+        let bad = ziplist::build(&[b"a", b"one"]);
+        assert!(events(&key_file(code::ZSET_ZIPLIST, &rdb_string(&bad)))
+            .unwrap_err()
+            .message
+            .contains("invalid score"));
+        let mut lp = listpack::Builder::new();
+        lp.push(b"m");
+        lp.push(b"2.5");
+        let k = only_key(&key_file(code::ZSET_LISTPACK, &rdb_string(&lp.finish())));
+        assert_eq!(k.value.as_zset().unwrap().score(b"m"), Some(2.5));
+    }
+
+    #[test]
+    fn corrupt_blob_inside_a_key_reports_its_file_offset() {
+        let mut zl = ziplist::build(&[b"a", b"b"]);
+        zl[11] = 0x85; // invalid encoding of the first entry, at byte 11 of the ziplist
+                       // File: 9 header bytes, type, key (2 bytes), the blob's length byte, then the blob.
+        let e = events(&key_file(code::LIST_ZIPLIST, &rdb_string(&zl))).unwrap_err();
+        assert_eq!(e.offset, 9 + 1 + 2 + 1 + 11, "{e}");
+    }
 }
