@@ -291,6 +291,13 @@ fn our_values() -> Vec<(usize, Vec<u8>, Value, Option<u64>)> {
         Hash::from_pairs([("f", "v"), ("n", "12"), ("neg", "-300"), ("e", ""), ("long", &"l".repeat(64))], hash_limits);
     assert!(small_hash.is_listpack());
     add(0, "hash-listpack", Value::Hash(Box::new(small_hash)), None);
+    // Saved under larger limits: Redis keeps a loaded listpack whatever its strings' lengths.
+    let wide = hash::Limits { max_entries: 512, max_value: 1000 };
+    let long_value_hash = Hash::from_pairs([("f", "v".repeat(200))], wide);
+    add(0, "hash-listpack-long-value", Value::Hash(Box::new(long_value_hash)), None);
+    let wide = zset::Limits { max_entries: 128, max_value: 1000 };
+    let long_member_zset = ZSet::from_pairs([("m".repeat(200), 1.0)], wide);
+    add(0, "zset-listpack-long-member", Value::ZSet(Box::new(long_member_zset)), None);
     let large_hash = Hash::from_pairs((0..700).map(|i| (format!("field:{i}"), i.to_string())), hash_limits);
     assert!(!large_hash.is_listpack());
     add(0, "hash-table", Value::Hash(Box::new(large_hash)), far);

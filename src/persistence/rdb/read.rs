@@ -235,7 +235,11 @@ impl<R: Read> Input<R> {
             return Err(self.error_at(at, format!("impossible LZF lengths: {packed_len} bytes expanding to {len}")));
         }
         let packed = self.bytes(packed_len)?;
-        let out_len = usize::try_from(len).map_err(|_| self.error_at(at, "LZF string too long"))?;
+        // The LZF decoder computes positions in 32 bits; no Redis string comes near that size.
+        let out_len = usize::try_from(len)
+            .ok()
+            .filter(|&n| n <= i32::MAX as usize)
+            .ok_or_else(|| self.error_at(at, "LZF string too long"))?;
         match lzf::decompress(&packed, out_len) {
             Ok(data) if data.len() == out_len => Ok(Blob { data, start: at, compressed: true }),
             _ => Err(self.error_at(at, "invalid LZF-compressed string")),
@@ -316,7 +320,7 @@ fn read_value<R: Read>(
                 let score = if value_type == code::ZSET_2 { r.binary_double()? } else { r.text_double()? };
                 pairs.push((member, score));
             }
-            zset_value(r, at, pairs, limits)?
+            zset_value(r, at, pairs, limits, Source::Elements)?
         }
         code::ZSET_ZIPLIST | code::ZSET_LISTPACK => {
             let elements = if value_type == code::ZSET_ZIPLIST {
@@ -325,7 +329,7 @@ fn read_value<R: Read>(
                 r.decode_blob(|b| Ok(owned(listpack::decode(b)?)))?
             };
             let pairs = zset_pairs(r, at, elements)?;
-            zset_value(r, at, pairs, limits)?
+            zset_value(r, at, pairs, limits, Source::Compact)?
         }
         code::HASH => {
             let n = r.length()?;
@@ -335,13 +339,13 @@ fn read_value<R: Read>(
                 let value = r.string()?;
                 pairs.push((field, value));
             }
-            hash_value(r, at, pairs, limits)?
+            hash_value(r, at, pairs, limits, Source::Elements)?
         }
         code::HASH_ZIPMAP => {
             let pairs = r.decode_blob(|b| {
                 Ok(zipmap::decode(b)?.into_iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect::<Vec<_>>())
             })?;
-            hash_value(r, at, pairs, limits)?
+            hash_value(r, at, pairs, limits, Source::Elements)?
         }
         code::HASH_ZIPLIST | code::HASH_LISTPACK => {
             let elements = if value_type == code::HASH_ZIPLIST {
@@ -357,7 +361,7 @@ fn read_value<R: Read>(
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 pairs.push((f, v));
             }
-            hash_value(r, at, pairs, limits)?
+            hash_value(r, at, pairs, limits, Source::Compact)?
         }
         code::STREAM_LISTPACKS => return Err(r.error_at(at, "stream values (STREAM_LISTPACKS) are not supported")),
         code::MODULE_PRE_GA | code::MODULE_2 => {
@@ -441,17 +445,27 @@ fn set_value<R: Read>(
     Ok(Value::Set(Box::new(Set::from_members(members, limits.set_max_intset_entries))))
 }
 
+/// How a loaded collection picks its encoding. Redis converts a loaded listpack or ziplist only when
+/// it holds too many entries (long strings stay), while one read element by element (and a zipmap)
+/// goes through the usual size checks.
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    Compact,
+    Elements,
+}
+
 fn hash_value<R: Read>(
     r: &Input<R>,
     at: u64,
     pairs: Vec<(Vec<u8>, Vec<u8>)>,
     limits: &EncodingLimits,
+    source: Source,
 ) -> Result<Value, LoadError> {
     if let Some(dup) = first_duplicate(pairs.iter().map(|(f, _)| f.as_slice())) {
         return Err(duplicate_error(r, at, "hash field", dup));
     }
-    let limits =
-        hash::Limits { max_entries: limits.hash_max_listpack_entries, max_value: limits.hash_max_listpack_value };
+    let max_value = if source == Source::Compact { usize::MAX } else { limits.hash_max_listpack_value };
+    let limits = hash::Limits { max_entries: limits.hash_max_listpack_entries, max_value };
     Ok(Value::Hash(Box::new(Hash::from_pairs(pairs, limits))))
 }
 
@@ -475,6 +489,7 @@ fn zset_value<R: Read>(
     at: u64,
     pairs: Vec<(Vec<u8>, f64)>,
     limits: &EncodingLimits,
+    source: Source,
 ) -> Result<Value, LoadError> {
     if pairs.iter().any(|(_, s)| s.is_nan()) {
         return Err(r.error_at(at, "sorted set with a NaN score"));
@@ -482,8 +497,8 @@ fn zset_value<R: Read>(
     if let Some(dup) = first_duplicate(pairs.iter().map(|(m, _)| m.as_slice())) {
         return Err(duplicate_error(r, at, "sorted set member", dup));
     }
-    let limits =
-        zset::Limits { max_entries: limits.zset_max_listpack_entries, max_value: limits.zset_max_listpack_value };
+    let max_value = if source == Source::Compact { usize::MAX } else { limits.zset_max_listpack_value };
+    let limits = zset::Limits { max_entries: limits.zset_max_listpack_entries, max_value };
     Ok(Value::ZSet(Box::new(ZSet::from_pairs(pairs, limits))))
 }
 
@@ -795,6 +810,34 @@ mod tests {
         assert!(events(&key_file(code::HASH_ZIPLIST, &rdb_string(&dup))).unwrap_err().message.contains("duplicate"));
         let odd = ziplist::build(&[b"f", b"1", b"g"]);
         assert!(events(&key_file(code::HASH_ZIPLIST, &rdb_string(&odd))).unwrap_err().message.contains("odd"));
+    }
+
+    #[test]
+    fn loaded_listpacks_convert_only_when_they_hold_too_many_entries() {
+        let long = vec![b'l'; 100];
+        let mut lp = listpack::Builder::new();
+        lp.push(b"f");
+        lp.push(&long);
+        let k = only_key(&key_file(code::HASH_LISTPACK, &rdb_string(&lp.finish())));
+        assert_eq!(k.value.encoding(), "listpack");
+        let mut lp = listpack::Builder::new();
+        lp.push(&long);
+        lp.push(b"1");
+        let k = only_key(&key_file(code::ZSET_LISTPACK, &rdb_string(&lp.finish())));
+        assert_eq!(k.value.encoding(), "listpack");
+        // Read element by element, the same contents go through the size checks.
+        let mut hash = vec![1];
+        hash.extend(rdb_string(b"f"));
+        hash.extend(rdb_string(&long));
+        assert_eq!(only_key(&key_file(code::HASH, &hash)).value.encoding(), "hashtable");
+        let mut zset = vec![1];
+        zset.extend(rdb_string(&long));
+        zset.extend_from_slice(&1.0f64.to_le_bytes());
+        assert_eq!(only_key(&key_file(code::ZSET_2, &zset)).value.encoding(), "skiplist");
+        let too_many: Vec<Vec<u8>> = (0..258).map(|i| i.to_string().into_bytes()).collect();
+        let refs: Vec<&[u8]> = too_many.iter().map(Vec::as_slice).collect();
+        let zl = ziplist::build(&refs);
+        assert_eq!(only_key(&key_file(code::ZSET_ZIPLIST, &rdb_string(&zl))).value.encoding(), "skiplist");
     }
 
     #[test]
