@@ -235,7 +235,11 @@ impl<R: Read> Input<R> {
             return Err(self.error_at(at, format!("impossible LZF lengths: {packed_len} bytes expanding to {len}")));
         }
         let packed = self.bytes(packed_len)?;
-        let out_len = usize::try_from(len).map_err(|_| self.error_at(at, "LZF string too long"))?;
+        // The LZF decoder computes positions in 32 bits; no Redis string comes near that size.
+        let out_len = usize::try_from(len)
+            .ok()
+            .filter(|&n| n <= i32::MAX as usize)
+            .ok_or_else(|| self.error_at(at, "LZF string too long"))?;
         match lzf::decompress(&packed, out_len) {
             Ok(data) if data.len() == out_len => Ok(Blob { data, start: at, compressed: true }),
             _ => Err(self.error_at(at, "invalid LZF-compressed string")),
@@ -316,7 +320,7 @@ fn read_value<R: Read>(
                 let score = if value_type == code::ZSET_2 { r.binary_double()? } else { r.text_double()? };
                 pairs.push((member, score));
             }
-            zset_value(r, at, pairs, limits)?
+            zset_value(r, at, pairs, limits, Source::Elements)?
         }
         code::ZSET_ZIPLIST | code::ZSET_LISTPACK => {
             let elements = if value_type == code::ZSET_ZIPLIST {
@@ -325,7 +329,7 @@ fn read_value<R: Read>(
                 r.decode_blob(|b| Ok(owned(listpack::decode(b)?)))?
             };
             let pairs = zset_pairs(r, at, elements)?;
-            zset_value(r, at, pairs, limits)?
+            zset_value(r, at, pairs, limits, Source::Compact)?
         }
         code::HASH => {
             let n = r.length()?;
@@ -335,13 +339,13 @@ fn read_value<R: Read>(
                 let value = r.string()?;
                 pairs.push((field, value));
             }
-            hash_value(r, at, pairs, limits)?
+            hash_value(r, at, pairs, limits, Source::Elements)?
         }
         code::HASH_ZIPMAP => {
             let pairs = r.decode_blob(|b| {
                 Ok(zipmap::decode(b)?.into_iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect::<Vec<_>>())
             })?;
-            hash_value(r, at, pairs, limits)?
+            hash_value(r, at, pairs, limits, Source::Elements)?
         }
         code::HASH_ZIPLIST | code::HASH_LISTPACK => {
             let elements = if value_type == code::HASH_ZIPLIST {
@@ -357,7 +361,7 @@ fn read_value<R: Read>(
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 pairs.push((f, v));
             }
-            hash_value(r, at, pairs, limits)?
+            hash_value(r, at, pairs, limits, Source::Compact)?
         }
         code::STREAM_LISTPACKS => return Err(r.error_at(at, "stream values (STREAM_LISTPACKS) are not supported")),
         code::MODULE_PRE_GA | code::MODULE_2 => {
@@ -441,17 +445,27 @@ fn set_value<R: Read>(
     Ok(Value::Set(Box::new(Set::from_members(members, limits.set_max_intset_entries))))
 }
 
+/// How a loaded collection picks its encoding. Redis converts a loaded listpack or ziplist only when
+/// it holds too many entries (long strings stay), while one read element by element (and a zipmap)
+/// goes through the usual size checks.
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    Compact,
+    Elements,
+}
+
 fn hash_value<R: Read>(
     r: &Input<R>,
     at: u64,
     pairs: Vec<(Vec<u8>, Vec<u8>)>,
     limits: &EncodingLimits,
+    source: Source,
 ) -> Result<Value, LoadError> {
     if let Some(dup) = first_duplicate(pairs.iter().map(|(f, _)| f.as_slice())) {
         return Err(duplicate_error(r, at, "hash field", dup));
     }
-    let limits =
-        hash::Limits { max_entries: limits.hash_max_listpack_entries, max_value: limits.hash_max_listpack_value };
+    let max_value = if source == Source::Compact { usize::MAX } else { limits.hash_max_listpack_value };
+    let limits = hash::Limits { max_entries: limits.hash_max_listpack_entries, max_value };
     Ok(Value::Hash(Box::new(Hash::from_pairs(pairs, limits))))
 }
 
@@ -475,6 +489,7 @@ fn zset_value<R: Read>(
     at: u64,
     pairs: Vec<(Vec<u8>, f64)>,
     limits: &EncodingLimits,
+    source: Source,
 ) -> Result<Value, LoadError> {
     if pairs.iter().any(|(_, s)| s.is_nan()) {
         return Err(r.error_at(at, "sorted set with a NaN score"));
@@ -482,8 +497,8 @@ fn zset_value<R: Read>(
     if let Some(dup) = first_duplicate(pairs.iter().map(|(m, _)| m.as_slice())) {
         return Err(duplicate_error(r, at, "sorted set member", dup));
     }
-    let limits =
-        zset::Limits { max_entries: limits.zset_max_listpack_entries, max_value: limits.zset_max_listpack_value };
+    let max_value = if source == Source::Compact { usize::MAX } else { limits.zset_max_listpack_value };
+    let limits = zset::Limits { max_entries: limits.zset_max_listpack_entries, max_value };
     Ok(Value::ZSet(Box::new(ZSet::from_pairs(pairs, limits))))
 }
 
@@ -720,5 +735,138 @@ mod tests {
         body.extend_from_slice(&[3, 0, 0, 0, 1, 0, 0, 0, 1, 0]);
         let e = events(&file(&body)).unwrap_err();
         assert_eq!(e.offset, 13, "{e}");
+    }
+
+    /// A length-prefixed string as the loader reads it (lengths below 16384).
+    fn rdb_string(s: &[u8]) -> Vec<u8> {
+        let mut out = if s.len() < 64 { vec![s.len() as u8] } else { vec![0x40 | (s.len() >> 8) as u8, s.len() as u8] };
+        out.extend_from_slice(s);
+        out
+    }
+
+    fn key_file(value_type: u8, value: &[u8]) -> Vec<u8> {
+        let mut body = vec![value_type];
+        body.extend(rdb_string(b"k"));
+        body.extend_from_slice(value);
+        file(&body)
+    }
+
+    fn list_of(v: &Value) -> Vec<Vec<u8>> {
+        v.as_list().unwrap().iter().map(<[u8]>::to_vec).collect()
+    }
+
+    #[test]
+    fn reads_ziplist_lists_and_quicklists() {
+        let k = only_key(&key_file(code::LIST_ZIPLIST, &rdb_string(&ziplist::build(&[b"a", b"1", b"300"]))));
+        assert_eq!(list_of(&k.value), vec![b"a".to_vec(), b"1".to_vec(), b"300".to_vec()]);
+
+        let mut v1 = vec![3];
+        v1.extend(rdb_string(&ziplist::build(&[b"x", b"7"])));
+        v1.extend(rdb_string(&ziplist::build(&[])));
+        v1.extend(rdb_string(&ziplist::build(&[b"y"])));
+        let k = only_key(&key_file(code::LIST_QUICKLIST, &v1));
+        assert_eq!(list_of(&k.value), vec![b"x".to_vec(), b"7".to_vec(), b"y".to_vec()]);
+
+        let mut lp = listpack::Builder::new();
+        lp.push(b"packed");
+        lp.push(b"-5");
+        let mut v2 = vec![2, code::CONTAINER_PLAIN as u8];
+        v2.extend(rdb_string(b"plain element"));
+        v2.push(code::CONTAINER_PACKED as u8);
+        v2.extend(rdb_string(&lp.finish()));
+        let k = only_key(&key_file(code::LIST_QUICKLIST_2, &v2));
+        assert_eq!(list_of(&k.value), vec![b"plain element".to_vec(), b"packed".to_vec(), b"-5".to_vec()]);
+
+        let e = events(&key_file(code::LIST_QUICKLIST_2, &[1, 3, 0])).unwrap_err();
+        assert!(e.message.contains("container 3") && e.offset == 13, "{e}");
+        // Only empty nodes: an empty list, skipped.
+        let mut empty = vec![1];
+        empty.extend(rdb_string(&ziplist::build(&[])));
+        assert!(events(&key_file(code::LIST_QUICKLIST, &empty)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn reads_ziplist_and_zipmap_hashes() {
+        let zl = ziplist::build(&[b"f1", b"v1", b"n", b"12"]);
+        let k = only_key(&key_file(code::HASH_ZIPLIST, &rdb_string(&zl)));
+        let h = k.value.as_hash().unwrap();
+        assert_eq!((h.encoding(), h.get(b"f1"), h.get(b"n")), ("listpack", Some(&b"v1"[..]), Some(&b"12"[..])));
+
+        let mut zm = vec![2];
+        zm.extend_from_slice(&[3, b'f', b'o', b'o', 3, 0, b'b', b'a', b'r']);
+        zm.extend_from_slice(&[1, b'x', 70]);
+        zm.push(0);
+        zm.extend(std::iter::repeat_n(b'v', 70));
+        zm.push(0xFF);
+        let k = only_key(&key_file(code::HASH_ZIPMAP, &rdb_string(&zm)));
+        let h = k.value.as_hash().unwrap();
+        // A 70-byte value is longer than hash-max-listpack-value: converted on load.
+        assert_eq!(
+            (h.encoding(), h.get(b"foo"), h.get(b"x").map(<[u8]>::len)),
+            ("hashtable", Some(&b"bar"[..]), Some(70))
+        );
+
+        let dup = ziplist::build(&[b"f", b"1", b"f", b"2"]);
+        assert!(events(&key_file(code::HASH_ZIPLIST, &rdb_string(&dup))).unwrap_err().message.contains("duplicate"));
+        let odd = ziplist::build(&[b"f", b"1", b"g"]);
+        assert!(events(&key_file(code::HASH_ZIPLIST, &rdb_string(&odd))).unwrap_err().message.contains("odd"));
+    }
+
+    #[test]
+    fn loaded_listpacks_convert_only_when_they_hold_too_many_entries() {
+        let long = vec![b'l'; 100];
+        let mut lp = listpack::Builder::new();
+        lp.push(b"f");
+        lp.push(&long);
+        let k = only_key(&key_file(code::HASH_LISTPACK, &rdb_string(&lp.finish())));
+        assert_eq!(k.value.encoding(), "listpack");
+        let mut lp = listpack::Builder::new();
+        lp.push(&long);
+        lp.push(b"1");
+        let k = only_key(&key_file(code::ZSET_LISTPACK, &rdb_string(&lp.finish())));
+        assert_eq!(k.value.encoding(), "listpack");
+        // Read element by element, the same contents go through the size checks.
+        let mut hash = vec![1];
+        hash.extend(rdb_string(b"f"));
+        hash.extend(rdb_string(&long));
+        assert_eq!(only_key(&key_file(code::HASH, &hash)).value.encoding(), "hashtable");
+        let mut zset = vec![1];
+        zset.extend(rdb_string(&long));
+        zset.extend_from_slice(&1.0f64.to_le_bytes());
+        assert_eq!(only_key(&key_file(code::ZSET_2, &zset)).value.encoding(), "skiplist");
+        let too_many: Vec<Vec<u8>> = (0..258).map(|i| i.to_string().into_bytes()).collect();
+        let refs: Vec<&[u8]> = too_many.iter().map(Vec::as_slice).collect();
+        let zl = ziplist::build(&refs);
+        assert_eq!(only_key(&key_file(code::ZSET_ZIPLIST, &rdb_string(&zl))).value.encoding(), "skiplist");
+    }
+
+    #[test]
+    fn reads_ziplist_and_listpack_zsets() {
+        let zl = ziplist::build(&[b"a", b"1.5", b"b", b"3", b"c", b"-inf"]);
+        let k = only_key(&key_file(code::ZSET_ZIPLIST, &rdb_string(&zl)));
+        let z = k.value.as_zset().unwrap();
+        assert_eq!(
+            (z.encoding(), z.score(b"a"), z.score(b"b"), z.score(b"c")),
+            ("listpack", Some(1.5), Some(3.0), Some(f64::NEG_INFINITY))
+        );
+        let bad = ziplist::build(&[b"a", b"one"]);
+        assert!(events(&key_file(code::ZSET_ZIPLIST, &rdb_string(&bad)))
+            .unwrap_err()
+            .message
+            .contains("invalid score"));
+        let mut lp = listpack::Builder::new();
+        lp.push(b"m");
+        lp.push(b"2.5");
+        let k = only_key(&key_file(code::ZSET_LISTPACK, &rdb_string(&lp.finish())));
+        assert_eq!(k.value.as_zset().unwrap().score(b"m"), Some(2.5));
+    }
+
+    #[test]
+    fn corrupt_blob_inside_a_key_reports_its_file_offset() {
+        let mut zl = ziplist::build(&[b"a", b"b"]);
+        zl[11] = 0x85; // invalid encoding of the first entry, at byte 11 of the ziplist
+                       // File: 9 header bytes, type, key (2 bytes), the blob's length byte, then the blob.
+        let e = events(&key_file(code::LIST_ZIPLIST, &rdb_string(&zl))).unwrap_err();
+        assert_eq!(e.offset, 9 + 1 + 2 + 1 + 11, "{e}");
     }
 }

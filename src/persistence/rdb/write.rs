@@ -121,7 +121,8 @@ impl<W: Write> Writer<W> {
                 return self.put(&encoded);
             }
         }
-        if self.opts.compression && s.len() > COMPRESS_MIN_LEN {
+        // The LZF encoder computes positions in 32 bits; no Redis string comes near that size.
+        if self.opts.compression && s.len() > COMPRESS_MIN_LEN && s.len() <= i32::MAX as usize {
             if let Ok(packed) = lzf::compress(s) {
                 if packed.len() <= s.len() - COMPRESS_MIN_SAVING {
                     self.put(&[(code::LEN_ENCVAL << 6) | code::ENC_LZF])?;

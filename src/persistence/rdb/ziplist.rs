@@ -102,6 +102,58 @@ fn decode_body(zl: &[u8], pos: usize) -> Result<(Element<'_>, usize), BlobError>
     })
 }
 
+/// Builds a ziplist as ziplist.c would for these elements (canonical integers as integers), for
+/// the loader's tests.
+#[cfg(test)]
+pub(crate) fn build(elements: &[&[u8]]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut prev = 0usize;
+    let mut tail = HEADER;
+    for e in elements {
+        tail = HEADER + body.len();
+        let start = body.len();
+        if prev < BIG_PREVLEN as usize {
+            body.push(prev as u8);
+        } else {
+            body.push(BIG_PREVLEN);
+            body.extend_from_slice(&(prev as u32).to_le_bytes());
+        }
+        match crate::util::numbers::parse_i64(e) {
+            Some(n @ 0..=12) => body.push(0xF1 + n as u8),
+            Some(n) if i8::try_from(n).is_ok() => body.extend_from_slice(&[0xFE, n as u8]),
+            Some(n) if i16::try_from(n).is_ok() => {
+                body.push(0xC0);
+                body.extend_from_slice(&(n as i16).to_le_bytes());
+            }
+            Some(n) => {
+                body.push(0xE0);
+                body.extend_from_slice(&n.to_le_bytes());
+            }
+            None if e.len() < 64 => {
+                body.push(e.len() as u8);
+                body.extend_from_slice(e);
+            }
+            None if e.len() < 16384 => {
+                body.extend_from_slice(&[0x40 | (e.len() >> 8) as u8, e.len() as u8]);
+                body.extend_from_slice(e);
+            }
+            None => {
+                body.push(0x80);
+                body.extend_from_slice(&(e.len() as u32).to_be_bytes());
+                body.extend_from_slice(e);
+            }
+        }
+        prev = body.len() - start;
+    }
+    let mut zl = Vec::new();
+    zl.extend_from_slice(&((HEADER + body.len() + 1) as u32).to_le_bytes());
+    zl.extend_from_slice(&(tail as u32).to_le_bytes());
+    zl.extend_from_slice(&(elements.len().min(COUNT_UNKNOWN) as u16).to_le_bytes());
+    zl.extend_from_slice(&body);
+    zl.push(END);
+    zl
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +215,17 @@ mod tests {
         let got = decode(&zl).unwrap();
         assert_eq!(got[0].to_bytes().len(), 300);
         assert!(matches!(got[1], Element::Int(i64::MIN)));
+    }
+
+    #[test]
+    fn builder_round_trips() {
+        let long = vec![b'w'; 20000];
+        let mid = vec![b'm'; 300];
+        let elements: Vec<&[u8]> =
+            vec![b"", b"x", b"0", b"12", b"13", b"-128", b"1000", b"-9223372036854775808", &mid, &long, b"end"];
+        let got: Vec<Vec<u8>> = decode(&build(&elements)).unwrap().iter().map(|e| e.to_bytes()).collect();
+        assert_eq!(got, elements.iter().map(|e| e.to_vec()).collect::<Vec<_>>());
+        assert!(decode(&build(&[])).unwrap().is_empty());
     }
 
     #[test]

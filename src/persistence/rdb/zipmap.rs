@@ -8,8 +8,11 @@ use super::BlobError;
 const END: u8 = 0xFF;
 const BIG_LEN: u8 = 254;
 
+/// A field and its value, borrowed from the zipmap.
+pub type Pair<'a> = (&'a [u8], &'a [u8]);
+
 /// Validates a whole zipmap and returns its (field, value) pairs in order.
-pub fn decode(zm: &[u8]) -> Result<Vec<(&[u8], &[u8])>, BlobError> {
+pub fn decode(zm: &[u8]) -> Result<Vec<Pair<'_>>, BlobError> {
     if zm.len() < 2 {
         return Err(BlobError::new(0, "zipmap shorter than its header"));
     }
