@@ -337,3 +337,23 @@ fn swapdb_and_move_bring_keys_to_waiting_clients() {
         t.read("waiter", &mut w);
     });
 }
+
+#[test]
+fn the_idle_timeout_does_not_close_a_waiting_client() {
+    let server = Server::start(&["--timeout", "1"]);
+    let mut w = Client::connect(server.port);
+    w.send_raw(&common::encode(&[b"BLPOP", b"k", b"0"]));
+    let mut admin = Client::connect(server.port);
+    wait_for("client blocked", Duration::from_secs(10), || {
+        String::from_utf8_lossy(&admin.cmd(&["INFO", "clients"])).contains("blocked_clients:1\r\n")
+    });
+    // Well past the idle timeout (the cron checks every 100 ms), it still waits; then it is served.
+    let until = std::time::Instant::now() + Duration::from_millis(2500);
+    while std::time::Instant::now() < until {
+        assert!(String::from_utf8_lossy(&admin.cmd(&["INFO", "clients"])).contains("blocked_clients:1\r\n"));
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let mut pusher = Client::connect(server.port);
+    assert_eq!(pusher.cmd(&["RPUSH", "k", "v"]), b":1\r\n");
+    assert_eq!(w.read_reply(), b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+}
