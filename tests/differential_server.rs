@@ -631,3 +631,59 @@ fn command_info_and_docs_of_keyspace_connection_pubsub_commands() {
         }
     }
 }
+
+/// COMMAND GETKEYS and GETKEYSANDFLAGS find the keys and their access flags through Redis's key
+/// specs, for every kind of spec (index, keyword, range, keynum) and for commands that fall back
+/// to their own key finder (SORT).
+#[test]
+fn command_getkeys_and_flags_follow_the_key_specs() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    let lines: &[&[&str]] = &[
+        &["GET", "k"],
+        &["SET", "k", "v"],
+        &["SET", "k", "v", "GET"],
+        &["SET", "k", "v", "EX", "10", "get"],
+        &["BITFIELD", "k", "GET", "u8", "0"],
+        &["BITFIELD", "k", "GET", "u8", "0", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "1"],
+        &["BITFIELD", "k", "BOGUS"],
+        &["BITFIELD_RO", "k", "GET", "u8", "0"],
+        &["MSET", "a", "1", "b", "2"],
+        &["DEL", "a", "b", "c"],
+        &["RENAME", "a", "b"],
+        &["COPY", "a", "b", "DB", "1"],
+        &["LMOVE", "a", "b", "LEFT", "RIGHT"],
+        &["BLMOVE", "a", "b", "LEFT", "RIGHT", "0"],
+        &["BLPOP", "a", "b", "0"],
+        &["LMPOP", "2", "a", "b", "LEFT"],
+        &["BLMPOP", "0", "2", "a", "b", "LEFT"],
+        &["SINTERCARD", "2", "a", "b"],
+        &["SINTERSTORE", "d", "a", "b"],
+        &["SMOVE", "a", "b", "m"],
+        &["ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"],
+        &["ZUNION", "2", "a", "b"],
+        &["ZRANGESTORE", "d", "s", "0", "-1"],
+        &["ZMPOP", "1", "z", "MIN"],
+        &["BZPOPMIN", "a", "b", "0"],
+        &["SORT", "k", "BY", "x", "STORE", "d"],
+        &["SORT", "k"],
+        &["SORT_RO", "k", "GET", "x"],
+        &["BITOP", "AND", "d", "a", "b"],
+        &["LCS", "a", "b"],
+        &["OBJECT", "ENCODING", "k"],
+        &["MEMORY", "USAGE", "k"],
+        &["EXPIRE", "k", "10"],
+        &["HSET", "h", "f", "v"],
+        &["GETEX", "k", "PERSIST"],
+        &["ZUNION", "0", "a"],
+        &["PING"],
+    ];
+    for line in lines {
+        let mut getkeys = vec!["COMMAND", "GETKEYS"];
+        getkeys.extend_from_slice(line);
+        p.check(&getkeys);
+        let mut withflags = vec!["COMMAND", "GETKEYSANDFLAGS"];
+        withflags.extend_from_slice(line);
+        p.check(&withflags);
+    }
+}

@@ -23,6 +23,7 @@ mod connection;
 mod hashes;
 mod info;
 mod keys;
+mod keyspecs;
 mod lists;
 mod metadata;
 pub mod notify;

@@ -1550,34 +1550,37 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Array(names)
 }
 
-/// COMMAND GETKEYS/GETKEYSANDFLAGS: the command, then whether it has keys, then its arity.
-fn keys_of<'a>(ctx: &Ctx, cmd_args: &'a [Bytes]) -> Result<(&'static CommandSpec, Vec<&'a Bytes>), Reply> {
-    let (spec, _) = super::resolve(ctx.server, cmd_args).map_err(|_| Reply::error("ERR Invalid command specified"))?;
+/// COMMAND GETKEYS/GETKEYSANDFLAGS: the command, then whether it has keys, then its arity, then
+/// the keys its key specs find, with their flags.
+fn keys_of(ctx: &Ctx, cmd_args: &[Bytes]) -> Result<Vec<super::keyspecs::FoundKey>, Reply> {
+    let (spec, name) =
+        super::resolve(ctx.server, cmd_args).map_err(|_| Reply::error("ERR Invalid command specified"))?;
     if spec.keys.0 <= 0 && spec.keys_fn.is_none() {
         return Err(Reply::error("ERR The command has no key arguments"));
     }
     if !super::arity_ok(spec, cmd_args.len()) {
         return Err(Reply::error("ERR Invalid number of arguments specified for command"));
     }
-    let keys: Vec<&Bytes> = spec.key_positions(cmd_args).into_iter().map(|i| &cmd_args[i]).collect();
+    let keys = super::keyspecs::find(spec, &name.to_string(), cmd_args);
     // No keys where the arguments decide them (SINTERCARD 0 ...): Redis refuses the arguments.
     if keys.is_empty() && !spec.has(NO_MANDATORY_KEYS) {
         return Err(Reply::error("ERR Invalid arguments specified for command"));
     }
-    Ok((spec, keys))
+    Ok(keys)
 }
 
 fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let (_, keys) = tri!(keys_of(ctx, &args[2..]));
-    Reply::Array(keys.into_iter().map(Reply::bulk).collect())
+    let keys = tri!(keys_of(ctx, &args[2..]));
+    Reply::Array(keys.into_iter().map(|(i, _)| Reply::bulk(&args[2 + i])).collect())
 }
 
 fn command_getkeysandflags(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let (spec, keys) = tri!(keys_of(ctx, &args[2..]));
+    let keys = tri!(keys_of(ctx, &args[2..]));
     Reply::Array(
         keys.into_iter()
-            .map(|k| {
-                Reply::Array(vec![Reply::bulk(k), Reply::Set(key_flags(spec).into_iter().map(Reply::status).collect())])
+            .map(|(i, flags)| {
+                let flags = flags.into_iter().map(|f| Reply::Status(f.into())).collect();
+                Reply::Array(vec![Reply::bulk(&args[2 + i]), Reply::Set(flags)])
             })
             .collect(),
     )
