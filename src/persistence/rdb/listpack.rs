@@ -28,11 +28,8 @@ impl Builder {
         Builder { buf: vec![0; HEADER], count: 0 }
     }
 
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
     /// Bytes of the finished listpack so far (including the terminator still to come).
+    #[cfg(test)]
     pub fn size(&self) -> usize {
         self.buf.len() + 1
     }
@@ -79,6 +76,35 @@ impl Builder {
         let count = self.count.min(COUNT_UNKNOWN) as u16;
         self.buf[4..6].copy_from_slice(&count.to_le_bytes());
         self.buf
+    }
+}
+
+/// Bytes of an empty listpack (header and terminator).
+pub const EMPTY_SIZE: usize = HEADER + 1;
+
+/// Bytes an element adds to a listpack (encoding, data and back length), as `Builder::push` adds.
+pub fn entry_size(element: &[u8]) -> usize {
+    let body = match canonical_int(element) {
+        Some(v) => int_size(v),
+        None => str_header_size(element.len()) + element.len(),
+    };
+    body + backlen_size(body)
+}
+
+/// Bytes of an integer entry's encoding and data.
+fn int_size(v: i64) -> usize {
+    let mut buf = Vec::with_capacity(9);
+    encode_int(&mut buf, v);
+    buf.len()
+}
+
+fn str_header_size(len: usize) -> usize {
+    if len < 64 {
+        1
+    } else if len < 4096 {
+        2
+    } else {
+        5
     }
 }
 
@@ -297,6 +323,19 @@ mod tests {
             0xFF,
         ];
         assert_eq!(lp, expected);
+    }
+
+    #[test]
+    fn entry_size_is_what_push_adds() {
+        let long = vec![b'x'; 5000];
+        let mid = vec![b'y'; 300];
+        let mut b = Builder::new();
+        assert_eq!(b.size(), EMPTY_SIZE);
+        for e in [&b"5"[..], b"-1", b"1000", b"40000", b"9000000", b"3000000000", b"a", b"007", &mid, &long] {
+            let before = b.size();
+            b.push(e);
+            assert_eq!(b.size() - before, entry_size(e), "{:?}", String::from_utf8_lossy(e));
+        }
     }
 
     #[test]

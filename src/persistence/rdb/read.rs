@@ -66,6 +66,7 @@ pub fn load<R: Read>(
             }
             code::FUNCTION2 => return Err(r.error_at(at, "functions (FUNCTION2) are not supported")),
             value_type => {
+                check_value_type(&r, value_type, at)?;
                 let key = r.string()?;
                 let value = read_value(&mut r, value_type, at, limits)?;
                 let meta = std::mem::take(&mut meta);
@@ -277,6 +278,20 @@ impl<R: Read> Input<R> {
     }
 }
 
+/// Refuses a byte that is no value type Redis 7.0 loads, before its key is read (rdbIsObjectType).
+fn check_value_type<R: Read>(r: &Input<R>, value_type: u8, at: u64) -> Result<(), LoadError> {
+    match value_type {
+        code::STREAM_LISTPACKS => Err(r.error_at(at, "stream values (STREAM_LISTPACKS) are not supported")),
+        code::MODULE_PRE_GA | code::MODULE_2 => {
+            Err(r.error_at(at, "module values (MODULE) found, but no modules are loaded"))
+        }
+        code::STRING..=code::ZSET_2
+        | code::HASH_ZIPMAP..=code::LIST_QUICKLIST
+        | code::HASH_LISTPACK..=code::LIST_QUICKLIST_2 => Ok(()),
+        other => Err(r.error_at(at, format!("unknown RDB value type {other}"))),
+    }
+}
+
 /// Reads the value of a key of type `value_type` (found at `at`); None for an empty collection.
 fn read_value<R: Read>(
     r: &mut Input<R>,
@@ -286,32 +301,51 @@ fn read_value<R: Read>(
 ) -> Result<Option<Value>, LoadError> {
     let value = match value_type {
         code::STRING => Value::string(r.string()?),
+        code::LIST | code::LIST_ZIPLIST | code::LIST_QUICKLIST | code::LIST_QUICKLIST_2 => read_list(r, value_type)?,
+        code::SET | code::SET_INTSET => read_set(r, value_type, at, limits)?,
+        code::ZSET | code::ZSET_2 | code::ZSET_ZIPLIST | code::ZSET_LISTPACK => read_zset(r, value_type, at, limits)?,
+        _ => read_hash(r, value_type, at, limits)?,
+    };
+    Ok(Some(value).filter(|v| !is_empty_collection(v)))
+}
+
+fn read_list<R: Read>(r: &mut Input<R>, value_type: u8) -> Result<Value, LoadError> {
+    match value_type {
         code::LIST => {
             let n = r.length()?;
-            let mut items = Vec::new();
+            let mut list = List::new();
             for _ in 0..n {
-                items.push(r.string()?);
+                list.push_back(&r.string()?);
             }
-            list_value(items.iter())
+            Ok(Value::List(Box::new(list)))
         }
         code::LIST_ZIPLIST => {
             let elements = r.decode_blob(|b| Ok(owned(ziplist::decode(b)?)))?;
-            list_value(elements.iter())
+            Ok(Value::List(Box::new(elements.iter().collect::<List>())))
         }
-        code::LIST_QUICKLIST | code::LIST_QUICKLIST_2 => read_quicklist(r, value_type == code::LIST_QUICKLIST_2)?,
-        code::SET => {
-            let n = r.length()?;
-            let mut members = Vec::new();
-            for _ in 0..n {
-                members.push(r.string()?);
-            }
-            set_value(r, at, members, limits)?
+        _ => read_quicklist(r, value_type == code::LIST_QUICKLIST_2),
+    }
+}
+
+fn read_set<R: Read>(r: &mut Input<R>, value_type: u8, at: u64, limits: &EncodingLimits) -> Result<Value, LoadError> {
+    let members: Vec<Vec<u8>> = if value_type == code::SET_INTSET {
+        r.decode_blob(intset::decode)?.iter().map(|n| n.to_string().into_bytes()).collect()
+    } else {
+        let n = r.length()?;
+        let mut members = Vec::new();
+        for _ in 0..n {
+            members.push(r.string()?);
         }
-        code::SET_INTSET => {
-            let ints = r.decode_blob(intset::decode)?;
-            let members: Vec<Vec<u8>> = ints.iter().map(|n| n.to_string().into_bytes()).collect();
-            set_value(r, at, members, limits)?
-        }
+        members
+    };
+    if let Some(dup) = first_duplicate(members.iter().map(Vec::as_slice)) {
+        return Err(duplicate_error(r, at, "set member", dup));
+    }
+    Ok(Value::Set(Box::new(Set::from_members(members, limits.set_max_intset_entries))))
+}
+
+fn read_zset<R: Read>(r: &mut Input<R>, value_type: u8, at: u64, limits: &EncodingLimits) -> Result<Value, LoadError> {
+    let (pairs, source) = match value_type {
         code::ZSET | code::ZSET_2 => {
             let n = r.length()?;
             let mut pairs = Vec::new();
@@ -320,17 +354,22 @@ fn read_value<R: Read>(
                 let score = if value_type == code::ZSET_2 { r.binary_double()? } else { r.text_double()? };
                 pairs.push((member, score));
             }
-            zset_value(r, at, pairs, limits, Source::Elements)?
+            (pairs, Source::Elements)
         }
-        code::ZSET_ZIPLIST | code::ZSET_LISTPACK => {
+        _ => {
             let elements = if value_type == code::ZSET_ZIPLIST {
                 r.decode_blob(|b| Ok(owned(ziplist::decode(b)?)))?
             } else {
                 r.decode_blob(|b| Ok(owned(listpack::decode(b)?)))?
             };
-            let pairs = zset_pairs(r, at, elements)?;
-            zset_value(r, at, pairs, limits, Source::Compact)?
+            (zset_pairs(r, at, elements)?, Source::Compact)
         }
+    };
+    zset_value(r, at, pairs, limits, source)
+}
+
+fn read_hash<R: Read>(r: &mut Input<R>, value_type: u8, at: u64, limits: &EncodingLimits) -> Result<Value, LoadError> {
+    let (pairs, source) = match value_type {
         code::HASH => {
             let n = r.length()?;
             let mut pairs = Vec::new();
@@ -339,15 +378,16 @@ fn read_value<R: Read>(
                 let value = r.string()?;
                 pairs.push((field, value));
             }
-            hash_value(r, at, pairs, limits, Source::Elements)?
+            (pairs, Source::Elements)
         }
+        // A zipmap converts like a hash read field by field (on entries or string length).
         code::HASH_ZIPMAP => {
             let pairs = r.decode_blob(|b| {
                 Ok(zipmap::decode(b)?.into_iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect::<Vec<_>>())
             })?;
-            hash_value(r, at, pairs, limits, Source::Elements)?
+            (pairs, Source::Elements)
         }
-        code::HASH_ZIPLIST | code::HASH_LISTPACK => {
+        _ => {
             let elements = if value_type == code::HASH_ZIPLIST {
                 r.decode_blob(|b| Ok(owned(ziplist::decode(b)?)))?
             } else {
@@ -361,15 +401,10 @@ fn read_value<R: Read>(
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 pairs.push((f, v));
             }
-            hash_value(r, at, pairs, limits, Source::Compact)?
+            (pairs, Source::Compact)
         }
-        code::STREAM_LISTPACKS => return Err(r.error_at(at, "stream values (STREAM_LISTPACKS) are not supported")),
-        code::MODULE_PRE_GA | code::MODULE_2 => {
-            return Err(r.error_at(at, "module values (MODULE) found, but no modules are loaded"))
-        }
-        other => return Err(r.error_at(at, format!("unknown RDB value type {other}"))),
     };
-    Ok(Some(value).filter(|v| !is_empty_collection(v)))
+    hash_value(r, at, pairs, limits, source)
 }
 
 fn owned(elements: Vec<Element<'_>>) -> Vec<Vec<u8>> {
@@ -384,10 +419,6 @@ fn is_empty_collection(v: &Value) -> bool {
         Value::ZSet(z) => z.is_empty(),
         _ => false,
     }
-}
-
-fn list_value<'a>(items: impl Iterator<Item = &'a Vec<u8>>) -> Value {
-    Value::List(Box::new(items.collect::<List>()))
 }
 
 /// LIST_QUICKLIST (ziplist nodes) or LIST_QUICKLIST_2 (a container kind, then a listpack or, for
@@ -431,18 +462,6 @@ fn first_duplicate<'a>(items: impl Iterator<Item = &'a [u8]>) -> Option<&'a [u8]
 
 fn duplicate_error<R: Read>(r: &Input<R>, at: u64, what: &str, item: &[u8]) -> LoadError {
     r.error_at(at, format!("duplicate {what} {:?}", String::from_utf8_lossy(item)))
-}
-
-fn set_value<R: Read>(
-    r: &Input<R>,
-    at: u64,
-    members: Vec<Vec<u8>>,
-    limits: &EncodingLimits,
-) -> Result<Value, LoadError> {
-    if let Some(dup) = first_duplicate(members.iter().map(Vec::as_slice)) {
-        return Err(duplicate_error(r, at, "set member", dup));
-    }
-    Ok(Value::Set(Box::new(Set::from_members(members, limits.set_max_intset_entries))))
 }
 
 /// How a loaded collection picks its encoding. Redis converts a loaded listpack or ziplist only when
@@ -655,8 +674,13 @@ mod tests {
         assert!(e.message.contains("stream") && e.offset == 9, "{e}");
         let e = events(&file(&[code::MODULE_2, 1, b'k'])).unwrap_err();
         assert!(e.message.contains("module"), "{e}");
-        let e = events(&file(&[8, 1, b'k'])).unwrap_err();
-        assert!(e.message.contains("unknown RDB value type 8"), "{e}");
+        // The type is refused before its key is read (here the file ends right after it).
+        for t in [8u8, 19, 100, 244] {
+            let mut f = b"REDIS0010".to_vec();
+            f.push(t);
+            let e = events(&f).unwrap_err();
+            assert!(e.message.contains(&format!("unknown RDB value type {t}")) && e.offset == 9, "{e}");
+        }
     }
 
     #[test]

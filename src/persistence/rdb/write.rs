@@ -149,12 +149,18 @@ impl<W: Write> Writer<W> {
     }
 
     /// A quicklist of listpack nodes, each node filled as list-max-listpack-size -2 fills it.
+    /// Nodes are built one at a time, so a large list is not copied whole.
     fn list(&mut self, list: &List) -> io::Result<()> {
-        let nodes = quicklist_nodes(list);
-        self.length(nodes.len() as u64)?;
-        for node in nodes {
+        let counts = quicklist_node_counts(list);
+        self.length(counts.len() as u64)?;
+        let mut elements = list.iter();
+        for count in counts {
+            let mut node = listpack::Builder::new();
+            for element in elements.by_ref().take(count) {
+                node.push(element);
+            }
             self.length(code::CONTAINER_PACKED)?;
-            self.string(&node)?;
+            self.string(&node.finish())?;
         }
         Ok(())
     }
@@ -255,19 +261,22 @@ fn push_score(lp: &mut listpack::Builder, score: f64) {
 
 /// Splits a list into listpack nodes as _quicklistNodeAllowInsert does for fill -2: an element
 /// joins the current node while the node's estimated size stays within 8 KiB.
-fn quicklist_nodes(list: &List) -> Vec<Vec<u8>> {
-    let mut nodes = Vec::new();
-    let mut node = listpack::Builder::new();
+/// Returns the number of elements of each node.
+fn quicklist_node_counts(list: &List) -> Vec<usize> {
+    let mut counts = Vec::new();
+    let (mut count, mut bytes) = (0, listpack::EMPTY_SIZE);
     for element in list.iter() {
-        if node.count() > 0 && !node_allows(node.size(), element.len()) {
-            nodes.push(std::mem::take(&mut node).finish());
+        if count > 0 && !node_allows(bytes, element.len()) {
+            counts.push(count);
+            (count, bytes) = (0, listpack::EMPTY_SIZE);
         }
-        node.push(element);
+        count += 1;
+        bytes += listpack::entry_size(element);
     }
-    if node.count() > 0 {
-        nodes.push(node.finish());
+    if count > 0 {
+        counts.push(count);
     }
-    nodes
+    counts
 }
 
 fn node_allows(node_bytes: usize, element_len: usize) -> bool {
@@ -341,6 +350,18 @@ mod tests {
         assert_eq!(&out[out.len() - 8..], &CRC64.checksum(body).to_le_bytes());
     }
 
+    /// The listpack of each node, as `Writer::list` builds them.
+    fn quicklist_nodes(list: &List) -> Vec<Vec<u8>> {
+        let mut elements = list.iter();
+        let counts = quicklist_node_counts(list);
+        let build = |n: usize, it: &mut dyn Iterator<Item = &[u8]>| {
+            let mut node = listpack::Builder::new();
+            it.take(n).for_each(|e| node.push(e));
+            node.finish()
+        };
+        counts.into_iter().map(|n| build(n, &mut elements)).collect()
+    }
+
     #[test]
     fn list_nodes_stay_within_8_kib() {
         let big: List = (0..3000).map(|i| format!("element-{i}")).collect();
@@ -351,5 +372,21 @@ mod tests {
         assert_eq!(total, 3000);
         let huge: List = [vec![b'x'; 10000], vec![b'y'; 3]].into_iter().collect();
         assert_eq!(quicklist_nodes(&huge).len(), 2);
+        // The written list loads back whole, in order.
+        let mut file = b"REDIS0010".to_vec();
+        file.extend_from_slice(&[code::LIST_QUICKLIST_2, 1, b'k']);
+        file.extend(written(|w| w.list(&big), true));
+        file.push(code::EOF);
+        file.extend_from_slice(&[0; 8]);
+        let mut loaded = None;
+        super::super::load(&file[..], &Default::default(), |e| {
+            loaded = Some(e);
+            Ok(())
+        })
+        .unwrap();
+        match loaded {
+            Some(super::super::Event::Key(k)) => assert!(k.value.as_list().unwrap().iter().eq(big.iter())),
+            other => panic!("{other:?}"),
+        }
     }
 }
