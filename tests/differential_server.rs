@@ -687,3 +687,44 @@ fn command_getkeys_and_flags_follow_the_key_specs() {
         p.check(&withflags);
     }
 }
+
+/// DEBUG OBJECT's serializedlength is the value's size in an RDB file, for every type and
+/// encoding (the rest of the line holds addresses and clocks, which differ).
+#[test]
+fn debug_object_serialized_length() {
+    let duo = Duo::start(&["--enable-debug-command", "yes"]);
+    let mut p = duo.pair();
+    let big: Vec<String> = (0..600).map(|i| format!("member:{i}")).collect();
+    let long = "abcdefghij".repeat(30);
+    let mut setup: Vec<Vec<String>> = vec![
+        vec!["SET".into(), "int".into(), "1234567".into()],
+        vec!["SET".into(), "str".into(), "hello".into()],
+        vec!["SET".into(), "long".into(), long.clone()],
+        vec!["RPUSH".into(), "list".into(), "a".into(), "1".into(), long.clone()],
+        vec!["HSET".into(), "hash".into(), "f".into(), "v".into()],
+        vec!["SADD".into(), "intset".into(), "1".into(), "70000".into()],
+        vec!["SADD".into(), "set".into(), "x".into()],
+        vec!["ZADD".into(), "zset".into(), "1.5".into(), "a".into()],
+    ];
+    let mut bighash = vec!["HSET".to_string(), "bighash".into()];
+    let mut bigset = vec!["SADD".to_string(), "bigset".into()];
+    let mut bigzset = vec!["ZADD".to_string(), "bigzset".into()];
+    for (i, m) in big.iter().enumerate() {
+        bighash.extend([m.clone(), "v".into()]);
+        bigset.push(m.clone());
+        bigzset.extend([i.to_string(), m.clone()]);
+    }
+    setup.extend([bighash, bigset, bigzset]);
+    for cmd in &setup {
+        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        p.check(&args);
+    }
+    let field = |b: &[u8]| -> Vec<u8> {
+        let s = String::from_utf8_lossy(b);
+        let f = s.split(' ').find(|w| w.starts_with("serializedlength:"));
+        f.unwrap_or_else(|| panic!("no serializedlength in {s}")).as_bytes().to_vec()
+    };
+    for key in ["int", "str", "long", "list", "hash", "intset", "set", "zset", "bighash", "bigset", "bigzset"] {
+        p.check_with(&["DEBUG", "OBJECT", key], field);
+    }
+}

@@ -585,135 +585,6 @@ pub fn debug_allowed(ctx: &Ctx) -> bool {
 
 pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
-/// The length of RDB's length prefix for `n`.
-fn rdb_len_size(n: usize) -> usize {
-    if n < 1 << 6 {
-        1
-    } else if n < 1 << 14 {
-        2
-    } else if n <= u32::MAX as usize {
-        5
-    } else {
-        9
-    }
-}
-
-/// liblzf's lzf_compress as Redis builds it (HLOG 16, VERY_FAST): the compressed length of
-/// `input`, or None when it does not fit in `out_len` bytes. Only the length is computed.
-fn lzf_compressed_len(input: &[u8], out_len: usize) -> Option<usize> {
-    const HLOG: u32 = 16;
-    const HSIZE: usize = 1 << HLOG;
-    const MAX_LIT: usize = 1 << 5;
-    const MAX_OFF: usize = 1 << 13;
-    const MAX_REF: usize = (1 << 8) + (1 << 3);
-    let in_end = input.len();
-    if in_end < 3 || out_len == 0 {
-        return None;
-    }
-    let idx = |h: u32| ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1);
-    let next = |h: u32, p: usize| (h << 8) | input[p + 2] as u32;
-    let mut htab = vec![0usize; HSIZE];
-    let (mut ip, mut op, mut lit) = (0usize, 1usize, 0usize);
-    let mut hval: u32 = ((input[0] as u32) << 8) | input[1] as u32;
-    while ip + 2 < in_end {
-        hval = next(hval, ip);
-        let slot = idx(hval);
-        let r = htab[slot];
-        htab[slot] = ip;
-        if r > 0 && r < ip && ip - r - 1 < MAX_OFF && input[r..r + 3] == input[ip..ip + 3] {
-            let mut len = 2;
-            let maxlen = (in_end - ip - len).min(MAX_REF);
-            if op + 3 + 1 >= out_len && op - usize::from(lit == 0) + 3 + 1 >= out_len {
-                return None;
-            }
-            op -= usize::from(lit == 0);
-            let mut unrolled_all = true;
-            if maxlen > 16 {
-                for _ in 0..16 {
-                    len += 1;
-                    if input[r + len] != input[ip + len] {
-                        unrolled_all = false;
-                        break;
-                    }
-                }
-            }
-            if unrolled_all {
-                loop {
-                    len += 1;
-                    if !(len < maxlen && input[r + len] == input[ip + len]) {
-                        break;
-                    }
-                }
-            }
-            len -= 2;
-            ip += 1;
-            op += if len < 7 { 1 } else { 2 };
-            op += 1; // the offset's low byte
-            lit = 0;
-            op += 1; // start a literal run
-            ip += len + 1;
-            if ip + 2 >= in_end {
-                break;
-            }
-            ip -= 2;
-            hval = ((input[ip] as u32) << 8) | input[ip + 1] as u32;
-            for _ in 0..2 {
-                hval = next(hval, ip);
-                htab[idx(hval)] = ip;
-                ip += 1;
-            }
-        } else {
-            if op >= out_len {
-                return None;
-            }
-            lit += 1;
-            op += 1;
-            ip += 1;
-            if lit == MAX_LIT {
-                lit = 0;
-                op += 1;
-            }
-        }
-    }
-    if op + 3 > out_len {
-        return None;
-    }
-    while ip < in_end {
-        lit += 1;
-        op += 1;
-        ip += 1;
-        if lit == MAX_LIT {
-            lit = 0;
-            op += 1;
-        }
-    }
-    op -= usize::from(lit == 0);
-    Some(op)
-}
-
-/// rdbSavedObjectLen for a string: integer encodings, LZF for strings over 20 bytes when
-/// rdbcompression is on and it saves at least 4 bytes, else length prefix and bytes.
-fn serialized_len(value: &crate::keyspace::Value, compression: bool) -> usize {
-    let Some(bytes) = value.as_bytes() else { return 0 };
-    if bytes.len() <= 11 {
-        if let Some(n) = crate::util::numbers::parse_i64(&bytes) {
-            if (i8::MIN as i64..=i8::MAX as i64).contains(&n) {
-                return 2;
-            } else if (i16::MIN as i64..=i16::MAX as i64).contains(&n) {
-                return 3;
-            } else if (i32::MIN as i64..=i32::MAX as i64).contains(&n) {
-                return 5;
-            }
-        }
-    }
-    if compression && bytes.len() > 20 {
-        if let Some(n) = lzf_compressed_len(&bytes, bytes.len() - 4).filter(|n| *n > 0) {
-            return 1 + rdb_len_size(n) + rdb_len_size(bytes.len()) + n;
-        }
-    }
-    rdb_len_size(bytes.len()) + bytes.len()
-}
-
 fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let sub = args[1].to_ascii_lowercase();
     match (sub.as_slice(), args.len()) {
@@ -751,7 +622,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                     "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                     e as *const _,
                     e.value().encoding(),
-                    serialized_len(e.value(), ctx.state.config.bool("rdbcompression")),
+                    crate::persistence::rdb::serialized_len(e.value(), ctx.state.config.bool("rdbcompression")),
                     e.access() & 0xFFFFFF,
                     crate::keyspace::access::idle_secs(e.access())
                 )

@@ -91,7 +91,8 @@ fn parse(
     Ok((loaded, expired))
 }
 
-/// Puts loaded keys in place; an existing key is an error unless `replace`.
+/// Puts loaded keys in place; an existing key is an error unless `replace` (at start-up the
+/// keyspace is empty, so that is a key the file holds twice: a damaged file).
 fn insert_keys(st: &mut State, keys: Vec<LoadedKey>, replace: bool) -> Result<(), LoadError> {
     for k in keys {
         if !replace && st.dbs[k.db].get_raw(&k.key).is_some() {
@@ -147,7 +148,7 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
         if let Some(l) = &st.loading {
             crate::systemd::status(&format!("Loading the dataset: {:.0}%", l.percent()));
         }
-        insert_keys(&mut st, keys, true)
+        insert_keys(&mut st, keys, false)
     });
     let mut st = server.state.lock();
     st.loading = None;

@@ -11,7 +11,7 @@ mod ziplist;
 mod zipmap;
 
 pub use read::load;
-pub use write::{WriteOptions, Writer};
+pub use write::{serialized_len, WriteOptions, Writer};
 
 /// The RDB version we write; also the newest we read (Redis 7.0's RDB_VERSION).
 pub const RDB_VERSION: u32 = 10;

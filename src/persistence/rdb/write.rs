@@ -29,6 +29,32 @@ const COMPRESS_MIN_LEN: usize = 20;
 /// LZF must save at least this many bytes for the compressed form to be used.
 const COMPRESS_MIN_SAVING: usize = 4;
 
+/// Counts what is written to it.
+struct ByteCount(usize);
+
+impl Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// rdbSavedObjectLen: the bytes `value` takes in an RDB file, without its type byte and key (DEBUG
+/// OBJECT's serializedlength).
+pub fn serialized_len(value: &Value, compression: bool) -> usize {
+    let opts = WriteOptions { compression, checksum: false };
+    let mut w = Writer { out: ByteCount(0), opts, digest: CRC64.digest() };
+    // The type byte and the empty key's one-byte length come first.
+    match w.key(b"", value, None) {
+        Ok(()) => w.out.0.saturating_sub(2),
+        Err(_) => 0,
+    }
+}
+
 impl<W: Write> Writer<W> {
     /// Starts a file with the "REDIS0010" header.
     pub fn new(out: W, opts: WriteOptions) -> io::Result<Self> {
