@@ -50,6 +50,13 @@ pub fn status(text: &str) {
     send(&[NotifyState::Status(text)]);
 }
 
+/// Long start-up work (loading the dataset) in progress: the status line, and `extend` more time
+/// before systemd's start timeout, so a big dataset is not killed while it loads.
+pub fn progress(text: &str, extend: std::time::Duration) {
+    let usec = u32::try_from(extend.as_micros()).unwrap_or(u32::MAX);
+    send(&[NotifyState::Status(text), NotifyState::ExtendTimeoutUsec(usec)]);
+}
+
 /// Start-up is complete: listening and data loaded.
 pub fn ready() {
     send(&[NotifyState::Status("Ready to accept connections"), NotifyState::Ready]);

@@ -195,3 +195,30 @@ fn sockets_named_for_something_else_are_not_served() {
     assert!(text.contains("Ignoring the socket named 'sentinel'"), "{text}");
     assert!(text.contains("systemd passed no socket named 'redis'"), "{text}");
 }
+
+#[test]
+fn loading_reports_progress_and_asks_for_more_time_before_ready() {
+    let data = tempfile::tempdir().unwrap();
+    let plain = Server::start(&["--dir", data.path().to_str().unwrap()]);
+    let mut c = plain.client();
+    for i in 0..3_000 {
+        c.send_raw(&encode(&[b"SET", format!("key:{i}").as_bytes(), b"v"]));
+    }
+    for _ in 0..3_000 {
+        c.read_reply();
+    }
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    drop(plain);
+    // key-load-delay (µs per key) makes the load take about three seconds.
+    let dir = data.path().to_str().unwrap();
+    let mut s = Supervised::start(&[], &["--supervised", "systemd", "--dir", dir, "--key-load-delay", "1000"]);
+    s.wait_for_message("STATUS=Loading the dataset: 0%");
+    s.wait_for_message("EXTEND_TIMEOUT_USEC=30000000");
+    s.wait_for_message("READY=1");
+    let loading_at = s.seen.iter().position(|m| m.contains("STATUS=Loading the dataset"));
+    let ready_at = s.seen.iter().position(|m| m.contains("READY=1"));
+    assert!(loading_at < ready_at, "{:?}", s.seen);
+    let progress = s.seen.iter().filter(|m| m.contains("STATUS=Loading the dataset")).count();
+    assert!(progress >= 2, "one report a second during a load of seconds: {:?}", s.seen);
+    assert_eq!(Client::connect(s.port).cmd(&["DBSIZE"]), b":3000\r\n");
+}

@@ -17,6 +17,11 @@ use crate::server::Server;
 /// Keys handed over per hold of the keyspace lock while loading at start-up.
 const BATCH: usize = 1024;
 
+/// How often a load reports its progress to systemd, and how much more start-up time each report
+/// asks for (EXTEND_TIMEOUT_USEC): a load that keeps making progress is never timed out.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+const PROGRESS_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A load in progress, for INFO's loading fields and the systemd status line.
 pub struct Loading {
     pub started: i64,
@@ -143,10 +148,15 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
         (st.hot.encoding, st.dbs.len(), u64::try_from(st.config.int("key-load-delay")).unwrap_or(0))
     };
     tracing::info!("Loading RDB produced by version {}", crate::REDIS_VERSION);
+    let mut reported = Instant::now();
+    crate::systemd::progress("Loading the dataset: 0%", PROGRESS_GRACE);
     let result = parse(path, &limits, databases, key_delay_us, read, |keys| {
         let mut st = server.state.lock();
-        if let Some(l) = &st.loading {
-            crate::systemd::status(&format!("Loading the dataset: {:.0}%", l.percent()));
+        if reported.elapsed() >= PROGRESS_EVERY {
+            reported = Instant::now();
+            if let Some(l) = &st.loading {
+                crate::systemd::progress(&format!("Loading the dataset: {:.0}%", l.percent()), PROGRESS_GRACE);
+            }
         }
         insert_keys(&mut st, keys, false)
     });
