@@ -1,6 +1,7 @@
 //! Persistence: the RDB file format (rdb/), snapshots of the running server (snapshot.rs) and
 //! loading (load.rs).
 
+pub mod aof;
 pub mod load;
 pub mod rdb;
 pub mod snapshot;

@@ -1,0 +1,186 @@
+//! Creating a fresh AOF directory and appending to its incr file.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{base_name, incr_name, AofFile, FileKind, Manifest};
+
+/// Creates the directory (if missing) and a fresh AOF in it, as Redis does when it starts with
+/// appendonly on and no AOF yet: a base file written by `write_base` (an RDB) named
+/// `<appendfilename>.1.base.rdb`, an empty incr file seq 1, and the manifest naming both.
+/// The base is written to a temp file first and renamed, so a failure leaves no half base.
+pub fn create(
+    dir: &Path,
+    appendfilename: &str,
+    write_base: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<Manifest> {
+    std::fs::create_dir_all(dir)?;
+    let base = base_name(appendfilename, 1, true);
+    write_atomically(dir, &base, write_base)?;
+    let incr = incr_name(appendfilename, 1);
+    let incr_file = OpenOptions::new().write(true).create(true).truncate(true).open(dir.join(&incr))?;
+    incr_file.sync_all()?;
+    let manifest = Manifest {
+        base: Some(AofFile { name: base, seq: 1, kind: FileKind::Base }),
+        incrs: vec![AofFile { name: incr, seq: 1, kind: FileKind::Incr }],
+        history: Vec::new(),
+    };
+    manifest.save(dir, appendfilename)?;
+    Ok(manifest)
+}
+
+/// Writes `dir/name` through `temp-rewriteaof-<pid>.aof` (Redis's temp name for a rewrite):
+/// write, fsync, rename. The directory is synced when the manifest is saved.
+fn write_atomically(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let tmp = dir.join(format!("temp-rewriteaof-{}.aof", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&tmp)?;
+        write(&mut file)?;
+        file.flush()?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, dir.join(name))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// An incr file open for appending. The file is shared (`sync_handle`) so that an everysec
+/// fsync can run on another thread while appends continue.
+pub struct IncrFile {
+    file: Arc<File>,
+    size: u64,
+}
+
+impl IncrFile {
+    /// Opens (creating if missing) for appending, like Redis's O_WRONLY|O_APPEND|O_CREAT.
+    pub fn open(path: &Path) -> std::io::Result<IncrFile> {
+        let file = OpenOptions::new().append(true).create(true).open(path)?;
+        let size = file.metadata()?.len();
+        Ok(IncrFile { file: Arc::new(file), size })
+    }
+
+    /// Appends all of `bytes`. On a failed or short write (ENOSPC) the file is truncated back to
+    /// its size before this append, as flushAppendOnlyFile does, so the file never ends in half a
+    /// command; the error is returned either way.
+    pub fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match (&*self.file).write_all(bytes) {
+            Ok(()) => {
+                self.size += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(t) = self.file.set_len(self.size) {
+                    tracing::warn!(
+                        "Could not remove short write from the append-only file. Redis may refuse to load the AOF \
+                         the next time it starts. ftruncate: {t}"
+                    );
+                    // The partial bytes stay: count them so later appends follow them.
+                    if let Ok(meta) = self.file.metadata() {
+                        self.size = meta.len();
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// fdatasync, as redis_fsync on Linux.
+    pub fn sync(&self) -> std::io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// The file's size: what was there when opened plus everything appended.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The file, for a background fsync.
+    pub fn sync_handle(&self) -> Arc<File> {
+        self.file.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_writes_base_incr_and_manifest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("appendonlydir");
+        let m = create(&dir, "appendonly.aof", |f| f.write_all(b"REDIS0010...")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("appendonly.aof.manifest")).unwrap(),
+            "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+        );
+        assert_eq!(m.render(), std::fs::read_to_string(dir.join("appendonly.aof.manifest")).unwrap());
+        assert_eq!(std::fs::read(dir.join("appendonly.aof.1.base.rdb")).unwrap(), b"REDIS0010...");
+        assert_eq!(std::fs::read(dir.join("appendonly.aof.1.incr.aof")).unwrap(), b"");
+        let mut names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof", "appendonly.aof.manifest"]);
+    }
+
+    #[test]
+    fn failed_base_leaves_no_files_behind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = create(tmp.path(), "a.aof", |_| Err(std::io::Error::other("boom"))).unwrap_err();
+        assert_eq!(err.to_string(), "boom");
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn appends_and_counts_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.1.incr.aof");
+        std::fs::write(&path, b"abc").unwrap();
+        let mut f = IncrFile::open(&path).unwrap();
+        assert_eq!(f.size(), 3);
+        f.append(b"defg").unwrap();
+        f.sync().unwrap();
+        f.sync_handle().sync_data().unwrap();
+        assert_eq!(f.size(), 7);
+        assert_eq!(std::fs::read(&path).unwrap(), b"abcdefg");
+    }
+
+    #[test]
+    fn a_short_write_is_truncated_away() {
+        // /dev/full refuses every write with ENOSPC; a file with a size limit gives a short one.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.1.incr.aof");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let mut f = IncrFile::open(&path).unwrap();
+        let limit = libc::rlimit { rlim_cur: 16, rlim_max: libc::RLIM_INFINITY };
+        let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit/setrlimit with valid pointers; SIGXFSZ is ignored so the write fails
+        // with EFBIG instead of killing the test process. Run in a child so the limit and the
+        // signal disposition do not leak into other tests.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = unsafe {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                libc::getrlimit(libc::RLIMIT_FSIZE, &mut old);
+                libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+                let failed = f.append(b"abcdefghijkl").is_err();
+                let ok = failed && f.size() == 10 && std::fs::read(&path).map(|b| b == b"0123456789").unwrap_or(false);
+                i32::from(!ok)
+            };
+            unsafe { libc::_exit(code) }
+        }
+        let mut status = 0;
+        // SAFETY: waiting for the child forked above.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"0123456789");
+    }
+}
