@@ -497,22 +497,3 @@ fn flushall_with_save_points_saves_the_empty_dataset_at_once() {
     c.cmd(&["FLUSHALL"]);
     assert!(c.cmd_str(&["INFO", "persistence"]).contains("rdb_changes_since_last_save:4\r\n"));
 }
-
-/// Without AOF support, appendonly yes must not quietly serve (and later save) a dataset that is
-/// not the one the AOF holds.
-#[test]
-fn appendonly_yes_is_refused_rather_than_ignored() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port().to_string();
-    let out = Command::new(OURS)
-        .args(["--port", &port, "--dir", dir.path().to_str().unwrap(), "--appendonly", "yes", "--daemonize", "no"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("AOF persistence is not implemented"));
-    let s = Server::start(&[]);
-    let mut c = s.client();
-    let reply = c.cmd_str(&["CONFIG", "SET", "appendonly", "yes"]);
-    assert!(reply.starts_with("-ERR CONFIG SET failed (possibly related to argument 'appendonly')"), "{reply}");
-    assert_eq!(c.cmd(&["CONFIG", "GET", "appendonly"]), b"*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
-}

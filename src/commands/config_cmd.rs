@@ -143,9 +143,8 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
                 std::env::set_current_dir(d).map_err(|e| (*idx, e.to_string()))?;
             }
             ("loglevel", Val::Str(l)) => crate::logging::set_level(l),
-            // Turning on a persistence that does not exist yet would promise durability falsely.
-            ("appendonly", Val::Bool(true)) => {
-                return Err((*idx, "AOF persistence is not implemented in this version yet".into()));
+            ("appendonly", Val::Bool(on)) => {
+                crate::persistence::appendonly::set_enabled(ctx.state, *on).map_err(|e| (*idx, e))?;
             }
             ("port" | "bind", _) => {
                 crate::server::listener::rebind_tcp(ctx.server, &ctx.state.config).map_err(|e| (*idx, e))?;
@@ -170,6 +169,10 @@ pub fn refresh(st: &mut crate::server::state::State) {
         st.config.int("lfu-decay-time") as u32,
     );
     super::notify::configure_new_key_events(st);
+    let fsync = crate::persistence::appendonly::Fsync::from_config(st);
+    if let Some(aof) = st.aof.as_mut() {
+        aof.fsync = fsync;
+    }
 }
 
 fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

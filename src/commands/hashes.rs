@@ -10,6 +10,7 @@ use super::{errors, int_arg, notify, Ctx};
 use crate::cmd;
 use crate::keyspace::{Ttl, Value};
 use crate::protocol::Reply;
+use crate::server::propagation::argv;
 use crate::types::hash::Limits;
 use crate::types::Hash;
 use crate::util::numbers::{i64_to_bytes, parse_i64, LongDouble};
@@ -171,6 +172,8 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let text = tri!(result);
     ctx.notify(notify::HASH, "hincrbyfloat", key);
     ctx.dirty(1);
+    // Replayed as the result, so float arithmetic never diverges.
+    ctx.propagate_as(argv(&[b"HSET", key, field, &text]));
     Reply::Bulk(text)
 }
 

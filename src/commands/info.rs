@@ -307,20 +307,18 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("rdb_last_cow_size:0");
             field!("rdb_last_load_keys_expired:{}", st.snapshots.last_load.1);
             field!("rdb_last_load_keys_loaded:{}", st.snapshots.last_load.0);
-            for f in [
-                "aof_enabled:0",
-                "aof_rewrite_in_progress:0",
-                "aof_rewrite_scheduled:0",
-                "aof_last_rewrite_time_sec:-1",
-                "aof_current_rewrite_time_sec:-1",
-                "aof_last_bgrewrite_status:ok",
-                "aof_rewrites:0",
-                "aof_rewrites_consecutive_failures:0",
-                "aof_last_write_status:ok",
-                "aof_last_cow_size:0",
-                "module_fork_in_progress:0",
-                "module_fork_last_cow_size:0",
-            ] {
+            let (enabled, rewriting, scheduled, rewrite_ok, rewrites, write_ok, current) =
+                crate::persistence::appendonly::info(st);
+            field!("aof_enabled:{}", u8::from(enabled));
+            field!("aof_rewrite_in_progress:{}", u8::from(rewriting));
+            field!("aof_rewrite_scheduled:{}", u8::from(scheduled));
+            field!("aof_last_rewrite_time_sec:-1");
+            field!("aof_current_rewrite_time_sec:{current}");
+            field!("aof_last_bgrewrite_status:{}", if rewrite_ok { "ok" } else { "err" });
+            field!("aof_rewrites:{rewrites}");
+            field!("aof_rewrites_consecutive_failures:0");
+            field!("aof_last_write_status:{}", if write_ok { "ok" } else { "err" });
+            for f in ["aof_last_cow_size:0", "module_fork_in_progress:0", "module_fork_last_cow_size:0"] {
                 field!("{f}");
             }
             if let Some(l) = &st.loading {

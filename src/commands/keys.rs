@@ -6,6 +6,7 @@ use super::table::*;
 use super::{errors, int_arg, notify, Ctx};
 use crate::keyspace::{access, Entry, Ttl};
 use crate::protocol::Reply;
+use crate::server::propagation::argv;
 use crate::util::glob::string_match;
 use crate::{cmd, container};
 
@@ -472,12 +473,16 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], name: &str, unit_ms: i64, relat
     }
     let db = ctx.session.db;
     // A time already past deletes the key (checkAlreadyExpired).
+    // Replayed as what it did (DEL, or PEXPIREAT at the absolute time), whatever the form and
+    // options, so a replay later never moves the expiry.
     if at <= ctx.now_ms as i64 {
         ctx.state.dbs[db].remove(key);
         ctx.notify(notify::GENERIC, "del", key);
+        ctx.propagate_as(argv(&[b"DEL", key]));
     } else {
         ctx.state.dbs[db].set_expire(key, at as u64);
         ctx.notify(notify::GENERIC, "expire", key);
+        ctx.propagate_as(argv(&[b"PEXPIREAT", key, at.to_string().as_bytes()]));
     }
     ctx.dirty(1);
     Reply::Int(1)

@@ -12,6 +12,7 @@ use super::{errors, int_arg, Ctx};
 use crate::cmd;
 use crate::keyspace::{Ttl, Value};
 use crate::protocol::Reply;
+use crate::server::propagation::argv;
 use crate::types::list::End;
 use crate::types::List;
 use crate::util::numbers::parse_i64;
@@ -497,6 +498,8 @@ fn mpop_first(ctx: &mut Ctx, keys: &[Bytes], end: End, count: u64) -> Option<Rep
         let n = at_most(count, list);
         let items = pop_many(list, end, n);
         elements_removed(ctx, key, end, n);
+        // Replayed as the pop from the key that had elements (the others may differ by then).
+        ctx.propagate_as(argv(&[pop_name(end), key, n.to_string().as_bytes()]));
         return Some(Reply::Array(vec![bulk_of(key), items]));
     }
     None
@@ -536,6 +539,8 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Bytes], end: End) -> Reply {
         let Some(list) = tri!(ctx.write_typed(key, Value::as_list_mut)) else { continue };
         let Some(item) = list.pop(end) else { continue };
         elements_removed(ctx, key, end, 1);
+        // Replayed without blocking: a replay must never wait.
+        ctx.propagate_as(argv(&[pop_name(end), key]));
         return Reply::Array(vec![bulk_of(key), bulk_of(&item)]);
     }
     ctx.block(keys.to_vec(), deadline, BlockKind::List, Reply::NilArray)
@@ -561,7 +566,22 @@ fn blocking_move(ctx: &mut Ctx, args: &[Bytes], from: End, to: End, deadline: u6
     if tri!(ctx.write_typed(source, Value::as_list_mut)).is_none() {
         return ctx.block(vec![source.clone()], deadline, BlockKind::List, Reply::Nil);
     }
-    lmove_generic(ctx, source, destination, from, to)
+    let reply = lmove_generic(ctx, source, destination, from, to);
+    // Replayed without blocking: a replay must never wait.
+    if args[0].eq_ignore_ascii_case(b"brpoplpush") {
+        ctx.propagate_as(argv(&[b"RPOPLPUSH", source, destination]));
+    } else {
+        ctx.propagate_as(argv(&[b"LMOVE", source, destination, &args[3], &args[4]]));
+    }
+    reply
+}
+
+/// The non-blocking pop a blocking one is replayed as.
+fn pop_name(end: End) -> &'static [u8] {
+    match end {
+        End::Front => b"LPOP",
+        End::Back => b"RPOP",
+    }
 }
 
 #[cfg(test)]

@@ -80,6 +80,8 @@ pub struct Session {
     pub block: Option<blocking::BlockRequest>,
     /// While a parked command runs again: the deadline it first blocked with.
     pub rerun_deadline: Option<u64>,
+    /// What the current command is replayed as, when not as itself (see server::propagation).
+    pub propagate_as: Option<Vec<Vec<Bytes>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +116,7 @@ impl Session {
             after_reply: Vec::new(),
             block: None,
             rerun_deadline: None,
+            propagate_as: None,
         }
     }
 
@@ -159,6 +162,7 @@ impl Ctx<'_> {
         drop(entry);
         crate::keyspace::evict::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
+        self.state.propagation.deleted(db, key);
         self.state.stats.expired_keys += 1;
         true
     }
@@ -208,6 +212,11 @@ impl Ctx<'_> {
     pub fn key_modified_in(&mut self, db: usize, key: &[u8]) {
         self.state.dbs[db].touch_watched(key);
         self.state.blocking.signal(db, key);
+    }
+
+    /// Records `argv` as (one of) what this command is replayed as, instead of itself.
+    pub fn propagate_as(&mut self, argv: Vec<Bytes>) {
+        self.session.propagate_as.get_or_insert_with(Vec::new).push(argv);
     }
 
     pub fn dirty(&mut self, n: u64) {
@@ -364,6 +373,12 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if (spec.has(WRITE) || spec.name == "ping") && crate::persistence::snapshot::writes_denied(ctx.state) {
         return rejected(ctx, Reply::error(crate::persistence::snapshot::MISCONF), Some((spec, fullname)));
     }
+    if spec.has(WRITE) || spec.name == "ping" {
+        if let Some(e) = crate::persistence::appendonly::write_error(ctx.state) {
+            let e = Reply::error(format!("MISCONF Errors writing to the AOF file: {e}"));
+            return rejected(ctx, e, Some((spec, fullname)));
+        }
+    }
     if ctx.session.monitor && (spec.has(WRITE) || spec.has(table::READONLY) || spec.has(table::MAY_REPLICATE)) {
         let e = Reply::error("ERR Replica can't interact with the keyspace");
         return rejected(ctx, e, Some((spec, fullname)));
@@ -449,8 +464,16 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     let end = Instant::now();
     ctx.clock = end;
     let usec = end.saturating_duration_since(start).as_micros() as u64;
+    let rewritten = ctx.session.propagate_as.take();
     if spec.has(WRITE) && ctx.state.dirty != dirty_before {
         key_written(ctx, spec, args);
+        if ctx.session.block.is_none() {
+            let db = ctx.session.db;
+            match rewritten {
+                Some(lines) => lines.into_iter().for_each(|l| ctx.state.propagation.push(db, l)),
+                None => ctx.state.propagation.push(db, args.to_vec()),
+            }
+        }
     }
     if ctx.session.block.is_some() {
         // Parked: it counts as called when its wait ends (Redis's updateStatsOnUnblock).

@@ -32,6 +32,17 @@ pub static TABLE: &[CommandSpec] = &[
         "O(1)",
         bgsave
     ),
+    cmd!(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Asynchronously rewrite the append-only file",
+        "O(1)",
+        bgrewriteaof
+    ),
 ];
 
 /// SAVE: the whole dataset, now, while every other client waits.
@@ -63,5 +74,24 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     match snapshot::start_background_save(ctx.state) {
         Ok(_) => Reply::status("Background saving started"),
         Err(_) => Reply::error("ERR"),
+    }
+}
+
+/// BGREWRITEAOF: a forked child writes the dataset as the AOF's new base. With a BGSAVE running it
+/// waits for it; with the AOF off there is nothing to rewrite (this server keeps no AOF then).
+fn bgrewriteaof(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    let Some(aof) = ctx.state.aof.as_mut() else {
+        return Reply::error("ERR Background append only file rewriting error: AOF is not enabled");
+    };
+    if aof.rewrite.is_some() {
+        return Reply::error("ERR Background append only file rewriting already in progress");
+    }
+    if ctx.state.snapshots.child.is_some() {
+        aof.rewrite_scheduled = true;
+        return Reply::status("Background append only file rewriting scheduled");
+    }
+    match crate::persistence::appendonly::start_rewrite(ctx.state) {
+        Ok(()) => Reply::status("Background append only file rewriting started"),
+        Err(e) => Reply::error(format!("ERR {e}")),
     }
 }

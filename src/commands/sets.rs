@@ -10,6 +10,7 @@ use super::{errors, int_arg, notify, Ctx};
 use crate::cmd;
 use crate::keyspace::{Db, Ttl, Value};
 use crate::protocol::Reply;
+use crate::server::propagation::argv;
 use crate::types::set::MemberRef;
 use crate::types::Set;
 
@@ -188,6 +189,8 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.notify(notify::SET, "spop", key);
     ctx.delete_if_empty(key);
     ctx.dirty(1);
+    // The member was chosen at random: replayed as its removal.
+    ctx.propagate_as(argv(&[b"SREM", key, &member]));
     Reply::Bulk(member)
 }
 
@@ -210,10 +213,11 @@ fn spop_with_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let reply = sunion_diff(ctx, &args[1..2], Output::Reply, SetOp::Union);
         ctx.db().remove(key);
         ctx.notify(notify::GENERIC, "del", key);
+        ctx.propagate_as(argv(&[b"DEL", key]));
         return reply;
     }
     let remaining = size - count;
-    let popped = if remaining * SPOP_MOVE_STRATEGY_MUL > count {
+    let popped: Vec<Reply> = if remaining * SPOP_MOVE_STRATEGY_MUL > count {
         (0..count).filter_map(|_| set.pop_random()).map(Reply::Bulk).collect()
     } else {
         // Few members stay: move those to a new set and answer with what is left of the old one.
@@ -229,6 +233,13 @@ fn spop_with_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     ctx.notify(notify::SET, "spop", key);
     ctx.dirty(count);
+    // Chosen at random: replayed as the removal of exactly these members.
+    let mut srem = argv(&[b"SREM", key]);
+    srem.extend(popped.iter().filter_map(|r| match r {
+        Reply::Bulk(b) => Some(Bytes::copy_from_slice(b.as_ref())),
+        _ => None,
+    }));
+    ctx.propagate_as(srem);
     Reply::Set(popped)
 }
 

@@ -12,6 +12,7 @@ use super::{errors, int_arg, notify, Ctx};
 use crate::cmd;
 use crate::keyspace::{Entry, Ttl, Value};
 use crate::protocol::Reply;
+use crate::server::propagation::argv;
 use crate::util::numbers::{parse_i64, LongDouble};
 
 pub static TABLE: &[CommandSpec] = &[
@@ -241,8 +242,12 @@ fn set_generic(ctx: &mut Ctx, c: SetCall) -> Reply {
     ctx.db().set(c.key, Value::string(c.val), ttl);
     ctx.dirty(1);
     ctx.notify(notify::STRING, "set", c.key);
-    if when.is_some() {
+    if let Some(at) = when {
         ctx.notify(notify::GENERIC, "expire", c.key);
+        // Replayed later, a relative time would mean a later expiry: SET key value PXAT <ms>.
+        if c.flags & OBJ_PXAT == 0 {
+            ctx.propagate_as(argv(&[b"SET", c.key, c.val, b"PXAT", at.to_string().as_bytes()]));
+        }
     }
     old.unwrap_or(c.ok)
 }
@@ -342,6 +347,12 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if let Some(event) = event {
         ctx.notify(notify::GENERIC, event, key);
         ctx.dirty(1);
+        // Replayed as what it did: DEL, PEXPIREAT <ms> or PERSIST.
+        ctx.propagate_as(match (event, when) {
+            ("expire", Some(at)) => argv(&[b"PEXPIREAT", key, at.to_string().as_bytes()]),
+            ("del", _) => argv(&[b"DEL", key]),
+            _ => argv(&[b"PERSIST", key]),
+        });
     }
     Reply::Bulk(value)
 }
@@ -494,6 +505,8 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.db().set(key, Value::Str { bytes: text.as_slice().into(), raw: false }, Ttl::Keep);
     ctx.notify(notify::STRING, "incrbyfloat", key);
     ctx.dirty(1);
+    // Replayed as the result, so float arithmetic never diverges: SET key <value> KEEPTTL.
+    ctx.propagate_as(argv(&[b"SET", key, &text, b"KEEPTTL"]));
     Reply::Bulk(text)
 }
 

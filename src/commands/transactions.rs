@@ -126,6 +126,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     super::unwatch_all(ctx.state, ctx.session);
     set_multi_count(ctx, -1);
     ctx.session.in_exec = true;
+    let first_write = ctx.state.propagation.ops.len();
     let mut replies = Vec::with_capacity(queue.len());
     for args in &queue {
         let r = match super::resolve(ctx.server, args) {
@@ -135,6 +136,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         replies.push(r);
     }
     ctx.session.in_exec = false;
+    ctx.state.propagation.wrap_transaction(first_write);
     Reply::Array(replies)
 }
 

@@ -202,6 +202,7 @@ fn evict(server: &Server, st: &mut State, to_free: u64) -> Outcome {
         freed += before - crate::alloc::allocated() as i64;
         st.stats.evicted_keys += 1;
         notify::notify(st, notify::EVICTED, "evicted", &key, db);
+        st.propagation.deleted(db, &key);
         keys_freed += 1;
         if keys_freed % 16 == 0 && start.elapsed().as_micros() as u64 > limit_us {
             continue_in_background(server, st);

@@ -30,6 +30,11 @@ pub struct Loading {
 }
 
 impl Loading {
+    /// Before anything is known of the file.
+    pub fn starting() -> Loading {
+        Loading { started: crate::util::time::unix_secs(), total_bytes: 0, read_bytes: Arc::default() }
+    }
+
     pub fn percent(&self) -> f64 {
         if self.total_bytes == 0 {
             return 0.0;

@@ -2,6 +2,7 @@
 //! loading (load.rs).
 
 pub mod aof;
+pub mod appendonly;
 pub mod load;
 pub mod rdb;
 pub mod snapshot;

@@ -357,6 +357,9 @@ fn execute_batch(
             break;
         }
     }
+    // The batch's writes reach the AOF (and, with appendfsync always, the disk) before its
+    // replies are written.
+    crate::persistence::appendonly::flush(st);
     st.stats.net_output_bytes += (conn.out.len() - out_before) as u64;
     if let Some(ci) = st.clients.get_mut(&session.id) {
         ci.qbuf = conn.buf.len();

@@ -23,6 +23,7 @@ pub async fn run(server: Arc<Server>) {
         sample_stats(&mut st);
         close_idle_clients(&mut st);
         crate::persistence::snapshot::cron(&mut st);
+        crate::persistence::appendonly::cron(&mut st);
         if let Some(p) = st.pause {
             if p.until_ms <= crate::util::time::unix_ms() {
                 st.pause = None;
@@ -62,6 +63,7 @@ fn active_expire(server: &Server, period: Duration) {
             st.stats.expired_keys += expired.len() as u64;
             for key in &expired {
                 crate::commands::notify::notify(&mut st, crate::commands::notify::EXPIRED, "expired", key, db);
+                st.propagation.deleted(db, key);
             }
             if examined > 0 {
                 let stale = expired.len() as f64 / examined as f64;

@@ -4,6 +4,7 @@ pub mod blocking;
 pub mod conn;
 mod cron;
 pub mod listener;
+pub mod propagation;
 pub mod state;
 
 use std::sync::Arc;
@@ -84,15 +85,11 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             return 1;
         }
     };
+    // Clients that connect before the dataset is in are told -LOADING, from the first accept on.
+    server.state.lock().loading = Some(crate::persistence::load::Loading::starting());
     for l in listeners {
         let s = server.clone();
         tokio::spawn(async move { l.accept_loop(s).await });
-    }
-    if server.state.lock().config.bool("appendonly") {
-        // The AOF would be the dataset (it wins over the RDB file): starting without it would
-        // serve the wrong data, and later save it over the RDB file.
-        tracing::warn!("appendonly yes: AOF persistence is not implemented in this version yet. Exiting.");
-        return 1;
     }
     tokio::spawn(cron::run(server.clone()));
     if let Err(msg) = load_dataset(&server).await {
@@ -128,6 +125,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             "SIGTERM received but errors trying to shut down the server, check the logs for more information"
         );
     }
+    crate::persistence::appendonly::shutdown(&mut server.state.lock());
     crate::systemd::stopping();
     let unixsocket = server.state.lock().config.str("unixsocket").to_string();
     // A socket from systemd socket activation belongs to the .socket unit: it stays.
@@ -148,8 +146,20 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
 /// Loads the RDB file into the empty keyspace, off the runtime's threads, while clients that
 /// connect are answered -LOADING; a file that cannot be loaded stops start-up and stays as it is.
 async fn load_dataset(server: &Arc<Server>) -> Result<(), String> {
+    let result = load_dataset_from_disk(server).await;
+    server.state.lock().loading = None;
+    result
+}
+
+async fn load_dataset_from_disk(server: &Arc<Server>) -> Result<(), String> {
     let path = crate::persistence::snapshot::rdb_path(&server.state.lock());
     let server = server.clone();
+    // With appendonly yes the AOF is the dataset, and the RDB file is not read (as in Redis).
+    if server.state.lock().config.bool("appendonly") {
+        return tokio::task::spawn_blocking(move || crate::persistence::appendonly::start(&server))
+            .await
+            .map_err(|e| format!("Fatal error loading the append only file: {e}. Exiting."))?;
+    }
     tokio::task::spawn_blocking(move || crate::persistence::load::load_at_startup(&server, &path))
         .await
         .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?

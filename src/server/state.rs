@@ -166,6 +166,9 @@ pub struct State {
     pub snapshots: crate::persistence::snapshot::Snapshots,
     /// Set while the dataset is being loaded at start-up.
     pub loading: Option<crate::persistence::load::Loading>,
+    pub propagation: super::propagation::Propagation,
+    /// The append-only file, when `appendonly` is on.
+    pub aof: Option<crate::persistence::appendonly::Appendonly>,
     pub stats: Stats,
     pub monitors: Vec<ClientId>,
     pub slowlog: VecDeque<SlowlogEntry>,
@@ -298,6 +301,8 @@ impl State {
             evictor: Default::default(),
             snapshots: Default::default(),
             loading: None,
+            propagation: Default::default(),
+            aof: None,
             stats: Stats::default(),
             monitors: Vec::new(),
             slowlog: VecDeque::new(),

@@ -1,0 +1,412 @@
+//! The append-only file of the running server (Redis 7's multi-part AOF): at start-up the AOF is
+//! replayed (it wins over the RDB file), then every write the server executes (the propagation
+//! stream) is appended to the current incr file before the replies go out, with `appendfsync`
+//! deciding when it reaches the disk: `always` before the replies, `everysec` from the cron, `no`
+//! when the kernel likes. BGREWRITEAOF forks a child that writes a new base (an RDB image) while
+//! the parent appends to a fresh incr file; the manifest switches to them when the child is done.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::aof::{self, AofFile, FileKind, IncrFile, Manifest};
+use crate::commands::{self, Ctx, Session};
+use crate::server::state::State;
+use crate::server::Server;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fsync {
+    Always,
+    Everysec,
+    No,
+}
+
+impl Fsync {
+    pub fn from_config(st: &State) -> Fsync {
+        match st.config.str("appendfsync") {
+            "always" => Fsync::Always,
+            "no" => Fsync::No,
+            _ => Fsync::Everysec,
+        }
+    }
+}
+
+/// A BGREWRITEAOF child writing the next base.
+pub struct RewriteChild {
+    pub pid: libc::pid_t,
+    pub started: Instant,
+    /// The base it writes, and the first incr file that follows it.
+    base: AofFile,
+    first_incr_seq: u64,
+    /// Where the child writes it.
+    tmp: PathBuf,
+}
+
+pub struct Appendonly {
+    dir: PathBuf,
+    filename: String,
+    manifest: Manifest,
+    incr: IncrFile,
+    /// The database the incr file's commands currently apply to (None: the next write selects).
+    selected: Option<usize>,
+    pub fsync: Fsync,
+    last_fsync: Instant,
+    pub rewrite: Option<RewriteChild>,
+    pub rewrite_scheduled: bool,
+    pub last_rewrite_failed: bool,
+    pub rewrites: u64,
+    /// Why the last append or fsync failed; writes are refused until one succeeds.
+    pub write_error: Option<String>,
+}
+
+/// The base file name for `seq`: an RDB image, as `aof-use-rdb-preamble yes` writes.
+fn base_name(filename: &str, seq: u64) -> String {
+    format!("{filename}.{seq}.base.rdb")
+}
+
+fn incr_name(filename: &str, seq: u64) -> String {
+    format!("{filename}.{seq}.incr.aof")
+}
+
+/// Writes the dataset as an RDB image to `path` atomically (the AOF base).
+fn write_base(st: &State, path: &Path) -> std::io::Result<()> {
+    super::snapshot::save_to(st, path)
+}
+
+/// `appendonly yes` at start-up: replays the AOF if there is one (the RDB file is then not read,
+/// as in Redis), or creates one holding the (empty) dataset, then starts appending.
+pub fn start(server: &Arc<Server>) -> Result<(), String> {
+    let (dir, filename, load_truncated) = {
+        let st = server.state.lock();
+        (
+            PathBuf::from(st.config.str("appenddirname")),
+            st.config.str("appendfilename").to_string(),
+            st.config.bool("aof-load-truncated"),
+        )
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("Can't open the append-only directory {}: {e}", dir.display()))?;
+    let manifest = match Manifest::load(&dir, &filename)? {
+        Some(m) => {
+            replay(server, &dir, &m, load_truncated)?;
+            m
+        }
+        None => {
+            let st = server.state.lock();
+            tracing::info!("Creating AOF base file {} on server start", base_name(&filename, 1));
+            aof::create(&dir, &filename, |f| {
+                let mut out = super::snapshot::write_dataset(&st, BufWriter::new(f))?;
+                out.flush()
+            })
+            .map_err(|e| format!("Can't create the append-only file: {e}"))?
+        }
+    };
+    let mut st = server.state.lock();
+    let aof = open(&dir, &filename, manifest, Fsync::from_config(&st)).map_err(|e| e.to_string())?;
+    st.aof = Some(aof);
+    st.propagation.enabled = true;
+    Ok(())
+}
+
+/// Opens the last incr file for appending (adding one to the manifest if there is none).
+fn open(dir: &Path, filename: &str, mut manifest: Manifest, fsync: Fsync) -> std::io::Result<Appendonly> {
+    if manifest.incrs.is_empty() {
+        let seq = manifest.base.as_ref().map_or(1, |b| b.seq);
+        manifest.incrs.push(AofFile { name: incr_name(filename, seq), seq, kind: FileKind::Incr });
+        File::create(dir.join(&manifest.incrs[0].name))?;
+        manifest.save(dir, filename)?;
+    }
+    let last = manifest.incrs.last().map(|f| f.name.clone()).unwrap_or_default();
+    let incr = IncrFile::open(&dir.join(last))?;
+    Ok(Appendonly {
+        dir: dir.to_path_buf(),
+        filename: filename.to_string(),
+        manifest,
+        incr,
+        selected: None,
+        fsync,
+        last_fsync: Instant::now(),
+        rewrite: None,
+        rewrite_scheduled: false,
+        last_rewrite_failed: false,
+        rewrites: 0,
+        write_error: None,
+    })
+}
+
+/// Replays the AOF into the keyspace, as a client that runs every command it finds, while other
+/// clients are told -LOADING.
+fn replay(server: &Arc<Server>, dir: &Path, manifest: &Manifest, load_truncated: bool) -> Result<(), String> {
+    let start = Instant::now();
+    {
+        let mut st = server.state.lock();
+        st.loading = Some(super::load::Loading {
+            started: crate::util::time::unix_secs(),
+            total_bytes: 0,
+            read_bytes: Arc::default(),
+        });
+    }
+    let mut session = Session::new(0, "aof".into());
+    session.authenticated = true;
+    let on_rdb = |path: &Path| {
+        let mut st = server.state.lock();
+        super::load::load_locked(&mut st, path, true)
+    };
+    let on_command = |argv: Vec<Bytes>| {
+        let mut st = server.state.lock();
+        run_replayed(server, &mut st, &mut session, &argv)
+    };
+    let result = aof::replay(dir, manifest, load_truncated, on_rdb, on_command);
+    server.state.lock().loading = None;
+    let report = result.map_err(|e| format!("Fatal error loading the append only file: {e}"))?;
+    tracing::info!(
+        "DB loaded from append only file: {:.3} seconds ({} commands)",
+        start.elapsed().as_secs_f64(),
+        report.commands
+    );
+    Ok(())
+}
+
+/// Runs one replayed command. MULTI and EXEC are only markers here: the whole replay is atomic to
+/// clients anyway. An unknown command means the file is not ours to replay.
+fn run_replayed(server: &Server, st: &mut State, session: &mut Session, argv: &[Bytes]) -> Result<(), String> {
+    if argv.is_empty() {
+        return Ok(());
+    }
+    if argv[0].eq_ignore_ascii_case(b"multi") || argv[0].eq_ignore_ascii_case(b"exec") {
+        return Ok(());
+    }
+    let (spec, name) = commands::resolve(server, argv)
+        .map_err(|_| format!("Unknown command '{}' reading the append only file", String::from_utf8_lossy(&argv[0])))?;
+    let now_ms = crate::util::time::unix_ms();
+    let mut ctx = Ctx { server, state: st, session, now_ms, clock: Instant::now() };
+    commands::call(&mut ctx, spec, &name, argv);
+    Ok(())
+}
+
+/// Appends the writes recorded since the last call, selecting databases as needed; with
+/// `appendfsync always` they are on disk when this returns. Called before replies are sent.
+pub fn flush(st: &mut State) {
+    if st.propagation.ops.is_empty() {
+        return;
+    }
+    let ops = st.propagation.take();
+    let Some(aof) = st.aof.as_mut() else { return };
+    let mut buf = Vec::with_capacity(64 * ops.len());
+    for (db, argv) in &ops {
+        if aof.selected != Some(*db) {
+            aof::encode_command(&mut buf, &[b"SELECT".as_slice(), db.to_string().as_bytes()]);
+            aof.selected = Some(*db);
+        }
+        aof::encode_command(&mut buf, argv);
+    }
+    let result = aof.incr.append(&buf).and_then(|()| if aof.fsync == Fsync::Always { aof.incr.sync() } else { Ok(()) });
+    match result {
+        Ok(()) => {
+            if aof.write_error.take().is_some() {
+                tracing::warn!("AOF write error looks solved, Redis can write again.");
+            }
+            if aof.fsync == Fsync::Always {
+                aof.last_fsync = Instant::now();
+            }
+        }
+        Err(e) => {
+            tracing::warn!("Error writing to the AOF file: {e}");
+            // The file holds what it held before this write: replay it into the next write.
+            aof.selected = None;
+            aof.write_error = Some(e.to_string());
+            st.propagation.ops = ops;
+        }
+    }
+}
+
+/// Whether writes are refused because the AOF cannot be written (Redis's MISCONF for the AOF).
+pub fn write_error(st: &State) -> Option<String> {
+    st.aof.as_ref().and_then(|a| a.write_error.clone())
+}
+
+/// From the cron: the `everysec` fsync (off the lock, on a blocking thread), retries of a failed
+/// write, the rewrite child, and scheduled rewrites.
+pub fn cron(st: &mut State) {
+    flush(st);
+    reap_rewrite(st);
+    let Some(aof) = st.aof.as_mut() else { return };
+    if aof.fsync == Fsync::Everysec && aof.last_fsync.elapsed().as_millis() >= 1000 {
+        aof.last_fsync = Instant::now();
+        let file = aof.incr.sync_handle();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn_blocking(move || {
+                if let Err(e) = file.sync_data() {
+                    tracing::warn!("Error fsyncing the AOF file: {e}");
+                }
+            });
+        }
+    }
+    if aof.rewrite_scheduled && aof.rewrite.is_none() && st.snapshots.child.is_none() {
+        if let Some(aof) = st.aof.as_mut() {
+            aof.rewrite_scheduled = false;
+        }
+        let _ = start_rewrite(st);
+    }
+}
+
+/// BGREWRITEAOF: appends go to a new incr file from now on; a forked child writes the dataset as
+/// the new base. Err: why it cannot start.
+pub fn start_rewrite(st: &mut State) -> Result<(), String> {
+    let Some(aof) = st.aof.as_mut() else { return Err("AOF is off".into()) };
+    if aof.rewrite.is_some() {
+        return Err("Background append only file rewriting already in progress".into());
+    }
+    let next_incr = aof.manifest.incrs.last().map_or(1, |f| f.seq + 1);
+    let next_base = aof.manifest.base.as_ref().map_or(1, |b| b.seq + 1);
+    let incr = AofFile { name: incr_name(&aof.filename, next_incr), seq: next_incr, kind: FileKind::Incr };
+    let new_file = IncrFile::open(&aof.dir.join(&incr.name)).map_err(|e| e.to_string())?;
+    aof.manifest.incrs.push(incr);
+    aof.manifest.save(&aof.dir, &aof.filename).map_err(|e| e.to_string())?;
+    aof.incr = new_file;
+    aof.selected = None;
+    let base = AofFile { name: base_name(&aof.filename, next_base), seq: next_base, kind: FileKind::Base };
+    let tmp = aof.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+    // SAFETY: the child only writes the image it was born with to its own file and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let code = i32::from(write_base(st, &tmp).is_err());
+        // SAFETY: leaves the child without running anything of the parent's.
+        unsafe { libc::_exit(code) }
+    }
+    if pid < 0 {
+        return Err(format!("Can't rewrite append only file in background: fork: {}", std::io::Error::last_os_error()));
+    }
+    tracing::info!("Background append only file rewriting started by pid {pid}");
+    if let Some(aof) = st.aof.as_mut() {
+        aof.rewrite = Some(RewriteChild { pid, started: Instant::now(), base, first_incr_seq: next_incr, tmp });
+    }
+    Ok(())
+}
+
+fn reap_rewrite(st: &mut State) {
+    let Some(aof) = st.aof.as_mut() else { return };
+    let Some(child) = &aof.rewrite else { return };
+    let mut status = 0;
+    // SAFETY: waitpid on our own child with a valid status pointer.
+    let r = unsafe { libc::waitpid(child.pid, &mut status, libc::WNOHANG) };
+    if r == 0 {
+        return;
+    }
+    let Some(child) = aof.rewrite.take() else { return };
+    let ok = r == child.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let tmp = child.tmp.clone();
+    if ok {
+        match finish_rewrite(aof, &tmp, child) {
+            Ok(()) => {
+                tracing::info!("Background AOF rewrite terminated with success");
+                aof.last_rewrite_failed = false;
+                aof.rewrites += 1;
+            }
+            Err(e) => {
+                tracing::warn!("Background AOF rewrite failed: {e}");
+                aof.last_rewrite_failed = true;
+            }
+        }
+    } else {
+        tracing::warn!("Background AOF rewrite terminated with error");
+        let _ = std::fs::remove_file(&tmp);
+        aof.last_rewrite_failed = true;
+    }
+}
+
+/// Puts the new base in place and drops what it replaces: the old base and the incr files written
+/// before the rewrite started. The manifest switches atomically, so a crash keeps one whole set.
+fn finish_rewrite(aof: &mut Appendonly, tmp: &Path, child: RewriteChild) -> std::io::Result<()> {
+    std::fs::rename(tmp, aof.dir.join(&child.base.name))?;
+    let old_base = aof.manifest.base.replace(child.base);
+    let (old, kept): (Vec<AofFile>, Vec<AofFile>) =
+        aof.manifest.incrs.drain(..).partition(|f| f.seq < child.first_incr_seq);
+    aof.manifest.incrs = kept;
+    aof.manifest.save(&aof.dir, &aof.filename)?;
+    for f in old.iter().chain(old_base.iter()) {
+        let _ = std::fs::remove_file(aof.dir.join(&f.name));
+    }
+    Ok(())
+}
+
+/// CONFIG SET appendonly yes: the AOF starts as a synchronous rewrite of the current dataset (new
+/// base, new incr, manifest), then every write is appended. No: appending stops.
+pub fn set_enabled(st: &mut State, on: bool) -> Result<(), String> {
+    if !on {
+        if let Some(mut aof) = st.aof.take() {
+            flush_and_sync(&mut aof);
+            if let Some(child) = aof.rewrite.take() {
+                // SAFETY: stopping and reaping our own child.
+                unsafe {
+                    libc::kill(child.pid, libc::SIGUSR1);
+                    libc::waitpid(child.pid, std::ptr::null_mut(), 0);
+                }
+            }
+        }
+        st.propagation.enabled = false;
+        st.propagation.ops.clear();
+        return Ok(());
+    }
+    if st.aof.is_some() {
+        return Ok(());
+    }
+    let dir = PathBuf::from(st.config.str("appenddirname"));
+    let filename = st.config.str("appendfilename").to_string();
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let old = Manifest::load(&dir, &filename)?;
+    let next = old.as_ref().map_or(1, |m| {
+        let base = m.base.as_ref().map_or(0, |b| b.seq);
+        let incr = m.incrs.last().map_or(0, |f| f.seq);
+        base.max(incr) + 1
+    });
+    let base = AofFile { name: base_name(&filename, next), seq: next, kind: FileKind::Base };
+    write_base(st, &dir.join(&base.name)).map_err(|e| e.to_string())?;
+    let incr = AofFile { name: incr_name(&filename, next), seq: next, kind: FileKind::Incr };
+    File::create(dir.join(&incr.name)).map_err(|e| e.to_string())?;
+    let manifest = Manifest { base: Some(base), incrs: vec![incr], history: Vec::new() };
+    manifest.save(&dir, &filename).map_err(|e| e.to_string())?;
+    if let Some(old) = old {
+        for f in old.base.iter().chain(old.incrs.iter()).chain(old.history.iter()) {
+            let _ = std::fs::remove_file(dir.join(&f.name));
+        }
+    }
+    st.aof = Some(open(&dir, &filename, manifest, Fsync::from_config(st)).map_err(|e| e.to_string())?);
+    st.propagation.enabled = true;
+    Ok(())
+}
+
+fn flush_and_sync(aof: &mut Appendonly) {
+    if let Err(e) = aof.incr.sync() {
+        tracing::warn!("Error fsyncing the AOF file: {e}");
+    }
+}
+
+/// At shutdown: everything appended reaches the disk.
+pub fn shutdown(st: &mut State) {
+    flush(st);
+    if let Some(aof) = st.aof.as_mut() {
+        flush_and_sync(aof);
+    }
+}
+
+/// INFO's AOF figures: enabled, rewrite in progress, scheduled, last rewrite ok, rewrites, last
+/// write ok, current rewrite seconds.
+pub fn info(st: &State) -> (bool, bool, bool, bool, u64, bool, i64) {
+    match &st.aof {
+        None => (false, false, false, true, 0, true, -1),
+        Some(a) => (
+            true,
+            a.rewrite.is_some(),
+            a.rewrite_scheduled,
+            !a.last_rewrite_failed,
+            a.rewrites,
+            a.write_error.is_none(),
+            a.rewrite.as_ref().map_or(-1, |c| c.started.elapsed().as_secs() as i64),
+        ),
+    }
+}

@@ -1,0 +1,249 @@
+//! The append-only file of the running server: what is acknowledged survives a SIGKILL with
+//! `appendfsync always`, replays reproduce the dataset (expiries, random pops, float increments,
+//! served blocking pops, transactions, databases), BGREWRITEAOF and CONFIG SET appendonly, and
+//! appendonlydirs exchanged with Debian's real redis-server in both directions.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{wait_for, Client, OURS, REAL_REDIS};
+
+/// A server process of either kind on a directory the test owns.
+struct Proc {
+    child: Child,
+    port: u16,
+}
+
+impl Proc {
+    fn start(bin: &str, dir: &Path, extra: &[&str]) -> Proc {
+        let port = common::free_port();
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir", dir.to_str().unwrap()])
+            .args(["--daemonize", "no", "--save", "", "--logfile", "server.log"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start server");
+        let mut p = Proc { child, port };
+        wait_for("server ready", Duration::from_secs(30), || {
+            if let Ok(Some(status)) = p.child.try_wait() {
+                let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+                panic!("server exited ({status}): {log}");
+            }
+            Client::try_connect(port).is_ok_and(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n")
+        });
+        p
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(self.port)
+    }
+
+    fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn shutdown(mut self) {
+        let mut c = self.client();
+        c.send_raw(&common::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+        let _ = c.try_read_reply();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const AOF_ON: &[&str] = &["--appendonly", "yes", "--appendfsync", "always"];
+
+/// Every key of databases 0 and 2 with its type, value (sorted where unordered) and whether it has
+/// a TTL.
+fn dataset(c: &mut Client) -> Vec<String> {
+    let mut out = Vec::new();
+    for db in ["0", "2"] {
+        c.cmd(&["SELECT", db]);
+        let keys = c.cmd_str(&["KEYS", "*"]);
+        let mut names: Vec<&str> = keys.split("\r\n").filter(|l| !l.is_empty() && !l.starts_with(['*', '$'])).collect();
+        names.sort();
+        for k in names {
+            let ty = c.cmd_str(&["TYPE", k]);
+            let mut value = match ty.as_str() {
+                "+string\r\n" => c.cmd_str(&["GET", k]),
+                "+list\r\n" => c.cmd_str(&["LRANGE", k, "0", "-1"]),
+                "+hash\r\n" => c.cmd_str(&["HGETALL", k]),
+                "+set\r\n" => c.cmd_str(&["SMEMBERS", k]),
+                "+zset\r\n" => c.cmd_str(&["ZRANGE", k, "0", "-1", "WITHSCORES"]),
+                t => panic!("type {t}"),
+            };
+            if matches!(ty.as_str(), "+hash\r\n" | "+set\r\n") {
+                let mut lines: Vec<&str> = value.split("\r\n").collect();
+                lines.sort();
+                value = lines.join("|");
+            }
+            let pttl = c.cmd_str(&["PTTL", k]);
+            out.push(format!("{db} {k} {ty} {value} ttl:{}", if pttl.starts_with(":-") { "no" } else { "yes" }));
+        }
+    }
+    c.cmd(&["SELECT", "0"]);
+    out
+}
+
+/// Writes whose replay must not depend on when or how they first ran.
+fn writes(c: &mut Client, port: u16) {
+    c.cmd(&["SET", "plain", "v"]);
+    c.cmd(&["SET", "ttl", "v", "EX", "1000"]);
+    c.cmd(&["SETEX", "setex", "1000", "v"]);
+    c.cmd(&["SET", "gone", "v", "PX", "1"]);
+    c.cmd(&["INCRBYFLOAT", "float", "0.1"]);
+    c.cmd(&["INCRBYFLOAT", "float", "0.2"]);
+    c.cmd(&["HINCRBYFLOAT", "h", "f", "1.1"]);
+    c.cmd(&["SADD", "s", "a", "b", "c", "d", "e"]);
+    c.cmd(&["SPOP", "s"]);
+    c.cmd(&["SPOP", "s", "2"]);
+    c.cmd(&["RPUSH", "l", "1", "2", "3"]);
+    c.cmd(&["EXPIRE", "l", "1000"]);
+    c.cmd(&["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+    c.cmd(&["MULTI"]);
+    c.cmd(&["INCR", "counter"]);
+    c.cmd(&["LPUSH", "l", "0"]);
+    c.cmd(&["EXEC"]);
+    c.cmd(&["SELECT", "2"]);
+    c.cmd(&["SET", "in-db-2", "x"]);
+    c.cmd(&["SELECT", "0"]);
+    // A blocking pop served by a later push.
+    let mut waiter = Client::connect(port);
+    waiter.send_raw(&common::encode(&[b"BLPOP", b"q", b"0"]));
+    wait_for("blocked", Duration::from_secs(10), || c.cmd_str(&["INFO", "clients"]).contains("blocked_clients:1\r\n"));
+    c.cmd(&["RPUSH", "q", "a", "b"]);
+    assert_eq!(waiter.read_reply(), b"*2\r\n$1\r\nq\r\n$1\r\na\r\n");
+    c.cmd(&["BZPOPMIN", "z", "0"]);
+    wait_for("expiry", Duration::from_secs(10), || c.cmd(&["EXISTS", "gone"]) == b":0\r\n");
+}
+
+#[test]
+fn a_killed_server_replays_every_write_it_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let mut c = s.client();
+    writes(&mut c, s.port);
+    let before = dataset(&mut c);
+    s.kill9();
+    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    assert_eq!(dataset(&mut s.client()), before);
+    let info = s.client().cmd_str(&["INFO", "persistence"]);
+    assert!(info.contains("aof_enabled:1\r\n"), "{info}");
+}
+
+/// The acceptance test: a writer with appendfsync always, the server SIGKILLed again and again;
+/// after each restart every acknowledged write is there.
+#[test]
+fn sigkill_cycles_lose_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut acked: u64 = 0;
+    for cycle in 0..50 {
+        let s = Proc::start(OURS, dir.path(), AOF_ON);
+        let mut c = s.client();
+        let have: u64 = c.cmd_str(&["GET", "counter"]).lines().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        assert!(have >= acked, "cycle {cycle}: {have} < {acked} acknowledged");
+        acked = have;
+        // A writer thread increments until the server dies under it.
+        let port = s.port;
+        let writer = std::thread::spawn(move || {
+            let mut w = Client::connect(port);
+            let mut last = 0u64;
+            loop {
+                w.send_raw(&common::encode(&[b"INCR", b"counter"]));
+                match w.try_read_reply() {
+                    Ok(r) => match String::from_utf8_lossy(&r).trim_start_matches(':').trim().parse() {
+                        Ok(n) => last = n,
+                        Err(_) => return last,
+                    },
+                    Err(_) => return last,
+                }
+            }
+        });
+        std::thread::sleep(Duration::from_millis(20 + (cycle as u64 * 7) % 40));
+        s.kill9();
+        acked = acked.max(writer.join().unwrap());
+    }
+    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let have: u64 = s.client().cmd_str(&["GET", "counter"]).lines().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert!(have >= acked && acked > 0, "{have} < {acked}");
+}
+
+#[test]
+fn bgrewriteaof_compacts_and_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let mut c = s.client();
+    writes(&mut c, s.port);
+    assert_eq!(c.cmd_str(&["BGREWRITEAOF"]), "+Background append only file rewriting started\r\n");
+    c.cmd(&["SET", "after", "rewrite"]);
+    wait_for("rewrite done", Duration::from_secs(20), || {
+        c.cmd_str(&["INFO", "persistence"]).contains("aof_rewrite_in_progress:0\r\n")
+    });
+    assert!(c.cmd_str(&["INFO", "persistence"]).contains("aof_rewrites:1\r\n"));
+    c.cmd(&["SET", "later", "too"]);
+    let before = dataset(&mut c);
+    let manifest = std::fs::read_to_string(dir.path().join("appendonlydir/appendonly.aof.manifest")).unwrap();
+    assert!(manifest.contains("appendonly.aof.2.base.rdb") && !manifest.contains(".1.base"), "{manifest}");
+    s.kill9();
+    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    assert_eq!(dataset(&mut s.client()), before);
+}
+
+#[test]
+fn config_set_appendonly_yes_starts_an_aof_of_the_current_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Proc::start(OURS, dir.path(), &[]);
+    let mut c = s.client();
+    writes(&mut c, s.port);
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), b"+OK\r\n");
+    c.cmd(&["SET", "after", "enabling"]);
+    let before = dataset(&mut c);
+    s.kill9();
+    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    assert_eq!(dataset(&mut s.client()), before);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "no"]), b"+OK\r\n");
+    assert!(c.cmd_str(&["INFO", "persistence"]).contains("aof_enabled:0\r\n"));
+}
+
+#[test]
+fn appendonlydirs_move_between_redis_and_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = Proc::start(REAL_REDIS, dir.path(), AOF_ON);
+    let mut r = real.client();
+    writes(&mut r, real.port);
+    r.cmd(&["BGREWRITEAOF"]);
+    wait_for("rewrite done", Duration::from_secs(20), || {
+        r.cmd_str(&["INFO", "persistence"]).contains("aof_rewrite_in_progress:0\r\n")
+    });
+    r.cmd(&["SET", "after", "rewrite"]);
+    let theirs = dataset(&mut r);
+    real.shutdown();
+
+    let ours = Proc::start(OURS, dir.path(), AOF_ON);
+    let mut c = ours.client();
+    assert_eq!(dataset(&mut c), theirs, "ours replaying Redis's appendonlydir");
+    c.cmd(&["SET", "written", "by ours"]);
+    c.cmd(&["BGREWRITEAOF"]);
+    wait_for("rewrite done", Duration::from_secs(20), || {
+        c.cmd_str(&["INFO", "persistence"]).contains("aof_rewrite_in_progress:0\r\n")
+    });
+    c.cmd(&["SET", "after", "our rewrite"]);
+    let mine = dataset(&mut c);
+    ours.shutdown();
+
+    let real = Proc::start(REAL_REDIS, dir.path(), AOF_ON);
+    assert_eq!(dataset(&mut real.client()), mine, "Redis replaying our appendonlydir");
+}
