@@ -32,12 +32,11 @@ fn get(c: &mut Client, key: &str) -> String {
     String::from_utf8(c.cmd(&["GET", key])).unwrap()
 }
 
+/// A replay's result, the keys (db, name) of its RDB base, and its commands.
+type Replayed = (Result<ReplayReport, String>, Vec<(usize, String)>, Vec<Vec<String>>);
+
 /// Replays `dir`, collecting the keys (db, name) of an RDB base and every command.
-fn replay_collect(
-    dir: &Path,
-    manifest: &Manifest,
-    load_truncated: bool,
-) -> (Result<ReplayReport, String>, Vec<(usize, String)>, Vec<Vec<String>>) {
+fn replay_collect(dir: &Path, manifest: &Manifest, load_truncated: bool) -> Replayed {
     let mut keys = Vec::new();
     let mut commands = Vec::new();
     let result = aof::replay(
