@@ -135,6 +135,32 @@ fn we_read_what_real_redis_writes() {
     assert_eq!(std::fs::read(aof_dir.join(&manifest.incrs[0].name)).unwrap(), encoded);
 }
 
+#[test]
+fn rewrite_bookkeeping_matches_real_redis() {
+    let mut server = Server::start_real(&["--appendonly", "yes", "--aof-disable-auto-gc", "yes"]);
+    let aof_dir = server.dir.path().join("appendonlydir");
+    let mut c = server.client();
+    let mut ours = Manifest { base: None, incrs: vec![], history: vec![] };
+    ours.new_base(APPENDFILENAME, true);
+    ours.new_incr(APPENDFILENAME);
+    for round in 2..=3 {
+        ok(&mut c, &["SET", "a", &round.to_string()]);
+        let reply = c.cmd_str(&["BGREWRITEAOF"]);
+        assert!(reply.contains("rewriting started"), "{reply}");
+        wait_for("the AOF rewrite", Duration::from_secs(10), || {
+            std::fs::read_to_string(aof_dir.join("appendonly.aof.manifest"))
+                .is_ok_and(|m| m.contains(&format!("seq {round} type b")))
+        });
+        ours.new_incr(APPENDFILENAME);
+        ours.new_base(APPENDFILENAME, true);
+        ours.mark_incrs_as_history(true);
+    }
+    shutdown(&mut server);
+    let theirs = std::fs::read_to_string(aof_dir.join("appendonly.aof.manifest")).unwrap();
+    assert_eq!(ours.render(), theirs);
+    assert_eq!(Manifest::parse(&theirs).unwrap(), ours);
+}
+
 /// Creates `<root>/appendonlydir` with `create` (an RDB base with k1, k2 and a list) and appends
 /// `commands` to its incr file, plus `tail` raw bytes.
 fn build_dir(root: &Path, commands: &[&[&str]], tail: &[u8]) -> (PathBuf, Manifest) {
