@@ -372,3 +372,57 @@ fn truncated_directories_behave_as_in_real_redis() {
         assert!(err.starts_with("Bad file format reading the append only file appendonly.aof.1.incr.aof"), "{err}");
     }
 }
+
+#[test]
+fn old_single_file_aof_is_migrated_as_real_redis_does() {
+    // An old-style AOF: an RDB preamble, then commands.
+    let mut old = Vec::new();
+    {
+        let mut w = Writer::new(&mut old, WriteOptions { compression: true, checksum: true }).unwrap();
+        w.aux("aof-preamble", b"1").unwrap();
+        w.select_db(0, 1, 0).unwrap();
+        w.key(b"pre", &Value::string("amble"), None).unwrap();
+        w.finish().unwrap();
+    }
+    encode_command(&mut old, &["SELECT", "0"]);
+    encode_command(&mut old, &["SET", "tail", "1"]);
+    let theirs = tempfile::tempdir().unwrap();
+    let ours = tempfile::tempdir().unwrap();
+    for root in [theirs.path(), ours.path()] {
+        std::fs::write(root.join(APPENDFILENAME), &old).unwrap();
+    }
+
+    let their_dir = theirs.path().join("appendonlydir");
+    let root_s = theirs.path().display().to_string();
+    let server = Server::start_real(&["--appendonly", "yes", "--dir", &root_s]);
+    let mut c = server.client();
+    assert_eq!(get(&mut c, "pre"), "$5\r\namble\r\n");
+    assert_eq!(get(&mut c, "tail"), "$1\r\n1\r\n");
+    drop(server);
+
+    let our_dir = ours.path().join("appendonlydir");
+    assert!(aof::needs_upgrade(ours.path(), &our_dir, APPENDFILENAME, None));
+    let mut manifest = aof::upgrade(ours.path(), &our_dir, APPENDFILENAME, None).unwrap();
+    assert!(!aof::needs_upgrade(ours.path(), &our_dir, APPENDFILENAME, Some(&manifest)));
+    assert!(!ours.path().join(APPENDFILENAME).exists());
+    // Start-up then opens a first incr file, as Redis did.
+    let incr = manifest.new_incr(APPENDFILENAME).name.clone();
+    IncrFile::open(&our_dir.join(incr)).unwrap();
+    manifest.save(&our_dir, APPENDFILENAME).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(our_dir.join("appendonly.aof.manifest")).unwrap(),
+        std::fs::read_to_string(their_dir.join("appendonly.aof.manifest")).unwrap()
+    );
+    let mut names: Vec<String> =
+        std::fs::read_dir(&our_dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    let mut their_names: Vec<String> =
+        std::fs::read_dir(&their_dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    their_names.sort();
+    assert_eq!(names, their_names);
+
+    let (result, keys, commands) = replay_collect(&our_dir, &manifest, false);
+    assert_eq!(result.unwrap().commands, 2);
+    assert_eq!(keys, vec![(0, "pre".to_string())]);
+    assert_eq!(commands, strs(&[&["SELECT", "0"], &["SET", "tail", "1"]]));
+}
