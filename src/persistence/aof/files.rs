@@ -31,6 +31,48 @@ pub fn create(
     Ok(manifest)
 }
 
+/// Whether Redis 7.0 would migrate an old single-file AOF, `<workdir>/<appendfilename>`, into
+/// the AOF directory at start-up (loadAppendOnlyFiles): the file exists and either there is no
+/// directory, or its manifest (`manifest`, None when absent) names no base and no incr file, or
+/// it names only that file as its base and the file is not in the directory yet (an upgrade
+/// that stopped half-way).
+pub fn needs_upgrade(workdir: &Path, aof_dir: &Path, appendfilename: &str, manifest: Option<&Manifest>) -> bool {
+    if !workdir.join(appendfilename).is_file() {
+        return false;
+    }
+    if !aof_dir.is_dir() {
+        return true;
+    }
+    match manifest {
+        None => true,
+        Some(m) => match &m.base {
+            None => m.incrs.is_empty(),
+            Some(base) => m.incrs.is_empty() && base.name == appendfilename && !aof_dir.join(appendfilename).exists(),
+        },
+    }
+}
+
+/// Migrates an old single-file AOF into the directory, as aofUpgradePrepare: the directory is
+/// created, a manifest naming the old file as base seq 1 is saved (history lines kept), then the
+/// file is moved in. A crash part-way is retried by the next start (`needs_upgrade`).
+pub fn upgrade(
+    workdir: &Path,
+    aof_dir: &Path,
+    appendfilename: &str,
+    manifest: Option<Manifest>,
+) -> std::io::Result<Manifest> {
+    std::fs::create_dir_all(aof_dir)?;
+    let mut manifest = manifest.unwrap_or(Manifest { base: None, incrs: Vec::new(), history: Vec::new() });
+    manifest.base = Some(AofFile { name: appendfilename.to_string(), seq: 1, kind: FileKind::Base });
+    manifest.save(aof_dir, appendfilename)?;
+    std::fs::rename(workdir.join(appendfilename), aof_dir.join(appendfilename))?;
+    tracing::info!(
+        "Successfully migrated an old-style AOF file ({appendfilename}) into the AOF directory ({}).",
+        aof_dir.file_name().map_or_else(|| aof_dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+    );
+    Ok(manifest)
+}
+
 /// Writes `dir/name` through `temp-rewriteaof-<pid>.aof` (Redis's temp name for a rewrite):
 /// write, fsync, rename. The directory is synced when the manifest is saved.
 fn write_atomically(
@@ -137,6 +179,37 @@ mod tests {
         let err = create(tmp.path(), "a.aof", |_| Err(std::io::Error::other("boom"))).unwrap_err();
         assert_eq!(err.to_string(), "boom");
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn upgrade_conditions_are_redis_s() {
+        let root = tempfile::tempdir().unwrap();
+        let (work, dir) = (root.path(), root.path().join("appendonlydir"));
+        let base = |name: &str| AofFile { name: name.into(), seq: 1, kind: FileKind::Base };
+        assert!(!needs_upgrade(work, &dir, "a.aof", None), "no old file");
+        std::fs::write(work.join("a.aof"), b"*1\r\n$4\r\nPING\r\n").unwrap();
+        assert!(needs_upgrade(work, &dir, "a.aof", None), "no directory");
+        std::fs::create_dir(&dir).unwrap();
+        assert!(needs_upgrade(work, &dir, "a.aof", None), "no manifest");
+        let history = AofFile { name: "x".into(), seq: 1, kind: FileKind::History };
+        let empty = Manifest { base: None, incrs: vec![], history: vec![history] };
+        assert!(needs_upgrade(work, &dir, "a.aof", Some(&empty)), "no base, no incr");
+        let half = Manifest { base: Some(base("a.aof")), incrs: vec![], history: vec![] };
+        assert!(needs_upgrade(work, &dir, "a.aof", Some(&half)), "manifest saved, file not moved");
+        let other = Manifest { base: Some(base("a.aof.1.base.rdb")), incrs: vec![], history: vec![] };
+        assert!(!needs_upgrade(work, &dir, "a.aof", Some(&other)));
+        let with_incr = Manifest {
+            base: None,
+            incrs: vec![AofFile { name: "i".into(), seq: 1, kind: FileKind::Incr }],
+            history: vec![],
+        };
+        assert!(!needs_upgrade(work, &dir, "a.aof", Some(&with_incr)));
+
+        let m = upgrade(work, &dir, "a.aof", Some(empty)).unwrap();
+        assert_eq!(m.render(), "file a.aof seq 1 type b\nfile x seq 1 type h\n");
+        assert_eq!(std::fs::read_to_string(dir.join("a.aof.manifest")).unwrap(), m.render());
+        assert!(dir.join("a.aof").is_file() && !work.join("a.aof").exists());
+        assert!(!needs_upgrade(work, &dir, "a.aof", Some(&m)));
     }
 
     #[test]

@@ -82,6 +82,41 @@ impl Manifest {
         Ok(())
     }
 
+    /// Names the base of a rewrite (getNewBaseFileNameAndMarkPreAsHistory): the current base,
+    /// if any, becomes the first history file, and the new base takes the next base sequence
+    /// number (`<appendfilename>.<seq>.base.rdb`, or `.base.aof` without the RDB preamble).
+    pub fn new_base(&mut self, appendfilename: &str, rdb: bool) -> &AofFile {
+        let seq = self.base.as_ref().map_or(0, |b| b.seq) + 1;
+        if let Some(mut old) = self.base.take() {
+            old.kind = FileKind::History;
+            self.history.insert(0, old);
+        }
+        self.base.insert(AofFile { name: super::base_name(appendfilename, seq, rdb), seq, kind: FileKind::Base })
+    }
+
+    /// Names a new incr file after the last one (getNewIncrAofName) and adds it at the end.
+    pub fn new_incr(&mut self, appendfilename: &str) -> &AofFile {
+        let seq = self.incrs.last().map_or(0, |f| f.seq) + 1;
+        self.incrs.push(AofFile { name: super::incr_name(appendfilename, seq), seq, kind: FileKind::Incr });
+        &self.incrs[self.incrs.len() - 1]
+    }
+
+    /// After a successful rewrite (markRewrittenIncrAofAsHistory): the incr files the new base
+    /// covers become history, ahead of the existing history files, in their order. With
+    /// `keep_last` (AOF on) the last incr file, the one being written, stays an incr file.
+    pub fn mark_incrs_as_history(&mut self, keep_last: bool) {
+        let keep = usize::from(keep_last && !self.incrs.is_empty());
+        let rewritten: Vec<AofFile> = self
+            .incrs
+            .drain(..self.incrs.len() - keep)
+            .map(|mut f| {
+                f.kind = FileKind::History;
+                f
+            })
+            .collect();
+        self.history.splice(0..0, rewritten);
+    }
+
     /// The manifest's text as Redis writes it: base, then history, then incr files.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -393,6 +428,40 @@ mod tests {
         assert!(Manifest::parse(&long).unwrap_err().starts_with("The AOF manifest file contains too long line"));
         // Only comments: not empty, and no files.
         assert_eq!(Manifest::parse("# nothing\n").unwrap(), Manifest { base: None, incrs: vec![], history: vec![] });
+    }
+
+    #[test]
+    fn rewrite_bookkeeping_follows_redis() {
+        // Start-up with no AOF: base 1 and incr 1.
+        let mut m = Manifest { base: None, incrs: vec![], history: vec![] };
+        assert_eq!(m.new_base("appendonly.aof", true).name, "appendonly.aof.1.base.rdb");
+        assert_eq!(m.new_incr("appendonly.aof").name, "appendonly.aof.1.incr.aof");
+        // BGREWRITEAOF: a new incr file opens, then the rewrite completes.
+        assert_eq!(m.new_incr("appendonly.aof").seq, 2);
+        assert_eq!(m.new_base("appendonly.aof", false).name, "appendonly.aof.2.base.aof");
+        m.mark_incrs_as_history(true);
+        assert_eq!(
+            m.render(),
+            "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\n\
+             file appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+        );
+        // A second rewrite: what Redis 7.0.15 writes with aof-disable-auto-gc yes.
+        m.new_incr("appendonly.aof");
+        m.new_base("appendonly.aof", true);
+        m.mark_incrs_as_history(true);
+        assert_eq!(
+            m.render().replace("2.base.aof", "2.base.rdb"),
+            "file appendonly.aof.3.base.rdb seq 3 type b\nfile appendonly.aof.2.incr.aof seq 2 type h\n\
+             file appendonly.aof.2.base.rdb seq 2 type h\nfile appendonly.aof.1.incr.aof seq 1 type h\n\
+             file appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\n"
+        );
+        // With the AOF off, every incr file was covered by the rewrite.
+        m.mark_incrs_as_history(false);
+        assert!(m.incrs.is_empty());
+        assert_eq!(m.history.first().unwrap().name, "appendonly.aof.3.incr.aof");
+        assert_eq!(m.history.len(), 5);
+        m.mark_incrs_as_history(true);
+        assert_eq!(m.history.len(), 5);
     }
 
     #[test]

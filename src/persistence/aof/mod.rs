@@ -11,7 +11,7 @@ mod files;
 mod manifest;
 mod replay;
 
-pub use files::{create, IncrFile};
+pub use files::{create, needs_upgrade, upgrade, IncrFile};
 pub use manifest::manifest_name;
 pub use replay::{replay, ReplayReport};
 

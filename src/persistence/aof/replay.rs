@@ -132,7 +132,7 @@ fn replay_file(
     std::io::copy(&mut (&mut reader.inner).take(start), &mut std::io::sink()).map_err(open_err)?;
     reader.offset = start;
     let mut outcome = FileOutcome::default();
-    match read_commands(&mut reader, start, on_command, &mut outcome.commands)? {
+    match read_commands(&mut reader, name, start, on_command, &mut outcome.commands)? {
         Ok(()) => Ok(outcome),
         Err((Bad::Eof, valid_up_to)) => {
             outcome.truncated_at = Some(truncate(path, name, load_truncated, valid_up_to)?);
@@ -239,6 +239,7 @@ type ReadResult = Result<(), (Bad, u64)>;
 /// how reading went wrong and the offset after the last command that may be kept.
 fn read_commands(
     r: &mut Reader,
+    name: &str,
     start: u64,
     on_command: &mut impl FnMut(Vec<Bytes>) -> Result<(), String>,
     count: &mut u64,
@@ -256,11 +257,16 @@ fn read_commands(
                 return Ok(Err((bad, keep)));
             }
         };
-        let name = argv[0].as_ref();
-        if name.eq_ignore_ascii_case(b"multi") && transaction.is_none() {
+        let cmd = argv[0].as_ref();
+        if cmd.eq_ignore_ascii_case(b"multi") && transaction.is_none() {
             transaction = Some((valid_up_to, vec![argv]));
-        } else if let Some((_, queued)) = transaction.as_mut() {
-            let is_exec = name.eq_ignore_ascii_case(b"exec");
+        } else if let Some((before_multi, queued)) = transaction.as_mut() {
+            // A MULTI inside a transaction is queued (and fails at EXEC), but Redis still moves
+            // the point a cut goes back to.
+            if cmd.eq_ignore_ascii_case(b"multi") {
+                *before_multi = valid_up_to;
+            }
+            let is_exec = cmd.eq_ignore_ascii_case(b"exec");
             queued.push(argv);
             if is_exec {
                 for cmd in transaction.take().map(|(_, q)| q).unwrap_or_default() {
@@ -276,7 +282,7 @@ fn read_commands(
     }
     if let Some((before_multi, _)) = transaction {
         // Well formed, but the transaction never ended: Redis treats it as a short read.
-        tracing::warn!("Revert incomplete MULTI/EXEC transaction in AOF file");
+        tracing::warn!("Revert incomplete MULTI/EXEC transaction in AOF file {name}");
         return Ok(Err((Bad::Eof, before_multi)));
     }
     Ok(Ok(()))
@@ -515,6 +521,15 @@ mod tests {
         assert_eq!(result.unwrap().truncated_at, Some(("a.1.incr.aof".into(), keep as u64)));
         assert_eq!(commands, strs(&[&["SET", "a", "1"], &["MULTI"], &["SET", "b", "2"], &["EXEC"], &["INCR", "c"]]));
         assert_eq!(std::fs::read(dir.path().join("a.1.incr.aof")).unwrap(), &bytes[..keep]);
+
+        // A MULTI inside the transaction moves the cut to before it, as in Redis.
+        let mut bytes = cmds(&[&["SET", "a", "1"], &["MULTI"], &["SET", "b", "2"]]);
+        let keep = bytes.len();
+        bytes.extend(cmds(&[&["MULTI"], &["SET", "c", "3"]]));
+        let (dir, m) = dir_with(None, &[bytes.clone()]);
+        let (result, (_, commands)) = run(dir.path(), &m, true);
+        assert_eq!(commands, strs(&[&["SET", "a", "1"]]));
+        assert_eq!(result.unwrap().truncated_at.unwrap().1, keep as u64);
 
         // Cut inside a command of the transaction: also back to before the MULTI.
         let mut bytes = cmds(&[&["SET", "a", "1"], &["MULTI"], &["SET", "b", "2"]]);
