@@ -149,7 +149,9 @@ fn a_killed_server_replays_every_write_it_acknowledged() {
 fn sigkill_cycles_lose_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let mut acked: u64 = 0;
-    for cycle in 0..50 {
+    // scripts/aof-soak.sh runs many more.
+    let cycles: u32 = std::env::var("AOF_SOAK_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    for cycle in 0..cycles {
         let s = Proc::start(OURS, dir.path(), AOF_ON);
         let mut c = s.client();
         let have: u64 = c.cmd_str(&["GET", "counter"]).lines().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -246,4 +248,39 @@ fn appendonlydirs_move_between_redis_and_ours() {
 
     let real = Proc::start(REAL_REDIS, dir.path(), AOF_ON);
     assert_eq!(dataset(&mut real.client()), mine, "Redis replaying our appendonlydir");
+}
+
+#[test]
+fn an_aof_that_grew_enough_is_rewritten_automatically() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Proc::start(
+        OURS,
+        dir.path(),
+        &["--appendonly", "yes", "--auto-aof-rewrite-percentage", "100", "--auto-aof-rewrite-min-size", "1"],
+    );
+    let mut c = s.client();
+    // Overwriting one key many times makes the AOF grow far past twice its base.
+    for i in 0..200 {
+        c.cmd(&["SET", "k", &i.to_string()]);
+    }
+    wait_for("automatic rewrite", Duration::from_secs(20), || {
+        c.cmd_str(&["INFO", "persistence"]).contains("aof_rewrites:1\r\n")
+    });
+    assert_eq!(c.cmd(&["GET", "k"]), b"$3\r\n199\r\n");
+}
+
+/// An AOF from Redis before 7 (a single appendonly.aof in the data directory) is moved into the
+/// directory and replayed.
+#[test]
+fn a_single_file_aof_is_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = Vec::new();
+    for (k, v) in [("a", "1"), ("b", "2")] {
+        text.extend_from_slice(&common::encode(&[b"SET", k.as_bytes(), v.as_bytes()]));
+    }
+    std::fs::write(dir.path().join("appendonly.aof"), &text).unwrap();
+    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["MGET", "a", "b"]), b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+    assert!(dir.path().join("appendonlydir/appendonly.aof.manifest").exists());
 }

@@ -61,6 +61,21 @@ pub struct Appendonly {
     pub rewrites: u64,
     /// Why the last append or fsync failed; writes are refused until one succeeds.
     pub write_error: Option<String>,
+    /// The size of all the AOF's files, and what it was after the last rewrite (or at start-up):
+    /// auto-aof-rewrite-percentage compares the two.
+    pub current_size: u64,
+    pub base_size: u64,
+}
+
+/// The bytes the manifest's base and incr files take on disk.
+fn files_size(dir: &Path, manifest: &Manifest) -> u64 {
+    manifest
+        .base
+        .iter()
+        .chain(manifest.incrs.iter())
+        .filter_map(|f| std::fs::metadata(dir.join(&f.name)).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// The base file name for `seq`: an RDB image, as `aof-use-rdb-preamble yes` writes.
@@ -88,9 +103,16 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
             st.config.bool("aof-load-truncated"),
         )
     };
+    let mut found = Manifest::load(&dir, &filename)?;
+    // An AOF from Redis before 7.0 (one appendonly.aof in the data directory) moves into the
+    // directory as its base, as Redis upgrades it.
+    if aof::needs_upgrade(Path::new("."), &dir, &filename, found.as_ref()) {
+        tracing::info!("Upgrading the append only file {filename} to the multi part format");
+        found = Some(aof::upgrade(Path::new("."), &dir, &filename, found).map_err(|e| e.to_string())?);
+    }
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("Can't open the append-only directory {}: {e}", dir.display()))?;
-    let manifest = match Manifest::load(&dir, &filename)? {
+    let manifest = match found {
         Some(m) => {
             replay(server, &dir, &m, load_truncated)?;
             m
@@ -122,7 +144,10 @@ fn open(dir: &Path, filename: &str, mut manifest: Manifest, fsync: Fsync) -> std
     }
     let last = manifest.incrs.last().map(|f| f.name.clone()).unwrap_or_default();
     let incr = IncrFile::open(&dir.join(last))?;
+    let size = files_size(dir, &manifest);
     Ok(Appendonly {
+        current_size: size,
+        base_size: size,
         dir: dir.to_path_buf(),
         filename: filename.to_string(),
         manifest,
@@ -207,6 +232,7 @@ pub fn flush(st: &mut State) {
     let result = aof.incr.append(&buf).and_then(|()| if aof.fsync == Fsync::Always { aof.incr.sync() } else { Ok(()) });
     match result {
         Ok(()) => {
+            aof.current_size += buf.len() as u64;
             if aof.write_error.take().is_some() {
                 tracing::warn!("AOF write error looks solved, Redis can write again.");
             }
@@ -246,11 +272,23 @@ pub fn cron(st: &mut State) {
             });
         }
     }
-    if aof.rewrite_scheduled && aof.rewrite.is_none() && st.snapshots.child.is_none() {
-        if let Some(aof) = st.aof.as_mut() {
-            aof.rewrite_scheduled = false;
-        }
+    let idle = aof.rewrite.is_none() && st.snapshots.child.is_none();
+    if aof.rewrite_scheduled && idle {
+        aof.rewrite_scheduled = false;
         let _ = start_rewrite(st);
+        return;
+    }
+    // auto-aof-rewrite-percentage / -min-size: rewrite once the AOF has grown that much since the
+    // last rewrite (or start-up).
+    let percentage = st.config.int("auto-aof-rewrite-percentage");
+    let min_size = st.config.int("auto-aof-rewrite-min-size").max(0) as u64;
+    let Some(aof) = st.aof.as_ref() else { return };
+    if idle && percentage > 0 && aof.current_size > min_size {
+        let growth = (aof.current_size * 100 / aof.base_size.max(1)) as i64 - 100;
+        if growth >= percentage {
+            tracing::info!("Starting automatic rewriting of AOF on {growth}% growth");
+            let _ = start_rewrite(st);
+        }
     }
 }
 
@@ -331,6 +369,8 @@ fn finish_rewrite(aof: &mut Appendonly, tmp: &Path, child: RewriteChild) -> std:
     for f in old.iter().chain(old_base.iter()) {
         let _ = std::fs::remove_file(aof.dir.join(&f.name));
     }
+    aof.current_size = files_size(&aof.dir, &aof.manifest);
+    aof.base_size = aof.current_size;
     Ok(())
 }
 
