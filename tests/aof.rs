@@ -284,3 +284,18 @@ fn a_single_file_aof_is_upgraded() {
     assert_eq!(c.cmd(&["MGET", "a", "b"]), b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
     assert!(dir.path().join("appendonlydir/appendonly.aof.manifest").exists());
 }
+
+#[test]
+fn timestamp_annotations_are_written_and_skipped_on_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Proc::start(OURS, dir.path(), &["--appendonly", "yes", "--aof-timestamp-enabled", "yes"]);
+    let mut c = s.client();
+    c.cmd(&["SET", "a", "1"]);
+    let info = c.cmd_str(&["INFO", "persistence"]);
+    assert!(info.contains("aof_current_size:") && info.contains("aof_base_size:"), "{info}");
+    s.shutdown();
+    let incr = std::fs::read_to_string(dir.path().join("appendonlydir/appendonly.aof.1.incr.aof")).unwrap();
+    assert!(incr.starts_with("#TS:"), "{incr:?}");
+    let s = Proc::start(OURS, dir.path(), &["--appendonly", "yes"]);
+    assert_eq!(s.client().cmd(&["GET", "a"]), b"$1\r\n1\r\n");
+}

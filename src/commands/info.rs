@@ -321,6 +321,14 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             for f in ["aof_last_cow_size:0", "module_fork_in_progress:0", "module_fork_last_cow_size:0"] {
                 field!("{f}");
             }
+            if let Some(aof) = &st.aof {
+                field!("aof_current_size:{}", aof.current_size);
+                field!("aof_base_size:{}", aof.base_size);
+                field!("aof_pending_rewrite:{}", u8::from(aof.rewrite_scheduled));
+                field!("aof_buffer_length:0");
+                field!("aof_pending_bio_fsync:0");
+                field!("aof_delayed_fsync:0");
+            }
             if let Some(l) = &st.loading {
                 let now = crate::util::time::unix_secs();
                 let read = l.read_bytes.load(std::sync::atomic::Ordering::Relaxed);

@@ -197,7 +197,7 @@ pub static TABLE: &[Spec] = &[
     mem("auto-aof-rewrite-min-size", 0, LONG_MAX, "64mb", 0),
     b("aof-load-truncated", "yes", 0),
     b("aof-use-rdb-preamble", "yes", LATER),
-    b("aof-timestamp-enabled", "no", LATER),
+    b("aof-timestamp-enabled", "no", 0),
     b("aof-rewrite-incremental-fsync", "yes", LATER),
     b("aof-disable-auto-gc", "no", LATER),
     // Replication.

@@ -65,6 +65,8 @@ pub struct Appendonly {
     /// auto-aof-rewrite-percentage compares the two.
     pub current_size: u64,
     pub base_size: u64,
+    /// The second of the last #TS annotation.
+    last_timestamp: i64,
 }
 
 /// The bytes the manifest's base and incr files take on disk.
@@ -148,6 +150,7 @@ fn open(dir: &Path, filename: &str, mut manifest: Manifest, fsync: Fsync) -> std
     Ok(Appendonly {
         current_size: size,
         base_size: size,
+        last_timestamp: 0,
         dir: dir.to_path_buf(),
         filename: filename.to_string(),
         manifest,
@@ -222,6 +225,14 @@ pub fn flush(st: &mut State) {
     let ops = st.propagation.take();
     let Some(aof) = st.aof.as_mut() else { return };
     let mut buf = Vec::with_capacity(64 * ops.len());
+    // aof-timestamp-enabled: a #TS annotation whenever the second changes (point-in-time recovery).
+    if st.config.bool("aof-timestamp-enabled") {
+        let now = crate::util::time::unix_secs();
+        if aof.last_timestamp != now {
+            buf.extend_from_slice(&aof::timestamp_annotation(now));
+            aof.last_timestamp = now;
+        }
+    }
     for (db, argv) in &ops {
         if aof.selected != Some(*db) {
             aof::encode_command(&mut buf, &[b"SELECT".as_slice(), db.to_string().as_bytes()]);
