@@ -299,3 +299,80 @@ fn timestamp_annotations_are_written_and_skipped_on_replay() {
     let s = Proc::start(OURS, dir.path(), &["--appendonly", "yes"]);
     assert_eq!(s.client().cmd(&["GET", "a"]), b"$1\r\n1\r\n");
 }
+
+/// With aof-use-rdb-preamble no the base holds commands; Redis 7.0 replays such a directory too.
+#[test]
+fn a_base_of_commands_replays_here_and_in_redis() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_preamble = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
+    let s = Proc::start(OURS, dir.path(), &no_preamble);
+    let mut c = s.client();
+    writes(&mut c, s.port);
+    let big: Vec<String> = (0..150).map(|i| format!("m{i}")).collect();
+    let mut args = vec!["SADD", "bigset"];
+    args.extend(big.iter().map(String::as_str));
+    c.cmd(&args);
+    assert_eq!(c.cmd_str(&["BGREWRITEAOF"]), "+Background append only file rewriting started\r\n");
+    wait_for("rewrite done", Duration::from_secs(20), || {
+        c.cmd_str(&["INFO", "persistence"]).contains("aof_rewrites:1\r\n")
+    });
+    let before = dataset(&mut c);
+    s.shutdown();
+    assert!(dir.path().join("appendonlydir/appendonly.aof.2.base.aof").exists());
+    let s = Proc::start(OURS, dir.path(), &no_preamble);
+    assert_eq!(dataset(&mut s.client()), before);
+    s.shutdown();
+    let real = Proc::start(REAL_REDIS, dir.path(), &no_preamble);
+    assert_eq!(dataset(&mut real.client()), before);
+}
+
+/// A tmpfs mount, unmounted when dropped (the test needs root, as CI has).
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn mount(size: &str) -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", dir.path().to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mounting a tmpfs needs root");
+        SmallDisk(dir)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_stops_writes_until_the_aof_can_be_written_again() {
+    let disk = SmallDisk::mount("1m");
+    let s = Proc::start(OURS, disk.0.path(), &["--appendonly", "yes", "--appendfsync", "everysec"]);
+    let mut c = s.client();
+    c.cmd(&["SET", "before", "full"]);
+    // Leave almost no room, then write until the AOF cannot take more.
+    let filler = disk.0.path().join("filler");
+    let _ = std::fs::write(&filler, vec![b'x'; 1024 * 1024]);
+    let value = "v".repeat(8192);
+    let mut refused = None;
+    for i in 0..1000 {
+        let r = c.cmd_str(&["SET", &format!("k{i}"), &value]);
+        if r.starts_with("-MISCONF Errors writing to the AOF file") {
+            refused = Some(i);
+            break;
+        }
+    }
+    assert!(refused.is_some(), "writes were never refused on a full disk");
+    assert!(c.cmd_str(&["INFO", "persistence"]).contains("aof_last_write_status:err\r\n"));
+    assert_eq!(c.cmd(&["GET", "before"]), b"$4\r\nfull\r\n");
+    std::fs::remove_file(&filler).unwrap();
+    wait_for("writes accepted again", Duration::from_secs(20), || c.cmd(&["SET", "after", "space"]) == b"+OK\r\n");
+    let before = dataset(&mut c);
+    s.kill9();
+    let s = Proc::start(OURS, disk.0.path(), &["--appendonly", "yes"]);
+    assert_eq!(dataset(&mut s.client()), before);
+}

@@ -165,7 +165,7 @@ fn rewrite_bookkeeping_matches_real_redis() {
 /// `commands` to its incr file, plus `tail` raw bytes.
 fn build_dir(root: &Path, commands: &[&[&str]], tail: &[u8]) -> (PathBuf, Manifest) {
     let aof_dir = root.join("appendonlydir");
-    let manifest = aof::create(&aof_dir, APPENDFILENAME, |file| {
+    let manifest = aof::create(&aof_dir, APPENDFILENAME, true, |file| {
         let mut w = Writer::new(&mut *file, WriteOptions { compression: true, checksum: true })?;
         w.aux("redis-ver", b"7.0.15")?;
         w.aux("aof-base", b"1")?;

@@ -173,7 +173,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.notify(notify::HASH, "hincrbyfloat", key);
     ctx.dirty(1);
     // Replayed as the result, so float arithmetic never diverges.
-    ctx.propagate_as(argv(&[b"HSET", key, field, &text]));
+    ctx.propagate_as(|| argv(&[b"HSET", key, field, &text]));
     Reply::Bulk(text)
 }
 

@@ -478,11 +478,11 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], name: &str, unit_ms: i64, relat
     if at <= ctx.now_ms as i64 {
         ctx.state.dbs[db].remove(key);
         ctx.notify(notify::GENERIC, "del", key);
-        ctx.propagate_as(argv(&[b"DEL", key]));
+        ctx.propagate_as(|| argv(&[b"DEL", key]));
     } else {
         ctx.state.dbs[db].set_expire(key, at as u64);
         ctx.notify(notify::GENERIC, "expire", key);
-        ctx.propagate_as(argv(&[b"PEXPIREAT", key, at.to_string().as_bytes()]));
+        ctx.propagate_as(|| argv(&[b"PEXPIREAT", key, at.to_string().as_bytes()]));
     }
     ctx.dirty(1);
     Reply::Int(1)

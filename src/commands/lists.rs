@@ -499,7 +499,7 @@ fn mpop_first(ctx: &mut Ctx, keys: &[Bytes], end: End, count: u64) -> Option<Rep
         let items = pop_many(list, end, n);
         elements_removed(ctx, key, end, n);
         // Replayed as the pop from the key that had elements (the others may differ by then).
-        ctx.propagate_as(argv(&[pop_name(end), key, n.to_string().as_bytes()]));
+        ctx.propagate_as(|| argv(&[pop_name(end), key, n.to_string().as_bytes()]));
         return Some(Reply::Array(vec![bulk_of(key), items]));
     }
     None
@@ -540,7 +540,7 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Bytes], end: End) -> Reply {
         let Some(item) = list.pop(end) else { continue };
         elements_removed(ctx, key, end, 1);
         // Replayed without blocking: a replay must never wait.
-        ctx.propagate_as(argv(&[pop_name(end), key]));
+        ctx.propagate_as(|| argv(&[pop_name(end), key]));
         return Reply::Array(vec![bulk_of(key), bulk_of(&item)]);
     }
     ctx.block(keys.to_vec(), deadline, BlockKind::List, Reply::NilArray)
@@ -569,9 +569,9 @@ fn blocking_move(ctx: &mut Ctx, args: &[Bytes], from: End, to: End, deadline: u6
     let reply = lmove_generic(ctx, source, destination, from, to);
     // Replayed without blocking: a replay must never wait.
     if args[0].eq_ignore_ascii_case(b"brpoplpush") {
-        ctx.propagate_as(argv(&[b"RPOPLPUSH", source, destination]));
+        ctx.propagate_as(|| argv(&[b"RPOPLPUSH", source, destination]));
     } else {
-        ctx.propagate_as(argv(&[b"LMOVE", source, destination, &args[3], &args[4]]));
+        ctx.propagate_as(|| argv(&[b"LMOVE", source, destination, &args[3], &args[4]]));
     }
     reply
 }

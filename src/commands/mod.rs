@@ -214,9 +214,12 @@ impl Ctx<'_> {
         self.state.blocking.signal(db, key);
     }
 
-    /// Records `argv` as (one of) what this command is replayed as, instead of itself.
-    pub fn propagate_as(&mut self, argv: Vec<Bytes>) {
-        self.session.propagate_as.get_or_insert_with(Vec::new).push(argv);
+    /// Records the command line `argv` builds as (one of) what this command is replayed as,
+    /// instead of itself. Nothing is built when nothing consumes the write stream.
+    pub fn propagate_as(&mut self, argv: impl FnOnce() -> Vec<Bytes>) {
+        if self.state.propagation.enabled {
+            self.session.propagate_as.get_or_insert_with(Vec::new).push(argv());
+        }
     }
 
     pub fn dirty(&mut self, n: u64) {
@@ -467,7 +470,7 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     let rewritten = ctx.session.propagate_as.take();
     if spec.has(WRITE) && ctx.state.dirty != dirty_before {
         key_written(ctx, spec, args);
-        if ctx.session.block.is_none() {
+        if ctx.state.propagation.enabled && ctx.session.block.is_none() {
             let db = ctx.session.db;
             match rewritten {
                 Some(lines) => lines.into_iter().for_each(|l| ctx.state.propagation.push(db, l)),

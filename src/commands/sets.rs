@@ -190,7 +190,7 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.delete_if_empty(key);
     ctx.dirty(1);
     // The member was chosen at random: replayed as its removal.
-    ctx.propagate_as(argv(&[b"SREM", key, &member]));
+    ctx.propagate_as(|| argv(&[b"SREM", key, &member]));
     Reply::Bulk(member)
 }
 
@@ -213,7 +213,7 @@ fn spop_with_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let reply = sunion_diff(ctx, &args[1..2], Output::Reply, SetOp::Union);
         ctx.db().remove(key);
         ctx.notify(notify::GENERIC, "del", key);
-        ctx.propagate_as(argv(&[b"DEL", key]));
+        ctx.propagate_as(|| argv(&[b"DEL", key]));
         return reply;
     }
     let remaining = size - count;
@@ -239,7 +239,7 @@ fn spop_with_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Reply::Bulk(b) => Some(Bytes::copy_from_slice(b.as_ref())),
         _ => None,
     }));
-    ctx.propagate_as(srem);
+    ctx.propagate_as(|| srem);
     Reply::Set(popped)
 }
 

@@ -246,7 +246,7 @@ fn set_generic(ctx: &mut Ctx, c: SetCall) -> Reply {
         ctx.notify(notify::GENERIC, "expire", c.key);
         // Replayed later, a relative time would mean a later expiry: SET key value PXAT <ms>.
         if c.flags & OBJ_PXAT == 0 {
-            ctx.propagate_as(argv(&[b"SET", c.key, c.val, b"PXAT", at.to_string().as_bytes()]));
+            ctx.propagate_as(|| argv(&[b"SET", c.key, c.val, b"PXAT", at.to_string().as_bytes()]));
         }
     }
     old.unwrap_or(c.ok)
@@ -348,7 +348,7 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ctx.notify(notify::GENERIC, event, key);
         ctx.dirty(1);
         // Replayed as what it did: DEL, PEXPIREAT <ms> or PERSIST.
-        ctx.propagate_as(match (event, when) {
+        ctx.propagate_as(|| match (event, when) {
             ("expire", Some(at)) => argv(&[b"PEXPIREAT", key, at.to_string().as_bytes()]),
             ("del", _) => argv(&[b"DEL", key]),
             _ => argv(&[b"PERSIST", key]),
@@ -506,7 +506,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.notify(notify::STRING, "incrbyfloat", key);
     ctx.dirty(1);
     // Replayed as the result, so float arithmetic never diverges: SET key <value> KEEPTTL.
-    ctx.propagate_as(argv(&[b"SET", key, &text, b"KEEPTTL"]));
+    ctx.propagate_as(|| argv(&[b"SET", key, &text, b"KEEPTTL"]));
     Reply::Bulk(text)
 }
 

@@ -196,7 +196,7 @@ pub static TABLE: &[Spec] = &[
     int("auto-aof-rewrite-percentage", 0, INT_MAX, "100", 0),
     mem("auto-aof-rewrite-min-size", 0, LONG_MAX, "64mb", 0),
     b("aof-load-truncated", "yes", 0),
-    b("aof-use-rdb-preamble", "yes", LATER),
+    b("aof-use-rdb-preamble", "yes", 0),
     b("aof-timestamp-enabled", "no", 0),
     b("aof-rewrite-incremental-fsync", "yes", LATER),
     b("aof-disable-auto-gc", "no", LATER),

@@ -80,18 +80,83 @@ fn files_size(dir: &Path, manifest: &Manifest) -> u64 {
         .sum()
 }
 
-/// The base file name for `seq`: an RDB image, as `aof-use-rdb-preamble yes` writes.
-fn base_name(filename: &str, seq: u64) -> String {
-    format!("{filename}.{seq}.base.rdb")
+/// Writes the dataset as an AOF base to `path` atomically: an RDB image with
+/// `aof-use-rdb-preamble yes`, else the commands that rebuild it.
+fn write_base(st: &State, path: &Path, rdb_preamble: bool) -> std::io::Result<()> {
+    if rdb_preamble {
+        super::snapshot::save_to(st, path)
+    } else {
+        super::snapshot::write_atomically(path, |mut out| {
+            write_commands(st, &mut out)?;
+            Ok(out)
+        })
+    }
 }
 
-fn incr_name(filename: &str, seq: u64) -> String {
-    format!("{filename}.{seq}.incr.aof")
+/// Commands per key at most, for the big collections (AOF_REWRITE_ITEMS_PER_CMD).
+const ITEMS_PER_COMMAND: usize = 64;
+
+/// The dataset as commands (rewriteAppendOnlyFileRio): per database a SELECT, per key the command
+/// that builds its value in batches, then its expiry as PEXPIREAT.
+fn write_commands(st: &State, out: &mut impl Write) -> std::io::Result<()> {
+    use crate::keyspace::Value;
+    let mut buf = Vec::with_capacity(1 << 16);
+    for (i, db) in st.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        aof::encode_command(&mut buf, &[b"SELECT".as_slice(), i.to_string().as_bytes()]);
+        for e in db.iter() {
+            let key = e.key();
+            let mut batched = |cmd: &[u8], items: &mut dyn Iterator<Item = Vec<Vec<u8>>>| {
+                let mut pending: Vec<Vec<u8>> = Vec::new();
+                let mut count = 0;
+                for item in items {
+                    pending.extend(item);
+                    count += 1;
+                    if count == ITEMS_PER_COMMAND {
+                        emit(&mut buf, cmd, key, &pending);
+                        pending.clear();
+                        count = 0;
+                    }
+                }
+                if count > 0 {
+                    emit(&mut buf, cmd, key, &pending);
+                }
+            };
+            match e.value() {
+                Value::List(l) => batched(b"RPUSH", &mut l.iter().map(|v| vec![v.to_vec()])),
+                Value::Set(s) => batched(b"SADD", &mut s.iter_bytes().map(|m| vec![m.into_owned()])),
+                Value::ZSet(z) => batched(
+                    b"ZADD",
+                    &mut z
+                        .iter()
+                        .map(|(m, sc)| vec![crate::util::numbers::format_f64_17g(sc).into_bytes(), m.to_vec()]),
+                ),
+                Value::Hash(h) => batched(b"HMSET", &mut h.iter().map(|(f, v)| vec![f.to_vec(), v.to_vec()])),
+                v => {
+                    let bytes = v.as_bytes().unwrap_or_default();
+                    aof::encode_command(&mut buf, &[b"SET".as_slice(), key, &bytes]);
+                }
+            }
+            if let Some(at) = e.expire_at() {
+                aof::encode_command(&mut buf, &[b"PEXPIREAT".as_slice(), key, at.to_string().as_bytes()]);
+            }
+            if buf.len() >= 1 << 16 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+    }
+    out.write_all(&buf)
 }
 
-/// Writes the dataset as an RDB image to `path` atomically (the AOF base).
-fn write_base(st: &State, path: &Path) -> std::io::Result<()> {
-    super::snapshot::save_to(st, path)
+fn emit(buf: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: &[Vec<u8>]) {
+    let mut argv: Vec<&[u8]> = Vec::with_capacity(items.len() + 2);
+    argv.push(cmd);
+    argv.push(key);
+    argv.extend(items.iter().map(Vec::as_slice));
+    aof::encode_command(buf, &argv);
 }
 
 /// `appendonly yes` at start-up: replays the AOF if there is one (the RDB file is then not read,
@@ -121,9 +186,15 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
         }
         None => {
             let st = server.state.lock();
-            tracing::info!("Creating AOF base file {} on server start", base_name(&filename, 1));
-            aof::create(&dir, &filename, |f| {
-                let mut out = super::snapshot::write_dataset(&st, BufWriter::new(f))?;
+            let preamble = st.config.bool("aof-use-rdb-preamble");
+            tracing::info!("Creating AOF base file {} on server start", aof::base_name(&filename, 1, preamble));
+            aof::create(&dir, &filename, preamble, |f| {
+                let mut out = BufWriter::new(f);
+                if preamble {
+                    out = super::snapshot::write_dataset(&st, out)?;
+                } else {
+                    write_commands(&st, &mut out)?;
+                }
                 out.flush()
             })
             .map_err(|e| format!("Can't create the append-only file: {e}"))?
@@ -140,7 +211,7 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
 fn open(dir: &Path, filename: &str, mut manifest: Manifest, fsync: Fsync) -> std::io::Result<Appendonly> {
     if manifest.incrs.is_empty() {
         let seq = manifest.base.as_ref().map_or(1, |b| b.seq);
-        manifest.incrs.push(AofFile { name: incr_name(filename, seq), seq, kind: FileKind::Incr });
+        manifest.incrs.push(AofFile { name: aof::incr_name(filename, seq), seq, kind: FileKind::Incr });
         File::create(dir.join(&manifest.incrs[0].name))?;
         manifest.save(dir, filename)?;
     }
@@ -253,6 +324,12 @@ pub fn flush(st: &mut State) {
         }
         Err(e) => {
             tracing::warn!("Error writing to the AOF file: {e}");
+            if aof.fsync == Fsync::Always {
+                // The replies of these writes are about to go out: with `always` nothing may be
+                // acknowledged that is not on disk, so the server stops, as Redis does.
+                tracing::warn!("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+                std::process::exit(1);
+            }
             // The file holds what it held before this write: replay it into the next write.
             aof.selected = None;
             aof.write_error = Some(e.to_string());
@@ -312,18 +389,21 @@ pub fn start_rewrite(st: &mut State) -> Result<(), String> {
     }
     let next_incr = aof.manifest.incrs.last().map_or(1, |f| f.seq + 1);
     let next_base = aof.manifest.base.as_ref().map_or(1, |b| b.seq + 1);
-    let incr = AofFile { name: incr_name(&aof.filename, next_incr), seq: next_incr, kind: FileKind::Incr };
+    let incr = AofFile { name: aof::incr_name(&aof.filename, next_incr), seq: next_incr, kind: FileKind::Incr };
     let new_file = IncrFile::open(&aof.dir.join(&incr.name)).map_err(|e| e.to_string())?;
     aof.manifest.incrs.push(incr);
     aof.manifest.save(&aof.dir, &aof.filename).map_err(|e| e.to_string())?;
     aof.incr = new_file;
     aof.selected = None;
-    let base = AofFile { name: base_name(&aof.filename, next_base), seq: next_base, kind: FileKind::Base };
+    let preamble = st.config.bool("aof-use-rdb-preamble");
+    let Some(aof) = st.aof.as_mut() else { return Err("AOF is off".into()) };
+    let base =
+        AofFile { name: aof::base_name(&aof.filename, next_base, preamble), seq: next_base, kind: FileKind::Base };
     let tmp = aof.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
     // SAFETY: the child only writes the image it was born with to its own file and exits.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
-        let code = i32::from(write_base(st, &tmp).is_err());
+        let code = i32::from(write_base(st, &tmp, preamble).is_err());
         // SAFETY: leaves the child without running anything of the parent's.
         unsafe { libc::_exit(code) }
     }
@@ -415,9 +495,10 @@ pub fn set_enabled(st: &mut State, on: bool) -> Result<(), String> {
         let incr = m.incrs.last().map_or(0, |f| f.seq);
         base.max(incr) + 1
     });
-    let base = AofFile { name: base_name(&filename, next), seq: next, kind: FileKind::Base };
-    write_base(st, &dir.join(&base.name)).map_err(|e| e.to_string())?;
-    let incr = AofFile { name: incr_name(&filename, next), seq: next, kind: FileKind::Incr };
+    let preamble = st.config.bool("aof-use-rdb-preamble");
+    let base = AofFile { name: aof::base_name(&filename, next, preamble), seq: next, kind: FileKind::Base };
+    write_base(st, &dir.join(&base.name), preamble).map_err(|e| e.to_string())?;
+    let incr = AofFile { name: aof::incr_name(&filename, next), seq: next, kind: FileKind::Incr };
     File::create(dir.join(&incr.name)).map_err(|e| e.to_string())?;
     let manifest = Manifest { base: Some(base), incrs: vec![incr], history: Vec::new() };
     manifest.save(&dir, &filename).map_err(|e| e.to_string())?;

@@ -100,6 +100,15 @@ pub fn write_dataset<W: Write>(st: &State, out: W) -> std::io::Result<W> {
 /// the old file, fsync of the directory. On any error the old file is untouched and the temp file
 /// removed.
 pub fn save_to(st: &State, path: &Path) -> std::io::Result<()> {
+    write_atomically(path, |out| write_dataset(st, out))
+}
+
+/// Writes `path` through `write`: a temp file in the same directory, fsync, rename over the old
+/// file, fsync of the directory. On any error the old file is untouched and the temp file removed.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(BufWriter<File>) -> std::io::Result<BufWriter<File>>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -107,7 +116,7 @@ pub fn save_to(st: &State, path: &Path) -> std::io::Result<()> {
     let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
     let result = (|| {
         let file = File::create(&tmp)?;
-        let mut out = write_dataset(st, BufWriter::with_capacity(1 << 16, file))?;
+        let mut out = write(BufWriter::with_capacity(1 << 16, file))?;
         out.flush()?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;

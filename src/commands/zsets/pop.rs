@@ -82,7 +82,7 @@ fn pop_from(ctx: &mut Ctx, key: &Bytes, max: bool, count: u64, shape: Shape) -> 
     ctx.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
     // Replayed as a plain pop from the key that had members (never blocking, never searching).
     let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
-    ctx.propagate_as(crate::server::propagation::argv(&[name, key, popped.len().to_string().as_bytes()]));
+    ctx.propagate_as(|| crate::server::propagation::argv(&[name, key, popped.len().to_string().as_bytes()]));
     ctx.delete_if_empty(key);
     let mut items = Vec::with_capacity(popped.len() * 2 + 1);
     for it in popped {

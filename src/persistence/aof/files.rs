@@ -14,10 +14,11 @@ use super::{base_name, incr_name, AofFile, FileKind, Manifest};
 pub fn create(
     dir: &Path,
     appendfilename: &str,
+    rdb_preamble: bool,
     write_base: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> std::io::Result<Manifest> {
     std::fs::create_dir_all(dir)?;
-    let base = base_name(appendfilename, 1, true);
+    let base = base_name(appendfilename, 1, rdb_preamble);
     write_atomically(dir, &base, write_base)?;
     let incr = incr_name(appendfilename, 1);
     let incr_file = OpenOptions::new().write(true).create(true).truncate(true).open(dir.join(&incr))?;
@@ -159,7 +160,7 @@ mod tests {
     fn create_writes_base_incr_and_manifest() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("appendonlydir");
-        let m = create(&dir, "appendonly.aof", |f| f.write_all(b"REDIS0010...")).unwrap();
+        let m = create(&dir, "appendonly.aof", true, |f| f.write_all(b"REDIS0010...")).unwrap();
         assert_eq!(
             std::fs::read_to_string(dir.join("appendonly.aof.manifest")).unwrap(),
             "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
@@ -176,7 +177,7 @@ mod tests {
     #[test]
     fn failed_base_leaves_no_files_behind() {
         let tmp = tempfile::tempdir().unwrap();
-        let err = create(tmp.path(), "a.aof", |_| Err(std::io::Error::other("boom"))).unwrap_err();
+        let err = create(tmp.path(), "a.aof", true, |_| Err(std::io::Error::other("boom"))).unwrap_err();
         assert_eq!(err.to_string(), "boom");
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
