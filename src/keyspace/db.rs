@@ -266,6 +266,26 @@ impl Db {
         }
     }
 
+    /// Prepares an empty database for about `n` keys (a load that knows the count from RESIZEDB):
+    /// the segments they will need, each with room, so the load neither splits nor rehashes.
+    pub fn reserve(&mut self, n: usize) {
+        // Below the smallest split point, with room for the uneven spread of keys over segments.
+        const KEYS_PER_SEGMENT: usize = 320;
+        if !self.is_empty() || n == 0 {
+            return;
+        }
+        while self.segments.len() * KEYS_PER_SEGMENT < n {
+            for s in 0..self.segments.len() {
+                self.split(s);
+            }
+        }
+        let each = n / self.segments.len() + n / self.segments.len() / 4 + 8;
+        let hasher = self.hasher;
+        for seg in &mut self.segments {
+            seg.table.reserve(each, |e: &Entry| table_hash(hasher.hash_one(e.key())));
+        }
+    }
+
     fn split(&mut self, s: usize) {
         if self.segments[s].depth == self.global_depth {
             // Double the directory: each slot becomes two that point to the same segment.

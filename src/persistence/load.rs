@@ -67,7 +67,7 @@ fn parse(
     databases: usize,
     key_delay_us: u64,
     read: Arc<AtomicU64>,
-    mut insert: impl FnMut(Vec<LoadedKey>) -> Result<(), LoadError>,
+    mut insert: impl FnMut(Batch) -> Result<(), LoadError>,
 ) -> Result<Counts, String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let input = CountingReader { inner: std::io::BufReader::with_capacity(1 << 16, file), read };
@@ -75,7 +75,15 @@ fn parse(
     let (mut loaded, mut expired) = (0u64, 0u64);
     let mut batch = Vec::with_capacity(BATCH);
     let result = rdb::load(input, limits, |ev| {
-        let Event::Key(k) = ev else { return Ok(()) };
+        let k = match ev {
+            Event::Key(k) => k,
+            // The file says how many keys a database holds: room for them all, before they come.
+            Event::ResizeDb { db, keys, .. } if db < databases => {
+                insert(Batch::Reserve(db, keys as usize))?;
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
         if k.db >= databases {
             return Err(LoadError {
                 offset: 0,
@@ -92,27 +100,39 @@ fn parse(
             std::thread::sleep(std::time::Duration::from_micros(key_delay_us));
         }
         if batch.len() >= BATCH {
-            insert(std::mem::take(&mut batch))?;
+            insert(Batch::Keys(std::mem::take(&mut batch)))?;
         }
         Ok(())
     })
-    .and_then(|()| insert(batch));
+    .and_then(|()| insert(Batch::Keys(batch)));
     result.map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((loaded, expired))
 }
 
+/// What the parser hands over: room to make for a database's keys, or keys to put in place.
+enum Batch {
+    Reserve(usize, usize),
+    Keys(Vec<LoadedKey>),
+}
+
 /// Puts loaded keys in place; an existing key is an error unless `replace` (at start-up the
 /// keyspace is empty, so that is a key the file holds twice: a damaged file).
-fn insert_keys(st: &mut State, keys: Vec<LoadedKey>, replace: bool) -> Result<(), LoadError> {
+fn insert_keys(st: &mut State, batch: Batch, replace: bool) -> Result<(), LoadError> {
+    let keys = match batch {
+        Batch::Reserve(db, n) => {
+            st.dbs[db].reserve(n);
+            return Ok(());
+        }
+        Batch::Keys(keys) => keys,
+    };
     for k in keys {
-        if !replace && st.dbs[k.db].get_raw(&k.key).is_some() {
+        let ttl = k.expire_at_ms.map_or(Ttl::Clear, Ttl::At);
+        if st.dbs[k.db].set(&k.key, k.value, ttl).is_some() && !replace {
             return Err(LoadError {
                 offset: 0,
                 message: format!("duplicate key '{}'", String::from_utf8_lossy(&k.key)),
             });
         }
-        let ttl = k.expire_at_ms.map_or(Ttl::Clear, Ttl::At);
-        st.dbs[k.db].set(&k.key, k.value, ttl);
     }
     Ok(())
 }
