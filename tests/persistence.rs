@@ -497,3 +497,29 @@ fn flushall_with_save_points_saves_the_empty_dataset_at_once() {
     c.cmd(&["FLUSHALL"]);
     assert!(c.cmd_str(&["INFO", "persistence"]).contains("rdb_changes_since_last_save:4\r\n"));
 }
+
+/// A small dataset is in before the first client is answered, as in Redis: a client that was
+/// waiting for the server (socket activation, a restart) gets its answer, not -LOADING.
+#[test]
+fn a_small_dataset_is_loaded_before_the_first_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = OnDir::start(OURS, dir.path(), &[]);
+    let mut c = s.client();
+    c.cmd(&["SET", "k", "v"]);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    s.stop(&["SHUTDOWN", "NOSAVE"]);
+    let port = common::free_port();
+    let mut child = Command::new(OURS)
+        .args(["--port", &port.to_string(), "--dir", dir.path().to_str().unwrap(), "--save", ""])
+        .args(["--logfile", "server.log"])
+        .spawn()
+        .unwrap();
+    let mut first = None;
+    wait_for("first reply", Duration::from_secs(20), || {
+        first = Client::try_connect(port).ok().map(|mut c| c.cmd_str(&["GET", "k"]));
+        first.is_some()
+    });
+    assert_eq!(first.as_deref(), Some("$1\r\nv\r\n"));
+    let _ = child.kill();
+    let _ = child.wait();
+}

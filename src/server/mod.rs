@@ -85,16 +85,33 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             return 1;
         }
     };
-    // Clients that connect before the dataset is in are told -LOADING, from the first accept on.
+    // Clients that connect before the dataset is in are told -LOADING.
     server.state.lock().loading = Some(crate::persistence::load::Loading::starting());
+    tokio::spawn(cron::run(server.clone()));
+    let loading = {
+        let server = server.clone();
+        tokio::spawn(async move { load_dataset(&server).await })
+    };
+    // Like Redis, which serves clients during a load only after each 2 MB read, a small dataset is
+    // in before the first client is answered (a socket-activated client gets PONG, not -LOADING).
+    let started = std::time::Instant::now();
+    while !loading.is_finished() && !load_is_long(&server, started) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     for l in listeners {
         let s = server.clone();
         tokio::spawn(async move { l.accept_loop(s).await });
     }
-    tokio::spawn(cron::run(server.clone()));
-    if let Err(msg) = load_dataset(&server).await {
-        tracing::warn!("{msg}");
-        return 1;
+    match loading.await {
+        Ok(Ok(())) => {}
+        Ok(Err(msg)) => {
+            tracing::warn!("{msg}");
+            return 1;
+        }
+        Err(e) => {
+            tracing::warn!("Fatal error loading the dataset: {e}");
+            return 1;
+        }
     }
     {
         let st = server.state.lock();
@@ -145,6 +162,15 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
 
 /// Loads the RDB file into the empty keyspace, off the runtime's threads, while clients that
 /// connect are answered -LOADING; a file that cannot be loaded stops start-up and stays as it is.
+/// Whether a load in progress has gone on long enough that clients should be answered meanwhile:
+/// 2 MB read (Redis's loading-process-events-interval-bytes) or a quarter of a second.
+fn load_is_long(server: &Server, started: std::time::Instant) -> bool {
+    const BYTES: u64 = 2 * 1024 * 1024;
+    let read =
+        server.state.lock().loading.as_ref().map_or(0, |l| l.read_bytes.load(std::sync::atomic::Ordering::Relaxed));
+    read >= BYTES || started.elapsed() >= std::time::Duration::from_millis(250)
+}
+
 async fn load_dataset(server: &Arc<Server>) -> Result<(), String> {
     let result = load_dataset_from_disk(server).await;
     server.state.lock().loading = None;
