@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{AofFile, FileKind, Manifest};
+use crate::util::splitargs::{repr, split_args};
 
 /// fgets in aofLoadManifestFromFile reads into a buffer of MANIFEST_MAX_LINE+1 bytes, so a
 /// "line" is at most this many bytes; a longer line is an error.
@@ -252,82 +253,6 @@ fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-fn hex_value(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
-/// sdssplitargs: space-separated tokens, "double quotes" with C escapes (\xHH, \n, \r, \t, \b,
-/// \a, \<other>), 'single quotes' with only \' escaped. A closing quote must be followed by a
-/// space or the end; unbalanced quotes are an error (None).
-pub(super) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut args = Vec::new();
-    let mut p = 0usize;
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    loop {
-        while p < line.len() && is_c_space(line[p]) {
-            p += 1;
-        }
-        if p >= line.len() {
-            return Some(args);
-        }
-        let (mut in_dq, mut in_sq, mut done) = (false, false, false);
-        let mut current = Vec::new();
-        while !done {
-            let c = at(p);
-            if in_dq {
-                if c == b'\\' && at(p + 1) == b'x' && hex_value(at(p + 2)).is_some() && hex_value(at(p + 3)).is_some() {
-                    current.push(hex_value(at(p + 2))? * 16 + hex_value(at(p + 3))?);
-                    p += 3;
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    current.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                }
-            } else if in_sq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    current.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
-                    b'"' => in_dq = true,
-                    b'\'' => in_sq = true,
-                    _ => current.push(c),
-                }
-            }
-            if p < line.len() {
-                p += 1;
-            }
-        }
-        args.push(current);
-    }
-}
-
 /// sdsneedsrepr: whether a name must be written quoted.
 fn needs_repr(s: &[u8]) -> bool {
     s.iter().any(|&c| matches!(c, b'\\' | b'"' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08) || !is_print(c) || is_c_space(c))
@@ -335,26 +260,6 @@ fn needs_repr(s: &[u8]) -> bool {
 
 fn is_print(c: u8) -> bool {
     (0x20..=0x7e).contains(&c)
-}
-
-/// sdscatrepr: a double-quoted string with C escapes, non-printable bytes as \xHH.
-fn repr(s: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for &c in s {
-        match c {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            c if is_print(c) => out.push(c as char),
-            c => out.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
