@@ -388,26 +388,6 @@ fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
     ))
 }
 
-/// C's atoi: optional blanks and sign, then leading digits; 0 when there are none.
-fn atoi(b: &[u8]) -> i64 {
-    let s = String::from_utf8_lossy(b);
-    let s = s.trim_start();
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    for c in digits.bytes().take_while(u8::is_ascii_digit) {
-        n = n.wrapping_mul(10).wrapping_add((c - b'0') as i64);
-    }
-    if neg {
-        -n
-    } else {
-        n
-    }
-}
-
 /// C's strtod(s, NULL): the longest leading prefix that is a number, 0 when there is none.
 fn strtod(b: &[u8]) -> f64 {
     // A longer number is no different to sleep on; the cap keeps the prefix search cheap.
@@ -599,7 +579,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         (b"set-active-expire", 3) => {
             // Like Redis: atoi, so a non-number disables active expiry.
-            ctx.state.active_expire_enabled = atoi(&args[2]) != 0;
+            ctx.state.active_expire_enabled = crate::util::numbers::c_atoll(&args[2]) != 0;
             Reply::OK
         }
         (b"log", 3) => {

@@ -38,6 +38,26 @@ const MAX_LONG_DOUBLE_CHARS: usize = 5 * 1024;
 // Integers
 // ---------------------------------------------------------------------------
 
+/// C's atoi/atol/atoll as Redis uses them on text it trusts little: leading white space, an
+/// optional sign, then the digits up to the first non-digit; 0 when there are none. Saturates
+/// where C would overflow.
+pub fn c_atoll(s: &[u8]) -> i64 {
+    let mut i = s.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let negative = s.get(i) == Some(&b'-');
+    if matches!(s.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let mut n: i64 = 0;
+    for &b in s[i..].iter().take_while(|b| b.is_ascii_digit()) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    if negative {
+        -n
+    } else {
+        n
+    }
+}
+
 /// Port of `string2ll`: the whole input must be a canonical decimal i64.
 ///
 /// Rejected: empty input, more than 20 bytes, a leading `+`, leading zeros

@@ -213,7 +213,7 @@ fn parse_line(line: &[u8]) -> Result<AofFile, &'static str> {
             }
             name = Some(value.clone());
         } else if key.eq_ignore_ascii_case(b"seq") {
-            seq = atoll(value);
+            seq = crate::util::numbers::c_atoll(value);
         } else if key.eq_ignore_ascii_case(b"type") {
             kind = value.first().copied().unwrap_or(0);
         }
@@ -229,24 +229,6 @@ fn parse_line(line: &[u8]) -> Result<AofFile, &'static str> {
         _ => return Err("Unknown AOF file type"),
     };
     Ok(AofFile { name, seq, kind })
-}
-
-/// C's atoll: leading whitespace, an optional sign, then digits up to the first non-digit.
-fn atoll(s: &[u8]) -> i64 {
-    let mut i = s.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    let negative = s.get(i) == Some(&b'-');
-    if matches!(s.get(i), Some(b'-' | b'+')) {
-        i += 1;
-    }
-    let mut n: i64 = 0;
-    for &b in s[i..].iter().take_while(|b| b.is_ascii_digit()) {
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if negative {
-        -n
-    } else {
-        n
-    }
 }
 
 fn is_c_space(b: u8) -> bool {

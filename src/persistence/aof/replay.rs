@@ -302,7 +302,7 @@ fn read_command(r: &mut Reader, line: &mut Vec<u8>) -> Result<Option<Vec<Bytes>>
                 continue;
             }
             b'*' if line.len() == 1 => return Err(Bad::Eof),
-            b'*' => match c_atol(&line[1..]) {
+            b'*' => match crate::util::numbers::c_atoll(&line[1..]) {
                 n if n >= 1 => break n as u64,
                 _ => return Err(Bad::Format(at)),
             },
@@ -319,7 +319,7 @@ fn read_command(r: &mut Reader, line: &mut Vec<u8>) -> Result<Option<Vec<Bytes>>
         if line[0] != b'$' {
             return Err(Bad::Format(at));
         }
-        let len = c_atol(&line[1..]);
+        let len = crate::util::numbers::c_atoll(&line[1..]);
         if len < 0 {
             return Err(Bad::Format(at));
         }
@@ -329,25 +329,6 @@ fn read_command(r: &mut Reader, line: &mut Vec<u8>) -> Result<Option<Vec<Bytes>>
         argv.push(Bytes::from(arg));
     }
     Ok(Some(argv))
-}
-
-/// C's strtol/atoi on a line: leading whitespace, a sign, digits up to the first non-digit
-/// (saturating where C would overflow).
-fn c_atol(s: &[u8]) -> i64 {
-    let mut i = s.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    let negative = s.get(i) == Some(&b'-');
-    if matches!(s.get(i), Some(b'-' | b'+')) {
-        i += 1;
-    }
-    let mut n: i64 = 0;
-    for &b in s[i..].iter().take_while(|b| b.is_ascii_digit()) {
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if negative {
-        -n
-    } else {
-        n
-    }
 }
 
 #[cfg(test)]
