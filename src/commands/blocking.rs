@@ -24,8 +24,6 @@ pub struct BlockRequest {
     /// Absolute unix ms; 0 waits forever.
     pub deadline_ms: u64,
     pub kind: BlockKind,
-    /// The reply on timeout or on CLIENT UNBLOCK ... TIMEOUT.
-    pub timeout_reply: Reply,
 }
 
 /// Parses a timeout in seconds (fractions allowed, 0 = forever) into an absolute deadline in unix
@@ -60,9 +58,7 @@ impl Ctx<'_> {
         }
         // Run again after a wake-up that found nothing for it: keep the first deadline.
         let deadline_ms = self.session.rerun_deadline.unwrap_or(deadline_ms);
-        // A wait that ends without data answers a null array whatever the command, even BLMOVE
-        // whose immediate null is a bulk (Redis's replyToBlockedClientTimedOut).
-        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply: Reply::NilArray });
+        self.session.block = Some(BlockRequest { keys, deadline_ms, kind });
         Reply::NoReply
     }
 }

@@ -307,17 +307,20 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("rdb_last_cow_size:0");
             field!("rdb_last_load_keys_expired:{}", st.snapshots.last_load.1);
             field!("rdb_last_load_keys_loaded:{}", st.snapshots.last_load.0);
-            let (enabled, rewriting, scheduled, rewrite_ok, rewrites, write_ok, current) =
-                crate::persistence::appendonly::info(st);
-            field!("aof_enabled:{}", u8::from(enabled));
-            field!("aof_rewrite_in_progress:{}", u8::from(rewriting));
-            field!("aof_rewrite_scheduled:{}", u8::from(scheduled));
+            let aof = st.aof.as_ref();
+            let rewrite = aof.and_then(|a| a.rewrite.as_ref());
+            field!("aof_enabled:{}", u8::from(aof.is_some()));
+            field!("aof_rewrite_in_progress:{}", u8::from(rewrite.is_some()));
+            field!("aof_rewrite_scheduled:{}", u8::from(aof.is_some_and(|a| a.rewrite_scheduled)));
             field!("aof_last_rewrite_time_sec:-1");
-            field!("aof_current_rewrite_time_sec:{current}");
-            field!("aof_last_bgrewrite_status:{}", if rewrite_ok { "ok" } else { "err" });
-            field!("aof_rewrites:{rewrites}");
+            field!("aof_current_rewrite_time_sec:{}", rewrite.map_or(-1, |c| c.started.elapsed().as_secs() as i64));
+            field!(
+                "aof_last_bgrewrite_status:{}",
+                if aof.is_some_and(|a| a.last_rewrite_failed) { "err" } else { "ok" }
+            );
+            field!("aof_rewrites:{}", aof.map_or(0, |a| a.rewrites));
             field!("aof_rewrites_consecutive_failures:0");
-            field!("aof_last_write_status:{}", if write_ok { "ok" } else { "err" });
+            field!("aof_last_write_status:{}", if aof.is_some_and(|a| a.write_error.is_some()) { "err" } else { "ok" });
             for f in ["aof_last_cow_size:0", "module_fork_in_progress:0", "module_fork_last_cow_size:0"] {
                 field!("{f}");
             }

@@ -241,26 +241,27 @@ fn open(dir: &Path, filename: &str, mut manifest: Manifest, fsync: Fsync) -> std
 /// clients are told -LOADING.
 fn replay(server: &Arc<Server>, dir: &Path, manifest: &Manifest, load_truncated: bool) -> Result<(), String> {
     let start = Instant::now();
-    {
-        let mut st = server.state.lock();
-        st.loading = Some(super::load::Loading {
-            started: crate::util::time::unix_secs(),
-            total_bytes: 0,
-            read_bytes: Arc::default(),
-        });
-    }
     let mut session = Session::new(0, "aof".into());
     session.authenticated = true;
-    let on_rdb = |path: &Path| {
+    // Commands run in batches, one hold of the keyspace lock each, so clients told -LOADING
+    // meanwhile are answered between them.
+    let mut batch: Vec<Vec<Bytes>> = Vec::with_capacity(REPLAY_BATCH);
+    let mut run_batch = |batch: &mut Vec<Vec<Bytes>>| {
         let mut st = server.state.lock();
-        super::load::load_locked(&mut st, path, true)
+        batch.drain(..).try_for_each(|argv| run_replayed(server, &mut st, &mut session, &argv))
     };
+    let on_rdb = |path: &Path| super::load::load_unlocked(server, path);
     let on_command = |argv: Vec<Bytes>| {
-        let mut st = server.state.lock();
-        run_replayed(server, &mut st, &mut session, &argv)
+        batch.push(argv);
+        if batch.len() >= REPLAY_BATCH {
+            run_batch(&mut batch)?;
+        }
+        Ok(())
     };
-    let result = aof::replay(dir, manifest, load_truncated, on_rdb, on_command);
-    server.state.lock().loading = None;
+    let result = aof::replay(dir, manifest, load_truncated, on_rdb, on_command).and_then(|report| {
+        run_batch(&mut batch)?;
+        Ok(report)
+    });
     let report = result.map_err(|e| format!("Fatal error loading the append only file: {e}"))?;
     tracing::info!(
         "DB loaded from append only file: {:.3} seconds ({} commands)",
@@ -269,6 +270,9 @@ fn replay(server: &Arc<Server>, dir: &Path, manifest: &Manifest, load_truncated:
     );
     Ok(())
 }
+
+/// Replayed commands run per hold of the keyspace lock.
+const REPLAY_BATCH: usize = 1024;
 
 /// Runs one replayed command. MULTI and EXEC are only markers here: the whole replay is atomic to
 /// clients anyway. An unknown command means the file is not ours to replay.
@@ -523,22 +527,5 @@ pub fn shutdown(st: &mut State) {
     flush(st);
     if let Some(aof) = st.aof.as_mut() {
         flush_and_sync(aof);
-    }
-}
-
-/// INFO's AOF figures: enabled, rewrite in progress, scheduled, last rewrite ok, rewrites, last
-/// write ok, current rewrite seconds.
-pub fn info(st: &State) -> (bool, bool, bool, bool, u64, bool, i64) {
-    match &st.aof {
-        None => (false, false, false, true, 0, true, -1),
-        Some(a) => (
-            true,
-            a.rewrite.is_some(),
-            a.rewrite_scheduled,
-            !a.last_rewrite_failed,
-            a.rewrites,
-            a.write_error.is_none(),
-            a.rewrite.as_ref().map_or(-1, |c| c.started.elapsed().as_secs() as i64),
-        ),
     }
 }

@@ -159,7 +159,16 @@ pub fn load_locked(st: &mut State, path: &Path, replace: bool) -> Result<(), Str
 /// The start-up load: clients that connect meanwhile are answered `-LOADING`. A missing file is
 /// an empty dataset; a file that fails to load stops start-up, and stays as it is.
 pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> {
-    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    if !path.exists() {
+        return Ok(());
+    }
+    load_unlocked(server, path).map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))
+}
+
+/// Loads an RDB file (the dump, or an AOF's base) while other clients are served between
+/// batches of keys; the caller ends the loading state once its whole dataset is in.
+pub fn load_unlocked(server: &Arc<Server>, path: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let start = Instant::now();
     let read = Arc::new(AtomicU64::new(0));
     let (limits, databases, key_delay_us) = {
@@ -175,7 +184,7 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
     tracing::info!("Loading RDB produced by version {}", crate::REDIS_VERSION);
     let mut reported = Instant::now();
     crate::systemd::progress("Loading the dataset: 0%", PROGRESS_GRACE);
-    let result = parse(path, &limits, databases, key_delay_us, read, |keys| {
+    let counts = parse(path, &limits, databases, key_delay_us, read, |keys| {
         let mut st = server.state.lock();
         if reported.elapsed() >= PROGRESS_EVERY {
             reported = Instant::now();
@@ -184,14 +193,7 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
             }
         }
         insert_keys(&mut st, keys, false)
-    });
-    let mut st = server.state.lock();
-    st.loading = None;
-    match result {
-        Ok(counts) => {
-            finished(&mut st, counts, start);
-            Ok(())
-        }
-        Err(e) => Err(format!("Fatal error loading the DB: {e}. Exiting.")),
-    }
+    })?;
+    finished(&mut server.state.lock(), counts, start);
+    Ok(())
 }

@@ -28,7 +28,6 @@ pub struct Parked {
     /// Absolute unix ms, 0 for never.
     pub deadline_ms: u64,
     pub kind: BlockKind,
-    pub timeout_reply: Reply,
     /// Wakes the client's connection task when it is finished.
     pub wake: Arc<Notify>,
 }
@@ -45,16 +44,7 @@ impl Parked {
             }
             fresh
         });
-        Parked {
-            db: session.db,
-            session,
-            args,
-            keys,
-            deadline_ms: req.deadline_ms,
-            kind: req.kind,
-            timeout_reply: req.timeout_reply,
-            wake,
-        }
+        Parked { db: session.db, session, args, keys, deadline_ms: req.deadline_ms, kind: req.kind, wake }
     }
 }
 
@@ -161,7 +151,9 @@ impl Blocking {
     /// Returns the finished command line (for its stats), or None if the client was not parked.
     pub fn end_wait(&mut self, id: ClientId, error: Option<Reply>) -> Option<Vec<Bytes>> {
         let mut p = self.unpark(id)?;
-        let reply = error.unwrap_or_else(|| std::mem::replace(&mut p.timeout_reply, Reply::NoReply));
+        // A wait that ends without data answers a null array whatever the command, even BLMOVE
+        // whose immediate null is a bulk (Redis's replyToBlockedClientTimedOut).
+        let reply = error.unwrap_or(Reply::NilArray);
         let args = std::mem::take(&mut p.args);
         self.finish(id, p, reply);
         Some(args)
