@@ -5,63 +5,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{wait_for, Client, OURS, REAL_REDIS};
-
-/// A server process of either kind on a directory the test owns.
-struct Proc {
-    child: Child,
-    port: u16,
-}
-
-impl Proc {
-    fn start(bin: &str, dir: &Path, extra: &[&str]) -> Proc {
-        let port = common::free_port();
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir", dir.to_str().unwrap()])
-            .args(["--daemonize", "no", "--save", "", "--logfile", "server.log"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start server");
-        let mut p = Proc { child, port };
-        wait_for("server ready", Duration::from_secs(30), || {
-            if let Ok(Some(status)) = p.child.try_wait() {
-                let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-                panic!("server exited ({status}): {log}");
-            }
-            Client::try_connect(port).is_ok_and(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n")
-        });
-        p
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(self.port)
-    }
-
-    fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn shutdown(mut self) {
-        let mut c = self.client();
-        c.send_raw(&common::encode(&[b"SHUTDOWN", b"NOSAVE"]));
-        let _ = c.try_read_reply();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{wait_for, Client, DataDirServer, SmallDisk, OURS, REAL_REDIS};
 
 const AOF_ON: &[&str] = &["--appendonly", "yes", "--appendfsync", "always"];
 
@@ -132,12 +78,12 @@ fn writes(c: &mut Client, port: u16) {
 #[test]
 fn a_killed_server_replays_every_write_it_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
     let mut c = s.client();
     writes(&mut c, s.port);
     let before = dataset(&mut c);
     s.kill9();
-    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
     assert_eq!(dataset(&mut s.client()), before);
     let info = s.client().cmd_str(&["INFO", "persistence"]);
     assert!(info.contains("aof_enabled:1\r\n"), "{info}");
@@ -152,7 +98,7 @@ fn sigkill_cycles_lose_no_acknowledged_write() {
     // scripts/aof-soak.sh runs many more.
     let cycles: u32 = std::env::var("AOF_SOAK_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
     for cycle in 0..cycles {
-        let s = Proc::start(OURS, dir.path(), AOF_ON);
+        let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
         let mut c = s.client();
         let have: u64 = c.cmd_str(&["GET", "counter"]).lines().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
         assert!(have >= acked, "cycle {cycle}: {have} < {acked} acknowledged");
@@ -177,7 +123,7 @@ fn sigkill_cycles_lose_no_acknowledged_write() {
         s.kill9();
         acked = acked.max(writer.join().unwrap());
     }
-    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
     let have: u64 = s.client().cmd_str(&["GET", "counter"]).lines().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
     assert!(have >= acked && acked > 0, "{have} < {acked}");
 }
@@ -185,7 +131,7 @@ fn sigkill_cycles_lose_no_acknowledged_write() {
 #[test]
 fn bgrewriteaof_compacts_and_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
     let mut c = s.client();
     writes(&mut c, s.port);
     assert_eq!(c.cmd_str(&["BGREWRITEAOF"]), "+Background append only file rewriting started\r\n");
@@ -199,21 +145,21 @@ fn bgrewriteaof_compacts_and_keeps_everything() {
     let manifest = std::fs::read_to_string(dir.path().join("appendonlydir/appendonly.aof.manifest")).unwrap();
     assert!(manifest.contains("appendonly.aof.2.base.rdb") && !manifest.contains(".1.base"), "{manifest}");
     s.kill9();
-    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
     assert_eq!(dataset(&mut s.client()), before);
 }
 
 #[test]
 fn config_set_appendonly_yes_starts_an_aof_of_the_current_dataset() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Proc::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     writes(&mut c, s.port);
     assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), b"+OK\r\n");
     c.cmd(&["SET", "after", "enabling"]);
     let before = dataset(&mut c);
     s.kill9();
-    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
     assert_eq!(dataset(&mut s.client()), before);
     let mut c = s.client();
     assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "no"]), b"+OK\r\n");
@@ -223,7 +169,7 @@ fn config_set_appendonly_yes_starts_an_aof_of_the_current_dataset() {
 #[test]
 fn appendonlydirs_move_between_redis_and_ours() {
     let dir = tempfile::tempdir().unwrap();
-    let real = Proc::start(REAL_REDIS, dir.path(), AOF_ON);
+    let real = DataDirServer::start(REAL_REDIS, dir.path(), AOF_ON);
     let mut r = real.client();
     writes(&mut r, real.port);
     r.cmd(&["BGREWRITEAOF"]);
@@ -234,7 +180,7 @@ fn appendonlydirs_move_between_redis_and_ours() {
     let theirs = dataset(&mut r);
     real.shutdown();
 
-    let ours = Proc::start(OURS, dir.path(), AOF_ON);
+    let ours = DataDirServer::start(OURS, dir.path(), AOF_ON);
     let mut c = ours.client();
     assert_eq!(dataset(&mut c), theirs, "ours replaying Redis's appendonlydir");
     c.cmd(&["SET", "written", "by ours"]);
@@ -246,14 +192,14 @@ fn appendonlydirs_move_between_redis_and_ours() {
     let mine = dataset(&mut c);
     ours.shutdown();
 
-    let real = Proc::start(REAL_REDIS, dir.path(), AOF_ON);
+    let real = DataDirServer::start(REAL_REDIS, dir.path(), AOF_ON);
     assert_eq!(dataset(&mut real.client()), mine, "Redis replaying our appendonlydir");
 }
 
 #[test]
 fn an_aof_that_grew_enough_is_rewritten_automatically() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Proc::start(
+    let s = DataDirServer::start(
         OURS,
         dir.path(),
         &["--appendonly", "yes", "--auto-aof-rewrite-percentage", "100", "--auto-aof-rewrite-min-size", "1"],
@@ -279,7 +225,7 @@ fn a_single_file_aof_is_upgraded() {
         text.extend_from_slice(&common::encode(&[b"SET", k.as_bytes(), v.as_bytes()]));
     }
     std::fs::write(dir.path().join("appendonly.aof"), &text).unwrap();
-    let s = Proc::start(OURS, dir.path(), AOF_ON);
+    let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
     let mut c = s.client();
     assert_eq!(c.cmd(&["MGET", "a", "b"]), b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
     assert!(dir.path().join("appendonlydir/appendonly.aof.manifest").exists());
@@ -288,7 +234,7 @@ fn a_single_file_aof_is_upgraded() {
 #[test]
 fn timestamp_annotations_are_written_and_skipped_on_replay() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Proc::start(OURS, dir.path(), &["--appendonly", "yes", "--aof-timestamp-enabled", "yes"]);
+    let s = DataDirServer::start(OURS, dir.path(), &["--appendonly", "yes", "--aof-timestamp-enabled", "yes"]);
     let mut c = s.client();
     c.cmd(&["SET", "a", "1"]);
     let info = c.cmd_str(&["INFO", "persistence"]);
@@ -296,7 +242,7 @@ fn timestamp_annotations_are_written_and_skipped_on_replay() {
     s.shutdown();
     let incr = std::fs::read_to_string(dir.path().join("appendonlydir/appendonly.aof.1.incr.aof")).unwrap();
     assert!(incr.starts_with("#TS:"), "{incr:?}");
-    let s = Proc::start(OURS, dir.path(), &["--appendonly", "yes"]);
+    let s = DataDirServer::start(OURS, dir.path(), &["--appendonly", "yes"]);
     assert_eq!(s.client().cmd(&["GET", "a"]), b"$1\r\n1\r\n");
 }
 
@@ -305,7 +251,7 @@ fn timestamp_annotations_are_written_and_skipped_on_replay() {
 fn a_base_of_commands_replays_here_and_in_redis() {
     let dir = tempfile::tempdir().unwrap();
     let no_preamble = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
-    let s = Proc::start(OURS, dir.path(), &no_preamble);
+    let s = DataDirServer::start(OURS, dir.path(), &no_preamble);
     let mut c = s.client();
     writes(&mut c, s.port);
     let big: Vec<String> = (0..150).map(|i| format!("m{i}")).collect();
@@ -319,43 +265,21 @@ fn a_base_of_commands_replays_here_and_in_redis() {
     let before = dataset(&mut c);
     s.shutdown();
     assert!(dir.path().join("appendonlydir/appendonly.aof.2.base.aof").exists());
-    let s = Proc::start(OURS, dir.path(), &no_preamble);
+    let s = DataDirServer::start(OURS, dir.path(), &no_preamble);
     assert_eq!(dataset(&mut s.client()), before);
     s.shutdown();
-    let real = Proc::start(REAL_REDIS, dir.path(), &no_preamble);
+    let real = DataDirServer::start(REAL_REDIS, dir.path(), &no_preamble);
     assert_eq!(dataset(&mut real.client()), before);
-}
-
-/// A tmpfs mount, unmounted when dropped (the test needs root, as CI has).
-struct SmallDisk(tempfile::TempDir);
-
-impl SmallDisk {
-    fn mount(size: &str) -> SmallDisk {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", dir.path().to_str().unwrap()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "mounting a tmpfs needs root");
-        SmallDisk(dir)
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0.path()).status();
-    }
 }
 
 #[test]
 fn a_full_disk_stops_writes_until_the_aof_can_be_written_again() {
     let disk = SmallDisk::mount("1m");
-    let s = Proc::start(OURS, disk.0.path(), &["--appendonly", "yes", "--appendfsync", "everysec"]);
+    let s = DataDirServer::start(OURS, disk.path(), &["--appendonly", "yes", "--appendfsync", "everysec"]);
     let mut c = s.client();
     c.cmd(&["SET", "before", "full"]);
     // Leave almost no room, then write until the AOF cannot take more.
-    let filler = disk.0.path().join("filler");
+    let filler = disk.path().join("filler");
     let _ = std::fs::write(&filler, vec![b'x'; 1024 * 1024]);
     let value = "v".repeat(8192);
     let mut refused = None;
@@ -373,6 +297,6 @@ fn a_full_disk_stops_writes_until_the_aof_can_be_written_again() {
     wait_for("writes accepted again", Duration::from_secs(20), || c.cmd(&["SET", "after", "space"]) == b"+OK\r\n");
     let before = dataset(&mut c);
     s.kill9();
-    let s = Proc::start(OURS, disk.0.path(), &["--appendonly", "yes"]);
+    let s = DataDirServer::start(OURS, disk.path(), &["--appendonly", "yes"]);
     assert_eq!(dataset(&mut s.client()), before);
 }

@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{wait_for, Client, Server, OURS, REAL_REDIS};
+use common::{wait_for, Client, DataDirServer, Server, SmallDisk, OURS, REAL_REDIS};
 
 /// Every type in its small and large encodings, strings of each kind, TTLs, two databases.
 fn fill(c: &mut Client) {
@@ -86,60 +85,10 @@ fn sorted_lines(s: String) -> String {
     lines.join("|")
 }
 
-/// A server of either kind on a data directory the test owns, so restarts keep the files.
-struct OnDir {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl OnDir {
-    fn start(bin: &str, dir: &Path, extra: &[&str]) -> OnDir {
-        let port = common::free_port();
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir", dir.to_str().unwrap()])
-            .args(["--daemonize", "no", "--save", "", "--logfile", "server.log"])
-            .args(extra)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start server");
-        let mut s = OnDir { child, port };
-        // Up and done loading: PING answers -LOADING until the dataset is in.
-        wait_for("server up", Duration::from_secs(20), || {
-            assert!(s.child.try_wait().ok().flatten().is_none(), "server exited: {}", log_of(dir));
-            Client::try_connect(port).is_ok_and(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n")
-        });
-        s
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(self.port)
-    }
-
-    /// Sends a SHUTDOWN variant and waits for the process to end.
-    fn stop(mut self, how: &[&str]) {
-        let mut c = self.client();
-        c.send_raw(&common::encode(&how.iter().map(|a| a.as_bytes()).collect::<Vec<_>>()));
-        let _ = c.try_read_reply();
-        let _ = self.child.wait();
-    }
-}
-
-fn log_of(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
-}
-
-impl Drop for OnDir {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn save_and_restart_keep_every_key_value_and_ttl() {
     let dir = tempfile::tempdir().unwrap();
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     fill(&mut c);
     let before = snapshot(&mut c);
@@ -149,7 +98,7 @@ fn save_and_restart_keep_every_key_value_and_ttl() {
     assert!(info.contains("rdb_saves:1\r\n"), "{info}");
     s.stop(&["SHUTDOWN", "NOSAVE"]);
     assert!(!dir.path().read_dir().unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with("temp-")));
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     assert_eq!(snapshot(&mut c), before);
     let info = c.cmd_str(&["INFO", "persistence"]);
@@ -159,7 +108,7 @@ fn save_and_restart_keep_every_key_value_and_ttl() {
 #[test]
 fn bgsave_writes_a_snapshot_while_serving_and_reports_it() {
     let dir = tempfile::tempdir().unwrap();
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     fill(&mut c);
     let before = snapshot(&mut c);
@@ -176,7 +125,7 @@ fn bgsave_writes_a_snapshot_while_serving_and_reports_it() {
     assert!(c.cmd_str(&["LASTSAVE"]) >= lastsave);
     assert_eq!(c.cmd_str(&["BGSAVE", "NOW"]), "-ERR syntax error\r\n");
     s.stop(&["SHUTDOWN", "NOSAVE"]);
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     assert_eq!(snapshot(&mut c), before);
 }
@@ -184,7 +133,7 @@ fn bgsave_writes_a_snapshot_while_serving_and_reports_it() {
 #[test]
 fn a_save_point_saves_in_the_background() {
     let dir = tempfile::tempdir().unwrap();
-    let s = OnDir::start(OURS, dir.path(), &["--save", "1 1"]);
+    let s = DataDirServer::start(OURS, dir.path(), &["--save", "1 1"]);
     let mut c = s.client();
     c.cmd(&["SET", "k", "v"]);
     wait_for("save point", Duration::from_secs(20), || {
@@ -197,29 +146,27 @@ fn a_save_point_saves_in_the_background() {
 #[test]
 fn shutdown_and_sigterm_save_when_save_points_are_set() {
     let dir = tempfile::tempdir().unwrap();
-    let s = OnDir::start(OURS, dir.path(), &["--save", "3600 1"]);
+    let s = DataDirServer::start(OURS, dir.path(), &["--save", "3600 1"]);
     s.client().cmd(&["SET", "by", "shutdown"]);
     s.stop(&["SHUTDOWN"]);
-    let s = OnDir::start(OURS, dir.path(), &["--save", "3600 1"]);
+    let s = DataDirServer::start(OURS, dir.path(), &["--save", "3600 1"]);
     let mut c = s.client();
     assert_eq!(c.cmd(&["GET", "by"]), b"$8\r\nshutdown\r\n");
     c.cmd(&["SET", "by", "sigterm"]);
-    let mut s = s;
-    Command::new("kill").arg(s.child.id().to_string()).status().unwrap();
-    let _ = s.child.wait();
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    s.terminate();
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     assert_eq!(c.cmd(&["GET", "by"]), b"$7\r\nsigterm\r\n");
     c.cmd(&["SET", "by", "nosave"]);
     s.stop(&["SHUTDOWN", "NOSAVE"]);
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     assert_eq!(s.client().cmd(&["GET", "by"]), b"$7\r\nsigterm\r\n");
 }
 
 #[test]
 fn our_dump_loads_in_redis_and_redis_dump_loads_in_ours() {
     let dir = tempfile::tempdir().unwrap();
-    let ours = OnDir::start(OURS, dir.path(), &[]);
+    let ours = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = ours.client();
     fill(&mut c);
     let expected = snapshot(&mut c);
@@ -228,7 +175,7 @@ fn our_dump_loads_in_redis_and_redis_dump_loads_in_ours() {
     let check = Command::new("redis-check-rdb").arg(dir.path().join("dump.rdb")).output().unwrap();
     assert!(check.status.success(), "redis-check-rdb: {}", String::from_utf8_lossy(&check.stdout));
 
-    let real = OnDir::start(REAL_REDIS, dir.path(), &[]);
+    let real = DataDirServer::start(REAL_REDIS, dir.path(), &[]);
     let mut r = real.client();
     assert_eq!(snapshot(&mut r), expected, "Redis 7.0 reading our dump");
     for (key, enc) in [("int", "int"), ("list", "quicklist"), ("hash", "listpack"), ("bighash", "hashtable")] {
@@ -241,7 +188,7 @@ fn our_dump_loads_in_redis_and_redis_dump_loads_in_ours() {
     assert_eq!(r.cmd(&["SAVE"]), b"+OK\r\n");
     real.stop(&["SHUTDOWN", "NOSAVE"]);
 
-    let ours = OnDir::start(OURS, dir.path(), &[]);
+    let ours = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = ours.client();
     let mut with_redis_key = expected.clone();
     with_redis_key.push("db0 written +string\r\n -1 $8\r\nby redis\r\n".to_string());
@@ -254,7 +201,7 @@ fn our_dump_loads_in_redis_and_redis_dump_loads_in_ours() {
 #[test]
 fn a_corrupt_dump_stops_start_up_and_stays_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     fill(&mut c);
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
@@ -279,7 +226,7 @@ fn a_failed_background_save_stops_writes_with_misconf_but_not_reads() {
     let base = tempfile::tempdir().unwrap();
     let dir = base.path().join("data");
     std::fs::create_dir(&dir).unwrap();
-    let s = OnDir::start(OURS, &dir, &["--save", "3600 1", "--enable-protected-configs", "yes"]);
+    let s = DataDirServer::start(OURS, &dir, &["--save", "3600 1", "--enable-protected-configs", "yes"]);
     let mut c = s.client();
     c.cmd(&["SET", "k", "v"]);
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
@@ -333,7 +280,7 @@ fn save_refuses_while_a_background_save_runs_and_schedule_queues_one() {
 #[test]
 fn debug_reload_saves_flushes_and_loads_back() {
     let dir = tempfile::tempdir().unwrap();
-    let s = OnDir::start(OURS, dir.path(), &["--enable-debug-command", "yes"]);
+    let s = DataDirServer::start(OURS, dir.path(), &["--enable-debug-command", "yes"]);
     let mut c = s.client();
     fill(&mut c);
     let before = snapshot(&mut c);
@@ -352,7 +299,7 @@ fn debug_reload_saves_flushes_and_loads_back() {
 #[test]
 fn clients_are_told_loading_until_the_dataset_is_in() {
     let dir = tempfile::tempdir().unwrap();
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     for i in 0..2_000 {
         c.send_raw(&common::encode(&[b"SET", format!("key:{i}").as_bytes(), b"v"]));
@@ -390,39 +337,14 @@ fn clients_are_told_loading_until_the_dataset_is_in() {
     let _ = child.wait();
 }
 
-/// A tmpfs mount that is unmounted (and its mount point removed) when dropped.
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    /// Needs root, as CI has: a test that cannot mount fails rather than skipping.
-    fn mount(size: &str) -> SmallDisk {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", dir.path().to_str().unwrap()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "mounting a tmpfs needs root");
-        SmallDisk { dir }
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
 #[test]
 fn a_full_disk_fails_the_save_and_keeps_the_previous_file() {
     let disk = SmallDisk::mount("256k");
-    let s = OnDir::start(OURS, disk.dir.path(), &["--save", "3600 1"]);
+    let s = DataDirServer::start(OURS, disk.path(), &["--save", "3600 1"]);
     let mut c = s.client();
     c.cmd(&["SET", "small", "dataset"]);
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
-    let path = disk.dir.path().join("dump.rdb");
+    let path = disk.path().join("dump.rdb");
     let saved = std::fs::read(&path).unwrap();
     // Random bytes do not compress: about 1 MB of them cannot fit in 256 KB.
     for i in 0..64 {
@@ -431,7 +353,7 @@ fn a_full_disk_fails_the_save_and_keeps_the_previous_file() {
     }
     assert_eq!(c.cmd(&["SAVE"]), b"-ERR\r\n");
     assert_eq!(std::fs::read(&path).unwrap(), saved, "the previous file must stay whole");
-    let leftovers: Vec<_> = std::fs::read_dir(disk.dir.path())
+    let leftovers: Vec<_> = std::fs::read_dir(disk.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .filter(|n| n.starts_with("temp-"))
@@ -478,7 +400,7 @@ fn info_counts_forks() {
 #[test]
 fn flushall_with_save_points_saves_the_empty_dataset_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let s = OnDir::start(OURS, dir.path(), &["--save", "3600 1"]);
+    let s = DataDirServer::start(OURS, dir.path(), &["--save", "3600 1"]);
     let mut c = s.client();
     c.cmd(&["SET", "a", "1"]);
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
@@ -487,7 +409,7 @@ fn flushall_with_save_points_saves_the_empty_dataset_at_once() {
     let info = c.cmd_str(&["INFO", "persistence"]);
     assert!(info.contains("rdb_changes_since_last_save:0\r\n"), "{info}");
     s.stop(&["SHUTDOWN", "NOSAVE"]);
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     assert_eq!(c.cmd(&["DBSIZE"]), b":0\r\n");
     // Without save points each removed key is one change, the flush itself none (as 7.0.15).
@@ -503,7 +425,7 @@ fn flushall_with_save_points_saves_the_empty_dataset_at_once() {
 #[test]
 fn a_small_dataset_is_loaded_before_the_first_reply() {
     let dir = tempfile::tempdir().unwrap();
-    let s = OnDir::start(OURS, dir.path(), &[]);
+    let s = DataDirServer::start(OURS, dir.path(), &[]);
     let mut c = s.client();
     c.cmd(&["SET", "k", "v"]);
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");

@@ -256,3 +256,98 @@ impl Client {
         matches!(self.reader.read(&mut b), Ok(0) | Err(_))
     }
 }
+
+/// A server of either kind on a data directory the test owns, so restarts keep its files
+/// (dumps, AOF directories). Started without save points; `extra` options come last.
+pub struct DataDirServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl DataDirServer {
+    /// Starts `bin` on `dir` and waits until it answers PONG (so its dataset is loaded).
+    pub fn start(bin: &str, dir: &std::path::Path, extra: &[&str]) -> DataDirServer {
+        let port = free_port();
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir", dir.to_str().expect("utf-8 dir")])
+            .args(["--daemonize", "no", "--save", "", "--logfile", "server.log"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start server");
+        let mut s = DataDirServer { child, port };
+        wait_for("server up and loaded", Duration::from_secs(30), || {
+            if let Ok(Some(status)) = s.child.try_wait() {
+                let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+                panic!("server exited ({status}): {log}");
+            }
+            Client::try_connect(port).is_ok_and(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n")
+        });
+        s
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(self.port)
+    }
+
+    /// Sends a SHUTDOWN variant and waits for the process to end.
+    pub fn stop(mut self, how: &[&str]) {
+        let mut c = self.client();
+        c.send_raw(&encode(&how.iter().map(|a| a.as_bytes()).collect::<Vec<_>>()));
+        let _ = c.try_read_reply();
+        let _ = self.child.wait();
+    }
+
+    /// SHUTDOWN NOSAVE.
+    pub fn shutdown(self) {
+        self.stop(&["SHUTDOWN", "NOSAVE"]);
+    }
+
+    /// SIGTERM, then waits for the process to end.
+    pub fn terminate(mut self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+
+    /// SIGKILL: a crash.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DataDirServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A small tmpfs, unmounted when dropped, to fill a disk. Mounting needs root, as CI has: a test
+/// that cannot mount fails rather than skipping.
+pub struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    pub fn mount(size: &str) -> SmallDisk {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", dir.path().to_str().expect("utf-8 dir")])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "mounting a tmpfs needs root");
+        SmallDisk(dir)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
