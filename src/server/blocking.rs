@@ -48,6 +48,17 @@ impl Parked {
     }
 }
 
+/// Looks up a (db, key) slot by borrowed key, so signalling a written key copies nothing. Hashes
+/// exactly as the owned (usize, Bytes) does.
+#[derive(Hash)]
+struct SlotRef<'a>(usize, &'a [u8]);
+
+impl hashbrown::Equivalent<(usize, Bytes)> for SlotRef<'_> {
+    fn equivalent(&self, slot: &(usize, Bytes)) -> bool {
+        self.0 == slot.0 && self.1 == slot.1.as_ref()
+    }
+}
+
 #[derive(Default)]
 pub struct Blocking {
     parked: HashMap<ClientId, Parked>,
@@ -93,7 +104,7 @@ impl Blocking {
         if self.waiting.is_empty() {
             return;
         }
-        let Some((k, _)) = self.waiting.get_key_value(&(db, Bytes::copy_from_slice(key))) else {
+        let Some((k, _)) = self.waiting.get_key_value(&SlotRef(db, key)) else {
             return;
         };
         if !self.ready.contains(k) {
