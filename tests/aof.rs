@@ -286,6 +286,7 @@ fn a_full_disk_stops_writes_until_the_aof_can_be_written_again() {
     for i in 0..1000 {
         let r = c.cmd_str(&["SET", &format!("k{i}"), &value]);
         if r.starts_with("-MISCONF Errors writing to the AOF file") {
+            assert_eq!(r, "-MISCONF Errors writing to the AOF file: No space left on device\r\n");
             refused = Some(i);
             break;
         }

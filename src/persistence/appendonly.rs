@@ -336,9 +336,19 @@ pub fn flush(st: &mut State) {
             }
             // The file holds what it held before this write: replay it into the next write.
             aof.selected = None;
-            aof.write_error = Some(e.to_string());
+            aof.write_error = Some(strerror(&e));
             st.propagation.ops = ops;
         }
+    }
+}
+
+/// The C library's text for an I/O error, as Redis's MISCONF reply shows it (strerror): Rust's
+/// own text adds " (os error N)".
+fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 
