@@ -9,6 +9,7 @@ pub mod keyspace;
 pub mod logging;
 pub mod persistence;
 pub mod protocol;
+pub mod replication;
 pub mod server;
 pub mod startup;
 pub mod systemd;

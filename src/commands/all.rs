@@ -19,6 +19,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::zsets::TABLE,
     super::sort::TABLE,
     super::persist::TABLE,
+    super::replication::TABLE,
 ];
 
 /// Every top-level command.

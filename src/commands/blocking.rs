@@ -15,6 +15,8 @@ use crate::server::Server;
 pub enum BlockKind {
     List,
     ZSet,
+    /// WAIT: for replicas' acknowledgements, not for keys.
+    Replicas,
 }
 
 /// What a handler asks for when it has to wait.
@@ -125,6 +127,13 @@ fn rerun(ctx: &mut Ctx, p: &mut crate::server::blocking::Parked) -> Reply {
 /// Ends a client's wait with its timeout reply (its deadline passed, or CLIENT UNBLOCK) or with
 /// an error; the command then counts as called, as in Redis. False if it was not waiting.
 pub fn end_wait(server: &Server, st: &mut State, id: ClientId, error: Option<Reply>) -> bool {
+    // A WAIT that times out answers how many replicas acknowledged by then.
+    let error = match error {
+        None if st.blocking.kind_of(id) == Some(BlockKind::Replicas) => {
+            crate::replication::master::wait_timed_out(st, id)
+        }
+        e => e,
+    };
     let Some(args) = st.blocking.end_wait(id, error) else {
         return false;
     };
@@ -132,4 +141,15 @@ pub fn end_wait(server: &Server, st: &mut State, id: ClientId, error: Option<Rep
         st.stats.command(spec, name).calls += 1;
     }
     true
+}
+
+/// A master turned replica: what its clients wait for can no longer be written by them
+/// (disconnectAllBlockedClients).
+pub fn disconnect_all_blocked(server: &Server, st: &mut State) {
+    for id in st.blocking.parked_ids() {
+        let e = Reply::error(
+            "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+        );
+        end_wait(server, st, id, Some(e));
+    }
 }

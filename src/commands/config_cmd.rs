@@ -173,6 +173,10 @@ pub fn refresh(st: &mut crate::server::state::State) {
     if let Some(aof) = st.aof.as_mut() {
         aof.fsync = fsync;
     }
+    let backlog_size = st.config.int("repl-backlog-size").max(1) as u64;
+    if let Some(b) = st.repl.backlog.as_mut() {
+        b.resize(backlog_size);
+    }
 }
 
 fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

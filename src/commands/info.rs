@@ -357,16 +357,16 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("instantaneous_ops_per_sec:{}", rate(&s.ops_samples) as u64);
             field!("total_net_input_bytes:{}", s.net_input_bytes);
             field!("total_net_output_bytes:{}", s.net_output_bytes);
-            field!("total_net_repl_input_bytes:0");
-            field!("total_net_repl_output_bytes:0");
+            field!("total_net_repl_input_bytes:{}", st.repl.stats.net_repl_input_bytes);
+            field!("total_net_repl_output_bytes:{}", st.repl.stats.net_repl_output_bytes);
             field!("instantaneous_input_kbps:{:.2}", rate(&s.net_in_samples) / 1024.0);
             field!("instantaneous_output_kbps:{:.2}", rate(&s.net_out_samples) / 1024.0);
-            field!("instantaneous_input_repl_kbps:0.00");
-            field!("instantaneous_output_repl_kbps:0.00");
+            field!("instantaneous_input_repl_kbps:{:.2}", rate(&st.repl.stats.in_samples) / 1024.0);
+            field!("instantaneous_output_repl_kbps:{:.2}", rate(&st.repl.stats.out_samples) / 1024.0);
             field!("rejected_connections:{}", s.rejected_connections);
-            field!("sync_full:0");
-            field!("sync_partial_ok:0");
-            field!("sync_partial_err:0");
+            field!("sync_full:{}", st.repl.stats.sync_full);
+            field!("sync_partial_ok:{}", st.repl.stats.sync_partial_ok);
+            field!("sync_partial_err:{}", st.repl.stats.sync_partial_err);
             field!("expired_keys:{}", s.expired_keys);
             field!("expired_stale_perc:{:.2}", s.expired_stale_perc);
             field!("expired_time_cap_reached_count:0");
@@ -408,20 +408,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("reply_buffer_shrinks:0");
             field!("reply_buffer_expands:0");
         }
-        "replication" => {
-            out.push_str("# Replication\r\n");
-            field!("role:master");
-            field!("connected_slaves:0");
-            field!("master_failover_state:no-failover");
-            field!("master_replid:{}", server.run_id);
-            field!("master_replid2:0000000000000000000000000000000000000000");
-            field!("master_repl_offset:0");
-            field!("second_repl_offset:-1");
-            field!("repl_backlog_active:0");
-            field!("repl_backlog_size:{}", st.config.int("repl-backlog-size"));
-            field!("repl_backlog_first_byte_offset:0");
-            field!("repl_backlog_histlen:0");
-        }
+        "replication" => crate::replication::info::section(st, out),
         "cpu" => {
             let (sys, user) = rusage(libc::RUSAGE_SELF);
             let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);

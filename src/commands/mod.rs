@@ -29,6 +29,7 @@ mod metadata;
 pub mod notify;
 mod persist;
 pub mod pubsub;
+mod replication;
 mod server_cmd;
 mod sets;
 mod sort;
@@ -82,6 +83,12 @@ pub struct Session {
     pub rerun_deadline: Option<u64>,
     /// What the current command is replayed as, when not as itself (see server::propagation).
     pub propagate_as: Option<Vec<Vec<Bytes>>>,
+    /// What REPLCONF announced, for a SYNC/PSYNC that follows.
+    pub replconf: crate::replication::master::ReplConf,
+    /// Set by SYNC/PSYNC: the connection becomes a replica once the reply is written.
+    pub handover: Option<crate::replication::master::Handover>,
+    /// The link to this server's master: its writes are obeyed, never refused.
+    pub is_master: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +124,9 @@ impl Session {
             block: None,
             rerun_deadline: None,
             propagate_as: None,
+            replconf: Default::default(),
+            handover: None,
+            is_master: false,
         }
     }
 
@@ -373,17 +383,26 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return rejected(ctx, e, Some((spec, fullname)));
     }
     // A failed save stops writes (and PING) while stop-writes-on-bgsave-error says so.
-    if (spec.has(WRITE) || spec.name == "ping") && crate::persistence::snapshot::writes_denied(ctx.state) {
+    // The master's stream is obeyed whatever this replica's disks say (obey_client).
+    let obeyed = ctx.session.is_master;
+    if (spec.has(WRITE) || spec.name == "ping") && !obeyed && crate::persistence::snapshot::writes_denied(ctx.state) {
         return rejected(ctx, Reply::error(crate::persistence::snapshot::MISCONF), Some((spec, fullname)));
     }
-    if spec.has(WRITE) || spec.name == "ping" {
+    if (spec.has(WRITE) || spec.name == "ping") && !obeyed {
         if let Some(e) = crate::persistence::appendonly::write_error(ctx.state) {
             let e = Reply::error(format!("MISCONF Errors writing to the AOF file: {e}"));
             return rejected(ctx, e, Some((spec, fullname)));
         }
     }
+    if let Some(e) = replication_refusal(ctx, spec) {
+        return rejected(ctx, e, Some((spec, fullname)));
+    }
     if ctx.session.monitor && (spec.has(WRITE) || spec.has(table::READONLY) || spec.has(table::MAY_REPLICATE)) {
         let e = Reply::error("ERR Replica can't interact with the keyspace");
+        return rejected(ctx, e, Some((spec, fullname)));
+    }
+    if master_down(ctx.state) && !spec.has(table::STALE) {
+        let e = Reply::error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return rejected(ctx, e, Some((spec, fullname)));
     }
     if ctx.state.loading.is_some() && !spec.has(table::LOADING) {
@@ -423,6 +442,30 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         blocking::serve_ready_keys(ctx);
     }
     reply
+}
+
+/// Writes refused for replication's sake: without enough good replicas (min-replicas-to-write),
+/// and on a read-only replica unless they come from its master.
+fn replication_refusal(ctx: &Ctx, spec: &CommandSpec) -> Option<Reply> {
+    if !spec.has(WRITE) || ctx.session.is_master {
+        return None;
+    }
+    let st = &*ctx.state;
+    if st.repl.is_replica() {
+        if st.config.bool("replica-read-only") {
+            return Some(Reply::error("READONLY You can't write against a read only replica."));
+        }
+        return None;
+    }
+    if !crate::replication::master::enough_good_replicas(st) {
+        return Some(Reply::error("NOREPLICAS Not enough good replicas to write."));
+    }
+    None
+}
+
+/// A replica whose link is down and that must not serve stale data (replica-serve-stale-data no).
+fn master_down(st: &State) -> bool {
+    st.repl.master.as_ref().is_some_and(|m| !m.is_connected()) && !st.config.bool("replica-serve-stale-data")
 }
 
 /// A command refused before it ran (Redis's rejectCommand): inside MULTI the transaction is

@@ -109,6 +109,10 @@ pub fn before_command(ctx: &mut Ctx, spec: &CommandSpec) -> Option<Reply> {
     if ctx.state.hot.maxmemory == 0 {
         return None;
     }
+    // A replica's memory follows its master's dataset (replica-ignore-maxmemory).
+    if ctx.state.repl.is_replica() && ctx.state.config.bool("replica-ignore-maxmemory") {
+        return None;
+    }
     let in_multi = ctx.session.multi.is_some();
     if in_multi && spec.has(NO_MULTI) {
         // Refused as not allowed in a transaction, a check Redis makes first.

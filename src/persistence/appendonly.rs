@@ -67,6 +67,8 @@ pub struct Appendonly {
     pub base_size: u64,
     /// The second of the last #TS annotation.
     last_timestamp: i64,
+    /// Writes a failed append left to write again, before any newer ones.
+    unwritten: Vec<(usize, Vec<bytes::Bytes>)>,
 }
 
 /// The bytes the manifest's base and incr files take on disk.
@@ -203,7 +205,7 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
     let mut st = server.state.lock();
     let aof = open(&dir, &filename, manifest, Fsync::from_config(&st)).map_err(|e| e.to_string())?;
     st.aof = Some(aof);
-    st.propagation.enabled = true;
+    crate::replication::refresh_propagation(&mut st);
     Ok(())
 }
 
@@ -222,6 +224,7 @@ fn open(dir: &Path, filename: &str, mut manifest: Manifest, fsync: Fsync) -> std
         current_size: size,
         base_size: size,
         last_timestamp: 0,
+        unwritten: Vec::new(),
         dir: dir.to_path_buf(),
         filename: filename.to_string(),
         manifest,
@@ -291,17 +294,24 @@ fn run_replayed(server: &Server, st: &mut State, session: &mut Session, argv: &[
     Ok(())
 }
 
-/// Appends the writes recorded since the last call, selecting databases as needed; with
+/// Appends writes taken from the write stream, selecting databases as needed; with
 /// `appendfsync always` they are on disk when this returns. Called before replies are sent.
-pub fn flush(st: &mut State) {
-    if st.propagation.ops.is_empty() {
+pub fn append(st: &mut State, ops: Vec<(usize, Vec<bytes::Bytes>)>) {
+    let timestamps = st.config.bool("aof-timestamp-enabled");
+    let Some(aof) = st.aof.as_mut() else { return };
+    let ops = if aof.unwritten.is_empty() {
+        ops
+    } else {
+        let mut all = std::mem::take(&mut aof.unwritten);
+        all.extend(ops);
+        all
+    };
+    if ops.is_empty() {
         return;
     }
-    let ops = st.propagation.take();
-    let Some(aof) = st.aof.as_mut() else { return };
     let mut buf = Vec::with_capacity(64 * ops.len());
     // aof-timestamp-enabled: a #TS annotation whenever the second changes (point-in-time recovery).
-    if st.config.bool("aof-timestamp-enabled") {
+    if timestamps {
         let now = crate::util::time::unix_secs();
         if aof.last_timestamp != now {
             buf.extend_from_slice(&aof::timestamp_annotation(now));
@@ -337,7 +347,7 @@ pub fn flush(st: &mut State) {
             // The file holds what it held before this write: replay it into the next write.
             aof.selected = None;
             aof.write_error = Some(strerror(&e));
-            st.propagation.ops = ops;
+            aof.unwritten = ops;
         }
     }
 }
@@ -360,7 +370,8 @@ pub fn write_error(st: &State) -> Option<String> {
 /// From the cron: the `everysec` fsync (off the lock, on a blocking thread), retries of a failed
 /// write, the rewrite child, and scheduled rewrites.
 pub fn cron(st: &mut State) {
-    flush(st);
+    crate::server::propagation::flush(st);
+    append(st, Vec::new());
     reap_rewrite(st);
     let Some(aof) = st.aof.as_mut() else { return };
     if aof.fsync == Fsync::Everysec && aof.last_fsync.elapsed().as_millis() >= 1000 {
@@ -493,8 +504,7 @@ pub fn set_enabled(st: &mut State, on: bool) -> Result<(), String> {
                 }
             }
         }
-        st.propagation.enabled = false;
-        st.propagation.ops.clear();
+        crate::replication::refresh_propagation(st);
         return Ok(());
     }
     if st.aof.is_some() {
@@ -522,7 +532,7 @@ pub fn set_enabled(st: &mut State, on: bool) -> Result<(), String> {
         }
     }
     st.aof = Some(open(&dir, &filename, manifest, Fsync::from_config(st)).map_err(|e| e.to_string())?);
-    st.propagation.enabled = true;
+    crate::replication::refresh_propagation(st);
     Ok(())
 }
 
@@ -534,7 +544,8 @@ fn flush_and_sync(aof: &mut Appendonly) {
 
 /// At shutdown: everything appended reaches the disk.
 pub fn shutdown(st: &mut State) {
-    flush(st);
+    crate::server::propagation::flush(st);
+    append(st, Vec::new());
     if let Some(aof) = st.aof.as_mut() {
         flush_and_sync(aof);
     }

@@ -66,6 +66,7 @@ fn parse(
     limits: &EncodingLimits,
     databases: usize,
     key_delay_us: u64,
+    keep_expired: bool,
     read: Arc<AtomicU64>,
     mut insert: impl FnMut(Batch) -> Result<(), LoadError>,
 ) -> Result<Counts, String> {
@@ -90,7 +91,7 @@ fn parse(
                 message: format!("the file holds database {} but this server has {databases} databases", k.db),
             });
         }
-        if k.expire_at_ms.is_some_and(|at| at <= now) {
+        if !keep_expired && k.expire_at_ms.is_some_and(|at| at <= now) {
             expired += 1;
             return Ok(());
         }
@@ -151,7 +152,7 @@ fn finished(st: &mut State, counts: Counts, start: Instant) {
 pub fn load_locked(st: &mut State, path: &Path, replace: bool) -> Result<(), String> {
     let start = Instant::now();
     let (limits, databases) = (st.hot.encoding, st.dbs.len());
-    let counts = parse(path, &limits, databases, 0, Arc::default(), |keys| insert_keys(st, keys, replace))?;
+    let counts = parse(path, &limits, databases, 0, false, Arc::default(), |keys| insert_keys(st, keys, replace))?;
     finished(st, counts, start);
     Ok(())
 }
@@ -168,6 +169,16 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
 /// Loads an RDB file (the dump, or an AOF's base) while other clients are served between
 /// batches of keys; the caller ends the loading state once its whole dataset is in.
 pub fn load_unlocked(server: &Arc<Server>, path: &Path) -> Result<(), String> {
+    load_batched(server, path, false)
+}
+
+/// A replica's load of its master's RDB: keys that have expired are kept, because a replica
+/// deletes keys only when its master says so (and until then reports them missing).
+pub fn load_from_master(server: &Arc<Server>, path: &Path) -> Result<(), String> {
+    load_batched(server, path, true)
+}
+
+fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result<(), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let start = Instant::now();
     let read = Arc::new(AtomicU64::new(0));
@@ -184,7 +195,7 @@ pub fn load_unlocked(server: &Arc<Server>, path: &Path) -> Result<(), String> {
     tracing::info!("Loading RDB produced by version {}", crate::REDIS_VERSION);
     let mut reported = Instant::now();
     crate::systemd::progress("Loading the dataset: 0%", PROGRESS_GRACE);
-    let counts = parse(path, &limits, databases, key_delay_us, read, |keys| {
+    let counts = parse(path, &limits, databases, key_delay_us, keep_expired, read, |keys| {
         let mut st = server.state.lock();
         if reported.elapsed() >= PROGRESS_EVERY {
             reported = Instant::now();

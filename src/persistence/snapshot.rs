@@ -40,6 +40,8 @@ pub struct Child {
     pub started: Instant,
     /// The changes counted when the child took its image: those are saved once it succeeds.
     pub dirty_at_start: u64,
+    /// It writes to replicas (a diskless sync), not to the RDB file.
+    pub to_socket: bool,
 }
 
 impl Default for Snapshots {
@@ -159,12 +161,35 @@ pub fn start_background_save(st: &mut State) -> Result<libc::pid_t, String> {
     }
     st.snapshots.last_attempt = crate::util::time::unix_secs();
     let path = rdb_path(st);
+    fork_child(st, false, |st| save_to(st, &path))
+}
+
+/// A diskless sync's child: writes the image into `pipe` (the replicas' relay reads the other end).
+pub fn start_socket_child(st: &mut State, pipe: std::os::fd::OwnedFd) -> Result<libc::pid_t, String> {
+    if st.snapshots.child.is_some() {
+        return Err("Background save already in progress".into());
+    }
+    let mut pipe = Some(pipe);
+    fork_child(st, true, |st| {
+        let file = File::from(pipe.take().ok_or_else(|| std::io::Error::other("no pipe"))?);
+        write_dataset(st, BufWriter::with_capacity(1 << 16, file))?.flush()
+    })
+}
+
+fn fork_child(
+    st: &mut State,
+    to_socket: bool,
+    write: impl FnOnce(&State) -> std::io::Result<()>,
+) -> Result<libc::pid_t, String> {
     let fork_start = Instant::now();
-    // SAFETY: the child runs only write_child_and_exit, which touches the copied keyspace, the
+    // SAFETY: the child runs only `write` and _exit: it touches the copied keyspace, the
     // allocator and its own file, and never returns.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
-        write_child_and_exit(st, &path);
+        let code = if write(st).is_ok() { 0 } else { 1 };
+        // SAFETY: _exit ends the child at once, without running the parent's atexit handlers or
+        // flushing buffers the child shares with it.
+        unsafe { libc::_exit(code) }
     }
     if pid < 0 {
         let e = std::io::Error::last_os_error();
@@ -174,19 +199,9 @@ pub fn start_background_save(st: &mut State) -> Result<libc::pid_t, String> {
     }
     st.snapshots.latest_fork_usec = fork_start.elapsed().as_micros() as u64;
     st.snapshots.total_forks += 1;
-    tracing::info!("Background saving started by pid {pid}");
-    st.snapshots.child = Some(Child { pid, started: Instant::now(), dirty_at_start: st.dirty });
+    tracing::info!("Background {} started by pid {pid}", if to_socket { "RDB transfer" } else { "saving" });
+    st.snapshots.child = Some(Child { pid, started: Instant::now(), dirty_at_start: st.dirty, to_socket });
     Ok(pid)
-}
-
-fn write_child_and_exit(st: &State, path: &Path) -> ! {
-    let code = match save_to(st, path) {
-        Ok(()) => 0,
-        Err(_) => 1,
-    };
-    // SAFETY: _exit ends the child at once, without running the parent's atexit handlers or
-    // flushing buffers the child shares with it.
-    unsafe { libc::_exit(code) }
 }
 
 /// From the cron: collects a finished child (checkChildrenDone), starts a save whose `save` point
@@ -225,8 +240,18 @@ fn reap_child(st: &mut State) {
         return;
     }
     let Some(child) = st.snapshots.child.take() else { return };
-    st.snapshots.last_bgsave_secs = child.started.elapsed().as_secs() as i64;
     let ok = r == child.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if child.to_socket {
+        // A transfer to replicas is not a save: LASTSAVE and the change count stay.
+        if ok {
+            tracing::info!("Background RDB transfer terminated with success");
+        } else {
+            tracing::warn!("Background transfer error");
+        }
+        crate::replication::sync::child_done(st, ok);
+        return;
+    }
+    st.snapshots.last_bgsave_secs = child.started.elapsed().as_secs() as i64;
     if ok {
         tracing::info!("Background saving terminated with success");
         st.dirty = st.dirty.saturating_sub(child.dirty_at_start);
@@ -240,6 +265,7 @@ fn reap_child(st: &mut State) {
         tracing::warn!("Background saving error");
         st.snapshots.last_bgsave_failed = true;
     }
+    crate::replication::sync::child_done(st, ok);
 }
 
 /// Whether writes are refused because saving failed (stop-writes-on-bgsave-error with save

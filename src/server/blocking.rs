@@ -76,6 +76,14 @@ impl Blocking {
         self.parked.len()
     }
 
+    pub fn kind_of(&self, id: ClientId) -> Option<BlockKind> {
+        self.parked.get(&id).map(|p| p.kind)
+    }
+
+    pub fn parked_ids(&self) -> Vec<ClientId> {
+        self.parked.keys().copied().collect()
+    }
+
     pub fn is_parked(&self, id: ClientId) -> bool {
         self.parked.contains_key(&id)
     }

@@ -160,6 +160,23 @@ pub async fn serve<S>(
         if session.close_after_reply {
             break;
         }
+        if let Some(handover) = session.handover.take() {
+            // SYNC/PSYNC: from now on this connection carries the replication stream.
+            let input = std::mem::take(&mut conn.buf);
+            crate::replication::master::serve_replica(
+                server.clone(),
+                session.id,
+                rd,
+                wr,
+                input,
+                handover,
+                kill,
+                killed,
+            )
+            .await;
+            unregister(&mut server.state.lock(), &mut session);
+            return;
+        }
     }
     tracing::debug!("Client closed connection id={} addr={}", session.id, session.addr);
     let _ = wr.shutdown().await;
@@ -336,6 +353,9 @@ fn execute_batch(
             conn.queue.clear();
             break;
         }
+        if session.handover.is_some() {
+            break;
+        }
         let hard = st.hot.output_limits[0].0;
         if hard > 0 && conn.out.len() as u64 > hard {
             tracing::warn!(
@@ -359,7 +379,7 @@ fn execute_batch(
     }
     // The batch's writes reach the AOF (and, with appendfsync always, the disk) before its
     // replies are written.
-    crate::persistence::appendonly::flush(st);
+    crate::server::propagation::flush(st);
     st.stats.net_output_bytes += (conn.out.len() - out_before) as u64;
     if let Some(ci) = st.clients.get_mut(&session.id) {
         ci.qbuf = conn.buf.len();

@@ -24,6 +24,11 @@ pub async fn run(server: Arc<Server>) {
         close_idle_clients(&mut st);
         crate::persistence::snapshot::cron(&mut st);
         crate::persistence::appendonly::cron(&mut st);
+        crate::replication::master::cron(&mut st);
+        crate::replication::sync::cron(&mut st);
+        crate::replication::master::serve_waits(&server, &mut st);
+        // Keys the active expiry deleted reach the replicas and the AOF now, not with the next write.
+        crate::server::propagation::flush(&mut st);
         if let Some(p) = st.pause {
             if p.until_ms <= crate::util::time::unix_ms() {
                 st.pause = None;
@@ -40,7 +45,8 @@ fn active_expire(server: &Server, period: Duration) {
         let st = server.state.lock();
         (st.active_expire_enabled, st.hot.active_expire_effort)
     };
-    if !enabled {
+    // A replica's keys expire when its master's DEL arrives (until then reads miss them).
+    if !enabled || server.state.lock().repl.is_replica() {
         return;
     }
     let budget = period * (25 + 2 * (effort as u32 - 1)) / 100;
@@ -97,6 +103,9 @@ fn sample_stats(st: &mut State) {
     push_sample(&mut st.stats.ops_samples, now, cmds);
     push_sample(&mut st.stats.net_in_samples, now, inb);
     push_sample(&mut st.stats.net_out_samples, now, outb);
+    let (rin, rout) = (st.repl.stats.net_repl_input_bytes, st.repl.stats.net_repl_output_bytes);
+    push_sample(&mut st.repl.stats.in_samples, now, rin);
+    push_sample(&mut st.repl.stats.out_samples, now, rout);
 }
 
 fn close_idle_clients(st: &mut State) {

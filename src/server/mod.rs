@@ -126,6 +126,12 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             tracing::debug!("These directives have no meaning for redis-rs: {}", st.config.no_effect_seen.join(", "));
         }
     }
+    {
+        let mut st = server.state.lock();
+        if let crate::config::Val::Replicaof(Some((host, port))) = st.config.val("replicaof").clone() {
+            crate::replication::replica::set_master(&server, &mut st, host, port, true);
+        }
+    }
     // Nothing after start-up needs privileges: listeners are bound, files are opened as needed.
     crate::systemd::drop_capabilities();
     tracing::info!("Ready to accept connections");

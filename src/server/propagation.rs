@@ -44,6 +44,17 @@ impl Propagation {
     }
 }
 
+/// Hands the writes recorded since the last call to their consumers: this server's replicas
+/// (as a master) and the AOF. Called after each batch of commands, before its replies are sent.
+pub fn flush(st: &mut crate::server::state::State) {
+    if st.propagation.ops.is_empty() {
+        return;
+    }
+    let ops = st.propagation.take();
+    crate::replication::feed_writes(st, &ops);
+    crate::persistence::appendonly::append(st, ops);
+}
+
 /// A command line from strings (for the rewritten forms).
 pub fn argv(parts: &[&[u8]]) -> Vec<Bytes> {
     parts.iter().map(|p| Bytes::copy_from_slice(p)).collect()

@@ -52,6 +52,47 @@ pub struct ClientInfo {
     pub soft_limit_since: Option<u64>,
 }
 
+impl ClientInfo {
+    /// A client the server runs itself (the link to its master): it has no output channel.
+    pub fn internal(
+        id: ClientId,
+        addr: String,
+        laddr: String,
+        kind: ClientKind,
+        kill: Arc<Notify>,
+        killed: Arc<AtomicBool>,
+    ) -> ClientInfo {
+        let now = crate::util::time::unix_ms();
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd: -1,
+            name: None,
+            db: 0,
+            resp: 2,
+            user: "default".into(),
+            created_ms: now,
+            last_interaction_ms: now,
+            last_cmd: "NULL".into(),
+            kind,
+            multi: -1,
+            watched: 0,
+            subs: 0,
+            psubs: 0,
+            no_evict: false,
+            no_touch: false,
+            is_unix: false,
+            qbuf: 0,
+            tx: mpsc::unbounded_channel().0,
+            pending: Arc::default(),
+            kill,
+            killed,
+            soft_limit_since: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientKind {
     Normal,
@@ -169,6 +210,7 @@ pub struct State {
     pub propagation: super::propagation::Propagation,
     /// The append-only file, when `appendonly` is on.
     pub aof: Option<crate::persistence::appendonly::Appendonly>,
+    pub repl: crate::replication::Replication,
     pub stats: Stats,
     pub monitors: Vec<ClientId>,
     pub slowlog: VecDeque<SlowlogEntry>,
@@ -303,6 +345,7 @@ impl State {
             loading: None,
             propagation: Default::default(),
             aof: None,
+            repl: Default::default(),
             stats: Stats::default(),
             monitors: Vec::new(),
             slowlog: VecDeque::new(),

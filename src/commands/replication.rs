@@ -1,0 +1,191 @@
+//! The replication commands: REPLICAOF/SLAVEOF, ROLE, WAIT, and the ones replicas send (SYNC,
+//! PSYNC, REPLCONF). The protocol itself lives in crate::replication.
+
+use bytes::Bytes;
+
+use super::blocking::BlockKind;
+use super::table::*;
+use super::{errors, Ctx};
+use crate::cmd;
+use crate::protocol::Reply;
+use crate::replication::{master, replica};
+
+pub static TABLE: &[CommandSpec] = &[
+    cmd!(
+        "replicaof",
+        3,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "server",
+        "5.0.0",
+        "Make the server a replica of another instance, or promote it as master.",
+        "O(1)",
+        replicaof
+    ),
+    cmd!(
+        "slaveof",
+        3,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Make the server a replica of another instance, or promote it as master.",
+        "O(1)",
+        replicaof
+    ),
+    cmd!(
+        "role",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST,
+        (0, 0, 0),
+        "server",
+        "2.8.12",
+        "Return the role of the instance in the context of replication",
+        "O(1)",
+        role
+    ),
+    cmd!(
+        "psync",
+        -3,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+        (0, 0, 0),
+        "server",
+        "2.8.0",
+        "Internal command used for replication",
+        "",
+        master::sync
+    ),
+    cmd!(
+        "sync",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Internal command used for replication",
+        "",
+        master::sync
+    ),
+    cmd!(
+        "replconf",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        (0, 0, 0),
+        "server",
+        "3.0.0",
+        "An internal command for configuring the replication stream",
+        "O(1)",
+        master::replconf
+    ),
+    cmd!(
+        "wait",
+        3,
+        NOSCRIPT,
+        (0, 0, 0),
+        "generic",
+        "3.0.0",
+        "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+        "O(1)",
+        wait
+    ),
+];
+
+/// REPLICAOF host port | NO ONE.
+fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if ctx.state.repl.replicas.contains_key(&ctx.session.id) {
+        return Reply::error("ERR Command is not valid when client is a replica.");
+    }
+    if args[1].eq_ignore_ascii_case(b"no") && args[2].eq_ignore_ascii_case(b"one") {
+        if ctx.state.repl.is_replica() {
+            replica::unset_master(ctx.state);
+            remember_in_config(ctx, None);
+            tracing::info!("MASTER MODE enabled (user request from 'id={} addr={}')", ctx.session.id, ctx.session.addr);
+        }
+        return Reply::OK;
+    }
+    let port = match crate::util::numbers::parse_i64(&args[2]) {
+        Some(p) => p,
+        None => return Reply::error(errors::NOT_INTEGER),
+    };
+    let Ok(port) = u16::try_from(port) else {
+        return Reply::error("ERR Invalid master port");
+    };
+    let host = String::from_utf8_lossy(&args[1]).into_owned();
+    if let Some(m) = &ctx.state.repl.master {
+        if m.host.eq_ignore_ascii_case(&host) && m.port == port {
+            tracing::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+            return Reply::status("OK Already connected to specified master");
+        }
+    }
+    replica::set_master(ctx.server, ctx.state, host.clone(), port, false);
+    remember_in_config(ctx, Some((host.clone(), port)));
+    tracing::info!(
+        "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
+        ctx.session.id,
+        ctx.session.addr
+    );
+    Reply::OK
+}
+
+/// CONFIG GET and CONFIG REWRITE show what REPLICAOF set, as Redis's server.masterhost does.
+fn remember_in_config(ctx: &mut Ctx, master: Option<(String, u16)>) {
+    if let Some((idx, _)) = crate::config::table::lookup("replicaof") {
+        ctx.state.config.set_val(idx, crate::config::Val::Replicaof(master));
+    }
+}
+
+/// ROLE.
+fn role(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    let repl = &ctx.state.repl;
+    if let Some(m) = &repl.master {
+        let offset = if m.client.is_some() { repl.master_repl_offset as i64 } else { -1 };
+        return Reply::Array(vec![
+            Reply::bulk("slave"),
+            Reply::bulk(&m.host),
+            Reply::Int(m.port as i64),
+            Reply::bulk(m.state.role_name()),
+            Reply::Int(offset),
+        ]);
+    }
+    let mut ids: Vec<_> = repl.replicas.keys().copied().collect();
+    ids.sort_unstable();
+    let replicas = ids
+        .iter()
+        .filter_map(|id| repl.replicas.get(id))
+        .filter(|r| r.state == master::ReplicaState::Online)
+        .map(|r| {
+            Reply::Array(vec![
+                Reply::bulk(&r.ip),
+                Reply::bulk(r.port.to_string()),
+                Reply::bulk(r.ack_offset.to_string()),
+            ])
+        })
+        .collect();
+    Reply::Array(vec![Reply::bulk("master"), Reply::Int(repl.master_repl_offset as i64), Reply::Array(replicas)])
+}
+
+/// WAIT numreplicas timeout: until that many replicas acknowledged this server's writes so far.
+fn wait(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if ctx.state.repl.is_replica() {
+        return Reply::error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.");
+    }
+    let timeout_ms = match crate::util::numbers::parse_i64(&args[2]) {
+        Some(t) if t < 0 => return Reply::error("ERR timeout is negative"),
+        Some(t) => t as u64,
+        None => return Reply::error("ERR timeout is not an integer or out of range"),
+    };
+    let Some(wanted) = crate::util::numbers::parse_i64(&args[1]) else {
+        return Reply::error(errors::NOT_INTEGER);
+    };
+    // The writes of this batch so far are in the stream before the offset is read.
+    crate::server::propagation::flush(ctx.state);
+    let woff = ctx.state.repl.master_repl_offset;
+    let acked = master::acked_replicas(ctx.state, woff);
+    if acked as i64 >= wanted || ctx.session.in_exec {
+        return Reply::Int(acked as i64);
+    }
+    let deadline = if timeout_ms == 0 { 0 } else { ctx.now_ms + timeout_ms };
+    master::request_acks(ctx.state);
+    ctx.state.repl.waits.push(master::Wait { client: ctx.session.id, offset: woff, replicas: wanted });
+    ctx.block(Vec::new(), deadline, BlockKind::Replicas, Reply::Int(acked as i64))
+}

@@ -1,0 +1,621 @@
+//! This server as a replica: the link to its master. Connect, handshake (PING, AUTH, REPLCONF),
+//! PSYNC; after +FULLRESYNC receive the RDB to a file and load it, after +CONTINUE go on from
+//! the offset already applied; then apply the master's stream as the master client, pass it on
+//! verbatim to this server's own replicas, and acknowledge the offset every second. A lost link
+//! is retried every second, forever, continuing partially when the master still can.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+use crate::commands::{self, Ctx, Session};
+use crate::protocol::parser::{Limits, Parser};
+use crate::server::state::{ClientId, ClientKind, State};
+use crate::server::Server;
+
+/// The link's state, as ROLE names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    Connect,
+    Connecting,
+    Handshake,
+    /// Receiving the RDB of a full resync.
+    Transfer,
+    Connected,
+}
+
+impl LinkState {
+    pub fn role_name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
+            LinkState::Transfer => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// `replicaof host port` and the state of the link to that master.
+pub struct MasterLink {
+    pub host: String,
+    pub port: u16,
+    pub state: LinkState,
+    /// Identifies this REPLICAOF: the link task of an earlier one stops when it changes.
+    pub generation: u64,
+    /// Last data from the master (unix ms), for master_last_io_seconds_ago.
+    pub last_io_ms: u64,
+    /// When the link went down (unix secs), 0 if it was never up.
+    pub down_since: i64,
+    /// The stream read from the master so far (slave_read_repl_offset).
+    pub read_offset: u64,
+    /// A full resync in progress: (total bytes or -1 when streamed, bytes read, last read ms).
+    pub transfer: Option<(i64, u64, u64)>,
+    /// The history this server can ask to continue (its own, or its last master's).
+    pub can_continue: bool,
+    /// The master client, while the link is up.
+    pub client: Option<ClientId>,
+}
+
+impl MasterLink {
+    pub fn is_connected(&self) -> bool {
+        self.state == LinkState::Connected
+    }
+}
+
+/// REPLICAOF host port (and `replicaof` at start-up): follow that master from now on.
+pub fn set_master(server: &Server, st: &mut State, host: String, port: u16, from_config: bool) {
+    let was_master = !st.repl.is_replica();
+    let generation = st.repl.master.as_ref().map_or(0, |m| m.generation) + 1;
+    drop_master_client(st);
+    crate::commands::blocking::disconnect_all_blocked(server, st);
+    st.repl.master = Some(MasterLink {
+        host: host.clone(),
+        port,
+        state: LinkState::Connect,
+        generation,
+        last_io_ms: 0,
+        down_since: 0,
+        read_offset: st.repl.master_repl_offset,
+        transfer: None,
+        // A master keeps its history to continue from: it may be a replica that was promoted
+        // and is now re-pointed. At start-up there is no history yet.
+        can_continue: was_master && !from_config,
+        client: None,
+    });
+    st.repl.selected_db = None;
+    super::refresh_propagation(st);
+    if let Some(me) = server.me() {
+        tokio::spawn(run(me, generation));
+    }
+}
+
+/// REPLICAOF NO ONE: keep the data, start a new history that still accepts the old one's
+/// replicas (replid2), and make them reconnect to learn the new ID.
+pub fn unset_master(st: &mut State) {
+    if st.repl.master.take().is_none() {
+        return;
+    }
+    drop_master_client(st);
+    st.repl.shift_history();
+    disconnect_replicas(st);
+    st.repl.selected_db = None;
+    st.repl.no_replicas_since = crate::util::time::unix_secs();
+    super::refresh_propagation(st);
+}
+
+fn drop_master_client(st: &mut State) {
+    let Some(id) = st.repl.master.as_mut().and_then(|m| m.client.take()) else { return };
+    if let Some(c) = st.clients.remove(&id) {
+        c.killed.store(true, Ordering::Relaxed);
+        c.kill.notify_one();
+    }
+}
+
+/// Drops every replica of this server (they reconnect and PSYNC again).
+pub fn disconnect_replicas(st: &mut State) {
+    let ids: Vec<ClientId> = st.repl.replicas.keys().copied().collect();
+    for id in ids {
+        if let Some(c) = st.clients.remove(&id) {
+            c.killed.store(true, Ordering::Relaxed);
+            c.kill.notify_one();
+        }
+    }
+}
+
+fn current(server: &Server, generation: u64) -> bool {
+    server.state.lock().repl.master.as_ref().is_some_and(|m| m.generation == generation)
+}
+
+fn with_link(server: &Server, generation: u64, f: impl FnOnce(&mut MasterLink)) {
+    let mut st = server.state.lock();
+    if let Some(m) = st.repl.master.as_mut().filter(|m| m.generation == generation) {
+        f(m);
+    }
+}
+
+/// The link task of one REPLICAOF: reconnects every second until REPLICAOF changes.
+async fn run(server: Arc<Server>, generation: u64) {
+    while current(&server, generation) {
+        if let Err(e) = connect_and_follow(&server, generation).await {
+            if !e.is_empty() {
+                tracing::warn!("{e}");
+            }
+        }
+        link_lost(&server, generation);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn link_lost(server: &Server, generation: u64) {
+    let mut st = server.state.lock();
+    if let Some(id) = st.repl.master.as_mut().filter(|m| m.generation == generation).and_then(|m| m.client.take()) {
+        st.clients.remove(&id);
+    }
+    if let Some(m) = st.repl.master.as_mut().filter(|m| m.generation == generation) {
+        if m.state == LinkState::Connected {
+            m.down_since = crate::util::time::unix_secs();
+            m.can_continue = true;
+        }
+        m.state = LinkState::Connect;
+        m.transfer = None;
+    }
+}
+
+/// The master's connection, with a read buffer and the timeout for each exchange.
+struct MasterConn {
+    stream: TcpStream,
+    buf: BytesMut,
+    timeout: Duration,
+}
+
+impl MasterConn {
+    async fn send(&mut self, args: &[&[u8]]) -> Result<(), String> {
+        let mut out = Vec::new();
+        crate::persistence::aof::encode_command(&mut out, args);
+        tokio::time::timeout(self.timeout, self.stream.write_all(&out))
+            .await
+            .map_err(|_| "Timeout writing to MASTER".to_string())?
+            .map_err(|e| format!("Error writing to MASTER: {e}"))
+    }
+
+    async fn fill(&mut self) -> Result<(), String> {
+        match tokio::time::timeout(self.timeout, self.stream.read_buf(&mut self.buf)).await {
+            Err(_) => Err("Timeout connecting to the MASTER...".into()),
+            Ok(Ok(0)) => Err("Master closed the connection".into()),
+            Ok(Err(e)) => Err(format!("Error reading from MASTER: {e}")),
+            Ok(Ok(_)) => Ok(()),
+        }
+    }
+
+    /// One reply line, without CRLF.
+    async fn line(&mut self) -> Result<String, String> {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line = self.buf.split_to(i + 2);
+                return Ok(String::from_utf8_lossy(&line[..i]).into_owned());
+            }
+            if self.buf.len() > 64 * 1024 {
+                return Err("Protocol error: reply line too long from MASTER".into());
+            }
+            self.fill().await?;
+        }
+    }
+
+    async fn command(&mut self, args: &[&[u8]]) -> Result<String, String> {
+        self.send(args).await?;
+        self.line().await
+    }
+}
+
+async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(), String> {
+    let (host, port, timeout) = {
+        let st = server.state.lock();
+        let Some(m) = st.repl.master.as_ref() else { return Ok(()) };
+        (m.host.clone(), m.port, Duration::from_secs(st.config.int("repl-timeout").max(1) as u64))
+    };
+    with_link(server, generation, |m| m.state = LinkState::Connecting);
+    tracing::info!("Connecting to MASTER {host}:{port}");
+    let stream = tokio::time::timeout(timeout, TcpStream::connect((host.as_str(), port)))
+        .await
+        .map_err(|_| format!("Timeout connecting to the MASTER {host}:{port}"))?
+        .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    tracing::info!("MASTER <-> REPLICA sync started");
+    with_link(server, generation, |m| m.state = LinkState::Handshake);
+    let mut conn = MasterConn { stream, buf: BytesMut::with_capacity(64 * 1024), timeout };
+    handshake(server, &mut conn).await?;
+    let (replid, offset) = {
+        let st = server.state.lock();
+        match st.repl.master.as_ref() {
+            Some(m) if m.can_continue => (st.repl.replid.clone(), (st.repl.master_repl_offset + 1).to_string()),
+            _ => ("?".to_string(), "-1".to_string()),
+        }
+    };
+    if replid == "?" {
+        tracing::info!("Partial resynchronization not possible (no cached master)");
+    } else {
+        tracing::info!("Trying a partial resynchronization (request {replid}:{offset}).");
+    }
+    let reply = conn.command(&[b"PSYNC", replid.as_bytes(), offset.as_bytes()]).await?;
+    if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
+        let mut parts = rest.split(' ');
+        let (Some(id), Some(off)) = (parts.next(), parts.next().and_then(|o| o.parse::<u64>().ok())) else {
+            return Err(format!("Master replied with wrong +FULLRESYNC syntax: {reply}"));
+        };
+        tracing::info!("Full resync from master: {id}:{off}");
+        full_sync(server, generation, &mut conn, id.to_string(), off).await?;
+    } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
+        tracing::info!("Successful partial resynchronization with master.");
+        continue_history(server, rest.trim());
+        tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+    } else if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
+        return Err(format!("Master is currently unable to PSYNC but should be in the future: {reply}"));
+    } else {
+        return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
+    }
+    follow(server, generation, conn).await
+}
+
+/// PING, AUTH, REPLCONF listening-port / ip-address / capa.
+async fn handshake(server: &Server, conn: &mut MasterConn) -> Result<(), String> {
+    let (user, pass, announce_ip, listening_port) = {
+        let st = server.state.lock();
+        let announce_port = st.config.int("replica-announce-port");
+        let port = if announce_port > 0 { announce_port as u16 } else { *server.tcp_port.lock() };
+        (
+            st.config.str("masteruser").to_string(),
+            st.config.str("masterauth").to_string(),
+            st.config.str("replica-announce-ip").to_string(),
+            port,
+        )
+    };
+    let pong = conn.command(&[b"PING"]).await?;
+    // An authentication error here is fine: AUTH comes next.
+    if pong.starts_with('-')
+        && !pong.starts_with("-NOAUTH")
+        && !pong.starts_with("-NOPERM")
+        && !pong.starts_with("-ERR operation not permitted")
+    {
+        return Err(format!("Error reply to PING from master: '{pong}'"));
+    }
+    tracing::info!("Master replied to PING, replication can continue...");
+    if !pass.is_empty() {
+        let reply = if user.is_empty() {
+            conn.command(&[b"AUTH", pass.as_bytes()]).await?
+        } else {
+            conn.command(&[b"AUTH", user.as_bytes(), pass.as_bytes()]).await?
+        };
+        if reply.starts_with('-') {
+            return Err(format!("Unable to AUTH to MASTER: {reply}"));
+        }
+    }
+    let port = listening_port.to_string();
+    let reply = conn.command(&[b"REPLCONF", b"listening-port", port.as_bytes()]).await?;
+    if reply.starts_with('-') {
+        tracing::info!("(Non critical) Master does not understand REPLCONF listening-port: {reply}");
+    }
+    if !announce_ip.is_empty() {
+        let reply = conn.command(&[b"REPLCONF", b"ip-address", announce_ip.as_bytes()]).await?;
+        if reply.starts_with('-') {
+            tracing::info!("(Non critical) Master does not understand REPLCONF ip-address: {reply}");
+        }
+    }
+    let reply = conn.command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
+    if reply.starts_with('-') {
+        tracing::info!("(Non critical) Master does not understand REPLCONF capa: {reply}");
+    }
+    Ok(())
+}
+
+/// +CONTINUE [<replid>]: a master with a new ID (a promoted replica) continues our history
+/// under its new ID: ours becomes the secondary one, and our own replicas reconnect to learn it.
+fn continue_history(server: &Server, new_id: &str) {
+    let mut st = server.state.lock();
+    if !new_id.is_empty() && !new_id.eq_ignore_ascii_case(&st.repl.replid) {
+        st.repl.replid2 = std::mem::replace(&mut st.repl.replid, new_id.to_string());
+        st.repl.second_repl_offset = st.repl.master_repl_offset as i64 + 1;
+        tracing::info!("Master replication ID changed to {new_id}");
+        disconnect_replicas(&mut st);
+    }
+    if st.repl.backlog.is_none() {
+        let size = st.config.int("repl-backlog-size").max(1) as u64;
+        st.repl.create_backlog(size);
+    }
+}
+
+/// Receives the RDB of a full resync into a file, then replaces the dataset with it.
+async fn full_sync(
+    server: &Arc<Server>,
+    generation: u64,
+    conn: &mut MasterConn,
+    replid: String,
+    offset: u64,
+) -> Result<(), String> {
+    with_link(server, generation, |m| {
+        m.state = LinkState::Transfer;
+        m.transfer = Some((-1, 0, crate::util::time::unix_ms()));
+    });
+    let tmp = std::path::PathBuf::from(format!("temp-{}.{}.rdb", crate::util::time::unix_secs(), std::process::id()));
+    let received = receive_rdb(server, generation, conn, &tmp).await;
+    if let Err(e) = received {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let path = crate::persistence::snapshot::rdb_path(&server.state.lock());
+    tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
+    {
+        let mut st = server.state.lock();
+        for db in st.dbs.iter_mut() {
+            *db = crate::keyspace::Db::new();
+        }
+        // Our replicas followed the old dataset: they must sync again from the new one.
+        disconnect_replicas(&mut st);
+    }
+    if let Err(e) = std::fs::rename(&tmp, &path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!(
+            "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {e}",
+            path.display()
+        ));
+    }
+    tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let loader = server.clone();
+    let load_path = path.clone();
+    let loaded = tokio::task::spawn_blocking(move || crate::persistence::load::load_from_master(&loader, &load_path))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+    let mut st = server.state.lock();
+    st.loading = None;
+    if let Err(e) = loaded {
+        return Err(format!("Failed trying to load the MASTER synchronization DB from disk: {e}"));
+    }
+    if st.config.bool("rdb-del-sync-files")
+        && st.aof.is_none()
+        && !crate::persistence::snapshot::save_points_configured(&st)
+    {
+        let _ = std::fs::remove_file(&path);
+    }
+    st.repl.replid = replid;
+    st.repl.replid2 = super::NULL_REPLID.to_string();
+    st.repl.second_repl_offset = -1;
+    st.repl.master_repl_offset = offset;
+    let size = st.config.int("repl-backlog-size").max(1) as u64;
+    st.repl.backlog = Some(super::backlog::Backlog::new(size, offset + 1));
+    st.repl.selected_db = None;
+    if let Some(m) = st.repl.master.as_mut() {
+        m.transfer = None;
+        m.read_offset = offset;
+    }
+    // The AOF must describe the new dataset: it is rewritten from it (restartAOFAfterSYNC).
+    if st.aof.is_some() {
+        let _ = crate::persistence::appendonly::start_rewrite(&mut st);
+    }
+    tracing::info!("MASTER <-> REPLICA sync: Finished with success");
+    Ok(())
+}
+
+/// Reads `$<len>` or `$EOF:<mark>` and the payload into `tmp` (newlines before it are the
+/// master's keepalives).
+async fn receive_rdb(
+    server: &Server,
+    generation: u64,
+    conn: &mut MasterConn,
+    tmp: &std::path::Path,
+) -> Result<(), String> {
+    let header = loop {
+        let line = conn.line().await?;
+        // A lone "\n" keepalive arrives as part of the next line.
+        let line = line.trim_start_matches('\n').to_string();
+        if !line.is_empty() {
+            break line;
+        }
+    };
+    if header.starts_with('-') {
+        return Err(format!("MASTER aborted replication with an error: {header}"));
+    }
+    let Some(spec) = header.strip_prefix('$') else {
+        return Err(format!("Bad protocol from MASTER, the first byte is not '$' (we received '{header}'), are you sure the host and port are right?"));
+    };
+    let mut file = std::fs::File::create(tmp)
+        .map_err(|e| format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}"))?;
+    let mut written = 0u64;
+    let io = |e: std::io::Error| {
+        format!(
+            "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: {e}"
+        )
+    };
+    if let Some(mark) = spec.strip_prefix("EOF:") {
+        let mark = mark.as_bytes().to_vec();
+        if mark.len() != 40 {
+            return Err(format!("Bad EOF mark from MASTER: {header}"));
+        }
+        tracing::info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+        // The last 40 bytes are held back until more arrive: they may be the mark.
+        loop {
+            if conn.buf.len() > 40 {
+                let n = conn.buf.len() - 40;
+                let chunk = conn.buf.split_to(n);
+                file.write_all(&chunk).map_err(io)?;
+                written += n as u64;
+                progress(server, generation, written);
+            }
+            if conn.buf.len() == 40 && conn.buf[..] == mark[..] {
+                conn.buf.clear();
+                break;
+            }
+            conn.fill().await?;
+        }
+    } else {
+        let len: u64 = spec.parse().map_err(|_| format!("Bad RDB length from MASTER: {header}"))?;
+        tracing::info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk");
+        with_link(server, generation, |m| m.transfer = Some((len as i64, 0, crate::util::time::unix_ms())));
+        while written < len {
+            if conn.buf.is_empty() {
+                conn.fill().await?;
+            }
+            let n = conn.buf.len().min((len - written) as usize);
+            let chunk = conn.buf.split_to(n);
+            file.write_all(&chunk).map_err(io)?;
+            written += n as u64;
+            progress(server, generation, written);
+        }
+    }
+    file.sync_all().map_err(io)?;
+    Ok(())
+}
+
+fn progress(server: &Server, generation: u64, read: u64) {
+    with_link(server, generation, |m| {
+        if let Some(t) = m.transfer.as_mut() {
+            t.1 = read;
+            t.2 = crate::util::time::unix_ms();
+        }
+        m.last_io_ms = crate::util::time::unix_ms();
+    });
+}
+
+/// Applies the master's stream until the link breaks: each command runs as the master client,
+/// and its bytes go on to this server's own replicas and count in the offset.
+async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Result<(), String> {
+    let MasterConn { stream, mut buf, timeout } = conn;
+    let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let (mut rd, mut wr) = stream.into_split();
+    let kill = Arc::new(Notify::new());
+    let killed = Arc::new(AtomicBool::new(false));
+    let id = {
+        let mut st = server.state.lock();
+        let id = st.next_client_id;
+        st.next_client_id += 1;
+        st.clients.insert(
+            id,
+            crate::server::state::ClientInfo::internal(
+                id,
+                addr.clone(),
+                laddr,
+                ClientKind::Master,
+                kill.clone(),
+                killed.clone(),
+            ),
+        );
+        let offset = st.repl.master_repl_offset;
+        let Some(m) = st.repl.master.as_mut().filter(|m| m.generation == generation) else {
+            st.clients.remove(&id);
+            return Ok(());
+        };
+        m.client = Some(id);
+        m.state = LinkState::Connected;
+        m.last_io_ms = crate::util::time::unix_ms();
+        m.read_offset = offset;
+        id
+    };
+    tracing::info!("MASTER <-> REPLICA sync: Master accepted, link up");
+    let mut session = Session::new(id, addr);
+    session.authenticated = true;
+    session.is_master = true;
+    let mut parser = Parser::default();
+    let limits = Limits { proto_max_bulk_len: i64::MAX, authenticated: true };
+    let mut ack_timer = tokio::time::interval(Duration::from_secs(1));
+    let mut last_data = Instant::now();
+    let mut partial = Vec::new();
+    // Anything already read after the PSYNC reply is stream.
+    let mut nread = buf.len();
+    loop {
+        if nread > 0 {
+            last_data = Instant::now();
+            let acks = apply(server, &mut session, &mut parser, &mut buf, limits, &mut partial, nread)?;
+            for offset in acks {
+                send_ack(&mut wr, offset).await?;
+            }
+        }
+        nread = tokio::select! {
+            r = rd.read_buf(&mut buf) => match r {
+                Ok(0) => return Err("Connection with master lost.".into()),
+                Err(e) => return Err(format!("Connection with master lost: {e}")),
+                Ok(n) => n,
+            },
+            _ = ack_timer.tick() => {
+                if last_data.elapsed() > timeout {
+                    return Err("MASTER timeout: no data nor PING received...".into());
+                }
+                let offset = server.state.lock().repl.master_repl_offset;
+                send_ack(&mut wr, offset).await?;
+                0
+            }
+            _ = kill.notified() => return Err("Connection with master lost.".into()),
+        };
+        if killed.load(Ordering::Relaxed) || !current(server, generation) {
+            return Ok(());
+        }
+    }
+}
+
+async fn send_ack(wr: &mut tokio::net::tcp::OwnedWriteHalf, offset: u64) -> Result<(), String> {
+    let mut out = Vec::new();
+    let offset = offset.to_string();
+    crate::persistence::aof::encode_command(&mut out, &[&b"REPLCONF"[..], b"ACK", offset.as_bytes()]);
+    wr.write_all(&out).await.map_err(|e| format!("Error writing to MASTER: {e}"))
+}
+
+/// Runs the complete commands in `buf` under one lock. Returns the offsets to acknowledge at
+/// once (REPLCONF GETACK asked for them). `partial` holds the bytes of a command not yet
+/// complete: a command's exact bytes go on to sub-replicas and count in the offset.
+fn apply(
+    server: &Arc<Server>,
+    session: &mut Session,
+    parser: &mut Parser,
+    buf: &mut BytesMut,
+    limits: Limits,
+    partial: &mut Vec<u8>,
+    nread: usize,
+) -> Result<Vec<u64>, String> {
+    let mut acks = Vec::new();
+    let mut guard = server.state.lock();
+    let st: &mut State = &mut guard;
+    st.repl.stats.net_repl_input_bytes += nread as u64;
+    if let Some(m) = st.repl.master.as_mut() {
+        m.last_io_ms = crate::util::time::unix_ms();
+        m.read_offset += nread as u64;
+    }
+    let now_ms = crate::util::time::unix_ms();
+    let mut clock = Instant::now();
+    let input = Bytes::copy_from_slice(buf);
+    let mut pos = 0;
+    let mut applied = Vec::new();
+    loop {
+        let before = buf.len();
+        let parsed = parser.next(buf, limits);
+        let consumed = before - buf.len();
+        partial.extend_from_slice(&input[pos..pos + consumed]);
+        pos += consumed;
+        let args = match parsed {
+            Ok(Some(args)) => args,
+            Ok(None) => break,
+            Err(e) => return Err(format!("Protocol error from MASTER: {}", e.0)),
+        };
+        let is_getack =
+            args.len() >= 2 && args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack");
+        if is_getack {
+            // The offset before this command, as Redis reports it.
+            acks.push(st.repl.master_repl_offset + applied.len() as u64);
+        } else {
+            let mut ctx = Ctx { server, state: st, session, now_ms, clock };
+            let _ = commands::process(&mut ctx, &args);
+            clock = ctx.clock;
+        }
+        applied.append(partial);
+    }
+    if !applied.is_empty() {
+        st.repl.feed(Bytes::from(applied));
+    }
+    crate::server::propagation::flush(st);
+    Ok(acks)
+}
