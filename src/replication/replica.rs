@@ -91,6 +91,7 @@ pub fn set_master(server: &Server, st: &mut State, host: String, port: u16, from
     });
     st.repl.selected_db = None;
     super::refresh_propagation(st);
+    crate::logging::set_role(b'S');
     if let Some(me) = server.me() {
         tokio::spawn(run(me, generation));
     }
@@ -108,6 +109,7 @@ pub fn unset_master(st: &mut State) {
     st.repl.selected_db = None;
     st.repl.no_replicas_since = crate::util::time::unix_secs();
     super::refresh_propagation(st);
+    crate::logging::set_role(b'M');
 }
 
 fn drop_master_client(st: &mut State) {
