@@ -104,9 +104,9 @@ fn sigkill_cycles_lose_no_acknowledged_write() {
         assert!(have >= acked, "cycle {cycle}: {have} < {acked} acknowledged");
         acked = have;
         // A writer thread increments until the server dies under it.
-        let port = s.port;
+        // Connected before the thread starts: on a loaded machine the kill below may come first.
+        let mut w = Client::connect(s.port);
         let writer = std::thread::spawn(move || {
-            let mut w = Client::connect(port);
             let mut last = 0u64;
             loop {
                 w.send_raw(&common::encode(&[b"INCR", b"counter"]));

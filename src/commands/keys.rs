@@ -112,9 +112,19 @@ impl Ctx<'_> {
     /// time, the hit/miss stats and publishes `keymiss`, as `flags` allow.
     pub(crate) fn lookup_key(&mut self, key: &[u8], flags: u8) -> Option<&mut Entry> {
         let db = self.session.db;
-        self.expire_if_needed(db, key);
+        // On a replica an expired key stays in place but is missing (see expire_if_needed).
+        let expired_in_place = self.expire_if_needed(db, key) && self.state.repl.is_replica();
         let counted = flags & (lookup::NOSTATS | lookup::WRITE) == 0;
         let announced = flags & (lookup::NONOTIFY | lookup::WRITE) == 0;
+        if expired_in_place {
+            if counted {
+                self.state.stats.keyspace_misses += 1;
+            }
+            if announced {
+                self.notify(notify::KEY_MISS, "keymiss", key);
+            }
+            return None;
+        }
         // A second lookup only when a miss would be published: the event needs all of the state.
         if announced && self.state.hot.notify_flags & notify::KEY_MISS != 0 && self.state.dbs[db].get_raw(key).is_none()
         {

@@ -165,6 +165,14 @@ impl Ctx<'_> {
     /// Deletes an expired key, counting it and publishing `expired` (deleteExpiredKeyAndPropagate).
     /// True if it expired.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.state.repl.is_replica() {
+            // A replica deletes keys only when its master says so: until the master's DEL
+            // arrives the key exists for the master's stream and is missing for everyone else.
+            if self.session.is_master {
+                return false;
+            }
+            return self.state.dbs[db].get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at <= self.now_ms);
+        }
         let Some(entry) = self.state.dbs[db].take_expired(key, self.now_ms) else {
             return false;
         };

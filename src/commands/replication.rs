@@ -8,7 +8,7 @@ use super::table::*;
 use super::{errors, Ctx};
 use crate::cmd;
 use crate::protocol::Reply;
-use crate::replication::{master, replica};
+use crate::replication::{failover, master, replica};
 
 pub static TABLE: &[CommandSpec] = &[
     cmd!(
@@ -78,6 +78,17 @@ pub static TABLE: &[CommandSpec] = &[
         master::replconf
     ),
     cmd!(
+        "failover",
+        -1,
+        ADMIN | NOSCRIPT | STALE,
+        (0, 0, 0),
+        "server",
+        "6.2.0",
+        "Start a coordinated failover between this server and one of its replicas.",
+        "O(1)",
+        failover
+    ),
+    cmd!(
         "wait",
         3,
         NOSCRIPT,
@@ -94,6 +105,9 @@ pub static TABLE: &[CommandSpec] = &[
 fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if ctx.state.repl.replicas.contains_key(&ctx.session.id) {
         return Reply::error("ERR Command is not valid when client is a replica.");
+    }
+    if ctx.state.repl.failover.state != crate::replication::failover::FailoverState::None {
+        return Reply::error("ERR REPLICAOF not allowed while failing over.");
     }
     if args[1].eq_ignore_ascii_case(b"no") && args[2].eq_ignore_ascii_case(b"one") {
         if ctx.state.repl.is_replica() {
@@ -188,4 +202,45 @@ fn wait(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     master::request_acks(ctx.state);
     ctx.state.repl.waits.push(master::Wait { client: ctx.session.id, offset: woff, replicas: wanted });
     ctx.block(Vec::new(), deadline, BlockKind::Replicas, Reply::Int(acked as i64))
+}
+
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds].
+fn failover(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut target = None;
+    let mut timeout_ms = 0u64;
+    let (mut force, mut abort) = (false, false);
+    let mut j = 1;
+    while j < args.len() {
+        let a = &args[j];
+        if a.eq_ignore_ascii_case(b"to") && target.is_none() && j + 2 < args.len() {
+            let Some(port) = crate::util::numbers::parse_i64(&args[j + 2]) else {
+                return Reply::error(errors::NOT_INTEGER);
+            };
+            target = Some((String::from_utf8_lossy(&args[j + 1]).into_owned(), port));
+            j += 3;
+        } else if a.eq_ignore_ascii_case(b"timeout") && timeout_ms == 0 && j + 1 < args.len() {
+            let Some(t) = crate::util::numbers::parse_i64(&args[j + 1]) else {
+                return Reply::error(errors::NOT_INTEGER);
+            };
+            if t <= 0 {
+                return Reply::error("ERR FAILOVER timeout must be greater than 0");
+            }
+            timeout_ms = t as u64;
+            j += 2;
+        } else if a.eq_ignore_ascii_case(b"force") && !force {
+            force = true;
+            j += 1;
+        } else if a.eq_ignore_ascii_case(b"abort") && !abort {
+            abort = true;
+            j += 1;
+        } else {
+            return Reply::error(errors::SYNTAX);
+        }
+    }
+    if abort {
+        return failover::abort_command(ctx.server, ctx.state);
+    }
+    // A port outside 0..65535 names no replica.
+    let target = target.map(|(h, p)| (h, u16::try_from(p).unwrap_or(0)));
+    failover::start(ctx.state, failover::Request { target, timeout_ms, force })
 }

@@ -60,7 +60,7 @@ pub fn section(st: &State, out: &mut String) {
         let offset = if r.state == ReplicaState::Online { r.ack_offset } else { 0 };
         field!("slave{i}:ip={},port={},state={},offset={offset},lag={lag}", r.ip, r.port, r.state.name());
     }
-    field!("master_failover_state:no-failover");
+    field!("master_failover_state:{}", repl.failover.state.name());
     field!("master_replid:{}", repl.replid);
     field!("master_replid2:{}", repl.replid2);
     field!("master_repl_offset:{}", repl.master_repl_offset);

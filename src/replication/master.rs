@@ -145,6 +145,17 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if ctx.state.repl.replicas.contains_key(&id) || ctx.session.handover.is_some() {
         return Reply::NoReply;
     }
+    // PSYNC ... FAILOVER: our master hands over to us (its FAILOVER command).
+    if args.len() > 3 && args[0].eq_ignore_ascii_case(b"psync") && args[3].eq_ignore_ascii_case(b"failover") {
+        if !args[1].eq_ignore_ascii_case(ctx.state.repl.replid.as_bytes()) {
+            return Reply::error("ERR PSYNC FAILOVER replid must match my replid.");
+        }
+        super::replica::unset_master(ctx.state);
+        if let Some((idx, _)) = crate::config::table::lookup("replicaof") {
+            ctx.state.config.set_val(idx, crate::config::Val::Replicaof(None));
+        }
+        tracing::info!("MASTER MODE enabled (failover request from 'id={id} addr={}')", ctx.session.addr);
+    }
     if let Some(link) = &ctx.state.repl.master {
         if !link.is_connected() {
             return Reply::error("NOMASTERLINK Can't SYNC while not connected with my master");

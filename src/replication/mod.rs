@@ -4,6 +4,7 @@
 //! promoted replica still accepts (replid2), and the stream buffer (`backlog`).
 
 pub mod backlog;
+pub mod failover;
 pub mod info;
 pub mod master;
 pub mod replica;
@@ -37,6 +38,7 @@ pub struct Replication {
     /// Tells replica tasks that the stream grew (its value: master_repl_offset).
     pub offset_watch: watch::Sender<u64>,
     pub replicas: HashMap<ClientId, master::Replica>,
+    pub failover: failover::Failover,
     /// Clients blocked in WAIT.
     pub waits: Vec<master::Wait>,
     /// The full-sync RDB being produced, if any.
@@ -76,6 +78,7 @@ impl Default for Replication {
             offset_watch: watch::channel(0).0,
             replicas: HashMap::new(),
             waits: Vec::new(),
+            failover: Default::default(),
             sync: None,
             master: None,
             no_replicas_since: crate::util::time::unix_secs(),

@@ -245,7 +245,23 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
     } else {
         tracing::info!("Trying a partial resynchronization (request {replid}:{offset}).");
     }
-    let reply = conn.command(&[b"PSYNC", replid.as_bytes(), offset.as_bytes()]).await?;
+    // A coordinated failover: this PSYNC tells the target to promote itself first.
+    let failing_over = server.state.lock().repl.failover.state == super::failover::FailoverState::InProgress;
+    let reply = if failing_over {
+        conn.command(&[b"PSYNC", replid.as_bytes(), offset.as_bytes(), b"FAILOVER"]).await?
+    } else {
+        conn.command(&[b"PSYNC", replid.as_bytes(), offset.as_bytes()]).await?
+    };
+    if failing_over {
+        let mut st = server.state.lock();
+        if reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE") {
+            tracing::info!("Failover target accepted the PSYNC, failover complete.");
+            super::failover::clear(&mut st);
+        } else {
+            super::failover::abort(server, &mut st, "Failover target rejected psync request");
+            return Ok(());
+        }
+    }
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut parts = rest.split(' ');
         let (Some(id), Some(off)) = (parts.next(), parts.next().and_then(|o| o.parse::<u64>().ok())) else {
