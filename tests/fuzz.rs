@@ -64,8 +64,25 @@ fn random_arguments_to_every_command() {
         .split("\r\n")
         .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('$'))
         .map(|l| l.to_string())
+        // SYNC/PSYNC turn the connection into a replication stream, REPLICAOF/FAILOVER make the
+        // server a read-only replica of a random host, WAIT waits: tests/replication.rs covers them.
         .filter(|n| {
-            !matches!(n.as_str(), "shutdown" | "debug" | "monitor" | "client" | "config" | "subscribe" | "psubscribe")
+            !matches!(
+                n.as_str(),
+                "shutdown"
+                    | "debug"
+                    | "monitor"
+                    | "client"
+                    | "config"
+                    | "subscribe"
+                    | "psubscribe"
+                    | "sync"
+                    | "psync"
+                    | "replicaof"
+                    | "slaveof"
+                    | "failover"
+                    | "wait"
+            )
         })
         .collect();
     // A blocking command given no data waits (for ever with timeout 0), as in Redis: not fuzzed here.

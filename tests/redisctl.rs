@@ -1264,20 +1264,30 @@ fn apply_requirepass_locks_out_new_clients() {
 }
 
 #[test]
-fn apply_replicaof_updates_the_file_but_reports_it_is_not_live() {
+fn apply_replicaof_makes_the_running_server_a_replica_and_no_one_undoes_it() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    assert_eq!(master.client().cmd_str(&["SET", "from-master", "1"]), "+OK\r\n");
     let live = Live::start();
     let before = live.text();
-    let out = live.run(&["replicaof", "127.0.0.1", "6390", "--apply"], None);
-    assert_eq!(out.code, 1, "our server has no REPLICAOF yet: {out:?}");
-    assert!(out.stderr.contains("REPLICAOF"), "{out:?}");
-    assert!(out.stderr.contains("file is updated"), "{out:?}");
+    let port = master.port.to_string();
+    let out = live.run(&["replicaof", "127.0.0.1", &port, "--apply"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains(&format!("REPLICAOF 127.0.0.1 {port}")), "{out:?}");
     assert_text(
         "replicaof --apply",
         &live.text(),
-        &insert_after(&before, "# replicaof <masterip> <masterport>", &["replicaof 127.0.0.1 6390"]),
+        &insert_after(&before, "# replicaof <masterip> <masterport>", &[&format!("replicaof 127.0.0.1 {port}")]),
     );
-    // The server still runs and serves.
-    assert_eq!(live.server.client().cmd_str(&["PING"]), "+PONG\r\n");
+    let mut c = live.server.client();
+    wait_for("the replica to sync", Duration::from_secs(30), || c.cmd_str(&["GET", "from-master"]) == "$1\r\n1\r\n");
+    assert!(c.cmd_str(&["ROLE"]).starts_with("*5\r\n$5\r\nslave\r\n"));
+    // And back: the file returns to its original bytes, the server to being a master.
+    let out = live.run(&["replicaof", "no", "one", "--apply"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("REPLICAOF NO ONE"), "{out:?}");
+    assert_eq!(live.text(), before);
+    assert!(c.cmd_str(&["ROLE"]).starts_with("*3\r\n$6\r\nmaster\r\n"));
+    assert_eq!(c.cmd_str(&["GET", "from-master"]), "$1\r\n1\r\n", "REPLICAOF NO ONE keeps the data");
 }
 
 #[test]

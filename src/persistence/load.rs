@@ -60,6 +60,34 @@ impl<R: Read> Read for CountingReader<R> {
 /// What a load found: keys loaded and keys skipped as expired.
 type Counts = (u64, u64);
 
+/// The replication history an RDB file records (aux fields repl-id, repl-offset, repl-stream-db).
+#[derive(Default, Debug, Clone)]
+pub struct ReplInfo {
+    pub id: Option<String>,
+    pub offset: Option<i64>,
+    pub stream_db: Option<i64>,
+}
+
+impl ReplInfo {
+    /// (id, offset) when the file has a complete one (rsi_is_valid).
+    pub fn valid(&self) -> Option<(String, u64)> {
+        match (&self.id, self.offset, self.stream_db) {
+            (Some(id), Some(off), Some(db)) if id.len() == 40 && off >= 0 && db >= 0 => Some((id.clone(), off as u64)),
+            _ => None,
+        }
+    }
+
+    fn record(&mut self, key: &[u8], value: &[u8]) {
+        let text = String::from_utf8_lossy(value);
+        match key {
+            b"repl-id" => self.id = Some(text.into_owned()),
+            b"repl-offset" => self.offset = text.parse().ok(),
+            b"repl-stream-db" => self.stream_db = text.parse().ok(),
+            _ => {}
+        }
+    }
+}
+
 /// Parses `path`, handing live keys to `insert` in batches.
 fn parse(
     path: &Path,
@@ -69,15 +97,20 @@ fn parse(
     keep_expired: bool,
     read: Arc<AtomicU64>,
     mut insert: impl FnMut(Batch) -> Result<(), LoadError>,
-) -> Result<Counts, String> {
+) -> Result<(Counts, ReplInfo), String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let input = CountingReader { inner: std::io::BufReader::with_capacity(1 << 16, file), read };
     let now = crate::util::time::unix_ms();
     let (mut loaded, mut expired) = (0u64, 0u64);
     let mut batch = Vec::with_capacity(BATCH);
+    let mut repl = ReplInfo::default();
     let result = rdb::load(input, limits, |ev| {
         let k = match ev {
             Event::Key(k) => k,
+            Event::Aux { key, value } => {
+                repl.record(&key, &value);
+                return Ok(());
+            }
             // The file says how many keys a database holds: room for them all, before they come.
             Event::ResizeDb { db, keys, .. } if db < databases => {
                 insert(Batch::Reserve(db, keys as usize))?;
@@ -107,7 +140,7 @@ fn parse(
     })
     .and_then(|()| insert(Batch::Keys(batch)));
     result.map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((loaded, expired))
+    Ok(((loaded, expired), repl))
 }
 
 /// What the parser hands over: room to make for a database's keys, or keys to put in place.
@@ -152,7 +185,7 @@ fn finished(st: &mut State, counts: Counts, start: Instant) {
 pub fn load_locked(st: &mut State, path: &Path, replace: bool) -> Result<(), String> {
     let start = Instant::now();
     let (limits, databases) = (st.hot.encoding, st.dbs.len());
-    let counts = parse(path, &limits, databases, 0, false, Arc::default(), |keys| insert_keys(st, keys, replace))?;
+    let (counts, _) = parse(path, &limits, databases, 0, false, Arc::default(), |keys| insert_keys(st, keys, replace))?;
     finished(st, counts, start);
     Ok(())
 }
@@ -163,22 +196,26 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
     if !path.exists() {
         return Ok(());
     }
-    load_unlocked(server, path).map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))
+    let repl = load_batched(server, path, false).map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?;
+    if let Some((id, offset)) = repl.valid() {
+        crate::replication::restore_history(&mut server.state.lock(), id, offset);
+    }
+    Ok(())
 }
 
 /// Loads an RDB file (the dump, or an AOF's base) while other clients are served between
 /// batches of keys; the caller ends the loading state once its whole dataset is in.
 pub fn load_unlocked(server: &Arc<Server>, path: &Path) -> Result<(), String> {
-    load_batched(server, path, false)
+    load_batched(server, path, false).map(|_| ())
 }
 
 /// A replica's load of its master's RDB: keys that have expired are kept, because a replica
 /// deletes keys only when its master says so (and until then reports them missing).
 pub fn load_from_master(server: &Arc<Server>, path: &Path) -> Result<(), String> {
-    load_batched(server, path, true)
+    load_batched(server, path, true).map(|_| ())
 }
 
-fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result<(), String> {
+fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result<ReplInfo, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let start = Instant::now();
     let read = Arc::new(AtomicU64::new(0));
@@ -195,7 +232,7 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result
     tracing::info!("Loading RDB produced by version {}", crate::REDIS_VERSION);
     let mut reported = Instant::now();
     crate::systemd::progress("Loading the dataset: 0%", PROGRESS_GRACE);
-    let counts = parse(path, &limits, databases, key_delay_us, keep_expired, read, |keys| {
+    let (counts, repl) = parse(path, &limits, databases, key_delay_us, keep_expired, read, |keys| {
         let mut st = server.state.lock();
         if reported.elapsed() >= PROGRESS_EVERY {
             reported = Instant::now();
@@ -206,5 +243,5 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result
         insert_keys(&mut st, keys, false)
     })?;
     finished(&mut server.state.lock(), counts, start);
-    Ok(())
+    Ok(repl)
 }

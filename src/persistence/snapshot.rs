@@ -82,6 +82,11 @@ pub fn write_dataset<W: Write>(st: &State, out: W) -> std::io::Result<W> {
     w.aux("redis-bits", b"64")?;
     w.aux("ctime", crate::util::time::unix_secs().to_string().as_bytes())?;
     w.aux("used-mem", crate::alloc::allocated().to_string().as_bytes())?;
+    if let Some((db, id, offset)) = crate::replication::save_info(st) {
+        w.aux("repl-stream-db", db.to_string().as_bytes())?;
+        w.aux("repl-id", id.as_bytes())?;
+        w.aux("repl-offset", offset.to_string().as_bytes())?;
+    }
     w.aux("aof-base", b"0")?;
     for (i, db) in st.dbs.iter().enumerate() {
         if db.is_empty() {

@@ -62,8 +62,7 @@ pub fn start(st: &mut State, req: Request) -> Reply {
     }
     match &req.target {
         Some((host, port)) => {
-            let Some(r) = st.repl.replicas.values().find(|r| r.ip.eq_ignore_ascii_case(host) && r.port == *port)
-            else {
+            let Some(r) = st.repl.replicas.values().find(|r| r.ip.eq_ignore_ascii_case(host) && r.port == *port) else {
                 return Reply::error("ERR FAILOVER target HOST and PORT is not a replica.");
             };
             if r.state != ReplicaState::Online {

@@ -47,6 +47,8 @@ pub struct Replication {
     pub master: Option<replica::MasterLink>,
     /// When the last replica went away (repl-backlog-ttl frees the backlog after it), unix secs.
     pub no_replicas_since: i64,
+    /// The history came from the RDB file at start-up: a replica may continue it.
+    pub history_restored: bool,
     /// A disk-based sync wrote the RDB file (rdb-del-sync-files may remove it once sent).
     pub sync_file_used: bool,
     /// The second the stream was last pinged in (repl-ping-replica-period).
@@ -84,6 +86,7 @@ impl Default for Replication {
             no_replicas_since: crate::util::time::unix_secs(),
             last_ping_secs: 0,
             sync_file_used: false,
+            history_restored: false,
             stats: Stats::default(),
         }
     }
@@ -160,4 +163,39 @@ pub fn feed_writes(st: &mut State, ops: &[(usize, Vec<Bytes>)]) {
         crate::persistence::aof::encode_command(&mut buf, argv);
     }
     st.repl.feed(Bytes::from(buf));
+}
+
+/// The replication history an RDB file recorded, found at start-up (loadDataFromDisk). A server
+/// that is to be a replica continues it with its master; a master keeps it as the secondary
+/// history, so replicas that followed it before the restart continue partially.
+pub fn restore_history(st: &mut State, id: String, offset: u64) {
+    let size = st.config.int("repl-backlog-size").max(1) as u64;
+    let to_be_replica = matches!(st.config.val("replicaof"), crate::config::Val::Replicaof(Some(_)));
+    if to_be_replica {
+        st.repl.replid = id;
+        st.repl.master_repl_offset = offset;
+        st.repl.history_restored = true;
+    } else {
+        st.repl.replid2 = id;
+        st.repl.second_repl_offset = offset as i64 + 1;
+        st.repl.master_repl_offset = offset;
+        st.repl.create_backlog(size);
+        refresh_propagation(st);
+    }
+}
+
+/// What an RDB file records of the replication history, when there is one to continue
+/// (rdbPopulateSaveInfo): (stream db, id, offset).
+pub fn save_info(st: &State) -> Option<(usize, String, u64)> {
+    let repl = &st.repl;
+    match &repl.master {
+        None if repl.backlog.is_some() => {
+            Some((repl.selected_db.unwrap_or(0), repl.replid.clone(), repl.master_repl_offset))
+        }
+        None => None,
+        Some(m) if m.client.is_some() || m.can_continue => {
+            Some((m.stream_db, repl.replid.clone(), repl.master_repl_offset))
+        }
+        Some(_) => None,
+    }
 }

@@ -61,6 +61,8 @@ pub struct MasterLink {
     pub can_continue: bool,
     /// The master client, while the link is up.
     pub client: Option<ClientId>,
+    /// The database the master's stream last selected (saved in RDB files as repl-stream-db).
+    pub stream_db: usize,
 }
 
 impl MasterLink {
@@ -86,8 +88,9 @@ pub fn set_master(server: &Server, st: &mut State, host: String, port: u16, from
         transfer: None,
         // A master keeps its history to continue from: it may be a replica that was promoted
         // and is now re-pointed. At start-up there is no history yet.
-        can_continue: was_master && !from_config,
+        can_continue: (was_master && !from_config) || st.repl.history_restored,
         client: None,
+        stream_db: 0,
     });
     st.repl.selected_db = None;
     super::refresh_propagation(st);
@@ -110,6 +113,7 @@ pub fn unset_master(st: &mut State) {
     st.repl.no_replicas_since = crate::util::time::unix_secs();
     super::refresh_propagation(st);
     crate::logging::set_role(b'M');
+    crate::systemd::status("Ready to accept connections");
 }
 
 fn drop_master_client(st: &mut State) {
@@ -133,6 +137,19 @@ pub fn disconnect_replicas(st: &mut State) {
 
 fn current(server: &Server, generation: u64) -> bool {
     server.state.lock().repl.master.as_ref().is_some_and(|m| m.generation == generation)
+}
+
+/// `systemctl status` shows where the link stands.
+fn announce(host: &str, port: u16, state: LinkState) {
+    let text = match state {
+        LinkState::Connect => format!("Ready to accept connections; master {host}:{port} is unreachable, retrying"),
+        LinkState::Connecting | LinkState::Handshake => {
+            format!("Ready to accept connections; connecting to master {host}:{port}")
+        }
+        LinkState::Transfer => format!("Syncing with master {host}:{port}"),
+        LinkState::Connected => format!("Ready to accept connections; replica of {host}:{port}, link up"),
+    };
+    crate::systemd::status(&text);
 }
 
 fn with_link(server: &Server, generation: u64, f: impl FnOnce(&mut MasterLink)) {
@@ -167,6 +184,7 @@ fn link_lost(server: &Server, generation: u64) {
         }
         m.state = LinkState::Connect;
         m.transfer = None;
+        announce(&m.host, m.port, LinkState::Connect);
     }
 }
 
@@ -223,6 +241,7 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
         (m.host.clone(), m.port, Duration::from_secs(st.config.int("repl-timeout").max(1) as u64))
     };
     with_link(server, generation, |m| m.state = LinkState::Connecting);
+    announce(&host, port, LinkState::Connecting);
     tracing::info!("Connecting to MASTER {host}:{port}");
     let stream = tokio::time::timeout(timeout, TcpStream::connect((host.as_str(), port)))
         .await
@@ -359,6 +378,7 @@ async fn full_sync(
     with_link(server, generation, |m| {
         m.state = LinkState::Transfer;
         m.transfer = Some((-1, 0, crate::util::time::unix_ms()));
+        announce(&m.host, m.port, LinkState::Transfer);
     });
     let tmp = std::path::PathBuf::from(format!("temp-{}.{}.rdb", crate::util::time::unix_secs(), std::process::id()));
     let received = receive_rdb(server, generation, conn, &tmp).await;
@@ -531,6 +551,7 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
         };
         m.client = Some(id);
         m.state = LinkState::Connected;
+        announce(&m.host, m.port, LinkState::Connected);
         m.last_io_ms = crate::util::time::unix_ms();
         m.read_offset = offset;
         id
@@ -633,6 +654,9 @@ fn apply(
     }
     if !applied.is_empty() {
         st.repl.feed(Bytes::from(applied));
+    }
+    if let Some(m) = st.repl.master.as_mut() {
+        m.stream_db = session.db;
     }
     crate::server::propagation::flush(st);
     Ok(acks)
