@@ -17,6 +17,8 @@ pub enum BlockKind {
     ZSet,
     /// WAIT: for replicas' acknowledgements, not for keys.
     Replicas,
+    /// SHUTDOWN: for lagging replicas to catch up before the exit.
+    Shutdown,
 }
 
 /// What a handler asks for when it has to wait.

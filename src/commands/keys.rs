@@ -113,7 +113,8 @@ impl Ctx<'_> {
     pub(crate) fn lookup_key(&mut self, key: &[u8], flags: u8) -> Option<&mut Entry> {
         let db = self.session.db;
         // On a replica an expired key stays in place but is missing (see expire_if_needed).
-        let expired_in_place = self.expire_if_needed(db, key) && self.state.repl.is_replica();
+        let expired_in_place =
+            self.expire_if_needed(db, key) && (self.state.repl.is_replica() || self.state.pause.is_some());
         let counted = flags & (lookup::NOSTATS | lookup::WRITE) == 0;
         let announced = flags & (lookup::NONOTIFY | lookup::WRITE) == 0;
         if expired_in_place {

@@ -165,9 +165,10 @@ impl Ctx<'_> {
     /// Deletes an expired key, counting it and publishing `expired` (deleteExpiredKeyAndPropagate).
     /// True if it expired.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
-        if self.state.repl.is_replica() {
-            // A replica deletes keys only when its master says so: until the master's DEL
-            // arrives the key exists for the master's stream and is missing for everyone else.
+        // A replica deletes keys only when its master says so: until the master's DEL arrives
+        // the key exists for the master's stream and is missing for everyone else. While writes
+        // are paused (CLIENT PAUSE, FAILOVER) nothing is deleted either: the stream stays still.
+        if self.state.repl.is_replica() || self.state.pause.is_some() {
             if self.session.is_master {
                 return false;
             }
@@ -625,6 +626,7 @@ pub fn float_arg(b: &[u8]) -> Result<f64, Reply> {
     crate::util::numbers::parse_f64(b).ok_or_else(|| Reply::error(errors::NOT_FLOAT))
 }
 
+pub use server_cmd::{finish_shutdown, ShutdownFlags};
 pub use transactions::unwatch_all;
 
 /// The reply to `<CONTAINER> HELP`, in Redis's layout.

@@ -6,7 +6,8 @@ use bytes::Bytes;
 use super::table::*;
 use super::{errors, metadata, Ctx};
 use crate::protocol::Reply;
-use crate::server::state::SlowlogEntry;
+use crate::server::state::{SlowlogEntry, State};
+use crate::server::Server;
 use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] = &[
@@ -505,29 +506,53 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::error(errors::SYNTAX);
     }
     if abort {
-        // Without replicas a shutdown never waits, so there is never one to abort.
-        return Reply::error("ERR No shutdown in progress.");
+        return crate::replication::master::abort_shutdown(ctx.server, ctx.state);
     }
     if !now && ctx.session.in_exec {
         return Reply::error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
     }
-    let save_points = crate::persistence::snapshot::save_points_configured(ctx.state);
-    if save || (save_points && !nosave) {
-        if crate::persistence::snapshot::save_for_shutdown(ctx.state).is_err() {
-            if !force {
+    let how = ShutdownFlags { nosave, save, force };
+    // Replicas that have not acknowledged every write get shutdown-timeout seconds to catch up,
+    // with writes paused, so none of them has to resync from scratch afterwards.
+    if !now && crate::replication::master::wait_before_shutdown(ctx.state, ctx.session.id, how) {
+        return ctx.block(Vec::new(), 0, super::blocking::BlockKind::Shutdown, Reply::NoReply);
+    }
+    match finish_shutdown(ctx.server, ctx.state, how) {
+        Ok(()) => {
+            ctx.session.close_after_reply = true;
+            Reply::NoReply
+        }
+        Err(e) => e,
+    }
+}
+
+/// SHUTDOWN's options that decide how it ends.
+#[derive(Clone, Copy, Debug)]
+pub struct ShutdownFlags {
+    pub nosave: bool,
+    pub save: bool,
+    pub force: bool,
+}
+
+/// The end of a shutdown (finishShutdown): the save its flags ask for, then the exit. Err: the
+/// save failed and the server keeps running.
+pub fn finish_shutdown(server: &Server, st: &mut State, how: ShutdownFlags) -> Result<(), Reply> {
+    let save_points = crate::persistence::snapshot::save_points_configured(st);
+    if how.save || (save_points && !how.nosave) {
+        if crate::persistence::snapshot::save_for_shutdown(st).is_err() {
+            if !how.force {
                 tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
-                return Reply::error("ERR Errors trying to SHUTDOWN. Check logs.");
+                return Err(Reply::error("ERR Errors trying to SHUTDOWN. Check logs."));
             }
             tracing::warn!("Error trying to save the DB. Exit anyway.");
         }
     } else {
-        crate::persistence::snapshot::kill_child(ctx.state);
+        crate::persistence::snapshot::kill_child(st);
     }
-    ctx.state.shutdown_saved = true;
-    ctx.state.shutdown_requested = true;
-    ctx.server.shutdown.notify_one();
-    ctx.session.close_after_reply = true;
-    Reply::NoReply
+    st.shutdown_saved = true;
+    st.shutdown_requested = true;
+    server.shutdown.notify_one();
+    Ok(())
 }
 
 fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

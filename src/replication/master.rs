@@ -543,7 +543,7 @@ async fn stream<W: AsyncWrite + Unpin>(
 pub fn cron(st: &mut State) {
     let now_ms = crate::util::time::unix_ms();
     let now = (now_ms / 1000) as i64;
-    if !st.repl.is_replica() && !st.repl.replicas.is_empty() {
+    if !st.repl.is_replica() && !st.repl.replicas.is_empty() && st.pause.is_none() {
         let period = st.config.int("repl-ping-replica-period").max(1) as u64;
         if now_ms / 1000 % period == 0 && st.repl.last_ping_secs != now {
             st.repl.last_ping_secs = now;
@@ -610,6 +610,11 @@ pub fn acked_replicas(st: &State, offset: u64) -> usize {
 
 /// Asks every replica for an acknowledgement now (REPLCONF GETACK * in the stream).
 pub fn request_acks(st: &mut State) {
+    // Not while writes are paused (FAILOVER, SHUTDOWN): the stream must stop growing so that
+    // replicas can catch up with it; they acknowledge every second anyway.
+    if st.pause.is_some() {
+        return;
+    }
     let mut buf = Vec::new();
     crate::persistence::aof::encode_command(&mut buf, &[&b"REPLCONF"[..], b"GETACK", b"*"]);
     st.repl.feed(Bytes::from(buf));
@@ -660,4 +665,101 @@ pub fn good_replicas(st: &State, max_lag: u64) -> usize {
         .values()
         .filter(|r| r.state == ReplicaState::Online && now.saturating_sub(r.ack_time_ms) / 1000 <= max_lag)
         .count()
+}
+
+/// A SHUTDOWN that waits for its replicas (shutdown-timeout).
+pub struct PendingShutdown {
+    pub client: ClientId,
+    pub how: crate::commands::ShutdownFlags,
+    pub deadline_ms: u64,
+}
+
+/// Whether a replica has not acknowledged the whole stream yet (!isReadyToShutdown).
+fn lagging(st: &State) -> bool {
+    st.repl.replicas.values().any(|r| r.ack_offset != st.repl.master_repl_offset)
+}
+
+/// SHUTDOWN without NOW: with lagging replicas and a shutdown-timeout, writes pause and the
+/// replicas are asked to acknowledge; true if the shutdown waits for them.
+pub fn wait_before_shutdown(st: &mut State, client: ClientId, how: crate::commands::ShutdownFlags) -> bool {
+    let timeout = st.config.int("shutdown-timeout").max(0) as u64;
+    if timeout == 0 || !lagging(st) {
+        return false;
+    }
+    tracing::info!("Waiting for replicas before shutting down.");
+    crate::server::propagation::flush(st);
+    st.pause = Some(crate::server::state::Pause { until_ms: u64::MAX, all: false });
+    st.repl.shutdown = Some(PendingShutdown { client, how, deadline_ms: crate::util::time::unix_ms() + timeout * 1000 });
+    true
+}
+
+fn log_lagging(st: &State) {
+    for r in st.repl.replicas.values().filter(|r| r.ack_offset != st.repl.master_repl_offset) {
+        tracing::warn!(
+            "Lagging replica {} reported offset {} behind master, lag={}, state={}.",
+            r.name(),
+            st.repl.master_repl_offset.saturating_sub(r.ack_offset),
+            (crate::util::time::unix_ms().saturating_sub(r.ack_time_ms)) / 1000,
+            r.state.name()
+        );
+    }
+}
+
+/// From the cron: a waiting SHUTDOWN goes on once its replicas caught up or its time is up.
+pub fn shutdown_cron(server: &Server, st: &mut State) {
+    let Some(p) = &st.repl.shutdown else { return };
+    let timed_out = crate::util::time::unix_ms() >= p.deadline_ms;
+    if lagging(st) && !timed_out {
+        return;
+    }
+    if timed_out {
+        log_lagging(st);
+    }
+    let Some(p) = st.repl.shutdown.take() else { return };
+    if let Err(e) = crate::commands::finish_shutdown(server, st, p.how) {
+        resume_writes(st);
+        crate::commands::blocking::end_wait(server, st, p.client, Some(e));
+    }
+}
+
+/// SHUTDOWN ABORT.
+pub fn abort_shutdown(server: &Server, st: &mut State) -> Reply {
+    let Some(p) = st.repl.shutdown.take() else {
+        return Reply::error("ERR No shutdown in progress.");
+    };
+    tracing::warn!("Shutdown manually aborted.");
+    resume_writes(st);
+    crate::commands::blocking::end_wait(server, st, p.client, Some(Reply::error("ERR Errors trying to SHUTDOWN. Check logs.")));
+    Reply::OK
+}
+
+fn resume_writes(st: &mut State) {
+    st.pause = None;
+    st.pause_notify.notify_waiters();
+}
+
+/// A shutdown by signal gives lagging replicas shutdown-timeout seconds too, writes paused.
+pub async fn wait_for_replicas_at_exit(server: &Server) {
+    let deadline = {
+        let mut st = server.state.lock();
+        let timeout = st.config.int("shutdown-timeout").max(0) as u64;
+        if timeout == 0 || !lagging(&st) {
+            return;
+        }
+        tracing::info!("Waiting for replicas before shutting down.");
+        crate::server::propagation::flush(&mut st);
+        st.pause = Some(crate::server::state::Pause { until_ms: u64::MAX, all: false });
+        std::time::Instant::now() + Duration::from_secs(timeout)
+    };
+    loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let st = server.state.lock();
+        if !lagging(&st) {
+            return;
+        }
+        if std::time::Instant::now() >= deadline {
+            log_lagging(&st);
+            return;
+        }
+    }
 }

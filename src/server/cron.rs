@@ -28,6 +28,7 @@ pub async fn run(server: Arc<Server>) {
         crate::replication::sync::cron(&mut st);
         crate::replication::failover::cron(&server, &mut st);
         crate::replication::master::serve_waits(&server, &mut st);
+        crate::replication::master::shutdown_cron(&server, &mut st);
         // Keys the active expiry deleted reach the replicas and the AOF now, not with the next write.
         crate::server::propagation::flush(&mut st);
         if let Some(p) = st.pause {
@@ -47,7 +48,12 @@ fn active_expire(server: &Server, period: Duration) {
         (st.active_expire_enabled, st.hot.active_expire_effort)
     };
     // A replica's keys expire when its master's DEL arrives (until then reads miss them).
-    if !enabled || server.state.lock().repl.is_replica() {
+    // Nor while writes are paused.
+    let held_back = {
+        let st = server.state.lock();
+        st.repl.is_replica() || st.pause.is_some()
+    };
+    if !enabled || held_back {
         return;
     }
     let budget = period * (25 + 2 * (effort as u32 - 1)) / 100;

@@ -140,6 +140,9 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     loop {
         wait_for_shutdown(&server).await;
         tracing::warn!("User requested shutdown...");
+        if !server.state.lock().shutdown_saved {
+            crate::replication::master::wait_for_replicas_at_exit(&server).await;
+        }
         if save_before_exit(&server) {
             break;
         }
