@@ -85,25 +85,21 @@ fn partial_resync_real_master_real_replica_disk() {
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn partial_resync_our_master_real_replica() {
     full_then_partial_resync(Ours, Real, SyncMode::Diskless);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn partial_resync_real_master_our_replica_diskless() {
     full_then_partial_resync(Real, Ours, SyncMode::Diskless);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn partial_resync_real_master_our_replica_disk() {
     full_then_partial_resync(Real, Ours, SyncMode::Disk);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn partial_resync_our_master_our_replica() {
     full_then_partial_resync(Ours, Ours, SyncMode::Diskless);
 }
@@ -152,13 +148,11 @@ fn chain_real_real_real() {
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn chain_real_ours_real() {
     chain(Real, Ours, Real);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn chain_ours_real_ours() {
     chain(Ours, Real, Ours);
 }
@@ -199,13 +193,11 @@ fn promotion_real_real_real() {
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn promotion_real_master_our_new_master_real_follower() {
     promotion(Real, Ours, Real);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn promotion_our_master_real_new_master_our_follower() {
     promotion(Ours, Real, Ours);
 }
@@ -286,19 +278,16 @@ fn guides_walkthrough_all_real() {
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn guides_walkthrough_all_ours() {
     guides_walkthrough(Ours, Ours, Ours);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn guides_walkthrough_real_master_our_replicas() {
     guides_walkthrough(Real, Ours, Ours);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn guides_walkthrough_our_master_mixed_replicas() {
     guides_walkthrough(Ours, Real, Ours);
 }
@@ -376,19 +365,16 @@ fn master_restart_with_rdb_real_real() {
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn master_restart_with_aof_our_master_real_replica() {
     master_restart_keeps_replica(Ours, Real, Persistence::Aof);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn master_restart_with_aof_real_master_our_replica() {
     master_restart_keeps_replica(Real, Ours, Persistence::Aof);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn master_restart_with_rdb_our_master_our_replica() {
     master_restart_keeps_replica(Ours, Ours, Persistence::Rdb);
 }
@@ -399,13 +385,11 @@ fn master_restart_without_data_real_real() {
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn master_restart_without_data_our_master_real_replica() {
     master_restart_without_data_empties_replica(Ours, Real);
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn master_restart_without_data_real_master_our_replica() {
     master_restart_without_data_empties_replica(Real, Ours);
 }
@@ -518,7 +502,6 @@ fn info_and_role_formats_of_real_redis() {
 }
 
 #[test]
-#[ignore = "needs replication (issue 7) on main"]
 fn info_and_role_formats_ours_match_real() {
     assert_formats_equal(&formats(Ours), &formats(Real), "ours", "real Redis");
 }

@@ -486,7 +486,7 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], name: &str, unit_ms: i64, relat
     // A time already past deletes the key (checkAlreadyExpired).
     // Replayed as what it did (DEL, or PEXPIREAT at the absolute time), whatever the form and
     // options, so a replay later never moves the expiry.
-    if at <= ctx.now_ms as i64 {
+    if ctx.already_expired(at) {
         ctx.state.dbs[db].remove(key);
         ctx.notify(notify::GENERIC, "del", key);
         ctx.propagate_as(|| argv(&[b"DEL", key]));

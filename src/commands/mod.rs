@@ -241,6 +241,13 @@ impl Ctx<'_> {
         }
     }
 
+    /// Whether an absolute expiry time has passed, so setting it deletes the key instead
+    /// (checkAlreadyExpired). Never on a replica or while loading: the key is deleted when the
+    /// master's DEL arrives, and a master's stream must apply the same way whenever it is read.
+    pub fn already_expired(&self, at_ms: i64) -> bool {
+        at_ms <= self.now_ms as i64 && self.state.loading.is_none() && !self.state.repl.is_replica()
+    }
+
     pub fn dirty(&mut self, n: u64) {
         self.state.dirty += n;
     }

@@ -340,7 +340,9 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     let event = match when {
         // An absolute time already past deletes the key, as EXPIREAT would.
-        Some(at) if opts.flags & (OBJ_EXAT | OBJ_PXAT) != 0 && at <= now => ctx.db().remove(key).map(|_| "del"),
+        Some(at) if opts.flags & (OBJ_EXAT | OBJ_PXAT) != 0 && ctx.already_expired(at as i64) => {
+            ctx.db().remove(key).map(|_| "del")
+        }
         Some(at) => ctx.db().set_expire(key, at).then_some("expire"),
         None => (opts.flags & OBJ_PERSIST != 0 && ctx.db().persist(key)).then_some("persist"),
     };

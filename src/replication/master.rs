@@ -689,7 +689,8 @@ pub fn wait_before_shutdown(st: &mut State, client: ClientId, how: crate::comman
     tracing::info!("Waiting for replicas before shutting down.");
     crate::server::propagation::flush(st);
     st.pause = Some(crate::server::state::Pause { until_ms: u64::MAX, all: false });
-    st.repl.shutdown = Some(PendingShutdown { client, how, deadline_ms: crate::util::time::unix_ms() + timeout * 1000 });
+    st.repl.shutdown =
+        Some(PendingShutdown { client, how, deadline_ms: crate::util::time::unix_ms() + timeout * 1000 });
     true
 }
 
@@ -729,7 +730,12 @@ pub fn abort_shutdown(server: &Server, st: &mut State) -> Reply {
     };
     tracing::warn!("Shutdown manually aborted.");
     resume_writes(st);
-    crate::commands::blocking::end_wait(server, st, p.client, Some(Reply::error("ERR Errors trying to SHUTDOWN. Check logs.")));
+    crate::commands::blocking::end_wait(
+        server,
+        st,
+        p.client,
+        Some(Reply::error("ERR Errors trying to SHUTDOWN. Check logs.")),
+    );
     Reply::OK
 }
 

@@ -431,6 +431,7 @@ async fn full_sync(
     if let Some(m) = st.repl.master.as_mut() {
         m.transfer = None;
         m.read_offset = offset;
+        m.stream_db = 0;
     }
     // The AOF must describe the new dataset: it is rewritten from it (restartAOFAfterSYNC).
     if st.aof.is_some() {
@@ -529,7 +530,7 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
     let (mut rd, mut wr) = stream.into_split();
     let kill = Arc::new(Notify::new());
     let killed = Arc::new(AtomicBool::new(false));
-    let id = {
+    let (id, stream_db) = {
         let mut st = server.state.lock();
         let id = st.next_client_id;
         st.next_client_id += 1;
@@ -554,12 +555,15 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
         announce(&m.host, m.port, LinkState::Connected);
         m.last_io_ms = crate::util::time::unix_ms();
         m.read_offset = offset;
-        id
+        (id, m.stream_db)
     };
     tracing::info!("MASTER <-> REPLICA sync: Master accepted, link up");
     let mut session = Session::new(id, addr);
     session.authenticated = true;
     session.is_master = true;
+    // A continued stream goes on in the database it last selected (a full resync's stream
+    // starts with a SELECT).
+    session.db = stream_db;
     let mut parser = Parser::default();
     let limits = Limits { proto_max_bulk_len: i64::MAX, authenticated: true };
     let mut ack_timer = tokio::time::interval(Duration::from_secs(1));
@@ -647,8 +651,15 @@ fn apply(
             acks.push(st.repl.master_repl_offset + applied.len() as u64);
         } else {
             let mut ctx = Ctx { server, state: st, session, now_ms, clock };
-            let _ = commands::process(&mut ctx, &args);
+            let reply = commands::process(&mut ctx, &args);
             clock = ctx.clock;
+            if let crate::protocol::Reply::Error(e) = reply {
+                // The master never sees it; the log is the only place a divergence shows.
+                tracing::warn!(
+                    "== CRITICAL == This replica is sending an error to its master: '{e}' after processing the command '{}'",
+                    String::from_utf8_lossy(&args[0])
+                );
+            }
         }
         applied.append(partial);
     }

@@ -118,6 +118,8 @@ fn start(st: &mut State, diskless: bool, ids: Vec<ClientId>) {
         }
     };
     let mark = diskless.then(eof_mark);
+    // The stream these replicas get after their RDB must begin with a SELECT.
+    st.repl.selected_db = None;
     for id in &ids {
         send_start(st, *id, offset, mark);
     }

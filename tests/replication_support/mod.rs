@@ -849,7 +849,12 @@ fn preview(items: impl Iterator<Item = String>) -> String {
 
 /// Dumps both nodes and compares them.
 pub fn assert_nodes_same(a: &Node, b: &Node) {
-    assert_same_dataset(&dataset(a), &dataset(b));
+    let (da, db) = (dataset(a), dataset(b));
+    let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assert_same_dataset(&da, &db)));
+    if let Err(e) = compared {
+        let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+        panic!("{msg}\n{}{}", a.describe(), b.describe());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
