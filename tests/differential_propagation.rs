@@ -325,14 +325,15 @@ impl Differ {
     /// serves them. What `push` propagated (the push, then the served pops) is compared, then the
     /// replies of the served clients.
     fn served(&mut self, blockers: &[&str], push: &str) {
-        self.served_by(blockers, &[push]);
+        self.served_by(self.db, blockers, &[push]);
     }
 
-    /// Like `served`, with several command lines to serve the clients (a transaction).
-    fn served_by(&mut self, blockers: &[&str], pushes: &[&str]) {
+    /// Like `served`, with the clients parked in database `db` and several command lines to
+    /// serve them (a transaction, a command that brings keys from another database).
+    fn served_by(&mut self, db: usize, blockers: &[&str], pushes: &[&str]) {
         let mut parked = Vec::new();
         for (i, blocker) in blockers.iter().enumerate() {
-            let (mut real, mut ours) = (self.real.connection(self.db), self.ours.connection(self.db));
+            let (mut real, mut ours) = (self.real.connection(db), self.ours.connection(db));
             let args = words(blocker);
             let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
             real.send_raw(&encode(&refs));
@@ -414,6 +415,9 @@ fn strings() {
         "set s:e y ex 10000 get",
         "set s:e z nx get",
         "set s:f v get xx",
+        "set s:f w keepttl get",
+        "set s:f x get get",
+        "set get get get",
         // SETNX, SETEX, PSETEX.
         "setnx s:g 1",
         "setnx s:g 2",
@@ -448,6 +452,12 @@ fn strings() {
         "incrbyfloat s:p 1.5",
         "incrbyfloat s:p 2e3",
         "incrbyfloat s:p -0.25",
+        "incrbyfloat s:p 0.1",
+        "incrbyfloat s:p 0.2",
+        "incrbyfloat s:z 1e300",
+        "incrbyfloat s:z 1e300",
+        "incrbyfloat s:z2 5.0e-3",
+        "incrbyfloat s:z2 10",
         "set s:q 10 ex 10000",
         "incrbyfloat s:q 0.1",
         "incr s:q",
@@ -659,6 +669,10 @@ fn hashes() {
         "hincrbyfloat h:a x 2e2",
         "hincrbyfloat h:a n 0.5",
         "hincrbyfloat h:a x abc",
+        "hincrbyfloat h:a y 0.1",
+        "hincrbyfloat h:a y 0.2",
+        "hincrbyfloat h:a y 1e300",
+        "hincrbyfloat h:a z 3.0e2",
         "hdel h:a h i j n x",
         "hdel h:a nothing",
     ]);
@@ -680,7 +694,7 @@ fn sets() {
         "spop t:b 1",
         "sadd t:b 1 2 3",
         "spop t:b 3",
-        "sadd t:b a b",
+        "sadd t:b 7 8",
         "spop t:b 5",
         "sadd t:b x",
         "spop t:b 0",
@@ -715,6 +729,10 @@ fn sets() {
     d.run_args(&words("spop t:i 2"), Compare::RandomMembers);
     d.run_args(&words("spop t:i 7"), Compare::RandomMembers);
     d.run("scard t:i");
+    // Most of the set popped (Redis builds a new set of what stays): still one SREM per member.
+    d.run("sadd t:j a b c d e f g h i j k l");
+    d.run_args(&words("spop t:j 11"), Compare::RandomMembers);
+    d.run("scard t:j");
     d.finish();
 }
 
@@ -821,7 +839,19 @@ fn blocked_clients_served_by_a_push() {
     d.served(&["bzpopmax b:r 0"], "zadd b:r 1 a");
     d.run("select 0");
     // A push inside a transaction serves the client after EXEC.
-    d.served_by(&["blpop b:s 0"], &["multi", "rpush b:s 1", "rpush b:s 2", "exec"]);
+    d.served_by(0, &["blpop b:s 0"], &["multi", "rpush b:s 1", "rpush b:s 2", "exec"]);
+    // Keys that appear in a database by MOVE, SWAPDB, COPY or SORT ... STORE serve its clients.
+    d.run("rpush b:t x");
+    d.served_by(6, &["blpop b:t 0"], &["move b:t 6"]);
+    d.run("rpush b:u x y");
+    d.served_by(8, &["brpop b:u 0"], &["swapdb 0 8"]);
+    d.run("swapdb 0 8");
+    d.run("rpush b:v 1 2");
+    d.served(&["blpop b:w 0"], "copy b:v b:w");
+    d.served(&["blpop b:x 0"], "sort b:v desc store b:x");
+    d.run("sadd b:v2 1");
+    d.served(&["bzpopmin b:y 0"], "zunionstore b:y 1 b:v2");
+    d.served(&["blmove b:z b:z2 left left 0"], "lmove b:v b:z left left");
     d.finish();
 }
 
@@ -878,7 +908,7 @@ fn transactions() {
         "set x:m 1",
         "select 0",
         // SPOP popping the whole set inside a transaction.
-        "sadd x:n a b",
+        "sadd x:n 1 2",
         "multi",
         "spop x:n 2",
         "sadd x:n c",
@@ -935,6 +965,22 @@ fn expiry() {
         "mget e:k e:nothing",
         "set e:l v pxat 1",
         "getex e:l ex 100",
+        // The expired key is deleted even when the command then fails or does nothing.
+        "set e:q v pxat 1",
+        "rename e:q e:r",
+        "set e:s v pxat 1",
+        "expire e:s 100",
+        "set e:t v pxat 1",
+        "setrange e:t 0 \"\"",
+        // A write to another key than the expired one.
+        "set e:u v",
+        "set e:v v pxat 1",
+        "rename e:u e:v",
+        "set e:w v pxat 1",
+        "msetnx e:w 1 e:x 2",
+        "set e:y v pxat 1",
+        "rpush e:z a",
+        "lmpop 2 e:y e:z left",
     ]);
     // The active cycle deletes keys nobody touches.
     d.run("select 7");
@@ -979,5 +1025,20 @@ fn evictions() {
         assert_eq!(side.client.cmd(&["CONFIG", "SET", "maxmemory", "0"]), b"+OK\r\n");
     }
     d.run("set v:f 1");
+    d.finish();
+}
+
+#[test]
+fn evictions_with_lazyfree_lazy_eviction() {
+    let mut d = Differ::start(&["--maxmemory-policy", "allkeys-lru", "--lazyfree-lazy-eviction", "yes"]);
+    d.script(&["set w:a 1", "set w:b 2"]);
+    // Evicted keys are replayed as UNLINK with lazyfree-lazy-eviction.
+    for side in [&mut d.real, &mut d.ours] {
+        assert_eq!(side.client.cmd(&["CONFIG", "SET", "maxmemory", "1"]), b"+OK\r\n");
+    }
+    d.run_args(&words("set w:c 1"), Compare::Unordered);
+    for side in [&mut d.real, &mut d.ours] {
+        assert_eq!(side.client.cmd(&["CONFIG", "SET", "maxmemory", "0"]), b"+OK\r\n");
+    }
     d.finish();
 }
