@@ -981,6 +981,17 @@ fn expiry() {
         "set e:y v pxat 1",
         "rpush e:z a",
         "lmpop 2 e:y e:z left",
+        // Several expired keys in one command: their DELs replay atomically.
+        "set e:a1 v pxat 1",
+        "set e:a2 v pxat 1",
+        "mget e:a1 e:a2 e:nothing",
+        "set e:a3 v pxat 1",
+        "del e:a3",
+        "set e:a4 v pxat 1",
+        "set e:a5 v pxat 1",
+        "mset e:a4 1 e:a5 2",
+        "set e:a6 v pxat 1",
+        "exists e:a6 e:a6",
     ]);
     // The active cycle deletes keys nobody touches.
     d.run("select 7");
