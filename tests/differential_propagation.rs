@@ -16,8 +16,8 @@ use std::time::Duration;
 use common::{encode, wait_for, Client, Server};
 
 /// Both servers run with these options: an AOF of commands only, written before each reply, never
-/// rewritten behind the test's back, DEBUG allowed (to stop active expiry), no lazy expiry of keys
-/// by a background cycle unless a scenario asks for it.
+/// rewritten behind the test's back, and DEBUG allowed: the active expiry cycle is stopped
+/// (DEBUG SET-ACTIVE-EXPIRE 0) so that keys expire only when touched, unless a scenario runs it.
 const OPTIONS: &[&str] = &[
     "--appendonly",
     "yes",
@@ -210,16 +210,15 @@ fn words(line: &str) -> Vec<Vec<u8>> {
     line.split_whitespace().map(|w| if w == "\"\"" { Vec::new() } else { w.as_bytes().to_vec() }).collect()
 }
 
-/// The members of a flat array reply of bulk strings (SPOP with a count).
+/// The members of a flat array reply of bulk strings (SPOP with a count), sorted.
 fn bulk_members(reply: &[u8]) -> Vec<Vec<u8>> {
-    let text = reply;
     let mut out = Vec::new();
     let mut pos = 0;
-    while let Some((line, next)) = read_line(text, pos) {
+    while let Some((line, next)) = read_line(reply, pos) {
         pos = next;
         if line.first() == Some(&b'$') {
             let len = number(&line[1..]);
-            out.push(text[pos..pos + len].to_vec());
+            out.push(reply[pos..pos + len].to_vec());
             pos += len + 2;
         }
     }
