@@ -483,20 +483,39 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], name: &str, unit_ms: i64, relat
         return Reply::Int(0);
     }
     let db = ctx.session.db;
-    // A time already past deletes the key (checkAlreadyExpired).
-    // Replayed as what it did (DEL, or PEXPIREAT at the absolute time), whatever the form and
-    // options, so a replay later never moves the expiry.
+    // A time already past deletes the key (checkAlreadyExpired), replayed as that deletion.
     if ctx.already_expired(at) {
         ctx.state.dbs[db].remove(key);
         ctx.notify(notify::GENERIC, "del", key);
-        ctx.propagate_as(|| argv(&[b"DEL", key]));
+        let del = expired_deletion(ctx.state);
+        ctx.propagate_as(|| argv(&[del, key]));
     } else {
         ctx.state.dbs[db].set_expire(key, at as u64);
         ctx.notify(notify::GENERIC, "expire", key);
-        ctx.propagate_as(|| argv(&[b"PEXPIREAT", key, at.to_string().as_bytes()]));
+        // A relative time or one in seconds is replayed as PEXPIREAT at the absolute ms, so a
+        // later replay never moves the expiry; the options stay, as Redis rewrites only the
+        // command and the time. PEXPIREAT itself is replayed as sent.
+        if relative || unit_ms != 1 {
+            ctx.propagate_as(|| {
+                let mut line = args.to_vec();
+                line[0] = Bytes::from_static(b"PEXPIREAT");
+                line[2] = Bytes::from(at.to_string());
+                line
+            });
+        }
     }
     ctx.dirty(1);
     Reply::Int(1)
+}
+
+/// What the deletion of a key by its expiry is replayed as: UNLINK with lazyfree-lazy-expire,
+/// else DEL (Redis's choice for EXPIRE or GETEX with a time past, lazy and active expiry).
+pub(crate) fn expired_deletion(st: &crate::server::state::State) -> &'static [u8] {
+    if st.config.bool("lazyfree-lazy-expire") {
+        b"UNLINK"
+    } else {
+        b"DEL"
+    }
 }
 
 fn expire(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

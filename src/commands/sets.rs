@@ -233,13 +233,13 @@ fn spop_with_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     ctx.notify(notify::SET, "spop", key);
     ctx.dirty(count);
-    // Chosen at random: replayed as the removal of exactly these members.
-    let mut srem = argv(&[b"SREM", key]);
-    srem.extend(popped.iter().filter_map(|r| match r {
-        Reply::Bulk(b) => Some(Bytes::copy_from_slice(b.as_ref())),
-        _ => None,
-    }));
-    ctx.propagate_as(|| srem);
+    // Chosen at random: replayed as the removal of exactly these members, one SREM each, as
+    // Redis 7.0 does.
+    for member in &popped {
+        if let Reply::Bulk(m) = member {
+            ctx.propagate_as(|| argv(&[b"SREM", key, m.as_ref()]));
+        }
+    }
     Reply::Set(popped)
 }
 

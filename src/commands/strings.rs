@@ -244,10 +244,9 @@ fn set_generic(ctx: &mut Ctx, c: SetCall) -> Reply {
     ctx.notify(notify::STRING, "set", c.key);
     if let Some(at) = when {
         ctx.notify(notify::GENERIC, "expire", c.key);
-        // Replayed later, a relative time would mean a later expiry: SET key value PXAT <ms>.
-        if c.flags & OBJ_PXAT == 0 {
-            ctx.propagate_as(|| argv(&[b"SET", c.key, c.val, b"PXAT", at.to_string().as_bytes()]));
-        }
+        // Replayed later, a relative time would mean a later expiry: whatever the form and the
+        // other options, Redis replays SET key value PXAT <ms>.
+        ctx.propagate_as(|| argv(&[b"SET", c.key, c.val, b"PXAT", at.to_string().as_bytes()]));
     }
     old.unwrap_or(c.ok)
 }
@@ -258,7 +257,7 @@ fn get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let opts = tri!(parse_ext_args(args, true));
-    set_generic(
+    let reply = set_generic(
         ctx,
         SetCall {
             flags: opts.flags,
@@ -270,7 +269,16 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             ok: Reply::OK,
             abort: Reply::Nil,
         },
-    )
+    );
+    // The old value is of no use to a replay: replayed without GET (with an expiry, the PXAT
+    // form set_generic recorded already has none).
+    if opts.flags & OBJ_GET != 0 && opts.expire.is_none() {
+        ctx.propagate_as(|| {
+            let options = args[3..].iter().filter(|a| !is_word(a, "get"));
+            args[..3].iter().chain(options).cloned().collect()
+        });
+    }
+    reply
 }
 
 fn setnx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -314,6 +322,8 @@ fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.db().set(&args[1], Value::string(&args[2]), Ttl::Clear);
     ctx.notify(notify::STRING, "set", &args[1]);
     ctx.dirty(1);
+    // Replayed as SET key value, as Redis does.
+    ctx.propagate_as(|| argv(&[b"SET", &args[1], &args[2]]));
     old
 }
 
@@ -322,6 +332,7 @@ fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !matches!(old, Reply::Nil) && ctx.db().remove(&args[1]).is_some() {
         ctx.notify(notify::GENERIC, "del", &args[1]);
         ctx.dirty(1);
+        ctx.propagate_as(|| argv(&[b"DEL", &args[1]]));
     }
     old
 }
@@ -349,10 +360,11 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if let Some(event) = event {
         ctx.notify(notify::GENERIC, event, key);
         ctx.dirty(1);
-        // Replayed as what it did: DEL, PEXPIREAT <ms> or PERSIST.
+        // Replayed as what it did: PEXPIREAT <ms>, the deletion of an expired key, or PERSIST.
+        let del = super::keys::expired_deletion(ctx.state);
         ctx.propagate_as(|| match (event, when) {
             ("expire", Some(at)) => argv(&[b"PEXPIREAT", key, at.to_string().as_bytes()]),
-            ("del", _) => argv(&[b"DEL", key]),
+            ("del", _) => argv(&[del, key]),
             _ => argv(&[b"PERSIST", key]),
         });
     }

@@ -136,7 +136,11 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         replies.push(r);
     }
     ctx.session.in_exec = false;
-    ctx.state.propagation.wrap_transaction(first_write);
+    // Redis 7.0 wraps what a transaction propagated in MULTI/EXEC only when that is more than one
+    // command: one is atomic already.
+    if ctx.state.propagation.ops.len() > first_write + 1 {
+        ctx.state.propagation.wrap_transaction(first_write);
+    }
     Reply::Array(replies)
 }
 

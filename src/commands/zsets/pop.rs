@@ -7,6 +7,7 @@ use crate::commands::blocking::{timeout_arg, BlockKind};
 use crate::commands::{errors, notify, Ctx};
 use crate::keyspace::Value;
 use crate::protocol::Reply;
+use crate::server::propagation::argv;
 use crate::util::numbers::parse_i64;
 
 /// How a pop replies (genericZpopCommand's flags).
@@ -18,6 +19,19 @@ struct Shape {
     nested: bool,
     /// A null (rather than an empty array) when no key holds anything (ZMPOP, BZMPOP).
     nil_when_empty: bool,
+    /// What the pop is replayed as (AOF, replicas).
+    replay: Replay,
+}
+
+/// What a pop is replayed as, in Redis 7.0's forms.
+#[derive(Clone, Copy, PartialEq)]
+enum Replay {
+    /// ZPOPMIN/ZPOPMAX: as sent.
+    AsSent,
+    /// BZPOPMIN/BZPOPMAX: ZPOPMIN/ZPOPMAX key, without a count (a replay must never block).
+    OnePop,
+    /// ZMPOP/BZMPOP: ZPOPMIN/ZPOPMAX key <members popped>, from the key that had members.
+    CountedPop,
 }
 
 /// An integer in `min..`, with one error text for a bad number and for one out of range, as
@@ -44,7 +58,7 @@ fn zpop_min_max(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Reply {
     };
     // RESP3 nests pairs only when a count was given.
     let nested = ctx.session.resp > 2 && count.is_some();
-    let shape = Shape { with_key: false, nested, nil_when_empty: false };
+    let shape = Shape { with_key: false, nested, nil_when_empty: false, replay: Replay::AsSent };
     pop_first_of(ctx, &args[1..2], max, count, shape)
 }
 
@@ -80,9 +94,12 @@ fn pop_from(ctx: &mut Ctx, key: &Bytes, max: bool, count: u64, shape: Shape) -> 
     }
     ctx.dirty(popped.len() as u64);
     ctx.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
-    // Replayed as a plain pop from the key that had members (never blocking, never searching).
     let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
-    ctx.propagate_as(|| crate::server::propagation::argv(&[name, key, popped.len().to_string().as_bytes()]));
+    match shape.replay {
+        Replay::AsSent => {}
+        Replay::OnePop => ctx.propagate_as(|| argv(&[name, key])),
+        Replay::CountedPop => ctx.propagate_as(|| argv(&[name, key, popped.len().to_string().as_bytes()])),
+    }
     ctx.delete_if_empty(key);
     let mut items = Vec::with_capacity(popped.len() * 2 + 1);
     for it in popped {
@@ -129,7 +146,7 @@ fn parse_mpop(args: &[Bytes], numkeys_at: usize) -> Result<(&[Bytes], bool, i64)
     Ok((&args[numkeys_at + 1..where_at], max, count.unwrap_or(1)))
 }
 
-const MPOP_SHAPE: Shape = Shape { with_key: true, nested: true, nil_when_empty: true };
+const MPOP_SHAPE: Shape = Shape { with_key: true, nested: true, nil_when_empty: true, replay: Replay::CountedPop };
 
 pub fn zmpop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (keys, max, count) = tri!(parse_mpop(args, 1));
@@ -147,7 +164,7 @@ pub fn bzpopmax(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 fn bzpop(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Reply {
     let deadline = tri!(timeout_arg(ctx.now_ms, &args[args.len() - 1]));
     let keys = &args[1..args.len() - 1];
-    let shape = Shape { with_key: true, nested: false, nil_when_empty: false };
+    let shape = Shape { with_key: true, nested: false, nil_when_empty: false, replay: Replay::OnePop };
     blocking_pop(ctx, keys, max, 1, shape, deadline)
 }
 
