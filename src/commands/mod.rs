@@ -89,6 +89,8 @@ pub struct Session {
     pub handover: Option<crate::replication::master::Handover>,
     /// The link to this server's master: its writes are obeyed, never refused.
     pub is_master: bool,
+    /// The current command is replayed even if it changed nothing (forceCommandPropagation).
+    pub force_propagation: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +129,7 @@ impl Session {
             replconf: Default::default(),
             handover: None,
             is_master: false,
+            force_propagation: false,
         }
     }
 
@@ -181,7 +184,8 @@ impl Ctx<'_> {
         drop(entry);
         crate::keyspace::evict::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
-        self.state.propagation.deleted(db, key);
+        let unlink = self.state.config.bool("lazyfree-lazy-expire");
+        self.state.propagation.deleted(db, key, unlink);
         self.state.stats.expired_keys += 1;
         true
     }
@@ -246,6 +250,11 @@ impl Ctx<'_> {
     /// master's DEL arrives, and a master's stream must apply the same way whenever it is read.
     pub fn already_expired(&self, at_ms: i64) -> bool {
         at_ms <= self.now_ms as i64 && self.state.loading.is_none() && !self.state.repl.is_replica()
+    }
+
+    /// The command is replayed even when it changed nothing (FLUSHDB/FLUSHALL of empty data).
+    pub fn force_propagation(&mut self) {
+        self.session.force_propagation = true;
     }
 
     pub fn dirty(&mut self, n: u64) {
@@ -514,6 +523,10 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
         return Reply::error("ERR unknown command");
     };
     let dirty_before = ctx.state.dirty;
+    let unit = !ctx.session.in_exec;
+    if unit {
+        ctx.state.propagation.begin_unit();
+    }
     // The previous command's end is this one's start: one clock read per command.
     let start = ctx.clock;
     let reply = handler(ctx, args);
@@ -527,7 +540,8 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     ctx.clock = end;
     let usec = end.saturating_duration_since(start).as_micros() as u64;
     let rewritten = ctx.session.propagate_as.take();
-    if spec.has(WRITE) && ctx.state.dirty != dirty_before {
+    let forced = std::mem::take(&mut ctx.session.force_propagation);
+    if spec.has(WRITE) && (ctx.state.dirty != dirty_before || forced) {
         key_written(ctx, spec, args);
         if ctx.state.propagation.enabled && ctx.session.block.is_none() {
             let db = ctx.session.db;
@@ -536,6 +550,11 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
                 None => ctx.state.propagation.push(db, args.to_vec()),
             }
         }
+    }
+    // What one command (EXEC included) propagated, its lazy-expiry DELs too, replays atomically;
+    // a command inside EXEC is wrapped with the whole transaction.
+    if unit {
+        ctx.state.propagation.end_unit();
     }
     if ctx.session.block.is_some() {
         // Parked: it counts as called when its wait ends (Redis's updateStatsOnUnblock).

@@ -251,6 +251,10 @@ impl Outboxes<'_> {
 
 fn publish_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (n, mut mine) = publish_from(ctx.state, &args[1], &args[2], Some(ctx.session.id));
+    // Replicas publish it to their own subscribers (forceCommandPropagation with PROPAGATE_REPL).
+    if ctx.state.repl.backlog.is_some() {
+        ctx.state.propagation.push_to_replicas(ctx.session.db, args.to_vec());
+    }
     if mine.is_empty() {
         return Reply::Int(n as i64);
     }

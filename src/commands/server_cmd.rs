@@ -427,8 +427,10 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.db();
     db.touch_all_watched(None);
     let n = db.clear();
-    // Each key removed counts as a change, the flush itself none (as Redis 7.0.15).
+    // Each key removed counts as a change, the flush itself none (as Redis 7.0.15); it is replayed
+    // even when there was nothing to remove.
     ctx.dirty(n as u64);
+    ctx.force_propagation();
     Reply::OK
 }
 
@@ -439,8 +441,10 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         db.touch_all_watched(None);
         n += db.clear();
     }
-    // Each key removed counts as a change (Redis 7.0.15 adds nothing for the flush itself).
+    // Each key removed counts as a change (Redis 7.0.15 adds nothing for the flush itself); it is
+    // replayed even when there was nothing to remove.
     ctx.dirty(n as u64);
+    ctx.force_propagation();
     // flushAllDataAndResetRDB: a running save is stale, and with save points the (empty) dataset
     // is saved at once.
     crate::persistence::snapshot::kill_child(ctx.state);

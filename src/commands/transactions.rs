@@ -126,7 +126,6 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     super::unwatch_all(ctx.state, ctx.session);
     set_multi_count(ctx, -1);
     ctx.session.in_exec = true;
-    let first_write = ctx.state.propagation.ops.len();
     let mut replies = Vec::with_capacity(queue.len());
     for args in &queue {
         let r = match super::resolve(ctx.server, args) {
@@ -136,11 +135,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         replies.push(r);
     }
     ctx.session.in_exec = false;
-    // Redis 7.0 wraps what a transaction propagated in MULTI/EXEC only when that is more than one
-    // command: one is atomic already.
-    if ctx.state.propagation.ops.len() > first_write + 1 {
-        ctx.state.propagation.wrap_transaction(first_write);
-    }
+    // call() wraps what the transaction propagated, as for any command.
     Reply::Array(replies)
 }
 

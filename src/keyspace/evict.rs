@@ -206,13 +206,15 @@ fn evict(server: &Server, st: &mut State, to_free: u64) -> Outcome {
         freed += before - crate::alloc::allocated() as i64;
         st.stats.evicted_keys += 1;
         notify::notify(st, notify::EVICTED, "evicted", &key, db);
-        st.propagation.deleted(db, &key);
+        let unlink = st.config.bool("lazyfree-lazy-eviction");
+        st.propagation.deleted(db, &key, unlink);
         keys_freed += 1;
         if keys_freed % 16 == 0 && start.elapsed().as_micros() as u64 > limit_us {
             continue_in_background(server, st);
             break;
         }
     }
+    st.propagation.propagated_now();
     let outcome = outcome.unwrap_or(if st.evictor.background { Outcome::Running } else { Outcome::Ok });
     add_latency(st, "eviction-cycle", start);
     outcome

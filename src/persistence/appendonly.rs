@@ -68,7 +68,7 @@ pub struct Appendonly {
     /// The second of the last #TS annotation.
     last_timestamp: i64,
     /// Writes a failed append left to write again, before any newer ones.
-    unwritten: Vec<(usize, Vec<bytes::Bytes>)>,
+    unwritten: Vec<crate::server::propagation::Op>,
 }
 
 /// The bytes the manifest's base and incr files take on disk.
@@ -296,7 +296,7 @@ fn run_replayed(server: &Server, st: &mut State, session: &mut Session, argv: &[
 
 /// Appends writes taken from the write stream, selecting databases as needed; with
 /// `appendfsync always` they are on disk when this returns. Called before replies are sent.
-pub fn append(st: &mut State, ops: Vec<(usize, Vec<bytes::Bytes>)>) {
+pub fn append(st: &mut State, ops: Vec<crate::server::propagation::Op>) {
     let timestamps = st.config.bool("aof-timestamp-enabled");
     let Some(aof) = st.aof.as_mut() else { return };
     let ops = if aof.unwritten.is_empty() {
@@ -318,12 +318,12 @@ pub fn append(st: &mut State, ops: Vec<(usize, Vec<bytes::Bytes>)>) {
             aof.last_timestamp = now;
         }
     }
-    for (db, argv) in &ops {
-        if aof.selected != Some(*db) {
-            aof::encode_command(&mut buf, &[b"SELECT".as_slice(), db.to_string().as_bytes()]);
-            aof.selected = Some(*db);
+    for op in ops.iter().filter(|op| op.to_aof) {
+        if aof.selected != Some(op.db) {
+            aof::encode_command(&mut buf, &[b"SELECT".as_slice(), op.db.to_string().as_bytes()]);
+            aof.selected = Some(op.db);
         }
-        aof::encode_command(&mut buf, argv);
+        aof::encode_command(&mut buf, &op.argv);
     }
     let result = aof.incr.append(&buf).and_then(|()| if aof.fsync == Fsync::Always { aof.incr.sync() } else { Ok(()) });
     match result {

@@ -57,6 +57,10 @@ pub struct Replica {
     pub waiting_since: std::time::Instant,
     /// Since when its unsent stream has been over the soft output limit (unix ms), if it is.
     pub soft_limit_since: Option<u64>,
+    /// It acknowledged at least once on this connection.
+    pub acked: bool,
+    /// Its full resync has started (it is not waiting for one any more).
+    pub sync_started: bool,
 }
 
 impl Replica {
@@ -136,6 +140,7 @@ pub fn ack(st: &mut State, id: ClientId, offset: u64) {
     if let Some(r) = st.repl.replicas.get_mut(&id) {
         r.ack_offset = r.ack_offset.max(offset);
         r.ack_time_ms = crate::util::time::unix_ms();
+        r.acked = true;
     }
 }
 
@@ -288,6 +293,8 @@ fn attach(
             rdb_tx,
             waiting_since: std::time::Instant::now(),
             soft_limit_since: None,
+            acked: false,
+            sync_started: false,
         },
     );
 }
@@ -314,7 +321,16 @@ pub async fn serve_replica<R, W>(
     let result = async {
         let from = match handover {
             Handover::Partial { from } => from,
-            Handover::Full { psync, rdb } => send_full_sync(&server, id, &mut wr, psync, rdb, &kill).await?,
+            Handover::Full { psync, rdb } => {
+                let (from, diskless) = send_full_sync(&server, id, &mut wr, psync, rdb, &kill).await?;
+                if diskless {
+                    // Like Redis, the stream starts once the replica has loaded the payload and
+                    // acknowledged: a diskless payload has no length, so nothing may follow its
+                    // end mark until then.
+                    wait_first_ack(&server, id, &kill).await?;
+                }
+                from
+            }
         };
         stream(&server, id, &mut wr, from, &kill, &killed).await
     }
@@ -381,7 +397,24 @@ async fn read_acks<R: AsyncRead + Unpin>(
     }
 }
 
-/// The full resync: +FULLRESYNC (PSYNC only), the RDB, and the offset the stream continues from.
+async fn wait_first_ack(server: &Server, id: ClientId, kill: &Notify) -> Result<(), String> {
+    tracing::info!(
+        "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming",
+        replica_name(server, id)
+    );
+    loop {
+        if server.state.lock().repl.replicas.get(&id).is_none_or(|r| r.acked) {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+            _ = kill.notified() => return Err(String::new()),
+        }
+    }
+}
+
+/// The full resync: +FULLRESYNC (PSYNC only), the RDB, and the offset the stream continues from
+/// (with whether the payload was diskless).
 async fn send_full_sync<W: AsyncWrite + Unpin>(
     server: &Server,
     id: ClientId,
@@ -389,7 +422,7 @@ async fn send_full_sync<W: AsyncWrite + Unpin>(
     psync: bool,
     mut rdb: mpsc::Receiver<RdbPiece>,
     kill: &Notify,
-) -> Result<u64, String> {
+) -> Result<(u64, bool), String> {
     let mut payload_started = false;
     let mut next_offset = 0;
     let mut mark: Option<[u8; 40]> = None;
@@ -411,8 +444,8 @@ async fn send_full_sync<W: AsyncWrite + Unpin>(
                     write(wr, format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes(), kill).await?;
                 }
                 if let Some(m) = eof_mark {
+                    // A diskless transfer shows as wait_bgsave until the replica's first ACK.
                     payload_started = true;
-                    set_state(server, id, ReplicaState::SendBulk);
                     let mut head = b"$EOF:".to_vec();
                     head.extend_from_slice(&m);
                     head.extend_from_slice(b"\r\n");
@@ -429,13 +462,13 @@ async fn send_full_sync<W: AsyncWrite + Unpin>(
                     write(wr, &m, kill).await?;
                 }
                 tracing::info!("Synchronization with replica {} succeeded", replica_name(server, id));
-                return Ok(next_offset);
+                return Ok((next_offset, true));
             }
             RdbPiece::File(path) => {
                 set_state(server, id, ReplicaState::SendBulk);
                 send_file(server, wr, &path, kill).await?;
                 tracing::info!("Synchronization with replica {} succeeded", replica_name(server, id));
-                return Ok(next_offset);
+                return Ok((next_offset, false));
             }
             RdbPiece::Failed => return Err("the RDB for the full resync could not be produced".into()),
         }

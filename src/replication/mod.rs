@@ -153,17 +153,17 @@ pub fn refresh_propagation(st: &mut State) {
 
 /// Appends the recorded writes to the stream of a master's replicas, with SELECT where the
 /// database changes. Called with the writes the AOF also takes, before replies go out.
-pub fn feed_writes(st: &mut State, ops: &[(usize, Vec<Bytes>)]) {
+pub fn feed_writes(st: &mut State, ops: &[crate::server::propagation::Op]) {
     if st.repl.backlog.is_none() || st.repl.is_replica() || ops.is_empty() {
         return;
     }
     let mut buf = Vec::with_capacity(64 * ops.len());
-    for (db, argv) in ops {
-        if st.repl.selected_db != Some(*db) {
-            crate::persistence::aof::encode_command(&mut buf, &[b"SELECT".as_slice(), db.to_string().as_bytes()]);
-            st.repl.selected_db = Some(*db);
+    for op in ops {
+        if st.repl.selected_db != Some(op.db) {
+            crate::persistence::aof::encode_command(&mut buf, &[b"SELECT".as_slice(), op.db.to_string().as_bytes()]);
+            st.repl.selected_db = Some(op.db);
         }
-        crate::persistence::aof::encode_command(&mut buf, argv);
+        crate::persistence::aof::encode_command(&mut buf, &op.argv);
     }
     st.repl.feed(Bytes::from(buf));
 }

@@ -53,12 +53,11 @@ pub fn cron(st: &mut State) {
 }
 
 fn waiting_replicas(st: &State) -> Vec<ClientId> {
-    let attached: &[ClientId] = st.repl.sync.as_ref().map_or(&[], |j| &j.replicas);
     let mut ids: Vec<ClientId> = st
         .repl
         .replicas
         .iter()
-        .filter(|(id, r)| r.state == ReplicaState::WaitBgsave && r.rdb_tx.is_some() && !attached.contains(id))
+        .filter(|(_, r)| r.state == ReplicaState::WaitBgsave && !r.sync_started)
         .map(|(id, _)| *id)
         .collect();
     ids.sort_unstable();
@@ -130,6 +129,7 @@ fn send_start(st: &mut State, id: ClientId, offset: u64, eof_mark: Option<[u8; 4
     let replid = st.repl.replid.clone();
     if let Some(r) = st.repl.replicas.get_mut(&id) {
         r.next_offset = offset + 1;
+        r.sync_started = true;
     }
     send(st, id, RdbPiece::Start { replid, offset, eof_mark });
 }

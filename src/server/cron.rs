@@ -74,9 +74,10 @@ fn active_expire(server: &Server, period: Duration) {
             }
             let (expired, examined) = d.expire_cycle(now, EXPIRE_CHUNK);
             st.stats.expired_keys += expired.len() as u64;
+            let unlink = st.config.bool("lazyfree-lazy-expire");
             for key in &expired {
                 crate::commands::notify::notify(&mut st, crate::commands::notify::EXPIRED, "expired", key, db);
-                st.propagation.deleted(db, key);
+                st.propagation.deleted(db, key, unlink);
             }
             if examined > 0 {
                 let stale = expired.len() as f64 / examined as f64;

@@ -6,40 +6,89 @@
 
 use bytes::Bytes;
 
+/// One command line of the stream, in the database it applies to.
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub db: usize,
+    pub argv: Vec<Bytes>,
+    /// False for what only replicas get (PUBLISH).
+    pub to_aof: bool,
+}
+
+impl Op {
+    fn new(db: usize, argv: Vec<Bytes>) -> Op {
+        Op { db, argv, to_aof: true }
+    }
+}
+
 #[derive(Default)]
 pub struct Propagation {
     /// Whether anything consumes the stream; when nothing does, nothing is recorded.
     pub enabled: bool,
-    /// Recorded writes not yet taken by the consumers: (database, command line).
-    pub ops: Vec<(usize, Vec<Bytes>)>,
+    /// Recorded writes not yet taken by the consumers.
+    pub ops: Vec<Op>,
+    /// Where the current command's writes start in `ops`: what it propagated from there on
+    /// replays atomically (see `end_unit`).
+    unit_start: usize,
 }
 
 impl Propagation {
     pub fn push(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.enabled {
-            self.ops.push((db, argv));
+            self.ops.push(Op::new(db, argv));
         }
     }
 
-    /// A key deleted by expiry or eviction: replayed as DEL.
-    pub fn deleted(&mut self, db: usize, key: &[u8]) {
+    /// What replicas get and the AOF does not: PUBLISH, so that subscribers of replicas hear it.
+    pub fn push_to_replicas(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.enabled {
-            self.ops.push((db, vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]));
+            self.ops.push(Op { db, argv, to_aof: false });
         }
     }
 
-    /// Wraps the writes recorded since `start` in MULTI/EXEC (a transaction replays atomically).
+    /// A key deleted by expiry or eviction: replayed as DEL, or as UNLINK when the matching
+    /// lazyfree-lazy-expire / lazyfree-lazy-eviction is on (Redis's propagateDeletion).
+    pub fn deleted(&mut self, db: usize, key: &[u8], unlink: bool) {
+        if self.enabled {
+            let name: &'static [u8] = if unlink { b"UNLINK" } else { b"DEL" };
+            self.ops.push(Op::new(db, vec![Bytes::from_static(name), Bytes::copy_from_slice(key)]));
+        }
+    }
+
+    /// A command (EXEC included, not one run by EXEC) starts: what it propagates from now on
+    /// replays atomically.
+    pub fn begin_unit(&mut self) {
+        self.unit_start = self.ops.len();
+    }
+
+    /// A command ends: its writes, lazy-expiry DELs included, are wrapped in MULTI/EXEC when they
+    /// are more than one (Redis 7.0's propagatePendingCommands).
+    pub fn end_unit(&mut self) {
+        self.wrap_transaction(self.unit_start);
+        self.unit_start = self.ops.len();
+    }
+
+    /// What was recorded so far is propagated as is, outside the current command's unit: keys
+    /// evicted (even by CONFIG SET inside a command) are never wrapped (performEvictions
+    /// propagates with propagate_no_multi).
+    pub fn propagated_now(&mut self) {
+        self.unit_start = self.ops.len();
+    }
+
+    /// Wraps the writes recorded since `start` in MULTI/EXEC when they are more than one, so that
+    /// they replay atomically (Redis 7.0's propagatePendingCommands: one command is atomic).
     pub fn wrap_transaction(&mut self, start: usize) {
-        if self.ops.len() <= start {
+        if self.ops.len() <= start + 1 {
             return;
         }
-        let db = self.ops[start].0;
-        self.ops.insert(start, (db, vec![Bytes::from_static(b"MULTI")]));
-        let last_db = self.ops.last().map_or(db, |o| o.0);
-        self.ops.push((last_db, vec![Bytes::from_static(b"EXEC")]));
+        let db = self.ops[start].db;
+        self.ops.insert(start, Op::new(db, vec![Bytes::from_static(b"MULTI")]));
+        let last_db = self.ops.last().map_or(db, |o| o.db);
+        self.ops.push(Op::new(last_db, vec![Bytes::from_static(b"EXEC")]));
     }
 
-    pub fn take(&mut self) -> Vec<(usize, Vec<Bytes>)> {
+    pub fn take(&mut self) -> Vec<Op> {
+        self.unit_start = 0;
         std::mem::take(&mut self.ops)
     }
 }

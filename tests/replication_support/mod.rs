@@ -257,6 +257,10 @@ impl Node {
         cmd.args(["--daemonize", "no", "--logfile", "server.log", "--save", ""]);
         // Full syncs start at once instead of waiting 5 s for more replicas (7.0's default).
         cmd.args(["--repl-diskless-sync-delay", "0"]);
+        // A backlog large enough for everything a test writes: whether a broken link resumes
+        // partially must not depend on how fast a replica applies (ours runs as a debug build
+        // under `cargo test`, the real one optimised).
+        cmd.args(["--repl-backlog-size", "64mb"]);
         cmd.args(&self.args);
         // The server chdirs to --dir; starting it there too keeps every file out of the checkout.
         cmd.current_dir(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
