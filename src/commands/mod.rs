@@ -168,6 +168,11 @@ impl Ctx<'_> {
     /// Deletes an expired key, counting it and publishing `expired` (deleteExpiredKeyAndPropagate).
     /// True if it expired.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        // While loading (an AOF's commands replayed) keys never expire: the replay must rebuild
+        // what the commands built when they ran.
+        if self.state.loading.is_some() {
+            return false;
+        }
         // A replica deletes keys only when its master says so: until the master's DEL arrives
         // the key exists for the master's stream and is missing for everyone else. While writes
         // are paused (CLIENT PAUSE, FAILOVER) nothing is deleted either: the stream stays still.

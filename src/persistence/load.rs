@@ -211,8 +211,8 @@ pub fn load_unlocked(server: &Arc<Server>, path: &Path) -> Result<(), String> {
 
 /// A replica's load of its master's RDB: keys that have expired are kept, because a replica
 /// deletes keys only when its master says so (and until then reports them missing).
-pub fn load_from_master(server: &Arc<Server>, path: &Path) -> Result<(), String> {
-    load_batched(server, path, true).map(|_| ())
+pub fn load_from_master(server: &Arc<Server>, path: &Path) -> Result<ReplInfo, String> {
+    load_batched(server, path, true)
 }
 
 fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result<ReplInfo, String> {

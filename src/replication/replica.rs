@@ -74,6 +74,8 @@ impl MasterLink {
 /// REPLICAOF host port (and `replicaof` at start-up): follow that master from now on.
 pub fn set_master(server: &Server, st: &mut State, host: String, port: u16, from_config: bool) {
     let was_master = !st.repl.is_replica();
+    // A replica re-pointed keeps what it had from its old master (Redis caches that master).
+    let had_history = st.repl.master.as_ref().is_some_and(|m| m.can_continue || m.client.is_some());
     let generation = st.repl.master.as_ref().map_or(0, |m| m.generation) + 1;
     drop_master_client(st);
     crate::commands::blocking::disconnect_all_blocked(server, st);
@@ -88,7 +90,7 @@ pub fn set_master(server: &Server, st: &mut State, host: String, port: u16, from
         transfer: None,
         // A master keeps its history to continue from: it may be a replica that was promoted
         // and is now re-pointed. At start-up there is no history yet.
-        can_continue: (was_master && !from_config) || st.repl.history_restored,
+        can_continue: (was_master && !from_config) || had_history || st.repl.history_restored,
         client: None,
         stream_db: 0,
     });
@@ -412,9 +414,13 @@ async fn full_sync(
         .and_then(|r| r);
     let mut st = server.state.lock();
     st.loading = None;
-    if let Err(e) = loaded {
-        return Err(format!("Failed trying to load the MASTER synchronization DB from disk: {e}"));
-    }
+    let info = match loaded {
+        Ok(info) => info,
+        Err(e) => return Err(format!("Failed trying to load the MASTER synchronization DB from disk: {e}")),
+    };
+    // The stream continues in the database the RDB says (a replica passing its master's stream
+    // on inserts no SELECT for a new sub-replica).
+    let stream_db = info.stream_db.and_then(|d| usize::try_from(d).ok()).filter(|d| *d < st.dbs.len()).unwrap_or(0);
     if st.config.bool("rdb-del-sync-files")
         && st.aof.is_none()
         && !crate::persistence::snapshot::save_points_configured(&st)
@@ -431,7 +437,7 @@ async fn full_sync(
     if let Some(m) = st.repl.master.as_mut() {
         m.transfer = None;
         m.read_offset = offset;
-        m.stream_db = 0;
+        m.stream_db = stream_db;
     }
     // The AOF must describe the new dataset: it is rewritten from it (restartAOFAfterSYNC).
     if st.aof.is_some() {
