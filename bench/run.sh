@@ -112,7 +112,7 @@ fi
 # -------------------------------------------------------------- servers ----
 # Server state, keyed by role: "redis" (Debian's) and "ours".
 declare -A srv_bin=([redis]="$ref_bin" [ours]="$ours_bin")
-declare -A srv_pid=() srv_port=() srv_dir=()
+declare -A srv_pid=() srv_port=() srv_dir=() srv_args=()
 used_ports=" "
 
 stop_server() {
@@ -135,7 +135,7 @@ stop_server() {
 
 cleanup() {
     local role
-    for role in redis ours; do
+    for role in "${!srv_pid[@]}"; do
         stop_server "$role"
     done
 }
@@ -193,8 +193,9 @@ start_server() {
         port="$(pick_port)" || die "no free loopback port found"
         dir="$(mktemp -d "${TMPDIR:-/tmp}/redis-bench-$role.XXXXXX")"
         # exec, so that $! is the server's own PID (used for /proc/PID/status).
+        # shellcheck disable=SC2086  # srv_args holds several words on purpose
         (cd "$dir" && exec "$bin" --port "$port" --bind 127.0.0.1 \
-            --save "" --appendonly no --loglevel warning >"$dir/server.log" 2>&1) &
+            --save "" --appendonly no --loglevel warning ${srv_args[$role]:-} >"$dir/server.log" 2>&1) &
         pid=$!
         srv_pid[$role]=$pid
         srv_port[$role]=$port
@@ -472,3 +473,59 @@ echo
 echo "Keyspace growth to $growth_keys keys (4 pipelined writers), PING probe every 1 ms:"
 echo "  redis: ${growth[redis]}"
 echo "  ours:  ${growth[ours]}"
+
+# ----------------------------------------------------------- replication ----
+# Full sync: $nkeys keys on a master, a fresh replica of the same implementation started, time
+# until its link is up with every key. Then SET -P 16 on the master alone and with two replicas
+# attached (redis-benchmark's keys), and the share of throughput the replicas cost.
+repl_n="${BENCH_REPL_REQUESTS:-$default_n_pipe}"
+declare -A sync_ms=() alone_rps=() with_rps=()
+for role in redis ours; do
+    log "replication test: $role master, $nkeys keys, full sync then -P 16 with 2 replicas"
+    stop_server "$role"
+    start_server "$role"
+    cli "$role" config set repl-diskless-sync-delay 0 >/dev/null
+    pipe_out="$(awk -v n="$nkeys" 'BEGIN {
+        for (i = 1; i <= n; i++)
+            printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", i
+    }' | cli "$role" --pipe 2>&1)" || die "redis-cli --pipe failed against $role: $pipe_out"
+    res="$(run_bench "$role" set 16 "$repl_n")"
+    alone_rps[$role]="${res%% *}"
+    for r in 1 2; do
+        srv_bin[$role-r$r]="${srv_bin[$role]}"
+        srv_args[$role-r$r]="--replicaof 127.0.0.1 ${srv_port[$role]}"
+    done
+    t0=$(now_ms)
+    start_server "$role-r1"
+    deadline=$((SECONDS + 300))
+    until [[ "$(info_field "$role-r1" replication master_link_status)" == up &&
+        "$(cli "$role-r1" dbsize | tr -d '\r')" -ge "$nkeys" ]]; do
+        ((SECONDS < deadline)) || die "$role replica did not sync $nkeys keys within 300 s"
+        sleep 0.01
+    done
+    sync_ms[$role]=$(($(now_ms) - t0))
+    start_server "$role-r2"
+    until [[ "$(info_field "$role-r2" replication master_link_status)" == up ]]; do
+        ((SECONDS < deadline)) || die "$role second replica did not sync within 300 s"
+        sleep 0.05
+    done
+    res="$(run_bench "$role" set 16 "$repl_n")"
+    with_rps[$role]="${res%% *}"
+    stop_server "$role-r1"
+    stop_server "$role-r2"
+done
+loss() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.1f%%\n", (1 - a / b) * 100 }'; }
+echo
+echo "Replication: full sync of $nkeys keys to a new replica (start until link up with every key);"
+echo "SET -P 16 on the master alone and with 2 replicas attached"
+repl_fmt='%-22s %14s %14s %10s\n'
+# shellcheck disable=SC2059
+printf "$repl_fmt" metric redis ours ours/redis
+# shellcheck disable=SC2059
+printf "$repl_fmt" "full sync ms" "${sync_ms[redis]}" "${sync_ms[ours]}" "$(fmt_ratio "${sync_ms[ours]}" "${sync_ms[redis]}")"
+# shellcheck disable=SC2059
+printf "$repl_fmt" "SET -P16 alone ops/s" "${alone_rps[redis]:-n/a}" "${alone_rps[ours]:-n/a}" "$(fmt_ratio "${alone_rps[ours]}" "${alone_rps[redis]}")"
+# shellcheck disable=SC2059
+printf "$repl_fmt" "SET -P16 +2 replicas" "${with_rps[redis]:-n/a}" "${with_rps[ours]:-n/a}" "$(fmt_ratio "${with_rps[ours]}" "${with_rps[redis]}")"
+# shellcheck disable=SC2059
+printf "$repl_fmt" "throughput lost" "$(loss "${with_rps[redis]}" "${alone_rps[redis]}")" "$(loss "${with_rps[ours]}" "${alone_rps[ours]}")" ""

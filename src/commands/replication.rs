@@ -33,17 +33,20 @@ pub static TABLE: &[CommandSpec] = &[
         "O(1)",
         replicaof
     ),
-    cmd!(
-        "role",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST,
-        (0, 0, 0),
-        "server",
-        "2.8.12",
-        "Return the role of the instance in the context of replication",
-        "O(1)",
-        role
-    ),
+    CommandSpec {
+        acl: &["admin", "dangerous"],
+        ..cmd!(
+            "role",
+            1,
+            NOSCRIPT | LOADING | STALE | FAST,
+            (0, 0, 0),
+            "server",
+            "2.8.12",
+            "Return the role of the instance in the context of replication",
+            "O(1)",
+            role
+        )
+    },
     cmd!(
         "psync",
         -3,
@@ -88,17 +91,20 @@ pub static TABLE: &[CommandSpec] = &[
         "O(1)",
         failover
     ),
-    cmd!(
-        "wait",
-        3,
-        NOSCRIPT,
-        (0, 0, 0),
-        "generic",
-        "3.0.0",
-        "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
-        "O(1)",
-        wait
-    ),
+    CommandSpec {
+        acl: &["connection"],
+        ..cmd!(
+            "wait",
+            3,
+            NOSCRIPT,
+            (0, 0, 0),
+            "generic",
+            "3.0.0",
+            "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+            "O(1)",
+            wait
+        )
+    },
 ];
 
 /// REPLICAOF host port | NO ONE.

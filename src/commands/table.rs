@@ -148,8 +148,11 @@ impl CommandSpec {
         match self.group {
             "string" | "bitmap" => cats.push(if self.group == "bitmap" { "bitmap" } else { "string" }),
             // Redis names each command's categories; the group gives the usual one, except for
-            // generic commands that name the data types they work on instead (SORT).
-            "generic" if !self.acl.iter().any(|c| matches!(*c, "list" | "set" | "sortedset")) => cats.push("keyspace"),
+            // generic commands that name the data types they work on instead (SORT), or the
+            // connection (WAIT).
+            "generic" if !self.acl.iter().any(|c| matches!(*c, "list" | "set" | "sortedset" | "connection")) => {
+                cats.push("keyspace")
+            }
             "connection" => cats.push("connection"),
             "transactions" => cats.push("transaction"),
             "list" | "hash" | "set" | "sorted-set" => cats.push(match self.group {
