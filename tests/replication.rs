@@ -28,6 +28,10 @@ const BACKGROUND: u64 = 300;
 // -------------------------------------------------------------------------------------------------
 
 fn full_then_partial_resync(master_imp: Impl, replica_imp: Impl, mode: SyncMode) {
+    full_then_partial_resync_with(master_imp, replica_imp, mode, &[]);
+}
+
+fn full_then_partial_resync_with(master_imp: Impl, replica_imp: Impl, mode: SyncMode, replica_args: &[&str]) {
     let master = Node::start("master", master_imp, mode.master_args());
     preload(&master, 11, PRELOAD);
     let loaded = dataset(&master);
@@ -36,7 +40,7 @@ fn full_then_partial_resync(master_imp: Impl, replica_imp: Impl, mode: SyncMode)
     // The replica connects while writes go on: they reach it after the RDB, from the buffer the
     // master kept during the transfer.
     let (replica, _) = with_writes(&master, 12, BACKGROUND, |_| {
-        let replica = start_replica("replica", replica_imp, &master, &[]);
+        let replica = start_replica("replica", replica_imp, &master, replica_args);
         wait_info(&replica, "master_link_status", "up");
         replica
     });
@@ -97,6 +101,18 @@ fn partial_resync_real_master_our_replica_diskless() {
 #[test]
 fn partial_resync_real_master_our_replica_disk() {
     full_then_partial_resync(Real, Ours, SyncMode::Disk);
+}
+
+/// repl-diskless-load: the replica loads straight from the socket, both payload framings.
+#[test]
+fn partial_resync_real_master_our_replica_loading_from_the_socket() {
+    full_then_partial_resync_with(Real, Ours, SyncMode::Disk, &["--repl-diskless-load", "on-empty-db"]);
+    full_then_partial_resync_with(Real, Ours, SyncMode::Diskless, &["--repl-diskless-load", "swapdb"]);
+}
+
+#[test]
+fn partial_resync_our_master_real_replica_loading_from_the_socket() {
+    full_then_partial_resync_with(Ours, Real, SyncMode::Diskless, &["--repl-diskless-load", "swapdb"]);
 }
 
 #[test]

@@ -209,7 +209,7 @@ pub static TABLE: &[Spec] = &[
     b("repl-diskless-sync", "yes", 0),
     int("repl-diskless-sync-delay", 0, INT_MAX, "5", 0),
     int("repl-diskless-sync-max-replicas", 0, INT_MAX, "0", 0),
-    e("repl-diskless-load", &["disabled", "on-empty-db", "swapdb"], "disabled", LATER),
+    e("repl-diskless-load", &["disabled", "on-empty-db", "swapdb"], "disabled", 0),
     alias("repl-ping-replica-period", &["repl-ping-slave-period"], Kind::Int { min: 1, max: INT_MAX }, "10", 0),
     int("repl-timeout", 1, INT_MAX, "60", 0),
     b("repl-disable-tcp-nodelay", "no", LATER),

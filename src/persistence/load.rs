@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::rdb::{self, Event, LoadError, LoadedKey};
-use crate::keyspace::Ttl;
+use crate::keyspace::{Db, Ttl};
 use crate::server::state::{EncodingLimits, State};
 use crate::server::Server;
 
@@ -96,10 +96,33 @@ fn parse(
     key_delay_us: u64,
     keep_expired: bool,
     read: Arc<AtomicU64>,
-    mut insert: impl FnMut(Batch) -> Result<(), LoadError>,
+    insert: impl FnMut(Batch) -> Result<(), LoadError>,
 ) -> Result<(Counts, ReplInfo), String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let input = CountingReader { inner: std::io::BufReader::with_capacity(1 << 16, file), read };
+    let input = std::io::BufReader::with_capacity(1 << 16, file);
+    let opts = ParseOptions { limits, databases, key_delay_us, keep_expired };
+    parse_input(input, &path.display().to_string(), opts, read, insert)
+}
+
+/// How a load treats what it reads.
+#[derive(Clone, Copy)]
+struct ParseOptions<'a> {
+    limits: &'a EncodingLimits,
+    databases: usize,
+    key_delay_us: u64,
+    keep_expired: bool,
+}
+
+/// Parses an RDB stream named `name` (for errors), handing live keys to `insert` in batches.
+fn parse_input<R: Read>(
+    input: R,
+    name: &str,
+    opts: ParseOptions,
+    read: Arc<AtomicU64>,
+    mut insert: impl FnMut(Batch) -> Result<(), LoadError>,
+) -> Result<(Counts, ReplInfo), String> {
+    let ParseOptions { limits, databases, key_delay_us, keep_expired } = opts;
+    let input = CountingReader { inner: input, read };
     let now = crate::util::time::unix_ms();
     let (mut loaded, mut expired) = (0u64, 0u64);
     let mut batch = Vec::with_capacity(BATCH);
@@ -139,7 +162,7 @@ fn parse(
         Ok(())
     })
     .and_then(|()| insert(Batch::Keys(batch)));
-    result.map_err(|e| format!("{}: {e}", path.display()))?;
+    result.map_err(|e| format!("{name}: {e}"))?;
     Ok(((loaded, expired), repl))
 }
 
@@ -152,16 +175,20 @@ enum Batch {
 /// Puts loaded keys in place; an existing key is an error unless `replace` (at start-up the
 /// keyspace is empty, so that is a key the file holds twice: a damaged file).
 fn insert_keys(st: &mut State, batch: Batch, replace: bool) -> Result<(), LoadError> {
+    insert_into(&mut st.dbs, batch, replace)
+}
+
+fn insert_into(dbs: &mut [Db], batch: Batch, replace: bool) -> Result<(), LoadError> {
     let keys = match batch {
         Batch::Reserve(db, n) => {
-            st.dbs[db].reserve(n);
+            dbs[db].reserve(n);
             return Ok(());
         }
         Batch::Keys(keys) => keys,
     };
     for k in keys {
         let ttl = k.expire_at_ms.map_or(Ttl::Clear, Ttl::At);
-        if st.dbs[k.db].set(&k.key, k.value, ttl).is_some() && !replace {
+        if dbs[k.db].set(&k.key, k.value, ttl).is_some() && !replace {
             return Err(LoadError {
                 offset: 0,
                 message: format!("duplicate key '{}'", String::from_utf8_lossy(&k.key)),
@@ -242,6 +269,36 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result
         }
         insert_keys(&mut st, keys, false)
     })?;
+    finished(&mut server.state.lock(), counts, start);
+    Ok(repl)
+}
+
+/// A replica's diskless load (repl-diskless-load): the master's RDB straight from the socket.
+/// Into the live databases (on-empty-db: clients are told -LOADING meanwhile), or, with
+/// `detached`, into databases of their own that replace the live ones at the end (swapdb: clients
+/// keep reading the old data meanwhile).
+pub fn load_from_master_stream<R: Read>(
+    server: &Arc<Server>,
+    input: R,
+    detached: Option<&mut Vec<Db>>,
+) -> Result<ReplInfo, String> {
+    let start = Instant::now();
+    let read = Arc::new(AtomicU64::new(0));
+    let (limits, databases) = {
+        let mut st = server.state.lock();
+        if detached.is_none() {
+            st.loading =
+                Some(Loading { started: crate::util::time::unix_secs(), total_bytes: 0, read_bytes: read.clone() });
+        }
+        (st.hot.encoding, st.dbs.len())
+    };
+    let opts = ParseOptions { limits: &limits, databases, key_delay_us: 0, keep_expired: true };
+    let (counts, repl) = match detached {
+        Some(dbs) => parse_input(input, "the master's RDB", opts, read, |keys| insert_into(dbs, keys, false))?,
+        None => parse_input(input, "the master's RDB", opts, read, |keys| {
+            insert_keys(&mut server.state.lock(), keys, false)
+        })?,
+    };
     finished(&mut server.state.lock(), counts, start);
     Ok(repl)
 }

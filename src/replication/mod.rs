@@ -4,6 +4,7 @@
 //! promoted replica still accepts (replid2), and the stream buffer (`backlog`).
 
 pub mod backlog;
+pub mod diskless_load;
 pub mod failover;
 pub mod info;
 pub mod master;

@@ -289,7 +289,7 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
             return Err(format!("Master replied with wrong +FULLRESYNC syntax: {reply}"));
         };
         tracing::info!("Full resync from master: {id}:{off}");
-        full_sync(server, generation, &mut conn, id.to_string(), off).await?;
+        conn = full_sync(server, generation, conn, id.to_string(), off).await?;
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
         tracing::info!("Successful partial resynchronization with master.");
         continue_history(server, rest.trim());
@@ -369,64 +369,50 @@ fn continue_history(server: &Server, new_id: &str) {
     }
 }
 
-/// Receives the RDB of a full resync into a file, then replaces the dataset with it.
+/// A full resync: the RDB replaces the dataset, then the history is the master's from `offset`.
+/// The payload goes to a file and is loaded from it, or, with repl-diskless-load, is loaded
+/// straight from the socket.
 async fn full_sync(
     server: &Arc<Server>,
     generation: u64,
-    conn: &mut MasterConn,
+    mut conn: MasterConn,
     replid: String,
     offset: u64,
-) -> Result<(), String> {
+) -> Result<MasterConn, String> {
     with_link(server, generation, |m| {
         m.state = LinkState::Transfer;
         m.transfer = Some((-1, 0, crate::util::time::unix_ms()));
         announce(&m.host, m.port, LinkState::Transfer);
     });
-    let tmp = std::path::PathBuf::from(format!("temp-{}.{}.rdb", crate::util::time::unix_secs(), std::process::id()));
-    let received = receive_rdb(server, generation, conn, &tmp).await;
-    if let Err(e) = received {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    let path = crate::persistence::snapshot::rdb_path(&server.state.lock());
-    tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
-    {
-        let mut st = server.state.lock();
-        for db in st.dbs.iter_mut() {
-            *db = crate::keyspace::Db::new();
-        }
-        // Our replicas followed the old dataset: they must sync again from the new one.
-        disconnect_replicas(&mut st);
-    }
-    if let Err(e) = std::fs::rename(&tmp, &path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!(
-            "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {e}",
-            path.display()
-        ));
-    }
-    tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let loader = server.clone();
-    let load_path = path.clone();
-    let loaded = tokio::task::spawn_blocking(move || crate::persistence::load::load_from_master(&loader, &load_path))
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r);
-    let mut st = server.state.lock();
-    st.loading = None;
-    let info = match loaded {
-        Ok(info) => info,
-        Err(e) => return Err(format!("Failed trying to load the MASTER synchronization DB from disk: {e}")),
+    let framing = read_payload_header(&mut conn).await?;
+    let (swap, from_socket) = {
+        let st = server.state.lock();
+        let mode = st.config.str("repl-diskless-load");
+        let empty = st.dbs.iter().all(|db| db.is_empty());
+        (mode == "swapdb", mode == "swapdb" || (mode == "on-empty-db" && empty))
     };
+    let info = if from_socket {
+        tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        if !swap {
+            flush_for_sync(server);
+        }
+        let MasterConn { stream, buf, timeout } = conn;
+        let (stream, buf, info) = super::diskless_load::load(server, stream, buf, framing, swap, timeout)
+            .await
+            .map_err(|e| format!("Failed trying to load the MASTER synchronization DB from socket: {e}"))?;
+        server.state.lock().loading = None;
+        if swap {
+            disconnect_replicas(&mut server.state.lock());
+        }
+        conn = MasterConn { stream, buf, timeout };
+        info
+    } else {
+        load_through_file(server, generation, &mut conn, framing).await?
+    };
+    let mut st = server.state.lock();
     // The stream continues in the database the RDB says (a replica passing its master's stream
     // on inserts no SELECT for a new sub-replica).
     let stream_db = info.stream_db.and_then(|d| usize::try_from(d).ok()).filter(|d| *d < st.dbs.len()).unwrap_or(0);
-    if st.config.bool("rdb-del-sync-files")
-        && st.aof.is_none()
-        && !crate::persistence::snapshot::save_points_configured(&st)
-    {
-        let _ = std::fs::remove_file(&path);
-    }
     st.repl.replid = replid;
     st.repl.replid2 = super::NULL_REPLID.to_string();
     st.repl.second_repl_offset = -1;
@@ -444,17 +430,63 @@ async fn full_sync(
         let _ = crate::persistence::appendonly::start_rewrite(&mut st);
     }
     tracing::info!("MASTER <-> REPLICA sync: Finished with success");
-    Ok(())
+    drop(st);
+    Ok(conn)
 }
 
-/// Reads `$<len>` or `$EOF:<mark>` and the payload into `tmp` (newlines before it are the
-/// master's keepalives).
-async fn receive_rdb(
-    server: &Server,
+/// The old dataset goes before the new one comes in; replicas of this server followed the old
+/// one and must sync again.
+fn flush_for_sync(server: &Server) {
+    tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
+    let mut st = server.state.lock();
+    for db in st.dbs.iter_mut() {
+        *db = crate::keyspace::Db::new();
+    }
+    disconnect_replicas(&mut st);
+}
+
+/// The payload written to a temp file, which then replaces the RDB file and is loaded.
+async fn load_through_file(
+    server: &Arc<Server>,
     generation: u64,
     conn: &mut MasterConn,
-    tmp: &std::path::Path,
-) -> Result<(), String> {
+    framing: super::diskless_load::Framing,
+) -> Result<crate::persistence::load::ReplInfo, String> {
+    let tmp = std::path::PathBuf::from(format!("temp-{}.{}.rdb", crate::util::time::unix_secs(), std::process::id()));
+    if let Err(e) = receive_rdb(server, generation, conn, framing, &tmp).await {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let path = crate::persistence::snapshot::rdb_path(&server.state.lock());
+    flush_for_sync(server);
+    if let Err(e) = std::fs::rename(&tmp, &path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!(
+            "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {e}",
+            path.display()
+        ));
+    }
+    tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let loader = server.clone();
+    let load_path = path.clone();
+    let loaded = tokio::task::spawn_blocking(move || crate::persistence::load::load_from_master(&loader, &load_path))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+    let st = &mut server.state.lock();
+    st.loading = None;
+    let info = loaded.map_err(|e| format!("Failed trying to load the MASTER synchronization DB from disk: {e}"))?;
+    if st.config.bool("rdb-del-sync-files")
+        && st.aof.is_none()
+        && !crate::persistence::snapshot::save_points_configured(st)
+    {
+        let _ = std::fs::remove_file(&path);
+    }
+    Ok(info)
+}
+
+/// `$<len>` or `$EOF:<mark>` (newlines before it are the master's keepalives).
+async fn read_payload_header(conn: &mut MasterConn) -> Result<super::diskless_load::Framing, String> {
     let header = loop {
         let line = conn.line().await?;
         // A lone "\n" keepalive arrives as part of the next line.
@@ -469,6 +501,23 @@ async fn receive_rdb(
     let Some(spec) = header.strip_prefix('$') else {
         return Err(format!("Bad protocol from MASTER, the first byte is not '$' (we received '{header}'), are you sure the host and port are right?"));
     };
+    if let Some(mark) = spec.strip_prefix("EOF:") {
+        let mark: [u8; 40] = mark.as_bytes().try_into().map_err(|_| format!("Bad EOF mark from MASTER: {header}"))?;
+        return Ok(super::diskless_load::Framing::Mark(mark));
+    }
+    let len = spec.parse().map_err(|_| format!("Bad RDB length from MASTER: {header}"))?;
+    Ok(super::diskless_load::Framing::Length(len))
+}
+
+/// Receives the payload into `tmp`, fsynced.
+async fn receive_rdb(
+    server: &Server,
+    generation: u64,
+    conn: &mut MasterConn,
+    framing: super::diskless_load::Framing,
+    tmp: &std::path::Path,
+) -> Result<(), String> {
+    use super::diskless_load::Framing;
     let mut file = std::fs::File::create(tmp)
         .map_err(|e| format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}"))?;
     let mut written = 0u64;
@@ -477,40 +526,38 @@ async fn receive_rdb(
             "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: {e}"
         )
     };
-    if let Some(mark) = spec.strip_prefix("EOF:") {
-        let mark = mark.as_bytes().to_vec();
-        if mark.len() != 40 {
-            return Err(format!("Bad EOF mark from MASTER: {header}"));
+    match framing {
+        Framing::Mark(mark) => {
+            tracing::info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+            // The last 40 bytes are held back until more arrive: they may be the mark.
+            loop {
+                if conn.buf.len() > 40 {
+                    let n = conn.buf.len() - 40;
+                    let chunk = conn.buf.split_to(n);
+                    file.write_all(&chunk).map_err(io)?;
+                    written += n as u64;
+                    progress(server, generation, written);
+                }
+                if conn.buf.len() == 40 && conn.buf[..] == mark[..] {
+                    conn.buf.clear();
+                    break;
+                }
+                conn.fill().await?;
+            }
         }
-        tracing::info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
-        // The last 40 bytes are held back until more arrive: they may be the mark.
-        loop {
-            if conn.buf.len() > 40 {
-                let n = conn.buf.len() - 40;
+        Framing::Length(len) => {
+            tracing::info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk");
+            with_link(server, generation, |m| m.transfer = Some((len as i64, 0, crate::util::time::unix_ms())));
+            while written < len {
+                if conn.buf.is_empty() {
+                    conn.fill().await?;
+                }
+                let n = conn.buf.len().min((len - written) as usize);
                 let chunk = conn.buf.split_to(n);
                 file.write_all(&chunk).map_err(io)?;
                 written += n as u64;
                 progress(server, generation, written);
             }
-            if conn.buf.len() == 40 && conn.buf[..] == mark[..] {
-                conn.buf.clear();
-                break;
-            }
-            conn.fill().await?;
-        }
-    } else {
-        let len: u64 = spec.parse().map_err(|_| format!("Bad RDB length from MASTER: {header}"))?;
-        tracing::info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk");
-        with_link(server, generation, |m| m.transfer = Some((len as i64, 0, crate::util::time::unix_ms())));
-        while written < len {
-            if conn.buf.is_empty() {
-                conn.fill().await?;
-            }
-            let n = conn.buf.len().min((len - written) as usize);
-            let chunk = conn.buf.split_to(n);
-            file.write_all(&chunk).map_err(io)?;
-            written += n as u64;
-            progress(server, generation, written);
         }
     }
     file.sync_all().map_err(io)?;

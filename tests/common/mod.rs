@@ -11,6 +11,19 @@ use std::time::{Duration, Instant};
 pub const OURS: &str = env!("CARGO_BIN_EXE_redis-server-rs");
 pub const REAL_REDIS: &str = "/usr/bin/redis-server";
 
+/// Makes a server die with the test that started it, even when the test process aborts (a panic
+/// while panicking) or is killed: its servers must never outlive it.
+pub fn die_with_parent(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        })
+    }
+}
+
 /// A free loopback TCP port (the kernel's choice; a race with other processes is retried by start()).
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
@@ -62,7 +75,7 @@ impl Server {
             cmd.args(["--daemonize", "no"]);
             cmd.args(args);
             cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-            let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+            let child = die_with_parent(&mut cmd).spawn().unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
             let mut s = Server { child, port, dir, log };
             if s.wait_ready() {
                 return s;
@@ -268,14 +281,13 @@ impl DataDirServer {
     /// Starts `bin` on `dir` and waits until it answers PONG (so its dataset is loaded).
     pub fn start(bin: &str, dir: &std::path::Path, extra: &[&str]) -> DataDirServer {
         let port = free_port();
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir", dir.to_str().expect("utf-8 dir")])
+        let mut cmd = Command::new(bin);
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir", dir.to_str().expect("utf-8 dir")])
             .args(["--daemonize", "no", "--save", "", "--logfile", "server.log"])
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start server");
+            .stderr(Stdio::null());
+        let child = die_with_parent(&mut cmd).spawn().expect("start server");
         let mut s = DataDirServer { child, port };
         wait_for("server up and loaded", Duration::from_secs(30), || {
             if let Ok(Some(status)) = s.child.try_wait() {

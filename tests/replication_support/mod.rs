@@ -264,7 +264,8 @@ impl Node {
         cmd.args(&self.args);
         // The server chdirs to --dir; starting it there too keeps every file out of the checkout.
         cmd.current_dir(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-        *self.child.borrow_mut() = Some(cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", self.imp.bin())));
+        let child = common::die_with_parent(&mut cmd).spawn();
+        *self.child.borrow_mut() = Some(child.unwrap_or_else(|e| panic!("spawn {}: {e}", self.imp.bin())));
     }
 
     /// Waits until the node answers PING with PONG (so it has loaded its data) and INFO shows our
