@@ -67,7 +67,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         let c = match rank(event.metadata().level()) {
             0 => '.',
             1 => '-',
@@ -75,8 +75,32 @@ where
             _ => '#',
         };
         write!(w, "{}:{} {} {} ", std::process::id(), ROLE.load(Ordering::Relaxed) as char, timestamp(), c)?;
-        ctx.field_format().format_fields(w.by_ref(), event)?;
+        // The line is the message alone, as Redis writes it; the other fields (the event name
+        // and its addresses) are for the journal.
+        let mut message = MessageOnly { out: w.by_ref(), result: Ok(()) };
+        event.record(&mut message);
+        message.result?;
         writeln!(w)
+    }
+}
+
+/// Writes an event's `message` field and nothing else.
+struct MessageOnly<'a> {
+    out: Writer<'a>,
+    result: fmt::Result,
+}
+
+impl tracing::field::Visit for MessageOnly<'_> {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.result = self.out.write_str(value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            self.result = write!(self.out, "{value:?}");
+        }
     }
 }
 
@@ -135,6 +159,8 @@ pub fn init(logfile: &str, level: &str, supervised_systemd: bool, role: &str, po
         if let Ok(journald) = tracing_journald::layer() {
             let layer = journald
                 .with_syslog_identifier("redis-server-rs".to_string())
+                // Events' own fields go to the journal under their own names (REDIS_EVENT, ...).
+                .with_field_prefix(None)
                 .with_custom_fields([("REDIS_ROLE", role.to_string()), ("REDIS_PORT", port.to_string())])
                 .with_filter(filter());
             let _ = SINK.set(Sink::Stdout);

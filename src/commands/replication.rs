@@ -119,7 +119,12 @@ fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         if ctx.state.repl.is_replica() {
             replica::unset_master(ctx.state);
             remember_in_config(ctx, None);
-            tracing::info!("MASTER MODE enabled (user request from 'id={} addr={}')", ctx.session.id, ctx.session.addr);
+            tracing::info!(
+                redis_event = "master-mode",
+                "MASTER MODE enabled (user request from 'id={} addr={}')",
+                ctx.session.id,
+                ctx.session.addr
+            );
         }
         return Reply::OK;
     }
@@ -140,6 +145,7 @@ fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     replica::set_master(ctx.server, ctx.state, host.clone(), port, false);
     remember_in_config(ctx, Some((host.clone(), port)));
     tracing::info!(
+        redis_event = "replicaof",
         "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
         ctx.session.id,
         ctx.session.addr

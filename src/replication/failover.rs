@@ -89,7 +89,7 @@ pub fn abort_command(server: &Server, st: &mut State) -> Reply {
 
 /// Gives up: back to being a master if the switch had begun, and writes resume.
 pub fn abort(_server: &Server, st: &mut State, reason: &str) {
-    tracing::info!("FAILOVER aborted: {reason}");
+    tracing::warn!(redis_event = "failover-abort", "FAILOVER aborted: {reason}");
     if st.repl.failover.state == FailoverState::InProgress {
         super::replica::unset_master(st);
         if let Some((idx, _)) = crate::config::table::lookup("replicaof") {
@@ -130,7 +130,7 @@ pub fn cron(server: &Server, st: &mut State) {
     });
     if let Some(r) = synced.filter(|r| r.ack_offset == offset) {
         let (host, port) = (r.ip.clone(), r.port);
-        tracing::info!("Failover target {host}:{port} is synced, failing over.");
+        tracing::info!(redis_event = "failover", "Failover target {host}:{port} is synced, failing over.");
         switch_to(server, st, host, port);
     }
 }

@@ -339,8 +339,10 @@ pub async fn serve_replica<R, W>(
     let mut st = server.state.lock();
     if let Some(r) = st.repl.replicas.remove(&id) {
         match result {
-            Err(reason) if !reason.is_empty() => tracing::warn!("Connection with replica {} lost: {reason}", r.name()),
-            _ => tracing::info!("Connection with replica {} lost.", r.name()),
+            Err(reason) if !reason.is_empty() => {
+                tracing::warn!(redis_event = "replica-lost", "Connection with replica {} lost: {reason}", r.name())
+            }
+            _ => tracing::info!(redis_event = "replica-lost", "Connection with replica {} lost.", r.name()),
         }
     }
     if st.repl.replicas.is_empty() {
@@ -461,13 +463,21 @@ async fn send_full_sync<W: AsyncWrite + Unpin>(
                 if let Some(m) = mark {
                     write(wr, &m, kill).await?;
                 }
-                tracing::info!("Synchronization with replica {} succeeded", replica_name(server, id));
+                tracing::info!(
+                    redis_event = "replica-synced",
+                    "Synchronization with replica {} succeeded",
+                    replica_name(server, id)
+                );
                 return Ok((next_offset, true));
             }
             RdbPiece::File(path) => {
                 set_state(server, id, ReplicaState::SendBulk);
                 send_file(server, wr, &path, kill).await?;
-                tracing::info!("Synchronization with replica {} succeeded", replica_name(server, id));
+                tracing::info!(
+                    redis_event = "replica-synced",
+                    "Synchronization with replica {} succeeded",
+                    replica_name(server, id)
+                );
                 return Ok((next_offset, false));
             }
             RdbPiece::Failed => return Err("the RDB for the full resync could not be produced".into()),

@@ -166,7 +166,7 @@ async fn run(server: Arc<Server>, generation: u64) {
     while current(&server, generation) {
         if let Err(e) = connect_and_follow(&server, generation).await {
             if !e.is_empty() {
-                tracing::warn!("{e}");
+                tracing::warn!(redis_event = "master-link-down", "{e}");
             }
         }
         link_lost(&server, generation);
@@ -288,10 +288,10 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
         let (Some(id), Some(off)) = (parts.next(), parts.next().and_then(|o| o.parse::<u64>().ok())) else {
             return Err(format!("Master replied with wrong +FULLRESYNC syntax: {reply}"));
         };
-        tracing::info!("Full resync from master: {id}:{off}");
+        tracing::info!(redis_event = "full-resync", "Full resync from master: {id}:{off}");
         conn = full_sync(server, generation, conn, id.to_string(), off).await?;
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
-        tracing::info!("Successful partial resynchronization with master.");
+        tracing::info!(redis_event = "partial-resync", "Successful partial resynchronization with master.");
         continue_history(server, rest.trim());
         tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
     } else if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
@@ -610,7 +610,7 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
         m.read_offset = offset;
         (id, m.stream_db)
     };
-    tracing::info!("MASTER <-> REPLICA sync: Master accepted, link up");
+    tracing::info!(redis_event = "master-link-up", redis_master = %addr, "MASTER <-> REPLICA sync: Master accepted, link up");
     let mut session = Session::new(id, addr);
     session.authenticated = true;
     session.is_master = true;
