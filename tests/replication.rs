@@ -368,6 +368,11 @@ fn master_restart_without_data_empties_replica(master_imp: Impl, replica_imp: Im
     wait_in_sync(&master, &replica);
     let after = dataset(&replica);
     assert!(after.is_empty(), "{} should be empty like its restarted master, has {}", replica.name, after.summary());
+    if replica_imp == Ours {
+        // Ours says what happened (Redis says nothing).
+        let log = replica.log_tail(200);
+        assert!(log.contains("the master's dataset is empty"), "{} did not log the wipe:\n{log}", replica.name);
+    }
 }
 
 #[test]
@@ -545,4 +550,17 @@ fn assert_formats_equal(got: &Formats, want: &Formats, got_name: &str, want_name
         }
     }
     assert!(problems.is_empty(), "formats differ:\n{}", problems.join("\n"));
+}
+
+/// With 7.0's default repl-diskless-sync-delay (5 s) the master sends newlines while the replica
+/// waits, even before its +FULLRESYNC: the replica must take them as keepalives.
+#[test]
+fn full_sync_after_the_default_diskless_delay() {
+    for (master_imp, replica_imp) in [(Ours, Ours), (Real, Ours)] {
+        let master = Node::start("master", master_imp, &["--repl-diskless-sync-delay", "5"]);
+        master.ok(&["SET", "k", "v"]);
+        let replica = start_replica("replica", replica_imp, &master, &[]);
+        wait_in_sync(&master, &replica);
+        assert_nodes_same(&master, &replica);
+    }
 }

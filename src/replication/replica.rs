@@ -273,6 +273,12 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
     } else {
         conn.command(&[b"PSYNC", replid.as_bytes(), offset.as_bytes()]).await?
     };
+    // A master waiting to start the RDB sends newlines to keep the link alive, even before its
+    // reply to PSYNC.
+    let mut reply = reply.trim_start_matches('\n').to_string();
+    while reply.is_empty() {
+        reply = conn.line().await?.trim_start_matches('\n').to_string();
+    }
     if failing_over {
         let mut st = server.state.lock();
         if reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE") {
@@ -385,6 +391,7 @@ async fn full_sync(
         announce(&m.host, m.port, LinkState::Transfer);
     });
     let framing = read_payload_header(&mut conn).await?;
+    let keys_before: u64 = server.state.lock().dbs.iter().map(|db| db.len() as u64).sum();
     let (swap, from_socket) = {
         let st = server.state.lock();
         let mode = st.config.str("repl-diskless-load");
@@ -428,6 +435,14 @@ async fn full_sync(
     // The AOF must describe the new dataset: it is rewritten from it (restartAOFAfterSYNC).
     if st.aof.is_some() {
         let _ = crate::persistence::appendonly::start_rewrite(&mut st);
+    }
+    let keys_after: u64 = st.dbs.iter().map(|db| db.len() as u64).sum();
+    if keys_before > 0 && keys_after == 0 {
+        // The wipe case: usually a master restarted without its data.
+        tracing::warn!(
+            redis_event = "dataset-wiped",
+            "MASTER <-> REPLICA sync: the master's dataset is empty: the {keys_before} keys this replica held are gone (did the master restart without its data?)"
+        );
     }
     tracing::info!("MASTER <-> REPLICA sync: Finished with success");
     drop(st);

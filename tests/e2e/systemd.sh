@@ -30,6 +30,8 @@ fail() {
         nsenter -t "$init_pid" -a -- systemctl status --no-pager redis-server-rs.service redis-server-rs.socket 2>&1 | tail -n 30 || true
         echo "--- journalctl -u redis-server-rs"
         nsenter -t "$init_pid" -a -- journalctl -u redis-server-rs --no-pager 2>&1 | tail -n 30 || true
+        echo "--- journalctl -u redis-server-rs@*"
+        nsenter -t "$init_pid" -a -- journalctl -u 'redis-server-rs@*' --no-pager 2>&1 | tail -n 30 || true
     fi
     exit 1
 }
@@ -162,6 +164,27 @@ if grep -q '\[::1\]:6379' <<<"$listen"; then fail "the socket unit still listens
 grep -q '^bind 127.0.0.1$' <(inside cat /etc/redis/redis.conf) || fail "redisctl bind did not edit redis.conf"
 [ "$(inside redis-cli -p 6379 config get protected-mode | tail -n 1)" = no ] || fail "redisctl --apply protected-mode"
 log "restart works; CONFIG REWRITE works under the unit; redisctl --apply takes effect"
+
+# A second instance (the templated unit) replicates the first one: systemctl status follows the
+# master link, and the journal has the replication events with their REDIS_EVENT field.
+inside sh -c 'printf "port 6380\nreplicaof 127.0.0.1 6379\ndir /var/lib/redis\ndbfilename replica.rdb\nsupervised systemd\nlogfile \"\"\n" >/etc/redis/redis-replica.conf'
+inside chown redis:redis /etc/redis/redis-replica.conf
+inside chmod 0640 /etc/redis/redis-replica.conf
+[ "$(inside redis-cli -p 6379 set e2e-replicated yes)" = OK ] || fail "SET on the master"
+inside systemctl start redis-server-rs@replica.service || fail "starting redis-server-rs@replica"
+replica_has_key() { [ "$(inside redis-cli -s /run/redis-rs/redis-server-replica.sock get e2e-replicated)" = yes ]; }
+wait_for "the replica to sync" replica_has_key
+status=$(inside systemctl status redis-server-rs@replica.service --no-pager || true)
+grep -q 'Status: "Ready to accept connections; replica of 127.0.0.1:6379, link up"' <<<"$status" \
+    || fail "systemctl status of the replica does not show its master link: $status"
+inside journalctl -u redis-server-rs@replica.service REDIS_EVENT=master-link-up --no-pager -o cat \
+    | grep -q 'Master accepted, link up' || fail "no REDIS_EVENT=master-link-up in the replica's journal"
+inside journalctl -u redis-server-rs.service REDIS_EVENT=replica-synced --no-pager -o cat \
+    | grep -q 'Synchronization with replica' || fail "no REDIS_EVENT=replica-synced in the master's journal"
+[ "$(inside redis-cli -s /run/redis-rs/redis-server-replica.sock set x 1)" = "READONLY You can't write against a read only replica." ] \
+    || fail "the replica accepts writes"
+inside systemctl stop redis-server-rs@replica.service redis-server-rs@replica.socket
+log "a templated instance replicates the first one: status line, journal events, read-only"
 
 inside env DEBIAN_FRONTEND=noninteractive dpkg --purge redis-rs >"$work/purge.log" 2>&1 || fail "purge: $(cat "$work/purge.log")"
 inside test ! -e /etc/redis/redis.conf || fail "purge left /etc/redis/redis.conf"
