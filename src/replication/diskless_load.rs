@@ -59,29 +59,25 @@ fn load_blocking(
             // Bytes already read past the payload are the stream's: they stay buffered.
             let head = buffered.split_to(buffered.len().min(len as usize));
             let mut input = Cursor::new(head).chain(&mut socket).take(len);
-            load_from(server, &mut input, swap).and_then(|info| {
-                let mut extra = Vec::new();
-                match input.read_to_end(&mut extra) {
-                    Ok(_) if extra.is_empty() => Ok(info),
-                    Ok(n) => Err(format!("{n} bytes after the end of the RDB payload")),
-                    Err(e) => Err(e.to_string()),
-                }
-            })
+            load_from(server, &mut input, swap).and_then(|info| ended(&mut input).map(|()| info))
         }
         Framing::Mark(mark) => {
             let head = buffered.split();
             let mut input = UntilMark::new(Cursor::new(head).chain(&mut socket), mark);
-            load_from(server, &mut input, swap).and_then(|info| {
-                let mut extra = Vec::new();
-                match input.read_to_end(&mut extra) {
-                    Ok(_) if extra.is_empty() => Ok(info),
-                    Ok(n) => Err(format!("{n} bytes after the end of the RDB payload")),
-                    Err(e) => Err(e.to_string()),
-                }
-            })
+            load_from(server, &mut input, swap).and_then(|info| ended(&mut input).map(|()| info))
         }
     };
     (socket, buffered, result)
+}
+
+/// The payload must end where the RDB ended: anything more is a broken transfer.
+fn ended(input: &mut impl Read) -> Result<(), String> {
+    let mut extra = Vec::new();
+    match input.read_to_end(&mut extra) {
+        Ok(0) => Ok(()),
+        Ok(n) => Err(format!("{n} bytes after the end of the RDB payload")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn load_from<R: Read>(server: &Arc<Server>, input: R, swap: bool) -> Result<ReplInfo, String> {

@@ -52,37 +52,10 @@ pub async fn serve<S>(
         } else {
             let id = st.next_client_id;
             st.next_client_id += 1;
-            let now = crate::util::time::unix_ms();
-            st.clients.insert(
-                id,
-                ClientInfo {
-                    id,
-                    addr: addr.clone(),
-                    laddr,
-                    fd,
-                    name: None,
-                    db: 0,
-                    resp: 2,
-                    user: "default".into(),
-                    created_ms: now,
-                    last_interaction_ms: now,
-                    last_cmd: "NULL".into(),
-                    kind: ClientKind::Normal,
-                    multi: -1,
-                    watched: 0,
-                    subs: 0,
-                    psubs: 0,
-                    no_evict: false,
-                    no_touch: false,
-                    is_unix,
-                    qbuf: 0,
-                    tx,
-                    pending: pending.clone(),
-                    kill: kill.clone(),
-                    killed: killed.clone(),
-                    soft_limit_since: None,
-                },
-            );
+            let peer = super::state::Peer { addr: addr.clone(), laddr, fd, is_unix };
+            let client =
+                ClientInfo::new(id, peer, ClientKind::Normal, tx, pending.clone(), kill.clone(), killed.clone());
+            st.clients.insert(id, client);
             Ok((id, st.hot.requirepass.is_none(), st.hot.proto_max_bulk_len, st.hot.query_buffer_limit))
         }
     };

@@ -52,22 +52,31 @@ pub struct ClientInfo {
     pub soft_limit_since: Option<u64>,
 }
 
+/// What identifies a new client's connection.
+pub struct Peer {
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i32,
+    pub is_unix: bool,
+}
+
 impl ClientInfo {
-    /// A client the server runs itself (the link to its master): it has no output channel.
-    pub fn internal(
+    /// A client as it connects: database 0, RESP2, the default user.
+    pub fn new(
         id: ClientId,
-        addr: String,
-        laddr: String,
+        peer: Peer,
         kind: ClientKind,
+        tx: mpsc::UnboundedSender<Push>,
+        pending: Arc<std::sync::atomic::AtomicUsize>,
         kill: Arc<Notify>,
         killed: Arc<AtomicBool>,
     ) -> ClientInfo {
         let now = crate::util::time::unix_ms();
         ClientInfo {
             id,
-            addr,
-            laddr,
-            fd: -1,
+            addr: peer.addr,
+            laddr: peer.laddr,
+            fd: peer.fd,
             name: None,
             db: 0,
             resp: 2,
@@ -82,14 +91,27 @@ impl ClientInfo {
             psubs: 0,
             no_evict: false,
             no_touch: false,
-            is_unix: false,
+            is_unix: peer.is_unix,
             qbuf: 0,
-            tx: mpsc::unbounded_channel().0,
-            pending: Arc::default(),
+            tx,
+            pending,
             kill,
             killed,
             soft_limit_since: None,
         }
+    }
+
+    /// A client the server runs itself (the link to its master): nothing is pushed to it.
+    pub fn internal(
+        id: ClientId,
+        addr: String,
+        laddr: String,
+        kind: ClientKind,
+        kill: Arc<Notify>,
+        killed: Arc<AtomicBool>,
+    ) -> ClientInfo {
+        let peer = Peer { addr, laddr, fd: -1, is_unix: false };
+        ClientInfo::new(id, peer, kind, mpsc::unbounded_channel().0, Arc::default(), kill, killed)
     }
 }
 

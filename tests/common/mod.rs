@@ -24,6 +24,25 @@ pub fn die_with_parent(cmd: &mut Command) -> &mut Command {
     }
 }
 
+/// Printable form of bytes (binary values, \r\n) for failure messages, cut after `max` bytes.
+pub fn show_bytes(b: &[u8], max: usize) -> String {
+    let mut s = String::new();
+    for &c in b.iter().take(max) {
+        match c {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    if b.len() > max {
+        s.push_str(&format!("...({} bytes)", b.len()));
+    }
+    s
+}
+
 /// A free loopback TCP port (the kernel's choice; a race with other processes is retried by start()).
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");

@@ -33,18 +33,7 @@ impl Duo {
 
 /// Printable form of raw reply bytes.
 pub fn show(b: &[u8]) -> String {
-    let mut s = String::new();
-    for &c in b {
-        match c {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            b'"' => s.push_str("\\\""),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(c as char),
-            _ => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    s
+    crate::common::show_bytes(b, usize::MAX)
 }
 
 /// A connection to each server. Every comparison that fails is recorded; the pair panics with

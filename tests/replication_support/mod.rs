@@ -162,21 +162,7 @@ fn parse_at(b: &[u8]) -> (Reply, &[u8]) {
 
 /// Printable form of bytes (binary values, \r\n) for failure messages.
 pub fn show(b: &[u8]) -> String {
-    let mut s = String::new();
-    for &c in b.iter().take(200) {
-        match c {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            b'"' => s.push_str("\\\""),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(c as char),
-            _ => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    if b.len() > 200 {
-        s.push_str(&format!("...({} bytes)", b.len()));
-    }
-    s
+    common::show_bytes(b, 200)
 }
 
 fn send(c: &mut Client, args: &[Vec<u8>]) {
