@@ -482,7 +482,7 @@ fn replication_refusal(ctx: &Ctx, spec: &CommandSpec) -> Option<Reply> {
     }
     let st = &*ctx.state;
     if st.repl.is_replica() {
-        if st.config.bool("replica-read-only") {
+        if st.hot.replica_read_only {
             return Some(Reply::error("READONLY You can't write against a read only replica."));
         }
         return None;

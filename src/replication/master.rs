@@ -692,12 +692,11 @@ pub fn wait_timed_out(st: &mut State, client: ClientId) -> Option<Reply> {
 /// min-replicas-to-write / min-replicas-max-lag: whether enough replicas acknowledged recently
 /// (checkGoodReplicasStatus).
 pub fn enough_good_replicas(st: &State) -> bool {
-    let wanted = st.config.int("min-replicas-to-write");
-    let max_lag = st.config.int("min-replicas-max-lag");
-    if wanted <= 0 || max_lag <= 0 {
+    let (wanted, max_lag) = (st.hot.min_replicas_to_write, st.hot.min_replicas_max_lag);
+    if wanted == 0 || max_lag == 0 {
         return true;
     }
-    good_replicas(st, max_lag as u64) as i64 >= wanted
+    good_replicas(st, max_lag) as u64 >= wanted
 }
 
 /// Online replicas whose last acknowledgement is at most `max_lag` seconds old.

@@ -278,6 +278,10 @@ pub struct HotConfig {
     pub maxmemory_policy: crate::keyspace::evict::Policy,
     pub maxmemory_samples: usize,
     pub maxmemory_eviction_tenacity: u32,
+    /// min-replicas-to-write and min-replicas-max-lag (0: no check).
+    pub min_replicas_to_write: u64,
+    pub min_replicas_max_lag: u64,
+    pub replica_read_only: bool,
 }
 
 /// When a collection leaves its compact encoding (the *-max-listpack-* and set-max-intset-entries
@@ -347,6 +351,9 @@ impl HotConfig {
             maxmemory_policy: crate::keyspace::evict::Policy::from_name(c.str("maxmemory-policy")),
             maxmemory_samples: c.int("maxmemory-samples").clamp(1, 64) as usize,
             maxmemory_eviction_tenacity: c.int("maxmemory-eviction-tenacity").clamp(0, 100) as u32,
+            min_replicas_to_write: c.int("min-replicas-to-write").max(0) as u64,
+            min_replicas_max_lag: c.int("min-replicas-max-lag").max(0) as u64,
+            replica_read_only: c.bool("replica-read-only"),
         }
     }
 }
