@@ -564,3 +564,105 @@ fn full_sync_after_the_default_diskless_delay() {
         assert_nodes_same(&master, &replica);
     }
 }
+
+/// Real Redis Sentinel (Debian's 7.0) manages our servers: it finds the replicas from the
+/// master's INFO, fails over when the master dies (SLAVEOF NO ONE on one replica, the other
+/// re-pointed in its MULTI/SLAVEOF/CONFIG REWRITE/CLIENT KILL/EXEC transaction), and turns the old
+/// master into a replica when it comes back.
+#[test]
+fn real_sentinel_fails_over_our_servers() {
+    let master = Node::start("master", Ours, &[]);
+    let a = start_replica("replica-A", Ours, &master, &[]);
+    let b = start_replica("replica-B", Ours, &master, &[]);
+    wait_in_sync(&master, &a);
+    wait_in_sync(&master, &b);
+    master.ok(&["SET", "before", "failover"]);
+    let sentinel = RealSentinel::start(master.port);
+    common::wait_for("the sentinel to find both replicas", SYNC_DEADLINE, || sentinel.replicas() == 2);
+
+    master.kill();
+    let mut promoted = master.port;
+    common::wait_for("the sentinel to fail over", SYNC_DEADLINE, || {
+        promoted = sentinel.master_port().unwrap_or(master.port);
+        promoted != master.port
+    });
+    let (new_master, other) = if promoted == a.port { (&a, &b) } else { (&b, &a) };
+    assert_eq!(promoted, new_master.port, "the sentinel promoted a node it does not know");
+    wait_info(new_master, "role", "master");
+    common::wait_for("the other replica to follow the new master", SYNC_DEADLINE, || {
+        other.info("replication").get("master_port") == Some(new_master.port.to_string().as_str())
+    });
+    new_master.ok(&["SET", "after", "failover"]);
+    wait_in_sync(new_master, other);
+    assert_nodes_same(new_master, other);
+
+    // The old master comes back as it was configured (a master): the sentinel converts it.
+    master.restart();
+    // Sentinel waits until the instance has reported itself a master for 8 s and looks at replicas'
+    // INFO every 10 s: this takes a while.
+    common::wait_for("the sentinel to convert the old master", 3 * SYNC_DEADLINE, || {
+        master.info("replication").get("master_port") == Some(new_master.port.to_string().as_str())
+    });
+    wait_in_sync(new_master, &master);
+    assert_nodes_same(new_master, &master);
+}
+
+/// Debian's redis-sentinel on a free port, monitoring `mymaster` with quorum 1.
+struct RealSentinel {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl RealSentinel {
+    fn start(master_port: u16) -> RealSentinel {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = common::free_port();
+        let conf = dir.path().join("sentinel.conf");
+        let text = format!(
+            "port {port}\nbind 127.0.0.1\ndir {}\nlogfile sentinel.log\n\
+             sentinel monitor mymaster 127.0.0.1 {master_port} 1\n\
+             sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n",
+            dir.path().display()
+        );
+        std::fs::write(&conf, text).expect("write sentinel.conf");
+        let mut cmd = std::process::Command::new("/usr/bin/redis-sentinel");
+        cmd.arg(&conf).current_dir(dir.path()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        let child =
+            common::die_with_parent(&mut cmd).spawn().expect("start /usr/bin/redis-sentinel (Debian's redis-sentinel)");
+        let s = RealSentinel { child, port, _dir: dir };
+        common::wait_for("the sentinel to answer", SYNC_DEADLINE, || common::Client::try_connect(port).is_ok());
+        s
+    }
+
+    fn call(&self, args: &[&str]) -> Option<Reply> {
+        let mut c = common::Client::try_connect(self.port).ok()?;
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        c.send_raw(&common::encode(&args));
+        Some(Reply::parse(&c.try_read_reply().ok()?))
+    }
+
+    fn replicas(&self) -> usize {
+        match self.call(&["SENTINEL", "REPLICAS", "mymaster"]) {
+            Some(Reply::Array(list)) => list.len(),
+            _ => 0,
+        }
+    }
+
+    fn master_port(&self) -> Option<u16> {
+        match self.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])? {
+            Reply::Array(v) if v.len() == 2 => match &v[1] {
+                Reply::Bulk(p) => String::from_utf8_lossy(p).parse().ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+impl Drop for RealSentinel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
