@@ -212,7 +212,7 @@ pub static TABLE: &[Spec] = &[
     e("repl-diskless-load", &["disabled", "on-empty-db", "swapdb"], "disabled", 0),
     alias("repl-ping-replica-period", &["repl-ping-slave-period"], Kind::Int { min: 1, max: INT_MAX }, "10", 0),
     int("repl-timeout", 1, INT_MAX, "60", 0),
-    b("repl-disable-tcp-nodelay", "no", LATER),
+    b("repl-disable-tcp-nodelay", "no", 0),
     mem("repl-backlog-size", 1, LONG_MAX, "1mb", 0),
     int("repl-backlog-ttl", 0, INT_MAX, "3600", 0),
     alias("replica-priority", &["slave-priority"], Kind::Int { min: 0, max: INT_MAX }, "100", 0),

@@ -135,6 +135,9 @@ pub async fn serve<S>(
         }
         if let Some(handover) = session.handover.take() {
             // SYNC/PSYNC: from now on this connection carries the replication stream.
+            if server.state.lock().config.bool("repl-disable-tcp-nodelay") {
+                disable_nodelay(fd);
+            }
             let input = std::mem::take(&mut conn.buf);
             crate::replication::master::serve_replica(
                 server.clone(),
@@ -454,6 +457,22 @@ impl Parking<'_> {
                 return true;
             }
         }
+    }
+}
+
+/// repl-disable-tcp-nodelay: fewer, larger packets to replicas, at the price of some delay.
+fn disable_nodelay(fd: i32) {
+    let off: libc::c_int = 0;
+    // SAFETY: setsockopt on this connection's own descriptor with a valid int option value; a
+    // failure (a unix socket) leaves the socket as it was.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&off as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
     }
 }
 
