@@ -48,10 +48,11 @@ fn active_expire(server: &Server, period: Duration) {
         (st.active_expire_enabled, st.hot.active_expire_effort)
     };
     // A replica's keys expire when its master's DEL arrives (until then reads miss them).
-    // Nor while writes are paused.
+    // Nor while writes are paused, nor while the dataset loads: an AOF's commands must replay onto
+    // the keys they found when they ran.
     let held_back = {
         let st = server.state.lock();
-        st.repl.is_replica() || st.pause.is_some()
+        st.repl.is_replica() || st.pause.is_some() || st.loading.is_some()
     };
     if !enabled || held_back {
         return;
