@@ -693,3 +693,60 @@ fn the_real_sentinel_reads_our_rewrite_as_the_state_we_wrote() {
     let written = std::fs::read_to_string(&real.conf).expect("read config");
     assert_eq!(normalized(parse_text(&written).expect("we read Redis's rewrite")), normalized(cfg), "{written}");
 }
+
+const REDISCTL: &str = env!("CARGO_BIN_EXE_redisctl");
+
+/// `redisctl check` on a sentinel.conf that includes `local`: (exit code, stdout, stderr).
+fn redisctl_check(dir: &Path, sentinel_conf: &str, local: &str) -> (i32, String, String) {
+    let redis_conf = dir.join("redis.conf");
+    std::fs::write(&redis_conf, "port 6379\n").expect("write redis.conf");
+    std::fs::write(dir.join("sentinel.conf"), sentinel_conf).expect("write sentinel.conf");
+    std::fs::write(dir.join("local.conf"), local).expect("write local.conf");
+    let out = Command::new(REDISCTL)
+        .arg("--config")
+        .arg(&redis_conf)
+        .arg("--sentinel-config")
+        .arg(dir.join("sentinel.conf"))
+        .arg("check")
+        .output()
+        .expect("run redisctl");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().expect("exit code"), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn redisctl_check_reads_statements_across_includes_in_sentinels_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let local = dir.path().join("local.conf");
+    let main = format!(
+        "port 26379\nsentinel monitor m 127.0.0.1 6379 2\ninclude {}\nsentinel known-replica m 127.0.0.1 6380\n",
+        local.display()
+    );
+    let main_path = dir.path().join("sentinel.conf").display().to_string();
+    let local_path = local.display().to_string();
+
+    // The included replica is read first, so the main file's line 4 is the duplicate.
+    let local_text = "# local additions\nsentinel known-replica m 127.0.0.1 6380\n";
+    let (code, _, stderr) = redisctl_check(dir.path(), &main, local_text);
+    std::fs::write(&local, local_text).expect("write local.conf");
+    let (real, _) = real_verdict(&main);
+    let line = "sentinel known-replica m 127.0.0.1 6380";
+    let reason = "Duplicate hostname and port for replica.";
+    assert_eq!(real, Verdict::Refused { line_no: 4, line: line.into(), reason: reason.into() });
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(&format!("{main_path}:4: '{line}': {reason}")), "{stderr}");
+
+    // A bad statement in the included file names that file.
+    let local_text = "# local additions\nsentinel down-after-milliseconds m 0\n";
+    let (code, stdout, stderr) = redisctl_check(dir.path(), &main.replace("6380", "6381"), local_text);
+    assert_eq!(code, 1, "{stderr}");
+    let line = "sentinel down-after-milliseconds m 0";
+    assert!(stderr.contains(&format!("{local_path}:2: '{line}': negative or zero time parameter.")), "{stderr}");
+    assert!(stdout.contains(&format!("{main_path}: OK")), "{stdout}");
+
+    // Statements of both files together are fine.
+    let (code, stdout, stderr) =
+        redisctl_check(dir.path(), &main, "sentinel known-replica m 127.0.0.1 6381\nsentinel parallel-syncs m 3\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&format!("{local_path}: OK")), "{stdout}");
+}
