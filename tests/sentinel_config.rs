@@ -750,3 +750,32 @@ fn redisctl_check_reads_statements_across_includes_in_sentinels_order() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(&format!("{local_path}: OK")), "{stdout}");
 }
+
+#[test]
+fn flush_rereads_the_file_and_replaces_it_atomically_keeping_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("sentinel.conf");
+    std::fs::write(&path, AFTER_FAILOVERS).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let mut cfg = parse_text(AFTER_FAILOVERS).expect("parse");
+    // The admin adds a comment while the sentinel runs; then a vote raises the epochs.
+    let edited = AFTER_FAILOVERS.replace("port 26380\n", "port 26380\n# added by the admin\n");
+    std::fs::write(&path, &edited).expect("write");
+    cfg.current_epoch = 4;
+    cfg.masters[0].leader_epoch = 4;
+    redis_rs::sentinel::config::flush(&path, &cfg).expect("flush");
+    let expected = edited
+        .replace("sentinel leader-epoch mymaster 3", "sentinel leader-epoch mymaster 4")
+        .replace("sentinel current-epoch 3", "sentinel current-epoch 4");
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), expected);
+    let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o640);
+    let names: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+    assert_eq!(names, ["sentinel.conf"], "no temp file left behind");
+
+    // A file that went missing is written anew with the whole state.
+    std::fs::remove_file(&path).expect("rm");
+    redis_rs::sentinel::config::flush(&path, &cfg).expect("flush");
+    assert_eq!(parse_text(&std::fs::read_to_string(&path).expect("read")).expect("parse"), cfg);
+}

@@ -190,7 +190,8 @@ enum Pass {
 
 impl Pass {
     fn of(statement: &Statement) -> Pass {
-        let name = &statement.args[0];
+        // A statement without words (built by hand) is ignored like a bare `sentinel` line.
+        let Some(name) = statement.args.first() else { return Pass::Rest };
         if name.eq_ignore_ascii_case("monitor") {
             Pass::Monitor
         } else if GLOBAL_OPTIONS.iter().any(|g| name.eq_ignore_ascii_case(g)) {
