@@ -88,7 +88,7 @@ pub enum Cmd {
     Get { directive: String },
     /// Print the settings the replication and Sentinel guides talk about, for both files.
     Show,
-    /// Check both files with the server's own parser.
+    /// Check both files with the server's own parser, and the sentinel statements as Sentinel reads them.
     Check,
     /// Print a shell completion script.
     Completions {
