@@ -10,6 +10,7 @@ pub mod logging;
 pub mod persistence;
 pub mod protocol;
 pub mod replication;
+pub mod sentinel;
 pub mod server;
 pub mod startup;
 pub mod systemd;

@@ -958,8 +958,6 @@ fn a_file_with_a_syntax_error_is_reported_and_left_alone() {
 }
 
 #[test]
-#[ignore = "needs Sentinel's own parser of sentinel statements, which comes with Sentinel (issue 8): until then \
-            check accepts any `sentinel` line"]
 fn check_rejects_what_redis_sentinel_rejects() {
     let stock_sentinel = stock(STOCK_SENTINEL);
     let bad_line_no = stock_sentinel.lines().count() + 1;

@@ -182,6 +182,25 @@ pub struct RewriteOption<'a> {
     pub is_default: bool,
 }
 
+/// One line handed to [`ConfigDocument::rewrite_lines`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedLine<'a> {
+    /// Key written to the file (`"sentinel known-replica"`).
+    pub name: &'a str,
+    /// Other keys whose lines this line may take over (`"sentinel known-slave"`); a line taken
+    /// over is written with `name`.
+    pub aliases: &'a [&'a str],
+    /// The values after the key.
+    pub values: Vec<String>,
+    /// How many leading values say what the line is about (1 for a Sentinel master's settings:
+    /// the master's name). An existing line is only taken over when these are equal, byte for
+    /// byte, so each master's lines stay where they are when masters come and go.
+    pub identity: usize,
+    /// Whether the line is added when the file has no line to take over. False for a setting at
+    /// its default: an existing line is kept up to date, but none is added.
+    pub add_if_missing: bool,
+}
+
 /// A config file held as its full list of lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigDocument {
@@ -331,6 +350,84 @@ impl ConfigDocument {
             changed |= self.set_inner(opt.name, opt.aliases, &opt.lines, true);
         }
         changed
+    }
+
+    /// Rewrite line by line, the way Redis's CONFIG REWRITE reuses lines: each of `lines`, in
+    /// order, takes over the first active line of its key (or an alias) that has the same
+    /// identity and was not taken yet, in file order; it is rewritten only if it says something
+    /// else. Active lines of the `owned` keys that nothing took over are removed. Lines with
+    /// nothing to take over (and `add_if_missing`) go at the end below a single
+    /// [`REWRITE_SIGNATURE`] line, in order. Every other line is left exactly as it is.
+    ///
+    /// Unlike [`rewrite`], several lines of one key keep their own places (a Sentinel config has
+    /// one `sentinel monitor` line per master). Returns whether the document changed.
+    ///
+    /// [`rewrite`]: ConfigDocument::rewrite
+    pub fn rewrite_lines(&mut self, owned: &[&str], lines: &[KeyedLine]) -> bool {
+        let owned: Vec<Key> = owned.iter().map(|n| Key::new(n)).filter(|k| !k.words.is_empty()).collect();
+        let mut taken: Vec<Option<Line>> = vec![None; self.lines.len()];
+        let mut appended = Vec::new();
+        for new in lines {
+            let canonical = Key::new(new.name);
+            if canonical.words.is_empty() {
+                continue;
+            }
+            let keys = Key::with_aliases(new.name, new.aliases);
+            let free = (0..self.lines.len()).find(|&i| {
+                taken[i].is_none() && keys.iter().any(|k| self.lines[i].match_key(k) && self.same_identity(i, k, new))
+            });
+            match free {
+                Some(i) if self.lines[i].says(&canonical, &new.values) => taken[i] = Some(self.lines[i].clone()),
+                Some(i) => taken[i] = self.format_lines(&canonical, std::slice::from_ref(&new.values)).pop(),
+                None if new.add_if_missing => appended.push((canonical, new.values.clone())),
+                None => {}
+            }
+        }
+        let old = std::mem::take(&mut self.lines);
+        let last = old.len().checked_sub(1);
+        let mut changed = false;
+        for (i, (line, took)) in old.into_iter().zip(taken).enumerate() {
+            match took {
+                Some(new) => {
+                    changed |= new != line;
+                    self.lines.push(new);
+                }
+                None if owned.iter().any(|k| line.match_key(k)) => {
+                    changed = true;
+                    // The line before a dropped unterminated last line did end with "\n".
+                    if Some(i) == last {
+                        self.trailing_newline = true;
+                    }
+                }
+                None => self.lines.push(line),
+            }
+        }
+        if !appended.is_empty() {
+            if !self.has_signature() {
+                let signature = self.new_line(REWRITE_SIGNATURE);
+                self.insert_at(self.lines.len(), vec![signature]);
+            }
+            for (key, values) in appended {
+                let new = self.format_lines(&key, &[values]);
+                self.insert_at(self.lines.len(), new);
+            }
+            changed = true;
+        }
+        changed
+    }
+
+    /// Whether line `i`, an active line of `key`, has the leading values that identify `new`.
+    fn same_identity(&self, i: usize, key: &Key, new: &KeyedLine) -> bool {
+        let LineKind::Directive { raw_args, .. } = &self.lines[i].kind else {
+            return false;
+        };
+        let Some(wanted) = new.values.get(..new.identity) else {
+            return false;
+        };
+        let skip = key.words.len().saturating_sub(1);
+        raw_args
+            .get(skip..skip + new.identity)
+            .is_some_and(|have| have.iter().zip(wanted).all(|(a, w)| a.as_slice() == w.as_bytes()))
     }
 
     /// Shared body of `set` and `rewrite`; `signed_append` selects where
@@ -837,6 +934,119 @@ unknown-directive-from-the-future 42
         assert!(again.rewrite(&[opt("lua-time-limit", &[], &[&["1"]], false)]));
         assert_eq!(again.render(), expected.clone() + "lua-time-limit 1\n");
         assert_eq!(again.render().matches(REWRITE_SIGNATURE).count(), 1);
+    }
+
+    fn keyed<'a>(name: &'a str, aliases: &'a [&'a str], values: &[&str], identity: usize) -> KeyedLine<'a> {
+        KeyedLine { name, aliases, values: strs(values), identity, add_if_missing: true }
+    }
+
+    const SENTINEL_OWNED: &[&str] = &[
+        "sentinel myid",
+        "sentinel monitor",
+        "sentinel known-replica",
+        "sentinel known-slave",
+        "sentinel config-epoch",
+    ];
+
+    #[test]
+    fn rewrite_lines_reuses_each_line_in_place() {
+        let text = "# masters\n\
+            sentinel monitor a 10.0.0.1 6379 2\n\
+            # the second one\n\
+            SENTINEL monitor b 10.0.0.2 6379 2\n\
+            sentinel known-slave b 10.0.0.3 6379\n\
+            sentinel known-replica a 10.0.0.4 6379\n\
+            sentinel known-replica b 10.0.0.5 6379\n";
+        let mut d = doc(text);
+        // Same state, given in another order: nothing changes.
+        let same = [
+            keyed("sentinel monitor", &[], &["b", "10.0.0.2", "6379", "2"], 1),
+            keyed("sentinel monitor", &[], &["a", "10.0.0.1", "6379", "2"], 1),
+            keyed("sentinel known-replica", &["sentinel known-slave"], &["a", "10.0.0.4", "6379"], 1),
+        ];
+        let mut unchanged = d.clone();
+        assert!(unchanged.rewrite_lines(SENTINEL_OWNED, &same[..2]));
+        assert_eq!(
+            unchanged.render(),
+            "# masters\nsentinel monitor a 10.0.0.1 6379 2\n# the second one\nSENTINEL monitor b 10.0.0.2 6379 2\n",
+            "lines of owned keys that nothing took over are removed"
+        );
+
+        let changed = d.rewrite_lines(
+            SENTINEL_OWNED,
+            &[
+                same[0].clone(),
+                keyed("sentinel monitor", &[], &["a", "10.0.0.9", "6380", "2"], 1),
+                keyed("sentinel known-replica", &["sentinel known-slave"], &["b", "10.0.0.3", "6379"], 1),
+                keyed("sentinel known-replica", &["sentinel known-slave"], &["b", "10.0.0.1", "6379"], 1),
+                keyed("sentinel known-replica", &["sentinel known-slave"], &["b", "10.0.0.7", "6379"], 1),
+                same[2].clone(),
+                keyed("sentinel myid", &[], &["x"], 0),
+                keyed("sentinel config-epoch", &[], &["a", "1"], 1),
+            ],
+        );
+        assert!(changed);
+        assert_eq!(
+            d.render(),
+            "# masters\n\
+             sentinel monitor a 10.0.0.9 6380 2\n\
+             # the second one\n\
+             SENTINEL monitor b 10.0.0.2 6379 2\n\
+             sentinel known-replica b 10.0.0.3 6379\n\
+             sentinel known-replica a 10.0.0.4 6379\n\
+             sentinel known-replica b 10.0.0.1 6379\n\
+             # Generated by CONFIG REWRITE\n\
+             sentinel known-replica b 10.0.0.7 6379\n\
+             sentinel myid x\n\
+             sentinel config-epoch a 1\n"
+        );
+        let again = d.clone();
+        let mut d2 = d.clone();
+        assert!(!d2.rewrite_lines(
+            SENTINEL_OWNED,
+            &[
+                keyed("sentinel monitor", &[], &["a", "10.0.0.9", "6380", "2"], 1),
+                same[0].clone(),
+                keyed("sentinel known-replica", &[], &["b", "10.0.0.3", "6379"], 1),
+                keyed("sentinel known-replica", &[], &["b", "10.0.0.1", "6379"], 1),
+                keyed("sentinel known-replica", &[], &["b", "10.0.0.7", "6379"], 1),
+                same[2].clone(),
+                keyed("sentinel myid", &[], &["x"], 0),
+                keyed("sentinel config-epoch", &[], &["a", "1"], 1),
+            ],
+        ));
+        assert_eq!(d2, again);
+    }
+
+    #[test]
+    fn rewrite_lines_identity_is_case_sensitive_and_defaults_are_not_added() {
+        let mut d = doc("sentinel monitor A h 1 2\nport 1\nsentinel down-after-milliseconds a 30000");
+        let lines = [
+            keyed("sentinel monitor", &[], &["a", "h", "1", "2"], 1),
+            KeyedLine { add_if_missing: false, ..keyed("sentinel down-after-milliseconds", &[], &["a", "30000"], 1) },
+            KeyedLine { add_if_missing: false, ..keyed("sentinel parallel-syncs", &[], &["a", "1"], 1) },
+        ];
+        assert!(d.rewrite_lines(&["sentinel monitor", "sentinel down-after-milliseconds"], &lines));
+        assert_eq!(
+            d.render(),
+            "port 1\nsentinel down-after-milliseconds a 30000\n# Generated by CONFIG REWRITE\nsentinel monitor a h 1 2\n"
+        );
+    }
+
+    #[test]
+    fn rewrite_lines_keeps_line_endings() {
+        let mut d = doc("port 1\r\nsentinel myid a\r\nsentinel current-epoch 1");
+        assert!(
+            d.rewrite_lines(&["sentinel myid", "sentinel current-epoch"], &[keyed("sentinel myid", &[], &["b"], 0)])
+        );
+        assert_eq!(d.render(), "port 1\r\nsentinel myid b\r\n");
+        let mut d = doc("sentinel myid a");
+        assert!(d.rewrite_lines(&["sentinel myid"], &[keyed("sentinel myid", &[], &["b"], 0)]));
+        assert_eq!(d.render(), "sentinel myid b");
+        let mut d = doc("");
+        assert!(d.rewrite_lines(&[], &[keyed("sentinel myid", &[], &["a b"], 0)]));
+        assert_eq!(d.render(), "# Generated by CONFIG REWRITE\nsentinel myid \"a b\"\n");
+        assert!(!d.rewrite_lines(&["sentinel myid"], &[keyed("sentinel myid", &[], &["a b"], 0)]));
     }
 
     #[test]

@@ -88,7 +88,7 @@ pub enum Cmd {
     Get { directive: String },
     /// Print the settings the replication and Sentinel guides talk about, for both files.
     Show,
-    /// Check both files with the server's own parser.
+    /// Check both files with the server's own parser, and the sentinel statements as Sentinel reads them.
     Check,
     /// Print a shell completion script.
     Completions {
@@ -694,10 +694,19 @@ fn check(cli: &Cli) -> Result<()> {
     for path in [&cli.config, &cli.sentinel_config] {
         match ConfSet::load(path) {
             Ok(set) => {
-                for d in &set.docs {
-                    match files::check_text(d.path(), &d.render()) {
+                let mut results: Vec<Result<()>> =
+                    set.docs.iter().map(|d| files::check_text(d.path(), &d.render()).map_err(fail)).collect();
+                // Sentinel applies its statements once every line has been read, so a bad
+                // regular line is what it reports first.
+                if path == &cli.sentinel_config && results.iter().all(Result::is_ok) {
+                    if let Err((doc, e)) = check_sentinel_statements(&set) {
+                        results[doc] = Err(e);
+                    }
+                }
+                for (d, result) in set.docs.iter().zip(results) {
+                    match result {
                         Ok(()) => say(cli, &format!("{}: OK", d.path().display())),
-                        Err(e) => errors.push(e),
+                        Err(e) => errors.push(e.msg),
                     }
                 }
             }
@@ -708,6 +717,42 @@ fn check(cli: &Cli) -> Result<()> {
         Ok(())
     } else {
         Err(fail(errors.join("\nredisctl: ")))
+    }
+}
+
+/// Sentinel's own reading of the `sentinel` statements of sentinel.conf and its includes. On
+/// error: the index of the file at fault in `set.docs`, and what is wrong, where.
+fn check_sentinel_statements(set: &ConfSet) -> std::result::Result<(), (usize, Failure)> {
+    let mut statements = Vec::new();
+    let mut origins = Vec::new();
+    gather_sentinel_statements(set, 0, 0, &mut statements, &mut origins);
+    crate::sentinel::config::parse(&statements).map(|_| ()).map_err(|bad| {
+        let doc = origins[bad.index];
+        let e = bad.error;
+        (doc, fail(format!("{}:{}: '{}': {}", set.docs[doc].path().display(), e.line_no, e.line, e.reason)))
+    })
+}
+
+/// The statements of `set.docs[doc]` in the order Sentinel reads them: an included file's where
+/// its include line stands. `origins` gets the file index of each.
+fn gather_sentinel_statements(
+    set: &ConfSet,
+    doc: usize,
+    depth: usize,
+    statements: &mut Vec<crate::sentinel::config::Statement>,
+    origins: &mut Vec<usize>,
+) {
+    for (i, line) in set.docs[doc].lines().iter().enumerate() {
+        if let Some(statement) = crate::sentinel::config::Statement::from_line(i + 1, line) {
+            statements.push(statement);
+            origins.push(doc);
+        } else if let Some(("include", [included, ..])) = line.directive() {
+            let child = set.docs.iter().position(|d| d.path() == Path::new(included));
+            // ConfSet loaded each file once, so an include cycle would otherwise never end.
+            if let Some(child) = child.filter(|_| depth < 16) {
+                gather_sentinel_statements(set, child, depth + 1, statements, origins);
+            }
+        }
     }
 }
 
