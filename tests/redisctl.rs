@@ -878,6 +878,8 @@ fn invalid_arguments_are_refused_and_nothing_is_touched() {
         (&["sentinel", "monitor", "bad name", "10.0.0.1", "6379", "2"], 1, "bad name"),
         (&["sentinel", "monitor", "other", "10.0.0.1", "0", "2"], 1, "'0'"),
         (&["sentinel", "monitor", "other", "10.0.0.1", "6379", "0"], 1, "quorum"),
+        // Sentinel itself would refuse the file: a host name needs `sentinel resolve-hostnames yes`.
+        (&["sentinel", "monitor", "other", "redis-1.example.com", "6379", "2"], 1, "Can't resolve instance hostname."),
         // Usage errors.
         (&["protected-mode", "maybe"], 2, "maybe"),
         (&["frobnicate"], 2, "frobnicate"),

@@ -461,6 +461,15 @@ fn finish(
 ) -> Result<()> {
     let after = doc.render();
     files::check_text(doc.path(), &after)?;
+    // sentinel.conf must also stay readable by Sentinel (e.g. a host name needs resolve-hostnames).
+    if doc.path() == cli.sentinel_config {
+        let edited = crate::config::document::ConfigDocument::parse(doc.path(), &after);
+        let statements = crate::sentinel::config::statements(&edited);
+        if let Err(bad) = crate::sentinel::config::parse(&statements) {
+            let e = bad.error;
+            return Err(fail(format!("{}:{}: '{}': {}", doc.path().display(), e.line_no, e.line, e.reason)));
+        }
+    }
     if cli.dry_run {
         let mut diff = files::unified_diff(doc.path(), before, &after);
         if secret {
