@@ -346,6 +346,7 @@ pub async fn serve_replica<R, W>(
     if st.repl.replicas.is_empty() {
         st.repl.no_replicas_since = crate::util::time::unix_secs();
     }
+    super::sync::replica_gone(&mut st);
     st.clients.remove(&id);
 }
 

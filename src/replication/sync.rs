@@ -194,6 +194,26 @@ async fn relay(
     }
 }
 
+/// A replica's connection is gone. A full sync that no replica is waiting for any more is stopped,
+/// as Redis kills its child ("last replica dropped"): it would otherwise run on for nobody, and
+/// hold back the next sync until it ends. A disk-based one is kept when `save` points are
+/// configured (its file is a snapshot the user wants too).
+pub fn replica_gone(st: &mut State) {
+    let Some(job) = &st.repl.sync else { return };
+    if job.replicas.iter().any(|id| st.repl.replicas.contains_key(id)) {
+        return;
+    }
+    if !job.diskless && snapshot::save_points_configured(st) {
+        return;
+    }
+    if job.diskless {
+        tracing::warn!("Diskless rdb transfer, last replica dropped, killing fork child.");
+    }
+    // Dropping the job drops its `done` sender: the relay then ends the (unread) transfer.
+    st.repl.sync = None;
+    snapshot::kill_child(st);
+}
+
 /// A background save (disk or socket) finished: its replicas get their payload.
 pub fn child_done(st: &mut State, ok: bool) {
     let Some(mut job) = st.repl.sync.take() else { return };
