@@ -720,9 +720,12 @@ pub fn wait_before_shutdown(st: &mut State, client: ClientId, how: crate::comman
     if timeout == 0 || !lagging(st) {
         return false;
     }
-    tracing::info!("Waiting for replicas before shutting down.");
     crate::server::propagation::flush(st);
+    // As Redis: the replicas are asked to acknowledge at once (unless writes are paused
+    // already), so the shutdown need not wait for their next periodic ACK.
+    request_acks(st);
     st.pause = Some(crate::server::state::Pause { until_ms: u64::MAX, all: false });
+    tracing::info!("Waiting for replicas before shutting down.");
     st.repl.shutdown =
         Some(PendingShutdown { client, how, deadline_ms: crate::util::time::unix_ms() + timeout * 1000 });
     true
