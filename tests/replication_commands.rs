@@ -569,6 +569,32 @@ fn failover_errors_scenario(imp: Impl) -> Transcript {
     });
     t.note("role after the timeout", info_field(&master, "role"));
     t.step("a write after the timeout", &mut c, &["SET", "z", "3"]);
+
+    // With FORCE, the timeout hands over anyway: the master becomes the frozen replica's replica
+    // and stays "in progress" while its PSYNC FAILOVER goes unanswered.
+    let replid = info_field(&master, "master_replid");
+    let forced = ["FAILOVER", "TO", "127.0.0.1", &replica_port, "FORCE", "TIMEOUT", "200"];
+    t.step("FAILOVER FORCE to a frozen replica", &mut c, &forced);
+    common::wait_for("the forced failover to begin", SYNC_DEADLINE, || {
+        master.info("replication").get("master_failover_state") == Some("failover-in-progress")
+    });
+    t.note("role while in progress", info_field(&master, "role"));
+    t.note("connected_slaves while in progress", info_field(&master, "connected_slaves"));
+    t.parsed("ROLE while in progress", &mut c, &["ROLE"]);
+    t.step("a read while in progress", &mut c, &["GET", "x"]);
+    t.step("FAILOVER while in progress", &mut c, &["FAILOVER"]);
+    t.step("REPLICAOF NO ONE while in progress", &mut c, &["REPLICAOF", "NO", "ONE"]);
+    t.step("PSYNC while in progress", &mut master.client(), &["PSYNC", "?", "-1"]);
+    t.step("FAILOVER ABORT while in progress", &mut c, &["FAILOVER", "ABORT"]);
+    let info = master.info("replication");
+    t.note("role after aborting the switch", info.get("role").unwrap_or("(absent)"));
+    t.note("master_failover_state after aborting the switch", info.get("master_failover_state").unwrap_or("?"));
+    t.note("the old id is kept as replid2", (info.get("master_replid2") == Some(&replid)).to_string());
+    t.note(
+        "second_repl_offset - master_repl_offset",
+        (info.num("second_repl_offset") - info.num("master_repl_offset")).to_string(),
+    );
+    t.step("a write after aborting the switch", &mut c, &["SET", "w", "4"]);
     replica.signal(libc::SIGCONT);
     t
 }
@@ -594,6 +620,12 @@ fn failover_errors_and_states_as_real_redis() {
     real.expect("FAILOVER ABORT in progress", "+OK\\r\\n");
     real.expect("a write after ABORT", "+OK\\r\\n");
     real.expect("role after the timeout", "master");
+    real.expect("role while in progress", "slave");
+    real.expect("ROLE while in progress", "[\"slave\", \"127.0.0.1\", :<replica-port>, \"handshake\", :-1]");
+    real.expect("PSYNC while in progress", "-NOMASTERLINK Can't SYNC while failing over\\r\\n");
+    real.expect("role after aborting the switch", "master");
+    real.expect("the old id is kept as replid2", "true");
+    real.expect("a write after aborting the switch", "+OK\\r\\n");
     assert_same_answers(&real, &ours);
 }
 
@@ -887,9 +919,9 @@ const VARYING: &[&str] = &["master_port", "master_sync_last_io_seconds_ago", "ma
 
 fn full_sync_scenario(imp: Impl) -> Transcript {
     let mut t = Transcript::default();
-    // 200 keys at 50 ms each: the child takes 10 s over the RDB, which (a few KB) stays in its
+    // 200 keys at 20 ms each: the child takes 4 s over the RDB, which (a few KB) stays in its
     // buffer until the end, so the replica sees a transfer started and no payload byte yet.
-    let master = Node::start("master", imp, &["--rdb-key-save-delay", "50000"]);
+    let master = Node::start("master", imp, &["--rdb-key-save-delay", "20000"]);
     let pairs: Vec<String> = (0..200).flat_map(|i| [format!("key:{i}"), format!("value:{i}")]).collect();
     let mut mset = vec!["MSET"];
     mset.extend(pairs.iter().map(String::as_str));
@@ -911,8 +943,11 @@ fn full_sync_scenario(imp: Impl) -> Transcript {
     let slave0 = info_field(&master, "slave0");
     t.note("the master's slave0 state", slave0.split(',').find(|kv| kv.starts_with("state=")).unwrap_or("(none)"));
     t.note("rdb_bgsave_in_progress", master.info("persistence").get("rdb_bgsave_in_progress").unwrap_or("(absent)"));
+    let to_syncing = ["FAILOVER", "TO", "127.0.0.1", &replica.port.to_string()].map(str::to_string);
+    t.step("FAILOVER TO a syncing replica", &mut master.client(), &strs(&to_syncing));
 
-    // The replica goes away: the master stops the transfer's child rather than finishing it.
+    // The replica goes away: the transfer ends (Redis kills the child when its data finds no
+    // replica; here, at the end, as the child writes nothing before).
     replica.kill();
     common::wait_for("the master to stop the transfer", SYNC_DEADLINE, || {
         master.info("persistence").get("rdb_bgsave_in_progress") == Some("0")
@@ -930,6 +965,7 @@ fn info_and_role_during_a_full_sync_as_real_redis() {
     real.expect("ROLE of the replica", "[\"slave\", \"127.0.0.1\", :<master-port>, \"sync\", :-1]");
     real.expect("the master's slave0 state", "state=wait_bgsave");
     real.expect("rdb_bgsave_in_progress", "1");
+    real.expect("FAILOVER TO a syncing replica", "-ERR FAILOVER target replica is not online.\\r\\n");
     assert_same_answers(&real, &ours);
 }
 
