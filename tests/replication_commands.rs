@@ -201,6 +201,18 @@ fn min_replicas_scenario(imp: Impl) -> Transcript {
     t.step("SET with a replica", &mut c, &["SET", "k", "v"]);
     t.note("min_slaves_good_slaves with a replica", info_field(&master, "min_slaves_good_slaves"));
 
+    // A replica that stops acknowledging for longer than min-replicas-max-lag no longer counts,
+    // though still connected; once it acknowledges again it does.
+    t.cmd(&mut c, &["CONFIG", "SET", "min-replicas-max-lag", "1"]);
+    replica.signal(libc::SIGSTOP);
+    let refused = b"-NOREPLICAS Not enough good replicas to write.\r\n";
+    common::wait_for("writes refused while the replica lags", SYNC_DEADLINE, || c.cmd(&["SET", "k", "v"]) == refused);
+    t.note("min_slaves_good_slaves with a lagging replica", info_field(&master, "min_slaves_good_slaves"));
+    t.note("connected_slaves with a lagging replica", info_field(&master, "connected_slaves"));
+    replica.signal(libc::SIGCONT);
+    common::wait_for("writes accepted once it caught up", SYNC_DEADLINE, || c.cmd(&["SET", "k", "v"]) == b"+OK\r\n");
+    t.note("min_slaves_good_slaves after it caught up", info_field(&master, "min_slaves_good_slaves"));
+
     replica.kill();
     common::wait_for("the master to drop its replica", SYNC_DEADLINE, || {
         master.info("replication").num("connected_slaves") == 0
@@ -220,6 +232,9 @@ fn min_replicas_to_write_as_real_redis() {
     real.expect("min_slaves_good_slaves without replicas", "0");
     real.expect("SET with a replica", "+OK\\r\\n");
     real.expect("min_slaves_good_slaves with a replica", "1");
+    real.expect("min_slaves_good_slaves with a lagging replica", "0");
+    real.expect("connected_slaves with a lagging replica", "1");
+    real.expect("min_slaves_good_slaves after it caught up", "1");
     real.expect("SET after the replica left", "-NOREPLICAS Not enough good replicas to write.\\r\\n");
     real.expect("SET with min-replicas-max-lag 0", "+OK\\r\\n");
     assert_same_answers(&real, &ours);
@@ -250,6 +265,10 @@ fn read_only_scenario(imp: Impl) -> Transcript {
     t.cmd(&mut c, &["SELECT", "1"]);
     t.step("SET in db 1", &mut c, &["SET", "k", "x"]);
     t.cmd(&mut c, &["SELECT", "0"]);
+    // HELLO's id varies: its role is what matters.
+    let hello = Reply::parse(&c.cmd(&["HELLO", "2"]));
+    let role = hello.array().chunks(2).find(|kv| kv[0].text() == "role").map(|kv| kv[1].text());
+    t.note("HELLO's role on a replica", role.unwrap_or_else(|| "(absent)".into()));
     t.note("slave_read_only", info_field(&replica, "slave_read_only"));
 
     // A writable replica takes local writes, which go nowhere.
@@ -272,6 +291,7 @@ fn read_only_replica_as_real_redis() {
     real.expect("SET k x", "-READONLY You can't write against a read only replica.\\r\\n");
     real.expect("GET k", "$1\\r\\nv\\r\\n");
     real.expect("EXEC", "-EXECABORT Transaction discarded because of previous errors.\\r\\n");
+    real.expect("HELLO's role on a replica", "replica");
     real.expect("SET on a writable replica", "+OK\\r\\n");
     real.expect("the local write on the master", ":0\\r\\n");
     real.expect("GET k after the master wrote it", "$2\\r\\nv2\\r\\n");
