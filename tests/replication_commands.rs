@@ -813,6 +813,40 @@ fn shutdown_abort_as_real_redis() {
     assert_same_answers(&real, &ours);
 }
 
+/// SHUTDOWN NOW does not wait for a lagging replica (with a shutdown-timeout far longer than the
+/// test waits); SIGTERM does, like a plain SHUTDOWN.
+fn shutdown_now_and_sigterm_scenario(imp: Impl) -> Transcript {
+    let mut t = Transcript::default();
+    let master = Node::start("master", imp, &["--shutdown-timeout", "120"]);
+    let replica = start_replica("replica", imp, &master, &[]);
+    wait_in_sync(&master, &replica);
+    replica.signal(libc::SIGSTOP);
+    t.cmd(&mut master.client(), &["SET", "k", "v"]);
+    let mut now = master.client();
+    now.send_raw(&encode(&[b"SHUTDOWN", b"NOW"]));
+    common::wait_for("SHUTDOWN NOW to exit", SYNC_DEADLINE, || !master.alive());
+    t.note("SHUTDOWN NOW's connection", next_reply(&mut now));
+    t.note("SHUTDOWN NOW waited for the replica", master.logged(SHUTDOWN_WAITING).to_string());
+    replica.signal(libc::SIGCONT);
+
+    let (master, replica) = master_with_frozen_replica(imp, imp);
+    t.cmd(&mut master.client(), &["SET", "k1", "v"]);
+    master.signal(libc::SIGTERM);
+    common::wait_for("SIGTERM to wait for the replica", SYNC_DEADLINE, || master.logged(SHUTDOWN_WAITING));
+    replica.signal(libc::SIGCONT);
+    common::wait_for("the master to exit once its replica caught up", SYNC_DEADLINE, || !master.alive());
+    t.step("the write before SIGTERM on the replica", &mut replica.client(), &["GET", "k1"]);
+    t
+}
+
+#[test]
+fn shutdown_now_and_sigterm_as_real_redis() {
+    let (real, ours) = both(shutdown_now_and_sigterm_scenario);
+    real.expect("SHUTDOWN NOW waited for the replica", "false");
+    real.expect("the write before SIGTERM on the replica", "$1\\r\\nv\\r\\n");
+    assert_same_answers(&real, &ours);
+}
+
 // -------------------------------------------------------------------------------------------------
 // 7. PUBLISH through the replication stream
 // -------------------------------------------------------------------------------------------------
