@@ -3,7 +3,7 @@
 //! writes the RDB into a pipe and this process relays it to every replica of the same sync
 //! (`$EOF:<mark>`, the bytes, the mark), after `repl-diskless-sync-delay` lets more replicas join.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -178,7 +178,7 @@ fn start_diskless(st: &mut State, ids: &[ClientId]) -> Result<Started, String> {
     }
     // SAFETY: freshly created descriptors, owned by nothing else.
     let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    snapshot::start_socket_child(st, write_end)?;
+    snapshot::start_socket_child(st, write_end, read_end.as_raw_fd())?;
     // SAFETY: setting O_NONBLOCK on a descriptor we own, for the async reader.
     unsafe {
         let flags = libc::fcntl(fds[0], libc::F_GETFL);
