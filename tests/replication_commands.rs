@@ -1023,6 +1023,53 @@ fn info_and_role_during_a_full_sync_as_real_redis() {
     assert_same_answers(&real, &ours);
 }
 
+/// The pid in the server log's "Background RDB transfer started by pid N" line.
+fn transfer_child_pid(master: &Node) -> Option<i32> {
+    let log = std::fs::read_to_string(master.dir.path().join("server.log")).ok()?;
+    let line = log.lines().rev().find(|l| l.contains("Background RDB transfer started by pid "))?;
+    line.rsplit(' ').next()?.parse().ok()
+}
+
+/// Whether a process has ended (gone, or a zombie nobody reaped yet).
+fn ended(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+/// A master that dies in a diskless transfer must not leave its child behind: the child's next
+/// write finds no reader and it exits (it must not hold the pipe's reading end itself, or it
+/// blocks forever once the pipe is full).
+fn transfer_child_exits_with_its_master(imp: Impl) {
+    // 4000 keys (some 200 KB of RDB, more than a pipe holds) at 0.5 ms each: 2 s of transfer.
+    let master = Node::start("master", imp, &["--rdb-key-save-delay", "500"]);
+    let value = "v".repeat(40);
+    for chunk in (0..4000).collect::<Vec<u32>>().chunks(500) {
+        let pairs: Vec<String> = chunk.iter().flat_map(|i| [format!("key:{i}"), format!("{value}{i}")]).collect();
+        let mut mset = vec!["MSET"];
+        mset.extend(pairs.iter().map(String::as_str));
+        master.ok(&mset);
+    }
+    let replica = start_replica("replica", imp, &master, &[]);
+    wait_info(&replica, "master_sync_in_progress", "1");
+    let mut child = None;
+    common::wait_for("the transfer's child in the log", SYNC_DEADLINE, || {
+        child = transfer_child_pid(&master);
+        child.is_some()
+    });
+    let child = child.expect("a child pid");
+    master.kill();
+    common::wait_for(&format!("the transfer's child {child} to exit after its master died"), SYNC_DEADLINE, || {
+        ended(child)
+    });
+}
+
+#[test]
+fn a_transfer_child_exits_when_its_master_dies() {
+    both(transfer_child_exits_with_its_master);
+}
+
 #[test]
 fn the_transcript_compare_catches_a_difference() {
     // The comparison every test above relies on must fail on a single differing byte.
