@@ -234,7 +234,7 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         (Reply::bulk("proto"), Reply::Int(ctx.session.resp as i64)),
         (Reply::bulk("id"), Reply::Int(ctx.session.id as i64)),
         (Reply::bulk("mode"), Reply::bulk("standalone")),
-        (Reply::bulk("role"), Reply::bulk("master")),
+        (Reply::bulk("role"), Reply::bulk(if ctx.state.repl.is_replica() { "replica" } else { "master" })),
         (Reply::bulk("modules"), Reply::Array(vec![])),
     ])
 }

@@ -128,11 +128,8 @@ fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         return Reply::OK;
     }
-    let port = match crate::util::numbers::parse_i64(&args[2]) {
-        Some(p) => p,
-        None => return Reply::error(errors::NOT_INTEGER),
-    };
-    let Ok(port) = u16::try_from(port) else {
+    // Redis answers the same for a port that is no number and one out of range.
+    let Some(port) = crate::util::numbers::parse_i64(&args[2]).and_then(|p| u16::try_from(p).ok()) else {
         return Reply::error("ERR Invalid master port");
     };
     let host = String::from_utf8_lossy(&args[1]).into_owned();
@@ -195,13 +192,14 @@ fn wait(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if ctx.state.repl.is_replica() {
         return Reply::error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.");
     }
+    // numreplicas first, then the timeout: which error a doubly bad call gets.
+    let Some(wanted) = crate::util::numbers::parse_i64(&args[1]) else {
+        return Reply::error(errors::NOT_INTEGER);
+    };
     let timeout_ms = match crate::util::numbers::parse_i64(&args[2]) {
         Some(t) if t < 0 => return Reply::error("ERR timeout is negative"),
         Some(t) => t as u64,
         None => return Reply::error("ERR timeout is not an integer or out of range"),
-    };
-    let Some(wanted) = crate::util::numbers::parse_i64(&args[1]) else {
-        return Reply::error(errors::NOT_INTEGER);
     };
     // The writes of this batch so far are in the stream before the offset is read.
     crate::server::propagation::flush(ctx.state);
@@ -216,21 +214,19 @@ fn wait(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.block(Vec::new(), deadline, BlockKind::Replicas, Reply::Int(acked as i64))
 }
 
-/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds].
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds], parsed as Redis's
+/// failoverCommand: ABORT only alone, the options in any order, each once.
 fn failover(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() == 2 && args[1].eq_ignore_ascii_case(b"abort") {
+        return failover::abort_command(ctx.server, ctx.state);
+    }
     let mut target = None;
     let mut timeout_ms = 0u64;
-    let (mut force, mut abort) = (false, false);
+    let mut force = false;
     let mut j = 1;
     while j < args.len() {
         let a = &args[j];
-        if a.eq_ignore_ascii_case(b"to") && target.is_none() && j + 2 < args.len() {
-            let Some(port) = crate::util::numbers::parse_i64(&args[j + 2]) else {
-                return Reply::error(errors::NOT_INTEGER);
-            };
-            target = Some((String::from_utf8_lossy(&args[j + 1]).into_owned(), port));
-            j += 3;
-        } else if a.eq_ignore_ascii_case(b"timeout") && timeout_ms == 0 && j + 1 < args.len() {
+        if a.eq_ignore_ascii_case(b"timeout") && timeout_ms == 0 && j + 1 < args.len() {
             let Some(t) = crate::util::numbers::parse_i64(&args[j + 1]) else {
                 return Reply::error(errors::NOT_INTEGER);
             };
@@ -239,20 +235,18 @@ fn failover(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
             timeout_ms = t as u64;
             j += 2;
+        } else if a.eq_ignore_ascii_case(b"to") && target.is_none() && j + 2 < args.len() {
+            let Some(port) = crate::util::numbers::parse_i64(&args[j + 2]) else {
+                return Reply::error(errors::NOT_INTEGER);
+            };
+            target = Some((String::from_utf8_lossy(&args[j + 1]).into_owned(), port));
+            j += 3;
         } else if a.eq_ignore_ascii_case(b"force") && !force {
             force = true;
-            j += 1;
-        } else if a.eq_ignore_ascii_case(b"abort") && !abort {
-            abort = true;
             j += 1;
         } else {
             return Reply::error(errors::SYNTAX);
         }
     }
-    if abort {
-        return failover::abort_command(ctx.server, ctx.state);
-    }
-    // A port outside 0..65535 names no replica.
-    let target = target.map(|(h, p)| (h, u16::try_from(p).unwrap_or(0)));
     failover::start(ctx.state, failover::Request { target, timeout_ms, force })
 }

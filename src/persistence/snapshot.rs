@@ -170,12 +170,20 @@ pub fn start_background_save(st: &mut State) -> Result<libc::pid_t, String> {
 }
 
 /// A diskless sync's child: writes the image into `pipe` (the replicas' relay reads the other end).
-pub fn start_socket_child(st: &mut State, pipe: std::os::fd::OwnedFd) -> Result<libc::pid_t, String> {
+pub fn start_socket_child(
+    st: &mut State,
+    pipe: std::os::fd::OwnedFd,
+    read_end: std::os::fd::RawFd,
+) -> Result<libc::pid_t, String> {
     if st.snapshots.child.is_some() {
         return Err("Background save already in progress".into());
     }
     let mut pipe = Some(pipe);
     fork_child(st, true, |st| {
+        // As Redis's child does: without the parent's reading end, a parent that died makes the
+        // child's writes fail (EPIPE) instead of blocking forever on a pipe it still reads itself.
+        // SAFETY: closing the child's copy of a descriptor that only the parent uses.
+        unsafe { libc::close(read_end) };
         let file = File::from(pipe.take().ok_or_else(|| std::io::Error::other("no pipe"))?);
         write_dataset(st, BufWriter::with_capacity(1 << 16, file))?.flush()
     })

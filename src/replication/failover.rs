@@ -41,15 +41,16 @@ impl Default for Failover {
 
 /// What FAILOVER was asked to do.
 pub struct Request {
-    pub target: Option<(String, u16)>,
+    /// Host and port as given: a port out of range names no replica (not an error).
+    pub target: Option<(String, i64)>,
     pub timeout_ms: u64,
     pub force: bool,
 }
 
-/// FAILOVER [TO host port [FORCE]] [TIMEOUT ms] (the checks, in Redis's order).
+/// FAILOVER [TO host port [FORCE]] [TIMEOUT ms] (the checks in failoverCommand's order).
 pub fn start(st: &mut State, req: Request) -> Reply {
-    if req.force && (req.timeout_ms == 0 || req.target.is_none()) {
-        return Reply::error("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
+    if st.repl.failover.state != FailoverState::None {
+        return Reply::error("ERR FAILOVER already in progress.");
     }
     if st.repl.is_replica() {
         return Reply::error("ERR FAILOVER is not valid when server is a replica.");
@@ -57,23 +58,29 @@ pub fn start(st: &mut State, req: Request) -> Reply {
     if st.repl.replicas.is_empty() {
         return Reply::error("ERR FAILOVER requires connected replicas.");
     }
-    if st.repl.failover.state != FailoverState::None {
-        return Reply::error("ERR FAILOVER already in progress.");
+    if req.force && (req.timeout_ms == 0 || req.target.is_none()) {
+        return Reply::error("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
     }
-    match &req.target {
+    let target = match req.target {
         Some((host, port)) => {
-            let Some(r) = st.repl.replicas.values().find(|r| r.ip.eq_ignore_ascii_case(host) && r.port == *port) else {
+            let Some(r) =
+                st.repl.replicas.values().find(|r| r.ip.eq_ignore_ascii_case(&host) && i64::from(r.port) == port)
+            else {
                 return Reply::error("ERR FAILOVER target HOST and PORT is not a replica.");
             };
             if r.state != ReplicaState::Online {
                 return Reply::error("ERR FAILOVER target replica is not online.");
             }
             tracing::info!("FAILOVER requested to {host}:{port}.");
+            Some((host, r.port))
         }
-        None => tracing::info!("FAILOVER requested to any replica."),
-    }
+        None => {
+            tracing::info!("FAILOVER requested to any replica.");
+            None
+        }
+    };
     let end_ms = if req.timeout_ms > 0 { crate::util::time::unix_ms() + req.timeout_ms } else { 0 };
-    st.repl.failover = Failover { state: FailoverState::WaitForSync, target: req.target, end_ms, force: req.force };
+    st.repl.failover = Failover { state: FailoverState::WaitForSync, target, end_ms, force: req.force };
     st.pause = Some(Pause { until_ms: u64::MAX, all: false });
     Reply::OK
 }
@@ -89,7 +96,12 @@ pub fn abort_command(server: &Server, st: &mut State) -> Reply {
 
 /// Gives up: back to being a master if the switch had begun, and writes resume.
 pub fn abort(_server: &Server, st: &mut State, reason: &str) {
-    tracing::warn!(redis_event = "failover-abort", "FAILOVER aborted: {reason}");
+    match &st.repl.failover.target {
+        Some((host, port)) => {
+            tracing::warn!(redis_event = "failover-abort", "FAILOVER to {host}:{port} aborted: {reason}")
+        }
+        None => tracing::warn!(redis_event = "failover-abort", "FAILOVER to any replica aborted: {reason}"),
+    }
     if st.repl.failover.state == FailoverState::InProgress {
         super::replica::unset_master(st);
         if let Some((idx, _)) = crate::config::table::lookup("replicaof") {

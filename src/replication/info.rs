@@ -32,7 +32,9 @@ pub fn section(st: &State, out: &mut String) {
             field!("slave_read_repl_offset:{read}");
             field!("slave_repl_offset:{applied}");
             if let (LinkState::Transfer, Some((total, done, last))) = (m.state, m.transfer) {
-                let perc = if total > 0 { done as f64 * 100.0 / total as f64 } else { 0.0 };
+                // Redis divides by any non-zero size, so before the payload's size is known (-1)
+                // it prints "-0.00".
+                let perc = if total != 0 { done as f64 / total as f64 * 100.0 } else { 0.0 };
                 field!("master_sync_total_bytes:{total}");
                 field!("master_sync_read_bytes:{done}");
                 field!("master_sync_left_bytes:{}", total - done as i64);

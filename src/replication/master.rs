@@ -66,7 +66,16 @@ pub struct Replica {
 impl Replica {
     /// "ip:port", as Redis's logs name a replica.
     pub fn name(&self) -> String {
-        format!("{}:{}", self.ip, self.port)
+        display_name(&self.ip, self.port)
+    }
+}
+
+/// "ip:port", or "ip:<unknown-replica-port>" for one that announced no port (redis-cli --rdb),
+/// as replicationGetSlaveName.
+fn display_name(ip: &str, port: u16) -> String {
+    match port {
+        0 => format!("{ip}:<unknown-replica-port>"),
+        port => format!("{ip}:{port}"),
     }
 }
 
@@ -77,6 +86,9 @@ pub struct ReplConf {
     pub ip_address: Option<String>,
     pub capa_eof: bool,
     pub capa_psync2: bool,
+    /// REPLCONF rdb-filter-only was sent: the replica wants a filtered RDB, which only a diskless
+    /// transfer can carry.
+    pub rdb_filtered: bool,
 }
 
 /// How a connection continues once it became a replica.
@@ -100,7 +112,8 @@ pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 _ => return Reply::error(crate::commands::errors::NOT_INTEGER),
             },
             b"ip-address" => {
-                if val.len() >= 46 {
+                // NET_HOST_STR_LEN: since 7.0 a replica may announce a hostname.
+                if val.len() >= 256 {
                     return Reply::error(format!(
                         "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
                         val.len()
@@ -126,7 +139,25 @@ pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 // Answered by the replica link, which reads its master's stream itself.
                 return Reply::NoReply;
             }
-            b"rdb-only" | b"rdb-filter-only" => {}
+            b"rdb-only" => match crate::util::numbers::parse_i64(val) {
+                Some(0 | 1) => {}
+                Some(_) => return Reply::error("ERR value is out of range, value must between 0 and 1"),
+                None => return Reply::error(crate::commands::errors::NOT_INTEGER),
+            },
+            b"rdb-filter-only" => {
+                // Like Redis, the filter is on (everything filtered out) before its values are
+                // checked: a bad value still leaves the request filtered.
+                ctx.session.replconf.rdb_filtered = true;
+                let Some(filters) = crate::util::splitargs::split_args(val) else {
+                    return Reply::error("ERR Missing rdb-filter-only values");
+                };
+                if let Some(bad) = filters.iter().find(|f| !f.eq_ignore_ascii_case(b"functions")) {
+                    return Reply::error(format!(
+                        "ERR Unsupported rdb-filter-only option: {}",
+                        String::from_utf8_lossy(bad)
+                    ));
+                }
+            }
             _ => {
                 return Reply::error(format!("ERR Unrecognized REPLCONF option: {}", String::from_utf8_lossy(&pair[0])))
             }
@@ -161,10 +192,17 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         tracing::info!("MASTER MODE enabled (failover request from 'id={id} addr={}')", ctx.session.addr);
     }
+    // No new replica while this master hands over to one.
+    if ctx.state.repl.failover.state != super::failover::FailoverState::None {
+        return Reply::error("NOMASTERLINK Can't SYNC while failing over");
+    }
     if let Some(link) = &ctx.state.repl.master {
         if !link.is_connected() {
             return Reply::error("NOMASTERLINK Can't SYNC while not connected with my master");
         }
+    }
+    if ctx.session.replconf.rdb_filtered && !ctx.session.replconf.capa_eof {
+        return Reply::error("ERR Filtered replica requires EOF capability");
     }
     let psync = args[0].eq_ignore_ascii_case(b"psync");
     let requested_offset = if psync {
@@ -177,7 +215,7 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     let conf = ctx.session.replconf.clone();
     let ip = conf.ip_address.clone().unwrap_or_else(|| peer_ip(&ctx.session.addr));
-    let name = format!("{ip}:{}", conf.listening_port);
+    let name = display_name(&ip, conf.listening_port);
     tracing::info!("Replica {name} asks for synchronization");
     let st = &mut *ctx.state;
     if let Some(offset) = requested_offset {
@@ -348,6 +386,7 @@ pub async fn serve_replica<R, W>(
     if st.repl.replicas.is_empty() {
         st.repl.no_replicas_since = crate::util::time::unix_secs();
     }
+    super::sync::replica_gone(&mut st);
     st.clients.remove(&id);
 }
 
@@ -728,9 +767,12 @@ pub fn wait_before_shutdown(st: &mut State, client: ClientId, how: crate::comman
     if timeout == 0 || !lagging(st) {
         return false;
     }
-    tracing::info!("Waiting for replicas before shutting down.");
     crate::server::propagation::flush(st);
+    // As Redis: the replicas are asked to acknowledge at once (unless writes are paused
+    // already), so the shutdown need not wait for their next periodic ACK.
+    request_acks(st);
     st.pause = Some(crate::server::state::Pause { until_ms: u64::MAX, all: false });
+    tracing::info!("Waiting for replicas before shutting down.");
     st.repl.shutdown =
         Some(PendingShutdown { client, how, deadline_ms: crate::util::time::unix_ms() + timeout * 1000 });
     true

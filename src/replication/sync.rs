@@ -3,8 +3,10 @@
 //! writes the RDB into a pipe and this process relays it to every replica of the same sync
 //! (`$EOF:<mark>`, the bytes, the mark), after `repl-diskless-sync-delay` lets more replicas join.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::io::AsyncReadExt;
@@ -39,6 +41,8 @@ pub struct SyncJob {
     pub replicas: Vec<ClientId>,
     /// Tells the diskless relay whether the child succeeded.
     done: Option<oneshot::Sender<bool>>,
+    /// Set by the diskless relay when the child's data found no replica left to take it.
+    abandoned: Arc<AtomicBool>,
 }
 
 /// A replica started waiting for a full resync.
@@ -46,10 +50,26 @@ pub fn replica_waiting(st: &mut State) {
     maybe_start(st);
 }
 
-/// From the cron: starts a sync that was delayed, and removes a sync-only RDB file once used.
+/// From the cron: stops a diskless transfer nobody takes any more, starts a sync that was
+/// delayed, and removes a sync-only RDB file once used.
 pub fn cron(st: &mut State) {
+    stop_abandoned(st);
     maybe_start(st);
     remove_sync_file(st);
+}
+
+/// A diskless transfer whose replicas all went away is stopped when the child's next data comes
+/// (as Redis's rdbPipeReadHandler does): the child would otherwise run on for nobody and hold
+/// back the next sync. Under the state lock, so the child is still ours to signal.
+fn stop_abandoned(st: &mut State) {
+    let Some(job) = &st.repl.sync else { return };
+    if !job.abandoned.load(Ordering::Relaxed) {
+        return;
+    }
+    tracing::warn!("Diskless rdb transfer, last replica dropped, killing fork child.");
+    // Dropping the job drops its `done` sender, which ends the relay.
+    st.repl.sync = None;
+    snapshot::kill_child(st);
 }
 
 fn waiting_replicas(st: &State) -> Vec<ClientId> {
@@ -116,13 +136,14 @@ fn start(st: &mut State, diskless: bool, ids: Vec<ClientId>) {
             return;
         }
     };
+    let (done, abandoned) = done;
     let mark = diskless.then(eof_mark);
     // The stream these replicas get after their RDB must begin with a SELECT.
     st.repl.selected_db = None;
     for id in &ids {
         send_start(st, *id, offset, mark);
     }
-    st.repl.sync = Some(SyncJob { offset, diskless, replicas: ids, done });
+    st.repl.sync = Some(SyncJob { offset, diskless, replicas: ids, done, abandoned });
 }
 
 fn send_start(st: &mut State, id: ClientId, offset: u64, eof_mark: Option<[u8; 40]>) {
@@ -140,12 +161,16 @@ fn send(st: &mut State, id: ClientId, piece: RdbPiece) {
     }
 }
 
-fn start_disk(st: &mut State) -> Result<Option<oneshot::Sender<bool>>, String> {
+/// What a started sync's job keeps of its child: the diskless relay's `done` sender, and the flag
+/// the relay sets when no replica is left.
+type Started = (Option<oneshot::Sender<bool>>, Arc<AtomicBool>);
+
+fn start_disk(st: &mut State) -> Result<Started, String> {
     snapshot::start_background_save(st)?;
-    Ok(None)
+    Ok((None, Arc::new(AtomicBool::new(false))))
 }
 
-fn start_diskless(st: &mut State, ids: &[ClientId]) -> Result<Option<oneshot::Sender<bool>>, String> {
+fn start_diskless(st: &mut State, ids: &[ClientId]) -> Result<Started, String> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 fills both descriptors on success; they are owned right after.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -153,7 +178,7 @@ fn start_diskless(st: &mut State, ids: &[ClientId]) -> Result<Option<oneshot::Se
     }
     // SAFETY: freshly created descriptors, owned by nothing else.
     let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    snapshot::start_socket_child(st, write_end)?;
+    snapshot::start_socket_child(st, write_end, read_end.as_raw_fd())?;
     // SAFETY: setting O_NONBLOCK on a descriptor we own, for the async reader.
     unsafe {
         let flags = libc::fcntl(fds[0], libc::F_GETFL);
@@ -163,15 +188,18 @@ fn start_diskless(st: &mut State, ids: &[ClientId]) -> Result<Option<oneshot::Se
     let senders: Vec<mpsc::Sender<RdbPiece>> =
         ids.iter().filter_map(|id| st.repl.replicas.get(id).and_then(|r| r.rdb_tx.clone())).collect();
     let (done_tx, done_rx) = oneshot::channel();
-    tokio::spawn(relay(pipe, senders, done_rx));
-    Ok(Some(done_tx))
+    let abandoned = Arc::new(AtomicBool::new(false));
+    tokio::spawn(relay(pipe, senders, done_rx, abandoned.clone()));
+    Ok((Some(done_tx), abandoned))
 }
 
 /// Copies the child's RDB from the pipe to every replica of the sync, at the pace of the slowest.
+/// Data that no replica takes any more abandons the transfer (the cron stops the child).
 async fn relay(
     mut pipe: tokio::net::unix::pipe::Receiver,
     mut senders: Vec<mpsc::Sender<RdbPiece>>,
     done: oneshot::Receiver<bool>,
+    abandoned: Arc<AtomicBool>,
 ) {
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -187,11 +215,31 @@ async fn relay(
             }
         }
         senders = alive;
+        if senders.is_empty() {
+            abandoned.store(true, Ordering::Relaxed);
+            break;
+        }
     }
     let ok = done.await.unwrap_or(false);
     for tx in senders {
         let _ = tx.send(if ok { RdbPiece::End } else { RdbPiece::Failed }).await;
     }
+}
+
+/// A replica's connection is gone. A disk-based sync that no replica waits for any more is
+/// stopped at once, as Redis's freeClient kills its child: it would otherwise run on for nobody
+/// and hold back the next sync. Not when `save` points are configured (the file is a snapshot the
+/// user wants too). A diskless one is stopped by its relay (see `stop_abandoned`).
+pub fn replica_gone(st: &mut State) {
+    let Some(job) = &st.repl.sync else { return };
+    if job.diskless || snapshot::save_points_configured(st) {
+        return;
+    }
+    if st.repl.replicas.values().any(|r| r.state == ReplicaState::WaitBgsave) {
+        return;
+    }
+    st.repl.sync = None;
+    snapshot::kill_child(st);
 }
 
 /// A background save (disk or socket) finished: its replicas get their payload.

@@ -290,6 +290,20 @@ impl Node {
         self.child.borrow_mut().as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
+    /// Sends `sig` to the process: SIGSTOP freezes a node (a replica that cannot acknowledge),
+    /// SIGCONT thaws it. A frozen node is still killed by `kill` and on drop.
+    pub fn signal(&self, sig: i32) {
+        if let Some(child) = self.child.borrow().as_ref() {
+            // SAFETY: signalling our own child process.
+            unsafe { libc::kill(child.id() as i32, sig) };
+        }
+    }
+
+    /// Whether the server's log has a line containing `text`.
+    pub fn logged(&self, text: &str) -> bool {
+        std::fs::read_to_string(self.dir.path().join("server.log")).is_ok_and(|log| log.contains(text))
+    }
+
     /// Starts the process again on the same dir and port, with the same options.
     pub fn restart(&self) {
         self.kill();
