@@ -156,6 +156,14 @@ fn wait_scenario(imp: Impl) -> Transcript {
     // A generous timeout: both acknowledge at once when asked.
     t.step("WAIT 2 after a write", &mut c, &["WAIT", "2", "30000"]);
     t.step("WAIT 3 200 with two replicas", &mut c, &["WAIT", "3", "200"]);
+    // WAIT waits for the caller's own writes: with one replica frozen, the writer's WAIT counts one
+    // replica, a client that wrote nothing is answered at once with both.
+    same.signal(libc::SIGSTOP);
+    t.cmd(&mut c, &["SET", "k2", "v"]);
+    t.step("WAIT 2 after a write, one replica frozen", &mut c, &["WAIT", "2", "100"]);
+    t.step("WAIT 2 from a client that wrote nothing", &mut master.client(), &["WAIT", "2", "100"]);
+    same.signal(libc::SIGCONT);
+    wait_in_sync(&master, &same);
     t.step("WAIT on a replica", &mut same.client(), &["WAIT", "0", "0"]);
     t.step("WAIT abc 0 on a replica", &mut same.client(), &["WAIT", "abc", "0"]);
     t
@@ -168,6 +176,8 @@ fn wait_answers_as_real_redis() {
     real.expect("WAIT 1 50 without replicas", ":0\\r\\n");
     real.expect("WAIT 2 after a write", ":2\\r\\n");
     real.expect("WAIT 3 200 with two replicas", ":2\\r\\n");
+    real.expect("WAIT 2 after a write, one replica frozen", ":1\\r\\n");
+    real.expect("WAIT 2 from a client that wrote nothing", ":2\\r\\n");
     real.expect("WAIT 1 -1", "-ERR timeout is negative\\r\\n");
     real.expect("WAIT abc -1", "-ERR value is not an integer or out of range\\r\\n");
     real.expect(

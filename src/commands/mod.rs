@@ -91,6 +91,10 @@ pub struct Session {
     pub is_master: bool,
     /// The current command is replayed even if it changed nothing (forceCommandPropagation).
     pub force_propagation: bool,
+    /// The replication offset this client's last write reached (WAIT waits for it).
+    pub woff: u64,
+    /// The client wrote in this batch and its writes are not in the stream yet.
+    pub unflushed_write: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +134,8 @@ impl Session {
             handover: None,
             is_master: false,
             force_propagation: false,
+            woff: 0,
+            unflushed_write: false,
         }
     }
 
@@ -549,6 +555,7 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     if spec.has(WRITE) && (ctx.state.dirty != dirty_before || forced) {
         key_written(ctx, spec, args);
         if ctx.state.propagation.enabled && ctx.session.block.is_none() {
+            ctx.session.unflushed_write = true;
             let db = ctx.session.db;
             match rewritten {
                 Some(lines) => lines.into_iter().for_each(|l| ctx.state.propagation.push(db, l)),

@@ -201,9 +201,13 @@ fn wait(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Some(t) => t as u64,
         None => return Reply::error("ERR timeout is not an integer or out of range"),
     };
-    // The writes of this batch so far are in the stream before the offset is read.
-    crate::server::propagation::flush(ctx.state);
-    let woff = ctx.state.repl.master_repl_offset;
+    // WAIT waits for this client's own writes: those of this batch go into the stream first.
+    // (Not inside EXEC: the transaction's writes go out whole, after it.)
+    if !ctx.session.in_exec && std::mem::take(&mut ctx.session.unflushed_write) {
+        crate::server::propagation::flush(ctx.state);
+        ctx.session.woff = ctx.state.repl.master_repl_offset;
+    }
+    let woff = ctx.session.woff;
     let acked = master::acked_replicas(ctx.state, woff);
     if acked as i64 >= wanted || ctx.session.in_exec {
         return Reply::Int(acked as i64);

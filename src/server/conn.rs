@@ -356,6 +356,9 @@ fn execute_batch(
     // The batch's writes reach the AOF (and, with appendfsync always, the disk) before its
     // replies are written.
     crate::server::propagation::flush(st);
+    if std::mem::take(&mut session.unflushed_write) {
+        session.woff = st.repl.master_repl_offset;
+    }
     st.stats.net_output_bytes += (conn.out.len() - out_before) as u64;
     if let Some(ci) = st.clients.get_mut(&session.id) {
         ci.qbuf = conn.buf.len();
