@@ -95,6 +95,8 @@ pub struct Session {
     pub woff: u64,
     /// The client wrote in this batch and its writes are not in the stream yet.
     pub unflushed_write: bool,
+    /// Set when a pause holds the command back: it is to run again at this time (unix ms).
+    pub postponed: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +138,7 @@ impl Session {
             force_propagation: false,
             woff: 0,
             unflushed_write: false,
+            postponed: None,
         }
     }
 
@@ -444,6 +447,12 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if ctx.state.loading.is_some() && !spec.has(table::LOADING) {
         return rejected(ctx, Reply::error("LOADING Redis is loading the dataset in memory"), Some((spec, fullname)));
     }
+    // A pause holds a command back only once every check has let it through (Redis's
+    // blockPostponeClient comes last): a refused write is refused at once.
+    if let Some(until_ms) = paused_until(ctx, spec) {
+        ctx.session.postponed = Some(until_ms);
+        return Reply::NoReply;
+    }
     if ctx.session.multi.is_some() && !is_exec_control(spec.name) {
         if spec.has(NO_MULTI) {
             return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"), Some((spec, fullname)));
@@ -497,6 +506,24 @@ fn replication_refusal(ctx: &Ctx, spec: &CommandSpec) -> Option<Reply> {
         return Some(Reply::error("NOREPLICAS Not enough good replicas to write."));
     }
     None
+}
+
+/// Until when CLIENT PAUSE (or a FAILOVER/SHUTDOWN's pause) holds this command back, if it does:
+/// everything under PAUSE ALL, under PAUSE WRITE what may replicate (EXEC of a transaction that
+/// queued such commands included). The master link and replicas are never paused.
+fn paused_until(ctx: &Ctx, spec: &CommandSpec) -> Option<u64> {
+    let pause = ctx.state.pause?;
+    if ctx.session.is_master || ctx.state.repl.replicas.contains_key(&ctx.session.id) {
+        return None;
+    }
+    let may_replicate = |s: &CommandSpec| s.has(WRITE) || s.has(table::MAY_REPLICATE);
+    let held = pause.all
+        || may_replicate(spec)
+        || (spec.name == "exec"
+            && ctx.session.multi.as_ref().is_some_and(|queued| {
+                queued.iter().any(|args| resolve(ctx.server, args).is_ok_and(|(s, _)| may_replicate(s)))
+            }));
+    held.then_some(pause.until_ms)
 }
 
 /// A replica whose link is down and that must not serve stale data (replica-serve-stale-data no).

@@ -276,14 +276,8 @@ fn execute_batch(
     let mut clock = std::time::Instant::now();
     let mut executed = 0;
     while let Some(args) = conn.queue.pop_front() {
-        if let Some(p) = st.pause {
-            if p.until_ms <= now_ms {
-                st.pause = None;
-            } else if paused_for(server, st, session, &args, p.all) {
-                conn.queue.push_front(args);
-                wait = Some(p.until_ms - now_ms);
-                break;
-            }
+        if st.pause.is_some_and(|p| p.until_ms <= now_ms) {
+            st.pause = None;
         }
         let mut ctx = Ctx { server, state: st, session, now_ms, clock };
         // A bug in one command must not take the connection, or the server, down with it.
@@ -300,6 +294,12 @@ fn execute_batch(
             }
         };
         clock = ctx.clock;
+        if let Some(until_ms) = session.postponed.take() {
+            // CLIENT PAUSE (or a FAILOVER/SHUTDOWN's pause) holds it: it runs again afterwards.
+            conn.queue.push_front(args);
+            wait = Some(until_ms.saturating_sub(now_ms));
+            break;
+        }
         if let Some(req) = session.block.take() {
             // The client waits; its session goes with it, so the command can run again as this
             // client when another client writes one of the keys.
@@ -364,20 +364,6 @@ fn execute_batch(
         ci.qbuf = conn.buf.len();
     }
     wait
-}
-
-/// Whether CLIENT PAUSE holds this command back.
-fn paused_for(server: &Server, st: &State, session: &Session, args: &[Bytes], all: bool) -> bool {
-    if st.clients.get(&session.id).is_some_and(|c| c.kind == ClientKind::Replica || c.kind == ClientKind::Master) {
-        return false;
-    }
-    if all {
-        return true;
-    }
-    match commands::resolve(server, args) {
-        Ok((spec, _)) => spec.has(commands::table::WRITE) || spec.has(commands::table::MAY_REPLICATE),
-        Err(_) => false,
-    }
 }
 
 /// A parked client's wait: until it is served, times out, is unblocked or goes away.
