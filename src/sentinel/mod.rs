@@ -3,11 +3,14 @@
 //! refuse the statements Redis Sentinel refuses. Nothing here starts Sentinel mode yet.
 //!
 //! * [`model`]: [`SentinelConfig`] and [`MasterConfig`], plain data, what the file holds.
+//! * [`instance`]: what a sentinel learns of an instance: INFO as Sentinel reads it, the hello
+//!   message, and how events name instances.
 //! * [`config`]: [`config::parse`] the `sentinel` statements exactly like Redis (the three
 //!   passes, the checks and their messages), [`config::rewrite`] a config document with the
 //!   state, and [`config::flush`] it to disk atomically.
 
 pub mod config;
+pub mod instance;
 pub mod model;
 
 pub use model::{CommandRename, KnownReplica, KnownSentinel, MasterConfig, SentinelConfig};
