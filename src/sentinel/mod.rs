@@ -5,6 +5,9 @@
 //! * [`model`]: [`SentinelConfig`] and [`MasterConfig`], plain data, what the file holds.
 //! * [`instance`]: what a sentinel learns of an instance: INFO as Sentinel reads it, the hello
 //!   message, and how events name instances.
+//! * [`state`]: the running state (masters, replicas, fellow sentinels, epochs, votes, events)
+//!   and Sentinel's decisions on it: voting, counting a leader, ODOWN, choosing the replica to
+//!   promote.
 //! * [`config`]: [`config::parse`] the `sentinel` statements exactly like Redis (the three
 //!   passes, the checks and their messages), [`config::rewrite`] a config document with the
 //!   state, and [`config::flush`] it to disk atomically.
@@ -12,5 +15,6 @@
 pub mod config;
 pub mod instance;
 pub mod model;
+pub mod state;
 
 pub use model::{CommandRename, KnownReplica, KnownSentinel, MasterConfig, SentinelConfig};
