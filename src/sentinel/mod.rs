@@ -8,6 +8,7 @@
 //!   state, and [`config::flush`] it to disk atomically.
 
 pub mod config;
+pub mod link;
 pub mod model;
 
 pub use model::{CommandRename, KnownReplica, KnownSentinel, MasterConfig, SentinelConfig};
