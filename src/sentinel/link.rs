@@ -153,8 +153,8 @@ impl<T> Link<T> {
         self.shared.connected.load(Ordering::SeqCst) && !self.shared.closed.load(Ordering::SeqCst)
     }
 
-    /// Commands sent or queued whose reply has not come (Sentinel caps this at 100). Zero once
-    /// the link is closed: those replies will never come.
+    /// Commands sent or queued whose reply has not come (Sentinel caps this at 100). Drops to
+    /// zero when the link's task ends (just before `Closed` is reported): those replies never come.
     pub fn pending(&self) -> usize {
         self.shared.pending.load(Ordering::SeqCst)
     }
