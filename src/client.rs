@@ -1,10 +1,20 @@
 //! The one small RESP client: connect, AUTH, send a command, read its reply. Used by `redisctl
-//! --apply`, and meant for the replica side of replication and for Sentinel's links.
+//! --apply` and by Sentinel's links (`sentinel::link`), which share its reply parser
+//! ([`read_value`]) and command encoder ([`encode_command`]).
 
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+/// The longest bulk reply accepted, Redis's own proto-max-bulk-len default: a bigger length from
+/// the network is a protocol error, never an allocation.
+pub const MAX_BULK_LEN: usize = 512 * 1024 * 1024;
+/// The longest reply line (type byte, status/error text or a length) accepted before its CRLF.
+const MAX_LINE_LEN: usize = 1024 * 1024;
+/// How deeply arrays may nest: each level is a boxed future polled recursively, so a peer sending
+/// `*1\r\n` forever must not exhaust the stack.
+const MAX_DEPTH: usize = 128;
 
 /// A reply as the client sees it (RESP2, plus RESP3's null).
 #[derive(Debug, Clone, PartialEq)]
@@ -28,13 +38,116 @@ impl Value {
     }
 }
 
+fn protocol_error(what: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("protocol error: {what}"))
+}
+
+/// One command as a RESP array of bulk strings, ready to write.
+pub fn encode_command<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        let a = a.as_ref();
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Reads one whole reply. A clean end of stream before it starts is `UnexpectedEof` "connection
+/// closed"; anything malformed, oversized or too deeply nested is `InvalidData`. Not cancel-safe:
+/// a reply abandoned halfway leaves the stream in the middle of it.
+pub async fn read_value<R: AsyncBufRead + Unpin + Send>(reader: &mut R) -> std::io::Result<Value> {
+    read_nested(reader, 0).await
+}
+
+fn read_nested<'a, R: AsyncBufRead + Unpin + Send>(
+    reader: &'a mut R,
+    depth: usize,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Value>> + Send + 'a>> {
+    Box::pin(async move {
+        let line = read_line(reader, depth == 0).await?;
+        let (kind, rest) = line.split_at(line.len().min(1));
+        let len = || rest.parse::<i64>().map_err(|_| protocol_error("bad length"));
+        Ok(match kind {
+            "+" => Value::Status(rest.to_string()),
+            "-" => Value::Error(rest.to_string()),
+            ":" => Value::Int(len()?),
+            "_" => Value::Nil,
+            "$" => match usize::try_from(len()?) {
+                Ok(n) => Value::Bulk(read_bulk(reader, n).await?),
+                Err(_) => Value::Nil,
+            },
+            "*" => match usize::try_from(len()?) {
+                Ok(_) if depth >= MAX_DEPTH => return Err(protocol_error("arrays nested too deeply")),
+                Ok(n) => {
+                    // The count is the peer's word: capacity grows with what actually arrives.
+                    let mut items = Vec::with_capacity(n.min(1024));
+                    for _ in 0..n {
+                        items.push(read_nested(reader, depth + 1).await?);
+                    }
+                    Value::Array(items)
+                }
+                Err(_) => Value::Nil,
+            },
+            _ => return Err(protocol_error("unexpected reply type")),
+        })
+    })
+}
+
+/// A line without its CRLF, at most MAX_LINE_LEN long.
+async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, at_reply_start: bool) -> std::io::Result<String> {
+    let mut line = Vec::new();
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Err(if line.is_empty() && at_reply_start {
+                std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed")
+            } else {
+                protocol_error("connection closed mid-reply")
+            });
+        }
+        let (taken, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        line.extend_from_slice(&available[..taken]);
+        reader.consume(taken);
+        if line.len() > MAX_LINE_LEN + 2 {
+            return Err(protocol_error("reply line too long"));
+        }
+        if done {
+            break;
+        }
+    }
+    if !line.ends_with(b"\r\n") {
+        return Err(protocol_error("line not ended by CRLF"));
+    }
+    line.truncate(line.len() - 2);
+    Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+/// A bulk string's `n` bytes and its CRLF. Memory grows with the bytes received, not with the
+/// length announced.
+async fn read_bulk<R: AsyncBufRead + Unpin>(reader: &mut R, n: usize) -> std::io::Result<Vec<u8>> {
+    if n > MAX_BULK_LEN {
+        return Err(protocol_error("bulk length over 512 MB"));
+    }
+    let mut data = Vec::with_capacity(n.min(64 * 1024));
+    (&mut *reader).take(n as u64).read_to_end(&mut data).await?;
+    let mut crlf = [0u8; 2];
+    if data.len() < n || reader.read_exact(&mut crlf).await.is_err() {
+        return Err(protocol_error("connection closed mid-reply"));
+    }
+    if &crlf != b"\r\n" {
+        return Err(protocol_error("bulk string not ended by CRLF"));
+    }
+    Ok(data)
+}
+
 pub struct Client {
     stream: BufReader<TcpStream>,
     timeout: Duration,
-}
-
-fn protocol_error(what: &str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("protocol error: {what}"))
 }
 
 impl Client {
@@ -59,66 +172,13 @@ impl Client {
     }
 
     pub async fn command(&mut self, args: &[&str]) -> std::io::Result<Value> {
-        let mut out = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            out.extend_from_slice(a.as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
+        let out = encode_command(args);
         let t = self.timeout;
         tokio::time::timeout(t, async {
             self.stream.get_mut().write_all(&out).await?;
-            self.read_value().await
+            read_value(&mut self.stream).await
         })
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no reply in time"))?
-    }
-
-    async fn read_line(&mut self) -> std::io::Result<String> {
-        let mut line = Vec::new();
-        self.stream.read_until(b'\n', &mut line).await?;
-        if !line.ends_with(b"\r\n") {
-            return Err(protocol_error("connection closed mid-reply"));
-        }
-        line.truncate(line.len() - 2);
-        Ok(String::from_utf8_lossy(&line).into_owned())
-    }
-
-    fn read_value(
-        &mut self,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Value>> + Send + '_>> {
-        Box::pin(async move {
-            let line = self.read_line().await?;
-            let (kind, rest) = line.split_at(line.len().min(1));
-            let len = || rest.parse::<i64>().map_err(|_| protocol_error("bad length"));
-            Ok(match kind {
-                "+" => Value::Status(rest.to_string()),
-                "-" => Value::Error(rest.to_string()),
-                ":" => Value::Int(len()?),
-                "_" => Value::Nil,
-                "$" => {
-                    let n = len()?;
-                    if n < 0 {
-                        return Ok(Value::Nil);
-                    }
-                    let mut data = vec![0u8; n as usize + 2];
-                    self.stream.read_exact(&mut data).await?;
-                    data.truncate(n as usize);
-                    Value::Bulk(data)
-                }
-                "*" => {
-                    let n = len()?;
-                    if n < 0 {
-                        return Ok(Value::Nil);
-                    }
-                    let mut items = Vec::with_capacity(n.min(1024) as usize);
-                    for _ in 0..n {
-                        items.push(self.read_value().await?);
-                    }
-                    Value::Array(items)
-                }
-                _ => return Err(protocol_error("unexpected reply type")),
-            })
-        })
     }
 }

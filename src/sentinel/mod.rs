@@ -8,12 +8,15 @@
 //! * [`state`]: the running state (masters, replicas, fellow sentinels, epochs, votes, events)
 //!   and Sentinel's decisions on it: voting, counting a leader, ODOWN, choosing the replica to
 //!   promote.
+//! * [`link`]: a connection to an instance (cmd or pub/sub) that pipelines commands and reports
+//!   replies, hello messages and its end to the event loop.
 //! * [`config`]: [`config::parse`] the `sentinel` statements exactly like Redis (the three
 //!   passes, the checks and their messages), [`config::rewrite`] a config document with the
 //!   state, and [`config::flush`] it to disk atomically.
 
 pub mod config;
 pub mod instance;
+pub mod link;
 pub mod model;
 pub mod state;
 
