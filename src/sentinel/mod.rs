@@ -10,6 +10,8 @@
 //!   promote.
 //! * [`link`]: a connection to an instance (cmd or pub/sub) that pipelines commands and reports
 //!   replies, hello messages and its end to the event loop.
+//! * [`monitor`]: the monitoring loop: links, PING/INFO/hello, discovery, SDOWN/ODOWN, asking
+//!   the other sentinels.
 //! * [`config`]: [`config::parse`] the `sentinel` statements exactly like Redis (the three
 //!   passes, the checks and their messages), [`config::rewrite`] a config document with the
 //!   state, and [`config::flush`] it to disk atomically.
@@ -18,6 +20,7 @@ pub mod config;
 pub mod instance;
 pub mod link;
 pub mod model;
+pub mod monitor;
 pub mod state;
 
 pub use model::{CommandRename, KnownReplica, KnownSentinel, MasterConfig, SentinelConfig};

@@ -1,0 +1,662 @@
+//! The monitoring loop (Redis's sentinelTimer and reply callbacks): links to every instance,
+//! the periodic PING, INFO and hello, what their replies teach, and failure detection (SDOWN,
+//! ODOWN, asking the other sentinels). The failover state machine builds on this.
+//!
+//! Everything runs on one task that owns the [`Runtime`]: ticks every 50–100 ms (the jitter
+//! keeps sentinels from acting in lock-step) and link events as they come.
+
+use std::time::Duration;
+
+use hashbrown::HashMap;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::instance::{parse_info, replica_name, Hello, InstanceId, Kind};
+use super::link::{Link, LinkConfig, LinkEvent};
+use super::state::{Record, Sentinel};
+use crate::client::Value;
+
+/// Sentinel's periods (SENTINEL DEBUG shows and changes them), in ms.
+#[derive(Clone, Copy, Debug)]
+pub struct Timings {
+    pub info_period: u64,
+    pub ping_period: u64,
+    pub ask_period: u64,
+    pub publish_period: u64,
+    pub tilt_trigger: u64,
+    pub tilt_period: u64,
+    pub min_link_reconnect_period: u64,
+}
+
+impl Default for Timings {
+    fn default() -> Timings {
+        Timings {
+            info_period: 10_000,
+            ping_period: 1_000,
+            ask_period: 1_000,
+            publish_period: 2_000,
+            tilt_trigger: 2_000,
+            tilt_period: 30_000,
+            min_link_reconnect_period: 15_000,
+        }
+    }
+}
+
+pub const HELLO_CHANNEL: &str = "__sentinel__:hello";
+
+/// What a command sent on a link was, for its reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    Ping,
+    Info,
+    Publish,
+    IsMasterDown,
+    /// Replies Sentinel does not look at (the SLAVEOF transaction's).
+    Ignored,
+}
+
+/// The two connections Sentinel keeps to a master or replica (only `cmd` to a sentinel).
+#[derive(Default)]
+struct Links {
+    cmd: Option<Link<Tag>>,
+    pubsub: Option<Link<Tag>>,
+    last_attempt_ms: u64,
+}
+
+/// Link ids: the instance id, and which of its two links.
+fn link_id(instance: InstanceId, pubsub: bool) -> u64 {
+    (instance << 1) | u64::from(pubsub)
+}
+
+fn instance_of(link: u64) -> (InstanceId, bool) {
+    (link >> 1, link & 1 == 1)
+}
+
+pub struct Runtime {
+    pub sentinel: Sentinel,
+    pub timings: Timings,
+    links: HashMap<InstanceId, Links>,
+    events: UnboundedSender<LinkEvent<Tag>>,
+    /// The port hellos announce when `announce-port` is not set.
+    pub port: u16,
+    pub tilt: bool,
+    pub tilt_start_ms: u64,
+    previous_tick_ms: u64,
+}
+
+/// Link state as SENTINEL replies show it.
+pub struct LinkStatus {
+    pub connected: bool,
+    pub pending: usize,
+}
+
+impl Runtime {
+    pub fn new(sentinel: Sentinel, port: u16, events: UnboundedSender<LinkEvent<Tag>>, now_ms: u64) -> Runtime {
+        Runtime {
+            sentinel,
+            timings: Timings::default(),
+            links: HashMap::new(),
+            events,
+            port,
+            tilt: false,
+            tilt_start_ms: 0,
+            previous_tick_ms: now_ms,
+        }
+    }
+
+    pub fn link_status(&self, id: InstanceId) -> LinkStatus {
+        match self.links.get(&id) {
+            Some(l) => LinkStatus {
+                connected: l.cmd.as_ref().is_some_and(Link::is_connected)
+                    && l.pubsub.as_ref().is_none_or(Link::is_connected),
+                pending: l.cmd.as_ref().map_or(0, Link::pending),
+            },
+            None => LinkStatus { connected: false, pending: 0 },
+        }
+    }
+
+    /// Drops an instance's links (a record removed, or reset).
+    pub fn forget_links(&mut self, id: InstanceId) {
+        self.links.remove(&id);
+    }
+
+    /// One timer pass (sentinelTimer): TILT, then every master with its replicas and sentinels.
+    pub fn tick(&mut self, now_ms: u64) {
+        self.check_tilt(now_ms);
+        for m in 0..self.sentinel.masters.len() {
+            let ids: Vec<InstanceId> = {
+                let master = &self.sentinel.masters[m];
+                std::iter::once(master.record.id)
+                    .chain(master.replicas.iter().map(|r| r.id))
+                    .chain(master.sentinels.iter().map(|r| r.id))
+                    .collect()
+            };
+            for id in ids {
+                self.handle_instance(m, id, now_ms);
+            }
+            if !self.tilt {
+                self.check_down(m, now_ms);
+                self.ask_others(m, now_ms, false);
+            }
+        }
+    }
+
+    fn check_tilt(&mut self, now_ms: u64) {
+        let delta = now_ms as i64 - self.previous_tick_ms as i64;
+        self.previous_tick_ms = now_ms;
+        if delta < 0 || delta as u64 > self.timings.tilt_trigger {
+            self.tilt = true;
+            self.tilt_start_ms = now_ms;
+            self.sentinel.event("+tilt", true, None, "#tilt mode entered");
+        } else if self.tilt && now_ms - self.tilt_start_ms > self.timings.tilt_period {
+            self.tilt = false;
+            self.sentinel.event("-tilt", true, None, "#tilt mode exited");
+        }
+    }
+
+    fn handle_instance(&mut self, m: usize, id: InstanceId, now_ms: u64) {
+        self.reconnect(m, id, now_ms);
+        self.send_periodic(m, id, now_ms);
+    }
+
+    /// Opens the missing links, at most once per ping period; closes links that went stale.
+    fn reconnect(&mut self, m: usize, id: InstanceId, now_ms: u64) {
+        let master = &self.sentinel.masters[m];
+        let Some(record) = master.find(id) else { return };
+        if record.port == 0 {
+            return;
+        }
+        let kind = record.kind;
+        let down_after = master.settings.down_after_ms;
+        let links = self.links.entry(id).or_default();
+        // Stale links (§3.1).
+        if let Some(cmd) = &links.cmd {
+            let old = cmd
+                .connected_at()
+                .is_some_and(|t| t.elapsed().as_millis() as u64 > self.timings.min_link_reconnect_period);
+            if old
+                && record.act_ping_ms != 0
+                && now_ms.saturating_sub(record.act_ping_ms) > down_after / 2
+                && now_ms.saturating_sub(record.last_pong_ms) > down_after / 2
+            {
+                links.cmd = None;
+            }
+        }
+        if let Some(pubsub) = &links.pubsub {
+            let old = pubsub
+                .connected_at()
+                .is_some_and(|t| t.elapsed().as_millis() as u64 > self.timings.min_link_reconnect_period);
+            if old
+                && now_ms.saturating_sub(record.last_hello_ms.max(record.last_pub_ms)) > self.timings.publish_period * 3
+            {
+                links.pubsub = None;
+            }
+        }
+        let wants_pubsub = kind != Kind::Sentinel;
+        let missing = links.cmd.is_none() || (wants_pubsub && links.pubsub.is_none());
+        if !missing || now_ms.saturating_sub(links.last_attempt_ms) < self.timings.ping_period {
+            return;
+        }
+        links.last_attempt_ms = now_ms;
+        let auth = match kind {
+            Kind::Sentinel => {
+                self.sentinel.settings.sentinel_pass.clone().map(|p| (self.sentinel.settings.sentinel_user.clone(), p))
+            }
+            _ => master.settings.auth_pass.clone().map(|p| (master.settings.auth_user.clone(), p)),
+        };
+        let short_id: String = self.sentinel.myid.chars().take(8).collect();
+        let base = LinkConfig {
+            host: record.host.clone(),
+            port: record.port,
+            auth,
+            client_name: format!("sentinel-{short_id}-cmd"),
+            subscribe: None,
+            connect_timeout: Duration::from_millis(self.timings.ping_period.max(1000)),
+        };
+        if links.cmd.is_none() {
+            let link = Link::start(link_id(id, false), base.clone(), self.events.clone());
+            // The handshake's PING: its reply tells the instance is alive (§3.1).
+            link.send(vec![b"PING".to_vec()], Tag::Ping);
+            links.cmd = Some(link);
+        }
+        if wants_pubsub && links.pubsub.is_none() {
+            let cfg = LinkConfig {
+                client_name: format!("sentinel-{short_id}-pubsub"),
+                subscribe: Some(HELLO_CHANNEL.to_string()),
+                ..base
+            };
+            links.pubsub = Some(Link::start(link_id(id, true), cfg, self.events.clone()));
+        }
+        if let Some(r) = self.sentinel.masters[m].find_mut(id) {
+            if r.act_ping_ms == 0 {
+                r.act_ping_ms = now_ms;
+            }
+            r.last_ping_ms = now_ms;
+        }
+    }
+
+    /// INFO, PING and hello when they are due (§3.2).
+    fn send_periodic(&mut self, m: usize, id: InstanceId, now_ms: u64) {
+        let master = &self.sentinel.masters[m];
+        let Some(record) = master.find(id) else { return };
+        let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()).filter(|l| l.is_connected()) else {
+            return;
+        };
+        if cmd.pending() >= 100 {
+            return;
+        }
+        let fast_info = record.kind == Kind::Replica
+            && (master.record.o_down || master.failover_in_progress || record.info.master_link_down_ms != 0);
+        let info_period = if fast_info { 1_000 } else { self.timings.info_period };
+        let ping_period = master.settings.down_after_ms.min(self.timings.ping_period);
+        let (info_due, ping_due, hello_due) = (
+            record.kind != Kind::Sentinel && (record.info_ms == 0 || now_ms - record.info_ms > info_period),
+            now_ms.saturating_sub(record.last_pong_ms) > ping_period
+                && now_ms.saturating_sub(record.last_ping_ms) > ping_period / 2,
+            now_ms.saturating_sub(record.last_pub_ms) > self.timings.publish_period,
+        );
+        if info_due {
+            cmd.send(vec![b"INFO".to_vec()], Tag::Info);
+        }
+        if ping_due && cmd.send(vec![b"PING".to_vec()], Tag::Ping) {
+            if let Some(r) = self.sentinel.masters[m].find_mut(id) {
+                r.last_ping_ms = now_ms;
+                if r.act_ping_ms == 0 {
+                    r.act_ping_ms = now_ms;
+                }
+            }
+        }
+        if hello_due {
+            self.send_hello(m, id);
+        }
+    }
+
+    /// PUBLISH __sentinel__:hello with this sentinel's address and its view of the master (§3.4).
+    fn send_hello(&mut self, m: usize, id: InstanceId) {
+        let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()) else { return };
+        let settings = &self.sentinel.settings;
+        let ip = match &settings.announce_ip {
+            Some(ip) if !ip.is_empty() => ip.clone(),
+            _ => match cmd.local_addr() {
+                Some(a) => a.ip().to_string(),
+                None => return,
+            },
+        };
+        let port = if settings.announce_port > 0 { settings.announce_port as u16 } else { self.port };
+        let master = &self.sentinel.masters[m];
+        let (mip, mport) = master.current_address();
+        let hello = Hello {
+            sentinel_ip: ip,
+            sentinel_port: port,
+            sentinel_run_id: self.sentinel.myid.clone(),
+            current_epoch: settings.current_epoch,
+            master_name: master.settings.name.clone(),
+            master_ip: mip.to_string(),
+            master_port: mport,
+            master_config_epoch: master.settings.config_epoch,
+        };
+        let args = vec![b"PUBLISH".to_vec(), HELLO_CHANNEL.as_bytes().to_vec(), hello.payload().into_bytes()];
+        cmd.send(args, Tag::Publish);
+    }
+
+    /// A link's report.
+    pub fn handle_event(&mut self, event: LinkEvent<Tag>, now_ms: u64) {
+        match event {
+            LinkEvent::Connected { .. } => {}
+            LinkEvent::Closed { id, .. } => {
+                let (instance, pubsub) = instance_of(id);
+                if let Some(l) = self.links.get_mut(&instance) {
+                    // Only if it is still that link (a newer one may have replaced it).
+                    let slot = if pubsub { &mut l.pubsub } else { &mut l.cmd };
+                    if slot.as_ref().is_some_and(|link| !link.is_connected()) {
+                        *slot = None;
+                    }
+                }
+            }
+            LinkEvent::Reply { id, tag, value } => self.handle_reply(instance_of(id).0, tag, value, now_ms),
+            LinkEvent::Message { id, payload, .. } => {
+                let instance = instance_of(id).0;
+                if let Some(r) = self.find_mut(instance) {
+                    r.last_hello_ms = now_ms;
+                }
+                self.process_hello(&payload, now_ms);
+            }
+        }
+    }
+
+    fn find_mut(&mut self, id: InstanceId) -> Option<&mut Record> {
+        self.sentinel.masters.iter_mut().find_map(|m| m.find_mut(id))
+    }
+
+    fn locate(&self, id: InstanceId) -> Option<usize> {
+        self.sentinel.masters.iter().position(|m| m.find(id).is_some())
+    }
+
+    fn handle_reply(&mut self, id: InstanceId, tag: Tag, value: Value, now_ms: u64) {
+        let Some(m) = self.locate(id) else { return };
+        match tag {
+            Tag::Ping => {
+                let Some(r) = self.sentinel.masters[m].find_mut(id) else { return };
+                if let Value::Status(text) | Value::Error(text) = &value {
+                    if text.starts_with("PONG") || text.starts_with("LOADING") || text.starts_with("MASTERDOWN") {
+                        r.last_avail_ms = now_ms;
+                        r.act_ping_ms = 0;
+                    }
+                }
+                r.last_pong_ms = now_ms;
+            }
+            Tag::Info => {
+                if let Value::Bulk(b) = value {
+                    self.refresh_from_info(m, id, String::from_utf8_lossy(&b).into_owned(), now_ms);
+                }
+            }
+            Tag::Publish => {
+                if !matches!(value, Value::Error(_)) {
+                    if let Some(r) = self.sentinel.masters[m].find_mut(id) {
+                        r.last_pub_ms = now_ms;
+                    }
+                }
+            }
+            Tag::IsMasterDown => self.master_down_reply(m, id, value, now_ms),
+            Tag::Ignored => {}
+        }
+    }
+
+    /// What an INFO reply teaches (§3.5), up to the role change; the acting half belongs to the
+    /// failover.
+    fn refresh_from_info(&mut self, m: usize, id: InstanceId, text: String, now_ms: u64) {
+        let fields = parse_info(&text);
+        let is_master_record = self.sentinel.masters[m].record.id == id;
+        let mut discovered = Vec::new();
+        let mut rebooted = false;
+        let mut role_change = None;
+        {
+            let master = &mut self.sentinel.masters[m];
+            let known: Vec<(String, u16)> = master.replicas.iter().map(|r| (r.host.clone(), r.port)).collect();
+            let Some(r) = master.find_mut(id) else { return };
+            r.info_ms = now_ms;
+            if let Some(run_id) = &fields.run_id {
+                if r.run_id.as_ref().is_some_and(|old| old != run_id) {
+                    rebooted = true;
+                }
+                r.run_id = Some(run_id.clone());
+            }
+            if is_master_record {
+                for addr in &fields.replicas {
+                    if !known.contains(addr) && !discovered.contains(addr) {
+                        discovered.push(addr.clone());
+                    }
+                }
+            }
+            if let Some(role) = fields.role {
+                if role != r.role_reported {
+                    r.role_reported = role;
+                    r.role_reported_ms = now_ms;
+                    role_change = Some((role == r.kind, role));
+                }
+            }
+            if fields.master_host != r.info.master_host || fields.master_port != r.info.master_port {
+                r.slave_conf_change_ms = now_ms;
+            }
+            r.info = fields;
+            r.info_text = Some(text);
+        }
+        if rebooted {
+            self.sentinel.event("+reboot", false, Some((m, Some(id))), "");
+        }
+        for (host, port) in discovered {
+            let rid = self.sentinel.new_id();
+            let record = Record::new(rid, Kind::Replica, replica_name(&host, port), host, port, now_ms);
+            self.sentinel.masters[m].replicas.push(record);
+            self.sentinel.event("+slave", false, Some((m, Some(rid))), "");
+            self.sentinel.flush_needed = true;
+        }
+        if let Some((matches, role)) = role_change {
+            let word = if role == Kind::Master { "master" } else { "slave" };
+            let kind = if matches { "+role-change" } else { "-role-change" };
+            self.sentinel.event(kind, false, Some((m, Some(id))), &format!("new reported role is {word}"));
+        }
+    }
+
+    /// A hello (§3.4): a fellow sentinel discovered or moved, a newer epoch, a newer configuration.
+    pub fn process_hello(&mut self, payload: &[u8], now_ms: u64) {
+        let Some(h) = Hello::parse(payload) else { return };
+        if h.sentinel_run_id == self.sentinel.myid {
+            return;
+        }
+        let Some(m) = self.sentinel.master_index(&h.master_name) else { return };
+        let known = self.sentinel.masters[m].sentinels.iter().any(|s| {
+            s.host == h.sentinel_ip && s.port == h.sentinel_port && s.run_id.as_deref() == Some(&*h.sentinel_run_id)
+        });
+        if !known {
+            self.add_sentinel(m, &h, now_ms);
+        }
+        if h.current_epoch > self.sentinel.settings.current_epoch {
+            self.sentinel.settings.current_epoch = h.current_epoch;
+            self.sentinel.flush_needed = true;
+            self.sentinel.event("+new-epoch", true, None, &h.current_epoch.to_string());
+        }
+        if h.master_config_epoch > self.sentinel.masters[m].settings.config_epoch {
+            self.sentinel.masters[m].settings.config_epoch = h.master_config_epoch;
+            let (ip, port) = {
+                let (ip, port) = self.sentinel.masters[m].current_address();
+                (ip.to_string(), port)
+            };
+            if ip != h.master_ip || port != h.master_port {
+                let sid = self.sentinel.masters[m]
+                    .sentinels
+                    .iter()
+                    .find(|s| s.run_id.as_deref() == Some(&*h.sentinel_run_id))
+                    .map(|s| s.id);
+                self.sentinel.event("+config-update-from", true, Some((m, sid)), "");
+                let name = self.sentinel.masters[m].settings.name.clone();
+                self.sentinel.event(
+                    "+switch-master",
+                    true,
+                    None,
+                    &format!("{name} {ip} {port} {} {}", h.master_ip, h.master_port),
+                );
+                self.switch_master(m, h.master_ip.clone(), h.master_port, now_ms);
+            }
+        }
+        if let Some(s) =
+            self.sentinel.masters[m].sentinels.iter_mut().find(|s| s.run_id.as_deref() == Some(&*h.sentinel_run_id))
+        {
+            s.last_hello_ms = now_ms;
+        }
+    }
+
+    /// A sentinel not known at this address with this run id (§3.4): an address switch if its
+    /// run id was known elsewhere, a stale record dropped if another run id had this address.
+    fn add_sentinel(&mut self, m: usize, h: &Hello, now_ms: u64) {
+        let same_id =
+            self.sentinel.masters[m].sentinels.iter().position(|s| s.run_id.as_deref() == Some(&*h.sentinel_run_id));
+        let switched = same_id.is_some();
+        if let Some(i) = same_id {
+            let old = self.sentinel.masters[m].sentinels.remove(i);
+            self.forget_links(old.id);
+            self.sentinel.event(
+                "+sentinel-address-switch",
+                false,
+                Some((m, None)),
+                &format!("ip {} port {} for {}", h.sentinel_ip, h.sentinel_port, h.sentinel_run_id),
+            );
+        } else if let Some(i) =
+            self.sentinel.masters[m].sentinels.iter().position(|s| s.host == h.sentinel_ip && s.port == h.sentinel_port)
+        {
+            let stale = self.sentinel.masters[m].sentinels[i].id;
+            self.sentinel.event("+sentinel-invalid-addr", false, Some((m, Some(stale))), "");
+            let stale_id = self.sentinel.masters[m].sentinels[i].run_id.clone();
+            for master in &mut self.sentinel.masters {
+                master.sentinels.retain(|s| s.run_id != stale_id);
+            }
+            self.forget_links(stale);
+        }
+        let id = self.sentinel.new_id();
+        let mut record =
+            Record::new(id, Kind::Sentinel, h.sentinel_run_id.clone(), h.sentinel_ip.clone(), h.sentinel_port, now_ms);
+        record.run_id = Some(h.sentinel_run_id.clone());
+        self.sentinel.masters[m].sentinels.push(record);
+        if !switched {
+            self.sentinel.event("+sentinel", false, Some((m, Some(id))), "");
+        }
+        self.sentinel.flush_needed = true;
+    }
+
+    /// Points the master record at a new address (§5.7): its replicas become those of the new
+    /// master (the old master among them), its sentinels stay, its failover is over.
+    pub fn switch_master(&mut self, m: usize, host: String, port: u16, now_ms: u64) {
+        let (old_host, old_port) = {
+            let s = &self.sentinel.masters[m].settings;
+            (s.host.clone(), s.port)
+        };
+        let mut addresses: Vec<(String, u16)> = self.sentinel.masters[m]
+            .replicas
+            .iter()
+            .filter(|r| !(r.host == host && r.port == port))
+            .map(|r| (r.host.clone(), r.port))
+            .collect();
+        if !(old_host == host && old_port == port) {
+            addresses.push((old_host, old_port));
+        }
+        let old_ids: Vec<InstanceId> = {
+            let master = &self.sentinel.masters[m];
+            std::iter::once(master.record.id).chain(master.replicas.iter().map(|r| r.id)).collect()
+        };
+        for id in old_ids {
+            self.forget_links(id);
+        }
+        let new_id = self.sentinel.new_id();
+        {
+            let master = &mut self.sentinel.masters[m];
+            master.settings.host = host.clone();
+            master.settings.port = port;
+            master.record = Record::new(new_id, Kind::Master, master.settings.name.clone(), host, port, now_ms);
+            master.replicas.clear();
+            master.leader = None;
+            master.failover_state = super::state::FailoverState::None;
+            master.failover_in_progress = false;
+            master.force_failover = false;
+            master.failover_start_ms = 0;
+        }
+        for (h, p) in addresses {
+            let rid = self.sentinel.new_id();
+            let record = Record::new(rid, Kind::Replica, replica_name(&h, p), h, p, now_ms);
+            self.sentinel.masters[m].replicas.push(record);
+            self.sentinel.event("+slave", false, Some((m, Some(rid))), "");
+        }
+        self.sentinel.flush_needed = true;
+    }
+
+    /// SDOWN for every instance of master `m` (§4.1), ODOWN for the master (§4.3).
+    fn check_down(&mut self, m: usize, now_ms: u64) {
+        let ids: Vec<InstanceId> = {
+            let master = &self.sentinel.masters[m];
+            std::iter::once(master.record.id)
+                .chain(master.replicas.iter().map(|r| r.id))
+                .chain(master.sentinels.iter().map(|r| r.id))
+                .collect()
+        };
+        let down_after = self.sentinel.masters[m].settings.down_after_ms;
+        let info_period = self.timings.info_period;
+        for id in ids {
+            let connected = self.link_status(id).connected;
+            let Some(r) = self.sentinel.masters[m].find_mut(id) else { continue };
+            let elapsed = if r.act_ping_ms != 0 {
+                now_ms.saturating_sub(r.act_ping_ms)
+            } else if !connected {
+                now_ms.saturating_sub(r.last_avail_ms)
+            } else {
+                0
+            };
+            let wrong_role = r.kind == Kind::Master
+                && r.role_reported == Kind::Replica
+                && now_ms.saturating_sub(r.role_reported_ms) > down_after + info_period * 2;
+            let down = elapsed > down_after || wrong_role;
+            if down && !r.s_down {
+                r.s_down = true;
+                r.s_down_since = now_ms;
+                self.sentinel.event("+sdown", true, Some((m, Some(id))), "");
+            } else if !down && r.s_down {
+                r.s_down = false;
+                r.script_kill_sent = false;
+                self.sentinel.event("-sdown", true, Some((m, Some(id))), "");
+            }
+        }
+        let (odown, votes) = self.sentinel.odown_votes(m);
+        let quorum = self.sentinel.masters[m].settings.quorum;
+        let record = &mut self.sentinel.masters[m].record;
+        if odown && !record.o_down {
+            record.o_down = true;
+            record.o_down_since = now_ms;
+            self.sentinel.event("+odown", true, Some((m, None)), &format!("#quorum {votes}/{quorum}"));
+        } else if !odown && record.o_down {
+            record.o_down = false;
+            self.sentinel.event("-odown", true, Some((m, None)), "");
+        }
+    }
+
+    /// SENTINEL is-master-down-by-addr to the other sentinels while we see the master down
+    /// (§4.2); `force` right after a failover starts. Stale answers are forgotten.
+    pub fn ask_others(&mut self, m: usize, now_ms: u64, force: bool) {
+        let ask_period = self.timings.ask_period;
+        for s in &mut self.sentinel.masters[m].sentinels {
+            if now_ms.saturating_sub(s.last_master_down_reply_ms) > ask_period * 5 {
+                s.peer_master_down = false;
+                s.vote = None;
+            }
+        }
+        let master = &self.sentinel.masters[m];
+        if !master.record.s_down {
+            return;
+        }
+        let (ip, port) = {
+            let (ip, port) = master.current_address();
+            (ip.to_string(), port)
+        };
+        let epoch = self.sentinel.settings.current_epoch.to_string();
+        let runid = if master.failover_state != super::state::FailoverState::None {
+            self.sentinel.myid.clone()
+        } else {
+            "*".to_string()
+        };
+        let peers: Vec<(InstanceId, u64)> =
+            master.sentinels.iter().map(|s| (s.id, s.last_master_down_reply_ms)).collect();
+        for (id, last) in peers {
+            if !force && now_ms.saturating_sub(last) < ask_period {
+                continue;
+            }
+            let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()).filter(|l| l.is_connected()) else {
+                continue;
+            };
+            let args = [
+                b"SENTINEL".as_slice(),
+                b"is-master-down-by-addr",
+                ip.as_bytes(),
+                port.to_string().as_bytes(),
+                epoch.as_bytes(),
+                runid.as_bytes(),
+            ]
+            .iter()
+            .map(|a| a.to_vec())
+            .collect();
+            cmd.send(args, Tag::IsMasterDown);
+        }
+    }
+
+    /// A fellow sentinel's answer: does it see the master down, and whom it voted for.
+    fn master_down_reply(&mut self, m: usize, id: InstanceId, value: Value, now_ms: u64) {
+        let Value::Array(items) = value else { return };
+        let [Value::Int(down), Value::Bulk(leader), Value::Int(epoch)] = items.as_slice() else { return };
+        let Some(s) = self.sentinel.masters[m].sentinels.iter_mut().find(|s| s.id == id) else { return };
+        s.last_master_down_reply_ms = now_ms;
+        s.peer_master_down = *down == 1;
+        let leader = String::from_utf8_lossy(leader).into_owned();
+        if leader != "*" {
+            let epoch = (*epoch).max(0) as u64;
+            if s.vote.as_ref().is_none_or(|(_, e)| *e != epoch) {
+                tracing::warn!("{} voted for {leader} {epoch}", s.name);
+            }
+            s.vote = Some((leader, epoch));
+        }
+    }
+}
