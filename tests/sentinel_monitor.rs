@@ -95,3 +95,81 @@ fn discovers_replicas_and_sentinels_and_sees_the_master_down() {
     let _ = real_sentinel.kill();
     let _ = real_sentinel.wait();
 }
+
+/// Alone (quorum 1), our loop fails a dead real master over to one of its two real replicas,
+/// re-points the other, and switches its own record to the promoted one.
+#[test]
+fn fails_over_a_real_master() {
+    let master = common::Server::start_real(&[]);
+    let a = common::Server::start_real(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let b = common::Server::start_real(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    for r in [&a, &b] {
+        common::wait_for("a replica to sync", Duration::from_secs(30), || {
+            r.client().cmd_str(&["INFO", "replication"]).contains("master_link_status:up")
+        });
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let mut cfg = SentinelConfig::default();
+        let mut m = MasterConfig::new("mymaster", "127.0.0.1", master.port, 1);
+        m.down_after_ms = 1000;
+        m.failover_timeout_ms = 10_000;
+        cfg.masters.push(m);
+        let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let mut rt = Runtime::new(Sentinel::from_config(cfg, now_ms()), common::free_port(), tx, now_ms());
+        run_until(&mut rt, &mut events, Duration::from_secs(30), "both replicas", |rt| {
+            rt.sentinel.masters[0].replicas.len() == 2 && rt.sentinel.masters[0].replicas.iter().all(|r| r.info_ms != 0)
+        })
+        .await;
+        master.signal(libc::SIGKILL);
+        run_until(&mut rt, &mut events, Duration::from_secs(60), "+switch-master", |rt| {
+            has_event(rt, "+switch-master")
+        })
+        .await;
+        let kinds: Vec<&str> = rt
+            .sentinel
+            .events
+            .iter()
+            .map(|e| e.kind.as_str())
+            .filter(|k| {
+                k.starts_with("+failover")
+                    || matches!(
+                        *k,
+                        "+sdown"
+                            | "+odown"
+                            | "+try-failover"
+                            | "+elected-leader"
+                            | "+selected-slave"
+                            | "+promoted-slave"
+                            | "+switch-master"
+                    )
+            })
+            .collect();
+        let wanted = [
+            "+sdown",
+            "+odown",
+            "+try-failover",
+            "+elected-leader",
+            "+failover-state-select-slave",
+            "+selected-slave",
+            "+failover-state-send-slaveof-noone",
+            "+failover-state-wait-promotion",
+            "+promoted-slave",
+            "+failover-state-reconf-slaves",
+            "+failover-end",
+            "+switch-master",
+        ];
+        for w in wanted {
+            assert!(kinds.contains(&w), "missing {w} in {kinds:?}");
+        }
+        let new_port = rt.sentinel.masters[0].settings.port;
+        assert!(new_port == a.port || new_port == b.port, "switched to {new_port}");
+        let (promoted, other) = if new_port == a.port { (&a, &b) } else { (&b, &a) };
+        assert!(promoted.client().cmd_str(&["ROLE"]).contains("master"));
+        common::wait_for("the other replica to follow the new master", Duration::from_secs(30), || {
+            other.client().cmd_str(&["INFO", "replication"]).contains(&format!("master_port:{new_port}"))
+        });
+        // The old master is now among the replicas of the record.
+        assert!(rt.sentinel.masters[0].replicas.iter().any(|r| r.port == master.port));
+    });
+}

@@ -10,6 +10,7 @@
 //!   promote.
 //! * [`link`]: a connection to an instance (cmd or pub/sub) that pipelines commands and reports
 //!   replies, hello messages and its end to the event loop.
+//! * [`failover`]: the failover state machine and the reconfiguration of misplaced instances.
 //! * [`monitor`]: the monitoring loop: links, PING/INFO/hello, discovery, SDOWN/ODOWN, asking
 //!   the other sentinels.
 //! * [`config`]: [`config::parse`] the `sentinel` statements exactly like Redis (the three
@@ -17,6 +18,7 @@
 //!   state, and [`config::flush`] it to disk atomically.
 
 pub mod config;
+pub mod failover;
 pub mod instance;
 pub mod link;
 pub mod model;

@@ -56,9 +56,9 @@ pub enum Tag {
 
 /// The two connections Sentinel keeps to a master or replica (only `cmd` to a sentinel).
 #[derive(Default)]
-struct Links {
-    cmd: Option<Link<Tag>>,
-    pubsub: Option<Link<Tag>>,
+pub(super) struct Links {
+    pub(super) cmd: Option<Link<Tag>>,
+    pub(super) pubsub: Option<Link<Tag>>,
     last_attempt_ms: u64,
 }
 
@@ -74,7 +74,7 @@ fn instance_of(link: u64) -> (InstanceId, bool) {
 pub struct Runtime {
     pub sentinel: Sentinel,
     pub timings: Timings,
-    links: HashMap<InstanceId, Links>,
+    pub(super) links: HashMap<InstanceId, Links>,
     events: UnboundedSender<LinkEvent<Tag>>,
     /// The port hellos announce when `announce-port` is not set.
     pub port: u16,
@@ -135,7 +135,10 @@ impl Runtime {
             }
             if !self.tilt {
                 self.check_down(m, now_ms);
-                self.ask_others(m, now_ms, false);
+                self.failover_tick(m, now_ms);
+                if m < self.sentinel.masters.len() {
+                    self.ask_others(m, now_ms, false);
+                }
             }
         }
     }
@@ -414,6 +417,9 @@ impl Runtime {
             let word = if role == Kind::Master { "master" } else { "slave" };
             let kind = if matches { "+role-change" } else { "-role-change" };
             self.sentinel.event(kind, false, Some((m, Some(id))), &format!("new reported role is {word}"));
+        }
+        if !self.tilt {
+            self.act_on_info(m, id, now_ms);
         }
     }
 
