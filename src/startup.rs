@@ -9,7 +9,21 @@ fn usage() -> String {
 }
 
 /// Runs the server with the process arguments (without argv[0]); returns the exit code.
+/// `--sentinel` anywhere starts Redis Sentinel instead, as `redis-server --sentinel` does.
 pub fn main(args: Vec<String>) -> i32 {
+    if args.iter().any(|a| a == "--sentinel") {
+        let rest = args.into_iter().filter(|a| a != "--sentinel").collect();
+        return run(rest, true);
+    }
+    run(args, false)
+}
+
+/// redis-sentinel-rs: Redis Sentinel, as `redis-sentinel` is.
+pub fn main_sentinel(args: Vec<String>) -> i32 {
+    run(args, true)
+}
+
+fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
     if let Some(first) = args.first() {
         match first.as_str() {
             "-v" | "--version" => {
@@ -51,12 +65,25 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         options.push_str(&cli);
     }
-    let config = match Config::load(file.as_deref(), &options) {
+    let defaults = if sentinel_mode { crate::sentinel::runner::DEFAULTS } else { "" };
+    let mut config = match Config::load_over(file.as_deref(), defaults, &options) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return 1;
         }
+    };
+    config.sentinel_mode = sentinel_mode;
+    let sentinel = if sentinel_mode {
+        match load_sentinel(config.file.as_deref()) {
+            Ok(s) => Some(s),
+            Err(msg) => {
+                eprintln!("{msg}");
+                return 1;
+            }
+        }
+    } else {
+        None
     };
     if config.bool("cluster-enabled") {
         eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\nReading the configuration file, at line 0\n>>> 'cluster-enabled yes'\nCluster mode is not supported by redis-rs", crate::REDIS_VERSION);
@@ -113,6 +140,10 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     };
     crate::commands::refresh_config(&mut server.state.lock());
+    *server.sentinel_boot.lock() = sentinel;
+    if sentinel_mode {
+        crate::logging::set_role(b'X');
+    }
     // io-threads sets the number of threads serving connections, 1 by default like Redis: on a small
     // machine one thread beats two that contend for the keyspace lock and for cores with clients.
     let threads = server.state.lock().config.int("io-threads").clamp(1, 128) as usize;
@@ -127,6 +158,16 @@ pub fn main(args: Vec<String>) -> i32 {
     let code = runtime.block_on(crate::server::run(server, inherited));
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     code
+}
+
+/// Sentinel's state from its config file; a generated myid is saved at once, as Redis does.
+fn load_sentinel(file: Option<&std::path::Path>) -> Result<crate::sentinel::state::Sentinel, String> {
+    let mut sentinel = crate::sentinel::runner::load(file, crate::util::time::unix_ms())?;
+    if let (true, Some(path)) = (std::mem::take(&mut sentinel.flush_needed), file) {
+        crate::sentinel::config::flush(path, &sentinel.to_config())
+            .map_err(|e| format!("Sentinel config file {} could not be saved: {e}. Exiting...", path.display()))?;
+    }
+    Ok(sentinel)
 }
 
 /// Like Redis's daemonize(): fork, the parent exits, the child starts a session with stdio on /dev/null.

@@ -228,13 +228,19 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             ci.resp = v;
         }
     }
-    Reply::Map(vec![
+    let mut fields = vec![
         (Reply::bulk("server"), Reply::bulk("redis")),
         (Reply::bulk("version"), Reply::bulk(crate::REDIS_VERSION)),
         (Reply::bulk("proto"), Reply::Int(ctx.session.resp as i64)),
         (Reply::bulk("id"), Reply::Int(ctx.session.id as i64)),
-        (Reply::bulk("mode"), Reply::bulk("standalone")),
-        (Reply::bulk("role"), Reply::bulk(if ctx.state.repl.is_replica() { "replica" } else { "master" })),
-        (Reply::bulk("modules"), Reply::Array(vec![])),
-    ])
+    ];
+    if ctx.server.sentinel_mode {
+        // A sentinel has no role field.
+        fields.push((Reply::bulk("mode"), Reply::bulk("sentinel")));
+    } else {
+        fields.push((Reply::bulk("mode"), Reply::bulk("standalone")));
+        fields.push((Reply::bulk("role"), Reply::bulk(if ctx.state.repl.is_replica() { "replica" } else { "master" })));
+    }
+    fields.push((Reply::bulk("modules"), Reply::Array(vec![])));
+    Reply::Map(fields)
 }

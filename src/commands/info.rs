@@ -49,6 +49,9 @@ fn default_sections() -> impl Iterator<Item = String> {
 }
 
 fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if ctx.server.sentinel_mode {
+        return sentinel_info(ctx, args);
+    }
     let mut sections: Vec<String> = Vec::new();
     let requested: Vec<String> = args[1..].iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
     if requested.is_empty() {
@@ -74,6 +77,28 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         render_section(ctx, name, &mut out);
     }
     Reply::Verbatim("txt", out.into_bytes())
+}
+
+/// A sentinel's INFO: five sections, a plain bulk string even under RESP3.
+fn sentinel_info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    const SENTINEL_ORDER: &[&str] = &["server", "clients", "cpu", "stats", "sentinel"];
+    let requested: Vec<String> = args[1..].iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    let everything = requested.is_empty() || requested.iter().any(|r| matches!(r.as_str(), "default" | "all" | "everything"));
+    let mut out = String::new();
+    for &name in SENTINEL_ORDER {
+        if !everything && !requested.iter().any(|r| r == name) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        if name == "sentinel" {
+            out.push_str(&crate::sentinel::runner::info_section(ctx.state));
+        } else {
+            render_section(ctx, name, &mut out);
+        }
+    }
+    Reply::Bulk(out.into_bytes())
 }
 
 fn human(bytes: u64) -> String {
@@ -177,7 +202,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("redis_git_sha1:00000000");
             field!("redis_git_dirty:0");
             field!("redis_build_id:0");
-            field!("redis_mode:standalone");
+            field!("redis_mode:{}", if server.sentinel_mode { "sentinel" } else { "standalone" });
             field!("os:{}", os_name());
             field!("arch_bits:64");
             field!("monotonic_clock:POSIX clock_gettime");

@@ -276,15 +276,37 @@ impl Ctx<'_> {
     }
 }
 
+/// What a Sentinel answers (COMMAND COUNT is 15 in Redis 7.0's sentinel mode).
+pub const SENTINEL_COMMANDS: &[&str] = &[
+    "acl",
+    "auth",
+    "client",
+    "command",
+    "hello",
+    "info",
+    "ping",
+    "psubscribe",
+    "publish",
+    "punsubscribe",
+    "role",
+    "sentinel",
+    "shutdown",
+    "subscribe",
+    "unsubscribe",
+];
+
 /// Maps lower-cased names (after rename-command) to table rows.
 pub struct CommandMap {
     map: HashMap<Vec<u8>, &'static CommandSpec>,
 }
 
 impl CommandMap {
-    pub fn new(renames: &[(String, String)]) -> Result<CommandMap, String> {
-        let mut map: HashMap<Vec<u8>, &'static CommandSpec> =
-            all_commands().map(|c| (c.name.as_bytes().to_vec(), c)).collect();
+    /// The commands the server answers; in Sentinel mode only Sentinel's fifteen.
+    pub fn new(renames: &[(String, String)], sentinel: bool) -> Result<CommandMap, String> {
+        let mut map: HashMap<Vec<u8>, &'static CommandSpec> = all_commands()
+            .filter(|c| !sentinel || SENTINEL_COMMANDS.contains(&c.name))
+            .map(|c| (c.name.as_bytes().to_vec(), c))
+            .collect();
         for (old, new) in renames {
             let Some(spec) = map.remove(old.as_bytes()) else {
                 return Err(format!("No such command in rename-command: {old}"));

@@ -250,6 +250,17 @@ impl Outboxes<'_> {
 }
 
 fn publish_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if ctx.server.sentinel_mode {
+        // A sentinel takes only hellos, and processes them itself (not relayed to subscribers).
+        if args[1].as_ref() != crate::sentinel::monitor::HELLO_CHANNEL.as_bytes() {
+            return Reply::error("ERR Only HELLO messages are accepted by Sentinel instances.");
+        }
+        if let Some(rt) = ctx.state.sentinel.as_mut() {
+            rt.process_hello(&args[2], ctx.now_ms);
+        }
+        crate::sentinel::runner::announce(ctx.state);
+        return Reply::Int(1);
+    }
     let (n, mut mine) = publish_from(ctx.state, &args[1], &args[2], Some(ctx.session.id));
     // Replicas publish it to their own subscribers (forceCommandPropagation with PROPAGATE_REPL).
     if ctx.state.repl.backlog.is_some() {

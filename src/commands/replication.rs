@@ -159,6 +159,10 @@ fn remember_in_config(ctx: &mut Ctx, master: Option<(String, u16)>) {
 
 /// ROLE.
 fn role(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    if let Some(rt) = &ctx.state.sentinel {
+        let names = rt.sentinel.masters.iter().map(|m| Reply::bulk(&m.settings.name)).collect();
+        return Reply::Array(vec![Reply::bulk("sentinel"), Reply::Array(names)]);
+    }
     let repl = &ctx.state.repl;
     if let Some(m) = &repl.master {
         let offset = if m.client.is_some() { repl.master_repl_offset as i64 } else { -1 };

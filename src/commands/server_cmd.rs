@@ -541,6 +541,8 @@ pub struct ShutdownFlags {
 /// The end of a shutdown (finishShutdown): the save its flags ask for, then the exit. Err: the
 /// save failed and the server keeps running.
 pub fn finish_shutdown(server: &Server, st: &mut State, how: ShutdownFlags) -> Result<(), Reply> {
+    // A sentinel has no dataset: its SHUTDOWN never saves.
+    let how = if server.sentinel_mode { ShutdownFlags { nosave: true, save: false, force: how.force } } else { how };
     let save_points = crate::persistence::snapshot::save_points_configured(st);
     if how.save || (save_points && !how.nosave) {
         if crate::persistence::snapshot::save_for_shutdown(st).is_err() {

@@ -46,6 +46,8 @@ pub struct Config {
     /// Directives that have no meaning here and that the file or command line set.
     pub no_effect_seen: Vec<&'static str>,
     pub sentinel_lines: Vec<Vec<String>>,
+    /// Started as Redis Sentinel (`--sentinel`, or as redis-sentinel-rs).
+    pub sentinel_mode: bool,
 }
 
 impl Default for Config {
@@ -67,6 +69,7 @@ impl Default for Config {
             later_seen: Vec::new(),
             no_effect_seen: Vec::new(),
             sentinel_lines: Vec::new(),
+            sentinel_mode: false,
         }
     }
 }
@@ -109,7 +112,16 @@ pub fn options_from_args(args: &[String]) -> String {
 impl Config {
     /// Loads the file (if any) followed by the command-line options, like loadServerConfig.
     pub fn load(file: Option<&Path>, options: &str) -> Result<Config, FatalConfigError> {
+        Config::load_over(file, "", options)
+    }
+
+    /// Like `load`, over `defaults` applied first (Sentinel's port 26379 and protected-mode no,
+    /// which its file may still change).
+    pub fn load_over(file: Option<&Path>, defaults: &str, options: &str) -> Result<Config, FatalConfigError> {
         let mut cfg = Config::default();
+        if !defaults.is_empty() {
+            cfg.load_text(defaults, &mut LoadState::default(), 0)?;
+        }
         let mut text = String::new();
         if let Some(path) = file {
             let content = std::fs::read(path).map_err(|e| FatalConfigError {

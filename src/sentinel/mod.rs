@@ -13,6 +13,7 @@
 //! * [`failover`]: the failover state machine and the reconfiguration of misplaced instances.
 //! * [`monitor`]: the monitoring loop: links, PING/INFO/hello, discovery, SDOWN/ODOWN, asking
 //!   the other sentinels.
+//! * [`runner`]: Sentinel mode in the server: start-up, the loop's task, events announced.
 //! * [`config`]: [`config::parse`] the `sentinel` statements exactly like Redis (the three
 //!   passes, the checks and their messages), [`config::rewrite`] a config document with the
 //!   state, and [`config::flush`] it to disk atomically.
@@ -23,6 +24,7 @@ pub mod instance;
 pub mod link;
 pub mod model;
 pub mod monitor;
+pub mod runner;
 pub mod state;
 
 pub use model::{CommandRename, KnownReplica, KnownSentinel, MasterConfig, SentinelConfig};

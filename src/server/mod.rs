@@ -36,12 +36,17 @@ pub struct Server {
     pub tcp_config: Mutex<Option<listener::TcpConfig>>,
     /// The listening sockets came from systemd socket activation (the .socket unit owns the addresses).
     pub socket_activated: std::sync::atomic::AtomicBool,
+    /// Started as Redis Sentinel: Sentinel's commands, no dataset.
+    pub sentinel_mode: bool,
+    /// Sentinel mode: the state read from the config file, until the monitoring loop takes it.
+    pub sentinel_boot: Mutex<Option<crate::sentinel::state::Sentinel>>,
     this: std::sync::Weak<Server>,
 }
 
 impl Server {
     pub fn new(config: Config) -> Result<Arc<Server>, String> {
-        let commands = CommandMap::new(&config.renames)?;
+        let commands = CommandMap::new(&config.renames, config.sentinel_mode)?;
+        let sentinel_mode = config.sentinel_mode;
         let config_file = config.file.clone();
         // Redis's run id: 40 random hex characters.
         let run_id: String = (0..40).map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0')).collect();
@@ -61,6 +66,8 @@ impl Server {
             tcp_open: std::sync::atomic::AtomicUsize::new(0),
             tcp_config: Mutex::new(Some(tcp)),
             socket_activated: std::sync::atomic::AtomicBool::new(false),
+            sentinel_mode,
+            sentinel_boot: Mutex::new(None),
             this: this.clone(),
         }))
     }
@@ -85,6 +92,9 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             return 1;
         }
     };
+    if server.sentinel_mode {
+        return run_sentinel(server, listeners).await;
+    }
     // Clients that connect before the dataset is in are told -LOADING.
     server.state.lock().loading = Some(crate::persistence::load::Loading::starting());
     tokio::spawn(cron::run(server.clone()));
@@ -163,6 +173,31 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     let pidfile = server.state.lock().config.str("pidfile").to_string();
     if !pidfile.is_empty() {
         tracing::info!("Removing the pid file.");
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    tracing::warn!("Redis is now ready to exit, bye bye...");
+    0
+}
+
+/// Sentinel mode: no dataset; the monitoring loop instead. Stops like the server does.
+async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>) -> i32 {
+    tokio::spawn(cron::run(server.clone()));
+    for l in listeners {
+        let s = server.clone();
+        tokio::spawn(async move { l.accept_loop(s).await });
+    }
+    let boot = server.sentinel_boot.lock().take();
+    if let (Some(sentinel), Some(file)) = (boot, server.config_file.clone()) {
+        crate::sentinel::runner::start(&server, sentinel, file);
+    }
+    crate::systemd::drop_capabilities();
+    crate::systemd::ready();
+    crate::systemd::spawn_watchdog();
+    wait_for_shutdown(&server).await;
+    tracing::warn!("User requested shutdown...");
+    crate::systemd::stopping();
+    let pidfile = server.state.lock().config.str("pidfile").to_string();
+    if !pidfile.is_empty() {
         let _ = std::fs::remove_file(&pidfile);
     }
     tracing::warn!("Redis is now ready to exit, bye bye...");

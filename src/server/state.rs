@@ -233,6 +233,9 @@ pub struct State {
     /// The append-only file, when `appendonly` is on.
     pub aof: Option<crate::persistence::appendonly::Appendonly>,
     pub repl: crate::replication::Replication,
+    /// Sentinel mode: the monitoring state, and the file it is kept in.
+    pub sentinel: Option<Box<crate::sentinel::monitor::Runtime>>,
+    pub sentinel_config_file: Option<std::path::PathBuf>,
     pub stats: Stats,
     pub monitors: Vec<ClientId>,
     pub slowlog: VecDeque<SlowlogEntry>,
@@ -375,6 +378,8 @@ impl State {
             propagation: Default::default(),
             aof: None,
             repl: Default::default(),
+            sentinel: None,
+            sentinel_config_file: None,
             stats: Stats::default(),
             monitors: Vec::new(),
             slowlog: VecDeque::new(),

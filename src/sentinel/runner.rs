@@ -1,0 +1,137 @@
+//! Sentinel mode in the server: start-up (the config file Sentinel needs and keeps), the task
+//! that runs the monitoring loop under the server's lock, and the announcement of events: on
+//! their pub/sub channel, in the log (with SENTINEL_EVENT and MASTER_NAME for the journal), and
+//! in sentinel.conf when the state to keep changed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::link::LinkEvent;
+use super::monitor::{Runtime, Tag};
+use super::state::Sentinel;
+use crate::server::state::State;
+use crate::server::Server;
+
+/// The defaults Sentinel mode applies before its config file (which may change them).
+pub const DEFAULTS: &str = "port 26379\nprotected-mode no";
+
+/// Reads the `sentinel` statements of the config file (Sentinel needs one, writable, to save its
+/// state) into the running state. Err: the message to print before exiting with 1.
+pub fn load(path: Option<&Path>, now_ms: u64) -> Result<Sentinel, String> {
+    let Some(path) = path else {
+        return Err("Sentinel needs config file on disk to save state. Exiting...".into());
+    };
+    if let Err(e) = std::fs::OpenOptions::new().append(true).open(path) {
+        return Err(format!("Sentinel config file {} is not writable: {e}. Exiting...", path.display()));
+    }
+    let doc = crate::config::document::ConfigDocument::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let statements = super::config::statements(&doc);
+    let cfg = super::config::parse(&statements).map_err(|bad| {
+        let e: crate::config::FatalConfigError = bad.into();
+        e.to_string()
+    })?;
+    Ok(Sentinel::from_config(cfg, now_ms))
+}
+
+/// Starts the monitoring loop: announces the ID and the masters, then runs until the process ends.
+pub fn start(server: &Arc<Server>, sentinel: Sentinel, config_file: PathBuf) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let now = crate::util::time::unix_ms();
+    {
+        let mut st = server.state.lock();
+        let port = *server.tcp_port.lock();
+        let mut rt = Runtime::new(sentinel, port, tx, now);
+        tracing::warn!("Sentinel ID is {}", rt.sentinel.myid);
+        for m in 0..rt.sentinel.masters.len() {
+            let quorum = rt.sentinel.masters[m].settings.quorum;
+            rt.sentinel.event("+monitor", true, Some((m, None)), &format!("quorum {quorum}"));
+        }
+        st.sentinel = Some(Box::new(rt));
+        st.sentinel_config_file = Some(config_file);
+        announce(&mut st);
+    }
+    tokio::spawn(run(server.clone(), rx));
+}
+
+/// Ticks every 50–100 ms (Redis sets hz = 10 + rand()%10 after each tick) and handles the links'
+/// events as they come.
+async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiver<LinkEvent<Tag>>) {
+    loop {
+        let period = Duration::from_millis(1000 / (10 + fastrand::u64(..10)));
+        let sleep = tokio::time::sleep(period);
+        tokio::pin!(sleep);
+        tokio::select! {
+            _ = &mut sleep => {
+                let mut st = server.state.lock();
+                if let Some(rt) = st.sentinel.as_mut() {
+                    rt.tick(crate::util::time::unix_ms());
+                }
+                announce(&mut st);
+            }
+            event = events.recv() => {
+                let Some(event) = event else { return };
+                let mut st = server.state.lock();
+                if let Some(rt) = st.sentinel.as_mut() {
+                    rt.handle_event(event, crate::util::time::unix_ms());
+                }
+                announce(&mut st);
+            }
+        }
+    }
+}
+
+/// Publishes and logs the pending events, and saves sentinel.conf if the state to keep changed.
+pub fn announce(st: &mut State) {
+    let Some(rt) = st.sentinel.as_mut() else { return };
+    let events = std::mem::take(&mut rt.sentinel.events);
+    let flush = std::mem::take(&mut rt.sentinel.flush_needed).then(|| rt.sentinel.to_config());
+    for e in events {
+        let master = e.master.clone().unwrap_or_default();
+        if e.warning {
+            tracing::warn!(sentinel_event = %e.kind, master_name = %master, "{} {}", e.kind, e.message);
+        } else {
+            tracing::info!(sentinel_event = %e.kind, master_name = %master, "{} {}", e.kind, e.message);
+        }
+        let channel = bytes::Bytes::from(e.kind.into_bytes());
+        let message = bytes::Bytes::from(e.message.into_bytes());
+        crate::commands::publish(st, &channel, &message);
+    }
+    if let (Some(cfg), Some(path)) = (flush, st.sentinel_config_file.clone()) {
+        match super::config::flush(&path, &cfg) {
+            Ok(()) => tracing::info!("Sentinel new configuration saved on disk"),
+            Err(e) => tracing::warn!("WARNING: Sentinel was not able to save the new configuration on disk!!!: {e}"),
+        }
+    }
+}
+
+/// INFO's `# Sentinel` section.
+pub fn info_section(st: &State) -> String {
+    let mut out = String::from("# Sentinel\r\n");
+    let Some(rt) = st.sentinel.as_ref() else { return out };
+    let now = crate::util::time::unix_ms();
+    let tilt_since = if rt.tilt { (now.saturating_sub(rt.tilt_start_ms) / 1000) as i64 } else { -1 };
+    out.push_str(&format!("sentinel_masters:{}\r\n", rt.sentinel.masters.len()));
+    out.push_str(&format!("sentinel_tilt:{}\r\n", u8::from(rt.tilt)));
+    out.push_str(&format!("sentinel_tilt_since_seconds:{tilt_since}\r\n"));
+    out.push_str("sentinel_running_scripts:0\r\n");
+    out.push_str("sentinel_scripts_queue_length:0\r\n");
+    out.push_str("sentinel_simulate_failure_flags:0\r\n");
+    for (i, m) in rt.sentinel.masters.iter().enumerate() {
+        let status = if m.record.o_down {
+            "odown"
+        } else if m.record.s_down {
+            "sdown"
+        } else {
+            "ok"
+        };
+        let (ip, port) = m.current_address();
+        out.push_str(&format!(
+            "master{i}:name={},status={status},address={ip}:{port},slaves={},sentinels={}\r\n",
+            m.settings.name,
+            m.replicas.len(),
+            m.sentinels.len() + 1
+        ));
+    }
+    out
+}
