@@ -309,7 +309,14 @@ pub fn get_master_addr_by_name(s: &Sentinel, name: &str) -> Reply {
 
 /// SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <epoch> <runid|*> (§4.2): whether the master at
 /// that address is SDOWN here (never in TILT), and, when asked for a vote, this sentinel's vote.
-pub fn is_master_down_by_addr(s: &mut Sentinel, ip: &str, port: &str, epoch: &str, runid: &str, ctx: &Context) -> Reply {
+pub fn is_master_down_by_addr(
+    s: &mut Sentinel,
+    ip: &str,
+    port: &str,
+    epoch: &str,
+    runid: &str,
+    ctx: &Context,
+) -> Reply {
     let (Some(port), Some(epoch)) = (parse_i64(port.as_bytes()), parse_i64(epoch.as_bytes())) else {
         return Reply::error(NOT_AN_INTEGER);
     };
