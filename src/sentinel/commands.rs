@@ -819,3 +819,99 @@ pub fn info_sentinel_section(s: &Sentinel, ctx: &Context) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> Sentinel {
+        let mut m = MasterConfig::new("mymaster", "127.0.0.1", 6379, 1);
+        m.known_sentinels.push(super::super::model::KnownSentinel {
+            host: "127.0.0.1".into(),
+            port: 26380,
+            run_id: "b".repeat(40),
+        });
+        let cfg = SentinelConfig { myid: Some("a".repeat(40)), masters: vec![m], ..Default::default() };
+        Sentinel::from_config(cfg, 1_000)
+    }
+
+    fn up(_: InstanceId) -> LinkStatus {
+        LinkStatus { connected: true, pending: 0, refcount: 1 }
+    }
+
+    fn ctx(links: &dyn Fn(InstanceId) -> LinkStatus, tilt: Option<u64>) -> Context<'_> {
+        Context {
+            now_ms: 2_000,
+            links,
+            tilt_since_ms: tilt,
+            running_scripts: 0,
+            queued_scripts: 0,
+            simulate_failure_flags: 0,
+        }
+    }
+
+    #[test]
+    fn is_master_down_answers_sdown_outside_tilt_and_votes_even_in_tilt() {
+        let mut s = state();
+        s.masters[0].record.s_down = true;
+        let links = up;
+        let r = is_master_down_by_addr(&mut s, "127.0.0.1", "6379", "3", "*", &ctx(&links, None));
+        assert_eq!(r, Reply::Array(vec![Reply::Int(1), bulk_str("*"), Reply::Int(0)]));
+        let candidate = "c".repeat(40);
+        let r = is_master_down_by_addr(&mut s, "127.0.0.1", "6379", "3", &candidate, &ctx(&links, Some(0)));
+        assert_eq!(r, Reply::Array(vec![Reply::Int(0), bulk_str(&candidate), Reply::Int(3)]));
+        assert_eq!(s.settings.current_epoch, 3);
+        // Found by address only: another port is another master.
+        let r = is_master_down_by_addr(&mut s, "127.0.0.1", "6380", "4", &candidate, &ctx(&links, None));
+        assert_eq!(r, Reply::Array(vec![Reply::Int(0), bulk_str("*"), Reply::Int(0)]));
+    }
+
+    #[test]
+    fn reset_forgets_replicas_sentinels_and_failover() {
+        let mut s = state();
+        let sentinel_id = s.masters[0].sentinels[0].id;
+        let m = &mut s.masters[0];
+        m.record.s_down = true;
+        m.failover_in_progress = true;
+        m.failover_start_ms = 500;
+        m.leader = Some("x".into());
+        let out = reset(&mut s, "my*", 5_000);
+        assert_eq!(out.reply, Reply::Int(1));
+        assert!(out.drop_links.contains(&sentinel_id));
+        let m = &s.masters[0];
+        assert!(m.sentinels.is_empty() && !m.record.s_down && !m.failover_in_progress);
+        assert_eq!((m.failover_start_ms, m.leader.as_deref(), m.record.act_ping_ms), (0, None, 5_000));
+        assert_eq!(s.events[0].message, "master mymaster 127.0.0.1 6379");
+        assert!(!s.flush_needed, "RESET does not flush");
+        assert_eq!(reset(&mut s, "MY*", 5_000).reply, Reply::Int(0), "names match case-sensitively");
+    }
+
+    #[test]
+    fn debug_sets_in_order_until_a_bad_one() {
+        let mut t = Timings::default();
+        let args: Vec<String> = ["ping-period", "100", "ask-period", "0"].iter().map(|s| s.to_string()).collect();
+        assert!(debug(&mut t, &args).is_error());
+        assert_eq!((t.ping_period, t.ask_period), (100, 1_000));
+    }
+
+    #[test]
+    fn flags_and_failover_state_of_a_failing_over_master() {
+        let mut s = state();
+        let m = &mut s.masters[0];
+        m.record.s_down = true;
+        m.record.o_down = true;
+        m.failover_in_progress = true;
+        m.force_failover = true;
+        m.failover_state = super::super::state::FailoverState::WaitStart;
+        let down = |_| LinkStatus { connected: false, pending: 2, refcount: 1 };
+        let Reply::Map(fields) = master(&s, "mymaster", &ctx(&down, None)) else { panic!("a map") };
+        let get = |k: &str| fields.iter().find(|(key, _)| *key == bulk_str(k)).map(|(_, v)| v.clone());
+        assert_eq!(
+            get("flags"),
+            Some(bulk_str("s_down,o_down,master,disconnected,failover_in_progress,force_failover"))
+        );
+        assert_eq!(get("failover-state"), Some(bulk_str("wait_start")));
+        assert_eq!(get("link-pending-commands"), Some(bulk_str("2")));
+        assert!(get("s-down-time").is_some() && get("o-down-time").is_some());
+    }
+}
