@@ -20,6 +20,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::sort::TABLE,
     super::persist::TABLE,
     super::replication::TABLE,
+    super::sentinel::TABLE,
 ];
 
 /// Every top-level command.

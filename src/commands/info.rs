@@ -83,7 +83,8 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 fn sentinel_info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     const SENTINEL_ORDER: &[&str] = &["server", "clients", "cpu", "stats", "sentinel"];
     let requested: Vec<String> = args[1..].iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
-    let everything = requested.is_empty() || requested.iter().any(|r| matches!(r.as_str(), "default" | "all" | "everything"));
+    let everything =
+        requested.is_empty() || requested.iter().any(|r| matches!(r.as_str(), "default" | "all" | "everything"));
     let mut out = String::new();
     for &name in SENTINEL_ORDER {
         if !everything && !requested.iter().any(|r| r == name) {

@@ -30,6 +30,7 @@ pub mod notify;
 mod persist;
 pub mod pubsub;
 mod replication;
+mod sentinel;
 mod server_cmd;
 mod sets;
 mod sort;
@@ -304,7 +305,7 @@ impl CommandMap {
     /// The commands the server answers; in Sentinel mode only Sentinel's fifteen.
     pub fn new(renames: &[(String, String)], sentinel: bool) -> Result<CommandMap, String> {
         let mut map: HashMap<Vec<u8>, &'static CommandSpec> = all_commands()
-            .filter(|c| !sentinel || SENTINEL_COMMANDS.contains(&c.name))
+            .filter(|c| if sentinel { SENTINEL_COMMANDS.contains(&c.name) } else { c.name != "sentinel" })
             .map(|c| (c.name.as_bytes().to_vec(), c))
             .collect();
         for (old, new) in renames {

@@ -7,10 +7,6 @@ use super::instance::{InstanceId, Kind, Reconf};
 use super::monitor::{Runtime, Tag};
 use super::state::FailoverState;
 
-/// slave-reconf-timeout and the election timeout's cap (ms).
-const SLAVE_RECONF_TIMEOUT: u64 = 10_000;
-const ELECTION_TIMEOUT: u64 = 10_000;
-
 impl Runtime {
     /// Each tick, for each master, outside TILT: start a failover if due, and move it on.
     pub fn failover_tick(&mut self, m: usize, now_ms: u64) {
@@ -74,7 +70,7 @@ impl Runtime {
         let master = &self.sentinel.masters[m];
         let elected = leader.as_deref() == Some(self.sentinel.myid.as_str());
         if !elected && !master.force_failover {
-            let limit = master.settings.failover_timeout_ms.min(ELECTION_TIMEOUT);
+            let limit = master.settings.failover_timeout_ms.min(self.timings.election_timeout);
             if now_ms.saturating_sub(master.failover_start_ms) > limit {
                 self.sentinel.event("-failover-abort-not-elected", true, Some((m, None)), "");
                 self.abort_failover(m);
@@ -159,6 +155,7 @@ impl Runtime {
             None => return,
         };
         let parallel = self.sentinel.masters[m].settings.parallel_syncs.max(1) as usize;
+        let reconf_timeout = self.timings.slave_reconf_timeout;
         let mut in_progress = self.sentinel.masters[m]
             .replicas
             .iter()
@@ -175,7 +172,7 @@ impl Runtime {
                 break;
             }
             let Some(r) = self.sentinel.masters[m].find_mut(id) else { continue };
-            if r.reconf == Reconf::Sent && now_ms.saturating_sub(r.reconf_sent_ms) > SLAVE_RECONF_TIMEOUT {
+            if r.reconf == Reconf::Sent && now_ms.saturating_sub(r.reconf_sent_ms) > reconf_timeout {
                 r.reconf = Reconf::Done;
                 self.sentinel.event("-slave-reconf-sent-timeout", false, Some((m, Some(id))), "");
                 continue;

@@ -1,6 +1,4 @@
-//! Redis Sentinel 7.0 (issue 8), being built in steps. So far: the state a sentinel persists in
-//! `sentinel.conf` and the reading and rewriting of that file, which `redisctl check` uses to
-//! refuse the statements Redis Sentinel refuses. Nothing here starts Sentinel mode yet.
+//! Redis Sentinel 7.0 (issue 8): `redis-server-rs --sentinel` and `redis-sentinel-rs`.
 //!
 //! * [`model`]: [`SentinelConfig`] and [`MasterConfig`], plain data, what the file holds.
 //! * [`instance`]: what a sentinel learns of an instance: INFO as Sentinel reads it, the hello
@@ -14,10 +12,13 @@
 //! * [`monitor`]: the monitoring loop: links, PING/INFO/hello, discovery, SDOWN/ODOWN, asking
 //!   the other sentinels.
 //! * [`runner`]: Sentinel mode in the server: start-up, the loop's task, events announced.
+//! * [`commands`]: the SENTINEL command's subcommands and the `# Sentinel` INFO section.
+//! * [`timing`]: the time parameters (SENTINEL DEBUG).
 //! * [`config`]: [`config::parse`] the `sentinel` statements exactly like Redis (the three
 //!   passes, the checks and their messages), [`config::rewrite`] a config document with the
 //!   state, and [`config::flush`] it to disk atomically.
 
+pub mod commands;
 pub mod config;
 pub mod failover;
 pub mod instance;
@@ -26,5 +27,6 @@ pub mod model;
 pub mod monitor;
 pub mod runner;
 pub mod state;
+pub mod timing;
 
 pub use model::{CommandRename, KnownReplica, KnownSentinel, MasterConfig, SentinelConfig};

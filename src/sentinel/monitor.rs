@@ -15,31 +15,7 @@ use super::link::{Link, LinkConfig, LinkEvent};
 use super::state::{Record, Sentinel};
 use crate::client::Value;
 
-/// Sentinel's periods (SENTINEL DEBUG shows and changes them), in ms.
-#[derive(Clone, Copy, Debug)]
-pub struct Timings {
-    pub info_period: u64,
-    pub ping_period: u64,
-    pub ask_period: u64,
-    pub publish_period: u64,
-    pub tilt_trigger: u64,
-    pub tilt_period: u64,
-    pub min_link_reconnect_period: u64,
-}
-
-impl Default for Timings {
-    fn default() -> Timings {
-        Timings {
-            info_period: 10_000,
-            ping_period: 1_000,
-            ask_period: 1_000,
-            publish_period: 2_000,
-            tilt_trigger: 2_000,
-            tilt_period: 30_000,
-            min_link_reconnect_period: 15_000,
-        }
-    }
-}
+pub use super::timing::Timings;
 
 pub const HELLO_CHANNEL: &str = "__sentinel__:hello";
 
@@ -83,11 +59,7 @@ pub struct Runtime {
     previous_tick_ms: u64,
 }
 
-/// Link state as SENTINEL replies show it.
-pub struct LinkStatus {
-    pub connected: bool,
-    pub pending: usize,
-}
+pub use super::commands::LinkStatus;
 
 impl Runtime {
     pub fn new(sentinel: Sentinel, port: u16, events: UnboundedSender<LinkEvent<Tag>>, now_ms: u64) -> Runtime {
@@ -104,14 +76,55 @@ impl Runtime {
     }
 
     pub fn link_status(&self, id: InstanceId) -> LinkStatus {
-        match self.links.get(&id) {
-            Some(l) => LinkStatus {
-                connected: l.cmd.as_ref().is_some_and(Link::is_connected)
-                    && l.pubsub.as_ref().is_none_or(Link::is_connected),
-                pending: l.cmd.as_ref().map_or(0, Link::pending),
-            },
-            None => LinkStatus { connected: false, pending: 0 },
+        link_status_of(&self.links, id)
+    }
+
+    /// SENTINEL <subcommand> ...: the informational and configuration subcommands, and FAILOVER.
+    pub fn command(&mut self, args: &[bytes::Bytes], now_ms: u64) -> crate::protocol::Reply {
+        use super::commands::{Context, Dispatch};
+        let links = &self.links;
+        let status = |id: InstanceId| link_status_of(links, id);
+        let ctx = Context {
+            now_ms,
+            links: &status,
+            tilt_since_ms: self.tilt.then_some(self.tilt_start_ms),
+            running_scripts: 0,
+            queued_scripts: 0,
+            simulate_failure_flags: 0,
+        };
+        match super::commands::command(&mut self.sentinel, args, &ctx, &mut self.timings) {
+            Dispatch::Done(outcome) => {
+                for id in outcome.drop_links {
+                    self.forget_links(id);
+                }
+                outcome.reply
+            }
+            Dispatch::NotHere => self.not_here(args, now_ms),
         }
+    }
+
+    /// SENTINEL FAILOVER; the scripts' subcommands are not built yet and are unknown.
+    fn not_here(&mut self, args: &[bytes::Bytes], now_ms: u64) -> crate::protocol::Reply {
+        use crate::protocol::Reply;
+        let sub = String::from_utf8_lossy(&args[1]).into_owned();
+        if !sub.eq_ignore_ascii_case("failover") {
+            return Reply::error(format!("ERR unknown subcommand '{sub}'. Try SENTINEL HELP."));
+        }
+        let name = String::from_utf8_lossy(&args[2]).into_owned();
+        let Some(m) = self.sentinel.master_index(&name) else {
+            return Reply::error("ERR No such master with that name");
+        };
+        if self.sentinel.masters[m].failover_in_progress {
+            return Reply::error("INPROG Failover already in progress");
+        }
+        let (info, ping) = (self.timings.info_period, self.timings.ping_period);
+        if self.sentinel.masters[m].select_replica(now_ms, info, ping).is_none() {
+            return Reply::error("NOGOODSLAVE No suitable replica to promote");
+        }
+        tracing::warn!("Executing user requested FAILOVER of '{name}'");
+        self.start_failover(m, now_ms);
+        self.sentinel.masters[m].force_failover = true;
+        Reply::OK
     }
 
     /// Drops an instance's links (a record removed, or reset).
@@ -664,5 +677,17 @@ impl Runtime {
             }
             s.vote = Some((leader, epoch));
         }
+    }
+}
+
+fn link_status_of(links: &HashMap<InstanceId, Links>, id: InstanceId) -> LinkStatus {
+    match links.get(&id) {
+        Some(l) => LinkStatus {
+            connected: l.cmd.as_ref().is_some_and(Link::is_connected)
+                && l.pubsub.as_ref().is_none_or(Link::is_connected),
+            pending: l.cmd.as_ref().map_or(0, Link::pending),
+            refcount: 1,
+        },
+        None => LinkStatus { connected: false, pending: 0, refcount: 1 },
     }
 }

@@ -88,7 +88,10 @@ pub fn announce(st: &mut State) {
     let flush = std::mem::take(&mut rt.sentinel.flush_needed).then(|| rt.sentinel.to_config());
     for e in events {
         let master = e.master.clone().unwrap_or_default();
-        if e.warning {
+        if e.kind.ends_with("role-change") {
+            // VERBOSE events: published, not logged at the default loglevel.
+            tracing::debug!(sentinel_event = %e.kind, master_name = %master, "{} {}", e.kind, e.message);
+        } else if e.warning {
             tracing::warn!(sentinel_event = %e.kind, master_name = %master, "{} {}", e.kind, e.message);
         } else {
             tracing::info!(sentinel_event = %e.kind, master_name = %master, "{} {}", e.kind, e.message);

@@ -1,0 +1,419 @@
+//! SENTINEL subcommands against Debian's real redis-sentinel 7.0.15: a real master, a real
+//! replica and two real sentinels; our `Sentinel` state is built to the same situation (from
+//! the real instances' own INFO), and each reply of ours, rendered in RESP2 and RESP3, must be
+//! the real one byte for byte, except values that legitimately differ (times, offsets).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{die_with_parent, free_port, show_bytes, wait_for, Client, Server};
+use redis_rs::sentinel::commands::{self, Context, Dispatch, LinkStatus};
+use redis_rs::sentinel::instance::{parse_info, Kind};
+use redis_rs::sentinel::state::Sentinel;
+use redis_rs::sentinel::timing::Timings;
+use redis_rs::sentinel::{KnownReplica, KnownSentinel, MasterConfig, SentinelConfig};
+
+const REAL_SENTINEL: &str = "/usr/bin/redis-sentinel";
+
+/// A real redis-sentinel on a temp dir and a free port, killed when dropped.
+struct RealSentinel {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl RealSentinel {
+    fn start(master_port: u16) -> RealSentinel {
+        assert!(Path::new(REAL_SENTINEL).exists(), "{REAL_SENTINEL} is missing: install Debian's redis-sentinel");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let conf = dir.path().join("sentinel.conf");
+        let text = format!(
+            "port {port}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {master_port} 2\n\
+             sentinel down-after-milliseconds mymaster 5000\n"
+        );
+        std::fs::write(&conf, text).expect("write sentinel.conf");
+        let mut cmd = Command::new(REAL_SENTINEL);
+        cmd.arg(&conf).args(["--daemonize", "no", "--logfile", "sentinel.log"]).current_dir(dir.path());
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        let child = die_with_parent(&mut cmd).spawn().expect("start redis-sentinel");
+        wait_for("redis-sentinel up", Duration::from_secs(15), || {
+            Client::try_connect(port).is_ok_and(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n")
+        });
+        RealSentinel { child, port, _dir: dir }
+    }
+
+    fn client(&self, resp: u8) -> Client {
+        let mut c = Client::connect(self.port);
+        if resp == 3 {
+            c.cmd(&["HELLO", "3"]);
+        }
+        c
+    }
+}
+
+impl Drop for RealSentinel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A RESP value, enough to mask fields and render it back.
+#[derive(Clone, Debug, PartialEq)]
+enum Resp {
+    /// `+`, `-`, `:`, `_`, `,`, `#` and null `$-1`/`*-1`: the type byte and the line.
+    Line(u8, Vec<u8>),
+    Bulk(Vec<u8>),
+    /// `*`, `%`, `~`, `>`: maps hold keys and values in turn.
+    Agg(u8, Vec<Resp>),
+}
+
+fn parse(b: &[u8]) -> Resp {
+    let (v, used) = parse_at(b, 0);
+    assert_eq!(used, b.len(), "trailing bytes in {}", show_bytes(b, 200));
+    v
+}
+
+fn parse_at(b: &[u8], at: usize) -> (Resp, usize) {
+    let end = at + b[at..].windows(2).position(|w| w == b"\r\n").expect("CRLF");
+    let (t, line) = (b[at], b[at + 1..end].to_vec());
+    let mut next = end + 2;
+    let n: i64 = std::str::from_utf8(&line).ok().and_then(|s| s.parse().ok()).unwrap_or(-1);
+    match t {
+        b'$' if n >= 0 => (Resp::Bulk(b[next..next + n as usize].to_vec()), next + n as usize + 2),
+        b'*' | b'%' | b'~' | b'>' if n >= 0 => {
+            let count = if t == b'%' { 2 * n } else { n };
+            let mut items = Vec::new();
+            for _ in 0..count {
+                let (v, after) = parse_at(b, next);
+                items.push(v);
+                next = after;
+            }
+            (Resp::Agg(t, items), next)
+        }
+        _ => (Resp::Line(t, line), next),
+    }
+}
+
+fn render(v: &Resp, out: &mut Vec<u8>) {
+    match v {
+        Resp::Line(t, line) => {
+            out.push(*t);
+            out.extend_from_slice(line);
+            out.extend_from_slice(b"\r\n");
+        }
+        Resp::Bulk(b) => {
+            out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
+            out.extend_from_slice(b);
+            out.extend_from_slice(b"\r\n");
+        }
+        Resp::Agg(t, items) => {
+            let n = if *t == b'%' { items.len() / 2 } else { items.len() };
+            out.extend_from_slice(format!("{}{n}\r\n", *t as char).as_bytes());
+            items.iter().for_each(|i| render(i, out));
+        }
+    }
+}
+
+/// Values that differ between two sentinels watching the same instances at different moments.
+const VOLATILE: [&str; 9] = [
+    "last-ping-sent",
+    "last-ok-ping-reply",
+    "last-ping-reply",
+    "info-refresh",
+    "role-reported-time",
+    "last-hello-message",
+    "slave-repl-offset",
+    "link-pending-commands",
+    "s-down-time",
+];
+
+/// Replaces the value after each volatile key (in maps and RESP2's flat key/value arrays).
+fn mask(v: &mut Resp) {
+    if let Resp::Agg(_, items) = v {
+        for i in (0..items.len().saturating_sub(1)).step_by(2) {
+            if matches!(&items[i], Resp::Bulk(k) if VOLATILE.iter().any(|v| v.as_bytes() == k.as_slice())) {
+                items[i + 1] = Resp::Bulk(b"#".to_vec());
+            }
+        }
+        items.iter_mut().for_each(mask);
+    }
+}
+
+fn masked(b: &[u8]) -> String {
+    let mut v = parse(b);
+    mask(&mut v);
+    let mut out = Vec::new();
+    render(&v, &mut out);
+    show_bytes(&out, 100_000)
+}
+
+/// Three real servers and two real sentinels, settled: sentinel A knows the replica and B.
+struct Setup {
+    master: Server,
+    replica: Server,
+    a: RealSentinel,
+    b: RealSentinel,
+}
+
+fn setup() -> Setup {
+    let master = Server::start_real(&[]);
+    let mport = master.port.to_string();
+    let replica = Server::start_real(&["--replicaof", "127.0.0.1", &mport]);
+    let a = RealSentinel::start(master.port);
+    let b = RealSentinel::start(master.port);
+    for s in [&a, &b] {
+        // Discovery within a second rather than ten.
+        assert_eq!(s.client(2).cmd(&["SENTINEL", "DEBUG", "info-period", "300"]), b"+OK\r\n");
+    }
+    let mut c = a.client(2);
+    wait_for("sentinel A to know the replica, linked, and sentinel B", Duration::from_secs(30), || {
+        let m = String::from_utf8_lossy(&c.cmd(&["SENTINEL", "MASTER", "mymaster"])).into_owned();
+        let r = String::from_utf8_lossy(&c.cmd(&["SENTINEL", "REPLICAS", "mymaster"])).into_owned();
+        m.contains("num-slaves\r\n$1\r\n1\r\n")
+            && m.contains("num-other-sentinels\r\n$1\r\n1\r\n")
+            && r.contains("master-link-status\r\n$2\r\nok\r\n")
+            && !m.contains("disconnected")
+            && !r.contains("disconnected")
+    });
+    Setup { master, replica, a, b }
+}
+
+fn bulk_text(reply: &[u8]) -> String {
+    match parse(reply) {
+        Resp::Bulk(b) => String::from_utf8(b).expect("utf-8"),
+        other => panic!("not a bulk string: {other:?}"),
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as u64
+}
+
+/// Our state for the same situation as sentinel A: its id, the master and replica as their
+/// INFO describes them, and sentinel B.
+fn our_state(st: &Setup) -> Sentinel {
+    let now = now_ms();
+    let mut a = st.a.client(2);
+    let myid = bulk_text(&a.cmd(&["SENTINEL", "MYID"]));
+    let b_id = bulk_text(&st.b.client(2).cmd(&["SENTINEL", "MYID"]));
+    let mut m = MasterConfig::new("mymaster", "127.0.0.1", st.master.port, 2);
+    m.down_after_ms = 5000;
+    m.known_replicas.push(KnownReplica { host: "127.0.0.1".into(), port: st.replica.port });
+    m.known_sentinels.push(KnownSentinel { host: "127.0.0.1".into(), port: st.b.port, run_id: b_id });
+    let cfg = SentinelConfig { myid: Some(myid), masters: vec![m], ..Default::default() };
+    let mut s = Sentinel::from_config(cfg, now);
+    let master_info = bulk_text(&st.master.client().cmd(&["INFO"]));
+    let replica_info = bulk_text(&st.replica.client().cmd(&["INFO"]));
+    let m = &mut s.masters[0];
+    for (rec, text) in [(&mut m.record, master_info), (&mut m.replicas[0], replica_info)] {
+        rec.info = parse_info(&text);
+        rec.run_id = rec.info.run_id.clone();
+        rec.role_reported = rec.info.role.unwrap_or(Kind::Master);
+        rec.info_ms = now;
+        rec.info_text = Some(text);
+        rec.act_ping_ms = 0;
+    }
+    s.masters[0].sentinels[0].act_ping_ms = 0;
+    s.masters[0].sentinels[0].last_hello_ms = now;
+    s
+}
+
+fn connected(_: u64) -> LinkStatus {
+    LinkStatus { connected: true, pending: 0, refcount: 1 }
+}
+
+fn ctx(links: &dyn Fn(u64) -> LinkStatus) -> Context<'_> {
+    Context {
+        now_ms: now_ms(),
+        links,
+        tilt_since_ms: None,
+        running_scripts: 0,
+        queued_scripts: 0,
+        simulate_failure_flags: 0,
+    }
+}
+
+/// Our reply to `args`, rendered in `resp`.
+fn ours(s: &mut Sentinel, timings: &mut Timings, args: &[&str], resp: u8) -> Vec<u8> {
+    let links = connected;
+    match commands::command(s, args, &ctx(&links), timings) {
+        Dispatch::Done(outcome) => {
+            let mut out = Vec::new();
+            outcome.reply.encode(resp, &mut out);
+            out
+        }
+        Dispatch::NotHere => panic!("{args:?} left to the caller"),
+    }
+}
+
+/// Sends each command to the real sentinel and to our state, in both protocols, and compares.
+fn compare(st: &Setup, s: &mut Sentinel, timings: &mut Timings, cases: &[&[&str]]) {
+    for resp in [2u8, 3] {
+        let mut real = st.a.client(resp);
+        for args in cases {
+            let theirs = real.cmd(args);
+            let mine = ours(s, timings, args, resp);
+            assert_eq!(masked(&mine), masked(&theirs), "RESP{resp} {args:?}");
+        }
+    }
+}
+
+#[test]
+fn sentinel_replies_match_redis_sentinel() {
+    let st = setup();
+    let mut s = our_state(&st);
+    // Ours starts with the DEBUG setting the setup gave the real one.
+    let mut timings = Timings { info_period: 300, ..Timings::default() };
+    let mport = st.master.port.to_string();
+    let cases: &[&[&str]] = &[
+        &["SENTINEL", "MASTERS"],
+        &["SENTINEL", "MASTER", "mymaster"],
+        &["SENTINEL", "master", "nope"],
+        &["SENTINEL", "REPLICAS", "mymaster"],
+        &["SENTINEL", "SLAVES", "mymaster"],
+        &["SENTINEL", "SENTINELS", "mymaster"],
+        &["SENTINEL", "REPLICAS", "nope"],
+        &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"],
+        &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "nope"],
+        &["SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", &mport, "0", "*"],
+        &["SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "x", "0", "*"],
+        &["SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", &mport, "1x", "*"],
+        &["SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "10.9.9.9", "1", "5", "abc"],
+        &["SENTINEL", "CKQUORUM", "mymaster"],
+        &["SENTINEL", "CKQUORUM", "nope"],
+        &["SENTINEL", "MYID"],
+        &["SENTINEL", "HELP"],
+        &["SENTINEL", "DEBUG"],
+        &["SENTINEL", "DEBUG", "info-period"],
+        &["SENTINEL", "DEBUG", "nope", "1"],
+        &["SENTINEL", "DEBUG", "ping-period", "0"],
+        &["SENTINEL", "DEBUG", "ping-period", "x"],
+        &["SENTINEL", "CONFIG", "GET", "*"],
+        &["SENTINEL", "CONFIG", "GET", "ANNOUNCE-*"],
+        &["SENTINEL", "CONFIG", "GET", "nope"],
+        &["SENTINEL", "CONFIG", "SET", "nope", "1"],
+        &["SENTINEL", "CONFIG", "SET", "announce-port", "65536"],
+        &["SENTINEL", "CONFIG", "SET", "resolve-hostnames", "maybe"],
+        &["SENTINEL", "CONFIG", "GET"],
+        &["SENTINEL", "CONFIG", "SET", "announce-ip"],
+        &["SENTINEL", "CONFIG", "foo", "bar"],
+        &["SENTINEL", "INFO-CACHE", "nope"],
+        &["SENTINEL", "INFO-CACHE"],
+        &["SENTINEL", "MASTERS", "x"],
+        &["SENTINEL", "slaves"],
+        &["SENTINEL", "MYID", "x"],
+        &["SENTINEL", "SET", "mymaster", "quorum"],
+        &["SENTINEL", "NOPE"],
+        &["SENTINEL"],
+        &["SENTINEL", "MONITOR", "m2", "127.0.0.1", "x", "2"],
+        &["SENTINEL", "MONITOR", "m2", "127.0.0.1", "x", "x"],
+        &["SENTINEL", "MONITOR", "m2", "127.0.0.1", "6379", "0"],
+        &["SENTINEL", "MONITOR", "m2", "localhost", "6379", "1"],
+        &["SENTINEL", "MONITOR", "m2", "127.0.0.1", "70000", "1"],
+        &["SENTINEL", "MONITOR", "mymaster", "127.0.0.1", "70000", "1"],
+        &["SENTINEL", "MONITOR", "mymaster", "127.0.0.1", "6379", "1"],
+        &["SENTINEL", "SET", "nope", "quorum", "1"],
+        &["SENTINEL", "SET", "mymaster", "quorum", "0"],
+        &["SENTINEL", "SET", "mymaster", "parallel-syncs", "x"],
+        &["SENTINEL", "SET", "mymaster", "master-reboot-down-after-period", "-1"],
+        &["SENTINEL", "SET", "mymaster", "notification-script", "/bin/sh"],
+        &["SENTINEL", "SET", "mymaster", "rename-command", "CONFIG"],
+        &["SENTINEL", "SET", "mymaster", "nope", "1"],
+        &["SENTINEL", "REMOVE", "nope"],
+        &["SENTINEL", "RESET", "nothing-matches*"],
+    ];
+    compare(&st, &mut s, &mut timings, cases);
+    assert!(s.events.is_empty(), "no event from refused commands: {:?}", s.events);
+}
+
+#[test]
+fn info_sentinel_section_matches() {
+    let st = setup();
+    let s = our_state(&st);
+    let links = connected;
+    let mut real = st.a.client(3);
+    let theirs = bulk_text(&real.cmd(&["INFO", "sentinel"]));
+    let mine = commands::info_sentinel_section(&s, &ctx(&links));
+    assert_eq!(mine, theirs);
+}
+
+/// The real sentinel's next events of the given kinds (others, such as discoveries, skipped).
+fn real_events(sub: &mut Client, kinds: &[&str], count: usize) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    while out.len() < count {
+        let Resp::Agg(_, items) = parse(&sub.read_reply()) else { continue };
+        let texts: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Resp::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                _ => String::new(),
+            })
+            .collect();
+        if texts.len() == 4 && texts[0] == "pmessage" && kinds.contains(&texts[2].as_str()) {
+            out.push((texts[2].clone(), texts[3].clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn changes_reply_and_announce_like_redis_sentinel() {
+    let st = setup();
+    let mut s = our_state(&st);
+    let mut timings = Timings { info_period: 300, ..Timings::default() };
+    let mut sub = st.a.client(2);
+    sub.cmd(&["PSUBSCRIBE", "*"]);
+    // A master nobody listens on, so that the real sentinel's links to it stay down.
+    let dead = free_port().to_string();
+    let cases: &[&[&str]] = &[
+        &["SENTINEL", "MONITOR", "m3", "127.0.0.1", &dead, "1"],
+        &["SENTINEL", "MONITOR", "m3", "127.0.0.1", &dead, "1"],
+        &["SENTINEL", "SET", "m3", "quorum", "3", "down-after-milliseconds", "6000", "auth-pass", "secret"],
+        &[
+            "SENTINEL",
+            "SET",
+            "m3",
+            "auth-user",
+            "bob",
+            "rename-command",
+            "CONFIG",
+            "XCONFIG",
+            "failover-timeout",
+            "1000",
+        ],
+        &["SENTINEL", "SET", "m3", "parallel-syncs", "2", "master-reboot-down-after-period", "0", "foo", "1"],
+        &["SENTINEL", "SET", "m3", "quorum", "2", "quorum", "0"],
+        &["SENTINEL", "SET", "m3", "auth-pass", "", "auth-user", "", "rename-command", "config", "CONFIG"],
+        &["SENTINEL", "RESET", "m?"],
+        &["SENTINEL", "CONFIG", "SET", "announce-port", "1234"],
+        &["SENTINEL", "CONFIG", "GET", "announce-port"],
+        &["SENTINEL", "FLUSHCONFIG"],
+        &["SENTINEL", "REMOVE", "m3"],
+        &["SENTINEL", "MASTER", "m3"],
+    ];
+    let mut real = st.a.client(2);
+    let links = |id: u64| {
+        // Our m3 is down like the real one's.
+        LinkStatus { connected: id < 100, pending: 0, refcount: 1 }
+    };
+    for args in cases {
+        let theirs = real.cmd(args);
+        let Dispatch::Done(outcome) = commands::command(&mut s, args, &ctx(&links), &mut timings) else {
+            panic!("{args:?} left to the caller")
+        };
+        let mut mine = Vec::new();
+        outcome.reply.encode(2, &mut mine);
+        assert_eq!(masked(&mine), masked(&theirs), "{args:?}");
+    }
+    let kinds = ["+monitor", "-monitor", "+set", "+reset-master"];
+    let ours: Vec<(String, String)> = s.events.iter().map(|e| (e.kind.clone(), e.message.clone())).collect();
+    assert_eq!(ours.len(), 15, "{ours:?}");
+    assert_eq!(real_events(&mut sub, &kinds, ours.len()), ours);
+    assert!(s.flush_needed);
+    assert_eq!(s.settings.announce_port, 1234);
+}
