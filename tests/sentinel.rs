@@ -1,0 +1,138 @@
+//! Sentinel end to end on loopback: our sentinels (redis-sentinel-rs) alone and mixed with
+//! Debian's redis-sentinel 7.0, failing over a master whose replicas are ours or real.
+
+mod common;
+mod replication_support;
+
+use std::time::Duration;
+
+use replication_support::*;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A sentinel process (ours or Debian's) on a free port, monitoring `mymaster` in its own dir.
+struct SentinelProc {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SentinelProc {
+    fn start(ours: bool, master_port: u16, quorum: u32) -> SentinelProc {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = common::free_port();
+        let conf = dir.path().join("sentinel.conf");
+        let text = format!(
+            "# the admin's comment\nport {port}\nbind 127.0.0.1\ndir {}\nlogfile sentinel.log\n\
+             sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
+             sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n",
+            dir.path().display()
+        );
+        std::fs::write(&conf, text).expect("write sentinel.conf");
+        let bin = if ours { env!("CARGO_BIN_EXE_redis-sentinel-rs") } else { "/usr/bin/redis-sentinel" };
+        let mut cmd = std::process::Command::new(bin);
+        cmd.arg(&conf).current_dir(dir.path()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        let child = common::die_with_parent(&mut cmd).spawn().expect("start a sentinel");
+        common::wait_for("the sentinel to answer", DEADLINE, || common::Client::try_connect(port).is_ok());
+        SentinelProc { child, port, dir }
+    }
+
+    fn call(&self, args: &[&str]) -> Option<Reply> {
+        let mut c = common::Client::try_connect(self.port).ok()?;
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        c.send_raw(&common::encode(&args));
+        Some(Reply::parse(&c.try_read_reply().ok()?))
+    }
+
+    fn master_port(&self) -> Option<u16> {
+        match self.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])? {
+            Reply::Array(v) if v.len() == 2 => match &v[1] {
+                Reply::Bulk(p) => String::from_utf8_lossy(p).parse().ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn count(&self, what: &str) -> usize {
+        match self.call(&["SENTINEL", what, "mymaster"]) {
+            Some(Reply::Array(list)) => list.len(),
+            _ => 0,
+        }
+    }
+
+    fn config(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sentinel.conf")).unwrap_or_default()
+    }
+}
+
+impl Drop for SentinelProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Master and two replicas of `servers`; sentinels as `ours` says (quorum 2); the master dies,
+/// one replica is promoted, the other follows it, every sentinel answers the new address, and
+/// the old master, restarted as it was, is turned into a replica.
+fn failover(servers: Impl, ours: &[bool]) {
+    let master = Node::start("master", servers, &[]);
+    let a = start_replica("replica-A", servers, &master, &[]);
+    let b = start_replica("replica-B", servers, &master, &[]);
+    wait_in_sync(&master, &a);
+    wait_in_sync(&master, &b);
+    master.ok(&["SET", "before", "failover"]);
+    let sentinels: Vec<SentinelProc> = ours.iter().map(|o| SentinelProc::start(*o, master.port, 2)).collect();
+    for s in &sentinels {
+        common::wait_for("each sentinel to know both replicas and the other sentinels", DEADLINE, || {
+            s.count("REPLICAS") == 2 && s.count("SENTINELS") == sentinels.len() - 1
+        });
+    }
+
+    master.kill();
+    let mut promoted = 0;
+    common::wait_for("every sentinel to answer the new master", DEADLINE, || {
+        let ports: Vec<Option<u16>> = sentinels.iter().map(SentinelProc::master_port).collect();
+        promoted = ports[0].unwrap_or(0);
+        promoted != master.port && ports.iter().all(|p| *p == Some(promoted))
+    });
+    let (new_master, other) = if promoted == a.port { (&a, &b) } else { (&b, &a) };
+    assert_eq!(promoted, new_master.port, "promoted an unknown node");
+    wait_info(new_master, "role", "master");
+    common::wait_for("the other replica to follow the new master", DEADLINE, || {
+        other.info("replication").get("master_port") == Some(new_master.port.to_string().as_str())
+    });
+    for s in &sentinels {
+        let conf = s.config();
+        assert!(conf.starts_with("# the admin's comment\n"), "{conf}");
+        common::wait_for("sentinel.conf to name the new master", DEADLINE, || {
+            s.config().contains(&format!("sentinel monitor mymaster 127.0.0.1 {} 2", new_master.port))
+        });
+    }
+    new_master.ok(&["SET", "after", "failover"]);
+    wait_in_sync(new_master, other);
+    assert_nodes_same(new_master, other);
+
+    master.restart();
+    common::wait_for("the old master to rejoin as a replica", 2 * DEADLINE, || {
+        master.info("replication").get("master_port") == Some(new_master.port.to_string().as_str())
+    });
+    wait_in_sync(new_master, &master);
+    assert_nodes_same(new_master, &master);
+}
+
+#[test]
+fn three_of_our_sentinels_fail_over_our_servers() {
+    failover(Impl::Ours, &[true, true, true]);
+}
+
+#[test]
+fn two_of_ours_and_a_real_sentinel_fail_over_real_servers() {
+    failover(Impl::Real, &[true, true, false]);
+}
+
+#[test]
+fn one_of_ours_and_two_real_sentinels_fail_over_our_servers() {
+    failover(Impl::Ours, &[true, false, false]);
+}
