@@ -136,3 +136,10 @@ fn two_of_ours_and_a_real_sentinel_fail_over_real_servers() {
 fn one_of_ours_and_two_real_sentinels_fail_over_our_servers() {
     failover(Impl::Ours, &[true, false, false]);
 }
+
+/// Debian's sentinels alone manage our servers (what a real Sentinel sends them: INFO, PING,
+/// hellos, the SLAVEOF transaction).
+#[test]
+fn real_sentinels_fail_over_our_servers() {
+    failover(Impl::Ours, &[false, false, false]);
+}

@@ -79,6 +79,21 @@ impl Runtime {
         link_status_of(&self.links, id)
     }
 
+    /// INFO's `# Sentinel` section.
+    pub fn info_section(&self, now_ms: u64) -> String {
+        let links = &self.links;
+        let status = |id: InstanceId| link_status_of(links, id);
+        let ctx = super::commands::Context {
+            now_ms,
+            links: &status,
+            tilt_since_ms: self.tilt.then_some(self.tilt_start_ms),
+            running_scripts: 0,
+            queued_scripts: 0,
+            simulate_failure_flags: 0,
+        };
+        super::commands::info_sentinel_section(&self.sentinel, &ctx)
+    }
+
     /// SENTINEL <subcommand> ...: the informational and configuration subcommands, and FAILOVER.
     pub fn command(&mut self, args: &[bytes::Bytes], now_ms: u64) -> crate::protocol::Reply {
         use super::commands::{Context, Dispatch};
@@ -136,13 +151,7 @@ impl Runtime {
     pub fn tick(&mut self, now_ms: u64) {
         self.check_tilt(now_ms);
         for m in 0..self.sentinel.masters.len() {
-            let ids: Vec<InstanceId> = {
-                let master = &self.sentinel.masters[m];
-                std::iter::once(master.record.id)
-                    .chain(master.replicas.iter().map(|r| r.id))
-                    .chain(master.sentinels.iter().map(|r| r.id))
-                    .collect()
-            };
+            let ids = self.sentinel.masters[m].instance_ids();
             for id in ids {
                 self.handle_instance(m, id, now_ms);
             }
@@ -568,13 +577,7 @@ impl Runtime {
 
     /// SDOWN for every instance of master `m` (§4.1), ODOWN for the master (§4.3).
     fn check_down(&mut self, m: usize, now_ms: u64) {
-        let ids: Vec<InstanceId> = {
-            let master = &self.sentinel.masters[m];
-            std::iter::once(master.record.id)
-                .chain(master.replicas.iter().map(|r| r.id))
-                .chain(master.sentinels.iter().map(|r| r.id))
-                .collect()
-        };
+        let ids = self.sentinel.masters[m].instance_ids();
         let down_after = self.sentinel.masters[m].settings.down_after_ms;
         let info_period = self.timings.info_period;
         for id in ids {

@@ -110,31 +110,8 @@ pub fn announce(st: &mut State) {
 
 /// INFO's `# Sentinel` section.
 pub fn info_section(st: &State) -> String {
-    let mut out = String::from("# Sentinel\r\n");
-    let Some(rt) = st.sentinel.as_ref() else { return out };
-    let now = crate::util::time::unix_ms();
-    let tilt_since = if rt.tilt { (now.saturating_sub(rt.tilt_start_ms) / 1000) as i64 } else { -1 };
-    out.push_str(&format!("sentinel_masters:{}\r\n", rt.sentinel.masters.len()));
-    out.push_str(&format!("sentinel_tilt:{}\r\n", u8::from(rt.tilt)));
-    out.push_str(&format!("sentinel_tilt_since_seconds:{tilt_since}\r\n"));
-    out.push_str("sentinel_running_scripts:0\r\n");
-    out.push_str("sentinel_scripts_queue_length:0\r\n");
-    out.push_str("sentinel_simulate_failure_flags:0\r\n");
-    for (i, m) in rt.sentinel.masters.iter().enumerate() {
-        let status = if m.record.o_down {
-            "odown"
-        } else if m.record.s_down {
-            "sdown"
-        } else {
-            "ok"
-        };
-        let (ip, port) = m.current_address();
-        out.push_str(&format!(
-            "master{i}:name={},status={status},address={ip}:{port},slaves={},sentinels={}\r\n",
-            m.settings.name,
-            m.replicas.len(),
-            m.sentinels.len() + 1
-        ));
+    match st.sentinel.as_ref() {
+        Some(rt) => rt.info_section(crate::util::time::unix_ms()),
+        None => "# Sentinel\r\n".to_string(),
     }
-    out
 }

@@ -351,6 +351,14 @@ fn most_voted(counts: &[(String, u64)]) -> (Option<String>, u64) {
 }
 
 impl Master {
+    /// The master's record, then its replicas', then its sentinels'.
+    pub fn instance_ids(&self) -> Vec<InstanceId> {
+        std::iter::once(self.record.id)
+            .chain(self.replicas.iter().map(|r| r.id))
+            .chain(self.sentinels.iter().map(|r| r.id))
+            .collect()
+    }
+
     pub fn find(&self, id: InstanceId) -> Option<&Record> {
         if self.record.id == id {
             return Some(&self.record);
