@@ -1320,7 +1320,7 @@ fn apply_bind_with_the_flag_after_the_addresses() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A running Sentinel (Debian's real redis-sentinel 7.0)
+// A running Sentinel: Debian's real redis-sentinel 7.0, or ours (redis-sentinel-rs)
 // ---------------------------------------------------------------------------------------------
 
 struct Sentinel {
@@ -1332,10 +1332,19 @@ struct Sentinel {
 }
 
 impl Sentinel {
-    /// Starts redis-sentinel on its own copy of Debian's sentinel.conf, monitoring `mymaster` at
-    /// a port where nothing runs (so no failover logic rewrites the file during the test).
+    /// Starts Debian's redis-sentinel on its own copy of Debian's sentinel.conf, monitoring
+    /// `mymaster` at a port where nothing runs (so no failover logic rewrites the file during the test).
     fn start() -> Sentinel {
         assert!(Path::new(REAL_SENTINEL).exists(), "{REAL_SENTINEL} is missing: install Debian's redis-sentinel");
+        Sentinel::start_binary(REAL_SENTINEL)
+    }
+
+    /// The same with our redis-sentinel-rs.
+    fn start_ours() -> Sentinel {
+        Sentinel::start_binary(env!("CARGO_BIN_EXE_redis-sentinel-rs"))
+    }
+
+    fn start_binary(bin: &str) -> Sentinel {
         let stock_text = stock(STOCK_SENTINEL);
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -1363,7 +1372,7 @@ impl Sentinel {
             );
             let conf = dir.path().join("sentinel.conf");
             std::fs::write(&conf, text).expect("write sentinel.conf");
-            let child = Command::new(REAL_SENTINEL)
+            let child = Command::new(bin)
                 .arg(&conf)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -1375,7 +1384,7 @@ impl Sentinel {
                 return s;
             }
         }
-        panic!("redis-sentinel did not start");
+        panic!("{bin} did not start");
     }
 
     fn wait_ready(&mut self) -> bool {
@@ -1456,7 +1465,16 @@ fn bulk_strings(reply: &[u8]) -> Vec<String> {
 
 #[test]
 fn a_running_sentinel_is_changed_through_sentinel_set_never_behind_its_back() {
-    let sentinel = Sentinel::start();
+    a_running_sentinel_is_changed_through_sentinel_set_never_behind_its_back_with(Sentinel::start);
+}
+
+#[test]
+fn a_running_sentinel_is_changed_through_sentinel_set_never_behind_its_back_ours() {
+    a_running_sentinel_is_changed_through_sentinel_set_never_behind_its_back_with(Sentinel::start_ours);
+}
+
+fn a_running_sentinel_is_changed_through_sentinel_set_never_behind_its_back_with(start: fn() -> Sentinel) {
+    let sentinel = start();
     let before = Snap::of(&sentinel.conf);
 
     // Without --apply: refused, the file untouched.
@@ -1510,7 +1528,16 @@ fn a_running_sentinel_is_changed_through_sentinel_set_never_behind_its_back() {
 
 #[test]
 fn quorum_goes_through_a_running_sentinel() {
-    let sentinel = Sentinel::start();
+    quorum_goes_through_a_running_sentinel_with(Sentinel::start);
+}
+
+#[test]
+fn quorum_goes_through_a_running_sentinel_ours() {
+    quorum_goes_through_a_running_sentinel_with(Sentinel::start_ours);
+}
+
+fn quorum_goes_through_a_running_sentinel_with(start: fn() -> Sentinel) {
+    let sentinel = start();
     let out = sentinel.redisctl(&["--apply", "quorum", "mymaster", "3"], None);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(sentinel.master_field("quorum"), "3");
@@ -1523,16 +1550,31 @@ fn quorum_goes_through_a_running_sentinel() {
 
 #[test]
 fn a_file_rewritten_by_sentinel_can_be_edited_once_it_stops() {
-    let mut sentinel = Sentinel::start();
+    // Redis's Sentinel dropped the default parallel-syncs line: the edit adds exactly one line.
+    let added = vec![format!("+{:?}", "sentinel parallel-syncs mymaster 2\n")];
+    a_file_rewritten_by_sentinel_can_be_edited_once_it_stops_with(Sentinel::start, &added);
+}
+
+#[test]
+fn a_file_rewritten_by_sentinel_can_be_edited_once_it_stops_ours() {
+    // Ours keeps the admin's default line where it stands: the edit replaces it.
+    let replaced = vec![
+        format!("-{:?}", "sentinel parallel-syncs mymaster 1\n"),
+        format!("+{:?}", "sentinel parallel-syncs mymaster 2\n"),
+    ];
+    a_file_rewritten_by_sentinel_can_be_edited_once_it_stops_with(Sentinel::start_ours, &replaced);
+}
+
+fn a_file_rewritten_by_sentinel_can_be_edited_once_it_stops_with(start: fn() -> Sentinel, expected: &[String]) {
+    let mut sentinel = start();
     sentinel.stop();
     let text = read(&sentinel.conf);
     let out = sentinel.redisctl(&["check"], None);
     assert_eq!(out.code, 0, "{out:?}");
     let out = sentinel.redisctl(&["sentinel", "set", "mymaster", "parallel-syncs", "2"], None);
     assert_eq!(out.code, 0, "{out:?}");
-    // Sentinel dropped the default parallel-syncs line: the edit adds exactly one line.
     let region = changed_region(&text, &read(&sentinel.conf));
-    assert_eq!(region[1..], [format!("+{:?}", "sentinel parallel-syncs mymaster 2\n")], "{region:?}");
+    assert_eq!(region[1..], *expected, "{region:?}");
     let out = sentinel.redisctl(&["quorum", "3"], None);
     assert_eq!(out.code, 0, "{out:?}");
 }
