@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for p in redis-server redis-sentinel redis-tools systemd lintian debootstrap systemd-container; do
+for p in redis-server redis-sentinel redis-tools python3-redis systemd lintian debootstrap systemd-container; do
     dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

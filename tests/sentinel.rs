@@ -90,6 +90,15 @@ fn failover(servers: Impl, ours: &[bool]) {
         });
     }
 
+    // What clients see: redis-py (Debian's python3-redis) asks the sentinels for the master, and
+    // a subscriber gets +switch-master's five fields (Jedis splits them on single spaces).
+    let sentinel_ports: Vec<u16> = sentinels.iter().map(|s| s.port).collect();
+    assert_eq!(redis_py_master(&sentinel_ports), Some(master.port), "redis-py before the failover");
+    let mut subscriber = common::Client::connect(sentinels[0].port);
+    subscriber.send_raw(&common::encode(&[b"SUBSCRIBE", b"+switch-master"]));
+    let confirmed = subscriber.read_reply();
+    assert!(confirmed.starts_with(b"*3\r\n$9\r\nsubscribe\r\n"), "{}", common::show_bytes(&confirmed, 200));
+
     master.kill();
     let mut promoted = 0;
     common::wait_for("every sentinel to answer the new master", DEADLINE, || {
@@ -99,6 +108,17 @@ fn failover(servers: Impl, ours: &[bool]) {
     });
     let (new_master, other) = if promoted == a.port { (&a, &b) } else { (&b, &a) };
     assert_eq!(promoted, new_master.port, "promoted an unknown node");
+    let message = Reply::parse(&subscriber.read_reply());
+    let expected = format!("mymaster 127.0.0.1 {} 127.0.0.1 {}", master.port, promoted);
+    assert_eq!(
+        message,
+        Reply::Array(vec![
+            Reply::Bulk(b"message".to_vec()),
+            Reply::Bulk(b"+switch-master".to_vec()),
+            Reply::Bulk(expected.into_bytes())
+        ])
+    );
+    assert_eq!(redis_py_master(&sentinel_ports), Some(promoted), "redis-py after the failover");
     wait_info(new_master, "role", "master");
     common::wait_for("the other replica to follow the new master", DEADLINE, || {
         other.info("replication").get("master_port") == Some(new_master.port.to_string().as_str())
@@ -120,6 +140,25 @@ fn failover(servers: Impl, ours: &[bool]) {
     });
     wait_in_sync(new_master, &master);
     assert_nodes_same(new_master, &master);
+}
+
+/// The master redis-py's `redis.sentinel.Sentinel` discovers (SENTINEL MASTERS, flags, quorum of
+/// other sentinels), through Debian's python3-redis.
+fn redis_py_master(sentinel_ports: &[u16]) -> Option<u16> {
+    let addrs: Vec<String> = sentinel_ports.iter().map(|p| format!("('127.0.0.1', {p})")).collect();
+    let script = format!(
+        "from redis.sentinel import Sentinel\n\
+         s = Sentinel([{}], socket_timeout=2)\n\
+         print(s.discover_master('mymaster')[1])\n",
+        addrs.join(", ")
+    );
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("run /usr/bin/python3 (the README's test command installs python3-redis)");
+    assert!(out.status.success(), "redis-py: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
 #[test]
