@@ -158,7 +158,9 @@ pub fn init(logfile: &str, level: &str, supervised_systemd: bool, role: &str, po
     if logfile.is_empty() && (supervised_systemd || crate::systemd::stdout_is_journal()) {
         if let Ok(journald) = tracing_journald::layer() {
             let layer = journald
-                .with_syslog_identifier("redis-server-rs".to_string())
+                .with_syslog_identifier(
+                    if role == "sentinel" { "redis-sentinel-rs" } else { "redis-server-rs" }.to_string(),
+                )
                 // Events' own fields go to the journal under their own names (REDIS_EVENT, ...).
                 .with_field_prefix(None)
                 .with_custom_fields([("REDIS_ROLE", role.to_string()), ("REDIS_PORT", port.to_string())])

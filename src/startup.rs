@@ -98,7 +98,7 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
         config.str("logfile"),
         config.str("loglevel"),
         journald_wanted,
-        "master",
+        if sentinel_mode { "sentinel" } else { "master" },
         config.int("port") as u16,
     );
     // Like Redis, the start-up lines come from the 'C' role until the server is configured.

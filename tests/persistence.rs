@@ -226,7 +226,11 @@ fn a_failed_background_save_stops_writes_with_misconf_but_not_reads() {
     let base = tempfile::tempdir().unwrap();
     let dir = base.path().join("data");
     std::fs::create_dir(&dir).unwrap();
-    let s = DataDirServer::start(OURS, &dir, &["--save", "3600 1", "--enable-protected-configs", "yes"]);
+    // The log goes outside the directory removed below: a line logged meanwhile would recreate it.
+    let log = base.path().join("server.log");
+    let log = log.to_str().unwrap();
+    let s =
+        DataDirServer::start(OURS, &dir, &["--save", "3600 1", "--enable-protected-configs", "yes", "--logfile", log]);
     let mut c = s.client();
     c.cmd(&["SET", "k", "v"]);
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_redis-server-rs");
+const SENTINEL_BIN: &str = env!("CARGO_BIN_EXE_redis-sentinel-rs");
 
 /// Copies of the units whose ExecStart names the binary just built, so verify can check it exists.
 fn units_for_test() -> (tempfile::TempDir, Vec<PathBuf>) {
@@ -14,7 +15,10 @@ fn units_for_test() -> (tempfile::TempDir, Vec<PathBuf>) {
     let mut out = Vec::new();
     for e in std::fs::read_dir(&src).unwrap() {
         let p = e.unwrap().path();
-        let text = std::fs::read_to_string(&p).unwrap().replace("/usr/bin/redis-server-rs", SERVER_BIN);
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("/usr/bin/redis-server-rs", SERVER_BIN)
+            .replace("/usr/bin/redis-sentinel-rs", SENTINEL_BIN);
         let dst = dir.path().join(p.file_name().unwrap());
         std::fs::write(&dst, text).unwrap();
         out.push(dst);
@@ -27,9 +31,16 @@ fn units_for_test() -> (tempfile::TempDir, Vec<PathBuf>) {
 fn every_unit_verifies_cleanly() {
     let (_dir, units) = units_for_test();
     let names: Vec<String> = units.iter().map(|u| u.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    for expected in
-        ["redis-server-rs.service", "redis-server-rs.socket", "redis-server-rs@.service", "redis-server-rs@.socket"]
-    {
+    for expected in [
+        "redis-server-rs.service",
+        "redis-server-rs.socket",
+        "redis-server-rs@.service",
+        "redis-server-rs@.socket",
+        "redis-sentinel-rs.service",
+        "redis-sentinel-rs.socket",
+        "redis-sentinel-rs@.service",
+        "redis-sentinel-rs@.socket",
+    ] {
         assert!(names.iter().any(|n| n == expected), "missing systemd/{expected}");
     }
     let out =

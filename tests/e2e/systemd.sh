@@ -124,6 +124,19 @@ wait_for "the service" inside systemctl is-active --quiet redis-server-rs.servic
 [ "$(inside redis-cli -s /run/redis-rs/redis-server.sock ping)" = PONG ] || fail "PING over the unix socket"
 log "service active and enabled; PING over TCP and the unix socket"
 
+# Sentinel: enabled and started with the package, watching the local master as Debian's
+# sentinel.conf says, saving its ID into the file, its events in the journal.
+wait_for "the sentinel" inside systemctl is-active --quiet redis-sentinel-rs.service
+[ "$(inside systemctl is-enabled redis-sentinel-rs.service)" = enabled ] || fail "sentinel not enabled"
+sentinel_sees_master() { [ "$(inside redis-cli -p 26379 sentinel get-master-addr-by-name mymaster | tr '\n' ' ')" = "127.0.0.1 6379 " ]; }
+wait_for "the sentinel to answer the master's address" sentinel_sees_master
+grep -q '^sentinel myid [0-9a-f]\{40\}$' <(inside cat /etc/redis/sentinel.conf) || fail "the sentinel did not save its ID"
+inside journalctl -u redis-sentinel-rs.service SENTINEL_EVENT=+monitor MASTER_NAME=mymaster --no-pager -o cat \
+    | grep -q '+monitor master mymaster 127.0.0.1 6379 quorum 2' || fail "no SENTINEL_EVENT=+monitor in the journal"
+pid=$(inside systemctl show -p MainPID --value redis-sentinel-rs.service)
+grep -q '^CapEff:[[:space:]]*0000000000000000$' <(inside cat "/proc/$pid/status") || fail "the sentinel's CapEff is not 0"
+log "the sentinel runs (socket-activated, no capabilities), knows the master, saved its ID, logs SENTINEL_EVENT"
+
 status=$(inside systemctl status redis-server-rs.service --no-pager || true)
 grep -q 'Status: "Ready to accept connections"' <<<"$status" || fail "no STATUS line in systemctl status: $status"
 
@@ -188,6 +201,7 @@ log "a templated instance replicates the first one: status line, journal events,
 
 inside env DEBIAN_FRONTEND=noninteractive dpkg --purge redis-rs >"$work/purge.log" 2>&1 || fail "purge: $(cat "$work/purge.log")"
 inside test ! -e /etc/redis/redis.conf || fail "purge left /etc/redis/redis.conf"
+inside test ! -e /etc/redis/sentinel.conf || fail "purge left /etc/redis/sentinel.conf"
 inside test -d /var/lib/redis || fail "purge removed /var/lib/redis (data must stay)"
 if inside dpkg-statoverride --list /etc/redis >/dev/null 2>&1; then fail "purge left the statoverride of /etc/redis"; fi
 log "purge removes the configuration and the overrides, keeps /var/lib/redis"
