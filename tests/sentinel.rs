@@ -15,6 +15,7 @@ struct SentinelProc {
     child: std::process::Child,
     port: u16,
     dir: tempfile::TempDir,
+    ours: bool,
 }
 
 impl SentinelProc {
@@ -28,13 +29,34 @@ impl SentinelProc {
              sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n",
             dir.path().display()
         );
+        // Ours run the scripts: each appends its arguments to a log next to it.
+        let text = if ours {
+            let mut text = text;
+            for name in ["notify", "reconfig"] {
+                let script = dir.path().join(format!("{name}.sh"));
+                let log = dir.path().join(format!("{name}.log"));
+                std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display())).expect("script");
+                std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+            }
+            text + &format!(
+                "sentinel notification-script mymaster {0}/notify.sh\nsentinel client-reconfig-script mymaster {0}/reconfig.sh\n",
+                dir.path().display()
+            )
+        } else {
+            text
+        };
         std::fs::write(&conf, text).expect("write sentinel.conf");
         let bin = if ours { env!("CARGO_BIN_EXE_redis-sentinel-rs") } else { "/usr/bin/redis-sentinel" };
         let mut cmd = std::process::Command::new(bin);
         cmd.arg(&conf).current_dir(dir.path()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
         let child = common::die_with_parent(&mut cmd).spawn().expect("start a sentinel");
         common::wait_for("the sentinel to answer", DEADLINE, || common::Client::try_connect(port).is_ok());
-        SentinelProc { child, port, dir }
+        SentinelProc { child, port, dir, ours }
+    }
+
+    /// What a script of ours logged (its runs' arguments, one line each).
+    fn script_log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{name}.log"))).unwrap_or_default()
     }
 
     fn call(&self, args: &[&str]) -> Option<Reply> {
@@ -129,6 +151,16 @@ fn failover(servers: Impl, ours: &[bool]) {
         common::wait_for("sentinel.conf to name the new master", DEADLINE, || {
             s.config().contains(&format!("sentinel monitor mymaster 127.0.0.1 {} 2", new_master.port))
         });
+    }
+    // notification-script hears the WARNING events about an instance; client-reconfig-script the
+    // switch, as leader or observer.
+    for s in sentinels.iter().filter(|s| s.ours) {
+        common::wait_for("the scripts to run", DEADLINE, || {
+            s.script_log("notify").contains(&format!("+sdown master mymaster 127.0.0.1 {}", master.port))
+                && s.script_log("reconfig").contains(&format!("start 127.0.0.1 {} 127.0.0.1 {promoted}", master.port))
+        });
+        let line = s.script_log("reconfig");
+        assert!(line.starts_with("mymaster leader start") || line.starts_with("mymaster observer start"), "{line}");
     }
     new_master.ok(&["SET", "after", "failover"]);
     wait_in_sync(new_master, other);

@@ -135,6 +135,10 @@ impl Runtime {
         self.sentinel.event("+promoted-slave", true, Some((m, Some(id))), "");
         self.set_state(m, FailoverState::ReconfSlaves, now_ms);
         self.sentinel.event("+failover-state-reconf-slaves", true, Some((m, None)), "");
+        let from = (self.sentinel.masters[m].settings.host.clone(), self.sentinel.masters[m].settings.port);
+        if let Some((host, port)) = self.sentinel.masters[m].find(id).map(|r| (r.host.clone(), r.port)) {
+            self.sentinel.client_reconfig(m, "leader", (&from.0, from.1), (&host, port));
+        }
         self.force_hellos(m);
     }
 

@@ -14,6 +14,7 @@
 //! * [`runner`]: Sentinel mode in the server: start-up, the loop's task, events announced.
 //! * [`commands`]: the SENTINEL command's subcommands and the `# Sentinel` INFO section.
 //! * [`timing`]: the time parameters (SENTINEL DEBUG).
+//! * [`scripts`]: notification-script and client-reconfig-script runs.
 //! * [`config`]: [`config::parse`] the `sentinel` statements exactly like Redis (the three
 //!   passes, the checks and their messages), [`config::rewrite`] a config document with the
 //!   state, and [`config::flush`] it to disk atomically.
@@ -26,6 +27,7 @@ pub mod link;
 pub mod model;
 pub mod monitor;
 pub mod runner;
+pub mod scripts;
 pub mod state;
 pub mod timing;
 

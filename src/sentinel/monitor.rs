@@ -87,8 +87,8 @@ impl Runtime {
             now_ms,
             links: &status,
             tilt_since_ms: self.tilt.then_some(self.tilt_start_ms),
-            running_scripts: 0,
-            queued_scripts: 0,
+            running_scripts: self.sentinel.scripts.running(),
+            queued_scripts: self.sentinel.scripts.queued(),
             simulate_failure_flags: 0,
         };
         super::commands::info_sentinel_section(&self.sentinel, &ctx)
@@ -103,8 +103,8 @@ impl Runtime {
             now_ms,
             links: &status,
             tilt_since_ms: self.tilt.then_some(self.tilt_start_ms),
-            running_scripts: 0,
-            queued_scripts: 0,
+            running_scripts: self.sentinel.scripts.running(),
+            queued_scripts: self.sentinel.scripts.queued(),
             simulate_failure_flags: 0,
         };
         match super::commands::command(&mut self.sentinel, args, &ctx, &mut self.timings) {
@@ -118,10 +118,13 @@ impl Runtime {
         }
     }
 
-    /// SENTINEL FAILOVER; the scripts' subcommands are not built yet and are unknown.
+    /// SENTINEL FAILOVER and PENDING-SCRIPTS; SIMULATE-FAILURE is not built and is unknown.
     fn not_here(&mut self, args: &[bytes::Bytes], now_ms: u64) -> crate::protocol::Reply {
         use crate::protocol::Reply;
         let sub = String::from_utf8_lossy(&args[1]).into_owned();
+        if sub.eq_ignore_ascii_case("pending-scripts") {
+            return self.pending_scripts(now_ms);
+        }
         if !sub.eq_ignore_ascii_case("failover") {
             return Reply::error(format!("ERR unknown subcommand '{sub}'. Try SENTINEL HELP."));
         }
@@ -142,6 +145,28 @@ impl Runtime {
         Reply::OK
     }
 
+    /// SENTINEL PENDING-SCRIPTS: each queued or running script run.
+    fn pending_scripts(&self, now_ms: u64) -> crate::protocol::Reply {
+        use crate::protocol::Reply;
+        let jobs = self.sentinel.scripts.jobs.iter().map(|j| {
+            let mut fields = vec![
+                (Reply::bulk("argv"), Reply::Array(j.argv.iter().map(Reply::bulk).collect())),
+                (Reply::bulk("flags"), Reply::bulk(if j.running.is_some() { "running" } else { "scheduled" })),
+                (Reply::bulk("pid"), Reply::bulk(j.pid.to_string())),
+            ];
+            match j.running {
+                Some(since) => {
+                    fields.push((Reply::bulk("run-time"), Reply::bulk(now_ms.saturating_sub(since).to_string())))
+                }
+                None => fields
+                    .push((Reply::bulk("run-delay"), Reply::bulk(j.start_at_ms.saturating_sub(now_ms).to_string()))),
+            }
+            fields.push((Reply::bulk("retry-num"), Reply::bulk(j.retry_num.to_string())));
+            Reply::Map(fields)
+        });
+        Reply::Array(jobs.collect())
+    }
+
     /// Drops an instance's links (a record removed, or reset).
     pub fn forget_links(&mut self, id: InstanceId) {
         self.links.remove(&id);
@@ -150,6 +175,9 @@ impl Runtime {
     /// One timer pass (sentinelTimer): TILT, then every master with its replicas and sentinels.
     pub fn tick(&mut self, now_ms: u64) {
         self.check_tilt(now_ms);
+        for (kind, message) in self.sentinel.scripts.tick(now_ms) {
+            self.sentinel.event(kind, true, None, &message);
+        }
         for m in 0..self.sentinel.masters.len() {
             let ids = self.sentinel.masters[m].instance_ids();
             for id in ids {
@@ -483,6 +511,7 @@ impl Runtime {
                     None,
                     &format!("{name} {ip} {port} {} {}", h.master_ip, h.master_port),
                 );
+                self.sentinel.client_reconfig(m, "observer", (&ip, port), (&h.master_ip, h.master_port));
                 self.switch_master(m, h.master_ip.clone(), h.master_port, now_ms);
             }
         }

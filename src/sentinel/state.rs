@@ -64,7 +64,7 @@ impl Record {
             last_pong_ms: now_ms,
             last_reply_ms: 0,
             last_pub_ms: 0,
-            last_hello_ms: 0,
+            last_hello_ms: now_ms,
             s_down: false,
             s_down_since: 0,
             o_down: false,
@@ -157,6 +157,7 @@ pub struct Sentinel {
     pub events: Vec<Event>,
     /// The state changed in a way sentinel.conf must record.
     pub flush_needed: bool,
+    pub scripts: super::scripts::Scripts,
 }
 
 impl Sentinel {
@@ -172,6 +173,7 @@ impl Sentinel {
             next_id: 1,
             events: Vec::new(),
             flush_needed: generated,
+            scripts: Default::default(),
         };
         for m in masters {
             s.add_master(m, now_ms);
@@ -257,7 +259,31 @@ impl Sentinel {
             }
         }
         message.push_str(rest);
+        // The notification script hears WARNING events about an instance.
+        if let (true, Some((m, _))) = (warning, subject) {
+            if let Some(script) = self.masters[m].settings.notification_script.clone() {
+                self.scripts.schedule(vec![script, kind.to_string(), message.clone()], crate::util::time::unix_ms());
+            }
+        }
         self.events.push(Event { kind: kind.to_string(), message, warning, master: master_name });
+    }
+
+    /// client-reconfig-script: `<master> <leader|observer> start <from-ip> <from-port> <to-ip> <to-port>`.
+    pub fn client_reconfig(&mut self, m: usize, role: &str, from: (&str, u16), to: (&str, u16)) {
+        let master = &self.masters[m];
+        if let Some(script) = master.settings.client_reconfig_script.clone() {
+            let argv = vec![
+                script,
+                master.settings.name.clone(),
+                role.to_string(),
+                "start".to_string(),
+                from.0.to_string(),
+                from.1.to_string(),
+                to.0.to_string(),
+                to.1.to_string(),
+            ];
+            self.scripts.schedule(argv, crate::util::time::unix_ms());
+        }
     }
 
     /// sentinelVoteLeader: a vote asked for `candidate` in `epoch` about master `m`. Each
