@@ -31,7 +31,6 @@ impl SentinelProc {
         );
         // Ours run the scripts: each appends its arguments to a log next to it.
         let text = if ours {
-            let mut text = text;
             for name in ["notify", "reconfig"] {
                 let script = dir.path().join(format!("{name}.sh"));
                 let log = dir.path().join(format!("{name}.log"));
