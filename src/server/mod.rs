@@ -85,6 +85,7 @@ impl Server {
 
 /// Runs the server until SHUTDOWN or a signal. Returns the process exit code.
 pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> i32 {
+    let mut signals = ShutdownSignals::catch();
     let listeners = match listener::bind_all(&server, inherited) {
         Ok(l) => l,
         Err(msg) => {
@@ -93,7 +94,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         }
     };
     if server.sentinel_mode {
-        return run_sentinel(server, listeners).await;
+        return run_sentinel(server, listeners, signals).await;
     }
     // Clients that connect before the dataset is in are told -LOADING.
     server.state.lock().loading = Some(crate::persistence::load::Loading::starting());
@@ -148,7 +149,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     crate::systemd::ready();
     crate::systemd::spawn_watchdog();
     loop {
-        wait_for_shutdown(&server).await;
+        wait_for_shutdown(&server, &mut signals).await;
         tracing::warn!("User requested shutdown...");
         if !server.state.lock().shutdown_saved {
             crate::replication::master::wait_for_replicas_at_exit(&server).await;
@@ -180,7 +181,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
 }
 
 /// Sentinel mode: no dataset; the monitoring loop instead. Stops like the server does.
-async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>) -> i32 {
+async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>, mut signals: ShutdownSignals) -> i32 {
     tokio::spawn(cron::run(server.clone()));
     for l in listeners {
         let s = server.clone();
@@ -193,7 +194,7 @@ async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>) -
     crate::systemd::drop_capabilities();
     crate::systemd::ready();
     crate::systemd::spawn_watchdog();
-    wait_for_shutdown(&server).await;
+    wait_for_shutdown(&server, &mut signals).await;
     tracing::warn!("User requested shutdown...");
     crate::systemd::stopping();
     let pidfile = server.state.lock().config.str("pidfile").to_string();
@@ -253,10 +254,22 @@ fn save_before_exit(server: &Server) -> bool {
     false
 }
 
-async fn wait_for_shutdown(server: &Server) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).ok();
-    let mut int = signal(SignalKind::interrupt()).ok();
+/// SIGTERM and SIGINT, caught from the start: a signal that comes while the server is still
+/// starting must shut it down cleanly, not kill it.
+struct ShutdownSignals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn catch() -> ShutdownSignals {
+        use tokio::signal::unix::{signal, SignalKind};
+        ShutdownSignals { term: signal(SignalKind::terminate()).ok(), int: signal(SignalKind::interrupt()).ok() }
+    }
+}
+
+async fn wait_for_shutdown(server: &Server, signals: &mut ShutdownSignals) {
+    let ShutdownSignals { term, int } = signals;
     loop {
         if server.state.lock().shutdown_requested {
             return;
