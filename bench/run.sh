@@ -529,3 +529,84 @@ printf "$repl_fmt" "SET -P16 alone ops/s" "${alone_rps[redis]:-n/a}" "${alone_rp
 printf "$repl_fmt" "SET -P16 +2 replicas" "${with_rps[redis]:-n/a}" "${with_rps[ours]:-n/a}" "$(fmt_ratio "${with_rps[ours]}" "${with_rps[redis]}")"
 # shellcheck disable=SC2059
 printf "$repl_fmt" "throughput lost" "$(loss "${with_rps[redis]}" "${alone_rps[redis]}")" "$(loss "${with_rps[ours]}" "${alone_rps[ours]}")" ""
+
+# ------------------------------------------------------------- sentinel ----
+# Three sentinels (Debian's redis-sentinel, then ours: redis-server-rs --sentinel), quorum 2,
+# down-after-milliseconds 1000, watch a real master with two real replicas. The master is killed;
+# the time until every sentinel answers the new master's address is measured.
+sentinel_down_after=1000
+sentinel_rounds="${BENCH_SENTINEL_ROUNDS:-3}"
+declare -A failover_ms=() failover_all=()
+declare -a sentinel_pids=()
+sentinel_cleanup() {
+    local p
+    for p in "${sentinel_pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    sentinel_pids=()
+}
+trap 'sentinel_cleanup; cleanup' EXIT
+for round_impl in $(for ((r = 1; r <= sentinel_rounds; r++)); do echo redis ours; done); do
+    impl="$round_impl"
+    log "sentinel failover test: $impl sentinels"
+    for role in sm sr1 sr2; do stop_server "$role"; done
+    srv_bin[sm]="$ref_bin"; srv_args[sm]=""
+    start_server sm
+    for r in sr1 sr2; do
+        srv_bin[$r]="$ref_bin"
+        srv_args[$r]="--replicaof 127.0.0.1 ${srv_port[sm]}"
+        start_server "$r"
+    done
+    sports=()
+    for i in 1 2 3; do
+        port="$(pick_port)" || die "no free port for a sentinel"
+        used_ports+="$port "
+        sdir="${srv_dir[sm]}/sentinel$i"
+        mkdir -p "$sdir"
+        printf 'port %s\nbind 127.0.0.1\ndir %s\nlogfile %s/sentinel.log\nsentinel monitor mymaster 127.0.0.1 %s 2\nsentinel down-after-milliseconds mymaster %s\nsentinel failover-timeout mymaster 10000\n' \
+            "$port" "$sdir" "$sdir" "${srv_port[sm]}" "$sentinel_down_after" >"$sdir/sentinel.conf"
+        if [[ "$impl" == redis ]]; then
+            /usr/bin/redis-sentinel "$sdir/sentinel.conf" >/dev/null 2>&1 &
+        else
+            "$ours_bin" "$sdir/sentinel.conf" --sentinel >/dev/null 2>&1 &
+        fi
+        sentinel_pids+=("$!")
+        sports+=("$port")
+    done
+    # Ready when every sentinel knows both replicas and the two other sentinels.
+    deadline=$((SECONDS + 60))
+    for p in "${sports[@]}"; do
+        until [[ "$(redis-cli -p "$p" sentinel master mymaster 2>/dev/null | awk 'prev == "num-slaves" || prev == "num-other-sentinels" { print } { prev = $0 }' | tr '\n' ' ')" == "2 2 " ]]; do
+            ((SECONDS < deadline)) || die "$impl sentinels did not discover each other and the replicas"
+            sleep 0.1
+        done
+    done
+    old_port="${srv_port[sm]}"
+    kill -9 "${srv_pid[sm]}"
+    t0=$(now_ms)
+    deadline=$((SECONDS + 60))
+    while :; do
+        moved=0
+        for p in "${sports[@]}"; do
+            addr="$(redis-cli -p "$p" sentinel get-master-addr-by-name mymaster 2>/dev/null | tail -n 1)"
+            [[ -n "$addr" && "$addr" != "$old_port" ]] && moved=$((moved + 1))
+        done
+        ((moved == 3)) && break
+        ((SECONDS < deadline)) || die "$impl sentinels did not fail over within 60 s"
+        sleep 0.01
+    done
+    failover_all[$impl]+="$(($(now_ms) - t0)) "
+    sentinel_cleanup
+    unset 'srv_pid[sm]'
+    for role in sm sr1 sr2; do stop_server "$role"; done
+done
+# The median of the rounds: each failover starts after a random 0-999 ms, as Redis's does.
+for impl in redis ours; do
+    failover_ms[$impl]="$(tr ' ' '\n' <<<"${failover_all[$impl]}" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+done
+echo
+echo "Sentinel failover: master killed -> all 3 sentinels answer the new master (quorum 2, down-after ${sentinel_down_after} ms),"
+echo "median of $sentinel_rounds rounds (redis: ${failover_all[redis]}ms; ours: ${failover_all[ours]}ms)"
+# shellcheck disable=SC2059
+printf "$repl_fmt" metric redis ours ours/redis
+# shellcheck disable=SC2059
+printf "$repl_fmt" "failover ms" "${failover_ms[redis]}" "${failover_ms[ours]}" "$(fmt_ratio "${failover_ms[ours]}" "${failover_ms[redis]}")"
+echo "  target: ours <= redis and <= $((sentinel_down_after + 1500)) ms"
