@@ -453,11 +453,13 @@ async fn full_sync(
 /// one and must sync again.
 fn flush_for_sync(server: &Server) {
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
-    let mut st = server.state.lock();
-    for db in st.dbs.iter_mut() {
-        *db = crate::keyspace::Db::new();
-    }
-    disconnect_replicas(&mut st);
+    let old: Vec<crate::keyspace::Db> = {
+        let mut st = server.state.lock();
+        disconnect_replicas(&mut st);
+        st.dbs.iter_mut().map(std::mem::take).collect()
+    };
+    // Freeing a large dataset takes a while: not while holding the keyspace.
+    drop(old);
 }
 
 /// The payload written to a temp file, which then replaces the RDB file and is loaded.

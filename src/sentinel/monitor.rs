@@ -79,34 +79,32 @@ impl Runtime {
         link_status_of(&self.links, id)
     }
 
-    /// INFO's `# Sentinel` section.
-    pub fn info_section(&self, now_ms: u64) -> String {
-        let links = &self.links;
-        let status = |id: InstanceId| link_status_of(links, id);
-        let ctx = super::commands::Context {
+    /// What SENTINEL replies and INFO read of the loop: TILT, scripts, and the links' state.
+    fn context<'a>(&self, now_ms: u64, links: &'a dyn Fn(InstanceId) -> LinkStatus) -> super::commands::Context<'a> {
+        super::commands::Context {
             now_ms,
-            links: &status,
+            links,
             tilt_since_ms: self.tilt.then_some(self.tilt_start_ms),
             running_scripts: self.sentinel.scripts.running(),
             queued_scripts: self.sentinel.scripts.queued(),
             simulate_failure_flags: 0,
-        };
+        }
+    }
+
+    /// INFO's `# Sentinel` section.
+    pub fn info_section(&self, now_ms: u64) -> String {
+        let links = &self.links;
+        let status = |id: InstanceId| link_status_of(links, id);
+        let ctx = self.context(now_ms, &status);
         super::commands::info_sentinel_section(&self.sentinel, &ctx)
     }
 
     /// SENTINEL <subcommand> ...: the informational and configuration subcommands, and FAILOVER.
     pub fn command(&mut self, args: &[bytes::Bytes], now_ms: u64) -> crate::protocol::Reply {
-        use super::commands::{Context, Dispatch};
+        use super::commands::Dispatch;
         let links = &self.links;
         let status = |id: InstanceId| link_status_of(links, id);
-        let ctx = Context {
-            now_ms,
-            links: &status,
-            tilt_since_ms: self.tilt.then_some(self.tilt_start_ms),
-            running_scripts: self.sentinel.scripts.running(),
-            queued_scripts: self.sentinel.scripts.queued(),
-            simulate_failure_flags: 0,
-        };
+        let ctx = self.context(now_ms, &status);
         match super::commands::command(&mut self.sentinel, args, &ctx, &mut self.timings) {
             Dispatch::Done(outcome) => {
                 for id in outcome.drop_links {
