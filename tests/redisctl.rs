@@ -396,6 +396,16 @@ fn stock_cases(redis: &str, sentinel: &str) -> Vec<Case> {
                 &["sentinel monitor other 10.0.0.2 6381 2"],
             )),
         },
+        // Debian's file monitors mymaster on 127.0.0.1: the admin points it at the real master.
+        Case {
+            args: &["sentinel", "monitor", "mymaster", "10.0.0.1", "6379", "2"],
+            stdin: None,
+            expect: s(replace_line(
+                sentinel,
+                "sentinel monitor mymaster 127.0.0.1 6379 2",
+                &["sentinel monitor mymaster 10.0.0.1 6379 2"],
+            )),
+        },
         Case {
             args: &["sentinel", "set", "mymaster", "down-after-milliseconds", "5000"],
             stdin: None,
@@ -874,7 +884,11 @@ fn invalid_arguments_are_refused_and_nothing_is_touched() {
         (&["sentinel", "set", "nosuch", "parallel-syncs", "2"], 1, "nosuch"),
         (&["sentinel", "set", "mymaster", "parallel-syncs", "0"], 1, "parallel-syncs"),
         (&["sentinel", "set", "mymaster", "down-after-milliseconds", "abc"], 1, "abc"),
-        (&["sentinel", "monitor", "mymaster", "10.0.0.1", "6379", "2"], 1, "already monitored"),
+        (
+            &["sentinel", "monitor", "mymaster", "redis-1.example.com", "6379", "2"],
+            1,
+            "Can't resolve instance hostname.",
+        ),
         (&["sentinel", "monitor", "bad name", "10.0.0.1", "6379", "2"], 1, "bad name"),
         (&["sentinel", "monitor", "other", "10.0.0.1", "0", "2"], 1, "'0'"),
         (&["sentinel", "monitor", "other", "10.0.0.1", "6379", "0"], 1, "quorum"),
@@ -1577,6 +1591,75 @@ fn a_file_rewritten_by_sentinel_can_be_edited_once_it_stops_with(start: fn() -> 
     assert_eq!(region[1..], *expected, "{region:?}");
     let out = sentinel.redisctl(&["quorum", "3"], None);
     assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn monitoring_another_address_under_the_same_name_forgets_what_sentinel_learnt() {
+    // What a Sentinel that watched Debian's default 127.0.0.1 master saved to the file.
+    let learnt = "sentinel myid 0123456789012345678901234567890123456789\n\
+                  sentinel config-epoch mymaster 3\n\
+                  sentinel leader-epoch mymaster 3\n\
+                  sentinel known-replica mymaster 127.0.0.1 6380\n\
+                  sentinel known-sentinel mymaster 127.0.0.1 26380 1123456789012345678901234567890123456789\n\
+                  sentinel current-epoch 3\n";
+    let original = stock(STOCK_SENTINEL) + learnt;
+    let files = Files::with(&stock(STOCK_REDIS), &original);
+    let out = files.run(&["sentinel", "set", "mymaster", "down-after-milliseconds", "5000"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let before = files.sentinel_text();
+    let out = files.run(&["sentinel", "monitor", "mymaster", "10.0.0.1", "6379", "2"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let after = files.sentinel_text();
+    // The monitor line changes where it stands; the old master's replicas, sentinels and epochs go;
+    // the admin's settings, the ID and the current epoch stay.
+    let mut expected = replace_line(
+        &before,
+        "sentinel monitor mymaster 127.0.0.1 6379 2",
+        &["sentinel monitor mymaster 10.0.0.1 6379 2"],
+    );
+    for gone in [
+        "sentinel config-epoch mymaster 3\n",
+        "sentinel leader-epoch mymaster 3\n",
+        "sentinel known-replica mymaster 127.0.0.1 6380\n",
+        "sentinel known-sentinel mymaster 127.0.0.1 26380 1123456789012345678901234567890123456789\n",
+    ] {
+        expected = expected.replacen(gone, "", 1);
+    }
+    assert_text("re-pointed sentinel.conf", &after, &expected);
+    assert!(after.contains("\nsentinel down-after-milliseconds mymaster 5000\n"), "{after}");
+    let out = files.run(&["check"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn monitoring_another_address_goes_through_a_running_sentinel() {
+    monitoring_another_address_goes_through_a_running_sentinel_with(Sentinel::start);
+}
+
+#[test]
+fn monitoring_another_address_goes_through_a_running_sentinel_ours() {
+    monitoring_another_address_goes_through_a_running_sentinel_with(Sentinel::start_ours);
+}
+
+fn monitoring_another_address_goes_through_a_running_sentinel_with(start: fn() -> Sentinel) {
+    let sentinel = start();
+    let out = sentinel.redisctl(&["--apply", "sentinel", "set", "mymaster", "down-after-milliseconds", "5000"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    sentinel.wait_for_line("sentinel down-after-milliseconds mymaster 5000");
+    let new_port = free_port().to_string();
+    let before = Snap::of(&sentinel.conf);
+    let out = sentinel.redisctl(&["sentinel", "monitor", "mymaster", "127.0.0.2", &new_port, "2"], None);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("--apply"), "{out:?}");
+    assert_untouched(&sentinel.conf, &before);
+
+    let out = sentinel.redisctl(&["--apply", "sentinel", "monitor", "mymaster", "127.0.0.2", &new_port, "2"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(sentinel.master_field("ip"), "127.0.0.2");
+    assert_eq!(sentinel.master_field("port"), new_port);
+    assert_eq!(sentinel.master_field("down-after-milliseconds"), "5000", "the admin's setting survives");
+    sentinel.wait_for_line(&format!("sentinel monitor mymaster 127.0.0.2 {new_port} 2"));
+    sentinel.wait_for_line("sentinel down-after-milliseconds mymaster 5000");
 }
 
 /// With the socket unit enabled, bind and port also give it redis.conf's addresses in a drop-in.

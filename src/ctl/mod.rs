@@ -282,16 +282,20 @@ fn run(cli: &Cli) -> Result<()> {
             let p = validate::port(port)?;
             let q = validate::quorum(quorum)?;
             let set = ConfSet::load(&cli.sentinel_config)?;
-            if monitored(&set, name).is_some() {
-                return Err(fail(format!(
-                    "{}: master '{name}' is already monitored (use 'redisctl quorum' or 'redisctl sentinel set')",
-                    cli.sentinel_config.display()
-                )));
-            }
             let values = vec![name.clone(), host.clone(), p.to_string(), q.to_string()];
-            let args = ["monitor", name.as_str(), host.as_str(), &p.to_string(), &q.to_string()].map(str::to_string);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            sentinel_add_monitor(cli, name, values, &args)
+            match monitored(&set, name) {
+                None => {
+                    let args =
+                        ["monitor", name.as_str(), host.as_str(), &p.to_string(), &q.to_string()].map(str::to_string);
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    sentinel_add_monitor(cli, name, values, &args)
+                }
+                // The same master: only the quorum can differ, and SENTINEL SET changes that alone.
+                Some(current) if current[1] == *host && current[2] == p.to_string() => {
+                    sentinel_edit(cli, "sentinel monitor", values, &["set", name, "quorum", &q.to_string()])
+                }
+                Some(_) => sentinel_repoint(cli, &set, values),
+            }
         }
         Cmd::Sentinel { command: SentinelCmd::Set { name, option, value, stdin } } => {
             let set = ConfSet::load(&cli.sentinel_config)?;
@@ -459,17 +463,7 @@ fn finish(
     values: &[Vec<String>],
     secret: bool,
 ) -> Result<()> {
-    let after = doc.render();
-    files::check_text(doc.path(), &after)?;
-    // sentinel.conf must also stay readable by Sentinel (e.g. a host name needs resolve-hostnames).
-    if doc.path() == cli.sentinel_config {
-        let edited = crate::config::document::ConfigDocument::parse(doc.path(), &after);
-        let statements = crate::sentinel::config::statements(&edited);
-        if let Err(bad) = crate::sentinel::config::parse(&statements) {
-            let e = bad.error;
-            return Err(fail(format!("{}:{}: '{}': {}", doc.path().display(), e.line_no, e.line, e.reason)));
-        }
-    }
+    let after = check_edit(cli, doc)?;
     if cli.dry_run {
         let mut diff = files::unified_diff(doc.path(), before, &after);
         if secret {
@@ -492,6 +486,22 @@ fn finish(
     let shown = if secret { "(secret)".to_string() } else { describe(values) };
     say(cli, &format!("{}: {key} {shown}", doc.path().display()));
     Ok(())
+}
+
+/// Checks an edited file with the server's parser, and sentinel.conf with Sentinel's too (e.g. a
+/// host name needs resolve-hostnames). Returns the edited text.
+fn check_edit(cli: &Cli, doc: &crate::config::document::ConfigDocument) -> Result<String> {
+    let after = doc.render();
+    files::check_text(doc.path(), &after)?;
+    if doc.path() == cli.sentinel_config {
+        let edited = crate::config::document::ConfigDocument::parse(doc.path(), &after);
+        let statements = crate::sentinel::config::statements(&edited);
+        if let Err(bad) = crate::sentinel::config::parse(&statements) {
+            let e = bad.error;
+            return Err(fail(format!("{}:{}: '{}': {}", doc.path().display(), e.line_no, e.line, e.reason)));
+        }
+    }
+    Ok(after)
 }
 
 /// The diff shows where a secret's line goes, never the secret: added and removed lines of the
@@ -763,6 +773,84 @@ fn gather_sentinel_statements(
             }
         }
     }
+}
+
+/// Lines of sentinel.conf that record what Sentinel learnt about a master (its replicas, the other
+/// sentinels, the epochs) rather than what the admin configured.
+const SENTINEL_STATE_OPTIONS: [&str; 5] =
+    ["known-replica", "known-slave", "known-sentinel", "config-epoch", "leader-epoch"];
+
+/// The admin's settings of master `name` in sentinel.conf (`sentinel OPTION name VALUE...`), as
+/// SENTINEL SET arguments: everything but the monitor line and the learnt state.
+fn master_settings(set: &ConfSet, name: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for doc in &set.docs {
+        for (_, directive, args) in doc.directives() {
+            if directive != "sentinel" || args.len() < 3 || args[1] != name {
+                continue;
+            }
+            let option = args[0].to_ascii_lowercase();
+            if option == "monitor" || SENTINEL_STATE_OPTIONS.contains(&option.as_str()) {
+                continue;
+            }
+            let mut setting = vec![option];
+            setting.extend(args[2..].iter().cloned());
+            out.push(setting);
+        }
+    }
+    out
+}
+
+/// `sentinel monitor NAME` for a name already monitored at another address (Debian's sentinel.conf
+/// ships `mymaster 127.0.0.1 6379`): the master is a different one, so what Sentinel learnt about
+/// the old one goes and the admin's settings stay. A running Sentinel is told the same way an admin
+/// would with redis-cli: SENTINEL REMOVE, SENTINEL MONITOR, then SENTINEL SET of each setting.
+fn sentinel_repoint(cli: &Cli, set: &ConfSet, values: Vec<String>) -> Result<()> {
+    let name = values[0].as_str();
+    let main = cli.sentinel_config.clone();
+    let mut edited = ConfSet::load(&main)?;
+    let monitor_key = format!("sentinel monitor {name}");
+    let file = edited.find(&monitor_key, &[]).map(|f| f.file).unwrap_or_else(|| main.clone());
+    let doc = edited.doc_mut(&file).ok_or_else(|| fail("not loaded"))?;
+    let before = doc.render();
+    let new = vec![values[1..].to_vec()];
+    doc.set(&monitor_key, &[], &new);
+    for option in SENTINEL_STATE_OPTIONS {
+        doc.remove(&format!("sentinel {option} {name}"), &[]);
+    }
+    // Checked before a running Sentinel is touched: it must not lose the master to a bad address.
+    check_edit(cli, doc)?;
+    let Some(running) = apply::running_sentinel(&main)? else {
+        return finish(cli, doc, &before, &monitor_key, &new, false);
+    };
+    if !cli.apply || cli.dry_run {
+        // Refused with the usual explanation: the running Sentinel would overwrite the edit.
+        sentinel_through_running(cli, &["monitor"])?;
+    }
+    let settings = master_settings(set, name);
+    if scripts_denied(set) && settings.iter().any(|s| s[0].ends_with("-script")) {
+        return Err(fail(format!(
+            "master '{name}' has scripts configured and the running Sentinel refuses to set scripts (sentinel deny-scripts-reconfig): stop it, run this again without --apply, then start it"
+        )));
+    }
+    let mut steps: Vec<Vec<String>> =
+        vec![vec!["remove".into(), name.into()], [vec!["monitor".to_string()], values.clone()].concat()];
+    steps.extend(settings.into_iter().map(|s| [vec!["set".to_string(), name.to_string()], s].concat()));
+    for step in steps {
+        let args: Vec<&str> = step.iter().map(String::as_str).collect();
+        let report = apply::sentinel(&running, &args).map_err(fail)?;
+        say(cli, &report);
+    }
+    Ok(())
+}
+
+/// Whether Sentinel refuses SENTINEL SET of notification/client-reconfig scripts (the default).
+fn scripts_denied(set: &ConfSet) -> bool {
+    set.docs
+        .iter()
+        .filter_map(|d| d.get("sentinel deny-scripts-reconfig", &[]))
+        .next_back()
+        .is_none_or(|(_, v)| !v.first().is_some_and(|s| s.eq_ignore_ascii_case("no")))
 }
 
 fn sentinel_add_monitor(cli: &Cli, name: &str, values: Vec<String>, command: &[&str]) -> Result<()> {
