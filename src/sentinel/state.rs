@@ -232,10 +232,8 @@ impl Sentinel {
     /// Records an event; `subject` renders as `%@` (§7).
     pub fn event(&mut self, kind: &str, warning: bool, subject: Option<(usize, Option<InstanceId>)>, rest: &str) {
         let mut message = String::new();
-        let mut master_name = None;
         if let Some((m, instance)) = subject {
             let master = &self.masters[m];
-            master_name = Some(master.settings.name.clone());
             message = match instance.and_then(|id| master.find(id)) {
                 Some(r) => event_subject(
                     r.kind,
@@ -257,13 +255,24 @@ impl Sentinel {
             }
         }
         message.push_str(rest);
+        self.push_event(kind, warning, subject.map(|(m, _)| m), message);
+    }
+
+    /// An event about master `m` whose message names the master itself (Redis's `+switch-master`
+    /// has no `%@` subject): still logged with the master's name and heard by its script.
+    pub fn master_event(&mut self, kind: &str, warning: bool, m: usize, message: String) {
+        self.push_event(kind, warning, Some(m), message);
+    }
+
+    fn push_event(&mut self, kind: &str, warning: bool, master: Option<usize>, message: String) {
         // The notification script hears WARNING events about an instance.
-        if let (true, Some((m, _))) = (warning, subject) {
+        if let (true, Some(m)) = (warning, master) {
             if let Some(script) = self.masters[m].settings.notification_script.clone() {
                 self.scripts.schedule(vec![script, kind.to_string(), message.clone()], crate::util::time::unix_ms());
             }
         }
-        self.events.push(Event { kind: kind.to_string(), message, warning, master: master_name });
+        let master = master.map(|m| self.masters[m].settings.name.clone());
+        self.events.push(Event { kind: kind.to_string(), message, warning, master });
     }
 
     /// client-reconfig-script: `<master> <leader|observer> start <from-ip> <from-port> <to-ip> <to-port>`.
@@ -291,7 +300,7 @@ impl Sentinel {
         if epoch > self.settings.current_epoch {
             self.settings.current_epoch = epoch;
             self.flush_needed = true;
-            self.event("+new-epoch", true, None, &epoch.to_string());
+            self.master_event("+new-epoch", true, m, epoch.to_string());
         }
         let current = self.settings.current_epoch;
         let master = &mut self.masters[m];
@@ -573,5 +582,15 @@ mod tests {
         assert_eq!(s.events[0].message, "master mymaster 127.0.0.1 6379");
         assert_eq!(s.events[1].message, "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379");
         assert_eq!(s.events[2].message, "master mymaster 127.0.0.1 6379 #quorum 2/2");
+    }
+
+    #[test]
+    fn a_switch_master_names_its_master_for_the_journal_and_the_script() {
+        let mut s = sentinel(0);
+        s.masters[0].settings.notification_script = Some("/bin/true".into());
+        s.master_event("+switch-master", true, 0, "mymaster 127.0.0.1 6379 127.0.0.1 6380".into());
+        assert_eq!(s.events[0].message, "mymaster 127.0.0.1 6379 127.0.0.1 6380");
+        assert_eq!(s.events[0].master.as_deref(), Some("mymaster"));
+        assert_eq!(s.scripts.queued(), 1, "Redis runs the notification script for +switch-master");
     }
 }
