@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for p in redis-server redis-sentinel redis-tools python3-redis systemd lintian debootstrap systemd-container; do
+for p in redis-server redis-sentinel redis-tools python3-redis systemd lintian debootstrap systemd-container iproute2; do
     dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -46,6 +46,8 @@ echo "lintian: $deb is clean"
 echo "== end-to-end: the package under a booted systemd (systemd-nspawn)"
 tests/e2e/systemd.sh "$deb" fresh
 tests/e2e/systemd.sh "$deb" migration
+echo "== end-to-end: Sentinel fails over across three hosts (systemd-nspawn on a bridge)"
+tests/e2e/failover.sh "$deb"
 
 # One closing line for the whole run (cargo prints one per test binary, the last of which may be a
 # binary with no tests of its own).

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the .deb under a real, booted systemd: a cached debootstrapped Debian 12 root
-# is booted with systemd-nspawn on an overlay (the cache stays clean), the package is installed,
-# and the service, socket activation, journald fields, capabilities, redisctl --apply and purge are
-# checked. The container is powered off and every mount and directory removed, even on failure.
+# is booted with systemd-nspawn on an overlay (tests/e2e/lib.sh), the package is installed, and the
+# service, socket activation, journald fields, capabilities, redisctl --apply and purge are checked.
+# The container is powered off and every mount and directory removed, even on failure.
 #
 # Usage: tests/e2e/systemd.sh PATH/TO/redis-rs_VERSION_ARCH.deb [fresh|migration]   (as root)
 #   fresh      a clean Debian 12 (default)
@@ -11,85 +11,34 @@ set -euo pipefail
 
 deb=$(realpath "$1")
 scenario=${2:-fresh}
-cache=${REDIS_RS_E2E_CACHE:-/var/cache/redis-rs-e2e}
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
 case "$scenario" in
-    fresh) root="$cache/bookworm"; extra="" ;;
-    migration) root="$cache/bookworm-redis"; extra=",redis-server" ;;
+    fresh) root=$(e2e_root bookworm "") ;;
+    migration) root=$(e2e_root bookworm-redis ",redis-server") ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 work=$(mktemp -d /var/tmp/redis-rs-e2e.XXXXXX)
-merged="$work/merged"
-nspawn_pid=""
 
-log() { printf '[e2e] %s\n' "$*"; }
-init_pid=""
+inside() { in_container host "$@"; }
 fail() {
     printf '[e2e] FAIL: %s\n' "$*"
-    if [ -n "$init_pid" ]; then
+    if [ -n "${e2e_init_pid[host]:-}" ]; then
         echo "--- systemctl status (inside the container)"
-        nsenter -t "$init_pid" -a -- systemctl status --no-pager redis-server-rs.service redis-server-rs.socket 2>&1 | tail -n 30 || true
+        inside systemctl status --no-pager redis-server-rs.service redis-server-rs.socket 2>&1 | tail -n 30 || true
         echo "--- journalctl -u redis-server-rs"
-        nsenter -t "$init_pid" -a -- journalctl -u redis-server-rs --no-pager 2>&1 | tail -n 30 || true
+        inside journalctl -u redis-server-rs --no-pager 2>&1 | tail -n 30 || true
         echo "--- journalctl -u redis-server-rs@*"
-        nsenter -t "$init_pid" -a -- journalctl -u 'redis-server-rs@*' --no-pager 2>&1 | tail -n 30 || true
+        inside journalctl -u 'redis-server-rs@*' --no-pager 2>&1 | tail -n 30 || true
     fi
     exit 1
 }
-
-cleanup() {
-    if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
-        kill -TERM "$nspawn_pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$nspawn_pid" 2>/dev/null || true
-    fi
-    mountpoint -q "$merged" && umount -l "$merged" || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
 
-if [ ! -d "$root/usr" ]; then
-    log "debootstrapping Debian 12 into $root (once; cached)"
-    mkdir -p "$cache"
-    debootstrap --variant=minbase --include="systemd,systemd-sysv,dbus,iproute2,procps,adduser,redis-tools$extra" \
-        bookworm "$root.tmp" >/dev/null
-    mv "$root.tmp" "$root"
-fi
-
-mkdir -p "$work/upper" "$work/work" "$merged"
-mount -t overlay overlay -o "lowerdir=$root,upperdir=$work/upper,workdir=$work/work" "$merged"
-cp "$deb" "$merged/root/redis-rs.deb"
 # The container must not touch the host's redis: its own network namespace, only loopback.
-systemd-nspawn -D "$merged" --boot --register=no --keep-unit --private-network --console=pipe \
-    >"$work/console.log" 2>&1 </dev/null &
-nspawn_pid=$!
-
-# The container's init is systemd-nspawn's child.
-for _ in $(seq 1 200); do
-    # nspawn first runs a short-lived helper child; the container's init is the child named systemd.
-    init_pid=$(pgrep -P "$nspawn_pid" -x systemd | head -n 1 || true)
-    [ -n "$init_pid" ] && break
-    sleep 0.05
-done
-[ -n "$init_pid" ] || fail "the container did not start: $(cat "$work/console.log")"
-inside() { nsenter -t "$init_pid" -a -- "$@"; }
-
-# Poll until a condition holds (commands inside the container), with a generous deadline.
-wait_for() {
-    local what=$1; shift
-    for _ in $(seq 1 300); do
-        if "$@" >/dev/null 2>&1; then return 0; fi
-        sleep 0.1
-    done
-    fail "timed out waiting for $what"
-}
-# Booted: running, or degraded when some unrelated unit of the minimal root failed.
-booted() {
-    local state
-    state=$(inside systemctl is-system-running --wait 2>/dev/null || true)
-    [ "$state" = running ] || [ "$state" = degraded ]
-}
-wait_for "systemd in the container" booted
+e2e_boot host "$root" --private-network
+cp "$deb" "$(e2e_rootfs host)/root/redis-rs.deb"
 
 if [ "$scenario" = migration ]; then
     # The admin's setup with Debian's packages: a changed redis.conf and data on disk.
