@@ -82,6 +82,16 @@ impl SentinelProc {
         }
     }
 
+    /// A field of the replica on `port` in SENTINEL REPLICAS.
+    fn replica_field(&self, port: u16, field: &str) -> Option<String> {
+        let replicas = self.call(&["SENTINEL", "REPLICAS", "mymaster"])?;
+        replicas.array().iter().find_map(|r| {
+            let fields: Vec<String> = r.array().iter().map(Reply::text).collect();
+            let get = |name: &str| fields.chunks(2).find(|kv| kv[0] == name).map(|kv| kv[1].clone());
+            (get("port") == Some(port.to_string())).then(|| get(field)).flatten()
+        })
+    }
+
     fn config(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sentinel.conf")).unwrap_or_default()
     }
@@ -94,14 +104,18 @@ impl Drop for SentinelProc {
     }
 }
 
+/// One scenario at a time: a dozen servers and sentinels per scenario, run side by side on a loaded
+/// 2-core machine, can stall a sentinel's timer past 2 s, which puts it in TILT for 30 s.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Master and two replicas of `servers`; sentinels as `ours` says (quorum 2); the master dies,
 /// one replica is promoted, the other follows it, every sentinel answers the new address, and
 /// the old master, restarted as it was, is turned into a replica.
 fn failover(servers: Impl, ours: &[bool]) {
-    // One scenario at a time: a dozen servers and sentinels per scenario, run side by side on a
-    // loaded 2-core machine, can stall a sentinel's timer past 2 s, which puts it in TILT for 30 s.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = one_at_a_time();
     let master = Node::start("master", servers, &[]);
     let a = start_replica("replica-A", servers, &master, &[]);
     let b = start_replica("replica-B", servers, &master, &[]);
@@ -216,4 +230,63 @@ fn one_of_ours_and_two_real_sentinels_fail_over_our_servers() {
 #[test]
 fn real_sentinels_fail_over_our_servers() {
     failover(Impl::Ours, &[false, false, false]);
+}
+
+/// SENTINEL FAILOVER on a healthy master, asked of our sentinel with a real one beside it: the
+/// replica with replica-priority 0 is never promoted, the old master becomes a replica, both
+/// sentinels follow; with no replica left to promote both answer -NOGOODSLAVE.
+#[test]
+fn manual_failover_never_promotes_a_replica_with_priority_0() {
+    let _turn = one_at_a_time();
+    let master = Node::start("master", Impl::Ours, &[]);
+    let never = start_replica("replica-priority-0", Impl::Ours, &master, &["--replica-priority", "0"]);
+    let b = start_replica("replica-B", Impl::Ours, &master, &[]);
+    wait_in_sync(&master, &never);
+    wait_in_sync(&master, &b);
+    let ours = SentinelProc::start(true, master.port, 2);
+    let real = SentinelProc::start(false, master.port, 2);
+    let sentinels = [&ours, &real];
+    for s in sentinels {
+        common::wait_for("each sentinel to know both replicas and the other sentinel", DEADLINE, || {
+            s.count("REPLICAS") == 2 && s.count("SENTINELS") == 1
+        });
+    }
+    let all_answer = |port: u16| sentinels.iter().all(|s| s.master_port() == Some(port));
+
+    // The only candidate is B.
+    assert_eq!(ours.call(&["SENTINEL", "FAILOVER", "mymaster"]), Some(Reply::Status("OK".into())));
+    common::wait_for("both sentinels to answer replica-B", DEADLINE, || all_answer(b.port));
+    wait_info(&b, "role", "master");
+    for node in [&never, &master] {
+        common::wait_for("the others to replicate replica-B", DEADLINE, || {
+            node.info("replication").get("master_port") == Some(b.port.to_string().as_str())
+        });
+    }
+
+    // Back: the old master is the only candidate now (priority 100); the priority-0 one stays.
+    common::wait_for("our sentinel to see the old master as a replica", DEADLINE, || {
+        ours.replica_field(master.port, "role-reported").as_deref() == Some("slave")
+    });
+    common::wait_for("the failover back to be accepted", DEADLINE, || {
+        ours.call(&["SENTINEL", "FAILOVER", "mymaster"]) == Some(Reply::Status("OK".into()))
+    });
+    common::wait_for("both sentinels to answer the old master", DEADLINE, || all_answer(master.port));
+    wait_info(&master, "role", "master");
+    assert_eq!(never.info("replication").get("role"), Some("slave"), "the priority-0 replica was promoted");
+
+    // Nobody left to promote: B gets priority 0 too.
+    common::wait_for("B to follow the old master again", DEADLINE, || {
+        b.info("replication").get("master_port") == Some(master.port.to_string().as_str())
+    });
+    b.ok(&["CONFIG", "SET", "replica-priority", "0"]);
+    for s in sentinels {
+        common::wait_for("each sentinel to see B's priority 0 (INFO every 10 s)", DEADLINE, || {
+            s.replica_field(b.port, "slave-priority").as_deref() == Some("0")
+        });
+        assert_eq!(
+            s.call(&["SENTINEL", "FAILOVER", "mymaster"]),
+            Some(Reply::Error("NOGOODSLAVE No suitable replica to promote".into()))
+        );
+    }
+    assert_eq!(master.info("replication").get("role"), Some("master"));
 }
