@@ -456,6 +456,12 @@ fn simulate_failure_replies_match_redis_sentinel() {
     let dead = free_port();
     let real = RealSentinel::launch(REAL_SENTINEL, dead, 1);
     let ours = RealSentinel::launch(OUR_SENTINEL, dead, 1);
+    // The dead master must not go down (and be failed over, which would crash a sentinel set to
+    // crash-after-election) while the test runs, however slow the machine.
+    for s in [&real, &ours] {
+        let set = ["SENTINEL", "SET", "mymaster", "down-after-milliseconds", "3600000"];
+        assert_eq!(s.client(2).cmd(&set), b"+OK\r\n");
+    }
     let cases: &[&[&str]] = &[
         &["SENTINEL", "SIMULATE-FAILURE"],
         &["SENTINEL", "simulate-failure", "help"],
