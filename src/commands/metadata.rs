@@ -1,5 +1,10 @@
 //! Redis 7.0.15's own command metadata, captured once from the real server by
 //! scripts/capture-command-metadata.sh: the raw RESP3 replies to COMMAND DOCS and COMMAND INFO.
+//! SENTINEL exists only in Sentinel mode, so its entries come from Debian's redis-sentinel
+//! 7.0.15 (`port N` and one `sentinel monitor` line in a throw-away config), captured the same
+//! way: the raw RESP3 replies to COMMAND DOCS SENTINEL and COMMAND INFO SENTINEL on a fresh
+//! connection after HELLO 3. (The other fourteen commands a sentinel has carry the same
+//! metadata as in a standalone server.)
 //! They are parsed on first use into reply trees, by full command name (`get`, `config|get`).
 //! COMMAND DOCS answers Redis's doc entries (summary, since, group, complexity, doc_flags,
 //! deprecated_since, replaced_by, history, arguments) and COMMAND INFO its tips and key specs; the
@@ -14,6 +19,8 @@ use crate::protocol::Reply;
 
 static DOCS_RESP: &[u8] = include_bytes!("redis-7.0.15-command-docs.resp");
 static INFO_RESP: &[u8] = include_bytes!("redis-7.0.15-command-info.resp");
+static SENTINEL_DOCS_RESP: &[u8] = include_bytes!("redis-7.0.15-sentinel-command-docs.resp");
+static SENTINEL_INFO_RESP: &[u8] = include_bytes!("redis-7.0.15-sentinel-command-info.resp");
 
 pub struct Metadata {
     /// COMMAND DOCS entry fields by full name, in Redis's order; a container's `subcommands` field
@@ -26,21 +33,25 @@ pub struct Metadata {
 /// The parsed metadata; the embedded files are parsed once, on first use.
 pub fn get() -> &'static Metadata {
     static META: OnceLock<Metadata> = OnceLock::new();
-    META.get_or_init(|| Metadata::parse(DOCS_RESP, INFO_RESP))
+    META.get_or_init(|| {
+        let mut meta = Metadata { docs: HashMap::new(), info: HashMap::new() };
+        meta.add_capture(DOCS_RESP, INFO_RESP);
+        meta.add_capture(SENTINEL_DOCS_RESP, SENTINEL_INFO_RESP);
+        meta
+    })
 }
 
 impl Metadata {
-    fn parse(docs_resp: &[u8], info_resp: &[u8]) -> Metadata {
-        let mut meta = Metadata { docs: HashMap::new(), info: HashMap::new() };
+    /// Adds the entries of one pair of captures (COMMAND DOCS's map, COMMAND INFO's array).
+    fn add_capture(&mut self, docs_resp: &[u8], info_resp: &[u8]) {
         let Reply::Map(docs) = parse_all(docs_resp) else { panic!("COMMAND DOCS capture is not a map") };
         for (name, entry) in docs {
-            meta.add_doc(name, entry);
+            self.add_doc(name, entry);
         }
         let Reply::Array(info) = parse_all(info_resp) else { panic!("COMMAND INFO capture is not an array") };
         for entry in info {
-            meta.add_info(entry);
+            self.add_info(entry);
         }
-        meta
     }
 
     fn add_doc(&mut self, name: Reply, entry: Reply) {
@@ -161,6 +172,8 @@ mod tests {
     fn captures_round_trip_in_resp3() {
         assert_eq!(enc(&parse_all(DOCS_RESP), 3), DOCS_RESP);
         assert_eq!(enc(&parse_all(INFO_RESP), 3), INFO_RESP);
+        assert_eq!(enc(&parse_all(SENTINEL_DOCS_RESP), 3), SENTINEL_DOCS_RESP);
+        assert_eq!(enc(&parse_all(SENTINEL_INFO_RESP), 3), SENTINEL_INFO_RESP);
     }
 
     /// Every command in our table but our extension (CLIENT NO-TOUCH, Redis 7.2) has Redis's
@@ -169,10 +182,6 @@ mod tests {
     fn every_table_command_has_metadata() {
         fn check(spec: &crate::commands::table::CommandSpec, fullname: &str) {
             let m = get();
-            // SENTINEL exists only in Sentinel mode; the captures come from a standalone server.
-            if fullname == "sentinel" {
-                return;
-            }
             if fullname == "client|no-touch" {
                 assert!(m.doc(fullname).is_none() && m.tips(fullname).is_none());
                 return;
@@ -206,5 +215,7 @@ mod tests {
             Some(&Reply::Set(vec![Reply::bulk("request_policy:all_shards"), Reply::bulk("response_policy:agg_sum")]))
         );
         assert!(matches!(m.key_specs("memory|usage"), Some(Reply::Set(s)) if s.len() == 1));
+        assert!(m.doc("sentinel").is_some() && m.doc("sentinel|simulate-failure").is_some());
+        assert_eq!(m.tips("sentinel|masters"), Some(&Reply::Set(vec![])));
     }
 }

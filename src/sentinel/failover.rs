@@ -78,6 +78,9 @@ impl Runtime {
             return;
         }
         self.sentinel.event("+elected-leader", true, Some((m, None)), "");
+        if self.simulate_failure.crash_at(super::simulate::CRASH_AFTER_ELECTION) {
+            return;
+        }
         self.set_state(m, FailoverState::SelectSlave, now_ms);
         self.sentinel.event("+failover-state-select-slave", true, Some((m, None)), "");
     }
@@ -132,8 +135,12 @@ impl Runtime {
         let epoch = self.sentinel.masters[m].failover_epoch;
         self.sentinel.masters[m].settings.config_epoch = epoch;
         self.sentinel.flush_needed = true;
-        self.sentinel.event("+promoted-slave", true, Some((m, Some(id))), "");
+        // The new state first: it is what sentinel.conf keeps, even if a simulated crash follows.
         self.set_state(m, FailoverState::ReconfSlaves, now_ms);
+        self.sentinel.event("+promoted-slave", true, Some((m, Some(id))), "");
+        if self.simulate_failure.crash_at(super::simulate::CRASH_AFTER_PROMOTION) {
+            return;
+        }
         self.sentinel.event("+failover-state-reconf-slaves", true, Some((m, None)), "");
         let from = (self.sentinel.masters[m].settings.host.clone(), self.sentinel.masters[m].settings.port);
         if let Some((host, port)) = self.sentinel.masters[m].find(id).map(|r| (r.host.clone(), r.port)) {

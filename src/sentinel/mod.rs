@@ -13,6 +13,7 @@
 //!   the other sentinels.
 //! * [`runner`]: Sentinel mode in the server: start-up, the loop's task, events announced.
 //! * [`commands`]: the SENTINEL command's subcommands and the `# Sentinel` INFO section.
+//! * [`simulate`]: SENTINEL SIMULATE-FAILURE's crash points.
 //! * [`timing`]: the time parameters (SENTINEL DEBUG).
 //! * [`scripts`]: notification-script and client-reconfig-script runs.
 //! * [`config`]: [`config::parse`] the `sentinel` statements exactly like Redis (the three
@@ -28,6 +29,7 @@ pub mod model;
 pub mod monitor;
 pub mod runner;
 pub mod scripts;
+pub mod simulate;
 pub mod state;
 pub mod timing;
 

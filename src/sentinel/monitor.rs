@@ -57,6 +57,7 @@ pub struct Runtime {
     pub tilt: bool,
     pub tilt_start_ms: u64,
     previous_tick_ms: u64,
+    pub simulate_failure: super::simulate::SimulateFailure,
 }
 
 pub use super::commands::LinkStatus;
@@ -72,6 +73,7 @@ impl Runtime {
             tilt: false,
             tilt_start_ms: 0,
             previous_tick_ms: now_ms,
+            simulate_failure: Default::default(),
         }
     }
 
@@ -87,7 +89,7 @@ impl Runtime {
             tilt_since_ms: self.tilt.then_some(self.tilt_start_ms),
             running_scripts: self.sentinel.scripts.running(),
             queued_scripts: self.sentinel.scripts.queued(),
-            simulate_failure_flags: 0,
+            simulate_failure_flags: self.simulate_failure.flags,
         }
     }
 
@@ -116,12 +118,15 @@ impl Runtime {
         }
     }
 
-    /// SENTINEL FAILOVER and PENDING-SCRIPTS; SIMULATE-FAILURE is not built and is unknown.
+    /// SENTINEL FAILOVER, PENDING-SCRIPTS and SIMULATE-FAILURE.
     fn not_here(&mut self, args: &[bytes::Bytes], now_ms: u64) -> crate::protocol::Reply {
         use crate::protocol::Reply;
         let sub = String::from_utf8_lossy(&args[1]).into_owned();
         if sub.eq_ignore_ascii_case("pending-scripts") {
             return self.pending_scripts(now_ms);
+        }
+        if sub.eq_ignore_ascii_case("simulate-failure") {
+            return self.simulate_failure.command(&args[2..]);
         }
         if !sub.eq_ignore_ascii_case("failover") {
             return Reply::error(format!("ERR unknown subcommand '{sub}'. Try SENTINEL HELP."));

@@ -81,11 +81,13 @@ async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiv
     }
 }
 
-/// Publishes and logs the pending events, and saves sentinel.conf if the state to keep changed.
+/// Publishes and logs the pending events, and saves sentinel.conf if the state to keep changed;
+/// then ends the process if SENTINEL SIMULATE-FAILURE's crash point was reached.
 pub fn announce(st: &mut State) {
     let Some(rt) = st.sentinel.as_mut() else { return };
     let events = std::mem::take(&mut rt.sentinel.events);
     let flush = std::mem::take(&mut rt.sentinel.flush_needed).then(|| rt.sentinel.to_config());
+    let simulate_failure = rt.simulate_failure;
     for e in events {
         let master = e.master.clone().unwrap_or_default();
         if e.kind.ends_with("role-change") {
@@ -106,6 +108,7 @@ pub fn announce(st: &mut State) {
             Err(e) => tracing::warn!("WARNING: Sentinel was not able to save the new configuration on disk!!!: {e}"),
         }
     }
+    super::simulate::exit_if_crashed(&simulate_failure);
 }
 
 /// INFO's `# Sentinel` section.
