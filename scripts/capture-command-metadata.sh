@@ -50,9 +50,10 @@ wait_listening() {
     exit 1
 }
 stop() {
-    kill "$(cat "$dir/pid")"
-    while kill -0 "$(cat "$dir/pid")" 2>/dev/null; do sleep 0.1; done
-    rm -f "$dir/pid"
+    local pid
+    pid=$(cat "$dir/pid")
+    kill "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 
 "$redis_server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
