@@ -4,8 +4,9 @@
 # Three booted Debian 12 containers (tests/e2e/lib.sh) on one Ethernet segment: each has its own
 # network namespace with one interface, eth0, plugged into a bridge that lives in a namespace of
 # its own (so nothing touches the machine's network or firewall). Each host installs the .deb and
-# is configured only with redisctl, as an admin would: bind and protected-mode for the server,
-# replicaof on the two replicas, sentinel monitor / set / quorum for the sentinels. Then:
+# is configured only with redisctl, as an admin would: bind, requirepass and masterauth for the
+# server, replicaof on the two replicas, sentinel monitor / set (auth-pass too) / quorum for the
+# sentinels. Then:
 #   1. the master host's link goes down: the two others fail over (one promoted, the other
 #      re-pointed, CONFIG REWRITE persisted, +switch-master in the journal of both sentinels);
 #   2. the link comes back: the old master re-joins as a replica of the new one, and its sentinel
@@ -25,13 +26,23 @@ declare -A addr=([h1]=10.77.0.11 [h2]=10.77.0.12 [h3]=10.77.0.13)
 switch_ns="rrs-sw-$$"
 ns_of() { echo "rrs-$1-$$"; }
 
+# Every server asks for a password (requirepass), replicas give it (masterauth, set on every host
+# since any of them may become a replica), and the sentinels give it too (auth-pass).
+password="e2e-$RANDOM-$RANDOM"
+# redis-cli to HOST's server, with the password (REDISCLI_AUTH keeps it off the command line).
+data_cli() {
+    local h=$1
+    shift
+    in_container "$h" env REDISCLI_AUTH="$password" redis-cli -p 6379 "$@"
+}
+
 fail() {
     printf '[e2e] FAIL: %s\n' "$*"
     local h
     for h in "${hosts[@]}"; do
         [ -n "${e2e_init_pid[$h]:-}" ] || continue
         echo "--- $h: role, sentinel's view"
-        in_container "$h" redis-cli -p 6379 role 2>&1 | tr '\n' ' ' || true
+        data_cli "$h" role 2>&1 | tr '\n' ' ' || true
         echo
         in_container "$h" redis-cli -p 26379 sentinel get-master-addr-by-name mymaster 2>&1 | tr '\n' ' ' || true
         echo
@@ -87,13 +98,21 @@ done
 ctl() {
     local h=$1
     shift
-    in_container "$h" redisctl "$@" >"$work/ctl.log" 2>&1 || fail "redisctl $* on $h: $(cat "$work/ctl.log")"
+    in_container "$h" redisctl "$@" </dev/null >"$work/ctl.log" 2>&1 || fail "redisctl $* on $h: $(cat "$work/ctl.log")"
+}
+ctl_secret() {
+    local h=$1
+    shift
+    printf '%s\n' "$password" | in_container "$h" redisctl "$@" >"$work/ctl.log" 2>&1 \
+        || fail "redisctl $* on $h: $(cat "$work/ctl.log")"
 }
 for h in "${hosts[@]}"; do
-    ctl "$h" --apply protected-mode no
     ctl "$h" --apply bind "${addr[$h]}" 127.0.0.1
+    ctl_secret "$h" --apply requirepass --stdin
+    ctl_secret "$h" --apply masterauth --stdin
     [ "$h" = h1 ] || ctl "$h" --apply replicaof "${addr[h1]}" 6379
     ctl "$h" --apply sentinel monitor mymaster "${addr[h1]}" 6379 2
+    ctl_secret "$h" --apply sentinel set mymaster auth-pass --stdin
     ctl "$h" --apply sentinel set mymaster down-after-milliseconds 2000
     ctl "$h" --apply sentinel set mymaster failover-timeout 20000
     ctl "$h" --apply quorum 2
@@ -107,22 +126,25 @@ for h in h2 h3; do
     in_container "$h" timeout 5 bash -c ">/dev/tcp/${addr[h1]}/6379" || fail "$h cannot reach h1 over the bridge"
 done
 
+[ "$(in_container h2 redis-cli -h "${addr[h1]}" -p 6379 ping)" = "NOAUTH Authentication required." ] \
+    || fail "h1's server answers h2 without the password"
+
 # sentinel_field HOST FIELD: a field of SENTINEL MASTER mymaster as HOST's sentinel sees it.
 sentinel_field() {
     in_container "$1" redis-cli -p 26379 sentinel master mymaster | awk -v f="$2" 'prev == f { print; exit } { prev = $0 }'
 }
 knows_everyone() { [ "$(sentinel_field "$1" num-slaves)" = 2 ] && [ "$(sentinel_field "$1" num-other-sentinels)" = 2 ]; }
-has_key() { [ "$(in_container "$1" redis-cli -p 6379 get guide-key)" = "$2" ]; }
-role_line() { in_container "$1" redis-cli -p 6379 role | head -n 1; }
+has_key() { [ "$(data_cli "$1" get guide-key)" = "$2" ]; }
+role_line() { data_cli "$1" role | head -n 1; }
 replica_of() {
     local h=$1 master=$2
-    [ "$(in_container "$h" redis-cli -p 6379 role | head -n 4 | tr '\n' ' ')" = "slave $master 6379 connected " ]
+    [ "$(data_cli "$h" role | head -n 4 | tr '\n' ' ')" = "slave $master 6379 connected " ]
 }
 E2E_WAIT=60
 for h in "${hosts[@]}"; do
     wait_for "$h's sentinel to find both replicas and both other sentinels" knows_everyone "$h"
 done
-[ "$(in_container h1 redis-cli -p 6379 set guide-key before)" = OK ] || fail "SET on the master"
+[ "$(data_cli h1 set guide-key before)" = OK ] || fail "SET on the master"
 for h in h2 h3; do
     wait_for "$h to replicate h1" replica_of "$h" "${addr[h1]}"
     wait_for "guide-key on $h" has_key "$h" before
@@ -151,7 +173,7 @@ log "the sentinels promoted $new_master ($new_addr)"
 is_master() { [ "$(role_line "$1")" = master ]; }
 wait_for "$new_master to be a master" is_master "$new_master"
 wait_for "$other to replicate $new_master" replica_of "$other" "$new_addr"
-[ "$(in_container "$new_master" redis-cli -p 6379 set guide-key after)" = OK ] || fail "SET on the new master"
+[ "$(data_cli "$new_master" set guide-key after)" = OK ] || fail "SET on the new master"
 wait_for "the write on $new_master to reach $other" has_key "$other" after
 # Sentinel persisted the new roles with CONFIG REWRITE through the hardened units.
 if grep -q '^replicaof ' <(in_container "$new_master" cat /etc/redis/redis.conf); then
@@ -180,7 +202,7 @@ wait_for "h1's sentinel to learn the new master" h1_follows
 grep -q "^replicaof $new_addr 6379$" <(in_container h1 cat /etc/redis/redis.conf) \
     || fail "h1's redis.conf does not name the new master"
 wait_for "SENTINEL_EVENT=+switch-master in h1's journal" switch_in_journal h1
-[ "$(in_container h1 redis-cli -p 6379 set x 1)" = "READONLY You can't write against a read only replica." ] \
+[ "$(data_cli h1 set x 1)" = "READONLY You can't write against a read only replica." ] \
     || fail "the old master accepts writes"
 log "h1 re-joined as a replica of $new_master, its sentinel follows, its redis.conf rewritten"
 echo "e2e failover: 1 passed, 0 failed"
