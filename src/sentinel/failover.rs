@@ -59,8 +59,8 @@ impl Runtime {
             FailoverState::SendSlaveofNoOne => self.send_slaveof_noone(m, now_ms),
             FailoverState::WaitPromotion => self.wait_promotion(m, now_ms),
             FailoverState::ReconfSlaves => self.reconf_slaves(m, now_ms),
-            FailoverState::UpdateConfig => self.switch_to_promoted(m, now_ms),
-            FailoverState::None => {}
+            // The timer pass switches at its end (Runtime::tick).
+            FailoverState::UpdateConfig | FailoverState::None => {}
         }
     }
 
@@ -230,7 +230,7 @@ impl Runtime {
     }
 
     /// update_config: the promoted replica is the master from now on (§5.7).
-    fn switch_to_promoted(&mut self, m: usize, now_ms: u64) {
+    pub(super) fn switch_to_promoted(&mut self, m: usize, now_ms: u64) {
         let Some(promoted) = self.promoted(m) else { return };
         let Some((host, port)) = self.sentinel.masters[m].find(promoted).map(|r| (r.host.clone(), r.port)) else {
             return;

@@ -170,24 +170,37 @@ impl Runtime {
         self.links.remove(&id);
     }
 
-    /// One timer pass (sentinelTimer): TILT, then every master with its replicas and sentinels.
+    /// One timer pass (sentinelTimer): TILT, then every master with its replicas and sentinels,
+    /// in Redis's order (sentinelHandleDictOfRedisInstances): the master is handled first, its
+    /// failover included, then its replicas and sentinels, so what the master's pass decided
+    /// (ODOWN makes replicas' INFO due every second) applies to them in the same pass; a failover
+    /// that reached update_config switches at the end of the pass.
     pub fn tick(&mut self, now_ms: u64) {
         self.check_tilt(now_ms);
         for (kind, message) in self.sentinel.scripts.tick(now_ms) {
             self.sentinel.event(kind, true, None, &message);
         }
+        let mut switch_to_promoted = None;
         for m in 0..self.sentinel.masters.len() {
             let ids = self.sentinel.masters[m].instance_ids();
             for id in ids {
                 self.handle_instance(m, id, now_ms);
-            }
-            if !self.tilt {
-                self.check_down(m, now_ms);
-                self.failover_tick(m, now_ms);
-                if m < self.sentinel.masters.len() {
+                if self.tilt {
+                    continue;
+                }
+                self.check_sdown(m, id, now_ms);
+                if id == self.sentinel.masters[m].record.id {
+                    self.check_odown(m, now_ms);
+                    self.failover_tick(m, now_ms);
                     self.ask_others(m, now_ms, false);
                 }
             }
+            if self.sentinel.masters[m].failover_state == super::state::FailoverState::UpdateConfig {
+                switch_to_promoted = Some(m);
+            }
+        }
+        if let Some(m) = switch_to_promoted {
+            self.switch_to_promoted(m, now_ms);
         }
     }
 
@@ -602,35 +615,36 @@ impl Runtime {
         self.sentinel.flush_needed = true;
     }
 
-    /// SDOWN for every instance of master `m` (§4.1), ODOWN for the master (§4.3).
-    fn check_down(&mut self, m: usize, now_ms: u64) {
-        let ids = self.sentinel.masters[m].instance_ids();
+    /// SDOWN for one instance of master `m` (§4.1).
+    fn check_sdown(&mut self, m: usize, id: InstanceId, now_ms: u64) {
         let down_after = self.sentinel.masters[m].settings.down_after_ms;
         let info_period = self.timings.info_period;
-        for id in ids {
-            let connected = self.link_status(id).connected;
-            let Some(r) = self.sentinel.masters[m].find_mut(id) else { continue };
-            let elapsed = if r.act_ping_ms != 0 {
-                now_ms.saturating_sub(r.act_ping_ms)
-            } else if !connected {
-                now_ms.saturating_sub(r.last_avail_ms)
-            } else {
-                0
-            };
-            let wrong_role = r.kind == Kind::Master
-                && r.role_reported == Kind::Replica
-                && now_ms.saturating_sub(r.role_reported_ms) > down_after + info_period * 2;
-            let down = elapsed > down_after || wrong_role;
-            if down && !r.s_down {
-                r.s_down = true;
-                r.s_down_since = now_ms;
-                self.sentinel.event("+sdown", true, Some((m, Some(id))), "");
-            } else if !down && r.s_down {
-                r.s_down = false;
-                r.script_kill_sent = false;
-                self.sentinel.event("-sdown", true, Some((m, Some(id))), "");
-            }
+        let connected = self.link_status(id).connected;
+        let Some(r) = self.sentinel.masters[m].find_mut(id) else { return };
+        let elapsed = if r.act_ping_ms != 0 {
+            now_ms.saturating_sub(r.act_ping_ms)
+        } else if !connected {
+            now_ms.saturating_sub(r.last_avail_ms)
+        } else {
+            0
+        };
+        let wrong_role = r.kind == Kind::Master
+            && r.role_reported == Kind::Replica
+            && now_ms.saturating_sub(r.role_reported_ms) > down_after + info_period * 2;
+        let down = elapsed > down_after || wrong_role;
+        if down && !r.s_down {
+            r.s_down = true;
+            r.s_down_since = now_ms;
+            self.sentinel.event("+sdown", true, Some((m, Some(id))), "");
+        } else if !down && r.s_down {
+            r.s_down = false;
+            r.script_kill_sent = false;
+            self.sentinel.event("-sdown", true, Some((m, Some(id))), "");
         }
+    }
+
+    /// ODOWN for master `m` (§4.3).
+    fn check_odown(&mut self, m: usize, now_ms: u64) {
         let (odown, votes) = self.sentinel.odown_votes(m);
         let quorum = self.sentinel.masters[m].settings.quorum;
         let record = &mut self.sentinel.masters[m].record;
