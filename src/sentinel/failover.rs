@@ -334,7 +334,11 @@ impl Runtime {
         if r.reconf == Reconf::Sent && follows_promoted {
             r.reconf = Reconf::InProgress;
             self.sentinel.event("+slave-reconf-inprog", false, Some((m, Some(id))), "");
-        } else if r.reconf == Reconf::InProgress && r.info.master_link_up {
+        }
+        // Not `else`: as in Redis, one INFO that shows the replica already synced with the
+        // promoted one takes it through both steps.
+        let Some(r) = self.sentinel.masters[m].find_mut(id) else { return };
+        if r.reconf == Reconf::InProgress && r.info.master_link_up {
             r.reconf = Reconf::Done;
             self.sentinel.event("+slave-reconf-done", false, Some((m, Some(id))), "");
         }
