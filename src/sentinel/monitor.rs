@@ -598,7 +598,11 @@ impl Runtime {
             let master = &mut self.sentinel.masters[m];
             master.settings.host = host.clone();
             master.settings.port = port;
+            // Redis resets the master record in place (sentinelResetMaster): the hello schedule
+            // goes on, so a hello that failed against the old address goes to the new one at once.
+            let last_pub_ms = master.record.last_pub_ms;
             master.record = Record::new(new_id, Kind::Master, master.settings.name.clone(), host, port, now_ms);
+            master.record.last_pub_ms = last_pub_ms;
             master.replicas.clear();
             master.leader = None;
             master.failover_state = super::state::FailoverState::None;

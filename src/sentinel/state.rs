@@ -61,14 +61,16 @@ impl Record {
             last_ping_ms: 0,
             last_avail_ms: now_ms,
             last_pong_ms: now_ms,
-            last_pub_ms: 0,
+            // As Redis's createSentinelRedisInstance: the first hello goes out one publish period
+            // after the record is made, not at once.
+            last_pub_ms: now_ms,
             last_hello_ms: now_ms,
             s_down: false,
             s_down_since: 0,
             o_down: false,
             o_down_since: 0,
             peer_master_down: false,
-            last_master_down_reply_ms: 0,
+            last_master_down_reply_ms: now_ms,
             vote: None,
             info_ms: 0,
             info_text: None,
