@@ -238,7 +238,8 @@ impl Sentinel {
         if let Some((m, instance)) = subject {
             let master = &self.masters[m];
             master_name = Some(master.settings.name.clone());
-            message = match instance.and_then(|id| master.find(id)) {
+            // The master's own record is rendered as the master alone (`%@` has no `@` part).
+            message = match instance.and_then(|id| master.find(id)).filter(|r| r.kind != Kind::Master) {
                 Some(r) => event_subject(
                     r.kind,
                     &r.name,
@@ -484,6 +485,19 @@ mod tests {
         m.known_replicas.push(KnownReplica { host: "127.0.0.1".into(), port: 6380 });
         cfg.masters.push(m);
         Sentinel::from_config(cfg, 1_000)
+    }
+
+    #[test]
+    fn the_master_record_as_subject_is_the_master_alone() {
+        let mut s = sentinel(0);
+        let (master_id, replica_id) = (s.masters[0].record.id, s.masters[0].replicas[0].id);
+        s.event("+sdown", true, Some((0, Some(master_id))), "");
+        s.event("+sdown", true, Some((0, Some(replica_id))), "");
+        let messages: Vec<&str> = s.events.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["master mymaster 127.0.0.1 6379", "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"]
+        );
     }
 
     #[test]
