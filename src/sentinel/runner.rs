@@ -60,7 +60,8 @@ pub fn start(server: &Arc<Server>, sentinel: Sentinel, config_file: PathBuf) {
 /// between ticks to 200 ms and more with three sentinels watching three servers).
 async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiver<LinkEvent<Tag>>) {
     let next_period = || Duration::from_millis(1000 / (10 + fastrand::u64(..10)));
-    let sleep = tokio::time::sleep(next_period());
+    // The first tick comes at once, as Redis's first serverCron (1 ms after start).
+    let sleep = tokio::time::sleep(Duration::from_millis(1));
     tokio::pin!(sleep);
     loop {
         tokio::select! {
