@@ -298,13 +298,21 @@ impl Runtime {
         }
     }
 
+    /// The cmd link to send on, if the instance's links are open. As in Redis, where an
+    /// instance's `disconnected` flag clears as soon as its connections are started: commands
+    /// go out on a link still connecting (written once it is up), but not while one of the two
+    /// links of a master or replica is missing.
+    fn open_cmd_link(&self, id: InstanceId, kind: Kind) -> Option<&Link<Tag>> {
+        let links = self.links.get(&id)?;
+        let pubsub_ok = kind == Kind::Sentinel || links.pubsub.as_ref().is_some_and(Link::is_open);
+        links.cmd.as_ref().filter(|cmd| cmd.is_open() && pubsub_ok)
+    }
+
     /// INFO, PING and hello when they are due (§3.2).
     fn send_periodic(&mut self, m: usize, id: InstanceId, now_ms: u64) {
         let master = &self.sentinel.masters[m];
         let Some(record) = master.find(id) else { return };
-        let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()).filter(|l| l.is_connected()) else {
-            return;
-        };
+        let Some(cmd) = self.open_cmd_link(id, record.kind) else { return };
         if cmd.pending() >= 100 {
             return;
         }
@@ -369,9 +377,10 @@ impl Runtime {
             LinkEvent::Closed { id, .. } => {
                 let (instance, pubsub) = instance_of(id);
                 if let Some(l) = self.links.get_mut(&instance) {
-                    // Only if it is still that link (a newer one may have replaced it).
+                    // Only if it is still that link (a newer one, still connecting, may have
+                    // replaced it).
                     let slot = if pubsub { &mut l.pubsub } else { &mut l.cmd };
-                    if slot.as_ref().is_some_and(|link| !link.is_connected()) {
+                    if slot.as_ref().is_some_and(|link| !link.is_open()) {
                         *slot = None;
                     }
                 }
@@ -692,9 +701,7 @@ impl Runtime {
             if !force && now_ms.saturating_sub(last) < ask_period {
                 continue;
             }
-            let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()).filter(|l| l.is_connected()) else {
-                continue;
-            };
+            let Some(cmd) = self.open_cmd_link(id, Kind::Sentinel) else { continue };
             let args = [
                 b"SENTINEL".as_slice(),
                 b"is-master-down-by-addr",
