@@ -746,3 +746,51 @@ fn link_status_of(links: &HashMap<InstanceId, Links>, id: InstanceId) -> LinkSta
         None => LinkStatus { connected: false, pending: 0, refcount: 1 },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::instance::Reconf;
+    use super::super::model::{KnownReplica, MasterConfig, SentinelConfig};
+    use super::super::state::FailoverState;
+    use super::*;
+
+    /// A failover of mymaster in reconf_slaves: 6380 promoted, 6381 sent SLAVEOF towards it.
+    fn reconfiguring() -> (Runtime, InstanceId) {
+        let mut cfg = SentinelConfig::default();
+        let mut m = MasterConfig::new("mymaster", "127.0.0.1", 6379, 2);
+        for port in [6380, 6381] {
+            m.known_replicas.push(KnownReplica { host: "127.0.0.1".into(), port });
+        }
+        cfg.masters.push(m);
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut rt = Runtime::new(Sentinel::from_config(cfg, 1_000), 26379, tx, 1_000);
+        let master = &mut rt.sentinel.masters[0];
+        master.failover_in_progress = true;
+        master.failover_state = FailoverState::ReconfSlaves;
+        master.replicas[0].promoted = true;
+        master.replicas[1].reconf = Reconf::Sent;
+        let id = master.replicas[1].id;
+        (rt, id)
+    }
+
+    #[test]
+    fn one_info_takes_a_synced_replica_through_inprog_and_done() {
+        let (mut rt, id) = reconfiguring();
+        let info =
+            "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:6380\r\nmaster_link_status:up\r\n";
+        rt.refresh_from_info(0, id, info.to_string(), 5_000);
+        let kinds: Vec<&str> =
+            rt.sentinel.events.iter().map(|e| e.kind.as_str()).filter(|k| k.starts_with("+slave-reconf")).collect();
+        assert_eq!(kinds, ["+slave-reconf-inprog", "+slave-reconf-done"]);
+        assert!(rt.sentinel.masters[0].find(id).is_some_and(|r| r.reconf == Reconf::Done));
+    }
+
+    #[test]
+    fn a_replica_still_syncing_is_only_in_progress() {
+        let (mut rt, id) = reconfiguring();
+        let info =
+            "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:6380\r\nmaster_link_status:down\r\n";
+        rt.refresh_from_info(0, id, info.to_string(), 5_000);
+        assert!(rt.sentinel.masters[0].find(id).is_some_and(|r| r.reconf == Reconf::InProgress));
+    }
+}
