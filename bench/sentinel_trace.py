@@ -131,9 +131,11 @@ def run_round(impl, workdir):
                 args += ["--replicaof", "127.0.0.1", str(ports["m"])]
             procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         master_pid = procs[0].pid
-        for role in ("r1", "r2"):
-            wait(lambda: "master_link_status:up" in (command(ports[role], "INFO", "replication") or ""),
-                 f"{role} link up")
+        # As in bench/run.sh, the sentinels start as soon as the servers answer: the replicas are
+        # still syncing (diskless, after repl-diskless-sync-delay), so their INFO shows the link
+        # down and sentinels poll them every second from the start.
+        for role in ("m", "r1", "r2"):
+            wait(lambda: command(ports[role], "PING") == "PONG", f"{role} up")
         sports = []
         for i in range(3):
             port = free_port()
