@@ -22,6 +22,9 @@
 #                     (default 1000000)
 #   BENCH_TIMEOUT     seconds before one redis-benchmark run is abandoned
 #                     (default 600)
+#   BENCH_SENTINEL_ROUNDS  rounds of the Sentinel failover test per
+#                     implementation; the median is kept (default 3)
+#   BENCH_ONLY        "sentinel" runs the Sentinel failover test alone
 #
 # The throughput table goes to stdout; progress goes to stderr.
 set -euo pipefail
@@ -72,6 +75,10 @@ die() {
 for v in rounds nkeys clients bench_timeout; do
     [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
+case "${BENCH_ONLY:-}" in
+    "" | sentinel) ;;
+    *) die "BENCH_ONLY must be empty or 'sentinel' (got '$BENCH_ONLY')" ;;
+esac
 if [[ -n "${BENCH_REQUESTS:-}" && ! "$BENCH_REQUESTS" =~ ^[1-9][0-9]*$ ]]; then
     die "BENCH_REQUESTS must be a positive integer (got '$BENCH_REQUESTS')"
 fi
@@ -252,6 +259,12 @@ fmt_ratio() {
         if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'
 }
 
+now_ms() { date +%s%3N; }
+repl_fmt='%-22s %14s %14s %10s\n'
+
+# Everything up to the sentinel section is skipped with BENCH_ONLY=sentinel (not indented, to
+# keep the sections as they were).
+if [[ -z "${BENCH_ONLY:-}" ]]; then
 start_server redis
 start_server ours
 log "redis-benchmark: $(redis-benchmark --version 2>/dev/null || echo '?'), $clients clients, $rounds round(s)"
@@ -368,7 +381,6 @@ echo "  (used_memory baseline: redis ${mem_base[redis]:-?} B, ours ${mem_base[ou
 # ------------------------------------------------------------ persistence ----
 # With the $nkeys keys of the memory test still loaded: SAVE's time and file size, then the time
 # from start until the first PONG when each server is restarted on its own dump.
-now_ms() { date +%s%3N; }
 declare -A save_ms=() rdb_bytes=() load_ms=() fork_us=()
 for role in redis ours; do
     # BGSAVE's fork is the stall clients see; the save itself runs in the child.
@@ -518,7 +530,6 @@ loss() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) 
 echo
 echo "Replication: full sync of $nkeys keys to a new replica (start until link up with every key);"
 echo "SET -P 16 on the master alone and with 2 replicas attached"
-repl_fmt='%-22s %14s %14s %10s\n'
 # shellcheck disable=SC2059
 printf "$repl_fmt" metric redis ours ours/redis
 # shellcheck disable=SC2059
@@ -529,6 +540,7 @@ printf "$repl_fmt" "SET -P16 alone ops/s" "${alone_rps[redis]:-n/a}" "${alone_rp
 printf "$repl_fmt" "SET -P16 +2 replicas" "${with_rps[redis]:-n/a}" "${with_rps[ours]:-n/a}" "$(fmt_ratio "${with_rps[ours]}" "${with_rps[redis]}")"
 # shellcheck disable=SC2059
 printf "$repl_fmt" "throughput lost" "$(loss "${with_rps[redis]}" "${alone_rps[redis]}")" "$(loss "${with_rps[ours]}" "${alone_rps[ours]}")" ""
+fi # BENCH_ONLY
 
 # ------------------------------------------------------------- sentinel ----
 # Three sentinels (Debian's redis-sentinel, then ours: redis-server-rs --sentinel), quorum 2,

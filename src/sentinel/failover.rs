@@ -59,8 +59,8 @@ impl Runtime {
             FailoverState::SendSlaveofNoOne => self.send_slaveof_noone(m, now_ms),
             FailoverState::WaitPromotion => self.wait_promotion(m, now_ms),
             FailoverState::ReconfSlaves => self.reconf_slaves(m, now_ms),
-            FailoverState::UpdateConfig => self.switch_to_promoted(m, now_ms),
-            FailoverState::None => {}
+            // The timer pass switches at its end (Runtime::tick).
+            FailoverState::UpdateConfig | FailoverState::None => {}
         }
     }
 
@@ -237,7 +237,7 @@ impl Runtime {
     }
 
     /// update_config: the promoted replica is the master from now on (§5.7).
-    fn switch_to_promoted(&mut self, m: usize, now_ms: u64) {
+    pub(super) fn switch_to_promoted(&mut self, m: usize, now_ms: u64) {
         let Some(promoted) = self.promoted(m) else { return };
         let Some((host, port)) = self.sentinel.masters[m].find(promoted).map(|r| (r.host.clone(), r.port)) else {
             return;
@@ -341,7 +341,11 @@ impl Runtime {
         if r.reconf == Reconf::Sent && follows_promoted {
             r.reconf = Reconf::InProgress;
             self.sentinel.event("+slave-reconf-inprog", false, Some((m, Some(id))), "");
-        } else if r.reconf == Reconf::InProgress && r.info.master_link_up {
+        }
+        // Not `else`: as in Redis, one INFO that shows the replica already synced with the
+        // promoted one takes it through both steps.
+        let Some(r) = self.sentinel.masters[m].find_mut(id) else { return };
+        if r.reconf == Reconf::InProgress && r.info.master_link_up {
             r.reconf = Reconf::Done;
             self.sentinel.event("+slave-reconf-done", false, Some((m, Some(id))), "");
         }

@@ -153,6 +153,11 @@ impl<T> Link<T> {
         self.shared.connected.load(Ordering::SeqCst) && !self.shared.closed.load(Ordering::SeqCst)
     }
 
+    /// Not closed: connecting or connected. Commands sent now are written once it connects.
+    pub fn is_open(&self) -> bool {
+        !self.shared.closed.load(Ordering::SeqCst)
+    }
+
     /// Commands sent or queued whose reply has not come (Sentinel caps this at 100). Drops to
     /// zero when the link's task ends (just before `Closed` is reported): those replies never come.
     pub fn pending(&self) -> usize {

@@ -175,24 +175,37 @@ impl Runtime {
         self.links.remove(&id);
     }
 
-    /// One timer pass (sentinelTimer): TILT, then every master with its replicas and sentinels.
+    /// One timer pass (sentinelTimer): TILT, then every master with its replicas and sentinels,
+    /// in Redis's order (sentinelHandleDictOfRedisInstances): the master is handled first, its
+    /// failover included, then its replicas and sentinels, so what the master's pass decided
+    /// (ODOWN makes replicas' INFO due every second) applies to them in the same pass; a failover
+    /// that reached update_config switches at the end of the pass.
     pub fn tick(&mut self, now_ms: u64) {
         self.check_tilt(now_ms);
         for (kind, message) in self.sentinel.scripts.tick(now_ms) {
             self.sentinel.event(kind, true, None, &message);
         }
+        let mut switch_to_promoted = None;
         for m in 0..self.sentinel.masters.len() {
             let ids = self.sentinel.masters[m].instance_ids();
             for id in ids {
                 self.handle_instance(m, id, now_ms);
-            }
-            if !self.tilt {
-                self.check_down(m, now_ms);
-                self.failover_tick(m, now_ms);
-                if m < self.sentinel.masters.len() {
+                if self.tilt {
+                    continue;
+                }
+                self.check_sdown(m, id, now_ms);
+                if id == self.sentinel.masters[m].record.id {
+                    self.check_odown(m, now_ms);
+                    self.failover_tick(m, now_ms);
                     self.ask_others(m, now_ms, false);
                 }
             }
+            if self.sentinel.masters[m].failover_state == super::state::FailoverState::UpdateConfig {
+                switch_to_promoted = Some(m);
+            }
+        }
+        if let Some(m) = switch_to_promoted {
+            self.switch_to_promoted(m, now_ms);
         }
     }
 
@@ -290,13 +303,21 @@ impl Runtime {
         }
     }
 
+    /// The cmd link to send on, if the instance's links are open. As in Redis, where an
+    /// instance's `disconnected` flag clears as soon as its connections are started: commands
+    /// go out on a link still connecting (written once it is up), but not while one of the two
+    /// links of a master or replica is missing.
+    fn open_cmd_link(&self, id: InstanceId, kind: Kind) -> Option<&Link<Tag>> {
+        let links = self.links.get(&id)?;
+        let pubsub_ok = kind == Kind::Sentinel || links.pubsub.as_ref().is_some_and(Link::is_open);
+        links.cmd.as_ref().filter(|cmd| cmd.is_open() && pubsub_ok)
+    }
+
     /// INFO, PING and hello when they are due (§3.2).
     fn send_periodic(&mut self, m: usize, id: InstanceId, now_ms: u64) {
         let master = &self.sentinel.masters[m];
         let Some(record) = master.find(id) else { return };
-        let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()).filter(|l| l.is_connected()) else {
-            return;
-        };
+        let Some(cmd) = self.open_cmd_link(id, record.kind) else { return };
         if cmd.pending() >= 100 {
             return;
         }
@@ -361,9 +382,10 @@ impl Runtime {
             LinkEvent::Closed { id, .. } => {
                 let (instance, pubsub) = instance_of(id);
                 if let Some(l) = self.links.get_mut(&instance) {
-                    // Only if it is still that link (a newer one may have replaced it).
+                    // Only if it is still that link (a newer one, still connecting, may have
+                    // replaced it).
                     let slot = if pubsub { &mut l.pubsub } else { &mut l.cmd };
-                    if slot.as_ref().is_some_and(|link| !link.is_connected()) {
+                    if slot.as_ref().is_some_and(|link| !link.is_open()) {
                         *slot = None;
                     }
                 }
@@ -586,7 +608,11 @@ impl Runtime {
             let master = &mut self.sentinel.masters[m];
             master.settings.host = host.clone();
             master.settings.port = port;
+            // Redis resets the master record in place (sentinelResetMaster): the hello schedule
+            // goes on, so a hello that failed against the old address goes to the new one at once.
+            let last_pub_ms = master.record.last_pub_ms;
             master.record = Record::new(new_id, Kind::Master, master.settings.name.clone(), host, port, now_ms);
+            master.record.last_pub_ms = last_pub_ms;
             master.replicas.clear();
             master.leader = None;
             master.failover_state = super::state::FailoverState::None;
@@ -603,35 +629,36 @@ impl Runtime {
         self.sentinel.flush_needed = true;
     }
 
-    /// SDOWN for every instance of master `m` (§4.1), ODOWN for the master (§4.3).
-    fn check_down(&mut self, m: usize, now_ms: u64) {
-        let ids = self.sentinel.masters[m].instance_ids();
+    /// SDOWN for one instance of master `m` (§4.1).
+    fn check_sdown(&mut self, m: usize, id: InstanceId, now_ms: u64) {
         let down_after = self.sentinel.masters[m].settings.down_after_ms;
         let info_period = self.timings.info_period;
-        for id in ids {
-            let connected = self.link_status(id).connected;
-            let Some(r) = self.sentinel.masters[m].find_mut(id) else { continue };
-            let elapsed = if r.act_ping_ms != 0 {
-                now_ms.saturating_sub(r.act_ping_ms)
-            } else if !connected {
-                now_ms.saturating_sub(r.last_avail_ms)
-            } else {
-                0
-            };
-            let wrong_role = r.kind == Kind::Master
-                && r.role_reported == Kind::Replica
-                && now_ms.saturating_sub(r.role_reported_ms) > down_after + info_period * 2;
-            let down = elapsed > down_after || wrong_role;
-            if down && !r.s_down {
-                r.s_down = true;
-                r.s_down_since = now_ms;
-                self.sentinel.event("+sdown", true, Some((m, Some(id))), "");
-            } else if !down && r.s_down {
-                r.s_down = false;
-                r.script_kill_sent = false;
-                self.sentinel.event("-sdown", true, Some((m, Some(id))), "");
-            }
+        let connected = self.link_status(id).connected;
+        let Some(r) = self.sentinel.masters[m].find_mut(id) else { return };
+        let elapsed = if r.act_ping_ms != 0 {
+            now_ms.saturating_sub(r.act_ping_ms)
+        } else if !connected {
+            now_ms.saturating_sub(r.last_avail_ms)
+        } else {
+            0
+        };
+        let wrong_role = r.kind == Kind::Master
+            && r.role_reported == Kind::Replica
+            && now_ms.saturating_sub(r.role_reported_ms) > down_after + info_period * 2;
+        let down = elapsed > down_after || wrong_role;
+        if down && !r.s_down {
+            r.s_down = true;
+            r.s_down_since = now_ms;
+            self.sentinel.event("+sdown", true, Some((m, Some(id))), "");
+        } else if !down && r.s_down {
+            r.s_down = false;
+            r.script_kill_sent = false;
+            self.sentinel.event("-sdown", true, Some((m, Some(id))), "");
         }
+    }
+
+    /// ODOWN for master `m` (§4.3).
+    fn check_odown(&mut self, m: usize, now_ms: u64) {
         let (odown, votes) = self.sentinel.odown_votes(m);
         let quorum = self.sentinel.masters[m].settings.quorum;
         let record = &mut self.sentinel.masters[m].record;
@@ -675,9 +702,7 @@ impl Runtime {
             if !force && now_ms.saturating_sub(last) < ask_period {
                 continue;
             }
-            let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()).filter(|l| l.is_connected()) else {
-                continue;
-            };
+            let Some(cmd) = self.open_cmd_link(id, Kind::Sentinel) else { continue };
             let args = [
                 b"SENTINEL".as_slice(),
                 b"is-master-down-by-addr",
@@ -720,5 +745,53 @@ fn link_status_of(links: &HashMap<InstanceId, Links>, id: InstanceId) -> LinkSta
             refcount: 1,
         },
         None => LinkStatus { connected: false, pending: 0, refcount: 1 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::instance::Reconf;
+    use super::super::model::{KnownReplica, MasterConfig, SentinelConfig};
+    use super::super::state::FailoverState;
+    use super::*;
+
+    /// A failover of mymaster in reconf_slaves: 6380 promoted, 6381 sent SLAVEOF towards it.
+    fn reconfiguring() -> (Runtime, InstanceId) {
+        let mut cfg = SentinelConfig::default();
+        let mut m = MasterConfig::new("mymaster", "127.0.0.1", 6379, 2);
+        for port in [6380, 6381] {
+            m.known_replicas.push(KnownReplica { host: "127.0.0.1".into(), port });
+        }
+        cfg.masters.push(m);
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut rt = Runtime::new(Sentinel::from_config(cfg, 1_000), 26379, tx, 1_000);
+        let master = &mut rt.sentinel.masters[0];
+        master.failover_in_progress = true;
+        master.failover_state = FailoverState::ReconfSlaves;
+        master.replicas[0].promoted = true;
+        master.replicas[1].reconf = Reconf::Sent;
+        let id = master.replicas[1].id;
+        (rt, id)
+    }
+
+    #[test]
+    fn one_info_takes_a_synced_replica_through_inprog_and_done() {
+        let (mut rt, id) = reconfiguring();
+        let info =
+            "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:6380\r\nmaster_link_status:up\r\n";
+        rt.refresh_from_info(0, id, info.to_string(), 5_000);
+        let kinds: Vec<&str> =
+            rt.sentinel.events.iter().map(|e| e.kind.as_str()).filter(|k| k.starts_with("+slave-reconf")).collect();
+        assert_eq!(kinds, ["+slave-reconf-inprog", "+slave-reconf-done"]);
+        assert!(rt.sentinel.masters[0].find(id).is_some_and(|r| r.reconf == Reconf::Done));
+    }
+
+    #[test]
+    fn a_replica_still_syncing_is_only_in_progress() {
+        let (mut rt, id) = reconfiguring();
+        let info =
+            "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:6380\r\nmaster_link_status:down\r\n";
+        rt.refresh_from_info(0, id, info.to_string(), 5_000);
+        assert!(rt.sentinel.masters[0].find(id).is_some_and(|r| r.reconf == Reconf::InProgress));
     }
 }

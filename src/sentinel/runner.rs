@@ -55,12 +55,15 @@ pub fn start(server: &Arc<Server>, sentinel: Sentinel, config_file: PathBuf) {
 }
 
 /// Ticks every 50–100 ms (Redis sets hz = 10 + rand()%10 after each tick) and handles the links'
-/// events as they come.
+/// events as they come. The tick keeps its own schedule, as Redis's time event does: events in
+/// between must not push it back (restarting the timer on each of them stretched the gaps
+/// between ticks to 200 ms and more with three sentinels watching three servers).
 async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiver<LinkEvent<Tag>>) {
+    let next_period = || Duration::from_millis(1000 / (10 + fastrand::u64(..10)));
+    // The first tick comes at once, as Redis's first serverCron (1 ms after start).
+    let sleep = tokio::time::sleep(Duration::from_millis(1));
+    tokio::pin!(sleep);
     loop {
-        let period = Duration::from_millis(1000 / (10 + fastrand::u64(..10)));
-        let sleep = tokio::time::sleep(period);
-        tokio::pin!(sleep);
         tokio::select! {
             _ = &mut sleep => {
                 let mut st = server.state.lock();
@@ -68,6 +71,8 @@ async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiv
                     rt.tick(crate::util::time::unix_ms());
                 }
                 announce(&mut st);
+                drop(st);
+                sleep.as_mut().reset(tokio::time::Instant::now() + next_period());
             }
             event = events.recv() => {
                 let Some(event) = event else { return };

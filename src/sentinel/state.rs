@@ -61,14 +61,16 @@ impl Record {
             last_ping_ms: 0,
             last_avail_ms: now_ms,
             last_pong_ms: now_ms,
-            last_pub_ms: 0,
+            // As Redis's createSentinelRedisInstance: the first hello goes out one publish period
+            // after the record is made, not at once.
+            last_pub_ms: now_ms,
             last_hello_ms: now_ms,
             s_down: false,
             s_down_since: 0,
             o_down: false,
             o_down_since: 0,
             peer_master_down: false,
-            last_master_down_reply_ms: 0,
+            last_master_down_reply_ms: now_ms,
             vote: None,
             info_ms: 0,
             info_text: None,
@@ -234,7 +236,8 @@ impl Sentinel {
         let mut message = String::new();
         if let Some((m, instance)) = subject {
             let master = &self.masters[m];
-            message = match instance.and_then(|id| master.find(id)) {
+            // The master's own record is rendered as the master alone (`%@` has no `@` part).
+            message = match instance.and_then(|id| master.find(id)).filter(|r| r.kind != Kind::Master) {
                 Some(r) => event_subject(
                     r.kind,
                     &r.name,
@@ -491,6 +494,19 @@ mod tests {
         m.known_replicas.push(KnownReplica { host: "127.0.0.1".into(), port: 6380 });
         cfg.masters.push(m);
         Sentinel::from_config(cfg, 1_000)
+    }
+
+    #[test]
+    fn the_master_record_as_subject_is_the_master_alone() {
+        let mut s = sentinel(0);
+        let (master_id, replica_id) = (s.masters[0].record.id, s.masters[0].replicas[0].id);
+        s.event("+sdown", true, Some((0, Some(master_id))), "");
+        s.event("+sdown", true, Some((0, Some(replica_id))), "");
+        let messages: Vec<&str> = s.events.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["master mymaster 127.0.0.1 6379", "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"]
+        );
     }
 
     #[test]
