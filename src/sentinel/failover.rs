@@ -39,7 +39,7 @@ impl Runtime {
         master.failover_epoch = epoch;
         master.failover_start_ms = now_ms + fastrand::u64(..1000);
         master.failover_state_change_ms = now_ms;
-        self.sentinel.master_event("+new-epoch", true, m, epoch.to_string());
+        self.sentinel.master_event("+new-epoch", true, m, None, epoch.to_string());
         self.sentinel.event("+try-failover", true, Some((m, None)), "");
     }
 
@@ -244,7 +244,7 @@ impl Runtime {
         };
         let master = &self.sentinel.masters[m];
         let msg = format!("{} {} {} {host} {port}", master.settings.name, master.settings.host, master.settings.port);
-        self.sentinel.master_event("+switch-master", true, m, msg);
+        self.sentinel.master_event("+switch-master", true, m, Some((&host, port)), msg);
         self.switch_master(m, host, port, now_ms);
     }
 

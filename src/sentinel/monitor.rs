@@ -514,7 +514,7 @@ impl Runtime {
         if h.current_epoch > self.sentinel.settings.current_epoch {
             self.sentinel.settings.current_epoch = h.current_epoch;
             self.sentinel.flush_needed = true;
-            self.sentinel.master_event("+new-epoch", true, m, h.current_epoch.to_string());
+            self.sentinel.master_event("+new-epoch", true, m, None, h.current_epoch.to_string());
         }
         if h.master_config_epoch > self.sentinel.masters[m].settings.config_epoch {
             self.sentinel.masters[m].settings.config_epoch = h.master_config_epoch;
@@ -531,7 +531,7 @@ impl Runtime {
                 self.sentinel.event("+config-update-from", true, Some((m, sid)), "");
                 let name = self.sentinel.masters[m].settings.name.clone();
                 let msg = format!("{name} {ip} {port} {} {}", h.master_ip, h.master_port);
-                self.sentinel.master_event("+switch-master", true, m, msg);
+                self.sentinel.master_event("+switch-master", true, m, Some((&h.master_ip, h.master_port)), msg);
                 self.sentinel.client_reconfig(m, "observer", (&ip, port), (&h.master_ip, h.master_port));
                 self.switch_master(m, h.master_ip.clone(), h.master_port, now_ms);
             }

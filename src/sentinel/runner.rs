@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::link::LinkEvent;
 use super::monitor::{Runtime, Tag};
-use super::state::Sentinel;
+use super::state::{Event, Sentinel};
 use crate::server::state::State;
 use crate::server::Server;
 
@@ -86,6 +86,48 @@ async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiv
     }
 }
 
+/// Logs an event at its level (VERBOSE role changes only at debug) with the journal's fields:
+/// SENTINEL_EVENT, and who it is about: MASTER_NAME/MASTER_IP/MASTER_PORT and
+/// INSTANCE_TYPE/INSTANCE_IP/INSTANCE_PORT (for +switch-master, the new master).
+fn log_event(e: &Event) {
+    // tracing's fields are fixed per call site, so each combination of subjects is its own call.
+    macro_rules! at_level {
+        ($($fields:tt)*) => {
+            if e.kind.ends_with("role-change") {
+                tracing::debug!($($fields)*)
+            } else if e.warning {
+                tracing::warn!($($fields)*)
+            } else {
+                tracing::info!($($fields)*)
+            }
+        };
+    }
+    match (&e.master, &e.instance) {
+        (Some(m), Some(i)) => at_level!(
+            sentinel_event = %e.kind,
+            master_name = %m.name,
+            master_ip = %m.ip,
+            master_port = m.port,
+            instance_type = %i.name,
+            instance_ip = %i.ip,
+            instance_port = i.port,
+            "{} {}",
+            e.kind,
+            e.message
+        ),
+        (Some(m), None) => at_level!(
+            sentinel_event = %e.kind,
+            master_name = %m.name,
+            master_ip = %m.ip,
+            master_port = m.port,
+            "{} {}",
+            e.kind,
+            e.message
+        ),
+        (None, _) => at_level!(sentinel_event = %e.kind, "{} {}", e.kind, e.message),
+    }
+}
+
 /// Publishes and logs the pending events, and saves sentinel.conf if the state to keep changed;
 /// then ends the process if SENTINEL SIMULATE-FAILURE's crash point was reached.
 pub fn announce(st: &mut State) {
@@ -94,15 +136,7 @@ pub fn announce(st: &mut State) {
     let flush = std::mem::take(&mut rt.sentinel.flush_needed).then(|| rt.sentinel.to_config());
     let simulate_failure = rt.simulate_failure;
     for e in events {
-        let master = e.master.clone().unwrap_or_default();
-        if e.kind.ends_with("role-change") {
-            // VERBOSE events: published, not logged at the default loglevel.
-            tracing::debug!(sentinel_event = %e.kind, master_name = %master, "{} {}", e.kind, e.message);
-        } else if e.warning {
-            tracing::warn!(sentinel_event = %e.kind, master_name = %master, "{} {}", e.kind, e.message);
-        } else {
-            tracing::info!(sentinel_event = %e.kind, master_name = %master, "{} {}", e.kind, e.message);
-        }
+        log_event(&e);
         let channel = bytes::Bytes::from(e.kind.into_bytes());
         let message = bytes::Bytes::from(e.message.into_bytes());
         crate::commands::publish(st, &channel, &message);

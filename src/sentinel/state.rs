@@ -144,7 +144,20 @@ pub struct Event {
     pub message: String,
     /// WARNING events (logged with `#`, and the only ones scripts get).
     pub warning: bool,
-    pub master: Option<String>,
+    /// The master the event is about: its name and address when it happened.
+    pub master: Option<EventAddress>,
+    /// The instance the event names (a replica, a sentinel, the master itself; for
+    /// `+switch-master` the new master).
+    pub instance: Option<EventAddress>,
+}
+
+/// Who an event is about, for the journal's fields (MASTER_NAME, INSTANCE_TYPE, ..._IP, ..._PORT).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventAddress {
+    /// The master's name, or the instance's type word (`master`, `slave`, `sentinel`).
+    pub name: String,
+    pub ip: String,
+    pub port: u16,
 }
 
 pub struct Sentinel {
@@ -258,24 +271,58 @@ impl Sentinel {
             }
         }
         message.push_str(rest);
-        self.push_event(kind, warning, subject.map(|(m, _)| m), message);
+        let instance = subject.map(|(m, instance)| {
+            let master = &self.masters[m];
+            match instance.and_then(|id| master.find(id)) {
+                Some(r) => EventAddress { name: r.kind.word().to_string(), ip: r.host.clone(), port: r.port },
+                None => EventAddress {
+                    name: Kind::Master.word().to_string(),
+                    ip: master.settings.host.clone(),
+                    port: master.settings.port,
+                },
+            }
+        });
+        self.push_event(kind, warning, subject.map(|(m, _)| m), instance, message);
     }
 
     /// An event about master `m` whose message names the master itself (Redis's `+switch-master`
-    /// has no `%@` subject): still logged with the master's name and heard by its script.
-    pub fn master_event(&mut self, kind: &str, warning: bool, m: usize, message: String) {
-        self.push_event(kind, warning, Some(m), message);
+    /// and `+new-epoch` have no `%@` subject): still logged with the master's name and address,
+    /// and heard by its script. `new_master` is the address `+switch-master` moves to.
+    pub fn master_event(
+        &mut self,
+        kind: &str,
+        warning: bool,
+        m: usize,
+        new_master: Option<(&str, u16)>,
+        message: String,
+    ) {
+        let instance = new_master.map(|(ip, port)| EventAddress {
+            name: Kind::Master.word().to_string(),
+            ip: ip.to_string(),
+            port,
+        });
+        self.push_event(kind, warning, Some(m), instance, message);
     }
 
-    fn push_event(&mut self, kind: &str, warning: bool, master: Option<usize>, message: String) {
+    fn push_event(
+        &mut self,
+        kind: &str,
+        warning: bool,
+        master: Option<usize>,
+        instance: Option<EventAddress>,
+        message: String,
+    ) {
         // The notification script hears WARNING events about an instance.
         if let (true, Some(m)) = (warning, master) {
             if let Some(script) = self.masters[m].settings.notification_script.clone() {
                 self.scripts.schedule(vec![script, kind.to_string(), message.clone()], crate::util::time::unix_ms());
             }
         }
-        let master = master.map(|m| self.masters[m].settings.name.clone());
-        self.events.push(Event { kind: kind.to_string(), message, warning, master });
+        let master = master.map(|m| {
+            let settings = &self.masters[m].settings;
+            EventAddress { name: settings.name.clone(), ip: settings.host.clone(), port: settings.port }
+        });
+        self.events.push(Event { kind: kind.to_string(), message, warning, master, instance });
     }
 
     /// client-reconfig-script: `<master> <leader|observer> start <from-ip> <from-port> <to-ip> <to-port>`.
@@ -303,7 +350,7 @@ impl Sentinel {
         if epoch > self.settings.current_epoch {
             self.settings.current_epoch = epoch;
             self.flush_needed = true;
-            self.master_event("+new-epoch", true, m, epoch.to_string());
+            self.master_event("+new-epoch", true, m, None, epoch.to_string());
         }
         let current = self.settings.current_epoch;
         let master = &mut self.masters[m];
@@ -604,9 +651,17 @@ mod tests {
     fn a_switch_master_names_its_master_for_the_journal_and_the_script() {
         let mut s = sentinel(0);
         s.masters[0].settings.notification_script = Some("/bin/true".into());
-        s.master_event("+switch-master", true, 0, "mymaster 127.0.0.1 6379 127.0.0.1 6380".into());
+        s.master_event(
+            "+switch-master",
+            true,
+            0,
+            Some(("127.0.0.1", 6380)),
+            "mymaster 127.0.0.1 6379 127.0.0.1 6380".into(),
+        );
         assert_eq!(s.events[0].message, "mymaster 127.0.0.1 6379 127.0.0.1 6380");
-        assert_eq!(s.events[0].master.as_deref(), Some("mymaster"));
+        let address = |name: &str, port| EventAddress { name: name.into(), ip: "127.0.0.1".into(), port };
+        assert_eq!(s.events[0].master, Some(address("mymaster", 6379)));
+        assert_eq!(s.events[0].instance, Some(address("master", 6380)), "the new master");
         assert_eq!(s.scripts.queued(), 1, "Redis runs the notification script for +switch-master");
     }
 }

@@ -184,7 +184,7 @@ grep -q "^replicaof $new_addr 6379$" <(in_container "$other" cat /etc/redis/redi
 # journald stores a message a moment after the sentinel sent it.
 switch_in_journal() {
     in_container "$1" journalctl -u redis-sentinel-rs.service SENTINEL_EVENT=+switch-master MASTER_NAME=mymaster \
-        --no-pager -o cat | grep -q "+switch-master mymaster ${addr[h1]} 6379 $new_addr 6379"
+        MASTER_IP="${addr[h1]}" MASTER_PORT=6379 INSTANCE_TYPE=master INSTANCE_IP="$new_addr" --no-pager -o cat | grep -q "+switch-master mymaster ${addr[h1]} 6379 $new_addr 6379"
 }
 for h in h2 h3; do
     wait_for "SENTINEL_EVENT=+switch-master in $h's journal" switch_in_journal "$h"

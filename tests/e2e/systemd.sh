@@ -80,7 +80,7 @@ wait_for "the sentinel" inside systemctl is-active --quiet redis-sentinel-rs.ser
 sentinel_sees_master() { [ "$(inside redis-cli -p 26379 sentinel get-master-addr-by-name mymaster | tr '\n' ' ')" = "127.0.0.1 6379 " ]; }
 wait_for "the sentinel to answer the master's address" sentinel_sees_master
 grep -q '^sentinel myid [0-9a-f]\{40\}$' <(inside cat /etc/redis/sentinel.conf) || fail "the sentinel did not save its ID"
-inside journalctl -u redis-sentinel-rs.service SENTINEL_EVENT=+monitor MASTER_NAME=mymaster --no-pager -o cat \
+inside journalctl -u redis-sentinel-rs.service SENTINEL_EVENT=+monitor MASTER_NAME=mymaster MASTER_IP=127.0.0.1 MASTER_PORT=6379 --no-pager -o cat \
     | grep -q '+monitor master mymaster 127.0.0.1 6379 quorum 2' || fail "no SENTINEL_EVENT=+monitor in the journal"
 pid=$(inside systemctl show -p MainPID --value redis-sentinel-rs.service)
 grep -q '^CapEff:[[:space:]]*0000000000000000$' <(inside cat "/proc/$pid/status") || fail "the sentinel's CapEff is not 0"
