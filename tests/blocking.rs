@@ -281,6 +281,29 @@ fn commands_pipelined_behind_a_blocked_one_run_after_it() {
     });
 }
 
+/// Commands that arrive while the client waits run once the wait ends: served by a push, or by
+/// the timeout (they used to sit in the query buffer until more input came).
+#[test]
+fn commands_sent_while_blocked_run_after_the_wait() {
+    differential(|t| {
+        let mut w = t.client();
+        let mut p = t.client();
+        t.send(&mut w, &["BLPOP", "k", "0"]);
+        t.await_blocked(1);
+        t.send(&mut w, &["LLEN", "k"]);
+        t.send(&mut w, &["PING"]);
+        t.cmd("push", &mut p, &["RPUSH", "k", "a", "b"]);
+        t.read("blpop", &mut w);
+        t.read("llen", &mut w);
+        t.read("ping", &mut w);
+        t.send(&mut w, &["BLPOP", "nolist", "0.3"]);
+        t.await_blocked(1);
+        t.send(&mut w, &["PING", "after the timeout"]);
+        t.read("blpop timed out", &mut w);
+        t.read("ping", &mut w);
+    });
+}
+
 #[test]
 fn a_waiting_client_that_disconnects_is_forgotten() {
     let server = Server::start(&[]);

@@ -88,6 +88,11 @@ pub async fn serve<S>(
             if !waited.wait(&mut session, &mut conn, &mut rd, &mut wr, &mut rx).await {
                 break;
             }
+            // Input that came while it waited runs now, not when more input comes.
+            if !run_input(&server, &mut session, &mut conn, 0, &mut rx, &pending).await {
+                let _ = wr.write_all(&conn.out).await;
+                break;
+            }
         } else if !conn.queue.is_empty() {
             // Commands left over from a batch cut short so its replies could be written first.
             if !run_input(&server, &mut session, &mut conn, 0, &mut rx, &pending).await {
