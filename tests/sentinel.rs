@@ -20,15 +20,24 @@ struct SentinelProc {
 
 impl SentinelProc {
     fn start(ours: bool, master_port: u16, quorum: u32) -> SentinelProc {
+        SentinelProc::start_monitoring(ours, &[("mymaster", master_port, quorum)])
+    }
+
+    /// A sentinel monitoring each (name, port, quorum) master on 127.0.0.1.
+    fn start_monitoring(ours: bool, masters: &[(&str, u16, u32)]) -> SentinelProc {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = common::free_port();
         let conf = dir.path().join("sentinel.conf");
-        let text = format!(
-            "# the admin's comment\nport {port}\nbind 127.0.0.1\ndir {}\nlogfile sentinel.log\n\
-             sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
-             sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n",
+        let mut text = format!(
+            "# the admin's comment\nport {port}\nbind 127.0.0.1\ndir {}\nlogfile sentinel.log\n",
             dir.path().display()
         );
+        for (name, master_port, quorum) in masters {
+            text += &format!(
+                "sentinel monitor {name} 127.0.0.1 {master_port} {quorum}\n\
+                 sentinel down-after-milliseconds {name} 1000\nsentinel failover-timeout {name} 10000\n"
+            );
+        }
         // Ours run the scripts: each appends its arguments to a log next to it.
         let text = if ours {
             for name in ["notify", "reconfig"] {
@@ -37,10 +46,15 @@ impl SentinelProc {
                 std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display())).expect("script");
                 std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
             }
-            text + &format!(
-                "sentinel notification-script mymaster {0}/notify.sh\nsentinel client-reconfig-script mymaster {0}/reconfig.sh\n",
-                dir.path().display()
-            )
+            masters
+                .iter()
+                .map(|(name, _, _)| {
+                    format!(
+                        "sentinel notification-script {name} {0}/notify.sh\nsentinel client-reconfig-script {name} {0}/reconfig.sh\n",
+                        dir.path().display()
+                    )
+                })
+                .fold(text, |text, lines| text + &lines)
         } else {
             text
         };
@@ -289,4 +303,36 @@ fn manual_failover_never_promotes_a_replica_with_priority_0() {
         );
     }
     assert_eq!(master.info("replication").get("role"), Some("master"));
+}
+
+/// A peer sentinel watching two of the same masters is one connection with two records (Redis's
+/// link sharing): SENTINEL SENTINELS shows link-refcount 2 under each master, and the peer sees a
+/// single command connection from it. Ours beside ours, and real beside real for the reference.
+#[test]
+fn a_peer_watching_two_masters_shares_one_link() {
+    let _turn = one_at_a_time();
+    let masters = [Node::start("master-1", Impl::Real, &[]), Node::start("master-2", Impl::Real, &[])];
+    let monitors = [("m1", masters[0].port, 2), ("m2", masters[1].port, 2)];
+    for ours in [true, false] {
+        let a = SentinelProc::start_monitoring(ours, &monitors);
+        let b = SentinelProc::start_monitoring(ours, &monitors);
+        let peer_field = |s: &SentinelProc, master: &str, field: &str| -> Option<String> {
+            let peers = s.call(&["SENTINEL", "SENTINELS", master])?;
+            let fields: Vec<String> = peers.array().first()?.array().iter().map(Reply::text).collect();
+            fields.chunks(2).find(|kv| kv[0] == field).map(|kv| kv[1].clone())
+        };
+        for s in [&a, &b] {
+            for (name, _, _) in monitors {
+                common::wait_for("each sentinel to find the other under both masters", DEADLINE, || {
+                    peer_field(s, name, "link-refcount").as_deref() == Some("2")
+                });
+            }
+        }
+        let a_id = a.call(&["SENTINEL", "MYID"]).expect("MYID").text();
+        let a_cmd = format!("name=sentinel-{}-cmd", &a_id[..8]);
+        // The records can exist a timer pass before their link connects.
+        let cmd_links = || b.call(&["CLIENT", "LIST"]).expect("CLIENT LIST").text().matches(&a_cmd).count();
+        common::wait_for("the peer's command link", DEADLINE, || cmd_links() >= 1);
+        assert_eq!(cmd_links(), 1, "ours: {ours}");
+    }
 }

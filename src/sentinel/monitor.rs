@@ -19,23 +19,32 @@ pub use super::timing::Timings;
 
 pub const HELLO_CHANNEL: &str = "__sentinel__:hello";
 
-/// What a command sent on a link was, for its reply.
+/// What a command sent on a link was, for its reply. A link to a sentinel may be shared by its
+/// records under several masters, so the replies that belong to one record name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tag {
     Ping,
     Info,
-    Publish,
-    IsMasterDown,
+    Publish(InstanceId),
+    IsMasterDown(InstanceId),
     /// Replies Sentinel does not look at (the SLAVEOF transaction's).
     Ignored,
 }
 
 /// The two connections Sentinel keeps to a master or replica (only `cmd` to a sentinel).
-#[derive(Default)]
 pub(super) struct Links {
     pub(super) cmd: Option<Link<Tag>>,
     pub(super) pubsub: Option<Link<Tag>>,
     last_attempt_ms: u64,
+    /// How many records use these links (Redis's link-refcount): a peer sentinel that watches
+    /// several of the same masters has one record per master and one link.
+    refcount: usize,
+}
+
+impl Links {
+    fn new() -> Links {
+        Links { cmd: None, pubsub: None, last_attempt_ms: 0, refcount: 1 }
+    }
 }
 
 /// Link ids: the instance id, and which of its two links.
@@ -51,6 +60,9 @@ pub struct Runtime {
     pub sentinel: Sentinel,
     pub timings: Timings,
     pub(super) links: HashMap<InstanceId, Links>,
+    /// Records that use another record's links (sentinelTryConnectionSharing): record -> the
+    /// key of the links in `links`.
+    shared: HashMap<InstanceId, InstanceId>,
     events: UnboundedSender<LinkEvent<Tag>>,
     /// The port hellos announce when `announce-port` is not set.
     pub port: u16,
@@ -68,6 +80,7 @@ impl Runtime {
             sentinel,
             timings: Timings::default(),
             links: HashMap::new(),
+            shared: HashMap::new(),
             events,
             port,
             tilt: false,
@@ -78,7 +91,47 @@ impl Runtime {
     }
 
     pub fn link_status(&self, id: InstanceId) -> LinkStatus {
-        link_status_of(&self.links, id)
+        link_status_of(&self.links, &self.shared, id)
+    }
+
+    /// The key of the links record `id` uses (its own id unless it shares another's).
+    fn link_key(&self, id: InstanceId) -> InstanceId {
+        self.shared.get(&id).copied().unwrap_or(id)
+    }
+
+    /// A sentinel record about to open links uses the links of the same sentinel (run id and
+    /// address) under another master instead, if there are some (sentinelTryConnectionSharing).
+    fn share_sentinel_link(&mut self, m: usize, id: InstanceId) -> Option<InstanceId> {
+        let record = self.sentinel.masters[m].find(id)?;
+        let run_id = record.run_id.as_deref()?;
+        let key = self
+            .sentinel
+            .masters
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != m)
+            .flat_map(|(_, master)| &master.sentinels)
+            .filter(|s| s.run_id.as_deref() == Some(run_id) && s.host == record.host && s.port == record.port)
+            .map(|s| self.link_key(s.id))
+            .find(|key| self.links.contains_key(key))?;
+        self.shared.insert(id, key);
+        if let Some(links) = self.links.get_mut(&key) {
+            links.refcount += 1;
+        }
+        Some(key)
+    }
+
+    /// The records (master index, record id) that use the links under `key`.
+    fn records_on_link(&self, key: InstanceId) -> Vec<(usize, InstanceId)> {
+        let mut out = Vec::new();
+        for (m, master) in self.sentinel.masters.iter().enumerate() {
+            for id in master.instance_ids() {
+                if self.link_key(id) == key {
+                    out.push((m, id));
+                }
+            }
+        }
+        out
     }
 
     /// What SENTINEL replies and INFO read of the loop: TILT, scripts, and the links' state.
@@ -95,8 +148,8 @@ impl Runtime {
 
     /// INFO's `# Sentinel` section.
     pub fn info_section(&self, now_ms: u64) -> String {
-        let links = &self.links;
-        let status = |id: InstanceId| link_status_of(links, id);
+        let (links, shared) = (&self.links, &self.shared);
+        let status = |id: InstanceId| link_status_of(links, shared, id);
         let ctx = self.context(now_ms, &status);
         super::commands::info_sentinel_section(&self.sentinel, &ctx)
     }
@@ -104,8 +157,8 @@ impl Runtime {
     /// SENTINEL <subcommand> ...: the informational and configuration subcommands, and FAILOVER.
     pub fn command(&mut self, args: &[bytes::Bytes], now_ms: u64) -> crate::protocol::Reply {
         use super::commands::Dispatch;
-        let links = &self.links;
-        let status = |id: InstanceId| link_status_of(links, id);
+        let (links, shared) = (&self.links, &self.shared);
+        let status = |id: InstanceId| link_status_of(links, shared, id);
         let ctx = self.context(now_ms, &status);
         match super::commands::command(&mut self.sentinel, args, &ctx, &mut self.timings) {
             Dispatch::Done(outcome) => {
@@ -170,9 +223,15 @@ impl Runtime {
         Reply::Array(jobs.collect())
     }
 
-    /// Drops an instance's links (a record removed, or reset).
+    /// A record removed (or reset) lets go of its links; they close when no record uses them.
     pub fn forget_links(&mut self, id: InstanceId) {
-        self.links.remove(&id);
+        let key = self.shared.remove(&id).unwrap_or(id);
+        if let Some(links) = self.links.get_mut(&key) {
+            links.refcount = links.refcount.saturating_sub(1);
+            if links.refcount == 0 {
+                self.links.remove(&key);
+            }
+        }
     }
 
     /// One timer pass (sentinelTimer): TILT, then every master with its replicas and sentinels,
@@ -236,7 +295,13 @@ impl Runtime {
         }
         let kind = record.kind;
         let down_after = master.settings.down_after_ms;
-        let links = self.links.entry(id).or_default();
+        let mut key = self.link_key(id);
+        if kind == Kind::Sentinel && key == id && !self.links.contains_key(&id) {
+            key = self.share_sentinel_link(m, id).unwrap_or(id);
+        }
+        let master = &self.sentinel.masters[m];
+        let Some(record) = master.find(id) else { return };
+        let links = self.links.entry(key).or_insert_with(Links::new);
         // Stale links (§3.1).
         if let Some(cmd) = &links.cmd {
             let old = cmd
@@ -282,7 +347,7 @@ impl Runtime {
             connect_timeout: Duration::from_millis(self.timings.ping_period.max(1000)),
         };
         if links.cmd.is_none() {
-            let link = Link::start(link_id(id, false), base.clone(), self.events.clone());
+            let link = Link::start(link_id(key, false), base.clone(), self.events.clone());
             // The handshake's PING: its reply tells the instance is alive (§3.1).
             link.send(vec![b"PING".to_vec()], Tag::Ping);
             links.cmd = Some(link);
@@ -293,13 +358,21 @@ impl Runtime {
                 subscribe: Some(HELLO_CHANNEL.to_string()),
                 ..base
             };
-            links.pubsub = Some(Link::start(link_id(id, true), cfg, self.events.clone()));
+            links.pubsub = Some(Link::start(link_id(key, true), cfg, self.events.clone()));
         }
-        if let Some(r) = self.sentinel.masters[m].find_mut(id) {
-            if r.act_ping_ms == 0 {
-                r.act_ping_ms = now_ms;
+        self.pinged(key, now_ms);
+    }
+
+    /// A PING went out on the links under `key`: every record on them waits for its reply
+    /// (Redis keeps these times in the shared link).
+    fn pinged(&mut self, key: InstanceId, now_ms: u64) {
+        for (m, id) in self.records_on_link(key) {
+            if let Some(r) = self.sentinel.masters[m].find_mut(id) {
+                if r.act_ping_ms == 0 {
+                    r.act_ping_ms = now_ms;
+                }
+                r.last_ping_ms = now_ms;
             }
-            r.last_ping_ms = now_ms;
         }
     }
 
@@ -308,7 +381,7 @@ impl Runtime {
     /// go out on a link still connecting (written once it is up), but not while one of the two
     /// links of a master or replica is missing.
     fn open_cmd_link(&self, id: InstanceId, kind: Kind) -> Option<&Link<Tag>> {
-        let links = self.links.get(&id)?;
+        let links = self.links.get(&self.link_key(id))?;
         let pubsub_ok = kind == Kind::Sentinel || links.pubsub.as_ref().is_some_and(Link::is_open);
         links.cmd.as_ref().filter(|cmd| cmd.is_open() && pubsub_ok)
     }
@@ -335,12 +408,7 @@ impl Runtime {
             cmd.send(vec![b"INFO".to_vec()], Tag::Info);
         }
         if ping_due && cmd.send(vec![b"PING".to_vec()], Tag::Ping) {
-            if let Some(r) = self.sentinel.masters[m].find_mut(id) {
-                r.last_ping_ms = now_ms;
-                if r.act_ping_ms == 0 {
-                    r.act_ping_ms = now_ms;
-                }
-            }
+            self.pinged(self.link_key(id), now_ms);
         }
         if hello_due {
             self.send_hello(m, id);
@@ -349,7 +417,7 @@ impl Runtime {
 
     /// PUBLISH __sentinel__:hello with this sentinel's address and its view of the master (§3.4).
     fn send_hello(&mut self, m: usize, id: InstanceId) {
-        let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()) else { return };
+        let Some(cmd) = self.links.get(&self.link_key(id)).and_then(|l| l.cmd.as_ref()) else { return };
         let settings = &self.sentinel.settings;
         let ip = match &settings.announce_ip {
             Some(ip) if !ip.is_empty() => ip.clone(),
@@ -372,7 +440,7 @@ impl Runtime {
             master_config_epoch: master.settings.config_epoch,
         };
         let args = vec![b"PUBLISH".to_vec(), HELLO_CHANNEL.as_bytes().to_vec(), hello.payload().into_bytes()];
-        cmd.send(args, Tag::Publish);
+        cmd.send(args, Tag::Publish(id));
     }
 
     /// A link's report.
@@ -409,32 +477,39 @@ impl Runtime {
         self.sentinel.masters.iter().position(|m| m.find(id).is_some())
     }
 
-    fn handle_reply(&mut self, id: InstanceId, tag: Tag, value: Value, now_ms: u64) {
-        let Some(m) = self.locate(id) else { return };
+    /// A reply on the links under `key`.
+    fn handle_reply(&mut self, key: InstanceId, tag: Tag, value: Value, now_ms: u64) {
         match tag {
             Tag::Ping => {
-                let Some(r) = self.sentinel.masters[m].find_mut(id) else { return };
-                if let Value::Status(text) | Value::Error(text) = &value {
-                    if text.starts_with("PONG") || text.starts_with("LOADING") || text.starts_with("MASTERDOWN") {
+                let available = matches!(&value, Value::Status(text) | Value::Error(text)
+                    if text.starts_with("PONG") || text.starts_with("LOADING") || text.starts_with("MASTERDOWN"));
+                for (m, id) in self.records_on_link(key) {
+                    let Some(r) = self.sentinel.masters[m].find_mut(id) else { continue };
+                    if available {
                         r.last_avail_ms = now_ms;
                         r.act_ping_ms = 0;
                     }
+                    r.last_pong_ms = now_ms;
                 }
-                r.last_pong_ms = now_ms;
             }
             Tag::Info => {
+                let Some(m) = self.locate(key) else { return };
                 if let Value::Bulk(b) = value {
-                    self.refresh_from_info(m, id, String::from_utf8_lossy(&b).into_owned(), now_ms);
+                    self.refresh_from_info(m, key, String::from_utf8_lossy(&b).into_owned(), now_ms);
                 }
             }
-            Tag::Publish => {
+            Tag::Publish(id) => {
+                let Some(m) = self.locate(id) else { return };
                 if !matches!(value, Value::Error(_)) {
                     if let Some(r) = self.sentinel.masters[m].find_mut(id) {
                         r.last_pub_ms = now_ms;
                     }
                 }
             }
-            Tag::IsMasterDown => self.master_down_reply(m, id, value, now_ms),
+            Tag::IsMasterDown(id) => {
+                let Some(m) = self.locate(id) else { return };
+                self.master_down_reply(m, id, value, now_ms);
+            }
             Tag::Ignored => {}
         }
     }
@@ -563,11 +638,16 @@ impl Runtime {
         {
             let stale = self.sentinel.masters[m].sentinels[i].id;
             self.sentinel.event("+sentinel-invalid-addr", false, Some((m, Some(stale))), "");
-            let stale_id = self.sentinel.masters[m].sentinels[i].run_id.clone();
+            let stale_run_id = self.sentinel.masters[m].sentinels[i].run_id.clone();
+            // The stale record is among them: its run id is stale_run_id.
+            let mut removed = Vec::new();
             for master in &mut self.sentinel.masters {
-                master.sentinels.retain(|s| s.run_id != stale_id);
+                removed.extend(master.sentinels.iter().filter(|s| s.run_id == stale_run_id).map(|s| s.id));
+                master.sentinels.retain(|s| s.run_id != stale_run_id);
             }
-            self.forget_links(stale);
+            for id in removed {
+                self.forget_links(id);
+            }
         }
         let id = self.sentinel.new_id();
         let mut record =
@@ -714,7 +794,7 @@ impl Runtime {
             .iter()
             .map(|a| a.to_vec())
             .collect();
-            cmd.send(args, Tag::IsMasterDown);
+            cmd.send(args, Tag::IsMasterDown(id));
         }
     }
 
@@ -736,13 +816,17 @@ impl Runtime {
     }
 }
 
-fn link_status_of(links: &HashMap<InstanceId, Links>, id: InstanceId) -> LinkStatus {
-    match links.get(&id) {
+fn link_status_of(
+    links: &HashMap<InstanceId, Links>,
+    shared: &HashMap<InstanceId, InstanceId>,
+    id: InstanceId,
+) -> LinkStatus {
+    match links.get(shared.get(&id).unwrap_or(&id)) {
         Some(l) => LinkStatus {
             connected: l.cmd.as_ref().is_some_and(Link::is_connected)
                 && l.pubsub.as_ref().is_none_or(Link::is_connected),
             pending: l.cmd.as_ref().map_or(0, Link::pending),
-            refcount: 1,
+            refcount: l.refcount,
         },
         None => LinkStatus { connected: false, pending: 0, refcount: 1 },
     }
