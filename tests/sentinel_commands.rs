@@ -685,3 +685,61 @@ fn command_metadata_matches_redis_sentinel() {
         }
     }
 }
+
+/// A sentinel (`bin`) with `sentinel resolve-hostnames yes`, `announce-hostnames` as given,
+/// monitoring the master by the name `localhost`.
+fn sentinel_by_hostname(bin: &str, master_port: u16, announce_hostnames: &str) -> RealSentinel {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let text = format!(
+        "port {port}\nbind 127.0.0.1\nsentinel resolve-hostnames yes\nsentinel announce-hostnames {announce_hostnames}\n\
+         sentinel monitor m localhost {master_port} 1\n"
+    );
+    std::fs::write(dir.path().join("sentinel.conf"), text).expect("write sentinel.conf");
+    let mut cmd = Command::new(bin);
+    cmd.arg(dir.path().join("sentinel.conf")).args(["--daemonize", "no", "--logfile", "sentinel.log"]);
+    cmd.current_dir(dir.path()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    let child = die_with_parent(&mut cmd).spawn().expect("start a sentinel");
+    RealSentinel { child, port, dir }
+}
+
+/// With resolve-hostnames, a master given as `localhost` and a replica announcing itself as
+/// `localhost` are kept, shown and saved as 127.0.0.1, unless announce-hostnames keeps the names:
+/// the replies and sentinel.conf's lines as Debian's redis-sentinel has them.
+#[test]
+fn host_names_are_resolved_unless_announced_like_redis_sentinel() {
+    let master = Server::start_real(&[]);
+    let mp = master.port.to_string();
+    let _replica = Server::start_real(&["--replicaof", "localhost", &mp, "--replica-announce-ip", "localhost"]);
+    for announce in ["no", "yes"] {
+        let seen: Vec<(Vec<u8>, Vec<u8>, Vec<String>)> = [REAL_SENTINEL, OUR_SENTINEL]
+            .iter()
+            .map(|bin| {
+                let s = sentinel_by_hostname(bin, master.port, announce);
+                let mut c = None;
+                wait_for("the sentinel to find the replica", Duration::from_secs(30), || {
+                    c = c.take().or_else(|| Client::try_connect(s.port).ok());
+                    c.as_mut().is_some_and(|c| c.cmd(&["SENTINEL", "REPLICAS", "m"]).starts_with(b"*1\r\n"))
+                });
+                let mut c = c.expect("connected");
+                let addr = c.cmd(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "m"]);
+                let replicas = c.cmd(&["SENTINEL", "REPLICAS", "m"]);
+                // name, ip and port: the first six elements of the replica's map.
+                let head: Vec<u8> = replicas.split_inclusive(|b| *b == b'\n').take(14).flatten().copied().collect();
+                wait_for("the replica saved", Duration::from_secs(10), || {
+                    s.file("sentinel.conf").contains("known-replica")
+                });
+                let lines = s
+                    .file("sentinel.conf")
+                    .lines()
+                    .filter(|l| l.starts_with("sentinel monitor") || l.starts_with("sentinel known-replica"))
+                    .map(str::to_string)
+                    .collect();
+                (addr, head, lines)
+            })
+            .collect();
+        assert_eq!(seen[1], seen[0], "announce-hostnames {announce}: ours (left) and redis-sentinel (right)");
+        let shown = if announce == "no" { "127.0.0.1" } else { "localhost" };
+        assert!(seen[0].2.contains(&format!("sentinel monitor m {shown} {mp} 1")), "{:?}", seen[0].2);
+    }
+}

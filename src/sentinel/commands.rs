@@ -147,9 +147,9 @@ fn bulk_num(n: impl ToString) -> Reply {
 }
 
 /// The address Redis shows for `host` (announceSentinelAddr): the host as given with
-/// announce-hostnames, else the IP it stands for. Only numeric forms are converted here (`127.1`
-/// is shown as `127.0.0.1`); a host name (resolve-hostnames) is shown as given rather than
-/// looked up again on every reply.
+/// announce-hostnames, else the IP it stands for. Host names were resolved when they came in
+/// ([`Sentinel::kept_address`]); only numeric forms are converted here (`127.1` is shown as
+/// `127.0.0.1`), and a name that did not resolve is shown as given.
 pub fn shown_host(settings: &SentinelConfig, host: &str) -> String {
     if settings.announce_hostnames || host.parse::<std::net::IpAddr>().is_ok() {
         return host.to_string();

@@ -517,7 +517,14 @@ impl Runtime {
     /// What an INFO reply teaches (§3.5), up to the role change; the acting half belongs to the
     /// failover.
     fn refresh_from_info(&mut self, m: usize, id: InstanceId, text: String, now_ms: u64) {
-        let fields = parse_info(&text);
+        let mut fields = parse_info(&text);
+        // Addresses as Sentinel keeps them (a replica may announce a host name).
+        for (host, _) in &mut fields.replicas {
+            *host = self.sentinel.kept_address(host);
+        }
+        if let Some(host) = &mut fields.master_host {
+            *host = self.sentinel.kept_address(host);
+        }
         let is_master_record = self.sentinel.masters[m].record.id == id;
         let mut discovered = Vec::new();
         let mut rebooted = false;
@@ -575,7 +582,9 @@ impl Runtime {
 
     /// A hello (§3.4): a fellow sentinel discovered or moved, a newer epoch, a newer configuration.
     pub fn process_hello(&mut self, payload: &[u8], now_ms: u64) {
-        let Some(h) = Hello::parse(payload) else { return };
+        let Some(mut h) = Hello::parse(payload) else { return };
+        h.sentinel_ip = self.sentinel.kept_address(&h.sentinel_ip);
+        h.master_ip = self.sentinel.kept_address(&h.master_ip);
         if h.sentinel_run_id == self.sentinel.myid {
             return;
         }

@@ -194,10 +194,21 @@ impl Sentinel {
         s
     }
 
+    /// The address Sentinel keeps, shows and writes for `host` (Redis's createSentinelAddr with
+    /// announceSentinelAddr): with announce-hostnames the host as given, else the IP it resolves
+    /// to now (a name only with resolve-hostnames). A name that does not resolve is kept as given.
+    pub fn kept_address(&self, host: &str) -> String {
+        if self.settings.announce_hostnames || host.parse::<std::net::IpAddr>().is_ok() {
+            return host.to_string();
+        }
+        super::config::resolve_address(host, self.settings.resolve_hostnames).unwrap_or_else(|| host.to_string())
+    }
+
     /// A master to watch, with the replicas and sentinels its config names.
     pub fn add_master(&mut self, mut settings: MasterConfig, now_ms: u64) {
         let replicas = std::mem::take(&mut settings.known_replicas);
         let sentinels = std::mem::take(&mut settings.known_sentinels);
+        settings.host = self.kept_address(&settings.host);
         let id = self.new_id();
         let record = Record::new(id, Kind::Master, settings.name.clone(), settings.host.clone(), settings.port, now_ms);
         let mut master = Master {
@@ -213,11 +224,13 @@ impl Sentinel {
             failover_in_progress: false,
             force_failover: false,
         };
-        for r in replicas {
+        for mut r in replicas {
+            r.host = self.kept_address(&r.host);
             let id = self.new_id();
             master.replicas.push(Record::new(id, Kind::Replica, replica_name(&r.host, r.port), r.host, r.port, now_ms));
         }
-        for k in sentinels {
+        for mut k in sentinels {
+            k.host = self.kept_address(&k.host);
             let id = self.new_id();
             let mut rec = Record::new(id, Kind::Sentinel, k.run_id.clone(), k.host, k.port, now_ms);
             rec.run_id = Some(k.run_id);
