@@ -7,7 +7,8 @@ sentinels (quorum 2, down-after 1000 ms), the master killed with SIGKILL. Every 
 moment each sentinel first answered the new address to SENTINEL GET-MASTER-ADDR-BY-NAME.
 
 Usage: bench/sentinel_trace.py [rounds] [impls]   e.g. `bench/sentinel_trace.py 3 redis,ours`
-Environment: REDIS_RS_BIN (default target/release/redis-server-rs).
+Environment: REDIS_RS_BIN (default target/release/redis-server-rs), TRACE_LOGLEVEL (the
+sentinels' loglevel, default verbose; bench/run.sh's sentinels run at notice).
 """
 
 import datetime
@@ -25,6 +26,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.environ.get("REDIS_RS_BIN", os.path.join(ROOT, "target/release/redis-server-rs"))
 DOWN_AFTER = 1000
+# The sentinels' loglevel: verbose shows the role changes too, notice is what bench/run.sh runs
+# with (Redis opens and closes its log file for every line, so verbose slows it a little).
+SENTINEL_LOGLEVEL = os.environ.get("TRACE_LOGLEVEL", "verbose")
 
 EVENTS = [
     "+sdown",
@@ -143,7 +147,7 @@ def run_round(impl, workdir):
             os.makedirs(d)
             conf = os.path.join(d, "sentinel.conf")
             with open(conf, "w") as f:
-                f.write(f"port {port}\nbind 127.0.0.1\ndir {d}\nlogfile {d}/log\nloglevel verbose\n"
+                f.write(f"port {port}\nbind 127.0.0.1\ndir {d}\nlogfile {d}/log\nloglevel {SENTINEL_LOGLEVEL}\n"
                         f"sentinel monitor mymaster 127.0.0.1 {ports['m']} 2\n"
                         f"sentinel down-after-milliseconds mymaster {DOWN_AFTER}\n"
                         f"sentinel failover-timeout mymaster 10000\n")
