@@ -62,7 +62,8 @@ fn interactive_session_under_a_pty() {
         ),
     );
     stdin.write_all(b" hello\r").unwrap();
-    wait_for_text(&mut screen, "\r\nOK\r\n");
+    // The reply and the next prompt: text typed before the prompt is back is echoed raw, unhinted.
+    wait_for_text(&mut screen, &format!("\r\nOK\r\n127.0.0.1:{}> ", s.port));
     // A subcommand's hint comes from the container's `subcommands` docs.
     stdin.write_all(b"CONFIG GET").unwrap();
     wait_for_text(&mut screen, &format!("CONFIG GET{GREY} parameter [parameter ...]\x1b[0m"));
@@ -70,7 +71,7 @@ fn interactive_session_under_a_pty() {
     // The whole reply and the next prompt: a line typed before the prompt is back is dropped.
     wait_for_text(&mut screen, &format!("2) \"0\"\r\n127.0.0.1:{}> ", s.port));
     stdin.write_all(b"GET greeting\r").unwrap();
-    wait_for_text(&mut screen, "\"hello\"");
+    wait_for_text(&mut screen, &format!("\"hello\"\r\n127.0.0.1:{}> ", s.port));
     stdin.write_all(b"QUIT\r").unwrap();
     let _ = child.wait();
     let stats = s.client().cmd_str(&["INFO", "commandstats"]);
