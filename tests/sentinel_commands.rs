@@ -34,15 +34,22 @@ impl RealSentinel {
     }
 
     fn launch(bin: &str, master_port: u16, quorum: u32) -> RealSentinel {
+        RealSentinel::launch_with(
+            bin,
+            &format!(
+                "sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
+                 sentinel down-after-milliseconds mymaster 5000\n"
+            ),
+        )
+    }
+
+    /// `bin` on a free port of 127.0.0.1 with the rest of its sentinel.conf given.
+    fn launch_with(bin: &str, config: &str) -> RealSentinel {
         assert!(Path::new(bin).exists(), "{bin} is missing: install Debian's redis-sentinel");
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let conf = dir.path().join("sentinel.conf");
-        let text = format!(
-            "port {port}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
-             sentinel down-after-milliseconds mymaster 5000\n"
-        );
-        std::fs::write(&conf, text).expect("write sentinel.conf");
+        std::fs::write(&conf, format!("port {port}\nbind 127.0.0.1\n{config}")).expect("write sentinel.conf");
         let mut cmd = Command::new(bin);
         cmd.arg(&conf).args(["--daemonize", "no", "--logfile", "sentinel.log"]).current_dir(dir.path());
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
@@ -686,23 +693,6 @@ fn command_metadata_matches_redis_sentinel() {
     }
 }
 
-/// A sentinel (`bin`) with `sentinel resolve-hostnames yes`, `announce-hostnames` as given,
-/// monitoring the master by the name `localhost`.
-fn sentinel_by_hostname(bin: &str, master_port: u16, announce_hostnames: &str) -> RealSentinel {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let text = format!(
-        "port {port}\nbind 127.0.0.1\nsentinel resolve-hostnames yes\nsentinel announce-hostnames {announce_hostnames}\n\
-         sentinel monitor m localhost {master_port} 1\n"
-    );
-    std::fs::write(dir.path().join("sentinel.conf"), text).expect("write sentinel.conf");
-    let mut cmd = Command::new(bin);
-    cmd.arg(dir.path().join("sentinel.conf")).args(["--daemonize", "no", "--logfile", "sentinel.log"]);
-    cmd.current_dir(dir.path()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    let child = die_with_parent(&mut cmd).spawn().expect("start a sentinel");
-    RealSentinel { child, port, dir }
-}
-
 /// With resolve-hostnames, a master given as `localhost` and a replica announcing itself as
 /// `localhost` are kept, shown and saved as 127.0.0.1, unless announce-hostnames keeps the names:
 /// the replies and sentinel.conf's lines as Debian's redis-sentinel has them.
@@ -715,7 +705,14 @@ fn host_names_are_resolved_unless_announced_like_redis_sentinel() {
         let seen: Vec<(Vec<u8>, Vec<u8>, Vec<String>)> = [REAL_SENTINEL, OUR_SENTINEL]
             .iter()
             .map(|bin| {
-                let s = sentinel_by_hostname(bin, master.port, announce);
+                let s = RealSentinel::launch_with(
+                    bin,
+                    &format!(
+                        "sentinel resolve-hostnames yes\nsentinel announce-hostnames {announce}\n\
+                         sentinel monitor m localhost {} 1\n",
+                        master.port
+                    ),
+                );
                 let mut c = None;
                 wait_for("the sentinel to find the replica", Duration::from_secs(30), || {
                     c = c.take().or_else(|| Client::try_connect(s.port).ok());

@@ -294,7 +294,7 @@ fn run(cli: &Cli) -> Result<()> {
                 Some(current) if current[1] == *host && current[2] == p.to_string() => {
                     sentinel_edit(cli, "sentinel monitor", values, &["set", name, "quorum", &q.to_string()])
                 }
-                Some(_) => sentinel_repoint(cli, &set, values),
+                Some(_) => sentinel_repoint(cli, values),
             }
         }
         Cmd::Sentinel { command: SentinelCmd::Set { name, option, value, stdin } } => {
@@ -805,10 +805,12 @@ fn master_settings(set: &ConfSet, name: &str) -> Vec<Vec<String>> {
 /// ships `mymaster 127.0.0.1 6379`): the master is a different one, so what Sentinel learnt about
 /// the old one goes and the admin's settings stay. A running Sentinel is told the same way an admin
 /// would with redis-cli: SENTINEL REMOVE, SENTINEL MONITOR, then SENTINEL SET of each setting.
-fn sentinel_repoint(cli: &Cli, set: &ConfSet, values: Vec<String>) -> Result<()> {
+fn sentinel_repoint(cli: &Cli, values: Vec<String>) -> Result<()> {
     let name = values[0].as_str();
     let main = cli.sentinel_config.clone();
     let mut edited = ConfSet::load(&main)?;
+    let settings = master_settings(&edited, name);
+    let scripts_refused = scripts_denied(&edited) && settings.iter().any(|s| s[0].ends_with("-script"));
     let monitor_key = format!("sentinel monitor {name}");
     let file = edited.find(&monitor_key, &[]).map(|f| f.file).unwrap_or_else(|| main.clone());
     let doc = edited.doc_mut(&file).ok_or_else(|| fail("not loaded"))?;
@@ -824,11 +826,12 @@ fn sentinel_repoint(cli: &Cli, set: &ConfSet, values: Vec<String>) -> Result<()>
         return finish(cli, doc, &before, &monitor_key, &new, false);
     };
     if !cli.apply || cli.dry_run {
-        // Refused with the usual explanation: the running Sentinel would overwrite the edit.
+        // Refused with the usual explanation (the running Sentinel would overwrite the edit),
+        // unless it stopped meanwhile: then the file is edited.
         sentinel_through_running(cli, &["monitor"])?;
+        return finish(cli, doc, &before, &monitor_key, &new, false);
     }
-    let settings = master_settings(set, name);
-    if scripts_denied(set) && settings.iter().any(|s| s[0].ends_with("-script")) {
+    if scripts_refused {
         return Err(fail(format!(
             "master '{name}' has scripts configured and the running Sentinel refuses to set scripts (sentinel deny-scripts-reconfig): stop it, run this again without --apply, then start it"
         )));
