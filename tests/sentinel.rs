@@ -25,6 +25,15 @@ impl SentinelProc {
 
     /// A sentinel monitoring each (name, port, quorum) master on 127.0.0.1.
     fn start_monitoring(ours: bool, masters: &[(&str, u16, u32)]) -> SentinelProc {
+        SentinelProc::launch(ours, masters, "")
+    }
+
+    /// A sentinel monitoring `mymaster` with `extra` lines at the end of its config.
+    fn start_with(ours: bool, master_port: u16, quorum: u32, extra: &str) -> SentinelProc {
+        SentinelProc::launch(ours, &[("mymaster", master_port, quorum)], extra)
+    }
+
+    fn launch(ours: bool, masters: &[(&str, u16, u32)], extra: &str) -> SentinelProc {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = common::free_port();
         let conf = dir.path().join("sentinel.conf");
@@ -58,7 +67,7 @@ impl SentinelProc {
         } else {
             text
         };
-        std::fs::write(&conf, text).expect("write sentinel.conf");
+        std::fs::write(&conf, text + extra).expect("write sentinel.conf");
         let bin = if ours { env!("CARGO_BIN_EXE_redis-sentinel-rs") } else { "/usr/bin/redis-sentinel" };
         let mut cmd = std::process::Command::new(bin);
         cmd.arg(&conf).current_dir(dir.path()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
@@ -334,5 +343,93 @@ fn a_peer_watching_two_masters_shares_one_link() {
         let cmd_links = || b.call(&["CLIENT", "LIST"]).expect("CLIENT LIST").text().matches(&a_cmd).count();
         common::wait_for("the peer's command link", DEADLINE, || cmd_links() >= 1);
         assert_eq!(cmd_links(), 1, "ours: {ours}");
+    }
+}
+
+/// `calls=` of `command` (e.g. `config|rewrite`) in a server's INFO commandstats; 0 if never.
+fn calls(node: &Node, command: &str) -> u64 {
+    let stats = node.info("commandstats");
+    let line = stats.get(&format!("cmdstat_{command}")).unwrap_or("");
+    line.split(',').find_map(|kv| kv.strip_prefix("calls=")).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// A field of SENTINEL MASTER mymaster.
+fn master_field(s: &SentinelProc, field: &str) -> Option<String> {
+    let fields: Vec<String> = s.call(&["SENTINEL", "MASTER", "mymaster"])?.array().iter().map(Reply::text).collect();
+    fields.chunks(2).find(|kv| kv[0] == field).map(|kv| kv[1].clone())
+}
+
+/// `sentinel rename-command`: everything a sentinel sends the master and its replicas goes under
+/// the new name (Redis maps each command through the master's table): INFO, the hellos' PUBLISH
+/// and SUBSCRIBE, CLIENT SETNAME, and the failover's transaction (PING is the next test's:
+/// replicas need it to sync). Servers that renamed all of these are monitored and failed over,
+/// and never hear an old name. A real sentinel on real servers is the reference, without the
+/// SUBSCRIBE rename: redis-sentinel 7.0.15 aborts in hiredis on the first hello message then.
+#[test]
+fn a_sentinel_sends_renamed_commands_under_their_new_names() {
+    let _turn = one_at_a_time();
+    for (servers, ours) in [(Impl::Real, false), (Impl::Real, true), (Impl::Ours, true)] {
+        let context = format!("servers {}, our sentinel: {ours}", servers.label());
+        let mut renamed = vec!["INFO", "PUBLISH", "CLIENT", "CONFIG", "SLAVEOF", "MULTI", "EXEC"];
+        if ours {
+            renamed.push("SUBSCRIBE");
+        }
+        let server_config: String = renamed.iter().map(|c| format!("rename-command {c} {c}-X\n")).collect();
+        let sentinel_config: String =
+            renamed.iter().map(|c| format!("sentinel rename-command mymaster {c} {c}-X\n")).collect();
+        let master = Node::start_with_config("master", servers, &server_config, &[]);
+        let replica = Node::start_with_config("replica", servers, &server_config, &strs(&master.replicaof_args()));
+        wait_in_sync(&master, &replica);
+        // Alone with quorum 1, it fails over by itself.
+        let sentinel = SentinelProc::start_with(ours, master.port, 1, &sentinel_config);
+        common::wait_for(&format!("{context}: the sentinel to find the replica and say hello"), DEADLINE, || {
+            sentinel.count("REPLICAS") == 1 && calls(&master, "publish") >= 1
+        });
+        for command in ["info", "subscribe", "client|setname"] {
+            assert!(calls(&master, command) >= 1, "{context}: no {command} on the master");
+        }
+        assert_eq!(master.info("errorstats").get("errorstat_ERR"), None, "{context}: an old name reached the master");
+        assert_eq!(master_field(&sentinel, "flags").as_deref(), Some("master"), "{context}");
+
+        master.kill();
+        common::wait_for("the sentinel to answer the replica", DEADLINE, || {
+            sentinel.master_port() == Some(replica.port)
+        });
+        wait_info(&replica, "role", "master");
+        for command in ["multi", "slaveof", "config|rewrite", "client|kill", "exec"] {
+            assert!(calls(&replica, command) >= 1, "{context}: no {command} on the promoted replica");
+        }
+        assert_eq!(replica.info("errorstats").get("errorstat_ERR"), None, "{context}: an old name reached the replica");
+    }
+}
+
+/// A master stuck in a script answers PING with -BUSY. Once it is SDOWN the sentinel sends it
+/// SCRIPT KILL, once, and the master is back. PING and SCRIPT go under the master's names for
+/// them. A real sentinel is the reference; the master is Debian's (ours has no scripting).
+#[test]
+fn a_master_busy_in_a_script_gets_script_kill_once_it_is_down() {
+    let _turn = one_at_a_time();
+    for ours in [false, true] {
+        let master = Node::start_with_config(
+            "master",
+            Impl::Real,
+            "busy-reply-threshold 100\nrename-command SCRIPT SCRIPT-X\nrename-command PING PING-X\n",
+            &[],
+        );
+        // Quorum 2 with one sentinel: SDOWN, never a failover.
+        let renames =
+            "sentinel rename-command mymaster SCRIPT SCRIPT-X\nsentinel rename-command mymaster PING PING-X\n";
+        let sentinel = SentinelProc::start_with(ours, master.port, 2, renames);
+        common::wait_for("the sentinel to see the master", DEADLINE, || {
+            master_field(&sentinel, "role-reported").as_deref() == Some("master") && calls(&master, "ping") >= 1
+        });
+        let mut busy = master.client();
+        busy.send_raw(&common::encode(&[b"EVAL", b"while true do end", b"0"]));
+        let reply = String::from_utf8_lossy(&busy.read_reply()).into_owned();
+        assert!(reply.contains("Script killed by user with SCRIPT KILL"), "our sentinel: {ours}: {reply}");
+        common::wait_for("the master to be up again", DEADLINE, || {
+            master_field(&sentinel, "flags").as_deref() == Some("master")
+        });
+        assert_eq!(calls(&master, "script|kill"), 1, "our sentinel: {ours}");
     }
 }

@@ -25,6 +25,7 @@ fn config(host: &str, port: u16, name: &str) -> LinkConfig {
         auth: None,
         client_name: name.to_string(),
         subscribe: None,
+        renames: Vec::new(),
         connect_timeout: Duration::from_secs(5),
     }
 }

@@ -266,13 +266,8 @@ impl Runtime {
         let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()).filter(|l| l.is_connected()) else {
             return false;
         };
-        let renames = &self.sentinel.masters[m].settings.rename_commands;
-        let name = |cmd: &str| -> Vec<u8> {
-            renames
-                .iter()
-                .find(|r| r.command.eq_ignore_ascii_case(cmd))
-                .map_or_else(|| cmd.as_bytes().to_vec(), |r| r.renamed.as_bytes().to_vec())
-        };
+        let master = &self.sentinel.masters[m];
+        let name = |command| master.command_name(command);
         let slaveof = match &target {
             Some((host, port)) => vec![name("slaveof"), host.as_bytes().to_vec(), port.to_string().into_bytes()],
             None => vec![name("slaveof"), b"NO".to_vec(), b"ONE".to_vec()],

@@ -27,6 +27,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
+use super::model::{command_name, CommandRename};
 use crate::client::{encode_command, read_value, Value};
 
 /// What a link reports to its owner (the sentinel's event loop), tagged with the owner's id for it.
@@ -56,6 +57,8 @@ pub struct LinkConfig {
     pub client_name: String,
     /// `Some(channel)` makes a pub/sub link subscribed to `channel`.
     pub subscribe: Option<String>,
+    /// The master's rename table: the handshake's AUTH, CLIENT and SUBSCRIBE go through it.
+    pub renames: Vec<CommandRename>,
     pub connect_timeout: Duration,
 }
 
@@ -364,16 +367,17 @@ impl<T: Send + 'static> LinkTask<T> {
     /// The handshake commands, encoded; counts the replies to swallow.
     fn handshake(&mut self) -> Vec<u8> {
         let mut commands: Vec<Vec<&str>> = Vec::new();
+        let name = |command| command_name(&self.cfg.renames, command);
         match &self.cfg.auth {
-            Some((Some(user), password)) => commands.push(vec!["AUTH", user, password]),
-            Some((None, password)) => commands.push(vec!["AUTH", password]),
+            Some((Some(user), password)) => commands.push(vec![name("AUTH"), user, password]),
+            Some((None, password)) => commands.push(vec![name("AUTH"), password]),
             None => {}
         }
         if !self.cfg.client_name.is_empty() {
-            commands.push(vec!["CLIENT", "SETNAME", &self.cfg.client_name]);
+            commands.push(vec![name("CLIENT"), "SETNAME", &self.cfg.client_name]);
         }
         if let Some(channel) = &self.cfg.subscribe {
-            commands.push(vec!["SUBSCRIBE", channel]);
+            commands.push(vec![name("SUBSCRIBE"), channel]);
         }
         self.handshake_left = commands.len();
         commands.iter().flat_map(|c| encode_command(c)).collect()

@@ -160,13 +160,19 @@ impl MasterConfig {
 }
 
 /// `sentinel rename-command <master> <command> <renamed>`: `command` is sent as `renamed` to the
-/// master and its replicas.
+/// master, its replicas and the other sentinels watching it (Redis's sentinelInstanceMapCommand
+/// maps through the master of any instance).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandRename {
     /// The command's real name (unique per master, compared case-insensitively).
     pub command: String,
     /// The name the instances know it by.
     pub renamed: String,
+}
+
+/// The name `command` is sent under, given a master's rename table.
+pub fn command_name<'a>(renames: &'a [CommandRename], command: &'a str) -> &'a str {
+    renames.iter().find(|r| r.command.eq_ignore_ascii_case(command)).map_or(command, |r| r.renamed.as_str())
 }
 
 /// `sentinel known-replica <master> <host> <port>`.

@@ -344,12 +344,13 @@ impl Runtime {
             auth,
             client_name: format!("sentinel-{short_id}-cmd"),
             subscribe: None,
+            renames: master.settings.rename_commands.clone(),
             connect_timeout: Duration::from_millis(self.timings.ping_period.max(1000)),
         };
         if links.cmd.is_none() {
             let link = Link::start(link_id(key, false), base.clone(), self.events.clone());
             // The handshake's PING: its reply tells the instance is alive (§3.1).
-            link.send(vec![b"PING".to_vec()], Tag::Ping);
+            link.send(vec![self.sentinel.masters[m].command_name("PING")], Tag::Ping);
             links.cmd = Some(link);
         }
         if wants_pubsub && links.pubsub.is_none() {
@@ -405,9 +406,9 @@ impl Runtime {
             now_ms.saturating_sub(record.last_pub_ms) > self.timings.publish_period,
         );
         if info_due {
-            cmd.send(vec![b"INFO".to_vec()], Tag::Info);
+            cmd.send(vec![master.command_name("INFO")], Tag::Info);
         }
-        if ping_due && cmd.send(vec![b"PING".to_vec()], Tag::Ping) {
+        if ping_due && cmd.send(vec![master.command_name("PING")], Tag::Ping) {
             self.pinged(self.link_key(id), now_ms);
         }
         if hello_due {
@@ -439,7 +440,8 @@ impl Runtime {
             master_port: mport,
             master_config_epoch: master.settings.config_epoch,
         };
-        let args = vec![b"PUBLISH".to_vec(), HELLO_CHANNEL.as_bytes().to_vec(), hello.payload().into_bytes()];
+        let args =
+            vec![master.command_name("PUBLISH"), HELLO_CHANNEL.as_bytes().to_vec(), hello.payload().into_bytes()];
         cmd.send(args, Tag::Publish(id));
     }
 
@@ -483,6 +485,7 @@ impl Runtime {
             Tag::Ping => {
                 let available = matches!(&value, Value::Status(text) | Value::Error(text)
                     if text.starts_with("PONG") || text.starts_with("LOADING") || text.starts_with("MASTERDOWN"));
+                let busy = matches!(&value, Value::Error(text) if text.starts_with("BUSY"));
                 for (m, id) in self.records_on_link(key) {
                     let Some(r) = self.sentinel.masters[m].find_mut(id) else { continue };
                     if available {
@@ -490,6 +493,14 @@ impl Runtime {
                         r.act_ping_ms = 0;
                     }
                     r.last_pong_ms = now_ms;
+                    // Down only because a script runs too long: kill it, once per SDOWN.
+                    if busy && r.s_down && !r.script_kill_sent {
+                        r.script_kill_sent = true;
+                        let script = self.sentinel.masters[m].command_name("SCRIPT");
+                        if let Some(cmd) = self.links.get(&key).and_then(|l| l.cmd.as_ref()) {
+                            cmd.send(vec![script, b"KILL".to_vec()], Tag::Ignored);
+                        }
+                    }
                 }
             }
             Tag::Info => {
@@ -792,8 +803,9 @@ impl Runtime {
                 continue;
             }
             let Some(cmd) = self.open_cmd_link(id, Kind::Sentinel) else { continue };
+            let sentinel_command = self.sentinel.masters[m].command_name("SENTINEL");
             let args = [
-                b"SENTINEL".as_slice(),
+                sentinel_command.as_slice(),
                 b"is-master-down-by-addr",
                 ip.as_bytes(),
                 port.to_string().as_bytes(),

@@ -469,6 +469,12 @@ impl Master {
         self.replicas.iter_mut().chain(self.sentinels.iter_mut()).find(|r| r.id == id)
     }
 
+    /// `command` as sent to this master, its replicas and its sentinels: renamed if the
+    /// master's rename table says so.
+    pub fn command_name(&self, command: &str) -> Vec<u8> {
+        super::model::command_name(&self.settings.rename_commands, command).as_bytes().to_vec()
+    }
+
     /// The address clients are to use: the promoted replica's once the failover reached
     /// reconf_slaves (sentinelGetCurrentMasterAddress).
     pub fn current_address(&self) -> (&str, u16) {

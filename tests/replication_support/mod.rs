@@ -188,6 +188,8 @@ pub struct Node {
     config: Option<String>,
     args: Vec<String>,
     password: Option<String>,
+    /// The config's `rename-command` pairs: the harness's own commands use the new names.
+    renames: Vec<(String, String)>,
     /// In a RefCell so that every operation takes `&self`: a test holds `&Node`s of a topology
     /// while a background writer borrows the master.
     child: RefCell<Option<Child>>,
@@ -208,6 +210,7 @@ impl Node {
     fn launch(name: &str, imp: Impl, config: Option<&str>, args: &[&str]) -> Node {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let password = password_in(config, &args);
+        let renames = renames_in(config);
         let mut last_log = String::new();
         // A port taken by another process between free_port() and bind is retried on a new port.
         for _ in 0..5 {
@@ -219,6 +222,7 @@ impl Node {
                 config: config.map(str::to_string),
                 args: args.clone(),
                 password: password.clone(),
+                renames: renames.clone(),
                 child: RefCell::new(None),
             };
             node.spawn();
@@ -273,14 +277,14 @@ impl Node {
     fn answers_as_our_child(&self) -> std::io::Result<bool> {
         let mut c = Client::try_connect(self.port)?;
         if let Some(p) = &self.password {
-            c.send_raw(&encode(&[b"AUTH", p.as_bytes()]));
+            c.send_raw(&encode(&[self.command("AUTH").as_bytes(), p.as_bytes()]));
             c.try_read_reply()?;
         }
-        c.send_raw(&encode(&[b"PING"]));
+        c.send_raw(&encode(&[self.command("PING").as_bytes()]));
         if c.try_read_reply()? != b"+PONG\r\n" {
             return Ok(false);
         }
-        c.send_raw(&encode(&[b"INFO", b"server"]));
+        c.send_raw(&encode(&[self.command("INFO").as_bytes(), b"server"]));
         let info = Info::parse(&String::from_utf8_lossy(&c.try_read_reply()?));
         let pid = self.child.borrow().as_ref().map(Child::id);
         Ok(pid.is_some() && info.get("process_id").and_then(|v| v.parse().ok()) == pid)
@@ -347,7 +351,7 @@ impl Node {
     pub fn client(&self) -> Client {
         let mut c = Client::connect(self.port);
         if let Some(p) = &self.password {
-            let r = c.cmd_str(&["AUTH", p]);
+            let r = c.cmd_str(&[&self.command("AUTH"), p]);
             assert_eq!(r, "+OK\r\n", "AUTH on {}", self.name);
         }
         c
@@ -355,7 +359,9 @@ impl Node {
 
     /// One command on a fresh connection, parsed.
     pub fn call(&self, args: &[&str]) -> Reply {
-        call(&mut self.client(), args)
+        let name = args.first().map(|a| self.command(a)).unwrap_or_default();
+        let args: Vec<&str> = std::iter::once(name.as_str()).chain(args.iter().skip(1).copied()).collect();
+        call(&mut self.client(), &args)
     }
 
     /// A command that must answer +OK.
@@ -392,15 +398,21 @@ impl Node {
     fn try_info_text(&self) -> std::io::Result<String> {
         let mut c = Client::try_connect(self.port)?;
         if let Some(p) = &self.password {
-            c.send_raw(&encode(&[b"AUTH", p.as_bytes()]));
+            c.send_raw(&encode(&[self.command("AUTH").as_bytes(), p.as_bytes()]));
             c.try_read_reply()?;
         }
-        c.send_raw(&encode(&[b"INFO", b"replication"]));
+        c.send_raw(&encode(&[self.command("INFO").as_bytes(), b"replication"]));
         let raw = c.try_read_reply()?;
         Ok(match Reply::parse(&raw) {
             Reply::Bulk(text) => String::from_utf8_lossy(&text).into_owned(),
             other => format!("{other:?}"),
         })
+    }
+
+    /// The name `command` goes by on this node (its config may rename it).
+    pub fn command(&self, command: &str) -> String {
+        let renamed = self.renames.iter().find(|(old, _)| old.eq_ignore_ascii_case(command));
+        renamed.map_or_else(|| command.to_string(), |(_, new)| new.clone())
     }
 
     /// `--replicaof`-style arguments naming this node as a master.
@@ -441,6 +453,19 @@ fn password_in(config: Option<&str>, args: &[String]) -> Option<String> {
         text.lines().rev().find_map(|l| l.trim().strip_prefix("requirepass ").map(|v| v.trim().to_string()))
     });
     from_args.or(from_config)
+}
+
+fn renames_in(config: Option<&str>) -> Vec<(String, String)> {
+    let lines = config.into_iter().flat_map(str::lines);
+    lines
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            if words.next() != Some("rename-command") {
+                return None;
+            }
+            Some((words.next()?.to_string(), words.next()?.to_string()))
+        })
+        .collect()
 }
 
 /// Arguments as &str, for the `Node::start` family.
