@@ -261,7 +261,11 @@ impl Runtime {
     }
 
     /// The reconfiguration transaction (§5.5): SLAVEOF towards `target` (NO ONE without one),
-    /// CONFIG REWRITE, and the clients dropped so they ask Sentinel again.
+    /// CONFIG REWRITE, and the clients dropped so they ask Sentinel again. Then, unlike Redis, an
+    /// INFO: its reply shows the instance as the transaction left it, so the failover goes on
+    /// when the instance has changed role (promotion seen, replica reconfiguring) instead of at
+    /// the next 1 s INFO, about 0.7 s later on average. Nothing else changes: an instance that
+    /// did not take the change looks the same as in Redis's next INFO.
     pub fn send_slaveof(&mut self, m: usize, id: InstanceId, target: Option<(String, u16)>) -> bool {
         let Some(cmd) = self.links.get(&id).and_then(|l| l.cmd.as_ref()).filter(|l| l.is_connected()) else {
             return false;
@@ -279,6 +283,7 @@ impl Runtime {
             (vec![name("client"), b"KILL".to_vec(), b"TYPE".to_vec(), b"normal".to_vec()], Tag::Ignored),
             (vec![name("client"), b"KILL".to_vec(), b"TYPE".to_vec(), b"pubsub".to_vec()], Tag::Ignored),
             (vec![name("exec")], Tag::Ignored),
+            (vec![name("info")], Tag::Info),
         ];
         cmd.send_batch(batch)
     }
