@@ -8,15 +8,14 @@ mod common;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::{free_port, wait_for, Client, Server};
 
 const CTL: &str = env!("CARGO_BIN_EXE_redisctl");
 const STOCK_REDIS: &str = "/etc/redis/redis.conf";
 const STOCK_SENTINEL: &str = "/etc/redis/sentinel.conf";
-const REAL_SENTINEL: &str = "/usr/bin/redis-sentinel";
 const SETPRIV: &str = "/usr/bin/setpriv";
 /// nobody:nogroup on Debian.
 const NOBODY: u32 = 65534;
@@ -1338,10 +1337,9 @@ fn apply_bind_with_the_flag_after_the_addresses() {
 // ---------------------------------------------------------------------------------------------
 
 struct Sentinel {
-    child: Child,
+    process: common::SentinelProcess,
     port: u16,
     master_port: u16,
-    dir: tempfile::TempDir,
     conf: PathBuf,
 }
 
@@ -1349,22 +1347,19 @@ impl Sentinel {
     /// Starts Debian's redis-sentinel on its own copy of Debian's sentinel.conf, monitoring
     /// `mymaster` at a port where nothing runs (so no failover logic rewrites the file during the test).
     fn start() -> Sentinel {
-        assert!(Path::new(REAL_SENTINEL).exists(), "{REAL_SENTINEL} is missing: install Debian's redis-sentinel");
-        Sentinel::start_binary(REAL_SENTINEL)
+        Sentinel::start_binary(common::REAL_SENTINEL)
     }
 
     /// The same with our redis-sentinel-rs.
     fn start_ours() -> Sentinel {
-        Sentinel::start_binary(env!("CARGO_BIN_EXE_redis-sentinel-rs"))
+        Sentinel::start_binary(common::OUR_SENTINEL)
     }
 
     fn start_binary(bin: &str) -> Sentinel {
         let stock_text = stock(STOCK_SENTINEL);
-        for _ in 0..5 {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let port = free_port();
-            let master_port = free_port();
-            let d = dir.path().display().to_string();
+        let master_port = free_port();
+        let process = common::SentinelProcess::start(bin, |port, dir| {
+            let d = dir.display().to_string();
             let text = replace_line(&stock_text, "port 26379", &[&format!("port {port}")]);
             let text = replace_line(&text, "protected-mode no", &["bind 127.0.0.1", "protected-mode no"]);
             let text = replace_line(&text, "daemonize yes", &["daemonize no"]);
@@ -1384,39 +1379,9 @@ impl Sentinel {
                 "sentinel monitor mymaster 127.0.0.1 6379 2",
                 &[&format!("sentinel monitor mymaster 127.0.0.1 {master_port} 2")],
             );
-            let conf = dir.path().join("sentinel.conf");
-            std::fs::write(&conf, text).expect("write sentinel.conf");
-            let child = Command::new(bin)
-                .arg(&conf)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-sentinel");
-            let mut s = Sentinel { child, port, master_port, dir, conf };
-            if s.wait_ready() {
-                return s;
-            }
-        }
-        panic!("{bin} did not start");
-    }
-
-    fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if let Ok(mut c) = Client::try_connect(self.port) {
-                c.send_raw(&common::encode(&[b"PING"]));
-                if matches!(c.try_read_reply(), Ok(r) if r.starts_with(b"+PONG")) {
-                    // Sentinel saves its new id to the file before it serves clients.
-                    return read(&self.conf).contains("\nsentinel myid ");
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+            (text, Vec::new())
+        });
+        Sentinel { port: process.port, conf: process.conf.clone(), process, master_port }
     }
 
     fn master_field(&self, field: &str) -> String {
@@ -1430,7 +1395,7 @@ impl Sentinel {
     }
 
     fn redisctl(&self, args: &[&str], stdin: Option<&str>) -> Out {
-        let redis = self.dir.path().join("redis.conf");
+        let redis = self.process.dir.path().join("redis.conf");
         if !redis.exists() {
             std::fs::write(&redis, stock(STOCK_REDIS)).expect("write redis.conf");
         }
@@ -1453,14 +1418,7 @@ impl Sentinel {
     }
 
     fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Sentinel {
-    fn drop(&mut self) {
-        self.stop();
+        self.process.stop();
     }
 }
 

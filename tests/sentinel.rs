@@ -10,11 +10,10 @@ use replication_support::*;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// A sentinel process (ours or Debian's) on a free port, monitoring `mymaster` in its own dir.
+/// A sentinel process (ours or Debian's) monitoring `mymaster`, with what these tests ask of it.
 struct SentinelProc {
-    child: std::process::Child,
+    process: common::SentinelProcess,
     port: u16,
-    dir: tempfile::TempDir,
     ours: bool,
 }
 
@@ -34,58 +33,46 @@ impl SentinelProc {
     }
 
     fn launch(ours: bool, masters: &[(&str, u16, u32)], extra: &str) -> SentinelProc {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = common::free_port();
-        let conf = dir.path().join("sentinel.conf");
-        let mut text = format!(
-            "# the admin's comment\nport {port}\nbind 127.0.0.1\ndir {}\nlogfile sentinel.log\n",
-            dir.path().display()
-        );
-        for (name, master_port, quorum) in masters {
-            text += &format!(
-                "sentinel monitor {name} 127.0.0.1 {master_port} {quorum}\n\
-                 sentinel down-after-milliseconds {name} 1000\nsentinel failover-timeout {name} 10000\n"
+        let bin = if ours { common::OUR_SENTINEL } else { common::REAL_SENTINEL };
+        let process = common::SentinelProcess::start(bin, |port, dir| {
+            let mut text = format!(
+                "# the admin's comment\nport {port}\nbind 127.0.0.1\ndir {}\nlogfile sentinel.log\n",
+                dir.display()
             );
-        }
-        // Ours run the scripts: each appends its arguments to a log next to it.
-        let text = if ours {
-            for name in ["notify", "reconfig"] {
-                let script = dir.path().join(format!("{name}.sh"));
-                let log = dir.path().join(format!("{name}.log"));
-                std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display())).expect("script");
-                std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
-            }
-            masters
-                .iter()
-                .map(|(name, _, _)| {
-                    format!(
+            for (name, master_port, quorum) in masters {
+                text += &format!(
+                    "sentinel monitor {name} 127.0.0.1 {master_port} {quorum}\n\
+                     sentinel down-after-milliseconds {name} 1000\nsentinel failover-timeout {name} 10000\n"
+                );
+                // Ours run the scripts: each appends its arguments to a log next to it.
+                if ours {
+                    text += &format!(
                         "sentinel notification-script {name} {0}/notify.sh\nsentinel client-reconfig-script {name} {0}/reconfig.sh\n",
-                        dir.path().display()
-                    )
-                })
-                .fold(text, |text, lines| text + &lines)
-        } else {
-            text
-        };
-        std::fs::write(&conf, text + extra).expect("write sentinel.conf");
-        let bin = if ours { env!("CARGO_BIN_EXE_redis-sentinel-rs") } else { "/usr/bin/redis-sentinel" };
-        let mut cmd = std::process::Command::new(bin);
-        cmd.arg(&conf).current_dir(dir.path()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
-        let child = common::die_with_parent(&mut cmd).spawn().expect("start a sentinel");
-        common::wait_for("the sentinel to answer", DEADLINE, || common::Client::try_connect(port).is_ok());
-        SentinelProc { child, port, dir, ours }
+                        dir.display()
+                    );
+                }
+            }
+            if ours {
+                for script in ["notify", "reconfig"] {
+                    let path = dir.join(format!("{script}.sh"));
+                    let log = dir.join(format!("{script}.log"));
+                    std::fs::write(&path, format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display())).expect("script");
+                    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                        .expect("chmod");
+                }
+            }
+            (text + extra, Vec::new())
+        });
+        SentinelProc { port: process.port, process, ours }
     }
 
     /// What a script of ours logged (its runs' arguments, one line each).
     fn script_log(&self, name: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(format!("{name}.log"))).unwrap_or_default()
+        self.process.file(&format!("{name}.log"))
     }
 
     fn call(&self, args: &[&str]) -> Option<Reply> {
-        let mut c = common::Client::try_connect(self.port).ok()?;
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        c.send_raw(&common::encode(&args));
-        Some(Reply::parse(&c.try_read_reply().ok()?))
+        self.process.call(args).map(|raw| Reply::parse(&raw))
     }
 
     fn master_port(&self) -> Option<u16> {
@@ -116,14 +103,7 @@ impl SentinelProc {
     }
 
     fn config(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("sentinel.conf")).unwrap_or_default()
-    }
-}
-
-impl Drop for SentinelProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.file("sentinel.conf")
     }
 }
 

@@ -5,91 +5,37 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{die_with_parent, free_port, show_bytes, wait_for, Client, Server};
+use common::{free_port, show_bytes, wait_for, Client, SentinelProcess, Server, OUR_SENTINEL, REAL_SENTINEL};
 use redis_rs::sentinel::commands::{self, Context, Dispatch, LinkStatus};
 use redis_rs::sentinel::instance::{parse_info, Kind};
 use redis_rs::sentinel::state::Sentinel;
 use redis_rs::sentinel::timing::Timings;
 use redis_rs::sentinel::{KnownReplica, KnownSentinel, MasterConfig, SentinelConfig};
 
-const REAL_SENTINEL: &str = "/usr/bin/redis-sentinel";
-const OUR_SENTINEL: &str = env!("CARGO_BIN_EXE_redis-sentinel-rs");
-
-/// A sentinel process (Debian's, or ours for the end-to-end cases) on a temp dir and a free
-/// port, killed when dropped.
-struct RealSentinel {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
+/// Debian's sentinel monitoring `mymaster` on `master_port`, quorum 2.
+fn real_sentinel(master_port: u16) -> SentinelProcess {
+    launch(REAL_SENTINEL, master_port, 2)
 }
 
-impl RealSentinel {
-    /// Debian's, quorum 2.
-    fn start(master_port: u16) -> RealSentinel {
-        RealSentinel::launch(REAL_SENTINEL, master_port, 2)
-    }
-
-    fn launch(bin: &str, master_port: u16, quorum: u32) -> RealSentinel {
-        RealSentinel::launch_with(
-            bin,
-            &format!(
-                "sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
-                 sentinel down-after-milliseconds mymaster 5000\n"
-            ),
-        )
-    }
-
-    /// `bin` on a free port of 127.0.0.1 with the rest of its sentinel.conf given.
-    fn launch_with(bin: &str, config: &str) -> RealSentinel {
-        assert!(Path::new(bin).exists(), "{bin} is missing: install Debian's redis-sentinel");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let conf = dir.path().join("sentinel.conf");
-        std::fs::write(&conf, format!("port {port}\nbind 127.0.0.1\n{config}")).expect("write sentinel.conf");
-        let mut cmd = Command::new(bin);
-        cmd.arg(&conf).args(["--daemonize", "no", "--logfile", "sentinel.log"]).current_dir(dir.path());
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-        let child = die_with_parent(&mut cmd).spawn().expect("start a sentinel");
-        wait_for("the sentinel up", Duration::from_secs(15), || {
-            Client::try_connect(port).is_ok_and(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n")
-        });
-        RealSentinel { child, port, dir }
-    }
-
-    fn client(&self, resp: u8) -> Client {
-        let mut c = Client::connect(self.port);
-        if resp == 3 {
-            c.cmd(&["HELLO", "3"]);
-        }
-        c
-    }
-
-    fn file(&self, name: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
-    }
-
-    /// The exit status once the process has ended by itself (None: still running at the deadline).
-    fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = std::time::Instant::now() + within;
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
+/// `bin` (Debian's, or ours for the end-to-end cases) monitoring `mymaster` on `master_port`.
+fn launch(bin: &str, master_port: u16, quorum: u32) -> SentinelProcess {
+    launch_with(
+        bin,
+        &format!(
+            "sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
+             sentinel down-after-milliseconds mymaster 5000\n"
+        ),
+    )
 }
 
-impl Drop for RealSentinel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `bin` on a free port of 127.0.0.1 with the rest of its sentinel.conf given.
+fn launch_with(bin: &str, config: &str) -> SentinelProcess {
+    SentinelProcess::start(bin, |port, _| {
+        let args = ["--daemonize", "no", "--logfile", "sentinel.log"].map(String::from).to_vec();
+        (format!("port {port}\nbind 127.0.0.1\n{config}"), args)
+    })
 }
 
 /// A RESP value, enough to mask fields and render it back.
@@ -186,16 +132,16 @@ fn masked(b: &[u8]) -> String {
 struct Setup {
     master: Server,
     replica: Server,
-    a: RealSentinel,
-    b: RealSentinel,
+    a: SentinelProcess,
+    b: SentinelProcess,
 }
 
 fn setup() -> Setup {
     let master = Server::start_real(&[]);
     let mport = master.port.to_string();
     let replica = Server::start_real(&["--replicaof", "127.0.0.1", &mport]);
-    let a = RealSentinel::start(master.port);
-    let b = RealSentinel::start(master.port);
+    let a = real_sentinel(master.port);
+    let b = real_sentinel(master.port);
     for s in [&a, &b] {
         // Discovery within a second rather than ten.
         assert_eq!(s.client(2).cmd(&["SENTINEL", "DEBUG", "info-period", "300"]), b"+OK\r\n");
@@ -461,8 +407,8 @@ fn simulate_failure_flags_line(c: &mut Client) -> String {
 fn simulate_failure_replies_match_redis_sentinel() {
     // Nothing listens on the master's port: only the command and INFO matter here.
     let dead = free_port();
-    let real = RealSentinel::launch(REAL_SENTINEL, dead, 1);
-    let ours = RealSentinel::launch(OUR_SENTINEL, dead, 1);
+    let real = launch(REAL_SENTINEL, dead, 1);
+    let ours = launch(OUR_SENTINEL, dead, 1);
     // The dead master must not go down (and be failed over, which would crash a sentinel set to
     // crash-after-election) while the test runs, however slow the machine.
     for s in [&real, &ours] {
@@ -498,13 +444,13 @@ fn simulate_failure_replies_match_redis_sentinel() {
 /// A lone sentinel (quorum 1) of `bin` on a real master with one real replica, told to crash
 /// at `flag`, runs a forced failover: it must exit with 99 at that point. Returns the sentinel
 /// (ended), and the replica to look at.
-fn crash_during_failover(bin: &str, flag: &str) -> (RealSentinel, Server, Server) {
+fn crash_during_failover(bin: &str, flag: &str) -> (SentinelProcess, Server, Server) {
     let master = Server::start_real(&[]);
     let replica = Server::start_real(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
     wait_for("the replica to sync", Duration::from_secs(30), || {
         replica.client().cmd_str(&["INFO", "replication"]).contains("master_link_status:up")
     });
-    let mut sentinel = RealSentinel::launch(bin, master.port, 1);
+    let mut sentinel = launch(bin, master.port, 1);
     let mut c = sentinel.client(2);
     wait_for("the sentinel to know the replica, linked", Duration::from_secs(30), || {
         let r = String::from_utf8_lossy(&c.cmd(&["SENTINEL", "REPLICAS", "mymaster"])).into_owned();
@@ -629,8 +575,8 @@ fn canonical_all(b: &[u8], pairs: bool) -> String {
 #[test]
 fn command_metadata_matches_redis_sentinel() {
     let dead = free_port();
-    let real = RealSentinel::launch(REAL_SENTINEL, dead, 1);
-    let ours = RealSentinel::launch(OUR_SENTINEL, dead, 1);
+    let real = launch(REAL_SENTINEL, dead, 1);
+    let ours = launch(OUR_SENTINEL, dead, 1);
     let exact: &[&[&str]] = &[
         &["COMMAND", "COUNT"],
         &["COMMAND", "INFO", "sentinel|masters", "sentinel|nope", "SENTINEL|SLAVES", "get"],
@@ -705,7 +651,7 @@ fn host_names_are_resolved_unless_announced_like_redis_sentinel() {
         let seen: Vec<(Vec<u8>, Vec<u8>, Vec<String>)> = [REAL_SENTINEL, OUR_SENTINEL]
             .iter()
             .map(|bin| {
-                let s = RealSentinel::launch_with(
+                let s = launch_with(
                     bin,
                     &format!(
                         "sentinel resolve-hostnames yes\nsentinel announce-hostnames {announce}\n\

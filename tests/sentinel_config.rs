@@ -7,7 +7,7 @@ use common::*;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use redis_rs::config::document::ConfigDocument;
@@ -369,11 +369,8 @@ fn rewrite_of_debian_file_adds_what_redis_sentinel_adds_and_nothing_else() {
 /// Starts the real Sentinel on `text` until it has generated its id and flushed, and returns
 /// the file it wrote.
 fn run_real_once_on(text: &str) -> String {
-    let sentinel = RealSentinel::start(text);
-    wait_for("the real Sentinel to save its id", Duration::from_secs(20), || {
-        std::fs::read_to_string(&sentinel.conf).is_ok_and(|t| t.contains("sentinel myid "))
-    });
-    std::fs::read_to_string(&sentinel.conf).expect("read config")
+    // Ready means it has saved its id.
+    real_sentinel(text).file("sentinel.conf")
 }
 
 /// Lines that are not Sentinel state, in order: what a rewrite must never touch.
@@ -450,69 +447,23 @@ fn rewrite_keeps_the_admins_lines_and_each_masters_lines_in_place() {
     assert_eq!(doc.render(), expected);
 }
 
-/// A real redis-sentinel on a temp dir and a free port, killed when dropped.
-struct RealSentinel {
-    child: Child,
-    port: u16,
-    conf: PathBuf,
-    _dir: tempfile::TempDir,
+/// Debian's redis-sentinel on `text`, listening on a free port of 127.0.0.1 (given on the
+/// command line, as are its log and dir, so the file is the text as given).
+fn real_sentinel(text: &str) -> SentinelProcess {
+    SentinelProcess::start(REAL_SENTINEL, |port, dir| {
+        let dir = dir.display().to_string();
+        let args = ["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "no", "--pidfile", ""]
+            .into_iter()
+            .chain(["--logfile", &format!("{dir}/sentinel.log"), "--dir", &dir])
+            .map(String::from)
+            .collect();
+        (text.to_string(), args)
+    })
 }
 
-impl RealSentinel {
-    fn start(text: &str) -> RealSentinel {
-        real_sentinel_installed();
-        for _ in 0..5 {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let conf = dir.path().join("sentinel.conf");
-            std::fs::write(&conf, text).expect("write config");
-            let port = free_port();
-            let mut cmd = Command::new(REAL_SENTINEL);
-            cmd.arg(&conf)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "no", "--pidfile", ""])
-                .arg("--logfile")
-                .arg(dir.path().join("sentinel.log"))
-                .arg("--dir")
-                .arg(dir.path())
-                .current_dir(dir.path())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            let child = die_with_parent(&mut cmd).spawn().expect("start redis-sentinel");
-            let mut s = RealSentinel { child, port, conf, _dir: dir };
-            if s.wait_ready() {
-                return s;
-            }
-        }
-        panic!("redis-sentinel did not start");
-    }
-
-    fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if let Ok(mut c) = Client::try_connect(self.port) {
-                c.send_raw(&encode(&[b"PING"]));
-                if c.try_read_reply().is_ok_and(|r| r == b"+PONG\r\n") {
-                    return true;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
-    fn query(&self, args: &[&str]) -> Resp {
-        parse_resp(&mut &Client::connect(self.port).cmd(args)[..])
-    }
-}
-
-impl Drop for RealSentinel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// One command on a fresh connection to `sentinel`, parsed.
+fn query(sentinel: &SentinelProcess, args: &[&str]) -> Resp {
+    parse_resp(&mut &Client::connect(sentinel.port).cmd(args)[..])
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -569,19 +520,19 @@ fn parse_resp(input: &mut &[u8]) -> Resp {
 }
 
 /// The state a real Sentinel runs with, as far as its commands show it.
-fn check_real_sentinel_runs_with(real: &RealSentinel, cfg: &SentinelConfig) {
-    assert_eq!(real.query(&["SENTINEL", "MYID"]).text(), cfg.myid.clone().expect("myid"));
-    let globals = real.query(&["SENTINEL", "CONFIG", "GET", "*"]).fields();
+fn check_real_sentinel_runs_with(real: &SentinelProcess, cfg: &SentinelConfig) {
+    assert_eq!(query(real, &["SENTINEL", "MYID"]).text(), cfg.myid.clone().expect("myid"));
+    let globals = query(real, &["SENTINEL", "CONFIG", "GET", "*"]).fields();
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
     assert_eq!(globals["resolve-hostnames"], yes_no(cfg.resolve_hostnames));
     assert_eq!(globals["announce-hostnames"], yes_no(cfg.announce_hostnames));
     assert_eq!(globals["announce-ip"], cfg.announce_ip.clone().unwrap_or_default());
     assert_eq!(globals["announce-port"], cfg.announce_port.to_string());
     assert_eq!(globals["sentinel-user"], cfg.sentinel_user.clone().unwrap_or_default());
-    let masters = real.query(&["SENTINEL", "MASTERS"]);
+    let masters = query(real, &["SENTINEL", "MASTERS"]);
     assert_eq!(masters.list().len(), cfg.masters.len(), "{masters:?}");
     for m in &cfg.masters {
-        let f = real.query(&["SENTINEL", "MASTER", &m.name]).fields();
+        let f = query(real, &["SENTINEL", "MASTER", &m.name]).fields();
         let show = |k: &str| f.get(k).cloned().unwrap_or_else(|| panic!("SENTINEL MASTER lacks {k}: {f:?}"));
         assert_eq!(show("ip"), m.host);
         assert_eq!(show("port"), m.port.to_string());
@@ -593,8 +544,7 @@ fn check_real_sentinel_runs_with(real: &RealSentinel, cfg: &SentinelConfig) {
         assert_eq!(f.get("notification-script"), m.notification_script.as_ref());
         assert_eq!(f.get("client-reconfig-script"), m.client_reconfig_script.as_ref());
 
-        let mut replicas: Vec<(String, String)> = real
-            .query(&["SENTINEL", "REPLICAS", &m.name])
+        let mut replicas: Vec<(String, String)> = query(real, &["SENTINEL", "REPLICAS", &m.name])
             .list()
             .iter()
             .map(|r| {
@@ -608,8 +558,7 @@ fn check_real_sentinel_runs_with(real: &RealSentinel, cfg: &SentinelConfig) {
         expected.sort();
         assert_eq!(replicas, expected, "replicas of {}", m.name);
 
-        let mut sentinels: Vec<(String, String, String)> = real
-            .query(&["SENTINEL", "SENTINELS", &m.name])
+        let mut sentinels: Vec<(String, String, String)> = query(real, &["SENTINEL", "SENTINELS", &m.name])
             .list()
             .iter()
             .map(|s| {
@@ -686,11 +635,11 @@ fn the_real_sentinel_reads_our_rewrite_as_the_state_we_wrote() {
     assert_eq!(admin_lines(&ours), admin_lines(&stock), "comments and other lines kept");
     assert_eq!(parse_text(&ours).expect("we read it back"), cfg);
 
-    let real = RealSentinel::start(&ours);
+    let real = real_sentinel(&ours);
     check_real_sentinel_runs_with(&real, &cfg);
     // What it writes back (everything, epochs and secrets included) is the same state.
-    assert_eq!(real.query(&["SENTINEL", "FLUSHCONFIG"]), Resp::Text("OK".into()));
-    let written = std::fs::read_to_string(&real.conf).expect("read config");
+    assert_eq!(query(&real, &["SENTINEL", "FLUSHCONFIG"]), Resp::Text("OK".into()));
+    let written = real.file("sentinel.conf");
     assert_eq!(normalized(parse_text(&written).expect("we read Redis's rewrite")), normalized(cfg), "{written}");
 }
 

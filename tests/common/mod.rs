@@ -382,3 +382,107 @@ impl Drop for SmallDisk {
         let _ = Command::new("umount").arg(self.0.path()).status();
     }
 }
+
+pub const OUR_SENTINEL: &str = env!("CARGO_BIN_EXE_redis-sentinel-rs");
+pub const REAL_SENTINEL: &str = "/usr/bin/redis-sentinel";
+
+/// A sentinel process, Debian's redis-sentinel or our redis-sentinel-rs, on a free loopback port,
+/// with its sentinel.conf, log and scripts in a temp dir of its own (also its working directory).
+pub struct SentinelProcess {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    /// `<dir>/sentinel.conf`.
+    pub conf: PathBuf,
+}
+
+impl SentinelProcess {
+    /// Starts `bin` on the sentinel.conf `setup(port, dir)` gives, followed by the command-line
+    /// options it gives. Ready once it answers PING and has saved its ID (Sentinel writes the file
+    /// before it serves); a port taken by another process before the bind is retried on another.
+    pub fn start(bin: &str, setup: impl Fn(u16, &std::path::Path) -> (String, Vec<String>)) -> SentinelProcess {
+        assert!(std::path::Path::new(bin).exists(), "{bin} is missing: install Debian's redis-sentinel");
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let port = free_port();
+            let conf = dir.path().join("sentinel.conf");
+            let (text, args) = setup(port, dir.path());
+            std::fs::write(&conf, text).expect("write sentinel.conf");
+            let mut cmd = Command::new(bin);
+            cmd.arg(&conf).args(args).current_dir(dir.path());
+            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            let child = die_with_parent(&mut cmd).spawn().unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+            let mut s = SentinelProcess { child, port, dir, conf };
+            if s.wait_ready() {
+                return s;
+            }
+        }
+        panic!("{bin} did not start");
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if !self.alive() {
+                return false;
+            }
+            if let Ok(mut c) = Client::try_connect(self.port) {
+                c.send_raw(&encode(&[b"PING"]));
+                if c.try_read_reply().is_ok_and(|r| r == b"+PONG\r\n") {
+                    return self.file("sentinel.conf").contains("\nsentinel myid ");
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// A connection, speaking RESP3 if `resp` is 3.
+    pub fn client(&self, resp: u8) -> Client {
+        let mut c = Client::connect(self.port);
+        if resp == 3 {
+            c.cmd(&["HELLO", "3"]);
+        }
+        c
+    }
+
+    /// One command on a fresh connection: its raw reply, or None if the sentinel does not answer.
+    pub fn call(&self, args: &[&str]) -> Option<Vec<u8>> {
+        let mut c = Client::try_connect(self.port).ok()?;
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        c.send_raw(&encode(&args));
+        c.try_read_reply().ok()
+    }
+
+    /// A file of its dir ("" if missing).
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+    }
+
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The exit status once the process has ended by itself (None: still running at the deadline).
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for SentinelProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
