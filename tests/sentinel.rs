@@ -413,3 +413,57 @@ fn a_master_busy_in_a_script_gets_script_kill_once_it_is_down() {
         assert_eq!(calls(&master, "script|kill"), 1, "our sentinel: {ours}");
     }
 }
+
+/// The next event on the sentinel's channels `sub` is subscribed to whose text starts with
+/// `prefix` (e.g. "+sdown master"), as (channel, text); None if none comes within `within`.
+fn next_event(sub: &mut common::Client, prefix: &str, within: Duration) -> Option<(String, String)> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let left = deadline.checked_duration_since(std::time::Instant::now())?;
+        sub.writer_clone().set_read_timeout(Some(left.max(Duration::from_millis(1)))).expect("timeout");
+        let message = Reply::parse(&sub.try_read_reply().ok()?);
+        let fields: Vec<String> = message.array().iter().map(Reply::text).collect();
+        if fields.len() == 3 && fields[0] == "message" {
+            let text = format!("{} {}", fields[1], fields[2]);
+            if text.starts_with(prefix) {
+                return Some((fields[1].clone(), fields[2].clone()));
+            }
+        }
+    }
+}
+
+/// master-reboot-down-after-period: a master seen restarted (INFO shows a new run id) that gives
+/// no PONG for that long is SDOWN, even though down-after-milliseconds (20 s here) has not
+/// passed; a PONG brings it back. The restarted master answers PING with an error (PING renamed
+/// away), then is restarted once more as it was. A real sentinel is the reference.
+#[test]
+fn a_restarted_master_without_pong_is_down_after_master_reboot_down_after_period() {
+    let _turn = one_at_a_time();
+    for ours in [false, true] {
+        let mut master = Node::start_with_config("master", Impl::Real, "", &[]);
+        let settings = "sentinel down-after-milliseconds mymaster 20000\n\
+                        sentinel master-reboot-down-after-period mymaster 1000\n";
+        let sentinel = SentinelProc::start_with(ours, master.port, 2, settings);
+        let debug = sentinel.call(&["SENTINEL", "DEBUG", "info-period", "200"]);
+        assert_eq!(debug, Some(Reply::Status("OK".into())), "our sentinel: {ours}");
+        common::wait_for("the sentinel to know the master's run id", DEADLINE, || {
+            master_field(&sentinel, "role-reported").as_deref() == Some("master")
+        });
+        let mut sub = common::Client::connect(sentinel.port);
+        sub.send_raw(&common::encode(&[b"SUBSCRIBE", b"+reboot", b"+sdown", b"-sdown"]));
+        for _ in 0..3 {
+            sub.read_reply();
+        }
+
+        master.restart_with_config("rename-command PING PING-OFF\n");
+        let port = master.port;
+        let master_event = |what: &str| format!("{what} master mymaster 127.0.0.1 {port}");
+        let within = Duration::from_secs(10);
+        assert!(next_event(&mut sub, &master_event("+reboot"), within).is_some(), "our sentinel: {ours}: no +reboot");
+        let sdown = next_event(&mut sub, &master_event("+sdown"), within);
+        assert!(sdown.is_some(), "our sentinel: {ours}: no +sdown within {within:?} of +reboot");
+
+        master.restart_with_config("");
+        assert!(next_event(&mut sub, &master_event("-sdown"), within).is_some(), "our sentinel: {ours}: no -sdown");
+    }
+}

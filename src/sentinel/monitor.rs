@@ -492,6 +492,10 @@ impl Runtime {
                         r.last_avail_ms = now_ms;
                         r.act_ping_ms = 0;
                     }
+                    // Only a real PONG says a restarted master serves again (not LOADING).
+                    if matches!(&value, Value::Status(text) if text.starts_with("PONG")) {
+                        r.master_reboot_since = None;
+                    }
                     r.last_pong_ms = now_ms;
                     // Down only because a script runs too long: kill it, once per SDOWN.
                     if busy && r.s_down && !r.script_kill_sent {
@@ -537,6 +541,7 @@ impl Runtime {
             *host = self.sentinel.kept_address(host);
         }
         let is_master_record = self.sentinel.masters[m].record.id == id;
+        let reboot_down_after = self.sentinel.masters[m].settings.master_reboot_down_after_period_ms;
         let mut discovered = Vec::new();
         let mut rebooted = false;
         let mut role_change = None;
@@ -548,6 +553,9 @@ impl Runtime {
             if let Some(run_id) = &fields.run_id {
                 if r.run_id.as_ref().is_some_and(|old| old != run_id) {
                     rebooted = true;
+                    if is_master_record && reboot_down_after != 0 {
+                        r.master_reboot_since = Some(now_ms);
+                    }
                 }
                 r.run_id = Some(run_id.clone());
             }
@@ -732,6 +740,7 @@ impl Runtime {
     /// SDOWN for one instance of master `m` (§4.1).
     fn check_sdown(&mut self, m: usize, id: InstanceId, now_ms: u64) {
         let down_after = self.sentinel.masters[m].settings.down_after_ms;
+        let reboot_down_after = self.sentinel.masters[m].settings.master_reboot_down_after_period_ms;
         let info_period = self.timings.info_period;
         let connected = self.link_status(id).connected;
         let Some(r) = self.sentinel.masters[m].find_mut(id) else { return };
@@ -745,7 +754,9 @@ impl Runtime {
         let wrong_role = r.kind == Kind::Master
             && r.role_reported == Kind::Replica
             && now_ms.saturating_sub(r.role_reported_ms) > down_after + info_period * 2;
-        let down = elapsed > down_after || wrong_role;
+        // A restarted master that has not answered PONG for master-reboot-down-after-period.
+        let not_back = r.master_reboot_since.is_some_and(|since| now_ms.saturating_sub(since) > reboot_down_after);
+        let down = elapsed > down_after || wrong_role || not_back;
         if down && !r.s_down {
             r.s_down = true;
             r.s_down_since = now_ms;

@@ -46,6 +46,9 @@ pub struct Record {
     pub reconf: Reconf,
     pub reconf_sent_ms: u64,
     pub script_kill_sent: bool,
+    /// A master seen restarted (new run id) with master-reboot-down-after-period set, and no
+    /// PONG since: when its INFO showed the restart.
+    pub master_reboot_since: Option<u64>,
 }
 
 impl Record {
@@ -82,6 +85,7 @@ impl Record {
             reconf: Reconf::None,
             reconf_sent_ms: 0,
             script_kill_sent: false,
+            master_reboot_since: None,
         }
     }
 

@@ -322,6 +322,7 @@ impl Node {
         if let Some(p) = password_in(Some(config), &self.args) {
             self.password = Some(p);
         }
+        self.renames = renames_in(Some(config));
         self.restart();
     }
 
