@@ -15,6 +15,8 @@ struct SentinelProc {
     process: common::SentinelProcess,
     port: u16,
     ours: bool,
+    /// Its `requirepass`, if the config has one: `call` authenticates with it.
+    password: Option<String>,
 }
 
 impl SentinelProc {
@@ -63,7 +65,8 @@ impl SentinelProc {
             }
             (text + extra, Vec::new())
         });
-        SentinelProc { port: process.port, process, ours }
+        let password = extra.lines().find_map(|l| l.strip_prefix("requirepass ")).map(str::to_string);
+        SentinelProc { port: process.port, process, ours, password }
     }
 
     /// What a script of ours logged (its runs' arguments, one line each).
@@ -72,7 +75,15 @@ impl SentinelProc {
     }
 
     fn call(&self, args: &[&str]) -> Option<Reply> {
-        self.process.call(args).map(|raw| Reply::parse(&raw))
+        let Some(password) = &self.password else {
+            return self.process.call(args).map(|raw| Reply::parse(&raw));
+        };
+        let mut c = common::Client::try_connect(self.port).ok()?;
+        c.send_raw(&common::encode(&[b"AUTH", password.as_bytes()]));
+        c.try_read_reply().ok()?;
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        c.send_raw(&common::encode(&args));
+        Some(Reply::parse(&c.try_read_reply().ok()?))
     }
 
     fn master_port(&self) -> Option<u16> {
@@ -465,5 +476,34 @@ fn a_restarted_master_without_pong_is_down_after_master_reboot_down_after_period
 
         master.restart_with_config("");
         assert!(next_event(&mut sub, &master_event("-sdown"), within).is_some(), "our sentinel: {ours}: no -sdown");
+    }
+}
+
+/// Sentinels that share a requirepass and have no sentinel-pass authenticate to each other with
+/// it (older configs rely on this): two of them, quorum 2, see each other up and fail over. Two
+/// real sentinels are the reference.
+#[test]
+fn sentinels_sharing_a_requirepass_authenticate_to_each_other_with_it() {
+    let _turn = one_at_a_time();
+    for ours in [false, true] {
+        let master = Node::start("master", Impl::Real, &[]);
+        let replica = start_replica("replica", Impl::Real, &master, &[]);
+        wait_in_sync(&master, &replica);
+        let sentinels: Vec<SentinelProc> =
+            (0..2).map(|_| SentinelProc::start_with(ours, master.port, 2, "requirepass s3cret\n")).collect();
+        for s in &sentinels {
+            common::wait_for("each sentinel to find the other", DEADLINE, || s.count("SENTINELS") == 1);
+        }
+        master.kill();
+        common::wait_for(&format!("our sentinels: {ours}: both to answer the replica"), DEADLINE, || {
+            sentinels.iter().all(|s| s.master_port() == Some(replica.port))
+        });
+        for s in &sentinels {
+            let peers = s.call(&["SENTINEL", "SENTINELS", "mymaster"]).expect("SENTINEL SENTINELS");
+            let fields: Vec<String> = peers.array()[0].array().iter().map(Reply::text).collect();
+            let flags = fields.chunks(2).find(|kv| kv[0] == "flags").map(|kv| kv[1].clone());
+            let flags = flags.unwrap_or_default();
+            assert!(!flags.contains("s_down"), "our sentinels: {ours}: the peer answers PING: {flags}");
+        }
     }
 }

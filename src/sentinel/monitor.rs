@@ -70,6 +70,9 @@ pub struct Runtime {
     pub tilt_start_ms: u64,
     previous_tick_ms: u64,
     pub simulate_failure: super::simulate::SimulateFailure,
+    /// This server's requirepass (kept current by the runner): what other sentinels are sent as
+    /// AUTH when sentinel-pass is not set.
+    pub requirepass: Option<bytes::Bytes>,
 }
 
 pub use super::commands::LinkStatus;
@@ -87,6 +90,7 @@ impl Runtime {
             tilt_start_ms: 0,
             previous_tick_ms: now_ms,
             simulate_failure: Default::default(),
+            requirepass: None,
         }
     }
 
@@ -332,9 +336,12 @@ impl Runtime {
         }
         links.last_attempt_ms = now_ms;
         let auth = match kind {
-            Kind::Sentinel => {
-                self.sentinel.settings.sentinel_pass.clone().map(|p| (self.sentinel.settings.sentinel_user.clone(), p))
-            }
+            // Without sentinel-pass, the sentinels of older configs share one requirepass: it
+            // is used both ways (sentinelSendAuthIfNeeded).
+            Kind::Sentinel => match &self.sentinel.settings.sentinel_pass {
+                Some(p) => Some((self.sentinel.settings.sentinel_user.clone(), p.clone())),
+                None => self.requirepass.as_ref().map(|p| (None, String::from_utf8_lossy(p).into_owned())),
+            },
             _ => master.settings.auth_pass.clone().map(|p| (master.settings.auth_user.clone(), p)),
         };
         let short_id: String = self.sentinel.myid.chars().take(8).collect();

@@ -67,7 +67,9 @@ async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiv
         tokio::select! {
             _ = &mut sleep => {
                 let mut st = server.state.lock();
+                let requirepass = st.hot.requirepass.clone();
                 if let Some(rt) = st.sentinel.as_mut() {
+                    rt.requirepass = requirepass;
                     rt.tick(crate::util::time::unix_ms());
                 }
                 announce(&mut st);

@@ -398,8 +398,9 @@ pub struct SentinelProcess {
 
 impl SentinelProcess {
     /// Starts `bin` on the sentinel.conf `setup(port, dir)` gives, followed by the command-line
-    /// options it gives. Ready once it answers PING and has saved its ID (Sentinel writes the file
-    /// before it serves); a port taken by another process before the bind is retried on another.
+    /// options it gives. Ready once it answers PING (-NOAUTH with a requirepass) and has saved its
+    /// ID (Sentinel writes the file before it serves); a port taken by another process before the
+    /// bind is retried on another.
     pub fn start(bin: &str, setup: impl Fn(u16, &std::path::Path) -> (String, Vec<String>)) -> SentinelProcess {
         assert!(std::path::Path::new(bin).exists(), "{bin} is missing: install Debian's redis-sentinel");
         for _ in 0..5 {
@@ -428,7 +429,7 @@ impl SentinelProcess {
             }
             if let Ok(mut c) = Client::try_connect(self.port) {
                 c.send_raw(&encode(&[b"PING"]));
-                if c.try_read_reply().is_ok_and(|r| r == b"+PONG\r\n") {
+                if c.try_read_reply().is_ok_and(|r| r == b"+PONG\r\n" || r.starts_with(b"-NOAUTH")) {
                     return self.file("sentinel.conf").contains("\nsentinel myid ");
                 }
             }
