@@ -507,3 +507,110 @@ fn sentinels_sharing_a_requirepass_authenticate_to_each_other_with_it() {
         }
     }
 }
+
+/// A fake fellow sentinel on a free port: answers PING, votes for whoever asks
+/// SENTINEL is-master-down-by-addr with a run id (and says the master is down), and keeps the
+/// (ip, port, run id) of every such question.
+struct FakePeer {
+    port: u16,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>,
+}
+
+impl FakePeer {
+    fn start() -> FakePeer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = asked.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || FakePeer::serve(conn, &log));
+            }
+        });
+        FakePeer { port, asked }
+    }
+
+    fn serve(conn: std::net::TcpStream, log: &std::sync::Mutex<Vec<(String, String, String)>>) {
+        use std::io::{BufRead, Read, Write};
+        let mut writer = conn.try_clone().expect("clone");
+        let mut reader = std::io::BufReader::new(conn);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let Some(n) = line.trim_end().strip_prefix('*').and_then(|n| n.parse::<usize>().ok()) else { return };
+            let mut args = Vec::new();
+            for _ in 0..n {
+                line.clear();
+                reader.read_line(&mut line).unwrap_or(0);
+                let len: usize = line.trim_end().trim_start_matches('$').parse().unwrap_or(0);
+                let mut buf = vec![0; len + 2];
+                if reader.read_exact(&mut buf).is_err() {
+                    return;
+                }
+                args.push(String::from_utf8_lossy(&buf[..len]).into_owned());
+            }
+            let reply = match args.first().map(|a| a.to_ascii_uppercase()).as_deref() {
+                Some("PING") => "+PONG\r\n".to_string(),
+                Some("SENTINEL") if args.len() == 6 => {
+                    let (ip, port, epoch, runid) = (&args[2], &args[3], &args[4], &args[5]);
+                    log.lock().expect("log").push((ip.clone(), port.clone(), runid.clone()));
+                    let (leader, epoch) = if runid == "*" { ("*", "0") } else { (runid.as_str(), epoch.as_str()) };
+                    format!("*3\r\n:1\r\n${}\r\n{leader}\r\n:{epoch}\r\n", leader.len())
+                }
+                _ => "+OK\r\n".to_string(),
+            };
+            if writer.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn asked(&self) -> Vec<(String, String, String)> {
+        self.asked.lock().expect("log").clone()
+    }
+}
+
+/// SENTINEL is-master-down-by-addr asks the other sentinels about the master's own address for
+/// as long as it is down, also once a failover has promoted a replica and is reconfiguring the
+/// others (here: forever, as that replica ignores SLAVEOF). A real sentinel is the reference.
+#[test]
+fn other_sentinels_are_asked_about_the_old_master_during_a_failover() {
+    let _turn = one_at_a_time();
+    for ours in [false, true] {
+        let master = Node::start("master", Impl::Real, &[]);
+        let promoted = start_replica("replica", Impl::Real, &master, &[]);
+        let stuck = Node::start_with_config(
+            "stuck-replica",
+            Impl::Real,
+            "rename-command SLAVEOF SLAVEOF-OFF\nreplica-priority 0\n",
+            &strs(&master.replicaof_args()),
+        );
+        wait_in_sync(&master, &promoted);
+        wait_in_sync(&master, &stuck);
+        let peer = FakePeer::start();
+        let peer_line = format!(
+            "sentinel known-sentinel mymaster 127.0.0.1 {} 1234567890123456789012345678901234567890\n",
+            peer.port
+        );
+        let sentinel = SentinelProc::start_with(ours, master.port, 1, &peer_line);
+        common::wait_for("the sentinel to find both replicas", DEADLINE, || sentinel.count("REPLICAS") == 2);
+
+        master.kill();
+        common::wait_for(&format!("our sentinel: {ours}: the promotion"), DEADLINE, || {
+            sentinel.master_port() == Some(promoted.port)
+        });
+        let before = peer.asked().len();
+        common::wait_for("two more questions to the peer", DEADLINE, || peer.asked().len() >= before + 2);
+        let asked = peer.asked();
+        let ports: Vec<&str> = asked.iter().map(|(_, port, _)| port.as_str()).collect();
+        let master_port = master.port.to_string();
+        assert!(
+            ports.iter().all(|p| *p == master_port),
+            "our sentinel: {ours}: asked about {ports:?}, not {master_port}"
+        );
+    }
+}

@@ -628,10 +628,8 @@ impl Runtime {
         }
         if h.master_config_epoch > self.sentinel.masters[m].settings.config_epoch {
             self.sentinel.masters[m].settings.config_epoch = h.master_config_epoch;
-            let (ip, port) = {
-                let (ip, port) = self.sentinel.masters[m].current_address();
-                (ip.to_string(), port)
-            };
+            // The master's own address, even mid-failover (sentinelProcessHelloMessage).
+            let (ip, port) = (self.sentinel.masters[m].settings.host.clone(), self.sentinel.masters[m].settings.port);
             if ip != h.master_ip || port != h.master_port {
                 let sid = self.sentinel.masters[m]
                     .sentinels
@@ -804,10 +802,9 @@ impl Runtime {
         if !master.record.s_down {
             return;
         }
-        let (ip, port) = {
-            let (ip, port) = master.current_address();
-            (ip.to_string(), port)
-        };
+        // About the master's own address, even once a failover has promoted a replica
+        // (sentinelAskMasterStateToOtherSentinels).
+        let (ip, port) = (master.settings.host.clone(), master.settings.port);
         let epoch = self.sentinel.settings.current_epoch.to_string();
         let runid = if master.failover_state != super::state::FailoverState::None {
             self.sentinel.myid.clone()
