@@ -245,7 +245,7 @@ impl Runtime {
     /// that reached update_config switches at the end of the pass.
     pub fn tick(&mut self, now_ms: u64) {
         self.check_tilt(now_ms);
-        for (kind, message) in self.sentinel.scripts.tick(now_ms) {
+        for (kind, message) in self.sentinel.scripts.tick(now_ms, &self.timings) {
             self.sentinel.event(kind, true, None, &message);
         }
         let mut switch_to_promoted = None;

@@ -1,14 +1,19 @@
-//! notification-script and client-reconfig-script (§8): a queue of jobs (at most 256, the
-//! oldest waiting one dropped first), up to 16 running at once. Exit 0 is done; exit 1 or a
-//! signal is retried, up to 10 runs, after 30 s doubled for each retry; anything else, or no
-//! more retries, is `-script-error`. A run longer than 60 s is killed (`-script-timeout`) and
-//! retried.
+//! notification-script and client-reconfig-script (§8), as Redis 7.0 runs them: a queue of jobs
+//! (at most 256, the oldest waiting one dropped first), up to 16 running at once. Exit 0 is done;
+//! exit 1 or a signal is retried, up to 10 runs, after `script-retry-delay` (30 s) doubled for
+//! each further retry; any other exit, or a retryable end once the runs are used up, is
+//! `-script-error <path> <signal> <exitcode>`. A script that cannot be executed counts as exit 2,
+//! as in Redis, whose forked child `_exit(2)`s after a failed execve. A run longer than
+//! `script-max-runtime` (60 s) gets `-script-timeout` and SIGKILL, and its end is then handled
+//! like any other signal.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
 
 use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use super::timing::Timings;
 
 const MAX_QUEUE: usize = 256;
 const MAX_RUNNING: usize = 16;
@@ -26,23 +31,27 @@ pub struct Job {
     /// While running: since when.
     pub running: Option<u64>,
     pub pid: u32,
+    /// While running: wakes the task that waits for the child so it sends SIGKILL. The task owns
+    /// the child, so the signal can never reach another process that reused the pid.
+    kill: Option<Arc<Notify>>,
+    /// The current run was killed for running too long (one `-script-timeout` per run).
+    timed_out: bool,
 }
 
-/// What a finished run reports.
+impl Job {
+    /// The script's path (argv[0]), as the events name it.
+    fn path(&self) -> &str {
+        self.argv.first().map_or("", String::as_str)
+    }
+}
+
+/// A run's end, as waitpid reports it.
+#[derive(Debug)]
 enum Finished {
     /// Exit code, or the signal that ended it.
-    Exited {
-        id: u64,
-        code: Option<i32>,
-        signal: Option<i32>,
-    },
-    TimedOut {
-        id: u64,
-        pid: u32,
-    },
-    CannotStart {
-        id: u64,
-    },
+    Exited { id: u64, code: Option<i32>, signal: Option<i32> },
+    /// Waiting for the child failed: its end is unknown.
+    Lost { id: u64 },
 }
 
 pub struct Scripts {
@@ -73,7 +82,16 @@ impl Scripts {
         }
         let id = self.next_id;
         self.next_id += 1;
-        self.jobs.push_back(Job { id, argv, retry_num: 0, start_at_ms: now_ms, running: None, pid: 0 });
+        self.jobs.push_back(Job {
+            id,
+            argv,
+            retry_num: 0,
+            start_at_ms: now_ms,
+            running: None,
+            pid: 0,
+            kill: None,
+            timed_out: false,
+        });
     }
 
     pub fn running(&self) -> usize {
@@ -84,13 +102,20 @@ impl Scripts {
         self.jobs.len()
     }
 
-    /// From each tick: collects finished runs, starts due ones. Must run inside a tokio runtime.
-    pub fn tick(&mut self, now_ms: u64) -> Announcements {
+    /// From each tick: collects finished runs, starts due ones, kills the ones running too long
+    /// (Redis's sentinelTimer does the same three steps). Must run inside a tokio runtime.
+    pub fn tick(&mut self, now_ms: u64, timings: &Timings) -> Announcements {
         let mut out = Vec::new();
         let finished: Vec<Finished> = std::mem::take(&mut *self.finished.lock());
         for f in finished {
-            self.collect(f, now_ms, &mut out);
+            self.collect(f, now_ms, timings.script_retry_delay, &mut out);
         }
+        self.start_due(now_ms, &mut out);
+        self.kill_timed_out(now_ms, timings.script_max_runtime, &mut out);
+        out
+    }
+
+    fn start_due(&mut self, now_ms: u64, out: &mut Announcements) {
         let mut running = self.running();
         for job in self.jobs.iter_mut() {
             if running >= MAX_RUNNING {
@@ -100,80 +125,117 @@ impl Scripts {
                 continue;
             }
             job.retry_num += 1;
-            job.running = Some(now_ms);
-            running += 1;
-            job.pid = spawn(job.id, job.argv.clone(), self.finished.clone());
-        }
-        out
-    }
-
-    fn collect(&mut self, f: Finished, now_ms: u64, out: &mut Announcements) {
-        let id = match &f {
-            Finished::Exited { id, .. } | Finished::TimedOut { id, .. } | Finished::CannotStart { id } => *id,
-        };
-        let Some(i) = self.jobs.iter().position(|j| j.id == id) else { return };
-        let path = self.jobs[i].argv.first().cloned().unwrap_or_default();
-        let retry = match f {
-            Finished::Exited { code: Some(0), .. } => false,
-            Finished::Exited { code: Some(1), .. } | Finished::Exited { code: None, .. } => {
-                if self.jobs[i].retry_num >= MAX_RUNS {
-                    out.push(("-script-error", format!("{path} 0 1")));
-                    false
-                } else {
-                    true
+            match spawn(job.id, &job.argv, self.finished.clone()) {
+                Ok((pid, kill)) => {
+                    running += 1;
+                    job.running = Some(now_ms);
+                    job.pid = pid;
+                    job.kill = Some(kill);
+                    job.timed_out = false;
+                }
+                // Redis's failed fork: reported, and the job tries again on the next tick.
+                Err(SpawnError::NoProcess) => {
+                    out.push(("-script-error", format!("{} 99 0", job.path())));
+                }
+                // The script itself cannot run: Redis's child exits 2 after execve fails.
+                Err(SpawnError::CannotExec) => {
+                    running += 1;
+                    job.running = Some(now_ms);
+                    self.finished.lock().push(Finished::Exited { id: job.id, code: Some(2), signal: None });
                 }
             }
-            Finished::Exited { code, signal, .. } => {
-                out.push(("-script-error", format!("{path} {} {}", signal.unwrap_or(0), code.unwrap_or(0))));
-                false
+        }
+    }
+
+    /// sentinelKillTimedoutScripts: SIGKILL for a run longer than `max_runtime_ms`.
+    fn kill_timed_out(&mut self, now_ms: u64, max_runtime_ms: u64, out: &mut Announcements) {
+        for job in self.jobs.iter_mut() {
+            let Some(since) = job.running else { continue };
+            if job.timed_out || now_ms.saturating_sub(since) <= max_runtime_ms {
+                continue;
             }
-            Finished::TimedOut { pid, .. } => {
-                out.push(("-script-timeout", format!("{path} {pid}")));
-                self.jobs[i].retry_num < MAX_RUNS
+            out.push(("-script-timeout", format!("{} {}", job.path(), job.pid)));
+            job.timed_out = true;
+            if let Some(kill) = &job.kill {
+                kill.notify_one();
             }
-            Finished::CannotStart { .. } => {
+        }
+    }
+
+    /// sentinelCollectTerminatedScripts: a signal or exit 1 is retried while runs are left;
+    /// otherwise the job goes, with `-script-error` unless it exited 0.
+    fn collect(&mut self, f: Finished, now_ms: u64, retry_delay_ms: u64, out: &mut Announcements) {
+        let id = match &f {
+            Finished::Exited { id, .. } | Finished::Lost { id } => *id,
+        };
+        let Some(i) = self.jobs.iter().position(|j| j.id == id) else { return };
+        let path = self.jobs[i].path().to_string();
+        let (signal, code) = match f {
+            Finished::Exited { code, signal, .. } => (signal.unwrap_or(0), code.unwrap_or(0)),
+            Finished::Lost { .. } => {
                 out.push(("-script-error", format!("{path} 99 0")));
-                false
+                self.jobs.remove(i);
+                return;
             }
         };
-        if retry {
-            let job = &mut self.jobs[i];
+        let job = &mut self.jobs[i];
+        if (signal != 0 || code == 1) && job.retry_num < MAX_RUNS {
             job.running = None;
-            // 30 s, doubled for each retry after the first.
-            job.start_at_ms = now_ms + (30_000u64 << job.retry_num.saturating_sub(1).min(10));
-        } else {
-            self.jobs.remove(i);
+            job.pid = 0;
+            job.kill = None;
+            job.start_at_ms = now_ms.saturating_add(retry_delay(retry_delay_ms, job.retry_num));
+            return;
         }
+        if signal != 0 || code != 0 {
+            out.push(("-script-error", format!("{path} {signal} {code}")));
+        }
+        self.jobs.remove(i);
     }
 }
 
-/// Starts the script, with a 60 s limit; its end is reported in `finished`. Returns its pid.
-fn spawn(id: u64, argv: Vec<String>, finished: Arc<Mutex<Vec<Finished>>>) -> u32 {
-    let mut cmd = tokio::process::Command::new(&argv[0]);
+/// sentinelScriptRetryDelay: the delay after run `retry_num`, doubled for each run after the first.
+fn retry_delay(first_ms: u64, retry_num: u32) -> u64 {
+    (1..retry_num).fold(first_ms, |delay, _| delay.saturating_mul(2))
+}
+
+enum SpawnError {
+    /// No process could be made (fork's EAGAIN): Redis's `-script-error <path> 99 0`.
+    NoProcess,
+    /// The process could not execute the script (missing, not executable, ...).
+    CannotExec,
+}
+
+/// Starts the script; its end is reported in `finished`. Returns its pid and the handle that
+/// kills it.
+fn spawn(id: u64, argv: &[String], finished: Arc<Mutex<Vec<Finished>>>) -> Result<(u32, Arc<Notify>), SpawnError> {
+    let Some(path) = argv.first() else { return Err(SpawnError::CannotExec) };
+    let mut cmd = tokio::process::Command::new(path);
     cmd.args(&argv[1..]).stdin(std::process::Stdio::null()).kill_on_drop(true);
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(_) => {
-            finished.lock().push(Finished::CannotStart { id });
-            return 0;
-        }
-    };
+    let mut child = cmd.spawn().map_err(|e| match e.raw_os_error() {
+        Some(libc::EAGAIN) => SpawnError::NoProcess,
+        _ => SpawnError::CannotExec,
+    })?;
     let pid = child.id().unwrap_or(0);
+    let kill = Arc::new(Notify::new());
+    let killed = kill.clone();
     tokio::spawn(async move {
-        let result = match tokio::time::timeout(Duration::from_secs(60), child.wait()).await {
-            Ok(Ok(status)) => {
+        let status = tokio::select! {
+            status = child.wait() => status,
+            _ = killed.notified() => {
+                let _ = child.start_kill();
+                child.wait().await
+            }
+        };
+        let result = match status {
+            Ok(status) => {
                 use std::os::unix::process::ExitStatusExt;
                 Finished::Exited { id, code: status.code(), signal: status.signal() }
             }
-            Ok(Err(_)) => Finished::CannotStart { id },
-            Err(_) => {
-                let _ = child.kill().await;
-                Finished::TimedOut { id, pid }
-            }
+            Err(_) => Finished::Lost { id },
         };
         finished.lock().push(result);
     });
-    pid
+    Ok((pid, kill))
 }
 
 #[cfg(test)]
@@ -197,11 +259,29 @@ mod tests {
         s.jobs[0].retry_num = 1;
         let id = s.jobs[0].id;
         let mut out = Vec::new();
-        s.collect(Finished::Exited { id, code: Some(1), signal: None }, 1_000, &mut out);
+        s.collect(Finished::Exited { id, code: Some(1), signal: None }, 1_000, 30_000, &mut out);
         assert!(out.is_empty());
         assert_eq!(s.jobs[0].start_at_ms, 31_000, "retried after 30 s");
-        s.collect(Finished::Exited { id, code: Some(2), signal: None }, 2_000, &mut out);
+        s.collect(Finished::Exited { id, code: Some(2), signal: None }, 2_000, 30_000, &mut out);
         assert_eq!(out, vec![("-script-error", "/x 0 2".to_string())]);
         assert_eq!(s.queued(), 0);
+    }
+
+    #[test]
+    fn a_signal_after_the_last_run_reports_the_signal() {
+        let mut s = Scripts::default();
+        s.schedule(vec!["/x".into()], 0);
+        s.jobs[0].retry_num = MAX_RUNS;
+        let id = s.jobs[0].id;
+        let mut out = Vec::new();
+        s.collect(Finished::Exited { id, code: None, signal: Some(9) }, 0, 30_000, &mut out);
+        assert_eq!(out, vec![("-script-error", "/x 9 0".to_string())]);
+        assert_eq!(s.queued(), 0);
+    }
+
+    #[test]
+    fn the_retry_delay_doubles_after_the_first_retry() {
+        assert_eq!([1, 2, 3, 10].map(|n| retry_delay(30_000, n)), [30_000, 60_000, 120_000, 15_360_000]);
+        assert_eq!(retry_delay(u64::MAX / 2, 10), u64::MAX);
     }
 }
