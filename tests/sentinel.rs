@@ -508,30 +508,37 @@ fn sentinels_sharing_a_requirepass_authenticate_to_each_other_with_it() {
     }
 }
 
-/// A fake fellow sentinel on a free port: answers PING, votes for whoever asks
-/// SENTINEL is-master-down-by-addr with a run id (and says the master is down), and keeps the
-/// (ip, port, run id) of every such question.
-struct FakePeer {
+/// Commands received, each with the number of the connection it came on.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(usize, Vec<String>)>>>;
+
+/// A fake server on a free port: answers each command with `answer(args)` and keeps every
+/// command it got.
+struct FakeServer {
     port: u16,
-    asked: std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>,
+    got: Received,
 }
 
-impl FakePeer {
-    fn start() -> FakePeer {
+impl FakeServer {
+    fn start(answer: fn(&[String]) -> String) -> FakeServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = asked.clone();
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = got.clone();
         std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
+            for (n, conn) in listener.incoming().flatten().enumerate() {
                 let log = log.clone();
-                std::thread::spawn(move || FakePeer::serve(conn, &log));
+                std::thread::spawn(move || FakeServer::serve(n, conn, answer, &log));
             }
         });
-        FakePeer { port, asked }
+        FakeServer { port, got }
     }
 
-    fn serve(conn: std::net::TcpStream, log: &std::sync::Mutex<Vec<(String, String, String)>>) {
+    fn serve(
+        n: usize,
+        conn: std::net::TcpStream,
+        answer: fn(&[String]) -> String,
+        log: &std::sync::Mutex<Vec<(usize, Vec<String>)>>,
+    ) {
         use std::io::{BufRead, Read, Write};
         let mut writer = conn.try_clone().expect("clone");
         let mut reader = std::io::BufReader::new(conn);
@@ -541,9 +548,9 @@ impl FakePeer {
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 return;
             }
-            let Some(n) = line.trim_end().strip_prefix('*').and_then(|n| n.parse::<usize>().ok()) else { return };
+            let Some(count) = line.trim_end().strip_prefix('*').and_then(|n| n.parse::<usize>().ok()) else { return };
             let mut args = Vec::new();
-            for _ in 0..n {
+            for _ in 0..count {
                 line.clear();
                 reader.read_line(&mut line).unwrap_or(0);
                 let len: usize = line.trim_end().trim_start_matches('$').parse().unwrap_or(0);
@@ -553,24 +560,32 @@ impl FakePeer {
                 }
                 args.push(String::from_utf8_lossy(&buf[..len]).into_owned());
             }
-            let reply = match args.first().map(|a| a.to_ascii_uppercase()).as_deref() {
-                Some("PING") => "+PONG\r\n".to_string(),
-                Some("SENTINEL") if args.len() == 6 => {
-                    let (ip, port, epoch, runid) = (&args[2], &args[3], &args[4], &args[5]);
-                    log.lock().expect("log").push((ip.clone(), port.clone(), runid.clone()));
-                    let (leader, epoch) = if runid == "*" { ("*", "0") } else { (runid.as_str(), epoch.as_str()) };
-                    format!("*3\r\n:1\r\n${}\r\n{leader}\r\n:{epoch}\r\n", leader.len())
-                }
-                _ => "+OK\r\n".to_string(),
-            };
+            let reply = answer(&args);
+            log.lock().expect("log").push((n, args));
             if writer.write_all(reply.as_bytes()).is_err() {
                 return;
             }
         }
     }
 
-    fn asked(&self) -> Vec<(String, String, String)> {
-        self.asked.lock().expect("log").clone()
+    /// The commands received so far whose name is `name` (any case).
+    fn got(&self, name: &str) -> Vec<(usize, Vec<String>)> {
+        let got = self.got.lock().expect("log");
+        got.iter().filter(|(_, args)| args.first().is_some_and(|a| a.eq_ignore_ascii_case(name))).cloned().collect()
+    }
+}
+
+/// A fellow sentinel's answers: PING, and a vote for whoever asks SENTINEL
+/// is-master-down-by-addr with a run id (saying the master is down).
+fn fake_peer(args: &[String]) -> String {
+    match args.first().map(|a| a.to_ascii_uppercase()).as_deref() {
+        Some("PING") => "+PONG\r\n".to_string(),
+        Some("SENTINEL") if args.len() == 6 => {
+            let (epoch, runid) = (&args[4], &args[5]);
+            let (leader, epoch) = if runid == "*" { ("*", "0") } else { (runid.as_str(), epoch.as_str()) };
+            format!("*3\r\n:1\r\n${}\r\n{leader}\r\n:{epoch}\r\n", leader.len())
+        }
+        _ => "+OK\r\n".to_string(),
     }
 }
 
@@ -591,7 +606,8 @@ fn other_sentinels_are_asked_about_the_old_master_during_a_failover() {
         );
         wait_in_sync(&master, &promoted);
         wait_in_sync(&master, &stuck);
-        let peer = FakePeer::start();
+        let peer = FakeServer::start(fake_peer);
+        let asked = || peer.got("SENTINEL");
         let peer_line = format!(
             "sentinel known-sentinel mymaster 127.0.0.1 {} 1234567890123456789012345678901234567890\n",
             peer.port
@@ -603,14 +619,47 @@ fn other_sentinels_are_asked_about_the_old_master_during_a_failover() {
         common::wait_for(&format!("our sentinel: {ours}: the promotion"), DEADLINE, || {
             sentinel.master_port() == Some(promoted.port)
         });
-        let before = peer.asked().len();
-        common::wait_for("two more questions to the peer", DEADLINE, || peer.asked().len() >= before + 2);
-        let asked = peer.asked();
-        let ports: Vec<&str> = asked.iter().map(|(_, port, _)| port.as_str()).collect();
+        let before = asked().len();
+        common::wait_for("two more questions to the peer", DEADLINE, || asked().len() >= before + 2);
+        let asked = asked();
+        let ports: Vec<&str> = asked.iter().map(|(_, args)| args[3].as_str()).collect();
         let master_port = master.port.to_string();
         assert!(
             ports.iter().all(|p| *p == master_port),
             "our sentinel: {ours}: asked about {ports:?}, not {master_port}"
         );
+    }
+}
+
+/// A master that takes PUBLISH but never delivers messages to subscribers: the pub/sub link
+/// hears nothing for 3 publish periods and is closed and opened again (sentinelCheckAndReconnect
+/// counts only traffic on that link; the hellos' PUBLISH replies come on the other). Periods
+/// shortened with SENTINEL DEBUG. A real sentinel is the reference.
+#[test]
+fn a_pubsub_link_that_hears_nothing_is_reopened() {
+    fn silent_master(args: &[String]) -> String {
+        match args.first().map(|a| a.to_ascii_uppercase()).as_deref() {
+            Some("PING") => "+PONG\r\n".into(),
+            Some("PUBLISH") => ":1\r\n".into(),
+            Some("SUBSCRIBE") => "*3\r\n$9\r\nsubscribe\r\n$18\r\n__sentinel__:hello\r\n:1\r\n".into(),
+            Some("INFO") => {
+                let info = "# Server\r\nrun_id:0123456789012345678901234567890123456789\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n";
+                format!("${}\r\n{info}\r\n", info.len())
+            }
+            _ => "+OK\r\n".into(),
+        }
+    }
+    for ours in [false, true] {
+        let master = FakeServer::start(silent_master);
+        let sentinel = SentinelProc::start(ours, master.port, 2);
+        for (param, ms) in [("min-link-reconnect-period", "300"), ("publish-period", "200")] {
+            let set = sentinel.call(&["SENTINEL", "DEBUG", param, ms]);
+            assert_eq!(set, Some(Reply::Status("OK".into())), "{param}");
+        }
+        let pubsub_links = || master.got("SUBSCRIBE").len();
+        common::wait_for(&format!("our sentinel: {ours}: the pub/sub link reopened twice"), DEADLINE, || {
+            pubsub_links() >= 3
+        });
+        assert!(!master.got("PUBLISH").is_empty(), "hellos were published");
     }
 }

@@ -323,9 +323,9 @@ impl Runtime {
             let old = pubsub
                 .connected_at()
                 .is_some_and(|t| t.elapsed().as_millis() as u64 > self.timings.min_link_reconnect_period);
-            if old
-                && now_ms.saturating_sub(record.last_hello_ms.max(record.last_pub_ms)) > self.timings.publish_period * 3
-            {
+            // Only traffic on this link counts (messages, the own hellos echoed back included):
+            // a server that takes PUBLISH but delivers nothing gets its pub/sub link cycled.
+            if old && now_ms.saturating_sub(record.last_hello_ms) > self.timings.publish_period * 3 {
                 links.pubsub = None;
             }
         }
