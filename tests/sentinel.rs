@@ -663,3 +663,61 @@ fn a_pubsub_link_that_hears_nothing_is_reopened() {
         assert!(!master.got("PUBLISH").is_empty(), "hellos were published");
     }
 }
+
+/// Without resolve-hostnames, a replica that announces a host name (replica-announce-ip) cannot be
+/// used, so Sentinel leaves it out (Redis's createSentinelAddr refuses it and logs "Failed to
+/// resolve hostname"); the other replica is found. A real sentinel is the reference.
+#[test]
+fn a_replica_announcing_a_host_name_is_left_out_without_resolve_hostnames() {
+    let _turn = one_at_a_time();
+    let master = Node::start("master", Impl::Real, &[]);
+    let plain = start_replica("replica", Impl::Real, &master, &[]);
+    let named = start_replica("named-replica", Impl::Real, &master, &["--replica-announce-ip", "localhost"]);
+    wait_in_sync(&master, &plain);
+    wait_in_sync(&master, &named);
+    for ours in [false, true] {
+        let sentinel = SentinelProc::start(ours, master.port, 2);
+        common::wait_for("the sentinel to find a replica", DEADLINE, || sentinel.count("REPLICAS") >= 1);
+        assert_eq!(sentinel.count("REPLICAS"), 1, "our sentinel: {ours}");
+        assert_eq!(sentinel.replica_field(plain.port, "ip").as_deref(), Some("127.0.0.1"), "our sentinel: {ours}");
+        common::wait_for("the refusal in the log", DEADLINE, || {
+            sentinel.process.file("sentinel.log").contains("Failed to resolve hostname 'localhost'")
+        });
+    }
+}
+
+/// A sentinel that moves (a new announce-port here) under one master is moved under the other
+/// masters it watches too, at once: one +sentinel-address-switch and a +sentinel-address-update
+/// for the others (sentinelUpdateSentinelAddressInAllMasters). A real sentinel is the reference.
+#[test]
+fn a_sentinel_that_moves_is_moved_under_every_master() {
+    let _turn = one_at_a_time();
+    let masters = [Node::start("master-1", Impl::Real, &[]), Node::start("master-2", Impl::Real, &[])];
+    let monitors = [("m1", masters[0].port, 2), ("m2", masters[1].port, 2)];
+    for ours in [false, true] {
+        let a = SentinelProc::start_monitoring(ours, &monitors);
+        let b = SentinelProc::start_monitoring(ours, &monitors);
+        for (name, _, _) in monitors {
+            common::wait_for("a to know b under both masters", DEADLINE, || {
+                a.call(&["SENTINEL", "SENTINELS", name]).is_some_and(|r| r.array().len() == 1)
+            });
+        }
+        let mut sub = common::Client::connect(a.port);
+        sub.send_raw(&common::encode(&[b"SUBSCRIBE", b"+sentinel-address-update"]));
+        sub.read_reply();
+
+        let new_port = common::free_port().to_string();
+        let set = b.call(&["SENTINEL", "CONFIG", "SET", "announce-port", &new_port]);
+        assert_eq!(set, Some(Reply::Status("OK".into())), "our sentinels: {ours}");
+        let update = next_event(&mut sub, "+sentinel-address-update", DEADLINE);
+        let (_, text) = update.unwrap_or_else(|| panic!("our sentinels: {ours}: no +sentinel-address-update"));
+        assert!(text.ends_with(" 1 additional matching instances"), "our sentinels: {ours}: {text}");
+        assert!(text.contains(&format!(" {new_port} @ ")), "our sentinels: {ours}: {text}");
+        for (name, _, _) in monitors {
+            let peers = a.call(&["SENTINEL", "SENTINELS", name]).expect("SENTINEL SENTINELS");
+            let fields: Vec<String> = peers.array()[0].array().iter().map(Reply::text).collect();
+            let port = fields.chunks(2).find(|kv| kv[0] == "port").map(|kv| kv[1].clone());
+            assert_eq!(port.as_deref(), Some(new_port.as_str()), "our sentinels: {ours}: under {name}");
+        }
+    }
+}

@@ -540,10 +540,13 @@ impl Runtime {
     /// failover.
     fn refresh_from_info(&mut self, m: usize, id: InstanceId, text: String, now_ms: u64) {
         let mut fields = parse_info(&text);
-        // Addresses as Sentinel keeps them (a replica may announce a host name).
-        for (host, _) in &mut fields.replicas {
-            *host = self.sentinel.kept_address(host);
-        }
+        // Addresses as Sentinel keeps them (a replica may announce a host name; without
+        // resolve-hostnames, or if it does not resolve, that replica is left out).
+        let replicas = std::mem::take(&mut fields.replicas);
+        fields.replicas = replicas
+            .into_iter()
+            .filter_map(|(host, port)| Some((self.sentinel.discovered_address(&host)?, port)))
+            .collect();
         if let Some(host) = &mut fields.master_host {
             *host = self.sentinel.kept_address(host);
         }
@@ -609,7 +612,9 @@ impl Runtime {
     /// A hello (§3.4): a fellow sentinel discovered or moved, a newer epoch, a newer configuration.
     pub fn process_hello(&mut self, payload: &[u8], now_ms: u64) {
         let Some(mut h) = Hello::parse(payload) else { return };
-        h.sentinel_ip = self.sentinel.kept_address(&h.sentinel_ip);
+        // A sentinel at an address that cannot be used is not added (its other news still count).
+        let usable = self.sentinel.discovered_address(&h.sentinel_ip);
+        h.sentinel_ip = usable.clone().unwrap_or(h.sentinel_ip);
         h.master_ip = self.sentinel.kept_address(&h.master_ip);
         if h.sentinel_run_id == self.sentinel.myid {
             return;
@@ -618,7 +623,7 @@ impl Runtime {
         let known = self.sentinel.masters[m].sentinels.iter().any(|s| {
             s.host == h.sentinel_ip && s.port == h.sentinel_port && s.run_id.as_deref() == Some(&*h.sentinel_run_id)
         });
-        if !known {
+        if !known && usable.is_some() {
             self.add_sentinel(m, &h, now_ms);
         }
         if h.current_epoch > self.sentinel.settings.current_epoch {
@@ -689,8 +694,38 @@ impl Runtime {
         self.sentinel.masters[m].sentinels.push(record);
         if !switched {
             self.sentinel.event("+sentinel", false, Some((m, Some(id))), "");
+        } else {
+            self.update_sentinel_address_elsewhere(m, id, h);
         }
         self.sentinel.flush_needed = true;
+    }
+
+    /// A sentinel that moved (address switch under master `m`, new record `id`) is at its new
+    /// address under the other masters too, with new links (sentinelUpdateSentinelAddressInAllMasters).
+    fn update_sentinel_address_elsewhere(&mut self, m: usize, id: InstanceId, h: &Hello) {
+        let mut moved = Vec::new();
+        for (other, master) in self.sentinel.masters.iter_mut().enumerate() {
+            if other == m {
+                continue;
+            }
+            for s in master.sentinels.iter_mut().filter(|s| s.run_id.as_deref() == Some(&*h.sentinel_run_id)) {
+                s.host = h.sentinel_ip.clone();
+                s.port = h.sentinel_port;
+                moved.push(s.id);
+            }
+        }
+        for other in &moved {
+            self.forget_links(*other);
+        }
+        if !moved.is_empty() {
+            let n = moved.len();
+            self.sentinel.event(
+                "+sentinel-address-update",
+                false,
+                Some((m, Some(id))),
+                &format!("{n} additional matching instances"),
+            );
+        }
     }
 
     /// Points the master record at a new address (§5.7): its replicas become those of the new

@@ -208,6 +208,20 @@ impl Sentinel {
         super::config::resolve_address(host, self.settings.resolve_hostnames).unwrap_or_else(|| host.to_string())
     }
 
+    /// The address a newly discovered instance (a replica in INFO, a sentinel in a hello) is kept
+    /// under, or None if it cannot be used: a host name without resolve-hostnames, or one that
+    /// does not resolve. Redis's createSentinelAddr then logs and creates nothing.
+    pub fn discovered_address(&self, host: &str) -> Option<String> {
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            return Some(host.to_string());
+        }
+        let Some(ip) = super::config::resolve_address(host, self.settings.resolve_hostnames) else {
+            tracing::warn!("Failed to resolve hostname '{host}'");
+            return None;
+        };
+        Some(if self.settings.announce_hostnames { host.to_string() } else { ip })
+    }
+
     /// A master to watch, with the replicas and sentinels its config names.
     pub fn add_master(&mut self, mut settings: MasterConfig, now_ms: u64) {
         let replicas = std::mem::take(&mut settings.known_replicas);
