@@ -721,3 +721,55 @@ fn a_sentinel_that_moves_is_moved_under_every_master() {
         }
     }
 }
+
+/// A full disk: the commands that change the configuration answer that it could not be saved,
+/// in 7.0's words (SET included); a vote asked with IS-MASTER-DOWN-BY-ADDR is still answered.
+/// A real sentinel is the reference.
+#[test]
+fn a_sentinel_on_a_full_disk_says_so_for_changes_and_still_votes() {
+    let _turn = one_at_a_time();
+    let master = Node::start("master", Impl::Real, &[]);
+    for ours in [false, true] {
+        let disk = common::SmallDisk::mount("256k");
+        let bin = if ours { common::OUR_SENTINEL } else { common::REAL_SENTINEL };
+        let sentinel = common::SentinelProcess::start_in(disk.path(), bin, |port, dir| {
+            let text = format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor mymaster 127.0.0.1 {} 2\n",
+                dir.display(),
+                master.port
+            );
+            (text, Vec::new())
+        });
+        // Fill what is left of the disk.
+        let filler = disk.path().join("filler");
+        let mut file = std::fs::File::create(&filler).expect("filler");
+        while std::io::Write::write_all(&mut file, &[0u8; 4096]).is_ok() {}
+        drop(file);
+
+        let vote = sentinel.call(&[
+            "SENTINEL",
+            "IS-MASTER-DOWN-BY-ADDR",
+            "127.0.0.1",
+            &master.port.to_string(),
+            "1",
+            "0123456789012345678901234567890123456789",
+        ]);
+        let vote = vote.map(|raw| Reply::parse(&raw));
+        let expected = Reply::Array(vec![
+            Reply::Int(0),
+            Reply::Bulk(b"0123456789012345678901234567890123456789".to_vec()),
+            Reply::Int(1),
+        ]);
+        assert_eq!(vote, Some(expected), "our sentinel: {ours}");
+        let failed = b"-ERR Failed to save config file. Check server logs.\r\n".to_vec();
+        for change in [
+            &["SENTINEL", "SET", "mymaster", "quorum", "1"][..],
+            &["SENTINEL", "CONFIG", "SET", "resolve-hostnames", "yes"],
+            &["SENTINEL", "FLUSHCONFIG"],
+            &["SENTINEL", "REMOVE", "mymaster"],
+        ] {
+            assert_eq!(sentinel.call(change), Some(failed.clone()), "our sentinel: {ours}: {change:?}");
+        }
+        drop(sentinel);
+    }
+}

@@ -402,9 +402,18 @@ impl SentinelProcess {
     /// ID (Sentinel writes the file before it serves); a port taken by another process before the
     /// bind is retried on another.
     pub fn start(bin: &str, setup: impl Fn(u16, &std::path::Path) -> (String, Vec<String>)) -> SentinelProcess {
+        SentinelProcess::start_in(&std::env::temp_dir(), bin, setup)
+    }
+
+    /// The same with its dir made in `parent` (a SmallDisk, say).
+    pub fn start_in(
+        parent: &std::path::Path,
+        bin: &str,
+        setup: impl Fn(u16, &std::path::Path) -> (String, Vec<String>),
+    ) -> SentinelProcess {
         assert!(std::path::Path::new(bin).exists(), "{bin} is missing: install Debian's redis-sentinel");
         for _ in 0..5 {
-            let dir = tempfile::tempdir().expect("temp dir");
+            let dir = tempfile::tempdir_in(parent).expect("temp dir");
             let port = free_port();
             let conf = dir.path().join("sentinel.conf");
             let (text, args) = setup(port, dir.path());
