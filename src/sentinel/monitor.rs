@@ -399,7 +399,9 @@ impl Runtime {
         let master = &self.sentinel.masters[m];
         let Some(record) = master.find(id) else { return };
         let Some(cmd) = self.open_cmd_link(id, record.kind) else { return };
-        if cmd.pending() >= 100 {
+        // 100 per record on the link: a shared link carries the commands of each.
+        let refcount = self.links.get(&self.link_key(id)).map_or(1, |l| l.refcount);
+        if cmd.pending() >= 100 * refcount {
             return;
         }
         let fast_info = record.kind == Kind::Replica
