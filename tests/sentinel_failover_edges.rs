@@ -331,12 +331,14 @@ fn votes_and_delay(which: Which) -> VoteRun {
         .filter(|m| m.starts_with(DELAY_LOG) || wanted.iter().any(|k| m.split(' ').next() == Some(*k)))
         .map(|m| if m.starts_with(DELAY_LOG) { DELAY_LOG.trim_end().to_string() } else { relabel(&m, &labels) })
         .collect();
-    let script = s
+    let mut script: Vec<String> = s
         .file("notify.log")
         .lines()
         .filter(|l| l.starts_with("+vote-for-leader"))
         .map(|l| relabel(l, &labels))
         .collect();
+    // Scripts run side by side (up to 16 at once): the order they append in is not the events'.
+    script.sort();
     VoteRun { log, script }
 }
 
