@@ -170,9 +170,9 @@ fn flags(master: &Master, r: &Record, link: &LinkStatus) -> String {
         ("master_down", r.kind == Kind::Sentinel && r.peer_master_down),
         ("failover_in_progress", is_master && master.failover_in_progress),
         ("promoted", r.promoted),
-        ("reconf_sent", r.reconf == Reconf::Sent),
-        ("reconf_inprog", r.reconf == Reconf::InProgress),
-        ("reconf_done", r.reconf == Reconf::Done),
+        ("reconf_sent", r.reconf.sent()),
+        ("reconf_inprog", r.reconf.in_progress()),
+        ("reconf_done", r.reconf.done()),
         ("force_failover", is_master && master.force_failover),
         ("script_kill_sent", r.script_kill_sent),
     ];

@@ -23,10 +23,22 @@ impl Runtime {
         }
         let timeout = master.settings.failover_timeout_ms;
         if now_ms.saturating_sub(master.failover_start_ms) < timeout * 2 {
+            self.log_failover_delay(m);
             return false;
         }
         self.start_failover(m, now_ms);
         true
+    }
+
+    /// When the next failover may start, logged once per start time (§5.1), as Redis words it.
+    fn log_failover_delay(&mut self, m: usize) {
+        let master = &mut self.sentinel.masters[m];
+        if master.failover_delay_logged == master.failover_start_ms {
+            return;
+        }
+        master.failover_delay_logged = master.failover_start_ms;
+        let not_before = master.failover_start_ms + master.settings.failover_timeout_ms * 2;
+        tracing::warn!("Next failover delay: I will not start a failover before {}", ctime(not_before / 1000));
     }
 
     /// sentinelStartFailover: a new epoch, and the vote begins.
@@ -68,7 +80,7 @@ impl Runtime {
         let epoch = self.sentinel.masters[m].failover_epoch;
         let leader = self.sentinel.get_leader(m, epoch, now_ms);
         let master = &self.sentinel.masters[m];
-        let elected = leader.as_deref() == Some(self.sentinel.myid.as_str());
+        let elected = leader.is_some_and(|l| l.eq_ignore_ascii_case(&self.sentinel.myid));
         if !elected && !master.force_failover {
             let limit = master.settings.failover_timeout_ms.min(self.timings.election_timeout);
             if now_ms.saturating_sub(master.failover_start_ms) > limit {
@@ -85,9 +97,14 @@ impl Runtime {
         self.sentinel.event("+failover-state-select-slave", true, Some((m, None)), "");
     }
 
-    fn select_slave(&mut self, m: usize, now_ms: u64) {
+    /// The replica a failover of master `m` would promote now (sentinelSelectSlave), if any.
+    pub fn replica_to_promote(&self, m: usize, now_ms: u64) -> Option<InstanceId> {
         let (info, ping) = (self.timings.info_period, self.timings.ping_period);
-        let Some(id) = self.sentinel.masters[m].select_replica(now_ms, info, ping) else {
+        self.sentinel.masters[m].select_replica(now_ms, info, ping, |id| self.link_status(id).connected)
+    }
+
+    fn select_slave(&mut self, m: usize, now_ms: u64) {
+        let Some(id) = self.replica_to_promote(m, now_ms) else {
             self.sentinel.event("-failover-abort-no-good-slave", true, Some((m, None)), "");
             self.abort_failover(m);
             return;
@@ -167,15 +184,12 @@ impl Runtime {
         };
         let parallel = self.sentinel.masters[m].settings.parallel_syncs.max(1) as usize;
         let reconf_timeout = self.timings.slave_reconf_timeout;
-        let mut in_progress = self.sentinel.masters[m]
-            .replicas
-            .iter()
-            .filter(|r| matches!(r.reconf, Reconf::Sent | Reconf::InProgress))
-            .count();
+        let mut in_progress =
+            self.sentinel.masters[m].replicas.iter().filter(|r| r.reconf.sent() || r.reconf.in_progress()).count();
         let ids: Vec<InstanceId> = self.sentinel.masters[m]
             .replicas
             .iter()
-            .filter(|r| !r.promoted && r.reconf != Reconf::Done)
+            .filter(|r| !r.promoted && !r.reconf.done())
             .map(|r| r.id)
             .collect();
         for id in ids {
@@ -183,17 +197,20 @@ impl Runtime {
                 break;
             }
             let Some(r) = self.sentinel.masters[m].find_mut(id) else { continue };
+            // Timed out: considered reconfigured (fix-slave-config will see to it later). As in
+            // Redis, no `continue`: the same pass sends SLAVEOF again, and the replica, done and
+            // sent, holds a parallel slot from then on.
             if r.reconf == Reconf::Sent && now_ms.saturating_sub(r.reconf_sent_ms) > reconf_timeout {
                 r.reconf = Reconf::Done;
                 self.sentinel.event("-slave-reconf-sent-timeout", false, Some((m, Some(id))), "");
-                continue;
             }
-            if matches!(r.reconf, Reconf::Sent | Reconf::InProgress) || !self.link_status(id).connected {
+            let Some(r) = self.sentinel.masters[m].find(id) else { continue };
+            if r.reconf.sent() || r.reconf.in_progress() || !self.link_status(id).connected {
                 continue;
             }
             if self.send_slaveof(m, id, Some((phost.clone(), pport))) {
                 if let Some(r) = self.sentinel.masters[m].find_mut(id) {
-                    r.reconf = Reconf::Sent;
+                    r.reconf = r.reconf.with_sent();
                     r.reconf_sent_ms = now_ms;
                 }
                 self.sentinel.event("+slave-reconf-sent", false, Some((m, Some(id))), "");
@@ -209,30 +226,37 @@ impl Runtime {
         if promoted.s_down {
             return;
         }
-        let mut remaining =
-            master.replicas.iter().filter(|r| !r.promoted && r.reconf != Reconf::Done && !r.s_down).count();
+        let mut remaining = master.replicas.iter().filter(|r| !r.promoted && !r.reconf.done() && !r.s_down).count();
         let timed_out = now_ms.saturating_sub(master.failover_state_change_ms) > master.settings.failover_timeout_ms;
         if timed_out {
             remaining = 0;
             self.sentinel.event("+failover-end-for-timeout", true, Some((m, None)), "");
-            let ids: Vec<InstanceId> = self.sentinel.masters[m]
-                .replicas
-                .iter()
-                .filter(|r| !r.promoted && r.reconf == Reconf::None)
-                .map(|r| r.id)
-                .collect();
-            for id in ids {
-                if self.link_status(id).connected && self.send_slaveof(m, id, Some((phost.to_string(), pport))) {
-                    if let Some(r) = self.sentinel.masters[m].find_mut(id) {
-                        r.reconf = Reconf::Sent;
-                    }
-                    self.sentinel.event("+slave-reconf-sent-be", false, Some((m, Some(id))), "");
-                }
-            }
         }
         if remaining == 0 {
             self.sentinel.event("+failover-end", true, Some((m, None)), "");
             self.set_state(m, FailoverState::UpdateConfig, now_ms);
+        }
+        if timed_out {
+            self.send_best_effort_slaveof(m, phost, pport);
+        }
+    }
+
+    /// The failover ended on timeout: SLAVEOF, best effort, to every replica not promoted,
+    /// done or sent (those in progress included), as Redis does after `+failover-end`.
+    fn send_best_effort_slaveof(&mut self, m: usize, phost: &str, pport: u16) {
+        let ids: Vec<InstanceId> = self.sentinel.masters[m]
+            .replicas
+            .iter()
+            .filter(|r| !r.promoted && !r.reconf.done() && !r.reconf.sent())
+            .map(|r| r.id)
+            .collect();
+        for id in ids {
+            if self.link_status(id).connected && self.send_slaveof(m, id, Some((phost.to_string(), pport))) {
+                self.sentinel.event("+slave-reconf-sent-be", false, Some((m, Some(id))), "");
+                if let Some(r) = self.sentinel.masters[m].find_mut(id) {
+                    r.reconf = r.reconf.with_sent();
+                }
+            }
         }
     }
 
@@ -338,16 +362,31 @@ impl Runtime {
         let Some(r) = self.sentinel.masters[m].find_mut(id) else { return };
         let follows_promoted =
             r.info.master_host.as_deref() == Some(promoted.0.as_str()) && r.info.master_port == Some(promoted.1);
-        if r.reconf == Reconf::Sent && follows_promoted {
-            r.reconf = Reconf::InProgress;
+        if r.reconf.sent() && follows_promoted {
+            r.reconf = r.reconf.to_in_progress();
             self.sentinel.event("+slave-reconf-inprog", false, Some((m, Some(id))), "");
         }
         // Not `else`: as in Redis, one INFO that shows the replica already synced with the
         // promoted one takes it through both steps.
         let Some(r) = self.sentinel.masters[m].find_mut(id) else { return };
-        if r.reconf == Reconf::InProgress && r.info.master_link_up {
+        if r.reconf.in_progress() && r.info.master_link_up {
             r.reconf = Reconf::Done;
             self.sentinel.event("+slave-reconf-done", false, Some((m, Some(id))), "");
         }
+    }
+}
+
+/// `secs` as C's ctime() prints it in local time, without its newline: `Thu Jan  1 00:00:00 1970`.
+fn ctime(secs: u64) -> String {
+    let secs = secs as libc::time_t;
+    // SAFETY: localtime_r and strftime write only into the buffers passed to them.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&secs, &mut tm).is_null() {
+            return secs.to_string();
+        }
+        let mut buf = [0u8; 64];
+        let n = libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), c"%a %b %e %H:%M:%S %Y".as_ptr(), &tm);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }

@@ -25,7 +25,10 @@ impl Kind {
 /// re-created after a reset gets a new one, so a late reply for the old one is recognised.
 pub type InstanceId = u64;
 
-/// Where a replica being reconfigured by a failover stands (§5.6).
+/// Where a replica being reconfigured by a failover stands (§5.6): Redis's RECONF_SENT,
+/// RECONF_INPROG and RECONF_DONE flags. They are flags there, and two pairs occur: a replica
+/// whose SLAVEOF timed out is marked done and sent SLAVEOF again in the same pass (done and
+/// sent), which its INFO may then move on to done and in progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Reconf {
     #[default]
@@ -33,6 +36,43 @@ pub enum Reconf {
     Sent,
     InProgress,
     Done,
+    DoneSent,
+    DoneInProgress,
+}
+
+impl Reconf {
+    /// RECONF_SENT is set.
+    pub fn sent(self) -> bool {
+        matches!(self, Reconf::Sent | Reconf::DoneSent)
+    }
+
+    /// RECONF_INPROG is set.
+    pub fn in_progress(self) -> bool {
+        matches!(self, Reconf::InProgress | Reconf::DoneInProgress)
+    }
+
+    /// RECONF_DONE is set.
+    pub fn done(self) -> bool {
+        matches!(self, Reconf::Done | Reconf::DoneSent | Reconf::DoneInProgress)
+    }
+
+    /// SENT → INPROG (the replica follows the promoted one), keeping DONE.
+    pub fn to_in_progress(self) -> Reconf {
+        if self.done() {
+            Reconf::DoneInProgress
+        } else {
+            Reconf::InProgress
+        }
+    }
+
+    /// SENT set (a SLAVEOF went out), keeping DONE.
+    pub fn with_sent(self) -> Reconf {
+        if self.done() {
+            Reconf::DoneSent
+        } else {
+            Reconf::Sent
+        }
+    }
 }
 
 /// The fields INFO gave (§3.5); replica fields only from a `role:slave` reply.

@@ -195,8 +195,7 @@ impl Runtime {
         if self.sentinel.masters[m].failover_in_progress {
             return Reply::error("INPROG Failover already in progress");
         }
-        let (info, ping) = (self.timings.info_period, self.timings.ping_period);
-        if self.sentinel.masters[m].select_replica(now_ms, info, ping).is_none() {
+        if self.replica_to_promote(m, now_ms).is_none() {
             return Reply::error("NOGOODSLAVE No suitable replica to promote");
         }
         tracing::warn!("Executing user requested FAILOVER of '{name}'");

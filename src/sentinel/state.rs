@@ -136,6 +136,8 @@ pub struct Master {
     pub failover_state: FailoverState,
     pub failover_epoch: u64,
     pub failover_start_ms: u64,
+    /// The failover_start_ms whose "Next failover delay" line was logged (once per start time).
+    pub failover_delay_logged: u64,
     pub failover_state_change_ms: u64,
     pub failover_in_progress: bool,
     pub force_failover: bool,
@@ -238,6 +240,7 @@ impl Sentinel {
             failover_state: FailoverState::None,
             failover_epoch: 0,
             failover_start_ms: 0,
+            failover_delay_logged: 0,
             failover_state_change_ms: 0,
             failover_in_progress: false,
             force_failover: false,
@@ -388,12 +391,14 @@ impl Sentinel {
         if master.settings.leader_epoch < epoch && current <= epoch {
             master.leader = Some(candidate.to_string());
             master.settings.leader_epoch = current;
-            if candidate != self.myid {
-                // Voting for another sentinel holds back our own attempts (§5.2).
-                master.failover_start_ms = now_ms + fastrand::u64(..1000);
-            }
             self.flush_needed = true;
-            self.event("+vote-for-leader", true, None, &format!("{candidate} {current}"));
+            // About the master (its script hears it), though the message does not name it.
+            self.master_event("+vote-for-leader", true, m, None, format!("{candidate} {current}"));
+            // Voting for another sentinel holds back our own attempts (§5.2). Run ids compare
+            // ignoring case, as Redis's strcasecmp does.
+            if !candidate.eq_ignore_ascii_case(&self.myid) {
+                self.masters[m].failover_start_ms = now_ms + fastrand::u64(..1000);
+            }
         }
         let master = &self.masters[m];
         (master.leader.clone(), master.settings.leader_epoch)
@@ -529,8 +534,15 @@ impl Master {
         cfg
     }
 
-    /// sentinelSelectSlave (§5.4): the replica to promote, if one is fit.
-    pub fn select_replica(&self, now_ms: u64, info_period_ms: u64, ping_period_ms: u64) -> Option<InstanceId> {
+    /// sentinelSelectSlave (§5.4): the replica to promote, if one is fit; `connected` tells
+    /// whether a replica's links are up (one whose link is down is not).
+    pub fn select_replica(
+        &self,
+        now_ms: u64,
+        info_period_ms: u64,
+        ping_period_ms: u64,
+        connected: impl Fn(InstanceId) -> bool,
+    ) -> Option<InstanceId> {
         let down_after = self.settings.down_after_ms;
         let mut max_link_down = down_after * 10;
         if self.record.s_down {
@@ -540,6 +552,7 @@ impl Master {
             let info_limit = if self.record.s_down { ping_period_ms * 5 } else { info_period_ms * 3 };
             !r.s_down
                 && !r.o_down
+                && connected(r.id)
                 && r.info_ms != 0
                 && now_ms.saturating_sub(r.last_avail_ms) <= ping_period_ms * 5
                 && r.priority() != 0
@@ -658,8 +671,10 @@ mod tests {
         let same_offset_smaller_id = add(4, 10, 50, "B");
         let _worse_priority = add(5, 20, 500, "a");
         let m = &s.masters[0];
-        let _ = (low_offset, high_offset);
-        assert_eq!(m.select_replica(now, 10_000, 1_000), Some(same_offset_smaller_id));
+        let _ = low_offset;
+        assert_eq!(m.select_replica(now, 10_000, 1_000, |_| true), Some(same_offset_smaller_id));
+        let linked = |id| id != same_offset_smaller_id;
+        assert_eq!(m.select_replica(now, 10_000, 1_000, linked), Some(high_offset), "a link down rules it out");
     }
 
     #[test]
