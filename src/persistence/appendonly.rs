@@ -408,6 +408,8 @@ pub fn cron(st: &mut State) {
 /// BGREWRITEAOF: appends go to a new incr file from now on; a forked child writes the dataset as
 /// the new base. Err: why it cannot start.
 pub fn start_rewrite(st: &mut State) -> Result<(), String> {
+    // What the base will hold goes into the incr file it replaces, not the new one.
+    crate::server::propagation::flush_completed(st);
     let Some(aof) = st.aof.as_mut() else { return Err("AOF is off".into()) };
     if aof.rewrite.is_some() {
         return Err("Background append only file rewriting already in progress".into());

@@ -139,6 +139,7 @@ pub fn write_atomically(
 
 /// SAVE and SHUTDOWN's save: in place, under the lock. Updates LASTSAVE and the change counter.
 pub fn save(st: &mut State) -> Result<(), String> {
+    crate::server::propagation::flush_completed(st);
     let path = rdb_path(st);
     st.snapshots.last_attempt = crate::util::time::unix_secs();
     match save_to(st, &path) {
@@ -194,6 +195,7 @@ fn fork_child(
     to_socket: bool,
     write: impl FnOnce(&State) -> std::io::Result<()>,
 ) -> Result<libc::pid_t, String> {
+    crate::server::propagation::flush_completed(st);
     let fork_start = Instant::now();
     // SAFETY: the child runs only `write` and _exit: it touches the copied keyspace, the
     // allocator and its own file, and never returns.

@@ -91,6 +91,14 @@ impl Propagation {
         self.unit_start = 0;
         std::mem::take(&mut self.ops)
     }
+
+    /// The writes of the commands already done, leaving the current command's (or the current
+    /// transaction's).
+    fn take_completed(&mut self) -> Vec<Op> {
+        let current = self.ops.split_off(self.unit_start);
+        self.unit_start = 0;
+        std::mem::replace(&mut self.ops, current)
+    }
 }
 
 /// Hands the writes recorded since the last call to their consumers: this server's replicas
@@ -100,6 +108,20 @@ pub fn flush(st: &mut crate::server::state::State) {
         return;
     }
     let ops = st.propagation.take();
+    crate::replication::feed_writes(st, &ops);
+    crate::persistence::appendonly::append(st, ops);
+}
+
+/// Before a snapshot (SAVE, BGSAVE, an AOF rewrite, a replica's sync): the writes of the
+/// commands already done in this batch go to their consumers first. The snapshot holds their
+/// effects; recorded after it, they would be applied twice (an INCR pipelined before
+/// BGREWRITEAOF ran again from the new incr file on load). Redis propagates at the end of each
+/// command, so its snapshots never see such writes pending.
+pub fn flush_completed(st: &mut crate::server::state::State) {
+    let ops = st.propagation.take_completed();
+    if ops.is_empty() {
+        return;
+    }
     crate::replication::feed_writes(st, &ops);
     crate::persistence::appendonly::append(st, ops);
 }
