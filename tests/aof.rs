@@ -91,41 +91,60 @@ fn a_killed_server_replays_every_write_it_acknowledged() {
 
 /// The acceptance test: a writer with appendfsync always, the server SIGKILLed again and again;
 /// after each restart every acknowledged write is there.
+/// Writers on four connections at once (their batches share AOF writes): after any SIGKILL,
+/// every increment a writer saw acknowledged is there.
 #[test]
 fn sigkill_cycles_lose_no_acknowledged_write() {
+    const WRITERS: usize = 4;
     let dir = tempfile::tempdir().unwrap();
-    let mut acked: u64 = 0;
+    let mut acked = [0u64; WRITERS];
+    let counter = |c: &mut Client, w: usize| -> u64 {
+        let reply = c.cmd_str(&["GET", &format!("counter:{w}")]);
+        reply.lines().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
     // scripts/aof-soak.sh runs many more.
     let cycles: u32 = std::env::var("AOF_SOAK_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
     for cycle in 0..cycles {
         let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
         let mut c = s.client();
-        let have: u64 = c.cmd_str(&["GET", "counter"]).lines().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-        assert!(have >= acked, "cycle {cycle}: {have} < {acked} acknowledged");
-        acked = have;
-        // A writer thread increments until the server dies under it.
-        // Connected before the thread starts: on a loaded machine the kill below may come first.
-        let mut w = Client::connect(s.port);
-        let writer = std::thread::spawn(move || {
-            let mut last = 0u64;
-            loop {
-                w.send_raw(&common::encode(&[b"INCR", b"counter"]));
-                match w.try_read_reply() {
-                    Ok(r) => match String::from_utf8_lossy(&r).trim_start_matches(':').trim().parse() {
-                        Ok(n) => last = n,
-                        Err(_) => return last,
-                    },
-                    Err(_) => return last,
-                }
-            }
-        });
+        for (w, acked) in acked.iter_mut().enumerate() {
+            let have = counter(&mut c, w);
+            assert!(have >= *acked, "cycle {cycle}, writer {w}: {have} < {acked} acknowledged");
+            *acked = have;
+        }
+        // Writer threads increment until the server dies under them. Connected before the
+        // threads start: on a loaded machine the kill below may come first.
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let mut conn = Client::connect(s.port);
+                let key = format!("counter:{w}");
+                std::thread::spawn(move || {
+                    let mut last = 0u64;
+                    loop {
+                        conn.send_raw(&common::encode(&[b"INCR", key.as_bytes()]));
+                        match conn.try_read_reply() {
+                            Ok(r) => match String::from_utf8_lossy(&r).trim_start_matches(':').trim().parse() {
+                                Ok(n) => last = n,
+                                Err(_) => return last,
+                            },
+                            Err(_) => return last,
+                        }
+                    }
+                })
+            })
+            .collect();
         std::thread::sleep(Duration::from_millis(20 + (cycle as u64 * 7) % 40));
         s.kill9();
-        acked = acked.max(writer.join().unwrap());
+        for (w, writer) in writers.into_iter().enumerate() {
+            acked[w] = acked[w].max(writer.join().unwrap());
+        }
     }
     let s = DataDirServer::start(OURS, dir.path(), AOF_ON);
-    let have: u64 = s.client().cmd_str(&["GET", "counter"]).lines().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-    assert!(have >= acked && acked > 0, "{have} < {acked}");
+    let mut c = s.client();
+    for (w, acked) in acked.iter().enumerate() {
+        let have = counter(&mut c, w);
+        assert!(have >= *acked && *acked > 0, "writer {w}: {have} < {acked}");
+    }
 }
 
 #[test]

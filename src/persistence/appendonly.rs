@@ -296,6 +296,29 @@ fn run_replayed(server: &Server, st: &mut State, session: &mut Session, argv: &[
 
 /// Appends writes taken from the write stream, selecting databases as needed; with
 /// `appendfsync always` they are on disk when this returns. Called before replies are sent.
+/// Writes for the AOF that wait to be written with the next `append` (see
+/// `propagation::flush_deferred`).
+pub fn queue(st: &mut State, ops: Vec<crate::server::propagation::Op>) {
+    if let Some(aof) = st.aof.as_mut() {
+        aof.unwritten.extend(ops);
+    }
+}
+
+/// Whether writes wait in the AOF's queue (or to be written again after a failed write).
+pub fn has_queued(st: &State) -> bool {
+    st.aof.as_ref().is_some_and(|aof| !aof.unwritten.is_empty())
+}
+
+/// Before replies go out: what waits in the AOF's queue is written (and, with `always`, synced).
+/// `queued` is the server's hint that there may be some; cleared once there is none, or once a
+/// write failed (writes are refused then, and the cron retries; replies need not wait for it).
+pub fn write_queued(st: &mut State, queued: &std::sync::atomic::AtomicBool) {
+    append(st, Vec::new());
+    if !has_queued(st) || write_error(st).is_some() {
+        queued.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub fn append(st: &mut State, ops: Vec<crate::server::propagation::Op>) {
     let timestamps = st.config.bool("aof-timestamp-enabled");
     let Some(aof) = st.aof.as_mut() else { return };

@@ -90,12 +90,14 @@ pub async fn serve<S>(
             }
             // Input that came while it waited runs now, not when more input comes.
             if !run_input(&server, &mut session, &mut conn, 0, &mut rx, &pending).await {
+                aof_before_replies(&server).await;
                 let _ = wr.write_all(&conn.out).await;
                 break;
             }
         } else if !conn.queue.is_empty() {
             // Commands left over from a batch cut short so its replies could be written first.
             if !run_input(&server, &mut session, &mut conn, 0, &mut rx, &pending).await {
+                aof_before_replies(&server).await;
                 let _ = wr.write_all(&conn.out).await;
                 break;
             }
@@ -106,6 +108,7 @@ pub async fn serve<S>(
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
                         if !run_input(&server, &mut session, &mut conn, n, &mut rx, &pending).await {
+                            aof_before_replies(&server).await;
                             let _ = wr.write_all(&conn.out).await;
                             break;
                         }
@@ -120,6 +123,7 @@ pub async fn serve<S>(
             }
         }
         if !conn.out.is_empty() {
+            aof_before_replies(&server).await;
             // A client that stops reading blocks this write; CLIENT KILL and the output buffer
             // limits must still be able to drop it.
             let written = tokio::select! {
@@ -262,6 +266,17 @@ async fn wait_pause(server: &Arc<Server>, wait_ms: u64) {
 }
 
 /// Runs queued commands under one lock. Returns Some(ms to wait) when CLIENT PAUSE holds the rest.
+/// No reply may say a write is done before the AOF has it: what waits in the AOF's queue is
+/// written first. The connections that are ready run their batches before (one yield), so that
+/// one write carries them all.
+async fn aof_before_replies(server: &Server) {
+    if server.aof_queued.load(Ordering::Relaxed) {
+        tokio::task::yield_now().await;
+        let mut st = server.state.lock();
+        crate::persistence::appendonly::write_queued(&mut st, &server.aof_queued);
+    }
+}
+
 fn execute_batch(
     server: &Arc<Server>,
     session: &mut Session,
@@ -359,8 +374,10 @@ fn execute_batch(
         }
     }
     // The batch's writes reach the AOF (and, with appendfsync always, the disk) before its
-    // replies are written.
-    crate::server::propagation::flush(st);
+    // replies are written: see `aof_before_replies`.
+    if crate::server::propagation::flush_deferred(st) {
+        server.aof_queued.store(true, Ordering::Relaxed);
+    }
     if std::mem::take(&mut session.unflushed_write) {
         session.woff = st.repl.master_repl_offset;
     }

@@ -36,6 +36,9 @@ pub struct Server {
     pub tcp_config: Mutex<Option<listener::TcpConfig>>,
     /// The listening sockets came from systemd socket activation (the .socket unit owns the addresses).
     pub socket_activated: std::sync::atomic::AtomicBool,
+    /// Writes may wait in the AOF's queue: replies are held until they are written (set and
+    /// cleared under the state lock; see `persistence::appendonly::write_queued`).
+    pub aof_queued: std::sync::atomic::AtomicBool,
     /// Started as Redis Sentinel: Sentinel's commands, no dataset.
     pub sentinel_mode: bool,
     /// Sentinel mode: the state read from the config file, until the monitoring loop takes it.
@@ -66,6 +69,7 @@ impl Server {
             tcp_open: std::sync::atomic::AtomicUsize::new(0),
             tcp_config: Mutex::new(Some(tcp)),
             socket_activated: std::sync::atomic::AtomicBool::new(false),
+            aof_queued: std::sync::atomic::AtomicBool::new(false),
             sentinel_mode,
             sentinel_boot: Mutex::new(None),
             this: this.clone(),

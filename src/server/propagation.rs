@@ -112,6 +112,19 @@ pub fn flush(st: &mut crate::server::state::State) {
     crate::persistence::appendonly::append(st, ops);
 }
 
+/// After a client's batch: the writes go to the replicas' stream now, and to the AOF's queue,
+/// written by the first connection about to send replies (`appendonly::write_queued`), so that
+/// one write(2) carries the batches of all the connections that ran meanwhile, as Redis writes
+/// its AOF buffer once per event-loop pass. True if something waits in the AOF's queue.
+pub fn flush_deferred(st: &mut crate::server::state::State) -> bool {
+    if !st.propagation.ops.is_empty() {
+        let ops = st.propagation.take();
+        crate::replication::feed_writes(st, &ops);
+        crate::persistence::appendonly::queue(st, ops);
+    }
+    crate::persistence::appendonly::has_queued(st)
+}
+
 /// Before a snapshot (SAVE, BGSAVE, an AOF rewrite, a replica's sync): the writes of the
 /// commands already done in this batch go to their consumers first. The snapshot holds their
 /// effects; recorded after it, they would be applied twice (an INCR pipelined before
@@ -119,10 +132,10 @@ pub fn flush(st: &mut crate::server::state::State) {
 /// command, so its snapshots never see such writes pending.
 pub fn flush_completed(st: &mut crate::server::state::State) {
     let ops = st.propagation.take_completed();
-    if ops.is_empty() {
-        return;
+    if !ops.is_empty() {
+        crate::replication::feed_writes(st, &ops);
     }
-    crate::replication::feed_writes(st, &ops);
+    // Those queued by other connections' batches too.
     crate::persistence::appendonly::append(st, ops);
 }
 
