@@ -491,7 +491,7 @@ echo "  ours:  ${growth[ours]}"
 # until its link is up with every key. Then SET -P 16 on the master alone and with two replicas
 # attached (redis-benchmark's keys), and the share of throughput the replicas cost.
 repl_n="${BENCH_REPL_REQUESTS:-$default_n_pipe}"
-declare -A sync_ms=() alone_rps=() with_rps=()
+declare -A sync_ms=() alone_rps=() with_rps=() aof_rps=()
 for role in redis ours; do
     log "replication test: $role master, $nkeys keys, full sync then -P 16 with 2 replicas"
     stop_server "$role"
@@ -525,11 +525,21 @@ for role in redis ours; do
     with_rps[$role]="${res%% *}"
     stop_server "$role-r1"
     stop_server "$role-r2"
+    # The same with the AOF on (appendfsync everysec), once CONFIG SET has written its base.
+    cli "$role" config set appendonly yes >/dev/null
+    until [[ "$(info_field "$role" persistence aof_enabled)" == 1 &&
+        "$(info_field "$role" persistence aof_rewrite_in_progress)" == 0 ]]; do
+        ((SECONDS < deadline)) || die "$role did not turn its AOF on within 300 s"
+        sleep 0.05
+    done
+    res="$(run_bench "$role" set 16 "$repl_n")"
+    aof_rps[$role]="${res%% *}"
+    cli "$role" config set appendonly no >/dev/null
 done
 loss() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.1f%%\n", (1 - a / b) * 100 }'; }
 echo
 echo "Replication: full sync of $nkeys keys to a new replica (start until link up with every key);"
-echo "SET -P 16 on the master alone and with 2 replicas attached"
+echo "SET -P 16 on the master alone, with 2 replicas attached, and alone with appendonly yes (everysec)"
 # shellcheck disable=SC2059
 printf "$repl_fmt" metric redis ours ours/redis
 # shellcheck disable=SC2059
@@ -540,6 +550,8 @@ printf "$repl_fmt" "SET -P16 alone ops/s" "${alone_rps[redis]:-n/a}" "${alone_rp
 printf "$repl_fmt" "SET -P16 +2 replicas" "${with_rps[redis]:-n/a}" "${with_rps[ours]:-n/a}" "$(fmt_ratio "${with_rps[ours]}" "${with_rps[redis]}")"
 # shellcheck disable=SC2059
 printf "$repl_fmt" "throughput lost" "$(loss "${with_rps[redis]}" "${alone_rps[redis]}")" "$(loss "${with_rps[ours]}" "${alone_rps[ours]}")" ""
+# shellcheck disable=SC2059
+printf "$repl_fmt" "SET -P16 appendonly" "${aof_rps[redis]:-n/a}" "${aof_rps[ours]:-n/a}" "$(fmt_ratio "${aof_rps[ours]}" "${aof_rps[redis]}")"
 fi # BENCH_ONLY
 
 # ------------------------------------------------------------- sentinel ----
