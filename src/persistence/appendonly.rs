@@ -297,11 +297,13 @@ fn run_replayed(server: &Server, st: &mut State, session: &mut Session, argv: &[
 /// Appends writes taken from the write stream, selecting databases as needed; with
 /// `appendfsync always` they are on disk when this returns. Called before replies are sent.
 /// Writes for the AOF that wait to be written with the next `append` (see
-/// `propagation::flush_deferred`).
-pub fn queue(st: &mut State, ops: Vec<crate::server::propagation::Op>) {
-    if let Some(aof) = st.aof.as_mut() {
-        aof.unwritten.extend(ops);
-    }
+/// `propagation::flush_deferred`). False if none is for the AOF (PUBLISH is for replicas only),
+/// or there is no AOF.
+pub fn queue(st: &mut State, ops: Vec<crate::server::propagation::Op>) -> bool {
+    let Some(aof) = st.aof.as_mut() else { return false };
+    let any = ops.iter().any(|op| op.to_aof);
+    aof.unwritten.extend(ops);
+    any
 }
 
 /// Whether writes wait in the AOF's queue (or to be written again after a failed write).

@@ -265,7 +265,6 @@ async fn wait_pause(server: &Arc<Server>, wait_ms: u64) {
     }
 }
 
-/// Runs queued commands under one lock. Returns Some(ms to wait) when CLIENT PAUSE holds the rest.
 /// No reply may say a write is done before the AOF has it: what waits in the AOF's queue is
 /// written first. The connections that are ready run their batches before (one yield), so that
 /// one write carries them all.
@@ -277,6 +276,7 @@ async fn aof_before_replies(server: &Server) {
     }
 }
 
+/// Runs queued commands under one lock. Returns Some(ms to wait) when CLIENT PAUSE holds the rest.
 fn execute_batch(
     server: &Arc<Server>,
     session: &mut Session,

@@ -115,14 +115,14 @@ pub fn flush(st: &mut crate::server::state::State) {
 /// After a client's batch: the writes go to the replicas' stream now, and to the AOF's queue,
 /// written by the first connection about to send replies (`appendonly::write_queued`), so that
 /// one write(2) carries the batches of all the connections that ran meanwhile, as Redis writes
-/// its AOF buffer once per event-loop pass. True if something waits in the AOF's queue.
+/// its AOF buffer once per event-loop pass. True if the AOF's queue took writes of this batch.
 pub fn flush_deferred(st: &mut crate::server::state::State) -> bool {
-    if !st.propagation.ops.is_empty() {
-        let ops = st.propagation.take();
-        crate::replication::feed_writes(st, &ops);
-        crate::persistence::appendonly::queue(st, ops);
+    if st.propagation.ops.is_empty() {
+        return false;
     }
-    crate::persistence::appendonly::has_queued(st)
+    let ops = st.propagation.take();
+    crate::replication::feed_writes(st, &ops);
+    crate::persistence::appendonly::queue(st, ops)
 }
 
 /// Before a snapshot (SAVE, BGSAVE, an AOF rewrite, a replica's sync): the writes of the
