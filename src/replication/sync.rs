@@ -123,6 +123,9 @@ fn maybe_start(st: &mut State) {
 }
 
 fn start(st: &mut State, diskless: bool, ids: Vec<ClientId>) {
+    // The offset the replicas continue from is that of the snapshot: writes already done are in
+    // the stream before it is read (the fork would hand them on too, but after this).
+    crate::server::propagation::flush_completed(st);
     let offset = st.repl.master_repl_offset;
     tracing::info!("Starting BGSAVE for SYNC with target: {}", if diskless { "replicas sockets" } else { "disk" });
     let started = if diskless { start_diskless(st, &ids) } else { start_disk(st) };
