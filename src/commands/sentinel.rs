@@ -60,14 +60,14 @@ fn sentinel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let sub = args.get(1).map(|a| a.to_ascii_lowercase()).unwrap_or_default();
     // A change the file must keep is saved before the reply says it is done. The commands that
     // change the configuration say so when it could not be saved (sentinelFlushConfigAndReply);
-    // a vote (IS-MASTER-DOWN-BY-ADDR) is answered anyway, as Redis's sentinelVoteLeader does.
+    // the one other command that saves, IS-MASTER-DOWN-BY-ADDR (a vote), answers anyway, as
+    // Redis's sentinelVoteLeader does.
     if std::mem::take(&mut rt.sentinel.flush_needed) {
         let cfg = rt.sentinel.to_config();
         if let Some(path) = ctx.state.sentinel_config_file.clone() {
             if let Err(e) = crate::sentinel::config::flush(&path, &cfg) {
                 tracing::warn!("WARNING: Sentinel was not able to save the new configuration on disk!!!: {e}");
-                let reports = matches!(&sub[..], b"monitor" | b"remove" | b"set" | b"flushconfig" | b"config");
-                if reports {
+                if sub != b"is-master-down-by-addr" {
                     crate::sentinel::runner::announce(ctx.state);
                     return Reply::error("ERR Failed to save config file. Check server logs.");
                 }

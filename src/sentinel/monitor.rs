@@ -388,19 +388,24 @@ impl Runtime {
     /// go out on a link still connecting (written once it is up), but not while one of the two
     /// links of a master or replica is missing.
     fn open_cmd_link(&self, id: InstanceId, kind: Kind) -> Option<&Link<Tag>> {
+        self.open_links(id, kind)?.cmd.as_ref()
+    }
+
+    /// The instance's links, if its cmd link can take commands (see `open_cmd_link`).
+    fn open_links(&self, id: InstanceId, kind: Kind) -> Option<&Links> {
         let links = self.links.get(&self.link_key(id))?;
         let pubsub_ok = kind == Kind::Sentinel || links.pubsub.as_ref().is_some_and(Link::is_open);
-        links.cmd.as_ref().filter(|cmd| cmd.is_open() && pubsub_ok)
+        links.cmd.as_ref().is_some_and(|cmd| cmd.is_open() && pubsub_ok).then_some(links)
     }
 
     /// INFO, PING and hello when they are due (§3.2).
     fn send_periodic(&mut self, m: usize, id: InstanceId, now_ms: u64) {
         let master = &self.sentinel.masters[m];
         let Some(record) = master.find(id) else { return };
-        let Some(cmd) = self.open_cmd_link(id, record.kind) else { return };
+        let Some(links) = self.open_links(id, record.kind) else { return };
+        let Some(cmd) = links.cmd.as_ref() else { return };
         // 100 per record on the link: a shared link carries the commands of each.
-        let refcount = self.links.get(&self.link_key(id)).map_or(1, |l| l.refcount);
-        if cmd.pending() >= 100 * refcount {
+        if cmd.pending() >= 100 * links.refcount {
             return;
         }
         let fast_info = record.kind == Kind::Replica
@@ -494,6 +499,7 @@ impl Runtime {
                 let available = matches!(&value, Value::Status(text) | Value::Error(text)
                     if text.starts_with("PONG") || text.starts_with("LOADING") || text.starts_with("MASTERDOWN"));
                 let busy = matches!(&value, Value::Error(text) if text.starts_with("BUSY"));
+                let pong = matches!(&value, Value::Status(text) if text.starts_with("PONG"));
                 for (m, id) in self.records_on_link(key) {
                     let Some(r) = self.sentinel.masters[m].find_mut(id) else { continue };
                     if available {
@@ -501,7 +507,7 @@ impl Runtime {
                         r.act_ping_ms = 0;
                     }
                     // Only a real PONG says a restarted master serves again (not LOADING).
-                    if matches!(&value, Value::Status(text) if text.starts_with("PONG")) {
+                    if pong {
                         r.master_reboot_since = None;
                     }
                     r.last_pong_ms = now_ms;
@@ -847,6 +853,7 @@ impl Runtime {
         } else {
             "*".to_string()
         };
+        let sentinel_command = master.command_name("SENTINEL");
         let peers: Vec<(InstanceId, u64)> =
             master.sentinels.iter().map(|s| (s.id, s.last_master_down_reply_ms)).collect();
         for (id, last) in peers {
@@ -854,7 +861,6 @@ impl Runtime {
                 continue;
             }
             let Some(cmd) = self.open_cmd_link(id, Kind::Sentinel) else { continue };
-            let sentinel_command = self.sentinel.masters[m].command_name("SENTINEL");
             let args = [
                 sentinel_command.as_slice(),
                 b"is-master-down-by-addr",

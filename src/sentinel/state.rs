@@ -204,24 +204,30 @@ impl Sentinel {
     /// announceSentinelAddr): with announce-hostnames the host as given, else the IP it resolves
     /// to now (a name only with resolve-hostnames). A name that does not resolve is kept as given.
     pub fn kept_address(&self, host: &str) -> String {
-        if self.settings.announce_hostnames || host.parse::<std::net::IpAddr>().is_ok() {
+        if self.settings.announce_hostnames {
             return host.to_string();
         }
-        super::config::resolve_address(host, self.settings.resolve_hostnames).unwrap_or_else(|| host.to_string())
+        self.ip_of(host).unwrap_or_else(|| host.to_string())
     }
 
     /// The address a newly discovered instance (a replica in INFO, a sentinel in a hello) is kept
     /// under, or None if it cannot be used: a host name without resolve-hostnames, or one that
     /// does not resolve. Redis's createSentinelAddr then logs and creates nothing.
     pub fn discovered_address(&self, host: &str) -> Option<String> {
-        if host.parse::<std::net::IpAddr>().is_ok() {
-            return Some(host.to_string());
-        }
-        let Some(ip) = super::config::resolve_address(host, self.settings.resolve_hostnames) else {
+        let Some(ip) = self.ip_of(host) else {
             tracing::warn!("Failed to resolve hostname '{host}'");
             return None;
         };
         Some(if self.settings.announce_hostnames { host.to_string() } else { ip })
+    }
+
+    /// `host` as an IP: itself if it is one, else what it resolves to now (only with
+    /// resolve-hostnames).
+    fn ip_of(&self, host: &str) -> Option<String> {
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            return Some(host.to_string());
+        }
+        super::config::resolve_address(host, self.settings.resolve_hostnames)
     }
 
     /// A master to watch, with the replicas and sentinels its config names.
