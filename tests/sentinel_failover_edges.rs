@@ -8,11 +8,10 @@
 mod common;
 mod replication_support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
+use common::fake_server::{self, FakeServer};
 use replication_support::*;
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -136,79 +135,19 @@ fn wait_replicas_known(s: &common::SentinelProcess, ports: &[u16]) {
 // A fake fellow sentinel: answers what a sentinel sends its peers and records the commands
 // ---------------------------------------------------------------------------------------------
 
-type Voter = dyn Fn(u64, &str) -> (String, u64) + Send + Sync;
-
-/// Listens on a free port; PING gets PONG, PUBLISH `:1`, SENTINEL IS-MASTER-DOWN-BY-ADDR
-/// `1, <leader>, <epoch>` as `vote(requested epoch, requested run id)` says, the rest `+OK`.
-struct FakePeer {
-    port: u16,
-    received: Arc<Mutex<Vec<Vec<String>>>>,
+/// A fellow sentinel that votes as `vote(requested epoch, requested run id)` says.
+fn fake_peer(vote: impl Fn(u64, &str) -> (String, u64) + Send + Sync + 'static) -> FakeServer {
+    FakeServer::start(move |args| fake_server::sentinel_peer(args, &vote))
 }
 
-impl FakePeer {
-    fn start(vote: Box<Voter>) -> FakePeer {
-        let listener = (0..20)
-            .find_map(|_| TcpListener::bind(("127.0.0.1", common::free_port())).ok())
-            .expect("a free port for the fake peer");
-        let port = listener.local_addr().expect("local addr").port();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let (log, vote) = (received.clone(), Arc::new(vote));
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let (log, vote) = (log.clone(), vote.clone());
-                std::thread::spawn(move || serve_peer(conn, &log, vote.as_ref()));
-            }
-        });
-        FakePeer { port, received }
-    }
-
-    /// The IS-MASTER-DOWN-BY-ADDR requests received so far: their epoch arguments.
-    fn asked_epochs(&self) -> Vec<u64> {
-        let received = self.received.lock().unwrap_or_else(|e| e.into_inner());
-        received
-            .iter()
-            .filter(|c| c.len() == 6 && c[1].eq_ignore_ascii_case("is-master-down-by-addr"))
-            .filter_map(|c| c[4].parse().ok())
-            .collect()
-    }
-}
-
-fn serve_peer(conn: TcpStream, log: &Mutex<Vec<Vec<String>>>, vote: &Voter) {
-    let Ok(mut writer) = conn.try_clone() else { return };
-    let mut reader = BufReader::new(conn);
-    while let Some(args) = read_command(&mut reader) {
-        let reply = match args.first().map(|a| a.to_ascii_uppercase()).as_deref() {
-            Some("PING") => "+PONG\r\n".to_string(),
-            Some("PUBLISH") => ":1\r\n".to_string(),
-            Some("SENTINEL") if args.len() == 6 => {
-                let (leader, epoch) = vote(args[4].parse().unwrap_or(0), &args[5]);
-                format!("*3\r\n:1\r\n${}\r\n{leader}\r\n:{epoch}\r\n", leader.len())
-            }
-            _ => "+OK\r\n".to_string(),
-        };
-        log.lock().unwrap_or_else(|e| e.into_inner()).push(args);
-        if writer.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-/// One RESP multibulk command, or None once the connection ends.
-fn read_command(r: &mut BufReader<TcpStream>) -> Option<Vec<String>> {
-    let mut line = String::new();
-    r.read_line(&mut line).ok().filter(|n| *n > 0)?;
-    let count: usize = line.trim_end().strip_prefix('*')?.parse().ok()?;
-    let mut args = Vec::with_capacity(count);
-    for _ in 0..count {
-        line.clear();
-        r.read_line(&mut line).ok().filter(|n| *n > 0)?;
-        let len: usize = line.trim_end().strip_prefix('$')?.parse().ok()?;
-        let mut data = vec![0; len + 2];
-        r.read_exact(&mut data).ok()?;
-        data.truncate(len);
-        args.push(String::from_utf8_lossy(&data).into_owned());
-    }
-    Some(args)
+/// The IS-MASTER-DOWN-BY-ADDR requests `peer` received so far: their epoch arguments.
+fn asked_epochs(peer: &FakeServer) -> Vec<u64> {
+    let asked = peer.got("SENTINEL");
+    asked
+        .iter()
+        .filter(|(_, c)| c.len() == 6 && c[1].eq_ignore_ascii_case("is-master-down-by-addr"))
+        .filter_map(|(_, c)| c[4].parse().ok())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,15 +210,7 @@ struct VoteRun {
 fn votes_and_delay(which: Which) -> VoteRun {
     let _turn = one_at_a_time();
     let master = Node::start("master", Impl::Real, &[]);
-    let peer = FakePeer::start(Box::new(
-        |epoch, runid| {
-            if runid == "*" {
-                ("*".to_string(), 0)
-            } else {
-                (runid.to_string(), epoch)
-            }
-        },
-    ));
+    let peer = fake_peer(fake_server::vote_for_asker);
     let extra = format!(
         "sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 60000\n\
          sentinel known-sentinel mymaster 127.0.0.1 {} {PEER_ID}\n",
@@ -307,9 +238,9 @@ fn votes_and_delay(which: Which) -> VoteRun {
     ask("2", &MYID.to_uppercase());
     // The sentinel asks the peer about the master each second with its current epoch: once it
     // asks with epoch 2, a timer pass has run since the vote.
-    wait_logged(&s, "a timer pass after the vote", || peer.asked_epochs().contains(&2));
+    wait_logged(&s, "a timer pass after the vote", || asked_epochs(&peer).contains(&2));
     ask("3", OTHER_ID);
-    wait_logged(&s, "a timer pass after the second vote", || peer.asked_epochs().contains(&3));
+    wait_logged(&s, "a timer pass after the second vote", || asked_epochs(&peer).contains(&3));
     wait_logged(&s, "the notification script to hear the three votes", || {
         s.file("notify.log").lines().filter(|l| l.starts_with("+vote-for-leader")).count() == 3
     });
@@ -365,10 +296,10 @@ fn leader_in_other_case(which: Which) -> Vec<String> {
     let master = Node::start("master", Impl::Real, &[]);
     let replica = start_replica("replica", Impl::Real, &master, &[]);
     wait_in_sync(&master, &replica);
-    let peer = FakePeer::start(Box::new(|epoch, runid| {
+    let peer = fake_peer(|epoch, runid| {
         let next = if runid == "*" { epoch + 1 } else { epoch };
         (MYID.to_uppercase(), next)
-    }));
+    });
     let extra = format!(
         "sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 5000\n\
          sentinel known-sentinel mymaster 127.0.0.1 {} {PEER_ID}\n",

@@ -2,6 +2,8 @@
 //! over real sockets, and clean up processes and files.
 #![allow(dead_code)]
 
+pub mod fake_server;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
