@@ -6,6 +6,7 @@ mod replication_support;
 
 use std::time::Duration;
 
+use common::fake_server::{self, FakeServer};
 use replication_support::*;
 
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -116,6 +117,13 @@ impl SentinelProc {
     fn config(&self) -> String {
         self.process.file("sentinel.conf")
     }
+
+    /// A field of the first (here: the only) other sentinel in SENTINEL SENTINELS `master`.
+    fn peer_field(&self, master: &str, field: &str) -> Option<String> {
+        let peers = self.call(&["SENTINEL", "SENTINELS", master])?;
+        let fields: Vec<String> = peers.array().first()?.array().iter().map(Reply::text).collect();
+        fields.chunks(2).find(|kv| kv[0] == field).map(|kv| kv[1].clone())
+    }
 }
 
 /// One scenario at a time: a dozen servers and sentinels per scenario, run side by side on a loaded
@@ -161,7 +169,18 @@ fn failover(servers: Impl, ours: &[bool]) {
     });
     let (new_master, other) = if promoted == a.port { (&a, &b) } else { (&b, &a) };
     assert_eq!(promoted, new_master.port, "promoted an unknown node");
-    let message = Reply::parse(&subscriber.read_reply());
+    // The leader publishes +switch-master when its failover ends (the other replica reconfigured,
+    // or failover-timeout), which can come after every sentinel answers the new address: it gets
+    // as long as the rest, and a failure shows the sentinels' logs.
+    subscriber.writer_clone().set_read_timeout(Some(DEADLINE)).expect("read timeout");
+    let raw = subscriber.try_read_reply().unwrap_or_else(|e| {
+        let logs: Vec<String> = sentinels
+            .iter()
+            .map(|s| format!("--- sentinel on {} (ours: {}):\n{}", s.port, s.ours, s.process.file("sentinel.log")))
+            .collect();
+        panic!("no +switch-master from the first sentinel: {e}\n{}", logs.join("\n"))
+    });
+    let message = Reply::parse(&raw);
     let expected = format!("mymaster 127.0.0.1 {} 127.0.0.1 {}", master.port, promoted);
     assert_eq!(
         message,
@@ -316,15 +335,10 @@ fn a_peer_watching_two_masters_shares_one_link() {
     for ours in [true, false] {
         let a = SentinelProc::start_monitoring(ours, &monitors);
         let b = SentinelProc::start_monitoring(ours, &monitors);
-        let peer_field = |s: &SentinelProc, master: &str, field: &str| -> Option<String> {
-            let peers = s.call(&["SENTINEL", "SENTINELS", master])?;
-            let fields: Vec<String> = peers.array().first()?.array().iter().map(Reply::text).collect();
-            fields.chunks(2).find(|kv| kv[0] == field).map(|kv| kv[1].clone())
-        };
         for s in [&a, &b] {
             for (name, _, _) in monitors {
                 common::wait_for("each sentinel to find the other under both masters", DEADLINE, || {
-                    peer_field(s, name, "link-refcount").as_deref() == Some("2")
+                    s.peer_field(name, "link-refcount").as_deref() == Some("2")
                 });
             }
         }
@@ -499,93 +513,9 @@ fn sentinels_sharing_a_requirepass_authenticate_to_each_other_with_it() {
             sentinels.iter().all(|s| s.master_port() == Some(replica.port))
         });
         for s in &sentinels {
-            let peers = s.call(&["SENTINEL", "SENTINELS", "mymaster"]).expect("SENTINEL SENTINELS");
-            let fields: Vec<String> = peers.array()[0].array().iter().map(Reply::text).collect();
-            let flags = fields.chunks(2).find(|kv| kv[0] == "flags").map(|kv| kv[1].clone());
-            let flags = flags.unwrap_or_default();
+            let flags = s.peer_field("mymaster", "flags").unwrap_or_default();
             assert!(!flags.contains("s_down"), "our sentinels: {ours}: the peer answers PING: {flags}");
         }
-    }
-}
-
-/// Commands received, each with the number of the connection it came on.
-type Received = std::sync::Arc<std::sync::Mutex<Vec<(usize, Vec<String>)>>>;
-
-/// A fake server on a free port: answers each command with `answer(args)` and keeps every
-/// command it got.
-struct FakeServer {
-    port: u16,
-    got: Received,
-}
-
-impl FakeServer {
-    fn start(answer: fn(&[String]) -> String) -> FakeServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = got.clone();
-        std::thread::spawn(move || {
-            for (n, conn) in listener.incoming().flatten().enumerate() {
-                let log = log.clone();
-                std::thread::spawn(move || FakeServer::serve(n, conn, answer, &log));
-            }
-        });
-        FakeServer { port, got }
-    }
-
-    fn serve(
-        n: usize,
-        conn: std::net::TcpStream,
-        answer: fn(&[String]) -> String,
-        log: &std::sync::Mutex<Vec<(usize, Vec<String>)>>,
-    ) {
-        use std::io::{BufRead, Read, Write};
-        let mut writer = conn.try_clone().expect("clone");
-        let mut reader = std::io::BufReader::new(conn);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let Some(count) = line.trim_end().strip_prefix('*').and_then(|n| n.parse::<usize>().ok()) else { return };
-            let mut args = Vec::new();
-            for _ in 0..count {
-                line.clear();
-                reader.read_line(&mut line).unwrap_or(0);
-                let len: usize = line.trim_end().trim_start_matches('$').parse().unwrap_or(0);
-                let mut buf = vec![0; len + 2];
-                if reader.read_exact(&mut buf).is_err() {
-                    return;
-                }
-                args.push(String::from_utf8_lossy(&buf[..len]).into_owned());
-            }
-            let reply = answer(&args);
-            log.lock().expect("log").push((n, args));
-            if writer.write_all(reply.as_bytes()).is_err() {
-                return;
-            }
-        }
-    }
-
-    /// The commands received so far whose name is `name` (any case).
-    fn got(&self, name: &str) -> Vec<(usize, Vec<String>)> {
-        let got = self.got.lock().expect("log");
-        got.iter().filter(|(_, args)| args.first().is_some_and(|a| a.eq_ignore_ascii_case(name))).cloned().collect()
-    }
-}
-
-/// A fellow sentinel's answers: PING, and a vote for whoever asks SENTINEL
-/// is-master-down-by-addr with a run id (saying the master is down).
-fn fake_peer(args: &[String]) -> String {
-    match args.first().map(|a| a.to_ascii_uppercase()).as_deref() {
-        Some("PING") => "+PONG\r\n".to_string(),
-        Some("SENTINEL") if args.len() == 6 => {
-            let (epoch, runid) = (&args[4], &args[5]);
-            let (leader, epoch) = if runid == "*" { ("*", "0") } else { (runid.as_str(), epoch.as_str()) };
-            format!("*3\r\n:1\r\n${}\r\n{leader}\r\n:{epoch}\r\n", leader.len())
-        }
-        _ => "+OK\r\n".to_string(),
     }
 }
 
@@ -606,7 +536,7 @@ fn other_sentinels_are_asked_about_the_old_master_during_a_failover() {
         );
         wait_in_sync(&master, &promoted);
         wait_in_sync(&master, &stuck);
-        let peer = FakeServer::start(fake_peer);
+        let peer = FakeServer::start(|args| fake_server::sentinel_peer(args, fake_server::vote_for_asker));
         let asked = || peer.got("SENTINEL");
         let peer_line = format!(
             "sentinel known-sentinel mymaster 127.0.0.1 {} 1234567890123456789012345678901234567890\n",
@@ -714,9 +644,7 @@ fn a_sentinel_that_moves_is_moved_under_every_master() {
         assert!(text.ends_with(" 1 additional matching instances"), "our sentinels: {ours}: {text}");
         assert!(text.contains(&format!(" {new_port} @ ")), "our sentinels: {ours}: {text}");
         for (name, _, _) in monitors {
-            let peers = a.call(&["SENTINEL", "SENTINELS", name]).expect("SENTINEL SENTINELS");
-            let fields: Vec<String> = peers.array()[0].array().iter().map(Reply::text).collect();
-            let port = fields.chunks(2).find(|kv| kv[0] == "port").map(|kv| kv[1].clone());
+            let port = a.peer_field(name, "port");
             assert_eq!(port.as_deref(), Some(new_port.as_str()), "our sentinels: {ours}: under {name}");
         }
     }
