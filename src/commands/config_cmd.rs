@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::table::*;
 use super::Ctx;
-use crate::config::document::{ConfigDocument, RewriteOption};
+use crate::config::document::ConfigDocument;
 use crate::config::table::{self as ctable, TABLE as CONFIG_TABLE};
 use crate::config::Val;
 use crate::protocol::Reply;
@@ -191,28 +191,17 @@ fn rewrite(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     };
     let mut doc = match ConfigDocument::load(&path) {
         Ok(d) => d,
-        Err(e) => return Reply::error(format!("ERR Rewriting config file: {e}")),
+        Err(e) => return Reply::error(format!("ERR Rewriting config file: {e}", e = crate::util::sys::error_text(&e))),
     };
-    let cfg = &ctx.state.config;
-    let options: Vec<RewriteOption> = CONFIG_TABLE
-        .iter()
-        .enumerate()
-        .map(|(idx, spec)| RewriteOption {
-            name: spec.name,
-            aliases: spec.aliases,
-            lines: cfg.rewrite_lines(idx),
-            is_default: cfg.is_default(idx),
-        })
-        .collect();
-    doc.rewrite(&options);
+    doc.rewrite(&ctx.state.config.rewrite_options());
     match doc.save() {
         Ok(()) => {
             tracing::info!("CONFIG REWRITE executed with success.");
             Reply::OK
         }
         Err(e) => {
-            tracing::warn!("CONFIG REWRITE failed: {e}");
-            Reply::error(format!("ERR Rewriting config file: {e}"))
+            tracing::warn!("CONFIG REWRITE failed: {e}", e = crate::util::sys::error_text(&e));
+            Reply::error(format!("ERR Rewriting config file: {e}", e = crate::util::sys::error_text(&e)))
         }
     }
 }

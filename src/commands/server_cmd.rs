@@ -1139,11 +1139,7 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let used = crate::alloc::allocated() as i64;
     let peak = (crate::alloc::peak() as i64).max(used);
     let startup = crate::alloc::startup() as i64;
-    let rss = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<i64>().ok()))
-        .map(|pages| pages * 4096)
-        .unwrap_or(0);
+    let rss = crate::util::sys::rss_bytes() as i64;
     let clients_normal = super::info::clients_memory(ctx.state) as i64;
     let keys: i64 = ctx.state.dbs.iter().map(|d| d.len() as i64).sum();
     // The same figure as INFO's used_memory_overhead.
