@@ -76,9 +76,21 @@ fn is_root() -> bool {
 }
 
 fn stock(path: &str) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
         panic!("{path}: {e} (install Debian's redis-server and redis-sentinel; the tests run as root)")
-    })
+    });
+    if path == STOCK_SENTINEL {
+        // A Sentinel of the host may run on 26379: redisctl would rightly go through it.
+        return replace_line(&text, "port 26379", &[&format!("port {}", idle_sentinel_port())]);
+    }
+    text
+}
+
+/// A port where no Sentinel runs, for the copies of Debian's sentinel.conf (the same for the
+/// whole test process, so every copy reads the same).
+fn idle_sentinel_port() -> u16 {
+    static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *PORT.get_or_init(free_port)
 }
 
 fn read(path: &Path) -> String {
@@ -1120,7 +1132,7 @@ fn show_lists_both_files_and_check_validates_both() {
         "quorum 2".into(),
         "down-after-milliseconds".into(),
         "30000".into(),
-        "26379".into(),
+        idle_sentinel_port().to_string(),
     ] {
         assert!(out.stdout.contains(&needle), "show lacks {needle:?}: {out:?}");
     }
@@ -1360,7 +1372,7 @@ impl Sentinel {
         let master_port = free_port();
         let process = common::SentinelProcess::start(bin, |port, dir| {
             let d = dir.display().to_string();
-            let text = replace_line(&stock_text, "port 26379", &[&format!("port {port}")]);
+            let text = replace_line(&stock_text, &format!("port {}", idle_sentinel_port()), &[&format!("port {port}")]);
             let text = replace_line(&text, "protected-mode no", &["bind 127.0.0.1", "protected-mode no"]);
             let text = replace_line(&text, "daemonize yes", &["daemonize no"]);
             let text = replace_line(

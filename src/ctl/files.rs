@@ -49,17 +49,32 @@ impl ConfSet {
         found
     }
 
+    /// Every active line of `name` (or an alias) across the files, in the order Redis reads them.
+    pub fn find_all(&self, name: &str, aliases: &[&str]) -> Vec<Found> {
+        let mut found = Vec::new();
+        self.walk_all(0, name, aliases, &mut found, 0);
+        found
+    }
+
     fn walk(&self, idx: usize, name: &str, aliases: &[&str], found: &mut Option<Found>) {
+        let mut all = Vec::new();
+        self.walk_all(idx, name, aliases, &mut all, 0);
+        *found = all.pop();
+    }
+
+    fn walk_all(&self, idx: usize, name: &str, aliases: &[&str], found: &mut Vec<Found>, depth: usize) {
         let doc = &self.docs[idx];
+        let mut lines = doc.get_all(name, aliases).into_iter().peekable();
         for (line_no, directive, args) in doc.directives() {
             if directive == "include" {
-                if let Some(child) = args.first().and_then(|p| self.index_of(Path::new(p))) {
-                    self.walk(child, name, aliases, found);
+                // ConfSet loaded each file once, so an include cycle would otherwise never end.
+                if let Some(child) = args.first().and_then(|p| self.index_of(Path::new(p))).filter(|_| depth < 16) {
+                    self.walk_all(child, name, aliases, found, depth + 1);
                 }
                 continue;
             }
-            if let Some((l, v)) = doc.get(name, aliases).filter(|(l, _)| *l == line_no) {
-                *found = Some(Found { file: doc.path().to_path_buf(), line: l, values: v });
+            if let Some((l, v)) = lines.next_if(|(l, _)| *l == line_no) {
+                found.push(Found { file: doc.path().to_path_buf(), line: l, values: v });
             }
         }
     }
