@@ -19,6 +19,11 @@ pub fn check(cfg: &Config) -> Result<(), String> {
         _ => Vec::new(),
     };
     if port != 0 {
+        if let Some(bad) = binds.iter().find(|b| bind_ip(b).is_none()) {
+            return Err(format!(
+                "bind {bad} is not an IP address, '*' or '::*': Redis aborts with 'Failed listening on port {port} (TCP), aborting.'"
+            ));
+        }
         if let Some((a, b)) = bind_conflict(&binds) {
             return Err(format!(
                 "bind {a} and {b} cannot both listen on port {port} (the second fails with 'Address already in use'): Redis aborts with 'Failed listening on port {port} (TCP), aborting.'"
@@ -88,5 +93,6 @@ mod tests {
         assert!(check(&Config::validate("port 0").unwrap()).is_err());
         assert!(check(&Config::validate("cluster-enabled yes").unwrap()).is_err());
         assert!(check(&Config::validate("bind 127.0.0.1 -::1").unwrap()).is_ok());
+        assert!(check(&Config::validate("bind 1.2.3").unwrap()).is_err());
     }
 }

@@ -83,6 +83,21 @@ pub fn edit(
     values: Vec<Vec<String>>,
     secret: bool,
 ) -> Result<bool> {
+    edit_in_group(cli, main, key, aliases, values, secret, None)
+}
+
+/// Like [`edit`] for one line of a directive that has several (`rename-command CONFIG`, a class
+/// of `client-output-buffer-limit`): a new line goes after the directive's other lines, else
+/// after its commented template, rather than at the end of the file.
+pub fn edit_in_group(
+    cli: &Run,
+    main: &Path,
+    key: &str,
+    aliases: &[&str],
+    values: Vec<Vec<String>>,
+    secret: bool,
+    group: Option<&str>,
+) -> Result<bool> {
     let mut set = ConfSet::load(main)?;
     // Included files first, so an error in one names that file rather than the include line.
     for d in set.docs.iter().rev() {
@@ -91,13 +106,41 @@ pub fn edit(
     let target = set.find(key, aliases).map(|f| f.file).unwrap_or_else(|| main.to_path_buf());
     let Some(doc) = set.doc_mut(&target) else { return Err(fail(format!("{}: not loaded", target.display()))) };
     let before = doc.render();
-    if !doc.set(key, aliases, &values) {
+    let anchor =
+        group.filter(|_| doc.get(key, aliases).is_none() && !values.is_empty()).and_then(|g| group_anchor(doc, g));
+    let changed = match anchor {
+        Some(line) => {
+            doc.insert_after(Some(line), key, &values);
+            true
+        }
+        None => doc.set(key, aliases, &values),
+    };
+    if !changed {
         let shown = if secret { "(the same secret)".to_string() } else { describe(&values) };
         cli.unchanged(&target, &format!("{key} is already {shown} in {}; nothing changed", target.display()));
         return Ok(false);
     }
     finish(cli, &mut set, &target, &before, key, &values, secret)?;
     Ok(true)
+}
+
+/// The last active line of directive `group`, else its last commented template (`# NAME value`).
+fn group_anchor(doc: &ConfigDocument, group: &str) -> Option<usize> {
+    let active = doc.directives().filter(|(_, d, _)| *d == group).map(|(l, _, _)| l).last();
+    active.or_else(|| {
+        doc.lines()
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                let mut words = l.text.trim_start().strip_prefix('#').unwrap_or("").split_ascii_whitespace();
+                l.directive().is_none()
+                    && l.text.trim_start().starts_with('#')
+                    && words.next() == Some(group)
+                    && words.next().is_some()
+            })
+            .map(|(i, _)| i + 1)
+            .last()
+    })
 }
 
 /// Checks the edited file (and the whole configuration it is part of) as the server would at

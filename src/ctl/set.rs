@@ -3,7 +3,7 @@
 //! running server that goes with an edit (--apply).
 
 use super::apply::{self, Applied, ServerChange, Target};
-use super::edit::{edit, roll_back, Run};
+use super::edit::{edit, edit_in_group, roll_back, Run};
 use super::{fail, usage, Result};
 use crate::config::table::{self, Kind, Special, IMMUTABLE, SENSITIVE};
 
@@ -92,7 +92,7 @@ pub fn set(
             return Err(usage("usage: redisctl set rename-command COMMAND NEW-NAME (\"\" disables the command)"));
         };
         let key = format!("rename-command {command}");
-        edit(cli, &cli.config, &key, &[], vec![vec![renamed.clone()]], false)?;
+        edit_in_group(cli, &cli.config, &key, &[], vec![vec![renamed.clone()]], false, Some("rename-command"))?;
         let change = ServerChange::ConfigSet("rename-command".into(), format!("{command} {renamed}"));
         return apply_to_server(cli, server, change, Live::Restart);
     }
@@ -113,6 +113,11 @@ pub fn set(
             )))
         }
         (false, None) => values.to_vec(),
+    };
+    // Booleans and enums are taken in any case, as Redis takes them, and written as it writes them.
+    let values: Vec<String> = match spec.kind {
+        Kind::Bool | Kind::Enum(_) => values.iter().map(|v| v.to_ascii_lowercase()).collect(),
+        _ => values,
     };
     let value = values.join(" ");
     let (idx, _) = table::lookup(spec.name).ok_or_else(|| fail(spec.name))?;
@@ -155,7 +160,7 @@ fn set_client_output_buffer_limit(cli: &Run, server: Option<&Target>, words: &[S
         let key = format!("{name} {class_name}");
         let alias = other.map(|o| format!("{name} {o}"));
         let aliases: Vec<&str> = alias.iter().map(String::as_str).collect();
-        edit(cli, &cli.config, &key, &aliases, vec![class[1..].to_vec()], false)?;
+        edit_in_group(cli, &cli.config, &key, &aliases, vec![class[1..].to_vec()], false, Some(name))?;
     }
     apply_to_server(cli, server, ServerChange::ConfigSet(name.into(), words.join(" ")), Live::Yes)
 }
