@@ -2080,9 +2080,12 @@ fn apply_of_an_unchanged_value_sends_nothing() {
     let out = live.run(&["protected-mode", "no", "--apply"], None);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(config_set_calls(&mut c), 1);
-    let out = live.run(&["protected-mode", "no", "--apply", "--json"], None);
+    let out = live.run(&["protected-mode", "no", "--apply"], None);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(config_set_calls(&mut c), 1, "the second run sent CONFIG SET again: {out:?}");
+    let out = live.run(&["protected-mode", "no", "--apply", "--json"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(config_set_calls(&mut c), 1, "{out:?}");
     let report: EditReport = serde_json::from_str(&out.stdout).expect("json");
     assert!(!report.changed, "{out:?}");
     assert!(report.applied.as_deref().is_some_and(|a| a.contains("nothing sent")), "{out:?}");

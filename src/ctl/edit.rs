@@ -130,16 +130,12 @@ fn group_anchor(doc: &ConfigDocument, group: &str) -> Option<usize> {
     active.or_else(|| {
         doc.lines()
             .iter()
-            .enumerate()
-            .filter(|(_, l)| {
-                let mut words = l.text.trim_start().strip_prefix('#').unwrap_or("").split_ascii_whitespace();
-                l.directive().is_none()
-                    && l.text.trim_start().starts_with('#')
-                    && words.next() == Some(group)
-                    && words.next().is_some()
+            .rposition(|l| {
+                let Some(comment) = l.text.trim_start().strip_prefix('#') else { return false };
+                let mut words = comment.split_ascii_whitespace();
+                words.next() == Some(group) && words.next().is_some()
             })
-            .map(|(i, _)| i + 1)
-            .last()
+            .map(|i| i + 1)
     })
 }
 

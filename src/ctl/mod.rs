@@ -349,7 +349,7 @@ fn dispatch(cli: &Run) -> Result<()> {
             apply_to_server(cli, server, ServerChange::ConfigSet("bind".into(), addresses.join(" ")), Live::Yes)
         }
         Cmd::Replicaof { host, port, wait, timeout } => {
-            if *wait && !(cli.apply && !cli.dry_run) {
+            if *wait && (!cli.apply || cli.dry_run) {
                 return Err(usage("--wait follows the sync of the running server: use it with --apply"));
             }
             replicaof(cli, server, host, port)?;
