@@ -2489,3 +2489,53 @@ fn status_json_shows_master_replica_and_sentinel() {
     let out = files.run(&["status"]);
     assert_eq!(out.code, 1, "{out:?}");
 }
+
+#[test]
+fn set_takes_sentinels_own_settings_and_directives_of_sentinel_conf() {
+    let stock_sentinel = stock(STOCK_SENTINEL);
+    let files = Files::stock();
+    let out = files.run(&["set", "sentinel", "announce-ip", "10.0.0.5"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = files.run(&["set", "--sentinel", "port", "26390"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let port_line = format!("port {}", idle_sentinel_port());
+    let expected = insert_after(&stock_sentinel, "# sentinel announce-ip 1.2.3.4", &["sentinel announce-ip 10.0.0.5"]);
+    assert_text("sentinel.conf", &files.sentinel_text(), &replace_line(&expected, &port_line, &["port 26390"]));
+    assert_eq!(files.redis(), stock(STOCK_REDIS), "redis.conf is left alone");
+    assert_eq!(files.run(&["check"]).code, 0);
+    // A secret of Sentinel's own comes from standard input only.
+    let (_, s) = files.snap();
+    let out = files.run(&["set", "sentinel", "sentinel-pass", "on-argv"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_untouched(&files.sentinel, &s);
+    let out = files.run_stdin(&["set", "sentinel", "sentinel-pass", "--stdin"], Some("Peer-Secret-3\n"));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.all().contains("Peer-Secret-3"), "{out:?}");
+    assert!(files.sentinel_text().lines().any(|l| l == "sentinel sentinel-pass Peer-Secret-3"));
+
+    // Bad values: Sentinel's SENTINEL CONFIG SET words (Debian's redis-sentinel replies them).
+    let real = Sentinel::start();
+    let (_, s) = files.snap();
+    for (option, value) in [("resolve-hostnames", "maybe"), ("announce-port", "99999"), ("announce-hostnames", "2")] {
+        let reply = Client::connect(real.port).cmd_str(&["SENTINEL", "CONFIG", "SET", option, value]);
+        let words = reply.strip_prefix("-ERR ").unwrap_or_else(|| panic!("{option}: {reply:?}")).trim_end().to_string();
+        let out = files.run(&["set", "sentinel", option, value]);
+        assert_eq!(out.code, 1, "{option}: {out:?}");
+        assert_eq!(out.stderr, format!("redisctl: {words}\n"), "{option}");
+        assert_untouched(&files.sentinel, &s);
+    }
+    // Through a running Sentinel: SENTINEL CONFIG SET, and it rewrites its file itself.
+    let ours = Sentinel::start_ours();
+    let out = ours.redisctl(&["set", "sentinel", "announce-port", "4321", "--apply"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("SENTINEL config set announce-port 4321"), "{out:?}");
+    let reply = Client::connect(ours.port).cmd_str(&["SENTINEL", "CONFIG", "GET", "announce-port"]);
+    assert!(reply.ends_with("$4\r\n4321\r\n"), "{reply:?}");
+    ours.wait_for_line("sentinel announce-port 4321");
+    // A directive Sentinel cannot change live is refused while it runs, with what to do.
+    let before = read(&ours.conf);
+    let out = ours.redisctl(&["set", "--sentinel", "port", "26391"], None);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("stop it"), "{out:?}");
+    assert_eq!(read(&ours.conf), before);
+}

@@ -236,8 +236,9 @@ pub fn sentinel(t: &Target, command: &[&str]) -> Result<String, String> {
     let mut args = vec!["SENTINEL"];
     args.extend_from_slice(command);
     let mut shown: Vec<&str> = args.clone();
-    // SENTINEL SET name option value [option value ...]: secrets are never shown.
-    if command.first().is_some_and(|c| c.eq_ignore_ascii_case("set")) {
+    // SENTINEL SET name option value [option value ...] and SENTINEL CONFIG SET option value:
+    // secrets are never shown.
+    if command.first().is_some_and(|c| c.eq_ignore_ascii_case("set") || c.eq_ignore_ascii_case("config")) {
         for i in (4..shown.len()).step_by(2) {
             if super::sentinel_edit::secret_option(shown[i - 1]) {
                 shown[i] = "(secret)";

@@ -63,9 +63,12 @@ pub enum Cmd {
         /// Its value, in as many words as the directive takes.
         #[arg(value_name = "VALUE", allow_hyphen_values = true)]
         values: Vec<String>,
-        /// Read the value from standard input (required for secrets: requirepass, masterauth, masteruser).
+        /// Read the value from standard input (required for secrets: requirepass, masterauth, masteruser, auth-pass, sentinel-pass).
         #[arg(long)]
         stdin: bool,
+        /// Set the directive in sentinel.conf rather than redis.conf (port, bind, logfile...).
+        #[arg(long)]
+        sentinel: bool,
     },
     /// Remove a directive's lines so its default applies (e.g. 'unset requirepass', 'unset rename-command CONFIG').
     Unset {
@@ -273,7 +276,9 @@ fn is_edit(cmd: &Cmd) -> bool {
 fn edited_file(cli: &Cli) -> &std::path::Path {
     match &cli.command {
         Cmd::Quorum { .. } | Cmd::Sentinel { .. } => &cli.sentinel_config,
-        Cmd::Set { directive, .. } if directive.eq_ignore_ascii_case("sentinel") => &cli.sentinel_config,
+        Cmd::Set { directive, sentinel, .. } if *sentinel || directive.eq_ignore_ascii_case("sentinel") => {
+            &cli.sentinel_config
+        }
         _ => &cli.config,
     }
 }
@@ -326,16 +331,9 @@ fn dispatch(cli: &Run) -> Result<()> {
         };
     let server = server.as_ref();
     match &cli.command {
-        Cmd::Set { directive, values, stdin } => {
-            let secret = if *stdin {
-                if !values.is_empty() {
-                    return Err(usage("give the value either as arguments or with --stdin, not both"));
-                }
-                Some(read_secret("value")?)
-            } else {
-                None
-            };
-            set::set(cli, server, directive, values, secret)
+        Cmd::Set { directive, values, stdin, sentinel } => {
+            let secret = if *stdin { Some(read_secret("value")?) } else { None };
+            set::set(cli, server, directive, values, secret, *sentinel)
         }
         Cmd::Unset { directive, words } => set::unset(cli, server, directive, words),
         Cmd::Bind { addresses } => {
@@ -529,7 +527,7 @@ fn globals_before_values(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
     // The command's words, and its own flags that may come after its values.
     let (words, locals): (usize, &[&str]) = match args.get(i).and_then(|a| a.to_str()) {
         Some("bind") => (1, &[]),
-        Some("set") => (1, &["--stdin"]),
+        Some("set") => (1, &["--stdin", "--sentinel"]),
         Some("sentinel") if args.get(i + 1).is_some_and(|a| a == "set") => (2, &["--stdin", "--remove"]),
         _ => return args,
     };

@@ -10,9 +10,68 @@ use super::files::{self, ConfSet};
 use super::{fail, Failure, Result};
 use crate::config::document::ConfigDocument;
 
-/// SENTINEL SET options whose value is a secret (given on standard input, never shown).
+/// Options whose value is a secret (given on standard input, never shown).
 pub fn secret_option(option: &str) -> bool {
-    option.eq_ignore_ascii_case("auth-pass")
+    option.eq_ignore_ascii_case("auth-pass") || option.eq_ignore_ascii_case("sentinel-pass")
+}
+
+/// Sentinel's own settings (`sentinel OPTION VALUE`) an admin sets; all but deny-scripts-reconfig
+/// can change live with SENTINEL CONFIG SET.
+pub const GLOBAL_SETTABLE: [&str; 7] = [
+    "announce-ip",
+    "announce-port",
+    "resolve-hostnames",
+    "announce-hostnames",
+    "sentinel-user",
+    "sentinel-pass",
+    "deny-scripts-reconfig",
+];
+
+/// `redisctl set sentinel OPTION VALUE` for a global option: checked by Sentinel's own SENTINEL
+/// CONFIG SET (and its parser), made through a running Sentinel with --apply.
+pub fn set_global(cli: &Run, option: &str, value: &str) -> Result<()> {
+    let set = ConfSet::load(&cli.sentinel_config)?;
+    for d in set.docs.iter().rev() {
+        files::check_text(d.path(), &d.render())?;
+    }
+    let live = option != "deny-scripts-reconfig";
+    if live {
+        let cfg = parsed(&set)?;
+        let mut sentinel = crate::sentinel::state::Sentinel::from_config(cfg, 0);
+        let args = ["set".to_string(), option.to_string(), value.to_string()];
+        if let crate::protocol::Reply::Error(e) = crate::sentinel::commands::config(&mut sentinel, &args).reply {
+            return Err(fail(e.strip_prefix("ERR ").unwrap_or(&e).to_string()));
+        }
+    }
+    if apply::running_sentinel(&cli.sentinel_config)?.is_some() && !live {
+        return Err(fail(format!(
+            "a Sentinel is running and rewrites {} itself; {option} cannot change while it runs: stop it (systemctl stop redis-sentinel-rs), run this again, then start it",
+            cli.sentinel_config.display()
+        )));
+    }
+    if through_running(cli, &["config", "set", option, value])? {
+        return Ok(());
+    }
+    let key = format!("sentinel {option}");
+    // An empty user or password unsets it, as SENTINEL CONFIG SET does.
+    let lines = if value.is_empty() && matches!(option, "sentinel-user" | "sentinel-pass") {
+        vec![]
+    } else {
+        vec![vec![value.to_string()]]
+    };
+    super::edit::edit(cli, &cli.sentinel_config, &key, &[], lines, secret_option(option)).map(|_| ())
+}
+
+/// The `sentinel` statements of the files as Sentinel reads them, or its error for the first bad one.
+fn parsed(set: &ConfSet) -> Result<crate::sentinel::SentinelConfig> {
+    let mut statements = Vec::new();
+    let mut origins = Vec::new();
+    gather_sentinel_statements(set, 0, 0, &mut statements, &mut origins);
+    crate::sentinel::config::parse(&statements).map_err(|bad| {
+        let doc = origins[bad.index];
+        let e = bad.error;
+        fail(format!("{}:{}: '{}': {}", set.docs[doc].path().display(), e.line_no, e.line, e.reason))
+    })
 }
 
 /// Options whose empty value means "unset" in SENTINEL SET.
@@ -162,14 +221,7 @@ pub fn set_option(cli: &Run, name: &str, option: &str, values: &[String]) -> Res
 /// Scripts are checked as if deny-scripts-reconfig were off: it guards against clients, and an
 /// admin editing the file is not one.
 fn validate_set(set: &ConfSet, name: &str, options: &[String]) -> Result<()> {
-    let mut statements = Vec::new();
-    let mut origins = Vec::new();
-    gather_sentinel_statements(set, 0, 0, &mut statements, &mut origins);
-    let cfg = crate::sentinel::config::parse(&statements).map_err(|bad| {
-        let doc = origins[bad.index];
-        let e = bad.error;
-        fail(format!("{}:{}: '{}': {}", set.docs[doc].path().display(), e.line_no, e.line, e.reason))
-    })?;
+    let cfg = parsed(set)?;
     let mut sentinel = crate::sentinel::state::Sentinel::from_config(cfg, 0);
     sentinel.settings.deny_scripts_reconfig = false;
     let outcome = crate::sentinel::commands::set(&mut sentinel, name, options);

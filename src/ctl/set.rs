@@ -82,10 +82,16 @@ pub fn set(
     directive: &str,
     values: &[String],
     secret_value: Option<String>,
+    in_sentinel_file: bool,
 ) -> Result<()> {
     let name = directive.to_ascii_lowercase();
     if name == "sentinel" {
-        return set_sentinel(cli, values);
+        let from_stdin = secret_value.is_some();
+        let words: Vec<String> = values.iter().cloned().chain(secret_value).collect();
+        return set_sentinel(cli, &words, from_stdin);
+    }
+    if secret_value.is_some() && !values.is_empty() {
+        return Err(usage("give the value either as arguments or with --stdin, not both"));
     }
     if name == "rename-command" {
         let [command, renamed] = values else {
@@ -142,6 +148,9 @@ pub fn set(
         Kind::Special(_) => vec![words_of(&values)?],
         _ => vec![vec![value.clone()]],
     };
+    if in_sentinel_file {
+        return set_in_sentinel_file(cli, spec, lines, secret);
+    }
     edit(cli, &cli.config, spec.name, spec.aliases, lines, secret)?;
     apply_to_server(cli, server, ServerChange::ConfigSet(spec.name.into(), value), live_of(spec))
 }
@@ -165,27 +174,49 @@ fn set_client_output_buffer_limit(cli: &Run, server: Option<&Target>, words: &[S
     apply_to_server(cli, server, ServerChange::ConfigSet(name.into(), words.join(" ")), Live::Yes)
 }
 
-/// `redisctl set sentinel OPTION MASTER VALUE...`, in sentinel.conf's own words.
-fn set_sentinel(cli: &Run, words: &[String]) -> Result<()> {
+/// `redisctl set sentinel ...`, in sentinel.conf's own words: `monitor NAME HOST PORT QUORUM`,
+/// a master's `OPTION NAME VALUE...`, or a global `OPTION VALUE`. A secret comes last, from
+/// standard input (`from_stdin`).
+fn set_sentinel(cli: &Run, words: &[String], from_stdin: bool) -> Result<()> {
+    use super::sentinel_edit::{secret_option, set_global, set_option, GLOBAL_SETTABLE, SET_OPTIONS};
+    let secret_needs_stdin =
+        |o: &str, how: &str| Err(usage(format!("{o} is a secret: give it on standard input with '{how} --stdin'")));
     match words {
         [option, name, host, port, quorum] if option.eq_ignore_ascii_case("monitor") => {
             super::sentinel_monitor(cli, name, host, port, quorum)
         }
-        [option, name, rest @ ..] => {
-            let wanted = super::sentinel_edit::SET_OPTIONS.iter().find(|(o, _)| o.eq_ignore_ascii_case(option));
-            match wanted {
-                Some((o, n)) if rest.len() == *n && !super::sentinel_edit::secret_option(o) => {
-                    super::sentinel_edit::set_option(cli, name, o, rest)
-                }
-                Some((o, _)) if super::sentinel_edit::secret_option(o) => Err(usage(format!(
-                    "{o} is a secret: give it on standard input with 'redisctl sentinel set {name} {o} --stdin'"
-                ))),
-                Some((o, n)) => Err(usage(format!("sentinel {o} takes the master's name and {n} value(s)"))),
-                None => Err(fail(format!("ERR Unknown option or number of arguments for SENTINEL SET '{option}'"))),
+        [option, rest @ ..] if GLOBAL_SETTABLE.iter().any(|g| g.eq_ignore_ascii_case(option)) => {
+            let o = option.to_ascii_lowercase();
+            match rest {
+                [value] if !secret_option(&o) || from_stdin => set_global(cli, &o, value),
+                [_] => secret_needs_stdin(&o, &format!("redisctl set sentinel {o}")),
+                _ => Err(usage(format!("sentinel {o} takes one value"))),
             }
         }
-        _ => Err(usage("usage: redisctl set sentinel OPTION MASTER VALUE... (as the line in sentinel.conf)")),
+        [option, name, rest @ ..] => match SET_OPTIONS.iter().find(|(o, _)| o.eq_ignore_ascii_case(option)) {
+            Some((o, _)) if secret_option(o) && !from_stdin => {
+                secret_needs_stdin(o, &format!("redisctl set sentinel {o} {name}"))
+            }
+            Some((o, n)) if rest.len() == *n => set_option(cli, name, o, rest),
+            Some((o, n)) => Err(usage(format!("sentinel {o} takes the master's name and {n} value(s)"))),
+            None => Err(fail(format!("Unknown option or number of arguments for SENTINEL SET '{option}'"))),
+        },
+        _ => Err(usage("usage: redisctl set sentinel OPTION [MASTER] VALUE... (as the line in sentinel.conf)")),
     }
+}
+
+/// A directive of the server's table in sentinel.conf (`port`, `bind`, `logfile`...). A running
+/// Sentinel rewrites its whole file and cannot change these live, so it must be stopped first.
+fn set_in_sentinel_file(cli: &Run, spec: &table::Spec, lines: Vec<Vec<String>>, secret: bool) -> Result<()> {
+    if let Some(t) = apply::running_sentinel(&cli.sentinel_config)? {
+        return Err(fail(format!(
+            "a Sentinel is running at {} and rewrites {} itself; {} cannot change through it: stop it (systemctl stop redis-sentinel-rs), run this again, then start it",
+            t.address(),
+            cli.sentinel_config.display(),
+            spec.name
+        )));
+    }
+    edit(cli, &cli.sentinel_config, spec.name, spec.aliases, lines, secret).map(|_| ())
 }
 
 /// `redisctl unset DIRECTIVE`: removes its lines, so the default applies; --apply sets the
