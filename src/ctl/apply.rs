@@ -23,6 +23,14 @@ impl ServerChange {
         }
     }
 
+    /// The directive (or command) this change is about.
+    pub fn name(&self) -> &str {
+        match self {
+            ServerChange::ConfigSet(name, _) => name,
+            ServerChange::Replicaof(_) => "replicaof",
+        }
+    }
+
     /// The command as shown to the admin: a secret's value never is.
     pub fn shown(&self) -> String {
         match self {
@@ -188,7 +196,7 @@ pub fn server(target: &Target, change: &ServerChange) -> Result<Applied, String>
         Err(e) if matches!(e.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound) => {
             Ok(Applied::NotRunning(format!("no server is running at {addr}: the change takes effect when it starts")))
         }
-        Err(e) => Err(format!("the file is updated, but applying it to {addr} failed: {e}")),
+        Err(e) => Err(format!("the file is updated, but applying it to {addr} failed: {}", super::files::plain(&e))),
     }
 }
 
@@ -256,6 +264,6 @@ pub fn sentinel(t: &Target, command: &[&str]) -> Result<String, String> {
             "applied through the running Sentinel at {addr}: {} (it rewrites its config file itself)",
             shown.join(" ")
         )),
-        Err(e) => Err(format!("the Sentinel at {addr} did not answer: {e}")),
+        Err(e) => Err(format!("the Sentinel at {addr} did not answer: {}", super::files::plain(&e))),
     }
 }

@@ -22,6 +22,15 @@ pub struct ConfSet {
     pub docs: Vec<ConfigDocument>,
 }
 
+/// An I/O error as the admin reads it: Rust's "(os error N)" suffix left out.
+pub fn plain(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    }
+}
+
 pub fn io_error(path: &Path, e: &std::io::Error, writing: bool) -> String {
     match e.kind() {
         ErrorKind::PermissionDenied => format!(
@@ -30,7 +39,7 @@ pub fn io_error(path: &Path, e: &std::io::Error, writing: bool) -> String {
             path.display()
         ),
         ErrorKind::NotFound => format!("{}: no such file", path.display()),
-        _ => format!("{}: {e}", path.display()),
+        _ => format!("{}: {}", path.display(), plain(e)),
     }
 }
 
@@ -135,14 +144,15 @@ pub fn lock_dir_of(path: &Path) -> Result<Lock, String> {
         let reason = if e.kind() == ErrorKind::PermissionDenied {
             "permission denied (run redisctl as root, e.g. with sudo)".to_string()
         } else {
-            e.to_string()
+            plain(&e)
         };
         format!("cannot edit {}: creating the lock file {} failed: {reason}", path.display(), lock_path.display())
     })?;
     // SAFETY: flock on a descriptor we own; it is released when the file is closed.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
     if rc != 0 {
-        return Err(format!("{}: cannot take the lock: {}", lock_path.display(), std::io::Error::last_os_error()));
+        let e = std::io::Error::last_os_error();
+        return Err(format!("{}: cannot take the lock: {}", lock_path.display(), plain(&e)));
     }
     Ok(Lock { _file: file })
 }

@@ -287,7 +287,9 @@ fn edited_file(cli: &Cli) -> &std::path::Path {
 /// input is refused rather than stored.
 fn read_secret(what: &str) -> Result<String> {
     let mut s = String::new();
-    std::io::stdin().read_to_string(&mut s).map_err(|e| fail(format!("reading {what} from standard input: {e}")))?;
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| fail(format!("reading {what} from standard input: {}", files::plain(&e))))?;
     let s = s.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&s).to_string();
     if s.is_empty() {
         return Err(fail(format!("no {what} on standard input")));

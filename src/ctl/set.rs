@@ -29,7 +29,7 @@ pub fn apply_to_server(cli: &Run, server: Option<&Target>, change: ServerChange,
             cli.applied("the file already says this; nothing to restart".into());
             return Ok(());
         }
-        let why = format!("{} cannot change while the server runs", change.shown());
+        let why = format!("{} is read only when the server starts", change.name());
         let done = apply::restart_unit(target, &why)?;
         cli.applied(done);
         return Ok(());

@@ -118,19 +118,28 @@ fn unit_state(unit: &str) -> UnitState {
             .output()
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => "systemctl is not available on this host".to_string(),
-                _ => format!("systemctl: {e}"),
+                _ => format!("systemctl: {}", super::files::plain(&e)),
             })?;
         let answer = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        if answer.is_empty() || answer == "not-found" || err.contains("No such file") || err.contains("not found") {
-            return Err(format!("no unit {unit} is installed"));
+        if !answer.is_empty() && answer != "not-found" {
+            return Ok(answer);
         }
-        Ok(answer)
+        Err(if answer == "not-found" || err.contains("No such file") || err.contains("not found") {
+            format!("no unit {unit} is installed")
+        } else if err.contains("not been booted") || err.contains("Failed to connect to bus") {
+            "systemd is not running on this host".to_string()
+        } else if err.is_empty() {
+            "systemctl gave no answer".to_string()
+        } else {
+            err
+        })
     };
     let (active, enabled) = (ask("is-active"), ask("is-enabled"));
-    let note = enabled.as_ref().err().or(active.as_ref().err()).cloned();
+    let mut notes: Vec<String> = [&enabled, &active].into_iter().filter_map(|r| r.as_ref().err().cloned()).collect();
+    notes.dedup();
+    let note = (!notes.is_empty()).then(|| notes.join("; "));
     let known = |r: std::result::Result<String, String>| r.unwrap_or_else(|_| "unknown".into());
-    // An installed unit that never ran answers "inactive" even when is-enabled finds nothing.
     let (active, enabled) = (known(active), known(enabled));
     UnitState { unit: unit.to_string(), active, enabled, note }
 }
@@ -171,7 +180,7 @@ fn server_status(target: &Target) -> ServerStatus {
         }
         Ok(v) => v.text().unwrap_or_default(),
         Err(e) => {
-            s.error = Some(e.to_string());
+            s.error = Some(super::files::plain(&e));
             return s;
         }
     };
@@ -252,7 +261,7 @@ fn sentinel_status(target: &Target) -> SentinelStatus {
             return s;
         }
         Err(e) => {
-            s.error = Some(e.to_string());
+            s.error = Some(super::files::plain(&e));
             return s;
         }
     };

@@ -69,7 +69,10 @@ pub fn until_in_sync(cli: &Run, target: &Target, timeout: Duration) -> Result<()
         });
         let step = match info {
             Ok(v) => Step::of(&v.text().unwrap_or_default()),
-            Err(e) => return Err(fail(format!("the server at {} stopped answering: {e}", target.address()))),
+            Err(e) => {
+                let why = super::files::plain(&e);
+                return Err(fail(format!("the server at {} stopped answering: {why}", target.address())));
+            }
         };
         if last.as_ref() != Some(&step) {
             if on_terminal {
