@@ -267,3 +267,34 @@ pub fn sentinel(t: &Target, command: &[&str]) -> Result<String, String> {
         Err(e) => Err(format!("the Sentinel at {addr} did not answer: {}", super::files::plain(&e))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packaged_units_of_config_files() {
+        assert_eq!(unit_of(Path::new("/etc/redis/redis.conf"), "redis-server-rs").as_deref(), Some("redis-server-rs"));
+        assert_eq!(
+            unit_of(Path::new("/etc/redis/redis-cache.conf"), "redis-server-rs").as_deref(),
+            Some("redis-server-rs@cache")
+        );
+        assert_eq!(
+            unit_of(Path::new("/etc/redis/sentinel-a.conf"), "redis-sentinel-rs").as_deref(),
+            Some("redis-sentinel-rs@a")
+        );
+        assert_eq!(unit_of(Path::new("/tmp/redis.conf"), "redis-server-rs"), None);
+        assert_eq!(unit_of(Path::new("/etc/redis/redis-.conf"), "redis-server-rs"), None);
+    }
+
+    #[test]
+    fn values_compare_as_config_get_shows_them() {
+        assert_eq!(normalized("maxmemory", "1mb").as_deref(), Some("1048576"));
+        assert_eq!(normalized("protected-mode", "YES").as_deref(), Some("yes"));
+        assert_eq!(normalized("maxmemory", "lots"), None);
+        assert_eq!(
+            ServerChange::ConfigSet("requirepass".into(), "pw".into()).shown(),
+            "CONFIG SET requirepass (secret)"
+        );
+    }
+}

@@ -152,6 +152,11 @@ pub fn set(
         return set_in_sentinel_file(cli, spec, lines, secret);
     }
     edit(cli, &cli.config, spec.name, spec.aliases, lines, secret)?;
+    // Under socket activation the socket unit's addresses are served: they follow the file, as
+    // with the bind and port commands.
+    if matches!(spec.name, "bind" | "port" | "unixsocket") && super::sync_socket_unit(cli)? {
+        return Ok(());
+    }
     apply_to_server(cli, server, ServerChange::ConfigSet(spec.name.into(), value), live_of(spec))
 }
 

@@ -105,3 +105,27 @@ pub fn until_in_sync(cli: &Run, target: &Target, timeout: Duration) -> Result<()
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_of_a_sync_from_info_replication() {
+        assert_eq!(
+            Step::of("role:slave\r\nmaster_link_status:down\r\nmaster_sync_in_progress:0\r\n"),
+            Step::Connecting
+        );
+        let transfer = "role:slave\r\nmaster_link_status:down\r\nmaster_sync_in_progress:1\r\n\
+                        master_sync_total_bytes:1000\r\nmaster_sync_read_bytes:250\r\n";
+        assert_eq!(Step::of(transfer), Step::Transfer { total: 1000, read: 250 });
+        assert_eq!(Step::of(transfer).line(), "receiving the master's data: 250 of 1000 bytes (25%)");
+        assert!(Step::of(transfer).bar().starts_with(&format!("[{}{}]", "#".repeat(7), " ".repeat(23))));
+        // The size is not known yet with a diskless sync (-1).
+        let diskless = "master_sync_in_progress:1\r\nmaster_sync_total_bytes:-1\r\nmaster_sync_read_bytes:10\r\n";
+        assert_eq!(Step::of(diskless).line(), "receiving the master's data: 10 bytes");
+        let loading = "master_sync_in_progress:1\r\nmaster_sync_total_bytes:10\r\nmaster_sync_read_bytes:10\r\n";
+        assert_eq!(Step::of(loading), Step::Loading);
+        assert_eq!(Step::of("master_link_status:up\r\n"), Step::Up);
+    }
+}
