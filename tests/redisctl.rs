@@ -2539,3 +2539,21 @@ fn set_takes_sentinels_own_settings_and_directives_of_sentinel_conf() {
     assert!(out.stderr.contains("stop it"), "{out:?}");
     assert_eq!(read(&ours.conf), before);
 }
+
+#[test]
+fn apply_of_a_directive_read_only_at_start_up_says_a_restart_is_needed() {
+    let live = Live::start();
+    let sock = live.server.dir.path().join("later.sock");
+    let out = live.run(&["set", "unixsocket", &sock.display().to_string(), "--apply"], None);
+    // Not a packaged unit: redisctl cannot restart it, and says so; the file is valid and kept.
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("unixsocket is read only when the server starts"), "{out:?}");
+    assert!(out.stderr.contains("restart the server"), "{out:?}");
+    assert!(live.text().contains(&format!("\nunixsocket {}\n", sock.display())));
+    assert_eq!(live.server.client().cmd_str(&["PING"]), "+PONG\r\n");
+    // With no server running, the file alone changes, which is all there is to do.
+    let files = Files::with(&format!("bind 127.0.0.1\nport {}\n", free_port()), &stock(STOCK_SENTINEL));
+    let out = files.run(&["set", "databases", "32", "--apply"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("no server is running"), "{out:?}");
+}

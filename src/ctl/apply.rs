@@ -200,6 +200,13 @@ pub fn server(target: &Target, change: &ServerChange) -> Result<Applied, String>
     }
 }
 
+/// Whether a server answers at the target's address.
+pub fn answers(target: &Target) -> bool {
+    // Only whether something listens: a password that does not work still means a server runs.
+    let anyone = Target { password: None, ..target.clone() };
+    runtime().is_ok_and(|rt| rt.block_on(async { connect(&anyone).await.is_ok() }))
+}
+
 /// Restarts the server's unit when a setting cannot change live.
 pub fn restart_unit(target: &Target, why: &str) -> Result<String, String> {
     let Some(unit) = &target.unit else {

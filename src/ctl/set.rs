@@ -29,6 +29,13 @@ pub fn apply_to_server(cli: &Run, server: Option<&Target>, change: ServerChange,
             cli.applied("the file already says this; nothing to restart".into());
             return Ok(());
         }
+        if !apply::answers(target) {
+            cli.applied(format!(
+                "no server is running at {}: the change takes effect when it starts",
+                target.address()
+            ));
+            return Ok(());
+        }
         let why = format!("{} is read only when the server starts", change.name());
         let done = apply::restart_unit(target, &why)?;
         cli.applied(done);
