@@ -54,9 +54,17 @@ impl Run<'_> {
         }
     }
 
+    /// What --apply did; several steps (SENTINEL REMOVE, MONITOR, SET...) add up.
     pub fn applied(&self, msg: String) {
         self.say(&msg);
-        self.report.borrow_mut().applied = Some(msg);
+        let mut r = self.report.borrow_mut();
+        match &mut r.applied {
+            Some(all) => {
+                all.push_str("; ");
+                all.push_str(&msg);
+            }
+            None => r.applied = Some(msg),
+        }
     }
 
     fn unchanged(&self, file: &Path, msg: &str) {
