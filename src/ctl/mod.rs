@@ -394,29 +394,7 @@ fn dispatch(cli: &Run) -> Result<()> {
         Cmd::Sentinel { command: SentinelCmd::Remove { name } } => sentinel_edit::remove(cli, name),
         Cmd::Sentinel { command: SentinelCmd::Set { name, option, value, stdin, remove } } => {
             let o = option.name();
-            let wanted = sentinel_edit::SET_OPTIONS.iter().find(|(n, _)| *n == o).map(|(_, c)| *c).unwrap_or(1);
-            let values: Vec<String> = match (sentinel_edit::secret_option(o), value.is_empty(), stdin, remove) {
-                (_, true, false, true)
-                    if matches!(o, "auth-pass" | "auth-user" | "notification-script" | "client-reconfig-script") =>
-                {
-                    vec![String::new()]
-                }
-                (_, _, _, true) => {
-                    return Err(usage(format!(
-                        "--remove is for auth-pass, auth-user and the scripts, without a value, not {o}"
-                    )))
-                }
-                (true, false, _, _) => {
-                    return Err(usage(format!("{o} is a secret: give it on standard input with --stdin")))
-                }
-                (_, true, true, _) | (true, true, _, _) => vec![read_secret(o)?],
-                (_, false, false, _) => value.clone(),
-                (_, false, true, _) => return Err(usage("give the value either as an argument or with --stdin")),
-                (_, true, false, _) => return Err(usage(format!("missing value for {o}"))),
-            };
-            if values.len() != wanted {
-                return Err(usage(format!("{o} takes {wanted} value(s)")));
-            }
+            let values = sentinel_set_values(o, value, *stdin, *remove)?;
             sentinel_edit::set_option(cli, name, o, &values)
         }
         Cmd::Get { directive } => query::get(cli, directive),
@@ -429,6 +407,34 @@ fn dispatch(cli: &Run) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The values of `sentinel set NAME OPTION`: from the arguments, from standard input (always for
+/// a secret), or "" (SENTINEL SET's way of unsetting) with --remove.
+fn sentinel_set_values(option: &str, args: &[String], stdin: bool, remove: bool) -> Result<Vec<String>> {
+    let wanted = sentinel_edit::SET_OPTIONS.iter().find(|(n, _)| *n == option).map_or(1, |(_, c)| *c);
+    let values = if remove {
+        if !args.is_empty() || !sentinel_edit::unsettable(option) {
+            return Err(usage(format!(
+                "--remove is for auth-pass, auth-user and the scripts, without a value, not {option}"
+            )));
+        }
+        vec![String::new()]
+    } else if sentinel_edit::secret_option(option) && !args.is_empty() {
+        return Err(usage(format!("{option} is a secret: give it on standard input with --stdin")));
+    } else if stdin && !args.is_empty() {
+        return Err(usage("give the value either as an argument or with --stdin"));
+    } else if stdin || sentinel_edit::secret_option(option) {
+        vec![read_secret(option)?]
+    } else if args.is_empty() {
+        return Err(usage(format!("missing value for {option}")));
+    } else {
+        args.to_vec()
+    };
+    if values.len() != wanted {
+        return Err(usage(format!("{option} takes {wanted} value(s)")));
+    }
+    Ok(values)
 }
 
 fn password_command(

@@ -75,7 +75,7 @@ fn parsed(set: &ConfSet) -> Result<crate::sentinel::SentinelConfig> {
 }
 
 /// Options whose empty value means "unset" in SENTINEL SET.
-fn unsettable(option: &str) -> bool {
+pub fn unsettable(option: &str) -> bool {
     matches!(option, "auth-pass" | "auth-user" | "notification-script" | "client-reconfig-script")
 }
 
