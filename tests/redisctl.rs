@@ -1961,9 +1961,14 @@ fn sentinel_remove_forgets_a_master_in_the_file_and_through_a_running_sentinel()
     assert_eq!(out.code, 1, "{out:?}");
 
     let sentinel = Sentinel::start_ours();
-    let out = sentinel.redisctl(&["sentinel", "remove", "mymaster", "--apply"], None);
+    let out = sentinel.redisctl(&["sentinel", "remove", "mymaster", "--apply", "--json"], None);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(Client::connect(sentinel.port).cmd_str(&["SENTINEL", "MASTERS"]), "*0\r\n");
+    // Sentinel made the change and rewrites its file itself: no diff of ours, what was sent instead.
+    let report: EditReport = serde_json::from_str(&out.stdout).expect("json");
+    assert!(report.changed && report.diff.is_empty(), "{report:?}");
+    assert_eq!(report.file, sentinel.conf.display().to_string());
+    assert!(report.applied.as_deref().is_some_and(|a| a.contains("SENTINEL remove mymaster")), "{report:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2556,4 +2561,22 @@ fn apply_of_a_directive_read_only_at_start_up_says_a_restart_is_needed() {
     let out = files.run(&["set", "databases", "32", "--apply"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("no server is running"), "{out:?}");
+}
+
+#[test]
+fn replicaof_wait_gives_up_after_its_timeout() {
+    let live = Live::start();
+    // Nothing listens at the master's address: the link never comes up.
+    let port = free_port().to_string();
+    let started = std::time::Instant::now();
+    let out = live.run(&["replicaof", "127.0.0.1", &port, "--apply", "--wait", "--timeout", "1"], None);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("not in sync after 1s"), "{out:?}");
+    assert!(out.stdout.contains("connecting to the master"), "{out:?}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    // The replica keeps trying: the file and the server say replicaof.
+    assert!(live.text().contains(&format!("\nreplicaof 127.0.0.1 {port}\n")));
+    // --wait without --apply has nothing to follow.
+    let out = live.run(&["replicaof", "no", "one", "--wait"], None);
+    assert_eq!(out.code, 2, "{out:?}");
 }
