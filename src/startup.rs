@@ -129,8 +129,8 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
     } else {
         None
     };
-    if config.bool("cluster-enabled") {
-        eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\nReading the configuration file, at line 0\n>>> 'cluster-enabled yes'\nCluster mode is not supported by redis-rs", crate::REDIS_VERSION);
+    if let Some(reason) = crate::config::preflight::cluster_refusal(&config) {
+        eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\nReading the configuration file, at line 0\n>>> 'cluster-enabled yes'\n{reason}", crate::REDIS_VERSION);
         return 1;
     }
     // Sockets from systemd socket activation are claimed before anything else can see them.

@@ -92,9 +92,7 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() % 2 != 0 {
         return Reply::error("ERR wrong number of arguments for 'config|set' command");
     }
-    let fail = |name: &str, why: &str| {
-        Reply::error(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
-    };
+    let fail = |name: &str, why: &str| Reply::error(format!("ERR {}", crate::config::config_set_error(name, why)));
     let protected_allowed = ctx.state.config.bool("enable-protected-configs");
     let mut changes: Vec<(usize, Val)> = Vec::new();
     for pair in args[2..].chunks(2) {

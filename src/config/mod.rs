@@ -2,6 +2,7 @@
 //! 7.0, typed values, and rendering for CONFIG GET and CONFIG REWRITE.
 
 pub mod document;
+pub mod preflight;
 pub mod table;
 pub mod units;
 mod values;
@@ -12,6 +13,11 @@ pub use table::{Kind, Spec, Special, TABLE};
 pub use values::{ClientLimit, Val};
 
 use crate::util::splitargs::split_args;
+
+/// CONFIG SET's reply text (without `ERR `) when a value is refused; redisctl says the same words.
+pub fn config_set_error(name: &str, why: &str) -> String {
+    format!("CONFIG SET failed (possibly related to argument '{name}') - {why}")
+}
 
 /// The error block Redis prints before exiting when a config line is bad.
 #[derive(Debug, Clone)]

@@ -191,7 +191,7 @@ pub static TABLE: &[Spec] = &[
     b("appendonly", "no", 0),
     s("appendfilename", "appendonly.aof", IMMUTABLE),
     s("appenddirname", "appendonlydir", IMMUTABLE),
-    e("appendfsync", &["always", "everysec", "no"], "everysec", 0),
+    e("appendfsync", &["everysec", "always", "no"], "everysec", 0),
     b("no-appendfsync-on-rewrite", "no", LATER),
     int("auto-aof-rewrite-percentage", 0, INT_MAX, "100", 0),
     mem("auto-aof-rewrite-min-size", 0, LONG_MAX, "64mb", 0),
