@@ -197,7 +197,7 @@ impl Ctx<'_> {
         };
         let start = Instant::now();
         drop(entry);
-        crate::keyspace::evict::add_latency(self.state, "expire-del", start);
+        crate::server::eviction::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
         let unlink = self.state.config.bool("lazyfree-lazy-expire");
         self.state.propagation.deleted(db, key, unlink);
@@ -441,7 +441,7 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some((spec, fullname)));
     }
     // Redis's maxmemory step comes after authentication and before the replica/MULTI checks.
-    if let Some(e) = crate::keyspace::evict::before_command(ctx, spec) {
+    if let Some(e) = crate::server::eviction::before_command(ctx, spec) {
         return rejected(ctx, e, Some((spec, fullname)));
     }
     // A failed save stops writes (and PING) while stop-writes-on-bgsave-error says so.

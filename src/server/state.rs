@@ -225,7 +225,7 @@ pub struct State {
     pub clients: HashMap<ClientId, ClientInfo>,
     pub pubsub: PubSub,
     pub blocking: super::blocking::Blocking,
-    pub evictor: crate::keyspace::evict::Evictor,
+    pub evictor: crate::server::eviction::Evictor,
     pub snapshots: crate::persistence::snapshot::Snapshots,
     /// Set while the dataset is being loaded at start-up.
     pub loading: Option<crate::persistence::load::Loading>,
