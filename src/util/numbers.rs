@@ -20,7 +20,7 @@
 //!   [`LongDouble`] is a small software implementation of exactly the three
 //!   operations those commands need: `strtold`, `+`, and `"%.17Lf"` output,
 //!   each correctly rounded the way glibc and the x87 FPU do it.
-//! * [`i64_to_bytes`] — `ll2string`.
+//! * [`i64_to_bytes`] — `ll2string`; [`itoa_buf`] the same into a stack buffer.
 //!
 //! Everything here takes raw client bytes and never panics.
 
@@ -117,6 +117,38 @@ pub fn i64_to_bytes(v: i64) -> Vec<u8> {
         buf[pos] = b'-';
     }
     buf[pos..].to_vec()
+}
+
+/// A stack buffer for formatting integers without allocating.
+pub struct IntBuf {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl IntBuf {
+    pub fn as_bytes_mut(&mut self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+pub fn itoa_buf(n: i64) -> IntBuf {
+    let mut buf = [0u8; 20];
+    let mut pos = buf.len();
+    let neg = n < 0;
+    let mut v = n.unsigned_abs();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if neg {
+        pos -= 1;
+        buf[pos] = b'-';
+    }
+    IntBuf { buf, start: pos }
 }
 
 // ---------------------------------------------------------------------------
