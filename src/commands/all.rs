@@ -5,6 +5,7 @@ use super::table::CommandSpec;
 pub static COMMANDS: &[&[CommandSpec]] = &[
     super::connection::TABLE,
     super::strings::TABLE,
+    super::bitmaps::TABLE,
     super::keys::TABLE,
     super::server_cmd::TABLE,
     super::debug::TABLE,

@@ -16,6 +16,7 @@ pub mod table;
 
 mod acl;
 mod all;
+mod bitmaps;
 pub mod blocking;
 mod client;
 mod command_cmd;
