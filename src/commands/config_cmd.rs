@@ -152,7 +152,7 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
     }
     refresh(ctx.state);
     if changes.iter().any(|(idx, _)| CONFIG_TABLE[*idx].name == "maxmemory") {
-        crate::keyspace::evict::maxmemory_changed(ctx.server, ctx.state);
+        crate::server::eviction::maxmemory_changed(ctx.server, ctx.state);
     }
     Ok(())
 }

@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use super::rdb::{self, Event, LoadError, LoadedKey};
 use crate::keyspace::{Db, Ttl};
-use crate::server::state::{EncodingLimits, State};
+use crate::server::state::State;
 use crate::server::Server;
+use crate::types::EncodingLimits;
 
 /// Keys handed over per hold of the keyspace lock while loading at start-up.
 const BATCH: usize = 1024;

@@ -3,6 +3,7 @@
 pub mod blocking;
 pub mod conn;
 mod cron;
+pub mod eviction;
 pub mod listener;
 pub mod propagation;
 pub mod state;

@@ -193,7 +193,7 @@ fn rdb_length(path: &Path) -> Result<u64, String> {
     }
     let file = File::open(path).map_err(|e| e.to_string())?;
     let mut input = OneByte { inner: BufReader::with_capacity(1 << 16, file), read: 0 };
-    let limits = crate::server::state::EncodingLimits::default();
+    let limits = crate::types::EncodingLimits::default();
     crate::persistence::rdb::load(&mut input, &limits, |_| Ok(())).map_err(|e| e.to_string())?;
     Ok(input.read)
 }
