@@ -14,7 +14,7 @@
 //! | types | `types`: collections and their encodings |
 //! | keyspace | `keyspace`: databases, entries, expiry, eviction policy over `&[Db]` |
 //! | persistence codecs | `persistence::rdb`, `persistence::aof`: bytes in, values out |
-//! | core services | `server::state`, `server::propagation`, `server::blocking` |
+//! | core services | `server::state`, `server::propagation`, `server::blocking`, `server::eviction` |
 //! | runtimes | `persistence` (snapshots, AOF writing, loading), `replication`, `sentinel` |
 //! | commands | `commands`: one file per family, the command table |
 //! | network runtime | `server` (listeners, connections, cron, shutdown) |
