@@ -94,25 +94,30 @@ pub fn target(config: &Path, default_port: u16) -> Result<Target, String> {
     let port =
         set.find("port", &[]).and_then(|f| f.values.first().and_then(|p| p.parse().ok())).unwrap_or(default_port);
     let bind = set.find("bind", &[]).map(|f| f.values).unwrap_or_default();
-    let host = bind
-        .iter()
-        .map(|a| a.trim_start_matches('-'))
-        .find(|a| *a != "*" && *a != "::*")
-        .map(|a| {
-            if a == "0.0.0.0" {
-                "127.0.0.1"
-            } else if a == "::" {
-                "::1"
-            } else {
-                a
-            }
-        })
-        .unwrap_or("127.0.0.1")
-        .to_string();
+    let host = local_address(&bind);
     let unixsocket = set.find("unixsocket", &[]).and_then(|f| f.values.first().cloned()).filter(|p| !p.is_empty());
     let password = set.find("requirepass", &[]).and_then(|f| f.values.first().cloned()).filter(|p| !p.is_empty());
     let server = if default_port == 26379 { "redis-sentinel-rs" } else { "redis-server-rs" };
     Ok(Target { host, port, unixsocket: unixsocket.map(PathBuf::from), password, unit: unit_of(config, server) })
+}
+
+/// The address of the server to talk to among its `bind` addresses: a loopback one first, since
+/// protected mode refuses other addresses until a password is set (`redisctl bind 10.0.0.2
+/// 127.0.0.1` followed by `redisctl --apply requirepass` is the guide's order); then a wildcard's
+/// loopback; then the first address.
+fn local_address(bind: &[String]) -> String {
+    let addrs: Vec<&str> = bind.iter().map(|a| a.trim_start_matches('-')).collect();
+    let is_loopback = |a: &&str| a.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if let Some(a) = addrs.iter().find(is_loopback) {
+        return a.to_string();
+    }
+    if addrs.is_empty() || addrs.iter().any(|a| matches!(*a, "*" | "0.0.0.0")) {
+        return "127.0.0.1".to_string();
+    }
+    if addrs.iter().any(|a| matches!(*a, "::*" | "::")) {
+        return "::1".to_string();
+    }
+    addrs[0].to_string()
 }
 
 pub async fn connect(t: &Target) -> std::io::Result<Client> {
@@ -278,6 +283,18 @@ pub fn sentinel(t: &Target, command: &[&str]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loopback_bind_address_is_preferred() {
+        let v = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(local_address(&v("10.0.0.2 127.0.0.1")), "127.0.0.1");
+        assert_eq!(local_address(&v("10.0.0.2 -::1")), "::1");
+        assert_eq!(local_address(&v("10.0.0.2 *")), "127.0.0.1");
+        assert_eq!(local_address(&v("* -::*")), "127.0.0.1");
+        assert_eq!(local_address(&v("::*")), "::1");
+        assert_eq!(local_address(&[]), "127.0.0.1");
+        assert_eq!(local_address(&v("10.0.0.2")), "10.0.0.2");
+    }
 
     #[test]
     fn packaged_units_of_config_files() {
