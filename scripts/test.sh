@@ -45,7 +45,7 @@ for pkg in "$deb" "$ddeb"; do
     fi
     echo "lintian: $pkg is clean"
 done
-./packaging/check-deb.sh "$deb"
+./packaging/check-deb.sh "$deb" "$ddeb"
 
 echo "== end-to-end: the package under a booted systemd (systemd-nspawn)"
 for scenario in fresh migration; do

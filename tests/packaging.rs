@@ -1,7 +1,8 @@
 //! What the .deb is made of, checked without building it: the package metadata in Cargo.toml, the
 //! maintainer scripts, and the man pages' version stamping (packaging/stamp-man.sh) together with
-//! the check that the built .deb's man pages name its version (packaging/check-deb.sh), run here
-//! on small .debs built with dpkg-deb. scripts/test.sh runs check-deb.sh on the real .deb.
+//! packaging/check-deb.sh (the built .deb's man pages name its version; the -dbgsym holds each
+//! binary's debug info by build ID), run here on small packages built with dpkg-deb.
+//! scripts/test.sh runs check-deb.sh on the real .deb and .ddeb.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -147,16 +148,12 @@ fn stamped_man_pages_name_the_version_and_stay_valid_groff() {
     assert!(!stamp("1.0\"; rm", &man_pages()[0]).status.success());
 }
 
-/// A .deb of version VERSION shipping the first man page stamped with MAN_VERSION.
-fn small_deb(dir: &Path, version: &str, man_version: &str) -> PathBuf {
-    let tree = dir.join(format!("tree-{version}-{man_version}"));
+/// A .deb of version VERSION shipping the first man page stamped with MAN_VERSION, and FILES
+/// (path in the package, source).
+fn small_deb(dir: &Path, version: &str, man_version: &str, files: &[(&str, &Path)]) -> PathBuf {
+    let tree = tempfile::tempdir_in(dir).unwrap().keep();
     let man_dir = tree.join("usr/share/man/man1");
     std::fs::create_dir_all(&man_dir).unwrap();
-    std::fs::create_dir_all(tree.join("DEBIAN")).unwrap();
-    let control = format!(
-        "Package: redis-rs\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: t\n"
-    );
-    std::fs::write(tree.join("DEBIAN/control"), control).unwrap();
     let page = &man_pages()[0];
     let out = stamp(man_version, page);
     assert!(out.status.success());
@@ -170,22 +167,79 @@ fn small_deb(dir: &Path, version: &str, man_version: &str) -> PathBuf {
     std::io::Write::write_all(gzip.stdin.as_mut().unwrap(), &out.stdout).unwrap();
     drop(gzip.stdin.take());
     assert!(gzip.wait().unwrap().success());
-    let deb = dir.join(format!("redis-rs_{version}_{man_version}.deb"));
-    let built = Command::new("dpkg-deb").args(["--root-owner-group", "-b"]).arg(&tree).arg(&deb).output().unwrap();
+    package(dir, &tree, "redis-rs", version, files)
+}
+
+/// Builds package NAME of VERSION from TREE plus FILES with dpkg-deb.
+fn package(dir: &Path, tree: &Path, name: &str, version: &str, files: &[(&str, &Path)]) -> PathBuf {
+    std::fs::create_dir_all(tree.join("DEBIAN")).unwrap();
+    let control = format!(
+        "Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: t\n"
+    );
+    std::fs::write(tree.join("DEBIAN/control"), control).unwrap();
+    for (dest, src) in files {
+        let dest = tree.join(dest.trim_start_matches('/'));
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(src, &dest).unwrap();
+    }
+    let deb = tempfile::Builder::new().suffix(".deb").tempfile_in(dir).unwrap().into_temp_path().keep().unwrap();
+    let built = Command::new("dpkg-deb").args(["--root-owner-group", "-b"]).arg(tree).arg(&deb).output().unwrap();
     assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
     deb
 }
 
-fn check_deb(deb: &Path) -> std::process::Output {
-    Command::new(repo_file("packaging/check-deb.sh")).arg(deb).output().expect("check-deb.sh")
+fn check_deb(args: &[&Path]) -> std::process::Output {
+    Command::new(repo_file("packaging/check-deb.sh")).args(args).output().expect("check-deb.sh")
 }
 
 #[test]
 fn check_deb_compares_the_man_pages_version_with_the_packages() {
     let dir = tempfile::tempdir().unwrap();
-    let agree = check_deb(&small_deb(dir.path(), "1:2.5.0-3", "2.5.0"));
+    let agree = check_deb(&[&small_deb(dir.path(), "1:2.5.0-3", "2.5.0", &[])]);
     assert!(agree.status.success(), "{}", String::from_utf8_lossy(&agree.stderr));
-    let differ = check_deb(&small_deb(dir.path(), "2.5.1-1", "2.5.0"));
+    let differ = check_deb(&[&small_deb(dir.path(), "2.5.1-1", "2.5.0", &[])]);
     assert!(!differ.status.success());
     assert!(String::from_utf8_lossy(&differ.stderr).contains("redis-rs 2.5.0"));
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn check_deb_finds_each_binarys_debug_symbols_by_build_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("hello.c"), "int main(void) { return 0; }\n").unwrap();
+    run(Command::new("cc").args(["-g", "-Wl,--build-id", "-o"]).arg(d.join("hello")).arg(d.join("hello.c")));
+    run(Command::new("objcopy").arg("--only-keep-debug").arg(d.join("hello")).arg(d.join("hello.debug")));
+    run(Command::new("objcopy").arg("--strip-debug").arg(d.join("hello")).arg(d.join("hello.stripped")));
+    let notes = Command::new("readelf").arg("-n").arg(d.join("hello")).output().unwrap();
+    let notes = String::from_utf8_lossy(&notes.stdout);
+    let id = notes.lines().find_map(|l| l.trim().strip_prefix("Build ID: ")).expect("no build ID").to_string();
+    let debug_path = format!("/usr/lib/debug/.build-id/{}/{}.debug", &id[..2], &id[2..]);
+
+    let stripped = d.join("hello.stripped");
+    let unstripped = d.join("hello");
+    let debug = d.join("hello.debug");
+    let deb = small_deb(d, "3.0.0-1", "3.0.0", &[("/usr/bin/hello", &stripped)]);
+    let ddeb =
+        package(d, &tempfile::tempdir_in(d).unwrap().keep(), "redis-rs-dbgsym", "3.0.0-1", &[(&debug_path, &debug)]);
+    let good = check_deb(&[&deb, &ddeb]);
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+
+    let empty_ddeb = package(d, &tempfile::tempdir_in(d).unwrap().keep(), "redis-rs-dbgsym", "3.0.0-1", &[]);
+    let missing = check_deb(&[&deb, &empty_ddeb]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains(&format!("no debug info for build ID {id}")));
+
+    let fat_deb = small_deb(d, "3.0.0-1", "3.0.0", &[("/usr/bin/hello", &unstripped)]);
+    let fat = check_deb(&[&fat_deb, &ddeb]);
+    assert!(!fat.status.success());
+    assert!(String::from_utf8_lossy(&fat.stderr).contains("still carries its debug info"));
+
+    let other_version =
+        package(d, &tempfile::tempdir_in(d).unwrap().keep(), "redis-rs-dbgsym", "3.0.1-1", &[(&debug_path, &debug)]);
+    assert!(!check_deb(&[&deb, &other_version]).status.success());
 }
