@@ -14,6 +14,8 @@ log() { printf '[e2e] %s\n' "$*"; }
 # The base root has no redis-tools: installing the package must bring redis-cli in as a dependency.
 # NAME must change whenever the packages change, or an old cache would be used.
 e2e_root() {
+    # Called as $(...), where bash drops errexit: a failed step must not leave a broken cache.
+    set -e
     local root="$e2e_cache/$1" extra=$2
     if [ ! -d "$root/usr" ]; then
         log "debootstrapping Debian 12 into $root (once; cached)" >&2
@@ -31,6 +33,8 @@ e2e_root() {
 # A container booted with --private-network has no registry; with this repository as its only
 # source, `apt install ./redis-rs.deb` resolves the package's dependencies as on a real machine.
 e2e_repo() {
+    # Called as $(...), where bash drops errexit: a failed step must not leave a broken cache.
+    set -e
     local root=$1 repo="$e2e_cache/repo-$(basename "$1")"
     if [ ! -s "$repo/Packages" ]; then
         log "downloading redis-tools and its dependencies into $repo (once; cached)" >&2
@@ -45,6 +49,7 @@ e2e_repo() {
         # shellcheck disable=SC2086 # one package name per word
         (cd "$repo.tmp" && apt-get download $wanted >/dev/null)
         (cd "$repo.tmp" && apt-ftparchive packages . >Packages && apt-ftparchive release . >Release)
+        grep -q '^Package: redis-tools$' "$repo.tmp/Packages" || grep -qx redis-tools <<<"$installed"
         rm -rf "$repo"
         mv "$repo.tmp" "$repo"
     fi
@@ -72,6 +77,8 @@ e2e_apt_install() {
 # e2e_bumped_deb DEB SUFFIX: a copy of DEB whose version has SUFFIX appended (an upgrade of DEB),
 # written into $work; prints its path.
 e2e_bumped_deb() {
+    # Called as $(...), where bash drops errexit: a failed step must not leave a broken cache.
+    set -e
     local deb=$1 suffix=$2 tree="$work/bump-$2"
     dpkg-deb -R "$deb" "$tree"
     local version
