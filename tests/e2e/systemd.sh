@@ -9,7 +9,7 @@
 #
 # Usage: tests/e2e/systemd.sh PATH/TO/redis-rs_VERSION_ARCH.deb [fresh|migration]   (as root)
 #   fresh      a clean Debian 12 (default)
-#   migration  Debian's redis-server installed, configured and holding data first
+#   migration  Debian's redis-server and redis-sentinel installed, configured and holding data first
 set -euo pipefail
 
 deb=$(realpath "$1")
