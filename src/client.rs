@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpStream, UnixStream};
 
 /// The longest bulk reply accepted, Redis's own proto-max-bulk-len default: a bigger length from
 /// the network is a protocol error, never an allocation.
@@ -145,18 +145,33 @@ async fn read_bulk<R: AsyncBufRead + Unpin>(reader: &mut R, n: usize) -> std::io
     Ok(data)
 }
 
+/// A connection the client can talk over: TCP, or a Unix socket (an instance with `port 0`).
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
 pub struct Client {
-    stream: BufReader<TcpStream>,
+    stream: BufReader<Box<dyn Stream>>,
     timeout: Duration,
+}
+
+fn connect_timed_out() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
 }
 
 impl Client {
     pub async fn connect(host: &str, port: u16, timeout: Duration) -> std::io::Result<Client> {
         let stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
             .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
+            .map_err(|_| connect_timed_out())??;
         stream.set_nodelay(true)?;
-        Ok(Client { stream: BufReader::new(stream), timeout })
+        Ok(Client { stream: BufReader::new(Box::new(stream)), timeout })
+    }
+
+    /// Connects to the Unix socket at `path` (the server's `unixsocket`).
+    pub async fn connect_unix(path: &std::path::Path, timeout: Duration) -> std::io::Result<Client> {
+        let stream =
+            tokio::time::timeout(timeout, UnixStream::connect(path)).await.map_err(|_| connect_timed_out())??;
+        Ok(Client { stream: BufReader::new(Box::new(stream)), timeout })
     }
 
     /// AUTH with a password (and a user, for ACL users); an error reply becomes an error.

@@ -17,6 +17,12 @@ use tracing_subscriber::Layer;
 /// 0 debug, 1 verbose, 2 notice, 3 warning.
 static LEVEL: AtomicU8 = AtomicU8::new(2);
 static ROLE: AtomicU8 = AtomicU8::new(b'M');
+/// Events go to journald (Redis's syslog-enabled), not to lines on stdout or in the log file.
+static JOURNAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn to_journal() -> bool {
+    JOURNAL.load(Ordering::Relaxed)
+}
 
 /// Redis's levels map onto tracing's: debug=TRACE, verbose=DEBUG, notice=INFO, warning=WARN/ERROR.
 fn rank(l: &Level) -> u8 {
@@ -130,11 +136,20 @@ static SINK: std::sync::OnceLock<Sink> = std::sync::OnceLock::new();
 /// shutdown..." this way.
 pub fn from_signal_handler(message: &str) {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
-    let line = format!("{}:signal-handler ({secs}) {message}\n", std::process::id());
+    raw(&format!("{}:signal-handler ({secs}) {message}\n", std::process::id()));
+}
+
+/// Text written as it is, with no line header, where log lines go (Redis's LL_RAW: the logo).
+pub fn raw(text: &str) {
     let sink = SINK.get().cloned().unwrap_or(Sink::Stdout);
     let mut w = sink.open();
-    let _ = w.write_all(line.as_bytes());
+    let _ = w.write_all(text.as_bytes());
     let _ = w.flush();
+}
+
+/// Whether a person watches the log: stdout is a terminal and no log file is set.
+pub fn stdout_is_terminal() -> bool {
+    matches!(SINK.get(), Some(Sink::Stdout) | None) && std::io::IsTerminal::is_terminal(&std::io::stdout())
 }
 
 struct SinkWriter(Box<dyn Write>);
@@ -166,6 +181,7 @@ pub fn init(logfile: &str, level: &str, supervised_systemd: bool, role: &str, po
                 .with_custom_fields([("REDIS_ROLE", role.to_string()), ("REDIS_PORT", port.to_string())])
                 .with_filter(filter());
             let _ = SINK.set(Sink::Stdout);
+            JOURNAL.store(true, Ordering::Relaxed);
             let _ = tracing_subscriber::registry().with(layer).try_init();
             return;
         }

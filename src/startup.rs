@@ -4,8 +4,40 @@ use std::path::PathBuf;
 
 use crate::config::{options_from_args, Config};
 
-fn usage() -> String {
-    "Usage: ./redis-server-rs [/path/to/redis.conf] [options] [-]\n       ./redis-server-rs - (read config from stdin)\n       ./redis-server-rs -v or --version\n       ./redis-server-rs -h or --help\n\nExamples:\n       ./redis-server-rs (run the server with default conf)\n       ./redis-server-rs /etc/redis/6379.conf\n       ./redis-server-rs --port 7777\n       ./redis-server-rs --port 7777 --replicaof 127.0.0.1 8888\n       ./redis-server-rs /etc/myredis.conf --loglevel verbose -\n       ./redis-server-rs /etc/myredis.conf --loglevel verbose\n".to_string()
+fn usage(sentinel_mode: bool) -> &'static str {
+    if sentinel_mode {
+        return concat!(
+            "Usage: ./redis-sentinel-rs /path/to/sentinel.conf [options]\n",
+            "       ./redis-sentinel-rs -v or --version\n",
+            "       ./redis-sentinel-rs -h or --help\n",
+            "\n",
+            "Sentinel needs its config file on disk, writable: it saves its state there.\n",
+            "Options are config directives, as --name value, applied after the file (and saved with it).\n",
+            "\n",
+            "Examples:\n",
+            "       ./redis-sentinel-rs /etc/redis/sentinel.conf\n",
+            "       ./redis-sentinel-rs /etc/redis/sentinel.conf --port 26380\n",
+            "       ./redis-server-rs /etc/redis/sentinel.conf --sentinel (the same)\n",
+        );
+    }
+    concat!(
+        "Usage: ./redis-server-rs [/path/to/redis.conf] [options] [-]\n",
+        "       ./redis-server-rs - (read config from stdin)\n",
+        "       ./redis-server-rs -v or --version\n",
+        "       ./redis-server-rs -h or --help\n",
+        "\n",
+        "Examples:\n",
+        "       ./redis-server-rs (run the server with default conf)\n",
+        "       echo 'maxmemory 128mb' | ./redis-server-rs -\n",
+        "       ./redis-server-rs /etc/redis/6379.conf\n",
+        "       ./redis-server-rs --port 7777\n",
+        "       ./redis-server-rs --port 7777 --replicaof 127.0.0.1 8888\n",
+        "       ./redis-server-rs /etc/myredis.conf --loglevel verbose -\n",
+        "       ./redis-server-rs /etc/myredis.conf --loglevel verbose\n",
+        "\n",
+        "Sentinel mode:\n",
+        "       ./redis-server-rs /etc/sentinel.conf --sentinel\n",
+    )
 }
 
 /// Runs the server with the process arguments (without argv[0]); returns the exit code.
@@ -35,8 +67,14 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
                 return 0;
             }
             "-h" | "--help" => {
-                print!("{}", usage());
+                print!("{}", usage(sentinel_mode));
                 return 0;
+            }
+            // Redis's memory tester and system check are not part of redis-rs: say so, rather
+            // than read them as config directives ("Bad directive").
+            "--test-memory" | "--check-system" => {
+                eprintln!("{first} is not supported by redis-rs.");
+                return 1;
             }
             _ => {}
         }
@@ -68,6 +106,12 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
     let defaults = if sentinel_mode { crate::sentinel::runner::DEFAULTS } else { "" };
     let mut config = match Config::load_over(file.as_deref(), defaults, &options) {
         Ok(c) => c,
+        Err(e) if e.is_unreadable_file() => {
+            // Redis logs this one as a line of its log on stdout (role C, or X for Sentinel).
+            let role = if sentinel_mode { 'X' } else { 'C' };
+            println!("{}:{role} {} # {}", std::process::id(), crate::logging::timestamp(), e.reason);
+            return 1;
+        }
         Err(e) => {
             eprintln!("{e}");
             return 1;
@@ -75,7 +119,7 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
     };
     config.sentinel_mode = sentinel_mode;
     let sentinel = if sentinel_mode {
-        match load_sentinel(config.file.as_deref()) {
+        match load_sentinel(&config) {
             Ok(s) => Some(s),
             Err(msg) => {
                 eprintln!("{msg}");
@@ -85,8 +129,8 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
     } else {
         None
     };
-    if config.bool("cluster-enabled") {
-        eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\nReading the configuration file, at line 0\n>>> 'cluster-enabled yes'\nCluster mode is not supported by redis-rs", crate::REDIS_VERSION);
+    if let Some(reason) = crate::config::preflight::cluster_refusal(&config) {
+        eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\nReading the configuration file, at line 0\n>>> 'cluster-enabled yes'\n{reason}", crate::REDIS_VERSION);
         return 1;
     }
     // Sockets from systemd socket activation are claimed before anything else can see them.
@@ -161,11 +205,17 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
 }
 
 /// Sentinel's state from its config file; a generated myid is saved at once, as Redis does.
-fn load_sentinel(file: Option<&std::path::Path>) -> Result<crate::sentinel::state::Sentinel, String> {
+fn load_sentinel(config: &Config) -> Result<crate::sentinel::state::Sentinel, String> {
+    let file = config.file.as_deref();
     let mut sentinel = crate::sentinel::runner::load(file, crate::util::time::unix_ms())?;
     if let (true, Some(path)) = (std::mem::take(&mut sentinel.flush_needed), file) {
-        crate::sentinel::config::flush(path, &sentinel.to_config())
-            .map_err(|e| format!("Sentinel config file {} could not be saved: {e}. Exiting...", path.display()))?;
+        crate::sentinel::config::flush(path, &sentinel.to_config(), &config.rewrite_options()).map_err(|e| {
+            format!(
+                "Sentinel config file {} could not be saved: {e}. Exiting...",
+                path.display(),
+                e = crate::util::sys::error_text(&e)
+            )
+        })?;
     }
     Ok(sentinel)
 }

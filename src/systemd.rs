@@ -50,8 +50,9 @@ pub fn status(text: &str) {
     send(&[NotifyState::Status(text)]);
 }
 
-/// Long start-up work (loading the dataset) in progress: the status line, and `extend` more time
-/// before systemd's start timeout, so a big dataset is not killed while it loads.
+/// Long work in progress (loading the dataset at start-up, the final save at shutdown): the status
+/// line, and `extend` more time before systemd's start or stop timeout, whichever is running, so
+/// a big dataset is not killed while it loads or saves.
 pub fn progress(text: &str, extend: std::time::Duration) {
     let usec = u32::try_from(extend.as_micros()).unwrap_or(u32::MAX);
     send(&[NotifyState::Status(text), NotifyState::ExtendTimeoutUsec(usec)]);
@@ -62,8 +63,60 @@ pub fn ready() {
     send(&[NotifyState::Status("Ready to accept connections"), NotifyState::Ready]);
 }
 
+/// Shutdown has begun (sent first, before the final save): `systemctl status` says so, and from
+/// here on `progress` extends the stop timeout rather than the start timeout.
 pub fn stopping() {
     send(&[NotifyState::Stopping, NotifyState::Status("Shutting down")]);
+}
+
+/// How often `report_progress` reports, and how much more time each report that saw progress
+/// asks for (EXTEND_TIMEOUT_USEC).
+const REPORT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+pub const PROGRESS_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reports work that holds its own thread (the shutdown's final save) from a thread of its own,
+/// once a second, until dropped: the status line `describe` gives, and EXTEND_TIMEOUT_USEC only
+/// while its counter moves. So a save that keeps writing keys is never killed by TimeoutStopSec,
+/// and one that hangs still is.
+pub struct ProgressReport {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Starts reporting; `describe` returns the status text and a counter of work done.
+pub fn report_progress(describe: impl Fn() -> (String, u64) + Send + 'static) -> ProgressReport {
+    if !supervised() {
+        return ProgressReport { stop: None, thread: None };
+    }
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("progress".into())
+        .spawn(move || {
+            let mut last = None;
+            loop {
+                let (text, done) = describe();
+                if last != Some(done) {
+                    progress(&text, PROGRESS_GRACE);
+                    last = Some(done);
+                } else {
+                    status(&text);
+                }
+                if stopped.recv_timeout(REPORT_EVERY) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                    return;
+                }
+            }
+        })
+        .ok();
+    ProgressReport { stop: Some(stop), thread }
+}
+
+impl Drop for ProgressReport {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Pings systemd's watchdog at half its interval when the unit sets WatchdogSec=.

@@ -12,7 +12,7 @@ use common::{wait_for, Client, Server, REAL_REDIS};
 use redis_rs::keyspace::Value;
 use redis_rs::persistence::aof::{self, encode_command, IncrFile, Manifest, ReplayReport};
 use redis_rs::persistence::rdb::{self, Event, WriteOptions, Writer};
-use redis_rs::server::state::EncodingLimits;
+use redis_rs::types::EncodingLimits;
 
 const APPENDFILENAME: &str = "appendonly.aof";
 

@@ -41,7 +41,7 @@ fn a_typo_stops_startup_with_the_fatal_block() {
     );
     let (code, err) = run_with_config("port 6379\nappendfsync sometimes\n");
     assert_eq!(code, 1);
-    assert!(err.ends_with("argument(s) must be one of the following: always, everysec, no\n"), "{err}");
+    assert!(err.ends_with("argument(s) must be one of the following: everysec, always, no\n"), "{err}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use common::{Client, Server};
 use differential_support::{parse, show, V};
 use redis_rs::keyspace::Value;
 use redis_rs::persistence::rdb::{load, Event, LoadError, LoadedKey, WriteOptions, Writer};
-use redis_rs::server::state::EncodingLimits;
+use redis_rs::types::EncodingLimits;
 use redis_rs::types::{hash, zset, Hash, List, Set, ZSet};
 
 fn bulk(c: &mut Client, args: &[&[u8]]) -> Option<Vec<u8>> {

@@ -76,9 +76,21 @@ fn is_root() -> bool {
 }
 
 fn stock(path: &str) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
         panic!("{path}: {e} (install Debian's redis-server and redis-sentinel; the tests run as root)")
-    })
+    });
+    if path == STOCK_SENTINEL {
+        // A Sentinel of the host may run on 26379: redisctl would rightly go through it.
+        return replace_line(&text, "port 26379", &[&format!("port {}", idle_sentinel_port())]);
+    }
+    text
+}
+
+/// A port where no Sentinel runs, for the copies of Debian's sentinel.conf (the same for the
+/// whole test process, so every copy reads the same).
+fn idle_sentinel_port() -> u16 {
+    static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *PORT.get_or_init(free_port)
 }
 
 fn read(path: &Path) -> String {
@@ -1120,7 +1132,7 @@ fn show_lists_both_files_and_check_validates_both() {
         "quorum 2".into(),
         "down-after-milliseconds".into(),
         "30000".into(),
-        "26379".into(),
+        idle_sentinel_port().to_string(),
     ] {
         assert!(out.stdout.contains(&needle), "show lacks {needle:?}: {out:?}");
     }
@@ -1360,7 +1372,7 @@ impl Sentinel {
         let master_port = free_port();
         let process = common::SentinelProcess::start(bin, |port, dir| {
             let d = dir.display().to_string();
-            let text = replace_line(&stock_text, "port 26379", &[&format!("port {port}")]);
+            let text = replace_line(&stock_text, &format!("port {}", idle_sentinel_port()), &[&format!("port {port}")]);
             let text = replace_line(&text, "protected-mode no", &["bind 127.0.0.1", "protected-mode no"]);
             let text = replace_line(&text, "daemonize yes", &["daemonize no"]);
             let text = replace_line(
@@ -1654,4 +1666,915 @@ fn bind_and_port_keep_the_socket_unit_in_step() {
     std::fs::remove_file(&dropin).unwrap();
     assert_eq!(run(&["port", "6381"]).code, 0);
     assert!(!dropin.exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edits that would leave a server that does not start
+// ---------------------------------------------------------------------------------------------
+
+/// Starts `bin` (Debian's redis-server or ours) on `config` and waits for it to end: Some(log)
+/// when it refused to start, None when it was still running after a while (it is then stopped).
+fn refuses_to_start(bin: &str, config: &str) -> Option<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("redis.conf");
+    std::fs::write(&path, config).expect("write config");
+    let mut cmd = Command::new(bin);
+    cmd.arg(&path).args(["--daemonize", "no", "--save", "", "--dir", &dir.path().display().to_string()]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = common::die_with_parent(&mut cmd).spawn().expect("spawn redis-server");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().expect("wait").is_some() {
+            let out = child.wait_with_output().expect("output");
+            return Some(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn bind_that_cannot_listen_is_refused_and_check_says_why() {
+    let port = free_port();
+    // Both servers refuse to start with these binds.
+    for binds in [&["127.0.0.1", "127.0.0.1"][..], &["*", "127.0.0.1"], &["::1", "-::1"]] {
+        let config = format!("bind {}\nport {port}\n", binds.join(" "));
+        let log = refuses_to_start(common::REAL_REDIS, &config).unwrap_or_else(|| panic!("Redis started: {config:?}"));
+        assert!(log.contains("Address already in use"), "{log}");
+        let log = refuses_to_start(common::OURS, &config).unwrap_or_else(|| panic!("ours started: {config:?}"));
+        assert!(log.contains("Address already in use"), "{log}");
+
+        let files = Files::with(&format!("bind 127.0.0.1\nport {port}\n"), &stock(STOCK_SENTINEL));
+        let (r, s) = files.snap();
+        let mut args = vec!["bind"];
+        args.extend_from_slice(binds);
+        let out = files.run(&args);
+        assert_eq!(out.code, 1, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("would not start") && out.stderr.contains("Address already in use"), "{out:?}");
+        assert_untouched(&files.conf, &r);
+        assert_untouched(&files.sentinel, &s);
+
+        let files = Files::with(&config, &stock(STOCK_SENTINEL));
+        let out = files.run(&["check"]);
+        assert_eq!(out.code, 1, "check of {config:?}: {out:?}");
+        assert!(out.stderr.contains("Address already in use"), "{out:?}");
+    }
+    // Nowhere to listen: port 0 without a unix socket.
+    let files = Files::with("bind 127.0.0.1\nport 7000\n", &stock(STOCK_SENTINEL));
+    let (r, _) = files.snap();
+    let out = files.run(&["set", "port", "0"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("not listen anywhere"), "{out:?}");
+    assert_untouched(&files.conf, &r);
+}
+
+#[test]
+fn a_change_the_running_server_refuses_is_rolled_back_in_the_file() {
+    let live = Live::start();
+    let before = live.text();
+    // Valid in the file, but not an address of this host: CONFIG SET bind fails.
+    let out = live.run(&["bind", "127.0.0.1", "192.0.2.7", "--apply"], None);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("refused") && out.stderr.contains("restored"), "{out:?}");
+    assert!(!out.all().contains("restart"), "no advice of a restart that would fail: {out:?}");
+    assert_eq!(live.text(), before, "the file is as it was");
+    let mut c = live.server.client();
+    assert_eq!(c.cmd_str(&["CONFIG", "GET", "bind"]), "*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// set / unset: every kind of directive
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn set_writes_every_kind_of_directive() {
+    let stock_text = stock(STOCK_REDIS);
+    let cases: &[(&[&str], &str, &[&str])] = &[
+        // bool, in any case, written as Redis writes it
+        (&["set", "appendonly", "YES"], "appendonly no", &["appendonly yes"]),
+        // enum
+        (
+            &["set", "maxmemory-policy", "allkeys-lru"],
+            "# maxmemory-policy noeviction",
+            &["# maxmemory-policy noeviction", "maxmemory-policy allkeys-lru"],
+        ),
+        // memory, after its template (not after the prose that mentions MAXMEMORY POLICY)
+        (&["set", "maxmemory", "1gb"], "# maxmemory <bytes>", &["# maxmemory <bytes>", "maxmemory 1gb"]),
+        // a negative integer is a value, not an option
+        (&["set", "list-max-listpack-size", "-3"], "list-max-listpack-size -2", &["list-max-listpack-size -3"]),
+        // multi-argument
+        (
+            &["set", "save", "3600", "1", "300", "100"],
+            "# save 3600 1 300 100 60 10000",
+            &["# save 3600 1 300 100 60 10000", "save 3600 1 300 100"],
+        ),
+        (
+            &["set", "save", "900 1"],
+            "# save 3600 1 300 100 60 10000",
+            &["# save 3600 1 300 100 60 10000", "save 900 1"],
+        ),
+        // one class of client-output-buffer-limit, on its own line
+        (
+            &["set", "client-output-buffer-limit", "replica", "512mb", "128mb", "120"],
+            "client-output-buffer-limit replica 256mb 64mb 60",
+            &["client-output-buffer-limit replica 512mb 128mb 120"],
+        ),
+        (
+            &["set", "rename-command", "FLUSHALL", ""],
+            "# rename-command CONFIG \"\"",
+            &["# rename-command CONFIG \"\"", "rename-command FLUSHALL \"\""],
+        ),
+    ];
+    for (args, old, new) in cases {
+        let files = Files::stock();
+        let (_, s) = files.snap();
+        let out = files.run(args);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        assert_text(&args.join(" "), &files.redis(), &replace_line(&stock_text, old, new));
+        assert_untouched(&files.sentinel, &s);
+        assert_eq!(files.run(&["check"]).code, 0, "{args:?}: the result passes check");
+        // The same again changes nothing.
+        let (r, _) = files.snap();
+        let out = files.run(args);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        assert!(out.stdout.contains("nothing changed"), "{args:?}: {out:?}");
+        assert_untouched(&files.conf, &r);
+    }
+    // A sentinel setting, in sentinel.conf's own words.
+    let files = Files::stock();
+    let out = files.run(&["set", "sentinel", "down-after-milliseconds", "mymaster", "5000"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_text(
+        "set sentinel",
+        &files.sentinel_text(),
+        &replace_line(
+            &stock(STOCK_SENTINEL),
+            "sentinel down-after-milliseconds mymaster 30000",
+            &["sentinel down-after-milliseconds mymaster 5000"],
+        ),
+    );
+    // unset removes the lines: the default applies.
+    let files = Files::stock();
+    assert_eq!(files.run(&["set", "maxmemory", "1gb"]).code, 0);
+    let out = files.run(&["unset", "maxmemory"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(files.redis(), stock_text);
+}
+
+/// CONFIG SET's reply from Debian's redis-server, without "ERR ".
+fn real_config_set_error(real: &Server, args: &[&str]) -> String {
+    let mut all = vec!["CONFIG", "SET"];
+    all.extend_from_slice(args);
+    let reply = real.client().cmd_str(&all);
+    reply.strip_prefix("-ERR ").unwrap_or_else(|| panic!("{args:?}: {reply:?}")).trim_end().to_string()
+}
+
+#[test]
+fn bad_values_are_refused_with_config_sets_words_and_nothing_changes() {
+    let real = Server::start_real(&[]);
+    let cases: &[&[&str]] = &[
+        &["maxmemory", "1xb"],
+        &["maxmemory-policy", "bogus"],
+        &["appendonly", "maybe"],
+        &["hz", "abc"],
+        &["save", "10"],
+        &["list-max-listpack-size", "abc"],
+        &["latency-tracking-info-percentiles", "200"],
+        &["latency-tracking-info-percentiles", "50 abc"],
+        &["appendfsync", "sometimes"],
+    ];
+    // And every enum CONFIG SET takes: the same list of choices, in Redis's order.
+    let enums: Vec<[&str; 2]> = redis_rs::config::TABLE
+        .iter()
+        .filter(|s| matches!(s.kind, redis_rs::config::Kind::Enum(_)) && !s.has(redis_rs::config::table::IMMUTABLE))
+        .map(|s| [s.name, "bogus"])
+        .collect();
+    assert!(enums.len() > 5);
+    let files = Files::stock();
+    let (r, s) = files.snap();
+    for args in cases.iter().copied().chain(enums.iter().map(|e| &e[..])) {
+        let expected = real_config_set_error(&real, args);
+        let mut cmd = vec!["set"];
+        cmd.extend_from_slice(args);
+        let out = files.run(&cmd);
+        assert_eq!(out.code, 1, "{args:?}: {out:?}");
+        assert_eq!(out.stderr, format!("redisctl: {expected}\n"), "{args:?}: Redis says {expected:?}");
+        assert_untouched(&files.conf, &r);
+        assert_untouched(&files.sentinel, &s);
+    }
+    let out = files.run(&["set", "no-such-directive", "1"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(real_config_set_error(&real, &["no-such-directive", "1"]), out.stderr["redisctl: ".len()..].trim_end());
+    assert_untouched(&files.conf, &r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// sentinel set: every option SENTINEL SET takes; sentinel remove
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn sentinel_set_takes_every_per_master_option() {
+    let stock_sentinel = stock(STOCK_SENTINEL);
+    let files = Files::stock();
+    let script = files.dir.path().join("notify.sh");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let script = script.display().to_string();
+    let cases: &[(&[&str], &str)] = &[
+        (&["quorum", "3"], "sentinel monitor mymaster 127.0.0.1 6379 3"),
+        (&["down-after-milliseconds", "5000"], "sentinel down-after-milliseconds mymaster 5000"),
+        (&["failover-timeout", "60000"], "sentinel failover-timeout mymaster 60000"),
+        (&["parallel-syncs", "2"], "sentinel parallel-syncs mymaster 2"),
+        (&["auth-user", "sentinel-user"], "sentinel auth-user mymaster sentinel-user"),
+        (&["master-reboot-down-after-period", "1000"], "sentinel master-reboot-down-after-period mymaster 1000"),
+        (&["notification-script", &script], &format!("sentinel notification-script mymaster {script}")),
+        (&["client-reconfig-script", &script], &format!("sentinel client-reconfig-script mymaster {script}")),
+        (&["rename-command", "CONFIG", "GUESSME"], "sentinel rename-command mymaster CONFIG GUESSME"),
+    ];
+    for (args, line) in cases {
+        let mut cmd = vec!["sentinel", "set", "mymaster"];
+        cmd.extend_from_slice(args);
+        let out = files.run(&cmd);
+        assert_eq!(out.code, 0, "{cmd:?}: {out:?}");
+        assert!(files.sentinel_text().lines().any(|l| l == *line), "{cmd:?}: no line {line:?}");
+    }
+    let out = files.run(&["check"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // Removing: scripts, the user, a renaming (renamed to itself, as SENTINEL SET does).
+    for cmd in [
+        &["sentinel", "set", "mymaster", "notification-script", "--remove"][..],
+        &["sentinel", "set", "mymaster", "client-reconfig-script", "--remove"],
+        &["sentinel", "set", "mymaster", "auth-user", "--remove"],
+        &["sentinel", "set", "mymaster", "rename-command", "CONFIG", "CONFIG"],
+    ] {
+        let out = files.run(cmd);
+        assert_eq!(out.code, 0, "{cmd:?}: {out:?}");
+    }
+    let text = files.sentinel_text();
+    for gone in ["notification-script", "client-reconfig-script", "auth-user", "rename-command mymaster"] {
+        assert!(!text.lines().any(|l| l.starts_with("sentinel ") && l.contains(gone)), "{gone} left: {text}");
+    }
+    assert!(text.lines().count() < stock_sentinel.lines().count() + cases.len(), "{text}");
+}
+
+#[test]
+fn sentinel_set_refuses_what_sentinel_refuses_in_its_words() {
+    let sentinel = Sentinel::start();
+    let files = Files::stock();
+    let (r, s) = files.snap();
+    for args in [
+        &["down-after-milliseconds", "abc"][..],
+        &["failover-timeout", "-5"],
+        &["parallel-syncs", "0"],
+        &["master-reboot-down-after-period", "-1"],
+        &["quorum", "0"],
+    ] {
+        let mut all = vec!["SENTINEL", "SET", "mymaster"];
+        all.extend_from_slice(args);
+        let reply = Client::connect(sentinel.port).cmd_str(&all);
+        let words = reply.strip_prefix("-ERR ").unwrap_or_else(|| panic!("{all:?}: {reply:?}")).trim_end().to_string();
+        let mut cmd = vec!["sentinel", "set", "mymaster"];
+        cmd.extend_from_slice(args);
+        let out = files.run(&cmd);
+        assert_ne!(out.code, 0, "{cmd:?}: {out:?}");
+        if out.code == 1 {
+            assert_eq!(out.stderr, format!("redisctl: {words}\n"), "{cmd:?}");
+        }
+        assert_untouched(&files.conf, &r);
+        assert_untouched(&files.sentinel, &s);
+    }
+}
+
+#[test]
+fn sentinel_remove_forgets_a_master_in_the_file_and_through_a_running_sentinel() {
+    let files = Files::stock();
+    let out = files.run(&["sentinel", "remove", "mymaster"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = files.sentinel_text();
+    assert!(!text.lines().any(|l| l.starts_with("sentinel ") && l.contains(" mymaster")), "{text}");
+    assert_eq!(files.run(&["check"]).code, 0);
+    let out = files.run(&["sentinel", "remove", "mymaster"]);
+    assert_eq!(out.code, 1, "{out:?}");
+
+    let sentinel = Sentinel::start_ours();
+    let out = sentinel.redisctl(&["sentinel", "remove", "mymaster", "--apply", "--json"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(Client::connect(sentinel.port).cmd_str(&["SENTINEL", "MASTERS"]), "*0\r\n");
+    // Sentinel made the change and rewrites its file itself: no diff of ours, what was sent instead.
+    let report: EditReport = serde_json::from_str(&out.stdout).expect("json");
+    assert!(report.changed && report.diff.is_empty(), "{report:?}");
+    assert_eq!(report.file, sentinel.conf.display().to_string());
+    assert!(report.applied.as_deref().is_some_and(|a| a.contains("SENTINEL remove mymaster")), "{report:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passwords, booleans, get/show/check
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn passwords_can_be_removed_and_are_never_taken_from_argv_or_over_two_lines() {
+    let files = Files::stock();
+    let stock_text = stock(STOCK_REDIS);
+    for name in ["requirepass", "masterauth"] {
+        assert_eq!(files.run_stdin(&[name, "--stdin"], Some("pw-1\n")).code, 0);
+        assert_ne!(files.redis(), stock_text);
+        let out = files.run(&[name, "--remove"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(files.redis(), stock_text, "{name} --remove restores the file");
+    }
+    let (r, _) = files.snap();
+    let out = files.run(&["requirepass", "s3cret"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--stdin") && !out.stderr.contains("unexpected argument"), "{out:?}");
+    for input in ["two\nlines\n", "cr\rinside\n"] {
+        let out = files.run_stdin(&["requirepass", "--stdin"], Some(input));
+        assert_eq!(out.code, 1, "{input:?}: {out:?}");
+        assert!(out.stderr.contains("more than one line"), "{out:?}");
+    }
+    let out = files.run(&["set", "requirepass", "on-argv"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--stdin"), "{out:?}");
+    assert_untouched(&files.conf, &r);
+    // unset is the same as --remove.
+    assert_eq!(files.run_stdin(&["set", "requirepass", "--stdin"], Some("pw-2\n")).code, 0);
+    assert_eq!(files.run(&["unset", "requirepass"]).code, 0);
+    assert_eq!(files.redis(), stock_text);
+}
+
+#[test]
+fn protected_mode_takes_yes_and_no_in_any_case() {
+    let files = Files::stock();
+    let out = files.run(&["protected-mode", "NO"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(files.redis().contains("\nprotected-mode no\n"));
+    let out = files.run(&["protected-mode", "YES"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(files.redis(), stock(STOCK_REDIS));
+}
+
+#[test]
+fn get_prints_every_line_of_multi_line_directives_and_unset_values_like_show() {
+    let redis = format!("{}rename-command FLUSHALL \"\"\nrename-command CONFIG MYCONFIG\n", stock(STOCK_REDIS));
+    let files = Files::with(&redis, &stock(STOCK_SENTINEL));
+    let out = files.run(&["get", "client-output-buffer-limit"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout.lines().count(), 3, "{out:?}");
+    for class in ["normal 0 0 0", "replica 256mb 64mb 60", "pubsub 32mb 8mb 60"] {
+        assert!(out.stdout.contains(&format!("client-output-buffer-limit {class}\t")), "{out:?}");
+    }
+    let out = files.run(&["get", "rename-command"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("rename-command FLUSHALL \"\"\t"), "{out:?}");
+    assert!(out.stdout.contains("rename-command CONFIG MYCONFIG\t"), "{out:?}");
+    let out = files.run(&["get", "sentinel"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    for line in [
+        "sentinel monitor mymaster 127.0.0.1 6379 2",
+        "sentinel down-after-milliseconds mymaster 30000",
+        "sentinel failover-timeout mymaster 180000",
+    ] {
+        assert!(out.stdout.contains(&format!("{line}\t")), "{line}: {out:?}");
+    }
+    // An unset value reads the same in get and show.
+    let get = files.run(&["get", "requirepass"]);
+    assert_eq!(get.code, 0, "{get:?}");
+    assert!(get.stdout.starts_with("requirepass (none)\t"), "{get:?}");
+    let show = files.run(&["show"]);
+    let line = show.stdout.lines().find(|l| l.trim_start().starts_with("requirepass")).expect("requirepass in show");
+    assert!(line.contains("(none)"), "{line:?}");
+}
+
+#[test]
+fn check_accepts_a_host_without_sentinel_conf_and_show_fails_on_a_bad_line() {
+    let files = Files::stock();
+    std::fs::remove_file(&files.sentinel).expect("rm sentinel.conf");
+    let out = files.run(&["check"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("absent"), "{out:?}");
+    let out = files.run(&["show"]);
+    assert_eq!(out.code, 0, "{out:?}");
+
+    let files = Files::with(&format!("{}port abc\n", stock(STOCK_REDIS)), &stock(STOCK_SENTINEL));
+    let out = files.run(&["show"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("port abc"), "{out:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// --apply: nothing sent when nothing changes; a Unix-socket-only instance
+// ---------------------------------------------------------------------------------------------
+
+/// How many CONFIG SET the server has run.
+fn config_set_calls(c: &mut Client) -> u64 {
+    let info = c.cmd_str(&["INFO", "commandstats"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("cmdstat_config|set:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn apply_of_an_unchanged_value_sends_nothing() {
+    let live = Live::start();
+    let mut c = live.server.client();
+    let out = live.run(&["protected-mode", "no", "--apply"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(config_set_calls(&mut c), 1);
+    let out = live.run(&["protected-mode", "no", "--apply"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(config_set_calls(&mut c), 1, "the second run sent CONFIG SET again: {out:?}");
+    let out = live.run(&["protected-mode", "no", "--apply", "--json"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(config_set_calls(&mut c), 1, "{out:?}");
+    let report: EditReport = serde_json::from_str(&out.stdout).expect("json");
+    assert!(!report.changed, "{out:?}");
+    assert!(report.applied.as_deref().is_some_and(|a| a.contains("nothing sent")), "{out:?}");
+    // The same value written another way (memory units) is the same value.
+    assert_eq!(live.run(&["set", "maxmemory", "1mb", "--apply"], None).code, 0);
+    let calls = config_set_calls(&mut c);
+    assert_eq!(live.run(&["set", "maxmemory", "1048576", "--apply"], None).code, 0);
+    assert_eq!(config_set_calls(&mut c), calls);
+}
+
+/// Our server listening only on a Unix socket (port 0), like a templated @NAME instance.
+struct UnixOnly {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    sock: PathBuf,
+    conf: PathBuf,
+}
+
+impl UnixOnly {
+    fn start() -> UnixOnly {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sock = dir.path().join("redis.sock");
+        let conf = dir.path().join("redis-NAME.conf");
+        let text = format!(
+            "port 0\nunixsocket {}\ndir {}\nsave \"\"\nprotected-mode yes\n# maxmemory <bytes>\n",
+            sock.display(),
+            dir.path().display()
+        );
+        std::fs::write(&conf, text).expect("write config");
+        let mut cmd = Command::new(common::OURS);
+        cmd.arg(&conf).args(["--daemonize", "no"]).stdout(Stdio::null()).stderr(Stdio::null());
+        let child = common::die_with_parent(&mut cmd).spawn().expect("spawn");
+        wait_for("the Unix socket", Duration::from_secs(15), || std::os::unix::net::UnixStream::connect(&sock).is_ok());
+        UnixOnly { child, dir, sock, conf }
+    }
+
+    fn cmd(&self, args: &[&str]) -> String {
+        use std::io::Read;
+        let mut s = std::os::unix::net::UnixStream::connect(&self.sock).expect("connect");
+        let parts: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        s.write_all(&common::encode(&parts)).expect("write");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut buf = vec![0u8; 4096];
+        let n = s.read(&mut buf).expect("read");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+}
+
+impl Drop for UnixOnly {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn apply_reaches_an_instance_that_listens_on_a_unix_socket_only() {
+    let server = UnixOnly::start();
+    let missing = server.dir.path().join("sentinel-none.conf");
+    let base = ["--config", server.conf.to_str().expect("utf8"), "--sentinel-config", missing.to_str().expect("utf8")];
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = base.to_vec();
+        all.extend_from_slice(args);
+        redisctl(&all, None)
+    };
+    let out = run(&["set", "maxmemory", "100mb", "--apply"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("applied") && out.stdout.contains(&server.sock.display().to_string()), "{out:?}");
+    assert!(!out.all().contains("no server is running"), "{out:?}");
+    assert!(server.cmd(&["CONFIG", "GET", "maxmemory"]).ends_with("$9\r\n104857600\r\n"));
+    let out = run(&["protected-mode", "no", "--apply"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(server.cmd(&["CONFIG", "GET", "protected-mode"]).ends_with("$2\r\nno\r\n"));
+    let out = run(&["status", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let status: StatusReport = serde_json::from_str(&out.stdout).expect("status json");
+    assert!(status.server.reachable && status.sentinel.is_none(), "{out:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// --json, checked against the schema with serde
+// ---------------------------------------------------------------------------------------------
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct EditReport {
+    changed: bool,
+    file: String,
+    diff: String,
+    applied: Option<String>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct GetReport {
+    directive: String,
+    lines: Vec<GetLine>,
+    default: Option<String>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct GetLine {
+    value: String,
+    file: String,
+    line: usize,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ShowReport {
+    server: ShowServer,
+    sentinel: ShowSentinel,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ShowServer {
+    file: String,
+    error: Option<String>,
+    settings: Vec<ShowSetting>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ShowSetting {
+    name: String,
+    value: String,
+    default: bool,
+    file: Option<String>,
+    line: Option<usize>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ShowSentinel {
+    file: String,
+    present: bool,
+    error: Option<String>,
+    port: String,
+    masters: Vec<ShowMaster>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ShowMaster {
+    name: String,
+    host: String,
+    port: String,
+    quorum: String,
+    file: String,
+    line: usize,
+    settings: Vec<(String, String)>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct CheckReport {
+    ok: bool,
+    files: Vec<CheckedFile>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct CheckedFile {
+    file: String,
+    present: bool,
+    ok: bool,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct StatusReport {
+    units: Vec<UnitState>,
+    server: ServerStatus,
+    sentinel: Option<SentinelStatus>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct UnitState {
+    unit: String,
+    active: String,
+    enabled: String,
+    note: Option<String>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ServerStatus {
+    address: String,
+    reachable: bool,
+    error: Option<String>,
+    role: Option<String>,
+    master_link: Option<MasterLink>,
+    replicas: Vec<ReplicaState>,
+    persistence: Option<Persistence>,
+    memory: Option<Memory>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct MasterLink {
+    host: String,
+    port: u16,
+    status: String,
+    last_io_seconds_ago: i64,
+    sync_in_progress: bool,
+    repl_offset: i64,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ReplicaState {
+    address: String,
+    state: String,
+    offset: i64,
+    lag_bytes: i64,
+    lag_seconds: i64,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Persistence {
+    last_save_time: i64,
+    changes_since_last_save: i64,
+    bgsave_in_progress: bool,
+    last_bgsave_status: String,
+    aof_enabled: bool,
+    aof_rewrite_in_progress: bool,
+    aof_last_write_status: String,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Memory {
+    used: i64,
+    maxmemory: i64,
+    policy: String,
+    percent_of_maxmemory: Option<f64>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct SentinelStatus {
+    address: String,
+    reachable: bool,
+    error: Option<String>,
+    masters: Vec<WatchedMaster>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct WatchedMaster {
+    name: String,
+    address: String,
+    quorum: i64,
+    flags: String,
+    replicas: i64,
+    other_sentinels: i64,
+    quorum_reachable: bool,
+    ckquorum: String,
+}
+
+#[test]
+fn json_reports_follow_their_schema() {
+    let files = Files::stock();
+    // An edit, then the same edit again: changed, then not.
+    let out = files.run(&["--json", "set", "maxmemory", "2gb"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let first: EditReport = serde_json::from_str(&out.stdout).expect("edit json");
+    assert!(first.changed && first.file == files.conf.display().to_string(), "{first:?}");
+    assert!(first.diff.contains("+maxmemory 2gb"), "{first:?}");
+    assert_eq!(first.applied, None);
+    let out = files.run(&["set", "maxmemory", "2gb", "--json"]);
+    let second: EditReport = serde_json::from_str(&out.stdout).expect("edit json");
+    assert!(!second.changed && second.diff.is_empty(), "{second:?}");
+    // Dry run: what would change, nothing written.
+    let (r, _) = files.snap();
+    let out = files.run(&["--dry-run", "--json", "port", "7005"]);
+    let dry: EditReport = serde_json::from_str(&out.stdout).expect("dry-run json");
+    assert!(dry.changed && dry.diff.contains("+port 7005"), "{dry:?}");
+    assert_untouched(&files.conf, &r);
+    // Secrets stay out of the JSON too.
+    let out = files.run_stdin(&["--json", "requirepass", "--stdin"], Some("Json-Secret-1\n"));
+    assert!(!out.all().contains("Json-Secret-1"), "{out:?}");
+    let secret: EditReport = serde_json::from_str(&out.stdout).expect("json");
+    assert!(secret.changed, "{secret:?}");
+    // Sentinel edits.
+    let out = files.run(&["--json", "sentinel", "set", "mymaster", "parallel-syncs", "3"]);
+    let s: EditReport = serde_json::from_str(&out.stdout).expect("json");
+    assert!(s.changed && s.file == files.sentinel.display().to_string(), "{s:?}");
+
+    let out = files.run(&["get", "--json", "client-output-buffer-limit"]);
+    let get: GetReport = serde_json::from_str(&out.stdout).expect("get json");
+    assert_eq!((get.directive.as_str(), get.lines.len(), &get.default), ("client-output-buffer-limit", 3, &None));
+    assert!(get.lines.iter().all(|l| l.file == files.conf.display().to_string() && l.line > 0 && !l.value.is_empty()));
+    let out = files.run(&["get", "--json", "masterauth"]);
+    let get: GetReport = serde_json::from_str(&out.stdout).expect("get json");
+    assert!(get.lines.is_empty() && get.default.is_none(), "{get:?}");
+    let out = files.run(&["get", "--json", "requirepass"]);
+    let get: GetReport = serde_json::from_str(&out.stdout).expect("get json");
+    assert_eq!(get.lines[0].value, "(set)");
+
+    let out = files.run(&["show", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let show: ShowReport = serde_json::from_str(&out.stdout).expect("show json");
+    assert!(show.server.error.is_none() && show.sentinel.present && show.sentinel.masters.len() == 1, "{show:?}");
+    let m = &show.sentinel.masters[0];
+    assert_eq!(
+        (m.name.as_str(), m.host.as_str(), m.port.as_str(), m.quorum.as_str()),
+        ("mymaster", "127.0.0.1", "6379", "2")
+    );
+    assert!(m.file == files.sentinel.display().to_string() && m.line > 0, "{m:?}");
+    assert!(m.settings.iter().any(|(o, v)| o == "parallel-syncs" && v == "3"), "{m:?}");
+    let pass = show.server.settings.iter().find(|s| s.name == "requirepass").expect("requirepass");
+    assert!(pass.value == "(set)" && !pass.default && pass.line.is_some(), "{pass:?}");
+    assert_eq!(show.server.file, files.conf.display().to_string());
+    assert_eq!(show.sentinel.file, files.sentinel.display().to_string());
+    assert!(show.sentinel.error.is_none() && !show.sentinel.port.is_empty(), "{show:?}");
+    assert!(show.server.settings.iter().any(|s| s.default && s.file.is_none()), "{show:?}");
+
+    let out = files.run(&["check", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let check: CheckReport = serde_json::from_str(&out.stdout).expect("check json");
+    assert!(check.ok && check.files.len() == 2 && check.files.iter().all(|f| f.ok && f.present && f.error.is_none()));
+    assert_eq!(check.files[1].file, files.sentinel.display().to_string());
+    std::fs::write(&files.conf, "bind 127.0.0.1 127.0.0.1\n").expect("write");
+    let out = files.run(&["check", "--json"]);
+    assert_eq!(out.code, 1, "exit codes are the same with --json: {out:?}");
+    let check: CheckReport = serde_json::from_str(&out.stdout).expect("check json");
+    assert!(!check.ok && check.files[0].error.is_some(), "{check:?}");
+}
+
+#[test]
+fn status_json_shows_master_replica_and_sentinel() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let live = Live::start();
+    let out =
+        live.run(&["replicaof", "127.0.0.1", &master.port.to_string(), "--apply", "--wait", "--timeout", "60"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    // Without a terminal, a line per step, ending with the link up.
+    assert!(out.stdout.lines().last().is_some_and(|l| l.contains("master_link_status:up")), "{out:?}");
+    // A Sentinel watching the master, found through the sentinel.conf redisctl reads.
+    let sentinel = common::SentinelProcess::start(common::OUR_SENTINEL, |port, dir| {
+        let text = format!(
+            "port {port}\nbind 127.0.0.1\ndir \"{}\"\nsentinel monitor mymaster 127.0.0.1 {} 1\n",
+            dir.display(),
+            master.port
+        );
+        (text, Vec::new())
+    });
+    std::fs::copy(&sentinel.conf, &live.sentinel).expect("copy sentinel.conf");
+    let out = live.run(&["status", "--json"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let status: StatusReport = serde_json::from_str(&out.stdout).expect("status json");
+    assert_eq!(status.units.len(), 2, "{status:?}");
+    assert!(status.units.iter().all(|u| !u.unit.is_empty() && !u.active.is_empty() && !u.enabled.is_empty()));
+    // The files are not the packaged ones: their units are not installed here, which is said.
+    assert!(status.units.iter().all(|u| u.active != "unknown" || u.note.is_some()), "{status:?}");
+    let server = &status.server;
+    assert!(server.reachable && server.error.is_none(), "{server:?}");
+    assert_eq!(server.address, format!("127.0.0.1:{}", live.server.port));
+    assert_eq!(server.role.as_deref(), Some("slave"));
+    let link = server.master_link.as_ref().expect("master link");
+    assert_eq!((link.host.as_str(), link.port, link.status.as_str()), ("127.0.0.1", master.port, "up"));
+    assert!(!link.sync_in_progress && link.last_io_seconds_ago >= 0 && link.repl_offset >= 0, "{link:?}");
+    let p = server.persistence.as_ref().expect("persistence");
+    assert!(p.last_save_time > 0 && p.changes_since_last_save >= 0 && !p.bgsave_in_progress, "{p:?}");
+    assert!(!p.aof_enabled && !p.aof_rewrite_in_progress && p.last_bgsave_status == "ok", "{p:?}");
+    assert_eq!(p.aof_last_write_status, "ok");
+    let m = server.memory.as_ref().expect("memory");
+    assert!(m.used > 0 && m.maxmemory == 0 && m.percent_of_maxmemory.is_none() && m.policy == "noeviction", "{m:?}");
+    assert!(server.replicas.is_empty());
+    let st = status.sentinel.as_ref().expect("sentinel");
+    assert!(st.reachable && st.error.is_none() && st.address == format!("127.0.0.1:{}", sentinel.port), "{st:?}");
+    let w = &st.masters[0];
+    assert_eq!((w.name.as_str(), w.address.clone(), w.quorum), ("mymaster", format!("127.0.0.1:{}", master.port), 1));
+    assert!(w.quorum_reachable && w.ckquorum.starts_with("OK"), "{w:?}");
+    assert!(!w.flags.is_empty() && w.other_sentinels == 0 && w.replicas >= 0, "{w:?}");
+
+    // The master's side: its replica, with its offset and lag.
+    let files = Files::with(&format!("bind 127.0.0.1\nport {}\n", master.port), "");
+    std::fs::remove_file(&files.sentinel).expect("rm");
+    let out = files.run(&["status", "--json"]);
+    let status: StatusReport = serde_json::from_str(&out.stdout).expect("status json");
+    assert_eq!(status.server.role.as_deref(), Some("master"));
+    let rep = &status.server.replicas;
+    assert_eq!(rep.len(), 1, "{status:?}");
+    assert!(rep[0].address.ends_with(&format!(":{}", live.server.port)) && rep[0].state == "online", "{rep:?}");
+    assert!(rep[0].offset >= 0 && rep[0].lag_bytes >= 0 && rep[0].lag_seconds >= 0, "{rep:?}");
+    // Text form: one screen.
+    let out = files.run(&["status"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    for needle in ["Units:", "redis-server-rs", "redis-sentinel-rs", "role", "replica", "memory", "Sentinel:"] {
+        assert!(out.stdout.contains(needle), "{needle}: {out:?}");
+    }
+    // A server that does not answer: said, exit 1.
+    let files = Files::with(&format!("bind 127.0.0.1\nport {}\n", free_port()), &stock(STOCK_SENTINEL));
+    let out = files.run(&["status"]);
+    assert_eq!(out.code, 1, "{out:?}");
+}
+
+#[test]
+fn set_takes_sentinels_own_settings_and_directives_of_sentinel_conf() {
+    let stock_sentinel = stock(STOCK_SENTINEL);
+    let files = Files::stock();
+    let out = files.run(&["set", "sentinel", "announce-ip", "10.0.0.5"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = files.run(&["set", "--sentinel", "port", "26390"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let port_line = format!("port {}", idle_sentinel_port());
+    let expected = insert_after(&stock_sentinel, "# sentinel announce-ip 1.2.3.4", &["sentinel announce-ip 10.0.0.5"]);
+    assert_text("sentinel.conf", &files.sentinel_text(), &replace_line(&expected, &port_line, &["port 26390"]));
+    assert_eq!(files.redis(), stock(STOCK_REDIS), "redis.conf is left alone");
+    assert_eq!(files.run(&["check"]).code, 0);
+    // A secret of Sentinel's own comes from standard input only.
+    let (_, s) = files.snap();
+    let out = files.run(&["set", "sentinel", "sentinel-pass", "on-argv"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_untouched(&files.sentinel, &s);
+    let out = files.run_stdin(&["set", "sentinel", "sentinel-pass", "--stdin"], Some("Peer-Secret-3\n"));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.all().contains("Peer-Secret-3"), "{out:?}");
+    assert!(files.sentinel_text().lines().any(|l| l == "sentinel sentinel-pass Peer-Secret-3"));
+
+    // Bad values: Sentinel's SENTINEL CONFIG SET words (Debian's redis-sentinel replies them).
+    let real = Sentinel::start();
+    let (_, s) = files.snap();
+    for (option, value) in [("resolve-hostnames", "maybe"), ("announce-port", "99999"), ("announce-hostnames", "2")] {
+        let reply = Client::connect(real.port).cmd_str(&["SENTINEL", "CONFIG", "SET", option, value]);
+        let words = reply.strip_prefix("-ERR ").unwrap_or_else(|| panic!("{option}: {reply:?}")).trim_end().to_string();
+        let out = files.run(&["set", "sentinel", option, value]);
+        assert_eq!(out.code, 1, "{option}: {out:?}");
+        assert_eq!(out.stderr, format!("redisctl: {words}\n"), "{option}");
+        assert_untouched(&files.sentinel, &s);
+    }
+    // Through a running Sentinel: SENTINEL CONFIG SET, and it rewrites its file itself.
+    let ours = Sentinel::start_ours();
+    let out = ours.redisctl(&["set", "sentinel", "announce-port", "4321", "--apply"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("SENTINEL config set announce-port 4321"), "{out:?}");
+    let reply = Client::connect(ours.port).cmd_str(&["SENTINEL", "CONFIG", "GET", "announce-port"]);
+    assert!(reply.ends_with("$4\r\n4321\r\n"), "{reply:?}");
+    ours.wait_for_line("sentinel announce-port 4321");
+    // A directive Sentinel cannot change live is refused while it runs, with what to do.
+    let before = read(&ours.conf);
+    let out = ours.redisctl(&["set", "--sentinel", "port", "26391"], None);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("stop it"), "{out:?}");
+    assert_eq!(read(&ours.conf), before);
+}
+
+#[test]
+fn apply_of_a_directive_read_only_at_start_up_says_a_restart_is_needed() {
+    let live = Live::start();
+    let sock = live.server.dir.path().join("later.sock");
+    let out = live.run(&["set", "unixsocket", &sock.display().to_string(), "--apply"], None);
+    // Not a packaged unit: redisctl cannot restart it, and says so; the file is valid and kept.
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("unixsocket is read only when the server starts"), "{out:?}");
+    assert!(out.stderr.contains("restart the server"), "{out:?}");
+    assert!(live.text().contains(&format!("\nunixsocket {}\n", sock.display())));
+    assert_eq!(live.server.client().cmd_str(&["PING"]), "+PONG\r\n");
+    // With no server running, the file alone changes, which is all there is to do.
+    let files = Files::with(&format!("bind 127.0.0.1\nport {}\n", free_port()), &stock(STOCK_SENTINEL));
+    let out = files.run(&["set", "databases", "32", "--apply"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("no server is running"), "{out:?}");
+}
+
+#[test]
+fn replicaof_wait_gives_up_after_its_timeout() {
+    let live = Live::start();
+    // Nothing listens at the master's address: the link never comes up.
+    let port = free_port().to_string();
+    let started = std::time::Instant::now();
+    let out = live.run(&["replicaof", "127.0.0.1", &port, "--apply", "--wait", "--timeout", "1"], None);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("not in sync after 1s"), "{out:?}");
+    assert!(out.stdout.contains("connecting to the master"), "{out:?}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    // The replica keeps trying: the file and the server say replicaof.
+    assert!(live.text().contains(&format!("\nreplicaof 127.0.0.1 {port}\n")));
+    // --wait without --apply has nothing to follow.
+    let out = live.run(&["replicaof", "no", "one", "--wait"], None);
+    assert_eq!(out.code, 2, "{out:?}");
 }

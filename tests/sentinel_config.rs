@@ -713,7 +713,7 @@ fn flush_rereads_the_file_and_replaces_it_atomically_keeping_its_mode() {
     std::fs::write(&path, &edited).expect("write");
     cfg.current_epoch = 4;
     cfg.masters[0].leader_epoch = 4;
-    redis_rs::sentinel::config::flush(&path, &cfg).expect("flush");
+    redis_rs::sentinel::config::flush(&path, &cfg, &[]).expect("flush");
     let expected = edited
         .replace("sentinel leader-epoch mymaster 3", "sentinel leader-epoch mymaster 4")
         .replace("sentinel current-epoch 3", "sentinel current-epoch 4");
@@ -725,6 +725,6 @@ fn flush_rereads_the_file_and_replaces_it_atomically_keeping_its_mode() {
 
     // A file that went missing is written anew with the whole state.
     std::fs::remove_file(&path).expect("rm");
-    redis_rs::sentinel::config::flush(&path, &cfg).expect("flush");
+    redis_rs::sentinel::config::flush(&path, &cfg, &[]).expect("flush");
     assert_eq!(parse_text(&std::fs::read_to_string(&path).expect("read")).expect("parse"), cfg);
 }

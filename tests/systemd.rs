@@ -222,3 +222,51 @@ fn loading_reports_progress_and_asks_for_more_time_before_ready() {
     assert!(progress >= 2, "one report a second during a load of seconds: {:?}", s.seen);
     assert_eq!(Client::connect(s.port).cmd(&["DBSIZE"]), b":3000\r\n");
 }
+
+/// `systemctl stop` (SIGTERM) of a dataset whose final save takes longer than the stop timeout:
+/// STOPPING=1 comes first, then the save's progress with EXTEND_TIMEOUT_USEC while keys are being
+/// written, so systemd waits for the save instead of killing it half-written.
+#[test]
+fn shutdown_says_stopping_first_and_asks_for_more_time_while_the_save_progresses() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    // rdb-key-save-delay (µs per key) makes the final save take about three seconds.
+    let args = ["--supervised", "systemd", "--dir", dir, "--save", "3600 1", "--rdb-key-save-delay", "1000"];
+    let mut s = Supervised::start(&[], &args);
+    s.wait_for_message("READY=1");
+    let mut c = Client::connect(s.port);
+    for i in 0..3_000 {
+        c.send_raw(&encode(&[b"SET", format!("key:{i}").as_bytes(), b"v"]));
+    }
+    for _ in 0..3_000 {
+        c.read_reply();
+    }
+    assert_eq!(c.cmd(&["SET", "last-before-stop", "yes"]), b"+OK\r\n");
+    // SAFETY: signalling the child this test started.
+    unsafe { libc::kill(s.child.id() as libc::pid_t, libc::SIGTERM) };
+    s.wait_for_message("STOPPING=1");
+    s.wait_for_message("EXTEND_TIMEOUT_USEC=30000000");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st.code();
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = s.notify.recv(&mut buf) {
+            s.seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    };
+    assert_eq!(code, Some(0));
+    let stopping_at = s.seen.iter().position(|m| m.contains("STOPPING=1")).unwrap();
+    let saving: Vec<usize> =
+        (0..s.seen.len()).filter(|&i| s.seen[i].contains("STATUS=Saving the final RDB snapshot: ")).collect();
+    assert!(saving.len() >= 2, "one report a second during a save of seconds: {:?}", s.seen);
+    assert!(stopping_at < saving[0], "STOPPING=1 before the save: {:?}", s.seen);
+    assert!(s.seen[saving[0]].contains("of 3001 keys"), "{:?}", s.seen);
+    let extended = s.seen.iter().filter(|m| m.contains("EXTEND_TIMEOUT_USEC=")).count();
+    assert!(extended >= 2, "more time asked for while the save progresses: {:?}", s.seen);
+    let restarted = Server::start(&["--dir", dir]);
+    assert_eq!(restarted.client().cmd(&["GET", "last-before-stop"]), b"$3\r\nyes\r\n");
+    assert_eq!(restarted.client().cmd(&["DBSIZE"]), b":3001\r\n");
+}

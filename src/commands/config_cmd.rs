@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::table::*;
 use super::Ctx;
-use crate::config::document::{ConfigDocument, RewriteOption};
+use crate::config::document::ConfigDocument;
 use crate::config::table::{self as ctable, TABLE as CONFIG_TABLE};
 use crate::config::Val;
 use crate::protocol::Reply;
@@ -92,9 +92,7 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() % 2 != 0 {
         return Reply::error("ERR wrong number of arguments for 'config|set' command");
     }
-    let fail = |name: &str, why: &str| {
-        Reply::error(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
-    };
+    let fail = |name: &str, why: &str| Reply::error(format!("ERR {}", crate::config::config_set_error(name, why)));
     let protected_allowed = ctx.state.config.bool("enable-protected-configs");
     let mut changes: Vec<(usize, Val)> = Vec::new();
     for pair in args[2..].chunks(2) {
@@ -154,7 +152,7 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
     }
     refresh(ctx.state);
     if changes.iter().any(|(idx, _)| CONFIG_TABLE[*idx].name == "maxmemory") {
-        crate::keyspace::evict::maxmemory_changed(ctx.server, ctx.state);
+        crate::server::eviction::maxmemory_changed(ctx.server, ctx.state);
     }
     Ok(())
 }
@@ -191,28 +189,17 @@ fn rewrite(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     };
     let mut doc = match ConfigDocument::load(&path) {
         Ok(d) => d,
-        Err(e) => return Reply::error(format!("ERR Rewriting config file: {e}")),
+        Err(e) => return Reply::error(format!("ERR Rewriting config file: {e}", e = crate::util::sys::error_text(&e))),
     };
-    let cfg = &ctx.state.config;
-    let options: Vec<RewriteOption> = CONFIG_TABLE
-        .iter()
-        .enumerate()
-        .map(|(idx, spec)| RewriteOption {
-            name: spec.name,
-            aliases: spec.aliases,
-            lines: cfg.rewrite_lines(idx),
-            is_default: cfg.is_default(idx),
-        })
-        .collect();
-    doc.rewrite(&options);
+    doc.rewrite(&ctx.state.config.rewrite_options());
     match doc.save() {
         Ok(()) => {
             tracing::info!("CONFIG REWRITE executed with success.");
             Reply::OK
         }
         Err(e) => {
-            tracing::warn!("CONFIG REWRITE failed: {e}");
-            Reply::error(format!("ERR Rewriting config file: {e}"))
+            tracing::warn!("CONFIG REWRITE failed: {e}", e = crate::util::sys::error_text(&e));
+            Reply::error(format!("ERR Rewriting config file: {e}", e = crate::util::sys::error_text(&e)))
         }
     }
 }

@@ -149,14 +149,6 @@ fn rusage(who: i32) -> (f64, f64) {
     (t(ru.ru_stime), t(ru.ru_utime))
 }
 
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
-        .map(|pages| pages * 4096)
-        .unwrap_or(0)
-}
-
 fn total_system_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -240,7 +232,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
         }
         "memory" => {
             let used = crate::alloc::allocated() as u64;
-            let rss = rss_bytes();
+            let rss = crate::util::sys::rss_bytes();
             let peak = crate::alloc::peak() as u64;
             let startup = crate::alloc::startup() as u64;
             let clients = clients_memory(st);

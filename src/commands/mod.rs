@@ -16,15 +16,20 @@ pub mod table;
 
 mod acl;
 mod all;
+mod bitmaps;
 pub mod blocking;
 mod client;
+mod command_cmd;
 mod config_cmd;
 mod connection;
+mod debug;
 mod hashes;
 mod info;
 mod keys;
 mod keyspecs;
+mod latency;
 mod lists;
+mod memory;
 mod metadata;
 pub mod notify;
 mod persist;
@@ -33,6 +38,7 @@ mod replication;
 mod sentinel;
 mod server_cmd;
 mod sets;
+mod slowlog;
 mod sort;
 mod strings;
 mod transactions;
@@ -197,7 +203,7 @@ impl Ctx<'_> {
         };
         let start = Instant::now();
         drop(entry);
-        crate::keyspace::evict::add_latency(self.state, "expire-del", start);
+        crate::server::eviction::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
         let unlink = self.state.config.bool("lazyfree-lazy-expire");
         self.state.propagation.deleted(db, key, unlink);
@@ -434,14 +440,14 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let e = Reply::error(format!("ERR wrong number of arguments for '{fullname}' command"));
         return rejected(ctx, e, Some((spec, fullname)));
     }
-    if spec.has(table::PROTECTED) && !server_cmd::debug_allowed(ctx) {
-        return rejected(ctx, Reply::error(server_cmd::DEBUG_NOT_ALLOWED), Some((spec, fullname)));
+    if spec.has(table::PROTECTED) && !debug::debug_allowed(ctx) {
+        return rejected(ctx, Reply::error(debug::DEBUG_NOT_ALLOWED), Some((spec, fullname)));
     }
     if !ctx.session.authenticated && !spec.has(NO_AUTH) && ctx.state.hot.requirepass.is_some() {
         return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some((spec, fullname)));
     }
     // Redis's maxmemory step comes after authentication and before the replica/MULTI checks.
-    if let Some(e) = crate::keyspace::evict::before_command(ctx, spec) {
+    if let Some(e) = crate::server::eviction::before_command(ctx, spec) {
         return rejected(ctx, e, Some((spec, fullname)));
     }
     // A failed save stops writes (and PING) while stop-writes-on-bgsave-error says so.
@@ -634,7 +640,7 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     ctx.state.stats.total_commands += 1;
     let threshold = ctx.state.hot.slowlog_threshold;
     if threshold >= 0 && usec >= threshold as u64 && !spec.has(table::SKIP_SLOWLOG) {
-        server_cmd::slowlog_push(ctx, args, usec);
+        slowlog::slowlog_push(ctx, args, usec);
     }
     if usec >= 1000 {
         ctx.state.latency_add(if spec.has(table::FAST) { "fast-command" } else { "command" }, usec / 1000);
@@ -660,7 +666,7 @@ fn key_written(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
 fn feed_monitors(ctx: &mut Ctx, args: &[Bytes]) {
     let now = crate::util::time::unix_us();
     let mut line = format!("{}.{:06} [{} {}]", now / 1_000_000, now % 1_000_000, ctx.session.db, ctx.session.addr);
-    let redacted = server_cmd::redacted_positions(args);
+    let redacted = slowlog::redacted_positions(args);
     for (i, a) in args.iter().enumerate() {
         line.push(' ');
         if redacted.contains(&i) {
@@ -716,6 +722,15 @@ pub fn float_arg(b: &[u8]) -> Result<f64, Reply> {
 
 pub use server_cmd::{finish_shutdown, ShutdownFlags};
 pub use transactions::unwatch_all;
+
+/// addReplySubcommandSyntaxError: the subcommand as typed, the container upper-cased.
+pub(crate) fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
+    let sub: String = String::from_utf8_lossy(&args[1]).chars().take(128).collect();
+    Reply::error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
+    ))
+}
 
 /// The reply to `<CONTAINER> HELP`, in Redis's layout.
 pub fn help_reply(container: &str, lines: &[&str]) -> Reply {

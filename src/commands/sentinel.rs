@@ -65,8 +65,11 @@ fn sentinel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if std::mem::take(&mut rt.sentinel.flush_needed) {
         let cfg = rt.sentinel.to_config();
         if let Some(path) = ctx.state.sentinel_config_file.clone() {
-            if let Err(e) = crate::sentinel::config::flush(&path, &cfg) {
-                tracing::warn!("WARNING: Sentinel was not able to save the new configuration on disk!!!: {e}");
+            if let Err(e) = crate::sentinel::config::flush(&path, &cfg, &ctx.state.config.rewrite_options()) {
+                tracing::warn!(
+                    "WARNING: Sentinel was not able to save the new configuration on disk!!!: {e}",
+                    e = crate::util::sys::error_text(&e)
+                );
                 if sub != b"is-master-down-by-addr" {
                     crate::sentinel::runner::announce(ctx.state);
                     return Reply::error("ERR Failed to save config file. Check server logs.");

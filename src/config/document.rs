@@ -123,8 +123,14 @@ impl Line {
         };
         // Comments are prose and may contain unbalanced quotes, so they are
         // split on whitespace rather than with the config tokenizer.
+        // The directive's own word must be written as Redis's templates write it, in lower case:
+        // `# MAXMEMORY POLICY: how Redis will select...` is prose about maxmemory-policy.
         let mut tokens = body.split_ascii_whitespace();
-        key.words.iter().all(|w| tokens.next().is_some_and(|t| t.eq_ignore_ascii_case(w))) && tokens.next().is_some()
+        let mut first = true;
+        key.words.iter().all(|w| {
+            let same = |t: &str| if std::mem::take(&mut first) { t == *w } else { t.eq_ignore_ascii_case(w) };
+            tokens.next().is_some_and(same)
+        }) && tokens.next().is_some()
     }
 
     /// Values of this line for a key of `key_len` words (the tokens after
@@ -815,6 +821,16 @@ unknown-directive-from-the-future 42
         let mut d = doc("# appendonly\n#appendonly yes\n# not appendonly no\nport 1");
         assert!(d.set("appendonly", &[], &[strs(&["no"])]));
         assert_eq!(d.render(), "# appendonly\n#appendonly yes\nappendonly no\n# not appendonly no\nport 1");
+    }
+
+    #[test]
+    fn prose_in_capitals_is_not_a_template() {
+        let mut d = doc("# maxmemory <bytes>\n\n# MAXMEMORY POLICY: how Redis will select\nport 1\n");
+        assert!(d.set("maxmemory", &[], &[strs(&["1gb"])]));
+        assert_eq!(
+            d.render(),
+            "# maxmemory <bytes>\nmaxmemory 1gb\n\n# MAXMEMORY POLICY: how Redis will select\nport 1\n"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! 7.0, typed values, and rendering for CONFIG GET and CONFIG REWRITE.
 
 pub mod document;
+pub mod preflight;
 pub mod table;
 pub mod units;
 mod values;
@@ -13,12 +14,34 @@ pub use values::{ClientLimit, Val};
 
 use crate::util::splitargs::split_args;
 
+/// CONFIG SET's reply text (without `ERR `) when a value is refused; redisctl says the same words.
+pub fn config_set_error(name: &str, why: &str) -> String {
+    format!("CONFIG SET failed (possibly related to argument '{name}') - {why}")
+}
+
 /// The error block Redis prints before exiting when a config line is bad.
 #[derive(Debug, Clone)]
 pub struct FatalConfigError {
     pub line_no: usize,
     pub line: String,
     pub reason: String,
+}
+
+impl FatalConfigError {
+    /// A config file (or an included one) that cannot be read. Redis reports this with one log
+    /// line, not the block (see `is_unreadable_file`).
+    fn cannot_open(path: &str, e: &std::io::Error) -> FatalConfigError {
+        FatalConfigError {
+            line_no: 0,
+            line: String::new(),
+            reason: format!("Fatal error, can't open config file '{path}': {}", crate::util::sys::error_text(e)),
+        }
+    }
+
+    /// Whether the error is a file that could not be read rather than a bad line in one.
+    pub fn is_unreadable_file(&self) -> bool {
+        self.line_no == 0 && self.line.is_empty()
+    }
 }
 
 impl std::fmt::Display for FatalConfigError {
@@ -124,11 +147,8 @@ impl Config {
         }
         let mut text = String::new();
         if let Some(path) = file {
-            let content = std::fs::read(path).map_err(|e| FatalConfigError {
-                line_no: 0,
-                line: String::new(),
-                reason: format!("Fatal error, can't open config file '{}': {e}", path.display()),
-            })?;
+            let content =
+                std::fs::read(path).map_err(|e| FatalConfigError::cannot_open(&path.display().to_string(), &e))?;
             text.push_str(&String::from_utf8_lossy(&content));
             let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             cfg.file = Some(abs);
@@ -166,21 +186,22 @@ impl Config {
             }
             let argv: Vec<String> = argv.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect();
             let name = argv[0].to_ascii_lowercase();
-            self.apply_line(&name, &argv[1..], state, depth).map_err(fail)?;
+            if name == "include" && argv.len() == 2 {
+                if depth > 16 {
+                    return Err(fail("include nesting too deep".into()));
+                }
+                // A file that cannot be read stops start-up like the main file does.
+                let content = std::fs::read(&argv[1]).map_err(|e| FatalConfigError::cannot_open(&argv[1], &e))?;
+                self.load_text(&String::from_utf8_lossy(&content), state, depth + 1)?;
+                continue;
+            }
+            self.apply_line(&name, &argv[1..], state).map_err(fail)?;
         }
         Ok(())
     }
 
-    fn apply_line(&mut self, name: &str, args: &[String], state: &mut LoadState, depth: usize) -> Result<(), String> {
+    fn apply_line(&mut self, name: &str, args: &[String], state: &mut LoadState) -> Result<(), String> {
         match name {
-            "include" if args.len() == 1 => {
-                if depth > 16 {
-                    return Err("include nesting too deep".into());
-                }
-                let content = std::fs::read(&args[0])
-                    .map_err(|e| format!("Fatal error, can't open config file '{}': {e}", args[0]))?;
-                return self.load_text(&String::from_utf8_lossy(&content), state, depth + 1).map_err(|e| e.reason);
-            }
             "rename-command" if args.len() == 2 => {
                 self.renames.push((args[0].to_ascii_lowercase(), args[1].clone()));
                 return Ok(());
@@ -221,7 +242,8 @@ impl Config {
         let prev = if first_save { None } else { Some(&self.vals[idx]) };
         let v = values::parse(spec, args, prev, true)?;
         if spec.kind == Kind::Special(Special::Dir) && !state.validate_only {
-            std::env::set_current_dir(&args[0]).map_err(|e| format!("Can't chdir to '{}': {e}", args[0]))?;
+            std::env::set_current_dir(&args[0])
+                .map_err(|e| format!("Can't chdir to '{}': {e}", args[0], e = crate::util::sys::error_text(&e)))?;
         }
         self.vals[idx] = v;
         if spec.has(table::LATER) && !self.later_seen.contains(&spec.name) {
@@ -268,6 +290,21 @@ impl Config {
     /// The lines CONFIG REWRITE writes for a directive (several for save and client-output-buffer-limit).
     pub fn rewrite_lines(&self, idx: usize) -> Vec<Vec<String>> {
         values::rewrite_lines(&TABLE[idx], &self.vals[idx])
+    }
+
+    /// Every directive as CONFIG REWRITE writes it (rewriteConfig): Sentinel's file rewrites use
+    /// the same, so a port or pidfile given on its command line survives a restart there too.
+    pub fn rewrite_options(&self) -> Vec<document::RewriteOption<'static>> {
+        TABLE
+            .iter()
+            .enumerate()
+            .map(|(idx, spec)| document::RewriteOption {
+                name: spec.name,
+                aliases: spec.aliases,
+                lines: self.rewrite_lines(idx),
+                is_default: self.is_default(idx),
+            })
+            .collect()
     }
 
     pub fn is_default(&self, idx: usize) -> bool {

@@ -134,9 +134,9 @@ fn parse_special(sp: Special, args: &[String], prev: Option<&Val>, from_file: bo
         Special::LatencyPercentiles => {
             let mut v = Vec::new();
             for a in args.iter().filter(|a| !a.is_empty()) {
-                let f = a.parse::<f64>().map_err(|_| "latency-tracking-info-percentiles expects a list of doubles")?;
+                let f = a.parse::<f64>().map_err(|_| "Invalid latency-tracking-info-percentiles parameters")?;
                 if !(0.0..=100.0).contains(&f) {
-                    return Err("latency-tracking-info-percentiles elements must be between 0 and 100".into());
+                    return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
                 }
                 v.push(f);
             }

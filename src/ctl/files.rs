@@ -22,6 +22,15 @@ pub struct ConfSet {
     pub docs: Vec<ConfigDocument>,
 }
 
+/// An I/O error as the admin reads it: Rust's "(os error N)" suffix left out.
+pub fn plain(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    }
+}
+
 pub fn io_error(path: &Path, e: &std::io::Error, writing: bool) -> String {
     match e.kind() {
         ErrorKind::PermissionDenied => format!(
@@ -30,7 +39,7 @@ pub fn io_error(path: &Path, e: &std::io::Error, writing: bool) -> String {
             path.display()
         ),
         ErrorKind::NotFound => format!("{}: no such file", path.display()),
-        _ => format!("{}: {e}", path.display()),
+        _ => format!("{}: {}", path.display(), plain(e)),
     }
 }
 
@@ -49,17 +58,32 @@ impl ConfSet {
         found
     }
 
+    /// Every active line of `name` (or an alias) across the files, in the order Redis reads them.
+    pub fn find_all(&self, name: &str, aliases: &[&str]) -> Vec<Found> {
+        let mut found = Vec::new();
+        self.walk_all(0, name, aliases, &mut found, 0);
+        found
+    }
+
     fn walk(&self, idx: usize, name: &str, aliases: &[&str], found: &mut Option<Found>) {
+        let mut all = Vec::new();
+        self.walk_all(idx, name, aliases, &mut all, 0);
+        *found = all.pop();
+    }
+
+    fn walk_all(&self, idx: usize, name: &str, aliases: &[&str], found: &mut Vec<Found>, depth: usize) {
         let doc = &self.docs[idx];
+        let mut lines = doc.get_all(name, aliases).into_iter().peekable();
         for (line_no, directive, args) in doc.directives() {
             if directive == "include" {
-                if let Some(child) = args.first().and_then(|p| self.index_of(Path::new(p))) {
-                    self.walk(child, name, aliases, found);
+                // ConfSet loaded each file once, so an include cycle would otherwise never end.
+                if let Some(child) = args.first().and_then(|p| self.index_of(Path::new(p))).filter(|_| depth < 16) {
+                    self.walk_all(child, name, aliases, found, depth + 1);
                 }
                 continue;
             }
-            if let Some((l, v)) = doc.get(name, aliases).filter(|(l, _)| *l == line_no) {
-                *found = Some(Found { file: doc.path().to_path_buf(), line: l, values: v });
+            if let Some((l, v)) = lines.next_if(|(l, _)| *l == line_no) {
+                found.push(Found { file: doc.path().to_path_buf(), line: l, values: v });
             }
         }
     }
@@ -120,14 +144,15 @@ pub fn lock_dir_of(path: &Path) -> Result<Lock, String> {
         let reason = if e.kind() == ErrorKind::PermissionDenied {
             "permission denied (run redisctl as root, e.g. with sudo)".to_string()
         } else {
-            e.to_string()
+            plain(&e)
         };
         format!("cannot edit {}: creating the lock file {} failed: {reason}", path.display(), lock_path.display())
     })?;
     // SAFETY: flock on a descriptor we own; it is released when the file is closed.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
     if rc != 0 {
-        return Err(format!("{}: cannot take the lock: {}", lock_path.display(), std::io::Error::last_os_error()));
+        let e = std::io::Error::last_os_error();
+        return Err(format!("{}: cannot take the lock: {}", lock_path.display(), plain(&e)));
     }
     Ok(Lock { _file: file })
 }

@@ -84,7 +84,10 @@ pub fn sync(config: &Path, dry_run: bool) -> Result<Option<String>, String> {
 /// --apply: reload systemd and restart the socket and the service so the new addresses are served.
 pub fn apply() -> Result<String, String> {
     for args in [&["daemon-reload"][..], &["restart", UNIT, "redis-server-rs.service"]] {
-        let st = std::process::Command::new("systemctl").args(args).status().map_err(|e| format!("systemctl: {e}"))?;
+        let st = std::process::Command::new("systemctl")
+            .args(args)
+            .status()
+            .map_err(|e| format!("systemctl: {}", super::files::plain(&e)))?;
         if !st.success() {
             return Err(format!("'systemctl {}' failed", args.join(" ")));
         }

@@ -179,8 +179,9 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
         tracing::info!("Upgrading the append only file {filename} to the multi part format");
         found = Some(aof::upgrade(Path::new("."), &dir, &filename, found).map_err(|e| e.to_string())?);
     }
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| format!("Can't open the append-only directory {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        format!("Can't open the append-only directory {}: {e}", dir.display(), e = crate::util::sys::error_text(&e))
+    })?;
     let manifest = match found {
         Some(m) => {
             replay(server, &dir, &m, load_truncated)?;
@@ -199,7 +200,7 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
                 }
                 out.flush()
             })
-            .map_err(|e| format!("Can't create the append-only file: {e}"))?
+            .map_err(|e| format!("Can't create the append-only file: {e}", e = crate::util::sys::error_text(&e)))?
         }
     };
     let mut st = server.state.lock();
@@ -362,7 +363,7 @@ pub fn append(st: &mut State, ops: Vec<crate::server::propagation::Op>) {
             }
         }
         Err(e) => {
-            tracing::warn!("Error writing to the AOF file: {e}");
+            tracing::warn!("Error writing to the AOF file: {e}", e = crate::util::sys::error_text(&e));
             if aof.fsync == Fsync::Always {
                 // The replies of these writes are about to go out: with `always` nothing may be
                 // acknowledged that is not on disk, so the server stops, as Redis does.
@@ -371,19 +372,9 @@ pub fn append(st: &mut State, ops: Vec<crate::server::propagation::Op>) {
             }
             // The file holds what it held before this write: replay it into the next write.
             aof.selected = None;
-            aof.write_error = Some(strerror(&e));
+            aof.write_error = Some(crate::util::sys::error_text(&e));
             aof.unwritten = ops;
         }
-    }
-}
-
-/// The C library's text for an I/O error, as Redis's MISCONF reply shows it (strerror): Rust's
-/// own text adds " (os error N)".
-fn strerror(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
     }
 }
 
@@ -405,7 +396,7 @@ pub fn cron(st: &mut State) {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn_blocking(move || {
                 if let Err(e) = file.sync_data() {
-                    tracing::warn!("Error fsyncing the AOF file: {e}");
+                    tracing::warn!("Error fsyncing the AOF file: {e}", e = crate::util::sys::error_text(&e));
                 }
             });
         }
@@ -565,7 +556,7 @@ pub fn set_enabled(st: &mut State, on: bool) -> Result<(), String> {
 
 fn flush_and_sync(aof: &mut Appendonly) {
     if let Err(e) = aof.incr.sync() {
-        tracing::warn!("Error fsyncing the AOF file: {e}");
+        tracing::warn!("Error fsyncing the AOF file: {e}", e = crate::util::sys::error_text(&e));
     }
 }
 
@@ -574,6 +565,12 @@ pub fn shutdown(st: &mut State) {
     crate::server::propagation::flush(st);
     append(st, Vec::new());
     if let Some(aof) = st.aof.as_mut() {
+        // An fsync shows no progress to report; what it has to write is bounded by the page
+        // cache, so a fixed, generous extension of the stop timeout covers it.
+        crate::systemd::progress("Calling fsync() on the AOF file", AOF_FINAL_FSYNC_GRACE);
         flush_and_sync(aof);
     }
 }
+
+/// How much longer systemd waits for the AOF's final fsync at shutdown.
+const AOF_FINAL_FSYNC_GRACE: std::time::Duration = std::time::Duration::from_secs(300);

@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use super::rdb::{self, Event, LoadError, LoadedKey};
 use crate::keyspace::{Db, Ttl};
-use crate::server::state::{EncodingLimits, State};
+use crate::server::state::State;
 use crate::server::Server;
+use crate::types::EncodingLimits;
 
 /// Keys handed over per hold of the keyspace lock while loading at start-up.
 const BATCH: usize = 1024;
@@ -98,7 +99,7 @@ fn parse(
     read: Arc<AtomicU64>,
     insert: impl FnMut(Batch) -> Result<(), LoadError>,
 ) -> Result<(Counts, ReplInfo), String> {
-    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = File::open(path).map_err(|e| format!("{}: {}", path.display(), crate::util::sys::error_text(&e)))?;
     let input = std::io::BufReader::with_capacity(1 << 16, file);
     let opts = ParseOptions { limits, databases, key_delay_us, keep_expired };
     parse_input(input, &path.display().to_string(), opts, read, insert)
@@ -243,7 +244,8 @@ pub fn load_from_master(server: &Arc<Server>, path: &Path) -> Result<ReplInfo, S
 }
 
 fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result<ReplInfo, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("{}: {}", path.display(), crate::util::sys::error_text(&e)))?;
     let start = Instant::now();
     let read = Arc::new(AtomicU64::new(0));
     let (limits, databases, key_delay_us) = {

@@ -11,6 +11,8 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::rdb::{WriteOptions, Writer};
@@ -75,6 +77,11 @@ fn write_options(st: &State) -> WriteOptions {
 /// Writes every database to `out` in RDB format (rdbSaveRio): the aux fields, then each non-empty
 /// database with its sizes, then every key with its expiry.
 pub fn write_dataset<W: Write>(st: &State, out: W) -> std::io::Result<W> {
+    write_dataset_counting(st, out, &AtomicU64::new(0))
+}
+
+/// `write_dataset`, counting the keys written into `written` (for progress reports).
+fn write_dataset_counting<W: Write>(st: &State, out: W, written: &AtomicU64) -> std::io::Result<W> {
     // rdb-key-save-delay: a pause per key, so tests can watch a save in progress.
     let delay = u64::try_from(st.config.int("rdb-key-save-delay")).unwrap_or(0);
     let mut w = Writer::new(out, write_options(st))?;
@@ -95,6 +102,7 @@ pub fn write_dataset<W: Write>(st: &State, out: W) -> std::io::Result<W> {
         w.select_db(i, db.len() as u64, db.volatile_len() as u64)?;
         for e in db.iter() {
             w.key(e.key(), e.value(), e.expire_at())?;
+            written.fetch_add(1, Ordering::Relaxed);
             if delay > 0 {
                 std::thread::sleep(std::time::Duration::from_micros(delay));
             }
@@ -139,10 +147,14 @@ pub fn write_atomically(
 
 /// SAVE and SHUTDOWN's save: in place, under the lock. Updates LASTSAVE and the change counter.
 pub fn save(st: &mut State) -> Result<(), String> {
+    save_counting(st, &AtomicU64::new(0))
+}
+
+fn save_counting(st: &mut State, written: &AtomicU64) -> Result<(), String> {
     crate::server::propagation::flush_completed(st);
     let path = rdb_path(st);
     st.snapshots.last_attempt = crate::util::time::unix_secs();
-    match save_to(st, &path) {
+    match write_atomically(&path, |out| write_dataset_counting(st, out, written)) {
         Ok(()) => {
             tracing::info!("DB saved on disk");
             st.dirty = 0;
@@ -153,7 +165,7 @@ pub fn save(st: &mut State) -> Result<(), String> {
         }
         Err(e) => {
             // Unlike a background save, a failed SAVE does not turn on MISCONF (as in Redis).
-            let msg = format!("Failed saving the DB: {e}");
+            let msg = format!("Failed saving the DB: {e}", e = crate::util::sys::error_text(&e));
             tracing::warn!("{msg}");
             Err(msg)
         }
@@ -322,7 +334,19 @@ pub fn save_for_shutdown(st: &mut State) -> Result<(), String> {
         return Ok(());
     }
     tracing::info!("Saving the final RDB snapshot before exiting.");
-    save(st)
+    // Under systemd the save reports its progress and keeps extending the stop timeout while keys
+    // are being written: a dataset that takes longer to save than TimeoutStopSec is not killed
+    // half-saved (which would lose every write since the last save).
+    let total: u64 = st.dbs.iter().map(|d| d.len() as u64).sum();
+    let written = Arc::new(AtomicU64::new(0));
+    let _report = crate::systemd::report_progress({
+        let written = written.clone();
+        move || {
+            let n = written.load(Ordering::Relaxed);
+            (format!("Saving the final RDB snapshot: {n} of {total} keys"), n)
+        }
+    });
+    save_counting(st, &written)
 }
 
 /// Whether a shutdown without SAVE/NOSAVE saves: when save points are configured.

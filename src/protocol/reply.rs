@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::util::numbers::d2string;
+use crate::util::numbers::{d2string, itoa_buf};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
@@ -200,38 +200,6 @@ fn bulk(out: &mut Vec<u8>, b: &[u8]) {
     int_line(out, b'$', b.len() as i64);
     out.extend_from_slice(b);
     out.extend_from_slice(b"\r\n");
-}
-
-/// A stack buffer for formatting integers without allocating.
-pub struct IntBuf {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl IntBuf {
-    pub fn as_bytes_mut(&mut self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-pub fn itoa_buf(n: i64) -> IntBuf {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    let neg = n < 0;
-    let mut v = n.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if neg {
-        pos -= 1;
-        buf[pos] = b'-';
-    }
-    IntBuf { buf, start: pos }
 }
 
 #[cfg(test)]

@@ -850,6 +850,10 @@ pub async fn wait_for_replicas_at_exit(server: &Server) {
             return;
         }
         tracing::info!("Waiting for replicas before shutting down.");
+        crate::systemd::progress(
+            "Waiting for lagging replicas before shutting down",
+            Duration::from_secs(timeout) + crate::systemd::PROGRESS_GRACE,
+        );
         crate::server::propagation::flush(&mut st);
         st.pause = Some(crate::server::state::Pause { until_ms: u64::MAX, all: false });
         std::time::Instant::now() + Duration::from_secs(timeout)

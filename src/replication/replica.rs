@@ -204,14 +204,14 @@ impl MasterConn {
         tokio::time::timeout(self.timeout, self.stream.write_all(&out))
             .await
             .map_err(|_| "Timeout writing to MASTER".to_string())?
-            .map_err(|e| format!("Error writing to MASTER: {e}"))
+            .map_err(|e| format!("Error writing to MASTER: {e}", e = crate::util::sys::error_text(&e)))
     }
 
     async fn fill(&mut self) -> Result<(), String> {
         match tokio::time::timeout(self.timeout, self.stream.read_buf(&mut self.buf)).await {
             Err(_) => Err("Timeout connecting to the MASTER...".into()),
             Ok(Ok(0)) => Err("Master closed the connection".into()),
-            Ok(Err(e)) => Err(format!("Error reading from MASTER: {e}")),
+            Ok(Err(e)) => Err(format!("Error reading from MASTER: {e}", e = crate::util::sys::error_text(&e))),
             Ok(Ok(_)) => Ok(()),
         }
     }
@@ -248,7 +248,7 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
     let stream = tokio::time::timeout(timeout, TcpStream::connect((host.as_str(), port)))
         .await
         .map_err(|_| format!("Timeout connecting to the MASTER {host}:{port}"))?
-        .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
+        .map_err(|e| format!("Error condition on socket for SYNC: {e}", e = crate::util::sys::error_text(&e)))?;
     let _ = stream.set_nodelay(true);
     tracing::info!("MASTER <-> REPLICA sync started");
     with_link(server, generation, |m| m.state = LinkState::Handshake);
@@ -535,8 +535,12 @@ async fn receive_rdb(
     tmp: &std::path::Path,
 ) -> Result<(), String> {
     use super::diskless_load::Framing;
-    let mut file = std::fs::File::create(tmp)
-        .map_err(|e| format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}"))?;
+    let mut file = std::fs::File::create(tmp).map_err(|e| {
+        format!(
+            "Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}",
+            e = crate::util::sys::error_text(&e)
+        )
+    })?;
     let mut written = 0u64;
     let io = |e: std::io::Error| {
         format!(
@@ -652,7 +656,7 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
         nread = tokio::select! {
             r = rd.read_buf(&mut buf) => match r {
                 Ok(0) => return Err("Connection with master lost.".into()),
-                Err(e) => return Err(format!("Connection with master lost: {e}")),
+                Err(e) => return Err(format!("Connection with master lost: {e}", e = crate::util::sys::error_text(&e))),
                 Ok(n) => n,
             },
             _ = ack_timer.tick() => {
@@ -675,7 +679,7 @@ async fn send_ack(wr: &mut tokio::net::tcp::OwnedWriteHalf, offset: u64) -> Resu
     let mut out = Vec::new();
     let offset = offset.to_string();
     crate::persistence::aof::encode_command(&mut out, &[&b"REPLCONF"[..], b"ACK", offset.as_bytes()]);
-    wr.write_all(&out).await.map_err(|e| format!("Error writing to MASTER: {e}"))
+    wr.write_all(&out).await.map_err(|e| format!("Error writing to MASTER: {e}", e = crate::util::sys::error_text(&e)))
 }
 
 /// Runs the complete commands in `buf` under one lock. Returns the offsets to acknowledge at

@@ -284,7 +284,10 @@ fn remove_sync_file(st: &mut State) {
         let path = snapshot::rdb_path(st);
         tracing::info!("Removing the RDB file used to feed replicas in a persistence-less instance");
         if let Err(e) = std::fs::remove_file(&path) {
-            tracing::warn!("Unable to remove the RDB file used to feed replicas: {e}");
+            tracing::warn!(
+                "Unable to remove the RDB file used to feed replicas: {e}",
+                e = crate::util::sys::error_text(&e)
+            );
         }
     }
 }

@@ -41,7 +41,7 @@ use super::model::{
     DEFAULT_ANNOUNCE_HOSTNAMES, DEFAULT_DENY_SCRIPTS_RECONFIG, DEFAULT_DOWN_AFTER_MS, DEFAULT_FAILOVER_TIMEOUT_MS,
     DEFAULT_MASTER_REBOOT_DOWN_AFTER_PERIOD_MS, DEFAULT_PARALLEL_SYNCS, DEFAULT_RESOLVE_HOSTNAMES, MYID_LEN,
 };
-use crate::config::document::{ConfigDocument, KeyedLine, Line, LineKind};
+use crate::config::document::{ConfigDocument, KeyedLine, Line, LineKind, RewriteOption};
 use crate::config::FatalConfigError;
 
 const UNRECOGNIZED: &str = "Unrecognized sentinel configuration statement.";
@@ -485,10 +485,13 @@ pub fn rewrite(doc: &mut ConfigDocument, cfg: &SentinelConfig) -> bool {
 }
 
 /// Sentinel's config flush: re-reads the file (so edits made meanwhile by the admin survive),
-/// rewrites its sentinel lines and saves it atomically and durably (temp file, fsync, rename,
-/// fsync of the directory). Saves even when nothing changed, as Redis does.
-pub fn flush(path: &Path, cfg: &SentinelConfig) -> io::Result<()> {
+/// rewrites the server's own directives (`server`, as CONFIG REWRITE would: a `--port 26380`
+/// from the command line is kept, as Redis's rewriteConfig keeps it) and its sentinel lines, and
+/// saves it atomically and durably (temp file, fsync, rename, fsync of the directory). Saves
+/// even when nothing changed, as Redis does.
+pub fn flush(path: &Path, cfg: &SentinelConfig, server: &[RewriteOption]) -> io::Result<()> {
     let mut doc = ConfigDocument::load(path)?;
+    doc.rewrite(server);
     rewrite(&mut doc, cfg);
     doc.save()
 }

@@ -23,9 +23,14 @@ pub fn load(path: Option<&Path>, now_ms: u64) -> Result<Sentinel, String> {
         return Err("Sentinel needs config file on disk to save state. Exiting...".into());
     };
     if let Err(e) = std::fs::OpenOptions::new().append(true).open(path) {
-        return Err(format!("Sentinel config file {} is not writable: {e}. Exiting...", path.display()));
+        return Err(format!(
+            "Sentinel config file {} is not writable: {e}. Exiting...",
+            path.display(),
+            e = crate::util::sys::error_text(&e)
+        ));
     }
-    let doc = crate::config::document::ConfigDocument::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let doc = crate::config::document::ConfigDocument::load(path)
+        .map_err(|e| format!("{}: {}", path.display(), crate::util::sys::error_text(&e)))?;
     let statements = super::config::statements(&doc);
     let cfg = super::config::parse(&statements).map_err(|bad| {
         let e: crate::config::FatalConfigError = bad.into();
@@ -144,9 +149,12 @@ pub fn announce(st: &mut State) {
         crate::commands::publish(st, &channel, &message);
     }
     if let (Some(cfg), Some(path)) = (flush, st.sentinel_config_file.clone()) {
-        match super::config::flush(&path, &cfg) {
+        match super::config::flush(&path, &cfg, &st.config.rewrite_options()) {
             Ok(()) => tracing::info!("Sentinel new configuration saved on disk"),
-            Err(e) => tracing::warn!("WARNING: Sentinel was not able to save the new configuration on disk!!!: {e}"),
+            Err(e) => tracing::warn!(
+                "WARNING: Sentinel was not able to save the new configuration on disk!!!: {e}",
+                e = crate::util::sys::error_text(&e)
+            ),
         }
     }
     super::simulate::exit_if_crashed(&simulate_failure);

@@ -78,7 +78,10 @@ pub fn bind_tcp_all(tc: &TcpConfig) -> Result<Vec<Listener>, String> {
                 if optional && unavailable {
                     continue;
                 }
-                tracing::warn!("Warning: Could not create server TCP listening socket {addr}:{port}: bind: {e}");
+                tracing::warn!(
+                    "Warning: Could not create server TCP listening socket {addr}:{port}: bind: {e}",
+                    e = crate::util::sys::error_text(&e)
+                );
                 return Err(format!("Failed listening on port {port} (TCP), aborting."));
             }
         }
@@ -103,7 +106,8 @@ pub fn bind_all(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     let mut out = bind_tcp_all(&tc)?;
     if !unixsocket.is_empty() {
         let _ = std::fs::remove_file(&unixsocket);
-        let l = UnixListener::bind(&unixsocket).map_err(|e| format!("Failed opening Unix socket: {e}"))?;
+        let l = UnixListener::bind(&unixsocket)
+            .map_err(|e| format!("Failed opening Unix socket: {e}", e = crate::util::sys::error_text(&e)))?;
         if perm != 0 {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&unixsocket, std::fs::Permissions::from_mode(perm));

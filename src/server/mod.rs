@@ -3,9 +3,11 @@
 pub mod blocking;
 pub mod conn;
 mod cron;
+pub mod eviction;
 pub mod listener;
 pub mod propagation;
 pub mod state;
+pub mod syscheck;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -97,9 +99,17 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             return 1;
         }
     };
+    {
+        let st = server.state.lock();
+        let mode = if server.sentinel_mode { "sentinel" } else { "standalone" };
+        syscheck::show_logo(mode, *server.tcp_port.lock(), st.config.bool("always-show-logo"));
+        syscheck::check_tcp_backlog(st.config.int("tcp-backlog"));
+    }
     if server.sentinel_mode {
         return run_sentinel(server, listeners, signals).await;
     }
+    tracing::warn!("Server initialized");
+    syscheck::memory_warnings(server.state.lock().config.bool("disable-thp"));
     // Clients that connect before the dataset is in are told -LOADING.
     server.state.lock().loading = Some(crate::persistence::load::Loading::starting());
     tokio::spawn(cron::run(server.clone()));
@@ -154,6 +164,9 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     crate::systemd::spawn_watchdog();
     loop {
         wait_for_shutdown(&server, &mut signals).await;
+        // Said first, so that systemd's stop timeout is extended by the progress reports of what
+        // follows (waiting for replicas, the final save, the AOF's fsync) and not run out by them.
+        crate::systemd::stopping();
         tracing::warn!("User requested shutdown...");
         if !server.state.lock().shutdown_saved {
             crate::replication::master::wait_for_replicas_at_exit(&server).await;
@@ -165,9 +178,9 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         tracing::warn!(
             "SIGTERM received but errors trying to shut down the server, check the logs for more information"
         );
+        crate::systemd::status("Error trying to save the DB, can't exit.");
     }
     crate::persistence::appendonly::shutdown(&mut server.state.lock());
-    crate::systemd::stopping();
     let unixsocket = server.state.lock().config.str("unixsocket").to_string();
     // A socket from systemd socket activation belongs to the .socket unit: it stays.
     let socket_activated = server.socket_activated.load(std::sync::atomic::Ordering::Relaxed);
@@ -199,8 +212,8 @@ async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>, m
     crate::systemd::ready();
     crate::systemd::spawn_watchdog();
     wait_for_shutdown(&server, &mut signals).await;
-    tracing::warn!("User requested shutdown...");
     crate::systemd::stopping();
+    tracing::warn!("User requested shutdown...");
     let pidfile = server.state.lock().config.str("pidfile").to_string();
     if !pidfile.is_empty() {
         let _ = std::fs::remove_file(&pidfile);

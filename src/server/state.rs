@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::config::Config;
 use crate::keyspace::Db;
 use crate::protocol::Reply;
+use crate::types::EncodingLimits;
 
 pub type ClientId = u64;
 
@@ -225,7 +226,7 @@ pub struct State {
     pub clients: HashMap<ClientId, ClientInfo>,
     pub pubsub: PubSub,
     pub blocking: super::blocking::Blocking,
-    pub evictor: crate::keyspace::evict::Evictor,
+    pub evictor: crate::server::eviction::Evictor,
     pub snapshots: crate::persistence::snapshot::Snapshots,
     /// Set while the dataset is being loaded at start-up.
     pub loading: Option<crate::persistence::load::Loading>,
@@ -285,34 +286,6 @@ pub struct HotConfig {
     pub min_replicas_to_write: u64,
     pub min_replicas_max_lag: u64,
     pub replica_read_only: bool,
-}
-
-/// When a collection leaves its compact encoding (the *-max-listpack-* and set-max-intset-entries
-/// directives). Conversions only go one way, as in Redis.
-#[derive(Clone, Copy, Debug)]
-pub struct EncodingLimits {
-    /// list-max-listpack-size: positive = entries per node, negative = node size class (-1..-5 =
-    /// 4..64 KiB).
-    pub list_max_listpack_size: i64,
-    pub hash_max_listpack_entries: usize,
-    pub hash_max_listpack_value: usize,
-    pub set_max_intset_entries: usize,
-    pub zset_max_listpack_entries: usize,
-    pub zset_max_listpack_value: usize,
-}
-
-impl Default for EncodingLimits {
-    /// Redis's defaults.
-    fn default() -> EncodingLimits {
-        EncodingLimits {
-            list_max_listpack_size: -2,
-            hash_max_listpack_entries: 512,
-            hash_max_listpack_value: 64,
-            set_max_intset_entries: 512,
-            zset_max_listpack_entries: 128,
-            zset_max_listpack_value: 64,
-        }
-    }
 }
 
 impl HotConfig {

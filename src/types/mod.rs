@@ -4,6 +4,7 @@
 
 pub mod compact;
 pub mod dense;
+pub mod encoding;
 pub mod hash;
 pub mod list;
 pub mod set;
@@ -11,6 +12,7 @@ pub mod zset;
 
 pub use compact::CompactBytes;
 pub use dense::{Dense, Keyed};
+pub use encoding::EncodingLimits;
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;

@@ -1,7 +1,9 @@
-//! Small pure helpers shared by the server: argument splitting, glob matching, number formats.
+//! Small helpers shared by the server: argument splitting, glob matching, number formats, and the
+//! operating system facts that nix gives (`sys`).
 
 pub mod glob;
 pub mod histogram;
 pub mod numbers;
 pub mod splitargs;
+pub mod sys;
 pub mod time;

@@ -142,8 +142,9 @@ impl Manifest {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
                 return Err(format!(
-                    "Fatal error: can't open the AOF manifest file {} for reading: {e}",
-                    path.display()
+                    "Fatal error: can't open the AOF manifest file {} for reading: {}",
+                    path.display(),
+                    crate::util::sys::error_text(&e)
                 ))
             }
         };

@@ -82,9 +82,9 @@ pub fn replay(
 }
 
 fn file_size(dir: &Path, name: &str) -> Result<u64, String> {
-    std::fs::metadata(dir.join(name))
-        .map(|m| m.len())
-        .map_err(|e| format!("Unable to obtain the AOF file {name} length. stat: {e}"))
+    std::fs::metadata(dir.join(name)).map(|m| m.len()).map_err(|e| {
+        format!("Unable to obtain the AOF file {name} length. stat: {e}", e = crate::util::sys::error_text(&e))
+    })
 }
 
 /// What replaying one file did.
@@ -111,7 +111,12 @@ fn replay_file(
     on_rdb: &mut impl FnMut(&Path) -> Result<(), String>,
     on_command: &mut impl FnMut(Vec<Bytes>) -> Result<(), String>,
 ) -> Result<FileOutcome, String> {
-    let open_err = |e: std::io::Error| format!("Fatal error: can't open the append log file {name} for reading: {e}");
+    let open_err = |e: std::io::Error| {
+        format!(
+            "Fatal error: can't open the append log file {name} for reading: {e}",
+            e = crate::util::sys::error_text(&e)
+        )
+    };
     let mut file = File::open(path).map_err(open_err)?;
     let mut magic = [0u8; 5];
     let is_rdb = file.read_exact(&mut magic).is_ok() && &magic == b"REDIS";
@@ -188,7 +193,7 @@ fn rdb_length(path: &Path) -> Result<u64, String> {
     }
     let file = File::open(path).map_err(|e| e.to_string())?;
     let mut input = OneByte { inner: BufReader::with_capacity(1 << 16, file), read: 0 };
-    let limits = crate::server::state::EncodingLimits::default();
+    let limits = crate::types::EncodingLimits::default();
     crate::persistence::rdb::load(&mut input, &limits, |_| Ok(())).map_err(|e| e.to_string())?;
     Ok(input.read)
 }

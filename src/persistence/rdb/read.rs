@@ -6,7 +6,7 @@ use super::{
     code, intset, listpack, ziplist, zipmap, BlobError, Element, Event, LoadError, LoadedKey, CRC64, RDB_VERSION,
 };
 use crate::keyspace::Value;
-use crate::server::state::EncodingLimits;
+use crate::types::EncodingLimits;
 use crate::types::{hash, zset, Hash, List, Set, ZSet};
 
 /// The first version with a CRC64 after the EOF opcode.
