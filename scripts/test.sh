@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for p in redis-server redis-sentinel redis-tools python3-redis systemd lintian debootstrap systemd-container iproute2; do
+for p in redis-server redis-sentinel redis-tools python3-redis systemd lintian debootstrap systemd-container iproute2 apt-utils; do
     dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -31,23 +31,32 @@ trap 'rm -f "$log"' EXIT
 cargo test --all-targets -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$log"
 test_status=${PIPESTATUS[0]}
 
-echo "== package: build the .deb and check it with lintian"
-./packaging/build-deb.sh -q >/dev/null
-deb=$(ls -t target/debian/redis-rs_*.deb | head -n 1)
-# lintian's only other output for a clean package is its note about running as root.
-findings=$(lintian "$deb" 2>&1 | grep -v 'running with root privileges' || true)
-if [ -n "$findings" ]; then
-    echo "lintian $deb:"
-    echo "$findings"
-    exit 1
-fi
-echo "lintian: $deb is clean"
+echo "== package: build the .deb and its -dbgsym, check them with lintian and packaging/check-deb.sh"
+built=$(./packaging/build-deb.sh -q | tail -n 2)
+deb=$(grep '\.deb$' <<<"$built")
+ddeb=$(grep '\.ddeb$' <<<"$built")
+for pkg in "$deb" "$ddeb"; do
+    # lintian's only other output for a clean package is its note about running as root.
+    findings=$(lintian "$pkg" 2>&1 | grep -v 'running with root privileges' || true)
+    if [ -n "$findings" ]; then
+        echo "lintian $pkg:"
+        echo "$findings"
+        exit 1
+    fi
+    echo "lintian: $pkg is clean"
+done
+./packaging/check-deb.sh "$deb" "$ddeb"
 
 echo "== end-to-end: the package under a booted systemd (systemd-nspawn)"
-tests/e2e/systemd.sh "$deb" fresh
-tests/e2e/systemd.sh "$deb" migration
+for scenario in fresh migration; do
+    t0=$SECONDS
+    tests/e2e/systemd.sh "$deb" "$scenario"
+    echo "e2e $scenario: $((SECONDS - t0)) s"
+done
 echo "== end-to-end: Sentinel fails over across three hosts (systemd-nspawn on a bridge)"
+t0=$SECONDS
 tests/e2e/failover.sh "$deb"
+echo "e2e failover: $((SECONDS - t0)) s"
 
 # One closing line for the whole run (cargo prints one per test binary, the last of which may be a
 # binary with no tests of its own).

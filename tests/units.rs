@@ -65,3 +65,99 @@ fn services_are_hardened_at_least_as_well_as_debians() {
         assert!(score <= 1.0, "{} scores {score}:\n{text}", unit.display());
     }
 }
+
+/// `(section, key, value)` of every setting of a unit file, in order.
+fn settings(unit: &str) -> Vec<(String, String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd").join(unit);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_string();
+        } else if let Some((k, v)) = line.split_once('=') {
+            out.push((section.clone(), k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+/// The values of KEY in SECTION (a key may be given several times).
+fn values(unit: &str, section: &str, key: &str) -> Vec<String> {
+    settings(unit).into_iter().filter(|(s, k, _)| s == section && k == key).map(|(_, _, v)| v).collect()
+}
+
+const SERVICES: [&str; 4] =
+    ["redis-server-rs.service", "redis-server-rs@.service", "redis-sentinel-rs.service", "redis-sentinel-rs@.service"];
+
+#[test]
+fn services_use_debians_umask() {
+    // UMask=0077 made dump.rdb and the AOF 0600 and logs unreadable to group adm.
+    for unit in SERVICES {
+        assert_eq!(values(unit, "Service", "UMask"), ["0007"], "{unit}");
+    }
+}
+
+#[test]
+fn no_alias_is_claimed_by_two_units() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd");
+    let mut claimed: Vec<(String, String)> = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        for alias in values(&name, "Install", "Alias").iter().flat_map(|v| v.split_whitespace().map(str::to_string)) {
+            if let Some((other, _)) = claimed.iter().find(|(_, a)| *a == alias) {
+                panic!("{alias} is claimed by both {other} and {name}: enabling the second one fails");
+            }
+            claimed.push((name.clone(), alias));
+        }
+    }
+    assert_eq!(values("redis-server-rs.service", "Install", "Alias"), ["redis-rs.service"]);
+}
+
+#[test]
+fn services_provide_debians_runtime_directories() {
+    // A migrated Debian redis.conf says `pidfile /run/redis/redis-server.pid`, sentinel.conf
+    // `pidfile /run/sentinel/redis-sentinel.pid`; ProtectSystem=strict makes both unwritable unless
+    // the unit provides the directory.
+    let expected = [
+        ("redis-server-rs.service", "redis"),
+        ("redis-server-rs@.service", "redis-%i"),
+        ("redis-sentinel-rs.service", "sentinel"),
+        ("redis-sentinel-rs@.service", "sentinel-%i"),
+    ];
+    for (unit, dir) in expected {
+        assert_eq!(values(unit, "Service", "RuntimeDirectory"), [dir], "{unit}");
+        assert_eq!(values(unit, "Service", "RuntimeDirectoryMode"), ["2755"], "{unit}");
+        let writable: Vec<String> = values(unit, "Service", "ReadWritePaths")
+            .iter()
+            .flat_map(|v| v.split_whitespace().map(|p| p.trim_start_matches('-').to_string()))
+            .collect();
+        assert!(writable.contains(&format!("/run/{dir}")), "{unit}: /run/{dir} not in ReadWritePaths {writable:?}");
+    }
+    // Removed when its service stops, a runtime directory must belong to that service alone, and
+    // must not hold the sockets that the socket units keep listening across service restarts.
+    let sockets_dir = "/run/redis-rs/";
+    for unit in ["redis-server-rs.socket", "redis-server-rs@.socket", "redis-sentinel-rs@.socket"] {
+        for listen in values(unit, "Socket", "ListenStream").iter().filter(|l| l.starts_with('/')) {
+            assert!(listen.starts_with(sockets_dir), "{unit}: {listen} outside {sockets_dir}");
+        }
+    }
+    for unit in SERVICES {
+        assert_ne!(values(unit, "Service", "RuntimeDirectory"), ["redis-rs"], "{unit}");
+    }
+}
+
+#[test]
+fn stop_timeouts_are_finite() {
+    // The shutdown save extends the stop timeout while it makes progress (EXTEND_TIMEOUT_USEC);
+    // a finite base still gets a hung server killed.
+    for unit in SERVICES {
+        let timeout = values(unit, "Service", "TimeoutStopSec");
+        assert_eq!(timeout.len(), 1, "{unit}: {timeout:?}");
+        let secs: u64 = timeout[0].parse().unwrap_or_else(|_| panic!("{unit}: TimeoutStopSec={}", timeout[0]));
+        assert!(secs > 0, "{unit}: TimeoutStopSec=0 waits for ever");
+    }
+}

@@ -3,10 +3,10 @@
 #
 # Three booted Debian 12 containers (tests/e2e/lib.sh) on one Ethernet segment: each has its own
 # network namespace with one interface, eth0, plugged into a bridge that lives in a namespace of
-# its own (so nothing touches the machine's network or firewall). Each host installs the .deb and
-# is configured only with redisctl, as an admin would: bind, requirepass and masterauth for the
-# server, replicaof on the two replicas, sentinel monitor / set (auth-pass too) / quorum for the
-# sentinels. Then:
+# its own (so nothing touches the machine's network or firewall). Each host installs the .deb with
+# apt, enables Sentinel (installed disabled) and is configured only with redisctl, as an admin
+# would: bind, requirepass and masterauth for the server, replicaof on the two replicas, sentinel
+# monitor / set (auth-pass too) / quorum for the sentinels. Then:
 #   1. the master host's link goes down: the two others fail over (one promoted, the other
 #      re-pointed, CONFIG REWRITE persisted, +switch-master in the journal of both sentinels);
 #   2. the link comes back: the old master re-joins as a replica of the new one, and its sentinel
@@ -18,7 +18,8 @@ set -euo pipefail
 deb=$(realpath "$1")
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
-root=$(e2e_root bookworm "")
+root=$(e2e_root bookworm-base "")
+repo=$(e2e_repo "$root")
 work=$(mktemp -d /var/tmp/redis-rs-e2e-failover.XXXXXX)
 hosts=(h1 h2 h3)
 declare -A addr=([h1]=10.77.0.11 [h2]=10.77.0.12 [h3]=10.77.0.13)
@@ -86,10 +87,11 @@ for h in "${hosts[@]}"; do
 done
 
 for h in "${hosts[@]}"; do
-    log "$h: installing the package"
-    in_container "$h" env DEBIAN_FRONTEND=noninteractive dpkg -i /root/redis-rs.deb >"$work/dpkg-$h.log" 2>&1 \
-        || fail "dpkg -i on $h: $(cat "$work/dpkg-$h.log")"
+    log "$h: installing the package, enabling Sentinel"
+    e2e_apt_install "$h" "$repo" /root/redis-rs.deb
     wait_for "the server on $h" in_container "$h" systemctl is-active --quiet redis-server-rs.service
+    in_container "$h" systemctl enable --now redis-sentinel-rs >"$work/enable-$h.log" 2>&1 \
+        || fail "systemctl enable --now redis-sentinel-rs on $h: $(cat "$work/enable-$h.log")"
     wait_for "the sentinel on $h" in_container "$h" systemctl is-active --quiet redis-sentinel-rs.service
 done
 

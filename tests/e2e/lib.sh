@@ -10,17 +10,83 @@ declare -A e2e_nspawn_pid=() e2e_init_pid=()
 
 log() { printf '[e2e] %s\n' "$*"; }
 
-# e2e_root NAME EXTRA_PACKAGES: the cached root (debootstrapped once), e.g. `e2e_root bookworm ""`.
+# e2e_root NAME EXTRA_PACKAGES: the cached root (debootstrapped once), e.g. `e2e_root bookworm-base ""`.
+# The base root has no redis-tools: installing the package must bring redis-cli in as a dependency.
+# NAME must change whenever the packages change, or an old cache would be used.
 e2e_root() {
+    # Called as $(...), where bash drops errexit: a failed step must not leave a broken cache.
+    set -e
     local root="$e2e_cache/$1" extra=$2
     if [ ! -d "$root/usr" ]; then
         log "debootstrapping Debian 12 into $root (once; cached)" >&2
         mkdir -p "$e2e_cache"
-        debootstrap --variant=minbase --include="systemd,systemd-sysv,dbus,iproute2,procps,adduser,redis-tools$extra" \
+        rm -rf "$root.tmp"
+        debootstrap --variant=minbase --include="systemd,systemd-sysv,dbus,iproute2,procps,adduser$extra" \
             bookworm "$root.tmp" >/dev/null
         mv "$root.tmp" "$root"
     fi
     echo "$root"
+}
+
+# e2e_repo ROOT: a local apt repository (cached) with what installing the package needs from Debian
+# that ROOT lacks: redis-tools and its dependencies, downloaded on this host with apt-get download.
+# A container booted with --private-network has no registry; with this repository as its only
+# source, `apt install ./redis-rs.deb` resolves the package's dependencies as on a real machine.
+e2e_repo() {
+    # Called as $(...), where bash drops errexit: a failed step must not leave a broken cache.
+    set -e
+    local root=$1 repo="$e2e_cache/repo-$(basename "$1")"
+    if [ ! -s "$repo/Packages" ]; then
+        log "downloading redis-tools and its dependencies into $repo (once; cached)" >&2
+        rm -rf "$repo.tmp"
+        mkdir -p "$repo.tmp"
+        local closure installed wanted
+        closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+            --no-replaces --no-enhances redis-tools | grep -v '^ ' | grep -v '^<' | sort -u)
+        installed=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${db:Status-Status} ${Package}\n' \
+            | awk '$1 == "installed" { print $2 }' | sort -u)
+        wanted=$(comm -23 <(echo "$closure") <(echo "$installed"))
+        # shellcheck disable=SC2086 # one package name per word
+        (cd "$repo.tmp" && apt-get download $wanted >/dev/null)
+        (cd "$repo.tmp" && apt-ftparchive packages . >Packages && apt-ftparchive release . >Release)
+        grep -q '^Package: redis-tools$' "$repo.tmp/Packages" || grep -qx redis-tools <<<"$installed"
+        rm -rf "$repo"
+        mv "$repo.tmp" "$repo"
+    fi
+    echo "$repo"
+}
+
+# e2e_apt_install NAME REPO DEB_IN_CONTAINER [APT_OPTIONS...]: `apt-get install` of a .deb inside
+# container NAME, REPO (from e2e_repo) being its only package source. Output in $work/apt-NAME.log.
+e2e_apt_install() {
+    local name=$1 repo=$2 deb=$3
+    shift 3
+    local rootfs
+    rootfs=$(e2e_rootfs "$name")
+    if [ ! -d "$rootfs/root/repo" ]; then
+        cp -r "$repo" "$rootfs/root/repo"
+        rm -f "$rootfs/etc/apt/sources.list" "$rootfs"/etc/apt/sources.list.d/*
+        echo 'deb [trusted=yes] file:/root/repo ./' >"$rootfs/etc/apt/sources.list"
+        in_container "$name" apt-get update -qq >"$work/apt-$name.log" 2>&1 \
+            || fail "apt-get update in $name: $(cat "$work/apt-$name.log")"
+    fi
+    in_container "$name" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" "$deb" \
+        >"$work/apt-$name.log" 2>&1 || fail "apt-get install $deb in $name: $(cat "$work/apt-$name.log")"
+}
+
+# e2e_bumped_deb DEB SUFFIX: a copy of DEB whose version has SUFFIX appended (an upgrade of DEB),
+# written into $work; prints its path.
+e2e_bumped_deb() {
+    # Called as $(...), where bash drops errexit: a failed step must not leave a broken cache.
+    set -e
+    local deb=$1 suffix=$2 tree="$work/bump-$2"
+    dpkg-deb -R "$deb" "$tree"
+    local version
+    version=$(sed -n 's/^Version: //p' "$tree/DEBIAN/control")
+    sed -i "s/^Version: .*/Version: $version$suffix/" "$tree/DEBIAN/control"
+    dpkg-deb -Zgzip -b "$tree" "$work/redis-rs-$version$suffix.deb" >/dev/null
+    rm -rf "$tree"
+    echo "$work/redis-rs-$version$suffix.deb"
 }
 
 # e2e_boot NAME ROOT NSPAWN_ARGS...: boots a container on an overlay of ROOT and waits for its
