@@ -107,8 +107,8 @@ pub fn target(config: &Path, default_port: u16) -> Result<Target, String> {
 /// loopback; then the first address.
 fn local_address(bind: &[String]) -> String {
     let addrs: Vec<&str> = bind.iter().map(|a| a.trim_start_matches('-')).collect();
-    let is_loopback = |a: &&str| a.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if let Some(a) = addrs.iter().find(is_loopback) {
+    let is_loopback = |a: &str| a.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if let Some(a) = addrs.iter().find(|a| is_loopback(a)) {
         return a.to_string();
     }
     if addrs.is_empty() || addrs.iter().any(|a| matches!(*a, "*" | "0.0.0.0")) {
