@@ -57,15 +57,9 @@ struct RedisFormat;
 /// Local time as Redis prints it: `21 Nov 2026 06:18:19.316`.
 pub fn timestamp() -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = now.as_secs() as libc::time_t;
-    // SAFETY: localtime_r and strftime write only into the buffers passed to them.
-    unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&secs, &mut tm);
-        let mut buf = [0u8; 64];
-        let n = libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), c"%d %b %Y %H:%M:%S".as_ptr(), &tm);
-        format!("{}.{:03}", String::from_utf8_lossy(&buf[..n]), now.subsec_millis())
-    }
+    let secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let date = crate::util::sys::local_strftime(secs, c"%d %b %Y %H:%M:%S").unwrap_or_else(|| secs.to_string());
+    format!("{date}.{:03}", now.subsec_millis())
 }
 
 impl<S, N> FormatEvent<S, N> for RedisFormat

@@ -162,7 +162,8 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
     // Like Redis, supervision takes precedence over daemonize.
     let supervised = crate::systemd::init(config.str("supervised"));
     if config.bool("daemonize") && !supervised {
-        if let Err(e) = daemonize() {
+        // SAFETY: no thread has been started yet (the runtime is built below).
+        if let Err(e) = unsafe { crate::util::sys::daemonize() } {
             eprintln!("Can't daemonize: {e}");
             return 1;
         }
@@ -218,28 +219,4 @@ fn load_sentinel(config: &Config) -> Result<crate::sentinel::state::Sentinel, St
         })?;
     }
     Ok(sentinel)
-}
-
-/// Like Redis's daemonize(): fork, the parent exits, the child starts a session with stdio on /dev/null.
-fn daemonize() -> std::io::Result<()> {
-    // SAFETY: called before any thread is started, so fork is safe; the calls below only touch
-    // process state and file descriptors.
-    unsafe {
-        match libc::fork() {
-            -1 => return Err(std::io::Error::last_os_error()),
-            0 => {}
-            _ => libc::_exit(0),
-        }
-        libc::setsid();
-        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        if fd >= 0 {
-            libc::dup2(fd, 0);
-            libc::dup2(fd, 1);
-            libc::dup2(fd, 2);
-            if fd > 2 {
-                libc::close(fd);
-            }
-        }
-    }
-    Ok(())
 }

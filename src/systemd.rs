@@ -200,10 +200,6 @@ pub fn stdout_is_journal() -> bool {
     let Some(v) = std::env::var_os("JOURNAL_STREAM") else { return false };
     let v = v.to_string_lossy();
     let Some((dev, ino)) = v.split_once(':') else { return false };
-    // SAFETY: fstat on our own stdout descriptor, into a zeroed struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(1, &mut st) } != 0 {
-        return false;
-    }
-    dev.parse::<u64>().ok() == Some(st.st_dev) && ino.parse::<u64>().ok() == Some(st.st_ino)
+    let Some((st_dev, st_ino)) = crate::util::sys::stdout_device_and_inode() else { return false };
+    dev.parse::<u64>().ok() == Some(st_dev) && ino.parse::<u64>().ok() == Some(st_ino)
 }

@@ -119,13 +119,7 @@ fn human(bytes: u64) -> String {
 
 /// `uname -s -r -m`, as Redis reports `os`.
 fn os_name() -> String {
-    // SAFETY: uname only writes into the struct we pass; its fields are NUL-terminated.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
-    }
-    let field = |f: &[libc::c_char]| unsafe { std::ffi::CStr::from_ptr(f.as_ptr()) }.to_string_lossy().into_owned();
-    format!("{} {} {}", field(&u.sysname), field(&u.release), field(&u.machine))
+    crate::util::sys::os_name().unwrap_or_else(|| format!("{} {}", std::env::consts::OS, std::env::consts::ARCH))
 }
 
 /// A latency in µs as Redis prints it from its HdrHistogram (nanoseconds, 2 significant digits):
@@ -137,16 +131,6 @@ fn hdr_usec(usec: f64) -> f64 {
     let shift = bits.saturating_sub(8);
     let lowest = (ns >> shift) << shift;
     (lowest + (1u64 << shift) - 1) as f64 / 1000.0
-}
-
-fn rusage(who: i32) -> (f64, f64) {
-    // SAFETY: getrusage only writes into the struct we pass.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
-        return (0.0, 0.0);
-    }
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    (t(ru.ru_stime), t(ru.ru_utime))
 }
 
 fn total_system_memory() -> u64 {
@@ -428,8 +412,8 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
         }
         "replication" => crate::replication::info::section(st, out),
         "cpu" => {
-            let (sys, user) = rusage(libc::RUSAGE_SELF);
-            let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);
+            let (sys, user) = crate::util::sys::cpu_times(false).unwrap_or((0.0, 0.0));
+            let (csys, cuser) = crate::util::sys::cpu_times(true).unwrap_or((0.0, 0.0));
             out.push_str("# CPU\r\n");
             field!("used_cpu_sys:{sys:.6}");
             field!("used_cpu_user:{user:.6}");

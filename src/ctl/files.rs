@@ -4,7 +4,6 @@
 
 use std::fs::File;
 use std::io::ErrorKind;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use crate::config::document::ConfigDocument;
@@ -134,7 +133,7 @@ pub fn check_text(path: &Path, text: &str) -> Result<(), String> {
 
 /// An exclusive lock serialising redisctl runs that edit files in one directory.
 pub struct Lock {
-    _file: File,
+    _file: nix::fcntl::Flock<File>,
 }
 
 pub fn lock_dir_of(path: &Path) -> Result<Lock, String> {
@@ -148,12 +147,10 @@ pub fn lock_dir_of(path: &Path) -> Result<Lock, String> {
         };
         format!("cannot edit {}: creating the lock file {} failed: {reason}", path.display(), lock_path.display())
     })?;
-    // SAFETY: flock on a descriptor we own; it is released when the file is closed.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-    if rc != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(format!("{}: cannot take the lock: {}", lock_path.display(), plain(&e)));
-    }
+    // Released when the lock is dropped (and by the kernel when the process ends).
+    let file = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, errno)| {
+        format!("{}: cannot take the lock: {}", lock_path.display(), plain(&std::io::Error::from(errno)))
+    })?;
     Ok(Lock { _file: file })
 }
 

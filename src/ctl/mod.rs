@@ -233,10 +233,7 @@ fn usage(msg: impl Into<String>) -> Failure {
 pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
     // Like other command-line tools, end quietly when the reader of our output goes away
     // (`redisctl completions bash | head`).
-    // SAFETY: restoring the default disposition of SIGPIPE at start-up, before any thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    let _ = crate::util::sys::default_signal_action(crate::util::sys::Signal::SIGPIPE);
     let cli = match Cli::try_parse_from(globals_before_values(args)) {
         Ok(c) => c,
         Err(e) => {

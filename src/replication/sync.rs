@@ -3,7 +3,7 @@
 //! writes the RDB into a pipe and this process relays it to every replica of the same sync
 //! (`$EOF:<mark>`, the bytes, the mark), after `repl-diskless-sync-delay` lets more replicas join.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -174,19 +174,11 @@ fn start_disk(st: &mut State) -> Result<Started, String> {
 }
 
 fn start_diskless(st: &mut State, ids: &[ClientId]) -> Result<Started, String> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills both descriptors on success; they are owned right after.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
-    }
-    // SAFETY: freshly created descriptors, owned by nothing else.
-    let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read_end, write_end) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {}", std::io::Error::from(e)))?;
     snapshot::start_socket_child(st, write_end, read_end.as_raw_fd())?;
-    // SAFETY: setting O_NONBLOCK on a descriptor we own, for the async reader.
-    unsafe {
-        let flags = libc::fcntl(fds[0], libc::F_GETFL);
-        libc::fcntl(fds[0], libc::F_SETFL, flags | libc::O_NONBLOCK);
-    }
+    // Non-blocking for the async reader: from_owned_fd sets O_NONBLOCK on the reading end (only;
+    // the child writes to a blocking end).
     let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(read_end).map_err(|e| format!("pipe: {e}"))?;
     let senders: Vec<mpsc::Sender<RdbPiece>> =
         ids.iter().filter_map(|id| st.repl.replicas.get(id).and_then(|r| r.rdb_tx.clone())).collect();

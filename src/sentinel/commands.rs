@@ -17,6 +17,7 @@ use super::timing::Timings;
 use crate::protocol::Reply;
 use crate::util::glob::string_match;
 use crate::util::numbers::parse_i64;
+use crate::util::sys::is_executable;
 
 /// What the links know of one instance (Redis keeps it in the instance's link).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -587,13 +588,6 @@ fn script_path(deny: bool, path: &str, what: &str) -> Result<Option<String>, Set
         return Err(SetError::Other(format!("ERR {what} seems non existing or non executable")));
     }
     Ok(Some(path.to_string()))
-}
-
-/// access(path, X_OK).
-fn is_executable(path: &str) -> bool {
-    let Ok(c_path) = std::ffi::CString::new(path) else { return false };
-    // SAFETY: a valid NUL-terminated path; access only reads it.
-    unsafe { libc::access(c_path.as_ptr(), libc::X_OK) == 0 }
 }
 
 const CONFIG_USAGE: &str = "ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.";

@@ -31,9 +31,7 @@
 //! unless `announce-hostnames` is on, so a file of ours may say `127.1` where Redis would write
 //! `127.0.0.1`; both mean the same to either.
 
-use std::ffi::CString;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use super::model::{CommandRename, KnownReplica, KnownSentinel, MasterConfig, SentinelConfig};
@@ -378,9 +376,7 @@ fn positive_ms(value: &str) -> Result<u64, &'static str> {
 
 /// The script path, if it names a file this process may execute (`access(X_OK)`).
 fn executable(path: &str, error: &'static str) -> Result<String, &'static str> {
-    let c_path = CString::new(path).map_err(|_| error)?;
-    // SAFETY: access only reads the NUL-terminated path, which lives until the call returns.
-    if unsafe { libc::access(c_path.as_ptr(), libc::X_OK) } == 0 {
+    if crate::util::sys::is_executable(path) {
         Ok(path.to_string())
     } else {
         Err(error)
@@ -439,43 +435,7 @@ fn c_strtoull(s: &str) -> u64 {
 /// IPv6 form `::1.2.3.4` as `::102:304`). Without `allow_hostnames` only numeric forms are taken (as glibc reads them:
 /// `127.1` and `fe80::1%lo` are addresses), and nothing is looked up.
 pub fn resolve_address(host: &str, allow_hostnames: bool) -> Option<String> {
-    let c_host = CString::new(host).ok()?;
-    // SAFETY: an all-zero addrinfo is the documented "no hints" value; fields are set below.
-    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
-    hints.ai_family = libc::AF_UNSPEC;
-    hints.ai_socktype = libc::SOCK_STREAM;
-    if !allow_hostnames {
-        hints.ai_flags = libc::AI_NUMERICHOST;
-    }
-    let mut found: *mut libc::addrinfo = std::ptr::null_mut();
-    // SAFETY: valid NUL-terminated host and hints; on success `found` is a list we free below.
-    let rc = unsafe { libc::getaddrinfo(c_host.as_ptr(), std::ptr::null(), &hints, &mut found) };
-    if rc != 0 || found.is_null() {
-        return None;
-    }
-    // SAFETY: `found` is the non-null head of the list getaddrinfo returned, freed only after.
-    let ip = unsafe { address_of(&*found) };
-    // SAFETY: freeing the list getaddrinfo allocated, once.
-    unsafe { libc::freeaddrinfo(found) };
-    ip.map(|ip| ip.to_string())
-}
-
-/// The IP in one getaddrinfo result.
-///
-/// # Safety
-/// `info.ai_addr` must point to a socket address of `info.ai_family`, as getaddrinfo returns.
-unsafe fn address_of(info: &libc::addrinfo) -> Option<IpAddr> {
-    match info.ai_family {
-        libc::AF_INET => {
-            let sa = &*(info.ai_addr as *const libc::sockaddr_in);
-            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr))))
-        }
-        libc::AF_INET6 => {
-            let sa = &*(info.ai_addr as *const libc::sockaddr_in6);
-            Some(IpAddr::V6(Ipv6Addr::from(sa.sin6_addr.s6_addr)))
-        }
-        _ => None,
-    }
+    crate::util::sys::resolve_first(host, !allow_hostnames).map(|ip| ip.to_string())
 }
 
 /// Brings the `sentinel` lines of `doc` in line with `cfg` (see the module documentation for

@@ -378,15 +378,6 @@ impl Runtime {
 
 /// `secs` as C's ctime() prints it in local time, without its newline: `Thu Jan  1 00:00:00 1970`.
 fn ctime(secs: u64) -> String {
-    let secs = secs as libc::time_t;
-    // SAFETY: localtime_r and strftime write only into the buffers passed to them.
-    unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&secs, &mut tm).is_null() {
-            return secs.to_string();
-        }
-        let mut buf = [0u8; 64];
-        let n = libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), c"%a %b %e %H:%M:%S %Y".as_ptr(), &tm);
-        String::from_utf8_lossy(&buf[..n]).into_owned()
-    }
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    crate::util::sys::local_strftime(secs, c"%a %b %e %H:%M:%S %Y").unwrap_or_else(|| secs.to_string())
 }

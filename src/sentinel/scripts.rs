@@ -212,7 +212,7 @@ fn spawn(id: u64, argv: &[String], finished: Arc<Mutex<Vec<Finished>>>) -> Resul
     let mut cmd = tokio::process::Command::new(path);
     cmd.args(&argv[1..]).stdin(std::process::Stdio::null()).kill_on_drop(true);
     let mut child = cmd.spawn().map_err(|e| match e.raw_os_error() {
-        Some(libc::EAGAIN) => SpawnError::NoProcess,
+        Some(code) if code == nix::errno::Errno::EAGAIN as i32 => SpawnError::NoProcess,
         _ => SpawnError::CannotExec,
     })?;
     let pid = child.id().unwrap_or(0);

@@ -473,18 +473,11 @@ impl Parking<'_> {
 
 /// repl-disable-tcp-nodelay: fewer, larger packets to replicas, at the price of some delay.
 fn disable_nodelay(fd: i32) {
-    let off: libc::c_int = 0;
-    // SAFETY: setsockopt on this connection's own descriptor with a valid int option value; a
-    // failure (a unix socket) leaves the socket as it was.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_NODELAY,
-            (&off as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
+    // SAFETY: `fd` is this connection's own socket, open for as long as `serve` runs (it owns the
+    // stream), so the borrow cannot outlive it.
+    let sock = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    // A failure (a unix socket) leaves the socket as it was.
+    let _ = socket2::SockRef::from(&sock).set_nodelay(false);
 }
 
 /// Removes every trace of the client from the shared state.

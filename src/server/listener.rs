@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use nix::errno::Errno;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, UnixListener};
 
@@ -72,8 +73,8 @@ pub fn bind_tcp_all(tc: &TcpConfig) -> Result<Vec<Listener>, String> {
             Ok(l) => out.push(Listener::Tcp(l)),
             Err(e) => {
                 let unavailable = matches!(
-                    e.raw_os_error(),
-                    Some(libc::EADDRNOTAVAIL) | Some(libc::EAFNOSUPPORT) | Some(libc::EPROTONOSUPPORT)
+                    e.raw_os_error().map(Errno::from_raw),
+                    Some(Errno::EADDRNOTAVAIL | Errno::EAFNOSUPPORT | Errno::EPROTONOSUPPORT)
                 );
                 if optional && unavailable {
                     continue;
