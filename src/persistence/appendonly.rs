@@ -17,6 +17,7 @@ use super::aof::{self, AofFile, FileKind, IncrFile, Manifest};
 use crate::commands::{self, Ctx, Session};
 use crate::server::state::State;
 use crate::server::Server;
+use crate::util::sys::{self, Pid, Signal, WaitStatus};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fsync {
@@ -37,7 +38,7 @@ impl Fsync {
 
 /// A BGREWRITEAOF child writing the next base.
 pub struct RewriteChild {
-    pub pid: libc::pid_t,
+    pub pid: Pid,
     pub started: Instant,
     /// The base it writes, and the first incr file that follows it.
     base: AofFile,
@@ -443,16 +444,13 @@ pub fn start_rewrite(st: &mut State) -> Result<(), String> {
     let base =
         AofFile { name: aof::base_name(&aof.filename, next_base, preamble), seq: next_base, kind: FileKind::Base };
     let tmp = aof.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    // SAFETY: the child only writes the image it was born with to its own file and exits.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        let code = i32::from(write_base(st, &tmp, preamble).is_err());
-        // SAFETY: leaves the child without running anything of the parent's.
-        unsafe { libc::_exit(code) }
-    }
-    if pid < 0 {
-        return Err(format!("Can't rewrite append only file in background: fork: {}", std::io::Error::last_os_error()));
-    }
+    // SAFETY: the child writes the image it was born with to its own temp file and ends. `st` is
+    // the keyspace under the state lock this thread holds, so no other thread was changing it at
+    // the fork; write_base allocates (fork-safe in glibc), does plain file I/O and does not log.
+    let forked = unsafe { sys::fork_child(|| i32::from(write_base(st, &tmp, preamble).is_err())) };
+    let pid = forked.map_err(|errno| {
+        format!("Can't rewrite append only file in background: fork: {}", std::io::Error::from(errno))
+    })?;
     tracing::info!("Background append only file rewriting started by pid {pid}");
     if let Some(aof) = st.aof.as_mut() {
         aof.rewrite = Some(RewriteChild { pid, started: Instant::now(), base, first_incr_seq: next_incr, tmp });
@@ -463,14 +461,9 @@ pub fn start_rewrite(st: &mut State) -> Result<(), String> {
 fn reap_rewrite(st: &mut State) {
     let Some(aof) = st.aof.as_mut() else { return };
     let Some(child) = &aof.rewrite else { return };
-    let mut status = 0;
-    // SAFETY: waitpid on our own child with a valid status pointer.
-    let r = unsafe { libc::waitpid(child.pid, &mut status, libc::WNOHANG) };
-    if r == 0 {
-        return;
-    }
+    let Some(status) = sys::try_reap(child.pid) else { return };
     let Some(child) = aof.rewrite.take() else { return };
-    let ok = r == child.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let ok = matches!(status, Ok(WaitStatus::Exited(_, 0)));
     let tmp = child.tmp.clone();
     if ok {
         match finish_rewrite(aof, &tmp, child) {
@@ -515,11 +508,7 @@ pub fn set_enabled(st: &mut State, on: bool) -> Result<(), String> {
         if let Some(mut aof) = st.aof.take() {
             flush_and_sync(&mut aof);
             if let Some(child) = aof.rewrite.take() {
-                // SAFETY: stopping and reaping our own child.
-                unsafe {
-                    libc::kill(child.pid, libc::SIGUSR1);
-                    libc::waitpid(child.pid, std::ptr::null_mut(), 0);
-                }
+                sys::kill_and_reap(child.pid, Signal::SIGUSR1);
             }
         }
         crate::replication::refresh_propagation(st);

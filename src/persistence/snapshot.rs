@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use super::rdb::{WriteOptions, Writer};
 use crate::server::state::State;
+use crate::util::sys::{self, Pid, Signal, WaitStatus};
 
 /// Where a snapshot stands, for INFO persistence, LASTSAVE and MISCONF.
 pub struct Snapshots {
@@ -38,7 +39,7 @@ pub struct Snapshots {
 }
 
 pub struct Child {
-    pub pid: libc::pid_t,
+    pub pid: Pid,
     pub started: Instant,
     /// The changes counted when the child took its image: those are saved once it succeeds.
     pub dirty_at_start: u64,
@@ -173,7 +174,7 @@ fn save_counting(st: &mut State, written: &AtomicU64) -> Result<(), String> {
 }
 
 /// BGSAVE: forks a child that saves the image it was born with. Returns the child's pid.
-pub fn start_background_save(st: &mut State) -> Result<libc::pid_t, String> {
+pub fn start_background_save(st: &mut State) -> Result<Pid, String> {
     if st.snapshots.child.is_some() {
         return Err("Background save already in progress".into());
     }
@@ -187,7 +188,7 @@ pub fn start_socket_child(
     st: &mut State,
     pipe: std::os::fd::OwnedFd,
     read_end: std::os::fd::RawFd,
-) -> Result<libc::pid_t, String> {
+) -> Result<Pid, String> {
     if st.snapshots.child.is_some() {
         return Err("Background save already in progress".into());
     }
@@ -195,8 +196,8 @@ pub fn start_socket_child(
     fork_child(st, true, |st| {
         // As Redis's child does: without the parent's reading end, a parent that died makes the
         // child's writes fail (EPIPE) instead of blocking forever on a pipe it still reads itself.
-        // SAFETY: closing the child's copy of a descriptor that only the parent uses.
-        unsafe { libc::close(read_end) };
+        // Only the child's copy closes: the parent keeps its own descriptor.
+        let _ = nix::unistd::close(read_end);
         let file = File::from(pipe.take().ok_or_else(|| std::io::Error::other("no pipe"))?);
         write_dataset(st, BufWriter::with_capacity(1 << 16, file))?.flush()
     })
@@ -206,24 +207,23 @@ fn fork_child(
     st: &mut State,
     to_socket: bool,
     write: impl FnOnce(&State) -> std::io::Result<()>,
-) -> Result<libc::pid_t, String> {
+) -> Result<Pid, String> {
     crate::server::propagation::flush_completed(st);
     let fork_start = Instant::now();
-    // SAFETY: the child runs only `write` and _exit: it touches the copied keyspace, the
-    // allocator and its own file, and never returns.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        let code = if write(st).is_ok() { 0 } else { 1 };
-        // SAFETY: _exit ends the child at once, without running the parent's atexit handlers or
-        // flushing buffers the child shares with it.
-        unsafe { libc::_exit(code) }
-    }
-    if pid < 0 {
-        let e = std::io::Error::last_os_error();
-        st.snapshots.last_bgsave_failed = true;
-        tracing::warn!("Can't save in background: fork: {e}");
-        return Err(format!("Can't save in background: fork: {e}"));
-    }
+    // SAFETY: the child writes the image it was born with and ends. `st` is the keyspace under
+    // the state lock this thread holds, so no other thread was changing it at the fork; the
+    // encoders allocate (fork-safe in glibc) and write only the child's own file or pipe. Nothing
+    // in `write` logs or takes a lock another thread may hold.
+    let forked = unsafe { sys::fork_child(|| i32::from(write(st).is_err())) };
+    let pid = match forked {
+        Ok(pid) => pid,
+        Err(errno) => {
+            let e = std::io::Error::from(errno);
+            st.snapshots.last_bgsave_failed = true;
+            tracing::warn!("Can't save in background: fork: {e}");
+            return Err(format!("Can't save in background: fork: {e}"));
+        }
+    };
     st.snapshots.latest_fork_usec = fork_start.elapsed().as_micros() as u64;
     st.snapshots.total_forks += 1;
     tracing::info!("Background {} started by pid {pid}", if to_socket { "RDB transfer" } else { "saving" });
@@ -260,14 +260,9 @@ pub fn cron(st: &mut State) {
 
 fn reap_child(st: &mut State) {
     let Some(child) = &st.snapshots.child else { return };
-    let mut status = 0;
-    // SAFETY: waitpid on our own child's pid with a valid status pointer.
-    let r = unsafe { libc::waitpid(child.pid, &mut status, libc::WNOHANG) };
-    if r == 0 {
-        return;
-    }
+    let Some(status) = sys::try_reap(child.pid) else { return };
     let Some(child) = st.snapshots.child.take() else { return };
-    let ok = r == child.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let ok = matches!(status, Ok(WaitStatus::Exited(_, 0)));
     if child.to_socket {
         // A transfer to replicas is not a save: LASTSAVE and the change count stay.
         if ok {
@@ -285,8 +280,8 @@ fn reap_child(st: &mut State) {
         st.lastsave = crate::util::time::unix_secs();
         st.snapshots.last_bgsave_failed = false;
         st.snapshots.saves += 1;
-    } else if r == child.pid && libc::WIFSIGNALED(status) {
-        tracing::warn!("Background saving terminated by signal {}", libc::WTERMSIG(status));
+    } else if let Ok(WaitStatus::Signaled(_, signal, _)) = status {
+        tracing::warn!("Background saving terminated by signal {}", signal as i32);
         st.snapshots.last_bgsave_failed = true;
     } else {
         tracing::warn!("Background saving error");
@@ -309,12 +304,7 @@ pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, bu
 /// Stops a running child at shutdown (killRDBChild) and removes its temp file.
 pub fn kill_child(st: &mut State) {
     if let Some(child) = st.snapshots.child.take() {
-        // SAFETY: signalling and reaping our own child.
-        unsafe {
-            libc::kill(child.pid, libc::SIGUSR1);
-            let mut status = 0;
-            libc::waitpid(child.pid, &mut status, 0);
-        }
+        sys::kill_and_reap(child.pid, Signal::SIGUSR1);
         let _ = std::fs::remove_file(format!("temp-{}.rdb", child.pid));
     }
 }

@@ -234,27 +234,27 @@ mod tests {
         let path = tmp.path().join("x.1.incr.aof");
         std::fs::write(&path, b"0123456789").unwrap();
         let mut f = IncrFile::open(&path).unwrap();
-        let limit = libc::rlimit { rlim_cur: 16, rlim_max: libc::RLIM_INFINITY };
-        let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        // SAFETY: getrlimit/setrlimit with valid pointers; SIGXFSZ is ignored so the write fails
-        // with EFBIG instead of killing the test process. Run in a child so the limit and the
-        // signal disposition do not leak into other tests.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            let code = unsafe {
-                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                libc::getrlimit(libc::RLIMIT_FSIZE, &mut old);
-                libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+        // Run in a child so that the limit and the signal disposition do not leak into other tests.
+        // SAFETY: the test harness has other threads; the child only ignores SIGXFSZ (so the write
+        // fails with EFBIG instead of killing it), lowers its own RLIMIT_FSIZE, writes through its
+        // own copy of `f` and reads the file back: system calls and allocation, no logging, no
+        // lock another thread could hold.
+        let pid = unsafe {
+            crate::util::sys::fork_child(|| {
+                use nix::sys::resource::{setrlimit, Resource, RLIM_INFINITY};
+                let limited = crate::util::sys::ignore_signal(crate::util::sys::Signal::SIGXFSZ).is_ok()
+                    && setrlimit(Resource::RLIMIT_FSIZE, 16, RLIM_INFINITY).is_ok();
                 let failed = f.append(b"abcdefghijkl").is_err();
-                let ok = failed && f.size() == 10 && std::fs::read(&path).map(|b| b == b"0123456789").unwrap_or(false);
+                let ok = limited
+                    && failed
+                    && f.size() == 10
+                    && std::fs::read(&path).map(|b| b == b"0123456789").unwrap_or(false);
                 i32::from(!ok)
-            };
-            unsafe { libc::_exit(code) }
+            })
         }
-        let mut status = 0;
-        // SAFETY: waiting for the child forked above.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status}");
+        .unwrap();
+        let status = nix::sys::wait::waitpid(pid, None).unwrap();
+        assert_eq!(status, crate::util::sys::WaitStatus::Exited(pid, 0));
         assert_eq!(std::fs::read(&path).unwrap(), b"0123456789");
     }
 }
