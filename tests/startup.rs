@@ -166,3 +166,55 @@ fn a_sentinels_command_line_options_are_kept_in_its_file() {
         assert!(text.starts_with("sentinel monitor mymaster 127.0.0.1 6999 2\n"), "{bin}:\n{text}");
     }
 }
+
+/// Ends a daemonized server (no longer our child, so nothing else would) when the test ends.
+struct Daemon(i32);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SAFETY: kill with a pid this test read from the server's own pid file.
+        unsafe { libc::kill(self.0, libc::SIGKILL) };
+    }
+}
+
+#[test]
+fn daemonize_detaches_into_its_own_session_with_stdio_on_dev_null() {
+    for bin in [OURS, REAL_REDIS] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let pidfile = dir.path().join("server.pid");
+        let mut launcher = Command::new(bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--dir", &dir.path().display().to_string(), "--logfile", "server.log"])
+            .args(["--daemonize", "yes", "--pidfile", &pidfile.display().to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut launched = None;
+        wait_for("the launching process to exit", Duration::from_secs(10), || {
+            launched = launcher.try_wait().unwrap();
+            launched.is_some()
+        });
+        assert_eq!(launched.and_then(|s| s.code()), Some(0), "{bin}: the parent exits with 0");
+        let mut pid = None;
+        wait_for("the pid file", Duration::from_secs(10), || {
+            pid = std::fs::read_to_string(&pidfile).ok().and_then(|t| t.trim().parse::<i32>().ok());
+            pid.is_some()
+        });
+        let pid = pid.unwrap();
+        let _daemon = Daemon(pid);
+        wait_for("the daemon to serve", Duration::from_secs(10), || {
+            Client::try_connect(port).map(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n").unwrap_or(false)
+        });
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        // Fields after the command name: state, ppid, pgrp, session.
+        let after_name: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        assert_eq!(after_name[3], pid.to_string(), "{bin}: the daemon leads its own session: {stat}");
+        for fd in 0..3 {
+            let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+            assert_eq!(target, std::path::Path::new("/dev/null"), "{bin}: fd {fd}");
+        }
+    }
+}
