@@ -1,0 +1,57 @@
+//! Every integration test, in one binary: one link of the crate instead of one per file, and one
+//! harness (`common`) compiled once. Each module is a family of tests over the real binaries.
+
+mod common;
+mod differential_support;
+mod replication_support;
+
+mod acl;
+mod aof;
+mod aof_files;
+mod blocking;
+mod config;
+mod differential_hashes;
+mod differential_keys;
+mod differential_lists;
+mod differential_propagation;
+mod differential_server;
+mod differential_sets;
+mod differential_sort;
+mod differential_zsets;
+mod eviction;
+mod expiry;
+mod fuzz;
+mod hashes;
+mod info;
+mod keyspace;
+mod layers;
+mod lists;
+mod logging;
+mod notifications;
+mod packaging;
+mod persistence;
+mod protocol;
+mod pubsub;
+mod rdb;
+mod redis_cli;
+mod redisctl;
+mod redisctl_man;
+mod replication;
+mod replication_commands;
+mod security;
+mod sentinel;
+mod sentinel_commands;
+mod sentinel_config;
+mod sentinel_failover_edges;
+mod sentinel_link;
+mod sentinel_monitor;
+mod sentinel_scripts;
+mod server_commands;
+mod sets;
+mod shutdown;
+mod startup;
+mod strings;
+mod systemd;
+mod transactions;
+mod units;
+mod zsets;
