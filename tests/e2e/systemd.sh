@@ -132,7 +132,7 @@ inside systemctl enable --now redis-sentinel-rs >"$work/enable.log" 2>&1 \
 # Sentinel: watching the local master as Debian's sentinel.conf says, saving its ID into the file,
 # its events in the journal.
 wait_for "the sentinel" inside systemctl is-active --quiet redis-sentinel-rs.service
-[ "$(sentinel_state)" = "enabled active disabled active" ] || fail "systemctl enable --now redis-sentinel-rs: $(sentinel_state)"
+[ "$(sentinel_state)" = "enabled active enabled active" ] || fail "systemctl enable --now redis-sentinel-rs: $(sentinel_state)"
 # Sentinel: enabled and started with the package, watching the local master as Debian's
 # sentinel.conf says, saving its ID into the file, its events in the journal.
 sentinel_sees_master() { [ "$(inside redis-cli -p 26379 sentinel get-master-addr-by-name mymaster | tr '\n' ' ')" = "127.0.0.1 6379 " ]; }
@@ -160,12 +160,24 @@ e2e_apt_install host "$repo" /root/redis-rs-up2.deb
 [ "$(inside dpkg-query -W -f '${Version}' redis-rs)" = "$(dpkg-deb -f "$up2" Version)" ] || fail "upgrade 2 not installed"
 wait_for "the sentinel after upgrade 2" inside systemctl is-active --quiet redis-sentinel-rs.service
 wait_for "the server after upgrade 2" inside systemctl is-active --quiet redis-server-rs.service
-[ "$(sentinel_state)" = "enabled active disabled active" ] || fail "upgrade 2 changed Sentinel's units: $(sentinel_state)"
+[ "$(sentinel_state)" = "enabled active enabled active" ] || fail "upgrade 2 changed Sentinel's units: $(sentinel_state)"
 [ "$(inside systemctl is-enabled redis-server-rs.service)" = enabled ] || fail "upgrade 2 disabled the server"
 [ "$(main_pid redis-server-rs.service)" != "$server_pid" ] || fail "upgrade 2 did not restart the server"
 [ "$(main_pid redis-sentinel-rs.service)" != "$sentinel_pid" ] || fail "upgrade 2 did not restart Sentinel"
 wait_for "the sentinel to answer after upgrade 2" sentinel_sees_master
 log "upgrade 2 kept both services enabled and running, restarted on the new package"
+
+# Turning Sentinel off turns its socket off too: no connection starts it again.
+inside systemctl disable --now redis-sentinel-rs >"$work/disable.log" 2>&1 \
+    || fail "systemctl disable --now redis-sentinel-rs: $(cat "$work/disable.log")"
+[ "$(sentinel_state)" = "disabled inactive disabled inactive" ] \
+    || fail "systemctl disable --now redis-sentinel-rs left: $(sentinel_state)"
+if inside redis-cli -p 26379 ping >/dev/null 2>&1; then fail "a disabled Sentinel still answers on 26379"; fi
+[ "$(inside systemctl is-active redis-sentinel-rs.service)" = inactive ] || fail "a connection started the disabled Sentinel"
+inside systemctl enable --now redis-sentinel-rs >"$work/enable.log" 2>&1 \
+    || fail "systemctl enable --now redis-sentinel-rs: $(cat "$work/enable.log")"
+wait_for "the sentinel enabled again" sentinel_sees_master
+log "disable --now turns Sentinel and its socket off; enable --now brings both back"
 
 status=$(inside systemctl status redis-server-rs.service --no-pager || true)
 grep -q 'Status: "Ready to accept connections"' <<<"$status" || fail "no STATUS line in systemctl status: $status"

@@ -161,3 +161,13 @@ fn stop_timeouts_are_finite() {
         assert!(secs > 0, "{unit}: TimeoutStopSec=0 waits for ever");
     }
 }
+
+#[test]
+fn enabling_or_disabling_a_service_acts_on_its_socket() {
+    // `systemctl disable --now redis-sentinel-rs` left the socket listening, and the next
+    // connection started the Sentinel the admin had turned off.
+    for unit in SERVICES {
+        let socket = unit.replace("@.service", "@%i.socket").replace(".service", ".socket");
+        assert_eq!(values(unit, "Install", "Also"), [socket], "{unit}");
+    }
+}
