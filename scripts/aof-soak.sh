@@ -8,4 +8,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cycles="${1:-1000}"
 [[ "$cycles" =~ ^[1-9][0-9]*$ ]] || { echo "aof-soak.sh: CYCLES must be a positive integer" >&2; exit 2; }
-AOF_SOAK_CYCLES="$cycles" cargo test --release --test aof sigkill_cycles_lose_no_acknowledged_write -- --nocapture
+AOF_SOAK_CYCLES="$cycles" cargo test --release --test it aof::sigkill_cycles_lose_no_acknowledged_write -- --nocapture

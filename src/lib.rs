@@ -20,7 +20,7 @@
 //! | network runtime | `server` (listeners, connections, cron, shutdown) |
 //! | programs | `startup`, `ctl` (redisctl), the thin mains in `src/bin` |
 //!
-//! `tests/layers.rs` reads every `crate::` path in `src/` and fails on one that points up. The
+//! `tests/it/layers.rs` reads every `crate::` path in `src/` and fails on one that points up. The
 //! imports that still do (listed there) are being removed; the list only shrinks.
 
 pub mod alloc;
