@@ -350,8 +350,8 @@ fn print(r: &StatusReport, config: &Path, sentinel_config: &Path) {
     }
     if let Some(p) = &s.persistence {
         println!(
-            "  last save            {} (unix time), {} changes since, last bgsave {}{}",
-            p.last_save_time,
+            "  last save            {}, {} changes since, last bgsave {}{}",
+            when(p.last_save_time),
             p.changes_since_last_save,
             p.last_bgsave_status,
             if p.bgsave_in_progress { ", bgsave in progress" } else { "" }
@@ -393,5 +393,14 @@ fn print(r: &StatusReport, config: &Path, sentinel_config: &Path) {
                 println!("    ckquorum           {}", m.ckquorum);
             }
         }
+    }
+}
+
+/// A unix time as an admin reads it: local date and time, and how long ago.
+fn when(unix_secs: i64) -> String {
+    let ago = crate::util::time::unix_secs().saturating_sub(unix_secs);
+    match crate::util::sys::local_strftime(unix_secs, c"%Y-%m-%d %H:%M:%S %Z") {
+        Some(t) => format!("{t} ({ago} s ago)"),
+        None => format!("{unix_secs} (unix time)"),
     }
 }

@@ -3,7 +3,6 @@
 //! served blocking pops, transactions, databases), BGREWRITEAOF and CONFIG SET appendonly, and
 //! appendonlydirs exchanged with Debian's real redis-server in both directions.
 
-
 use std::time::Duration;
 
 use crate::common::{wait_for, Client, DataDirServer, SmallDisk, OURS, REAL_REDIS};

@@ -2,7 +2,6 @@
 //! writes (byte-identical manifest, the exact commands of its incr file, its RDB base), it loads
 //! a directory we create, and both treat a truncated directory the same way.
 
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;

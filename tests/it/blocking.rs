@@ -2,7 +2,6 @@
 //! MULTI, CLIENT UNBLOCK, disconnects. Each scenario runs against our server and Debian's real
 //! Redis 7.0 and the transcripts (every reply every client got, in order) must be identical.
 
-
 use std::time::Duration;
 
 use crate::common::{wait_for, Client, Server};

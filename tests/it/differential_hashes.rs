@@ -4,7 +4,6 @@
 //! byte for byte: listpack hashes have a defined order, hashtable ones are compared as sets of
 //! pairs, and random replies by shape and membership.
 
-
 use std::collections::{HashMap, HashSet};
 
 use crate::common::Client;

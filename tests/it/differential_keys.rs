@@ -2,7 +2,6 @@
 //! KEYS, SCAN, RANDOMKEY, RENAME, MOVE, COPY, SWAPDB, FLUSH*, TOUCH, OBJECT, the EXPIRE family), in
 //! RESP2 and RESP3. Replies are compared byte for byte; replies in hash order are sorted first.
 
-
 use crate::common::Client;
 use crate::differential_support::*;
 

@@ -3,7 +3,6 @@
 //! receives and the dirty counter (INFO's rdb_changes_since_last_save). A seeded random sequence
 //! mixes every non-blocking list command over a few keys.
 
-
 use crate::common::Client;
 use crate::differential_support::*;
 

@@ -8,7 +8,6 @@
 //! Commands are sent in lower case so that a command replayed as itself (Redis keeps the client's
 //! spelling) is told apart from a rewritten one (Redis's shared upper-case names).
 
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! Differential tests against Debian's real Redis 7.0: connection commands, CLIENT, unknown
 //! commands and arity errors, and requirepass. Replies are compared byte for byte.
 
-
 use crate::common::{encode, Client};
 use crate::differential_support::*;
 

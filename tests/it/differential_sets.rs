@@ -4,7 +4,6 @@
 //! rdb_changes_since_last_save) and keyspace notifications. Replies are compared byte for byte;
 //! where Redis's order is its hash table's, as sets; random replies by shape and membership.
 
-
 use crate::common::Client;
 use crate::differential_support::*;
 

@@ -2,7 +2,6 @@
 //! sorting, DESC, LIMIT, BY (keys and hash fields, constant patterns), GET (#, keys, hash fields),
 //! STORE, errors, in RESP2 and RESP3.
 
-
 use crate::differential_support::*;
 
 fn fill(p: &mut Pair) {

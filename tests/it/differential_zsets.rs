@@ -2,7 +2,6 @@
 //! on listpack- and skiplist-encoded sets, replies compared byte for byte. Only what Redis leaves to
 //! chance is compared by shape: ZRANDMEMBER's picks and a skiplist's ZSCAN order.
 
-
 use crate::differential_support::*;
 
 /// Runs `f` in RESP2 and RESP3, once with listpack-encoded sets and once with every new set a

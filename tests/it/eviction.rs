@@ -4,7 +4,6 @@
 //! went is checked against the policy: what survives, what never goes, the OOM refusal, the
 //! evicted_keys count and the `evicted` events (each key published once, and gone).
 
-
 use std::collections::HashSet;
 use std::time::Duration;
 

@@ -2,7 +2,6 @@
 //! DEBUG SET-ACTIVE-EXPIRE 0 stops it (expired keys stay counted until accessed), and an access
 //! deletes an expired key (lazy expiry). Both counted in INFO stats expired_keys.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;

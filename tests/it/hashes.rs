@@ -2,7 +2,6 @@
 //! iterations of large hashes (also while the hash changes), keyspace notifications seen by a
 //! subscriber, random picks covering every field, and the memory a hash reports.
 
-
 use std::collections::{HashMap, HashSet};
 
 use crate::common::{Client, Server};

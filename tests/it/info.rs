@@ -2,7 +2,6 @@
 //! their field names and order, and the exact format of the per-command, per-error, latency and
 //! keyspace lines. Values differ between two servers; names and formats must not.
 
-
 use std::collections::BTreeSet;
 
 use crate::common::*;

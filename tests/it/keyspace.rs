@@ -2,7 +2,6 @@
 //! its TTL stays in memory until something touches it, and every command must treat it as missing
 //! (deleting it and counting it in expired_keys) exactly as Redis does.
 
-
 use crate::common::Client;
 use crate::differential_support::*;
 
@@ -140,7 +139,9 @@ fn ttl_rounding_and_countdown() {
     p.check(&["PEXPIRE", "k", "600"]);
     p.check(&["TTL", "k"]);
     for c in [&mut p.ours, &mut p.real] {
-        crate::common::wait_for("k to expire", std::time::Duration::from_secs(5), || c.cmd(&["TTL", "k"]) == b":-2\r\n");
+        crate::common::wait_for("k to expire", std::time::Duration::from_secs(5), || {
+            c.cmd(&["TTL", "k"]) == b":-2\r\n"
+        });
     }
     p.check(&["EXISTS", "k"]);
 }

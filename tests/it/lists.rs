@@ -2,7 +2,6 @@
 //! exact keyspace events a subscriber receives, OBJECT ENCODING, and lists large enough to
 //! exercise growth, trimming, memory release and counts clamped to the list's size.
 
-
 use crate::common::{Client, Server};
 
 fn int(reply: &[u8]) -> i64 {

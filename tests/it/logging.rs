@@ -1,7 +1,6 @@
 //! Log output: Redis's line format (`PID:ROLE DD Mon YYYY HH:MM:SS.mmm L message`), loglevel at
 //! start-up and at run time (CONFIG SET loglevel), and `logfile ""` logging to stdout.
 
-
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -3,7 +3,6 @@
 //! byte for byte (which events, in which order, on which channels), for several
 //! `notify-keyspace-events` settings.
 
-
 use std::time::Duration;
 
 use crate::common::Client;

@@ -2,7 +2,6 @@
 //! loading at start-up, files exchanged with Debian's real redis-server in both directions, and
 //! what happens when saving or loading fails.
 
-
 use std::process::Command;
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! Pub/Sub compared byte for byte with Debian's real Redis 7.0: subscribe replies, delivery, PUBSUB
 //! introspection, the RESP2 subscribed context and RESP3 push frames.
 
-
 use crate::differential_support::*;
 
 fn hello3(p: &mut Pair) {

@@ -1,7 +1,6 @@
 //! The RDB codec against Debian's real Redis 7.0.15: we load what it saves, it loads what we write
 //! (and redis-check-rdb accepts it), and damaged files are refused without a panic.
 
-
 use std::collections::BTreeMap;
 use std::path::Path;
 

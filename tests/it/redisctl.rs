@@ -3,7 +3,6 @@
 //! `show`, `check`, completions, `--apply` against our running server, and going through Debian's
 //! real redis-sentinel 7.0 while it runs.
 
-
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -1700,7 +1699,8 @@ fn bind_that_cannot_listen_is_refused_and_check_says_why() {
     // Both servers refuse to start with these binds.
     for binds in [&["127.0.0.1", "127.0.0.1"][..], &["*", "127.0.0.1"], &["::1", "-::1"]] {
         let config = format!("bind {}\nport {port}\n", binds.join(" "));
-        let log = refuses_to_start(crate::common::REAL_REDIS, &config).unwrap_or_else(|| panic!("Redis started: {config:?}"));
+        let log =
+            refuses_to_start(crate::common::REAL_REDIS, &config).unwrap_or_else(|| panic!("Redis started: {config:?}"));
         assert!(log.contains("Address already in use"), "{log}");
         let log = refuses_to_start(crate::common::OURS, &config).unwrap_or_else(|| panic!("ours started: {config:?}"));
         assert!(log.contains("Address already in use"), "{log}");

@@ -9,7 +9,6 @@
 //! the replica's offset equals the master's; partial resyncs are told from full ones by the
 //! master's `sync_partial_ok` / `sync_full` counters.
 
-
 use crate::replication_support::*;
 use Impl::{Ours, Real};
 

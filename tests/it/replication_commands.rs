@@ -8,7 +8,6 @@
 //! transcript; the two transcripts must be equal, and the real one must show what Redis is known
 //! to answer, so that a scenario that went wrong on both sides still fails.
 
-
 use crate::common::{encode, Client};
 use crate::replication_support::*;
 use Impl::{Ours, Real};
@@ -219,11 +218,15 @@ fn min_replicas_scenario(imp: Impl) -> Transcript {
     t.cmd(&mut c, &["CONFIG", "SET", "min-replicas-max-lag", "1"]);
     replica.signal(libc::SIGSTOP);
     let refused = b"-NOREPLICAS Not enough good replicas to write.\r\n";
-    crate::common::wait_for("writes refused while the replica lags", SYNC_DEADLINE, || c.cmd(&["SET", "k", "v"]) == refused);
+    crate::common::wait_for("writes refused while the replica lags", SYNC_DEADLINE, || {
+        c.cmd(&["SET", "k", "v"]) == refused
+    });
     t.note("min_slaves_good_slaves with a lagging replica", info_field(&master, "min_slaves_good_slaves"));
     t.note("connected_slaves with a lagging replica", info_field(&master, "connected_slaves"));
     replica.signal(libc::SIGCONT);
-    crate::common::wait_for("writes accepted once it caught up", SYNC_DEADLINE, || c.cmd(&["SET", "k", "v"]) == b"+OK\r\n");
+    crate::common::wait_for("writes accepted once it caught up", SYNC_DEADLINE, || {
+        c.cmd(&["SET", "k", "v"]) == b"+OK\r\n"
+    });
     t.note("min_slaves_good_slaves after it caught up", info_field(&master, "min_slaves_good_slaves"));
 
     replica.kill();
@@ -1077,9 +1080,11 @@ fn transfer_child_exits_with_its_master(imp: Impl) {
     });
     let child = child.expect("a child pid");
     master.kill();
-    crate::common::wait_for(&format!("the transfer's child {child} to exit after its master died"), SYNC_DEADLINE, || {
-        ended(child)
-    });
+    crate::common::wait_for(
+        &format!("the transfer's child {child} to exit after its master died"),
+        SYNC_DEADLINE,
+        || ended(child),
+    );
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! Sentinel end to end on loopback: our sentinels (redis-sentinel-rs) alone and mixed with
 //! Debian's redis-sentinel 7.0, failing over a master whose replicas are ours or real.
 
-
 use std::time::Duration;
 
 use crate::common::fake_server::{self, FakeServer};
@@ -385,9 +384,11 @@ fn a_sentinel_sends_renamed_commands_under_their_new_names() {
         wait_in_sync(&master, &replica);
         // Alone with quorum 1, it fails over by itself.
         let sentinel = SentinelProc::start_with(ours, master.port, 1, &sentinel_config);
-        crate::common::wait_for(&format!("{context}: the sentinel to find the replica and say hello"), DEADLINE, || {
-            sentinel.count("REPLICAS") == 1 && calls(&master, "publish") >= 1
-        });
+        crate::common::wait_for(
+            &format!("{context}: the sentinel to find the replica and say hello"),
+            DEADLINE,
+            || sentinel.count("REPLICAS") == 1 && calls(&master, "publish") >= 1,
+        );
         for command in ["info", "subscribe", "client|setname"] {
             assert!(calls(&master, command) >= 1, "{context}: no {command} on the master");
         }

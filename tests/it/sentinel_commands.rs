@@ -3,7 +3,6 @@
 //! the real instances' own INFO), and each reply of ours, rendered in RESP2 and RESP3, must be
 //! the real one byte for byte, except values that legitimately differ (times, offsets).
 
-
 use std::time::Duration;
 
 use crate::common::{free_port, show_bytes, wait_for, Client, SentinelProcess, Server, OUR_SENTINEL, REAL_SENTINEL};

@@ -5,7 +5,6 @@
 //! the SLAVEOF sent again after `-slave-reconf-sent-timeout`, the end of a failover on timeout,
 //! and replicas whose link is down left out of the choice of the replica to promote.
 
-
 use std::sync::Mutex;
 use std::time::Duration;
 

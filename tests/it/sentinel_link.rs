@@ -3,7 +3,6 @@
 //! pub/sub, and every way a link dies (refused, server killed, garbage, close, drop). Plus the
 //! shared RESP reply parser (src/client.rs) on hostile input.
 
-
 use std::time::Duration;
 
 use crate::common::{free_port, wait_for, Server};

@@ -2,7 +2,6 @@
 //! INFO, fellow sentinels (Debian's redis-sentinel) from their hellos, and sees the master go
 //! down (SDOWN, then ODOWN once the other sentinel agrees).
 
-
 use std::time::{Duration, Instant};
 
 use redis_rs::sentinel::model::{MasterConfig, SentinelConfig};

@@ -3,7 +3,6 @@
 //! log, and how often they ran the script, must be the same. SENTINEL DEBUG shortens the
 //! script-retry-delay and script-max-runtime so the ten runs of a failing script take seconds.
 
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 

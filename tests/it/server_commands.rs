@@ -3,7 +3,6 @@
 //! DEBUG and MONITOR. Replies are compared byte for byte where they are deterministic, and by
 //! shape (parsed) where values legitimately differ.
 
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 

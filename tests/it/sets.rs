@@ -2,7 +2,6 @@
 //! (also while it changes), the distribution of SPOP and SRANDMEMBER, huge counts, and the exact
 //! keyspace events each set command publishes.
 
-
 use std::collections::HashMap;
 
 use crate::common::{Client, Server};

@@ -1,7 +1,6 @@
 //! SHUTDOWN and signals: argument errors like Redis 7.0.15, a clean exit with status 0, the
 //! connection closed without a reply, "ready to exit" in the log and the pid file removed.
 
-
 use std::path::Path;
 use std::time::Duration;
 

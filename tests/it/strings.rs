@@ -2,7 +2,6 @@
 //! are compared byte for byte, and so are the side effects clients can observe (the dirty counter
 //! behind WATCH and `rdb_changes_since_last_save`, keyspace hits and misses).
 
-
 use crate::common::*;
 use crate::differential_support::*;
 

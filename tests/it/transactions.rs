@@ -1,6 +1,5 @@
 //! MULTI/EXEC/DISCARD/WATCH/UNWATCH, compared byte for byte with Debian's real Redis 7.0.
 
-
 use crate::common::Client;
 use crate::differential_support::*;
 

@@ -2,7 +2,6 @@
 //! against a model, and side effects compared with real Redis 7.0 (keyspace notifications, dirty
 //! counts, keyspace hits and misses, WATCH).
 
-
 use std::collections::{BTreeMap, HashMap};
 
 use crate::common::{Client, Server};
