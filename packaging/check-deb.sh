@@ -39,12 +39,16 @@ if [ -n "$ddeb" ]; then
             bad=1
             continue
         fi
-        if readelf -S "$bin" | grep -q '\.debug_info'; then
+        # readelf's whole output first: with pipefail, `readelf | grep -q` fails whenever grep
+        # stops reading before readelf is done writing (SIGPIPE), which depends on timing.
+        sections=$(readelf -S "$bin")
+        if grep -q '\.debug_info' <<<"$sections"; then
             echo "$name still carries its debug info" >&2
             bad=1
         fi
         debug="$tmp/ddeb/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug"
-        if [ ! -f "$debug" ] || ! readelf -S "$debug" 2>/dev/null | grep -q '\.debug_info'; then
+        debug_sections=$( [ -f "$debug" ] && readelf -S "$debug" 2>/dev/null || true)
+        if ! grep -q '\.debug_info' <<<"$debug_sections"; then
             echo "$name: no debug info for build ID $id in $ddeb" >&2
             bad=1
         fi
