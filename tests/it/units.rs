@@ -171,3 +171,11 @@ fn enabling_or_disabling_a_service_acts_on_its_socket() {
         assert_eq!(values(unit, "Install", "Also"), [socket], "{unit}");
     }
 }
+
+#[test]
+fn stopping_sentinel_stops_its_socket() {
+    // `systemctl disable --now redis-sentinel-rs` left the socket listening, and the next
+    // connection started the Sentinel the admin had just turned off.
+    assert_eq!(values("redis-sentinel-rs.socket", "Unit", "PartOf"), ["redis-sentinel-rs.service"]);
+    assert_eq!(values("redis-sentinel-rs@.socket", "Unit", "PartOf"), ["redis-sentinel-rs@%i.service"]);
+}
