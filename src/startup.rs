@@ -103,7 +103,7 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
         }
         options.push_str(&cli);
     }
-    let defaults = if sentinel_mode { crate::sentinel::runner::DEFAULTS } else { "" };
+    let defaults = if sentinel_mode { crate::net::sentinel_runner::DEFAULTS } else { "" };
     let mut config = match Config::load_over(file.as_deref(), defaults, &options) {
         Ok(c) => c,
         Err(e) if e.is_unreadable_file() => {
@@ -200,7 +200,7 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
         }
     };
     crate::alloc::mark_startup();
-    let code = runtime.block_on(crate::server::run(server, inherited));
+    let code = runtime.block_on(crate::net::run(server, inherited));
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     code
 }
@@ -208,7 +208,7 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
 /// Sentinel's state from its config file; a generated myid is saved at once, as Redis does.
 fn load_sentinel(config: &Config) -> Result<crate::sentinel::state::Sentinel, String> {
     let file = config.file.as_deref();
-    let mut sentinel = crate::sentinel::runner::load(file, crate::util::time::unix_ms())?;
+    let mut sentinel = crate::net::sentinel_runner::load(file, crate::util::time::unix_ms())?;
     if let (true, Some(path)) = (std::mem::take(&mut sentinel.flush_needed), file) {
         crate::sentinel::config::flush(path, &sentinel.to_config(), &config.rewrite_options()).map_err(|e| {
             format!(

@@ -145,7 +145,7 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
                 crate::persistence::appendonly::set_enabled(ctx.state, *on).map_err(|e| (*idx, e))?;
             }
             ("port" | "bind", _) => {
-                crate::server::listener::rebind_tcp(ctx.server, &ctx.state.config).map_err(|e| (*idx, e))?;
+                crate::net::listener::rebind_tcp(ctx.server, &ctx.state.config).map_err(|e| (*idx, e))?;
             }
             _ => {}
         }

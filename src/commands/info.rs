@@ -94,7 +94,7 @@ fn sentinel_info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             out.push_str("\r\n");
         }
         if name == "sentinel" {
-            out.push_str(&crate::sentinel::runner::info_section(ctx.state));
+            out.push_str(&crate::server::sentinel_events::info_section(ctx.state));
         } else {
             render_section(ctx, name, &mut out);
         }

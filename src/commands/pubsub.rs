@@ -258,7 +258,7 @@ fn publish_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         if let Some(rt) = ctx.state.sentinel.as_mut() {
             rt.process_hello(&args[2], ctx.now_ms);
         }
-        crate::sentinel::runner::announce(ctx.state);
+        crate::server::sentinel_events::announce(ctx.state);
         return Reply::Int(1);
     }
     let (n, mut mine) = publish_from(ctx.state, &args[1], &args[2], Some(ctx.session.id));

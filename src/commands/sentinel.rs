@@ -71,12 +71,12 @@ fn sentinel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                     e = crate::util::sys::error_text(&e)
                 );
                 if sub != b"is-master-down-by-addr" {
-                    crate::sentinel::runner::announce(ctx.state);
+                    crate::server::sentinel_events::announce(ctx.state);
                     return Reply::error("ERR Failed to save config file. Check server logs.");
                 }
             }
         }
     }
-    crate::sentinel::runner::announce(ctx.state);
+    crate::server::sentinel_events::announce(ctx.state);
     reply
 }

@@ -11,7 +11,6 @@
 //! * [`failover`]: the failover state machine and the reconfiguration of misplaced instances.
 //! * [`monitor`]: the monitoring loop: links, PING/INFO/hello, discovery, SDOWN/ODOWN, asking
 //!   the other sentinels.
-//! * [`runner`]: Sentinel mode in the server: start-up, the loop's task, events announced.
 //! * [`commands`]: the SENTINEL command's subcommands and the `# Sentinel` INFO section.
 //! * [`simulate`]: SENTINEL SIMULATE-FAILURE's crash points.
 //! * [`timing`]: the time parameters (SENTINEL DEBUG).
@@ -27,7 +26,6 @@ pub mod instance;
 pub mod link;
 pub mod model;
 pub mod monitor;
-pub mod runner;
 pub mod scripts;
 pub mod simulate;
 pub mod state;

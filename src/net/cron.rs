@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::state::{ClientKind, State};
-use super::Server;
+use crate::server::state::{ClientKind, State};
+use crate::server::Server;
 
 /// Entries examined per lock hold: keeps each hold well under a millisecond.
 const EXPIRE_CHUNK: usize = 4096;

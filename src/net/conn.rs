@@ -8,12 +8,12 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
-use super::blocking::Parked;
-use super::state::{ClientInfo, ClientKind, Push, State};
-use super::Server;
 use crate::commands::{self, Ctx, ReplyMode, Session};
 use crate::protocol::parser::{Limits, Parser};
 use crate::protocol::Reply;
+use crate::server::blocking::Parked;
+use crate::server::state::{ClientInfo, ClientKind, Push, State};
+use crate::server::Server;
 
 /// A batch stops once this much output is pending, so replies are written before more commands run
 /// and a client that pipelines many large reads cannot make the server buffer them all.
@@ -52,7 +52,7 @@ pub async fn serve<S>(
         } else {
             let id = st.next_client_id;
             st.next_client_id += 1;
-            let peer = super::state::Peer { addr: addr.clone(), laddr, fd, is_unix };
+            let peer = crate::server::state::Peer { addr: addr.clone(), laddr, fd, is_unix };
             let client =
                 ClientInfo::new(id, peer, ClientKind::Normal, tx, pending.clone(), kill.clone(), killed.clone());
             st.clients.insert(id, client);

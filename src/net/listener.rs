@@ -7,7 +7,7 @@ use nix::errno::Errno;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, UnixListener};
 
-use super::Server;
+use crate::server::{Server, TcpConfig};
 use crate::systemd::Inherited;
 
 pub enum Listener {
@@ -34,23 +34,6 @@ fn parse_bind_addr(a: &str) -> Option<IpAddr> {
         "*" => Some(IpAddr::from([0u8, 0, 0, 0])),
         "::*" => Some(IpAddr::from([0u16; 8])),
         _ => a.parse().ok(),
-    }
-}
-
-/// The TCP side of the config: bind addresses, port, backlog.
-pub struct TcpConfig {
-    pub binds: Vec<String>,
-    pub port: u16,
-    pub backlog: i32,
-}
-
-impl TcpConfig {
-    pub fn from_config(c: &crate::config::Config) -> TcpConfig {
-        let binds = match c.val("bind") {
-            crate::config::Val::List(l) => l.clone(),
-            _ => Vec::new(),
-        };
-        TcpConfig { binds, port: c.int("port") as u16, backlog: c.int("tcp-backlog") as i32 }
     }
 }
 

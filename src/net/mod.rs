@@ -1,0 +1,228 @@
+//! The network runtime: listeners, connections, the cron, start-up of the data server or of
+//! Sentinel mode, and the way a process ends (signals, the final save).
+
+pub mod conn;
+mod cron;
+pub mod listener;
+pub mod sentinel_runner;
+pub mod syscheck;
+
+use std::sync::Arc;
+
+use crate::server::Server;
+
+/// Runs the server until SHUTDOWN or a signal. Returns the process exit code.
+pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> i32 {
+    let mut signals = ShutdownSignals::catch();
+    let listeners = match listener::bind_all(&server, inherited) {
+        Ok(l) => l,
+        Err(msg) => {
+            tracing::warn!("{msg}");
+            return 1;
+        }
+    };
+    {
+        let st = server.state.lock();
+        let mode = if server.sentinel_mode { "sentinel" } else { "standalone" };
+        syscheck::show_logo(mode, *server.tcp_port.lock(), st.config.bool("always-show-logo"));
+        syscheck::check_tcp_backlog(st.config.int("tcp-backlog"));
+    }
+    if server.sentinel_mode {
+        return run_sentinel(server, listeners, signals).await;
+    }
+    tracing::warn!("Server initialized");
+    syscheck::memory_warnings(server.state.lock().config.bool("disable-thp"));
+    // Clients that connect before the dataset is in are told -LOADING.
+    server.state.lock().loading = Some(crate::persistence::load::Loading::starting());
+    tokio::spawn(cron::run(server.clone()));
+    let loading = {
+        let server = server.clone();
+        tokio::spawn(async move { load_dataset(&server).await })
+    };
+    // Like Redis, which serves clients during a load only after each 2 MB read, a small dataset is
+    // in before the first client is answered (a socket-activated client gets PONG, not -LOADING).
+    let started = std::time::Instant::now();
+    while !loading.is_finished() && !load_is_long(&server, started) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    for l in listeners {
+        let s = server.clone();
+        tokio::spawn(async move { l.accept_loop(s).await });
+    }
+    match loading.await {
+        Ok(Ok(())) => {}
+        Ok(Err(msg)) => {
+            tracing::warn!("{msg}");
+            return 1;
+        }
+        Err(e) => {
+            tracing::warn!("Fatal error loading the dataset: {e}");
+            return 1;
+        }
+    }
+    {
+        let st = server.state.lock();
+        // One line for all of them: Debian's stock redis.conf alone sets about forty.
+        if !st.config.later_seen.is_empty() {
+            tracing::warn!(
+                "These directives are accepted, but their features are not implemented in this version yet, so they have no effect: {}",
+                st.config.later_seen.join(", ")
+            );
+        }
+        if !st.config.no_effect_seen.is_empty() {
+            tracing::debug!("These directives have no meaning for redis-rs: {}", st.config.no_effect_seen.join(", "));
+        }
+    }
+    {
+        let mut st = server.state.lock();
+        if let crate::config::Val::Replicaof(Some((host, port))) = st.config.val("replicaof").clone() {
+            crate::replication::replica::set_master(&server, &mut st, host, port, true);
+        }
+    }
+    // Nothing after start-up needs privileges: listeners are bound, files are opened as needed.
+    crate::systemd::drop_capabilities();
+    tracing::info!("Ready to accept connections");
+    crate::systemd::ready();
+    crate::systemd::spawn_watchdog();
+    loop {
+        wait_for_shutdown(&server, &mut signals).await;
+        // Said first, so that systemd's stop timeout is extended by the progress reports of what
+        // follows (waiting for replicas, the final save, the AOF's fsync) and not run out by them.
+        crate::systemd::stopping();
+        tracing::warn!("User requested shutdown...");
+        if !server.state.lock().shutdown_saved {
+            crate::replication::master::wait_for_replicas_at_exit(&server).await;
+        }
+        if save_before_exit(&server) {
+            break;
+        }
+        // Like Redis: a signal's shutdown whose save failed leaves the server running.
+        tracing::warn!(
+            "SIGTERM received but errors trying to shut down the server, check the logs for more information"
+        );
+        crate::systemd::status("Error trying to save the DB, can't exit.");
+    }
+    crate::persistence::appendonly::shutdown(&mut server.state.lock());
+    let unixsocket = server.state.lock().config.str("unixsocket").to_string();
+    // A socket from systemd socket activation belongs to the .socket unit: it stays.
+    let socket_activated = server.socket_activated.load(std::sync::atomic::Ordering::Relaxed);
+    if !unixsocket.is_empty() && !socket_activated {
+        tracing::info!("Removing the unix socket file.");
+        let _ = std::fs::remove_file(&unixsocket);
+    }
+    let pidfile = server.state.lock().config.str("pidfile").to_string();
+    if !pidfile.is_empty() {
+        tracing::info!("Removing the pid file.");
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    tracing::warn!("Redis is now ready to exit, bye bye...");
+    0
+}
+
+/// Sentinel mode: no dataset; the monitoring loop instead. Stops like the server does.
+async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>, mut signals: ShutdownSignals) -> i32 {
+    tokio::spawn(cron::run(server.clone()));
+    for l in listeners {
+        let s = server.clone();
+        tokio::spawn(async move { l.accept_loop(s).await });
+    }
+    let boot = server.sentinel_boot.lock().take();
+    if let (Some(sentinel), Some(file)) = (boot, server.config_file.clone()) {
+        crate::net::sentinel_runner::start(&server, sentinel, file);
+    }
+    crate::systemd::drop_capabilities();
+    crate::systemd::ready();
+    crate::systemd::spawn_watchdog();
+    wait_for_shutdown(&server, &mut signals).await;
+    crate::systemd::stopping();
+    tracing::warn!("User requested shutdown...");
+    let pidfile = server.state.lock().config.str("pidfile").to_string();
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    tracing::warn!("Redis is now ready to exit, bye bye...");
+    0
+}
+
+/// Loads the RDB file into the empty keyspace, off the runtime's threads, while clients that
+/// connect are answered -LOADING; a file that cannot be loaded stops start-up and stays as it is.
+/// Whether a load in progress has gone on long enough that clients should be answered meanwhile:
+/// 2 MB read (Redis's loading-process-events-interval-bytes) or a quarter of a second.
+fn load_is_long(server: &Server, started: std::time::Instant) -> bool {
+    const BYTES: u64 = 2 * 1024 * 1024;
+    let read =
+        server.state.lock().loading.as_ref().map_or(0, |l| l.read_bytes.load(std::sync::atomic::Ordering::Relaxed));
+    read >= BYTES || started.elapsed() >= std::time::Duration::from_millis(250)
+}
+
+async fn load_dataset(server: &Arc<Server>) -> Result<(), String> {
+    let result = load_dataset_from_disk(server).await;
+    server.state.lock().loading = None;
+    result
+}
+
+async fn load_dataset_from_disk(server: &Arc<Server>) -> Result<(), String> {
+    let path = crate::persistence::snapshot::rdb_path(&server.state.lock());
+    let server = server.clone();
+    // With appendonly yes the AOF is the dataset, and the RDB file is not read (as in Redis).
+    if server.state.lock().config.bool("appendonly") {
+        return tokio::task::spawn_blocking(move || crate::persistence::appendonly::start(&server))
+            .await
+            .map_err(|e| format!("Fatal error loading the append only file: {e}. Exiting."))?;
+    }
+    tokio::task::spawn_blocking(move || crate::persistence::load::load_at_startup(&server, &path))
+        .await
+        .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?
+}
+
+/// What a shutdown does before exiting (prepareForShutdown): SHUTDOWN saved already; a signal
+/// saves when save points are configured. False if that save failed.
+fn save_before_exit(server: &Server) -> bool {
+    let mut st = server.state.lock();
+    if st.shutdown_saved {
+        return true;
+    }
+    if !crate::persistence::snapshot::save_points_configured(&st) {
+        crate::persistence::snapshot::kill_child(&mut st);
+        return true;
+    }
+    if crate::persistence::snapshot::save_for_shutdown(&mut st).is_ok() {
+        return true;
+    }
+    st.shutdown_requested = false;
+    false
+}
+
+/// SIGTERM and SIGINT, caught from the start: a signal that comes while the server is still
+/// starting must shut it down cleanly, not kill it.
+struct ShutdownSignals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn catch() -> ShutdownSignals {
+        use tokio::signal::unix::{signal, SignalKind};
+        ShutdownSignals { term: signal(SignalKind::terminate()).ok(), int: signal(SignalKind::interrupt()).ok() }
+    }
+}
+
+async fn wait_for_shutdown(server: &Server, signals: &mut ShutdownSignals) {
+    let ShutdownSignals { term, int } = signals;
+    loop {
+        if server.state.lock().shutdown_requested {
+            return;
+        }
+        tokio::select! {
+            _ = server.shutdown.notified() => {}
+            _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
+                crate::logging::from_signal_handler("Received SIGTERM scheduling shutdown...");
+                return;
+            }
+            _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
+                crate::logging::from_signal_handler("Received SIGINT scheduling shutdown...");
+                return;
+            }
+        }
+    }
+}
