@@ -177,7 +177,7 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
             tracing::warn!("Failed to write PID file: {e}");
         }
     }
-    let server = match crate::server::Server::new(config) {
+    let server = match crate::server::Server::new(config, crate::commands::DISPATCH) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("{e}");

@@ -1,6 +1,6 @@
 //! The command table, assembled from each family's rows. Dispatch, COMMAND and MULTI all read it.
 
-use super::table::CommandSpec;
+use crate::server::command::CommandSpec;
 
 pub static COMMANDS: &[&[CommandSpec]] = &[
     super::connection::TABLE,

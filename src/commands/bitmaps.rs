@@ -5,11 +5,11 @@
 use bytes::Bytes;
 
 use super::strings::{cstr, is_word, read_string, write_entry, wrongtype, zero_pad};
-use super::table::*;
 use super::{errors, int_arg, notify, Ctx};
 use crate::cmd;
 use crate::keyspace::{Ttl, Value};
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::util::numbers::parse_i64;
 
 const BIT_OFFSET_ERR: &str = "ERR bit offset is not an integer or out of range";

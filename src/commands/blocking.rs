@@ -7,28 +7,7 @@ use bytes::Bytes;
 
 use super::{Ctx, Value};
 use crate::protocol::Reply;
-use crate::server::state::{ClientId, State};
-use crate::server::Server;
-
-/// The type a key must hold to serve a waiting client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockKind {
-    List,
-    ZSet,
-    /// WAIT: for replicas' acknowledgements, not for keys.
-    Replicas,
-    /// SHUTDOWN: for lagging replicas to catch up before the exit.
-    Shutdown,
-}
-
-/// What a handler asks for when it has to wait.
-#[derive(Debug)]
-pub struct BlockRequest {
-    pub keys: Vec<Bytes>,
-    /// Absolute unix ms; 0 waits forever.
-    pub deadline_ms: u64,
-    pub kind: BlockKind,
-}
+pub use crate::server::blocking::{BlockKind, BlockRequest};
 
 /// Parses a timeout in seconds (fractions allowed, 0 = forever) into an absolute deadline in unix
 /// ms, with Redis's errors (getTimeoutFromObjectOrReply with UNIT_SECONDS).
@@ -62,7 +41,7 @@ impl Ctx<'_> {
         }
         // Run again after a wake-up that found nothing for it: keep the first deadline.
         let deadline_ms = self.session.rerun_deadline.unwrap_or(deadline_ms);
-        self.session.block = Some(BlockRequest { keys, deadline_ms, kind });
+        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply: None });
         Reply::NoReply
     }
 }
@@ -124,34 +103,4 @@ fn rerun(ctx: &mut Ctx, p: &mut crate::server::blocking::Parked) -> Reply {
     };
     p.session.rerun_deadline = None;
     reply
-}
-
-/// Ends a client's wait with its timeout reply (its deadline passed, or CLIENT UNBLOCK) or with
-/// an error; the command then counts as called, as in Redis. False if it was not waiting.
-pub fn end_wait(server: &Server, st: &mut State, id: ClientId, error: Option<Reply>) -> bool {
-    // A WAIT that times out answers how many replicas acknowledged by then.
-    let error = match error {
-        None if st.blocking.kind_of(id) == Some(BlockKind::Replicas) => {
-            crate::replication::master::wait_timed_out(st, id)
-        }
-        e => e,
-    };
-    let Some(args) = st.blocking.end_wait(id, error) else {
-        return false;
-    };
-    if let Ok((spec, name)) = super::resolve(server, &args) {
-        st.stats.command(spec, name).calls += 1;
-    }
-    true
-}
-
-/// A master turned replica: what its clients wait for can no longer be written by them
-/// (disconnectAllBlockedClients).
-pub fn disconnect_all_blocked(server: &Server, st: &mut State) {
-    for id in st.blocking.parked_ids() {
-        let e = Reply::error(
-            "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
-        );
-        end_wait(server, st, id, Some(e));
-    }
 }

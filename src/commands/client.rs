@@ -5,9 +5,9 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, Ctx, ReplyMode};
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::state::{ClientInfo, ClientKind, Pause};
 use crate::{cmd, container};
 
@@ -588,7 +588,7 @@ fn unblock(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let id = tri!(super::int_arg(&args[2]));
     let Ok(id) = u64::try_from(id) else { return Reply::Int(0) };
-    Reply::Int(super::blocking::end_wait(ctx.server, ctx.state, id, error) as i64)
+    Reply::Int(crate::server::blocking::end_wait(ctx.server, ctx.state, id, error) as i64)
 }
 
 fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

@@ -3,10 +3,10 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, metadata, Ctx};
 use crate::cmd;
 use crate::protocol::Reply;
+use crate::server::command::*;
 
 pub static TABLE: &[CommandSpec] = &[CommandSpec {
     name: "command",

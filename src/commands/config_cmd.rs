@@ -2,12 +2,12 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::Ctx;
 use crate::config::document::ConfigDocument;
 use crate::config::table::{self as ctable, TABLE as CONFIG_TABLE};
 use crate::config::Val;
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::state::HotConfig;
 use crate::util::glob::string_match;
 use crate::{cmd, container};

@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, Ctx, ReplyMode};
 use crate::cmd;
 use crate::protocol::Reply;
+use crate::server::command::*;
 
 pub static TABLE: &[CommandSpec] = &[
     cmd!("ping", -1, FAST | SENTINEL, (0, 0, 0), "connection", "1.0.0", "Ping the server", "O(1)", ping),

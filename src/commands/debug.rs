@@ -3,10 +3,10 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, subcommand_syntax_error, Ctx};
 use crate::cmd;
 use crate::protocol::Reply;
+use crate::server::command::*;
 
 pub static TABLE: &[CommandSpec] = &[cmd!(
     "debug",

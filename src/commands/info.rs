@@ -5,10 +5,10 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::Ctx;
 use crate::cmd;
 use crate::protocol::Reply;
+use crate::server::command::*;
 
 pub static TABLE: &[CommandSpec] = &[CommandSpec {
     acl: &["dangerous"],

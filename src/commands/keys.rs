@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, int_arg, notify, Ctx};
 use crate::keyspace::{access, Entry, Ttl};
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::propagation::argv;
 use crate::util::glob::string_match;
 use crate::{cmd, container};

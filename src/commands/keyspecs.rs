@@ -4,8 +4,8 @@
 use bytes::Bytes;
 
 use super::metadata::{self, text};
-use super::table::CommandSpec;
 use crate::protocol::Reply;
+use crate::server::command::CommandSpec;
 
 /// A key's position in the command line and its flags (RW, access, update, ...).
 pub type FoundKey = (usize, Vec<String>);

@@ -4,9 +4,9 @@
 use bytes::Bytes;
 
 use super::command_cmd::lookup_fullname;
-use super::table::*;
 use super::Ctx;
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] =

@@ -7,11 +7,11 @@ use bytes::Bytes;
 
 use super::blocking::{timeout_arg, BlockKind};
 use super::notify;
-use super::table::*;
 use super::{errors, int_arg, Ctx};
 use crate::cmd;
 use crate::keyspace::{Ttl, Value};
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::propagation::argv;
 use crate::types::list::End;
 use crate::types::List;

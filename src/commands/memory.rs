@@ -3,9 +3,9 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, Ctx};
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::{cmd, container};
 
 pub static TABLE: &[CommandSpec] =

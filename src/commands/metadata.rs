@@ -180,7 +180,7 @@ mod tests {
     /// metadata, and the table's own doc fields (used only for the extension) agree with it.
     #[test]
     fn every_table_command_has_metadata() {
-        fn check(spec: &crate::commands::table::CommandSpec, fullname: &str) {
+        fn check(spec: &crate::server::command::CommandSpec, fullname: &str) {
             let m = get();
             if fullname == "client|no-touch" {
                 assert!(m.doc(fullname).is_none() && m.tips(fullname).is_none());

@@ -12,8 +12,6 @@ macro_rules! tri {
     };
 }
 
-pub mod table;
-
 mod acl;
 mod all;
 mod bitmaps;
@@ -44,8 +42,6 @@ mod strings;
 mod transactions;
 mod zsets;
 
-use hashbrown::HashMap;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -53,117 +49,14 @@ use bytes::Bytes;
 
 use crate::keyspace::{Db, Entry, Value};
 use crate::protocol::Reply;
-use crate::server::state::{ClientId, State};
-use crate::server::Server;
-use table::{CommandSpec, ADMIN, NO_AUTH, NO_MULTI, SKIP_MONITOR, WRITE};
+use crate::server::command::{self as table, CommandSpec, ADMIN, NO_AUTH, NO_MULTI, SKIP_MONITOR, WRITE};
+use crate::server::state::State;
 
 pub use all::iter as all_commands;
+
+/// The command table and the dispatcher, for `Server::new`.
+pub const DISPATCH: crate::server::Dispatch = crate::server::Dispatch { table: all::COMMANDS, process };
 pub use pubsub::publish;
-
-/// The connection-private side of a client.
-pub struct Session {
-    pub id: ClientId,
-    pub db: usize,
-    pub resp: u8,
-    pub authenticated: bool,
-    pub user: String,
-    pub multi: Option<Vec<Vec<Bytes>>>,
-    /// A command failed to queue: EXEC answers EXECABORT.
-    pub multi_error: bool,
-    pub watched: Vec<(usize, Bytes)>,
-    pub watch_dirty: Arc<AtomicBool>,
-    pub reply_mode: ReplyMode,
-    /// Set by QUIT, by protocol errors and by CLIENT KILL of self: close after writing replies.
-    pub close_after_reply: bool,
-    pub subs: usize,
-    pub psubs: usize,
-    pub monitor: bool,
-    pub addr: String,
-    pub in_exec: bool,
-    /// CLIENT NO-TOUCH: reads do not update keys' access time.
-    pub no_touch: bool,
-    /// Written after the current command's reply (a monitor's view of its own commands).
-    pub after_reply: Vec<Arc<Reply>>,
-    /// Set by a blocking command that found no data: the connection parks the client.
-    pub block: Option<blocking::BlockRequest>,
-    /// While a parked command runs again: the deadline it first blocked with.
-    pub rerun_deadline: Option<u64>,
-    /// What the current command is replayed as, when not as itself (see server::propagation).
-    pub propagate_as: Option<Vec<Vec<Bytes>>>,
-    /// What REPLCONF announced, for a SYNC/PSYNC that follows.
-    pub replconf: crate::replication::master::ReplConf,
-    /// Set by SYNC/PSYNC: the connection becomes a replica once the reply is written.
-    pub handover: Option<crate::replication::master::Handover>,
-    /// The link to this server's master: its writes are obeyed, never refused.
-    pub is_master: bool,
-    /// The current command is replayed even if it changed nothing (forceCommandPropagation).
-    pub force_propagation: bool,
-    /// The replication offset this client's last write reached (WAIT waits for it).
-    pub woff: u64,
-    /// The client wrote in this batch and its writes are not in the stream yet.
-    pub unflushed_write: bool,
-    /// Set when a pause holds the command back: it is to run again at this time (unix ms).
-    pub postponed: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyMode {
-    On,
-    Off,
-    /// Skip the reply of the next command only.
-    Skip,
-    SkipThis,
-}
-
-impl Session {
-    pub fn new(id: ClientId, addr: String) -> Session {
-        Session {
-            id,
-            db: 0,
-            resp: 2,
-            authenticated: false,
-            user: "default".into(),
-            multi: None,
-            multi_error: false,
-            watched: Vec::new(),
-            watch_dirty: Arc::new(AtomicBool::new(false)),
-            reply_mode: ReplyMode::On,
-            close_after_reply: false,
-            subs: 0,
-            psubs: 0,
-            monitor: false,
-            addr,
-            in_exec: false,
-            no_touch: false,
-            after_reply: Vec::new(),
-            block: None,
-            rerun_deadline: None,
-            propagate_as: None,
-            replconf: Default::default(),
-            handover: None,
-            is_master: false,
-            force_propagation: false,
-            woff: 0,
-            unflushed_write: false,
-            postponed: None,
-        }
-    }
-
-    /// RESP2 clients with subscriptions may only run the subscribe family.
-    pub fn in_pubsub_context(&self) -> bool {
-        self.resp < 3 && (self.subs + self.psubs) > 0
-    }
-}
-
-/// What a command runs with: the server, the locked state, and its own connection.
-pub struct Ctx<'a> {
-    pub server: &'a Server,
-    pub state: &'a mut State,
-    pub session: &'a mut Session,
-    pub now_ms: u64,
-    /// When the previous command of the batch ended (command timing for stats and SLOWLOG).
-    pub clock: Instant,
-}
 
 impl Ctx<'_> {
     pub fn db(&mut self) -> &mut Db {
@@ -283,138 +176,7 @@ impl Ctx<'_> {
     }
 }
 
-/// What a Sentinel answers (COMMAND COUNT is 15 in Redis 7.0's sentinel mode).
-pub const SENTINEL_COMMANDS: &[&str] = &[
-    "acl",
-    "auth",
-    "client",
-    "command",
-    "hello",
-    "info",
-    "ping",
-    "psubscribe",
-    "publish",
-    "punsubscribe",
-    "role",
-    "sentinel",
-    "shutdown",
-    "subscribe",
-    "unsubscribe",
-];
-
-/// Maps lower-cased names (after rename-command) to table rows.
-pub struct CommandMap {
-    map: HashMap<Vec<u8>, &'static CommandSpec>,
-}
-
-impl CommandMap {
-    /// The commands the server answers; in Sentinel mode only Sentinel's fifteen.
-    pub fn new(renames: &[(String, String)], sentinel: bool) -> Result<CommandMap, String> {
-        let mut map: HashMap<Vec<u8>, &'static CommandSpec> = all_commands()
-            .filter(|c| if sentinel { SENTINEL_COMMANDS.contains(&c.name) } else { c.name != "sentinel" })
-            .map(|c| (c.name.as_bytes().to_vec(), c))
-            .collect();
-        for (old, new) in renames {
-            let Some(spec) = map.remove(old.as_bytes()) else {
-                return Err(format!("No such command in rename-command: {old}"));
-            };
-            if !new.is_empty() {
-                map.insert(new.to_ascii_lowercase().into_bytes(), spec);
-            }
-        }
-        Ok(CommandMap { map })
-    }
-
-    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
-        let mut buf = [0u8; 32];
-        if name.len() <= buf.len() {
-            let b = &mut buf[..name.len()];
-            b.copy_from_slice(name);
-            b.make_ascii_lowercase();
-            self.map.get(&b[..]).copied()
-        } else {
-            self.map.get(&name.to_ascii_lowercase()).copied()
-        }
-    }
-
-    pub fn all(&self) -> impl Iterator<Item = (&Vec<u8>, &&'static CommandSpec)> {
-        self.map.iter()
-    }
-}
-
-fn arg_str(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// A command's full name (`get`, `config|set`) without allocating.
-#[derive(Clone, Copy, Debug)]
-pub struct CmdName {
-    pub parent: Option<&'static str>,
-    pub name: &'static str,
-}
-
-impl std::fmt::Display for CmdName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.parent {
-            Some(p) => write!(f, "{p}|{}", self.name),
-            None => f.write_str(self.name),
-        }
-    }
-}
-
-impl CmdName {
-    /// Overwrites `out` with the name, reusing its allocation.
-    pub fn write_to(&self, out: &mut String) {
-        out.clear();
-        if let Some(p) = self.parent {
-            out.push_str(p);
-            out.push('|');
-        }
-        out.push_str(self.name);
-    }
-}
-
-/// Resolves a command line to its table row (a subcommand for containers), or Redis's error.
-pub fn resolve(server: &Server, args: &[Bytes]) -> Result<(&'static CommandSpec, CmdName), Reply> {
-    let Some(spec) = server.commands.get(&args[0]) else {
-        let mut list = String::new();
-        for a in &args[1..] {
-            if list.len() >= 128 {
-                break;
-            }
-            let room = 128 - list.len();
-            let s = arg_str(a);
-            let s: String = s.chars().take(room).collect();
-            list.push_str(&format!("'{s}' "));
-        }
-        let name: String = arg_str(&args[0]).chars().take(128).collect();
-        return Err(Reply::error(format!("ERR unknown command '{name}', with args beginning with: {list}")));
-    };
-    let top = CmdName { parent: None, name: spec.name };
-    if spec.subcommands.is_empty() {
-        return Ok((spec, top));
-    }
-    if args.len() < 2 {
-        // COMMAND alone is a command of its own; other containers need a subcommand.
-        if spec.handler.is_some() {
-            return Ok((spec, top));
-        }
-        return Err(Reply::error(format!("ERR wrong number of arguments for '{}' command", spec.name)));
-    }
-    let sub = args[1].to_ascii_lowercase();
-    match spec.subcommands.iter().find(|s| s.name.as_bytes() == sub.as_slice()) {
-        Some(s) => Ok((s, CmdName { parent: Some(spec.name), name: s.name })),
-        None => {
-            let name: String = arg_str(&args[1]).chars().take(128).collect();
-            Err(Reply::error(format!("ERR unknown subcommand '{name}'. Try {} HELP.", spec.name.to_ascii_uppercase())))
-        }
-    }
-}
-
-pub(crate) fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
-    let a = spec.arity;
-    (a > 0 && argc as i32 == a) || (a < 0 && argc as i32 >= -a)
-}
+pub use crate::server::command::{arity_ok, resolve, CmdName, CommandMap, SENTINEL_COMMANDS};
 
 fn is_exec_control(name: &str) -> bool {
     matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
@@ -687,17 +449,8 @@ fn feed_monitors(ctx: &mut Ctx, args: &[Bytes]) {
     }
 }
 
-/// Redis's error texts shared by many commands.
-pub mod errors {
-    pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-    pub const SYNTAX: &str = "ERR syntax error";
-    pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
-    pub const NOT_FLOAT: &str = "ERR value is not a valid float";
-    pub const OUT_OF_RANGE: &str = "ERR index out of range";
-    pub const NO_SUCH_KEY: &str = "ERR no such key";
-    pub const DB_INDEX: &str = "ERR DB index is out of range";
-    pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
-}
+pub use crate::protocol::errors;
+pub use crate::server::session::{Ctx, ReplyMode, Session};
 
 /// Parses an integer argument with Redis's error.
 pub fn int_arg(b: &[u8]) -> Result<i64, Reply> {

@@ -3,11 +3,11 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, Ctx};
 use crate::cmd;
 use crate::persistence::snapshot;
 use crate::protocol::Reply;
+use crate::server::command::*;
 
 pub static TABLE: &[CommandSpec] = &[
     cmd!(

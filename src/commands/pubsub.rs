@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::Ctx;
 use crate::cmd;
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::state::{ClientId, ClientKind, Push, State};
 use crate::util::glob::string_match;
 

@@ -4,11 +4,11 @@
 use bytes::Bytes;
 
 use super::blocking::BlockKind;
-use super::table::*;
 use super::{errors, Ctx};
 use crate::cmd;
 use crate::protocol::Reply;
 use crate::replication::{failover, master, replica};
+use crate::server::command::*;
 
 pub static TABLE: &[CommandSpec] = &[
     cmd!(
@@ -219,7 +219,12 @@ fn wait(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let deadline = if timeout_ms == 0 { 0 } else { ctx.now_ms + timeout_ms };
     master::request_acks(ctx.state);
     ctx.state.repl.waits.push(master::Wait { client: ctx.session.id, offset: woff, replicas: wanted });
-    ctx.block(Vec::new(), deadline, BlockKind::Replicas, Reply::Int(acked as i64))
+    let reply = ctx.block(Vec::new(), deadline, BlockKind::Replicas, Reply::Int(acked as i64));
+    // A WAIT that times out answers how many replicas acknowledged by then.
+    if let Some(req) = ctx.session.block.as_mut() {
+        req.timeout_reply = Some(master::wait_timed_out);
+    }
+    reply
 }
 
 /// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds], parsed as Redis's

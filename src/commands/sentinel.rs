@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::Ctx;
 use crate::cmd;
 use crate::protocol::Reply;
+use crate::server::command::*;
 
 /// SENTINEL and its subcommands as Redis 7.0's table has them (COMMAND INFO and DOCS, ACL
 /// rules such as `-sentinel|set`, arity errors naming `sentinel|<sub>`). Every subcommand has the

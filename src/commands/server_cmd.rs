@@ -3,10 +3,10 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, Ctx};
 use crate::cmd;
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::state::State;
 use crate::server::Server;
 

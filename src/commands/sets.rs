@@ -5,11 +5,11 @@
 use bytes::Bytes;
 
 use super::keys::{parse_cursor, ScanOptions};
-use super::table::*;
 use super::{errors, int_arg, notify, Ctx};
 use crate::cmd;
 use crate::keyspace::{Db, Ttl, Value};
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::propagation::argv;
 use crate::types::set::MemberRef;
 use crate::types::Set;

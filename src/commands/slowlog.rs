@@ -3,9 +3,9 @@
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{subcommand_syntax_error, Ctx};
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::state::SlowlogEntry;
 use crate::{cmd, container};
 

@@ -6,10 +6,10 @@ use std::cmp::Ordering;
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, notify, Ctx};
 use crate::keyspace::{Ttl, Value};
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::types::List;
 
 pub static TABLE: &[CommandSpec] = &[

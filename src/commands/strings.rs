@@ -6,11 +6,11 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{errors, int_arg, notify, Ctx};
 use crate::cmd;
 use crate::keyspace::{Entry, Ttl, Value};
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::propagation::argv;
 use crate::util::numbers::{parse_i64, LongDouble};
 

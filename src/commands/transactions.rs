@@ -4,11 +4,11 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::table::*;
 use super::{Ctx, Session};
 use crate::cmd;
 use crate::keyspace::db::Watcher;
 use crate::protocol::Reply;
+use crate::server::command::*;
 use crate::server::state::State;
 
 pub static TABLE: &[CommandSpec] = &[

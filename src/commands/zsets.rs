@@ -7,12 +7,12 @@ mod setops;
 
 use bytes::Bytes;
 
-use super::table::{numkeys_positions, CommandSpec, BLOCKING, DENYOOM, FAST, NOSCRIPT, READONLY, WRITE};
 use super::{errors, float_arg, int_arg, notify, Ctx};
 use crate::cmd;
 use crate::keyspace::db::Ttl;
 use crate::keyspace::Value;
 use crate::protocol::Reply;
+use crate::server::command::{numkeys_positions, CommandSpec, BLOCKING, DENYOOM, FAST, NOSCRIPT, READONLY, WRITE};
 use crate::types::zset::{LexBound, LexRange, Limits, ScoreRange, ZSet};
 use crate::util::numbers::{d2string, parse_f64_strtod};
 

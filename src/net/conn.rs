@@ -431,7 +431,7 @@ impl Parking<'_> {
                 _ = &mut timer, if !timed_out => {
                     timed_out = true;
                     let mut st = self.server.state.lock();
-                    crate::commands::blocking::end_wait(self.server, &mut st, id, None);
+                    crate::server::blocking::end_wait(self.server, &mut st, id, None);
                 }
                 _ = self.kill.notified() => gone = true,
                 // Like Redis, input keeps arriving into the query buffer while the client waits;

@@ -10,10 +10,11 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
-use super::sync::RdbPiece;
 use crate::commands::Ctx;
 use crate::protocol::parser::{Limits, Parser};
 use crate::protocol::Reply;
+use crate::server::handover::RdbPiece;
+use crate::server::handover::{Handover, ReplConf};
 use crate::server::state::{ClientId, ClientKind, State};
 use crate::server::Server;
 
@@ -77,26 +78,6 @@ fn display_name(ip: &str, port: u16) -> String {
         0 => format!("{ip}:<unknown-replica-port>"),
         port => format!("{ip}:{port}"),
     }
-}
-
-/// What the client announced with REPLCONF before SYNC/PSYNC.
-#[derive(Default, Clone, Debug)]
-pub struct ReplConf {
-    pub listening_port: u16,
-    pub ip_address: Option<String>,
-    pub capa_eof: bool,
-    pub capa_psync2: bool,
-    /// REPLCONF rdb-filter-only was sent: the replica wants a filtered RDB, which only a diskless
-    /// transfer can carry.
-    pub rdb_filtered: bool,
-}
-
-/// How a connection continues once it became a replica.
-pub enum Handover {
-    /// The stream from this offset (+CONTINUE was the reply).
-    Partial { from: u64 },
-    /// A full resync: the RDB comes through `rdb`; `psync` says whether +FULLRESYNC is sent.
-    Full { psync: bool, rdb: mpsc::Receiver<RdbPiece> },
 }
 
 /// REPLCONF <option> <value> ...
@@ -727,7 +708,7 @@ pub fn serve_waits(server: &Server, st: &mut State) {
         }
         let acked = acked_replicas(st, w.offset);
         if acked as i64 >= w.replicas {
-            crate::commands::blocking::end_wait(server, st, w.client, Some(Reply::Int(acked as i64)));
+            crate::server::blocking::end_wait(server, st, w.client, Some(Reply::Int(acked as i64)));
         } else {
             st.repl.waits.push(w);
         }
@@ -816,7 +797,7 @@ pub fn shutdown_cron(server: &Server, st: &mut State) {
     let Some(p) = st.repl.shutdown.take() else { return };
     if let Err(e) = crate::commands::finish_shutdown(server, st, p.how) {
         resume_writes(st);
-        crate::commands::blocking::end_wait(server, st, p.client, Some(e));
+        crate::server::blocking::end_wait(server, st, p.client, Some(e));
     }
 }
 
@@ -827,7 +808,7 @@ pub fn abort_shutdown(server: &Server, st: &mut State) -> Reply {
     };
     tracing::warn!("Shutdown manually aborted.");
     resume_writes(st);
-    crate::commands::blocking::end_wait(
+    crate::server::blocking::end_wait(
         server,
         st,
         p.client,

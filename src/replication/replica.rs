@@ -78,7 +78,7 @@ pub fn set_master(server: &Server, st: &mut State, host: String, port: u16, from
     let had_history = st.repl.master.as_ref().is_some_and(|m| m.can_continue || m.client.is_some());
     let generation = st.repl.master.as_ref().map_or(0, |m| m.generation) + 1;
     drop_master_client(st);
-    crate::commands::blocking::disconnect_all_blocked(server, st);
+    crate::server::blocking::disconnect_all_blocked(server, st);
     st.repl.master = Some(MasterLink {
         host: host.clone(),
         port,

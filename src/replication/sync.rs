@@ -4,10 +4,10 @@
 //! (`$EOF:<mark>`, the bytes, the mark), after `repl-diskless-sync-delay` lets more replicas join.
 
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::server::handover::RdbPiece;
 use bytes::Bytes;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
@@ -15,24 +15,6 @@ use tokio::sync::{mpsc, oneshot};
 use super::master::ReplicaState;
 use crate::persistence::snapshot;
 use crate::server::state::{ClientId, State};
-
-/// What a replica's task is sent of its full resync.
-#[derive(Debug)]
-pub enum RdbPiece {
-    /// The sync started at `offset`; a diskless payload is framed by `eof_mark`.
-    Start {
-        replid: String,
-        offset: u64,
-        eof_mark: Option<[u8; 40]>,
-    },
-    /// Bytes of a diskless payload.
-    Data(Bytes),
-    /// The end of a diskless payload.
-    End,
-    /// The disk-based payload, complete.
-    File(PathBuf),
-    Failed,
-}
 
 pub struct SyncJob {
     /// The replication offset the RDB's image corresponds to.

@@ -14,10 +14,35 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 use tokio::sync::Notify;
 
-use super::state::ClientId;
-use crate::commands::blocking::{BlockKind, BlockRequest};
-use crate::commands::Session;
+use super::session::Session;
+use super::state::{ClientId, State};
+use super::Server;
 use crate::protocol::Reply;
+
+/// The type a key must hold to serve a waiting client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    List,
+    ZSet,
+    /// WAIT: for replicas' acknowledgements, not for keys.
+    Replicas,
+    /// SHUTDOWN: for lagging replicas to catch up before the exit.
+    Shutdown,
+}
+
+/// What a handler asks for when it has to wait.
+#[derive(Debug)]
+pub struct BlockRequest {
+    pub keys: Vec<Bytes>,
+    /// Absolute unix ms; 0 waits forever.
+    pub deadline_ms: u64,
+    pub kind: BlockKind,
+    /// What a wait that times out answers, when it is not the command's null (WAIT answers how
+    /// many replicas acknowledged by then): computed when it ends, by the command's own family.
+    pub timeout_reply: Option<TimeoutReply>,
+}
+
+pub type TimeoutReply = fn(&mut State, ClientId) -> Option<Reply>;
 
 pub struct Parked {
     pub session: Session,
@@ -28,6 +53,7 @@ pub struct Parked {
     /// Absolute unix ms, 0 for never.
     pub deadline_ms: u64,
     pub kind: BlockKind,
+    pub timeout_reply: Option<TimeoutReply>,
     /// Wakes the client's connection task when it is finished.
     pub wake: Arc<Notify>,
 }
@@ -44,7 +70,16 @@ impl Parked {
             }
             fresh
         });
-        Parked { db: session.db, session, args, keys, deadline_ms: req.deadline_ms, kind: req.kind, wake }
+        Parked {
+            db: session.db,
+            session,
+            args,
+            keys,
+            deadline_ms: req.deadline_ms,
+            kind: req.kind,
+            timeout_reply: req.timeout_reply,
+            wake,
+        }
     }
 }
 
@@ -78,6 +113,10 @@ impl Blocking {
 
     pub fn kind_of(&self, id: ClientId) -> Option<BlockKind> {
         self.parked.get(&id).map(|p| p.kind)
+    }
+
+    pub fn timeout_reply_of(&self, id: ClientId) -> Option<TimeoutReply> {
+        self.parked.get(&id).and_then(|p| p.timeout_reply)
     }
 
     pub fn parked_ids(&self) -> Vec<ClientId> {
@@ -189,5 +228,32 @@ impl Blocking {
             return Some(p.session);
         }
         self.finished.remove(&id).map(|(s, _)| s)
+    }
+}
+
+/// Ends a client's wait with its timeout reply (its deadline passed, or CLIENT UNBLOCK) or with
+/// an error; the command then counts as called, as in Redis. False if it was not waiting.
+pub fn end_wait(server: &Server, st: &mut State, id: ClientId, error: Option<Reply>) -> bool {
+    let error = match error {
+        None => st.blocking.timeout_reply_of(id).and_then(|reply| reply(st, id)),
+        e => e,
+    };
+    let Some(args) = st.blocking.end_wait(id, error) else {
+        return false;
+    };
+    if let Ok((spec, name)) = super::command::resolve(server, &args) {
+        st.stats.command(spec, name).calls += 1;
+    }
+    true
+}
+
+/// A master turned replica: what its clients wait for can no longer be written by them
+/// (disconnectAllBlockedClients).
+pub fn disconnect_all_blocked(server: &Server, st: &mut State) {
+    for id in st.blocking.parked_ids() {
+        let e = Reply::error(
+            "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+        );
+        end_wait(server, st, id, Some(e));
     }
 }

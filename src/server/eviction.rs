@@ -6,10 +6,10 @@
 use std::time::Instant;
 
 use crate::commands::notify;
-use crate::commands::table::{CommandSpec, DENYOOM, NO_MULTI};
 use crate::commands::Ctx;
 use crate::keyspace::evict::{Picker, Policy};
 use crate::protocol::Reply;
+use crate::server::command::{CommandSpec, DENYOOM, NO_MULTI};
 use crate::server::state::State;
 use crate::server::Server;
 

@@ -2,9 +2,12 @@
 //! every part of the server uses (propagation, blocking, eviction, Sentinel's announcements).
 
 pub mod blocking;
+pub mod command;
 pub mod eviction;
+pub mod handover;
 pub mod propagation;
 pub mod sentinel_events;
+pub mod session;
 pub mod state;
 
 use std::sync::Arc;
@@ -13,14 +16,24 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use crate::commands::CommandMap;
 use crate::config::Config;
+use command::{CommandMap, Handler, Table};
 use state::State;
+
+/// What the command layer gives the core: its table, and its dispatcher.
+#[derive(Clone, Copy)]
+pub struct Dispatch {
+    pub table: Table,
+    pub process: Handler,
+}
 
 /// What never changes after start-up, plus the lock around everything else.
 pub struct Server {
     pub state: Mutex<State>,
     pub commands: CommandMap,
+    /// Runs one command line as a client does (the command layer's dispatcher): AOF replay and
+    /// a replica's apply of its master's stream go through it.
+    pub process: Handler,
     pub run_id: String,
     pub started: Instant,
     pub pid: u32,
@@ -47,8 +60,8 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(config: Config) -> Result<Arc<Server>, String> {
-        let commands = CommandMap::new(&config.renames, config.sentinel_mode)?;
+    pub fn new(config: Config, dispatch: Dispatch) -> Result<Arc<Server>, String> {
+        let commands = CommandMap::new(dispatch.table, &config.renames, config.sentinel_mode)?;
         let sentinel_mode = config.sentinel_mode;
         let config_file = config.file.clone();
         // Redis's run id: 40 random hex characters.
@@ -58,6 +71,7 @@ impl Server {
         Ok(Arc::new_cyclic(|this| Server {
             state: Mutex::new(State::new(config)),
             commands,
+            process: dispatch.process,
             run_id,
             started: Instant::now(),
             pid: std::process::id(),

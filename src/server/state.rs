@@ -188,8 +188,8 @@ pub struct Stats {
 impl Stats {
     pub fn command(
         &mut self,
-        spec: &'static crate::commands::table::CommandSpec,
-        name: crate::commands::CmdName,
+        spec: &'static crate::server::command::CommandSpec,
+        name: super::command::CmdName,
     ) -> &mut CommandStat {
         self.commands
             .entry(spec as *const _ as usize)

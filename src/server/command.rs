@@ -3,10 +3,15 @@
 
 use bytes::Bytes;
 
-use crate::commands::Ctx;
+use hashbrown::HashMap;
+
+use super::session::Ctx;
+use super::Server;
 use crate::protocol::Reply;
 
 pub type Handler = fn(&mut Ctx, &[Bytes]) -> Reply;
+/// The command table: each family's rows.
+pub type Table = &'static [&'static [CommandSpec]];
 /// Computes a command's key positions from its arguments.
 pub type KeysFn = fn(&[Bytes]) -> Vec<usize>;
 
@@ -212,11 +217,146 @@ fn positions((first, last, step): (i32, i32, i32), args: &[Bytes]) -> Vec<usize>
     out
 }
 
+/// What a Sentinel answers (COMMAND COUNT is 15 in Redis 7.0's sentinel mode).
+pub const SENTINEL_COMMANDS: &[&str] = &[
+    "acl",
+    "auth",
+    "client",
+    "command",
+    "hello",
+    "info",
+    "ping",
+    "psubscribe",
+    "publish",
+    "punsubscribe",
+    "role",
+    "sentinel",
+    "shutdown",
+    "subscribe",
+    "unsubscribe",
+];
+
+/// Maps lower-cased names (after rename-command) to table rows.
+pub struct CommandMap {
+    map: HashMap<Vec<u8>, &'static CommandSpec>,
+}
+
+impl CommandMap {
+    /// The commands of `table` the server answers; in Sentinel mode only Sentinel's fifteen.
+    pub fn new(table: Table, renames: &[(String, String)], sentinel: bool) -> Result<CommandMap, String> {
+        let mut map: HashMap<Vec<u8>, &'static CommandSpec> = table
+            .iter()
+            .flat_map(|rows| rows.iter())
+            .filter(|c| if sentinel { SENTINEL_COMMANDS.contains(&c.name) } else { c.name != "sentinel" })
+            .map(|c| (c.name.as_bytes().to_vec(), c))
+            .collect();
+        for (old, new) in renames {
+            let Some(spec) = map.remove(old.as_bytes()) else {
+                return Err(format!("No such command in rename-command: {old}"));
+            };
+            if !new.is_empty() {
+                map.insert(new.to_ascii_lowercase().into_bytes(), spec);
+            }
+        }
+        Ok(CommandMap { map })
+    }
+
+    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let mut buf = [0u8; 32];
+        if name.len() <= buf.len() {
+            let b = &mut buf[..name.len()];
+            b.copy_from_slice(name);
+            b.make_ascii_lowercase();
+            self.map.get(&b[..]).copied()
+        } else {
+            self.map.get(&name.to_ascii_lowercase()).copied()
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = (&Vec<u8>, &&'static CommandSpec)> {
+        self.map.iter()
+    }
+}
+
+fn arg_str(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A command's full name (`get`, `config|set`) without allocating.
+#[derive(Clone, Copy, Debug)]
+pub struct CmdName {
+    pub parent: Option<&'static str>,
+    pub name: &'static str,
+}
+
+impl std::fmt::Display for CmdName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parent {
+            Some(p) => write!(f, "{p}|{}", self.name),
+            None => f.write_str(self.name),
+        }
+    }
+}
+
+impl CmdName {
+    /// Overwrites `out` with the name, reusing its allocation.
+    pub fn write_to(&self, out: &mut String) {
+        out.clear();
+        if let Some(p) = self.parent {
+            out.push_str(p);
+            out.push('|');
+        }
+        out.push_str(self.name);
+    }
+}
+
+/// Resolves a command line to its table row (a subcommand for containers), or Redis's error.
+pub fn resolve(server: &Server, args: &[Bytes]) -> Result<(&'static CommandSpec, CmdName), Reply> {
+    let Some(spec) = server.commands.get(&args[0]) else {
+        let mut list = String::new();
+        for a in &args[1..] {
+            if list.len() >= 128 {
+                break;
+            }
+            let room = 128 - list.len();
+            let s = arg_str(a);
+            let s: String = s.chars().take(room).collect();
+            list.push_str(&format!("'{s}' "));
+        }
+        let name: String = arg_str(&args[0]).chars().take(128).collect();
+        return Err(Reply::error(format!("ERR unknown command '{name}', with args beginning with: {list}")));
+    };
+    let top = CmdName { parent: None, name: spec.name };
+    if spec.subcommands.is_empty() {
+        return Ok((spec, top));
+    }
+    if args.len() < 2 {
+        // COMMAND alone is a command of its own; other containers need a subcommand.
+        if spec.handler.is_some() {
+            return Ok((spec, top));
+        }
+        return Err(Reply::error(format!("ERR wrong number of arguments for '{}' command", spec.name)));
+    }
+    let sub = args[1].to_ascii_lowercase();
+    match spec.subcommands.iter().find(|s| s.name.as_bytes() == sub.as_slice()) {
+        Some(s) => Ok((s, CmdName { parent: Some(spec.name), name: s.name })),
+        None => {
+            let name: String = arg_str(&args[1]).chars().take(128).collect();
+            Err(Reply::error(format!("ERR unknown subcommand '{name}'. Try {} HELP.", spec.name.to_ascii_uppercase())))
+        }
+    }
+}
+
+pub fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
+    let a = spec.arity;
+    (a > 0 && argc as i32 == a) || (a < 0 && argc as i32 >= -a)
+}
+
 /// Builds a table row; the macro keeps rows to one line each.
 #[macro_export]
 macro_rules! cmd {
     ($name:literal, $arity:expr, $flags:expr, ($f:expr, $l:expr, $s:expr), $group:literal, $since:literal, $summary:literal, $cx:literal, $handler:expr) => {
-        $crate::commands::table::CommandSpec {
+        $crate::server::command::CommandSpec {
             name: $name,
             arity: $arity,
             flags: $flags,
@@ -238,7 +378,7 @@ macro_rules! cmd {
 #[macro_export]
 macro_rules! container {
     ($name:literal, $group:literal, $since:literal, $summary:literal, $subs:expr) => {
-        $crate::commands::table::CommandSpec {
+        $crate::server::command::CommandSpec {
             name: $name,
             arity: -2,
             flags: 0,

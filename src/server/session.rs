@@ -1,0 +1,117 @@
+//! A client's command-time view: its connection-private state (`Session`) and what a command
+//! runs with (`Ctx`). Commands add their own methods to `Ctx` in their families.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::state::{ClientId, State};
+use super::Server;
+use crate::protocol::Reply;
+
+/// The connection-private side of a client.
+pub struct Session {
+    pub id: ClientId,
+    pub db: usize,
+    pub resp: u8,
+    pub authenticated: bool,
+    pub user: String,
+    pub multi: Option<Vec<Vec<Bytes>>>,
+    /// A command failed to queue: EXEC answers EXECABORT.
+    pub multi_error: bool,
+    pub watched: Vec<(usize, Bytes)>,
+    pub watch_dirty: Arc<AtomicBool>,
+    pub reply_mode: ReplyMode,
+    /// Set by QUIT, by protocol errors and by CLIENT KILL of self: close after writing replies.
+    pub close_after_reply: bool,
+    pub subs: usize,
+    pub psubs: usize,
+    pub monitor: bool,
+    pub addr: String,
+    pub in_exec: bool,
+    /// CLIENT NO-TOUCH: reads do not update keys' access time.
+    pub no_touch: bool,
+    /// Written after the current command's reply (a monitor's view of its own commands).
+    pub after_reply: Vec<Arc<Reply>>,
+    /// Set by a blocking command that found no data: the connection parks the client.
+    pub block: Option<super::blocking::BlockRequest>,
+    /// While a parked command runs again: the deadline it first blocked with.
+    pub rerun_deadline: Option<u64>,
+    /// What the current command is replayed as, when not as itself (see server::propagation).
+    pub propagate_as: Option<Vec<Vec<Bytes>>>,
+    /// What REPLCONF announced, for a SYNC/PSYNC that follows.
+    pub replconf: super::handover::ReplConf,
+    /// Set by SYNC/PSYNC: the connection becomes a replica once the reply is written.
+    pub handover: Option<super::handover::Handover>,
+    /// The link to this server's master: its writes are obeyed, never refused.
+    pub is_master: bool,
+    /// The current command is replayed even if it changed nothing (forceCommandPropagation).
+    pub force_propagation: bool,
+    /// The replication offset this client's last write reached (WAIT waits for it).
+    pub woff: u64,
+    /// The client wrote in this batch and its writes are not in the stream yet.
+    pub unflushed_write: bool,
+    /// Set when a pause holds the command back: it is to run again at this time (unix ms).
+    pub postponed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    Skip,
+    SkipThis,
+}
+
+impl Session {
+    pub fn new(id: ClientId, addr: String) -> Session {
+        Session {
+            id,
+            db: 0,
+            resp: 2,
+            authenticated: false,
+            user: "default".into(),
+            multi: None,
+            multi_error: false,
+            watched: Vec::new(),
+            watch_dirty: Arc::new(AtomicBool::new(false)),
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            subs: 0,
+            psubs: 0,
+            monitor: false,
+            addr,
+            in_exec: false,
+            no_touch: false,
+            after_reply: Vec::new(),
+            block: None,
+            rerun_deadline: None,
+            propagate_as: None,
+            replconf: Default::default(),
+            handover: None,
+            is_master: false,
+            force_propagation: false,
+            woff: 0,
+            unflushed_write: false,
+            postponed: None,
+        }
+    }
+
+    /// RESP2 clients with subscriptions may only run the subscribe family.
+    pub fn in_pubsub_context(&self) -> bool {
+        self.resp < 3 && (self.subs + self.psubs) > 0
+    }
+}
+
+/// What a command runs with: the server, the locked state, and its own connection.
+pub struct Ctx<'a> {
+    pub server: &'a Server,
+    pub state: &'a mut State,
+    pub session: &'a mut Session,
+    pub now_ms: u64,
+    /// When the previous command of the batch ended (command timing for stats and SLOWLOG).
+    pub clock: Instant,
+}
