@@ -459,7 +459,7 @@ fn kill_one(ctx: &mut Ctx, id: u64) {
     if let Some(c) = ctx.state.clients.remove(&id) {
         c.killed.store(true, Ordering::Relaxed);
         c.kill.notify_one();
-        super::pubsub::unsubscribe_all(ctx.state, id);
+        crate::server::pubsub::unsubscribe_all(ctx.state, id);
         ctx.state.monitors.retain(|m| *m != id);
     }
 }

@@ -94,7 +94,7 @@ fn quit(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     super::transactions::discard_transaction(ctx);
     super::unwatch_all(ctx.state, ctx.session);
-    super::pubsub::unsubscribe_all(ctx.state, ctx.session.id);
+    crate::server::pubsub::unsubscribe_all(ctx.state, ctx.session.id);
     ctx.session.subs = 0;
     ctx.session.psubs = 0;
     ctx.state.monitors.retain(|m| *m != ctx.session.id);

@@ -29,7 +29,7 @@ mod latency;
 mod lists;
 mod memory;
 mod metadata;
-pub mod notify;
+pub use crate::server::notify;
 mod persist;
 pub mod pubsub;
 mod replication;
@@ -56,7 +56,7 @@ pub use all::iter as all_commands;
 
 /// The command table and the dispatcher, for `Server::new`.
 pub const DISPATCH: crate::server::Dispatch = crate::server::Dispatch { table: all::COMMANDS, process };
-pub use pubsub::publish;
+pub use crate::server::pubsub::publish;
 
 impl Ctx<'_> {
     pub fn db(&mut self) -> &mut Db {

@@ -1,15 +1,13 @@
 //! Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, PUBSUB.
 
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-
 use bytes::Bytes;
 
 use super::Ctx;
 use crate::cmd;
 use crate::protocol::Reply;
 use crate::server::command::*;
-use crate::server::state::{ClientId, ClientKind, Push, State};
+use crate::server::pubsub::{publish_from, remove_subscription};
+use crate::server::state::ClientKind;
 use crate::util::glob::string_match;
 
 pub static TABLE: &[CommandSpec] = &[
@@ -99,43 +97,6 @@ fn unsubscribe_generic(ctx: &mut Ctx, args: &[Bytes], pattern: bool) -> Reply {
     Reply::Many(replies)
 }
 
-fn remove_subscription(st: &mut State, id: ClientId, name: &Bytes, pattern: bool) {
-    let ps = &mut st.pubsub;
-    if let Some(mine) = ps.by_client.get_mut(&id) {
-        let list = if pattern { &mut mine.1 } else { &mut mine.0 };
-        list.retain(|n| n != name);
-    }
-    let map = if pattern { &mut ps.patterns } else { &mut ps.channels };
-    if let Some(subs) = map.get_mut(name) {
-        subs.retain(|c| *c != id);
-        if subs.is_empty() {
-            map.remove(name);
-        }
-    }
-}
-
-/// Drops every subscription of a client (disconnect, RESET).
-pub fn unsubscribe_all(st: &mut State, id: ClientId) {
-    if let Some((chans, pats)) = st.pubsub.by_client.remove(&id) {
-        for c in chans {
-            if let Some(v) = st.pubsub.channels.get_mut(&c) {
-                v.retain(|x| *x != id);
-                if v.is_empty() {
-                    st.pubsub.channels.remove(&c);
-                }
-            }
-        }
-        for p in pats {
-            if let Some(v) = st.pubsub.patterns.get_mut(&p) {
-                v.retain(|x| *x != id);
-                if v.is_empty() {
-                    st.pubsub.patterns.remove(&p);
-                }
-            }
-        }
-    }
-}
-
 // Redis refuses (P)SUBSCRIBE only to DENY BLOCKING clients that are not in MULTI, i.e. scripts;
 // a transaction may subscribe.
 fn subscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -152,101 +113,6 @@ fn unsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn punsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     unsubscribe_generic(ctx, args, true)
-}
-
-/// Delivers a message to the channel's subscribers and matching patterns. Returns the receiver count.
-pub fn publish(st: &mut State, channel: &Bytes, message: &Bytes) -> usize {
-    publish_from(st, channel, message, None).0
-}
-
-/// Like `publish`; the messages for `me` (a RESP3 client publishing to its own channel) are returned
-/// instead of queued, so the caller writes them right where Redis does: just before PUBLISH's own
-/// reply, inside EXEC's array when in a transaction.
-fn publish_from(st: &mut State, channel: &Bytes, message: &Bytes, me: Option<ClientId>) -> (usize, Vec<Reply>) {
-    let mut receivers = 0;
-    let mut mine = Vec::new();
-    let now = crate::util::time::unix_ms();
-    // Disjoint borrows: the subscriber lists are read while the receivers' clients are updated.
-    let State { pubsub, clients, stats, hot, .. } = st;
-    let mut out = Outboxes { clients, limits: hot.output_limits, dropped: 0, now };
-    if let Some(ids) = pubsub.channels.get(channel) {
-        let msg = Arc::new(Reply::Push(vec![Reply::bulk("message"), Reply::bulk(channel), Reply::bulk(message)]));
-        let size = channel.len() + message.len() + 40;
-        for &id in ids {
-            if Some(id) == me {
-                mine.push((*msg).clone());
-            } else {
-                out.deliver(id, &msg, size);
-            }
-            receivers += 1;
-        }
-    }
-    for (pat, ids) in pubsub.patterns.iter().filter(|(p, _)| string_match(p, channel, false)) {
-        let msg = Arc::new(Reply::Push(vec![
-            Reply::bulk("pmessage"),
-            Reply::bulk(pat),
-            Reply::bulk(channel),
-            Reply::bulk(message),
-        ]));
-        let size = pat.len() + channel.len() + message.len() + 50;
-        for &id in ids {
-            if Some(id) == me {
-                mine.push((*msg).clone());
-            } else {
-                out.deliver(id, &msg, size);
-            }
-            receivers += 1;
-        }
-    }
-    stats.client_outbuf_limit_disconnections += out.dropped;
-    stats.pubsub_channels_msgs += 1;
-    (receivers, mine)
-}
-
-/// The receiving side of a PUBLISH: clients' queues and their output buffer limits.
-struct Outboxes<'a> {
-    clients: &'a mut hashbrown::HashMap<ClientId, crate::server::state::ClientInfo>,
-    limits: [(u64, u64, u64); 3],
-    dropped: u64,
-    now: u64,
-}
-
-impl Outboxes<'_> {
-    /// Queues a message for a client, enforcing client-output-buffer-limit for its class.
-    fn deliver(&mut self, id: ClientId, msg: &Arc<Reply>, size: usize) {
-        let Some(c) = self.clients.get_mut(&id) else { return };
-        if c.killed.load(Ordering::Relaxed) {
-            return;
-        }
-        let pending = c.pending.fetch_add(size, Ordering::Relaxed) + size;
-        let class = match c.kind {
-            ClientKind::Pubsub => 2,
-            ClientKind::Replica => 1,
-            _ => 0,
-        };
-        let (hard, soft, soft_secs) = self.limits[class];
-        let over_hard = hard > 0 && pending as u64 >= hard;
-        let over_soft = soft > 0 && pending as u64 >= soft;
-        let soft_expired = if over_soft {
-            let since = *c.soft_limit_since.get_or_insert(self.now);
-            self.now.saturating_sub(since) / 1000 >= soft_secs
-        } else {
-            c.soft_limit_since = None;
-            false
-        };
-        if over_hard || soft_expired {
-            tracing::warn!(
-                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                c.id,
-                c.addr
-            );
-            c.killed.store(true, Ordering::Relaxed);
-            c.kill.notify_one();
-            self.dropped += 1;
-            return;
-        }
-        let _ = c.tx.send(Push::Reply(msg.clone()));
-    }
 }
 
 fn publish_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

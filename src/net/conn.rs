@@ -484,7 +484,7 @@ fn disable_nodelay(fd: i32) {
 pub fn unregister(st: &mut State, session: &mut Session) {
     let id = session.id;
     st.clients.remove(&id);
-    commands::pubsub::unsubscribe_all(st, id);
+    crate::server::pubsub::unsubscribe_all(st, id);
     st.monitors.retain(|m| *m != id);
     commands::unwatch_all(st, session);
 }

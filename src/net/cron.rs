@@ -77,7 +77,7 @@ fn active_expire(server: &Server, period: Duration) {
             st.stats.expired_keys += expired.len() as u64;
             let unlink = st.config.bool("lazyfree-lazy-expire");
             for key in &expired {
-                crate::commands::notify::notify(&mut st, crate::commands::notify::EXPIRED, "expired", key, db);
+                crate::server::notify::notify(&mut st, crate::server::notify::EXPIRED, "expired", key, db);
                 st.propagation.deleted(db, key, unlink);
             }
             if examined > 0 {

@@ -5,11 +5,11 @@
 
 use std::time::Instant;
 
-use crate::commands::notify;
-use crate::commands::Ctx;
 use crate::keyspace::evict::{Picker, Policy};
 use crate::protocol::Reply;
 use crate::server::command::{CommandSpec, DENYOOM, NO_MULTI};
+use crate::server::notify;
+use crate::server::session::Ctx;
 use crate::server::state::State;
 use crate::server::Server;
 
@@ -68,7 +68,7 @@ pub fn before_command(ctx: &mut Ctx, spec: &CommandSpec) -> Option<Reply> {
 /// Whether a command queued in the client's transaction is DENYOOM (Redis's mstate.cmd_flags).
 fn transaction_has_denyoom(ctx: &Ctx) -> bool {
     let Some(queue) = &ctx.session.multi else { return false };
-    queue.iter().any(|args| crate::commands::resolve(ctx.server, args).is_ok_and(|(spec, _)| spec.has(DENYOOM)))
+    queue.iter().any(|args| crate::server::command::resolve(ctx.server, args).is_ok_and(|(spec, _)| spec.has(DENYOOM)))
 }
 
 /// After CONFIG SET maxmemory (updateMaxmemory): warns when the new limit is already exceeded and

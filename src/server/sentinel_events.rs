@@ -57,7 +57,7 @@ pub fn announce(st: &mut State) {
         log_event(&e);
         let channel = bytes::Bytes::from(e.kind.into_bytes());
         let message = bytes::Bytes::from(e.message.into_bytes());
-        crate::commands::publish(st, &channel, &message);
+        crate::server::pubsub::publish(st, &channel, &message);
     }
     if let (Some(cfg), Some(path)) = (flush, st.sentinel_config_file.clone()) {
         match crate::sentinel::config::flush(&path, &cfg, &st.config.rewrite_options()) {

@@ -135,14 +135,6 @@ impl ClientKind {
     }
 }
 
-#[derive(Default)]
-pub struct PubSub {
-    pub channels: HashMap<Bytes, Vec<ClientId>>,
-    pub patterns: HashMap<Bytes, Vec<ClientId>>,
-    /// Each client's channels and patterns.
-    pub by_client: HashMap<ClientId, (Vec<Bytes>, Vec<Bytes>)>,
-}
-
 #[derive(Default, Clone)]
 pub struct CommandStat {
     /// Full name (`config|get`), for INFO.
@@ -224,7 +216,7 @@ pub struct State {
     pub dbs: Vec<Db>,
     pub config: Config,
     pub clients: HashMap<ClientId, ClientInfo>,
-    pub pubsub: PubSub,
+    pub pubsub: super::pubsub::PubSub,
     pub blocking: super::blocking::Blocking,
     pub evictor: crate::server::eviction::Evictor,
     pub snapshots: crate::persistence::snapshot::Snapshots,
@@ -343,7 +335,7 @@ impl State {
             dbs: (0..n).map(|_| Db::new()).collect(),
             config,
             clients: HashMap::new(),
-            pubsub: PubSub::default(),
+            pubsub: Default::default(),
             blocking: Default::default(),
             evictor: Default::default(),
             snapshots: Default::default(),

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::Ctx;
+use super::session::Ctx;
 use crate::server::state::State;
 
 // Redis's NOTIFY_* bits, the same ones the config parser produces.
@@ -66,11 +66,11 @@ fn publish(st: &mut State, flags: u32, event: &str, key: &[u8], db: usize) {
         let mut chan = Vec::with_capacity(20 + key.len());
         chan.extend_from_slice(format!("__keyspace@{db}__:").as_bytes());
         chan.extend_from_slice(key);
-        super::publish(st, &Bytes::from(chan), &Bytes::copy_from_slice(event.as_bytes()));
+        super::pubsub::publish(st, &Bytes::from(chan), &Bytes::copy_from_slice(event.as_bytes()));
     }
     if flags & KEYEVENT != 0 {
         let chan = Bytes::from(format!("__keyevent@{db}__:{event}"));
-        super::publish(st, &chan, &Bytes::copy_from_slice(key));
+        super::pubsub::publish(st, &chan, &Bytes::copy_from_slice(key));
     }
 }
 
