@@ -145,7 +145,9 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
                 crate::persistence::appendonly::set_enabled(ctx.state, *on).map_err(|e| (*idx, e))?;
             }
             ("port" | "bind", _) => {
-                crate::net::listener::rebind_tcp(ctx.server, &ctx.state.config).map_err(|e| (*idx, e))?;
+                let rebind =
+                    ctx.server.rebind_tcp.get().ok_or((*idx, "the server is not listening yet".to_string()))?;
+                rebind(ctx.server, &ctx.state.config).map_err(|e| (*idx, e))?;
             }
             _ => {}
         }

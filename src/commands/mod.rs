@@ -36,6 +36,7 @@ mod replication;
 mod sentinel;
 mod server_cmd;
 mod sets;
+pub mod shutdown;
 mod slowlog;
 mod sort;
 mod strings;
@@ -55,7 +56,7 @@ use crate::server::state::State;
 pub use all::iter as all_commands;
 
 /// The command table and the dispatcher, for `Server::new`.
-pub const DISPATCH: crate::server::Dispatch = crate::server::Dispatch { table: all::COMMANDS, process };
+pub const DISPATCH: crate::server::Dispatch = crate::server::Dispatch { table: all::COMMANDS, process, call };
 pub use crate::server::pubsub::publish;
 
 impl Ctx<'_> {
@@ -473,7 +474,7 @@ pub fn float_arg(b: &[u8]) -> Result<f64, Reply> {
     crate::util::numbers::parse_f64(b).ok_or_else(|| Reply::error(errors::NOT_FLOAT))
 }
 
-pub use server_cmd::{finish_shutdown, ShutdownFlags};
+pub use shutdown::finish_shutdown;
 pub use transactions::unwatch_all;
 
 /// addReplySubcommandSyntaxError: the subcommand as typed, the container upper-cased.

@@ -7,8 +7,6 @@ use super::{errors, Ctx};
 use crate::cmd;
 use crate::protocol::Reply;
 use crate::server::command::*;
-use crate::server::state::State;
-use crate::server::Server;
 
 pub static TABLE: &[CommandSpec] = &[
     CommandSpec {
@@ -101,7 +99,7 @@ pub static TABLE: &[CommandSpec] = &[
         "1.0.0",
         "Synchronously save the dataset to disk and then shut down the server",
         "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-        shutdown
+        super::shutdown::shutdown
     ),
     cmd!(
         "monitor",
@@ -199,73 +197,6 @@ fn time(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 
 fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     Reply::Int(ctx.state.lastsave)
-}
-
-fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let (mut nosave, mut save, mut now, mut force, mut abort) = (false, false, false, false, false);
-    for a in &args[1..] {
-        match a.to_ascii_lowercase().as_slice() {
-            b"nosave" => nosave = true,
-            b"save" => save = true,
-            b"now" => now = true,
-            b"force" => force = true,
-            b"abort" => abort = true,
-            _ => return Reply::error(errors::SYNTAX),
-        }
-    }
-    if (abort && (nosave || save || now || force)) || (nosave && save) {
-        return Reply::error(errors::SYNTAX);
-    }
-    if abort {
-        return crate::replication::master::abort_shutdown(ctx.server, ctx.state);
-    }
-    if !now && ctx.session.in_exec {
-        return Reply::error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
-    }
-    let how = ShutdownFlags { nosave, save, force };
-    // Replicas that have not acknowledged every write get shutdown-timeout seconds to catch up,
-    // with writes paused, so none of them has to resync from scratch afterwards.
-    if !now && crate::replication::master::wait_before_shutdown(ctx.state, ctx.session.id, how) {
-        return ctx.block(Vec::new(), 0, super::blocking::BlockKind::Shutdown, Reply::NoReply);
-    }
-    match finish_shutdown(ctx.server, ctx.state, how) {
-        Ok(()) => {
-            ctx.session.close_after_reply = true;
-            Reply::NoReply
-        }
-        Err(e) => e,
-    }
-}
-
-/// SHUTDOWN's options that decide how it ends.
-#[derive(Clone, Copy, Debug)]
-pub struct ShutdownFlags {
-    pub nosave: bool,
-    pub save: bool,
-    pub force: bool,
-}
-
-/// The end of a shutdown (finishShutdown): the save its flags ask for, then the exit. Err: the
-/// save failed and the server keeps running.
-pub fn finish_shutdown(server: &Server, st: &mut State, how: ShutdownFlags) -> Result<(), Reply> {
-    // A sentinel has no dataset: its SHUTDOWN never saves.
-    let how = if server.sentinel_mode { ShutdownFlags { nosave: true, save: false, force: how.force } } else { how };
-    let save_points = crate::persistence::snapshot::save_points_configured(st);
-    if how.save || (save_points && !how.nosave) {
-        if crate::persistence::snapshot::save_for_shutdown(st).is_err() {
-            if !how.force {
-                tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
-                return Err(Reply::error("ERR Errors trying to SHUTDOWN. Check logs."));
-            }
-            tracing::warn!("Error trying to save the DB. Exit anyway.");
-        }
-    } else {
-        crate::persistence::snapshot::kill_child(st);
-    }
-    st.shutdown_saved = true;
-    st.shutdown_requested = true;
-    server.shutdown.notify_one();
-    Ok(())
 }
 
 fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

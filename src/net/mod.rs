@@ -14,6 +14,7 @@ use crate::server::Server;
 /// Runs the server until SHUTDOWN or a signal. Returns the process exit code.
 pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> i32 {
     let mut signals = ShutdownSignals::catch();
+    let _ = server.rebind_tcp.set(listener::rebind_tcp);
     let listeners = match listener::bind_all(&server, inherited) {
         Ok(l) => l,
         Err(msg) => {
@@ -91,9 +92,9 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         crate::systemd::stopping();
         tracing::warn!("User requested shutdown...");
         if !server.state.lock().shutdown_saved {
-            crate::replication::master::wait_for_replicas_at_exit(&server).await;
+            crate::commands::shutdown::wait_for_replicas_at_exit(&server).await;
         }
-        if save_before_exit(&server) {
+        if crate::commands::shutdown::save_before_exit(&server) {
             break;
         }
         // Like Redis: a signal's shutdown whose save failed leaves the server running.
@@ -173,24 +174,6 @@ async fn load_dataset_from_disk(server: &Arc<Server>) -> Result<(), String> {
     tokio::task::spawn_blocking(move || crate::persistence::load::load_at_startup(&server, &path))
         .await
         .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?
-}
-
-/// What a shutdown does before exiting (prepareForShutdown): SHUTDOWN saved already; a signal
-/// saves when save points are configured. False if that save failed.
-fn save_before_exit(server: &Server) -> bool {
-    let mut st = server.state.lock();
-    if st.shutdown_saved {
-        return true;
-    }
-    if !crate::persistence::snapshot::save_points_configured(&st) {
-        crate::persistence::snapshot::kill_child(&mut st);
-        return true;
-    }
-    if crate::persistence::snapshot::save_for_shutdown(&mut st).is_ok() {
-        return true;
-    }
-    st.shutdown_requested = false;
-    false
 }
 
 /// SIGTERM and SIGINT, caught from the start: a signal that comes while the server is still

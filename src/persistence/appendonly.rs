@@ -14,7 +14,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::aof::{self, AofFile, FileKind, IncrFile, Manifest};
-use crate::commands::{self, Ctx, Session};
+use crate::server::session::{Ctx, Session};
 use crate::server::state::State;
 use crate::server::Server;
 use crate::util::sys::{self, Pid, Signal, WaitStatus};
@@ -288,11 +288,11 @@ fn run_replayed(server: &Server, st: &mut State, session: &mut Session, argv: &[
     if argv[0].eq_ignore_ascii_case(b"multi") || argv[0].eq_ignore_ascii_case(b"exec") {
         return Ok(());
     }
-    let (spec, name) = commands::resolve(server, argv)
+    let (spec, name) = crate::server::command::resolve(server, argv)
         .map_err(|_| format!("Unknown command '{}' reading the append only file", String::from_utf8_lossy(&argv[0])))?;
     let now_ms = crate::util::time::unix_ms();
     let mut ctx = Ctx { server, state: st, session, now_ms, clock: Instant::now() };
-    commands::call(&mut ctx, spec, &name, argv);
+    (server.dispatch.call)(&mut ctx, spec, &name, argv);
     Ok(())
 }
 

@@ -10,11 +10,11 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
-use crate::commands::Ctx;
 use crate::protocol::parser::{Limits, Parser};
 use crate::protocol::Reply;
 use crate::server::handover::RdbPiece;
 use crate::server::handover::{Handover, ReplConf};
+use crate::server::session::Ctx;
 use crate::server::state::{ClientId, ClientKind, State};
 use crate::server::Server;
 
@@ -83,14 +83,14 @@ fn display_name(ip: &str, port: u16) -> String {
 /// REPLCONF <option> <value> ...
 pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() % 2 == 0 {
-        return Reply::error(crate::commands::errors::SYNTAX);
+        return Reply::error(crate::protocol::errors::SYNTAX);
     }
     for pair in args[1..].chunks(2) {
         let (opt, val) = (pair[0].to_ascii_lowercase(), &pair[1]);
         match opt.as_slice() {
             b"listening-port" => match crate::util::numbers::parse_i64(val) {
                 Some(p) if (0..=65535).contains(&p) => ctx.session.replconf.listening_port = p as u16,
-                _ => return Reply::error(crate::commands::errors::NOT_INTEGER),
+                _ => return Reply::error(crate::protocol::errors::NOT_INTEGER),
             },
             b"ip-address" => {
                 // NET_HOST_STR_LEN: since 7.0 a replica may announce a hostname.
@@ -123,7 +123,7 @@ pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             b"rdb-only" => match crate::util::numbers::parse_i64(val) {
                 Some(0 | 1) => {}
                 Some(_) => return Reply::error("ERR value is out of range, value must between 0 and 1"),
-                None => return Reply::error(crate::commands::errors::NOT_INTEGER),
+                None => return Reply::error(crate::protocol::errors::NOT_INTEGER),
             },
             b"rdb-filter-only" => {
                 // Like Redis, the filter is on (everything filtered out) before its values are
@@ -189,7 +189,7 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let requested_offset = if psync {
         match crate::util::numbers::parse_i64(&args[2]) {
             Some(o) => Some(o),
-            None => return Reply::error(crate::commands::errors::NOT_INTEGER),
+            None => return Reply::error(crate::protocol::errors::NOT_INTEGER),
         }
     } else {
         None
@@ -740,114 +740,4 @@ pub fn good_replicas(st: &State, max_lag: u64) -> usize {
         .values()
         .filter(|r| r.state == ReplicaState::Online && now.saturating_sub(r.ack_time_ms) / 1000 <= max_lag)
         .count()
-}
-
-/// A SHUTDOWN that waits for its replicas (shutdown-timeout).
-pub struct PendingShutdown {
-    pub client: ClientId,
-    pub how: crate::commands::ShutdownFlags,
-    pub deadline_ms: u64,
-}
-
-/// Whether a replica has not acknowledged the whole stream yet (!isReadyToShutdown).
-fn lagging(st: &State) -> bool {
-    st.repl.replicas.values().any(|r| r.ack_offset != st.repl.master_repl_offset)
-}
-
-/// SHUTDOWN without NOW: with lagging replicas and a shutdown-timeout, writes pause and the
-/// replicas are asked to acknowledge; true if the shutdown waits for them.
-pub fn wait_before_shutdown(st: &mut State, client: ClientId, how: crate::commands::ShutdownFlags) -> bool {
-    let timeout = st.config.int("shutdown-timeout").max(0) as u64;
-    if timeout == 0 || !lagging(st) {
-        return false;
-    }
-    crate::server::propagation::flush(st);
-    // As Redis: the replicas are asked to acknowledge at once (unless writes are paused
-    // already), so the shutdown need not wait for their next periodic ACK.
-    request_acks(st);
-    st.pause = Some(crate::server::state::Pause { until_ms: u64::MAX, all: false });
-    tracing::info!("Waiting for replicas before shutting down.");
-    st.repl.shutdown =
-        Some(PendingShutdown { client, how, deadline_ms: crate::util::time::unix_ms() + timeout * 1000 });
-    true
-}
-
-fn log_lagging(st: &State) {
-    for r in st.repl.replicas.values().filter(|r| r.ack_offset != st.repl.master_repl_offset) {
-        tracing::warn!(
-            "Lagging replica {} reported offset {} behind master, lag={}, state={}.",
-            r.name(),
-            st.repl.master_repl_offset.saturating_sub(r.ack_offset),
-            (crate::util::time::unix_ms().saturating_sub(r.ack_time_ms)) / 1000,
-            r.state.name()
-        );
-    }
-}
-
-/// From the cron: a waiting SHUTDOWN goes on once its replicas caught up or its time is up.
-pub fn shutdown_cron(server: &Server, st: &mut State) {
-    let Some(p) = &st.repl.shutdown else { return };
-    let timed_out = crate::util::time::unix_ms() >= p.deadline_ms;
-    if lagging(st) && !timed_out {
-        return;
-    }
-    if timed_out {
-        log_lagging(st);
-    }
-    let Some(p) = st.repl.shutdown.take() else { return };
-    if let Err(e) = crate::commands::finish_shutdown(server, st, p.how) {
-        resume_writes(st);
-        crate::server::blocking::end_wait(server, st, p.client, Some(e));
-    }
-}
-
-/// SHUTDOWN ABORT.
-pub fn abort_shutdown(server: &Server, st: &mut State) -> Reply {
-    let Some(p) = st.repl.shutdown.take() else {
-        return Reply::error("ERR No shutdown in progress.");
-    };
-    tracing::warn!("Shutdown manually aborted.");
-    resume_writes(st);
-    crate::server::blocking::end_wait(
-        server,
-        st,
-        p.client,
-        Some(Reply::error("ERR Errors trying to SHUTDOWN. Check logs.")),
-    );
-    Reply::OK
-}
-
-fn resume_writes(st: &mut State) {
-    st.pause = None;
-    st.pause_notify.notify_waiters();
-}
-
-/// A shutdown by signal gives lagging replicas shutdown-timeout seconds too, writes paused.
-pub async fn wait_for_replicas_at_exit(server: &Server) {
-    let deadline = {
-        let mut st = server.state.lock();
-        let timeout = st.config.int("shutdown-timeout").max(0) as u64;
-        if timeout == 0 || !lagging(&st) {
-            return;
-        }
-        tracing::info!("Waiting for replicas before shutting down.");
-        crate::systemd::progress(
-            "Waiting for lagging replicas before shutting down",
-            Duration::from_secs(timeout) + crate::systemd::PROGRESS_GRACE,
-        );
-        crate::server::propagation::flush(&mut st);
-        st.pause = Some(crate::server::state::Pause { until_ms: u64::MAX, all: false });
-        std::time::Instant::now() + Duration::from_secs(timeout)
-    };
-    loop {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let st = server.state.lock();
-        if !lagging(&st) {
-            return;
-        }
-        if std::time::Instant::now() >= deadline {
-            log_lagging(&st);
-            return;
-        }
-    }
 }

@@ -40,8 +40,6 @@ pub struct Replication {
     pub offset_watch: watch::Sender<u64>,
     pub replicas: HashMap<ClientId, master::Replica>,
     pub failover: failover::Failover,
-    /// A SHUTDOWN waiting for lagging replicas.
-    pub shutdown: Option<master::PendingShutdown>,
     /// Clients blocked in WAIT.
     pub waits: Vec<master::Wait>,
     /// The full-sync RDB being produced, if any.
@@ -83,7 +81,6 @@ impl Default for Replication {
             offset_watch: watch::channel(0).0,
             replicas: HashMap::new(),
             waits: Vec::new(),
-            shutdown: None,
             failover: Default::default(),
             sync: None,
             master: None,

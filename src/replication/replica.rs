@@ -14,8 +14,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use crate::commands::{self, Ctx, Session};
 use crate::protocol::parser::{Limits, Parser};
+use crate::server::session::{Ctx, Session};
 use crate::server::state::{ClientId, ClientKind, State};
 use crate::server::Server;
 
@@ -725,7 +725,7 @@ fn apply(
             acks.push(st.repl.master_repl_offset + applied.len() as u64);
         } else {
             let mut ctx = Ctx { server, state: st, session, now_ms, clock };
-            let reply = commands::process(&mut ctx, &args);
+            let reply = (server.dispatch.process)(&mut ctx, &args);
             clock = ctx.clock;
             if let crate::protocol::Reply::Error(e) = reply {
                 // The master never sees it; the log is the only place a divergence shows.

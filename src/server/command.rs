@@ -10,6 +10,8 @@ use super::Server;
 use crate::protocol::Reply;
 
 pub type Handler = fn(&mut Ctx, &[Bytes]) -> Reply;
+/// Runs a resolved command (Redis's call()).
+pub type Call = fn(&mut Ctx, &'static CommandSpec, &CmdName, &[Bytes]) -> Reply;
 /// The command table: each family's rows.
 pub type Table = &'static [&'static [CommandSpec]];
 /// Computes a command's key positions from its arguments.

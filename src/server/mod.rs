@@ -10,6 +10,7 @@ pub mod propagation;
 pub mod pubsub;
 pub mod sentinel_events;
 pub mod session;
+pub mod shutdown;
 pub mod state;
 
 use std::sync::Arc;
@@ -26,16 +27,21 @@ use state::State;
 #[derive(Clone, Copy)]
 pub struct Dispatch {
     pub table: Table,
+    /// Runs one command line as a client's would run, every check included (processCommand).
     pub process: Handler,
+    /// Runs a resolved command with the bookkeeping around it but without the checks (call()).
+    pub call: command::Call,
 }
+
+pub type RebindTcp = fn(&Server, &Config) -> Result<(), String>;
 
 /// What never changes after start-up, plus the lock around everything else.
 pub struct Server {
     pub state: Mutex<State>,
     pub commands: CommandMap,
-    /// Runs one command line as a client does (the command layer's dispatcher): AOF replay and
-    /// a replica's apply of its master's stream go through it.
-    pub process: Handler,
+    /// The command layer's dispatcher: AOF replay and a replica's apply of its master's stream
+    /// run commands through it.
+    pub dispatch: Dispatch,
     pub run_id: String,
     pub started: Instant,
     pub pid: u32,
@@ -49,6 +55,9 @@ pub struct Server {
     /// TCP accept loops still running.
     pub tcp_open: std::sync::atomic::AtomicUsize,
     pub tcp_config: Mutex<Option<TcpConfig>>,
+    /// Rebinds the TCP listeners after CONFIG SET port/bind: the network runtime registers it
+    /// when it starts listening.
+    pub rebind_tcp: std::sync::OnceLock<RebindTcp>,
     /// The listening sockets came from systemd socket activation (the .socket unit owns the addresses).
     pub socket_activated: std::sync::atomic::AtomicBool,
     /// Writes may wait in the AOF's queue: replies are held until they are written (set and
@@ -73,7 +82,7 @@ impl Server {
         Ok(Arc::new_cyclic(|this| Server {
             state: Mutex::new(State::new(config)),
             commands,
-            process: dispatch.process,
+            dispatch,
             run_id,
             started: Instant::now(),
             pid: std::process::id(),
@@ -84,6 +93,7 @@ impl Server {
             tcp_generation: tokio::sync::watch::channel(0).0,
             tcp_open: std::sync::atomic::AtomicUsize::new(0),
             tcp_config: Mutex::new(Some(tcp)),
+            rebind_tcp: std::sync::OnceLock::new(),
             socket_activated: std::sync::atomic::AtomicBool::new(false),
             aof_queued: std::sync::atomic::AtomicBool::new(false),
             sentinel_mode,

@@ -244,6 +244,8 @@ pub struct State {
     pub shutdown_requested: bool,
     /// SHUTDOWN already did what a shutdown saves: the exit path must not save again.
     pub shutdown_saved: bool,
+    /// A SHUTDOWN waiting for its replicas to catch up.
+    pub pending_shutdown: Option<super::shutdown::PendingShutdown>,
     pub next_client_id: ClientId,
     pub hot: HotConfig,
 }
@@ -357,6 +359,7 @@ impl State {
             active_expire_enabled: true,
             shutdown_requested: false,
             shutdown_saved: false,
+            pending_shutdown: None,
             next_client_id: 1,
         }
     }
