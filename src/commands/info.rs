@@ -122,17 +122,6 @@ fn os_name() -> String {
     crate::util::sys::os_name().unwrap_or_else(|| format!("{} {}", std::env::consts::OS, std::env::consts::ARCH))
 }
 
-/// A latency in µs as Redis prints it from its HdrHistogram (nanoseconds, 2 significant digits):
-/// the highest value equivalent to it, in µs.
-fn hdr_usec(usec: f64) -> f64 {
-    let ns = (usec * 1000.0) as u64;
-    // Values share a bucket of 2^k ns once they need more than 8 bits: k = bits - 8.
-    let bits = 64 - (ns | 0xff).leading_zeros() as u64;
-    let shift = bits.saturating_sub(8);
-    let lowest = (ns >> shift) << shift;
-    (lowest + (1u64 << shift) - 1) as f64 / 1000.0
-}
-
 fn total_system_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -469,7 +458,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
                         .map(|p| {
                             let label = format!("{p:.6}");
                             let label = label.trim_end_matches('0').trim_end_matches('.');
-                            format!("p{label}={:.3}", hdr_usec(c.latency.percentile(*p)))
+                            format!("p{label}={:.3}", c.latency.value_at_percentile(*p) as f64 / 1000.0)
                         })
                         .collect();
                     field!("latency_percentiles_usec_{n}:{}", parts.join(","));

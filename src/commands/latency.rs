@@ -248,45 +248,14 @@ fn latency_graph(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Verbatim("txt", out.into_bytes())
 }
 
-/// How many recorded samples are at most `v` microseconds, from the histogram's percentiles.
-fn count_at_most(h: &crate::util::histogram::Histogram, v: u64) -> u64 {
-    let total = h.total();
-    // The k-th smallest sample's bucket grows with k: binary search the largest k within `v`.
-    let kth = |k: u64| h.percentile((k as f64 - 0.5) * 100.0 / total as f64);
-    let (mut lo, mut hi) = (0u64, total);
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if kth(mid) <= v as f64 {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    lo
-}
-
-/// One command's LATENCY HISTOGRAM entry: power-of-two buckets from 1 µs, as Redis reports its
-/// HdrHistogram (the bucket ends are hdr's highest equivalent values of 1024·2ⁿ ns, in µs).
+/// One command's LATENCY HISTOGRAM entry. Like Redis, `calls` counts the histogram's samples
+/// (commands run while latency-tracking was off are not in it).
 fn command_cdf(stat: &crate::server::state::CommandStat) -> Reply {
     let h = &stat.latency;
-    let mut buckets = Vec::new();
-    let mut previous = 0;
-    let mut ns: u64 = 1024;
-    while previous < h.total() && ns < 1 << 40 {
-        // hdr (2 significant digits): values from 2^k on are grouped by 2^(k-7).
-        let magnitude = 63 - ns.leading_zeros() as u64;
-        let highest_ns = ns + (1u64 << magnitude.saturating_sub(7)) - 1;
-        let micros = highest_ns / 1000;
-        let cumulative = count_at_most(h, micros);
-        if cumulative > previous {
-            buckets.push((Reply::Int(micros as i64), Reply::Int(cumulative as i64)));
-        }
-        previous = previous.max(cumulative);
-        ns <<= 1;
-    }
+    let buckets = h.cdf().into_iter().map(|(usec, count)| (Reply::Int(usec as i64), Reply::Int(count as i64)));
     Reply::Map(vec![
-        (Reply::bulk("calls"), Reply::Int(stat.calls as i64)),
-        (Reply::bulk("histogram_usec"), Reply::Map(buckets)),
+        (Reply::bulk("calls"), Reply::Int(h.total() as i64)),
+        (Reply::bulk("histogram_usec"), Reply::Map(buckets.collect())),
     ])
 }
 

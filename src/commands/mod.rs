@@ -391,10 +391,14 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
         // Parked: it counts as called when its wait ends (Redis's updateStatsOnUnblock).
         return reply;
     }
+    let latency_tracking = ctx.state.hot.latency_tracking;
     let st = ctx.state.stats.command(spec, *fullname);
     st.calls += 1;
     st.usec += usec;
-    st.latency.record(usec.max(1));
+    if latency_tracking {
+        // Redis records the µs it measured, in ns (updateCommandLatencyHistogram).
+        st.latency.record(usec.saturating_mul(1000));
+    }
     if let Reply::Error(text) = &reply {
         st.failed += 1;
         let text = text.clone();

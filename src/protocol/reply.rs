@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::util::numbers::{d2string, itoa_buf};
+use crate::util::numbers::d2string;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
@@ -179,8 +179,7 @@ fn line(out: &mut Vec<u8>, prefix: u8, text: &[u8]) {
 
 fn int_line(out: &mut Vec<u8>, prefix: u8, n: i64) {
     out.push(prefix);
-    let mut buf = itoa_buf(n);
-    out.extend_from_slice(buf.as_bytes_mut());
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 

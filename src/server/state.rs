@@ -257,6 +257,8 @@ pub struct HotConfig {
     pub requirepass: Option<Bytes>,
     pub slowlog_threshold: i64,
     pub slowlog_max_len: usize,
+    /// latency-tracking: whether commands feed their latency histograms.
+    pub latency_tracking: bool,
     pub maxclients: usize,
     pub timeout_secs: u64,
     pub proto_max_bulk_len: i64,
@@ -295,6 +297,7 @@ impl HotConfig {
             requirepass: (!pass.is_empty()).then(|| Bytes::copy_from_slice(pass.as_bytes())),
             slowlog_threshold: c.int("slowlog-log-slower-than"),
             slowlog_max_len: c.int("slowlog-max-len").max(0) as usize,
+            latency_tracking: c.bool("latency-tracking"),
             maxclients: c.int("maxclients").max(1) as usize,
             timeout_secs: c.int("timeout").max(0) as u64,
             proto_max_bulk_len: c.int("proto-max-bulk-len"),

@@ -76,7 +76,7 @@ impl MemberRef<'_> {
     /// Calls `f` with the member's bytes, formatting an integer on the stack.
     pub fn with_bytes<R>(self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {
-            MemberRef::Int(n) => f(crate::util::numbers::itoa_buf(n).as_bytes_mut()),
+            MemberRef::Int(n) => f(itoa::Buffer::new().format(n).as_bytes()),
             MemberRef::Bytes(b) => f(b),
         }
     }
@@ -203,7 +203,7 @@ impl Set {
 
     fn add_int(&mut self, n: i64, max_intset_entries: usize) -> bool {
         let Repr::Ints(v) = &mut self.repr else {
-            return self.table_add(crate::util::numbers::itoa_buf(n).as_bytes_mut());
+            return self.table_add(itoa::Buffer::new().format(n).as_bytes());
         };
         let Err(at) = v.binary_search(&n) else {
             return false;
@@ -233,7 +233,7 @@ impl Set {
         // Presized like Redis's dictExpand before the copy.
         let mut members = Dense::with_capacity(v.len());
         for &n in v {
-            members.insert_new(Member(CompactBytes::new(crate::util::numbers::itoa_buf(n).as_bytes_mut())));
+            members.insert_new(Member(CompactBytes::new(itoa::Buffer::new().format(n).as_bytes())));
         }
         self.repr = Repr::Table { members, boxed: 0 };
     }

@@ -12,6 +12,7 @@ mod blocking;
 mod config;
 mod differential_hashes;
 mod differential_keys;
+mod differential_latency;
 mod differential_lists;
 mod differential_propagation;
 mod differential_server;

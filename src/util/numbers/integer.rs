@@ -64,57 +64,10 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Port of `ll2string`: decimal representation of `v`.
+/// Port of `ll2string`: decimal representation of `v` (the `itoa` crate writes the same digits;
+/// callers that must not allocate use `itoa::Buffer` directly).
 pub fn i64_to_bytes(v: i64) -> Vec<u8> {
-    // 19 digits plus a sign is the longest i64.
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    let mut n = v.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        pos -= 1;
-        buf[pos] = b'-';
-    }
-    buf[pos..].to_vec()
-}
-
-/// A stack buffer for formatting integers without allocating.
-pub struct IntBuf {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl IntBuf {
-    pub fn as_bytes_mut(&mut self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-pub fn itoa_buf(n: i64) -> IntBuf {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    let neg = n < 0;
-    let mut v = n.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if neg {
-        pos -= 1;
-        buf[pos] = b'-';
-    }
-    IntBuf { buf, start: pos }
+    itoa::Buffer::new().format(v).as_bytes().to_vec()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 //!   [`LongDouble`] is a small software implementation of exactly the three
 //!   operations those commands need: `strtold`, `+`, and `"%.17Lf"` output,
 //!   each correctly rounded the way glibc and the x87 FPU do it.
-//! * [`i64_to_bytes`] — `ll2string`; [`itoa_buf`] the same into a stack buffer.
+//! * [`i64_to_bytes`] — `ll2string` (`itoa::Buffer` for the same on the stack).
 //!
 //! Everything here takes raw client bytes and never panics.
 //!
@@ -36,7 +36,7 @@ pub mod long_double;
 pub mod strtod;
 
 pub use float_format::{d2string, format_f64_17g};
-pub use integer::{c_atoll, i64_to_bytes, itoa_buf, parse_i64, IntBuf};
+pub use integer::{c_atoll, i64_to_bytes, parse_i64};
 pub use long_double::{format_long_double, LongDouble};
 pub use strtod::{parse_f64, parse_f64_strtod};
 
