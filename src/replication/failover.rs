@@ -3,41 +3,10 @@
 //! FORCE) this server becomes its replica and sends `PSYNC <replid> <offset> FAILOVER`, which
 //! makes the target promote itself; then writes resume here (to be refused as a replica).
 
-use super::master::ReplicaState;
+pub use super::state::{Failover, FailoverState, ReplicaState};
 use crate::protocol::Reply;
 use crate::server::state::{Pause, State};
 use crate::server::Server;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FailoverState {
-    None,
-    WaitForSync,
-    InProgress,
-}
-
-impl FailoverState {
-    pub fn name(&self) -> &'static str {
-        match self {
-            FailoverState::None => "no-failover",
-            FailoverState::WaitForSync => "waiting-for-sync",
-            FailoverState::InProgress => "failover-in-progress",
-        }
-    }
-}
-
-pub struct Failover {
-    pub state: FailoverState,
-    pub target: Option<(String, u16)>,
-    /// Unix ms, 0 without TIMEOUT.
-    pub end_ms: u64,
-    pub force: bool,
-}
-
-impl Default for Failover {
-    fn default() -> Failover {
-        Failover { state: FailoverState::None, target: None, end_ms: 0, force: false }
-    }
-}
 
 /// What FAILOVER was asked to do.
 pub struct Request {

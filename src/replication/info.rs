@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use super::master::ReplicaState;
-use super::replica::LinkState;
+use super::state::LinkState;
+use super::state::ReplicaState;
 use crate::server::state::State;
 
 pub fn section(st: &State, out: &mut String) {

@@ -10,6 +10,8 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
+use super::state::display_name;
+pub use super::state::{Replica, ReplicaState, Wait};
 use crate::protocol::parser::{Limits, Parser};
 use crate::protocol::Reply;
 use crate::server::handover::RdbPiece;
@@ -17,68 +19,6 @@ use crate::server::handover::{Handover, ReplConf};
 use crate::server::session::Ctx;
 use crate::server::state::{ClientId, ClientKind, State};
 use crate::server::Server;
-
-/// Where a replica stands, as INFO names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReplicaState {
-    /// Waiting for the RDB to be started or produced (wait_bgsave).
-    WaitBgsave,
-    /// Receiving the RDB (send_bulk).
-    SendBulk,
-    /// Receiving the stream (online).
-    Online,
-}
-
-impl ReplicaState {
-    pub fn name(self) -> &'static str {
-        match self {
-            ReplicaState::WaitBgsave => "wait_bgsave",
-            ReplicaState::SendBulk => "send_bulk",
-            ReplicaState::Online => "online",
-        }
-    }
-}
-
-pub struct Replica {
-    /// The address the replica is reached at (REPLCONF ip-address, else its peer address).
-    pub ip: String,
-    /// REPLCONF listening-port.
-    pub port: u16,
-    pub state: ReplicaState,
-    /// The first stream byte its task has not taken yet: the stream buffer keeps it.
-    pub next_offset: u64,
-    pub ack_offset: u64,
-    /// When the last REPLCONF ACK arrived (unix ms); lag is measured from it.
-    pub ack_time_ms: u64,
-    /// It understands a diskless transfer ($EOF:<mark>).
-    pub capa_eof: bool,
-    /// While it waits for its full resync: where the RDB is to be sent.
-    pub rdb_tx: Option<mpsc::Sender<RdbPiece>>,
-    /// Since when it waits for a full resync to start (repl-diskless-sync-delay counts from it).
-    pub waiting_since: std::time::Instant,
-    /// Since when its unsent stream has been over the soft output limit (unix ms), if it is.
-    pub soft_limit_since: Option<u64>,
-    /// It acknowledged at least once on this connection.
-    pub acked: bool,
-    /// Its full resync has started (it is not waiting for one any more).
-    pub sync_started: bool,
-}
-
-impl Replica {
-    /// "ip:port", as Redis's logs name a replica.
-    pub fn name(&self) -> String {
-        display_name(&self.ip, self.port)
-    }
-}
-
-/// "ip:port", or "ip:<unknown-replica-port>" for one that announced no port (redis-cli --rdb),
-/// as replicationGetSlaveName.
-fn display_name(ip: &str, port: u16) -> String {
-    match port {
-        0 => format!("{ip}:<unknown-replica-port>"),
-        port => format!("{ip}:{port}"),
-    }
-}
 
 /// REPLCONF <option> <value> ...
 pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -669,14 +609,6 @@ pub fn cron(st: &mut State) {
         super::refresh_propagation(st);
         tracing::info!("Replication backlog freed after {ttl} seconds without connected replicas.");
     }
-}
-
-/// A client blocked in WAIT.
-pub struct Wait {
-    pub client: ClientId,
-    /// The stream offset its writes reach.
-    pub offset: u64,
-    pub replicas: i64,
 }
 
 /// Replicas that acknowledged `offset` (replicationCountAcksByOffset).

@@ -14,62 +14,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
+pub use super::state::{LinkState, MasterLink};
 use crate::protocol::parser::{Limits, Parser};
 use crate::server::session::{Ctx, Session};
 use crate::server::state::{ClientId, ClientKind, State};
 use crate::server::Server;
-
-/// The link's state, as ROLE names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LinkState {
-    Connect,
-    Connecting,
-    Handshake,
-    /// Receiving the RDB of a full resync.
-    Transfer,
-    Connected,
-}
-
-impl LinkState {
-    pub fn role_name(self) -> &'static str {
-        match self {
-            LinkState::Connect => "connect",
-            LinkState::Connecting => "connecting",
-            LinkState::Handshake => "handshake",
-            LinkState::Transfer => "sync",
-            LinkState::Connected => "connected",
-        }
-    }
-}
-
-/// `replicaof host port` and the state of the link to that master.
-pub struct MasterLink {
-    pub host: String,
-    pub port: u16,
-    pub state: LinkState,
-    /// Identifies this REPLICAOF: the link task of an earlier one stops when it changes.
-    pub generation: u64,
-    /// Last data from the master (unix ms), for master_last_io_seconds_ago.
-    pub last_io_ms: u64,
-    /// When the link went down (unix secs), 0 if it was never up.
-    pub down_since: i64,
-    /// The stream read from the master so far (slave_read_repl_offset).
-    pub read_offset: u64,
-    /// A full resync in progress: (total bytes or -1 when streamed, bytes read, last read ms).
-    pub transfer: Option<(i64, u64, u64)>,
-    /// The history this server can ask to continue (its own, or its last master's).
-    pub can_continue: bool,
-    /// The master client, while the link is up.
-    pub client: Option<ClientId>,
-    /// The database the master's stream last selected (saved in RDB files as repl-stream-db).
-    pub stream_db: usize,
-}
-
-impl MasterLink {
-    pub fn is_connected(&self) -> bool {
-        self.state == LinkState::Connected
-    }
-}
 
 /// REPLICAOF host port (and `replicaof` at start-up): follow that master from now on.
 pub fn set_master(server: &Server, st: &mut State, host: String, port: u16, from_config: bool) {

@@ -12,20 +12,9 @@ use bytes::Bytes;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::master::ReplicaState;
+pub use super::state::{ReplicaState, SyncJob};
 use crate::persistence::snapshot;
 use crate::server::state::{ClientId, State};
-
-pub struct SyncJob {
-    /// The replication offset the RDB's image corresponds to.
-    pub offset: u64,
-    pub diskless: bool,
-    pub replicas: Vec<ClientId>,
-    /// Tells the diskless relay whether the child succeeded.
-    done: Option<oneshot::Sender<bool>>,
-    /// Set by the diskless relay when the child's data found no replica left to take it.
-    abandoned: Arc<AtomicBool>,
-}
 
 /// A replica started waiting for a full resync.
 pub fn replica_waiting(st: &mut State) {

@@ -108,7 +108,7 @@ pub fn flush(st: &mut crate::server::state::State) {
         return;
     }
     let ops = st.propagation.take();
-    crate::replication::feed_writes(st, &ops);
+    st.repl.feed_writes(&ops);
     crate::persistence::appendonly::append(st, ops);
 }
 
@@ -121,7 +121,7 @@ pub fn flush_deferred(st: &mut crate::server::state::State) -> bool {
         return false;
     }
     let ops = st.propagation.take();
-    crate::replication::feed_writes(st, &ops);
+    st.repl.feed_writes(&ops);
     crate::persistence::appendonly::queue(st, ops)
 }
 
@@ -133,7 +133,7 @@ pub fn flush_deferred(st: &mut crate::server::state::State) -> bool {
 pub fn flush_completed(st: &mut crate::server::state::State) {
     let ops = st.propagation.take_completed();
     if !ops.is_empty() {
-        crate::replication::feed_writes(st, &ops);
+        st.repl.feed_writes(&ops);
     }
     // Those queued by other connections' batches too.
     crate::persistence::appendonly::append(st, ops);

@@ -225,7 +225,7 @@ pub struct State {
     pub propagation: super::propagation::Propagation,
     /// The append-only file, when `appendonly` is on.
     pub aof: Option<crate::persistence::appendonly::Appendonly>,
-    pub repl: crate::replication::Replication,
+    pub repl: crate::replication::state::Replication,
     /// Sentinel mode: the monitoring state, and the file it is kept in.
     pub sentinel: Option<Box<crate::sentinel::monitor::Runtime>>,
     pub sentinel_config_file: Option<std::path::PathBuf>,
