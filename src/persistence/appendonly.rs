@@ -14,63 +14,11 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::aof::{self, AofFile, FileKind, IncrFile, Manifest};
+pub use super::state::{append, queue, Appendonly, Fsync, RewriteChild};
 use crate::server::session::{Ctx, Session};
 use crate::server::state::State;
 use crate::server::Server;
-use crate::util::sys::{self, Pid, Signal, WaitStatus};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fsync {
-    Always,
-    Everysec,
-    No,
-}
-
-impl Fsync {
-    pub fn from_config(st: &State) -> Fsync {
-        match st.config.str("appendfsync") {
-            "always" => Fsync::Always,
-            "no" => Fsync::No,
-            _ => Fsync::Everysec,
-        }
-    }
-}
-
-/// A BGREWRITEAOF child writing the next base.
-pub struct RewriteChild {
-    pub pid: Pid,
-    pub started: Instant,
-    /// The base it writes, and the first incr file that follows it.
-    base: AofFile,
-    first_incr_seq: u64,
-    /// Where the child writes it.
-    tmp: PathBuf,
-}
-
-pub struct Appendonly {
-    dir: PathBuf,
-    filename: String,
-    manifest: Manifest,
-    incr: IncrFile,
-    /// The database the incr file's commands currently apply to (None: the next write selects).
-    selected: Option<usize>,
-    pub fsync: Fsync,
-    last_fsync: Instant,
-    pub rewrite: Option<RewriteChild>,
-    pub rewrite_scheduled: bool,
-    pub last_rewrite_failed: bool,
-    pub rewrites: u64,
-    /// Why the last append or fsync failed; writes are refused until one succeeds.
-    pub write_error: Option<String>,
-    /// The size of all the AOF's files, and what it was after the last rewrite (or at start-up):
-    /// auto-aof-rewrite-percentage compares the two.
-    pub current_size: u64,
-    pub base_size: u64,
-    /// The second of the last #TS annotation.
-    last_timestamp: i64,
-    /// Writes a failed append left to write again, before any newer ones.
-    unwritten: Vec<crate::server::propagation::Op>,
-}
+use crate::util::sys::{self, Signal, WaitStatus};
 
 /// The bytes the manifest's base and incr files take on disk.
 fn files_size(dir: &Path, manifest: &Manifest) -> u64 {
@@ -296,18 +244,6 @@ fn run_replayed(server: &Server, st: &mut State, session: &mut Session, argv: &[
     Ok(())
 }
 
-/// Appends writes taken from the write stream, selecting databases as needed; with
-/// `appendfsync always` they are on disk when this returns. Called before replies are sent.
-/// Writes for the AOF that wait to be written with the next `append` (see
-/// `propagation::flush_deferred`). False if none is for the AOF (PUBLISH is for replicas only),
-/// or there is no AOF.
-pub fn queue(st: &mut State, ops: Vec<crate::server::propagation::Op>) -> bool {
-    let Some(aof) = st.aof.as_mut() else { return false };
-    let any = ops.iter().any(|op| op.to_aof);
-    aof.unwritten.extend(ops);
-    any
-}
-
 /// Whether writes wait in the AOF's queue (or to be written again after a failed write).
 pub fn has_queued(st: &State) -> bool {
     st.aof.as_ref().is_some_and(|aof| !aof.unwritten.is_empty())
@@ -320,62 +256,6 @@ pub fn write_queued(st: &mut State, queued: &std::sync::atomic::AtomicBool) {
     append(st, Vec::new());
     if !has_queued(st) || write_error(st).is_some() {
         queued.store(false, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-pub fn append(st: &mut State, ops: Vec<crate::server::propagation::Op>) {
-    let timestamps = st.config.bool("aof-timestamp-enabled");
-    let Some(aof) = st.aof.as_mut() else { return };
-    let ops = if aof.unwritten.is_empty() {
-        ops
-    } else {
-        let mut all = std::mem::take(&mut aof.unwritten);
-        all.extend(ops);
-        all
-    };
-    if ops.is_empty() {
-        return;
-    }
-    let mut buf = Vec::with_capacity(64 * ops.len());
-    // aof-timestamp-enabled: a #TS annotation whenever the second changes (point-in-time recovery).
-    if timestamps {
-        let now = crate::util::time::unix_secs();
-        if aof.last_timestamp != now {
-            buf.extend_from_slice(&aof::timestamp_annotation(now));
-            aof.last_timestamp = now;
-        }
-    }
-    for op in ops.iter().filter(|op| op.to_aof) {
-        if aof.selected != Some(op.db) {
-            aof::encode_command(&mut buf, &[b"SELECT".as_slice(), op.db.to_string().as_bytes()]);
-            aof.selected = Some(op.db);
-        }
-        aof::encode_command(&mut buf, &op.argv);
-    }
-    let result = aof.incr.append(&buf).and_then(|()| if aof.fsync == Fsync::Always { aof.incr.sync() } else { Ok(()) });
-    match result {
-        Ok(()) => {
-            aof.current_size += buf.len() as u64;
-            if aof.write_error.take().is_some() {
-                tracing::warn!("AOF write error looks solved, Redis can write again.");
-            }
-            if aof.fsync == Fsync::Always {
-                aof.last_fsync = Instant::now();
-            }
-        }
-        Err(e) => {
-            tracing::warn!("Error writing to the AOF file: {e}", e = crate::util::sys::error_text(&e));
-            if aof.fsync == Fsync::Always {
-                // The replies of these writes are about to go out: with `always` nothing may be
-                // acknowledged that is not on disk, so the server stops, as Redis does.
-                tracing::warn!("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
-                std::process::exit(1);
-            }
-            // The file holds what it held before this write: replay it into the next write.
-            aof.selected = None;
-            aof.write_error = Some(crate::util::sys::error_text(&e));
-            aof.unwritten = ops;
-        }
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::rdb::{self, Event, LoadError, LoadedKey};
+pub use super::state::Loading;
 use crate::keyspace::{Db, Ttl};
 use crate::server::state::State;
 use crate::server::Server;
@@ -22,27 +23,6 @@ const BATCH: usize = 1024;
 /// asks for (EXTEND_TIMEOUT_USEC): a load that keeps making progress is never timed out.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 const PROGRESS_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// A load in progress, for INFO's loading fields and the systemd status line.
-pub struct Loading {
-    pub started: i64,
-    pub total_bytes: u64,
-    pub read_bytes: Arc<AtomicU64>,
-}
-
-impl Loading {
-    /// Before anything is known of the file.
-    pub fn starting() -> Loading {
-        Loading { started: crate::util::time::unix_secs(), total_bytes: 0, read_bytes: Arc::default() }
-    }
-
-    pub fn percent(&self) -> f64 {
-        if self.total_bytes == 0 {
-            return 0.0;
-        }
-        self.read_bytes.load(Ordering::Relaxed) as f64 * 100.0 / self.total_bytes as f64
-    }
-}
 
 /// Counts the bytes read, for the progress figures.
 struct CountingReader<R> {

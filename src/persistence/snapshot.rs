@@ -16,52 +16,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::rdb::{WriteOptions, Writer};
+pub use super::state::{Child, Snapshots};
 use crate::server::state::State;
 use crate::util::sys::{self, Pid, Signal, WaitStatus};
-
-/// Where a snapshot stands, for INFO persistence, LASTSAVE and MISCONF.
-pub struct Snapshots {
-    pub child: Option<Child>,
-    /// The last background save failed (rdb_last_bgsave_status:err).
-    pub last_bgsave_failed: bool,
-    pub last_bgsave_secs: i64,
-    /// Successful saves since start-up (rdb_saves).
-    pub saves: u64,
-    /// When the last attempt started, for the retry delay after a failure (unix secs).
-    pub last_attempt: i64,
-    /// BGSAVE SCHEDULE asked for one while another was running.
-    pub scheduled: bool,
-    /// Keys loaded and keys skipped as expired by the last load (rdb_last_load_keys_*).
-    pub last_load: (u64, u64),
-    /// How long the last fork took (the stall it caused), and how many there were.
-    pub latest_fork_usec: u64,
-    pub total_forks: u64,
-}
-
-pub struct Child {
-    pub pid: Pid,
-    pub started: Instant,
-    /// The changes counted when the child took its image: those are saved once it succeeds.
-    pub dirty_at_start: u64,
-    /// It writes to replicas (a diskless sync), not to the RDB file.
-    pub to_socket: bool,
-}
-
-impl Default for Snapshots {
-    fn default() -> Snapshots {
-        Snapshots {
-            child: None,
-            last_bgsave_failed: false,
-            last_bgsave_secs: -1,
-            saves: 0,
-            last_attempt: 0,
-            scheduled: false,
-            last_load: (0, 0),
-            latest_fork_usec: 0,
-            total_forks: 0,
-        }
-    }
-}
 
 /// CONFIG_BGSAVE_RETRY_DELAY: after a failed save, save points wait this long before trying again.
 const RETRY_DELAY_SECS: i64 = 5;

@@ -109,7 +109,7 @@ pub fn flush(st: &mut crate::server::state::State) {
     }
     let ops = st.propagation.take();
     st.repl.feed_writes(&ops);
-    crate::persistence::appendonly::append(st, ops);
+    crate::persistence::state::append(st, ops);
 }
 
 /// After a client's batch: the writes go to the replicas' stream now, and to the AOF's queue,
@@ -122,7 +122,7 @@ pub fn flush_deferred(st: &mut crate::server::state::State) -> bool {
     }
     let ops = st.propagation.take();
     st.repl.feed_writes(&ops);
-    crate::persistence::appendonly::queue(st, ops)
+    crate::persistence::state::queue(st, ops)
 }
 
 /// Before a snapshot (SAVE, BGSAVE, an AOF rewrite, a replica's sync): the writes of the
@@ -136,7 +136,7 @@ pub fn flush_completed(st: &mut crate::server::state::State) {
         st.repl.feed_writes(&ops);
     }
     // Those queued by other connections' batches too.
-    crate::persistence::appendonly::append(st, ops);
+    crate::persistence::state::append(st, ops);
 }
 
 /// A command line from strings (for the rewritten forms).

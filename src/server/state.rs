@@ -219,12 +219,12 @@ pub struct State {
     pub pubsub: super::pubsub::PubSub,
     pub blocking: super::blocking::Blocking,
     pub evictor: crate::server::eviction::Evictor,
-    pub snapshots: crate::persistence::snapshot::Snapshots,
+    pub snapshots: crate::persistence::state::Snapshots,
     /// Set while the dataset is being loaded at start-up.
-    pub loading: Option<crate::persistence::load::Loading>,
+    pub loading: Option<crate::persistence::state::Loading>,
     pub propagation: super::propagation::Propagation,
     /// The append-only file, when `appendonly` is on.
-    pub aof: Option<crate::persistence::appendonly::Appendonly>,
+    pub aof: Option<crate::persistence::state::Appendonly>,
     pub repl: crate::replication::state::Replication,
     /// Sentinel mode: the monitoring state, and the file it is kept in.
     pub sentinel: Option<Box<crate::sentinel::monitor::Runtime>>,
