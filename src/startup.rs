@@ -135,15 +135,15 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
     }
     // Sockets from systemd socket activation are claimed before anything else can see them.
     let inherited = crate::systemd::take_listen_fds();
-    let supervise_mode = config.str("supervised").to_string();
+    let supervise_mode = config.str(crate::ckey!("supervised")).to_string();
     let journald_wanted =
         supervise_mode == "systemd" || (supervise_mode == "auto" && std::env::var_os("NOTIFY_SOCKET").is_some());
     crate::logging::init(
-        config.str("logfile"),
-        config.str("loglevel"),
+        config.str(crate::ckey!("logfile")),
+        config.str(crate::ckey!("loglevel")),
         journald_wanted,
         if sentinel_mode { "sentinel" } else { "master" },
-        config.int("port") as u16,
+        config.int(crate::ckey!("port")) as u16,
     );
     // Like Redis, the start-up lines come from the 'C' role until the server is configured.
     crate::logging::set_role(b'C');
@@ -160,8 +160,8 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
         tracing::warn!("Configuration loaded");
     }
     // Like Redis, supervision takes precedence over daemonize.
-    let supervised = crate::systemd::init(config.str("supervised"));
-    if config.bool("daemonize") && !supervised {
+    let supervised = crate::systemd::init(config.str(crate::ckey!("supervised")));
+    if config.bool(crate::ckey!("daemonize")) && !supervised {
         // SAFETY: no thread has been started yet (the runtime is built below).
         if let Err(e) = unsafe { crate::util::sys::daemonize() } {
             eprintln!("Can't daemonize: {e}");
@@ -169,9 +169,12 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
         }
     }
     crate::logging::set_role(b'M');
-    let pidfile = config.str("pidfile").to_string();
-    let pidfile =
-        if pidfile.is_empty() && config.bool("daemonize") { "/var/run/redis.pid".to_string() } else { pidfile };
+    let pidfile = config.str(crate::ckey!("pidfile")).to_string();
+    let pidfile = if pidfile.is_empty() && config.bool(crate::ckey!("daemonize")) {
+        "/var/run/redis.pid".to_string()
+    } else {
+        pidfile
+    };
     if !pidfile.is_empty() {
         if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
             tracing::warn!("Failed to write PID file: {e}");
@@ -191,7 +194,7 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
     }
     // io-threads sets the number of threads serving connections, 1 by default like Redis: on a small
     // machine one thread beats two that contend for the keyspace lock and for cores with clients.
-    let threads = server.state.lock().config.int("io-threads").clamp(1, 128) as usize;
+    let threads = server.state.lock().config.int(crate::ckey!("io-threads")).clamp(1, 128) as usize;
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build() {
         Ok(r) => r,
         Err(e) => {

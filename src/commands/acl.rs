@@ -7,13 +7,13 @@ use bytes::Bytes;
 use super::{errors, Ctx};
 use crate::protocol::Reply;
 use crate::server::command::*;
-use crate::{cmd, container};
+use crate::{container, subcmd};
 
 pub static TABLE: &[CommandSpec] =
     &[container!("acl", "server", "6.0.0", "A container for Access List Control commands ", SUBS)];
 
 static SUBS: &[CommandSpec] = &[
-    cmd!(
+    subcmd!(
         "whoami",
         2,
         NOSCRIPT | LOADING | STALE | SENTINEL,
@@ -24,7 +24,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         whoami
     ),
-    cmd!(
+    subcmd!(
         "users",
         2,
         ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL,
@@ -35,7 +35,7 @@ static SUBS: &[CommandSpec] = &[
         "O(N). Where N is the number of configured users.",
         users
     ),
-    cmd!(
+    subcmd!(
         "cat",
         -2,
         NOSCRIPT | LOADING | STALE | SENTINEL,
@@ -46,7 +46,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1) since the categories and commands are a fixed set.",
         cat
     ),
-    cmd!(
+    subcmd!(
         "genpass",
         -2,
         NOSCRIPT | LOADING | STALE | SENTINEL,
@@ -57,7 +57,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         genpass
     ),
-    cmd!(
+    subcmd!(
         "help",
         2,
         LOADING | STALE | SENTINEL,

@@ -9,13 +9,13 @@ use super::{errors, Ctx, ReplyMode};
 use crate::protocol::Reply;
 use crate::server::command::*;
 use crate::server::state::{ClientInfo, ClientKind, Pause};
-use crate::{cmd, container};
+use crate::{container, subcmd};
 
 pub static TABLE: &[CommandSpec] =
     &[container!("client", "connection", "2.4.0", "A container for client connection commands", SUBS)];
 
 static SUBS: &[CommandSpec] = &[
-    cmd!(
+    subcmd!(
         "id",
         2,
         NOSCRIPT | LOADING | STALE,
@@ -26,7 +26,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         id
     ),
-    cmd!(
+    subcmd!(
         "setname",
         3,
         NOSCRIPT | LOADING | STALE,
@@ -37,7 +37,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         setname
     ),
-    cmd!(
+    subcmd!(
         "getname",
         2,
         NOSCRIPT | LOADING | STALE,
@@ -48,7 +48,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         getname
     ),
-    cmd!(
+    subcmd!(
         "list",
         -2,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -59,7 +59,7 @@ static SUBS: &[CommandSpec] = &[
         "O(N) where N is the number of client connections",
         list
     ),
-    cmd!(
+    subcmd!(
         "info",
         2,
         NOSCRIPT | LOADING | STALE,
@@ -70,7 +70,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         info
     ),
-    cmd!(
+    subcmd!(
         "kill",
         -3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -81,7 +81,7 @@ static SUBS: &[CommandSpec] = &[
         "O(N) where N is the number of client connections",
         kill
     ),
-    cmd!(
+    subcmd!(
         "pause",
         -3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -92,7 +92,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         pause
     ),
-    cmd!(
+    subcmd!(
         "unpause",
         2,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -103,7 +103,7 @@ static SUBS: &[CommandSpec] = &[
         "O(N) Where N is the number of paused clients",
         unpause
     ),
-    cmd!(
+    subcmd!(
         "reply",
         3,
         NOSCRIPT | LOADING | STALE,
@@ -114,7 +114,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         reply
     ),
-    cmd!(
+    subcmd!(
         "no-evict",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -126,7 +126,7 @@ static SUBS: &[CommandSpec] = &[
         no_evict
     ),
     // NO-TOUCH arrived in Redis 7.2; this project carries it because admins ask for it.
-    cmd!(
+    subcmd!(
         "no-touch",
         3,
         NOSCRIPT | LOADING | STALE | FAST,
@@ -137,7 +137,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         no_touch
     ),
-    cmd!(
+    subcmd!(
         "getredir",
         2,
         NOSCRIPT | LOADING | STALE,
@@ -148,7 +148,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         getredir
     ),
-    cmd!(
+    subcmd!(
         "trackinginfo",
         2,
         NOSCRIPT | LOADING | STALE,
@@ -159,7 +159,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         trackinginfo
     ),
-    cmd!(
+    subcmd!(
         "caching",
         3,
         NOSCRIPT | LOADING | STALE,
@@ -170,7 +170,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         caching
     ),
-    cmd!(
+    subcmd!(
         "unblock",
         -3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -181,7 +181,7 @@ static SUBS: &[CommandSpec] = &[
         "O(log N) where N is the number of client connections",
         unblock
     ),
-    cmd!(
+    subcmd!(
         "help",
         2,
         LOADING | STALE,

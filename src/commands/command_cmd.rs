@@ -4,9 +4,9 @@
 use bytes::Bytes;
 
 use super::{errors, metadata, Ctx};
-use crate::cmd;
 use crate::protocol::Reply;
 use crate::server::command::*;
+use crate::subcmd;
 
 pub static TABLE: &[CommandSpec] = &[CommandSpec {
     name: "command",
@@ -22,6 +22,7 @@ pub static TABLE: &[CommandSpec] = &[CommandSpec {
     keys_fn: None,
     handler: Some(command_info_all),
     subcommands: COMMAND_SUBS,
+    id: CmdId::Other,
 }];
 
 /// COMMAND's subcommands are in the @connection category as well.
@@ -29,7 +30,7 @@ macro_rules! command_sub {
     ($name:literal, $arity:expr, $since:literal, $summary:literal, $cx:literal, $handler:expr) => {
         CommandSpec {
             acl: &["connection"],
-            ..cmd!($name, $arity, LOADING | STALE, (0, 0, 0), "server", $since, $summary, $cx, $handler)
+            ..subcmd!($name, $arity, LOADING | STALE, (0, 0, 0), "server", $since, $summary, $cx, $handler)
         }
     };
 }

@@ -10,13 +10,13 @@ use crate::protocol::Reply;
 use crate::server::command::*;
 use crate::server::state::HotConfig;
 use crate::util::glob::string_match;
-use crate::{cmd, container};
+use crate::{container, subcmd};
 
 pub static TABLE: &[CommandSpec] =
     &[container!("config", "server", "2.0.0", "A container for server configuration commands", SUBS)];
 
 static SUBS: &[CommandSpec] = &[
-    cmd!(
+    subcmd!(
         "get",
         -3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -27,7 +27,7 @@ static SUBS: &[CommandSpec] = &[
         "O(N) when N is the number of configuration parameters provided",
         get
     ),
-    cmd!(
+    subcmd!(
         "set",
         -4,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -38,7 +38,7 @@ static SUBS: &[CommandSpec] = &[
         "O(N) when N is the number of configuration parameters provided",
         set
     ),
-    cmd!(
+    subcmd!(
         "resetstat",
         2,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -49,7 +49,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         resetstat
     ),
-    cmd!(
+    subcmd!(
         "rewrite",
         2,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -60,7 +60,7 @@ static SUBS: &[CommandSpec] = &[
         "O(1)",
         rewrite
     ),
-    cmd!(
+    subcmd!(
         "help",
         2,
         LOADING | STALE,
@@ -93,7 +93,7 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::error("ERR wrong number of arguments for 'config|set' command");
     }
     let fail = |name: &str, why: &str| Reply::error(format!("ERR {}", crate::config::config_set_error(name, why)));
-    let protected_allowed = ctx.state.config.bool("enable-protected-configs");
+    let protected_allowed = ctx.state.config.bool(crate::ckey!("enable-protected-configs"));
     let mut changes: Vec<(usize, Val)> = Vec::new();
     for pair in args[2..].chunks(2) {
         let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
@@ -162,18 +162,18 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
 /// Recomputes everything derived from the config.
 pub fn refresh(st: &mut crate::server::state::State) {
     st.hot = HotConfig::from_config(&st.config);
-    let policy = st.config.str("maxmemory-policy").to_string();
+    let policy = st.config.str(crate::ckey!("maxmemory-policy")).to_string();
     crate::keyspace::access::configure(
         policy.contains("lfu"),
-        st.config.int("lfu-log-factor") as u32,
-        st.config.int("lfu-decay-time") as u32,
+        st.config.int(crate::ckey!("lfu-log-factor")) as u32,
+        st.config.int(crate::ckey!("lfu-decay-time")) as u32,
     );
     super::notify::configure_new_key_events(st);
     let fsync = crate::persistence::appendonly::Fsync::from_config(st);
     if let Some(aof) = st.aof.as_mut() {
         aof.fsync = fsync;
     }
-    let backlog_size = st.config.int("repl-backlog-size").max(1) as u64;
+    let backlog_size = st.config.int(crate::ckey!("repl-backlog-size")).max(1) as u64;
     if let Some(b) = st.repl.backlog.as_mut() {
         b.resize(backlog_size);
     }

@@ -53,7 +53,7 @@ fn is_local_client(ctx: &Ctx) -> bool {
 /// DEBUG is a protected command: `enable-debug-command` must allow it (yes, or local for a local
 /// client), as Redis checks before running it.
 pub fn debug_allowed(ctx: &Ctx) -> bool {
-    match ctx.state.config.str("enable-debug-command") {
+    match ctx.state.config.str(crate::ckey!("enable-debug-command")) {
         "yes" => true,
         "local" => is_local_client(ctx),
         _ => false,
@@ -99,7 +99,10 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                     "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                     e as *const _,
                     e.value().encoding(),
-                    crate::persistence::rdb::serialized_len(e.value(), ctx.state.config.bool("rdbcompression")),
+                    crate::persistence::rdb::serialized_len(
+                        e.value(),
+                        ctx.state.config.bool(crate::ckey!("rdbcompression"))
+                    ),
                     e.access() & 0xFFFFFF,
                     crate::keyspace::access::idle_secs(e.access())
                 )
@@ -170,6 +173,6 @@ fn debug_reload(ctx: &mut Ctx, opts: &[Bytes]) -> Reply {
 
 /// Redis shares the integers 0..9999 unless maxmemory evicts by LRU/LFU.
 fn shared_integers_allowed(ctx: &Ctx) -> bool {
-    let policy = ctx.state.config.str("maxmemory-policy");
-    ctx.state.config.int("maxmemory") == 0 || !(policy.contains("lru") || policy.contains("lfu"))
+    let policy = ctx.state.config.str(crate::ckey!("maxmemory-policy"));
+    ctx.state.config.int(crate::ckey!("maxmemory")) == 0 || !(policy.contains("lru") || policy.contains("lfu"))
 }

@@ -252,7 +252,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("used_memory_scripts_human:184B");
             field!("maxmemory:{maxmemory}");
             field!("maxmemory_human:{}", human(maxmemory));
-            field!("maxmemory_policy:{}", st.config.str("maxmemory-policy"));
+            field!("maxmemory_policy:{}", st.config.str(crate::ckey!("maxmemory-policy")));
             field!("allocator_frag_ratio:{:.2}", ratio(rss, used));
             field!("allocator_frag_bytes:{}", diff(rss, used));
             field!("allocator_rss_ratio:{:.2}", ratio(rss, rss));
@@ -441,11 +441,11 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
         }
         "latencystats" => {
             out.push_str("# Latencystats\r\n");
-            let percentiles = match st.config.val("latency-tracking-info-percentiles") {
+            let percentiles = match st.config.val(crate::ckey!("latency-tracking-info-percentiles")) {
                 crate::config::Val::Floats(v) => v.clone(),
                 _ => vec![],
             };
-            if st.config.bool("latency-tracking") {
+            if st.config.bool(crate::ckey!("latency-tracking")) {
                 let mut stats: Vec<&crate::server::state::CommandStat> = st.stats.commands.values().collect();
                 stats.sort_by(|a, b| a.name.cmp(&b.name));
                 for c in stats {

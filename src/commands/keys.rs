@@ -8,7 +8,7 @@ use crate::protocol::Reply;
 use crate::server::command::*;
 use crate::server::propagation::argv;
 use crate::util::glob::string_match;
-use crate::{cmd, container};
+use crate::{cmd, container, subcmd};
 
 pub static TABLE: &[CommandSpec] = &[
     cmd!("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Delete a key", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", del),
@@ -37,7 +37,7 @@ pub static TABLE: &[CommandSpec] = &[
 ];
 
 static OBJECT_SUBS: &[CommandSpec] = &[
-    cmd!(
+    subcmd!(
         "encoding",
         3,
         READONLY,
@@ -48,7 +48,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         "O(1)",
         object_encoding
     ),
-    cmd!(
+    subcmd!(
         "freq",
         3,
         READONLY,
@@ -59,7 +59,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         "O(1)",
         object_freq
     ),
-    cmd!(
+    subcmd!(
         "idletime",
         3,
         READONLY,
@@ -70,7 +70,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         "O(1)",
         object_idletime
     ),
-    cmd!(
+    subcmd!(
         "refcount",
         3,
         READONLY,
@@ -81,7 +81,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         "O(1)",
         object_refcount
     ),
-    cmd!(
+    subcmd!(
         "help",
         2,
         LOADING | STALE,
@@ -511,7 +511,7 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], name: &str, unit_ms: i64, relat
 /// What the deletion of a key by its expiry is replayed as: UNLINK with lazyfree-lazy-expire,
 /// else DEL (Redis's choice for EXPIRE or GETEX with a time past, lazy and active expiry).
 pub(crate) fn expired_deletion(st: &crate::server::state::State) -> &'static [u8] {
-    if st.config.bool("lazyfree-lazy-expire") {
+    if st.config.bool(crate::ckey!("lazyfree-lazy-expire")) {
         b"UNLINK"
     } else {
         b"DEL"

@@ -7,13 +7,13 @@ use super::command_cmd::lookup_fullname;
 use super::Ctx;
 use crate::protocol::Reply;
 use crate::server::command::*;
-use crate::{cmd, container};
+use crate::{container, subcmd};
 
 pub static TABLE: &[CommandSpec] =
     &[container!("latency", "server", "2.8.13", "A container for latency diagnostics commands", LATENCY_SUBS)];
 
 static LATENCY_SUBS: &[CommandSpec] = &[
-    cmd!(
+    subcmd!(
         "latest",
         2,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -24,7 +24,7 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         "O(1)",
         latency_latest
     ),
-    cmd!(
+    subcmd!(
         "history",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -35,7 +35,7 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         "O(1)",
         latency_history
     ),
-    cmd!(
+    subcmd!(
         "reset",
         -2,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -46,7 +46,7 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         "O(1)",
         latency_reset
     ),
-    cmd!(
+    subcmd!(
         "doctor",
         2,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -57,7 +57,7 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         "O(1)",
         latency_doctor
     ),
-    cmd!(
+    subcmd!(
         "graph",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -68,7 +68,7 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         "O(1)",
         latency_graph
     ),
-    cmd!(
+    subcmd!(
         "histogram",
         -2,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -79,7 +79,7 @@ static LATENCY_SUBS: &[CommandSpec] = &[
         "O(N) where N is the number of commands with latency information being retrieved.",
         latency_histogram
     ),
-    cmd!(
+    subcmd!(
         "help",
         2,
         LOADING | STALE,
@@ -139,7 +139,7 @@ fn latency_reset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn latency_doctor(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    let threshold = ctx.state.config.int("latency-monitor-threshold");
+    let threshold = ctx.state.config.int(crate::ckey!("latency-monitor-threshold"));
     let text = if threshold == 0 && ctx.state.latency.is_empty() {
         "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".to_string()
     } else if ctx.state.latency.is_empty() {

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::{errors, Ctx};
 use crate::protocol::Reply;
 use crate::server::command::*;
-use crate::{cmd, container};
+use crate::{container, subcmd};
 
 pub static TABLE: &[CommandSpec] =
     &[container!("memory", "server", "4.0.0", "A container for memory diagnostics commands", MEMORY_SUBS)];
@@ -26,9 +26,10 @@ static MEMORY_SUBS: &[CommandSpec] = &[
         keys_fn: None,
         handler: Some(memory_usage),
         subcommands: &[],
+        id: CmdId::Other,
     },
-    cmd!("doctor", 2, 0, (0, 0, 0), "server", "4.0.0", "Outputs memory problems report", "O(1)", memory_doctor),
-    cmd!(
+    subcmd!("doctor", 2, 0, (0, 0, 0), "server", "4.0.0", "Outputs memory problems report", "O(1)", memory_doctor),
+    subcmd!(
         "malloc-stats",
         2,
         0,
@@ -39,7 +40,7 @@ static MEMORY_SUBS: &[CommandSpec] = &[
         "Depends on how much memory is allocated, could be slow",
         memory_malloc_stats
     ),
-    cmd!(
+    subcmd!(
         "purge",
         2,
         0,
@@ -50,8 +51,8 @@ static MEMORY_SUBS: &[CommandSpec] = &[
         "Depends on how much memory is allocated, could be slow",
         memory_purge
     ),
-    cmd!("stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Show memory usage details", "O(1)", memory_stats),
-    cmd!(
+    subcmd!("stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Show memory usage details", "O(1)", memory_stats),
+    subcmd!(
         "help",
         2,
         LOADING | STALE,

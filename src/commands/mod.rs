@@ -50,7 +50,7 @@ use bytes::Bytes;
 
 use crate::keyspace::{Db, Entry, Value};
 use crate::protocol::Reply;
-use crate::server::command::{self as table, CommandSpec, ADMIN, NO_AUTH, NO_MULTI, SKIP_MONITOR, WRITE};
+use crate::server::command::{self as table, CmdId, CommandSpec, ADMIN, NO_AUTH, NO_MULTI, SKIP_MONITOR, WRITE};
 use crate::server::state::State;
 
 pub use all::iter as all_commands;
@@ -99,7 +99,7 @@ impl Ctx<'_> {
         drop(entry);
         crate::server::eviction::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
-        let unlink = self.state.config.bool("lazyfree-lazy-expire");
+        let unlink = self.state.config.bool(crate::ckey!("lazyfree-lazy-expire"));
         self.state.propagation.deleted(db, key, unlink);
         self.state.stats.expired_keys += 1;
         true
@@ -179,10 +179,6 @@ impl Ctx<'_> {
 
 pub use crate::server::command::{arity_ok, resolve, CmdName, CommandMap, SENTINEL_COMMANDS};
 
-fn is_exec_control(name: &str) -> bool {
-    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
-}
-
 /// Runs one command line for the session and returns its reply.
 pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let resolved = resolve(ctx.server, args);
@@ -216,10 +212,11 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     // A failed save stops writes (and PING) while stop-writes-on-bgsave-error says so.
     // The master's stream is obeyed whatever this replica's disks say (obey_client).
     let obeyed = ctx.session.is_master;
-    if (spec.has(WRITE) || spec.name == "ping") && !obeyed && crate::persistence::snapshot::writes_denied(ctx.state) {
+    if (spec.has(WRITE) || spec.id == CmdId::Ping) && !obeyed && crate::persistence::snapshot::writes_denied(ctx.state)
+    {
         return rejected(ctx, Reply::error(crate::persistence::snapshot::MISCONF), Some((spec, fullname)));
     }
-    if (spec.has(WRITE) || spec.name == "ping") && !obeyed {
+    if (spec.has(WRITE) || spec.id == CmdId::Ping) && !obeyed {
         if let Some(e) = crate::persistence::appendonly::write_error(ctx.state) {
             let e = Reply::error(format!("MISCONF Errors writing to the AOF file: {e}"));
             return rejected(ctx, e, Some((spec, fullname)));
@@ -245,7 +242,7 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ctx.session.postponed = Some(until_ms);
         return Reply::NoReply;
     }
-    if ctx.session.multi.is_some() && !is_exec_control(spec.name) {
+    if ctx.session.multi.is_some() && !spec.id.controls_transaction() {
         if spec.has(NO_MULTI) {
             return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"), Some((spec, fullname)));
         }
@@ -254,20 +251,7 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         return Reply::status("QUEUED");
     }
-    if ctx.session.in_pubsub_context()
-        && !matches!(
-            spec.name,
-            "subscribe"
-                | "ssubscribe"
-                | "unsubscribe"
-                | "sunsubscribe"
-                | "psubscribe"
-                | "punsubscribe"
-                | "ping"
-                | "quit"
-                | "reset"
-        )
-    {
+    if ctx.session.in_pubsub_context() && !spec.id.allowed_in_pubsub_context() {
         let e = format!(
             "ERR Can't execute '{fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
         );
@@ -311,7 +295,7 @@ fn paused_until(ctx: &Ctx, spec: &CommandSpec) -> Option<u64> {
     let may_replicate = |s: &CommandSpec| s.has(WRITE) || s.has(table::MAY_REPLICATE);
     let held = pause.all
         || may_replicate(spec)
-        || (spec.name == "exec"
+        || (spec.id == CmdId::Exec
             && ctx.session.multi.as_ref().is_some_and(|queued| {
                 queued.iter().any(|args| resolve(ctx.server, args).is_ok_and(|(s, _)| may_replicate(s)))
             }));
@@ -320,7 +304,8 @@ fn paused_until(ctx: &Ctx, spec: &CommandSpec) -> Option<u64> {
 
 /// A replica whose link is down and that must not serve stale data (replica-serve-stale-data no).
 fn master_down(st: &State) -> bool {
-    st.repl.master.as_ref().is_some_and(|m| !m.is_connected()) && !st.config.bool("replica-serve-stale-data")
+    st.repl.master.as_ref().is_some_and(|m| !m.is_connected())
+        && !st.config.bool(crate::ckey!("replica-serve-stale-data"))
 }
 
 /// A command refused before it ran (Redis's rejectCommand): inside MULTI the transaction is
@@ -330,7 +315,7 @@ fn rejected(ctx: &mut Ctx, e: Reply, cmd: Option<(&'static CommandSpec, CmdName)
     if ctx.session.multi.is_some() {
         ctx.session.multi_error = true;
     }
-    if cmd.is_some_and(|(spec, _)| spec.name == "exec") {
+    if cmd.is_some_and(|(spec, _)| spec.id == CmdId::Exec) {
         // Redis's execCommandAbort: the transaction (if any) and the WATCHes go, with the reason.
         transactions::discard_transaction(ctx);
         if let Reply::Error(text) = &e {

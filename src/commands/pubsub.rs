@@ -8,6 +8,7 @@ use crate::protocol::Reply;
 use crate::server::command::*;
 use crate::server::pubsub::{publish_from, remove_subscription};
 use crate::server::state::ClientKind;
+use crate::subcmd;
 use crate::util::glob::string_match;
 
 pub static TABLE: &[CommandSpec] = &[
@@ -20,12 +21,12 @@ pub static TABLE: &[CommandSpec] = &[
 ];
 
 static PUBSUB_SUBS: &[CommandSpec] = &[
-    cmd!("channels", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "List active channels", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", pubsub_channels),
-    cmd!("numsub", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Get the count of subscribers for channels", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", pubsub_numsub),
-    cmd!("numpat", 2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Get the count of unique patterns pattern subscriptions", "O(1)", pubsub_numpat),
-    cmd!("shardchannels", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "7.0.0", "List active shard channels", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", pubsub_shardchannels),
-    cmd!("shardnumsub", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "7.0.0", "Get the count of subscribers for shard channels", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", pubsub_shardnumsub),
-    cmd!("help", 2, LOADING | STALE, (0, 0, 0), "pubsub", "6.2.0", "Show helpful text about the different subcommands", "O(1)", pubsub_help),
+    subcmd!("channels", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "List active channels", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", pubsub_channels),
+    subcmd!("numsub", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Get the count of subscribers for channels", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", pubsub_numsub),
+    subcmd!("numpat", 2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "2.8.0", "Get the count of unique patterns pattern subscriptions", "O(1)", pubsub_numpat),
+    subcmd!("shardchannels", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "7.0.0", "List active shard channels", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", pubsub_shardchannels),
+    subcmd!("shardnumsub", -2, PUBSUB | LOADING | STALE, (0, 0, 0), "pubsub", "7.0.0", "Get the count of subscribers for shard channels", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", pubsub_shardnumsub),
+    subcmd!("help", 2, LOADING | STALE, (0, 0, 0), "pubsub", "6.2.0", "Show helpful text about the different subcommands", "O(1)", pubsub_help),
 ];
 
 fn push(kind: &'static str, name: Option<&Bytes>, count: usize) -> Reply {

@@ -152,9 +152,7 @@ fn replicaof(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 /// CONFIG GET and CONFIG REWRITE show what REPLICAOF set, as Redis's server.masterhost does.
 fn remember_in_config(ctx: &mut Ctx, master: Option<(String, u16)>) {
-    if let Some((idx, _)) = crate::config::table::lookup("replicaof") {
-        ctx.state.config.set_val(idx, crate::config::Val::Replicaof(master));
-    }
+    ctx.state.config.set_val(crate::ckey!("replicaof").0, crate::config::Val::Replicaof(master));
 }
 
 /// ROLE.

@@ -3,9 +3,9 @@
 use bytes::Bytes;
 
 use super::Ctx;
-use crate::cmd;
 use crate::protocol::Reply;
 use crate::server::command::*;
+use crate::subcmd;
 
 /// SENTINEL and its subcommands as Redis 7.0's table has them (COMMAND INFO and DOCS, ACL
 /// rules such as `-sentinel|set`, arity errors naming `sentinel|<sub>`). Every subcommand has the
@@ -24,31 +24,32 @@ pub static TABLE: &[CommandSpec] = &[CommandSpec {
     keys_fn: None,
     handler: Some(sentinel),
     subcommands: SUBS,
+    id: CmdId::Other,
 }];
 
 #[rustfmt::skip]
 static SUBS: &[CommandSpec] = &[
-    cmd!("ckquorum", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Check for a Sentinel quorum", "", sentinel),
-    cmd!("config", -3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "6.2.0", "Configure Sentinel", "O(1)", sentinel),
-    cmd!("debug", -2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "7.0.0", "List or update the current configurable parameters", "O(N) where N is the number of configurable parameters", sentinel),
-    cmd!("failover", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Force a failover", "", sentinel),
-    cmd!("flushconfig", 2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Rewrite configuration file", "O(1)", sentinel),
-    cmd!("get-master-addr-by-name", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Get port and address of a master", "O(1)", sentinel),
-    cmd!("help", 2, LOADING | STALE | SENTINEL, (0, 0, 0), "sentinel", "6.2.0", "Show helpful text about the different subcommands", "O(1)", sentinel),
-    cmd!("info-cache", -3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "3.2.0", "Get cached INFO from the instances in the deployment", "O(N) where N is the number of instances", sentinel),
-    cmd!("is-master-down-by-addr", 6, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Check if a master is down", "O(1)", sentinel),
-    cmd!("master", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Shows the state of a master", "O(1)", sentinel),
-    cmd!("masters", 2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "List the monitored masters", "O(N) where N is the number of masters", sentinel),
-    cmd!("monitor", 6, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Start monitoring", "O(1)", sentinel),
-    cmd!("myid", 2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "6.2.0", "Get the Sentinel instance ID", "O(1)", sentinel),
-    cmd!("pending-scripts", 2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Get information about pending scripts", "", sentinel),
-    cmd!("remove", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Stop monitoring", "O(1)", sentinel),
-    cmd!("replicas", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "5.0.0", "List the monitored replicas", "O(N) where N is the number of replicas", sentinel),
-    cmd!("reset", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Reset masters by name pattern", "O(N) where N is the number of monitored masters", sentinel),
-    cmd!("sentinels", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "List the Sentinel instances", "O(N) where N is the number of Sentinels", sentinel),
-    cmd!("set", -5, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Change the configuration of a monitored master", "O(1)", sentinel),
-    cmd!("simulate-failure", -3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "3.2.0", "Simulate failover scenarios", "", sentinel),
-    cmd!("slaves", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.0", "List the monitored slaves", "O(N) where N is the number of slaves", sentinel),
+    subcmd!("ckquorum", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Check for a Sentinel quorum", "", sentinel),
+    subcmd!("config", -3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "6.2.0", "Configure Sentinel", "O(1)", sentinel),
+    subcmd!("debug", -2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "7.0.0", "List or update the current configurable parameters", "O(N) where N is the number of configurable parameters", sentinel),
+    subcmd!("failover", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Force a failover", "", sentinel),
+    subcmd!("flushconfig", 2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Rewrite configuration file", "O(1)", sentinel),
+    subcmd!("get-master-addr-by-name", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Get port and address of a master", "O(1)", sentinel),
+    subcmd!("help", 2, LOADING | STALE | SENTINEL, (0, 0, 0), "sentinel", "6.2.0", "Show helpful text about the different subcommands", "O(1)", sentinel),
+    subcmd!("info-cache", -3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "3.2.0", "Get cached INFO from the instances in the deployment", "O(N) where N is the number of instances", sentinel),
+    subcmd!("is-master-down-by-addr", 6, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Check if a master is down", "O(1)", sentinel),
+    subcmd!("master", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Shows the state of a master", "O(1)", sentinel),
+    subcmd!("masters", 2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "List the monitored masters", "O(N) where N is the number of masters", sentinel),
+    subcmd!("monitor", 6, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Start monitoring", "O(1)", sentinel),
+    subcmd!("myid", 2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "6.2.0", "Get the Sentinel instance ID", "O(1)", sentinel),
+    subcmd!("pending-scripts", 2, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Get information about pending scripts", "", sentinel),
+    subcmd!("remove", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Stop monitoring", "O(1)", sentinel),
+    subcmd!("replicas", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "5.0.0", "List the monitored replicas", "O(N) where N is the number of replicas", sentinel),
+    subcmd!("reset", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Reset masters by name pattern", "O(N) where N is the number of monitored masters", sentinel),
+    subcmd!("sentinels", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "List the Sentinel instances", "O(N) where N is the number of Sentinels", sentinel),
+    subcmd!("set", -5, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.4", "Change the configuration of a monitored master", "O(1)", sentinel),
+    subcmd!("simulate-failure", -3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "3.2.0", "Simulate failover scenarios", "", sentinel),
+    subcmd!("slaves", 3, ADMIN | SENTINEL, (0, 0, 0), "sentinel", "2.8.0", "List the monitored slaves", "O(N) where N is the number of slaves", sentinel),
 ];
 
 fn sentinel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

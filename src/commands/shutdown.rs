@@ -79,7 +79,7 @@ fn lagging(st: &State) -> bool {
 /// SHUTDOWN without NOW: with lagging replicas and a shutdown-timeout, writes pause and the
 /// replicas are asked to acknowledge; true if the shutdown waits for them.
 pub fn wait_before_shutdown(st: &mut State, client: ClientId, how: ShutdownFlags) -> bool {
-    let timeout = st.config.int("shutdown-timeout").max(0) as u64;
+    let timeout = st.config.int(crate::ckey!("shutdown-timeout")).max(0) as u64;
     if timeout == 0 || !lagging(st) {
         return false;
     }
@@ -148,7 +148,7 @@ fn resume_writes(st: &mut State) {
 pub async fn wait_for_replicas_at_exit(server: &Server) {
     let deadline = {
         let mut st = server.state.lock();
-        let timeout = st.config.int("shutdown-timeout").max(0) as u64;
+        let timeout = st.config.int(crate::ckey!("shutdown-timeout")).max(0) as u64;
         if timeout == 0 || !lagging(&st) {
             return;
         }

@@ -7,13 +7,13 @@ use super::{subcommand_syntax_error, Ctx};
 use crate::protocol::Reply;
 use crate::server::command::*;
 use crate::server::state::SlowlogEntry;
-use crate::{cmd, container};
+use crate::{container, subcmd};
 
 pub static TABLE: &[CommandSpec] =
     &[container!("slowlog", "server", "2.2.12", "A container for slow log commands", SLOWLOG_SUBS)];
 
 static SLOWLOG_SUBS: &[CommandSpec] = &[
-    cmd!(
+    subcmd!(
         "get",
         -2,
         ADMIN | LOADING | STALE,
@@ -24,7 +24,7 @@ static SLOWLOG_SUBS: &[CommandSpec] = &[
         "O(N) where N is the number of entries returned",
         slowlog_get
     ),
-    cmd!(
+    subcmd!(
         "len",
         2,
         ADMIN | LOADING | STALE,
@@ -35,7 +35,7 @@ static SLOWLOG_SUBS: &[CommandSpec] = &[
         "O(1)",
         slowlog_len
     ),
-    cmd!(
+    subcmd!(
         "reset",
         2,
         ADMIN | LOADING | STALE,
@@ -46,7 +46,7 @@ static SLOWLOG_SUBS: &[CommandSpec] = &[
         "O(N) where N is the number of entries in the slowlog",
         slowlog_reset
     ),
-    cmd!(
+    subcmd!(
         "help",
         2,
         LOADING | STALE,

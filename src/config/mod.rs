@@ -9,7 +9,15 @@ mod values;
 
 use std::path::{Path, PathBuf};
 
-pub use table::{Kind, Spec, Special, TABLE};
+pub use table::{Key, Kind, Spec, Special, TABLE};
+
+/// The `Key` of a config directive, checked at compile time: `config.int(ckey!("maxmemory"))`.
+#[macro_export]
+macro_rules! ckey {
+    ($name:literal) => {
+        const { $crate::config::table::key($name) }
+    };
+}
 pub use values::{ClientLimit, Val};
 
 use crate::util::splitargs::split_args;
@@ -255,28 +263,32 @@ impl Config {
         Ok(())
     }
 
-    pub fn val(&self, name: &str) -> &Val {
-        let (idx, _) = table::lookup(name).unwrap_or_else(|| panic!("no config directive {name}"));
-        &self.vals[idx]
+    pub fn val(&self, key: Key) -> &Val {
+        &self.vals[key.0]
+    }
+
+    /// A directive's value by a name known only at run time (CONFIG GET, redisctl).
+    pub fn val_named(&self, name: &str) -> Option<&Val> {
+        table::lookup(name).map(|(idx, _)| &self.vals[idx])
     }
 
     pub fn val_at(&self, idx: usize) -> &Val {
         &self.vals[idx]
     }
 
-    pub fn bool(&self, name: &str) -> bool {
-        matches!(self.val(name), Val::Bool(true))
+    pub fn bool(&self, key: Key) -> bool {
+        matches!(self.val(key), Val::Bool(true))
     }
 
-    pub fn int(&self, name: &str) -> i64 {
-        match self.val(name) {
+    pub fn int(&self, key: Key) -> i64 {
+        match self.val(key) {
             Val::Int(n) => *n,
             _ => 0,
         }
     }
 
-    pub fn str(&self, name: &str) -> &str {
-        match self.val(name) {
+    pub fn str(&self, key: Key) -> &str {
+        match self.val(key) {
             Val::Str(s) => s,
             _ => "",
         }
@@ -386,7 +398,7 @@ mod tests {
     fn values_parse_and_render() {
         let c = Config::load(None, "maxmemory 1gb\nsave 10 1\nsave 20 2\nbind 127.0.0.1 -::1\nslaveof 10.0.0.1 6379")
             .unwrap();
-        assert_eq!(c.int("maxmemory"), 1 << 30);
+        assert_eq!(c.int(crate::ckey!("maxmemory")), 1 << 30);
         let (i, _) = table::lookup("save").unwrap();
         assert_eq!(c.render(i), "10 1 20 2");
         let (i, _) = table::lookup("replicaof").unwrap();

@@ -13,8 +13,8 @@ pub fn check(cfg: &Config) -> Result<(), String> {
     if let Some(reason) = cluster_refusal(cfg) {
         return Err(reason.to_string());
     }
-    let port = cfg.int("port");
-    let binds = match cfg.val("bind") {
+    let port = cfg.int(crate::ckey!("port"));
+    let binds = match cfg.val(crate::ckey!("bind")) {
         Val::List(l) => l.clone(),
         _ => Vec::new(),
     };
@@ -30,7 +30,7 @@ pub fn check(cfg: &Config) -> Result<(), String> {
             ));
         }
     }
-    if port == 0 && cfg.str("unixsocket").is_empty() {
+    if port == 0 && cfg.str(crate::ckey!("unixsocket")).is_empty() {
         return Err("port 0 and no unixsocket: Configured to not listen anywhere, exiting.".to_string());
     }
     Ok(())
@@ -38,7 +38,7 @@ pub fn check(cfg: &Config) -> Result<(), String> {
 
 /// The server has no cluster mode: `cluster-enabled yes` stops it at start-up.
 pub fn cluster_refusal(cfg: &Config) -> Option<&'static str> {
-    cfg.bool("cluster-enabled").then_some("Cluster mode is not supported by redis-rs")
+    cfg.bool(crate::ckey!("cluster-enabled")).then_some("Cluster mode is not supported by redis-rs")
 }
 
 /// Two `bind` addresses of which the second cannot be bound once the first is: the same address

@@ -109,7 +109,49 @@ pub const MAXMEMORY_POLICIES: &[&str] = &[
     "noeviction",
 ];
 
-pub static TABLE: &[Spec] = &[
+pub static TABLE: &[Spec] = SPECS;
+
+/// A directive's place in `TABLE`, found at compile time (`crate::ckey!("maxmemory")`): reading a
+/// value on the request path is an index, and a misspelled name does not compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key(pub usize);
+
+/// Byte equality of two names, usable at compile time.
+pub const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The key of a directive by its name or an alias, for `ckey!` (evaluated at compile time).
+pub const fn key(name: &str) -> Key {
+    let mut i = 0;
+    while i < SPECS.len() {
+        if same(SPECS[i].name, name) {
+            return Key(i);
+        }
+        let mut j = 0;
+        while j < SPECS[i].aliases.len() {
+            if same(SPECS[i].aliases[j], name) {
+                return Key(i);
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    panic!("no such config directive")
+}
+
+const SPECS: &[Spec] = &[
     // Network and clients.
     spec("bind", Kind::Special(Special::Bind), "* -::*", 0),
     b("protected-mode", "yes", 0),

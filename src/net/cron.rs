@@ -75,7 +75,7 @@ fn active_expire(server: &Server, period: Duration) {
             }
             let (expired, examined) = d.expire_cycle(now, EXPIRE_CHUNK);
             st.stats.expired_keys += expired.len() as u64;
-            let unlink = st.config.bool("lazyfree-lazy-expire");
+            let unlink = st.config.bool(crate::ckey!("lazyfree-lazy-expire"));
             for key in &expired {
                 crate::server::notify::notify(&mut st, crate::server::notify::EXPIRED, "expired", key, db);
                 st.propagation.deleted(db, key, unlink);

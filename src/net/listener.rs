@@ -83,8 +83,8 @@ pub fn bind_all(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         let st = server.state.lock();
         (
             TcpConfig::from_config(&st.config),
-            st.config.str("unixsocket").to_string(),
-            st.config.int("unixsocketperm") as u32,
+            st.config.str(crate::ckey!("unixsocket")).to_string(),
+            st.config.int(crate::ckey!("unixsocketperm")) as u32,
         )
     };
     let mut out = bind_tcp_all(&tc)?;
@@ -109,7 +109,7 @@ pub fn bind_all(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
 fn adopt_inherited(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> Result<Vec<Listener>, String> {
     let (tc, unixsocket) = {
         let st = server.state.lock();
-        (TcpConfig::from_config(&st.config), st.config.str("unixsocket").to_string())
+        (TcpConfig::from_config(&st.config), st.config.str(crate::ckey!("unixsocket")).to_string())
     };
     let mut out = Vec::new();
     for Inherited { fd, name } in inherited {
@@ -180,12 +180,13 @@ pub fn rebind_tcp(server: &Server, config: &crate::config::Config) -> Result<(),
     let (result, used) = match bind_tcp_all(&new) {
         Ok(ls) => (Ok(ls), new),
         Err(_) => {
-            let why =
-                if config.val("port") != &crate::config::Val::Int(old.as_ref().map(|o| o.port as i64).unwrap_or(0)) {
-                    "Unable to listen on this port".to_string()
-                } else {
-                    "Failed to bind to specified addresses.".to_string()
-                };
+            let why = if config.val(crate::ckey!("port"))
+                != &crate::config::Val::Int(old.as_ref().map(|o| o.port as i64).unwrap_or(0))
+            {
+                "Unable to listen on this port".to_string()
+            } else {
+                "Failed to bind to specified addresses.".to_string()
+            };
             let Some(old) = old else { return Err(why) };
             match bind_tcp_all(&old) {
                 Ok(ls) => (Err((why, ls)), old),

@@ -25,14 +25,14 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     {
         let st = server.state.lock();
         let mode = if server.sentinel_mode { "sentinel" } else { "standalone" };
-        syscheck::show_logo(mode, *server.tcp_port.lock(), st.config.bool("always-show-logo"));
-        syscheck::check_tcp_backlog(st.config.int("tcp-backlog"));
+        syscheck::show_logo(mode, *server.tcp_port.lock(), st.config.bool(crate::ckey!("always-show-logo")));
+        syscheck::check_tcp_backlog(st.config.int(crate::ckey!("tcp-backlog")));
     }
     if server.sentinel_mode {
         return run_sentinel(server, listeners, signals).await;
     }
     tracing::warn!("Server initialized");
-    syscheck::memory_warnings(server.state.lock().config.bool("disable-thp"));
+    syscheck::memory_warnings(server.state.lock().config.bool(crate::ckey!("disable-thp")));
     // Clients that connect before the dataset is in are told -LOADING.
     server.state.lock().loading = Some(crate::persistence::load::Loading::starting());
     tokio::spawn(cron::run(server.clone()));
@@ -76,7 +76,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     }
     {
         let mut st = server.state.lock();
-        if let crate::config::Val::Replicaof(Some((host, port))) = st.config.val("replicaof").clone() {
+        if let crate::config::Val::Replicaof(Some((host, port))) = st.config.val(crate::ckey!("replicaof")).clone() {
             crate::replication::replica::set_master(&server, &mut st, host, port, true);
         }
     }
@@ -104,14 +104,14 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         crate::systemd::status("Error trying to save the DB, can't exit.");
     }
     crate::persistence::appendonly::shutdown(&mut server.state.lock());
-    let unixsocket = server.state.lock().config.str("unixsocket").to_string();
+    let unixsocket = server.state.lock().config.str(crate::ckey!("unixsocket")).to_string();
     // A socket from systemd socket activation belongs to the .socket unit: it stays.
     let socket_activated = server.socket_activated.load(std::sync::atomic::Ordering::Relaxed);
     if !unixsocket.is_empty() && !socket_activated {
         tracing::info!("Removing the unix socket file.");
         let _ = std::fs::remove_file(&unixsocket);
     }
-    let pidfile = server.state.lock().config.str("pidfile").to_string();
+    let pidfile = server.state.lock().config.str(crate::ckey!("pidfile")).to_string();
     if !pidfile.is_empty() {
         tracing::info!("Removing the pid file.");
         let _ = std::fs::remove_file(&pidfile);
@@ -137,7 +137,7 @@ async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>, m
     wait_for_shutdown(&server, &mut signals).await;
     crate::systemd::stopping();
     tracing::warn!("User requested shutdown...");
-    let pidfile = server.state.lock().config.str("pidfile").to_string();
+    let pidfile = server.state.lock().config.str(crate::ckey!("pidfile")).to_string();
     if !pidfile.is_empty() {
         let _ = std::fs::remove_file(&pidfile);
     }
@@ -166,7 +166,7 @@ async fn load_dataset_from_disk(server: &Arc<Server>) -> Result<(), String> {
     let path = crate::persistence::snapshot::rdb_path(&server.state.lock());
     let server = server.clone();
     // With appendonly yes the AOF is the dataset, and the RDB file is not read (as in Redis).
-    if server.state.lock().config.bool("appendonly") {
+    if server.state.lock().config.bool(crate::ckey!("appendonly")) {
         return tokio::task::spawn_blocking(move || crate::persistence::appendonly::start(&server))
             .await
             .map_err(|e| format!("Fatal error loading the append only file: {e}. Exiting."))?;

@@ -116,9 +116,9 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
     let (dir, filename, load_truncated) = {
         let st = server.state.lock();
         (
-            PathBuf::from(st.config.str("appenddirname")),
-            st.config.str("appendfilename").to_string(),
-            st.config.bool("aof-load-truncated"),
+            PathBuf::from(st.config.str(crate::ckey!("appenddirname"))),
+            st.config.str(crate::ckey!("appendfilename")).to_string(),
+            st.config.bool(crate::ckey!("aof-load-truncated")),
         )
     };
     let mut found = Manifest::load(&dir, &filename)?;
@@ -138,7 +138,7 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
         }
         None => {
             let st = server.state.lock();
-            let preamble = st.config.bool("aof-use-rdb-preamble");
+            let preamble = st.config.bool(crate::ckey!("aof-use-rdb-preamble"));
             tracing::info!("Creating AOF base file {} on server start", aof::base_name(&filename, 1, preamble));
             aof::create(&dir, &filename, preamble, |f| {
                 let mut out = BufWriter::new(f);
@@ -290,8 +290,8 @@ pub fn cron(st: &mut State) {
     }
     // auto-aof-rewrite-percentage / -min-size: rewrite once the AOF has grown that much since the
     // last rewrite (or start-up).
-    let percentage = st.config.int("auto-aof-rewrite-percentage");
-    let min_size = st.config.int("auto-aof-rewrite-min-size").max(0) as u64;
+    let percentage = st.config.int(crate::ckey!("auto-aof-rewrite-percentage"));
+    let min_size = st.config.int(crate::ckey!("auto-aof-rewrite-min-size")).max(0) as u64;
     let Some(aof) = st.aof.as_ref() else { return };
     if idle && percentage > 0 && aof.current_size > min_size {
         let growth = (aof.current_size * 100 / aof.base_size.max(1)) as i64 - 100;
@@ -319,7 +319,7 @@ pub fn start_rewrite(st: &mut State) -> Result<(), String> {
     aof.manifest.save(&aof.dir, &aof.filename).map_err(|e| e.to_string())?;
     aof.incr = new_file;
     aof.selected = None;
-    let preamble = st.config.bool("aof-use-rdb-preamble");
+    let preamble = st.config.bool(crate::ckey!("aof-use-rdb-preamble"));
     let Some(aof) = st.aof.as_mut() else { return Err("AOF is off".into()) };
     let base =
         AofFile { name: aof::base_name(&aof.filename, next_base, preamble), seq: next_base, kind: FileKind::Base };
@@ -397,8 +397,8 @@ pub fn set_enabled(st: &mut State, on: bool) -> Result<(), String> {
     if st.aof.is_some() {
         return Ok(());
     }
-    let dir = PathBuf::from(st.config.str("appenddirname"));
-    let filename = st.config.str("appendfilename").to_string();
+    let dir = PathBuf::from(st.config.str(crate::ckey!("appenddirname")));
+    let filename = st.config.str(crate::ckey!("appendfilename")).to_string();
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let old = Manifest::load(&dir, &filename)?;
     let next = old.as_ref().map_or(1, |m| {
@@ -406,7 +406,7 @@ pub fn set_enabled(st: &mut State, on: bool) -> Result<(), String> {
         let incr = m.incrs.last().map_or(0, |f| f.seq);
         base.max(incr) + 1
     });
-    let preamble = st.config.bool("aof-use-rdb-preamble");
+    let preamble = st.config.bool(crate::ckey!("aof-use-rdb-preamble"));
     let base = AofFile { name: aof::base_name(&filename, next, preamble), seq: next, kind: FileKind::Base };
     write_base(st, &dir.join(&base.name), preamble).map_err(|e| e.to_string())?;
     let incr = AofFile { name: aof::incr_name(&filename, next), seq: next, kind: FileKind::Incr };

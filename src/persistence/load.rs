@@ -236,7 +236,7 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result
             read_bytes: read.clone(),
         });
         // key-load-delay: a pause per key, so tests can watch a load in progress.
-        (st.hot.encoding, st.dbs.len(), u64::try_from(st.config.int("key-load-delay")).unwrap_or(0))
+        (st.hot.encoding, st.dbs.len(), u64::try_from(st.config.int(crate::ckey!("key-load-delay"))).unwrap_or(0))
     };
     tracing::info!("Loading RDB produced by version {}", crate::REDIS_VERSION);
     let mut reported = Instant::now();

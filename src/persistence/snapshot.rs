@@ -25,11 +25,14 @@ const RETRY_DELAY_SECS: i64 = 5;
 
 /// The configured RDB file (dir is the working directory, as Redis chdirs into it).
 pub fn rdb_path(st: &State) -> PathBuf {
-    PathBuf::from(st.config.str("dbfilename"))
+    PathBuf::from(st.config.str(crate::ckey!("dbfilename")))
 }
 
 fn write_options(st: &State) -> WriteOptions {
-    WriteOptions { compression: st.config.bool("rdbcompression"), checksum: st.config.bool("rdbchecksum") }
+    WriteOptions {
+        compression: st.config.bool(crate::ckey!("rdbcompression")),
+        checksum: st.config.bool(crate::ckey!("rdbchecksum")),
+    }
 }
 
 /// Writes every database to `out` in RDB format (rdbSaveRio): the aux fields, then each non-empty
@@ -41,7 +44,7 @@ pub fn write_dataset<W: Write>(st: &State, out: W) -> std::io::Result<W> {
 /// `write_dataset`, counting the keys written into `written` (for progress reports).
 fn write_dataset_counting<W: Write>(st: &State, out: W, written: &AtomicU64) -> std::io::Result<W> {
     // rdb-key-save-delay: a pause per key, so tests can watch a save in progress.
-    let delay = u64::try_from(st.config.int("rdb-key-save-delay")).unwrap_or(0);
+    let delay = u64::try_from(st.config.int(crate::ckey!("rdb-key-save-delay"))).unwrap_or(0);
     let mut w = Writer::new(out, write_options(st))?;
     w.aux("redis-ver", crate::REDIS_VERSION.as_bytes())?;
     w.aux("redis-bits", b"64")?;
@@ -201,7 +204,7 @@ pub fn cron(st: &mut State) {
         let _ = start_background_save(st);
         return;
     }
-    let points = match st.config.val("save") {
+    let points = match st.config.val(crate::ckey!("save")) {
         crate::config::Val::Save(p) => p.clone(),
         _ => Vec::new(),
     };
@@ -251,8 +254,8 @@ fn reap_child(st: &mut State) {
 /// points configured), as Redis's writeCommandsDeniedByDiskError.
 pub fn writes_denied(st: &State) -> bool {
     st.snapshots.last_bgsave_failed
-        && st.config.bool("stop-writes-on-bgsave-error")
-        && matches!(st.config.val("save"), crate::config::Val::Save(p) if !p.is_empty())
+        && st.config.bool(crate::ckey!("stop-writes-on-bgsave-error"))
+        && matches!(st.config.val(crate::ckey!("save")), crate::config::Val::Save(p) if !p.is_empty())
 }
 
 /// Redis's shared.bgsaveerr.
@@ -298,5 +301,5 @@ pub fn save_for_shutdown(st: &mut State) -> Result<(), String> {
 
 /// Whether a shutdown without SAVE/NOSAVE saves: when save points are configured.
 pub fn save_points_configured(st: &State) -> bool {
-    matches!(st.config.val("save"), crate::config::Val::Save(p) if !p.is_empty())
+    matches!(st.config.val(crate::ckey!("save")), crate::config::Val::Save(p) if !p.is_empty())
 }

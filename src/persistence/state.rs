@@ -88,7 +88,7 @@ pub enum Fsync {
 
 impl Fsync {
     pub fn from_config(st: &State) -> Fsync {
-        match st.config.str("appendfsync") {
+        match st.config.str(crate::ckey!("appendfsync")) {
             "always" => Fsync::Always,
             "no" => Fsync::No,
             _ => Fsync::Everysec,
@@ -145,7 +145,7 @@ pub fn queue(st: &mut State, ops: Vec<Op>) -> bool {
 }
 
 pub fn append(st: &mut State, ops: Vec<Op>) {
-    let timestamps = st.config.bool("aof-timestamp-enabled");
+    let timestamps = st.config.bool(crate::ckey!("aof-timestamp-enabled"));
     let Some(aof) = st.aof.as_mut() else { return };
     let ops = if aof.unwritten.is_empty() {
         ops

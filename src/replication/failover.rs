@@ -73,9 +73,7 @@ pub fn abort(_server: &Server, st: &mut State, reason: &str) {
     }
     if st.repl.failover.state == FailoverState::InProgress {
         super::replica::unset_master(st);
-        if let Some((idx, _)) = crate::config::table::lookup("replicaof") {
-            st.config.set_val(idx, crate::config::Val::Replicaof(None));
-        }
+        st.config.set_val(crate::ckey!("replicaof").0, crate::config::Val::Replicaof(None));
     }
     clear(st);
 }
@@ -120,7 +118,5 @@ fn switch_to(server: &Server, st: &mut State, host: String, port: u16) {
     st.repl.failover.state = FailoverState::InProgress;
     st.repl.failover.target = Some((host.clone(), port));
     super::replica::set_master(server, st, host.clone(), port, false);
-    if let Some((idx, _)) = crate::config::table::lookup("replicaof") {
-        st.config.set_val(idx, crate::config::Val::Replicaof(Some((host, port))));
-    }
+    st.config.set_val(crate::ckey!("replicaof").0, crate::config::Val::Replicaof(Some((host, port))));
 }

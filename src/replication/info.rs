@@ -45,13 +45,14 @@ pub fn section(st: &State, out: &mut String) {
                 let since = if m.down_since > 0 { crate::util::time::unix_secs() - m.down_since } else { -1 };
                 field!("master_link_down_since_seconds:{since}");
             }
-            field!("slave_priority:{}", st.config.int("replica-priority"));
-            field!("slave_read_only:{}", u8::from(st.config.bool("replica-read-only")));
-            field!("replica_announced:{}", u8::from(st.config.bool("replica-announced")));
+            field!("slave_priority:{}", st.config.int(crate::ckey!("replica-priority")));
+            field!("slave_read_only:{}", u8::from(st.config.bool(crate::ckey!("replica-read-only"))));
+            field!("replica_announced:{}", u8::from(st.config.bool(crate::ckey!("replica-announced"))));
         }
     }
     field!("connected_slaves:{}", repl.replicas.len());
-    let (wanted, max_lag) = (st.config.int("min-replicas-to-write"), st.config.int("min-replicas-max-lag"));
+    let (wanted, max_lag) =
+        (st.config.int(crate::ckey!("min-replicas-to-write")), st.config.int(crate::ckey!("min-replicas-max-lag")));
     if wanted > 0 && max_lag > 0 {
         field!("min_slaves_good_slaves:{}", super::master::good_replicas(st, max_lag as u64));
     }
@@ -70,13 +71,13 @@ pub fn section(st: &State, out: &mut String) {
     match &repl.backlog {
         Some(b) => {
             field!("repl_backlog_active:1");
-            field!("repl_backlog_size:{}", st.config.int("repl-backlog-size"));
+            field!("repl_backlog_size:{}", st.config.int(crate::ckey!("repl-backlog-size")));
             field!("repl_backlog_first_byte_offset:{}", b.first_offset());
             field!("repl_backlog_histlen:{}", b.histlen());
         }
         None => {
             field!("repl_backlog_active:0");
-            field!("repl_backlog_size:{}", st.config.int("repl-backlog-size"));
+            field!("repl_backlog_size:{}", st.config.int(crate::ckey!("repl-backlog-size")));
             field!("repl_backlog_first_byte_offset:0");
             field!("repl_backlog_histlen:0");
         }

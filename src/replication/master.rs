@@ -108,9 +108,7 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             return Reply::error("ERR PSYNC FAILOVER replid must match my replid.");
         }
         super::replica::unset_master(ctx.state);
-        if let Some((idx, _)) = crate::config::table::lookup("replicaof") {
-            ctx.state.config.set_val(idx, crate::config::Val::Replicaof(None));
-        }
+        ctx.state.config.set_val(crate::ckey!("replicaof").0, crate::config::Val::Replicaof(None));
         tracing::info!("MASTER MODE enabled (failover request from 'id={id} addr={}')", ctx.session.addr);
     }
     // No new replica while this master hands over to one.
@@ -162,7 +160,7 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         if !st.repl.is_replica() {
             st.repl.new_history();
         }
-        let size = st.config.int("repl-backlog-size").max(1) as u64;
+        let size = st.config.int(crate::ckey!("repl-backlog-size")).max(1) as u64;
         st.repl.create_backlog(size);
         super::refresh_propagation(st);
         tracing::info!(
@@ -560,7 +558,7 @@ pub fn cron(st: &mut State) {
     let now_ms = crate::util::time::unix_ms();
     let now = (now_ms / 1000) as i64;
     if !st.repl.is_replica() && !st.repl.replicas.is_empty() && st.pause.is_none() {
-        let period = st.config.int("repl-ping-replica-period").max(1) as u64;
+        let period = st.config.int(crate::ckey!("repl-ping-replica-period")).max(1) as u64;
         if now_ms / 1000 % period == 0 && st.repl.last_ping_secs != now {
             st.repl.last_ping_secs = now;
             // PING goes out in whatever database the stream last selected: no SELECT for it.
@@ -569,7 +567,7 @@ pub fn cron(st: &mut State) {
             st.repl.feed(Bytes::from(buf));
         }
     }
-    let timeout_ms = st.config.int("repl-timeout").max(1) as u64 * 1000;
+    let timeout_ms = st.config.int(crate::ckey!("repl-timeout")).max(1) as u64 * 1000;
     let (hard, soft, soft_secs) = st.hot.output_limits[1];
     let end = st.repl.master_repl_offset + 1;
     let mut drop_ids = Vec::new();
@@ -597,7 +595,7 @@ pub fn cron(st: &mut State) {
             st.stats.client_outbuf_limit_disconnections += 1;
         }
     }
-    let ttl = st.config.int("repl-backlog-ttl");
+    let ttl = st.config.int(crate::ckey!("repl-backlog-ttl"));
     if !st.repl.is_replica()
         && st.repl.replicas.is_empty()
         && st.repl.backlog.is_some()

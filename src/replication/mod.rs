@@ -34,8 +34,8 @@ pub fn refresh_propagation(st: &mut State) {
 /// that is to be a replica continues it with its master; a master keeps it as the secondary
 /// history, so replicas that followed it before the restart continue partially.
 pub fn restore_history(st: &mut State, id: String, offset: u64) {
-    let size = st.config.int("repl-backlog-size").max(1) as u64;
-    let to_be_replica = matches!(st.config.val("replicaof"), crate::config::Val::Replicaof(Some(_)));
+    let size = st.config.int(crate::ckey!("repl-backlog-size")).max(1) as u64;
+    let to_be_replica = matches!(st.config.val(crate::ckey!("replicaof")), crate::config::Val::Replicaof(Some(_)));
     if to_be_replica {
         st.repl.replid = id;
         st.repl.master_repl_offset = offset;

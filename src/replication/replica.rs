@@ -189,7 +189,7 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
     let (host, port, timeout) = {
         let st = server.state.lock();
         let Some(m) = st.repl.master.as_ref() else { return Ok(()) };
-        (m.host.clone(), m.port, Duration::from_secs(st.config.int("repl-timeout").max(1) as u64))
+        (m.host.clone(), m.port, Duration::from_secs(st.config.int(crate::ckey!("repl-timeout")).max(1) as u64))
     };
     with_link(server, generation, |m| m.state = LinkState::Connecting);
     announce(&host, port, LinkState::Connecting);
@@ -261,12 +261,12 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
 async fn handshake(server: &Server, conn: &mut MasterConn) -> Result<(), String> {
     let (user, pass, announce_ip, listening_port) = {
         let st = server.state.lock();
-        let announce_port = st.config.int("replica-announce-port");
+        let announce_port = st.config.int(crate::ckey!("replica-announce-port"));
         let port = if announce_port > 0 { announce_port as u16 } else { *server.tcp_port.lock() };
         (
-            st.config.str("masteruser").to_string(),
-            st.config.str("masterauth").to_string(),
-            st.config.str("replica-announce-ip").to_string(),
+            st.config.str(crate::ckey!("masteruser")).to_string(),
+            st.config.str(crate::ckey!("masterauth")).to_string(),
+            st.config.str(crate::ckey!("replica-announce-ip")).to_string(),
             port,
         )
     };
@@ -319,7 +319,7 @@ fn continue_history(server: &Server, new_id: &str) {
         disconnect_replicas(&mut st);
     }
     if st.repl.backlog.is_none() {
-        let size = st.config.int("repl-backlog-size").max(1) as u64;
+        let size = st.config.int(crate::ckey!("repl-backlog-size")).max(1) as u64;
         st.repl.create_backlog(size);
     }
 }
@@ -343,7 +343,7 @@ async fn full_sync(
     let keys_before: u64 = server.state.lock().dbs.iter().map(|db| db.len() as u64).sum();
     let (swap, from_socket) = {
         let st = server.state.lock();
-        let mode = st.config.str("repl-diskless-load");
+        let mode = st.config.str(crate::ckey!("repl-diskless-load"));
         let empty = st.dbs.iter().all(|db| db.is_empty());
         (mode == "swapdb", mode == "swapdb" || (mode == "on-empty-db" && empty))
     };
@@ -373,7 +373,7 @@ async fn full_sync(
     st.repl.replid2 = super::NULL_REPLID.to_string();
     st.repl.second_repl_offset = -1;
     st.repl.master_repl_offset = offset;
-    let size = st.config.int("repl-backlog-size").max(1) as u64;
+    let size = st.config.int(crate::ckey!("repl-backlog-size")).max(1) as u64;
     st.repl.backlog = Some(super::backlog::Backlog::new(size, offset + 1));
     st.repl.selected_db = None;
     if let Some(m) = st.repl.master.as_mut() {
@@ -442,7 +442,7 @@ async fn load_through_file(
     let st = &mut server.state.lock();
     st.loading = None;
     let info = loaded.map_err(|e| format!("Failed trying to load the MASTER synchronization DB from disk: {e}"))?;
-    if st.config.bool("rdb-del-sync-files")
+    if st.config.bool(crate::ckey!("rdb-del-sync-files"))
         && st.aof.is_none()
         && !crate::persistence::snapshot::save_points_configured(st)
     {

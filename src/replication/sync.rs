@@ -78,11 +78,12 @@ fn maybe_start(st: &mut State) {
     if st.snapshots.child.is_some() || aof_rewriting {
         return;
     }
-    let diskless = st.config.bool("repl-diskless-sync")
+    let diskless = st.config.bool(crate::ckey!("repl-diskless-sync"))
         && waiting.iter().all(|id| st.repl.replicas.get(id).is_some_and(|r| r.capa_eof));
     if diskless {
-        let delay = std::time::Duration::from_secs(st.config.int("repl-diskless-sync-delay").max(0) as u64);
-        let max = st.config.int("repl-diskless-sync-max-replicas").max(0) as usize;
+        let delay =
+            std::time::Duration::from_secs(st.config.int(crate::ckey!("repl-diskless-sync-delay")).max(0) as u64);
+        let max = st.config.int(crate::ckey!("repl-diskless-sync-max-replicas")).max(0) as usize;
         let oldest = waiting.iter().filter_map(|id| st.repl.replicas.get(id)).map(|r| r.waiting_since).min();
         let waited_enough = oldest.is_none_or(|t| t.elapsed() >= delay);
         let enough_replicas = max > 0 && waiting.len() >= max;
@@ -243,7 +244,7 @@ fn remove_sync_file(st: &mut State) {
         return;
     }
     st.repl.sync_file_used = false;
-    if st.config.bool("rdb-del-sync-files") && st.aof.is_none() && !snapshot::save_points_configured(st) {
+    if st.config.bool(crate::ckey!("rdb-del-sync-files")) && st.aof.is_none() && !snapshot::save_points_configured(st) {
         let path = snapshot::rdb_path(st);
         tracing::info!("Removing the RDB file used to feed replicas in a persistence-less instance");
         if let Err(e) = std::fs::remove_file(&path) {

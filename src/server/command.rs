@@ -104,6 +104,77 @@ pub struct CommandSpec {
     pub keys_fn: Option<KeysFn>,
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
+    /// Which command this is, for the few the dispatcher treats specially.
+    pub id: CmdId,
+}
+
+/// The commands the dispatcher treats specially (Redis compares their `proc`), identified once,
+/// at compile time, from the table's names: dispatch never compares names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmdId {
+    Exec,
+    Discard,
+    Multi,
+    Watch,
+    Quit,
+    Reset,
+    Ping,
+    Subscribe,
+    SSubscribe,
+    Unsubscribe,
+    SUnsubscribe,
+    PSubscribe,
+    PUnsubscribe,
+    Other,
+}
+
+impl CmdId {
+    pub const fn of(name: &str) -> CmdId {
+        const NAMED: &[(&str, CmdId)] = &[
+            ("exec", CmdId::Exec),
+            ("discard", CmdId::Discard),
+            ("multi", CmdId::Multi),
+            ("watch", CmdId::Watch),
+            ("quit", CmdId::Quit),
+            ("reset", CmdId::Reset),
+            ("ping", CmdId::Ping),
+            ("subscribe", CmdId::Subscribe),
+            ("ssubscribe", CmdId::SSubscribe),
+            ("unsubscribe", CmdId::Unsubscribe),
+            ("sunsubscribe", CmdId::SUnsubscribe),
+            ("psubscribe", CmdId::PSubscribe),
+            ("punsubscribe", CmdId::PUnsubscribe),
+        ];
+        let mut i = 0;
+        while i < NAMED.len() {
+            if crate::config::table::same(NAMED[i].0, name) {
+                return NAMED[i].1;
+            }
+            i += 1;
+        }
+        CmdId::Other
+    }
+
+    /// Run at once inside MULTI, not queued.
+    pub fn controls_transaction(self) -> bool {
+        matches!(self, CmdId::Exec | CmdId::Discard | CmdId::Multi | CmdId::Watch | CmdId::Quit | CmdId::Reset)
+    }
+
+    /// Allowed to a RESP2 client with subscriptions.
+    pub fn allowed_in_pubsub_context(self) -> bool {
+        matches!(
+            self,
+            CmdId::Subscribe
+                | CmdId::SSubscribe
+                | CmdId::Unsubscribe
+                | CmdId::SUnsubscribe
+                | CmdId::PSubscribe
+                | CmdId::PUnsubscribe
+                | CmdId::Ping
+                | CmdId::Quit
+                | CmdId::Reset
+        )
+    }
 }
 
 impl CommandSpec {
@@ -372,7 +443,17 @@ macro_rules! cmd {
             keys_fn: None,
             handler: Some($handler),
             subcommands: &[],
+            id: $crate::server::command::CmdId::of($name),
         }
+    };
+}
+
+/// A subcommand's row: like `cmd!`, but never identified as a top-level command (SLOWLOG RESET
+/// is not RESET).
+#[macro_export]
+macro_rules! subcmd {
+    ($($row:tt)*) => {
+        $crate::server::command::CommandSpec { id: $crate::server::command::CmdId::Other, ..$crate::cmd!($($row)*) }
     };
 }
 
@@ -394,6 +475,7 @@ macro_rules! container {
             keys_fn: None,
             handler: None,
             subcommands: $subs,
+            id: $crate::server::command::CmdId::Other,
         }
     };
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::keyspace::evict::{Picker, Policy};
 use crate::protocol::Reply;
-use crate::server::command::{CommandSpec, DENYOOM, NO_MULTI};
+use crate::server::command::{CmdId, CommandSpec, DENYOOM, NO_MULTI};
 use crate::server::notify;
 use crate::server::session::Ctx;
 use crate::server::state::State;
@@ -49,7 +49,7 @@ pub fn before_command(ctx: &mut Ctx, spec: &CommandSpec) -> Option<Reply> {
         return None;
     }
     // A replica's memory follows its master's dataset (replica-ignore-maxmemory).
-    if ctx.state.repl.is_replica() && ctx.state.config.bool("replica-ignore-maxmemory") {
+    if ctx.state.repl.is_replica() && ctx.state.config.bool(crate::ckey!("replica-ignore-maxmemory")) {
         return None;
     }
     let in_multi = ctx.session.multi.is_some();
@@ -60,8 +60,8 @@ pub fn before_command(ctx: &mut Ctx, spec: &CommandSpec) -> Option<Reply> {
     if perform_evictions(ctx.server, ctx.state) != Outcome::Fail {
         return None;
     }
-    let queued = in_multi && !matches!(spec.name, "exec" | "discard" | "quit" | "reset");
-    let grows = spec.has(DENYOOM) || (spec.name == "exec" && transaction_has_denyoom(ctx));
+    let queued = in_multi && !matches!(spec.id, CmdId::Exec | CmdId::Discard | CmdId::Quit | CmdId::Reset);
+    let grows = spec.has(DENYOOM) || (spec.id == CmdId::Exec && transaction_has_denyoom(ctx));
     (queued || grows).then(|| Reply::error(OOM))
 }
 
@@ -145,7 +145,7 @@ fn evict(server: &Server, st: &mut State, to_free: u64) -> Outcome {
         freed += before - crate::alloc::allocated() as i64;
         st.stats.evicted_keys += 1;
         notify::notify(st, notify::EVICTED, "evicted", &key, db);
-        let unlink = st.config.bool("lazyfree-lazy-eviction");
+        let unlink = st.config.bool(crate::ckey!("lazyfree-lazy-eviction"));
         st.propagation.deleted(db, &key, unlink);
         keys_freed += 1;
         if keys_freed % 16 == 0 && start.elapsed().as_micros() as u64 > limit_us {

@@ -77,7 +77,7 @@ impl Server {
         let config_file = config.file.clone();
         // Redis's run id: 40 random hex characters.
         let run_id: String = (0..40).map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0')).collect();
-        let port = config.int("port") as u16;
+        let port = config.int(crate::ckey!("port")) as u16;
         let tcp = TcpConfig::from_config(&config);
         Ok(Arc::new_cyclic(|this| Server {
             state: Mutex::new(State::new(config)),
@@ -122,10 +122,14 @@ pub struct TcpConfig {
 
 impl TcpConfig {
     pub fn from_config(c: &crate::config::Config) -> TcpConfig {
-        let binds = match c.val("bind") {
+        let binds = match c.val(crate::ckey!("bind")) {
             crate::config::Val::List(l) => l.clone(),
             _ => Vec::new(),
         };
-        TcpConfig { binds, port: c.int("port") as u16, backlog: c.int("tcp-backlog") as i32 }
+        TcpConfig {
+            binds,
+            port: c.int(crate::ckey!("port")) as u16,
+            backlog: c.int(crate::ckey!("tcp-backlog")) as i32,
+        }
     }
 }

@@ -286,8 +286,8 @@ pub struct HotConfig {
 
 impl HotConfig {
     pub fn from_config(c: &Config) -> HotConfig {
-        let pass = c.str("requirepass");
-        let limits = match c.val("client-output-buffer-limit") {
+        let pass = c.str(crate::ckey!("requirepass"));
+        let limits = match c.val(crate::ckey!("client-output-buffer-limit")) {
             crate::config::Val::ClientLimits(l) => {
                 std::array::from_fn(|i| (l[i].hard as u64, l[i].soft as u64, l[i].soft_seconds as u64))
             }
@@ -295,45 +295,45 @@ impl HotConfig {
         };
         HotConfig {
             requirepass: (!pass.is_empty()).then(|| Bytes::copy_from_slice(pass.as_bytes())),
-            slowlog_threshold: c.int("slowlog-log-slower-than"),
-            slowlog_max_len: c.int("slowlog-max-len").max(0) as usize,
-            latency_tracking: c.bool("latency-tracking"),
-            maxclients: c.int("maxclients").max(1) as usize,
-            timeout_secs: c.int("timeout").max(0) as u64,
-            proto_max_bulk_len: c.int("proto-max-bulk-len"),
-            query_buffer_limit: c.int("client-query-buffer-limit").max(0) as usize,
-            hz: c.int("hz").clamp(1, 500) as u64,
-            active_expire_effort: c.int("active-expire-effort").clamp(1, 10) as u64,
-            protected_mode: c.bool("protected-mode"),
-            tcp_keepalive: c.int("tcp-keepalive").max(0) as u64,
+            slowlog_threshold: c.int(crate::ckey!("slowlog-log-slower-than")),
+            slowlog_max_len: c.int(crate::ckey!("slowlog-max-len")).max(0) as usize,
+            latency_tracking: c.bool(crate::ckey!("latency-tracking")),
+            maxclients: c.int(crate::ckey!("maxclients")).max(1) as usize,
+            timeout_secs: c.int(crate::ckey!("timeout")).max(0) as u64,
+            proto_max_bulk_len: c.int(crate::ckey!("proto-max-bulk-len")),
+            query_buffer_limit: c.int(crate::ckey!("client-query-buffer-limit")).max(0) as usize,
+            hz: c.int(crate::ckey!("hz")).clamp(1, 500) as u64,
+            active_expire_effort: c.int(crate::ckey!("active-expire-effort")).clamp(1, 10) as u64,
+            protected_mode: c.bool(crate::ckey!("protected-mode")),
+            tcp_keepalive: c.int(crate::ckey!("tcp-keepalive")).max(0) as u64,
             output_limits: limits,
-            databases: c.int("databases").max(1) as usize,
-            notify_flags: match c.val("notify-keyspace-events") {
+            databases: c.int(crate::ckey!("databases")).max(1) as usize,
+            notify_flags: match c.val(crate::ckey!("notify-keyspace-events")) {
                 crate::config::Val::Flags(f) => *f,
                 _ => 0,
             },
             encoding: EncodingLimits {
-                list_max_listpack_size: c.int("list-max-listpack-size"),
-                hash_max_listpack_entries: c.int("hash-max-listpack-entries").max(0) as usize,
-                hash_max_listpack_value: c.int("hash-max-listpack-value").max(0) as usize,
-                set_max_intset_entries: c.int("set-max-intset-entries").max(0) as usize,
-                zset_max_listpack_entries: c.int("zset-max-listpack-entries").max(0) as usize,
-                zset_max_listpack_value: c.int("zset-max-listpack-value").max(0) as usize,
+                list_max_listpack_size: c.int(crate::ckey!("list-max-listpack-size")),
+                hash_max_listpack_entries: c.int(crate::ckey!("hash-max-listpack-entries")).max(0) as usize,
+                hash_max_listpack_value: c.int(crate::ckey!("hash-max-listpack-value")).max(0) as usize,
+                set_max_intset_entries: c.int(crate::ckey!("set-max-intset-entries")).max(0) as usize,
+                zset_max_listpack_entries: c.int(crate::ckey!("zset-max-listpack-entries")).max(0) as usize,
+                zset_max_listpack_value: c.int(crate::ckey!("zset-max-listpack-value")).max(0) as usize,
             },
-            maxmemory: c.int("maxmemory").max(0) as u64,
-            maxmemory_policy: crate::keyspace::evict::Policy::from_name(c.str("maxmemory-policy")),
-            maxmemory_samples: c.int("maxmemory-samples").clamp(1, 64) as usize,
-            maxmemory_eviction_tenacity: c.int("maxmemory-eviction-tenacity").clamp(0, 100) as u32,
-            min_replicas_to_write: c.int("min-replicas-to-write").max(0) as u64,
-            min_replicas_max_lag: c.int("min-replicas-max-lag").max(0) as u64,
-            replica_read_only: c.bool("replica-read-only"),
+            maxmemory: c.int(crate::ckey!("maxmemory")).max(0) as u64,
+            maxmemory_policy: crate::keyspace::evict::Policy::from_name(c.str(crate::ckey!("maxmemory-policy"))),
+            maxmemory_samples: c.int(crate::ckey!("maxmemory-samples")).clamp(1, 64) as usize,
+            maxmemory_eviction_tenacity: c.int(crate::ckey!("maxmemory-eviction-tenacity")).clamp(0, 100) as u32,
+            min_replicas_to_write: c.int(crate::ckey!("min-replicas-to-write")).max(0) as u64,
+            min_replicas_max_lag: c.int(crate::ckey!("min-replicas-max-lag")).max(0) as u64,
+            replica_read_only: c.bool(crate::ckey!("replica-read-only")),
         }
     }
 }
 
 impl State {
     pub fn new(config: Config) -> State {
-        let n = config.int("databases").max(1) as usize;
+        let n = config.int(crate::ckey!("databases")).max(1) as usize;
         let hot = HotConfig::from_config(&config);
         State {
             hot,
@@ -377,7 +377,7 @@ impl State {
 
     /// Adds a latency sample if it passes latency-monitor-threshold.
     pub fn latency_add(&mut self, event: &'static str, ms: u64) {
-        let threshold = self.config.int("latency-monitor-threshold");
+        let threshold = self.config.int(crate::ckey!("latency-monitor-threshold"));
         if threshold == 0 || (ms as i64) < threshold {
             return;
         }

@@ -26,8 +26,12 @@ const LAYERS: &[(&str, &[&str])] = &[
 const KNOWN_UPWARD: &[&str] = &[];
 
 /// Crate-root items that are not modules: where they are defined.
-const ROOT_ITEMS: &[(&str, &str)] =
-    &[("cmd", "server/command"), ("container", "server/command"), ("REDIS_VERSION", "lib")];
+const ROOT_ITEMS: &[(&str, &str)] = &[
+    ("cmd", "server/command"),
+    ("subcmd", "server/command"),
+    ("container", "server/command"),
+    ("REDIS_VERSION", "lib"),
+];
 
 fn layer_of(module: &str) -> usize {
     let mut best: Option<(usize, usize)> = None;

@@ -319,3 +319,18 @@ fn watch_and_expiry() {
     p.check(&["PING"]);
     p.check(&["EXEC"]);
 }
+
+/// A subcommand named like a transaction-control command is queued like any other: SLOWLOG RESET
+/// is not RESET (it ran at once, outside the transaction, when dispatch compared names).
+#[test]
+fn subcommands_named_reset_are_queued_inside_multi() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    p.check(&["MULTI"]);
+    p.check(&["SLOWLOG", "RESET"]);
+    p.check(&["LATENCY", "RESET"]);
+    p.check(&["EXEC"]);
+    p.check(&["MULTI"]);
+    p.check(&["SLOWLOG", "RESET"]);
+    p.check(&["DISCARD"]);
+}
