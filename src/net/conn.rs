@@ -144,7 +144,7 @@ pub async fn serve<S>(
         }
         if let Some(handover) = session.handover.take() {
             // SYNC/PSYNC: from now on this connection carries the replication stream.
-            if server.state.lock().config.bool("repl-disable-tcp-nodelay") {
+            if server.state.lock().config.bool(crate::ckey!("repl-disable-tcp-nodelay")) {
                 disable_nodelay(fd);
             }
             let input = std::mem::take(&mut conn.buf);
@@ -301,18 +301,7 @@ fn execute_batch(
         }
         let mut ctx = Ctx { server, state: st, session, now_ms, clock };
         // A bug in one command must not take the connection, or the server, down with it.
-        let reply = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commands::process(&mut ctx, &args)))
-        {
-            Ok(r) => r,
-            Err(_) => {
-                tracing::warn!(
-                    "Internal error while executing '{}' for client {}",
-                    String::from_utf8_lossy(&args[0]),
-                    ctx.session.addr
-                );
-                Reply::error("ERR internal error while executing the command")
-            }
-        };
+        let reply = commands::guard::process_caught(&mut ctx, &args);
         clock = ctx.clock;
         if let Some(until_ms) = session.postponed.take() {
             // CLIENT PAUSE (or a FAILOVER/SHUTDOWN's pause) holds it: it runs again afterwards.

@@ -68,6 +68,12 @@ impl Propagation {
         self.unit_start = self.ops.len();
     }
 
+    /// The current command panicked: what its unit recorded is dropped, so that neither the
+    /// replicas nor the AOF get half of it.
+    pub fn abandon_unit(&mut self) {
+        self.ops.truncate(self.unit_start);
+    }
+
     /// What was recorded so far is propagated as is, outside the current command's unit: keys
     /// evicted (even by CONFIG SET inside a command) are never wrapped (performEvictions
     /// propagates with propagate_no_multi).
