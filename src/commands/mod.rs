@@ -40,6 +40,8 @@ pub mod shutdown;
 mod slowlog;
 mod sort;
 mod strings;
+#[cfg(test)]
+pub(crate) mod testing;
 mod transactions;
 mod zsets;
 
