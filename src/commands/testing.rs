@@ -50,8 +50,8 @@ impl Harness {
 
     /// A server configured by `text` (redis.conf syntax). Panics on a config start-up would refuse.
     pub fn with_config(text: &str) -> Harness {
-        // Each test thread starts on the real clock, whatever an earlier test on it did.
-        test_clock::reset();
+        // The clock stands still unless the test moves it, so TTLs and timeouts are exact.
+        test_clock::freeze();
         let config = match crate::config::Config::validate(text) {
             Ok(c) => c,
             Err(e) => panic!("bad harness config: {e}"),

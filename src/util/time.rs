@@ -3,13 +3,19 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn unix_ms() -> u64 {
-    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    test_clock::shifted(ms, 1)
+    #[cfg(test)]
+    if let Some(us) = test_clock::now_us() {
+        return us / 1000;
+    }
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 pub fn unix_us() -> u64 {
-    let us = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0);
-    test_clock::shifted(us, 1000)
+    #[cfg(test)]
+    if let Some(us) = test_clock::now_us() {
+        return us;
+    }
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 pub fn unix_secs() -> i64 {
@@ -43,50 +49,54 @@ pub fn cached_unix_secs() -> i64 {
     unix_secs()
 }
 
-/// Release builds read the real clock.
-#[cfg(not(test))]
-mod test_clock {
-    #[inline(always)]
-    pub fn shifted(t: u64, _per_ms: u64) -> u64 {
-        t
-    }
-}
-
-/// The clock of the in-process test harness (`commands::testing`): an offset the test moves
-/// forward, per thread because the test runner runs tests on parallel threads and each test owns
-/// its clock.
+/// The clock of the in-process test harness (`commands::testing`): stopped, and moved only by the
+/// test, so TTLs and timeouts are exact. Per thread, because the test runner runs tests on
+/// parallel threads and each test owns its clock.
 #[cfg(test)]
 pub mod test_clock {
     use std::cell::Cell;
 
     thread_local! {
-        static OFFSET_MS: Cell<u64> = const { Cell::new(0) };
+        /// Unix µs while stopped; None reads the real clock.
+        static NOW_US: Cell<Option<u64>> = const { Cell::new(None) };
     }
 
-    /// `t` in units of 1/`per_ms` ms, moved forward by this thread's offset.
-    pub fn shifted(t: u64, per_ms: u64) -> u64 {
-        t + OFFSET_MS.with(Cell::get) * per_ms
+    pub fn now_us() -> Option<u64> {
+        NOW_US.with(Cell::get)
     }
 
-    /// Moves this thread's clock forward by `ms`.
+    /// Stops this thread's clock at the real time.
+    pub fn freeze() {
+        reset();
+        let real = super::unix_us();
+        NOW_US.with(|c| c.set(Some(real)));
+    }
+
+    /// Moves this thread's clock forward by `ms` (stopping it first if it runs).
     pub fn advance(ms: u64) {
-        OFFSET_MS.with(|o| o.set(o.get() + ms));
+        if now_us().is_none() {
+            freeze();
+        }
+        NOW_US.with(|c| c.set(c.get().map(|us| us + ms * 1000)));
     }
 
     /// Back to the real clock.
     pub fn reset() {
-        OFFSET_MS.with(|o| o.set(0));
+        NOW_US.with(|c| c.set(None));
     }
 
     #[test]
     fn advance_moves_every_clock_of_this_thread_only() {
-        reset();
+        freeze();
         let (ms, us, s) = (super::unix_ms(), super::unix_us(), super::unix_secs());
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert_eq!(super::unix_us(), us, "a stopped clock moved");
         advance(10_000);
-        assert!(super::unix_ms() >= ms + 10_000 && super::unix_ms() < ms + 11_000);
-        assert!(super::unix_us() >= us + 10_000_000 && super::unix_us() < us + 11_000_000);
-        assert!(super::unix_secs() >= s + 10 && super::cached_unix_secs() >= s + 10);
-        let other = std::thread::spawn(super::unix_ms).join().unwrap_or(0);
+        assert_eq!(super::unix_ms(), ms + 10_000);
+        assert_eq!(super::unix_us(), us + 10_000_000);
+        assert_eq!(super::unix_secs(), s + 10);
+        assert_eq!(super::cached_unix_secs(), s + 10);
+        let other = std::thread::spawn(super::unix_ms).join().unwrap_or(u64::MAX);
         assert!(other < ms + 10_000, "another thread's clock moved too");
         reset();
         assert!(super::unix_ms() < ms + 10_000);
