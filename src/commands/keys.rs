@@ -206,7 +206,7 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let all = pat.as_ref() == b"*";
     let out: Vec<Reply> = db
         .iter()
-        .filter(|e| e.expire_at().is_none_or(|at| at > now))
+        .filter(|e| e.expire_at().is_none_or(|at| at >= now))
         .filter(|e| all || string_match(pat, e.key(), false))
         .map(|e| Reply::bulk(e.key()))
         .collect();

@@ -108,7 +108,7 @@ fn watch_broken(ctx: &Ctx) -> bool {
     ctx.session
         .watched
         .iter()
-        .any(|(db, key)| ctx.state.dbs[*db].get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at <= ctx.now_ms))
+        .any(|(db, key)| ctx.state.dbs[*db].get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at < ctx.now_ms))
 }
 
 fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
