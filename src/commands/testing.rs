@@ -271,6 +271,17 @@ impl Client {
         Some(reply)
     }
 
+    /// `blocked_reply` as the bytes the connection writes for it, in the client's protocol.
+    pub fn blocked_resp(&mut self) -> Option<String> {
+        let reply = self.blocked_reply()?;
+        let session = self.session();
+        let mut out = Vec::new();
+        if session.reply_mode != ReplyMode::Off {
+            reply.encode(session.resp, &mut out);
+        }
+        Some(String::from_utf8_lossy(&out).into_owned())
+    }
+
     /// What other clients queued to this one (pub/sub messages, MONITOR lines), in order.
     pub fn pushes(&mut self) -> Vec<Reply> {
         let mut out = Vec::new();
