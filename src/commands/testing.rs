@@ -71,10 +71,6 @@ impl Harness {
         Client::connect(&self.server, &self.deadlines)
     }
 
-    pub fn server(&self) -> &Arc<Server> {
-        &self.server
-    }
-
     /// The shared state, locked: for checks no command shows.
     pub fn state(&self) -> MutexGuard<'_, State> {
         self.server.state.lock()
@@ -284,24 +280,26 @@ impl Client {
 
     /// What other clients queued to this one (pub/sub messages, MONITOR lines), in order.
     pub fn pushes(&mut self) -> Vec<Reply> {
+        let resp = self.protocol();
         let mut out = Vec::new();
-        while let Ok(Push::Reply(r)) = self.rx.try_recv() {
-            let mut bytes = Vec::new();
-            r.encode(2, &mut bytes);
-            let _ = self.pending.fetch_update(
-                std::sync::atomic::Ordering::Relaxed,
-                std::sync::atomic::Ordering::Relaxed,
-                |v| Some(v.saturating_sub(bytes.len())),
-            );
+        while let Ok(p) = self.rx.try_recv() {
+            // Taken off the queue as the connection would write it, for the output limits.
+            encode_push(&p, resp, &mut Vec::new(), &self.pending);
+            let Push::Reply(r) = p;
             out.push((*r).clone());
         }
         out
     }
 
+    /// The client's protocol (2 or 3), parked or not.
+    fn protocol(&self) -> u8 {
+        self.session.as_ref().map_or(self.parked_resp, |s| s.resp)
+    }
+
     /// The bytes the connection writes for what other clients queued to this one, in the
     /// client's protocol.
     pub fn pushed_resp(&mut self) -> String {
-        let resp = self.session.as_ref().map_or(self.parked_resp, |s| s.resp);
+        let resp = self.protocol();
         let mut out = Vec::new();
         while let Ok(p) = self.rx.try_recv() {
             encode_push(&p, resp, &mut out, &self.pending);
@@ -403,5 +401,31 @@ mod tests {
         assert_eq!(h.resp(&["GET", "k"]), "-NOAUTH Authentication required.\r\n");
         assert_eq!(h.resp(&["AUTH", "secret"]), "+OK\r\n");
         assert_eq!(h.resp(&["SELECT", "4"]), "-ERR DB index is out of range\r\n");
+    }
+
+    #[test]
+    fn binary_payloads_compare_as_bytes() {
+        let mut h = Harness::new();
+        h.run(&[&b"SET"[..], b"k", b"\xff\x00"]);
+        let reply = h.run(&["GET", "k"]);
+        assert_eq!(h.output(), b"$2\r\n\xff\x00\r\n");
+        assert_eq!(encode(&reply, 3), b"$2\r\n\xff\x00\r\n");
+        h.run(&["SELECT", "3"]);
+        assert_eq!(h.session().db, 3);
+    }
+
+    /// MONITOR lines are pushes, stamped by the test clock.
+    #[test]
+    fn monitor_lines_are_pushes_on_the_test_clock() {
+        let mut h = Harness::new();
+        let mut m = h.client();
+        m.check(&[("MONITOR", "+OK\r\n")]);
+        h.advance(1234);
+        let us = crate::util::time::unix_us();
+        h.run(&["SET", "k", "v"]);
+        let line =
+            format!("{}.{:06} [0 127.0.0.1:{}] \"SET\" \"k\" \"v\"", us / 1_000_000, us % 1_000_000, 40000 + h.id());
+        assert_eq!(m.pushes(), vec![Reply::Status(line.into())]);
+        assert_eq!(m.pushes(), vec![]);
     }
 }
