@@ -349,3 +349,73 @@ fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
     Reply::Array(vec![Reply::bulk(cursor.to_string()), Reply::Array(items)])
 }
+
+#[cfg(test)]
+/// Exact replies, through the in-process harness.
+mod replies {
+    use crate::commands::testing::Harness;
+
+    #[test]
+    fn hash_commands() {
+        Harness::new().check(&[
+            ("HSET h a 1 b 2", ":2\r\n"),
+            ("HSET h a 3", ":0\r\n"),
+            ("HGET h a", "$1\r\n3\r\n"),
+            ("HGET h zz", "$-1\r\n"),
+            ("HGET nokey a", "$-1\r\n"),
+            ("HMGET h a zz b", "*3\r\n$1\r\n3\r\n$-1\r\n$1\r\n2\r\n"),
+            ("HLEN h", ":2\r\n"),
+            ("HSTRLEN h a", ":1\r\n"),
+            ("HEXISTS h b", ":1\r\n"),
+            ("HDEL h b zz", ":1\r\n"),
+            ("HSETNX h a 9", ":0\r\n"),
+            ("HSETNX h c 9", ":1\r\n"),
+            ("HINCRBY h a 5", ":8\r\n"),
+            ("HINCRBY h a x", "-ERR value is not an integer or out of range\r\n"),
+            ("HINCRBY h c 9223372036854775807", "-ERR increment or decrement would overflow\r\n"),
+            ("HINCRBYFLOAT h a 1.5", "$3\r\n9.5\r\n"),
+            // Redis adds in long double: 1e400 is a finite increment, printed with %.17Lg.
+            ("HINCRBYFLOAT h f 1e400", "$401\r\n10000000000000000000281880683947586514586453433629052038625910693539685534008629862039363994848324160522094053927317616200295822777259255734023828976593340661017797447434546173917862448116674971723778943824391593338047470675026246684401359237513603830343735485505244955964979021825038280091068414947402456898653040951017512658092615827588920183472511643316591362664138176309734806343732497430221946880\r\n"),
+            ("HSET h s str", ":1\r\n"),
+            ("HINCRBY h s 1", "-ERR hash value is not an integer\r\n"),
+            ("HINCRBYFLOAT h s 1", "-ERR hash value is not a float\r\n"),
+            ("HSET h a", "-ERR wrong number of arguments for 'hset' command\r\n"),
+            ("HMSET h x 1", "+OK\r\n"),
+            ("HKEYS nokey", "*0\r\n"),
+            ("HGETALL nokey", "*0\r\n"),
+            ("HRANDFIELD nokey", "$-1\r\n"),
+            ("HRANDFIELD nokey 2", "*0\r\n"),
+            ("HRANDFIELD h 0", "*0\r\n"),
+            ("HDEL h a c s x f", ":5\r\n"),
+            ("EXISTS h", ":0\r\n"),
+            ("SET str v", "+OK\r\n"),
+            ("HGET str a", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+            ("HSET str a 1", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+            ("HSCAN nokey 0", "*2\r\n$1\r\n0\r\n*0\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn encodings_follow_the_config_and_order_is_insertion_order() {
+        let mut h = Harness::with_config("hash-max-listpack-entries 2\nhash-max-listpack-value 64\n");
+        h.check(&[
+            ("HSET h b 1 a 2", ":2\r\n"),
+            ("OBJECT ENCODING h", "$8\r\nlistpack\r\n"),
+            ("HGETALL h", "*4\r\n$1\r\nb\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n2\r\n"),
+            ("HKEYS h", "*2\r\n$1\r\nb\r\n$1\r\na\r\n"),
+            ("HVALS h", "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"),
+            ("HSET h c 3", ":1\r\n"),
+            ("OBJECT ENCODING h", "$9\r\nhashtable\r\n"),
+            ("HDEL h c", ":1\r\n"),
+            ("OBJECT ENCODING h", "$9\r\nhashtable\r\n"),
+            ("HSET h2 f 12345678901234567890123456789012345678901234567890123456789012345", ":1\r\n"),
+            ("OBJECT ENCODING h2", "$9\r\nhashtable\r\n"),
+            ("HSET h3 a 1", ":1\r\n"),
+        ]);
+        assert!(!h.run(&["HELLO", "3"]).is_error());
+        h.check(&[
+            ("HGETALL h3", "%1\r\n$1\r\na\r\n$1\r\n1\r\n"),
+            ("HRANDFIELD h3 1 WITHVALUES", "*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"),
+        ]);
+    }
+}

@@ -206,7 +206,7 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let all = pat.as_ref() == b"*";
     let out: Vec<Reply> = db
         .iter()
-        .filter(|e| e.expire_at().is_none_or(|at| at > now))
+        .filter(|e| e.expire_at().is_none_or(|at| at >= now))
         .filter(|e| all || string_match(pat, e.key(), false))
         .map(|e| Reply::bulk(e.key()))
         .collect();
@@ -635,4 +635,144 @@ fn object_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
             "    <key>.",
         ],
     )
+}
+
+#[cfg(test)]
+/// Exact replies, through the in-process harness.
+mod replies {
+    use crate::commands::testing::Harness;
+
+    #[test]
+    fn generic_key_commands() {
+        Harness::new().check(&[
+            ("SET a 1", "+OK\r\n"),
+            ("SET b 2", "+OK\r\n"),
+            ("EXISTS a b a nokey", ":3\r\n"),
+            ("DEL a nokey", ":1\r\n"),
+            ("TYPE b", "+string\r\n"),
+            ("TYPE nokey", "+none\r\n"),
+            ("RPUSH l x", ":1\r\n"),
+            ("TYPE l", "+list\r\n"),
+            ("RENAME nokey x", "-ERR no such key\r\n"),
+            ("RENAME b c", "+OK\r\n"),
+            ("RENAMENX c l", ":0\r\n"),
+            ("RENAMENX c c", ":0\r\n"),
+            ("RENAME c c", "+OK\r\n"),
+            ("GET c", "$1\r\n2\r\n"),
+            ("DBSIZE", ":2\r\n"),
+            ("COPY l l2", ":1\r\n"),
+            ("COPY l l2", ":0\r\n"),
+            ("COPY l l2 REPLACE", ":1\r\n"),
+            ("LRANGE l2 0 -1", "*1\r\n$1\r\nx\r\n"),
+            ("MOVE l2 1", ":1\r\n"),
+            ("MOVE l2 1", ":0\r\n"),
+            ("SELECT 1", "+OK\r\n"),
+            ("LRANGE l2 0 -1", "*1\r\n$1\r\nx\r\n"),
+            ("MOVE l2 1", "-ERR source and destination objects are the same\r\n"),
+            ("SELECT 0", "+OK\r\n"),
+            ("OBJECT ENCODING l", "$9\r\nquicklist\r\n"),
+            ("OBJECT ENCODING nokey", "$-1\r\n"),
+            ("SET n 123", "+OK\r\n"),
+            ("OBJECT ENCODING n", "$3\r\nint\r\n"),
+            ("OBJECT FREQ n", "-ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n"),
+            ("TOUCH n l nokey", ":2\r\n"),
+            ("UNLINK n l nokey", ":2\r\n"),
+            ("KEYS *", "*1\r\n$1\r\nc\r\n"),
+            ("RANDOMKEY", "$1\r\nc\r\n"),
+            ("DEL c", ":1\r\n"),
+            ("RANDOMKEY", "$-1\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn expire_options_and_errors() {
+        Harness::new().check(&[
+            ("SET c 2", "+OK\r\n"),
+            ("EXPIRE c 100", ":1\r\n"),
+            ("EXPIRE c 200 NX", ":0\r\n"),
+            ("EXPIRE c 50 GT", ":0\r\n"),
+            ("EXPIRE c 300 GT", ":1\r\n"),
+            ("TTL c", ":300\r\n"),
+            ("EXPIRE c 10 LT", ":1\r\n"),
+            ("TTL c", ":10\r\n"),
+            ("EXPIRE c 10 NX XX", "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n"),
+            ("EXPIRE c 10 GT LT", "-ERR GT and LT options at the same time are not compatible\r\n"),
+            ("EXPIRE c abc", "-ERR value is not an integer or out of range\r\n"),
+            ("EXPIRE c 10 FOO", "-ERR Unsupported option FOO\r\n"),
+            ("PERSIST c", ":1\r\n"),
+            ("PERSIST c", ":0\r\n"),
+            ("EXPIRE c 10 XX", ":0\r\n"),
+            ("TTL c", ":-1\r\n"),
+            ("EXPIRE nokey 10", ":0\r\n"),
+            ("EXPIRE c 9223372036854775807", "-ERR invalid expire time in 'expire' command\r\n"),
+            ("PEXPIRE c 9223372036854775807", "-ERR invalid expire time in 'pexpire' command\r\n"),
+            ("EXPIRE c -1", ":1\r\n"),
+            ("EXISTS c", ":0\r\n"),
+            ("SET d 1", "+OK\r\n"),
+            ("PEXPIREAT d 1000", ":1\r\n"),
+            ("EXISTS d", ":0\r\n"),
+            ("SET e 1", "+OK\r\n"),
+            ("EXPIREAT e 99999999999", ":1\r\n"),
+            ("EXPIRETIME e", ":99999999999\r\n"),
+            ("PEXPIRETIME e", ":99999999999000\r\n"),
+            ("TTL nokey", ":-2\r\n"),
+            ("RPUSH l x", ":1\r\n"),
+            ("EXPIRETIME l", ":-1\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn ttls_count_down_on_the_test_clock() {
+        let mut h = Harness::new();
+        let now = crate::util::time::unix_ms();
+        let at = (now + 2500).to_string();
+        assert_eq!(h.resp(&["SET", "k", "v"]), "+OK\r\n");
+        assert_eq!(h.resp(&["PEXPIREAT", "k", &at]), ":1\r\n");
+        assert_eq!(h.resp(&["PEXPIRETIME", "k"]), format!(":{at}\r\n"));
+        h.check(&[("PTTL k", ":2500\r\n"), ("TTL k", ":3\r\n"), ("EXPIRE k 2 LT", ":1\r\n")]);
+        h.advance(1499);
+        // TTL rounds to the nearest second, as Redis's (ms+500)/1000.
+        h.check(&[("PTTL k", ":501\r\n"), ("TTL k", ":1\r\n")]);
+        h.advance(2);
+        h.check(&[("PTTL k", ":499\r\n"), ("TTL k", ":0\r\n")]);
+        h.advance(500);
+        h.check(&[("TTL k", ":-2\r\n"), ("EXPIRETIME k", ":-2\r\n")]);
+    }
+
+    /// Without the cron, nothing but an access deletes an expired key: DBSIZE still counts it
+    /// (as Redis's does until the key is looked up), the first read deletes it.
+    #[test]
+    fn lazy_expiry_deletes_on_access_and_counts() {
+        let mut h = Harness::new();
+        h.check(&[("SET k v PX 10", "+OK\r\n"), ("SET p v", "+OK\r\n"), ("DBSIZE", ":2\r\n")]);
+        h.advance(11);
+        h.check(&[("DBSIZE", ":2\r\n")]);
+        assert_eq!(h.state().stats.expired_keys, 0);
+        h.check(&[("GET k", "$-1\r\n"), ("DBSIZE", ":1\r\n")]);
+        let st = h.state();
+        assert_eq!((st.stats.expired_keys, st.stats.keyspace_misses, st.stats.keyspace_hits), (1, 1, 0));
+    }
+
+    /// Keyspace events of the lookups: a miss publishes `keymiss` (class m), a lazily expired
+    /// key `expired` (class x) before its miss.
+    #[test]
+    fn keymiss_and_expired_events_reach_a_subscriber() {
+        let mut h = Harness::with_config("notify-keyspace-events Exm\n");
+        let mut sub = h.client();
+        sub.check(&[("PSUBSCRIBE __keyevent@0__:*", "*3\r\n$10\r\npsubscribe\r\n$16\r\n__keyevent@0__:*\r\n:1\r\n")]);
+        h.check(&[("GET nokey", "$-1\r\n"), ("SET k v PX 5", "+OK\r\n"), ("GET k", "$1\r\nv\r\n")]);
+        h.advance(6);
+        h.check(&[("GET k", "$-1\r\n")]);
+        let event = |name: &str, key: &str| {
+            let ch = format!("__keyevent@0__:{name}");
+            format!(
+                "*4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n${}\r\n{ch}\r\n${}\r\n{key}\r\n",
+                ch.len(),
+                key.len()
+            )
+        };
+        let want = [event("keymiss", "nokey"), event("expired", "k"), event("keymiss", "k")].concat();
+        assert_eq!(sub.pushed_resp(), want);
+        assert_eq!(sub.pushed_resp(), "", "each push is delivered once");
+    }
 }

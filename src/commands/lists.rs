@@ -618,3 +618,154 @@ mod tests {
         assert!(mpop_args(&args("lmpop 1 a left count 1 count 1"), 1).is_err());
     }
 }
+
+#[cfg(test)]
+/// Exact replies, through the in-process harness.
+mod replies {
+    use crate::commands::testing::Harness;
+    use crate::protocol::Reply;
+
+    #[test]
+    fn list_commands() {
+        Harness::new().check(&[
+            ("RPUSH l a b c", ":3\r\n"),
+            ("LPUSH l z", ":4\r\n"),
+            ("LRANGE l 0 -1", "*4\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"),
+            ("LRANGE l -100 100", "*4\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"),
+            ("LRANGE l 5 1", "*0\r\n"),
+            ("LINDEX l -1", "$1\r\nc\r\n"),
+            ("LINDEX l 10", "$-1\r\n"),
+            ("LINDEX l x", "-ERR value is not an integer or out of range\r\n"),
+            ("LLEN l", ":4\r\n"),
+            ("LLEN nokey", ":0\r\n"),
+            ("LPOP l 2", "*2\r\n$1\r\nz\r\n$1\r\na\r\n"),
+            ("RPOP l 0", "*0\r\n"),
+            ("LPOP nokey 2", "*-1\r\n"),
+            ("LPOP l -1", "-ERR value is out of range, must be positive\r\n"),
+            ("LSET l 5 q", "-ERR index out of range\r\n"),
+            ("LSET nokey 0 q", "-ERR no such key\r\n"),
+            ("LSET l 0 q", "+OK\r\n"),
+            ("LINSERT l BEFORE c n", ":3\r\n"),
+            ("LINSERT l AFTER zz n", ":-1\r\n"),
+            ("LINSERT l MIDDLE c n", "-ERR syntax error\r\n"),
+            ("LINSERT nokey BEFORE c n", ":0\r\n"),
+            ("RPUSH l c c", ":5\r\n"),
+            ("LREM l -2 c", ":2\r\n"),
+            ("LRANGE l 0 -1", "*3\r\n$1\r\nq\r\n$1\r\nn\r\n$1\r\nc\r\n"),
+            ("LPOS l c", ":2\r\n"),
+            ("LPOS l c RANK 0", "-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list\r\n"),
+            ("LPOS l n COUNT 0", "*1\r\n:1\r\n"),
+            ("LPOS l n MAXLEN -1", "-ERR MAXLEN can't be negative\r\n"),
+            ("LTRIM l 1 0", "+OK\r\n"),
+            ("EXISTS l", ":0\r\n"),
+            ("RPUSHX l a", ":0\r\n"),
+            ("LPUSHX nokey a", ":0\r\n"),
+            ("SET s x", "+OK\r\n"),
+            ("LPUSH s a", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn moves_and_multi_pops() {
+        Harness::new().check(&[
+            ("LMOVE nokey l LEFT RIGHT", "$-1\r\n"),
+            ("RPUSH src 1 2 3", ":3\r\n"),
+            ("LMOVE src dst LEFT RIGHT", "$1\r\n1\r\n"),
+            ("RPOPLPUSH src dst", "$1\r\n3\r\n"),
+            ("LRANGE dst 0 -1", "*2\r\n$1\r\n3\r\n$1\r\n1\r\n"),
+            ("LMOVE src src RIGHT LEFT", "$1\r\n2\r\n"),
+            ("LRANGE src 0 -1", "*1\r\n$1\r\n2\r\n"),
+            ("LMOVE src dst UP DOWN", "-ERR syntax error\r\n"),
+            ("LMPOP 2 nokey src LEFT COUNT 5", "*2\r\n$3\r\nsrc\r\n*1\r\n$1\r\n2\r\n"),
+            ("LMPOP 0 src LEFT", "-ERR numkeys should be greater than 0\r\n"),
+            ("LMPOP 1 src MIDDLE", "-ERR syntax error\r\n"),
+            ("BLPOP dst -1", "-ERR timeout is negative\r\n"),
+            ("BLPOP dst abc", "-ERR timeout is not a float or out of range\r\n"),
+            ("BLPOP dst 0", "*2\r\n$3\r\ndst\r\n$1\r\n3\r\n"),
+            ("BLMPOP 0 1 dst RIGHT COUNT 2", "*2\r\n$3\r\ndst\r\n*1\r\n$1\r\n1\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn blpop_is_served_by_a_later_push_first_come_first_served() {
+        let mut h = Harness::new();
+        let (mut c1, mut c2) = (h.client(), h.client());
+        assert_eq!(c1.run(&["BLPOP", "q", "0"]), Reply::NoReply);
+        assert_eq!(c2.run(&["BLPOP", "q", "0"]), Reply::NoReply);
+        assert!(c1.is_blocked() && c2.is_blocked());
+        assert_eq!(c1.blocked_resp(), None);
+        assert_eq!(h.state().blocking.count(), 2);
+        h.check(&[("RPUSH q x y z", ":3\r\n")]);
+        assert_eq!(c1.blocked_resp().as_deref(), Some("*2\r\n$1\r\nq\r\n$1\r\nx\r\n"));
+        assert_eq!(c2.blocked_resp().as_deref(), Some("*2\r\n$1\r\nq\r\n$1\r\ny\r\n"));
+        h.check(&[("LLEN q", ":1\r\n")]);
+        assert_eq!(h.state().blocking.count(), 0);
+        // Back to running commands.
+        c1.check(&[("LPOP q", "$1\r\nz\r\n")]);
+    }
+
+    #[test]
+    fn blmove_feeds_a_client_waiting_on_its_destination() {
+        let mut h = Harness::new();
+        let (mut c1, mut c2) = (h.client(), h.client());
+        c1.run(&["BLMOVE", "a", "b", "LEFT", "RIGHT", "0"]);
+        c2.run(&["BLPOP", "b", "0"]);
+        h.check(&[("LPUSH a v", ":1\r\n")]);
+        assert_eq!(c1.blocked_resp().as_deref(), Some("$1\r\nv\r\n"));
+        assert_eq!(c2.blocked_resp().as_deref(), Some("*2\r\n$1\r\nb\r\n$1\r\nv\r\n"));
+        h.check(&[("EXISTS a b", ":0\r\n")]);
+    }
+
+    #[test]
+    fn a_wait_times_out_at_its_deadline() {
+        let h = Harness::new();
+        let mut c = h.client();
+        assert!(!c.run(&["HELLO", "3"]).is_error());
+        assert_eq!(c.run(&["BLPOP", "q", "1.5"]), Reply::NoReply);
+        h.advance(1499);
+        assert_eq!(c.blocked_reply(), None);
+        h.advance(1);
+        // RESP3's null, whatever the command (Redis's replyToBlockedClientTimedOut).
+        assert_eq!(c.blocked_resp().as_deref(), Some("_\r\n"));
+        c.run(&["HELLO", "2"]);
+        c.run(&["BLMOVE", "q", "x", "LEFT", "LEFT", "0.1"]);
+        h.advance(100);
+        assert_eq!(c.blocked_resp().as_deref(), Some("*-1\r\n"));
+    }
+
+    #[test]
+    fn blocking_pops_do_not_block_in_multi_and_can_be_unblocked() {
+        let mut h = Harness::new();
+        h.check(&[("MULTI", "+OK\r\n"), ("BLPOP q 0", "+QUEUED\r\n"), ("EXEC", "*1\r\n*-1\r\n")]);
+        let mut c = h.client();
+        let id = c.id().to_string();
+        c.run(&["BLPOP", "q", "0"]);
+        assert_eq!(h.resp(&["CLIENT", "UNBLOCK", &id, "ERROR"]), ":1\r\n");
+        assert_eq!(c.blocked_resp().as_deref(), Some("-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"));
+        c.run(&["BLPOP", "q", "0"]);
+        assert_eq!(h.resp(&["CLIENT", "UNBLOCK", &id]), ":1\r\n");
+        assert_eq!(c.blocked_resp().as_deref(), Some("*-1\r\n"));
+        assert_eq!(h.resp(&["CLIENT", "UNBLOCK", &id]), ":0\r\n");
+    }
+
+    #[test]
+    fn a_waiter_ignores_a_key_of_another_type() {
+        let mut h = Harness::new();
+        let mut c = h.client();
+        c.run(&["BLPOP", "w", "0"]);
+        h.check(&[("SET w str", "+OK\r\n")]);
+        assert_eq!(c.blocked_reply(), None);
+        h.check(&[("DEL w", ":1\r\n"), ("RPUSH w 1", ":1\r\n")]);
+        assert_eq!(c.blocked_resp().as_deref(), Some("*2\r\n$1\r\nw\r\n$1\r\n1\r\n"));
+    }
+
+    #[test]
+    fn a_blocked_client_that_disconnects_leaves_no_waiter() {
+        let mut h = Harness::new();
+        let mut c = h.client();
+        c.run(&["BLPOP", "q", "0"]);
+        drop(c);
+        assert_eq!(h.state().blocking.count(), 0);
+        h.check(&[("RPUSH q a", ":1\r\n"), ("LLEN q", ":1\r\n")]);
+    }
+}

@@ -41,6 +41,8 @@ pub mod shutdown;
 mod slowlog;
 mod sort;
 mod strings;
+#[cfg(test)]
+pub(crate) mod testing;
 mod transactions;
 mod zsets;
 
@@ -91,7 +93,7 @@ impl Ctx<'_> {
             if self.session.is_master {
                 return false;
             }
-            return self.state.dbs[db].get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at <= self.now_ms);
+            return self.state.dbs[db].get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at < self.now_ms);
         }
         let Some(entry) = self.state.dbs[db].take_expired(key, self.now_ms) else {
             return false;

@@ -209,3 +209,83 @@ fn pubsub_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         ],
     )
 }
+
+#[cfg(test)]
+/// Exact replies, through the in-process harness.
+mod replies {
+    use crate::commands::testing::Harness;
+
+    #[test]
+    fn subscribers_receive_what_is_published_in_their_protocol() {
+        let mut h = Harness::new();
+        let (mut s2, mut s3) = (h.client(), h.client());
+        s2.check(&[
+            (
+                "SUBSCRIBE news sport",
+                "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$5\r\nsport\r\n:2\r\n",
+            ),
+            ("PSUBSCRIBE n*", "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:3\r\n"),
+        ]);
+        assert!(!s3.run(&["HELLO", "3"]).is_error());
+        s3.check(&[("SUBSCRIBE news", ">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n")]);
+        assert_eq!(s2.pushed_resp(), "");
+        h.check(&[("PUBLISH news hello", ":3\r\n")]);
+        assert_eq!(
+            s2.pushed_resp(),
+            "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$5\r\nhello\r\n"
+        );
+        assert_eq!(s3.pushed_resp(), ">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n");
+        h.check(&[("PUBLISH nothing x", ":1\r\n"), ("PUBLISH other y", ":0\r\n")]);
+        // What waits for a subscriber is written before the reply to its next command.
+        s2.check(&[(
+            "PING hi",
+            "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$7\r\nnothing\r\n$1\r\nx\r\n*2\r\n$4\r\npong\r\n$2\r\nhi\r\n",
+        )]);
+        assert_eq!(s3.pushed_resp(), "");
+    }
+
+    #[test]
+    fn the_subscribed_context_and_unsubscribing() {
+        let mut h = Harness::new();
+        let mut s = h.client();
+        s.check(&[
+            ("SUBSCRIBE news sport", "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$5\r\nsport\r\n:2\r\n"),
+            ("PSUBSCRIBE n*", "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:3\r\n"),
+            ("GET k", "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"),
+            ("PING", "*2\r\n$4\r\npong\r\n$0\r\n\r\n"),
+            ("UNSUBSCRIBE nochan", "*3\r\n$11\r\nunsubscribe\r\n$6\r\nnochan\r\n:3\r\n"),
+        ]);
+        h.check(&[
+            ("PUBSUB NUMSUB news x", "*4\r\n$4\r\nnews\r\n:1\r\n$1\r\nx\r\n:0\r\n"),
+            ("PUBSUB NUMPAT", ":1\r\n"),
+            ("PUBSUB CHANNELS s*", "*1\r\n$5\r\nsport\r\n"),
+        ]);
+        s.check(&[
+            (
+                "UNSUBSCRIBE",
+                "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:2\r\n*3\r\n$11\r\nunsubscribe\r\n$5\r\nsport\r\n:1\r\n",
+            ),
+            ("PUNSUBSCRIBE", "*3\r\n$12\r\npunsubscribe\r\n$2\r\nn*\r\n:0\r\n"),
+            ("PUNSUBSCRIBE", "*3\r\n$12\r\npunsubscribe\r\n$-1\r\n:0\r\n"),
+            ("UNSUBSCRIBE", "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n"),
+            ("GET k", "$-1\r\n"),
+        ]);
+        h.check(&[("PUBSUB NUMSUB news", "*2\r\n$4\r\nnews\r\n:0\r\n"), ("PUBLISH news x", ":0\r\n")]);
+    }
+
+    #[test]
+    fn resp3_subscribers_run_any_command() {
+        let h = Harness::new();
+        let mut s = h.client();
+        assert!(!s.run(&["HELLO", "3"]).is_error());
+        s.check(&[
+            ("SUBSCRIBE news", ">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"),
+            ("GET k", "_\r\n"),
+            ("PING", "+PONG\r\n"),
+            (
+                "UNSUBSCRIBE news other",
+                ">3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:0\r\n>3\r\n$11\r\nunsubscribe\r\n$5\r\nother\r\n:0\r\n",
+            ),
+        ]);
+    }
+}

@@ -535,3 +535,67 @@ fn sscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let items = found.into_iter().filter(|m| m.with_bytes(|b| opts.matches(b))).map(bulk).collect();
     Reply::Array(vec![Reply::bulk(next.to_string()), Reply::Array(items)])
 }
+
+#[cfg(test)]
+/// Exact replies, through the in-process harness.
+mod replies {
+    use crate::commands::testing::Harness;
+
+    #[test]
+    fn set_commands() {
+        Harness::new().check(&[
+            ("SADD s c a b a", ":3\r\n"),
+            ("SCARD s", ":3\r\n"),
+            ("SISMEMBER s a", ":1\r\n"),
+            ("SMISMEMBER s a z", "*2\r\n:1\r\n:0\r\n"),
+            ("SMEMBERS nokey", "*0\r\n"),
+            ("SREM s a z", ":1\r\n"),
+            ("SADD n 3 1 2", ":3\r\n"),
+            ("SMEMBERS n", "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"),
+            ("OBJECT ENCODING n", "$6\r\nintset\r\n"),
+            ("SADD n x", ":1\r\n"),
+            ("OBJECT ENCODING n", "$9\r\nhashtable\r\n"),
+            ("SINTER n s", "*0\r\n"),
+            ("SADD t 1 2 9", ":3\r\n"),
+            ("SINTER n t", "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"),
+            ("SINTERCARD 2 n t", ":2\r\n"),
+            ("SINTERCARD 2 n t LIMIT 1", ":1\r\n"),
+            ("SINTERCARD 0 n", "-ERR numkeys should be greater than 0\r\n"),
+            ("SINTERCARD 2 n t LIMIT -1", "-ERR LIMIT can't be negative\r\n"),
+            ("SUNIONSTORE u n t", ":5\r\n"),
+            ("SDIFFSTORE d n t", ":2\r\n"),
+            ("SMISMEMBER d 3 x 1", "*3\r\n:1\r\n:1\r\n:0\r\n"),
+            ("SINTERSTORE i n nokey", ":0\r\n"),
+            ("EXISTS i", ":0\r\n"),
+            ("SMOVE n t x", ":1\r\n"),
+            ("SMOVE n t zz", ":0\r\n"),
+            ("SMOVE nokey t 1", ":0\r\n"),
+            ("SPOP nokey", "$-1\r\n"),
+            ("SPOP nokey 2", "*0\r\n"),
+            ("SPOP n -1", "-ERR value is out of range, must be positive\r\n"),
+            ("SRANDMEMBER nokey 5", "*0\r\n"),
+            ("SET str v", "+OK\r\n"),
+            ("SADD str a", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+            ("SINTER n str", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+            ("SMOVE n str 1", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+            ("SUNION nokey nokey2", "*0\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn intsets_convert_past_their_limit_and_resp3_answers_sets() {
+        let mut h = Harness::with_config("set-max-intset-entries 3\n");
+        h.check(&[
+            ("SADD n 30 -1 2", ":3\r\n"),
+            ("OBJECT ENCODING n", "$6\r\nintset\r\n"),
+            ("SMEMBERS n", "*3\r\n$2\r\n-1\r\n$1\r\n2\r\n$2\r\n30\r\n"),
+            ("SADD n 4", ":1\r\n"),
+            ("OBJECT ENCODING n", "$9\r\nhashtable\r\n"),
+            ("SADD one 7", ":1\r\n"),
+            ("SPOP one", "$1\r\n7\r\n"),
+            ("EXISTS one", ":0\r\n"),
+        ]);
+        assert!(!h.run(&["HELLO", "3"]).is_error());
+        h.check(&[("SADD m 5", ":1\r\n"), ("SMEMBERS m", "~1\r\n$1\r\n5\r\n"), ("SMEMBERS nokey", "~0\r\n")]);
+    }
+}

@@ -768,3 +768,115 @@ mod tests {
         assert!(expire_at_ms(1000, b"9223372036854775807", OBJ_PX, false, "set").is_err());
     }
 }
+
+#[cfg(test)]
+/// Exact replies, through the in-process harness.
+mod replies {
+    use crate::commands::testing::Harness;
+
+    #[test]
+    fn counters() {
+        Harness::new().check(&[
+            ("SET k 10", "+OK\r\n"),
+            ("INCR k", ":11\r\n"),
+            ("INCRBY k 9223372036854775800", "-ERR increment or decrement would overflow\r\n"),
+            ("DECRBY k -9223372036854775808", "-ERR decrement would overflow\r\n"),
+            ("DECR nokey", ":-1\r\n"),
+            ("INCRBYFLOAT k 0.5", "$4\r\n11.5\r\n"),
+            ("GET k", "$4\r\n11.5\r\n"),
+            ("SET f 10.50", "+OK\r\n"),
+            ("INCRBYFLOAT f 0.1", "$4\r\n10.6\r\n"),
+            ("INCRBYFLOAT f 5.0e3", "$22\r\n5010.60000000000000009\r\n"),
+            ("INCRBYFLOAT f inf", "-ERR increment would produce NaN or Infinity\r\n"),
+            ("INCRBYFLOAT f abc", "-ERR value is not a valid float\r\n"),
+            ("APPEND k xyz", ":7\r\n"),
+            ("INCR k", "-ERR value is not an integer or out of range\r\n"),
+            ("SET big 9223372036854775807", "+OK\r\n"),
+            ("INCR big", "-ERR increment or decrement would overflow\r\n"),
+            ("GET big", "$19\r\n9223372036854775807\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn ranges() {
+        Harness::new().check(&[
+            ("SET s hello", "+OK\r\n"),
+            ("SETRANGE s 10 world", ":15\r\n"),
+            ("GET s", "$15\r\nhello\0\0\0\0\0world\r\n"),
+            ("GETRANGE s -5 -1", "$5\r\nworld\r\n"),
+            ("GETRANGE s 3 1", "$0\r\n\r\n"),
+            ("GETRANGE s 0 -100", "$1\r\nh\r\n"),
+            ("STRLEN s", ":15\r\n"),
+            ("STRLEN nokey", ":0\r\n"),
+            ("SETRANGE s -1 x", "-ERR offset is out of range\r\n"),
+            ("SETRANGE s 536870912 x", "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"),
+            ("APPEND s !", ":16\r\n"),
+            ("SUBSTR s 0 4", "$5\r\nhello\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn set_options_and_multi_key_forms() {
+        Harness::new().check(&[
+            ("SET k v NX", "+OK\r\n"),
+            ("SET k2 v XX", "$-1\r\n"),
+            ("SET k v2 GET", "$1\r\nv\r\n"),
+            ("SET k v3 NX GET", "$2\r\nv2\r\n"),
+            ("GET k", "$2\r\nv2\r\n"),
+            ("SET k v EX 0", "-ERR invalid expire time in 'set' command\r\n"),
+            ("SET k v EX abc", "-ERR value is not an integer or out of range\r\n"),
+            ("SET k v PX -5", "-ERR invalid expire time in 'set' command\r\n"),
+            ("SET k v EX 10 PX 10", "-ERR syntax error\r\n"),
+            ("SET k v NX XX", "-ERR syntax error\r\n"),
+            ("SET k v BLAH", "-ERR syntax error\r\n"),
+            ("SET n 1 KEEPTTL EX 5", "-ERR syntax error\r\n"),
+            ("LPUSH l a", ":1\r\n"),
+            ("GET l", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+            ("SET l x GET", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+            ("APPEND l x", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
+            ("MSET a 1 b 2", "+OK\r\n"),
+            ("MGET a l nokey b", "*4\r\n$1\r\n1\r\n$-1\r\n$-1\r\n$1\r\n2\r\n"),
+            ("MSETNX a 1 c 3", ":0\r\n"),
+            ("MSETNX c 3 d 4", ":1\r\n"),
+            ("MSET a", "-ERR wrong number of arguments for 'mset' command\r\n"),
+            ("GETDEL a", "$1\r\n1\r\n"),
+            ("GETDEL a", "$-1\r\n"),
+            ("SETNX b 5", ":0\r\n"),
+            ("SETEX x 0 v", "-ERR invalid expire time in 'setex' command\r\n"),
+            ("SETEX x -1 v", "-ERR invalid expire time in 'setex' command\r\n"),
+            ("GETEX x PX 1000 EX 10", "-ERR syntax error\r\n"),
+            ("GETEX x EX 0", "$-1\r\n"),
+            ("GETEX nokey PERSIST", "$-1\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn expiry_options_on_the_test_clock() {
+        let mut h = Harness::new();
+        h.check(&[
+            ("SET k v EX 100", "+OK\r\n"),
+            ("SET k v2 KEEPTTL", "+OK\r\n"),
+            ("TTL k", ":100\r\n"),
+            ("SET k v3", "+OK\r\n"),
+            ("TTL k", ":-1\r\n"),
+            ("GETEX k PX 5000", "$2\r\nv3\r\n"),
+            ("PTTL k", ":5000\r\n"),
+            ("GETEX k EX 0", "-ERR invalid expire time in 'getex' command\r\n"),
+            ("GETEX k PERSIST", "$2\r\nv3\r\n"),
+            ("PTTL k", ":-1\r\n"),
+            ("PSETEX p 100 v", "+OK\r\n"),
+            ("SET s v PX 1500", "+OK\r\n"),
+        ]);
+        h.advance(99);
+        h.check(&[("PTTL p", ":1\r\n"), ("GET p", "$1\r\nv\r\n")]);
+        // Like Redis's keyIsExpired (now > when): a key lives through its expiry millisecond.
+        h.advance(1);
+        h.check(&[("PTTL p", ":0\r\n"), ("GET p", "$1\r\nv\r\n")]);
+        h.advance(1);
+        h.check(&[("GET p", "$-1\r\n"), ("TTL s", ":1\r\n")]);
+        h.advance(1399);
+        h.check(&[("PTTL s", ":0\r\n"), ("GET s", "$1\r\nv\r\n")]);
+        h.advance(1);
+        h.check(&[("STRLEN s", ":0\r\n"), ("EXISTS s", ":0\r\n")]);
+    }
+}

@@ -108,7 +108,7 @@ fn watch_broken(ctx: &Ctx) -> bool {
     ctx.session
         .watched
         .iter()
-        .any(|(db, key)| ctx.state.dbs[*db].get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at <= ctx.now_ms))
+        .any(|(db, key)| ctx.state.dbs[*db].get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at < ctx.now_ms))
 }
 
 fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
@@ -181,5 +181,112 @@ pub fn unwatch_all(st: &mut State, session: &mut Session) {
     session.watch_dirty.store(false, Ordering::Relaxed);
     if let Some(ci) = st.clients.get_mut(&session.id) {
         ci.watched = 0;
+    }
+}
+
+#[cfg(test)]
+/// Exact replies, through the in-process harness.
+mod replies {
+    use crate::commands::testing::Harness;
+
+    #[test]
+    fn queueing_errors_and_discard() {
+        Harness::new().check(&[
+            ("EXEC", "-ERR EXEC without MULTI\r\n"),
+            ("DISCARD", "-ERR DISCARD without MULTI\r\n"),
+            ("MULTI", "+OK\r\n"),
+            ("MULTI", "-ERR MULTI calls can not be nested\r\n"),
+            ("SET k v", "+QUEUED\r\n"),
+            ("INCR k", "+QUEUED\r\n"),
+            ("WATCH k", "-ERR WATCH inside MULTI is not allowed\r\n"),
+            // A command that fails when it runs does not undo the others.
+            ("EXEC", "*2\r\n+OK\r\n-ERR value is not an integer or out of range\r\n"),
+            ("MULTI", "+OK\r\n"),
+            ("SET k v2", "+QUEUED\r\n"),
+            ("FOO bar", "-ERR unknown command 'FOO', with args beginning with: 'bar' \r\n"),
+            ("GET", "-ERR wrong number of arguments for 'get' command\r\n"),
+            ("EXEC", "-EXECABORT Transaction discarded because of previous errors.\r\n"),
+            ("GET k", "$1\r\nv\r\n"),
+            ("MULTI", "+OK\r\n"),
+            ("SET k 1", "+QUEUED\r\n"),
+            ("DISCARD", "+OK\r\n"),
+            ("GET k", "$1\r\nv\r\n"),
+            ("MULTI", "+OK\r\n"),
+            ("EXEC", "*0\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn a_write_by_another_client_aborts_the_watcher() {
+        let mut h = Harness::new();
+        let mut other = h.client();
+        h.check(&[("WATCH k", "+OK\r\n")]);
+        other.check(&[("SET k x", "+OK\r\n")]);
+        h.check(&[("MULTI", "+OK\r\n"), ("GET k", "+QUEUED\r\n"), ("EXEC", "*-1\r\n")]);
+        // EXEC forgot the WATCH: the next transaction runs.
+        other.check(&[("SET k y", "+OK\r\n")]);
+        h.check(&[("MULTI", "+OK\r\n"), ("GET k", "+QUEUED\r\n"), ("EXEC", "*1\r\n$1\r\ny\r\n")]);
+    }
+
+    #[test]
+    fn own_writes_abort_too_and_unwatch_forgets() {
+        let mut h = Harness::new();
+        let mut other = h.client();
+        h.check(&[
+            ("WATCH k", "+OK\r\n"),
+            ("SET k y", "+OK\r\n"),
+            ("MULTI", "+OK\r\n"),
+            ("GET k", "+QUEUED\r\n"),
+            ("EXEC", "*-1\r\n"),
+            ("WATCH k", "+OK\r\n"),
+            ("UNWATCH", "+OK\r\n"),
+        ]);
+        other.check(&[("SET k z", "+OK\r\n")]);
+        h.check(&[("MULTI", "+OK\r\n"), ("GET k", "+QUEUED\r\n"), ("EXEC", "*1\r\n$1\r\nz\r\n")]);
+        // A write to another key does not touch the watched one.
+        h.check(&[("WATCH other", "+OK\r\n")]);
+        other.check(&[("SET unrelated 1", "+OK\r\n")]);
+        h.check(&[("MULTI", "+OK\r\n"), ("PING", "+QUEUED\r\n"), ("EXEC", "*1\r\n+PONG\r\n")]);
+    }
+
+    #[test]
+    fn flushall_aborts_watchers_of_keys_that_existed() {
+        let mut h = Harness::new();
+        let mut other = h.client();
+        h.check(&[("SET k v", "+OK\r\n"), ("WATCH k nokey", "+OK\r\n")]);
+        other.check(&[("FLUSHALL", "+OK\r\n")]);
+        h.check(&[("MULTI", "+OK\r\n"), ("PING", "+QUEUED\r\n"), ("EXEC", "*-1\r\n"), ("WATCH nokey", "+OK\r\n")]);
+        other.check(&[("FLUSHALL", "+OK\r\n")]);
+        h.check(&[("MULTI", "+OK\r\n"), ("PING", "+QUEUED\r\n"), ("EXEC", "*1\r\n+PONG\r\n")]);
+    }
+
+    /// A watched key that expires between WATCH and EXEC aborts the transaction (Redis 7.0's
+    /// isWatchedKeyExpired), even though nothing deleted it yet.
+    #[test]
+    fn a_watched_key_that_expires_aborts() {
+        let mut h = Harness::new();
+        h.check(&[("SET t v PX 100", "+OK\r\n"), ("WATCH t", "+OK\r\n")]);
+        h.advance(100);
+        h.check(&[("MULTI", "+OK\r\n"), ("PING", "+QUEUED\r\n"), ("EXEC", "*1\r\n+PONG\r\n")]);
+        h.check(&[("WATCH t", "+OK\r\n")]);
+        h.advance(1);
+        h.check(&[("MULTI", "+OK\r\n"), ("PING", "+QUEUED\r\n"), ("EXEC", "*-1\r\n")]);
+    }
+
+    #[test]
+    fn resp3_exec_carries_each_reply_in_its_type() {
+        let mut h = Harness::new();
+        assert!(!h.run(&["HELLO", "3"]).is_error());
+        h.check(&[
+            ("MULTI", "+OK\r\n"),
+            ("SET a 1", "+QUEUED\r\n"),
+            ("ZADD zz 1.5 m", "+QUEUED\r\n"),
+            ("ZSCORE zz m", "+QUEUED\r\n"),
+            ("GET nokey", "+QUEUED\r\n"),
+            ("EXEC", "*4\r\n+OK\r\n:1\r\n,1.5\r\n_\r\n"),
+            ("MULTI", "+OK\r\n"),
+            ("SUBSCRIBE x", "+QUEUED\r\n"),
+            ("EXEC", "*1\r\n>3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n"),
+        ]);
     }
 }

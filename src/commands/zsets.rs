@@ -494,3 +494,113 @@ fn random_members(z: &ZSet, count: i64) -> Vec<(Vec<u8>, f64)> {
     }
     out
 }
+
+#[cfg(test)]
+/// Exact replies, through the in-process harness.
+mod replies {
+    use crate::commands::testing::Harness;
+    use crate::protocol::Reply;
+
+    #[test]
+    fn zadd_options_scores_and_ranks() {
+        Harness::new().check(&[
+            ("ZADD z 1 a 2 b 3 c", ":3\r\n"),
+            ("ZADD z NX 5 a 4 d", ":1\r\n"),
+            ("ZADD z XX CH 10 a 20 zz", ":1\r\n"),
+            ("ZADD z GT 1 a", ":0\r\n"),
+            ("ZADD z INCR 1 a", "$2\r\n11\r\n"),
+            ("ZADD z INCR 1 a 2 b", "-ERR INCR option supports a single increment-element pair\r\n"),
+            ("ZADD z NX XX 1 a", "-ERR XX and NX options at the same time are not compatible\r\n"),
+            ("ZADD z GT LT 1 a", "-ERR GT, LT, and/or NX options at the same time are not compatible\r\n"),
+            ("ZADD z GT NX 1 a", "-ERR GT, LT, and/or NX options at the same time are not compatible\r\n"),
+            ("ZADD z nan a", "-ERR value is not a valid float\r\n"),
+            ("ZADD z 1", "-ERR wrong number of arguments for 'zadd' command\r\n"),
+            ("ZINCRBY z inf c", "$3\r\ninf\r\n"),
+            ("ZINCRBY z -inf c", "-ERR resulting score is not a number (NaN)\r\n"),
+            ("ZSCORE z c", "$3\r\ninf\r\n"),
+            ("ZSCORE z nokey", "$-1\r\n"),
+            ("ZMSCORE z a zz", "*2\r\n$2\r\n11\r\n$-1\r\n"),
+            ("ZCARD z", ":4\r\n"),
+            ("ZRANK z b", ":0\r\n"),
+            ("ZREVRANK z b", ":3\r\n"),
+            ("ZRANK z zz", "$-1\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn ranges_counts_and_pops() {
+        Harness::new().check(&[
+            ("ZADD z 2 b 4 d 11 a inf c", ":4\r\n"),
+            (
+                "ZRANGE z 0 -1 WITHSCORES",
+                "*8\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nd\r\n$1\r\n4\r\n$1\r\na\r\n$2\r\n11\r\n$1\r\nc\r\n$3\r\ninf\r\n",
+            ),
+            ("ZRANGE z (1 +inf BYSCORE LIMIT 0 2", "*2\r\n$1\r\nb\r\n$1\r\nd\r\n"),
+            ("ZRANGE z +inf -inf BYSCORE REV", "*4\r\n$1\r\nc\r\n$1\r\na\r\n$1\r\nd\r\n$1\r\nb\r\n"),
+            ("ZRANGEBYSCORE z -inf +inf WITHSCORES LIMIT 1 1", "*2\r\n$1\r\nd\r\n$1\r\n4\r\n"),
+            ("ZRANGE z 0 -1 BYLEX", "-ERR min or max not valid string range item\r\n"),
+            ("ZRANGE z a b BYLEX", "-ERR min or max not valid string range item\r\n"),
+            ("ZRANGEBYLEX z - +", "*4\r\n$1\r\nb\r\n$1\r\nd\r\n$1\r\na\r\n$1\r\nc\r\n"),
+            ("ZCOUNT z (2 +inf", ":3\r\n"),
+            ("ZCOUNT z x 1", "-ERR min or max is not a float\r\n"),
+            ("ZLEXCOUNT z [a [c", ":1\r\n"),
+            ("ZREM z d zz", ":1\r\n"),
+            ("ZPOPMIN z", "*2\r\n$1\r\nb\r\n$1\r\n2\r\n"),
+            ("ZPOPMAX z 5", "*4\r\n$1\r\nc\r\n$3\r\ninf\r\n$1\r\na\r\n$2\r\n11\r\n"),
+            ("ZPOPMIN nokey", "*0\r\n"),
+            ("ZPOPMIN z -1", "-ERR value is out of range, must be positive\r\n"),
+            ("EXISTS z", ":0\r\n"),
+            ("ZREMRANGEBYSCORE nokey 0 1", ":0\r\n"),
+            ("ZRANDMEMBER nokey", "$-1\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn scores_print_as_17_digits_and_combine() {
+        Harness::new().check(&[
+            ("ZADD z 1.5 x 2.5e-3 y", ":2\r\n"),
+            ("ZRANGE z 0 -1 WITHSCORES", "*4\r\n$1\r\ny\r\n$21\r\n0.0025000000000000001\r\n$1\r\nx\r\n$3\r\n1.5\r\n"),
+            ("ZINCRBY z 0.1 x", "$18\r\n1.6000000000000001\r\n"),
+            ("ZUNIONSTORE u 2 z nokey WEIGHTS 2 3", ":2\r\n"),
+            ("ZRANGE u 0 -1 WITHSCORES", "*4\r\n$1\r\ny\r\n$21\r\n0.0050000000000000001\r\n$1\r\nx\r\n$18\r\n3.2000000000000002\r\n"),
+            ("ZINTER 2 z u AGGREGATE MAX WITHSCORES", "*4\r\n$1\r\ny\r\n$21\r\n0.0050000000000000001\r\n$1\r\nx\r\n$18\r\n3.2000000000000002\r\n"),
+            ("ZDIFF 1 z", "*2\r\n$1\r\ny\r\n$1\r\nx\r\n"),
+            ("ZUNIONSTORE u 0 z", "-ERR at least 1 input key is needed for 'zunionstore' command\r\n"),
+            ("ZUNIONSTORE u 2 z", "-ERR syntax error\r\n"),
+            ("ZMPOP 1 z MIN COUNT 10", "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\ny\r\n$21\r\n0.0025000000000000001\r\n*2\r\n$1\r\nx\r\n$18\r\n1.6000000000000001\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn resp3_scores_are_doubles() {
+        let mut h = Harness::new();
+        assert!(!h.run(&["HELLO", "3"]).is_error());
+        h.check(&[
+            ("ZADD z 1.5 x 2 y", ":2\r\n"),
+            ("ZRANGE z 0 -1 WITHSCORES", "*2\r\n*2\r\n$1\r\nx\r\n,1.5\r\n*2\r\n$1\r\ny\r\n,2\r\n"),
+            ("ZSCORE z x", ",1.5\r\n"),
+            ("ZINCRBY z inf y", ",inf\r\n"),
+            ("ZMSCORE z x q", "*2\r\n,1.5\r\n_\r\n"),
+            ("ZPOPMIN z", "*2\r\n$1\r\nx\r\n,1.5\r\n"),
+            ("ZPOPMIN z 1", "*1\r\n*2\r\n$1\r\ny\r\n,inf\r\n"),
+            ("ZRANK z q", "_\r\n"),
+            ("ZRANDMEMBER z 1 WITHSCORES", "*0\r\n"),
+        ]);
+    }
+
+    #[test]
+    fn bzpopmin_is_served_by_a_later_zadd_and_times_out() {
+        let mut h = Harness::new();
+        let mut c = h.client();
+        assert_eq!(c.run(&["BZPOPMIN", "k1", "k2", "0"]), Reply::NoReply);
+        h.check(&[("ZADD k2 5 m 3 n", ":2\r\n")]);
+        assert_eq!(c.blocked_resp().as_deref(), Some("*3\r\n$2\r\nk2\r\n$1\r\nn\r\n$1\r\n3\r\n"));
+        h.check(&[("ZRANGE k2 0 -1", "*1\r\n$1\r\nm\r\n")]);
+        assert_eq!(c.run(&["BZPOPMAX", "k1", "0.2"]), Reply::NoReply);
+        // A list pushed to a key a zset waiter waits on does not serve it.
+        h.check(&[("RPUSH k1 x", ":1\r\n")]);
+        assert_eq!(c.blocked_reply(), None);
+        h.advance(200);
+        assert_eq!(c.blocked_resp().as_deref(), Some("*-1\r\n"));
+    }
+}

@@ -148,7 +148,7 @@ impl Db {
             return None;
         }
         match self.get_raw(key).and_then(|e| e.expire_at()) {
-            Some(at) if at <= now_ms => self.remove(key),
+            Some(at) if at < now_ms => self.remove(key),
             _ => None,
         }
     }
@@ -475,7 +475,7 @@ impl Db {
                 }
             }
             let mut gone = 0;
-            for e in seg.table.extract_if(|e| e.expire_at().is_some_and(|at| at <= now_ms)) {
+            for e in seg.table.extract_if(|e| e.expire_at().is_some_and(|at| at < now_ms)) {
                 gone += 1;
                 expired.push(Box::<[u8]>::from(e.key()));
             }
