@@ -281,7 +281,7 @@ fn replication_refusal(ctx: &Ctx, spec: &CommandSpec) -> Option<Reply> {
         }
         return None;
     }
-    if !crate::replication::master::enough_good_replicas(st) {
+    if !crate::replication::acks::enough_good_replicas(st) {
         return Some(Reply::error("NOREPLICAS Not enough good replicas to write."));
     }
     None

@@ -7,8 +7,10 @@ use super::blocking::BlockKind;
 use super::{errors, Ctx};
 use crate::cmd;
 use crate::protocol::Reply;
-use crate::replication::{failover, master, replica};
+use crate::replication::state::ReplicaState;
+use crate::replication::{acks, failover, master, replica};
 use crate::server::command::*;
+use crate::server::handover::Handover;
 
 pub static TABLE: &[CommandSpec] = &[
     cmd!(
@@ -56,7 +58,7 @@ pub static TABLE: &[CommandSpec] = &[
         "2.8.0",
         "Internal command used for replication",
         "",
-        master::sync
+        sync
     ),
     cmd!(
         "sync",
@@ -67,7 +69,7 @@ pub static TABLE: &[CommandSpec] = &[
         "1.0.0",
         "Internal command used for replication",
         "",
-        master::sync
+        sync
     ),
     cmd!(
         "replconf",
@@ -78,7 +80,7 @@ pub static TABLE: &[CommandSpec] = &[
         "3.0.0",
         "An internal command for configuring the replication stream",
         "O(1)",
-        master::replconf
+        replconf
     ),
     cmd!(
         "failover",
@@ -210,17 +212,17 @@ fn wait(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ctx.session.woff = ctx.state.repl.master_repl_offset;
     }
     let woff = ctx.session.woff;
-    let acked = master::acked_replicas(ctx.state, woff);
+    let acked = acks::acked_replicas(ctx.state, woff);
     if acked as i64 >= wanted || ctx.session.in_exec {
         return Reply::Int(acked as i64);
     }
     let deadline = if timeout_ms == 0 { 0 } else { ctx.now_ms + timeout_ms };
-    master::request_acks(ctx.state);
-    ctx.state.repl.waits.push(master::Wait { client: ctx.session.id, offset: woff, replicas: wanted });
+    acks::request_acks(ctx.state);
+    ctx.state.repl.waits.push(acks::Wait { client: ctx.session.id, offset: woff, replicas: wanted });
     let reply = ctx.block(Vec::new(), deadline, BlockKind::Replicas, Reply::Int(acked as i64));
     // A WAIT that times out answers how many replicas acknowledged by then.
     if let Some(req) = ctx.session.block.as_mut() {
-        req.timeout_reply = Some(master::wait_timed_out);
+        req.timeout_reply = Some(acks::wait_timed_out);
     }
     reply
 }
@@ -260,4 +262,160 @@ fn failover(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
     }
     failover::start(ctx.state, failover::Request { target, timeout_ms, force })
+}
+
+/// REPLCONF <option> <value> ...
+pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() % 2 == 0 {
+        return Reply::error(errors::SYNTAX);
+    }
+    for pair in args[1..].chunks(2) {
+        let (opt, val) = (pair[0].to_ascii_lowercase(), &pair[1]);
+        match opt.as_slice() {
+            b"listening-port" => match crate::util::numbers::parse_i64(val) {
+                Some(p) if (0..=65535).contains(&p) => ctx.session.replconf.listening_port = p as u16,
+                _ => return Reply::error(errors::NOT_INTEGER),
+            },
+            b"ip-address" => {
+                // NET_HOST_STR_LEN: since 7.0 a replica may announce a hostname.
+                if val.len() >= 256 {
+                    return Reply::error(format!(
+                        "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
+                        val.len()
+                    ));
+                }
+                ctx.session.replconf.ip_address = Some(String::from_utf8_lossy(val).into_owned());
+            }
+            b"capa" => {
+                if val.eq_ignore_ascii_case(b"eof") {
+                    ctx.session.replconf.capa_eof = true;
+                } else if val.eq_ignore_ascii_case(b"psync2") {
+                    ctx.session.replconf.capa_psync2 = true;
+                }
+            }
+            b"ack" => {
+                // Only replicas acknowledge, and an ACK is never answered.
+                if let Some(off) = crate::util::numbers::parse_i64(val) {
+                    master::ack(ctx.state, ctx.session.id, off.max(0) as u64);
+                }
+                return Reply::NoReply;
+            }
+            b"getack" => {
+                // Answered by the replica link, which reads its master's stream itself.
+                return Reply::NoReply;
+            }
+            b"rdb-only" => match crate::util::numbers::parse_i64(val) {
+                Some(0 | 1) => {}
+                Some(_) => return Reply::error("ERR value is out of range, value must between 0 and 1"),
+                None => return Reply::error(errors::NOT_INTEGER),
+            },
+            b"rdb-filter-only" => {
+                // Like Redis, the filter is on (everything filtered out) before its values are
+                // checked: a bad value still leaves the request filtered.
+                ctx.session.replconf.rdb_filtered = true;
+                let Some(filters) = crate::util::splitargs::split_args(val) else {
+                    return Reply::error("ERR Missing rdb-filter-only values");
+                };
+                if let Some(bad) = filters.iter().find(|f| !f.eq_ignore_ascii_case(b"functions")) {
+                    return Reply::error(format!(
+                        "ERR Unsupported rdb-filter-only option: {}",
+                        String::from_utf8_lossy(bad)
+                    ));
+                }
+            }
+            _ => {
+                return Reply::error(format!("ERR Unrecognized REPLCONF option: {}", String::from_utf8_lossy(&pair[0])))
+            }
+        }
+    }
+    Reply::OK
+}
+
+/// SYNC and PSYNC <replid> <offset> (syncCommand).
+pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let id = ctx.session.id;
+    if ctx.state.repl.replicas.contains_key(&id) || ctx.session.handover.is_some() {
+        return Reply::NoReply;
+    }
+    // PSYNC ... FAILOVER: our master hands over to us (its FAILOVER command).
+    if args.len() > 3 && args[0].eq_ignore_ascii_case(b"psync") && args[3].eq_ignore_ascii_case(b"failover") {
+        if !args[1].eq_ignore_ascii_case(ctx.state.repl.replid.as_bytes()) {
+            return Reply::error("ERR PSYNC FAILOVER replid must match my replid.");
+        }
+        replica::unset_master(ctx.state);
+        ctx.state.config.set_val(crate::ckey!("replicaof").0, crate::config::Val::Replicaof(None));
+        tracing::info!("MASTER MODE enabled (failover request from 'id={id} addr={}')", ctx.session.addr);
+    }
+    // No new replica while this master hands over to one.
+    if ctx.state.repl.failover.state != failover::FailoverState::None {
+        return Reply::error("NOMASTERLINK Can't SYNC while failing over");
+    }
+    if let Some(link) = &ctx.state.repl.master {
+        if !link.is_connected() {
+            return Reply::error("NOMASTERLINK Can't SYNC while not connected with my master");
+        }
+    }
+    if ctx.session.replconf.rdb_filtered && !ctx.session.replconf.capa_eof {
+        return Reply::error("ERR Filtered replica requires EOF capability");
+    }
+    let psync = args[0].eq_ignore_ascii_case(b"psync");
+    let requested_offset = if psync {
+        match crate::util::numbers::parse_i64(&args[2]) {
+            Some(o) => Some(o),
+            None => return Reply::error(errors::NOT_INTEGER),
+        }
+    } else {
+        None
+    };
+    let conf = ctx.session.replconf.clone();
+    let ip = conf.ip_address.clone().unwrap_or_else(|| peer_ip(&ctx.session.addr));
+    let name = crate::replication::state::display_name(&ip, conf.listening_port);
+    tracing::info!("Replica {name} asks for synchronization");
+    let st = &mut *ctx.state;
+    if let Some(offset) = requested_offset {
+        let replid = String::from_utf8_lossy(&args[1]).into_owned();
+        match master::try_partial(st, &replid, offset, &name) {
+            Some(from) => {
+                st.repl.stats.sync_partial_ok += 1;
+                master::attach(st, id, ip, &conf, ReplicaState::Online, from, None);
+                ctx.session.handover = Some(Handover::Partial { from });
+                let reply = if conf.capa_psync2 { format!("CONTINUE {}", st.repl.replid) } else { "CONTINUE".into() };
+                return Reply::Status(reply.into());
+            }
+            None => {
+                if !replid.starts_with('?') {
+                    st.repl.stats.sync_partial_err += 1;
+                }
+            }
+        }
+    }
+    st.repl.stats.sync_full += 1;
+    if st.repl.backlog.is_none() {
+        // A new backlog starts a new history: offsets of an old one must not be continued.
+        if !st.repl.is_replica() {
+            st.repl.new_history();
+        }
+        let size = st.config.int(crate::ckey!("repl-backlog-size")).max(1) as u64;
+        st.repl.create_backlog(size);
+        crate::replication::refresh_propagation(st);
+        tracing::info!(
+            "Replication backlog created, my new replication IDs are '{}' and '{}'",
+            st.repl.replid,
+            st.repl.replid2
+        );
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let next = st.repl.master_repl_offset + 1;
+    master::attach(st, id, ip, &conf, ReplicaState::WaitBgsave, next, Some(tx));
+    ctx.session.handover = Some(Handover::Full { psync, rdb: rx });
+    crate::replication::sync::replica_waiting(st);
+    Reply::NoReply
+}
+
+/// The address part of "ip:port" (or "[v6]:port").
+fn peer_ip(addr: &str) -> String {
+    match addr.rfind(':') {
+        Some(i) => addr[..i].trim_start_matches('[').trim_end_matches(']').to_string(),
+        None => addr.to_string(),
+    }
 }

@@ -86,7 +86,7 @@ pub fn wait_before_shutdown(st: &mut State, client: ClientId, how: ShutdownFlags
     crate::server::propagation::flush(st);
     // As Redis: the replicas are asked to acknowledge at once (unless writes are paused
     // already), so the shutdown need not wait for their next periodic ACK.
-    crate::replication::master::request_acks(st);
+    crate::replication::acks::request_acks(st);
     st.pause = Some(crate::server::state::Pause { until_ms: u64::MAX, all: false });
     tracing::info!("Waiting for replicas before shutting down.");
     st.pending_shutdown =

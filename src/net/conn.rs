@@ -148,7 +148,7 @@ pub async fn serve<S>(
                 disable_nodelay(fd);
             }
             let input = std::mem::take(&mut conn.buf);
-            crate::replication::master::serve_replica(
+            crate::replication::stream::serve_replica(
                 server.clone(),
                 session.id,
                 rd,

@@ -27,7 +27,7 @@ pub async fn run(server: Arc<Server>) {
         crate::replication::master::cron(&mut st);
         crate::replication::sync::cron(&mut st);
         crate::replication::failover::cron(&server, &mut st);
-        crate::replication::master::serve_waits(&server, &mut st);
+        crate::replication::acks::serve_waits(&server, &mut st);
         crate::commands::shutdown::shutdown_cron(&server, &mut st);
         // Keys the active expiry deleted reach the replicas and the AOF now, not with the next write.
         crate::server::propagation::flush(&mut st);

@@ -54,7 +54,7 @@ pub fn section(st: &State, out: &mut String) {
     let (wanted, max_lag) =
         (st.config.int(crate::ckey!("min-replicas-to-write")), st.config.int(crate::ckey!("min-replicas-max-lag")));
     if wanted > 0 && max_lag > 0 {
-        field!("min_slaves_good_slaves:{}", super::master::good_replicas(st, max_lag as u64));
+        field!("min_slaves_good_slaves:{}", super::acks::good_replicas(st, max_lag as u64));
     }
     let mut ids: Vec<_> = repl.replicas.keys().copied().collect();
     ids.sort_unstable();

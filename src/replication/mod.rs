@@ -3,6 +3,7 @@
 //! share the replication history kept here: the replication ID, the offset, the previous ID a
 //! promoted replica still accepts (replid2), and the stream buffer (`backlog`).
 
+pub mod acks;
 pub mod backlog;
 pub mod diskless_load;
 pub mod failover;
@@ -10,6 +11,7 @@ pub mod info;
 pub mod master;
 pub mod replica;
 pub mod state;
+pub mod stream;
 pub mod sync;
 
 use crate::server::state::State;

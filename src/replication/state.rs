@@ -207,7 +207,7 @@ impl Replica {
 
 /// "ip:port", or "ip:<unknown-replica-port>" for one that announced no port (redis-cli --rdb),
 /// as replicationGetSlaveName.
-pub(super) fn display_name(ip: &str, port: u16) -> String {
+pub fn display_name(ip: &str, port: u16) -> String {
     match port {
         0 => format!("{ip}:<unknown-replica-port>"),
         port => format!("{ip}:{port}"),
