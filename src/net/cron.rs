@@ -22,6 +22,9 @@ pub async fn run(server: Arc<Server>) {
         let mut st = server.state.lock();
         sample_stats(&mut st);
         close_idle_clients(&mut st);
+        if let Some(finished) = crate::persistence::snapshot::reap_child(&mut st) {
+            crate::replication::sync::child_done(&mut st, finished.ok);
+        }
         crate::persistence::snapshot::cron(&mut st);
         crate::persistence::appendonly::cron(&mut st);
         crate::replication::master::cron(&mut st);

@@ -191,10 +191,16 @@ fn fork_child(
     Ok(pid)
 }
 
-/// From the cron: collects a finished child (checkChildrenDone), starts a save whose `save` point
-/// is due or that was scheduled.
+/// A background child (a save, or a diskless transfer to replicas) ended: the event the server
+/// dispatches to what waited for it (replicas waiting for their full sync).
+#[derive(Debug, Clone, Copy)]
+pub struct ChildFinished {
+    pub ok: bool,
+}
+
+/// From the cron, after `reap_child` and its event: starts a save whose `save` point is due or
+/// that was scheduled.
 pub fn cron(st: &mut State) {
-    reap_child(st);
     if st.snapshots.child.is_some() || st.loading.is_some() {
         return;
     }
@@ -218,10 +224,11 @@ pub fn cron(st: &mut State) {
     }
 }
 
-fn reap_child(st: &mut State) {
-    let Some(child) = &st.snapshots.child else { return };
-    let Some(status) = sys::try_reap(child.pid) else { return };
-    let Some(child) = st.snapshots.child.take() else { return };
+/// Collects a finished child (checkChildrenDone), if one has finished.
+pub fn reap_child(st: &mut State) -> Option<ChildFinished> {
+    let child = st.snapshots.child.as_ref()?;
+    let status = sys::try_reap(child.pid)?;
+    let child = st.snapshots.child.take()?;
     let ok = matches!(status, Ok(WaitStatus::Exited(_, 0)));
     if child.to_socket {
         // A transfer to replicas is not a save: LASTSAVE and the change count stay.
@@ -230,8 +237,7 @@ fn reap_child(st: &mut State) {
         } else {
             tracing::warn!("Background transfer error");
         }
-        crate::replication::sync::child_done(st, ok);
-        return;
+        return Some(ChildFinished { ok });
     }
     st.snapshots.last_bgsave_secs = child.started.elapsed().as_secs() as i64;
     if ok {
@@ -247,7 +253,7 @@ fn reap_child(st: &mut State) {
         tracing::warn!("Background saving error");
         st.snapshots.last_bgsave_failed = true;
     }
-    crate::replication::sync::child_done(st, ok);
+    Some(ChildFinished { ok })
 }
 
 /// Whether writes are refused because saving failed (stop-writes-on-bgsave-error with save
