@@ -234,24 +234,35 @@ start_server() {
 }
 
 # ------------------------------------------------------------ throughput ----
-# run_bench ROLE TEST DEPTH N: prints "rps p50 p99", or nothing on failure.
+# cpu_ticks PID: the user + system time of all the process's threads, in clock ticks
+# (fields 14 and 15 of /proc/PID/stat; the command name in field 2 has no spaces here).
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+clk_tck="$(getconf CLK_TCK)"
+
+# run_bench ROLE TEST DEPTH N: prints "rps p50 p99 cpu", cpu being the server's CPU time per
+# request in µs (what a throughput ratio cannot show when the client shares the cores), or
+# nothing on failure.
 run_bench() {
-    local role="$1" test="$2" depth="$3" n="$4" out
+    local role="$1" test="$2" depth="$3" n="$4" out before after
+    before="$(cpu_ticks "${srv_pid[$role]}")"
     if ! out="$(timeout "$bench_timeout" redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" \
         -t "$test" -c "$clients" -n "$n" -P "$depth" --csv 2>"${srv_dir[$role]}/bench.err")"; then
         log "warning: redis-benchmark -t $test -P $depth failed against $role:"
         sed 's/^/    /' "${srv_dir[$role]}/bench.err" >&2 || true
         return 0
     fi
+    after="$(cpu_ticks "${srv_pid[$role]}")"
     # Locate columns by header name; the test name ("MSET (10 keys)") has no commas. The last row
     # is the test itself: lrange_* first runs an LPUSH to fill the list, reported on its own row.
-    awk -F, '
+    awk -F, -v before="$before" -v after="$after" -v tck="$clk_tck" -v n="$n" '
         { gsub(/"/, "") }
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
         ("rps" in col) && ("p50_latency_ms" in col) && ("p99_latency_ms" in col) {
             last = $col["rps"] " " $col["p50_latency_ms"] " " $col["p99_latency_ms"]
         }
-        END { if (last != "") print last }' <<<"$out"
+        END { if (last != "") printf "%s %.2f\n", last, (after - before) * 1e6 / tck / n }' <<<"$out"
 }
 
 fmt_ratio() {
@@ -270,7 +281,7 @@ start_server ours
 log "redis-benchmark: $(redis-benchmark --version 2>/dev/null || echo '?'), $clients clients, $rounds round(s)"
 
 rows=()
-declare -A best_rps=() best_p50=() best_p99=()
+declare -A best_rps=() best_p50=() best_p99=() best_cpu=()
 for depth in "${pipelines[@]}"; do
     if [[ -n "${BENCH_REQUESTS:-}" ]]; then
         n="$BENCH_REQUESTS"
@@ -283,6 +294,7 @@ for depth in "${pipelines[@]}"; do
         best_rps=([redis]="" [ours]="")
         best_p50=()
         best_p99=()
+        best_cpu=([redis]="" [ours]="")
         for ((round = 1; round <= rounds; round++)); do
             for role in redis ours; do
                 res="$(run_bench "$role" "$test" "$depth" "$n")"
@@ -290,8 +302,13 @@ for depth in "${pipelines[@]}"; do
                     log "$test -P $depth round $round $role: no result"
                     continue
                 fi
-                read -r rps p50 p99 <<<"$res"
-                log "$test -P $depth round $round $role: $rps ops/s p50 $p50 ms p99 $p99 ms"
+                read -r rps p50 p99 cpu <<<"$res"
+                log "$test -P $depth round $round $role: $rps ops/s p50 $p50 ms p99 $p99 ms, $cpu µs CPU/request"
+                # The least CPU per request over the rounds: interference only ever adds to it.
+                if [[ -z "${best_cpu[$role]}" ]] ||
+                    awk -v a="$cpu" -v b="${best_cpu[$role]}" 'BEGIN { exit !(a + 0 < b + 0) }'; then
+                    best_cpu[$role]=$cpu
+                fi
                 if [[ -z "${best_rps[$role]}" ]] ||
                     awk -v a="$rps" -v b="${best_rps[$role]}" 'BEGIN { exit !(a + 0 > b + 0) }'; then
                     best_rps[$role]=$rps
@@ -300,23 +317,26 @@ for depth in "${pipelines[@]}"; do
                 fi
             done
         done
-        rows+=("$(printf '%s|%s|%s|%s|%s|%s|%s|%s|%s' "$test" "$depth" \
+        rows+=("$(printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s' "$test" "$depth" \
             "${best_rps[redis]:-n/a}" "${best_rps[ours]:-n/a}" \
             "$(fmt_ratio "${best_rps[ours]}" "${best_rps[redis]}")" \
             "${best_p50[redis]:-n/a}" "${best_p50[ours]:-n/a}" \
-            "${best_p99[redis]:-n/a}" "${best_p99[ours]:-n/a}")")
+            "${best_p99[redis]:-n/a}" "${best_p99[ours]:-n/a}" \
+            "${best_cpu[redis]:-n/a}" "${best_cpu[ours]:-n/a}" \
+            "$(fmt_ratio "${best_cpu[ours]}" "${best_cpu[redis]}")")")
     done
 done
 
 echo
-echo "Throughput: $clients clients, best of $rounds round(s); latencies in ms from the best round"
+echo "Throughput: $clients clients, best of $rounds round(s); latencies in ms from the best round;"
+echo "server CPU (user + system, all threads) per request in µs, the least of the rounds"
 echo "  redis = $ref_bin"
 echo "  ours  = $ours_bin"
 echo
-table_fmt='%-11s %8s %13s %13s %10s %9s %9s %9s %9s\n'
+table_fmt='%-11s %8s %13s %13s %10s %9s %9s %9s %9s %9s %9s %9s\n'
 # shellcheck disable=SC2059  # the format string is ours
 printf "$table_fmt" test pipeline "redis ops/s" "ours ops/s" ours/redis \
-    "redis p50" "ours p50" "redis p99" "ours p99"
+    "redis p50" "ours p50" "redis p99" "ours p99" "redis cpu" "ours cpu" "cpu o/r"
 for row in "${rows[@]}"; do
     IFS='|' read -r -a f <<<"$row"
     # shellcheck disable=SC2059
