@@ -202,6 +202,10 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
             return 1;
         }
     };
+    // After daemonize (its child runs with the allocator's threads off) and before serving.
+    if let Err(e) = crate::alloc::start_background_purging() {
+        tracing::warn!("Could not start the allocator's background threads: {e}");
+    }
     crate::alloc::mark_startup();
     let code = runtime.block_on(crate::net::run(server, inherited));
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));

@@ -105,8 +105,9 @@ pub fn ignore_signal(sig: Signal) -> nix::Result<()> {
 /// child forever, and data that thread was changing stays half-changed. So `child` may touch only:
 /// - memory that no other thread can be changing at the fork: data the calling thread owns or has
 ///   locked itself (the keyspace under the state lock it holds), now the child's private copy;
-/// - the allocator: glibc's malloc takes all its arena locks around fork (its atfork handlers), so
-///   allocation works in the child (the counting allocator adds only atomics);
+/// - the allocator: jemalloc takes all its locks around fork (its atfork handlers), so allocation
+///   works in the child (the counting allocator adds only atomics); the child runs without
+///   jemalloc's background threads, which is harmless for a child that exits when done;
 /// - plain system calls on descriptors and files of its own (open, write, fsync, rename, close).
 ///
 /// It must not log (the tracing subscriber and its writer lock), use the tokio runtime (its
@@ -129,7 +130,8 @@ pub unsafe fn fork_child(child: impl FnOnce() -> i32) -> nix::Result<Pid> {
 /// working directory stays. glibc's daemon() would fail without /dev/null, which Redis does not.
 ///
 /// # Safety
-/// No other thread may exist yet: the child goes on to run the whole server.
+/// No other thread may exist yet: the child goes on to run the whole server. jemalloc's
+/// background threads are started after this (`alloc::start_background_purging`).
 pub unsafe fn daemonize() -> nix::Result<()> {
     // SAFETY: single-threaded (the caller's contract), so the child has every lock and thread
     // the parent had.
