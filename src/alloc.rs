@@ -114,3 +114,38 @@ pub fn startup() -> usize {
 pub fn start_background_purging() -> Result<(), String> {
     tikv_jemalloc_ctl::background_thread::write(true).map_err(|e| e.to_string())
 }
+
+/// What jemalloc itself reports (zmalloc_get_allocator_info): bytes allocated by the
+/// application, in active pages, and resident.
+pub struct AllocatorInfo {
+    pub allocated: usize,
+    pub active: usize,
+    pub resident: usize,
+}
+
+/// jemalloc's statistics, refreshed (they are cached until the epoch advances); None if jemalloc
+/// cannot report them.
+pub fn allocator_info() -> Option<AllocatorInfo> {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    epoch::advance().ok()?;
+    Some(AllocatorInfo {
+        allocated: stats::allocated::read().ok()?,
+        active: stats::active::read().ok()?,
+        resident: stats::resident::read().ok()?,
+    })
+}
+
+/// INFO's mem_allocator, as Redis names it (ZMALLOC_LIB: "jemalloc-" and the release).
+pub fn name() -> String {
+    let version = tikv_jemalloc_ctl::version::read().unwrap_or("unknown");
+    format!("jemalloc-{}", version.split('-').next().unwrap_or(version))
+}
+
+/// jemalloc's own statistics report (MEMORY MALLOC-STATS), as je_malloc_stats_print writes it.
+pub fn stats_text() -> String {
+    let mut out = Vec::new();
+    match tikv_jemalloc_ctl::stats_print::stats_print(&mut out, Default::default()) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(e) => format!("jemalloc could not report its statistics: {e}"),
+    }
+}

@@ -229,12 +229,14 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("used_memory_startup:{startup}");
             field!("used_memory_dataset:{dataset}");
             field!("used_memory_dataset_perc:{:.2}%", ratio(dataset, net) * 100.0);
-            // The C allocator reports no statistics of its own, so Redis (built with libc malloc)
-            // takes the allocated bytes from its own count and the active and resident ones from
-            // the RSS: all the fragmentation shows up between the first two.
-            field!("allocator_allocated:{used}");
-            field!("allocator_active:{rss}");
-            field!("allocator_resident:{rss}");
+            // jemalloc's own view, as Redis reports it; were jemalloc to fail to report, its
+            // figures are taken from our count and the RSS, as Redis does with libc malloc.
+            let je = crate::alloc::allocator_info();
+            let (je_allocated, je_active, je_resident) =
+                je.map_or((used, rss, rss), |j| (j.allocated as u64, j.active as u64, j.resident as u64));
+            field!("allocator_allocated:{je_allocated}");
+            field!("allocator_active:{je_active}");
+            field!("allocator_resident:{je_resident}");
             field!("total_system_memory:{sys}");
             field!("total_system_memory_human:{}", human(sys));
             field!("used_memory_lua:31744");
@@ -253,12 +255,12 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("maxmemory:{maxmemory}");
             field!("maxmemory_human:{}", human(maxmemory));
             field!("maxmemory_policy:{}", st.config.str(crate::ckey!("maxmemory-policy")));
-            field!("allocator_frag_ratio:{:.2}", ratio(rss, used));
-            field!("allocator_frag_bytes:{}", diff(rss, used));
-            field!("allocator_rss_ratio:{:.2}", ratio(rss, rss));
-            field!("allocator_rss_bytes:0");
-            field!("rss_overhead_ratio:{:.2}", ratio(rss, rss));
-            field!("rss_overhead_bytes:0");
+            field!("allocator_frag_ratio:{:.2}", ratio(je_active, je_allocated));
+            field!("allocator_frag_bytes:{}", diff(je_active, je_allocated));
+            field!("allocator_rss_ratio:{:.2}", ratio(je_resident, je_active));
+            field!("allocator_rss_bytes:{}", diff(je_resident, je_active));
+            field!("rss_overhead_ratio:{:.2}", ratio(rss, je_resident));
+            field!("rss_overhead_bytes:{}", diff(rss, je_resident));
             field!("mem_fragmentation_ratio:{:.2}", ratio(rss, used));
             field!("mem_fragmentation_bytes:{}", diff(rss, used));
             // What Redis leaves out of eviction's count is replica and AOF buffers; there are none.
@@ -269,7 +271,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("mem_clients_normal:{clients}");
             field!("mem_cluster_links:0");
             field!("mem_aof_buffer:0");
-            field!("mem_allocator:libc");
+            field!("mem_allocator:{}", crate::alloc::name());
             field!("active_defrag_running:0");
             field!("lazyfree_pending_objects:0");
             field!("lazyfreed_objects:0");

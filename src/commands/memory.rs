@@ -104,8 +104,7 @@ fn memory_doctor(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 }
 
 fn memory_malloc_stats(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    // Redis's answer when it is not built with jemalloc.
-    Reply::Verbatim("txt", b"Stats not supported for the current allocator".to_vec())
+    Reply::Verbatim("txt", crate::alloc::stats_text().into_bytes())
 }
 
 fn memory_purge(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

@@ -326,7 +326,7 @@ pub fn start_rewrite(st: &mut State) -> Result<(), String> {
     let tmp = aof.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
     // SAFETY: the child writes the image it was born with to its own temp file and ends. `st` is
     // the keyspace under the state lock this thread holds, so no other thread was changing it at
-    // the fork; write_base allocates (fork-safe in glibc), does plain file I/O and does not log.
+    // the fork; write_base allocates (jemalloc is fork-safe: its atfork handlers), does plain file I/O and does not log.
     let forked = unsafe { sys::fork_child(|| i32::from(write_base(st, &tmp, preamble).is_err())) };
     let pid = forked.map_err(|errno| {
         format!("Can't rewrite append only file in background: fork: {}", std::io::Error::from(errno))

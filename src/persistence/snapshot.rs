@@ -6,7 +6,7 @@
 //! page tables (a few milliseconds per million keys), and only pages the parent writes to while
 //! the child runs are duplicated. The fork happens while the forking thread holds the keyspace
 //! lock, so the image is between two commands; the child touches nothing but that image, the C
-//! allocator (which glibc keeps usable after fork) and its own file, and leaves with _exit.
+//! allocator (which jemalloc keeps usable after fork, through its atfork handlers) and its own file, and leaves with _exit.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -172,7 +172,7 @@ fn fork_child(
     let fork_start = Instant::now();
     // SAFETY: the child writes the image it was born with and ends. `st` is the keyspace under
     // the state lock this thread holds, so no other thread was changing it at the fork; the
-    // encoders allocate (fork-safe in glibc) and write only the child's own file or pipe. Nothing
+    // encoders allocate (jemalloc is fork-safe: its atfork handlers) and write only the child's own file or pipe. Nothing
     // in `write` logs or takes a lock another thread may hold.
     let forked = unsafe { sys::fork_child(|| i32::from(write(st).is_err())) };
     let pid = match forked {
