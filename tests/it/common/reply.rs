@@ -154,6 +154,11 @@ impl Reply {
         matches!(self, Reply::Error(_) | Reply::BlobError(_))
     }
 
+    /// An array, set, push or map.
+    pub fn is_aggregate(&self) -> bool {
+        matches!(self, Reply::Array(_) | Reply::Set(_) | Reply::Push(_) | Reply::Map(_))
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Reply::Nil | Reply::NilArray | Reply::Null)
     }
@@ -179,6 +184,14 @@ impl Reply {
         match self {
             Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => items,
             other => panic!("expected an array reply, got {other:?}"),
+        }
+    }
+
+    /// Elements of an array, set or push, or a map's keys and values in turn (RESP2's flat form).
+    pub fn items(&self) -> Vec<Reply> {
+        match self {
+            Reply::Map(kv) => kv.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect(),
+            other => other.array().to_vec(),
         }
     }
 
