@@ -977,8 +977,10 @@ fn set_operation(p: &mut Pair, op: &str, keys: &[&str]) {
         "SINTER" => {
             let mut best: Option<(i64, bool)> = None;
             for k in keys {
-                let card = String::from_utf8_lossy(&p.real.cmd(&["SCARD", k])).trim_start_matches(':').trim().parse();
-                let card: i64 = card.unwrap_or(-1);
+                let card = match Reply::parse(&p.real.cmd(&["SCARD", k])) {
+                    Reply::Int(n) => n,
+                    _ => -1,
+                };
                 let intset = encoding_of(&mut p.real, k) == b"$6\r\nintset\r\n";
                 if best.is_none_or(|(c, _)| card < c) {
                     best = Some((card, intset));

@@ -26,8 +26,7 @@ fn info_u64(c: &mut Client, section: &str, name: &str) -> u64 {
 }
 
 fn int(reply: &[u8]) -> i64 {
-    let s = String::from_utf8_lossy(reply);
-    s.strip_prefix(':').and_then(|v| v.trim_end().parse().ok()).unwrap_or_else(|| panic!("not an integer: {s:?}"))
+    Reply::parse(reply).int()
 }
 
 /// Runs `cmds` as one pipeline and checks every reply.

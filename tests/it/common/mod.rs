@@ -5,7 +5,7 @@
 pub mod fake_server;
 pub mod reply;
 
-pub use reply::{parse_all, show_bytes, Reply};
+pub use reply::{show_bytes, Reply};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
