@@ -278,10 +278,7 @@ fn a_big_hash_shrinks_and_disappears_field_by_field() {
     let server = Server::start(&[]);
     let mut c = server.client();
     fill(&mut c, "h", 10_000);
-    let usage = |c: &mut Client| -> i64 {
-        let r = c.cmd_str(&["MEMORY", "USAGE", "h"]);
-        r.trim_start_matches(':').trim().parse().unwrap_or_else(|_| panic!("MEMORY USAGE: {r}"))
-    };
+    let usage = |c: &mut Client| -> i64 { Reply::parse(&c.cmd(&["MEMORY", "USAGE", "h"])).int() };
     let full = usage(&mut c);
     // At least the 32-byte slot of each field; no more than Redis's ~70 bytes a field plus slack.
     assert!((10_000 * 32..10_000 * 200).contains(&full), "MEMORY USAGE of 10000 fields: {full}");

@@ -313,7 +313,10 @@ fn copy_and_memory_usage_of_sets() {
         assert_eq!(c.cmd_str(&["SISMEMBER", key, "new"]), ":0\r\n");
     }
     let usage = |c: &mut Client, key: &str| -> i64 {
-        c.cmd_str(&["MEMORY", "USAGE", key]).trim_start_matches(':').trim().parse().unwrap_or(-1)
+        match Reply::parse(&c.cmd(&["MEMORY", "USAGE", key])) {
+            Reply::Int(n) => n,
+            _ => -1,
+        }
     };
     let small = usage(&mut c, "h");
     let members: Vec<String> = (0..2000).map(|i| format!("member:{i}")).collect();
