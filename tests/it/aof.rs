@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::common::{wait_for, Client, DataDirServer, SmallDisk, OURS, REAL_REDIS};
+use crate::common::{wait_for, Client, DataDirServer, Reply, SmallDisk, OURS, REAL_REDIS};
 
 const AOF_ON: &[&str] = &["--appendonly", "yes", "--appendfsync", "always"];
 
@@ -15,10 +15,9 @@ fn dataset(c: &mut Client) -> Vec<String> {
     let mut out = Vec::new();
     for db in ["0", "2"] {
         c.cmd(&["SELECT", db]);
-        let keys = c.cmd_str(&["KEYS", "*"]);
-        let mut names: Vec<&str> = keys.split("\r\n").filter(|l| !l.is_empty() && !l.starts_with(['*', '$'])).collect();
+        let mut names = Reply::parse(&c.cmd(&["KEYS", "*"])).texts();
         names.sort();
-        for k in names {
+        for k in &names {
             let ty = c.cmd_str(&["TYPE", k]);
             let mut value = match ty.as_str() {
                 "+string\r\n" => c.cmd_str(&["GET", k]),
@@ -121,9 +120,9 @@ fn sigkill_cycles_lose_no_acknowledged_write() {
                     loop {
                         conn.send_raw(&crate::common::encode(&[b"INCR", key.as_bytes()]));
                         match conn.try_read_reply() {
-                            Ok(r) => match String::from_utf8_lossy(&r).trim_start_matches(':').trim().parse() {
-                                Ok(n) => last = n,
-                                Err(_) => return last,
+                            Ok(r) => match Reply::parse(&r) {
+                                Reply::Int(n) => last = n as u64,
+                                _ => return last,
                             },
                             Err(_) => return last,
                         }

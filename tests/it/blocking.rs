@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::{wait_for, Client, Server};
+use crate::common::{wait_for, Client, Reply, Server};
 
 /// The transcript of a scenario: labelled replies, compared between the two servers.
 struct Transcript {
@@ -250,7 +250,7 @@ fn client_unblock_ends_the_wait_with_a_timeout_or_an_error() {
     differential(|t| {
         let mut w = t.client();
         let mut admin = t.client();
-        let id = String::from_utf8_lossy(&w.cmd(&["CLIENT", "ID"])).trim_start_matches(':').trim().to_string();
+        let id = Reply::parse(&w.cmd(&["CLIENT", "ID"])).int().to_string();
         t.send(&mut w, &["BLPOP", "k", "0"]);
         t.await_blocked(1);
         t.cmd("bad reason", &mut admin, &["CLIENT", "UNBLOCK", &id, "MAYBE"]);
@@ -327,7 +327,7 @@ fn a_killed_waiting_client_is_closed_and_forgotten() {
     let server = Server::start(&[]);
     let mut admin = Client::connect(server.port);
     let mut w = Client::connect(server.port);
-    let id = String::from_utf8_lossy(&w.cmd(&["CLIENT", "ID"])).trim_start_matches(':').trim().to_string();
+    let id = Reply::parse(&w.cmd(&["CLIENT", "ID"])).int().to_string();
     w.send_raw(&crate::common::encode(&[b"BZPOPMAX", b"z", b"0"]));
     wait_for("client blocked", Duration::from_secs(10), || {
         String::from_utf8_lossy(&admin.cmd(&["INFO", "clients"])).contains("blocked_clients:1\r\n")

@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::common::Client;
+use crate::common::{show_bytes, Reply};
 use crate::differential_support::*;
 
 fn hello3(p: &mut Pair) {
@@ -63,20 +64,24 @@ fn check_c(p: &mut Pair, args: &[&str]) -> Vec<u8> {
 /// Sorts the field/value pairs of flat arrays (RESP2 HGETALL) and of maps, keeping each pair
 /// together: for hashtable-encoded hashes, whose order is unspecified.
 fn sort_pairs(b: &[u8]) -> Vec<u8> {
-    let mut v = parse(b);
-    if let V::Agg(_, Some(items)) = &mut v {
-        let mut pairs: Vec<Vec<V>> = items.chunks(2).map(|c| c.to_vec()).collect();
-        pairs.sort();
-        *items = pairs.concat();
+    let mut v = Reply::parse(b);
+    match &mut v {
+        Reply::Array(items) => {
+            let mut pairs: Vec<Vec<Reply>> = items.chunks(2).map(|c| c.to_vec()).collect();
+            pairs.sort();
+            *items = pairs.concat();
+        }
+        Reply::Map(kv) => kv.sort(),
+        _ => {}
     }
-    encode_value(&v)
+    v.encode()
 }
 
 /// The encoding of `key` on both servers, which must agree.
 fn encoding(p: &mut Pair, key: &str) -> String {
     let r = p.check(&["OBJECT", "ENCODING", key]);
-    match parse(&r) {
-        V::Str(_, Some(name)) => String::from_utf8_lossy(&name).into_owned(),
+    match Reply::parse(&r) {
+        Reply::Bulk(name) => String::from_utf8_lossy(&name).into_owned(),
         _ => String::new(),
     }
 }
@@ -96,29 +101,31 @@ fn check_whole(p: &mut Pair, args: &[&str]) {
 /// Every field/value pair a full HSCAN iteration returns, sorted, deduplicated, as one RESP array.
 fn hscan_all(c: &mut Client, key: &str, opts: &[&str]) -> Vec<u8> {
     let mut cursor = "0".to_string();
-    let mut pairs: Vec<Vec<V>> = Vec::new();
+    let mut pairs: Vec<Vec<Reply>> = Vec::new();
     for _ in 0..100_000 {
         let mut args = vec!["HSCAN", key, cursor.as_str()];
         args.extend_from_slice(opts);
         let reply = c.cmd(&args);
-        let V::Agg(_, Some(items)) = parse(&reply) else { panic!("HSCAN reply {}", show(&reply)) };
-        let V::Str(_, Some(next)) = &items[0] else { panic!("HSCAN cursor {}", show(&reply)) };
-        let V::Agg(_, Some(found)) = &items[1] else { panic!("HSCAN items {}", show(&reply)) };
-        assert_eq!(found.len() % 2, 0, "HSCAN returns pairs: {}", show(&reply));
+        let Reply::Array(items) = Reply::parse(&reply) else {
+            panic!("HSCAN reply {}", show_bytes(&reply, usize::MAX))
+        };
+        let Reply::Bulk(next) = &items[0] else { panic!("HSCAN cursor {}", show_bytes(&reply, usize::MAX)) };
+        let Reply::Array(found) = &items[1] else { panic!("HSCAN items {}", show_bytes(&reply, usize::MAX)) };
+        assert_eq!(found.len() % 2, 0, "HSCAN returns pairs: {}", show_bytes(&reply, usize::MAX));
         pairs.extend(found.chunks(2).map(|c| c.to_vec()));
         cursor = String::from_utf8(next.clone()).unwrap();
         if cursor == "0" {
             pairs.sort();
             pairs.dedup();
-            return encode_value(&V::Agg(b'*', Some(pairs.concat())));
+            return Reply::Array(pairs.concat()).encode();
         }
     }
     panic!("HSCAN {key} {opts:?} did not terminate");
 }
 
-fn bulk_text(v: &V) -> Vec<u8> {
+fn bulk_text(v: &Reply) -> Vec<u8> {
     match v {
-        V::Str(_, Some(s)) => s.clone(),
+        Reply::Bulk(s) => s.clone(),
         other => panic!("expected a bulk string, got {other:?}"),
     }
 }
@@ -126,7 +133,7 @@ fn bulk_text(v: &V) -> Vec<u8> {
 /// The hash's content on the real server (both are compared elsewhere).
 fn content(c: &mut Client, key: &str) -> HashMap<Vec<u8>, Vec<u8>> {
     let reply = c.cmd(&["HGETALL", key]);
-    let V::Agg(_, Some(items)) = parse(&reply) else { panic!("HGETALL {}", show(&reply)) };
+    let items = Reply::parse(&reply).items();
     items.chunks(2).map(|c| (bulk_text(&c[0]), bulk_text(&c[1]))).collect()
 }
 
@@ -141,12 +148,12 @@ fn randfield_problem(
     with_values: bool,
     resp3: bool,
 ) -> Option<String> {
-    let V::Agg(b'*', Some(items)) = parse(reply) else { return Some("not an array".into()) };
+    let Reply::Array(items) = Reply::parse(reply) else { return Some("not an array".into()) };
     let picks = if count < 0 { count.unsigned_abs() as usize } else { (count as usize).min(hash.len()) };
     let mut pairs: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
     if with_values && resp3 {
         for item in &items {
-            let V::Agg(b'*', Some(pair)) = item else { return Some(format!("not a pair: {item:?}")) };
+            let Reply::Array(pair) = item else { return Some(format!("not a pair: {item:?}")) };
             if pair.len() != 2 {
                 return Some(format!("pair of {}", pair.len()));
             }

@@ -3,6 +3,7 @@
 //! RESP2 and RESP3. Replies are compared byte for byte; replies in hash order are sorted first.
 
 use crate::common::Client;
+use crate::common::{show_bytes, Reply};
 use crate::differential_support::*;
 
 /// Runs a full SCAN iteration with the given options and returns every key seen, sorted, as a RESP
@@ -14,15 +15,15 @@ fn scan_all(c: &mut Client, opts: &[&str]) -> Vec<u8> {
         let mut args = vec!["SCAN", cursor.as_str()];
         args.extend_from_slice(opts);
         let reply = c.cmd(&args);
-        let V::Agg(_, Some(items)) = parse(&reply) else { panic!("SCAN reply {}", show(&reply)) };
-        let V::Str(_, Some(next)) = &items[0] else { panic!("SCAN cursor {}", show(&reply)) };
-        let V::Agg(_, Some(found)) = &items[1] else { panic!("SCAN keys {}", show(&reply)) };
+        let Reply::Array(items) = Reply::parse(&reply) else { panic!("SCAN reply {}", show_bytes(&reply, usize::MAX)) };
+        let Reply::Bulk(next) = &items[0] else { panic!("SCAN cursor {}", show_bytes(&reply, usize::MAX)) };
+        let Reply::Array(found) = &items[1] else { panic!("SCAN keys {}", show_bytes(&reply, usize::MAX)) };
         keys.extend(found.iter().cloned());
         cursor = String::from_utf8(next.clone()).unwrap();
         if cursor == "0" {
             keys.sort();
             keys.dedup();
-            return encode_value(&V::Agg(b'*', Some(keys)));
+            return Reply::Array(keys).encode();
         }
     }
     panic!("SCAN {opts:?} did not terminate");
@@ -41,7 +42,7 @@ fn del_exists_type_touch_randomkey() {
     p.check(&["SET", "b", "hello"]);
     let (o, r) = p.both(&["RANDOMKEY"]);
     for b in [o, r] {
-        assert!(b == b"$1\r\na\r\n" || b == b"$1\r\nb\r\n", "RANDOMKEY: {}", show(&b));
+        assert!(b == b"$1\r\na\r\n" || b == b"$1\r\nb\r\n", "RANDOMKEY: {}", show_bytes(&b, usize::MAX));
     }
     p.check(&["EXISTS", "a", "a", "b", "c"]);
     p.check(&["TYPE", "a"]);
@@ -534,8 +535,11 @@ fn expire_family_semantics() {
     p.check(&["PEXPIRE", "k", "100000"]);
     let (o, r) = p.both(&["PTTL", "k"]);
     for (who, b) in [("ours", &o), ("real", &r)] {
-        let n: i64 = String::from_utf8_lossy(&b[1..]).trim().parse().unwrap_or(-100);
-        assert!(b[0] == b':' && (99_000..=100_000).contains(&n), "PTTL on {who}: {}", show(b));
+        let n = match Reply::parse(b) {
+            Reply::Int(n) => n,
+            _ => -100,
+        };
+        assert!((99_000..=100_000).contains(&n), "PTTL on {who}: {}", show_bytes(b, usize::MAX));
     }
     p.check(&["TTL", "k"]);
     p.check(&["EXPIRE", "k", "100"]);
@@ -580,7 +584,7 @@ fn resp3_replies_of_keyspace_commands() {
     p.check(&["SET", "n", "1"]);
     let (o, r) = p.both(&["RANDOMKEY"]);
     for b in [o, r] {
-        assert!(b == b"$1\r\nk\r\n" || b == b"$1\r\nn\r\n", "RANDOMKEY: {}", show(&b));
+        assert!(b == b"$1\r\nk\r\n" || b == b"$1\r\nn\r\n", "RANDOMKEY: {}", show_bytes(&b, usize::MAX));
     }
     p.check_sorted(&["KEYS", "*"]);
     p.check_sorted(&["SCAN", "0"]);

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::common::{show_bytes, Reply};
 use crate::common::{Client, Server};
-use crate::differential_support::{parse, show, V};
 
 /// Odd percentiles on purpose: p0 is a bucket's lowest value, 0.1 rounds to rank 0 (read as 1),
 /// and 34/60/76 fall where rounding the rank to nearest and rounding it up disagree.
@@ -112,48 +112,25 @@ fn run_workload(c: &mut Client) -> BTreeMap<String, Vec<u64>> {
         let name = args[0].to_lowercase();
         let before = command_usec(c, &name);
         let reply = c.cmd(args);
-        assert!(!reply.starts_with(b"-"), "{args:?}: {}", show(&reply));
+        assert!(!reply.starts_with(b"-"), "{args:?}: {}", show_bytes(&reply, usize::MAX));
         let took = command_usec(c, &name) - before;
         samples.entry(name).or_default().push(recorded_ns(took));
     }
     samples
 }
 
-/// The reply's map (RESP3) or flat pair array (RESP2) as pairs.
-fn pairs(v: &V) -> Vec<(V, V)> {
-    match v {
-        V::Agg(_, Some(items)) => items.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect(),
-        other => panic!("not a map: {other:?}"),
-    }
-}
-
-fn text(v: &V) -> String {
-    match v {
-        V::Str(_, Some(s)) => String::from_utf8_lossy(s).into_owned(),
-        other => panic!("not a string: {other:?}"),
-    }
-}
-
-fn int(v: &V) -> i64 {
-    match v {
-        V::Line(b':', n) => String::from_utf8_lossy(n).parse().unwrap_or_else(|_| panic!("{v:?}")),
-        other => panic!("not an integer: {other:?}"),
-    }
-}
-
 /// A reply's structure: RESP types and strings kept, integers masked, and runs of like elements
 /// (a histogram's buckets, whose number follows the server's latencies) shown once.
-fn shape(v: &V) -> String {
+fn shape(v: &Reply) -> String {
     match v {
-        V::Line(b':', _) => ":N".to_string(),
-        V::Line(t, body) => format!("{}{}", *t as char, String::from_utf8_lossy(body)),
-        V::Str(t, s) => format!("{}{:?}", *t as char, s.as_deref().map(String::from_utf8_lossy)),
-        V::Agg(t, None) => format!("{}nil", *t as char),
-        V::Agg(t, Some(items)) => {
-            let mut parts: Vec<String> = items.iter().map(shape).collect();
+        Reply::Int(_) => ":N".to_string(),
+        Reply::Array(_) | Reply::Set(_) | Reply::Push(_) | Reply::Map(_) => {
+            let mut parts: Vec<String> = v.items().iter().map(shape).collect();
             parts.dedup();
-            format!("{}[{}]", *t as char, parts.join(" "))
+            // The type byte tells a RESP3 map from RESP2's flat array.
+            format!("{}[{}]", v.encode()[0] as char, parts.join(" "))
         }
+        other => format!("{other:?}"),
     }
 }
 
@@ -193,18 +170,20 @@ fn check_server(who: &str, server: &Server) -> Vec<String> {
         let mut args = vec!["LATENCY", "HISTOGRAM"];
         args.extend(samples.keys().map(String::as_str));
         let reply = c.cmd(&args);
-        shapes.push(shape(&parse(&reply)));
-        let by_name: BTreeMap<String, V> = pairs(&parse(&reply)).into_iter().map(|(k, v)| (text(&k), v)).collect();
+        let parsed = Reply::parse(&reply);
+        shapes.push(shape(&parsed));
+        let by_name: BTreeMap<String, &Reply> = parsed.pairs().into_iter().map(|(k, v)| (k.text(), v)).collect();
         for (name, ns) in &samples {
             let Some(entry) = by_name.get(name) else {
-                failures.push(format!("RESP{resp} LATENCY HISTOGRAM has no {name}: {}", show(&reply)));
+                failures
+                    .push(format!("RESP{resp} LATENCY HISTOGRAM has no {name}: {}", show_bytes(&reply, usize::MAX)));
                 continue;
             };
-            let fields: BTreeMap<String, V> = pairs(entry).into_iter().map(|(k, v)| (text(&k), v)).collect();
-            let calls = fields.get("calls").map(int);
+            let fields: BTreeMap<String, &Reply> = entry.pairs().into_iter().map(|(k, v)| (k.text(), v)).collect();
+            let calls = fields.get("calls").map(|c| c.int());
             let buckets: Vec<(i64, i64)> = fields
                 .get("histogram_usec")
-                .map(|h| pairs(h).iter().map(|(k, v)| (int(k), int(v))).collect())
+                .map(|h| h.pairs().iter().map(|(k, v)| (k.int(), v.int())).collect())
                 .unwrap_or_default();
             let want = model_cdf(ns);
             if calls != Some(ns.len() as i64) || buckets != want {
@@ -224,11 +203,11 @@ fn check_server(who: &str, server: &Server) -> Vec<String> {
     c.cmd(&["GET", "k"]);
     let reply = c.cmd(&["LATENCY", "HISTOGRAM", "get"]);
     let gets = samples["get"].len() as i64;
-    let calls = pairs(&parse(&reply))
-        .first()
-        .map(|(_, entry)| pairs(entry).into_iter().find(|(k, _)| text(k) == "calls").map(|(_, v)| int(&v)));
+    let parsed = Reply::parse(&reply);
+    let calls = parsed.pairs().first().map(|(_, entry)| entry.get("calls").map(Reply::int));
     if calls != Some(Some(gets)) {
-        failures.push(format!("with latency-tracking no, GET's histogram still grew: {}", show(&reply)));
+        failures
+            .push(format!("with latency-tracking no, GET's histogram still grew: {}", show_bytes(&reply, usize::MAX)));
     }
     assert_eq!(c.cmd(&["CONFIG", "SET", "latency-tracking", "yes"]), b"+OK\r\n");
 

@@ -11,7 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::common::{encode, wait_for, Client, Server};
+use crate::common::reply::ParseError;
+use crate::common::{encode, show_bytes, wait_for, Client, Reply, Server};
 
 /// Both servers run with these options: an AOF of commands only, written before each reply, never
 /// rewritten behind the test's back, and DEBUG allowed: the active expiry cycle is stopped
@@ -78,50 +79,30 @@ fn parse_commands(buf: &[u8]) -> (Vec<Op>, usize) {
 
 /// One command (or annotation, as None) at `pos`, and where the next starts; None if incomplete.
 fn parse_command(buf: &[u8], pos: usize) -> Option<(Option<Op>, usize)> {
-    let (line, mut at) = read_line(buf, pos)?;
-    match line.first() {
-        Some(b'#') => return Some((None, at)),
-        Some(b'*') => {}
-        _ => panic!("not a command in the AOF at byte {pos}: {}", show(&buf[pos..buf.len().min(pos + 40)])),
+    // `#TS:` lines are the AOF's own, not RESP (where `#` is a boolean).
+    if buf.get(pos) == Some(&b'#') {
+        let end = pos + buf[pos..].windows(2).position(|w| w == b"\r\n")?;
+        return Some((None, end + 2));
     }
-    let count = number(&line[1..]);
-    let mut op = Vec::with_capacity(count);
-    for _ in 0..count {
-        let (header, after) = read_line(buf, at)?;
-        assert_eq!(header.first(), Some(&b'$'), "a bulk string in the AOF at byte {at}");
-        let len = number(&header[1..]);
-        if buf.len() < after + len + 2 {
-            return None;
-        }
-        op.push(buf[after..after + len].to_vec());
-        at = after + len + 2;
+    let bulk = |a: &Reply| match a {
+        Reply::Bulk(b) => b.clone(),
+        other => panic!("a bulk string in the AOF at byte {pos}, not {other:?}"),
+    };
+    match Reply::parse_prefix(&buf[pos..]) {
+        Err(ParseError::Incomplete) => None,
+        Ok((Reply::Array(args), used)) => Some((Some(args.iter().map(bulk).collect()), pos + used)),
+        other => panic!(
+            "not a command in the AOF at byte {pos}: {other:?} in {}",
+            show_bytes(&buf[pos..buf.len().min(pos + 40)], usize::MAX)
+        ),
     }
-    Some((Some(op), at))
-}
-
-fn read_line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
-    let end = pos + buf.get(pos..)?.windows(2).position(|w| w == b"\r\n")?;
-    Some((&buf[pos..end], end + 2))
-}
-
-fn number(b: &[u8]) -> usize {
-    std::str::from_utf8(b).ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("a length: {}", show(b)))
-}
-
-/// Printable form of bytes.
-fn show(b: &[u8]) -> String {
-    b.iter()
-        .flat_map(|&c| match c {
-            b'\r' => "\\r".chars().collect::<Vec<_>>(),
-            b'\n' => "\\n".chars().collect(),
-            0x20..=0x7e => vec![c as char],
-            _ => format!("\\x{c:02x}").chars().collect(),
-        })
-        .collect()
 }
 
 fn show_op(op: &Op) -> String {
-    op.iter().map(|a| if a.is_empty() { "\"\"".to_string() } else { show(a) }).collect::<Vec<_>>().join(" ")
+    op.iter()
+        .map(|a| if a.is_empty() { "\"\"".to_string() } else { show_bytes(a, usize::MAX) })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn show_ops(ops: &[Op]) -> String {
@@ -210,16 +191,9 @@ fn words(line: &str) -> Vec<Vec<u8>> {
 
 /// The members of a flat array reply of bulk strings (SPOP with a count), sorted.
 fn bulk_members(reply: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while let Some((line, next)) = read_line(reply, pos) {
-        pos = next;
-        if line.first() == Some(&b'$') {
-            let len = number(&line[1..]);
-            out.push(reply[pos..pos + len].to_vec());
-            pos += len + 2;
-        }
-    }
+    let reply = Reply::parse(reply);
+    let items = if reply.is_aggregate() { reply.items() } else { Vec::new() };
+    let mut out: Vec<Vec<u8>> = items.iter().filter_map(|m| m.bulk().map(<[u8]>::to_vec)).collect();
     out.sort();
     out
 }
@@ -264,8 +238,8 @@ impl Differ {
         if how != Compare::RandomMembers && real_reply != ours_reply {
             self.mismatches.push(format!(
                 "{what}\n      reply real: {}\n      reply ours: {}",
-                show(&real_reply),
-                show(&ours_reply)
+                show_bytes(&real_reply, usize::MAX),
+                show_bytes(&ours_reply, usize::MAX)
             ));
         }
         let (real_ops, ours_ops) = (self.real.tail.take_new(), self.ours.tail.take_new());
@@ -288,8 +262,8 @@ impl Differ {
         if removed != answered {
             self.mismatches.push(format!(
                 "{what}: {side} propagated the removal of {:?} but answered {:?}",
-                removed.iter().map(|m| show(m)).collect::<Vec<_>>(),
-                answered.iter().map(|m| show(m)).collect::<Vec<_>>()
+                removed.iter().map(|m| show_bytes(m, usize::MAX)).collect::<Vec<_>>(),
+                answered.iter().map(|m| show_bytes(m, usize::MAX)).collect::<Vec<_>>()
             ));
         }
         ops.into_iter()
@@ -344,8 +318,8 @@ impl Differ {
             if r != o {
                 self.mismatches.push(format!(
                     "{blocker} served by {pushes:?}\n      reply real: {}\n      reply ours: {}",
-                    show(&r),
-                    show(&o)
+                    show_bytes(&r, usize::MAX),
+                    show_bytes(&o, usize::MAX)
                 ));
             }
         }

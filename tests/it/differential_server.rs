@@ -2,6 +2,7 @@
 //! commands and arity errors, and requirepass. Replies are compared byte for byte.
 
 use crate::common::{encode, Client};
+use crate::common::{show_bytes, Reply};
 use crate::differential_support::*;
 
 #[test]
@@ -227,7 +228,7 @@ fn client_reply_off_on_skip() {
     p.ours.send_raw(&encode(&[b"CLIENT", b"REPLY", b"OFF"]));
     p.ours.send_raw(&encode(&[b"QUIT"]));
     let got = p.ours.try_read_reply();
-    assert!(got.is_err(), "QUIT while CLIENT REPLY OFF answered {:?}", got.map(|b| show(&b)));
+    assert!(got.is_err(), "QUIT while CLIENT REPLY OFF answered {:?}", got.map(|b| show_bytes(&b, usize::MAX)));
 }
 
 #[test]
@@ -406,10 +407,11 @@ fn client_fields(b: &[u8]) -> Vec<u8> {
         "omem",
         "tot-mem",
     ];
-    let V::Str(_, Some(text)) = parse(b) else { return b.to_vec() };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    // A RESP3 verbatim string starts with its format, `txt:`.
-    let text = text.strip_prefix("txt:").map(str::to_string).unwrap_or(text);
+    // RESP3 sends a verbatim string (`txt:` and the text), RESP2 a bulk string.
+    let text = match Reply::parse(b) {
+        Reply::Bulk(t) | Reply::Verbatim(_, t) => String::from_utf8_lossy(&t).into_owned(),
+        _ => return b.to_vec(),
+    };
     let mut lines: Vec<String> = text
         .lines()
         .map(|line| {
@@ -528,50 +530,68 @@ fn client_kill_closes_connections() {
 /// which this project carries on purpose; checked on our side in client_subcommands_and_errors).
 const NOT_IMPLEMENTED: &[&[u8]] = &[b"client|tracking", b"client|no-touch"];
 
-fn implemented(name: &V) -> bool {
-    !matches!(name, V::Str(_, Some(n)) if NOT_IMPLEMENTED.contains(&n.as_slice()))
+fn implemented(name: &Reply) -> bool {
+    !matches!(name, Reply::Bulk(n) if NOT_IMPLEMENTED.contains(&n.as_slice()))
 }
 
 /// COMMAND INFO in full, with the subcommands both servers have sorted by name (Redis lists them in
 /// hash order).
 fn info_core(b: &[u8]) -> Vec<u8> {
-    fn core(v: &V) -> V {
-        let V::Agg(t, Some(items)) = v else { return v.clone() };
+    fn core(v: &Reply) -> Reply {
+        let Reply::Array(items) = v else { return v.clone() };
         let mut out = items.clone();
-        if let Some(V::Agg(st @ b'*', Some(subs))) = items.get(9) {
-            let mut subs: Vec<V> =
-                subs.iter().filter(|s| matches!(s, V::Agg(_, Some(f)) if implemented(&f[0]))).map(core).collect();
+        if let Some(Reply::Array(subs)) = items.get(9) {
+            let mut subs: Vec<Reply> =
+                subs.iter().filter(|s| matches!(s, Reply::Array(f) if implemented(&f[0]))).map(core).collect();
             subs.sort();
-            out[9] = V::Agg(*st, Some(subs));
+            out[9] = Reply::Array(subs);
         }
-        V::Agg(*t, Some(out))
+        Reply::Array(out)
     }
-    let V::Agg(t, Some(items)) = parse(b) else { return b.to_vec() };
-    encode_value(&V::Agg(t, Some(items.iter().map(core).collect())))
+    let Reply::Array(items) = Reply::parse(b) else { return b.to_vec() };
+    Reply::Array(items.iter().map(core).collect()).encode()
+}
+
+/// The pairs of a RESP3 map or of RESP2's flat key/value array.
+fn pairs_of(v: &Reply) -> Option<Vec<(Reply, Reply)>> {
+    match v {
+        Reply::Map(kv) => Some(kv.clone()),
+        Reply::Array(items) if items.len() % 2 == 0 => {
+            Some(items.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect())
+        }
+        _ => None,
+    }
+}
+
+/// `pairs` in the form `like` has: a map, or a flat array.
+fn pairs_like(like: &Reply, pairs: Vec<(Reply, Reply)>) -> Reply {
+    match like {
+        Reply::Map(_) => Reply::Map(pairs),
+        _ => Reply::Array(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect()),
+    }
 }
 
 /// COMMAND DOCS in full, with the subcommands both servers have sorted by name.
 fn docs_core(b: &[u8]) -> Vec<u8> {
-    fn core(v: &V) -> V {
-        let V::Agg(t, Some(items)) = v else { return v.clone() };
-        let mut out = Vec::new();
-        for kv in items.chunks(2) {
-            match (&kv[0], &kv[1]) {
-                (V::Str(_, Some(k)), V::Agg(st, Some(subs))) if k == b"subcommands" => {
-                    let mut pairs: Vec<(V, V)> =
-                        subs.chunks(2).filter(|p| implemented(&p[0])).map(|p| (p[0].clone(), core(&p[1]))).collect();
-                    pairs.sort();
-                    out.push(kv[0].clone());
-                    out.push(V::Agg(*st, Some(pairs.into_iter().flat_map(|(a, b)| [a, b]).collect())));
+    fn core(v: &Reply) -> Reply {
+        let Some(fields) = pairs_of(v) else { return v.clone() };
+        let fields = fields
+            .into_iter()
+            .map(|(k, val)| match pairs_of(&val) {
+                Some(subs) if k == Reply::bulk_of("subcommands") => {
+                    let mut subs: Vec<(Reply, Reply)> =
+                        subs.into_iter().filter(|(n, _)| implemented(n)).map(|(n, d)| (n, core(&d))).collect();
+                    subs.sort();
+                    (k, pairs_like(&val, subs))
                 }
-                _ => out.extend(kv.iter().cloned()),
-            }
-        }
-        V::Agg(*t, Some(out))
+                _ => (k, val),
+            })
+            .collect();
+        pairs_like(v, fields)
     }
-    let V::Agg(t, Some(items)) = parse(b) else { return b.to_vec() };
-    let out = items.chunks(2).flat_map(|kv| [kv[0].clone(), core(&kv[1])]).collect();
-    encode_value(&V::Agg(t, Some(out)))
+    let parsed = Reply::parse(b);
+    let Some(entries) = pairs_of(&parsed) else { return b.to_vec() };
+    pairs_like(&parsed, entries.into_iter().map(|(name, doc)| (name, core(&doc))).collect()).encode()
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! where Redis's order is its hash table's, as sets; random replies by shape and membership.
 
 use crate::common::Client;
+use crate::common::{show_bytes, Reply};
 use crate::differential_support::*;
 
 /// A scenario runs once per protocol on a fresh database of one pair of servers.
@@ -60,15 +61,16 @@ fn cs(p: &mut Pair, args: &[&str]) -> Vec<u8> {
 
 /// The members of an aggregate reply (or the single bulk of a bulk reply).
 fn elements(reply: &[u8]) -> Vec<Vec<u8>> {
-    match parse(reply) {
-        V::Agg(_, Some(items)) => items
+    match Reply::parse(reply) {
+        r if r.is_aggregate() => r
+            .items()
             .into_iter()
             .map(|v| match v {
-                V::Str(_, Some(b)) => b,
-                other => panic!("not a bulk element: {other:?} in {}", show(reply)),
+                Reply::Bulk(b) => b,
+                other => panic!("not a bulk element: {other:?} in {}", show_bytes(reply, usize::MAX)),
             })
             .collect(),
-        V::Str(_, Some(b)) => vec![b],
+        Reply::Bulk(b) => vec![b],
         _ => Vec::new(),
     }
 }
@@ -93,12 +95,12 @@ fn real_members(p: &mut Pair, key: &str) -> Vec<Vec<u8>> {
 
 /// The reply's type byte and length (aggregates) or type byte (others).
 fn shape(reply: &[u8]) -> String {
-    match parse(reply) {
-        V::Agg(t, Some(items)) => format!("{}{}", t as char, items.len()),
-        V::Agg(t, None) => format!("{}-1", t as char),
-        V::Str(t, Some(_)) => format!("{}<member>", t as char),
-        V::Str(t, None) => format!("{}-1", t as char),
-        V::Line(t, body) => format!("{}{}", t as char, String::from_utf8_lossy(&body)),
+    let r = Reply::parse(reply);
+    let t = r.encode()[0] as char;
+    match &r {
+        r if r.is_aggregate() => format!("{t}{}", r.items().len()),
+        Reply::Bulk(_) => format!("{t}<member>"),
+        other => format!("{other:?}"),
     }
 }
 
@@ -117,7 +119,7 @@ fn check_random(p: &mut Pair, args: &[&str], universe: &[Vec<u8>], distinct: boo
             let mut d = els.clone();
             d.sort();
             d.dedup();
-            assert_eq!(d.len(), els.len(), "{who}: {args:?} repeated a member: {}", show(reply));
+            assert_eq!(d.len(), els.len(), "{who}: {args:?} repeated a member: {}", show_bytes(reply, usize::MAX));
         }
         out.push(els);
     }
@@ -695,15 +697,17 @@ fn sscan_all(c: &mut Client, key: &str, opts: &[&str]) -> Vec<u8> {
         let mut args = vec!["SSCAN", key, cursor.as_str()];
         args.extend_from_slice(opts);
         let reply = c.cmd(&args);
-        let V::Agg(_, Some(items)) = parse(&reply) else { panic!("SSCAN reply {}", show(&reply)) };
-        let V::Str(_, Some(next)) = &items[0] else { panic!("SSCAN cursor {}", show(&reply)) };
-        let V::Agg(_, Some(found)) = &items[1] else { panic!("SSCAN members {}", show(&reply)) };
+        let Reply::Array(items) = Reply::parse(&reply) else {
+            panic!("SSCAN reply {}", show_bytes(&reply, usize::MAX))
+        };
+        let Reply::Bulk(next) = &items[0] else { panic!("SSCAN cursor {}", show_bytes(&reply, usize::MAX)) };
+        let Reply::Array(found) = &items[1] else { panic!("SSCAN members {}", show_bytes(&reply, usize::MAX)) };
         seen.extend(found.iter().cloned());
         cursor = String::from_utf8(next.clone()).expect("cursor");
         if cursor == "0" {
             seen.sort();
             seen.dedup();
-            return encode_value(&V::Agg(b'*', Some(seen)));
+            return Reply::Array(seen).encode();
         }
     }
     panic!("SSCAN {key} {opts:?} did not terminate");
@@ -973,8 +977,10 @@ fn set_operation(p: &mut Pair, op: &str, keys: &[&str]) {
         "SINTER" => {
             let mut best: Option<(i64, bool)> = None;
             for k in keys {
-                let card = String::from_utf8_lossy(&p.real.cmd(&["SCARD", k])).trim_start_matches(':').trim().parse();
-                let card: i64 = card.unwrap_or(-1);
+                let card = match Reply::parse(&p.real.cmd(&["SCARD", k])) {
+                    Reply::Int(n) => n,
+                    _ => -1,
+                };
                 let intset = encoding_of(&mut p.real, k) == b"$6\r\nintset\r\n";
                 if best.is_none_or(|(c, _)| card < c) {
                     best = Some((card, intset));

@@ -2,6 +2,7 @@
 //! on listpack- and skiplist-encoded sets, replies compared byte for byte. Only what Redis leaves to
 //! chance is compared by shape: ZRANDMEMBER's picks and a skiplist's ZSCAN order.
 
+use crate::common::Reply;
 use crate::differential_support::*;
 
 /// Runs `f` in RESP2 and RESP3, once with listpack-encoded sets and once with every new set a
@@ -34,11 +35,11 @@ fn check_all(p: &mut Pair, cases: &[&[&str]]) {
 
 /// A ZSCAN reply with its member/score pairs sorted (a skiplist answers in hash order).
 fn zscan_sorted(b: &[u8]) -> Vec<u8> {
-    let V::Agg(t, Some(items)) = parse(b) else { return b.to_vec() };
-    let [cursor, V::Agg(t2, Some(flat))] = &items[..] else { return b.to_vec() };
-    let mut pairs: Vec<Vec<V>> = flat.chunks(2).map(|c| c.to_vec()).collect();
+    let Reply::Array(items) = Reply::parse(b) else { return b.to_vec() };
+    let [cursor, Reply::Array(flat)] = &items[..] else { return b.to_vec() };
+    let mut pairs: Vec<Vec<Reply>> = flat.chunks(2).map(|c| c.to_vec()).collect();
     pairs.sort();
-    encode_value(&V::Agg(t, Some(vec![cursor.clone(), V::Agg(*t2, Some(pairs.concat()))])))
+    Reply::Array(vec![cursor.clone(), Reply::Array(pairs.concat())]).encode()
 }
 
 #[test]
@@ -625,16 +626,16 @@ fn pops_and_blocking_pops_that_find_data() {
 fn real_members(p: &mut Pair, key: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     let r = p.real.cmd(&["ZRANGE", key, "0", "-1", "WITHSCORES"]);
     let mut flat = Vec::new();
-    flatten(&parse(&r), &mut flat);
+    flatten(&Reply::parse(&r), &mut flat);
     flat.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect()
 }
 
 /// Every string and double in a reply, depth first.
-fn flatten(v: &V, out: &mut Vec<Vec<u8>>) {
+fn flatten(v: &Reply, out: &mut Vec<Vec<u8>>) {
     match v {
-        V::Str(_, Some(s)) => out.push(s.clone()),
-        V::Line(b',', s) => out.push(s.clone()),
-        V::Agg(_, Some(items)) => items.iter().for_each(|i| flatten(i, out)),
+        Reply::Bulk(s) => out.push(s.clone()),
+        Reply::Double(s) => out.push(s.as_bytes().to_vec()),
+        v if v.is_aggregate() => v.items().iter().for_each(|i| flatten(i, out)),
         _ => {}
     }
 }
@@ -650,8 +651,8 @@ struct Picks {
 }
 
 fn picks(b: &[u8], members: &[(Vec<u8>, Vec<u8>)], withscores: bool) -> Option<Picks> {
-    let v = parse(b);
-    let V::Agg(_, Some(items)) = &v else { return None };
+    let v = Reply::parse(b);
+    let Reply::Array(items) = &v else { return None };
     let mut flat = Vec::new();
     flatten(&v, &mut flat);
     let chunks: Vec<&[Vec<u8>]> = flat.chunks(if withscores { 2 } else { 1 }).collect();
@@ -659,7 +660,7 @@ fn picks(b: &[u8], members: &[(Vec<u8>, Vec<u8>)], withscores: bool) -> Option<P
     let mut distinct: Vec<&Vec<u8>> = chunks.iter().map(|c| &c[0]).collect();
     distinct.sort();
     distinct.dedup();
-    let nested = !items.is_empty() && items.iter().all(|i| matches!(i, V::Agg(_, Some(pair)) if pair.len() == 2));
+    let nested = !items.is_empty() && items.iter().all(|i| matches!(i, Reply::Array(pair) if pair.len() == 2));
     Some(Picks { picks: chunks.len(), distinct: distinct.len(), nested, all_members_with_their_scores: valid })
 }
 
@@ -760,7 +761,7 @@ fn zrandmember_and_zscan() {
             check_zrandmember(p, "big", count, withscores);
         }
         let (o, r) = p.both(&["ZRANDMEMBER", "big"]);
-        let in_set = |b: &[u8]| matches!(parse(b), V::Str(_, Some(m)) if m.starts_with(b"m"));
+        let in_set = |b: &[u8]| matches!(Reply::parse(b), Reply::Bulk(m) if m.starts_with(b"m"));
         p.compare("ZRANDMEMBER big is a member", &[in_set(&o) as u8], &[in_set(&r) as u8]);
     });
 }
@@ -1088,7 +1089,7 @@ fn random_sequence(resp: &str, seed: u64, steps: usize) {
             31 => vec!["OBJECT".into(), "ENCODING".into(), key.into()],
             32 => {
                 // Only when it finds data: a waiting client is the blocking machinery's business.
-                let card = |p: &mut Pair, k: &str| parse(&p.real.cmd(&["ZCARD", k])) != V::Line(b':', b"0".to_vec());
+                let card = |p: &mut Pair, k: &str| Reply::parse(&p.real.cmd(&["ZCARD", k])) != Reply::Int(0);
                 if !card(&mut p, key) && !card(&mut p, other) {
                     continue;
                 }
@@ -1107,9 +1108,9 @@ fn random_sequence(resp: &str, seed: u64, steps: usize) {
             "ZSCAN" => p.check_with(&args, zscan_sorted),
             _ => p.check(&args),
         };
-        match parse(&real) {
-            V::Line(b'-', _) => errors += 1,
-            V::Agg(_, Some(items)) if !items.is_empty() => nonempty_arrays += 1,
+        match Reply::parse(&real) {
+            Reply::Error(_) => errors += 1,
+            r if r.is_aggregate() && !r.items().is_empty() => nonempty_arrays += 1,
             _ => {}
         }
     }

@@ -26,8 +26,7 @@ fn info_u64(c: &mut Client, section: &str, name: &str) -> u64 {
 }
 
 fn int(reply: &[u8]) -> i64 {
-    let s = String::from_utf8_lossy(reply);
-    s.strip_prefix(':').and_then(|v| v.trim_end().parse().ok()).unwrap_or_else(|| panic!("not an integer: {s:?}"))
+    Reply::parse(reply).int()
 }
 
 /// Runs `cmds` as one pipeline and checks every reply.
@@ -122,9 +121,11 @@ impl Evicting {
         let mut keys = HashSet::new();
         for _ in 0..count {
             let m = self.sub.read_reply();
-            let V::Agg(_, Some(items)) = parse(&m) else { panic!("{}: event {}", self.label, show(&m)) };
-            assert_eq!(items[1], V::Str(b'$', Some(b"__keyevent@0__:evicted".to_vec())), "{}", self.label);
-            let V::Str(_, Some(key)) = &items[2] else { panic!("{}: event {}", self.label, show(&m)) };
+            let (Reply::Array(items) | Reply::Push(items)) = Reply::parse(&m) else {
+                panic!("{}: event {}", self.label, show_bytes(&m, usize::MAX))
+            };
+            assert_eq!(items[1], Reply::bulk_of("__keyevent@0__:evicted"), "{}", self.label);
+            let Reply::Bulk(key) = &items[2] else { panic!("{}: event {}", self.label, show_bytes(&m, usize::MAX)) };
             let key = String::from_utf8(key.clone()).unwrap();
             assert!(self.seen.insert(key.clone()), "{}: {key} evicted twice", self.label);
             keys.insert(key);

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 
 fn int(reply: &[u8]) -> i64 {
-    let s = String::from_utf8_lossy(reply);
-    s.strip_prefix(':').and_then(|v| v.trim_end().parse().ok()).unwrap_or_else(|| panic!("not an integer: {s:?}"))
+    Reply::parse(reply).int()
 }
 
 fn info_field(c: &mut Client, section: &str, name: &str) -> String {

@@ -58,11 +58,9 @@ fn malformed_protocol_never_takes_the_server_down() {
 fn random_arguments_to_every_command() {
     let mut s = Server::start(&[]);
     let mut rng = fastrand::Rng::with_seed(42);
-    let list = s.client().cmd_str(&["COMMAND", "LIST"]);
-    let names: Vec<String> = list
-        .split("\r\n")
-        .filter(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with('$'))
-        .map(|l| l.to_string())
+    let names: Vec<String> = Reply::parse(&s.client().cmd(&["COMMAND", "LIST"]))
+        .texts()
+        .into_iter()
         // SYNC/PSYNC turn the connection into a replication stream, REPLICAOF/FAILOVER make the
         // server a read-only replica of a random host, WAIT waits: tests/replication.rs covers them.
         .filter(|n| {

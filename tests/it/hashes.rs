@@ -4,12 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::common::{show_bytes, Reply};
 use crate::common::{Client, Server};
-use crate::differential_support::{parse, show, V};
 
-fn bulk(v: &V) -> Vec<u8> {
+fn bulk(v: &Reply) -> Vec<u8> {
     match v {
-        V::Str(_, Some(s)) => s.clone(),
+        Reply::Bulk(s) => s.clone(),
         other => panic!("expected a bulk string, got {other:?}"),
     }
 }
@@ -24,7 +24,7 @@ fn fill(c: &mut Client, key: &str, n: usize) {
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let reply = c.cmd(&args);
-        assert!(reply.starts_with(b":"), "HSET: {}", show(&reply));
+        assert!(reply.starts_with(b":"), "HSET: {}", show_bytes(&reply, usize::MAX));
     }
 }
 
@@ -36,9 +36,9 @@ fn hscan(c: &mut Client, key: &str, cursor: &str, opts: &[&str]) -> (String, Pai
     let mut args = vec!["HSCAN", key, cursor];
     args.extend_from_slice(opts);
     let reply = c.cmd(&args);
-    let V::Agg(_, Some(items)) = parse(&reply) else { panic!("HSCAN: {}", show(&reply)) };
+    let Reply::Array(items) = Reply::parse(&reply) else { panic!("HSCAN: {}", show_bytes(&reply, usize::MAX)) };
     let next = String::from_utf8(bulk(&items[0])).expect("cursor text");
-    let V::Agg(_, Some(found)) = &items[1] else { panic!("HSCAN items: {}", show(&reply)) };
+    let Reply::Array(found) = &items[1] else { panic!("HSCAN items: {}", show_bytes(&reply, usize::MAX)) };
     assert_eq!(found.len() % 2, 0, "HSCAN returns field/value pairs");
     (next, found.chunks(2).map(|p| (bulk(&p[0]), bulk(&p[1]))).collect())
 }
@@ -140,7 +140,7 @@ impl Subscriber {
     fn new(server: &Server) -> Subscriber {
         let mut c = server.client();
         let reply = c.cmd(&["PSUBSCRIBE", "__key*@0__:*"]);
-        assert!(reply.starts_with(b"*3\r\n$10\r\npsubscribe"), "{}", show(&reply));
+        assert!(reply.starts_with(b"*3\r\n$10\r\npsubscribe"), "{}", show_bytes(&reply, usize::MAX));
         Subscriber(c)
     }
 
@@ -148,8 +148,10 @@ impl Subscriber {
         let mut out = Vec::new();
         loop {
             let reply = self.0.read_reply();
-            let V::Agg(_, Some(items)) = parse(&reply) else { panic!("message: {}", show(&reply)) };
-            let text = |v: &V| String::from_utf8(bulk(v)).expect("utf-8");
+            let (Reply::Array(items) | Reply::Push(items)) = Reply::parse(&reply) else {
+                panic!("message: {}", show_bytes(&reply, usize::MAX))
+            };
+            let text = |v: &Reply| String::from_utf8(bulk(v)).expect("utf-8");
             let (channel, message) = (text(&items[2]), text(&items[3]));
             if channel == "__keyevent@0__:end" {
                 return out;
@@ -240,7 +242,7 @@ fn notification_classes_are_respected() {
 /// The fields in an HRANDFIELD reply without values.
 fn random_fields(c: &mut Client, args: &[&str]) -> Vec<Vec<u8>> {
     let reply = c.cmd(args);
-    let V::Agg(_, Some(items)) = parse(&reply) else { panic!("HRANDFIELD: {}", show(&reply)) };
+    let Reply::Array(items) = Reply::parse(&reply) else { panic!("HRANDFIELD: {}", show_bytes(&reply, usize::MAX)) };
     items.iter().map(bulk).collect()
 }
 
@@ -276,10 +278,7 @@ fn a_big_hash_shrinks_and_disappears_field_by_field() {
     let server = Server::start(&[]);
     let mut c = server.client();
     fill(&mut c, "h", 10_000);
-    let usage = |c: &mut Client| -> i64 {
-        let r = c.cmd_str(&["MEMORY", "USAGE", "h"]);
-        r.trim_start_matches(':').trim().parse().unwrap_or_else(|_| panic!("MEMORY USAGE: {r}"))
-    };
+    let usage = |c: &mut Client| -> i64 { Reply::parse(&c.cmd(&["MEMORY", "USAGE", "h"])).int() };
     let full = usage(&mut c);
     // At least the 32-byte slot of each field; no more than Redis's ~70 bytes a field plus slack.
     assert!((10_000 * 32..10_000 * 200).contains(&full), "MEMORY USAGE of 10000 fields: {full}");

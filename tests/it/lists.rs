@@ -2,11 +2,10 @@
 //! exact keyspace events a subscriber receives, OBJECT ENCODING, and lists large enough to
 //! exercise growth, trimming, memory release and counts clamped to the list's size.
 
-use crate::common::{Client, Server};
+use crate::common::{Client, Reply, Server};
 
 fn int(reply: &[u8]) -> i64 {
-    let text = String::from_utf8_lossy(reply);
-    text.trim().strip_prefix(':').and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("not an integer: {text:?}"))
+    Reply::parse(reply).int()
 }
 
 fn bulk(text: &str) -> String {
@@ -53,14 +52,13 @@ fn events_until_pong(sub: &mut Client) -> Vec<(String, String)> {
     sub.send_raw(&crate::common::encode(&[b"PING"]));
     let mut out = Vec::new();
     loop {
-        let r = String::from_utf8_lossy(&sub.read_reply()).into_owned();
-        if r.starts_with("*2\r\n$4\r\npong\r\n") {
+        let r = Reply::parse(&sub.read_reply());
+        let parts = r.texts();
+        if parts[0] == "pong" {
             return out;
         }
-        let parts: Vec<&str> = r.split("\r\n").collect();
-        // *4 $8 pmessage $n pattern $n channel $n key
-        let channel = parts[6];
-        let key = parts[8];
+        // pmessage, pattern, channel, key
+        let (channel, key) = (parts[2].as_str(), &parts[3]);
         let event = channel.strip_prefix("__keyevent@0__:").unwrap_or_else(|| panic!("channel {channel}"));
         out.push((event.to_string(), key.to_string()));
     }

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::common::{wait_for, Client, DataDirServer, Server, SmallDisk, OURS, REAL_REDIS};
+use crate::common::{wait_for, Client, DataDirServer, Reply, Server, SmallDisk, OURS, REAL_REDIS};
 
 /// Every type in its small and large encodings, strings of each kind, TTLs, two databases.
 fn fill(c: &mut Client) {
@@ -50,12 +50,7 @@ fn snapshot(c: &mut Client) -> Vec<String> {
     let mut out = Vec::new();
     for db in ["0", "3"] {
         c.cmd(&["SELECT", db]);
-        let keys = c.cmd_str(&["KEYS", "*"]);
-        let mut names: Vec<String> = keys
-            .split("\r\n")
-            .filter(|l| !l.starts_with('*') && !l.starts_with('$') && !l.is_empty())
-            .map(String::from)
-            .collect();
+        let mut names = Reply::parse(&c.cmd(&["KEYS", "*"])).texts();
         names.sort();
         for k in names {
             let ty = c.cmd_str(&["TYPE", &k]);
@@ -67,7 +62,7 @@ fn snapshot(c: &mut Client) -> Vec<String> {
                 "+zset\r\n" => c.cmd_str(&["ZRANGE", &k, "0", "-1", "WITHSCORES"]),
                 other => panic!("unexpected type {other}"),
             };
-            let ttl: i64 = c.cmd_str(&["TTL", &k]).trim_start_matches(':').trim().parse().unwrap_or(-3);
+            let ttl = Reply::parse(&c.cmd(&["TTL", &k])).int();
             let ttl = if ttl > 0 { "ttl>0".to_string() } else { ttl.to_string() };
             out.push(format!("db{db} {k} {ty} {ttl} {value}"));
         }

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::common::{show_bytes, Reply};
 use crate::common::{Client, Server};
-use crate::differential_support::{parse, show, V};
 use redis_rs::keyspace::Value;
 use redis_rs::persistence::rdb::{load, Event, LoadError, LoadedKey, WriteOptions, Writer};
 use redis_rs::types::EncodingLimits;
@@ -13,27 +13,28 @@ use redis_rs::types::{hash, zset, Hash, List, Set, ZSet};
 
 fn bulk(c: &mut Client, args: &[&[u8]]) -> Option<Vec<u8>> {
     let reply = c.cmd_bytes(args);
-    match parse(&reply) {
-        V::Str(_, s) => s,
+    match Reply::parse(&reply) {
+        Reply::Bulk(s) => Some(s),
+        Reply::Nil => None,
         other => panic!("{args:?}: expected a bulk string, got {other:?}"),
     }
 }
 
 fn int(c: &mut Client, args: &[&[u8]]) -> i64 {
     let reply = c.cmd_bytes(args);
-    match parse(&reply) {
-        V::Line(b':', n) => String::from_utf8(n).unwrap().parse().unwrap(),
+    match Reply::parse(&reply) {
+        Reply::Int(n) => n,
         other => panic!("{args:?}: expected an integer, got {other:?}"),
     }
 }
 
 fn array(c: &mut Client, args: &[&[u8]]) -> Vec<Vec<u8>> {
     let reply = c.cmd_bytes(args);
-    let V::Agg(_, Some(items)) = parse(&reply) else { panic!("{args:?}: {}", show(&reply)) };
+    let Reply::Array(items) = Reply::parse(&reply) else { panic!("{args:?}: {}", show_bytes(&reply, usize::MAX)) };
     items
         .into_iter()
         .map(|v| match v {
-            V::Str(_, Some(s)) => s,
+            Reply::Bulk(s) => s,
             other => panic!("{args:?}: element {other:?}"),
         })
         .collect()
@@ -41,7 +42,7 @@ fn array(c: &mut Client, args: &[&[u8]]) -> Vec<Vec<u8>> {
 
 fn ok(c: &mut Client, args: &[&str]) {
     let reply = c.cmd(args);
-    assert!(reply.starts_with(b"+OK") || reply.starts_with(b":"), "{args:?}: {}", show(&reply));
+    assert!(reply.starts_with(b"+OK") || reply.starts_with(b":"), "{args:?}: {}", show_bytes(&reply, usize::MAX));
 }
 
 fn score_text(score: f64) -> Vec<u8> {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{free_port, wait_for, Client, Server};
+use crate::common::{free_port, wait_for, Client, Reply, Server};
 
 const CTL: &str = env!("CARGO_BIN_EXE_redisctl");
 const STOCK_REDIS: &str = "/etc/redis/redis.conf";
@@ -1396,7 +1396,7 @@ impl Sentinel {
 
     fn master_field(&self, field: &str) -> String {
         let reply = Client::connect(self.port).cmd(&["SENTINEL", "MASTER", "mymaster"]);
-        let items = bulk_strings(&reply);
+        let items = Reply::parse(&reply).texts();
         items
             .chunks(2)
             .find(|kv| kv[0] == field)
@@ -1430,19 +1430,6 @@ impl Sentinel {
     fn stop(&mut self) {
         self.process.stop();
     }
-}
-
-/// The bulk strings of a flat RESP array.
-fn bulk_strings(reply: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(reply);
-    let mut out = Vec::new();
-    let mut lines = text.split("\r\n");
-    while let Some(l) = lines.next() {
-        if l.starts_with('$') && l != "$-1" {
-            out.push(lines.next().unwrap_or_default().to_string());
-        }
-    }
-    out
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! transcript; the two transcripts must be equal, and the real one must show what Redis is known
 //! to answer, so that a scenario that went wrong on both sides still fails.
 
-use crate::common::{encode, Client};
+use crate::common::{encode, show_bytes, Client};
 use crate::replication_support::*;
 use Impl::{Ours, Real};
 
@@ -48,7 +48,7 @@ impl Transcript {
     /// Like `cmd`, under a step name of its own.
     fn step(&mut self, step: &str, c: &mut Client, args: &[&str]) -> Vec<u8> {
         let reply = c.cmd(args);
-        self.note(step, printable(&reply));
+        self.note(step, show_bytes(&reply, usize::MAX));
         reply
     }
 
@@ -56,7 +56,7 @@ impl Transcript {
     /// through `hide` (for replies whose bulk lengths depend on hidden text).
     fn parsed(&mut self, step: &str, c: &mut Client, args: &[&str]) -> Reply {
         let reply = Reply::parse(&c.cmd(args));
-        self.note(step, render(&reply));
+        self.note(step, format!("{reply:?}"));
         reply
     }
 
@@ -69,23 +69,6 @@ impl Transcript {
     /// Asserts that the real run answered `step` with `expected`: the scenario did what it meant to.
     fn expect(&self, step: &str, expected: &str) {
         assert_eq!(self.get(step), expected, "real Redis's answer to {step:?} (the scenario went wrong)");
-    }
-}
-
-/// A raw reply with CR and LF visible, whole (error texts are long).
-fn printable(reply: &[u8]) -> String {
-    String::from_utf8_lossy(reply).replace('\r', "\\r").replace('\n', "\\n")
-}
-
-/// A parsed reply as text: `[a, b, 3]` with errors and statuses marked.
-fn render(reply: &Reply) -> String {
-    match reply {
-        Reply::Status(s) => format!("+{s}"),
-        Reply::Error(e) => format!("-{e}"),
-        Reply::Int(n) => format!(":{n}"),
-        Reply::Bulk(b) => format!("{:?}", String::from_utf8_lossy(b)),
-        Reply::Nil => "nil".into(),
-        Reply::Array(items) => format!("[{}]", items.iter().map(render).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -661,7 +644,10 @@ fn failover_errors_and_states_as_real_redis() {
     real.expect("a write after ABORT", "+OK\\r\\n");
     real.expect("role after the timeout", "master");
     real.expect("role while in progress", "slave");
-    real.expect("ROLE while in progress", "[\"slave\", \"127.0.0.1\", :<replica-port>, \"handshake\", :-1]");
+    real.expect(
+        "ROLE while in progress",
+        "[\"slave\", \"127.0.0.1\", (integer) <replica-port>, \"handshake\", (integer) -1]",
+    );
     real.expect("PSYNC while in progress", "-NOMASTERLINK Can't SYNC while failing over\\r\\n");
     real.expect("role after aborting the switch", "master");
     real.expect("the old id is kept as replid2", "true");
@@ -757,7 +743,7 @@ fn shutdown_waiting(master: &Node) -> Client {
 /// What a connection gets next: a reply, or the server closing it.
 fn next_reply(c: &mut Client) -> String {
     match c.try_read_reply() {
-        Ok(reply) => printable(&reply),
+        Ok(reply) => show_bytes(&reply, usize::MAX),
         Err(_) => "(closed without a reply)".into(),
     }
 }
@@ -882,12 +868,12 @@ fn publish_reaches_replica_subscribers(master_imp: Impl, replica_imp: Impl) {
     assert_eq!(master.call(&["PUBLISH", "news", "hello"]), Reply::Int(0));
     let what = format!("{} -> {}", master.name, replica.name);
     assert_eq!(
-        printable(&sub.read_reply()),
+        show_bytes(&sub.read_reply(), usize::MAX),
         "*3\\r\\n$7\\r\\nmessage\\r\\n$4\\r\\nnews\\r\\n$5\\r\\nhello\\r\\n",
         "{what}"
     );
     assert_eq!(
-        printable(&sub.read_reply()),
+        show_bytes(&sub.read_reply(), usize::MAX),
         "*4\\r\\n$8\\r\\npmessage\\r\\n$2\\r\\nn*\\r\\n$4\\r\\nnews\\r\\n$5\\r\\nhello\\r\\n",
         "{what}"
     );
@@ -1036,7 +1022,7 @@ fn info_and_role_during_a_full_sync_as_real_redis() {
     real.expect("replica master_sync_in_progress", "1");
     real.expect("replica master_sync_total_bytes", "-1");
     real.expect("replica master_sync_perc", "-0.00");
-    real.expect("ROLE of the replica", "[\"slave\", \"127.0.0.1\", :<master-port>, \"sync\", :-1]");
+    real.expect("ROLE of the replica", "[\"slave\", \"127.0.0.1\", (integer) <master-port>, \"sync\", (integer) -1]");
     real.expect("the master's slave0 state", "state=wait_bgsave");
     real.expect("rdb_bgsave_in_progress", "1");
     real.expect("FAILOVER TO a syncing replica", "-ERR FAILOVER target replica is not online.\\r\\n");

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use crate::common::{free_port, show_bytes, wait_for, Client, SentinelProcess, Server, OUR_SENTINEL, REAL_SENTINEL};
+use crate::common::{
+    free_port, show_bytes, wait_for, Client, Reply, SentinelProcess, Server, OUR_SENTINEL, REAL_SENTINEL,
+};
 use redis_rs::sentinel::commands::{self, Context, Dispatch, LinkStatus};
 use redis_rs::sentinel::instance::{parse_info, Kind};
 use redis_rs::sentinel::state::Sentinel;
@@ -36,63 +38,6 @@ fn launch_with(bin: &str, config: &str) -> SentinelProcess {
     })
 }
 
-/// A RESP value, enough to mask fields and render it back.
-#[derive(Clone, Debug, PartialEq)]
-enum Resp {
-    /// `+`, `-`, `:`, `_`, `,`, `#` and null `$-1`/`*-1`: the type byte and the line.
-    Line(u8, Vec<u8>),
-    Bulk(Vec<u8>),
-    /// `*`, `%`, `~`, `>`: maps hold keys and values in turn.
-    Agg(u8, Vec<Resp>),
-}
-
-fn parse(b: &[u8]) -> Resp {
-    let (v, used) = parse_at(b, 0);
-    assert_eq!(used, b.len(), "trailing bytes in {}", show_bytes(b, 200));
-    v
-}
-
-fn parse_at(b: &[u8], at: usize) -> (Resp, usize) {
-    let end = at + b[at..].windows(2).position(|w| w == b"\r\n").expect("CRLF");
-    let (t, line) = (b[at], b[at + 1..end].to_vec());
-    let mut next = end + 2;
-    let n: i64 = std::str::from_utf8(&line).ok().and_then(|s| s.parse().ok()).unwrap_or(-1);
-    match t {
-        b'$' if n >= 0 => (Resp::Bulk(b[next..next + n as usize].to_vec()), next + n as usize + 2),
-        b'*' | b'%' | b'~' | b'>' if n >= 0 => {
-            let count = if t == b'%' { 2 * n } else { n };
-            let mut items = Vec::new();
-            for _ in 0..count {
-                let (v, after) = parse_at(b, next);
-                items.push(v);
-                next = after;
-            }
-            (Resp::Agg(t, items), next)
-        }
-        _ => (Resp::Line(t, line), next),
-    }
-}
-
-fn render(v: &Resp, out: &mut Vec<u8>) {
-    match v {
-        Resp::Line(t, line) => {
-            out.push(*t);
-            out.extend_from_slice(line);
-            out.extend_from_slice(b"\r\n");
-        }
-        Resp::Bulk(b) => {
-            out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
-            out.extend_from_slice(b);
-            out.extend_from_slice(b"\r\n");
-        }
-        Resp::Agg(t, items) => {
-            let n = if *t == b'%' { items.len() / 2 } else { items.len() };
-            out.extend_from_slice(format!("{}{n}\r\n", *t as char).as_bytes());
-            items.iter().for_each(|i| render(i, out));
-        }
-    }
-}
-
 /// Values that differ between two sentinels watching the same instances at different moments.
 const VOLATILE: [&str; 9] = [
     "last-ping-sent",
@@ -106,24 +51,38 @@ const VOLATILE: [&str; 9] = [
     "s-down-time",
 ];
 
+fn volatile(key: &Reply) -> bool {
+    matches!(key, Reply::Bulk(k) if VOLATILE.iter().any(|v| v.as_bytes() == k.as_slice()))
+}
+
 /// Replaces the value after each volatile key (in maps and RESP2's flat key/value arrays).
-fn mask(v: &mut Resp) {
-    if let Resp::Agg(_, items) = v {
-        for i in (0..items.len().saturating_sub(1)).step_by(2) {
-            if matches!(&items[i], Resp::Bulk(k) if VOLATILE.iter().any(|v| v.as_bytes() == k.as_slice())) {
-                items[i + 1] = Resp::Bulk(b"#".to_vec());
+fn mask(v: &mut Reply) {
+    match v {
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
+            for i in (0..items.len().saturating_sub(1)).step_by(2) {
+                if volatile(&items[i]) {
+                    items[i + 1] = Reply::bulk_of("#");
+                }
+            }
+            items.iter_mut().for_each(mask);
+        }
+        Reply::Map(kv) => {
+            for (k, v) in kv.iter_mut() {
+                if volatile(k) {
+                    *v = Reply::bulk_of("#");
+                }
+                mask(k);
+                mask(v);
             }
         }
-        items.iter_mut().for_each(mask);
+        _ => {}
     }
 }
 
 fn masked(b: &[u8]) -> String {
-    let mut v = parse(b);
+    let mut v = Reply::parse(b);
     mask(&mut v);
-    let mut out = Vec::new();
-    render(&v, &mut out);
-    show_bytes(&out, 100_000)
+    show_bytes(&v.encode(), 100_000)
 }
 
 /// Three real servers and two real sentinels, settled: sentinel A knows the replica and B.
@@ -158,8 +117,8 @@ fn setup() -> Setup {
 }
 
 fn bulk_text(reply: &[u8]) -> String {
-    match parse(reply) {
-        Resp::Bulk(b) => String::from_utf8(b).expect("utf-8"),
+    match Reply::parse(reply) {
+        Reply::Bulk(b) => String::from_utf8(b).expect("utf-8"),
         other => panic!("not a bulk string: {other:?}"),
     }
 }
@@ -320,11 +279,11 @@ fn info_sentinel_section_matches() {
 fn real_events(sub: &mut Client, kinds: &[&str], count: usize) -> Vec<(String, String)> {
     let mut out = Vec::new();
     while out.len() < count {
-        let Resp::Agg(_, items) = parse(&sub.read_reply()) else { continue };
+        let (Reply::Array(items) | Reply::Push(items)) = Reply::parse(&sub.read_reply()) else { continue };
         let texts: Vec<String> = items
             .iter()
             .map(|i| match i {
-                Resp::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
                 _ => String::new(),
             })
             .collect();
@@ -511,60 +470,75 @@ const NOT_COMPARED: [&str; 10] = [
     "acl|setuser",
 ];
 
-fn compared(name: &Resp) -> bool {
-    !matches!(name, Resp::Bulk(n) if NOT_COMPARED.iter().any(|c| c.as_bytes() == n.as_slice()))
+fn compared(name: &Reply) -> bool {
+    !matches!(name, Reply::Bulk(n) if NOT_COMPARED.iter().any(|c| c.as_bytes() == n.as_slice()))
 }
 
-fn rendered(v: &Resp) -> Vec<u8> {
-    let mut out = Vec::new();
-    render(v, &mut out);
-    out
-}
-
-/// Key/value items (a RESP3 map or RESP2's flat array) sorted by key, the pairs not compared left out.
-fn sorted_pairs(items: &[Resp]) -> Vec<Resp> {
-    let mut pairs: Vec<(Resp, Resp)> =
-        items.chunks(2).filter(|p| compared(&p[0])).map(|p| (p[0].clone(), canonical(&p[1]))).collect();
-    pairs.sort_by_key(|(k, _)| rendered(k));
-    pairs.into_iter().flat_map(|(k, v)| [k, v]).collect()
+/// Key/value pairs (a RESP3 map or RESP2's flat array) sorted by key, the pairs not compared left out.
+fn sorted_pairs(v: &Reply) -> Reply {
+    let sorted = |pairs: Vec<(&Reply, &Reply)>| {
+        let mut pairs: Vec<(Reply, Reply)> =
+            pairs.into_iter().filter(|(k, _)| compared(k)).map(|(k, v)| (k.clone(), canonical(v))).collect();
+        pairs.sort_by_key(|(k, _)| k.encode());
+        pairs
+    };
+    match v {
+        Reply::Map(kv) => Reply::Map(sorted(kv.iter().map(|(k, v)| (k, v)).collect())),
+        Reply::Array(items) => Reply::Array(
+            sorted(items.chunks(2).map(|p| (&p[0], &p[1])).collect()).into_iter().flat_map(|(k, v)| [k, v]).collect(),
+        ),
+        other => canonical(other),
+    }
 }
 
 /// COMMAND INFO entries sorted by name, the ones not compared left out.
-fn sorted_entries(items: &[Resp]) -> Vec<Resp> {
-    let mut entries: Vec<Resp> = items
+fn sorted_entries(items: &[Reply]) -> Vec<Reply> {
+    let mut entries: Vec<Reply> = items
         .iter()
-        .filter(|e| !matches!(e, Resp::Agg(_, f) if !f.is_empty() && !compared(&f[0])))
+        .filter(|e| !matches!(e, Reply::Array(f) if !f.is_empty() && !compared(&f[0])))
         .map(canonical)
         .collect();
-    entries.sort_by_key(rendered);
+    entries.sort_by_key(Reply::encode);
     entries
 }
 
 /// A COMMAND INFO or COMMAND DOCS reply with what Redis lists in hash order (subcommands) sorted.
-fn canonical(v: &Resp) -> Resp {
-    let Resp::Agg(t, items) = v else { return v.clone() };
-    let is_info_entry = items.len() == 10 && matches!((&items[0], &items[1]), (Resp::Bulk(_), Resp::Line(b':', _)));
-    let mut out: Vec<Resp> = items.iter().map(canonical).collect();
-    if is_info_entry {
-        if let Resp::Agg(b'*', subs) = &items[9] {
-            out[9] = Resp::Agg(b'*', sorted_entries(subs));
-        }
-    }
-    for i in (0..items.len().saturating_sub(1)).step_by(2) {
-        if items[i] == Resp::Bulk(b"subcommands".to_vec()) {
-            if let Resp::Agg(st, subs) = &items[i + 1] {
-                out[i + 1] = Resp::Agg(*st, sorted_pairs(subs));
+fn canonical(v: &Reply) -> Reply {
+    let subcommands = Reply::bulk_of("subcommands");
+    match v {
+        Reply::Array(items) => {
+            let is_info_entry = items.len() == 10 && matches!((&items[0], &items[1]), (Reply::Bulk(_), Reply::Int(_)));
+            let mut out: Vec<Reply> = items.iter().map(canonical).collect();
+            if is_info_entry {
+                if let Reply::Array(subs) = &items[9] {
+                    out[9] = Reply::Array(sorted_entries(subs));
+                }
             }
+            for i in (0..items.len().saturating_sub(1)).step_by(2) {
+                if items[i] == subcommands {
+                    out[i + 1] = sorted_pairs(&items[i + 1]);
+                }
+            }
+            Reply::Array(out)
         }
+        Reply::Map(kv) => Reply::Map(
+            kv.iter()
+                .map(|(k, v)| (canonical(k), if *k == subcommands { sorted_pairs(v) } else { canonical(v) }))
+                .collect(),
+        ),
+        other => other.clone(),
     }
-    Resp::Agg(*t, out)
 }
 
 /// The whole COMMAND / COMMAND INFO (entries) or COMMAND DOCS (pairs) in a canonical order.
 fn canonical_all(b: &[u8], pairs: bool) -> String {
-    let Resp::Agg(t, items) = parse(b) else { return show_bytes(b, 1000) };
-    let items = if pairs { sorted_pairs(&items) } else { sorted_entries(&items) };
-    show_bytes(&rendered(&Resp::Agg(t, items)), 1_000_000)
+    let v = Reply::parse(b);
+    let sorted = match &v {
+        Reply::Map(_) | Reply::Array(_) if pairs => sorted_pairs(&v),
+        Reply::Array(items) => Reply::Array(sorted_entries(items)),
+        _ => return show_bytes(b, 1000),
+    };
+    show_bytes(&sorted.encode(), 1_000_000)
 }
 
 /// COMMAND in Sentinel mode, ours against Debian's redis-sentinel in both protocols: the same
@@ -609,10 +583,10 @@ fn command_metadata_matches_redis_sentinel() {
             }
         }
         for args in [&["COMMAND", "LIST"][..], &["COMMAND", "LIST", "FILTERBY", "PATTERN", "sentinel*"]] {
-            let list = |c: &mut Client| match parse(&c.cmd(args)) {
-                Resp::Agg(_, items) => {
-                    let mut names: Vec<Resp> = items.into_iter().filter(compared).collect();
-                    names.sort_by_key(rendered);
+            let list = |c: &mut Client| match Reply::parse(&c.cmd(args)) {
+                Reply::Array(items) | Reply::Set(items) => {
+                    let mut names: Vec<Reply> = items.into_iter().filter(compared).collect();
+                    names.sort_by_key(Reply::encode);
                     names
                 }
                 other => panic!("{args:?}: {other:?}"),

@@ -460,68 +460,22 @@ fn real_sentinel(text: &str) -> SentinelProcess {
     })
 }
 
-/// One command on a fresh connection to `sentinel`, parsed.
-fn query(sentinel: &SentinelProcess, args: &[&str]) -> Resp {
-    parse_resp(&mut &Client::connect(sentinel.port).cmd(args)[..])
+/// One command on a fresh connection to `sentinel`, parsed; an error reply fails the test.
+fn query(sentinel: &SentinelProcess, args: &[&str]) -> Reply {
+    let reply = Reply::parse(&Client::connect(sentinel.port).cmd(args));
+    assert!(!reply.is_error(), "{args:?}: {reply:?}");
+    reply
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Resp {
-    Text(String),
-    Int(i64),
-    Nil,
-    List(Vec<Resp>),
-}
-
-impl Resp {
-    fn text(&self) -> String {
-        match self {
-            Resp::Text(s) => s.clone(),
-            Resp::Int(n) => n.to_string(),
-            other => panic!("not text: {other:?}"),
-        }
-    }
-
-    fn list(&self) -> &[Resp] {
-        match self {
-            Resp::List(items) => items,
-            other => panic!("not a list: {other:?}"),
-        }
-    }
-
-    /// A flat list of field/value pairs (SENTINEL MASTER, CONFIG GET) as a map.
-    fn fields(&self) -> HashMap<String, String> {
-        self.list().chunks(2).map(|kv| (kv[0].text(), kv[1].text())).collect()
-    }
-}
-
-fn parse_resp(input: &mut &[u8]) -> Resp {
-    let end = input.windows(2).position(|w| w == b"\r\n").expect("line end");
-    let (kind, head) = (input[0], String::from_utf8_lossy(&input[1..end]).into_owned());
-    *input = &input[end + 2..];
-    match kind {
-        b'+' => Resp::Text(head),
-        b'-' => panic!("error reply: {head}"),
-        b':' => Resp::Int(head.parse().expect("integer")),
-        b'$' if head == "-1" => Resp::Nil,
-        b'$' => {
-            let len: usize = head.parse().expect("length");
-            let text = String::from_utf8_lossy(&input[..len]).into_owned();
-            *input = &input[len + 2..];
-            Resp::Text(text)
-        }
-        b'*' => {
-            let n: usize = head.parse().expect("count");
-            Resp::List((0..n).map(|_| parse_resp(input)).collect())
-        }
-        other => panic!("unexpected reply type {}", other as char),
-    }
+/// A flat list of field/value pairs (SENTINEL MASTER, CONFIG GET) as a map.
+fn fields(reply: &Reply) -> HashMap<String, String> {
+    reply.pairs().into_iter().map(|(k, v)| (k.text(), v.text())).collect()
 }
 
 /// The state a real Sentinel runs with, as far as its commands show it.
 fn check_real_sentinel_runs_with(real: &SentinelProcess, cfg: &SentinelConfig) {
     assert_eq!(query(real, &["SENTINEL", "MYID"]).text(), cfg.myid.clone().expect("myid"));
-    let globals = query(real, &["SENTINEL", "CONFIG", "GET", "*"]).fields();
+    let globals = fields(&query(real, &["SENTINEL", "CONFIG", "GET", "*"]));
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
     assert_eq!(globals["resolve-hostnames"], yes_no(cfg.resolve_hostnames));
     assert_eq!(globals["announce-hostnames"], yes_no(cfg.announce_hostnames));
@@ -529,9 +483,9 @@ fn check_real_sentinel_runs_with(real: &SentinelProcess, cfg: &SentinelConfig) {
     assert_eq!(globals["announce-port"], cfg.announce_port.to_string());
     assert_eq!(globals["sentinel-user"], cfg.sentinel_user.clone().unwrap_or_default());
     let masters = query(real, &["SENTINEL", "MASTERS"]);
-    assert_eq!(masters.list().len(), cfg.masters.len(), "{masters:?}");
+    assert_eq!(masters.array().len(), cfg.masters.len(), "{masters:?}");
     for m in &cfg.masters {
-        let f = query(real, &["SENTINEL", "MASTER", &m.name]).fields();
+        let f = fields(&query(real, &["SENTINEL", "MASTER", &m.name]));
         let show = |k: &str| f.get(k).cloned().unwrap_or_else(|| panic!("SENTINEL MASTER lacks {k}: {f:?}"));
         assert_eq!(show("ip"), m.host);
         assert_eq!(show("port"), m.port.to_string());
@@ -544,10 +498,10 @@ fn check_real_sentinel_runs_with(real: &SentinelProcess, cfg: &SentinelConfig) {
         assert_eq!(f.get("client-reconfig-script"), m.client_reconfig_script.as_ref());
 
         let mut replicas: Vec<(String, String)> = query(real, &["SENTINEL", "REPLICAS", &m.name])
-            .list()
+            .array()
             .iter()
             .map(|r| {
-                let f = r.fields();
+                let f = fields(r);
                 (f["ip"].clone(), f["port"].clone())
             })
             .collect();
@@ -558,10 +512,10 @@ fn check_real_sentinel_runs_with(real: &SentinelProcess, cfg: &SentinelConfig) {
         assert_eq!(replicas, expected, "replicas of {}", m.name);
 
         let mut sentinels: Vec<(String, String, String)> = query(real, &["SENTINEL", "SENTINELS", &m.name])
-            .list()
+            .array()
             .iter()
             .map(|s| {
-                let f = s.fields();
+                let f = fields(s);
                 (f["ip"].clone(), f["port"].clone(), f["runid"].clone())
             })
             .collect();
@@ -637,7 +591,7 @@ fn the_real_sentinel_reads_our_rewrite_as_the_state_we_wrote() {
     let real = real_sentinel(&ours);
     check_real_sentinel_runs_with(&real, &cfg);
     // What it writes back (everything, epochs and secrets included) is the same state.
-    assert_eq!(query(&real, &["SENTINEL", "FLUSHCONFIG"]), Resp::Text("OK".into()));
+    assert_eq!(query(&real, &["SENTINEL", "FLUSHCONFIG"]), Reply::status("OK"));
     let written = real.file("sentinel.conf");
     assert_eq!(normalized(parse_text(&written).expect("we read Redis's rewrite")), normalized(cfg), "{written}");
 }

@@ -454,8 +454,8 @@ fn failover_without_the_best_replica(which: Which, priorities: &[&str]) -> (Stri
     });
     let reply = call(&s, &["SENTINEL", "FAILOVER", "mymaster"]);
     let reply = match reply {
-        Reply::Status(t) => t,
-        Reply::Error(t) => format!("-{t}"),
+        Reply::Status(t) => String::from_utf8_lossy(&t).into_owned(),
+        Reply::Error(t) => format!("-{}", String::from_utf8_lossy(&t)),
         other => format!("{other:?}"),
     };
     if reply != "OK" {

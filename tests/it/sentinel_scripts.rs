@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::{show_bytes, wait_for, Client, SentinelProcess, Server, OUR_SENTINEL, REAL_SENTINEL};
+use crate::common::{show_bytes, wait_for, Client, Reply, SentinelProcess, Server, OUR_SENTINEL, REAL_SENTINEL};
 
 /// Where the scripts of a scenario note each run.
 const RUNS_FILE: &str = "runs";
@@ -89,10 +89,10 @@ fn read_events_until(c: &mut Client, last: &str, dir: &Path) -> Vec<String> {
     let mut seen = Vec::new();
     loop {
         let reply = c.try_read_reply().unwrap_or_else(|e| panic!("no {last} ({e}); events so far: {seen:?}"));
-        let text = String::from_utf8_lossy(&reply).into_owned();
-        let fields: Vec<&str> = text.split("\r\n").collect();
-        assert_eq!(fields.get(2), Some(&"message"), "{}", show_bytes(&reply, 300));
-        let (channel, message) = (fields[4], fields[6]);
+        let parsed = Reply::parse(&reply);
+        let fields = parsed.texts();
+        assert_eq!(fields.first().map(String::as_str), Some("message"), "{}", show_bytes(&reply, 300));
+        let (channel, message) = (fields[1].as_str(), &fields[2]);
         seen.push(normalise(&format!("{channel} {message}"), dir));
         if channel == last {
             return seen;
@@ -200,10 +200,10 @@ fn retry_delay_after_exit_1(bin: &str, master_port: u16) -> u64 {
     assert_eq!(admin.cmd_str(&["SENTINEL", "SET", "mm", "quorum", "1"]), "+OK\r\n");
     let mut delay = None;
     wait_for("the script scheduled for its retry", Duration::from_secs(20), || {
-        let reply = admin.cmd_str(&["SENTINEL", "PENDING-SCRIPTS"]);
-        let fields: Vec<&str> = reply.split("\r\n").collect();
-        let value = |name: &str| fields.iter().position(|f| *f == name).and_then(|i| fields.get(i + 2)).copied();
-        if value("flags") == Some("scheduled") && value("retry-num") == Some("1") {
+        let reply = Reply::parse(&admin.cmd(&["SENTINEL", "PENDING-SCRIPTS"]));
+        let script = reply.array().first();
+        let value = |name: &str| script.and_then(|s| s.get(name)).map(Reply::text);
+        if value("flags").as_deref() == Some("scheduled") && value("retry-num").as_deref() == Some("1") {
             delay = value("run-delay").and_then(|v| v.parse().ok());
         }
         delay.is_some()

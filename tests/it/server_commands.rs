@@ -9,135 +9,6 @@ use std::time::Duration;
 use crate::common::*;
 
 // ---------------------------------------------------------------------------------------------
-// A RESP2/RESP3 reply parser, to compare replies by shape.
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq)]
-enum V {
-    Status(String),
-    Err(String),
-    Int(i64),
-    Bulk(Vec<u8>),
-    Nil,
-    Arr(Vec<V>),
-    Map(Vec<(V, V)>),
-    Set(Vec<V>),
-    Double(String),
-    Verbatim(String, Vec<u8>),
-    Bool(bool),
-}
-
-impl V {
-    fn text(&self) -> String {
-        match self {
-            V::Status(s) | V::Err(s) | V::Double(s) => s.clone(),
-            V::Bulk(b) | V::Verbatim(_, b) => String::from_utf8_lossy(b).into_owned(),
-            V::Int(n) => n.to_string(),
-            other => panic!("not a scalar: {other:?}"),
-        }
-    }
-
-    fn int(&self) -> i64 {
-        match self {
-            V::Int(n) => *n,
-            other => panic!("not an integer: {other:?}"),
-        }
-    }
-
-    /// Elements of an array or set; a RESP2 map (flat array) too.
-    fn items(&self) -> Vec<V> {
-        match self {
-            V::Arr(v) | V::Set(v) => v.clone(),
-            V::Map(m) => m.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect(),
-            other => panic!("not an aggregate: {other:?}"),
-        }
-    }
-
-    /// Key/value pairs of a map, or of a RESP2 flat array.
-    fn pairs(&self) -> Vec<(String, V)> {
-        match self {
-            V::Map(m) => m.iter().map(|(k, v)| (k.text(), v.clone())).collect(),
-            V::Arr(v) => v.chunks(2).map(|c| (c[0].text(), c[1].clone())).collect(),
-            other => panic!("not a map: {other:?}"),
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<V> {
-        self.pairs().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
-    }
-
-    fn texts(&self) -> Vec<String> {
-        self.items().iter().map(V::text).collect()
-    }
-}
-
-fn parse(b: &[u8]) -> V {
-    let (v, rest) = parse_one(b);
-    assert!(rest.is_empty(), "trailing bytes after a reply: {}", show(b));
-    v
-}
-
-fn parse_one(b: &[u8]) -> (V, &[u8]) {
-    let end = b.windows(2).position(|w| w == b"\r\n").expect("a complete line");
-    let line = String::from_utf8_lossy(&b[1..end]).into_owned();
-    let rest = &b[end + 2..];
-    let n = || line.parse::<i64>().expect("a length");
-    match b[0] {
-        b'+' => (V::Status(line), rest),
-        b'-' => (V::Err(line), rest),
-        b':' => (V::Int(n()), rest),
-        b',' => (V::Double(line), rest),
-        b'#' => (V::Bool(line == "t"), rest),
-        b'_' => (V::Nil, rest),
-        b'$' | b'=' if n() < 0 => (V::Nil, rest),
-        b'$' => {
-            let len = n() as usize;
-            (V::Bulk(rest[..len].to_vec()), &rest[len + 2..])
-        }
-        b'=' => {
-            let len = n() as usize;
-            (V::Verbatim(String::from_utf8_lossy(&rest[..3]).into_owned(), rest[4..len].to_vec()), &rest[len + 2..])
-        }
-        b'*' | b'~' if n() < 0 => (V::Nil, rest),
-        b'*' | b'~' | b'>' => {
-            let mut items = Vec::new();
-            let mut rest = rest;
-            for _ in 0..n() {
-                let (v, r) = parse_one(rest);
-                items.push(v);
-                rest = r;
-            }
-            (if b[0] == b'~' { V::Set(items) } else { V::Arr(items) }, rest)
-        }
-        b'%' => {
-            let mut pairs = Vec::new();
-            let mut rest = rest;
-            for _ in 0..n() {
-                let (k, r) = parse_one(rest);
-                let (v, r) = parse_one(r);
-                pairs.push((k, v));
-                rest = r;
-            }
-            (V::Map(pairs), rest)
-        }
-        c => panic!("unexpected reply type {:?} in {}", c as char, show(b)),
-    }
-}
-
-fn show(b: &[u8]) -> String {
-    let mut s = String::new();
-    for &c in b {
-        match c {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            0x20..=0x7e => s.push(c as char),
-            _ => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    s
-}
-
-// ---------------------------------------------------------------------------------------------
 // Differential helpers
 // ---------------------------------------------------------------------------------------------
 
@@ -162,7 +33,11 @@ impl Pair {
     fn check(&mut self, args: &[&str]) -> Vec<u8> {
         let (o, r) = self.both(args);
         if o != r {
-            self.mismatches.push(format!("{args:?}\n      real: {}\n      ours: {}", show(&r), show(&o)));
+            self.mismatches.push(format!(
+                "{args:?}\n      real: {}\n      ours: {}",
+                show_bytes(&r, usize::MAX),
+                show_bytes(&o, usize::MAX)
+            ));
         }
         r
     }
@@ -193,9 +68,10 @@ fn command_count_is_the_number_of_top_level_commands() {
     let (ours, real) = duo(&[]);
     for s in [&ours, &real] {
         let mut c = s.client();
-        let count = parse(&c.cmd(&["COMMAND", "COUNT"])).int();
-        let all = parse(&c.cmd(&["COMMAND"])).items().len() as i64;
-        let listed = parse(&c.cmd(&["COMMAND", "LIST"])).texts().iter().filter(|n| !n.contains('|')).count() as i64;
+        let count = Reply::parse(&c.cmd(&["COMMAND", "COUNT"])).int();
+        let all = Reply::parse(&c.cmd(&["COMMAND"])).items().len() as i64;
+        let listed =
+            Reply::parse(&c.cmd(&["COMMAND", "LIST"])).texts().iter().filter(|n| !n.contains('|')).count() as i64;
         assert!(count > 10, "{count}");
         assert_eq!(count, all, "COMMAND COUNT vs COMMAND");
         assert_eq!(count, listed, "COMMAND COUNT vs COMMAND LIST");
@@ -213,45 +89,49 @@ const OUR_EXTENSIONS: &[&str] = &["client|no-touch"];
 
 /// The full names we implement that Redis 7.0.15 has too.
 fn implemented(c: &mut Client) -> BTreeSet<String> {
-    parse(&c.cmd(&["COMMAND", "LIST"])).texts().into_iter().filter(|n| !OUR_EXTENSIONS.contains(&n.as_str())).collect()
+    Reply::parse(&c.cmd(&["COMMAND", "LIST"]))
+        .texts()
+        .into_iter()
+        .filter(|n| !OUR_EXTENSIONS.contains(&n.as_str()))
+        .collect()
 }
 
 /// A map's pairs and whether it was a RESP3 map (else a RESP2 flat array).
-fn map_pairs(v: &V) -> (bool, Vec<(V, V)>) {
+fn map_pairs(v: &Reply) -> (bool, Vec<(Reply, Reply)>) {
     match v {
-        V::Map(m) => (true, m.clone()),
-        V::Arr(a) => (false, a.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect()),
+        Reply::Map(m) => (true, m.clone()),
+        Reply::Array(a) => (false, a.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect()),
         other => panic!("not a map: {other:?}"),
     }
 }
 
-fn rebuild_map(resp3: bool, pairs: Vec<(V, V)>) -> V {
+fn rebuild_map(resp3: bool, pairs: Vec<(Reply, Reply)>) -> Reply {
     if resp3 {
-        V::Map(pairs)
+        Reply::Map(pairs)
     } else {
-        V::Arr(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect())
+        Reply::Array(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect())
     }
 }
 
 /// A COMMAND INFO entry with its subcommands narrowed to `keep` and sorted by name (Redis lists
 /// them in hash order); every other field as it is.
-fn norm_info(v: &V, keep: &BTreeSet<String>) -> V {
-    let V::Arr(f) = v else { return v.clone() };
+fn norm_info(v: &Reply, keep: &BTreeSet<String>) -> Reply {
+    let Reply::Array(f) = v else { return v.clone() };
     let mut f = f.clone();
-    if let V::Arr(subs) = &f[9] {
-        let mut subs: Vec<V> =
+    if let Reply::Array(subs) = &f[9] {
+        let mut subs: Vec<Reply> =
             subs.iter().filter(|s| keep.contains(&s.items()[0].text())).map(|s| norm_info(s, keep)).collect();
         subs.sort_by_key(|s| s.items()[0].text());
-        f[9] = V::Arr(subs);
+        f[9] = Reply::Array(subs);
     }
-    V::Arr(f)
+    Reply::Array(f)
 }
 
 /// A COMMAND DOCS reply (name -> entry) narrowed to `keep` and sorted by name, recursively through
 /// each entry's `subcommands`; every other field as it is.
-fn norm_docs(v: &V, keep: &BTreeSet<String>) -> V {
+fn norm_docs(v: &Reply, keep: &BTreeSet<String>) -> Reply {
     let (resp3, pairs) = map_pairs(v);
-    let mut pairs: Vec<(V, V)> = pairs
+    let mut pairs: Vec<(Reply, Reply)> = pairs
         .into_iter()
         .filter(|(k, _)| keep.contains(&k.text()))
         .map(|(k, entry)| {
@@ -304,7 +184,7 @@ fn command_info_matches_redis() {
         ];
         for name in names {
             let (o, r) = p.both(&["COMMAND", "INFO", name, "nosuch"]);
-            let (o, r) = (parse(&o).items(), parse(&r).items());
+            let (o, r) = (Reply::parse(&o).items(), Reply::parse(&r).items());
             p.expect(&format!("RESP{resp} COMMAND INFO {name}"), norm_info(&o[0], &keep), norm_info(&r[0], &keep));
             p.expect(&format!("RESP{resp} unknown command in COMMAND INFO"), &o[1], &r[1]);
         }
@@ -316,7 +196,7 @@ fn command_info_matches_redis() {
         for args in [&["COMMAND"][..], &["COMMAND", "INFO"]] {
             let (o, r) = p.both(args);
             let by_name = |b: &[u8]| {
-                parse(b)
+                Reply::parse(b)
                     .items()
                     .iter()
                     .filter(|e| keep.contains(&e.items()[0].text()))
@@ -341,18 +221,18 @@ fn command_table_matches_redis_for_every_implemented_command() {
         p.both(&["HELLO", resp]);
         for name in &keep {
             let (o, r) = p.both(&["COMMAND", "INFO", name]);
-            let r = parse(&r).items().remove(0);
-            if r == V::Nil {
+            let r = Reply::parse(&r).items().remove(0);
+            if r.is_null() {
                 p.mismatches.push(format!("{name}: not a Redis 7.0.15 command"));
                 continue;
             }
-            let o = parse(&o).items().remove(0);
+            let o = Reply::parse(&o).items().remove(0);
             p.expect(&format!("RESP{resp} COMMAND INFO {name}"), norm_info(&o, &keep), norm_info(&r, &keep));
             let (o, r) = p.both(&["COMMAND", "DOCS", name]);
             p.expect(
                 &format!("RESP{resp} COMMAND DOCS {name}"),
-                norm_docs(&parse(&o), &keep),
-                norm_docs(&parse(&r), &keep),
+                norm_docs(&Reply::parse(&o), &keep),
+                norm_docs(&Reply::parse(&r), &keep),
             );
         }
     }
@@ -372,27 +252,31 @@ fn command_docs_match_redis() {
         p.check(&["COMMAND", "DOCS", "nosuch"]);
         for name in ["slowlog", "client", "config", "command", "object", "pubsub", "latency", "memory"] {
             let (o, r) = p.both(&["COMMAND", "DOCS", name]);
-            p.expect(&format!("RESP{resp} DOCS {name}"), norm_docs(&parse(&o), &keep), norm_docs(&parse(&r), &keep));
+            p.expect(
+                &format!("RESP{resp} DOCS {name}"),
+                norm_docs(&Reply::parse(&o), &keep),
+                norm_docs(&Reply::parse(&r), &keep),
+            );
         }
         // COMMAND DOCS without names (what redis-cli asks at start-up): Redis's, restricted to ours.
         let (o, r) = p.both(&["COMMAND", "DOCS"]);
-        let (o, r) = (parse(&o), parse(&r));
+        let (o, r) = (Reply::parse(&o), Reply::parse(&r));
         p.expect(
             &format!("RESP{resp} COMMAND DOCS reply type"),
             std::mem::discriminant(&o),
             std::mem::discriminant(&r),
         );
-        let names = |v: &V| map_pairs(v).1.iter().map(|(k, _)| k.text()).collect::<BTreeSet<_>>();
+        let names = |v: &Reply| map_pairs(v).1.iter().map(|(k, _)| k.text()).collect::<BTreeSet<_>>();
         let tops: BTreeSet<String> = keep.iter().filter(|n| !n.contains('|')).cloned().collect();
         p.expect(&format!("RESP{resp} COMMAND DOCS names"), names(&o), &tops);
         p.expect(&format!("RESP{resp} COMMAND DOCS"), norm_docs(&o, &keep), norm_docs(&r, &keep));
     }
     // Our extension has the entry generated from our table.
-    let d = parse(&p.ours.cmd(&["COMMAND", "DOCS", "client|no-touch"]));
+    let d = Reply::parse(&p.ours.cmd(&["COMMAND", "DOCS", "client|no-touch"]));
     let entry = &d.pairs()[0].1;
     assert_eq!(entry.get("group").map(|g| g.text()).as_deref(), Some("connection"), "{d:?}");
     assert_eq!(entry.get("since").map(|g| g.text()).as_deref(), Some("7.2.0"), "{d:?}");
-    let info = parse(&p.ours.cmd(&["COMMAND", "INFO", "client|no-touch"])).items().remove(0);
+    let info = Reply::parse(&p.ours.cmd(&["COMMAND", "INFO", "client|no-touch"])).items().remove(0);
     assert_eq!(info.items()[0].text(), "client|no-touch");
     assert!(info.items()[7].items().is_empty(), "no tips: {info:?}");
     p.finish();
@@ -402,12 +286,12 @@ fn command_docs_match_redis() {
 fn command_list_and_filters() {
     let (ours, real) = duo(&[]);
     let mut p = Pair::new(&ours, &real);
-    let implemented: BTreeSet<String> = parse(&p.ours.cmd(&["COMMAND", "LIST"]))
+    let implemented: BTreeSet<String> = Reply::parse(&p.ours.cmd(&["COMMAND", "LIST"]))
         .texts()
         .into_iter()
         .filter(|n| !OUR_EXTENSIONS.contains(&n.as_str()))
         .collect();
-    let all_real: BTreeSet<String> = parse(&p.real.cmd(&["COMMAND", "LIST"])).texts().into_iter().collect();
+    let all_real: BTreeSet<String> = Reply::parse(&p.real.cmd(&["COMMAND", "LIST"])).texts().into_iter().collect();
     let extra: Vec<_> = implemented.difference(&all_real).collect();
     p.expect("commands Redis 7.0.15 does not have", extra, Vec::<String>::new());
     let filters: &[&[&str]] = &[
@@ -433,9 +317,9 @@ fn command_list_and_filters() {
         let args = [&["COMMAND", "LIST", "FILTERBY"][..], f].concat();
         let (o, r) = p.both(&args);
         let o: BTreeSet<String> =
-            parse(&o).texts().into_iter().filter(|n| !OUR_EXTENSIONS.contains(&n.as_str())).collect();
+            Reply::parse(&o).texts().into_iter().filter(|n| !OUR_EXTENSIONS.contains(&n.as_str())).collect();
         // Redis's answer restricted to what we implement.
-        let r: BTreeSet<String> = parse(&r).texts().into_iter().filter(|n| implemented.contains(n)).collect();
+        let r: BTreeSet<String> = Reply::parse(&r).texts().into_iter().filter(|n| implemented.contains(n)).collect();
         p.expect(&format!("{args:?}"), o, r);
     }
     for args in [
@@ -518,14 +402,14 @@ fn help_texts_match_redis() {
 fn time_and_lastsave() {
     let s = Server::start(&[]);
     let mut c = s.client();
-    let t = parse(&c.cmd(&["TIME"])).texts();
+    let t = Reply::parse(&c.cmd(&["TIME"])).texts();
     assert_eq!(t.len(), 2);
     let secs: u64 = t[0].parse().unwrap();
     let usecs: u64 = t[1].parse().unwrap();
     assert!(usecs < 1_000_000, "{usecs}");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     assert!(secs.abs_diff(now) <= 2, "TIME {secs} vs {now}");
-    let lastsave = parse(&c.cmd(&["LASTSAVE"])).int() as u64;
+    let lastsave = Reply::parse(&c.cmd(&["LASTSAVE"])).int() as u64;
     assert!(lastsave <= now + 1 && lastsave + 60 > now, "LASTSAVE {lastsave} at {now}");
     let real = Server::start_real(&[]);
     let mut p = Pair::new(&s, &real);
@@ -536,8 +420,8 @@ fn time_and_lastsave() {
     for resp in ["2", "3"] {
         p.both(&["HELLO", resp]);
         let (o, r) = p.both(&["TIME"]);
-        let kinds = |v: V| v.items().iter().map(|x| format!("{:?}", std::mem::discriminant(x))).collect::<Vec<_>>();
-        p.expect("TIME shape", kinds(parse(&o)), kinds(parse(&r)));
+        let kinds = |v: Reply| v.items().iter().map(|x| format!("{:?}", std::mem::discriminant(x))).collect::<Vec<_>>();
+        p.expect("TIME shape", kinds(Reply::parse(&o)), kinds(Reply::parse(&r)));
         let (o, r) = p.both(&["LASTSAVE"]);
         p.expect("LASTSAVE type", &o[..1], &r[..1]);
     }
@@ -632,24 +516,28 @@ fn memory_usage_and_errors() {
         &["MEMORY", "usage", "k", "samples", "5", "SAMPLES", "3"],
     ] {
         let (o, r) = p.both(args);
-        let (o, r) = (parse(&o), parse(&r));
-        p.expect(&format!("{args:?} is an integer"), matches!(o, V::Int(n) if n > 0), matches!(r, V::Int(n) if n > 0));
+        let (o, r) = (Reply::parse(&o), Reply::parse(&r));
+        p.expect(
+            &format!("{args:?} is an integer"),
+            matches!(o, Reply::Int(n) if n > 0),
+            matches!(r, Reply::Int(n) if n > 0),
+        );
     }
     // A bigger value costs more.
     p.both(&["SET", "big", &"x".repeat(10_000)]);
-    let small = parse(&p.ours.cmd(&["MEMORY", "USAGE", "k"])).int();
-    let big = parse(&p.ours.cmd(&["MEMORY", "USAGE", "big"])).int();
+    let small = Reply::parse(&p.ours.cmd(&["MEMORY", "USAGE", "k"])).int();
+    let big = Reply::parse(&p.ours.cmd(&["MEMORY", "USAGE", "big"])).int();
     assert!(big > small + 9_000, "{big} vs {small}");
     // MEMORY STATS has Redis's fields in Redis's order; MEMORY DOCTOR is a verbatim string.
     for resp in ["2", "3"] {
         p.both(&["HELLO", resp]);
         let (o, r) = p.both(&["MEMORY", "STATS"]);
-        let names = |v: V| v.pairs().into_iter().map(|x| x.0).collect::<Vec<_>>();
-        p.expect(&format!("RESP{resp} MEMORY STATS fields"), names(parse(&o)), names(parse(&r)));
+        let names = |v: Reply| v.pairs().into_iter().map(|x| x.0.text()).collect::<Vec<_>>();
+        p.expect(&format!("RESP{resp} MEMORY STATS fields"), names(Reply::parse(&o)), names(Reply::parse(&r)));
         let (o, r) = p.both(&["MEMORY", "DOCTOR"]);
         p.expect("MEMORY DOCTOR type", &o[..1], &r[..1]);
         let (o, r) = p.both(&["MEMORY", "MALLOC-STATS"]);
-        assert!(matches!(parse(&o), V::Bulk(_) | V::Verbatim(..)), "{}", show(&o));
+        assert!(matches!(Reply::parse(&o), Reply::Bulk(_) | Reply::Verbatim(..)), "{}", show_bytes(&o, usize::MAX));
         // Both are jemalloc's own report.
         let first_line = |b: &[u8]| {
             let text = String::from_utf8_lossy(b).into_owned();
@@ -667,7 +555,7 @@ fn memory_usage_and_errors() {
 /// The deterministic part of SLOWLOG GET: id, arguments and client name; checks the rest.
 fn slowlog_entries(reply: &[u8], what: &str) -> Vec<String> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    parse(reply)
+    Reply::parse(reply)
         .items()
         .iter()
         .map(|e| {
@@ -768,9 +656,12 @@ fn slowlog_keeps_commands_slower_than_the_threshold() {
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
     assert_eq!(c.cmd(&["DEBUG", "SLEEP", "0.03"]), b"+OK\r\n");
     // Only DEBUG SLEEP is that slow (unless the machine stalls on the others too).
-    let entries = parse(&c.cmd(&["SLOWLOG", "GET"])).items();
-    let debug: Vec<Vec<V>> =
-        entries.iter().map(V::items).filter(|e| e[3].texts().first().map(String::as_str) == Some("DEBUG")).collect();
+    let entries = Reply::parse(&c.cmd(&["SLOWLOG", "GET"])).items();
+    let debug: Vec<Vec<Reply>> = entries
+        .iter()
+        .map(Reply::items)
+        .filter(|e| e[3].texts().first().map(String::as_str) == Some("DEBUG"))
+        .collect();
     assert_eq!(debug.len(), 1, "{entries:?}");
     let e = &debug[0];
     assert_eq!(e[3].texts(), ["DEBUG", "SLEEP", "0.03"]);
@@ -797,7 +688,7 @@ fn latency_monitor_matches_redis() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let (o, r) = p.both(&["LATENCY", "LATEST"]);
     let latest = |b: &[u8]| -> Vec<String> {
-        parse(b)
+        Reply::parse(b)
             .items()
             .iter()
             .filter(|e| e.items()[0].text() == "command")
@@ -812,7 +703,7 @@ fn latency_monitor_matches_redis() {
     };
     p.expect("LATENCY LATEST", latest(&o), latest(&r));
     let (o, r) = p.both(&["LATENCY", "HISTORY", "command"]);
-    let history = |b: &[u8]| parse(b).items().iter().map(|e| e.items().len()).collect::<Vec<_>>();
+    let history = |b: &[u8]| Reply::parse(b).items().iter().map(|e| e.items().len()).collect::<Vec<_>>();
     let (ho, hr) = (history(&o), history(&r));
     for h in [&ho, &hr] {
         assert!((1..=2).contains(&h.len()) && h.iter().all(|n| *n == 2), "LATENCY HISTORY command: {h:?}");
@@ -821,7 +712,7 @@ fn latency_monitor_matches_redis() {
     let (o, r) = p.both(&["LATENCY", "GRAPH", "command"]);
     // The sample ages under the drawing ("0s", "1s") depend on when each server took its sample.
     let body = |b: &[u8]| {
-        parse(b)
+        Reply::parse(b)
             .text()
             .split_once('\n')
             .map(|x| x.1.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect::<String>())
@@ -848,7 +739,7 @@ fn latency_monitor_matches_redis() {
     // No new samples from here on: RESET clears every event (at least "command").
     let (o, r) = p.both(&["LATENCY", "RESET"]);
     for x in [o, r] {
-        assert!(matches!(parse(&x), V::Int(n) if n >= 1), "{}", show(&x));
+        assert!(matches!(Reply::parse(&x), Reply::Int(n) if n >= 1), "{}", show_bytes(&x, usize::MAX));
     }
     for args in [
         &["LATENCY", "RESET"][..],
@@ -877,7 +768,7 @@ fn latency_histogram_shape() {
         {
             let (o, r) = p.both(args);
             let shape = |b: &[u8]| -> Vec<String> {
-                let v = parse(b);
+                let v = Reply::parse(b);
                 let kind = format!("{:?}", std::mem::discriminant(&v));
                 v.pairs()
                     .into_iter()
@@ -888,7 +779,8 @@ fn latency_histogram_shape() {
                         assert!(counts.windows(2).all(|w| w[0] < w[1]), "cumulative counts {counts:?}");
                         assert_eq!(counts.last().copied(), calls, "the last bucket holds every call");
                         format!(
-                            "{kind} {name} calls={calls:?} keys={:?}",
+                            "{kind} {} calls={calls:?} keys={:?}",
+                            name.text(),
                             h.pairs().iter().map(|x| &x.0).collect::<Vec<_>>()
                         )
                     })
@@ -1054,7 +946,8 @@ fn monitor_stream_matches_redis() {
         let mut out = Vec::new();
         loop {
             let r = m.read_reply();
-            let l = if r.starts_with(b"+") && r.contains(&b'[') { monitor_line(&r) } else { show(&r) };
+            let l =
+                if r.starts_with(b"+") && r.contains(&b'[') { monitor_line(&r) } else { show_bytes(&r, usize::MAX) };
             let done = l.ends_with(end);
             out.push(l);
             if done {

@@ -4,18 +4,19 @@
 
 use std::collections::HashMap;
 
-use crate::common::{Client, Server};
+use crate::common::{show_bytes, Client, Reply, Server};
 
 /// The bulk strings of a (possibly nested) reply, in order.
 fn bulks(reply: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(reply);
-    let mut out = Vec::new();
-    let mut lines = text.split("\r\n");
-    while let Some(line) = lines.next() {
-        if line.starts_with('$') && line != "$-1" {
-            out.push(lines.next().unwrap_or_default().to_string());
+    fn go(r: &Reply, out: &mut Vec<String>) {
+        match r {
+            Reply::Bulk(b) => out.push(String::from_utf8_lossy(b).into_owned()),
+            r if r.is_aggregate() => r.items().iter().for_each(|i| go(i, out)),
+            _ => {}
         }
     }
+    let mut out = Vec::new();
+    go(&Reply::parse(reply), &mut out);
     out
 }
 
@@ -33,7 +34,7 @@ fn sscan(c: &mut Client, key: &str, cursor: &str, opts: &[&str]) -> (String, Vec
     args.extend_from_slice(opts);
     let reply = c.cmd(&args);
     let mut items = bulks(&reply);
-    assert!(!items.is_empty(), "SSCAN reply: {}", String::from_utf8_lossy(&reply));
+    assert!(!items.is_empty(), "SSCAN reply: {}", show_bytes(&reply, 1000));
     let next = items.remove(0);
     (next, items)
 }
@@ -312,7 +313,10 @@ fn copy_and_memory_usage_of_sets() {
         assert_eq!(c.cmd_str(&["SISMEMBER", key, "new"]), ":0\r\n");
     }
     let usage = |c: &mut Client, key: &str| -> i64 {
-        c.cmd_str(&["MEMORY", "USAGE", key]).trim_start_matches(':').trim().parse().unwrap_or(-1)
+        match Reply::parse(&c.cmd(&["MEMORY", "USAGE", key])) {
+            Reply::Int(n) => n,
+            _ => -1,
+        }
     };
     let small = usage(&mut c, "h");
     let members: Vec<String> = (0..2000).map(|i| format!("member:{i}")).collect();

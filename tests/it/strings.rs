@@ -54,7 +54,7 @@ fn check_b(p: &mut Pair, args: &[&[u8]]) {
     let before = (counters(&mut p.ours), counters(&mut p.real));
     let (o, r) = (p.ours.cmd_bytes(args), p.real.cmd_bytes(args));
     let after = (counters(&mut p.ours), counters(&mut p.real));
-    let what: Vec<String> = args.iter().map(|a| show(a)).collect();
+    let what: Vec<String> = args.iter().map(|a| show_bytes(a, usize::MAX)).collect();
     p.compare(&format!("{what:?}"), &o, &r);
     // Counters are this family's business only; other commands used for inspection are checked
     // by their own tests.

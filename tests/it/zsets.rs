@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::common::{show_bytes, Reply};
 use crate::common::{Client, Server};
 use crate::differential_support::*;
 
@@ -20,21 +21,20 @@ fn pipeline(c: &mut Client, cmds: &[Vec<String>]) -> Vec<Vec<u8>> {
 
 fn strings(b: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
-    fn go(v: &V, out: &mut Vec<String>) {
+    fn go(v: &Reply, out: &mut Vec<String>) {
         match v {
-            V::Str(_, Some(s)) => out.push(String::from_utf8_lossy(s).into_owned()),
-            V::Line(b':' | b',', s) => out.push(String::from_utf8_lossy(s).into_owned()),
-            V::Agg(_, Some(items)) => items.iter().for_each(|i| go(i, out)),
+            Reply::Bulk(_) | Reply::Int(_) | Reply::Double(_) => out.push(v.text()),
+            v if v.is_aggregate() => v.items().iter().for_each(|i| go(i, out)),
             _ => {}
         }
     }
-    go(&parse(b), &mut out);
+    go(&Reply::parse(b), &mut out);
     out
 }
 
 fn int(b: &[u8]) -> i64 {
-    match parse(b) {
-        V::Line(b':', n) => String::from_utf8_lossy(&n).parse().unwrap_or(i64::MIN),
+    match Reply::parse(b) {
+        Reply::Int(n) => n,
         other => panic!("not an integer reply: {other:?}"),
     }
 }
@@ -52,12 +52,14 @@ fn zscan_all(
         let mut args = vec!["ZSCAN", key, &cursor];
         args.extend_from_slice(extra);
         let reply = c.cmd(&args);
-        let V::Agg(_, Some(items)) = parse(&reply) else { panic!("ZSCAN reply {}", show(&reply)) };
-        let V::Str(_, Some(next)) = &items[0] else { panic!("ZSCAN cursor {}", show(&reply)) };
+        let Reply::Array(items) = Reply::parse(&reply) else {
+            panic!("ZSCAN reply {}", show_bytes(&reply, usize::MAX))
+        };
+        let Reply::Bulk(next) = &items[0] else { panic!("ZSCAN cursor {}", show_bytes(&reply, usize::MAX)) };
         let mut flat = Vec::new();
-        if let V::Agg(_, Some(found)) = &items[1] {
+        if let Reply::Array(found) = &items[1] {
             for f in found {
-                if let V::Str(_, Some(s)) = f {
+                if let Reply::Bulk(s) = f {
                     flat.push(String::from_utf8_lossy(s).into_owned());
                 }
             }

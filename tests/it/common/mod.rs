@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 pub mod fake_server;
+pub mod reply;
+
+pub use reply::{show_bytes, Reply};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -24,25 +27,6 @@ pub fn die_with_parent(cmd: &mut Command) -> &mut Command {
             Ok(())
         })
     }
-}
-
-/// Printable form of bytes (binary values, \r\n) for failure messages, cut after `max` bytes.
-pub fn show_bytes(b: &[u8], max: usize) -> String {
-    let mut s = String::new();
-    for &c in b.iter().take(max) {
-        match c {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            b'"' => s.push_str("\\\""),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(c as char),
-            _ => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    if b.len() > max {
-        s.push_str(&format!("...({} bytes)", b.len()));
-    }
-    s
 }
 
 /// A free loopback TCP port (the kernel's choice; a race with other processes is retried by start()).

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::common::{Client, Server};
+use crate::common::{show_bytes, Client, Reply, Server};
 
 /// Our server and the real one, started with the same options.
 pub struct Duo {
@@ -31,11 +31,6 @@ impl Duo {
     }
 }
 
-/// Printable form of raw reply bytes.
-pub fn show(b: &[u8]) -> String {
-    crate::common::show_bytes(b, usize::MAX)
-}
-
 /// A connection to each server. Every comparison that fails is recorded; the pair panics with
 /// the full list when dropped (or on `assert_clean`), so one run reports every mismatch.
 pub struct Pair {
@@ -50,8 +45,8 @@ impl Pair {
         self.mismatches.push(format!(
             "{}{what}\n      real: \"{}\"\n      ours: \"{}\"",
             if self.label.is_empty() { String::new() } else { format!("[{}] ", self.label) },
-            show(real),
-            show(ours)
+            show_bytes(real, usize::MAX),
+            show_bytes(ours, usize::MAX)
         ));
     }
 
@@ -164,150 +159,66 @@ impl Drop for Pair {
     }
 }
 
-/// A parsed RESP2/RESP3 reply, for normalising.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum V {
-    /// `+ - : _ , # (` lines: type byte and text.
-    Line(u8, Vec<u8>),
-    /// `$ = !` strings (None: `$-1`).
-    Str(u8, Option<Vec<u8>>),
-    /// `* ~ > % |` aggregates (None: `*-1`). Maps and attributes hold keys and values flat.
-    Agg(u8, Option<Vec<V>>),
-}
-
-pub fn parse(b: &[u8]) -> V {
-    let (v, rest) = parse_one(b);
-    assert!(rest.is_empty(), "trailing bytes after a reply: {}", show(b));
-    v
-}
-
-/// Parses every reply in `b` (a stream of replies).
-pub fn parse_all(mut b: &[u8]) -> Vec<V> {
-    let mut out = Vec::new();
-    while !b.is_empty() {
-        let (v, rest) = parse_one(b);
-        out.push(v);
-        b = rest;
-    }
-    out
-}
-
-fn parse_one(b: &[u8]) -> (V, &[u8]) {
-    let end = b.windows(2).position(|w| w == b"\r\n").unwrap_or_else(|| panic!("no CRLF in {}", show(b)));
-    let t = b[0];
-    let body = b[1..end].to_vec();
-    let rest = &b[end + 2..];
-    let n = || std::str::from_utf8(&body).ok().and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
-    match t {
-        b'$' | b'=' | b'!' => {
-            if n() < 0 {
-                return (V::Str(t, None), rest);
-            }
-            let len = n() as usize;
-            (V::Str(t, Some(rest[..len].to_vec())), &rest[len + 2..])
-        }
-        b'*' | b'~' | b'>' | b'%' | b'|' => {
-            if n() < 0 {
-                return (V::Agg(t, None), rest);
-            }
-            let count = if matches!(t, b'%' | b'|') { 2 * n() as usize } else { n() as usize };
-            let mut items = Vec::with_capacity(count);
-            let mut r = rest;
-            for _ in 0..count {
-                let (v, r2) = parse_one(r);
-                items.push(v);
-                r = r2;
-            }
-            (V::Agg(t, Some(items)), r)
-        }
-        _ => (V::Line(t, body), rest),
-    }
-}
-
-pub fn encode_value(v: &V) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode_into(v, &mut out);
-    out
-}
-
-fn encode_into(v: &V, out: &mut Vec<u8>) {
-    match v {
-        V::Line(t, body) => {
-            out.push(*t);
-            out.extend_from_slice(body);
-            out.extend_from_slice(b"\r\n");
-        }
-        V::Str(t, None) => {
-            out.push(*t);
-            out.extend_from_slice(b"-1\r\n");
-        }
-        V::Str(t, Some(s)) => {
-            out.push(*t);
-            out.extend_from_slice(format!("{}\r\n", s.len()).as_bytes());
-            out.extend_from_slice(s);
-            out.extend_from_slice(b"\r\n");
-        }
-        V::Agg(t, None) => {
-            out.push(*t);
-            out.extend_from_slice(b"-1\r\n");
-        }
-        V::Agg(t, Some(items)) => {
-            let n = if matches!(t, b'%' | b'|') { items.len() / 2 } else { items.len() };
-            out.push(*t);
-            out.extend_from_slice(format!("{n}\r\n").as_bytes());
-            for i in items {
-                encode_into(i, out);
-            }
-        }
-    }
-}
-
 /// Sorts the elements of every array and set (and the pairs of every map), recursively: for replies
 /// in hash order (KEYS, SCAN, PUBSUB CHANNELS).
 pub fn sort_all(b: &[u8]) -> Vec<u8> {
-    fn go(v: &mut V) {
-        if let V::Agg(t, Some(items)) = v {
-            items.iter_mut().for_each(go);
-            if matches!(t, b'%' | b'|') {
-                let mut pairs: Vec<(V, V)> = items.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect();
-                pairs.sort();
-                *items = pairs.into_iter().flat_map(|(k, v)| [k, v]).collect();
-            } else {
+    fn go(v: &mut Reply) {
+        match v {
+            Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
+                items.iter_mut().for_each(go);
                 items.sort();
             }
-        }
-    }
-    let mut v = parse(b);
-    go(&mut v);
-    encode_value(&v)
-}
-
-/// Replaces the value that follows the bulk string `field` in a map (or flat array) reply with
-/// `<field>`: for HELLO's `id`.
-pub fn mask_field(b: &[u8], field: &str) -> Vec<u8> {
-    let mut v = parse(b);
-    if let V::Agg(_, Some(items)) = &mut v {
-        for i in 0..items.len().saturating_sub(1) {
-            if items[i] == V::Str(b'$', Some(field.as_bytes().to_vec())) {
-                items[i + 1] = V::Line(b'+', format!("<{field}>").into_bytes());
+            Reply::Map(kv) => {
+                kv.iter_mut().for_each(|(k, v)| {
+                    go(k);
+                    go(v)
+                });
+                kv.sort();
             }
-        }
-    }
-    encode_value(&v)
-}
-
-/// Replaces every integer reply's value with `N`: for client ids and similar.
-pub fn mask_ints(b: &[u8]) -> Vec<u8> {
-    fn go(v: &mut V) {
-        match v {
-            V::Line(b':', n) => *n = b"N".to_vec(),
-            V::Agg(_, Some(items)) => items.iter_mut().for_each(go),
             _ => {}
         }
     }
-    let mut v = parse(b);
+    let mut v = Reply::parse(b);
     go(&mut v);
-    encode_value(&v)
+    v.encode()
+}
+
+/// Replaces the value that follows the bulk string `field` in a map (or flat array) reply with
+/// the status `<field>`: for HELLO's `id`.
+pub fn mask_field(b: &[u8], field: &str) -> Vec<u8> {
+    let key = Reply::bulk_of(field);
+    let masked = Reply::status(&format!("<{field}>"));
+    let mut v = Reply::parse(b);
+    match &mut v {
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
+            for i in 0..items.len().saturating_sub(1) {
+                if items[i] == key {
+                    items[i + 1] = masked.clone();
+                }
+            }
+        }
+        Reply::Map(kv) => kv.iter_mut().filter(|(k, _)| *k == key).for_each(|(_, v)| *v = masked.clone()),
+        _ => {}
+    }
+    v.encode()
+}
+
+/// Replaces every integer reply with the status `<int>`: for client ids and similar.
+pub fn mask_ints(b: &[u8]) -> Vec<u8> {
+    fn go(v: &mut Reply) {
+        match v {
+            Reply::Int(_) => *v = Reply::status("<int>"),
+            Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => items.iter_mut().for_each(go),
+            Reply::Map(kv) => kv.iter_mut().for_each(|(k, v)| {
+                go(k);
+                go(v)
+            }),
+            _ => {}
+        }
+    }
+    let mut v = Reply::parse(b);
+    go(&mut v);
+    v.encode()
 }
 
 /// Polls until `cond` holds on both servers, with a deadline.

@@ -10,7 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::common::{self, encode, Client};
+pub use crate::common::Reply;
+use crate::common::{self, encode, show_bytes, Client};
 
 /// How long a replica may take to (re)connect and catch up. Generous: the machine is shared.
 pub const SYNC_DEADLINE: Duration = Duration::from_secs(30);
@@ -60,109 +61,6 @@ impl SyncMode {
             SyncMode::Disk => &["--repl-diskless-sync", "no"],
         }
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// RESP replies, parsed (the common Client returns raw bytes)
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Reply {
-    Status(String),
-    Error(String),
-    Int(i64),
-    Bulk(Vec<u8>),
-    Nil,
-    Array(Vec<Reply>),
-}
-
-impl Reply {
-    pub fn parse(bytes: &[u8]) -> Reply {
-        let (reply, rest) = parse_at(bytes);
-        assert!(rest.is_empty(), "trailing bytes after a reply: {}", show(rest));
-        reply
-    }
-
-    pub fn int(&self) -> i64 {
-        match self {
-            Reply::Int(n) => *n,
-            other => panic!("expected an integer reply, got {other:?}"),
-        }
-    }
-
-    pub fn bulk(&self) -> Option<&[u8]> {
-        match self {
-            Reply::Bulk(b) => Some(b),
-            Reply::Nil => None,
-            other => panic!("expected a bulk reply, got {other:?}"),
-        }
-    }
-
-    pub fn array(&self) -> &[Reply] {
-        match self {
-            Reply::Array(items) => items,
-            other => panic!("expected an array reply, got {other:?}"),
-        }
-    }
-
-    pub fn text(&self) -> String {
-        match self {
-            Reply::Status(s) | Reply::Error(s) => s.clone(),
-            Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
-            other => panic!("expected a text reply, got {other:?}"),
-        }
-    }
-
-    /// The RESP type of each element, recursively: "status", "int", "bulk", [..] — a reply's shape.
-    pub fn shape(&self) -> String {
-        match self {
-            Reply::Status(_) => "status".into(),
-            Reply::Error(_) => "error".into(),
-            Reply::Int(_) => "int".into(),
-            Reply::Bulk(_) => "bulk".into(),
-            Reply::Nil => "nil".into(),
-            Reply::Array(items) => format!("[{}]", items.iter().map(Reply::shape).collect::<Vec<_>>().join(", ")),
-        }
-    }
-}
-
-fn parse_at(b: &[u8]) -> (Reply, &[u8]) {
-    let end = b.windows(2).position(|w| w == b"\r\n").unwrap_or_else(|| panic!("truncated reply: {}", show(b)));
-    let line = std::str::from_utf8(&b[1..end]).expect("utf-8 reply header");
-    let rest = &b[end + 2..];
-    match b[0] {
-        b'+' => (Reply::Status(line.to_string()), rest),
-        b'-' => (Reply::Error(line.to_string()), rest),
-        b':' => (Reply::Int(line.parse().expect("integer reply")), rest),
-        b'$' => {
-            let len: i64 = line.parse().expect("bulk length");
-            if len < 0 {
-                return (Reply::Nil, rest);
-            }
-            let len = len as usize;
-            (Reply::Bulk(rest[..len].to_vec()), &rest[len + 2..])
-        }
-        b'*' => {
-            let n: i64 = line.parse().expect("array length");
-            if n < 0 {
-                return (Reply::Nil, rest);
-            }
-            let mut items = Vec::with_capacity(n as usize);
-            let mut rest = rest;
-            for _ in 0..n {
-                let (item, r) = parse_at(rest);
-                items.push(item);
-                rest = r;
-            }
-            (Reply::Array(items), rest)
-        }
-        other => panic!("unexpected RESP type byte {:?} in {}", other as char, show(b)),
-    }
-}
-
-/// Printable form of bytes (binary values, \r\n) for failure messages.
-pub fn show(b: &[u8]) -> String {
-    common::show_bytes(b, 200)
 }
 
 fn send(c: &mut Client, args: &[Vec<u8>]) {
@@ -745,7 +643,7 @@ fn dump_keys(c: &mut Client, node: &str, db: u32, keys: &[Vec<u8>]) -> Vec<(Vec<
             None => assert!(
                 expire != -1,
                 "{node}: db {db} key {} (type {kind}, no expire) vanished during the dump: were writes still running?",
-                show(k)
+                show_bytes(k, 200)
             ),
         }
     }
@@ -774,10 +672,10 @@ fn read_command(kind: &str, key: &[u8]) -> Vec<Vec<u8>> {
 
 /// None when the key turned out gone (nil or an empty collection).
 fn canonical(kind: &str, reply: Reply) -> Option<Value> {
-    if let Reply::Error(e) = &reply {
-        panic!("reading a {kind}: -{e}");
+    if reply.is_error() {
+        panic!("reading a {kind}: {reply:?}");
     }
-    if matches!(reply, Reply::Nil) || matches!(&reply, Reply::Array(a) if a.is_empty()) {
+    if reply.is_null() || matches!(&reply, Reply::Array(a) if a.is_empty()) {
         return None;
     }
     let items = || -> Vec<Vec<u8>> { reply.array().iter().map(|r| r.bulk().expect("element").to_vec()).collect() };
@@ -826,7 +724,7 @@ pub fn assert_same_dataset(a: &Dataset, b: &Dataset) {
                 diffs.push(format!(
                     "  db {} key \"{}\":\n    {}: {}\n    {}: {}",
                     key.0,
-                    show(&key.1),
+                    show_bytes(&key.1, 200),
                     a.node,
                     describe_entry(ea),
                     b.node,
@@ -855,14 +753,22 @@ fn describe_entry(e: Option<&Entry>) -> String {
         None => "no expire".into(),
     };
     let value = match &e.value {
-        Value::String(s) => format!("string \"{}\"", show(s)),
-        Value::List(v) => format!("list of {} {}", v.len(), preview(v.iter().map(|x| show(x)))),
+        Value::String(s) => format!("string \"{}\"", show_bytes(s, 200)),
+        Value::List(v) => format!("list of {} {}", v.len(), preview(v.iter().map(|x| show_bytes(x, 200)))),
         Value::Hash(v) => {
-            format!("hash of {} {}", v.len(), preview(v.iter().map(|(f, x)| format!("{}={}", show(f), show(x)))))
+            format!(
+                "hash of {} {}",
+                v.len(),
+                preview(v.iter().map(|(f, x)| format!("{}={}", show_bytes(f, 200), show_bytes(x, 200))))
+            )
         }
-        Value::Set(v) => format!("set of {} {}", v.len(), preview(v.iter().map(|x| show(x)))),
+        Value::Set(v) => format!("set of {} {}", v.len(), preview(v.iter().map(|x| show_bytes(x, 200)))),
         Value::Zset(v) => {
-            format!("zset of {} {}", v.len(), preview(v.iter().map(|(m, s)| format!("{}:{}", show(m), show(s)))))
+            format!(
+                "zset of {} {}",
+                v.len(),
+                preview(v.iter().map(|(m, s)| format!("{}:{}", show_bytes(m, 200), show_bytes(s, 200))))
+            )
         }
     };
     format!("{value}, {expire}")
@@ -967,8 +873,8 @@ fn run_batch(c: &mut Client, node: &str, batch: &[Vec<Vec<u8>>]) {
     }
     for cmd in batch {
         let reply = Reply::parse(&c.read_reply());
-        if let Reply::Error(e) = reply {
-            panic!("{node}: {} -> -{e}", show_cmd(cmd));
+        if reply.is_error() {
+            panic!("{node}: {} -> {reply:?}", show_cmd(cmd));
         }
     }
 }
@@ -978,7 +884,7 @@ fn args(a: &[&str]) -> Vec<Vec<u8>> {
 }
 
 fn show_cmd(cmd: &[Vec<u8>]) -> String {
-    cmd.iter().map(|a| show(a)).collect::<Vec<_>>().join(" ")
+    cmd.iter().map(|a| show_bytes(a, 200)).collect::<Vec<_>>().join(" ")
 }
 
 /// A value: mostly short text, sometimes binary (NUL, CR LF, high bytes), an integer, or long.
@@ -1101,7 +1007,7 @@ impl Writer {
     /// Every reply but RENAME's "no such key" means a bug in the writer or the server.
     fn check(&self, cmd: &[Vec<u8>], reply: &Reply) {
         if let Reply::Error(e) = reply {
-            assert!(e == "ERR no such key", "{} (db {}): {} -> -{e}", self.node, self.db, show_cmd(cmd));
+            assert!(e == b"ERR no such key", "{} (db {}): {} -> {reply:?}", self.node, self.db, show_cmd(cmd));
         }
     }
 
