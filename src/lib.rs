@@ -31,6 +31,7 @@ pub mod net;
 pub mod persistence;
 pub mod protocol;
 pub mod replication;
+pub mod scripting;
 pub mod sentinel;
 pub mod server;
 pub mod startup;
