@@ -6,8 +6,7 @@
 use std::env;
 use std::path::PathBuf;
 
-const SOURCES: &[&str] =
-    &["lua_cjson.c", "strbuf.c", "fpconv.c", "lua_cmsgpack.c", "lua_struct.c", "lua_bit.c"];
+const SOURCES: &[&str] = &["lua_cjson.c", "strbuf.c", "fpconv.c", "lua_cmsgpack.c", "lua_struct.c", "lua_bit.c"];
 
 fn main() {
     let dir = PathBuf::from("deps/lua-libs");

@@ -13,7 +13,7 @@
 //! | protocol and config | `protocol` (RESP), `config` (directive table, parsing, the config-file document), `client` (the one RESP client) |
 //! | types | `types`: collections and their encodings |
 //! | keyspace | `keyspace`: databases, entries, expiry, eviction policy over `&[Db]` |
-//! | codecs and engines | `persistence::rdb`, `persistence::aof` (bytes in, values out); `sentinel` (Sentinel's monitoring, failover and config, knowing nothing of the data server) |
+//! | codecs and engines | `persistence::rdb`, `persistence::aof` (bytes in, values out); `sentinel` (Sentinel's monitoring, failover and config, knowing nothing of the data server); `scripting` (the Lua engine of EVAL and FUNCTION, driven through `ScriptHost`) |
 //! | core | `server`: the shared handle, the state its lock protects, the command model (session, context, table types), and the core services (pub/sub, keyspace notifications, blocking, propagation, eviction, shutdown flags, Sentinel's announcements) |
 //! | runtimes | `persistence` (snapshots, AOF writing, loading), `replication` |
 //! | commands | `commands`: one file per family, the command table |

@@ -25,6 +25,8 @@ pub enum Reply {
     Double(f64),
     /// RESP3 boolean; an integer 1/0 in RESP2.
     Bool(bool),
+    /// RESP3 big number (`(`); a bulk string in RESP2. Scripts return them as {big_number=...}.
+    BigNumber(Vec<u8>),
     /// RESP3 verbatim string (`=`) with its three-letter format; a bulk string in RESP2.
     Verbatim(&'static str, Vec<u8>),
     /// RESP3 push (`>`); an array in RESP2.
@@ -140,6 +142,13 @@ impl Reply {
                     out.extend_from_slice(if *b { b":1\r\n" } else { b":0\r\n" });
                 }
             }
+            Reply::BigNumber(digits) => {
+                if resp >= 3 {
+                    line(out, b'(', digits);
+                } else {
+                    bulk(out, digits);
+                }
+            }
             Reply::Verbatim(fmt, text) => {
                 if resp >= 3 {
                     int_line(out, b'=', (text.len() + 4) as i64);
@@ -222,6 +231,8 @@ mod tests {
         assert_eq!(enc(&Reply::Double(1.5), 3), ",1.5\r\n");
         assert_eq!(enc(&Reply::Double(1.5), 2), "$3\r\n1.5\r\n");
         assert_eq!(enc(&Reply::Verbatim("txt", b"hi".to_vec()), 3), "=6\r\ntxt:hi\r\n");
+        assert_eq!(enc(&Reply::BigNumber(b"123".to_vec()), 3), "(123\r\n");
+        assert_eq!(enc(&Reply::BigNumber(b"123".to_vec()), 2), "$3\r\n123\r\n");
         assert_eq!(enc(&Reply::error("ERR a\r\nb"), 2), "-ERR a  b\r\n");
         let items: [&[u8]; 2] = [b"a", b""];
         let arr = Reply::bulk_array(items.iter().copied());
