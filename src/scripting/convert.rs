@@ -165,7 +165,7 @@ pub unsafe fn push_reply(l: *mut lua_State, reply: &Reply, resp: u8) {
             Reply::NoReply => lua_pushboolean(l, 0),
             Reply::Encoded(bytes) => {
                 let mut pos = 0;
-                if !push_resp(l, bytes, &mut pos, resp) {
+                if !push_resp(l, bytes, &mut pos) {
                     lua_pushboolean(l, 0);
                 }
             }
@@ -198,7 +198,7 @@ fn parse_bulk(out: &[u8]) -> Option<&[u8]> {
 ///
 /// # Safety
 /// `l` is live.
-unsafe fn push_resp(l: *mut lua_State, bytes: &[u8], pos: &mut usize, resp: u8) -> bool {
+unsafe fn push_resp(l: *mut lua_State, bytes: &[u8], pos: &mut usize) -> bool {
     let Some(&kind) = bytes.get(*pos) else { return false };
     let Some(crlf) = bytes[*pos..].windows(2).position(|w| w == b"\r\n") else { return false };
     let line = &bytes[*pos + 1..*pos + crlf];
@@ -227,7 +227,7 @@ unsafe fn push_resp(l: *mut lua_State, bytes: &[u8], pos: &mut usize, resp: u8) 
                 Some(n) if n >= 0 => {
                     lua_createtable(l, n as c_int, 0);
                     for i in 0..n {
-                        if !push_resp(l, bytes, pos, resp) {
+                        if !push_resp(l, bytes, pos) {
                             lua_pop(l, 1);
                             return false;
                         }
@@ -281,7 +281,9 @@ pub unsafe fn pop_reply(l: *mut lua_State, script_resp: u8, caller_resp: u8) -> 
 
 /// `(long long)d` as x86-64 computes it: out of range and NaN give i64::MIN (cvttsd2si).
 pub fn c_double_to_long_long(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_807e18 || d < -9.223_372_036_854_775_808e18 {
+    // 2^63: the first double out of range either way.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if !(-LIMIT..LIMIT).contains(&d) {
         i64::MIN
     } else {
         d as i64

@@ -13,11 +13,14 @@ use redis_rs::scripting::{EvalVm, Rand48, ReplFlags, RunOptions, ScriptHost};
 
 use crate::common::{show_bytes, Client, Server};
 
+/// A hash's (field, value) pairs in insertion order.
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// SET, GET, INCR, DEL, HSET (one field), HGETALL, PING on a map, Redis's texts for the rest.
 #[derive(Default)]
 struct MapHost {
     strings: HashMap<Vec<u8>, Vec<u8>>,
-    hashes: HashMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>,
+    hashes: HashMap<Vec<u8>, Fields>,
 }
 
 impl ScriptHost for MapHost {
