@@ -37,7 +37,7 @@ unsafe fn run_ctx<'a>(l: *mut lua_State) -> Option<&'a mut RunCtx<'a>> {
 ///
 /// # Safety
 /// `l` is live and inside a C function called by Lua; the caller's frames hold no destructors.
-unsafe fn raise(l: *mut lua_State, text: &[u8]) -> ! {
+pub(crate) unsafe fn raise(l: *mut lua_State, text: &[u8]) -> ! {
     // SAFETY: as above.
     unsafe {
         push_error_table(l, text);
@@ -197,7 +197,7 @@ unsafe extern "C-unwind" fn redis_status_reply(l: *mut lua_State) -> c_int {
             push_error_table(l, b"wrong number or type of arguments");
             return 1;
         }
-        lua_createtable(l, 0, 1);
+        lua_newtable(l);
         lua_pushvalue(l, -2);
         set_field(l, -2, b"ok\0");
         1
@@ -245,7 +245,7 @@ unsafe extern "C-unwind" fn redis_acl_check_cmd(l: *mut lua_State) -> c_int {
     }
 }
 
-unsafe extern "C-unwind" fn redis_log(l: *mut lua_State) -> c_int {
+pub(crate) unsafe extern "C-unwind" fn redis_log(l: *mut lua_State) -> c_int {
     // SAFETY: raises before the message buffer exists.
     unsafe {
         let argc = lua_gettop(l);
@@ -391,7 +391,7 @@ pub(crate) unsafe extern "C-unwind" fn kill_hook(l: *mut lua_State, _ar: *mut lu
 ///
 /// # Safety
 /// `l` live with a table on top; `name` NUL-terminated.
-unsafe fn set_fn(l: *mut lua_State, name: &'static [u8], f: lua_CFunction) {
+pub(crate) unsafe fn set_fn(l: *mut lua_State, name: &'static [u8], f: lua_CFunction) {
     // SAFETY: as above.
     unsafe {
         lua_pushcfunction(l, f);
@@ -401,7 +401,7 @@ unsafe fn set_fn(l: *mut lua_State, name: &'static [u8], f: lua_CFunction) {
 
 /// # Safety
 /// As for [`set_fn`].
-unsafe fn set_num(l: *mut lua_State, name: &'static [u8], n: f64) {
+pub(crate) unsafe fn set_num(l: *mut lua_State, name: &'static [u8], n: f64) {
     // SAFETY: as above.
     unsafe {
         lua_pushnumber(l, n);
@@ -418,13 +418,14 @@ pub const REDIS_VERSION: &[u8] = b"7.0.15";
 ///
 /// # Safety
 /// `l` is a fresh state with its libraries loaded, globals still writable.
-pub(crate) unsafe fn register(l: *mut lua_State) {
+/// `eval_extras`: breakpoint, debug and replicate_commands, which only EVAL's VM has.
+pub(crate) unsafe fn register(l: *mut lua_State, eval_extras: bool) {
     // SAFETY: table building on a fresh stack.
     unsafe {
         lua_pushcfunction(l, lua_pcall_compat);
         lua_setglobal(l, c"pcall".as_ptr());
 
-        lua_createtable(l, 0, 32);
+        lua_newtable(l);
         set_fn(l, b"call\0", redis_call);
         set_fn(l, b"pcall\0", redis_pcall);
         set_fn(l, b"log\0", redis_log);
@@ -446,9 +447,11 @@ pub(crate) unsafe fn register(l: *mut lua_State) {
         set_num(l, b"REPL_REPLICA\0", 2.0);
         set_num(l, b"REPL_ALL\0", 3.0);
         set_fn(l, b"acl_check_cmd\0", redis_acl_check_cmd);
-        set_fn(l, b"breakpoint\0", redis_breakpoint);
-        set_fn(l, b"debug\0", redis_debug);
-        set_fn(l, b"replicate_commands\0", redis_replicate_commands);
+        if eval_extras {
+            set_fn(l, b"breakpoint\0", redis_breakpoint);
+            set_fn(l, b"debug\0", redis_debug);
+            set_fn(l, b"replicate_commands\0", redis_replicate_commands);
+        }
         lua_setglobal(l, c"redis".as_ptr());
 
         lua_getglobal_(l, c"math".as_ptr());

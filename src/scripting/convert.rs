@@ -34,7 +34,7 @@ pub unsafe fn push_error_table(l: *mut lua_State, text: &[u8]) {
     }
     // SAFETY: the caller guarantees the stack room; the table is on top for set_field.
     unsafe {
-        lua_createtable(l, 0, 1);
+        lua_newtable(l);
         push_bytes(l, &full);
         set_field(l, -2, b"err\0");
     }
@@ -75,7 +75,7 @@ pub unsafe fn push_reply(l: *mut lua_State, reply: &Reply, resp: u8) {
         lua_checkstack(l, 5);
         match reply {
             Reply::Status(s) => {
-                lua_createtable(l, 0, 1);
+                lua_newtable(l);
                 push_bytes(l, s.as_bytes());
                 set_field(l, -2, b"ok\0");
             }
@@ -98,8 +98,8 @@ pub unsafe fn push_reply(l: *mut lua_State, reply: &Reply, resp: u8) {
             Reply::Array(items) | Reply::Push(items) => push_array(l, items.iter(), resp),
             Reply::Set(items) if resp < 3 => push_array(l, items.iter(), resp),
             Reply::Set(items) => {
-                lua_createtable(l, 0, 1);
-                lua_createtable(l, 0, items.len() as c_int);
+                lua_newtable(l);
+                lua_newtable(l);
                 for item in items {
                     push_reply(l, item, resp);
                     lua_pushboolean(l, 1);
@@ -108,7 +108,7 @@ pub unsafe fn push_reply(l: *mut lua_State, reply: &Reply, resp: u8) {
                 set_field(l, -2, b"set\0");
             }
             Reply::Map(pairs) if resp < 3 => {
-                lua_createtable(l, (pairs.len() * 2) as c_int, 0);
+                lua_newtable(l);
                 for (i, (k, v)) in pairs.iter().enumerate() {
                     push_reply(l, k, resp);
                     lua_rawseti_(l, -2, (2 * i + 1) as c_int);
@@ -117,8 +117,8 @@ pub unsafe fn push_reply(l: *mut lua_State, reply: &Reply, resp: u8) {
                 }
             }
             Reply::Map(pairs) => {
-                lua_createtable(l, 0, 1);
-                lua_createtable(l, 0, pairs.len() as c_int);
+                lua_newtable(l);
+                lua_newtable(l);
                 for (k, v) in pairs {
                     push_reply(l, k, resp);
                     push_reply(l, v, resp);
@@ -127,20 +127,20 @@ pub unsafe fn push_reply(l: *mut lua_State, reply: &Reply, resp: u8) {
                 set_field(l, -2, b"map\0");
             }
             Reply::Double(d) if resp >= 3 => {
-                lua_createtable(l, 0, 1);
+                lua_newtable(l);
                 lua_pushnumber(l, *d);
                 set_field(l, -2, b"double\0");
             }
             Reply::Bool(b) if resp >= 3 => lua_pushboolean(l, c_int::from(*b)),
             Reply::Bool(b) => lua_pushnumber(l, if *b { 1.0 } else { 0.0 }),
             Reply::BigNumber(digits) if resp >= 3 => {
-                lua_createtable(l, 0, 1);
+                lua_newtable(l);
                 push_bytes(l, digits);
                 set_field(l, -2, b"big_number\0");
             }
             Reply::Verbatim(format, text) if resp >= 3 => {
-                lua_createtable(l, 0, 1);
-                lua_createtable(l, 0, 2);
+                lua_newtable(l);
+                lua_newtable(l);
                 push_bytes(l, text);
                 set_field(l, -2, b"string\0");
                 push_bytes(l, format.as_bytes());
@@ -178,7 +178,7 @@ pub unsafe fn push_reply(l: *mut lua_State, reply: &Reply, resp: u8) {
 unsafe fn push_array<'a>(l: *mut lua_State, items: impl ExactSizeIterator<Item = &'a Reply>, resp: u8) {
     // SAFETY: one table pushed, each element pushed then stored into it.
     unsafe {
-        lua_createtable(l, items.len() as c_int, 0);
+        lua_newtable(l);
         for (i, item) in items.enumerate() {
             push_reply(l, item, resp);
             lua_rawseti_(l, -2, (i + 1) as c_int);
@@ -225,7 +225,7 @@ unsafe fn push_resp(l: *mut lua_State, bytes: &[u8], pos: &mut usize) -> bool {
             b'*' => match number() {
                 Some(-1) => lua_pushboolean(l, 0),
                 Some(n) if n >= 0 => {
-                    lua_createtable(l, n as c_int, 0);
+                    lua_newtable(l);
                     for i in 0..n {
                         if !push_resp(l, bytes, pos) {
                             lua_pop(l, 1);

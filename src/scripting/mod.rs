@@ -10,6 +10,7 @@ mod api;
 mod convert;
 mod ffi;
 pub mod flags;
+pub mod function_vm;
 pub mod rand;
 mod sandbox;
 pub mod vm;
@@ -19,6 +20,7 @@ use parking_lot::Mutex;
 pub use api::{REDIS_VERSION, REDIS_VERSION_NUM};
 pub use convert::c_double_to_long_long;
 pub use flags::{parse_shebang, ScriptFlags};
+pub use function_vm::{parse_library_metadata, FunctionHandle, FunctionVm, LibraryMetadata, RegisteredFunction};
 pub use rand::Rand48;
 pub use vm::{sha1_hex, CompiledScript, EvalVm, RunOptions};
 

@@ -121,7 +121,7 @@ pub unsafe fn allow_list_protection(l: *mut lua_State) {
     // SAFETY: as above.
     unsafe {
         lua_pushvalue(l, LUA_GLOBALSINDEX);
-        lua_createtable(l, 0, 1);
+        lua_newtable(l);
         lua_pushcfunction(l, new_index_allow_list);
         set_field(l, -2, b"__newindex\0");
         lua_setmetatable(l, -2);
@@ -136,7 +136,7 @@ pub unsafe fn allow_list_protection(l: *mut lua_State) {
 pub unsafe fn set_error_metatable(l: *mut lua_State) {
     // SAFETY: as above.
     unsafe {
-        lua_createtable(l, 0, 1);
+        lua_newtable(l);
         lua_pushcfunction(l, protected_table_error);
         set_field(l, -2, b"__index\0");
         lua_setmetatable(l, -2);

@@ -264,3 +264,40 @@ fn noscript_and_has_script() {
     assert!(vm.has_script(&sha.to_uppercase()));
     assert_eq!(vm.run(&sha, &[], &[], &mut host, RunOptions::default()), Reply::Int(1));
 }
+
+#[test]
+fn function_libraries_load_and_call() {
+    let mut vm = FunctionVm::new(Arc::new(Mutex::new(Rand48::default()))).unwrap();
+    let meta = parse_library_metadata(
+        b"#!lua name=mylib\nredis.register_function('f', function(keys, args) return {keys[1], args[1]} end)\n\
+          redis.register_function{function_name='g', callback=function() return x end, flags={'no-writes', 'ALLOW-OOM'}, description='d'}",
+    )
+    .unwrap();
+    assert_eq!(meta.name, b"mylib");
+    assert_eq!(meta.engine, b"lua");
+    let functions = vm.load_library(&meta.code, std::time::Duration::from_millis(500)).unwrap();
+    assert_eq!(functions.len(), 2);
+    assert_eq!(functions[1].description.as_deref(), Some(&b"d"[..]));
+    assert!(functions[1].flags.no_writes && functions[1].flags.allow_oom);
+    let mut host = MapHost::default();
+    let reply = vm.call(functions[0].handle, "f", &[b"k"], &[b"a"], &mut host, RunOptions::default());
+    assert_eq!(reply, Reply::Array(vec![Reply::bulk("k"), Reply::bulk("a")]));
+    let reply = vm.call(functions[1].handle, "g", &[], &[], &mut host, RunOptions::default());
+    assert_eq!(
+        reply,
+        Reply::error(
+            "ERR user_function:3: Script attempted to access nonexistent global variable 'x' script: g, on @user_function:3."
+        )
+    );
+    assert_eq!(
+        vm.load_library(b"\nreturn 1", std::time::Duration::from_millis(500)).unwrap_err(),
+        "No functions registered"
+    );
+    assert_eq!(
+        vm.load_library(b"\nredis.register_function('a-b', function() end)", std::time::Duration::from_millis(500))
+            .unwrap_err(),
+        "Error registering functions: ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
+    );
+    assert_eq!(parse_library_metadata(b"return 1").unwrap_err(), "Missing library metadata");
+    assert_eq!(parse_library_metadata(b"#!lua\n").unwrap_err(), "Library name was not given");
+}

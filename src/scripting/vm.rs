@@ -15,6 +15,7 @@ use super::flags::{parse_shebang, ScriptFlags};
 use super::rand::Rand48;
 use super::sandbox;
 use super::{RunCtx, ScriptHost};
+
 use crate::protocol::Reply;
 
 /// Redis steps the collector by this much every this many script calls (LUA_GC_CYCLE_PERIOD).
@@ -104,7 +105,7 @@ impl EvalVm {
             let vm = EvalVm { l, rand, calls_since_gc: 0 };
             sandbox::allow_list_protection(l);
             load_libraries(l);
-            api::register(l);
+            api::register(l, true);
             if luaL_loadbuffer(
                 l,
                 ERROR_HANDLER.as_ptr() as *const c_char,
@@ -177,10 +178,8 @@ impl EvalVm {
         let l = self.l;
         let name = registry_name(sha);
         let funcname = String::from_utf8_lossy(&name[2..name.len() - 1]).into_owned();
-        let mut ctx = RunCtx { host, resp: 2, rand: &self.rand, killed: false };
-        // SAFETY: the stack discipline of eval.c: handler and function pushed, popped on every
-        // path; the run context pointer is in the registry only while `ctx` lives (cleared
-        // below before it is dropped).
+        // SAFETY: eval.c's stack discipline: handler and function pushed, both popped on every
+        // path (call_pushed pops the function, the handler is popped here).
         unsafe {
             lua_checkstack(l, 4);
             lua_getglobal_(l, c"__redis__err__handler".as_ptr());
@@ -189,40 +188,9 @@ impl EvalVm {
                 lua_pop(l, 2);
                 return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
             }
-            lua_pushlightuserdata(l, api::ctx_ptr(&mut ctx));
-            set_field(l, LUA_REGISTRYINDEX, api::RUN_CTX_KEY);
-            if options.killable {
-                lua_sethook(l, Some(api::kill_hook), LUA_MASKCOUNT, 100_000);
-            }
-            create_array(l, keys);
-            lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 0);
-            lua_setglobal(l, c"KEYS".as_ptr());
-            lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 1);
-            create_array(l, args);
-            lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 0);
-            lua_setglobal(l, c"ARGV".as_ptr());
-            lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 1);
-
-            let err = lua_pcall(l, 0, 1, -2);
-
-            self.calls_since_gc += 1;
-            if self.calls_since_gc == GC_CYCLE_PERIOD {
-                lua_gc(l, LUA_GCSTEP, GC_CYCLE_PERIOD as c_int);
-                self.calls_since_gc = 0;
-            }
-            let reply = if err != 0 {
-                let reply = failure_reply(l, &funcname);
-                lua_pop(l, 1);
-                reply
-            } else {
-                pop_reply(l, ctx.resp, options.caller_resp)
-            };
-            if options.killable {
-                lua_sethook(l, None, 0, 0);
-            }
-            lua_pushnil(l);
-            set_field(l, LUA_REGISTRYINDEX, api::RUN_CTX_KEY);
-            lua_pop(l, 1); // the error handler
+            let call = PushedCall { funcname: &funcname, keys, args, eval_mode: true };
+            let reply = call_pushed(l, &call, host, options, &self.rand, &mut self.calls_since_gc);
+            lua_pop(l, 1);
             reply
         }
     }
@@ -252,6 +220,75 @@ impl EvalVm {
             Ok(script) => self.run(&script.sha, keys, args, host, options),
             Err(reply) => reply,
         }
+    }
+}
+
+/// One call of a function already on the stack above its message handler.
+pub(crate) struct PushedCall<'a> {
+    /// The name error replies show: the SHA1 for EVAL, the function name for FCALL.
+    pub funcname: &'a str,
+    pub keys: &'a [&'a [u8]],
+    pub args: &'a [&'a [u8]],
+    /// EVAL sets KEYS and ARGV as globals; FCALL passes them as the two arguments.
+    pub eval_mode: bool,
+}
+
+/// luaCallFunction: the run context installed, the hook set, the call made under the handler
+/// (at -2 below the function), the value or error converted, the function's slot popped (the
+/// handler stays for the caller to pop).
+///
+/// # Safety
+/// `l` live with the handler and the function on top.
+pub(crate) unsafe fn call_pushed(
+    l: *mut lua_State,
+    call: &PushedCall<'_>,
+    host: &mut dyn ScriptHost,
+    options: RunOptions,
+    rand: &Mutex<Rand48>,
+    calls_since_gc: &mut u32,
+) -> Reply {
+    let mut ctx = RunCtx { host, resp: 2, rand, killed: false };
+    // SAFETY: the run context pointer is in the registry only while `ctx` lives (cleared below
+    // before it is dropped); the globals are unlocked only around the two assignments.
+    unsafe {
+        lua_checkstack(l, 4);
+        lua_pushlightuserdata(l, api::ctx_ptr(&mut ctx));
+        set_field(l, LUA_REGISTRYINDEX, api::RUN_CTX_KEY);
+        if options.killable {
+            lua_sethook(l, Some(api::kill_hook), LUA_MASKCOUNT, 100_000);
+        }
+        create_array(l, call.keys);
+        if call.eval_mode {
+            lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 0);
+            lua_setglobal(l, c"KEYS".as_ptr());
+            lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 1);
+        }
+        create_array(l, call.args);
+        if call.eval_mode {
+            lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 0);
+            lua_setglobal(l, c"ARGV".as_ptr());
+            lua_enablereadonlytable(l, LUA_GLOBALSINDEX, 1);
+        }
+        let err = if call.eval_mode { lua_pcall(l, 0, 1, -2) } else { lua_pcall(l, 2, 1, -4) };
+
+        *calls_since_gc += 1;
+        if *calls_since_gc == GC_CYCLE_PERIOD {
+            lua_gc(l, LUA_GCSTEP, GC_CYCLE_PERIOD as c_int);
+            *calls_since_gc = 0;
+        }
+        let reply = if err != 0 {
+            let reply = failure_reply(l, call.funcname);
+            lua_pop(l, 1);
+            reply
+        } else {
+            pop_reply(l, ctx.resp, options.caller_resp)
+        };
+        if options.killable {
+            lua_sethook(l, None, 0, 0);
+        }
+        lua_pushnil(l);
+        set_field(l, LUA_REGISTRYINDEX, api::RUN_CTX_KEY);
+        reply
     }
 }
 
@@ -290,7 +327,7 @@ unsafe fn failure_reply(l: *mut lua_State, funcname: &str) -> Reply {
 }
 
 /// addReplyErrorFormat: end newlines trimmed, "ERR " added unless the text has its own '-'.
-fn error_format(text: String) -> Reply {
+pub(crate) fn error_format(text: String) -> Reply {
     let trimmed = text.trim_matches(|c| c == '\r' || c == '\n');
     match trimmed.strip_prefix('-') {
         Some(own) => Reply::Error(own.to_string().into()),
@@ -302,10 +339,10 @@ fn error_format(text: String) -> Reply {
 ///
 /// # Safety
 /// `l` live.
-unsafe fn create_array(l: *mut lua_State, items: &[&[u8]]) {
+pub(crate) unsafe fn create_array(l: *mut lua_State, items: &[&[u8]]) {
     // SAFETY: one table pushed, each item stored into it.
     unsafe {
-        lua_createtable(l, items.len() as c_int, 0);
+        lua_newtable(l);
         for (j, item) in items.iter().enumerate() {
             push_bytes(l, item);
             lua_rawseti_(l, -2, (j + 1) as c_int);
@@ -317,7 +354,7 @@ unsafe fn create_array(l: *mut lua_State, items: &[&[u8]]) {
 ///
 /// # Safety
 /// `l` is a fresh state.
-unsafe fn load_libraries(l: *mut lua_State) {
+pub(crate) unsafe fn load_libraries(l: *mut lua_State) {
     let libs: [(&std::ffi::CStr, lua_CFunction); 9] = [
         (c"", luaopen_base),
         (c"table", luaopen_table),

@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use redis_rs::protocol::Reply;
-use redis_rs::scripting::{EvalVm, Rand48, ReplFlags, RunOptions, ScriptHost};
+use redis_rs::scripting::{parse_library_metadata, EvalVm, FunctionVm, Rand48, ReplFlags, RunOptions, ScriptHost};
 
 use crate::common::{show_bytes, Client, Server};
 
@@ -427,4 +428,139 @@ fn cmsgpack_matches_real_redis() {
 #[test]
 fn struct_and_bit_match_real_redis() {
     assert_same(STRUCT_AND_BIT);
+}
+
+/// (library code after its `#!lua name=` line, function to call, keys, args)
+type FunctionCase = (&'static str, &'static str, &'static [&'static str], &'static [&'static str]);
+
+const FUNCTIONS: &[FunctionCase] = &[
+    ("redis.register_function('f', function(keys, args) return {keys[1], args[1], #keys, #args} end)", "f", &["k"], &["a", "b"]),
+    (
+        "redis.register_function{function_name='f', callback=function() return 1 end, flags={'no-writes'}, description='d'}",
+        "f",
+        &[],
+        &[],
+    ),
+    ("redis.register_function('f', function() return x end)", "f", &[], &[]),
+    ("redis.register_function('f', function() return KEYS end)", "f", &[], &[]),
+    ("redis.register_function('f', function() x = 1 end)", "f", &[], &[]),
+    ("redis.register_function('f', function() return redis.call('nosuch') end)", "f", &[], &[]),
+    ("redis.register_function('f', function() return redis.pcall('nosuch') end)", "f", &[], &[]),
+    ("redis.register_function('f', function() error('boom') end)", "f", &[], &[]),
+    ("redis.register_function('f', function() return redis.breakpoint end)", "f", &[], &[]),
+    ("redis.register_function('f', function() return type(redis.register_function) end)", "f", &[], &[]),
+    ("redis.register_function('f', function() return {redis.REDIS_VERSION, cjson.encode({1})} end)", "f", &[], &[]),
+    ("redis.register_function('f', function() return tostring(math.random()) end)", "f", &[], &[]),
+    ("redis.register_function('f', function() redis.setresp(3) return {double=1.5} end)", "f", &[], &[]),
+    ("local n = 0 redis.register_function('f', function() n = n + 1 return n end)", "f", &[], &[]),
+    ("redis.log(redis.LOG_NOTICE, 'loading') redis.register_function('f', function() return 2 end)", "f", &[], &[]),
+    ("redis.register_function('F_1', function() return 'ok' end)", "F_1", &[], &[]),
+    // Load errors.
+    ("return 1", "", &[], &[]),
+    ("x = 1", "", &[], &[]),
+    ("return 'x' x", "", &[], &[]),
+    ("error('at load')", "", &[], &[]),
+    ("redis.register_function('f')", "", &[], &[]),
+    ("redis.register_function('f', 1)", "", &[], &[]),
+    ("redis.register_function(1, function() return 1 end)", "1", &[], &[]),
+    ("redis.register_function({}, function() end)", "", &[], &[]),
+    ("redis.register_function()", "", &[], &[]),
+    ("redis.register_function('a', function() end, 3)", "", &[], &[]),
+    ("redis.register_function('a-b', function() end)", "", &[], &[]),
+    ("redis.register_function('', function() end)", "", &[], &[]),
+    ("redis.register_function('f', function() end) redis.register_function('f', function() end)", "", &[], &[]),
+    ("redis.register_function('f')", "", &[], &[]),
+    ("redis.register_function{function_name='f'}", "", &[], &[]),
+    ("redis.register_function{callback=function() end}", "", &[], &[]),
+    ("redis.register_function{function_name='f', callback=function() end, flags={'bad'}}", "", &[], &[]),
+    ("redis.register_function{function_name='f', callback=function() end, flags='no-writes'}", "", &[], &[]),
+    ("redis.register_function{function_name='f', callback=function() end, other=1}", "", &[], &[]),
+    ("redis.register_function{function_name='f', callback=1}", "", &[], &[]),
+    ("redis.register_function{function_name={}, callback=function() end}", "", &[], &[]),
+    ("redis.register_function{function_name='f', description={}, callback=function() end}", "", &[], &[]),
+    ("redis.register_function{[1]=2}", "", &[], &[]),
+    ("redis.register_function{}", "", &[], &[]),
+    ("return string.len('x')", "", &[], &[]),
+    ("redis.call('ping')", "", &[], &[]),
+    ("math.random()", "", &[], &[]),
+    ("while true do end", "", &[], &[]),
+];
+
+/// FUNCTION LOAD and FCALL on the real server against FunctionVm::load_library and call.
+fn compare_functions(resp: u8) -> Vec<String> {
+    let real = Server::start_real(&[]);
+    let mut client = Client::connect(real.port);
+    if resp == 3 {
+        client.cmd(&["HELLO", "3"]);
+    }
+    let mut vm = FunctionVm::new(Arc::new(Mutex::new(Rand48::default()))).expect("engine");
+    let mut mismatches = Vec::new();
+    for &(code, function, keys, args) in FUNCTIONS {
+        client.cmd(&["FUNCTION", "FLUSH"]);
+        let payload = format!("#!lua name=lib\n{code}");
+        let real_load = client.cmd(&["FUNCTION", "LOAD", &payload]);
+        let meta = parse_library_metadata(payload.as_bytes()).expect("metadata");
+        let ours_load = match vm.load_library(&meta.code, Duration::from_millis(500)) {
+            Ok(functions) => Ok(functions),
+            Err(e) => Err(format!("-ERR {e}\r\n").into_bytes()),
+        };
+        let functions = match (ours_load, real_load.starts_with(b"-")) {
+            (Err(ours), true) => {
+                if ours != real_load {
+                    mismatches.push(format!(
+                        "RESP{resp} load {code:?}\n      real: \"{}\"\n      ours: \"{}\"",
+                        show_bytes(&real_load, 2000),
+                        show_bytes(&ours, 2000)
+                    ));
+                }
+                continue;
+            }
+            (Ok(functions), false) => functions,
+            (ours, _) => {
+                mismatches.push(format!(
+                    "RESP{resp} load {code:?}: real \"{}\", ours {:?}",
+                    show_bytes(&real_load, 2000),
+                    ours.map(|f| f.len()).map_err(|e| String::from_utf8_lossy(&e).into_owned())
+                ));
+                continue;
+            }
+        };
+        let numkeys = keys.len().to_string();
+        let mut argv: Vec<&str> = vec!["FCALL", function, &numkeys];
+        argv.extend(keys.iter());
+        argv.extend(args.iter());
+        let expected = client.cmd(&argv);
+        let Some(f) = functions.iter().find(|f| f.name == function.as_bytes()) else {
+            mismatches.push(format!(
+                "RESP{resp} {code:?}: {function} not registered, real FCALL gave \"{}\"",
+                show_bytes(&expected, 2000)
+            ));
+            continue;
+        };
+        let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        let mut host = MapHost::default();
+        let reply =
+            vm.call(f.handle, function, &keys, &args, &mut host, RunOptions { caller_resp: resp, killable: false });
+        let mut ours = Vec::new();
+        reply.encode(resp, &mut ours);
+        if ours != expected {
+            mismatches.push(format!(
+                "RESP{resp} fcall {code:?}\n      real: \"{}\"\n      ours: \"{}\"",
+                show_bytes(&expected, 2000),
+                show_bytes(&ours, 2000)
+            ));
+        }
+        for f in functions {
+            vm.free_function(f.handle);
+        }
+    }
+    mismatches
+}
+
+#[test]
+fn function_libraries_match_real_redis() {
+    let mut mismatches = compare_functions(2);
+    mismatches.extend(compare_functions(3));
+    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
 }
