@@ -84,6 +84,17 @@ impl Reply {
         Reply::Encoded(out)
     }
 
+    /// An element of an aggregate: a nested aggregate may be thousands deep (a script can return
+    /// a table containing itself), so its recursion grows the stack on the heap when needed.
+    fn encode_nested(&self, resp: u8, out: &mut Vec<u8>) {
+        match self {
+            Reply::Array(_) | Reply::Map(_) | Reply::Set(_) | Reply::Push(_) | Reply::Many(_) => {
+                stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.encode(resp, out))
+            }
+            _ => self.encode(resp, out),
+        }
+    }
+
     /// Write the reply in the given protocol version (2 or 3).
     pub fn encode(&self, resp: u8, out: &mut Vec<u8>) {
         match self {
@@ -101,7 +112,7 @@ impl Reply {
             Reply::Array(items) => {
                 int_line(out, b'*', items.len() as i64);
                 for i in items {
-                    i.encode(resp, out);
+                    i.encode_nested(resp, out);
                 }
             }
             Reply::Map(pairs) => {
@@ -111,20 +122,20 @@ impl Reply {
                     int_line(out, b'*', 2 * pairs.len() as i64);
                 }
                 for (k, v) in pairs {
-                    k.encode(resp, out);
-                    v.encode(resp, out);
+                    k.encode_nested(resp, out);
+                    v.encode_nested(resp, out);
                 }
             }
             Reply::Set(items) => {
                 int_line(out, if resp >= 3 { b'~' } else { b'*' }, items.len() as i64);
                 for i in items {
-                    i.encode(resp, out);
+                    i.encode_nested(resp, out);
                 }
             }
             Reply::Push(items) => {
                 int_line(out, if resp >= 3 { b'>' } else { b'*' }, items.len() as i64);
                 for i in items {
-                    i.encode(resp, out);
+                    i.encode_nested(resp, out);
                 }
             }
             Reply::Double(d) => {
@@ -162,7 +173,7 @@ impl Reply {
             }
             Reply::Many(items) => {
                 for i in items {
-                    i.encode(resp, out);
+                    i.encode_nested(resp, out);
                 }
             }
             Reply::NoReply => {}

@@ -250,6 +250,14 @@ unsafe fn push_resp(l: *mut lua_State, bytes: &[u8], pos: &mut usize) -> bool {
 /// # Safety
 /// `l` is a live state with a value on top.
 pub unsafe fn pop_reply(l: *mut lua_State, script_resp: u8, caller_resp: u8) -> Reply {
+    // Nesting is bounded only by Lua's stack (thousands of levels): grow ours as needed.
+    // SAFETY: forwarded to the caller's guarantee.
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || unsafe { pop_reply_here(l, script_resp, caller_resp) })
+}
+
+/// # Safety
+/// As for [`pop_reply`].
+unsafe fn pop_reply_here(l: *mut lua_State, script_resp: u8, caller_resp: u8) -> Reply {
     // SAFETY: every path below pops exactly the value it started with, whatever it pushed.
     unsafe {
         if lua_checkstack(l, 4) == 0 {

@@ -301,3 +301,23 @@ fn function_libraries_load_and_call() {
     assert_eq!(parse_library_metadata(b"return 1").unwrap_err(), "Missing library metadata");
     assert_eq!(parse_library_metadata(b"#!lua\n").unwrap_err(), "Library name was not given");
 }
+
+#[test]
+fn self_referencing_table_converts_to_lua_stack_limit() {
+    // Real Redis nests arrays until Lua's stack is full, then an error (the differential test
+    // compares the bytes); here: no overflow of a 2 MB thread stack, converting or encoding.
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let mut vm = vm();
+            let mut host = MapHost::default();
+            let reply = vm.eval_for_test(b"local t = {} t[1] = t return t", &[], &[], &mut host);
+            let mut out = Vec::new();
+            reply.encode(2, &mut out);
+            assert!(out.ends_with(b"-ERR reached lua stack limit\r\n"));
+            assert!(out.len() > 4 * 7000);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
