@@ -3,8 +3,18 @@
 //! libraries, and the conversions between replies and Lua values. It knows nothing of the
 //! server: the commands layer hands each run a [`ScriptHost`] that executes `redis.call`.
 //!
-//! The commands layer keeps the script cache (SHA1 -> body and flags, for SCRIPT EXISTS,
-//! replication and INFO); the VM keeps the compiled functions.
+//! How the commands layer drives it:
+//! - one `Arc<Mutex<Rand48>>` shared by an [`EvalVm`] and a [`FunctionVm`] (Redis has one
+//!   math.random generator per process);
+//! - EVAL: [`EvalVm::compile`] (shebang flags, or the exact error reply) then [`EvalVm::run`]
+//!   with the keys, args, a [`ScriptHost`] and [`RunOptions`] (the caller's protocol, whether
+//!   the kill hook polls); EVALSHA: `run` alone (NOSCRIPT if not compiled). The commands layer
+//!   keeps the script cache (SHA1 -> body and flags, for SCRIPT EXISTS, replication and INFO);
+//!   SCRIPT FLUSH replaces the EvalVm;
+//! - FUNCTION LOAD: [`parse_library_metadata`], then [`FunctionVm::load_library`] returns the
+//!   registered functions (name, description, flags, handle); FCALL: [`FunctionVm::call`];
+//!   FUNCTION DELETE/FLUSH: [`FunctionVm::free_function`] per function;
+//! - INFO: `memory()` of each VM.
 
 mod api;
 mod convert;
