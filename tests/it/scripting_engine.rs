@@ -603,7 +603,7 @@ fn random_value(rng: &mut fastrand::Rng, depth: u32) -> String {
 
 #[test]
 fn seeded_random_return_values_match_real_redis() {
-    let mut rng = fastrand::Rng::with_seed(0x5eed_1a);
+    let mut rng = fastrand::Rng::with_seed(0x005e_ed1a);
     let bodies: Vec<&'static str> = (0..300)
         .map(|i| {
             let prefix = if i % 3 == 0 { "redis.setresp(3) " } else { "" };
