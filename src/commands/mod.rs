@@ -90,7 +90,7 @@ impl Ctx<'_> {
         // the key exists for the master's stream and is missing for everyone else. While writes
         // are paused (CLIENT PAUSE, FAILOVER) nothing is deleted either: the stream stays still.
         if self.state.repl.is_replica() || self.state.pause.is_some() {
-            if self.session.is_master {
+            if self.session.repl.is_master {
                 return false;
             }
             return self.state.dbs[db].get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at < self.now_ms);
@@ -214,7 +214,7 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     // A failed save stops writes (and PING) while stop-writes-on-bgsave-error says so.
     // The master's stream is obeyed whatever this replica's disks say (obey_client).
-    let obeyed = ctx.session.is_master;
+    let obeyed = ctx.session.repl.is_master;
     if (spec.has(WRITE) || spec.id == CmdId::Ping) && !obeyed && crate::persistence::snapshot::writes_denied(ctx.state)
     {
         return rejected(ctx, Reply::error(crate::persistence::snapshot::MISCONF), Some((spec, fullname)));
@@ -271,7 +271,7 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// Writes refused for replication's sake: without enough good replicas (min-replicas-to-write),
 /// and on a read-only replica unless they come from its master.
 fn replication_refusal(ctx: &Ctx, spec: &CommandSpec) -> Option<Reply> {
-    if !spec.has(WRITE) || ctx.session.is_master {
+    if !spec.has(WRITE) || ctx.session.repl.is_master {
         return None;
     }
     let st = &*ctx.state;
@@ -292,7 +292,7 @@ fn replication_refusal(ctx: &Ctx, spec: &CommandSpec) -> Option<Reply> {
 /// queued such commands included). The master link and replicas are never paused.
 fn paused_until(ctx: &Ctx, spec: &CommandSpec) -> Option<u64> {
     let pause = ctx.state.pause?;
-    if ctx.session.is_master || ctx.state.repl.replicas.contains_key(&ctx.session.id) {
+    if ctx.session.repl.is_master || ctx.state.repl.replicas.contains_key(&ctx.session.id) {
         return None;
     }
     let may_replicate = |s: &CommandSpec| s.has(WRITE) || s.has(table::MAY_REPLICATE);
@@ -362,7 +362,7 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     if spec.has(WRITE) && (ctx.state.dirty != dirty_before || forced) {
         key_written(ctx, spec, args);
         if ctx.state.propagation.enabled && ctx.session.block.is_none() {
-            ctx.session.unflushed_write = true;
+            ctx.session.repl.unflushed_write = true;
             let db = ctx.session.db;
             match rewritten {
                 Some(lines) => lines.into_iter().for_each(|l| ctx.state.propagation.push(db, l)),

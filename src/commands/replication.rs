@@ -207,11 +207,11 @@ fn wait(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     // WAIT waits for this client's own writes: those of this batch go into the stream first.
     // (Not inside EXEC: the transaction's writes go out whole, after it.)
-    if !ctx.session.in_exec && std::mem::take(&mut ctx.session.unflushed_write) {
+    if !ctx.session.in_exec && std::mem::take(&mut ctx.session.repl.unflushed_write) {
         crate::server::propagation::flush(ctx.state);
-        ctx.session.woff = ctx.state.repl.master_repl_offset;
+        ctx.session.repl.woff = ctx.state.repl.master_repl_offset;
     }
-    let woff = ctx.session.woff;
+    let woff = ctx.session.repl.woff;
     let acked = acks::acked_replicas(ctx.state, woff);
     if acked as i64 >= wanted || ctx.session.in_exec {
         return Reply::Int(acked as i64);
@@ -273,7 +273,7 @@ pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let (opt, val) = (pair[0].to_ascii_lowercase(), &pair[1]);
         match opt.as_slice() {
             b"listening-port" => match crate::util::numbers::parse_i64(val) {
-                Some(p) if (0..=65535).contains(&p) => ctx.session.replconf.listening_port = p as u16,
+                Some(p) if (0..=65535).contains(&p) => ctx.session.repl.conf.listening_port = p as u16,
                 _ => return Reply::error(errors::NOT_INTEGER),
             },
             b"ip-address" => {
@@ -284,13 +284,13 @@ pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                         val.len()
                     ));
                 }
-                ctx.session.replconf.ip_address = Some(String::from_utf8_lossy(val).into_owned());
+                ctx.session.repl.conf.ip_address = Some(String::from_utf8_lossy(val).into_owned());
             }
             b"capa" => {
                 if val.eq_ignore_ascii_case(b"eof") {
-                    ctx.session.replconf.capa_eof = true;
+                    ctx.session.repl.conf.capa_eof = true;
                 } else if val.eq_ignore_ascii_case(b"psync2") {
-                    ctx.session.replconf.capa_psync2 = true;
+                    ctx.session.repl.conf.capa_psync2 = true;
                 }
             }
             b"ack" => {
@@ -312,7 +312,7 @@ pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             b"rdb-filter-only" => {
                 // Like Redis, the filter is on (everything filtered out) before its values are
                 // checked: a bad value still leaves the request filtered.
-                ctx.session.replconf.rdb_filtered = true;
+                ctx.session.repl.conf.rdb_filtered = true;
                 let Some(filters) = crate::util::splitargs::split_args(val) else {
                     return Reply::error("ERR Missing rdb-filter-only values");
                 };
@@ -334,7 +334,7 @@ pub fn replconf(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// SYNC and PSYNC <replid> <offset> (syncCommand).
 pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let id = ctx.session.id;
-    if ctx.state.repl.replicas.contains_key(&id) || ctx.session.handover.is_some() {
+    if ctx.state.repl.replicas.contains_key(&id) || ctx.session.repl.handover.is_some() {
         return Reply::NoReply;
     }
     // PSYNC ... FAILOVER: our master hands over to us (its FAILOVER command).
@@ -355,7 +355,7 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             return Reply::error("NOMASTERLINK Can't SYNC while not connected with my master");
         }
     }
-    if ctx.session.replconf.rdb_filtered && !ctx.session.replconf.capa_eof {
+    if ctx.session.repl.conf.rdb_filtered && !ctx.session.repl.conf.capa_eof {
         return Reply::error("ERR Filtered replica requires EOF capability");
     }
     let psync = args[0].eq_ignore_ascii_case(b"psync");
@@ -367,7 +367,7 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     } else {
         None
     };
-    let conf = ctx.session.replconf.clone();
+    let conf = ctx.session.repl.conf.clone();
     let ip = conf.ip_address.clone().unwrap_or_else(|| peer_ip(&ctx.session.addr));
     let name = crate::replication::state::display_name(&ip, conf.listening_port);
     tracing::info!("Replica {name} asks for synchronization");
@@ -378,7 +378,7 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             Some(from) => {
                 st.repl.stats.sync_partial_ok += 1;
                 master::attach(st, id, ip, &conf, ReplicaState::Online, from, None);
-                ctx.session.handover = Some(Handover::Partial { from });
+                ctx.session.repl.handover = Some(Handover::Partial { from });
                 let reply = if conf.capa_psync2 { format!("CONTINUE {}", st.repl.replid) } else { "CONTINUE".into() };
                 return Reply::Status(reply.into());
             }
@@ -407,7 +407,7 @@ pub fn sync(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let next = st.repl.master_repl_offset + 1;
     master::attach(st, id, ip, &conf, ReplicaState::WaitBgsave, next, Some(tx));
-    ctx.session.handover = Some(Handover::Full { psync, rdb: rx });
+    ctx.session.repl.handover = Some(Handover::Full { psync, rdb: rx });
     crate::replication::sync::replica_waiting(st);
     Reply::NoReply
 }

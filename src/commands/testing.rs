@@ -221,8 +221,8 @@ impl Client {
             r.encode(session.resp, &mut self.out);
         }
         crate::server::propagation::flush_deferred(st);
-        if std::mem::take(&mut session.unflushed_write) {
-            session.woff = st.repl.master_repl_offset;
+        if std::mem::take(&mut session.repl.unflushed_write) {
+            session.repl.woff = st.repl.master_repl_offset;
         }
         self.session = Some(session);
         reply

@@ -267,11 +267,6 @@ impl Config {
         &self.vals[key.0]
     }
 
-    /// A directive's value by a name known only at run time (CONFIG GET, redisctl).
-    pub fn val_named(&self, name: &str) -> Option<&Val> {
-        table::lookup(name).map(|(idx, _)| &self.vals[idx])
-    }
-
     pub fn val_at(&self, idx: usize) -> &Val {
         &self.vals[idx]
     }

@@ -142,7 +142,7 @@ pub async fn serve<S>(
         if session.close_after_reply {
             break;
         }
-        if let Some(handover) = session.handover.take() {
+        if let Some(handover) = session.repl.handover.take() {
             // SYNC/PSYNC: from now on this connection carries the replication stream.
             if server.state.lock().config.bool(crate::ckey!("repl-disable-tcp-nodelay")) {
                 disable_nodelay(fd);
@@ -338,7 +338,7 @@ fn execute_batch(
             conn.queue.clear();
             break;
         }
-        if session.handover.is_some() {
+        if session.repl.handover.is_some() {
             break;
         }
         let hard = st.hot.output_limits[0].0;
@@ -367,8 +367,8 @@ fn execute_batch(
     if crate::server::propagation::flush_deferred(st) {
         server.aof_queued.store(true, Ordering::Relaxed);
     }
-    if std::mem::take(&mut session.unflushed_write) {
-        session.woff = st.repl.master_repl_offset;
+    if std::mem::take(&mut session.repl.unflushed_write) {
+        session.repl.woff = st.repl.master_repl_offset;
     }
     st.stats.net_output_bytes += (conn.out.len() - out_before) as u64;
     if let Some(ci) = st.clients.get_mut(&session.id) {

@@ -74,12 +74,6 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             tracing::debug!("These directives have no meaning for redis-rs: {}", st.config.no_effect_seen.join(", "));
         }
     }
-    {
-        let mut st = server.state.lock();
-        if let crate::config::Val::Replicaof(Some((host, port))) = st.config.val(crate::ckey!("replicaof")).clone() {
-            crate::replication::replica::set_master(&server, &mut st, host, port, true);
-        }
-    }
     // Nothing after start-up needs privileges: listeners are bound, files are opened as needed.
     crate::systemd::drop_capabilities();
     tracing::info!("Ready to accept connections");
@@ -158,7 +152,16 @@ fn load_is_long(server: &Server, started: std::time::Instant) -> bool {
 
 async fn load_dataset(server: &Arc<Server>) -> Result<(), String> {
     let result = load_dataset_from_disk(server).await;
-    server.state.lock().loading = None;
+    let mut st = server.state.lock();
+    st.loading = None;
+    // In the same step as the end of loading: a client answered from now on must already see a
+    // replica (a SYNC must get -NOMASTERLINK, not a full sync of this replica's data). The link
+    // itself starts only now, after the load, so that it continues the history loaded from disk.
+    if result.is_ok() {
+        if let crate::config::Val::Replicaof(Some((host, port))) = st.config.val(crate::ckey!("replicaof")).clone() {
+            crate::replication::replica::set_master(server, &mut st, host, port, true);
+        }
+    }
     result
 }
 

@@ -583,7 +583,7 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
     tracing::info!(redis_event = "master-link-up", redis_master = %addr, "MASTER <-> REPLICA sync: Master accepted, link up");
     let mut session = Session::new(id, addr);
     session.authenticated = true;
-    session.is_master = true;
+    session.repl.is_master = true;
     // A continued stream goes on in the database it last selected (a full resync's stream
     // starts with a SELECT).
     session.db = stream_db;

@@ -111,10 +111,6 @@ impl Blocking {
         self.parked.len()
     }
 
-    pub fn kind_of(&self, id: ClientId) -> Option<BlockKind> {
-        self.parked.get(&id).map(|p| p.kind)
-    }
-
     pub fn timeout_reply_of(&self, id: ClientId) -> Option<TimeoutReply> {
         self.parked.get(&id).and_then(|p| p.timeout_reply)
     }

@@ -1,11 +1,26 @@
-//! What a connection that becomes a replica carries between the replication runtime and the
-//! network runtime: what REPLCONF announced, and the handover of the stream (a partial resync)
-//! or of the RDB (a full one).
+//! A client's replication state, and what a connection that becomes a replica carries between
+//! the replication runtime and the network runtime: what REPLCONF announced, and the handover of
+//! the stream (a partial resync) or of the RDB (a full one).
 
 use std::path::PathBuf;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
+
+/// A client's replication state, kept with its session.
+#[derive(Default)]
+pub struct ClientRepl {
+    /// What REPLCONF announced, for a SYNC/PSYNC that follows.
+    pub conf: ReplConf,
+    /// Set by SYNC/PSYNC: the connection becomes a replica once the reply is written.
+    pub handover: Option<Handover>,
+    /// The link to this server's master: its writes are obeyed, never refused.
+    pub is_master: bool,
+    /// The replication offset this client's last write reached (WAIT waits for it).
+    pub woff: u64,
+    /// The client wrote in this batch and its writes are not in the stream yet.
+    pub unflushed_write: bool,
+}
 
 /// What the client announced with REPLCONF before SYNC/PSYNC.
 #[derive(Default, Clone, Debug)]

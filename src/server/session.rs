@@ -41,18 +41,11 @@ pub struct Session {
     pub rerun_deadline: Option<u64>,
     /// What the current command is replayed as, when not as itself (see server::propagation).
     pub propagate_as: Option<Vec<Vec<Bytes>>>,
-    /// What REPLCONF announced, for a SYNC/PSYNC that follows.
-    pub replconf: super::handover::ReplConf,
-    /// Set by SYNC/PSYNC: the connection becomes a replica once the reply is written.
-    pub handover: Option<super::handover::Handover>,
-    /// The link to this server's master: its writes are obeyed, never refused.
-    pub is_master: bool,
+    /// The client as replication sees it: its REPLCONF, a handover to a replica's task, whether
+    /// it is this server's master link, its write offset for WAIT.
+    pub repl: super::handover::ClientRepl,
     /// The current command is replayed even if it changed nothing (forceCommandPropagation).
     pub force_propagation: bool,
-    /// The replication offset this client's last write reached (WAIT waits for it).
-    pub woff: u64,
-    /// The client wrote in this batch and its writes are not in the stream yet.
-    pub unflushed_write: bool,
     /// Set when a pause holds the command back: it is to run again at this time (unix ms).
     pub postponed: Option<u64>,
 }
@@ -90,12 +83,8 @@ impl Session {
             block: None,
             rerun_deadline: None,
             propagate_as: None,
-            replconf: Default::default(),
-            handover: None,
-            is_master: false,
+            repl: Default::default(),
             force_propagation: false,
-            woff: 0,
-            unflushed_write: false,
             postponed: None,
         }
     }
