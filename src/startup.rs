@@ -187,14 +187,14 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
             return 1;
         }
     };
-    crate::commands::refresh_config(&mut server.state.lock());
+    crate::commands::refresh_config(&mut server.lock());
     *server.sentinel_boot.lock() = sentinel;
     if sentinel_mode {
         crate::logging::set_role(b'X');
     }
     // io-threads sets the number of threads serving connections, 1 by default like Redis: on a small
     // machine one thread beats two that contend for the keyspace lock and for cores with clients.
-    let threads = server.state.lock().config.int(crate::ckey!("io-threads")).clamp(1, 128) as usize;
+    let threads = server.lock().config.int(crate::ckey!("io-threads")).clamp(1, 128) as usize;
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build() {
         Ok(r) => r,
         Err(e) => {

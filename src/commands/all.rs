@@ -27,6 +27,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::persist::TABLE,
     super::replication::TABLE,
     super::sentinel::TABLE,
+    super::scripting::TABLE,
 ];
 
 /// Every top-level command.

@@ -84,7 +84,7 @@ mod tests {
 
     fn run(server: &Server, session: &mut Session, line: &[&str]) -> Reply {
         let args: Vec<Bytes> = line.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         let mut ctx = Ctx {
             server,
             state: &mut st,
@@ -96,14 +96,14 @@ mod tests {
     }
 
     fn stream(server: &Server) -> Vec<String> {
-        let st = server.state.lock();
+        let st = server.lock();
         st.propagation.ops.iter().map(|op| String::from_utf8_lossy(&op.argv.join(&b' ')).into_owned()).collect()
     }
 
     #[test]
     fn a_panic_drops_what_the_command_recorded_and_the_server_goes_on() {
         let server = server();
-        server.state.lock().propagation.enabled = true;
+        server.lock().propagation.enabled = true;
         let mut s = Session::new(1, "test".into());
         assert_eq!(run(&server, &mut s, &["SET", "a", "1"]), Reply::OK);
         let reply = run(&server, &mut s, &["PANICWRITE", "a"]);
@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn a_panic_inside_exec_drops_the_whole_transaction_from_the_stream() {
         let server = server();
-        server.state.lock().propagation.enabled = true;
+        server.lock().propagation.enabled = true;
         let mut s = Session::new(1, "test".into());
         assert_eq!(run(&server, &mut s, &["MULTI"]), Reply::OK);
         assert_eq!(run(&server, &mut s, &["SET", "a", "1"]), Reply::status("QUEUED"));

@@ -34,6 +34,7 @@ pub use crate::server::notify;
 mod persist;
 pub mod pubsub;
 mod replication;
+mod scripting;
 mod sentinel;
 mod server_cmd;
 mod sets;
@@ -202,6 +203,14 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let e = Reply::error(format!("ERR wrong number of arguments for '{fullname}' command"));
         return rejected(ctx, e, Some((spec, fullname)));
     }
+    // A script command is checked as what its script declares it does.
+    let declared;
+    let checked: &CommandSpec = if matches!(spec.id, CmdId::Eval | CmdId::EvalSha | CmdId::Fcall) {
+        declared = CommandSpec { flags: scripting::command_flags(ctx.state, spec, args), ..*spec };
+        &declared
+    } else {
+        spec
+    };
     if spec.has(table::PROTECTED) && !debug::debug_allowed(ctx) {
         return rejected(ctx, Reply::error(debug::DEBUG_NOT_ALLOWED), Some((spec, fullname)));
     }
@@ -209,39 +218,49 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some((spec, fullname)));
     }
     // Redis's maxmemory step comes after authentication and before the replica/MULTI checks.
-    if let Some(e) = crate::server::eviction::before_command(ctx, spec) {
+    if let Some(e) = crate::server::eviction::before_command(ctx, checked) {
         return rejected(ctx, e, Some((spec, fullname)));
     }
     // A failed save stops writes (and PING) while stop-writes-on-bgsave-error says so.
     // The master's stream is obeyed whatever this replica's disks say (obey_client).
     let obeyed = ctx.session.repl.is_master;
-    if (spec.has(WRITE) || spec.id == CmdId::Ping) && !obeyed && crate::persistence::snapshot::writes_denied(ctx.state)
+    if (checked.has(WRITE) || spec.id == CmdId::Ping)
+        && !obeyed
+        && crate::persistence::snapshot::writes_denied(ctx.state)
     {
         return rejected(ctx, Reply::error(crate::persistence::snapshot::MISCONF), Some((spec, fullname)));
     }
-    if (spec.has(WRITE) || spec.id == CmdId::Ping) && !obeyed {
+    if (checked.has(WRITE) || spec.id == CmdId::Ping) && !obeyed {
         if let Some(e) = crate::persistence::appendonly::write_error(ctx.state) {
             let e = Reply::error(format!("MISCONF Errors writing to the AOF file: {e}"));
             return rejected(ctx, e, Some((spec, fullname)));
         }
     }
-    if let Some(e) = replication_refusal(ctx, spec) {
+    if let Some(e) = replication_refusal(ctx, checked) {
         return rejected(ctx, e, Some((spec, fullname)));
     }
-    if ctx.session.monitor && (spec.has(WRITE) || spec.has(table::READONLY) || spec.has(table::MAY_REPLICATE)) {
+    if ctx.session.monitor && (checked.has(WRITE) || checked.has(table::READONLY) || checked.has(table::MAY_REPLICATE))
+    {
         let e = Reply::error("ERR Replica can't interact with the keyspace");
         return rejected(ctx, e, Some((spec, fullname)));
     }
-    if master_down(ctx.state) && !spec.has(table::STALE) {
+    if master_down(ctx.state) && !checked.has(table::STALE) {
         let e = Reply::error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return rejected(ctx, e, Some((spec, fullname)));
     }
     if ctx.state.loading.is_some() && !spec.has(table::LOADING) {
         return rejected(ctx, Reply::error("LOADING Redis is loading the dataset in memory"), Some((spec, fullname)));
     }
+    // Served from a busy script's hook: only what Redis allows meanwhile runs.
+    if let Some(running) = &ctx.state.scripts.running {
+        if !spec.has(table::ALLOW_BUSY) {
+            let e = scripting::busy_error(running.eval);
+            return rejected(ctx, e, Some((spec, fullname)));
+        }
+    }
     // A pause holds a command back only once every check has let it through (Redis's
     // blockPostponeClient comes last): a refused write is refused at once.
-    if let Some(until_ms) = paused_until(ctx, spec) {
+    if let Some(until_ms) = paused_until(ctx, checked) {
         ctx.session.postponed = Some(until_ms);
         return Reply::NoReply;
     }
@@ -418,7 +437,7 @@ fn key_written(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
     }
 }
 
-fn feed_monitors(ctx: &mut Ctx, args: &[Bytes]) {
+pub(crate) fn feed_monitors(ctx: &mut Ctx, args: &[Bytes]) {
     let now = crate::util::time::unix_us();
     let mut line = format!("{}.{:06} [{} {}]", now / 1_000_000, now % 1_000_000, ctx.session.db, ctx.session.addr);
     let redacted = slowlog::redacted_positions(args);

@@ -30,6 +30,18 @@ pub fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if abort {
         return abort_shutdown(ctx.server, ctx.state);
     }
+    // From a busy script's hook: only SHUTDOWN NOSAVE, which ends the script and then the
+    // server, without a save (Redis exits on the spot).
+    if let Some(script) = ctx.state.scripts.running.as_mut() {
+        if !nosave {
+            return super::scripting::busy_error(script.eval);
+        }
+        script.kill = true;
+        script.shutdown_nosave = true;
+        ctx.state.shutdown_saved = true;
+        ctx.session.close_after_reply = true;
+        return Reply::NoReply;
+    }
     if !now && ctx.session.in_exec {
         return Reply::error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
     }
@@ -147,7 +159,7 @@ fn resume_writes(st: &mut State) {
 /// A shutdown by signal gives lagging replicas shutdown-timeout seconds too, writes paused.
 pub async fn wait_for_replicas_at_exit(server: &Server) {
     let deadline = {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         let timeout = st.config.int(crate::ckey!("shutdown-timeout")).max(0) as u64;
         if timeout == 0 || !lagging(&st) {
             return;
@@ -163,7 +175,7 @@ pub async fn wait_for_replicas_at_exit(server: &Server) {
     };
     loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let st = server.state.lock();
+        let st = server.lock();
         if !lagging(&st) {
             return;
         }
@@ -177,7 +189,7 @@ pub async fn wait_for_replicas_at_exit(server: &Server) {
 /// What a shutdown does before exiting (prepareForShutdown): SHUTDOWN saved already; a signal
 /// saves when save points are configured. False if that save failed.
 pub fn save_before_exit(server: &Server) -> bool {
-    let mut st = server.state.lock();
+    let mut st = server.lock();
     if st.shutdown_saved {
         return true;
     }

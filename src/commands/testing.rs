@@ -60,7 +60,7 @@ impl Harness {
             Ok(s) => s,
             Err(e) => panic!("Server::new: {e}"),
         };
-        super::refresh_config(&mut server.state.lock());
+        super::refresh_config(&mut server.lock());
         let deadlines = Deadlines::default();
         let main = Client::connect(&server, &deadlines);
         Harness { server, deadlines, main }
@@ -73,7 +73,7 @@ impl Harness {
 
     /// The shared state, locked: for checks no command shows.
     pub fn state(&self) -> MutexGuard<'_, State> {
-        self.server.state.lock()
+        self.server.lock()
     }
 
     /// Moves this test's clock forward; clients whose blocking wait reaches its deadline time
@@ -83,7 +83,7 @@ impl Harness {
         let now = crate::util::time::unix_ms();
         let due: Vec<ClientId> =
             self.deadlines.borrow().iter().filter(|(_, &at)| at != 0 && at <= now).map(|(id, _)| *id).collect();
-        let mut st = self.server.state.lock();
+        let mut st = self.server.lock();
         for id in due {
             self.deadlines.borrow_mut().remove(&id);
             crate::server::blocking::end_wait(&self.server, &mut st, id, None);
@@ -135,7 +135,7 @@ impl Client {
     fn connect(server: &Arc<Server>, deadlines: &Deadlines) -> Client {
         let (tx, rx) = mpsc::unbounded_channel();
         let pending = Arc::new(AtomicUsize::new(0));
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         st.stats.total_connections += 1;
         let id = st.next_client_id;
         st.next_client_id += 1;
@@ -186,7 +186,7 @@ impl Client {
             panic!("client {} is blocked: it cannot run {:?}", self.id, args);
         };
         let server = self.server.clone();
-        let mut guard = server.state.lock();
+        let mut guard = server.lock();
         let st: &mut State = &mut guard;
         let now_ms = crate::util::time::unix_ms();
         if st.pause.is_some_and(|p| p.until_ms <= now_ms) {
@@ -261,7 +261,7 @@ impl Client {
         if self.session.is_some() {
             panic!("client {} is not blocked", self.id);
         }
-        let (session, reply) = self.server.state.lock().blocking.take_finished(self.id)?;
+        let (session, reply) = self.server.lock().blocking.take_finished(self.id)?;
         self.deadlines.borrow_mut().remove(&self.id);
         self.session = Some(session);
         Some(reply)
@@ -313,7 +313,7 @@ impl Drop for Client {
     /// unregister).
     fn drop(&mut self) {
         self.deadlines.borrow_mut().remove(&self.id);
-        let mut st = self.server.state.lock();
+        let mut st = self.server.lock();
         let mut session = match self.session.take() {
             Some(s) => s,
             None => match st.blocking.cancel(self.id) {

@@ -12,6 +12,7 @@ use crate::commands::{self, Ctx, ReplyMode, Session};
 use crate::protocol::parser::{Limits, Parser};
 use crate::protocol::Reply;
 use crate::server::blocking::Parked;
+use crate::server::busy::BusyJob;
 use crate::server::state::{ClientInfo, ClientKind, Push, State};
 use crate::server::Server;
 
@@ -42,7 +43,7 @@ pub async fn serve<S>(
     let killed = Arc::new(AtomicBool::new(false));
     let pending = Arc::new(AtomicUsize::new(0));
     let admitted: Result<(u64, bool, i64, usize), &'static [u8]> = {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         st.stats.total_connections += 1;
         if st.clients.len() >= st.hot.maxclients {
             st.stats.rejected_connections += 1;
@@ -144,7 +145,7 @@ pub async fn serve<S>(
         }
         if let Some(handover) = session.repl.handover.take() {
             // SYNC/PSYNC: from now on this connection carries the replication stream.
-            if server.state.lock().config.bool(crate::ckey!("repl-disable-tcp-nodelay")) {
+            if server.lock().config.bool(crate::ckey!("repl-disable-tcp-nodelay")) {
                 disable_nodelay(fd);
             }
             let input = std::mem::take(&mut conn.buf);
@@ -159,13 +160,13 @@ pub async fn serve<S>(
                 killed,
             )
             .await;
-            unregister(&mut server.state.lock(), &mut session);
+            unregister(&mut server.lock(), &mut session);
             return;
         }
     }
     tracing::debug!("Client closed connection id={} addr={}", session.id, session.addr);
     let _ = wr.shutdown().await;
-    unregister(&mut server.state.lock(), &mut session);
+    unregister(&mut server.lock(), &mut session);
 }
 
 struct Conn {
@@ -219,7 +220,7 @@ async fn run_input(
         if conn.buf.len() > conn.query_buffer_limit {
             tracing::warn!("Closing client that reached max query buffer length: addr={}", session.addr);
             {
-                server.state.lock().stats.client_qbuf_limit_disconnections += 1;
+                server.lock().stats.client_qbuf_limit_disconnections += 1;
             }
             return false;
         }
@@ -230,9 +231,19 @@ async fn run_input(
             }
             return true;
         }
-        if let Some(wait_ms) = execute_batch(server, session, conn, rx, pending) {
-            wait_pause(server, wait_ms).await;
-            continue;
+        match execute_batch(server, session, conn, rx, pending) {
+            Batch::Done => {}
+            Batch::Paused(wait_ms) => {
+                wait_pause(server, wait_ms).await;
+                continue;
+            }
+            Batch::ScriptBusy => {
+                hand_to_busy_script(server, session, conn).await;
+                if session.close_after_reply {
+                    return false;
+                }
+                continue;
+            }
         }
         if conn.parked.is_some() {
             return true;
@@ -240,7 +251,7 @@ async fn run_input(
         if let Some(e) = proto_error {
             let text = format!("ERR {}", e.0);
             Reply::error(text.clone()).encode(session.resp, &mut conn.out);
-            server.state.lock().count_error(&text);
+            server.lock().count_error(&text);
             tracing::debug!("Protocol error ({}) from client: addr={}", e.0, session.addr);
             return false;
         }
@@ -258,7 +269,7 @@ async fn run_input(
 }
 
 async fn wait_pause(server: &Arc<Server>, wait_ms: u64) {
-    let notify = server.state.lock().pause_notify.clone();
+    let notify = server.lock().pause_notify.clone();
     tokio::select! {
         _ = notify.notified() => {}
         _ = tokio::time::sleep(std::time::Duration::from_millis(wait_ms.max(1))) => {}
@@ -271,20 +282,76 @@ async fn wait_pause(server: &Arc<Server>, wait_ms: u64) {
 async fn aof_before_replies(server: &Server) {
     if server.aof_queued.load(Ordering::Relaxed) {
         tokio::task::yield_now().await;
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         crate::persistence::appendonly::write_queued(&mut st, &server.aof_queued);
     }
 }
 
-/// Runs queued commands under one lock. Returns Some(ms to wait) when CLIENT PAUSE holds the rest.
+/// How a batch ended.
+enum Batch {
+    Done,
+    /// CLIENT PAUSE holds the rest: wait this many ms.
+    Paused(u64),
+    /// A script is busy: its hook runs the commands (`hand_to_busy_script`).
+    ScriptBusy,
+}
+
+/// While a script is busy, the queued commands go one by one to its hook, which answers most
+/// of them -BUSY; once it has ended they run as usual again.
+async fn hand_to_busy_script(server: &Arc<Server>, session: &mut Session, conn: &mut Conn) {
+    while let Some(args) = conn.queue.pop_front() {
+        let (done, reply) = tokio::sync::oneshot::channel();
+        let placeholder = Session::new(session.id, String::new());
+        let job = BusyJob { session: std::mem::replace(session, placeholder), args, done };
+        if let Err(job) = server.busy.submit(job) {
+            *session = job.session;
+            conn.queue.push_front(job.args);
+            return;
+        }
+        let Ok(back) = reply.await else {
+            // The script's thread dropped the command without an answer: the session went with
+            // it, so this connection cannot go on.
+            session.close_after_reply = true;
+            return;
+        };
+        *session = back.session;
+        let Some(reply) = back.reply else {
+            conn.queue.push_front(back.args);
+            return;
+        };
+        write_reply(session, conn, reply);
+        if session.close_after_reply {
+            conn.queue.clear();
+            return;
+        }
+    }
+}
+
+/// A command's reply into the output, as the client's reply mode says, with what follows it.
+fn write_reply(session: &mut Session, conn: &mut Conn, reply: Reply) {
+    let after: Vec<_> = std::mem::take(&mut session.after_reply);
+    match session.reply_mode {
+        ReplyMode::On => reply.encode(session.resp, &mut conn.out),
+        ReplyMode::Off => {}
+        ReplyMode::Skip => session.reply_mode = ReplyMode::SkipThis,
+        ReplyMode::SkipThis => session.reply_mode = ReplyMode::On,
+    }
+    for r in after {
+        r.encode(session.resp, &mut conn.out);
+    }
+}
+
+/// Runs queued commands under one lock.
 fn execute_batch(
     server: &Arc<Server>,
     session: &mut Session,
     conn: &mut Conn,
     rx: &mut mpsc::UnboundedReceiver<Push>,
     pending: &AtomicUsize,
-) -> Option<u64> {
-    let mut guard = server.state.lock();
+) -> Batch {
+    let Some(mut guard) = crate::server::busy::lock_unless_busy(&server.state, &server.busy) else {
+        return Batch::ScriptBusy;
+    };
     let st: &mut State = &mut guard;
     st.stats.net_input_bytes += std::mem::take(&mut conn.unaccounted_input) as u64;
     // Limits for parsing the next input come from this batch's view of the config.
@@ -292,7 +359,7 @@ fn execute_batch(
     conn.query_buffer_limit = st.hot.query_buffer_limit;
     let now_ms = crate::util::time::unix_ms();
     let out_before = conn.out.len();
-    let mut wait = None;
+    let mut wait = Batch::Done;
     let mut clock = std::time::Instant::now();
     let mut executed = 0;
     while let Some(args) = conn.queue.pop_front() {
@@ -306,7 +373,7 @@ fn execute_batch(
         if let Some(until_ms) = session.postponed.take() {
             // CLIENT PAUSE (or a FAILOVER/SHUTDOWN's pause) holds it: it runs again afterwards.
             conn.queue.push_front(args);
-            wait = Some(until_ms.saturating_sub(now_ms));
+            wait = Batch::Paused(until_ms.saturating_sub(now_ms));
             break;
         }
         if let Some(req) = session.block.take() {
@@ -324,16 +391,7 @@ fn execute_batch(
                 encode_push(&p, session.resp, &mut conn.out, pending);
             }
         }
-        let after: Vec<_> = std::mem::take(&mut session.after_reply);
-        match session.reply_mode {
-            ReplyMode::On => reply.encode(session.resp, &mut conn.out),
-            ReplyMode::Off => {}
-            ReplyMode::Skip => session.reply_mode = ReplyMode::SkipThis,
-            ReplyMode::SkipThis => session.reply_mode = ReplyMode::On,
-        }
-        for r in after {
-            r.encode(session.resp, &mut conn.out);
-        }
+        write_reply(session, conn, reply);
         if session.close_after_reply {
             conn.queue.clear();
             break;
@@ -419,7 +477,7 @@ impl Parking<'_> {
                 _ = self.wake.notified() => {}
                 _ = &mut timer, if !timed_out => {
                     timed_out = true;
-                    let mut st = self.server.state.lock();
+                    let mut st = self.server.lock();
                     crate::server::blocking::end_wait(self.server, &mut st, id, None);
                 }
                 _ = self.kill.notified() => gone = true,
@@ -440,7 +498,7 @@ impl Parking<'_> {
                     }
                 }
             }
-            let mut st = self.server.state.lock();
+            let mut st = self.server.lock();
             if gone {
                 if let Some(s) = st.blocking.cancel(id) {
                     *session = s;

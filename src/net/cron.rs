@@ -12,14 +12,14 @@ const EXPIRE_CHUNK: usize = 4096;
 
 pub async fn run(server: Arc<Server>) {
     loop {
-        let hz = server.state.lock().hot.hz;
+        let hz = server.lock().hot.hz;
         let period = Duration::from_millis(1000 / hz.max(1));
         tokio::time::sleep(period).await;
         crate::util::time::refresh_cached();
         active_expire(&server, period);
         // Reading the allocator's counter records the peak, as serverCron does.
         crate::alloc::allocated();
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         sample_stats(&mut st);
         close_idle_clients(&mut st);
         if let Some(finished) = crate::persistence::snapshot::reap_child(&mut st) {
@@ -47,14 +47,14 @@ pub async fn run(server: Arc<Server>) {
 /// in short lock holds, stopping once the stale keys found fall under 10% (less with higher effort).
 fn active_expire(server: &Server, period: Duration) {
     let (enabled, effort) = {
-        let st = server.state.lock();
+        let st = server.lock();
         (st.active_expire_enabled, st.hot.active_expire_effort)
     };
     // A replica's keys expire when its master's DEL arrives (until then reads miss them).
     // Nor while writes are paused, nor while the dataset loads: an AOF's commands must replay onto
     // the keys they found when they ran.
     let held_back = {
-        let st = server.state.lock();
+        let st = server.lock();
         st.repl.is_replica() || st.pause.is_some() || st.loading.is_some()
     };
     if !enabled || held_back {
@@ -63,14 +63,14 @@ fn active_expire(server: &Server, period: Duration) {
     let budget = period * (25 + 2 * (effort as u32 - 1)) / 100;
     let acceptable_stale = 10u64.saturating_sub(effort - 1);
     let start = Instant::now();
-    let ndbs = server.state.lock().dbs.len();
+    let ndbs = server.lock().dbs.len();
     for db in 0..ndbs {
         loop {
             if start.elapsed() >= budget {
                 record_cpu(server, start);
                 return;
             }
-            let mut st = server.state.lock();
+            let mut st = server.lock();
             let now = crate::util::time::unix_ms();
             let Some(d) = st.dbs.get_mut(db) else { break };
             if d.volatile_len() == 0 {
@@ -97,7 +97,7 @@ fn active_expire(server: &Server, period: Duration) {
 
 fn record_cpu(server: &Server, start: Instant) {
     let ms = start.elapsed().as_millis() as u64;
-    let mut st = server.state.lock();
+    let mut st = server.lock();
     st.stats.expire_cycle_cpu_ms += ms;
     st.latency_add("expire-cycle", ms);
 }

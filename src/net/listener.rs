@@ -80,7 +80,7 @@ pub fn bind_all(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         return adopt_inherited(server, inherited);
     }
     let (tc, unixsocket, perm) = {
-        let st = server.state.lock();
+        let st = server.lock();
         (
             TcpConfig::from_config(&st.config),
             st.config.str(crate::ckey!("unixsocket")).to_string(),
@@ -108,7 +108,7 @@ pub fn bind_all(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
 /// sockets it was given, in place of `bind`/`port`/`unixsocket` (a difference is logged).
 fn adopt_inherited(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> Result<Vec<Listener>, String> {
     let (tc, unixsocket) = {
-        let st = server.state.lock();
+        let st = server.lock();
         (TcpConfig::from_config(&st.config), st.config.str(crate::ckey!("unixsocket")).to_string())
     };
     let mut out = Vec::new();
@@ -226,7 +226,7 @@ impl Listener {
                     match accepted {
                         Ok((stream, peer)) => {
                             let _ = stream.set_nodelay(true);
-                            let keepalive = server.state.lock().hot.tcp_keepalive;
+                            let keepalive = server.lock().hot.tcp_keepalive;
                             if keepalive > 0 {
                                 let sock = socket2::SockRef::from(&stream);
                                 let ka =

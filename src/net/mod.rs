@@ -23,7 +23,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         }
     };
     {
-        let st = server.state.lock();
+        let st = server.lock();
         let mode = if server.sentinel_mode { "sentinel" } else { "standalone" };
         syscheck::show_logo(mode, *server.tcp_port.lock(), st.config.bool(crate::ckey!("always-show-logo")));
         syscheck::check_tcp_backlog(st.config.int(crate::ckey!("tcp-backlog")));
@@ -32,9 +32,9 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         return run_sentinel(server, listeners, signals).await;
     }
     tracing::warn!("Server initialized");
-    syscheck::memory_warnings(server.state.lock().config.bool(crate::ckey!("disable-thp")));
+    syscheck::memory_warnings(server.lock().config.bool(crate::ckey!("disable-thp")));
     // Clients that connect before the dataset is in are told -LOADING.
-    server.state.lock().loading = Some(crate::persistence::load::Loading::starting());
+    server.lock().loading = Some(crate::persistence::load::Loading::starting());
     tokio::spawn(cron::run(server.clone()));
     let loading = {
         let server = server.clone();
@@ -62,7 +62,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         }
     }
     {
-        let st = server.state.lock();
+        let st = server.lock();
         // One line for all of them: Debian's stock redis.conf alone sets about forty.
         if !st.config.later_seen.is_empty() {
             tracing::warn!(
@@ -85,7 +85,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         // follows (waiting for replicas, the final save, the AOF's fsync) and not run out by them.
         crate::systemd::stopping();
         tracing::warn!("User requested shutdown...");
-        if !server.state.lock().shutdown_saved {
+        if !server.lock().shutdown_saved {
             crate::commands::shutdown::wait_for_replicas_at_exit(&server).await;
         }
         if crate::commands::shutdown::save_before_exit(&server) {
@@ -97,15 +97,15 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         );
         crate::systemd::status("Error trying to save the DB, can't exit.");
     }
-    crate::persistence::appendonly::shutdown(&mut server.state.lock());
-    let unixsocket = server.state.lock().config.str(crate::ckey!("unixsocket")).to_string();
+    crate::persistence::appendonly::shutdown(&mut server.lock());
+    let unixsocket = server.lock().config.str(crate::ckey!("unixsocket")).to_string();
     // A socket from systemd socket activation belongs to the .socket unit: it stays.
     let socket_activated = server.socket_activated.load(std::sync::atomic::Ordering::Relaxed);
     if !unixsocket.is_empty() && !socket_activated {
         tracing::info!("Removing the unix socket file.");
         let _ = std::fs::remove_file(&unixsocket);
     }
-    let pidfile = server.state.lock().config.str(crate::ckey!("pidfile")).to_string();
+    let pidfile = server.lock().config.str(crate::ckey!("pidfile")).to_string();
     if !pidfile.is_empty() {
         tracing::info!("Removing the pid file.");
         let _ = std::fs::remove_file(&pidfile);
@@ -131,7 +131,7 @@ async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>, m
     wait_for_shutdown(&server, &mut signals).await;
     crate::systemd::stopping();
     tracing::warn!("User requested shutdown...");
-    let pidfile = server.state.lock().config.str(crate::ckey!("pidfile")).to_string();
+    let pidfile = server.lock().config.str(crate::ckey!("pidfile")).to_string();
     if !pidfile.is_empty() {
         let _ = std::fs::remove_file(&pidfile);
     }
@@ -145,14 +145,13 @@ async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>, m
 /// 2 MB read (Redis's loading-process-events-interval-bytes) or a quarter of a second.
 fn load_is_long(server: &Server, started: std::time::Instant) -> bool {
     const BYTES: u64 = 2 * 1024 * 1024;
-    let read =
-        server.state.lock().loading.as_ref().map_or(0, |l| l.read_bytes.load(std::sync::atomic::Ordering::Relaxed));
+    let read = server.lock().loading.as_ref().map_or(0, |l| l.read_bytes.load(std::sync::atomic::Ordering::Relaxed));
     read >= BYTES || started.elapsed() >= std::time::Duration::from_millis(250)
 }
 
 async fn load_dataset(server: &Arc<Server>) -> Result<(), String> {
     let result = load_dataset_from_disk(server).await;
-    let mut st = server.state.lock();
+    let mut st = server.lock();
     st.loading = None;
     // In the same step as the end of loading: a client answered from now on must already see a
     // replica (a SYNC must get -NOMASTERLINK, not a full sync of this replica's data). The link
@@ -166,10 +165,10 @@ async fn load_dataset(server: &Arc<Server>) -> Result<(), String> {
 }
 
 async fn load_dataset_from_disk(server: &Arc<Server>) -> Result<(), String> {
-    let path = crate::persistence::snapshot::rdb_path(&server.state.lock());
+    let path = crate::persistence::snapshot::rdb_path(&server.lock());
     let server = server.clone();
     // With appendonly yes the AOF is the dataset, and the RDB file is not read (as in Redis).
-    if server.state.lock().config.bool(crate::ckey!("appendonly")) {
+    if server.lock().config.bool(crate::ckey!("appendonly")) {
         return tokio::task::spawn_blocking(move || crate::persistence::appendonly::start(&server))
             .await
             .map_err(|e| format!("Fatal error loading the append only file: {e}. Exiting."))?;
@@ -196,7 +195,7 @@ impl ShutdownSignals {
 async fn wait_for_shutdown(server: &Server, signals: &mut ShutdownSignals) {
     let ShutdownSignals { term, int } = signals;
     loop {
-        if server.state.lock().shutdown_requested {
+        if server.lock().shutdown_requested {
             return;
         }
         tokio::select! {

@@ -42,7 +42,7 @@ pub fn start(server: &Arc<Server>, sentinel: Sentinel, config_file: PathBuf) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let now = crate::util::time::unix_ms();
     {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         let port = *server.tcp_port.lock();
         let mut rt = Runtime::new(sentinel, port, tx, now);
         tracing::warn!("Sentinel ID is {}", rt.sentinel.myid);
@@ -69,7 +69,7 @@ async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiv
     loop {
         tokio::select! {
             _ = &mut sleep => {
-                let mut st = server.state.lock();
+                let mut st = server.lock();
                 let requirepass = st.hot.requirepass.clone();
                 if let Some(rt) = st.sentinel.as_mut() {
                     rt.requirepass = requirepass;
@@ -81,7 +81,7 @@ async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiv
             }
             event = events.recv() => {
                 let Some(event) = event else { return };
-                let mut st = server.state.lock();
+                let mut st = server.lock();
                 if let Some(rt) = st.sentinel.as_mut() {
                     rt.handle_event(event, crate::util::time::unix_ms());
                 }

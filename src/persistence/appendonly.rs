@@ -114,7 +114,7 @@ fn emit(buf: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: &[Vec<u8>]) {
 /// as in Redis), or creates one holding the (empty) dataset, then starts appending.
 pub fn start(server: &Arc<Server>) -> Result<(), String> {
     let (dir, filename, load_truncated) = {
-        let st = server.state.lock();
+        let st = server.lock();
         (
             PathBuf::from(st.config.str(crate::ckey!("appenddirname"))),
             st.config.str(crate::ckey!("appendfilename")).to_string(),
@@ -137,7 +137,7 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
             m
         }
         None => {
-            let st = server.state.lock();
+            let st = server.lock();
             let preamble = st.config.bool(crate::ckey!("aof-use-rdb-preamble"));
             tracing::info!("Creating AOF base file {} on server start", aof::base_name(&filename, 1, preamble));
             aof::create(&dir, &filename, preamble, |f| {
@@ -152,7 +152,7 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
             .map_err(|e| format!("Can't create the append-only file: {e}", e = crate::util::sys::error_text(&e)))?
         }
     };
-    let mut st = server.state.lock();
+    let mut st = server.lock();
     let aof = open(&dir, &filename, manifest, Fsync::from_config(&st)).map_err(|e| e.to_string())?;
     st.aof = Some(aof);
     crate::replication::refresh_propagation(&mut st);
@@ -200,7 +200,7 @@ fn replay(server: &Arc<Server>, dir: &Path, manifest: &Manifest, load_truncated:
     // meanwhile are answered between them.
     let mut batch: Vec<Vec<Bytes>> = Vec::with_capacity(REPLAY_BATCH);
     let mut run_batch = |batch: &mut Vec<Vec<Bytes>>| {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         batch.drain(..).try_for_each(|argv| run_replayed(server, &mut st, &mut session, &argv))
     };
     let on_rdb = |path: &Path| super::load::load_unlocked(server, path);

@@ -206,7 +206,7 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
     }
     let repl = load_batched(server, path, false).map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?;
     if let Some((id, offset)) = repl.valid() {
-        crate::replication::restore_history(&mut server.state.lock(), id, offset);
+        crate::replication::restore_history(&mut server.lock(), id, offset);
     }
     Ok(())
 }
@@ -229,7 +229,7 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result
     let start = Instant::now();
     let read = Arc::new(AtomicU64::new(0));
     let (limits, databases, key_delay_us) = {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         st.loading = Some(Loading {
             started: crate::util::time::unix_secs(),
             total_bytes: meta.len(),
@@ -242,7 +242,7 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result
     let mut reported = Instant::now();
     crate::systemd::progress("Loading the dataset: 0%", PROGRESS_GRACE);
     let (counts, repl) = parse(path, &limits, databases, key_delay_us, keep_expired, read, |keys| {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         if reported.elapsed() >= PROGRESS_EVERY {
             reported = Instant::now();
             if let Some(l) = &st.loading {
@@ -251,7 +251,7 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result
         }
         insert_keys(&mut st, keys, false)
     })?;
-    finished(&mut server.state.lock(), counts, start);
+    finished(&mut server.lock(), counts, start);
     Ok(repl)
 }
 
@@ -267,7 +267,7 @@ pub fn load_from_master_stream<R: Read>(
     let start = Instant::now();
     let read = Arc::new(AtomicU64::new(0));
     let (limits, databases) = {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         if detached.is_none() {
             st.loading =
                 Some(Loading { started: crate::util::time::unix_secs(), total_bytes: 0, read_bytes: read.clone() });
@@ -277,10 +277,10 @@ pub fn load_from_master_stream<R: Read>(
     let opts = ParseOptions { limits: &limits, databases, key_delay_us: 0, keep_expired: true };
     let (counts, repl) = match detached {
         Some(dbs) => parse_input(input, "the master's RDB", opts, read, |keys| insert_into(dbs, keys, false))?,
-        None => parse_input(input, "the master's RDB", opts, read, |keys| {
-            insert_keys(&mut server.state.lock(), keys, false)
-        })?,
+        None => {
+            parse_input(input, "the master's RDB", opts, read, |keys| insert_keys(&mut server.lock(), keys, false))?
+        }
     };
-    finished(&mut server.state.lock(), counts, start);
+    finished(&mut server.lock(), counts, start);
     Ok(repl)
 }

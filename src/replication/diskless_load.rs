@@ -84,12 +84,12 @@ fn load_from<R: Read>(server: &Arc<Server>, input: R, swap: bool) -> Result<Repl
     if !swap {
         return crate::persistence::load::load_from_master_stream(server, input, None);
     }
-    let databases = server.state.lock().dbs.len();
+    let databases = server.lock().dbs.len();
     let mut dbs: Vec<Db> = (0..databases).map(|_| Db::new()).collect();
     let info = crate::persistence::load::load_from_master_stream(server, input, Some(&mut dbs))?;
     tracing::info!("MASTER <-> REPLICA sync: Swapping the loaded databases in");
     let old = {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         std::mem::replace(&mut st.dbs, dbs)
     };
     // The old dataset is freed without holding the lock.

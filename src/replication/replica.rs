@@ -87,7 +87,7 @@ pub fn disconnect_replicas(st: &mut State) {
 }
 
 fn current(server: &Server, generation: u64) -> bool {
-    server.state.lock().repl.master.as_ref().is_some_and(|m| m.generation == generation)
+    server.lock().repl.master.as_ref().is_some_and(|m| m.generation == generation)
 }
 
 /// `systemctl status` shows where the link stands.
@@ -104,7 +104,7 @@ fn announce(host: &str, port: u16, state: LinkState) {
 }
 
 fn with_link(server: &Server, generation: u64, f: impl FnOnce(&mut MasterLink)) {
-    let mut st = server.state.lock();
+    let mut st = server.lock();
     if let Some(m) = st.repl.master.as_mut().filter(|m| m.generation == generation) {
         f(m);
     }
@@ -124,7 +124,7 @@ async fn run(server: Arc<Server>, generation: u64) {
 }
 
 fn link_lost(server: &Server, generation: u64) {
-    let mut st = server.state.lock();
+    let mut st = server.lock();
     if let Some(id) = st.repl.master.as_mut().filter(|m| m.generation == generation).and_then(|m| m.client.take()) {
         st.clients.remove(&id);
     }
@@ -187,7 +187,7 @@ impl MasterConn {
 
 async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(), String> {
     let (host, port, timeout) = {
-        let st = server.state.lock();
+        let st = server.lock();
         let Some(m) = st.repl.master.as_ref() else { return Ok(()) };
         (m.host.clone(), m.port, Duration::from_secs(st.config.int(crate::ckey!("repl-timeout")).max(1) as u64))
     };
@@ -204,7 +204,7 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
     let mut conn = MasterConn { stream, buf: BytesMut::with_capacity(64 * 1024), timeout };
     handshake(server, &mut conn).await?;
     let (replid, offset) = {
-        let st = server.state.lock();
+        let st = server.lock();
         match st.repl.master.as_ref() {
             Some(m) if m.can_continue => (st.repl.replid.clone(), (st.repl.master_repl_offset + 1).to_string()),
             _ => ("?".to_string(), "-1".to_string()),
@@ -216,7 +216,7 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
         tracing::info!("Trying a partial resynchronization (request {replid}:{offset}).");
     }
     // A coordinated failover: this PSYNC tells the target to promote itself first.
-    let failing_over = server.state.lock().repl.failover.state == super::failover::FailoverState::InProgress;
+    let failing_over = server.lock().repl.failover.state == super::failover::FailoverState::InProgress;
     let reply = if failing_over {
         conn.command(&[b"PSYNC", replid.as_bytes(), offset.as_bytes(), b"FAILOVER"]).await?
     } else {
@@ -229,7 +229,7 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
         reply = conn.line().await?.trim_start_matches('\n').to_string();
     }
     if failing_over {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         if reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE") {
             tracing::info!("Failover target accepted the PSYNC, failover complete.");
             super::failover::clear(&mut st);
@@ -260,7 +260,7 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
 /// PING, AUTH, REPLCONF listening-port / ip-address / capa.
 async fn handshake(server: &Server, conn: &mut MasterConn) -> Result<(), String> {
     let (user, pass, announce_ip, listening_port) = {
-        let st = server.state.lock();
+        let st = server.lock();
         let announce_port = st.config.int(crate::ckey!("replica-announce-port"));
         let port = if announce_port > 0 { announce_port as u16 } else { *server.tcp_port.lock() };
         (
@@ -311,7 +311,7 @@ async fn handshake(server: &Server, conn: &mut MasterConn) -> Result<(), String>
 /// +CONTINUE [<replid>]: a master with a new ID (a promoted replica) continues our history
 /// under its new ID: ours becomes the secondary one, and our own replicas reconnect to learn it.
 fn continue_history(server: &Server, new_id: &str) {
-    let mut st = server.state.lock();
+    let mut st = server.lock();
     if !new_id.is_empty() && !new_id.eq_ignore_ascii_case(&st.repl.replid) {
         st.repl.replid2 = std::mem::replace(&mut st.repl.replid, new_id.to_string());
         st.repl.second_repl_offset = st.repl.master_repl_offset as i64 + 1;
@@ -340,9 +340,9 @@ async fn full_sync(
         announce(&m.host, m.port, LinkState::Transfer);
     });
     let framing = read_payload_header(&mut conn).await?;
-    let keys_before: u64 = server.state.lock().dbs.iter().map(|db| db.len() as u64).sum();
+    let keys_before: u64 = server.lock().dbs.iter().map(|db| db.len() as u64).sum();
     let (swap, from_socket) = {
-        let st = server.state.lock();
+        let st = server.lock();
         let mode = st.config.str(crate::ckey!("repl-diskless-load"));
         let empty = st.dbs.iter().all(|db| db.is_empty());
         (mode == "swapdb", mode == "swapdb" || (mode == "on-empty-db" && empty))
@@ -356,16 +356,16 @@ async fn full_sync(
         let (stream, buf, info) = super::diskless_load::load(server, stream, buf, framing, swap, timeout)
             .await
             .map_err(|e| format!("Failed trying to load the MASTER synchronization DB from socket: {e}"))?;
-        server.state.lock().loading = None;
+        server.lock().loading = None;
         if swap {
-            disconnect_replicas(&mut server.state.lock());
+            disconnect_replicas(&mut server.lock());
         }
         conn = MasterConn { stream, buf, timeout };
         info
     } else {
         load_through_file(server, generation, &mut conn, framing).await?
     };
-    let mut st = server.state.lock();
+    let mut st = server.lock();
     // The stream continues in the database the RDB says (a replica passing its master's stream
     // on inserts no SELECT for a new sub-replica).
     let stream_db = info.stream_db.and_then(|d| usize::try_from(d).ok()).filter(|d| *d < st.dbs.len()).unwrap_or(0);
@@ -403,7 +403,7 @@ async fn full_sync(
 fn flush_for_sync(server: &Server) {
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
     let old: Vec<crate::keyspace::Db> = {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         disconnect_replicas(&mut st);
         st.dbs.iter_mut().map(std::mem::take).collect()
     };
@@ -423,7 +423,7 @@ async fn load_through_file(
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    let path = crate::persistence::snapshot::rdb_path(&server.state.lock());
+    let path = crate::persistence::snapshot::rdb_path(&server.lock());
     flush_for_sync(server);
     if let Err(e) = std::fs::rename(&tmp, &path) {
         let _ = std::fs::remove_file(&tmp);
@@ -439,7 +439,7 @@ async fn load_through_file(
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r);
-    let st = &mut server.state.lock();
+    let st = &mut server.lock();
     st.loading = None;
     let info = loaded.map_err(|e| format!("Failed trying to load the MASTER synchronization DB from disk: {e}"))?;
     if st.config.bool(crate::ckey!("rdb-del-sync-files"))
@@ -554,7 +554,7 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
     let kill = Arc::new(Notify::new());
     let killed = Arc::new(AtomicBool::new(false));
     let (id, stream_db) = {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         let id = st.next_client_id;
         st.next_client_id += 1;
         st.clients.insert(
@@ -612,7 +612,7 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
                 if last_data.elapsed() > timeout {
                     return Err("MASTER timeout: no data nor PING received...".into());
                 }
-                let offset = server.state.lock().repl.master_repl_offset;
+                let offset = server.lock().repl.master_repl_offset;
                 send_ack(&mut wr, offset).await?;
                 0
             }
@@ -644,7 +644,7 @@ fn apply(
     nread: usize,
 ) -> Result<Vec<u64>, String> {
     let mut acks = Vec::new();
-    let mut guard = server.state.lock();
+    let mut guard = server.lock();
     let st: &mut State = &mut guard;
     st.repl.stats.net_repl_input_bytes += nread as u64;
     if let Some(m) = st.repl.master.as_mut() {

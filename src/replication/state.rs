@@ -128,7 +128,7 @@ impl Replication {
             return;
         }
         let mut buf = Vec::with_capacity(64 * ops.len());
-        for op in ops {
+        for op in ops.iter().filter(|op| op.to_replicas) {
             if self.selected_db != Some(op.db) {
                 crate::persistence::aof::encode_command(
                     &mut buf,

@@ -53,7 +53,7 @@ pub async fn serve_replica<R, W>(
     }
     .await;
     reader.abort();
-    let mut st = server.state.lock();
+    let mut st = server.lock();
     if let Some(r) = st.repl.replicas.remove(&id) {
         match result {
             Err(reason) if !reason.is_empty() => {
@@ -87,7 +87,7 @@ async fn read_acks<R: AsyncRead + Unpin>(
                     let is_ack = args.len() >= 3
                         && args[0].eq_ignore_ascii_case(b"replconf")
                         && args[1].eq_ignore_ascii_case(b"ack");
-                    let mut st = server.state.lock();
+                    let mut st = server.lock();
                     if is_ack {
                         if let Some(off) = crate::util::numbers::parse_i64(&args[2]) {
                             ack(&mut st, id, off.max(0) as u64);
@@ -123,7 +123,7 @@ async fn wait_first_ack(server: &Server, id: ClientId, kill: &Notify) -> Result<
         replica_name(server, id)
     );
     loop {
-        if server.state.lock().repl.replicas.get(&id).is_none_or(|r| r.acked) {
+        if server.lock().repl.replicas.get(&id).is_none_or(|r| r.acked) {
             return Ok(());
         }
         tokio::select! {
@@ -235,17 +235,17 @@ async fn write<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8], kill: &Notify) -
 }
 
 fn set_state(server: &Server, id: ClientId, state: ReplicaState) {
-    if let Some(r) = server.state.lock().repl.replicas.get_mut(&id) {
+    if let Some(r) = server.lock().repl.replicas.get_mut(&id) {
         r.state = state;
     }
 }
 
 fn replica_name(server: &Server, id: ClientId) -> String {
-    server.state.lock().repl.replicas.get(&id).map(|r| r.name()).unwrap_or_default()
+    server.lock().repl.replicas.get(&id).map(|r| r.name()).unwrap_or_default()
 }
 
 fn count_output(server: &Server, n: usize) {
-    server.state.lock().repl.stats.net_repl_output_bytes += n as u64;
+    server.lock().repl.stats.net_repl_output_bytes += n as u64;
 }
 
 /// Sends the stream from `from` on, as it grows.
@@ -260,7 +260,7 @@ async fn stream<W: AsyncWrite + Unpin>(
     let mut next = from;
     let mut out = Vec::new();
     let mut grown = {
-        let mut st = server.state.lock();
+        let mut st = server.lock();
         if let Some(r) = st.repl.replicas.get_mut(&id) {
             r.state = ReplicaState::Online;
             r.next_offset = next;
@@ -273,7 +273,7 @@ async fn stream<W: AsyncWrite + Unpin>(
             return Err(String::new());
         }
         let chunks = {
-            let mut st = server.state.lock();
+            let mut st = server.lock();
             let chunks = match st.repl.backlog.as_ref().and_then(|b| b.read_from(next, STREAM_CHUNK)) {
                 Some(c) => c,
                 None => return Err("its position left the replication backlog".into()),

@@ -125,6 +125,11 @@ pub enum CmdId {
     SUnsubscribe,
     PSubscribe,
     PUnsubscribe,
+    /// EVAL and EVAL_RO, EVALSHA and EVALSHA_RO, FCALL and FCALL_RO: their flags come from the
+    /// script they run.
+    Eval,
+    EvalSha,
+    Fcall,
     Other,
 }
 
@@ -144,6 +149,12 @@ impl CmdId {
             ("sunsubscribe", CmdId::SUnsubscribe),
             ("psubscribe", CmdId::PSubscribe),
             ("punsubscribe", CmdId::PUnsubscribe),
+            ("eval", CmdId::Eval),
+            ("eval_ro", CmdId::Eval),
+            ("evalsha", CmdId::EvalSha),
+            ("evalsha_ro", CmdId::EvalSha),
+            ("fcall", CmdId::Fcall),
+            ("fcall_ro", CmdId::Fcall),
         ];
         let mut i = 0;
         while i < NAMED.len() {

@@ -45,6 +45,12 @@ pub fn before_command(ctx: &mut Ctx, spec: &CommandSpec) -> Option<Reply> {
         // Normally already published with the command's own event; never carried further.
         notify::publish_new_keys(ctx.state);
     }
+    // Not while a busy script runs (its hook serves this command): that script's own view of
+    // memory at its start must stay as it was.
+    if ctx.state.scripts.running.is_some() {
+        return None;
+    }
+    ctx.state.pre_command_oom = false;
     if ctx.state.hot.maxmemory == 0 {
         return None;
     }
@@ -60,6 +66,7 @@ pub fn before_command(ctx: &mut Ctx, spec: &CommandSpec) -> Option<Reply> {
     if perform_evictions(ctx.server, ctx.state) != Outcome::Fail {
         return None;
     }
+    ctx.state.pre_command_oom = true;
     let queued = in_multi && !matches!(spec.id, CmdId::Exec | CmdId::Discard | CmdId::Quit | CmdId::Reset);
     let grows = spec.has(DENYOOM) || (spec.id == CmdId::Exec && transaction_has_denyoom(ctx));
     (queued || grows).then(|| Reply::error(OOM))
@@ -181,7 +188,7 @@ fn continue_in_background(server: &Server, st: &mut State) {
     runtime.spawn(async move {
         loop {
             tokio::task::yield_now().await;
-            let mut st = server.state.lock();
+            let mut st = server.lock();
             if perform_evictions(&server, &mut st) != Outcome::Running {
                 st.evictor.background = false;
                 break;

@@ -2,12 +2,14 @@
 //! every part of the server uses (propagation, blocking, eviction, Sentinel's announcements).
 
 pub mod blocking;
+pub mod busy;
 pub mod command;
 pub mod eviction;
 pub mod handover;
 pub mod notify;
 pub mod propagation;
 pub mod pubsub;
+pub mod scripts;
 pub mod sentinel_events;
 pub mod session;
 pub mod shutdown;
@@ -67,10 +69,18 @@ pub struct Server {
     pub sentinel_mode: bool,
     /// Sentinel mode: the state read from the config file, until the monitoring loop takes it.
     pub sentinel_boot: Mutex<Option<crate::sentinel::state::Sentinel>>,
+    /// A script running past busy-reply-threshold, and the commands handed to it.
+    pub busy: busy::Busy,
     this: std::sync::Weak<Server>,
 }
 
 impl Server {
+    /// The state lock. While a script is busy, the wait for it leaves the async runtime free
+    /// (see `busy`): use this, never `state.lock()`.
+    pub fn lock(&self) -> parking_lot::MutexGuard<'_, State> {
+        busy::lock(&self.state, &self.busy)
+    }
+
     pub fn new(config: Config, dispatch: Dispatch) -> Result<Arc<Server>, String> {
         let commands = CommandMap::new(dispatch.table, &config.renames, config.sentinel_mode)?;
         let sentinel_mode = config.sentinel_mode;
@@ -98,6 +108,7 @@ impl Server {
             aof_queued: std::sync::atomic::AtomicBool::new(false),
             sentinel_mode,
             sentinel_boot: Mutex::new(None),
+            busy: busy::Busy::default(),
             this: this.clone(),
         }))
     }
@@ -108,7 +119,7 @@ impl Server {
     }
 
     pub fn request_shutdown(&self) {
-        self.state.lock().shutdown_requested = true;
+        self.lock().shutdown_requested = true;
         self.shutdown.notify_one();
     }
 }

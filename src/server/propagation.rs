@@ -11,13 +11,15 @@ use bytes::Bytes;
 pub struct Op {
     pub db: usize,
     pub argv: Vec<Bytes>,
-    /// False for what only replicas get (PUBLISH).
+    /// False for what only replicas get (PUBLISH, a script's writes after redis.set_repl).
     pub to_aof: bool,
+    /// False for what only the AOF gets (a script's writes after redis.set_repl).
+    pub to_replicas: bool,
 }
 
 impl Op {
     fn new(db: usize, argv: Vec<Bytes>) -> Op {
-        Op { db, argv, to_aof: true }
+        Op { db, argv, to_aof: true, to_replicas: true }
     }
 }
 
@@ -42,7 +44,7 @@ impl Propagation {
     /// What replicas get and the AOF does not: PUBLISH, so that subscribers of replicas hear it.
     pub fn push_to_replicas(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.enabled {
-            self.ops.push(Op { db, argv, to_aof: false });
+            self.ops.push(Op { db, argv, to_aof: false, to_replicas: true });
         }
     }
 
@@ -91,6 +93,24 @@ impl Propagation {
         self.ops.insert(start, Op::new(db, vec![Bytes::from_static(b"MULTI")]));
         let last_db = self.ops.last().map_or(db, |o| o.db);
         self.ops.push(Op::new(last_db, vec![Bytes::from_static(b"EXEC")]));
+    }
+
+    /// The writes recorded since `from` go only where redis.set_repl sends them; those going
+    /// nowhere are dropped.
+    pub fn restrict_since(&mut self, from: usize, to_aof: bool, to_replicas: bool) {
+        if to_aof && to_replicas {
+            return;
+        }
+        let mut i = from;
+        while i < self.ops.len() {
+            if !to_aof && !to_replicas {
+                self.ops.remove(i);
+                continue;
+            }
+            self.ops[i].to_aof &= to_aof;
+            self.ops[i].to_replicas &= to_replicas;
+            i += 1;
+        }
     }
 
     pub fn take(&mut self) -> Vec<Op> {

@@ -248,6 +248,11 @@ pub struct State {
     pub pending_shutdown: Option<super::shutdown::PendingShutdown>,
     pub next_client_id: ClientId,
     pub hot: HotConfig,
+    /// EVAL's scripts and the function libraries.
+    pub scripts: super::scripts::Scripts,
+    /// The command being run found memory over maxmemory before it started (Redis's
+    /// pre_command_oom_state): a script may then not write.
+    pub pre_command_oom: bool,
 }
 
 /// Config values read on every command or connection, kept typed so the request path never
@@ -364,6 +369,8 @@ impl State {
             shutdown_saved: false,
             pending_shutdown: None,
             next_client_id: 1,
+            scripts: Default::default(),
+            pre_command_oom: false,
         }
     }
 

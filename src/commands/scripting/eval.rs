@@ -1,0 +1,118 @@
+//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (eval.c).
+
+use bytes::Bytes;
+
+use super::run::{refuse_to_run, run_script, split_keys, EVAL_BAD_NUMKEYS};
+use crate::commands::{feed_monitors, help_reply, Ctx};
+use crate::protocol::Reply;
+
+const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+pub fn eval(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    eval_generic(ctx, args, false, false)
+}
+
+pub fn evalsha(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    eval_generic(ctx, args, true, false)
+}
+
+pub fn eval_ro(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    eval_generic(ctx, args, false, true)
+}
+
+pub fn evalsha_ro(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    eval_generic(ctx, args, true, true)
+}
+
+/// evalGenericCommand
+fn eval_generic(ctx: &mut Ctx, args: &[Bytes], evalsha: bool, ro: bool) -> Reply {
+    // Fed here, not by call(), so that monitors see the script before its commands.
+    feed_monitors(ctx, args);
+    if evalsha && args[1].len() != 40 {
+        return Reply::error(NOSCRIPT);
+    }
+    let (keys, argv) = tri!(split_keys(args, EVAL_BAD_NUMKEYS));
+    let (sha, flags) = if evalsha {
+        let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+        match ctx.state.scripts.cache.get(&sha) {
+            Some(s) => {
+                let flags = s.flags;
+                (sha, flags)
+            }
+            None => return Reply::error(NOSCRIPT),
+        }
+    } else {
+        tri!(ctx.state.scripts.create_eval_script(&args[1]))
+    };
+    if let Some(refused) = refuse_to_run(ctx, flags, ro) {
+        return refused;
+    }
+    let mut vm = tri!(ctx.state.scripts.take_eval_vm());
+    let name = sha.clone();
+    let reply = run_script(
+        ctx,
+        args,
+        true,
+        name,
+        flags,
+        ro,
+        Box::new(|host, options| vm.run(&sha, &keys, &argv, host, options)),
+    );
+    ctx.state.scripts.put_eval_vm(vm);
+    reply
+}
+
+const SCRIPT_HELP: &[&str] = &[
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+];
+
+pub fn script_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    help_reply("SCRIPT", SCRIPT_HELP)
+}
+
+pub fn script_exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let cache = &ctx.state.scripts.cache;
+    Reply::Array(
+        args[2..]
+            .iter()
+            .map(|sha| {
+                let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+                Reply::Int(i64::from(cache.contains_key(&sha)))
+            })
+            .collect(),
+    )
+}
+
+pub fn script_load(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (sha, _) = tri!(ctx.state.scripts.create_eval_script(&args[2]));
+    Reply::Bulk(sha.into_bytes().into())
+}
+
+/// SCRIPT FLUSH [ASYNC|SYNC]: both modes empty the cache at once here (there is no other
+/// thread to hand the old VM to that would make a difference a client can see).
+pub fn script_flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() > 3
+        || (args.len() == 3 && !args[2].eq_ignore_ascii_case(b"sync") && !args[2].eq_ignore_ascii_case(b"async"))
+    {
+        return Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    }
+    ctx.state.scripts.flush_eval();
+    Reply::OK
+}
+
+pub fn script_kill(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    super::kill(ctx, true)
+}

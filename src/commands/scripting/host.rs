@@ -1,0 +1,177 @@
+//! What a running script's `redis.call` does (script.c's scriptCall): the command checked as
+//! Redis checks commands from scripts, then run as the script's own client through `call()`,
+//! inside the caller's command, so that its writes replicate with the script's (wrapped in
+//! MULTI/EXEC by the caller's unit). The hook of a busy script serves other clients from here.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::busy;
+use crate::commands::{arity_ok, call, resolve, Ctx, Session};
+use crate::protocol::Reply;
+use crate::scripting::{ReplFlags, ScriptHost};
+use crate::server::command::{DENYOOM, NOSCRIPT, STALE, WRITE};
+
+/// The script client's id: never a connection's (CLIENT LIST does not show it).
+const SCRIPT_CLIENT_ID: u64 = u64::MAX;
+
+/// One script run's view of the server.
+pub struct Host<'c, 'a> {
+    pub ctx: &'c mut Ctx<'a>,
+    /// The script's own client: its database (SELECT inside the script changes only this) and
+    /// protocol (redis.setresp).
+    lua: Session,
+    /// EVAL_RO/FCALL_RO, or a script whose shebang says no-writes.
+    read_only: bool,
+    allow_oom: bool,
+    repl: ReplFlags,
+    started: Instant,
+    /// busy-reply-threshold in ms (0: never busy).
+    threshold_ms: u64,
+    busy: bool,
+}
+
+impl<'c, 'a> Host<'c, 'a> {
+    pub fn new(ctx: &'c mut Ctx<'a>, read_only: bool, allow_oom: bool) -> Host<'c, 'a> {
+        let mut lua = Session::new(SCRIPT_CLIENT_ID, "lua".to_string());
+        lua.db = ctx.session.db;
+        lua.authenticated = true;
+        lua.user = ctx.session.user.clone();
+        // Commands run as inside EXEC: nothing blocks, and the caller's unit wraps their writes.
+        lua.in_exec = true;
+        lua.repl.is_master = ctx.session.repl.is_master;
+        let threshold_ms = ctx.state.config.int(crate::ckey!("busy-reply-threshold")).max(0) as u64;
+        Host {
+            ctx,
+            lua,
+            read_only,
+            allow_oom,
+            repl: ReplFlags { aof: true, replicas: true },
+            started: Instant::now(),
+            threshold_ms,
+            busy: false,
+        }
+    }
+
+    /// Whether the instruction hook is needed (a threshold is set).
+    pub fn killable(&self) -> bool {
+        self.threshold_ms > 0
+    }
+
+    /// After the script: what its commands left behind for the caller (WAIT's offset), and the
+    /// end of a busy period (commands handed over meanwhile and not taken run as usual).
+    pub fn finish(self) {
+        if self.lua.repl.unflushed_write {
+            self.ctx.session.repl.unflushed_write = true;
+        }
+        if self.busy {
+            busy::end(self.ctx);
+        }
+    }
+
+    /// Refusals of scriptCall, in its order; the text is what the script sees.
+    fn refusal(&self, spec: &crate::server::command::CommandSpec) -> Option<Reply> {
+        if spec.has(NOSCRIPT) {
+            return Some(Reply::error("ERR This Redis command is not allowed from script"));
+        }
+        let st = &*self.ctx.state;
+        let stale = st.repl.master.as_ref().is_some_and(|m| !m.is_connected())
+            && !st.config.bool(crate::ckey!("replica-serve-stale-data"));
+        if stale && !spec.has(STALE) {
+            return Some(Reply::error("ERR Can not execute the command on a stale replica"));
+        }
+        if spec.has(WRITE) {
+            if self.read_only {
+                return Some(Reply::error("ERR Write commands are not allowed from read-only scripts."));
+            }
+            let from_master = self.ctx.session.repl.is_master;
+            if st.repl.is_replica() && st.hot.replica_read_only && !from_master {
+                return Some(Reply::error("READONLY You can't write against a read only replica."));
+            }
+            if crate::persistence::snapshot::writes_denied(st) {
+                return Some(Reply::error(crate::persistence::snapshot::MISCONF));
+            }
+            if let Some(e) = crate::persistence::appendonly::write_error(st) {
+                return Some(Reply::error(format!("MISCONF Errors writing to the AOF file: {e}")));
+            }
+        }
+        let wrote = st.scripts.running.as_ref().is_some_and(|r| r.wrote);
+        if !self.allow_oom
+            && st.hot.maxmemory > 0
+            && !st.repl.is_replica()
+            && !wrote
+            && st.pre_command_oom
+            && spec.has(DENYOOM)
+        {
+            return Some(Reply::error(crate::server::eviction::OOM));
+        }
+        None
+    }
+}
+
+impl ScriptHost for Host<'_, '_> {
+    fn call(&mut self, argv: Vec<Vec<u8>>, resp: u8) -> Reply {
+        let args: Vec<Bytes> = argv.into_iter().map(Bytes::from).collect();
+        let (spec, name) = match resolve(self.ctx.server, &args) {
+            Ok(found) => found,
+            // A container without its subcommand is found (and has the wrong arity) in Redis.
+            Err(_) if args.len() == 1 && self.ctx.server.commands.get(&args[0]).is_some() => {
+                return Reply::error("ERR Wrong number of args calling Redis command from script")
+            }
+            Err(_) => return Reply::error("ERR Unknown Redis command called from script"),
+        };
+        if !arity_ok(spec, args.len()) {
+            return Reply::error("ERR Wrong number of args calling Redis command from script");
+        }
+        if let Some(refused) = self.refusal(spec) {
+            return refused;
+        }
+        if spec.has(WRITE) {
+            if let Some(r) = self.ctx.state.scripts.running.as_mut() {
+                r.wrote = true;
+            }
+        }
+        self.lua.resp = resp;
+        let from = self.ctx.state.propagation.ops.len();
+        let mut inner = Ctx {
+            server: self.ctx.server,
+            state: &mut *self.ctx.state,
+            session: &mut self.lua,
+            now_ms: self.ctx.now_ms,
+            clock: self.ctx.clock,
+        };
+        let reply = call(&mut inner, spec, &name, &args);
+        self.ctx.clock = inner.clock;
+        self.ctx.state.propagation.restrict_since(from, self.repl.aof, self.repl.replicas);
+        reply
+    }
+
+    fn acl_check(&mut self, argv: &[Vec<u8>]) -> Option<bool> {
+        // Every user has every permission until ACL users exist: known commands are allowed.
+        let args: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+        resolve(self.ctx.server, &args).ok().map(|_| true)
+    }
+
+    fn set_repl(&mut self, flags: ReplFlags) {
+        self.repl = flags;
+    }
+
+    fn should_kill(&mut self) -> bool {
+        if !self.busy {
+            let elapsed = self.started.elapsed().as_millis() as u64;
+            if elapsed < self.threshold_ms {
+                return false;
+            }
+            let eval = self.ctx.state.scripts.running.as_ref().is_none_or(|r| r.eval);
+            tracing::warn!(
+                "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the script using the {} command.",
+                if eval { "SCRIPT KILL" } else { "FUNCTION KILL" }
+            );
+            self.busy = true;
+            self.ctx.server.busy.begin();
+        }
+        busy::serve_waiting(self.ctx);
+        self.ctx.state.scripts.running.as_ref().is_some_and(|r| r.kill)
+    }
+}
