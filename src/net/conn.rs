@@ -42,8 +42,9 @@ pub async fn serve<S>(
     let kill = Arc::new(Notify::new());
     let killed = Arc::new(AtomicBool::new(false));
     let pending = Arc::new(AtomicUsize::new(0));
-    let admitted: Result<(u64, bool, i64, usize), &'static [u8]> = {
-        let mut st = server.lock();
+    // Registered even while a script is busy (by the script's hook), as Redis accepts then.
+    let (peer_addr, pending_c, kill_c, killed_c) = (addr.clone(), pending.clone(), kill.clone(), killed.clone());
+    let admit = move |st: &mut State| -> Result<(u64, bool, i64, usize), &'static [u8]> {
         st.stats.total_connections += 1;
         if st.clients.len() >= st.hot.maxclients {
             st.stats.rejected_connections += 1;
@@ -53,13 +54,13 @@ pub async fn serve<S>(
         } else {
             let id = st.next_client_id;
             st.next_client_id += 1;
-            let peer = crate::server::state::Peer { addr: addr.clone(), laddr, fd, is_unix };
-            let client =
-                ClientInfo::new(id, peer, ClientKind::Normal, tx, pending.clone(), kill.clone(), killed.clone());
+            let peer = crate::server::state::Peer { addr: peer_addr, laddr, fd, is_unix };
+            let client = ClientInfo::new(id, peer, ClientKind::Normal, tx, pending_c, kill_c, killed_c);
             st.clients.insert(id, client);
             Ok((id, st.hot.requirepass.is_none(), st.hot.proto_max_bulk_len, st.hot.query_buffer_limit))
         }
     };
+    let admitted = crate::server::busy::with_state(&server.state, &server.busy, admit).await;
     let (id, authenticated, proto_max_bulk_len, query_buffer_limit) = match admitted {
         Ok(v) => v,
         Err(msg) => {
@@ -302,10 +303,10 @@ async fn hand_to_busy_script(server: &Arc<Server>, session: &mut Session, conn: 
     while let Some(args) = conn.queue.pop_front() {
         let (done, reply) = tokio::sync::oneshot::channel();
         let placeholder = Session::new(session.id, String::new());
-        let job = BusyJob { session: std::mem::replace(session, placeholder), args, done };
-        if let Err(job) = server.busy.submit(job) {
-            *session = job.session;
-            conn.queue.push_front(job.args);
+        let job = BusyJob::Command { session: std::mem::replace(session, placeholder), args, done };
+        if let Err(BusyJob::Command { session: s, args, .. }) = server.busy.submit(job) {
+            *session = s;
+            conn.queue.push_front(args);
             return;
         }
         let Ok(back) = reply.await else {

@@ -226,7 +226,9 @@ impl Listener {
                     match accepted {
                         Ok((stream, peer)) => {
                             let _ = stream.set_nodelay(true);
-                            let keepalive = server.lock().hot.tcp_keepalive;
+                            let keepalive =
+                                crate::server::busy::with_state(&server.state, &server.busy, |st| st.hot.tcp_keepalive)
+                                    .await;
                             if keepalive > 0 {
                                 let sock = socket2::SockRef::from(&stream);
                                 let ka =

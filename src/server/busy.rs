@@ -19,13 +19,14 @@ use super::session::Session;
 use super::state::State;
 use crate::protocol::Reply;
 
-/// A connection's command for the busy script's hook to run: the session and the command
-/// travel with it and come back with the reply, or with None when the script ended first (the
-/// command then runs as usual).
-pub struct BusyJob {
-    pub session: Session,
-    pub args: Vec<Bytes>,
-    pub done: oneshot::Sender<BusyDone>,
+/// Work for the busy script's hook, which holds the state lock.
+pub enum BusyJob {
+    /// A connection's command: the session and the command travel with it and come back with
+    /// the reply, or with None when the script ended first (the command then runs as usual).
+    Command { session: Session, args: Vec<Bytes>, done: oneshot::Sender<BusyDone> },
+    /// Anything else that needs the state meanwhile (a new connection's registration): run
+    /// by the hook, or at the script's end.
+    Task(Box<dyn FnOnce(&mut State) + Send>),
 }
 
 pub struct BusyDone {
@@ -48,12 +49,11 @@ impl Busy {
         self.active.load(Ordering::Acquire)
     }
 
-    /// The script has run past the threshold: from now on commands come to its hook. The
-    /// async runtime is handed to another thread first, since this one stays in the script.
+    /// The script has run past the threshold: from now on commands come to its hook (which
+    /// also keeps the async runtime on other threads: `hand_off_runtime`).
     pub fn begin(&self) {
         self.jobs.lock().clear();
         self.active.store(true, Ordering::Release);
-        hand_off_runtime();
     }
 
     /// The script has ended: the jobs it did not take are returned to run as usual.
@@ -87,20 +87,51 @@ fn blocking<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// Gives this worker thread's tasks to another thread for the rest of the script: waits
-/// until a task spawned now has run elsewhere, which proves the runtime moved.
-fn hand_off_runtime() {
+/// Gives this worker thread's tasks to another thread while the script goes on here: waits
+/// (briefly) until a task spawned now has run elsewhere. Called on every look of a busy
+/// script's hook: when a task that blocked meanwhile passed the runtime on, this thread may
+/// have taken it back (tokio's block_in_place reclaims a core nobody picked up yet), and this
+/// hands it over again; when the runtime is elsewhere it costs one task's round trip.
+pub fn hand_off_runtime() {
     let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
     if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
         return;
     }
     tokio::task::block_in_place(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        handle.spawn(async move {
-            let _ = tx.send(());
-        });
-        let _ = rx.recv_timeout(Duration::from_secs(1));
+        let ran = std::sync::Arc::new(AtomicBool::new(false));
+        let probe = ran.clone();
+        handle.spawn(async move { probe.store(true, Ordering::Release) });
+        let deadline = std::time::Instant::now() + Duration::from_millis(20);
+        while !ran.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(50));
+        }
     });
+}
+
+/// Runs `f` with the state: under the lock, or, while a script is busy, in the script's hook.
+/// For what must not wait for the script to end (accepting and registering connections).
+pub async fn with_state<R: Send + 'static>(
+    state: &Mutex<State>,
+    busy: &Busy,
+    f: impl FnOnce(&mut State) -> R + Send + 'static,
+) -> R {
+    if let Some(mut g) = lock_unless_busy(state, busy) {
+        return f(&mut g);
+    }
+    let (tx, rx) = oneshot::channel();
+    let job = BusyJob::Task(Box::new(move |st: &mut State| {
+        let _ = tx.send(f(st));
+    }));
+    if let Err(BusyJob::Task(task)) = busy.submit(job) {
+        // The script ended meanwhile: the lock is (about to be) free.
+        task(&mut lock(state, busy));
+    }
+    match rx.await {
+        Ok(r) => r,
+        // A task always runs, in the hook or at the script's end: only a panic there loses it,
+        // and then this caller cannot go on.
+        Err(_) => std::future::pending().await,
+    }
 }
 
 /// The state lock, for everything but a connection's commands: while a script is busy the

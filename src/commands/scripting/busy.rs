@@ -4,29 +4,39 @@
 
 use crate::commands::{process, Ctx};
 use crate::protocol::Reply;
-use crate::server::busy::BusyDone;
+use crate::server::busy::{BusyDone, BusyJob};
 
 /// Runs the commands handed over since the last look and sends their replies back.
 pub fn serve_waiting(ctx: &mut Ctx) {
-    for mut job in ctx.server.busy.take_jobs() {
-        let reply = {
-            let mut jctx = Ctx {
-                server: ctx.server,
-                state: &mut *ctx.state,
-                session: &mut job.session,
-                now_ms: crate::util::time::unix_ms(),
-                clock: std::time::Instant::now(),
-            };
-            process(&mut jctx, &job.args)
-        };
-        let _ = job.done.send(BusyDone { session: job.session, args: job.args, reply: Some(reply) });
+    for job in ctx.server.busy.take_jobs() {
+        match job {
+            BusyJob::Command { mut session, args, done } => {
+                let reply = {
+                    let mut jctx = Ctx {
+                        server: ctx.server,
+                        state: &mut *ctx.state,
+                        session: &mut session,
+                        now_ms: crate::util::time::unix_ms(),
+                        clock: std::time::Instant::now(),
+                    };
+                    process(&mut jctx, &args)
+                };
+                let _ = done.send(BusyDone { session, args, reply: Some(reply) });
+            }
+            BusyJob::Task(task) => task(ctx.state),
+        }
     }
 }
 
 /// The script has ended: what was handed over and not taken runs as usual.
 pub fn end(ctx: &mut Ctx) {
     for job in ctx.server.busy.end() {
-        let _ = job.done.send(BusyDone { session: job.session, args: job.args, reply: None });
+        match job {
+            BusyJob::Command { session, args, done } => {
+                let _ = done.send(BusyDone { session, args, reply: None });
+            }
+            BusyJob::Task(task) => task(ctx.state),
+        }
     }
 }
 

@@ -171,6 +171,7 @@ impl ScriptHost for Host<'_, '_> {
             self.busy = true;
             self.ctx.server.busy.begin();
         }
+        crate::server::busy::hand_off_runtime();
         busy::serve_waiting(self.ctx);
         self.ctx.state.scripts.running.as_ref().is_some_and(|r| r.kill)
     }
