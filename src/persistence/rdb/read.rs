@@ -9,6 +9,13 @@ use crate::keyspace::Value;
 use crate::types::EncodingLimits;
 use crate::types::{hash, zset, Hash, List, Set, ZSet};
 
+/// One RDB string at the start of `input` (a FUNCTION DUMP record), and the bytes it took.
+pub(crate) fn read_string(input: &[u8]) -> Result<(Vec<u8>, usize), LoadError> {
+    let mut r = Input { inner: BufReader::new(input), offset: 0, digest: CRC64.digest() };
+    let s = r.string()?;
+    Ok((s, r.offset as usize))
+}
+
 /// The first version with a CRC64 after the EOF opcode.
 const FIRST_VERSION_WITH_CHECKSUM: u32 = 5;
 /// Strings are read in pieces of this size, so that a corrupt length cannot allocate more memory
@@ -61,10 +68,15 @@ pub fn load<R: Read>(
             code::MODULE_AUX => {
                 return Err(r.error_at(at, "module auxiliary data (MODULE_AUX) found, but no modules are loaded"))
             }
-            code::FUNCTION_PRE_GA => {
-                return Err(r.error_at(at, "functions (FUNCTION, pre-GA format) are not supported"))
+            code::FUNCTION_PRE_GA => return Err(r.error_at(at, "Pre-release function format not supported.")),
+            code::FUNCTION2 => {
+                let code = r.string().map_err(|e| LoadError {
+                    message: format!("Failed loading library payload: {}", e.message),
+                    ..e
+                })?;
+                // What the library's code fails on is found by the caller: it is placed here.
+                on_event(Event::Function(code)).map_err(|e| r.error_at(at, e.message))?;
             }
-            code::FUNCTION2 => return Err(r.error_at(at, "functions (FUNCTION2) are not supported")),
             value_type => {
                 check_value_type(&r, value_type, at)?;
                 let key = r.string()?;
@@ -664,9 +676,7 @@ mod tests {
 
     #[test]
     fn refuses_unsupported_things_by_name() {
-        for (op, name) in
-            [(code::MODULE_AUX, "MODULE_AUX"), (code::FUNCTION2, "FUNCTION2"), (code::FUNCTION_PRE_GA, "FUNCTION")]
-        {
+        for (op, name) in [(code::MODULE_AUX, "MODULE_AUX"), (code::FUNCTION_PRE_GA, "Pre-release function format")] {
             let e = events(&file(&[op])).unwrap_err();
             assert!(e.message.contains(name) && e.offset == 9, "{e}");
         }
@@ -681,6 +691,37 @@ mod tests {
             let e = events(&f).unwrap_err();
             assert!(e.message.contains(&format!("unknown RDB value type {t}")) && e.offset == 9, "{e}");
         }
+    }
+
+    #[test]
+    fn functions_are_read_in_file_order() {
+        let mut w = Writer::new(Vec::new(), WriteOptions { compression: true, checksum: true }).unwrap();
+        w.aux("redis-ver", b"7.0.15").unwrap();
+        let long = format!("#!lua name=big\n{}", "redis.register_function('f', function() return 1 end)\n".repeat(9));
+        w.function(b"#!lua name=a\nreturn").unwrap();
+        w.function(long.as_bytes()).unwrap();
+        w.select_db(0, 1, 0).unwrap();
+        w.key(b"k", &Value::string("v"), None).unwrap();
+        let evs = events(&w.finish().unwrap()).unwrap();
+        assert!(matches!(&evs[1], Event::Function(c) if c == b"#!lua name=a\nreturn"));
+        assert!(matches!(&evs[2], Event::Function(c) if c == long.as_bytes()));
+        assert!(matches!(&evs[4], Event::Key(_)));
+    }
+
+    #[test]
+    fn a_refused_function_fails_the_load_at_its_record() {
+        let f = file(&[code::STRING, 1, b'k', 1, b'v', code::FUNCTION2, 2, b'#', b'!']);
+        let e = load(&f[..], &EncodingLimits::default(), |ev| match ev {
+            Event::Function(_) => Err(LoadError { offset: 0, message: "Failed loading library, bad".into() }),
+            _ => Ok(()),
+        })
+        .unwrap_err();
+        assert_eq!((e.offset, e.message.as_str()), (14, "Failed loading library, bad"));
+        // A record cut short.
+        let mut cut = b"REDIS0010".to_vec();
+        cut.extend_from_slice(&[code::FUNCTION2, 10, b'#']);
+        let e = events(&cut).unwrap_err();
+        assert!(e.message.starts_with("Failed loading library payload"), "{e}");
     }
 
     #[test]
