@@ -2,7 +2,7 @@
 //! (2 bytes, little-endian) and the CRC64 of everything before the checksum (8 bytes,
 //! little-endian). FUNCTION DUMP's payload holds one FUNCTION2 record per library.
 
-use super::read::read_string;
+use super::read::read_function_record;
 use super::{code, WriteOptions, Writer, CRC64, RDB_VERSION};
 
 /// The version and checksum after the records.
@@ -65,14 +65,13 @@ impl Iterator for FunctionRecords<'_> {
         let record_type = self.payload[self.pos];
         self.pos += 1;
         let item = match record_type {
-            code::FUNCTION_PRE_GA => Err("Pre-GA function format not supported"),
-            code::FUNCTION2 => match read_string(&self.payload[self.pos..]) {
-                Ok((code, len)) => {
+            code::FUNCTION2 | code::FUNCTION_PRE_GA => {
+                let pre_ga = record_type == code::FUNCTION_PRE_GA;
+                read_function_record(&self.payload[self.pos..], pre_ga).map(|(code, len)| {
                     self.pos += len;
-                    Ok(code)
-                }
-                Err(_) => Err("Failed loading library payload"),
-            },
+                    code
+                })
+            }
             _ => Err("given type is not a function"),
         };
         self.failed = item.is_err();
@@ -127,10 +126,10 @@ mod tests {
         newer.extend_from_slice(&CRC64.checksum(&newer).to_le_bytes());
         assert!(verify_payload(&newer).is_none());
         assert_eq!(records(&seal(vec![code::STRING, 1, b'k', 1, b'v'])), vec![Err("given type is not a function")]);
-        assert_eq!(
-            records(&seal(vec![code::FUNCTION_PRE_GA, 1, b'k'])),
-            vec![Err("Pre-GA function format not supported")]
-        );
+        // A pre-GA record reads its engine's name from the footer, which is too short for it.
+        assert_eq!(records(&seal(vec![code::FUNCTION_PRE_GA, 1, b'k'])), vec![Err("Failed loading engine name")]);
+        let pre_ga = [vec![code::FUNCTION_PRE_GA, 1, b'n', 3], b"lua".to_vec(), vec![0, 1, b'x']].concat();
+        assert_eq!(records(&seal(pre_ga)), vec![Ok(b"#!lua name=n\nx".to_vec())]);
         // A string longer than what is left, and an error stops the reading.
         let items = records(&seal(vec![code::FUNCTION2, 1, b'a', code::FUNCTION2, 60, b'b', code::FUNCTION2, 1, b'c']));
         assert_eq!(items, vec![Ok(b"a".to_vec()), Err("Failed loading library payload")]);
