@@ -374,7 +374,7 @@ fn replicas_get_the_libraries_by_full_sync_and_by_the_stream() {
         ] {
             cmd(&mut mc, &step);
             wait_in_sync(&master, &replica);
-            assert_eq!(libraries(&mut rc), libraries(&mut mc), "{what}: after {}", show_bytes(&step[1], 20));
+            assert_eq!(libraries(&mut rc), libraries(&mut mc), "{what}: after {}", show_bytes(step[1], 20));
         }
         assert_functions_work(&mut rc, &what);
         assert_eq!(mc.cmd(&["FUNCTION", "FLUSH"]), b"+OK\r\n");

@@ -14,8 +14,9 @@ pub struct WriteOptions {
     pub checksum: bool,
 }
 
-/// Streams an RDB file: `new` writes the header, then `aux`, `select_db` and `key` in the order
-/// Redis uses (aux fields, then per database SELECTDB/RESIZEDB and its keys), then `finish`.
+/// Streams an RDB file: `new` writes the header, then `aux`, `function`, `select_db` and `key` in
+/// the order Redis uses (aux fields, the function libraries, then per database SELECTDB/RESIZEDB
+/// and its keys), then `finish`.
 pub struct Writer<W: Write> {
     out: W,
     opts: WriteOptions,
