@@ -76,7 +76,7 @@ impl ReplInfo {
 /// own as they are read and take their place once the whole file has loaded, so that a load that
 /// fails leaves the current libraries as they were.
 #[derive(Clone, Copy)]
-pub enum Functions {
+enum Functions {
     /// They join the current ones (start-up, an AOF's preamble, DEBUG RELOAD); with `replace` a
     /// library of the file replaces the current one of the same name (DEBUG RELOAD MERGE, as
     /// Redis's RDBFLAGS_ALLOW_DUP).
