@@ -161,6 +161,8 @@ fn debug_reload(ctx: &mut Ctx, opts: &[Bytes]) -> Reply {
             db.touch_all_watched(None);
             db.clear();
         }
+        // emptyData: the function libraries go too, and come back from the file.
+        ctx.state.scripts.flush_functions();
     }
     let path = crate::persistence::snapshot::rdb_path(ctx.state);
     if let Err(e) = crate::persistence::load::load_locked(ctx.state, &path, merge) {

@@ -47,11 +47,15 @@ fn write_base(st: &State, path: &Path, rdb_preamble: bool) -> std::io::Result<()
 /// Commands per key at most, for the big collections (AOF_REWRITE_ITEMS_PER_CMD).
 const ITEMS_PER_COMMAND: usize = 64;
 
-/// The dataset as commands (rewriteAppendOnlyFileRio): per database a SELECT, per key the command
-/// that builds its value in batches, then its expiry as PEXPIREAT.
+/// The dataset as commands (rewriteAppendOnlyFileRio): first a FUNCTION LOAD per library
+/// (rewriteFunctions), then per database a SELECT, per key the command that builds its value in
+/// batches, then its expiry as PEXPIREAT.
 fn write_commands(st: &State, out: &mut impl Write) -> std::io::Result<()> {
     use crate::keyspace::Value;
     let mut buf = Vec::with_capacity(1 << 16);
+    for lib in st.scripts.libraries.libraries.values() {
+        aof::encode_command(&mut buf, &[b"FUNCTION".as_slice(), b"LOAD", &lib.code]);
+    }
     for (i, db) in st.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;

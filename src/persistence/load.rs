@@ -9,9 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use super::rdb::{self, Event, LoadError, LoadedKey};
 pub use super::state::Loading;
 use crate::keyspace::{Db, Ttl};
+use crate::server::scripts::Libraries;
 use crate::server::state::State;
 use crate::server::Server;
 use crate::types::EncodingLimits;
@@ -69,6 +72,19 @@ impl ReplInfo {
     }
 }
 
+/// What becomes of the function libraries a file holds. They are compiled into a set of their
+/// own as they are read and take their place once the whole file has loaded, so that a load that
+/// fails leaves the current libraries as they were.
+#[derive(Clone, Copy)]
+enum Functions {
+    /// They join the current ones (start-up, an AOF's preamble, DEBUG RELOAD); with `replace` a
+    /// library of the file replaces the current one of the same name (DEBUG RELOAD MERGE, as
+    /// Redis's RDBFLAGS_ALLOW_DUP).
+    Join { replace: bool },
+    /// They replace the current ones (a replica's full sync: the master's libraries).
+    Replace,
+}
+
 /// Parses `path`, handing live keys to `insert` in batches.
 fn parse(
     path: &Path,
@@ -117,9 +133,10 @@ fn parse_input<R: Read>(
             }
             // The file says how many keys a database holds: room for them all, before they come.
             Event::ResizeDb { db, keys, .. } if db < databases => {
-                insert(Batch::Reserve(db, keys as usize))?;
+                insert(Batch::Keys(Keys::Reserve(db, keys as usize)))?;
                 return Ok(());
             }
+            Event::Function(code) => return insert(Batch::Function(Bytes::from(code))),
             _ => return Ok(()),
         };
         if k.db >= databases {
@@ -138,34 +155,69 @@ fn parse_input<R: Read>(
             std::thread::sleep(std::time::Duration::from_micros(key_delay_us));
         }
         if batch.len() >= BATCH {
-            insert(Batch::Keys(std::mem::take(&mut batch)))?;
+            insert(Batch::Keys(Keys::Loaded(std::mem::take(&mut batch))))?;
         }
         Ok(())
     })
-    .and_then(|()| insert(Batch::Keys(batch)));
+    .and_then(|()| insert(Batch::Keys(Keys::Loaded(batch))));
     result.map_err(|e| format!("{name}: {e}"))?;
     Ok(((loaded, expired), repl))
 }
 
-/// What the parser hands over: room to make for a database's keys, or keys to put in place.
+/// What the parser hands over: keys, or a function library.
 enum Batch {
+    Keys(Keys),
+    Function(Bytes),
+}
+
+/// Room to make for a database's keys, or keys to put in place.
+enum Keys {
     Reserve(usize, usize),
-    Keys(Vec<LoadedKey>),
+    Loaded(Vec<LoadedKey>),
 }
 
-/// Puts loaded keys in place; an existing key is an error unless `replace` (at start-up the
-/// keyspace is empty, so that is a key the file holds twice: a damaged file).
-fn insert_keys(st: &mut State, batch: Batch, replace: bool) -> Result<(), LoadError> {
-    insert_into(&mut st.dbs, batch, replace)
+/// Puts a batch in place: keys into the live databases, a library into `set`. An existing key
+/// is an error unless `replace` (at start-up the keyspace is empty, so that is a key the file
+/// holds twice: a damaged file).
+fn insert_live(st: &mut State, set: &mut Libraries, batch: Batch, replace: bool) -> Result<(), LoadError> {
+    match batch {
+        Batch::Keys(keys) => insert_into(&mut st.dbs, keys, replace),
+        Batch::Function(code) => load_function(st, set, &code, replace),
+    }
 }
 
-fn insert_into(dbs: &mut [Db], batch: Batch, replace: bool) -> Result<(), LoadError> {
-    let keys = match batch {
-        Batch::Reserve(db, n) => {
+/// rdbFunctionLoad: the library is compiled into `set`; one that fails (or collides with
+/// another of the file) fails the load, like any corrupt data.
+fn load_function(st: &mut State, set: &mut Libraries, code: &Bytes, replace: bool) -> Result<(), LoadError> {
+    match st.scripts.load_into(set, code, replace) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(LoadError { offset: 0, message: format!("Failed loading library, {e}") }),
+    }
+}
+
+/// After a load: the file's libraries take their place, or, when it failed, are released.
+fn install(st: &mut State, set: Libraries, how: Functions, loaded: bool) -> Result<(), String> {
+    if !loaded {
+        st.scripts.free_set(set);
+        return Ok(());
+    }
+    let joined = match how {
+        Functions::Join { replace } => st.scripts.join(set, replace),
+        Functions::Replace => {
+            st.scripts.flush_functions();
+            st.scripts.join(set, false)
+        }
+    };
+    joined.map_err(|e| format!("Failed loading library, {e}"))
+}
+
+fn insert_into(dbs: &mut [Db], keys: Keys, replace: bool) -> Result<(), LoadError> {
+    let keys = match keys {
+        Keys::Reserve(db, n) => {
             dbs[db].reserve(n);
             return Ok(());
         }
-        Batch::Keys(keys) => keys,
+        Keys::Loaded(keys) => keys,
     };
     for k in keys {
         let ttl = k.expire_at_ms.map_or(Ttl::Clear, Ttl::At);
@@ -193,7 +245,11 @@ fn finished(st: &mut State, counts: Counts, start: Instant) {
 pub fn load_locked(st: &mut State, path: &Path, replace: bool) -> Result<(), String> {
     let start = Instant::now();
     let (limits, databases) = (st.hot.encoding, st.dbs.len());
-    let (counts, _) = parse(path, &limits, databases, 0, false, Arc::default(), |keys| insert_keys(st, keys, replace))?;
+    let mut set = Libraries::default();
+    let parsed =
+        parse(path, &limits, databases, 0, false, Arc::default(), |batch| insert_live(st, &mut set, batch, replace));
+    install(st, set, Functions::Join { replace }, parsed.is_ok())?;
+    let (counts, _) = parsed?;
     finished(st, counts, start);
     Ok(())
 }
@@ -204,7 +260,8 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
     if !path.exists() {
         return Ok(());
     }
-    let repl = load_batched(server, path, false).map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?;
+    let repl = load_batched(server, path, false, Functions::Join { replace: false })
+        .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?;
     if let Some((id, offset)) = repl.valid() {
         crate::replication::restore_history(&mut server.lock(), id, offset);
     }
@@ -214,16 +271,16 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
 /// Loads an RDB file (the dump, or an AOF's base) while other clients are served between
 /// batches of keys; the caller ends the loading state once its whole dataset is in.
 pub fn load_unlocked(server: &Arc<Server>, path: &Path) -> Result<(), String> {
-    load_batched(server, path, false).map(|_| ())
+    load_batched(server, path, false, Functions::Join { replace: false }).map(|_| ())
 }
 
 /// A replica's load of its master's RDB: keys that have expired are kept, because a replica
 /// deletes keys only when its master says so (and until then reports them missing).
 pub fn load_from_master(server: &Arc<Server>, path: &Path) -> Result<ReplInfo, String> {
-    load_batched(server, path, true)
+    load_batched(server, path, true, Functions::Replace)
 }
 
-fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result<ReplInfo, String> {
+fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool, how: Functions) -> Result<ReplInfo, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("{}: {}", path.display(), crate::util::sys::error_text(&e)))?;
     let start = Instant::now();
@@ -241,7 +298,8 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result
     tracing::info!("Loading RDB produced by version {}", crate::REDIS_VERSION);
     let mut reported = Instant::now();
     crate::systemd::progress("Loading the dataset: 0%", PROGRESS_GRACE);
-    let (counts, repl) = parse(path, &limits, databases, key_delay_us, keep_expired, read, |keys| {
+    let mut set = Libraries::default();
+    let parsed = parse(path, &limits, databases, key_delay_us, keep_expired, read, |batch| {
         let mut st = server.lock();
         if reported.elapsed() >= PROGRESS_EVERY {
             reported = Instant::now();
@@ -249,8 +307,10 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool) -> Result
                 crate::systemd::progress(&format!("Loading the dataset: {:.0}%", l.percent()), PROGRESS_GRACE);
             }
         }
-        insert_keys(&mut st, keys, false)
-    })?;
+        insert_live(&mut st, &mut set, batch, false)
+    });
+    install(&mut server.lock(), set, how, parsed.is_ok())?;
+    let (counts, repl) = parsed?;
     finished(&mut server.lock(), counts, start);
     Ok(repl)
 }
@@ -275,12 +335,19 @@ pub fn load_from_master_stream<R: Read>(
         (st.hot.encoding, st.dbs.len())
     };
     let opts = ParseOptions { limits: &limits, databases, key_delay_us: 0, keep_expired: true };
-    let (counts, repl) = match detached {
-        Some(dbs) => parse_input(input, "the master's RDB", opts, read, |keys| insert_into(dbs, keys, false))?,
-        None => {
-            parse_input(input, "the master's RDB", opts, read, |keys| insert_keys(&mut server.lock(), keys, false))?
-        }
+    let mut set = Libraries::default();
+    let parsed = match detached {
+        // The libraries too are loaded aside, and replace the current ones only at the end.
+        Some(dbs) => parse_input(input, "the master's RDB", opts, read, |batch| match batch {
+            Batch::Keys(keys) => insert_into(dbs, keys, false),
+            Batch::Function(code) => load_function(&mut server.lock(), &mut set, &code, false),
+        }),
+        None => parse_input(input, "the master's RDB", opts, read, |batch| {
+            insert_live(&mut server.lock(), &mut set, batch, false)
+        }),
     };
+    install(&mut server.lock(), set, Functions::Replace, parsed.is_ok())?;
+    let (counts, repl) = parsed?;
     finished(&mut server.lock(), counts, start);
     Ok(repl)
 }

@@ -56,6 +56,10 @@ fn write_dataset_counting<W: Write>(st: &State, out: W, written: &AtomicU64) -> 
         w.aux("repl-offset", offset.to_string().as_bytes())?;
     }
     w.aux("aof-base", b"0")?;
+    // rdbSaveFunctions: the libraries come after the aux fields, before the databases.
+    for lib in st.scripts.libraries.libraries.values() {
+        w.function(&lib.code)?;
+    }
     for (i, db) in st.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;

@@ -398,13 +398,14 @@ async fn full_sync(
     Ok(conn)
 }
 
-/// The old dataset goes before the new one comes in; replicas of this server followed the old
-/// one and must sync again.
+/// The old dataset goes before the new one comes in (its function libraries too, as emptyData
+/// does); replicas of this server followed the old one and must sync again.
 fn flush_for_sync(server: &Server) {
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
     let old: Vec<crate::keyspace::Db> = {
         let mut st = server.lock();
         disconnect_replicas(&mut st);
+        st.scripts.flush_functions();
         st.dbs.iter_mut().map(std::mem::take).collect()
     };
     // Freeing a large dataset takes a while: not while holding the keyspace.

@@ -244,6 +244,7 @@ impl CommandSpec {
             }
             "connection" => cats.push("connection"),
             "transactions" => cats.push("transaction"),
+            "scripting" => cats.push("scripting"),
             "list" | "hash" | "set" | "sorted-set" => cats.push(match self.group {
                 "sorted-set" => "sortedset",
                 g => g,

@@ -489,6 +489,12 @@ fn rewriting_a_real_dump_gives_identical_bytes() {
     let mut c = real.client();
     fill_every_encoding(&mut c);
     assert_eq!(int(&mut c, &[b"DEL", b"set-int-large"]), 1);
+    // Function libraries, one long enough to be LZF-compressed.
+    let long =
+        format!("#!lua name=long\n{}redis.register_function('fl', function() return 1 end)", "-- comment\n".repeat(50));
+    for code in ["#!lua name=short\nredis.register_function('fs', function() return 1 end)", &long] {
+        assert!(c.cmd(&["FUNCTION", "LOAD", code]).starts_with(b"$"));
+    }
     ok(&mut c, &["SAVE"]);
     let original = std::fs::read(real.dir.path().join("dump.rdb")).unwrap();
     let mut w = Writer::new(Vec::new(), WriteOptions { compression: true, checksum: true }).unwrap();
@@ -497,6 +503,7 @@ fn rewriting_a_real_dump_gives_identical_bytes() {
             Event::Aux { key, value } => w.aux(std::str::from_utf8(&key).unwrap(), &value).unwrap(),
             Event::ResizeDb { db, keys, expires } => w.select_db(db, keys, expires).unwrap(),
             Event::Key(k) => w.key(&k.key, &k.value, k.expire_at_ms).unwrap(),
+            Event::Function(code) => w.function(&code).unwrap(),
         }
     }
     let ours = w.finish().unwrap();

@@ -145,8 +145,9 @@ fn flag_names(flags: ScriptFlags) -> Reply {
         (flags.no_cluster, "no-cluster"),
         (flags.allow_cross_slot_keys, "allow-cross-slot-keys"),
     ] {
+        // Status strings, as functionListReplyFlags sends them.
         if on {
-            names.push(Reply::bulk(name));
+            names.push(Reply::status(name));
         }
     }
     Reply::Set(names)

@@ -4,6 +4,7 @@
 mod busy;
 mod eval;
 mod function;
+mod function_dump;
 mod host;
 mod run;
 
@@ -247,6 +248,28 @@ static FUNCTION_SUBS: &[CommandSpec] = &[
         "Return information about the function currently running (name, description, duration)",
         "O(1)",
         function::function_stats
+    ),
+    subcmd!(
+        "dump",
+        2,
+        NOSCRIPT,
+        (0, 0, 0),
+        "scripting",
+        "7.0.0",
+        "Dump all functions into a serialized binary payload",
+        "O(N) where N is the number of functions",
+        function_dump::function_dump
+    ),
+    subcmd!(
+        "restore",
+        -3,
+        WRITE | DENYOOM | NOSCRIPT,
+        (0, 0, 0),
+        "scripting",
+        "7.0.0",
+        "Restore all the functions on the given payload",
+        "O(N) where N is the number of functions on the payload",
+        function_dump::function_restore
     ),
 ];
 

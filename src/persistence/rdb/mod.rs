@@ -3,6 +3,7 @@
 //! `Writer` writes version 10 as Redis 7.0.15 writes our encodings, so that the real server and
 //! redis-check-rdb accept our files.
 
+mod dump;
 mod intset;
 mod listpack;
 mod read;
@@ -10,6 +11,7 @@ mod write;
 mod ziplist;
 mod zipmap;
 
+pub use dump::{functions_payload, seal, verify_payload, FunctionRecords};
 pub use read::load;
 pub use write::{serialized_len, WriteOptions, Writer};
 
@@ -33,9 +35,18 @@ pub struct LoadedKey {
 /// An item of the file, in file order.
 #[derive(Debug)]
 pub enum Event {
-    Aux { key: Vec<u8>, value: Vec<u8> },
-    ResizeDb { db: usize, keys: u64, expires: u64 },
+    Aux {
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    ResizeDb {
+        db: usize,
+        keys: u64,
+        expires: u64,
+    },
     Key(LoadedKey),
+    /// A function library (RDB_OPCODE_FUNCTION2): its code, `#!lua name=...` line included.
+    Function(Vec<u8>),
 }
 
 /// Why a file could not be loaded, and the byte offset in the file where that was found.

@@ -9,6 +9,41 @@ use crate::keyspace::Value;
 use crate::types::EncodingLimits;
 use crate::types::{hash, zset, Hash, List, Set, ZSet};
 
+/// The library of a function record at the start of `input` (after its opcode, in a FUNCTION
+/// DUMP payload), and the bytes it took; or Redis's text for what could not be read.
+pub(crate) fn read_function_record(input: &[u8], pre_ga: bool) -> Result<(Vec<u8>, usize), &'static str> {
+    let mut r = Input { inner: BufReader::new(input), offset: 0, digest: CRC64.digest() };
+    let code = function_record(&mut r, pre_ga).map_err(|(text, _)| text)?;
+    Ok((code, r.offset as usize))
+}
+
+/// rdbFunctionLoad's reading: a FUNCTION2 record is the library's code; a pre-GA one (Redis 7.0
+/// release candidates) holds its name, engine, an optional description and the code without its
+/// `#!` line, which Redis 7.0 turns into today's code (`#!<engine> name=<name>\n<code>`, the
+/// description dropped). Errors carry Redis's text.
+fn function_record<R: Read>(r: &mut Input<R>, pre_ga: bool) -> Result<Vec<u8>, (&'static str, LoadError)> {
+    fn read<T>(text: &'static str, v: Result<T, LoadError>) -> Result<T, (&'static str, LoadError)> {
+        v.map_err(|e| (text, e))
+    }
+    if !pre_ga {
+        return read("Failed loading library payload", r.string());
+    }
+    let name = read("Failed loading library name", r.string())?;
+    let engine = read("Failed loading engine name", r.string())?;
+    let has_description = read("Failed loading library description indicator", r.length())?;
+    if has_description != 0 {
+        read("Failed loading library description", r.string())?;
+    }
+    let body = read("Failed loading library blob", r.string())?;
+    let mut code = b"#!".to_vec();
+    code.extend_from_slice(&engine);
+    code.extend_from_slice(b" name=");
+    code.extend_from_slice(&name);
+    code.push(b'\n');
+    code.extend_from_slice(&body);
+    Ok(code)
+}
+
 /// The first version with a CRC64 after the EOF opcode.
 const FIRST_VERSION_WITH_CHECKSUM: u32 = 5;
 /// Strings are read in pieces of this size, so that a corrupt length cannot allocate more memory
@@ -61,10 +96,14 @@ pub fn load<R: Read>(
             code::MODULE_AUX => {
                 return Err(r.error_at(at, "module auxiliary data (MODULE_AUX) found, but no modules are loaded"))
             }
-            code::FUNCTION_PRE_GA => {
-                return Err(r.error_at(at, "functions (FUNCTION, pre-GA format) are not supported"))
+            code::FUNCTION2 | code::FUNCTION_PRE_GA => {
+                let code = function_record(&mut r, op == code::FUNCTION_PRE_GA).map_err(|(text, e)| LoadError {
+                    message: format!("Failed loading library, {text} ({})", e.message),
+                    ..e
+                })?;
+                // What the library's code fails on is found by the caller: it is placed here.
+                on_event(Event::Function(code)).map_err(|e| r.error_at(at, e.message))?;
             }
-            code::FUNCTION2 => return Err(r.error_at(at, "functions (FUNCTION2) are not supported")),
             value_type => {
                 check_value_type(&r, value_type, at)?;
                 let key = r.string()?;
@@ -664,12 +703,8 @@ mod tests {
 
     #[test]
     fn refuses_unsupported_things_by_name() {
-        for (op, name) in
-            [(code::MODULE_AUX, "MODULE_AUX"), (code::FUNCTION2, "FUNCTION2"), (code::FUNCTION_PRE_GA, "FUNCTION")]
-        {
-            let e = events(&file(&[op])).unwrap_err();
-            assert!(e.message.contains(name) && e.offset == 9, "{e}");
-        }
+        let e = events(&file(&[code::MODULE_AUX])).unwrap_err();
+        assert!(e.message.contains("MODULE_AUX") && e.offset == 9, "{e}");
         let e = events(&file(&[code::STREAM_LISTPACKS, 1, b'k'])).unwrap_err();
         assert!(e.message.contains("stream") && e.offset == 9, "{e}");
         let e = events(&file(&[code::MODULE_2, 1, b'k'])).unwrap_err();
@@ -681,6 +716,52 @@ mod tests {
             let e = events(&f).unwrap_err();
             assert!(e.message.contains(&format!("unknown RDB value type {t}")) && e.offset == 9, "{e}");
         }
+    }
+
+    #[test]
+    fn functions_are_read_in_file_order() {
+        let mut w = Writer::new(Vec::new(), WriteOptions { compression: true, checksum: true }).unwrap();
+        w.aux("redis-ver", b"7.0.15").unwrap();
+        let long = format!("#!lua name=big\n{}", "redis.register_function('f', function() return 1 end)\n".repeat(9));
+        w.function(b"#!lua name=a\nreturn").unwrap();
+        w.function(long.as_bytes()).unwrap();
+        w.select_db(0, 1, 0).unwrap();
+        w.key(b"k", &Value::string("v"), None).unwrap();
+        let evs = events(&w.finish().unwrap()).unwrap();
+        assert!(matches!(&evs[1], Event::Function(c) if c == b"#!lua name=a\nreturn"));
+        assert!(matches!(&evs[2], Event::Function(c) if c == long.as_bytes()));
+        assert!(matches!(&evs[4], Event::Key(_)));
+    }
+
+    #[test]
+    fn a_refused_function_fails_the_load_at_its_record() {
+        let f = file(&[code::STRING, 1, b'k', 1, b'v', code::FUNCTION2, 2, b'#', b'!']);
+        let e = load(&f[..], &EncodingLimits::default(), |ev| match ev {
+            Event::Function(_) => Err(LoadError { offset: 0, message: "Failed loading library, bad".into() }),
+            _ => Ok(()),
+        })
+        .unwrap_err();
+        assert_eq!((e.offset, e.message.as_str()), (14, "Failed loading library, bad"));
+        // A record cut short.
+        let mut cut = b"REDIS0010".to_vec();
+        cut.extend_from_slice(&[code::FUNCTION2, 10, b'#']);
+        let e = events(&cut).unwrap_err();
+        assert!(e.message.starts_with("Failed loading library, Failed loading library payload"), "{e}");
+    }
+
+    #[test]
+    fn pre_ga_function_records_become_todays_code() {
+        let mut body = vec![code::FUNCTION_PRE_GA];
+        for part in [&b"old"[..], b"LUA"] {
+            body.push(part.len() as u8);
+            body.extend_from_slice(part);
+        }
+        body.extend_from_slice(&[1, 4, b'd', b'e', b's', b'c', 6]);
+        body.extend_from_slice(b"return");
+        let evs = events(&file(&body)).unwrap();
+        assert!(matches!(&evs[0], Event::Function(c) if c == b"#!LUA name=old\nreturn"), "{evs:?}");
+        let e = events(&file(&[code::FUNCTION_PRE_GA, 1, b'x'])).unwrap_err();
+        assert!(e.message.starts_with("Failed loading library, Failed loading engine name"), "{e}");
     }
 
     #[test]

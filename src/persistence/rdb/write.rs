@@ -14,8 +14,9 @@ pub struct WriteOptions {
     pub checksum: bool,
 }
 
-/// Streams an RDB file: `new` writes the header, then `aux`, `select_db` and `key` in the order
-/// Redis uses (aux fields, then per database SELECTDB/RESIZEDB and its keys), then `finish`.
+/// Streams an RDB file: `new` writes the header, then `aux`, `function`, `select_db` and `key` in
+/// the order Redis uses (aux fields, the function libraries, then per database SELECTDB/RESIZEDB
+/// and its keys), then `finish`.
 pub struct Writer<W: Write> {
     out: W,
     opts: WriteOptions,
@@ -58,9 +59,19 @@ pub fn serialized_len(value: &Value, compression: bool) -> usize {
 impl<W: Write> Writer<W> {
     /// Starts a file with the "REDIS0010" header.
     pub fn new(out: W, opts: WriteOptions) -> io::Result<Self> {
-        let mut w = Writer { out, opts, digest: CRC64.digest() };
+        let mut w = Writer::headless(out, opts);
         w.put(format!("REDIS{RDB_VERSION:04}").as_bytes())?;
         Ok(w)
+    }
+
+    /// Records without a file around them (a DUMP payload's body).
+    pub(super) fn headless(out: W, opts: WriteOptions) -> Self {
+        Writer { out, opts, digest: CRC64.digest() }
+    }
+
+    /// The output so far, without an EOF or checksum.
+    pub(super) fn into_inner(self) -> W {
+        self.out
     }
 
     /// An auxiliary field (redis-ver, ctime, ...); values that are integers are written as
@@ -69,6 +80,13 @@ impl<W: Write> Writer<W> {
         self.put(&[code::AUX])?;
         self.string(key.as_bytes())?;
         self.string(value)
+    }
+
+    /// A function library (rdbSaveFunctions): the FUNCTION2 opcode and the library's code, as
+    /// any string (LZF-compressed when rdbcompression is on and that saves bytes).
+    pub fn function(&mut self, code: &[u8]) -> io::Result<()> {
+        self.put(&[code::FUNCTION2])?;
+        self.string(code)
     }
 
     /// SELECTDB followed by RESIZEDB with the database's key and volatile key counts.
@@ -365,6 +383,18 @@ mod tests {
         assert_eq!(written(|w| w.string(&s), false)[..2], [0x40, 100]);
         // 20 bytes is too short to be considered.
         assert_eq!(written(|w| w.string(&[b'a'; 20]), true)[0], 20);
+    }
+
+    #[test]
+    fn functions_are_written_as_rdb_save_functions_does() {
+        let code = b"#!lua name=x\nredis.register_function('f', g)";
+        let mut want = vec![code::FUNCTION2, code.len() as u8];
+        want.extend_from_slice(code);
+        assert_eq!(written(|w| w.function(code), false), want);
+        let long = [b"redis.call('ping') ".as_slice(); 30].concat();
+        let packed = written(|w| w.function(&long), true);
+        assert_eq!(packed[..2], [code::FUNCTION2, 0xC3]);
+        assert!(packed.len() < long.len() / 4);
     }
 
     #[test]
