@@ -40,6 +40,7 @@ mod redisctl;
 mod redisctl_man;
 mod replication;
 mod replication_commands;
+mod scripting_clients;
 mod scripting_engine;
 mod security;
 mod sentinel;
