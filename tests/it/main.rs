@@ -41,6 +41,7 @@ mod redisctl_man;
 mod replication;
 mod replication_commands;
 mod scripting_clients;
+mod scripting_commands;
 mod scripting_engine;
 mod security;
 mod sentinel;
