@@ -746,16 +746,22 @@ fn monitor_shows_scripts_and_the_commands_they_run() {
     });
 }
 
-/// SLOWLOG GET with each entry's id, time, duration and client address masked (the arguments and
-/// the client name stay).
+/// SLOWLOG GET with each entry's id, time and duration masked, and a connection's address (the
+/// test's own 127.0.0.1:port); the arguments, the client name and the address a script's own
+/// commands are logged with stay.
 fn normalise_slowlog(b: &[u8]) -> Vec<u8> {
     let mut v = Reply::parse(b);
     if let Reply::Array(entries) = &mut v {
         for e in entries.iter_mut() {
             if let Reply::Array(fields) = e {
-                for (i, mask) in [(0, "<id>"), (1, "<time>"), (2, "<usec>"), (4, "<addr>")] {
+                for (i, mask) in [(0, "<id>"), (1, "<time>"), (2, "<usec>")] {
                     if let Some(f) = fields.get_mut(i) {
                         *f = Reply::status(mask);
+                    }
+                }
+                if let Some(addr) = fields.get_mut(4) {
+                    if addr.bulk().is_some_and(|a| a.starts_with(b"127.0.0.1:")) {
+                        *addr = Reply::status("<addr>");
                     }
                 }
             }
@@ -764,6 +770,12 @@ fn normalise_slowlog(b: &[u8]) -> Vec<u8> {
     v.encode()
 }
 
+/// KNOWN DIFFERENCE (for the lead): the entry of a command a script ran names its client `?:0` on
+/// real Redis (getClientPeerId of the fake Lua client) and `lua` on ours:
+///   real: `*6 :2 :<time> :6 *3 $3 SET $1 k $1 v $3 ?:0 $0`
+///   ours: `*6 :2 :<time> :177 *3 $3 SET $1 k $1 v $3 lua $0`
+/// (MONITOR does show `[0 lua]` on both; the slowlog entry comes from src/commands/slowlog.rs or the
+/// script client's Session in src/commands/scripting/host.rs, outside this branch's reach.)
 #[test]
 fn slowlog_records_scripts() {
     in_both_protocols(&[], |p, _| {
@@ -788,7 +800,8 @@ fn slowlog_records_scripts() {
             "REPLACE",
             "#!lua name=s\nredis.register_function('sf', function(k) return redis.call('INCR', k[1]) end)",
         ]);
-        p.check(&["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
+        // Negative stops logging, so SLOWLOG LEN and GET below are not entries themselves.
+        p.check(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
         p.check(&["SLOWLOG", "LEN"]);
         p.check_with(&["SLOWLOG", "GET", "20"], normalise_slowlog);
         p.check(&["CLIENT", "SETNAME", ""]);
