@@ -906,3 +906,75 @@ fn info_commandstats_and_errorstats_after_scripts() {
         p.compare("INFO stats error counters", &o, &r);
     });
 }
+
+/// Functions at run time (no registering, their KEYS/ARGV, their errors) and what the Lua sandbox
+/// lets a script reach: globals, loadstring, metatables, the libraries Redis bundles, commands
+/// with random or server-dependent replies (which scripts may call since 7.0), and math.random's
+/// fixed seed.
+#[test]
+fn functions_at_run_time_and_the_lua_sandbox() {
+    in_both_protocols(&[], |p, _| {
+        let commands: &[&[&str]] = &[
+            &[
+                "FUNCTION",
+                "LOAD",
+                r#"#!lua name=rt
+redis.register_function('reg', function() return redis.register_function('x', function() end) end)
+redis.register_function('glob', function() return tostring(rawget(_G, 'KEYS')) end)
+redis.register_function('keys', function(k, a) return {#k, #a, k[1], a[1]} end)
+redis.register_function('setresp', function() redis.setresp(3); return redis.call('HGETALL', 'nosuch') end)
+redis.register_function('err', function() return redis.call('INCR', 'text') end)
+redis.register_function('raise', function() error('fn boom') end)
+redis.register_function('tbl', function() error({err='FNERR x'}) end)
+redis.register_function('math', function() return {math.random(100), math.random(100)} end)
+redis.register_function('time', function() return type(redis.call('TIME')) end)"#,
+            ],
+            &["SET", "text", "abc"],
+            &["FCALL", "reg", "0"],
+            &["FCALL", "glob", "0"],
+            &["FCALL", "keys", "2", "a", "b", "c"],
+            &["FCALL", "setresp", "0"],
+            &["FCALL", "err", "0"],
+            &["FCALL", "raise", "0"],
+            &["FCALL", "tbl", "0"],
+            &["FCALL", "math", "0"],
+            &["FCALL", "time", "0"],
+            &["EVAL", "return redis.register_function", "0"],
+            &["EVAL", "return {math.random(100), math.random(100)}", "0"],
+            &["EVAL", "math.randomseed(7); return {math.random(1000), math.random()}", "0"],
+            &["EVAL", "return redis.call('TIME')[1] ~= nil", "0"],
+            &["EVAL", "return redis.call('SPOP','nosuch')", "0"],
+            &["EVAL", "return cjson.encode({1,2,3})", "0"],
+            &["EVAL", r#"return cjson.encode(cjson.decode('[1,{"a":null}]'))"#, "0"],
+            &["EVAL", "return cmsgpack.unpack(cmsgpack.pack({1,'a',{b=2}}))", "0"],
+            &["EVAL", "return redis.call('OBJECT','ENCODING','text')", "0"],
+            &["EVAL", "return redis.call('CONFIG','GET','maxmemory')", "0"],
+            &["EVAL", "return redis.call('CLIENT','LIST')", "0"],
+            &["EVAL", "return redis.call('INFO','nothing')", "0"],
+            &["EVAL", "return redis.call('PUBLISH','ch','x')", "0"],
+            &["EVAL", "return redis.call('SHUTDOWN')", "0"],
+            &["EVAL", "return redis.call('FLUSHALL')", "0"],
+            &["EVAL", "return redis.call('DEBUG','SLEEP','0')", "0"],
+            &["EVAL", "return redis.call('SCRIPT','EXISTS','x')", "0"],
+            &["EVAL", "local t = {} ; for i=1,100 do t[i]=i end; return #t", "0"],
+            &["EVAL", r#"return string.format('%q', 'a\nb')"#, "0"],
+            &["EVAL", "return tonumber('0x10')", "0"],
+            &["EVAL", "return {tostring(1e15), tostring(1e16), tostring(0.1), 2^53}", "0"],
+            &["EVAL", "return redis.call('INCRBYFLOAT','f','0.1')", "0"],
+            &["EVAL", "return setmetatable({}, {})", "0"],
+            &["EVAL", "return coroutine.create(function() end) ~= nil", "0"],
+            &["EVAL", "return getmetatable('').__index == string", "0"],
+            &["EVAL", "_G.x = 1", "0"],
+            &["EVAL", "rawset(_G, 'x', 1)", "0"],
+            &["EVAL", "return print", "0"],
+            &["EVAL", "return string.dump(function() end) ~= nil", "0"],
+            &["EVAL", "local f = loadstring('return 5'); return f()", "0"],
+            &["EVAL", "return pcall(redis.call, 'NOPE')", "0"],
+            &["EVAL", "return select('#', pcall(error))", "0"],
+            &["EVAL", "return redis.pcall('EVAL','return 1',0)['err']", "0"],
+        ];
+        for cmd in commands {
+            p.check(cmd);
+        }
+    });
+}
