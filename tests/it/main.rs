@@ -40,6 +40,8 @@ mod redisctl;
 mod redisctl_man;
 mod replication;
 mod replication_commands;
+mod scripting_clients;
+mod scripting_commands;
 mod scripting_engine;
 mod scripting_persistence;
 mod security;

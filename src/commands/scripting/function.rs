@@ -135,7 +135,8 @@ pub fn function_flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::OK
 }
 
-/// A function's flags as FUNCTION LIST shows them (a set, in scripts_flags_def's order).
+/// A function's flags as FUNCTION LIST shows them: a set, in scripts_flags_def's order, of status
+/// replies (functionListCommand sends each with addReplyStatus, so RESP2 clients see `+no-writes`).
 fn flag_names(flags: ScriptFlags) -> Reply {
     let mut names = Vec::new();
     for (on, name) in [
