@@ -41,6 +41,7 @@ mod redisctl_man;
 mod replication;
 mod replication_commands;
 mod scripting_engine;
+mod scripting_ldb;
 mod security;
 mod sentinel;
 mod sentinel_commands;
