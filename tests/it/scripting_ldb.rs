@@ -22,14 +22,16 @@ enum Input {
     Cmd(&'static str),
     Raw(&'static [u8]),
     RawPart(&'static [u8]),
+    RawOwned(Vec<u8>),
 }
-use Input::{Cmd, Raw, RawPart};
+use Input::{Cmd, Raw, RawOwned, RawPart};
 
 impl Input {
     fn bytes(&self) -> Vec<u8> {
         match self {
             Cmd(c) => encode(&c.split(' ').map(str::as_bytes).collect::<Vec<_>>()),
             Raw(b) | RawPart(b) => b.to_vec(),
+            RawOwned(b) => b.clone(),
         }
     }
 }
@@ -348,6 +350,13 @@ fn cases() -> Vec<Case> {
             inputs: vec![Cmd("c"), Cmd("l"), Cmd("a")],
         },
         Case {
+            name: "max client buffer",
+            body: STEPPING,
+            keys: &[],
+            args: &[],
+            inputs: vec![RawOwned(unfinished_command_past_1mib())],
+        },
+        Case {
             name: "an empty script",
             body: "\n\n",
             keys: &[],
@@ -355,6 +364,19 @@ fn cases() -> Vec<Case> {
             inputs: vec![Cmd("l"), Cmd("c")],
         },
     ]
+}
+
+/// 1024 arguments of 1024 bytes, cut one byte past 1 MiB: the server reads it all (nothing is
+/// left unread to reset the connection) and gives up on the last read.
+fn unfinished_command_past_1mib() -> Vec<u8> {
+    let mut big = b"*1024\r\n".to_vec();
+    while big.len() <= 1 << 20 {
+        big.extend_from_slice(b"$1024\r\n");
+        big.extend_from_slice(&[b'x'; 1024]);
+        big.extend_from_slice(b"\r\n");
+    }
+    big.truncate((1 << 20) + 1);
+    big
 }
 
 #[test]

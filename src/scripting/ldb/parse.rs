@@ -22,15 +22,20 @@ fn atoi(buf: &[u8], from: usize, to: usize) -> i32 {
     c_atoll(&buf[from..to]) as i32
 }
 
-/// Where the C string starting at `from` ends (its NUL, or the end of the buffer).
-fn c_end(buf: &[u8], from: usize) -> usize {
-    buf[from..].iter().position(|&b| b == 0).map_or(buf.len(), |i| from + i)
-}
-
-/// strstr / strchr within the C string starting at `from`.
+/// strstr / strchr within the C string starting at `from` (`pat` has no NUL): the scan stops
+/// at the first match or NUL, never walking the rest of a large buffer.
 fn c_find(buf: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
-    let end = c_end(buf, from);
-    buf[from..end].windows(pat.len()).position(|w| w == pat).map(|i| from + i)
+    let mut i = from;
+    while i + pat.len() <= buf.len() {
+        if buf[i..].starts_with(pat) {
+            return Some(i);
+        }
+        if buf[i] == 0 {
+            return None;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Parses one command from the start of `cbuf` as Redis 7.0.15 does.

@@ -502,8 +502,9 @@ unsafe fn trace(l: *mut lua_State) {
     }
 }
 
-/// The "<error> %s" of a failed compile or call: the message as a C string (a non-string
-/// error shows as nothing).
+/// The "<error> %s" of a failed compile or call: the message as a C string. Redis crashes on
+/// an error that is not a string (it formats a NULL): the error table of redis.call shows its
+/// `err` text here, anything else nothing.
 ///
 /// # Safety
 /// `l` is live with the error on top (popped here).
@@ -513,6 +514,11 @@ unsafe fn log_lua_error(l: *mut lua_State) {
         let mut entry = b"<error> ".to_vec();
         if lua_type(l, -1) == LUA_TSTRING || lua_type(l, -1) == LUA_TNUMBER {
             entry.extend_from_slice(&to_cstr_bytes(l, -1).unwrap_or_default());
+        } else if lua_istable(l, -1) != 0 && raw_get_str(l, -1, b"err") == LUA_TSTRING {
+            entry.extend_from_slice(&to_cstr_bytes(l, -1).unwrap_or_default());
+            lua_pop(l, 1);
+        } else if lua_istable(l, -1) != 0 {
+            lua_pop(l, 1);
         }
         lua_pop(l, 1);
         if let Some(link) = link(l) {

@@ -351,3 +351,54 @@ fn refusals_are_told_from_command_errors() {
     assert_eq!(refusal_text("ERR value is not an integer or out of range"), None);
     assert_eq!(refusal_text("WRONGTYPE Operation against a key holding the wrong kind of value"), None);
 }
+
+#[test]
+fn max_client_buffer_aborts_the_script() {
+    // One command never complete: 1024 arguments of 1024 bytes, cut just past 1 MiB.
+    let mut big = b"*1024\r\n".to_vec();
+    while big.len() < (1 << 20) + 1 {
+        big.extend_from_slice(b"$1024\r\n");
+        big.extend_from_slice(&[b'x'; 1024]);
+        big.extend_from_slice(b"\r\n");
+    }
+    big.truncate((1 << 20) + 1);
+    let raw = String::from_utf8(big).expect("ascii");
+    let (out, reply) = debug("return 1\n", &[&format!("RAW:{raw}")]);
+    assert_eq!(out, stop(1, "step over", "return 1", false) + &arr(&["<endsession>"]));
+    let sha = crate::scripting::sha1_hex(b"return 1\n");
+    assert_eq!(reply, Reply::error(format!("ERR max client buffer reached script: {sha}, on @user_script:1.")));
+}
+
+#[test]
+fn timeout_with_the_client_gone_kills_the_script() {
+    let body = "local i = 0\nwhile true do i = i + 1 end\n";
+    let mut client = ScriptedClient::default();
+    client.input.push_back(resp("c"));
+    let mut vm = EvalVm::new(Arc::new(Mutex::new(Rand48::default()))).expect("vm");
+    let script = vm.compile(body.as_bytes()).expect("compiles");
+    let reply = {
+        let mut session = LdbSession::start(body.as_bytes(), 1, &mut client);
+        let reply =
+            vm.run_debugged(&script.sha, &[], &[], &mut MapHost::default(), RunOptions::default(), &mut session);
+        session.end();
+        reply
+    };
+    let out = String::from_utf8_lossy(&client.output).into_owned();
+    let want = stop(1, "step over", "local i = 0", false)
+        + &stop(2, "timeout reached, infinite loop?", "while true do i = i + 1 end", false)
+        + &arr(&["<endsession>"]);
+    assert_eq!(out, want);
+    let want = format!(
+        "ERR timeout during Lua debugging with client closing connection script: {}, on @user_script:2.",
+        script.sha
+    );
+    assert_eq!(reply, Reply::error(want));
+}
+
+#[test]
+fn eval_of_a_failing_redis_call_shows_its_error() {
+    // Redis 7.0.15 crashes here (it formats the error table as a NULL string).
+    let (out, _) = debug("return 1\n", &["e redis.call('nosuch')", "e error({})", "c"]);
+    let after = out.split_once("+-> 1   return 1\r\n").expect("stop").1;
+    assert_eq!(after, arr(&["<error> ERR Unknown Redis command called from script"]) + &arr(&["<error> "]) + &arr(&["<endsession>"]));
+}
