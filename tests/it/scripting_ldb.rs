@@ -169,7 +169,8 @@ const STEPPING: &str = "local a = {1,2,3}\nlocal b = {x=1, y={z='hi\\n'}}\nredis
 redis.call('set','k','v')\nlocal c = redis.call('get','k')\nredis.breakpoint()\nlocal d = redis.pcall('nosuch')\n\
 return c\n";
 
-const VALUES: &str = "local s = 'a\\0b\\1\\255\"\\\\\\r\\t'\nlocal n = {1e20, 0.1, -0, 1/0, -1/0, 0/0, 123456789012, -2.5}\n\
+const VALUES: &str =
+    "local s = 'a\\0b\\1\\255\"\\\\\\r\\t'\nlocal n = {1e20, 0.1, -0, 1/0, -1/0, 0/0, 123456789012, -2.5}\n\
 local t = {} t[1] = t\nlocal m = {1, 2, nil, 4}\nlocal long = string.rep('x', 300)\nlocal e = {}\n\
 local mixed = {1, 2, k='v', [10]=true}\nreturn 1\n";
 
@@ -295,7 +296,18 @@ fn cases() -> Vec<Case> {
             body: FUNCTIONS,
             keys: &[],
             args: &[],
-            inputs: vec![Cmd("b 3"), Cmd("c"), Cmd("t"), Cmd("p"), Cmd("p x"), Cmd("p r"), Cmd("s"), Cmd("s"), Cmd("t"), Cmd("c")],
+            inputs: vec![
+                Cmd("b 3"),
+                Cmd("c"),
+                Cmd("t"),
+                Cmd("p"),
+                Cmd("p x"),
+                Cmd("p r"),
+                Cmd("s"),
+                Cmd("s"),
+                Cmd("t"),
+                Cmd("c"),
+            ],
         },
         Case { name: "abort", body: STEPPING, keys: &[], args: &[], inputs: vec![Cmd("s"), Cmd("s"), Cmd("a")] },
         Case {
@@ -307,7 +319,13 @@ fn cases() -> Vec<Case> {
         },
         Case { name: "a compile error", body: "return (", keys: &[], args: &[], inputs: vec![] },
         Case { name: "protocol error: no array", body: STEPPING, keys: &[], args: &[], inputs: vec![Raw(b"PING\r\n")] },
-        Case { name: "protocol error: empty array", body: STEPPING, keys: &[], args: &[], inputs: vec![Raw(b"*0\r\n")] },
+        Case {
+            name: "protocol error: empty array",
+            body: STEPPING,
+            keys: &[],
+            args: &[],
+            inputs: vec![Raw(b"*0\r\n")],
+        },
         Case {
             name: "protocol error: too many arguments",
             body: STEPPING,
@@ -356,13 +374,7 @@ fn cases() -> Vec<Case> {
             args: &[],
             inputs: vec![RawOwned(unfinished_command_past_1mib())],
         },
-        Case {
-            name: "an empty script",
-            body: "\n\n",
-            keys: &[],
-            args: &[],
-            inputs: vec![Cmd("l"), Cmd("c")],
-        },
+        Case { name: "an empty script", body: "\n\n", keys: &[], args: &[], inputs: vec![Cmd("l"), Cmd("c")] },
     ]
 }
 

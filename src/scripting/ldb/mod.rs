@@ -6,15 +6,23 @@
 //! commands from the client with Redis's own RESP parser ([`parse`]) until one of them
 //! resumes the script. Replies to the client are RESP arrays of status lines (ldbSendLogs).
 //!
-//! How the commands layer runs a session (evalGenericCommandWithDebugging):
+//! How the commands layer runs a session (evalGenericCommandWithDebugging), for an EVAL or
+//! EVAL_RO from a client in debug mode (SCRIPT DEBUG YES or SYNC; EVALSHA in debug mode
+//! replies "ERR Please use EVAL instead of EVALSHA for debugging" after its NOSCRIPT length
+//! check, with no session):
 //! 1. [`LdbSession::start`] with the EVAL body (its lines are what `list` shows), the
 //!    busy-reply-threshold and an [`LdbIo`] over the client's socket (blocking reads, writes
 //!    with a 5 second timeout as Redis sets; [`StreamIo`] wraps a `TcpStream`);
-//! 2. exactly what EVAL does without debugging, except that the run is
-//!    [`EvalVm::run_debugged`](crate::scripting::EvalVm::run_debugged) with the session:
-//!    numkeys checks, compiling, the script flags checks all reply with their usual errors;
+//! 2. exactly what EVAL does without debugging, inside the session, except that the run is
+//!    [`EvalVm::run_debugged`](crate::scripting::EvalVm::run_debugged): the numkeys checks,
+//!    compiling and the script flags checks reply with their usual errors (Redis sends
+//!    "*1\r\n+<endsession>\r\n" then "-ERR value is not an integer or out of range" for
+//!    `EVAL body abc`);
 //! 3. [`LdbSession::end`]: the logs left and "<endsession>" go to the client;
-//! 4. then EVAL's reply (kept from step 2) is written and the connection closed.
+//! 4. then EVAL's reply (kept from step 2) is written, the client leaves debug mode and its
+//!    connection is closed (CLIENT_CLOSE_AFTER_REPLY). For SCRIPT DEBUG YES all of this runs
+//!    in a forked child (the parent closes its copy of the client at once and keeps the
+//!    child's pid for SCRIPT KILL/SHUTDOWN to kill); the child exits after step 4.
 //!
 //! The session state lives in [`LdbState`]; while the script runs, the run context holds an
 //! [`LdbLink`] to it and to the I/O, which the hook and the `redis` API reach through the Lua

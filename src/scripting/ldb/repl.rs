@@ -252,11 +252,10 @@ impl LdbState {
     }
 
     /// ldbAddBreakpoint: false for a line out of the source, one already set, or no room.
-    fn add_breakpoint(&mut self, line: i64) -> bool {
-        if line <= 0 || line > self.src.len() as i64 {
+    fn add_breakpoint(&mut self, line: i32) -> bool {
+        if line <= 0 || i64::from(line) > self.src.len() as i64 {
             return false;
         }
-        let line = line as i32;
         if !self.is_breakpoint(line) && self.bpcount != BREAKPOINTS_MAX {
             self.bp[self.bpcount] = line;
             self.bpcount += 1;
@@ -267,8 +266,8 @@ impl LdbState {
 
     /// ldbDelBreakpoint, with Redis's `memmove(bp+j, bp+j+1, bpcount-j)`: a count of bytes,
     /// not of ints, so the lines after the removed one are mangled as they are in Redis.
-    fn del_breakpoint(&mut self, line: i64) -> bool {
-        let Some(j) = self.bp[..self.bpcount].iter().position(|&b| i64::from(b) == line) else { return false };
+    fn del_breakpoint(&mut self, line: i32) -> bool {
+        let Some(j) = self.bp[..self.bpcount].iter().position(|&b| b == line) else { return false };
         self.bpcount -= 1;
         let mut bytes: Vec<u8> = self.bp.iter().flat_map(|b| b.to_ne_bytes()).collect();
         let n = self.bpcount - j;
@@ -317,6 +316,7 @@ impl LdbState {
             return;
         }
         for arg in &argv[1..] {
+            // string2l, then the long passed on as an int (cut to 32 bits) as Redis does.
             let Some(line) = parse_i64(arg) else {
                 let mut entry = b"Invalid argument:'".to_vec();
                 entry.extend_from_slice(arg.split(|&b| b == 0).next().unwrap_or_default());
@@ -330,12 +330,12 @@ impl LdbState {
             } else if line > 0 {
                 if self.bpcount == BREAKPOINTS_MAX {
                     self.log(b"Too many breakpoints set.".to_vec());
-                } else if self.add_breakpoint(line) {
+                } else if self.add_breakpoint(line as i32) {
                     self.list(line as i32, 1);
                 } else {
                     self.log(b"Wrong line number.".to_vec());
                 }
-            } else if self.del_breakpoint(line.checked_neg().unwrap_or(i64::MIN)) {
+            } else if self.del_breakpoint(line.wrapping_neg() as i32) {
                 self.log(b"Breakpoint removed.".to_vec());
             } else {
                 self.log(b"No breakpoint in the specified line.".to_vec());

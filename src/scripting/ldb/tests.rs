@@ -400,5 +400,8 @@ fn eval_of_a_failing_redis_call_shows_its_error() {
     // Redis 7.0.15 crashes here (it formats the error table as a NULL string).
     let (out, _) = debug("return 1\n", &["e redis.call('nosuch')", "e error({})", "c"]);
     let after = out.split_once("+-> 1   return 1\r\n").expect("stop").1;
-    assert_eq!(after, arr(&["<error> ERR Unknown Redis command called from script"]) + &arr(&["<error> "]) + &arr(&["<endsession>"]));
+    assert_eq!(
+        after,
+        arr(&["<error> ERR Unknown Redis command called from script"]) + &arr(&["<error> "]) + &arr(&["<endsession>"])
+    );
 }
