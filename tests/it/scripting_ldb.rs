@@ -374,6 +374,13 @@ fn cases() -> Vec<Case> {
             args: &[],
             inputs: vec![RawOwned(unfinished_command_past_1mib())],
         },
+        Case {
+            name: "a shebang line, CRLF line ends",
+            body: "#!lua flags=no-writes\r\nlocal x = 1\r\nlocal y = 2\r\nreturn x + y\r\n\r\n",
+            keys: &[],
+            args: &[],
+            inputs: vec![Cmd("l"), Cmd("b 3"), Cmd("c"), Cmd("w"), Cmd("s"), Cmd("s")],
+        },
         Case { name: "an empty script", body: "\n\n", keys: &[], args: &[], inputs: vec![Cmd("l"), Cmd("c")] },
     ]
 }
