@@ -12,6 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::convert::{number_arg, push_error_table, push_reply};
 use super::ffi::*;
+use super::ldb;
 use super::rand::LRAND48_MAX;
 use super::RunCtx;
 
@@ -23,13 +24,25 @@ pub(crate) const RUN_CTX_KEY: &[u8] = b"__RUN_CTX__\0";
 /// # Safety
 /// `l` is live; the pointer in the registry, when set, points to a RunCtx that outlives the run
 /// (vm.rs sets it for the duration of one pcall and clears it after).
-unsafe fn run_ctx<'a>(l: *mut lua_State) -> Option<&'a mut RunCtx<'a>> {
+pub(crate) unsafe fn run_ctx<'a>(l: *mut lua_State) -> Option<&'a mut RunCtx<'a>> {
     // SAFETY: see above; lua_touserdata on a non-userdata gives NULL.
     unsafe {
         get_field(l, LUA_REGISTRYINDEX, RUN_CTX_KEY);
         let p = lua_touserdata(l, -1) as *mut RunCtx<'a>;
         lua_pop(l, 1);
         p.as_mut()
+    }
+}
+
+/// luaPushErrorBuff: the error table pushed, and logged while a debugger steps.
+///
+/// # Safety
+/// As for [`push_error_table`].
+pub(crate) unsafe fn push_error(l: *mut lua_State, text: &[u8]) {
+    // SAFETY: forwarded.
+    unsafe {
+        ldb::log_error(l, text);
+        push_error_table(l, text);
     }
 }
 
@@ -40,7 +53,7 @@ unsafe fn run_ctx<'a>(l: *mut lua_State) -> Option<&'a mut RunCtx<'a>> {
 pub(crate) unsafe fn raise(l: *mut lua_State, text: &[u8]) -> ! {
     // SAFETY: as above.
     unsafe {
-        push_error_table(l, text);
+        push_error(l, text);
         lua_error(l)
     }
 }
@@ -60,7 +73,7 @@ unsafe fn args_to_argv(l: *mut lua_State) -> Option<Vec<Vec<u8>>> {
     unsafe {
         let argc = lua_gettop(l);
         if argc == 0 {
-            push_error_table(l, b"Please specify at least one argument for this redis lib call");
+            push_error(l, b"Please specify at least one argument for this redis lib call");
             return None;
         }
         let mut argv = Vec::with_capacity(argc as usize);
@@ -76,7 +89,7 @@ unsafe fn args_to_argv(l: *mut lua_State) -> Option<Vec<Vec<u8>>> {
         }
         lua_pop(l, argc);
         if argv.len() != argc as usize {
-            push_error_table(l, b"Lua redis lib command arguments must be strings or integers");
+            push_error(l, b"Lua redis lib command arguments must be strings or integers");
             return None;
         }
         Some(argv)
@@ -91,12 +104,13 @@ unsafe fn generic_command(l: *mut lua_State, raise_error: bool) -> Outcome {
     // SAFETY: as above; the host is reached through the run context vm.rs installed.
     unsafe {
         let Some(ctx) = run_ctx(l) else {
-            push_error_table(l, b"redis.call/pcall can only be called inside a script invocation");
+            push_error(l, b"redis.call/pcall can only be called inside a script invocation");
             return Outcome::Raise;
         };
         let Some(argv) = args_to_argv(l) else {
             return if raise_error { Outcome::Raise } else { Outcome::Return(1) };
         };
+        ldb::log_command(ctx.ldb.as_mut(), &argv);
         let resp = ctx.resp;
         let host = &mut *ctx.host;
         let reply = match catch_unwind(AssertUnwindSafe(|| host.call(argv, resp))) {
@@ -105,6 +119,7 @@ unsafe fn generic_command(l: *mut lua_State, raise_error: bool) -> Outcome {
         };
         let raise_now = raise_error && reply.is_error();
         push_reply(l, &reply, resp);
+        ldb::log_reply(ctx.ldb.as_mut(), &reply, resp);
         drop(reply);
         if raise_now {
             Outcome::Raise
@@ -174,17 +189,17 @@ unsafe extern "C-unwind" fn redis_error_reply(l: *mut lua_State) -> c_int {
     // SAFETY: no raise; values pushed within the frame.
     unsafe {
         if lua_gettop(l) != 1 || lua_type(l, -1) != LUA_TSTRING {
-            push_error_table(l, b"wrong number or type of arguments");
+            push_error(l, b"wrong number or type of arguments");
             return 1;
         }
         let err = to_cstr_bytes(l, -1).unwrap_or_default();
         if err.first() == Some(&b'-') {
-            push_error_table(l, &err);
+            push_error(l, &err);
         } else {
             let mut text = Vec::with_capacity(err.len() + 1);
             text.push(b'-');
             text.extend_from_slice(&err);
-            push_error_table(l, &text);
+            push_error(l, &text);
         }
         1
     }
@@ -194,7 +209,7 @@ unsafe extern "C-unwind" fn redis_status_reply(l: *mut lua_State) -> c_int {
     // SAFETY: as for redis_error_reply.
     unsafe {
         if lua_gettop(l) != 1 || lua_type(l, -1) != LUA_TSTRING {
-            push_error_table(l, b"wrong number or type of arguments");
+            push_error(l, b"wrong number or type of arguments");
             return 1;
         }
         lua_newtable(l);
@@ -297,15 +312,21 @@ unsafe extern "C-unwind" fn redis_setresp(l: *mut lua_State) -> c_int {
     }
 }
 
-/// redis.breakpoint: false, since no debugging session (SCRIPT DEBUG) is active.
+/// redis.breakpoint: in a debugging session (SCRIPT DEBUG), stop at the next line and return
+/// true; outside one, false.
 unsafe extern "C-unwind" fn redis_breakpoint(l: *mut lua_State) -> c_int {
     // SAFETY: one value pushed.
-    unsafe { lua_pushboolean(l, 0) };
+    unsafe {
+        let active = ldb::breakpoint(l);
+        lua_pushboolean(l, c_int::from(active));
+    }
     1
 }
 
-/// redis.debug: logs to the debugging console only, which is not active.
-unsafe extern "C-unwind" fn redis_debug(_l: *mut lua_State) -> c_int {
+/// redis.debug: logs its arguments to the debugging client; nothing outside a session.
+unsafe extern "C-unwind" fn redis_debug(l: *mut lua_State) -> c_int {
+    // SAFETY: reads its arguments only.
+    unsafe { ldb::debug(l) };
     0
 }
 

@@ -219,7 +219,7 @@ impl FunctionVm {
                 return Reply::error("ERR Function not found");
             }
             let call = PushedCall { funcname: name, keys, args, eval_mode: false };
-            let reply = call_pushed(l, &call, host, options, &self.rand, &mut self.calls_since_gc);
+            let reply = call_pushed(l, &call, host, options, &self.rand, &mut self.calls_since_gc, None);
             lua_pop(l, 1);
             reply
         }

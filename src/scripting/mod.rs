@@ -14,6 +14,9 @@
 //! - FUNCTION LOAD: [`parse_library_metadata`], then [`FunctionVm::load_library`] returns the
 //!   registered functions (name, description, flags, handle); FCALL: [`FunctionVm::call`];
 //!   FUNCTION DELETE/FLUSH: [`FunctionVm::free_function`] per function;
+//! - SCRIPT DEBUG YES|SYNC: the next EVAL runs inside an [`LdbSession`] (the debugger, see
+//!   [`ldb`] for the sequence: start the session, do EVAL with [`EvalVm::run_debugged`], end
+//!   the session, then write EVAL's reply and close the connection);
 //! - INFO: `memory()` of each VM.
 
 mod api;
@@ -21,6 +24,7 @@ mod convert;
 mod ffi;
 pub mod flags;
 pub mod function_vm;
+pub mod ldb;
 pub mod rand;
 mod sandbox;
 pub mod vm;
@@ -31,6 +35,7 @@ pub use api::{REDIS_VERSION, REDIS_VERSION_NUM};
 pub use convert::c_double_to_long_long;
 pub use flags::{parse_shebang, ScriptFlags};
 pub use function_vm::{parse_library_metadata, FunctionHandle, FunctionVm, LibraryMetadata, RegisteredFunction};
+pub use ldb::{LdbIo, LdbSession, StreamIo};
 pub use rand::Rand48;
 pub use vm::{sha1_hex, CompiledScript, EvalVm, RunOptions};
 
@@ -73,6 +78,8 @@ pub(crate) struct RunCtx<'a> {
     resp: u8,
     rand: &'a Mutex<Rand48>,
     killed: bool,
+    /// The debugging session, when the run is debugged (SCRIPT DEBUG).
+    ldb: Option<ldb::LdbLink<'a>>,
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::api;
 use super::convert::pop_reply;
 use super::ffi::*;
 use super::flags::{parse_shebang, ScriptFlags};
+use super::ldb::{self, LdbLink, LdbSession};
 use super::rand::Rand48;
 use super::sandbox;
 use super::{RunCtx, ScriptHost};
@@ -175,6 +176,34 @@ impl EvalVm {
         host: &mut dyn ScriptHost,
         options: RunOptions,
     ) -> Reply {
+        self.run_with(sha, keys, args, host, options, None)
+    }
+
+    /// [`EvalVm::run`] inside a debugging session (SCRIPT DEBUG): the script stops on its
+    /// lines as the debugging client asks; the kill hook is not installed (Redis does not poll
+    /// SCRIPT KILL while debugging). The session goes on after the run: the caller ends it
+    /// (see [`super::ldb`] for the whole sequence).
+    pub fn run_debugged(
+        &mut self,
+        sha: &str,
+        keys: &[&[u8]],
+        args: &[&[u8]],
+        host: &mut dyn ScriptHost,
+        options: RunOptions,
+        session: &mut LdbSession<'_>,
+    ) -> Reply {
+        self.run_with(sha, keys, args, host, options, Some(session.link()))
+    }
+
+    fn run_with(
+        &mut self,
+        sha: &str,
+        keys: &[&[u8]],
+        args: &[&[u8]],
+        host: &mut dyn ScriptHost,
+        options: RunOptions,
+        ldb: Option<LdbLink<'_>>,
+    ) -> Reply {
         let l = self.l;
         let name = registry_name(sha);
         let funcname = String::from_utf8_lossy(&name[2..name.len() - 1]).into_owned();
@@ -189,7 +218,7 @@ impl EvalVm {
                 return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
             }
             let call = PushedCall { funcname: &funcname, keys, args, eval_mode: true };
-            let reply = call_pushed(l, &call, host, options, &self.rand, &mut self.calls_since_gc);
+            let reply = call_pushed(l, &call, host, options, &self.rand, &mut self.calls_since_gc, ldb);
             lua_pop(l, 1);
             reply
         }
@@ -246,15 +275,20 @@ pub(crate) unsafe fn call_pushed(
     options: RunOptions,
     rand: &Mutex<Rand48>,
     calls_since_gc: &mut u32,
+    ldb: Option<LdbLink<'_>>,
 ) -> Reply {
-    let mut ctx = RunCtx { host, resp: 2, rand, killed: false };
+    let debugged = ldb.is_some();
+    let mut ctx = RunCtx { host, resp: 2, rand, killed: false, ldb };
     // SAFETY: the run context pointer is in the registry only while `ctx` lives (cleared below
     // before it is dropped); the globals are unlocked only around the two assignments.
     unsafe {
         lua_checkstack(l, 4);
         lua_pushlightuserdata(l, api::ctx_ptr(&mut ctx));
         set_field(l, LUA_REGISTRYINDEX, api::RUN_CTX_KEY);
-        if options.killable {
+        let hooked = debugged || options.killable;
+        if debugged {
+            ldb::install_hook(l);
+        } else if options.killable {
             lua_sethook(l, Some(api::kill_hook), LUA_MASKCOUNT, 100_000);
         }
         create_array(l, call.keys);
@@ -283,7 +317,7 @@ pub(crate) unsafe fn call_pushed(
         } else {
             pop_reply(l, ctx.resp, options.caller_resp)
         };
-        if options.killable {
+        if hooked {
             lua_sethook(l, None, 0, 0);
         }
         lua_pushnil(l);

@@ -43,6 +43,7 @@ mod replication_commands;
 mod scripting_clients;
 mod scripting_commands;
 mod scripting_engine;
+mod scripting_ldb;
 mod scripting_persistence;
 mod security;
 mod sentinel;

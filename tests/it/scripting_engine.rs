@@ -19,7 +19,7 @@ type Fields = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// SET, GET, INCR, DEL, HSET (one field), HGETALL, PING on a map, Redis's texts for the rest.
 #[derive(Default)]
-struct MapHost {
+pub(crate) struct MapHost {
     strings: HashMap<Vec<u8>, Vec<u8>>,
     hashes: HashMap<Vec<u8>, Fields>,
 }

@@ -35,6 +35,28 @@ pub fn format_f64_17g(v: f64) -> String {
     format_g(sign, &digits, frac_digits, 17)
 }
 
+/// `printf("%g", v)` as glibc prints it (6 significant digits): how Redis's Lua debugger shows
+/// numbers.
+///
+/// ```text
+/// 1e20 -> "1e+20"   0.1 -> "0.1"   123456789012 -> "1.23457e+11"   NaN -> "nan" / "-nan"
+/// ```
+pub fn format_f64_g(v: f64) -> String {
+    let sign = if v.is_sign_negative() { "-" } else { "" };
+    if v.is_nan() {
+        return format!("{sign}nan");
+    }
+    if v.is_infinite() {
+        return format!("{sign}inf");
+    }
+    if v == 0.0 {
+        return format!("{sign}0");
+    }
+    let (mant, exp) = f64_parts(v.abs());
+    let (digits, frac_digits) = exact_decimal(mant, exp);
+    format_g(sign, &digits, frac_digits, 6)
+}
+
 /// Port of Redis 7.0 `d2string`: `"nan"`, `"inf"`/`"-inf"`, `"0"`/`"-0"`,
 /// plain integer printing for integral values strictly inside
 /// (-(2^52 - 1), 2^52), otherwise `"%.17g"`.
@@ -177,6 +199,31 @@ pub(super) fn push_ascii(out: &mut String, s: &[u8]) {
 mod tests {
     use super::*;
     use crate::util::numbers::parse_f64;
+
+    #[test]
+    fn format_g_like_printf() {
+        // glibc printf("%g")
+        let cases: &[(f64, &str)] = &[
+            (1e20, "1e+20"),
+            (0.1, "0.1"),
+            (1.5, "1.5"),
+            (123456789012.0, "1.23457e+11"),
+            (123456.0, "123456"),
+            (1234567.0, "1.23457e+06"),
+            (999999.5, "1e+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-2.0, "-2"),
+            (-0.0, "-0"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (1.23456789, "1.23457"),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(format_f64_g(v), want, "{v:e}");
+        }
+        assert_eq!(format_f64_g(-f64::NAN), "-nan");
+    }
 
     #[test]
     fn format_17g_like_zscore() {

@@ -35,7 +35,7 @@ pub mod integer;
 pub mod long_double;
 pub mod strtod;
 
-pub use float_format::{d2string, format_f64_17g};
+pub use float_format::{d2string, format_f64_17g, format_f64_g};
 pub use integer::{c_atoll, i64_to_bytes, parse_i64};
 pub use long_double::{format_long_double, LongDouble};
 pub use strtod::{parse_f64, parse_f64_strtod};
