@@ -408,8 +408,10 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     }
     if let Reply::Error(text) = &reply {
         st.failed += 1;
-        let text = text.clone();
-        ctx.state.count_error(&text);
+        if !std::mem::take(&mut ctx.session.error_counted) {
+            let text = text.clone();
+            ctx.state.count_error(&text);
+        }
     }
     ctx.state.stats.total_commands += 1;
     let threshold = ctx.state.hot.slowlog_threshold;
@@ -439,7 +441,8 @@ fn key_written(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
 
 pub(crate) fn feed_monitors(ctx: &mut Ctx, args: &[Bytes]) {
     let now = crate::util::time::unix_us();
-    let mut line = format!("{}.{:06} [{} {}]", now / 1_000_000, now % 1_000_000, ctx.session.db, ctx.session.addr);
+    let from = if ctx.session.id == crate::server::session::SCRIPT_CLIENT_ID { "lua" } else { &ctx.session.addr };
+    let mut line = format!("{}.{:06} [{} {}]", now / 1_000_000, now % 1_000_000, ctx.session.db, from);
     let redacted = slowlog::redacted_positions(args);
     for (i, a) in args.iter().enumerate() {
         line.push(' ');

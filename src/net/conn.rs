@@ -303,9 +303,9 @@ async fn hand_to_busy_script(server: &Arc<Server>, session: &mut Session, conn: 
     while let Some(args) = conn.queue.pop_front() {
         let (done, reply) = tokio::sync::oneshot::channel();
         let placeholder = Session::new(session.id, String::new());
-        let job = BusyJob::Command { session: std::mem::replace(session, placeholder), args, done };
+        let job = BusyJob::Command { session: Box::new(std::mem::replace(session, placeholder)), args, done };
         if let Err(BusyJob::Command { session: s, args, .. }) = server.busy.submit(job) {
-            *session = s;
+            *session = *s;
             conn.queue.push_front(args);
             return;
         }
@@ -315,7 +315,7 @@ async fn hand_to_busy_script(server: &Arc<Server>, session: &mut Session, conn: 
             session.close_after_reply = true;
             return;
         };
-        *session = back.session;
+        *session = *back.session;
         let Some(reply) = back.reply else {
             conn.queue.push_front(back.args);
             return;

@@ -23,14 +23,14 @@ use crate::protocol::Reply;
 pub enum BusyJob {
     /// A connection's command: the session and the command travel with it and come back with
     /// the reply, or with None when the script ended first (the command then runs as usual).
-    Command { session: Session, args: Vec<Bytes>, done: oneshot::Sender<BusyDone> },
+    Command { session: Box<Session>, args: Vec<Bytes>, done: oneshot::Sender<BusyDone> },
     /// Anything else that needs the state meanwhile (a new connection's registration): run
     /// by the hook, or at the script's end.
     Task(Box<dyn FnOnce(&mut State) + Send>),
 }
 
 pub struct BusyDone {
-    pub session: Session,
+    pub session: Box<Session>,
     pub args: Vec<Bytes>,
     pub reply: Option<Reply>,
 }

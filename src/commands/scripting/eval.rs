@@ -98,7 +98,7 @@ pub fn script_exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 pub fn script_load(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (sha, _) = tri!(ctx.state.scripts.create_eval_script(&args[2]));
-    Reply::Bulk(sha.into_bytes().into())
+    Reply::Bulk(sha.into_bytes())
 }
 
 /// SCRIPT FLUSH [ASYNC|SYNC]: both modes empty the cache at once here (there is no other

@@ -12,9 +12,7 @@ use crate::commands::{arity_ok, call, resolve, Ctx, Session};
 use crate::protocol::Reply;
 use crate::scripting::{ReplFlags, ScriptHost};
 use crate::server::command::{DENYOOM, NOSCRIPT, STALE, WRITE};
-
-/// The script client's id: never a connection's (CLIENT LIST does not show it).
-const SCRIPT_CLIENT_ID: u64 = u64::MAX;
+use crate::server::session::SCRIPT_CLIENT_ID;
 
 /// One script run's view of the server.
 pub struct Host<'c, 'a> {
@@ -30,11 +28,14 @@ pub struct Host<'c, 'a> {
     /// busy-reply-threshold in ms (0: never busy).
     threshold_ms: u64,
     busy: bool,
+    /// Errors of the script's commands, already counted in the error statistics.
+    counted_errors: Vec<String>,
 }
 
 impl<'c, 'a> Host<'c, 'a> {
     pub fn new(ctx: &'c mut Ctx<'a>, read_only: bool, allow_oom: bool) -> Host<'c, 'a> {
-        let mut lua = Session::new(SCRIPT_CLIENT_ID, "lua".to_string());
+        // A client without a connection: "?:0" as SLOWLOG shows it (MONITOR says "lua").
+        let mut lua = Session::new(SCRIPT_CLIENT_ID, "?:0".to_string());
         lua.db = ctx.session.db;
         lua.authenticated = true;
         lua.user = ctx.session.user.clone();
@@ -51,6 +52,7 @@ impl<'c, 'a> Host<'c, 'a> {
             started: Instant::now(),
             threshold_ms,
             busy: false,
+            counted_errors: Vec::new(),
         }
     }
 
@@ -61,6 +63,28 @@ impl<'c, 'a> Host<'c, 'a> {
 
     /// After the script: what its commands left behind for the caller (WAIT's offset), and the
     /// end of a busy period (commands handed over meanwhile and not taken run as usual).
+    /// Whether the script's error reply came from one of its commands (already counted).
+    pub fn error_was_counted(&self, reply: &Reply) -> bool {
+        let Reply::Error(text) = reply else { return false };
+        self.counted_errors.iter().any(|e| text.starts_with(e.as_str()))
+    }
+
+    /// A refusal counts as the error reply it is, and as a rejected call of the command.
+    fn refused(
+        &mut self,
+        e: Reply,
+        cmd: Option<(&'static crate::server::command::CommandSpec, crate::commands::CmdName)>,
+    ) -> Reply {
+        if let Reply::Error(text) = &e {
+            self.ctx.state.count_error(text);
+            self.counted_errors.push(text.to_string());
+        }
+        if let Some((spec, name)) = cmd {
+            self.ctx.state.stats.command(spec, name).rejected += 1;
+        }
+        e
+    }
+
     pub fn finish(self) {
         if self.lua.repl.unflushed_write {
             self.ctx.session.repl.unflushed_write = true;
@@ -117,15 +141,17 @@ impl ScriptHost for Host<'_, '_> {
             Ok(found) => found,
             // A container without its subcommand is found (and has the wrong arity) in Redis.
             Err(_) if args.len() == 1 && self.ctx.server.commands.get(&args[0]).is_some() => {
-                return Reply::error("ERR Wrong number of args calling Redis command from script")
+                let e = Reply::error("ERR Wrong number of args calling Redis command from script");
+                return self.refused(e, None);
             }
-            Err(_) => return Reply::error("ERR Unknown Redis command called from script"),
+            Err(_) => return self.refused(Reply::error("ERR Unknown Redis command called from script"), None),
         };
         if !arity_ok(spec, args.len()) {
-            return Reply::error("ERR Wrong number of args calling Redis command from script");
+            let e = Reply::error("ERR Wrong number of args calling Redis command from script");
+            return self.refused(e, Some((spec, name)));
         }
         if let Some(refused) = self.refusal(spec) {
-            return refused;
+            return self.refused(refused, Some((spec, name)));
         }
         if spec.has(WRITE) {
             if let Some(r) = self.ctx.state.scripts.running.as_mut() {
@@ -143,6 +169,9 @@ impl ScriptHost for Host<'_, '_> {
         };
         let reply = call(&mut inner, spec, &name, &args);
         self.ctx.clock = inner.clock;
+        if let Reply::Error(text) = &reply {
+            self.counted_errors.push(text.to_string());
+        }
         self.ctx.state.propagation.restrict_since(from, self.repl.aof, self.repl.replicas);
         reply
     }

@@ -9,9 +9,12 @@ use crate::protocol::Reply;
 use crate::scripting::{RunOptions, ScriptFlags};
 use crate::server::scripts::Running;
 
+/// A script's KEYS and ARGV.
+pub type KeysAndArgs<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>);
+
 /// The keys and arguments of EVAL/FCALL's `script numkeys key... arg...`; `bad_numkeys` is
 /// the error for a numkeys that is not an integer (EVAL's and FCALL's differ).
-pub fn split_keys<'a>(args: &'a [Bytes], bad_numkeys: &'static str) -> Result<(Vec<&'a [u8]>, Vec<&'a [u8]>), Reply> {
+pub fn split_keys<'a>(args: &'a [Bytes], bad_numkeys: &'static str) -> Result<KeysAndArgs<'a>, Reply> {
     let Some(numkeys) = crate::util::numbers::parse_i64(&args[2]) else {
         return Err(Reply::error(bad_numkeys));
     };
@@ -102,7 +105,9 @@ pub fn run_script(
     let mut host = Host::new(ctx, read_only, allow_oom);
     let options = RunOptions { caller_resp, killable: host.killable() };
     let reply = runner(&mut host, options);
+    let counted = host.error_was_counted(&reply);
     host.finish();
+    ctx.session.error_counted = counted;
     let ended = ctx.state.scripts.running.take();
     if ended.is_some_and(|r| r.shutdown_nosave) {
         // SHUTDOWN NOSAVE came while the script ran: Redis exits there and then, and the
