@@ -166,7 +166,9 @@ pub async fn serve<S>(
         }
     }
     tracing::debug!("Client closed connection id={} addr={}", session.id, session.addr);
-    let _ = wr.shutdown().await;
+    if !session.handed_to_child {
+        let _ = wr.shutdown().await;
+    }
     unregister(&mut server.lock(), &mut session);
 }
 

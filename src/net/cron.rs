@@ -22,6 +22,7 @@ pub async fn run(server: Arc<Server>) {
         let mut st = server.lock();
         sample_stats(&mut st);
         close_idle_clients(&mut st);
+        st.scripts.reap_debug_children();
         if let Some(finished) = crate::persistence::snapshot::reap_child(&mut st) {
             crate::replication::sync::child_done(&mut st, finished.ok);
         }

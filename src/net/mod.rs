@@ -97,6 +97,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         );
         crate::systemd::status("Error trying to save the DB, can't exit.");
     }
+    server.lock().scripts.kill_debug_children();
     crate::persistence::appendonly::shutdown(&mut server.lock());
     let unixsocket = server.lock().config.str(crate::ckey!("unixsocket")).to_string();
     // A socket from systemd socket activation belongs to the .socket unit: it stays.

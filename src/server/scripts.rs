@@ -34,6 +34,8 @@ pub struct Scripts {
     pub libraries: Libraries,
     /// The script running now, if any.
     pub running: Option<Running>,
+    /// Forked debugging sessions (SCRIPT DEBUG YES) still running.
+    pub debug_children: Vec<nix::unistd::Pid>,
 }
 
 /// The script being run: what FUNCTION STATS shows and SCRIPT/FUNCTION KILL decide on.
@@ -65,6 +67,7 @@ impl Default for Scripts {
             function_vm: None,
             libraries: Libraries::default(),
             running: None,
+            debug_children: Vec::new(),
         }
     }
 }
@@ -138,6 +141,19 @@ impl Scripts {
 
     pub fn function_vm_memory(&mut self) -> u64 {
         self.function_vm().map_or(0, |vm| vm.memory())
+    }
+
+    /// From the cron: forked debugging sessions that ended are reaped.
+    pub fn reap_debug_children(&mut self) {
+        self.debug_children.retain(|pid| crate::util::sys::try_reap(*pid).is_none());
+    }
+
+    /// At shutdown (ldbKillForkedSessions): forked debugging sessions end with the server.
+    pub fn kill_debug_children(&mut self) {
+        for pid in self.debug_children.drain(..) {
+            tracing::warn!("Killing debugging session {pid}");
+            crate::util::sys::kill_and_reap(pid, nix::sys::signal::Signal::SIGKILL);
+        }
     }
 
     /// FUNCTION LOAD [REPLACE]: the library's name, or the error text (after "ERR ").

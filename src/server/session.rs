@@ -49,11 +49,25 @@ pub struct Session {
     pub repl: super::handover::ClientRepl,
     /// The current command is replayed even if it changed nothing (forceCommandPropagation).
     pub force_propagation: bool,
+    /// SCRIPT DEBUG YES or SYNC: the next EVAL runs in a debugging session.
+    pub script_debug: Option<ScriptDebug>,
+    /// The connection went to a forked debugging session (SCRIPT DEBUG YES): this process only
+    /// closes its copy, without shutting the connection down under the child.
+    pub handed_to_child: bool,
     /// The current command's error reply was counted in the error statistics already (a
     /// script's error that came from one of its commands: Redis's ignore_error_stats_update).
     pub error_counted: bool,
     /// Set when a pause holds the command back: it is to run again at this time (unix ms).
     pub postponed: Option<u64>,
+}
+
+/// How a debugging session runs (SCRIPT DEBUG YES / SYNC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptDebug {
+    /// In a forked child, on a copy of the data (YES).
+    Forked,
+    /// In the server itself, which waits meanwhile (SYNC).
+    Sync,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +106,8 @@ impl Session {
             repl: Default::default(),
             force_propagation: false,
             error_counted: false,
+            script_debug: None,
+            handed_to_child: false,
             postponed: None,
         }
     }

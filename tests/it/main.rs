@@ -44,6 +44,7 @@ mod scripting_clients;
 mod scripting_commands;
 mod scripting_engine;
 mod scripting_ldb;
+mod scripting_ldb_cli;
 mod scripting_persistence;
 mod security;
 mod sentinel;

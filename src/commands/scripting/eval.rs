@@ -31,6 +31,12 @@ fn eval_generic(ctx: &mut Ctx, args: &[Bytes], evalsha: bool, ro: bool) -> Reply
     if evalsha && args[1].len() != 40 {
         return Reply::error(NOSCRIPT);
     }
+    if let Some(mode) = ctx.session.script_debug {
+        if evalsha {
+            return Reply::error("ERR Please use EVAL instead of EVALSHA for debugging");
+        }
+        return super::debug::eval_debugged(ctx, args, ro, mode);
+    }
     let (keys, argv) = tri!(split_keys(args, EVAL_BAD_NUMKEYS));
     let (sha, flags) = if evalsha {
         let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();

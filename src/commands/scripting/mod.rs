@@ -2,6 +2,7 @@
 //! of `crate::scripting` and the state of `server::scripts`.
 
 mod busy;
+mod debug;
 mod eval;
 mod function;
 mod function_dump;
@@ -168,6 +169,17 @@ static SCRIPT_SUBS: &[CommandSpec] = &[
         "Kill the script currently in execution.",
         "O(1)",
         eval::script_kill
+    ),
+    subcmd!(
+        "debug",
+        3,
+        NOSCRIPT,
+        (0, 0, 0),
+        "scripting",
+        "3.2.0",
+        "Set the debug mode for executed scripts.",
+        "O(1)",
+        debug::script_debug
     ),
 ];
 
