@@ -9,6 +9,7 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 use crate::common::{encode, show_bytes, wait_for, Client, Reply, Server};
+use crate::differential_support::mask_field;
 
 const BUSY_EVAL: &str = "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
 const BUSY_FCALL: &str =
@@ -368,4 +369,84 @@ fn script_ending_by_itself_as_real_redis() {
     t.expect("b: PING until no longer -BUSY", "+PONG\r\n");
     t.expect("a: EVAL spin", "$8\r\nfinished\r\n");
     t.expect("b: GET result", "$4\r\ndone\r\n");
+}
+
+/// A write command that changed nothing (DEL of a missing key) still makes the script
+/// unkillable: Redis marks the script dirty when it calls a write command, not when the dataset
+/// changes.
+#[test]
+fn unkillable_after_a_write_that_changed_nothing_as_real_redis() {
+    let call = ["EVAL", "redis.call('del', KEYS[1]) while true do end", "1", "nosuch"];
+    let t = on_both(&[], |s| unkillable_scenario(s, &call));
+    expect_unkillable(&t, BUSY_EVAL, &call.join(" "));
+}
+
+/// A script queued in a transaction keeps the server busy from inside EXEC: others get -BUSY,
+/// SCRIPT KILL ends it, and EXEC's reply carries the script's error in its place.
+fn busy_in_exec_scenario(server: &mut Server) -> Transcript {
+    let mut t = Transcript::default();
+    let (mut a, mut b) = (server.client(), server.client());
+    t.cmd("b", &mut b, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
+    t.cmd("a", &mut a, &["MULTI"]);
+    t.cmd("a", &mut a, &["SET", "before", "1"]);
+    t.cmd("a", &mut a, &["EVAL", "while true do end", "0"]);
+    t.cmd("a", &mut a, &["SET", "after", "1"]);
+    start(&mut a, &["EXEC"]);
+    t.note("b: PING until -BUSY", show(&wait_busy(&mut b)));
+    t.cmd("b", &mut b, &["SCRIPT", "KILL"]);
+    t.read("a: EXEC", &mut a);
+    t.cmd("b", &mut b, &["MGET", "before", "after"]);
+    t
+}
+
+#[test]
+fn busy_script_inside_exec_as_real_redis() {
+    let t = on_both(&[], busy_in_exec_scenario);
+    t.expect("b: PING until -BUSY", BUSY_EVAL);
+    t.expect("b: SCRIPT KILL", "+OK\r\n");
+    t.expect("b: MGET before after", "*2\r\n$1\r\n1\r\n$1\r\n1\r\n");
+}
+
+/// With a password, a connection that has not authenticated is refused for that (NOAUTH) before
+/// being refused for the busy script; AUTH, HELLO, RESET and QUIT are let through. A function
+/// flagged no-writes that spins can be killed.
+fn busy_with_password_scenario(server: &mut Server) -> Transcript {
+    let mut t = Transcript::default();
+    let (mut a, mut b) = (server.client(), server.client());
+    t.cmd("b", &mut b, &["AUTH", "secret"]);
+    t.cmd("a", &mut a, &["AUTH", "secret"]);
+    t.cmd("b", &mut b, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
+    let library = "#!lua name=ro\n\
+                   redis.register_function{function_name='spin_ro', callback=function() while true do end end, \
+                   flags={'no-writes'}}";
+    t.cmd_as("b: FUNCTION LOAD ro", &mut b, &["FUNCTION", "LOAD", library]);
+    start(&mut a, &["FCALL_RO", "spin_ro", "0"]);
+    t.note("b: PING until -BUSY", show(&wait_busy(&mut b)));
+
+    let mut c = server.client();
+    t.cmd("c (new)", &mut c, &["PING"]);
+    t.cmd("c (new)", &mut c, &["AUTH", "wrong"]);
+    t.cmd("c (new)", &mut c, &["AUTH", "secret"]);
+    t.cmd("c (new)", &mut c, &["PING"]);
+    // The client id depends on how many connections each server saw before.
+    let hello = mask_field(&c.cmd(&["HELLO", "3", "SETNAME", "x"]), "id");
+    t.note("c (new): HELLO 3 SETNAME x", show(&hello));
+    t.cmd("c (new)", &mut c, &["RESET"]);
+    t.cmd("c (new)", &mut c, &["PING"]);
+    t.cmd("c (new)", &mut c, &["QUIT"]);
+    t.note("c (new) after QUIT", c.closed().to_string());
+
+    t.cmd("b", &mut b, &["FUNCTION", "KILL"]);
+    t.read("a: FCALL_RO spin_ro 0", &mut a);
+    t.cmd("b", &mut b, &["PING"]);
+    t
+}
+
+#[test]
+fn busy_with_a_password_as_real_redis() {
+    let t = on_both(&["--requirepass", "secret"], busy_with_password_scenario);
+    t.expect_first("c (new): PING", "-NOAUTH Authentication required.\r\n");
+    t.expect("c (new): PING", "-NOAUTH Authentication required.\r\n");
+    t.expect("c (new): QUIT", "+OK\r\n");
+    t.expect("b: FUNCTION KILL", "+OK\r\n");
 }
