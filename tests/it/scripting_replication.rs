@@ -409,6 +409,22 @@ fn script_effects_scenario(m: &mut Master) {
             &["EXEC"],
         ],
     );
+    m.step("REPL_AOF only", &[&["EVAL", "redis.set_repl(redis.REPL_AOF) redis.call('set', 'n', 'aof only')", "0"]]);
+    m.step(
+        "REPL_REPLICA only",
+        &[&["EVAL", "redis.set_repl(redis.REPL_REPLICA) redis.call('set', 'n', 'replica only')", "0"]],
+    );
+    m.step("PUBLISH alone", &[&["EVAL", "return redis.call('publish', 'ch', 'msg')", "0"]]);
+    m.step("a write and PUBLISH", &[&["EVAL", "redis.call('set', 'p', '1') redis.call('publish', 'ch', 'msg')", "0"]]);
+    m.step(
+        "FLUSHDB inside",
+        &[&["EVAL", "redis.call('select', 4) redis.call('set', 'f4', '1') redis.call('flushdb')", "0"]],
+    );
+    m.step("a SELECT that is never used", &[&["EVAL", "redis.call('select', 6) return redis.call('get', 'x')", "0"]]);
+    m.step("FUNCTION LOAD REPLACE", &[&["FUNCTION", "LOAD", "REPLACE", WRITER_LIBRARY]]);
+    m.step("FCALL in db 1", &[&["SELECT", "1"], &["FCALL", "put_and_count", "1", "k1", "v1"], &["SELECT", "0"]]);
+    m.step("FUNCTION FLUSH", &[&["FUNCTION", "FLUSH"]]);
+    m.step("FUNCTION LOAD again", &[&["FUNCTION", "LOAD", WRITER_LIBRARY]]);
     m.step("SCRIPT FLUSH", &[&["SCRIPT", "FLUSH"]]);
     m.step("FUNCTION DELETE", &[&["FUNCTION", "DELETE", "replib"]]);
 }
@@ -427,6 +443,8 @@ fn script_effects_in_the_stream_and_the_aof_as_real_redis() {
     assert_eq!(real.get("REPL_AOF then REPL_REPLICA: stream"), "MULTI | set m replica | EXEC | SET __step__ 9");
     assert_eq!(real.get("REPL_AOF then REPL_REPLICA: aof"), "MULTI | set n aof | EXEC | SET __step__ 9");
     assert_eq!(real.get("a write then an error: stream"), "set e 1 | SET __step__ 13");
+    assert_eq!(real.get("a write and PUBLISH: stream"), "MULTI | set p 1 | publish ch msg | EXEC | SET __step__ 29");
+    assert_eq!(real.get("a write and PUBLISH: aof"), "MULTI | set p 1 | EXEC | SET __step__ 29");
     assert_eq!(real.get(&format!("EVALSHA: EVALSHA {LOADED_SHA} 0")), "$-1\\r\\n");
 }
 
@@ -439,6 +457,11 @@ fn expired_keys_scenario(m: &mut Master, expire_at_ms: i64) {
         "keys that will expire",
         &[&["SET", "gone1", "v"], &["PEXPIREAT", "gone1", &at], &["SET", "gone2", "v"], &["PEXPIREAT", "gone2", &at]],
     );
+    m.step(
+        "a key that will expire in db 9",
+        &[&["SELECT", "9"], &["SET", "gone9", "v"], &["PEXPIREAT", "gone9", &at], &["SELECT", "0"]],
+    );
+    m.step("a key that expires inside the script", &[&["SET", "gone3", "v"], &["PEXPIREAT", "gone3", &at]]);
     wait_for("the keys' expire time to pass", DEADLINE, || now_ms() > expire_at_ms + 10);
     m.step("a read-only script reads an expired key", &[&["EVAL", "return redis.call('get', 'gone1')", "0"]]);
     m.step(
@@ -446,16 +469,25 @@ fn expired_keys_scenario(m: &mut Master, expire_at_ms: i64) {
         &[&["EVAL", "redis.call('set', 'z', '1') redis.call('exists', 'gone2') redis.call('set', 'y', '1')", "0"]],
     );
     m.step("FCALL", &[&["FUNCTION", "LOAD", WRITER_LIBRARY], &["FCALL", "put_and_count", "1", "gone3", "v"]]);
+    m.step(
+        "an expired key in another database",
+        &[&["EVAL", "redis.call('select', 9) redis.call('get', 'gone9') redis.call('set', 'after9', '1')", "0"]],
+    );
 }
 
 #[test]
 fn expired_keys_touched_by_scripts_as_real_redis() {
     let expire_at_ms = now_ms() + 500;
     let real = on_both(|m| expired_keys_scenario(m, expire_at_ms));
-    assert_eq!(real.get("a read-only script reads an expired key: stream"), "DEL gone1 | SET __step__ 2");
+    assert_eq!(real.get("a read-only script reads an expired key: stream"), "DEL gone1 | SET __step__ 4");
     assert_eq!(
         real.get("a writing script meets an expired key: stream"),
-        "MULTI | set z 1 | DEL gone2 | set y 1 | EXEC | SET __step__ 3"
+        "MULTI | set z 1 | DEL gone2 | set y 1 | EXEC | SET __step__ 5"
+    );
+    assert!(
+        real.get("FCALL: stream").ends_with("MULTI | DEL gone3 | set gone3 v | incr calls | EXEC | SET __step__ 6"),
+        "a function overwriting an expired key: {}",
+        real.get("FCALL: stream")
     );
 }
 
