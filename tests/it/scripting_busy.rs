@@ -450,3 +450,34 @@ fn busy_with_a_password_as_real_redis() {
     t.expect("c (new): QUIT", "+OK\r\n");
     t.expect("b: FUNCTION KILL", "+OK\r\n");
 }
+
+/// SCRIPT KILL against a script that catches errors: in Redis 7.0 pcall catches the kill like
+/// any error, and the script goes on (and may even write) to its normal end.
+fn kill_through_pcall_scenario(server: &mut Server) -> Transcript {
+    let mut t = Transcript::default();
+    let (mut a, mut b) = (server.client(), server.client());
+    t.cmd("b", &mut b, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
+    let spin = "local ok, err = pcall(function() while true do end end) \
+                redis.call('set', 'survived', tostring(err)) \
+                return 'survived'";
+    start(&mut a, &["EVAL", spin, "0"]);
+    t.note("b: PING until -BUSY", show(&wait_busy(&mut b)));
+    t.cmd("b", &mut b, &["SCRIPT", "KILL"]);
+    t.read("a: EVAL pcall spin", &mut a);
+    t.cmd("b", &mut b, &["GET", "survived"]);
+    t.cmd("a", &mut a, &["EVAL", "return 'after'", "0"]);
+    t
+}
+
+#[test]
+fn kill_through_pcall_as_real_redis() {
+    let t = on_both(&[], kill_through_pcall_scenario);
+    t.expect("b: PING until -BUSY", BUSY_EVAL);
+    t.expect("b: SCRIPT KILL", "+OK\r\n");
+    t.expect("a: EVAL pcall spin", "$8\r\nsurvived\r\n");
+    assert!(
+        t.get("b: GET survived").contains("Script killed by user with SCRIPT KILL..."),
+        "{}",
+        t.get("b: GET survived")
+    );
+}
