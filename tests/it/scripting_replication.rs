@@ -425,6 +425,21 @@ fn script_effects_scenario(m: &mut Master) {
     m.step("FCALL in db 1", &[&["SELECT", "1"], &["FCALL", "put_and_count", "1", "k1", "v1"], &["SELECT", "0"]]);
     m.step("FUNCTION FLUSH", &[&["FUNCTION", "FLUSH"]]);
     m.step("FUNCTION LOAD again", &[&["FUNCTION", "LOAD", WRITER_LIBRARY]]);
+    m.step(
+        "a script that writes past busy-reply-threshold",
+        &[
+            &["CONFIG", "SET", "busy-reply-threshold", "50"],
+            &[
+                "EVAL",
+                "redis.call('set', 'slow1', '1') \
+                 local function now() local t = redis.call('time') return t[1] * 1000 + t[2] / 1000 end \
+                 local start = now() while now() - start < 200 do end \
+                 redis.call('set', 'slow2', '2')",
+                "0",
+            ],
+            &["CONFIG", "SET", "busy-reply-threshold", "5000"],
+        ],
+    );
     m.step("SCRIPT FLUSH", &[&["SCRIPT", "FLUSH"]]);
     m.step("FUNCTION DELETE", &[&["FUNCTION", "DELETE", "replib"]]);
 }
