@@ -133,8 +133,8 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         (Reply::bulk("clients.normal"), Reply::Int(clients_normal)),
         (Reply::bulk("cluster.links"), Reply::Int(0)),
         (Reply::bulk("aof.buffer"), Reply::Int(0)),
-        (Reply::bulk("lua.caches"), Reply::Int(0)),
-        (Reply::bulk("functions.caches"), Reply::Int(0)),
+        (Reply::bulk("lua.caches"), Reply::Int(ctx.state.scripts.cache_bytes as i64)),
+        (Reply::bulk("functions.caches"), Reply::Int(ctx.state.scripts.functions_overhead() as i64)),
     ];
     for (i, db) in ctx.state.dbs.iter().enumerate() {
         if db.is_empty() {

@@ -133,14 +133,15 @@ impl Scripts {
         self.eval_vm = None;
     }
 
-    /// used_memory_lua / used_memory_vm_eval: what EVAL's VM holds (a fresh VM's size before
-    /// the first script, as Redis reports it at start-up).
-    pub fn eval_vm_memory(&mut self) -> u64 {
-        self.eval_vm().map_or(0, |vm| vm.memory())
+    /// used_memory_lua / used_memory_vm_eval: what EVAL's VM holds (before its first script,
+    /// what Redis reports for its fresh VM).
+    pub fn eval_vm_memory(&self) -> u64 {
+        self.eval_vm.as_ref().map_or(31744, |vm| vm.memory())
     }
 
-    pub fn function_vm_memory(&mut self) -> u64 {
-        self.function_vm().map_or(0, |vm| vm.memory())
+    /// used_memory_vm_functions
+    pub fn function_vm_memory(&self) -> u64 {
+        self.function_vm.as_ref().map_or(32768, |vm| vm.memory())
     }
 
     /// From the cron: forked debugging sessions that ended are reaped.

@@ -953,3 +953,40 @@ redis.register_function('time', function() return type(redis.call('TIME')) end)"
         }
     });
 }
+
+/// INFO memory's script and function counters follow the cache and the libraries as on real
+/// Redis; the byte figures (each server's own allocator and VM) grow with them and go back when
+/// they are flushed.
+#[test]
+fn info_counts_scripts_and_functions() {
+    let real = crate::common::Server::start_real(&[]);
+    let ours = crate::common::Server::start(&[]);
+    let field = |c: &mut Client, name: &str| -> u64 {
+        let info = String::from_utf8_lossy(&c.cmd(&["INFO", "memory"])).into_owned();
+        let line =
+            info.lines().find(|l| l.starts_with(&format!("{name}:"))).unwrap_or_else(|| panic!("{name} missing"));
+        line[name.len() + 1..].trim().parse().unwrap_or_else(|_| panic!("{line}"))
+    };
+    let counters = ["number_of_cached_scripts", "number_of_functions", "number_of_libraries"];
+    let mut seen = Vec::new();
+    for server in [&real, &ours] {
+        let mut c = server.client();
+        let mut steps = Vec::new();
+        let lua_before = field(&mut c, "used_memory_lua");
+        for i in 0..3 {
+            c.cmd(&["SCRIPT", "LOAD", &format!("return {i}")]);
+        }
+        c.cmd(&["EVAL", "return redis.call('PING')", "0"]);
+        c.cmd(&["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f1', function() return 1 end)\nredis.register_function('f2', function() return 2 end)"]);
+        steps.push(counters.map(|n| field(&mut c, n)));
+        assert!(field(&mut c, "used_memory_scripts_eval") > 0, "{}", server.port);
+        assert!(field(&mut c, "used_memory_lua") > lua_before, "{}", server.port);
+        c.cmd(&["SCRIPT", "FLUSH"]);
+        c.cmd(&["FUNCTION", "FLUSH"]);
+        steps.push(counters.map(|n| field(&mut c, n)));
+        assert_eq!(field(&mut c, "used_memory_scripts_eval"), 0, "{}", server.port);
+        seen.push(steps);
+    }
+    assert_eq!(seen[0], vec![[4, 2, 1], [0, 0, 0]], "real Redis counted otherwise");
+    assert_eq!(seen[1], seen[0]);
+}
