@@ -803,7 +803,7 @@ per_script() { # per_script ROLE FIELD: the field's growth per script loaded
 }
 echo
 echo "Memory per cached script: SCRIPT LOAD of $nscripts scripts 'return <i>', growth per script in bytes"
-echo "(used_memory leaves out Lua's own allocations in both: used_memory_lua is Lua's heap)"
+echo "(used_memory leaves out Lua's own heap in both, which used_memory_lua reports; VmRSS is the whole cost)"
 sm_fmt='%-26s %14s %14s %10s\n'
 # shellcheck disable=SC2059
 printf "$sm_fmt" metric "redis B/script" "ours B/script" ours/redis
@@ -813,14 +813,6 @@ for field in used_memory used_memory_lua used_memory_scripts_eval rss; do
     # shellcheck disable=SC2059
     printf "$sm_fmt" "$([[ $field == rss ]] && echo VmRSS || echo "$field")" "${a:-n/a}" "${b:-n/a}" "$(fmt_ratio "$b" "$a")"
 done
-for role in redis ours; do
-    sm_before[$role.total]=$((${sm_before[$role.used_memory]:-0} + ${sm_before[$role.used_memory_lua]:-0}))
-    sm_after[$role.total]=$((${sm_after[$role.used_memory]:-0} + ${sm_after[$role.used_memory_lua]:-0}))
-done
-a="$(per_script redis total)"
-b="$(per_script ours total)"
-# shellcheck disable=SC2059
-printf "$sm_fmt" "used_memory + lua" "$a" "$b" "$(fmt_ratio "$b" "$a")"
 for role in redis ours; do
     line="  $role INFO after:"
     for field in "${script_mem_fields[@]}"; do
