@@ -36,11 +36,14 @@ fn eval_generic(ctx: &mut Ctx, args: &[Bytes], evalsha: bool, ro: bool) -> Reply
     }
     let (keys, argv) = tri!(split_keys(args, EVAL_BAD_NUMKEYS));
     let (sha, flags) = if evalsha {
-        // Found, it is 40 hex digits: ASCII.
         let Some(flags) = ctx.state.scripts.cached(&args[1]).map(|s| s.flags) else {
             return Reply::error(NOSCRIPT);
         };
-        (String::from_utf8_lossy(&args[1]).to_ascii_lowercase(), flags)
+        // Found, it is 40 hex digits: ASCII.
+        let Ok(sha) = std::str::from_utf8(&args[1]).map(str::to_ascii_lowercase) else {
+            return Reply::error(NOSCRIPT);
+        };
+        (sha, flags)
     } else {
         tri!(ctx.state.scripts.create_eval_script(&args[1]))
     };
