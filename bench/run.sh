@@ -24,7 +24,15 @@
 #                     (default 600)
 #   BENCH_SENTINEL_ROUNDS  rounds of the Sentinel failover test per
 #                     implementation; the median is kept (default 3)
-#   BENCH_ONLY        "sentinel" runs the Sentinel failover test alone
+#   BENCH_ONLY        "sentinel" runs the Sentinel failover test alone;
+#                     "scripting" the scripting test alone (EVALSHA and FCALL
+#                     of a one-INCR script, memory per cached script);
+#                     "scripting-callgrind" (never part of a full run) counts
+#                     instructions per request of INCR, EVALSHA and FCALL
+#                     under valgrind's callgrind, one client at -P 16
+#   BENCH_SCRIPTS     scripts loaded by the memory-per-script test (default
+#                     10000)
+#   BENCH_CALLGRIND_REQUESTS  requests per callgrind measurement (default 50000)
 #
 # The throughput table goes to stdout; progress goes to stderr.
 set -euo pipefail
@@ -76,8 +84,8 @@ for v in rounds nkeys clients bench_timeout; do
     [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 case "${BENCH_ONLY:-}" in
-    "" | sentinel) ;;
-    *) die "BENCH_ONLY must be empty or 'sentinel' (got '$BENCH_ONLY')" ;;
+    "" | sentinel | scripting | scripting-callgrind) ;;
+    *) die "BENCH_ONLY must be empty, 'sentinel', 'scripting' or 'scripting-callgrind' (got '$BENCH_ONLY')" ;;
 esac
 if [[ -n "${BENCH_REQUESTS:-}" && ! "$BENCH_REQUESTS" =~ ^[1-9][0-9]*$ ]]; then
     die "BENCH_REQUESTS must be a positive integer (got '$BENCH_REQUESTS')"
@@ -119,7 +127,8 @@ fi
 # -------------------------------------------------------------- servers ----
 # Server state, keyed by role: "redis" (Debian's) and "ours".
 declare -A srv_bin=([redis]="$ref_bin" [ours]="$ours_bin")
-declare -A srv_pid=() srv_port=() srv_dir=() srv_args=()
+# srv_wrap: a command the server is started under (valgrind for the callgrind test).
+declare -A srv_pid=() srv_port=() srv_dir=() srv_args=() srv_wrap=()
 used_ports=" "
 
 stop_server() {
@@ -194,21 +203,23 @@ info_field() {
 # until it answers PING. Retries with another port if it dies at startup
 # (e.g. the port was grabbed between the check and the bind).
 start_server() {
-    local role="$1" bin attempt port dir pid deadline reported
+    local role="$1" bin attempt port dir pid deadline reported limit=30
     bin="${srv_bin[$role]}"
+    # Under valgrind start-up takes many times longer.
+    [[ -n "${srv_wrap[$role]:-}" ]] && limit=300
     for ((attempt = 1; attempt <= 5; attempt++)); do
         port="$(pick_port)" || die "no free loopback port found"
         dir="$(mktemp -d "${TMPDIR:-/tmp}/redis-bench-$role.XXXXXX")"
         # exec, so that $! is the server's own PID (used for /proc/PID/status).
-        # shellcheck disable=SC2086  # srv_args holds several words on purpose
-        (cd "$dir" && exec "$bin" --port "$port" --bind 127.0.0.1 \
+        # shellcheck disable=SC2086  # srv_args and srv_wrap hold several words on purpose
+        (cd "$dir" && exec ${srv_wrap[$role]:-} "$bin" --port "$port" --bind 127.0.0.1 \
             --save "" --appendonly no --loglevel warning ${srv_args[$role]:-} >"$dir/server.log" 2>&1) &
         pid=$!
         srv_pid[$role]=$pid
         srv_port[$role]=$port
         srv_dir[$role]=$dir
         used_ports+="$port "
-        deadline=$((SECONDS + 30))
+        deadline=$((SECONDS + limit))
         while ((SECONDS < deadline)); do
             kill -0 "$pid" 2>/dev/null || break
             if [[ "$(cli "$role" ping 2>/dev/null)" == PONG ]]; then
@@ -224,7 +235,7 @@ start_server() {
         done
         if kill -0 "$pid" 2>/dev/null; then
             cat "$dir/server.log" >&2 || true
-            die "$role server did not answer PING within 30s"
+            die "$role server did not answer PING within ${limit}s"
         fi
         log "$role server exited at startup (attempt $attempt, port $port):"
         sed 's/^/    /' "$dir/server.log" >&2 || true
@@ -245,11 +256,19 @@ clk_tck="$(getconf CLK_TCK)"
 # request in µs (what a throughput ratio cannot show when the client shares the cores), or
 # nothing on failure.
 run_bench() {
-    local role="$1" test="$2" depth="$3" n="$4" out before after
+    local role="$1" test="$2" depth="$3" n="$4"
+    run_bench_args "$role" "$depth" "$n" -t "$test"
+}
+
+# run_bench_args ROLE DEPTH N ARGS...: as run_bench, for redis-benchmark's -t TEST or a command
+# of its own (e.g. EVALSHA <sha> 1 key:__rand_int__) given as ARGS.
+run_bench_args() {
+    local role="$1" depth="$2" n="$3" out before after
+    shift 3
     before="$(cpu_ticks "${srv_pid[$role]}")"
     if ! out="$(timeout "$bench_timeout" redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" \
-        -t "$test" -c "$clients" -n "$n" -P "$depth" --csv 2>"${srv_dir[$role]}/bench.err")"; then
-        log "warning: redis-benchmark -t $test -P $depth failed against $role:"
+        -c "$clients" -n "$n" -P "$depth" --csv "$@" 2>"${srv_dir[$role]}/bench.err")"; then
+        log "warning: redis-benchmark -P $depth $* failed against $role:"
         sed 's/^/    /' "${srv_dir[$role]}/bench.err" >&2 || true
         return 0
     fi
@@ -578,6 +597,7 @@ fi # BENCH_ONLY
 # Three sentinels (Debian's redis-sentinel, then ours: redis-server-rs --sentinel), quorum 2,
 # down-after-milliseconds 1000, watch a real master with two real replicas. The master is killed;
 # the time until every sentinel answers the new master's address is measured.
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == sentinel ]]; then
 sentinel_down_after=1000
 sentinel_rounds="${BENCH_SENTINEL_ROUNDS:-3}"
 declare -A failover_ms=() failover_all=()
@@ -654,3 +674,208 @@ printf "$repl_fmt" metric redis ours ours/redis
 # shellcheck disable=SC2059
 printf "$repl_fmt" "failover ms" "${failover_ms[redis]}" "${failover_ms[ours]}" "$(fmt_ratio "${failover_ms[ours]}" "${failover_ms[redis]}")"
 echo "  target: ours <= redis and <= $((sentinel_down_after + 1500)) ms"
+fi # sentinel
+
+# ------------------------------------------------------------ scripting ----
+# EVALSHA of a script that makes one call and FCALL of the same function, side by side at each
+# pipeline depth (the SHA1 is the body's, the same on both servers); then what a cached script
+# costs: 10,000 distinct scripts loaded with SCRIPT LOAD. Every key is the literal
+# "key:__rand_int__", as in the throughput table (no -r).
+incr_script="return redis.call('INCR', KEYS[1])"
+incr_library="#!lua name=benchlib
+redis.register_function('incr', function(keys, args) return redis.call('INCR', keys[1]) end)"
+
+# load_incr ROLE: SCRIPT LOAD and FUNCTION LOAD of the INCR script, both checked to count;
+# prints the script's SHA1.
+load_incr() {
+    local role="$1" sha lib first second
+    sha="$(cli "$role" script load "$incr_script" | tr -d '\r')"
+    [[ "$sha" =~ ^[0-9a-f]{40}$ ]] || die "SCRIPT LOAD failed on $role: $sha"
+    lib="$(cli "$role" function load replace "$incr_library" | tr -d '\r')"
+    [[ "$lib" == benchlib ]] || die "FUNCTION LOAD failed on $role: $lib"
+    first="$(cli "$role" evalsha "$sha" 1 bench:check | tr -d '\r')"
+    second="$(cli "$role" fcall incr 1 bench:check | tr -d '\r')"
+    [[ "$first $second" == "1 2" ]] || die "$role: EVALSHA and FCALL of INCR gave '$first' and '$second', expected 1 and 2"
+    cli "$role" del bench:check >/dev/null
+    echo "$sha"
+}
+
+# script_cmd KIND SHA: the redis-benchmark command line of EVALSHA or FCALL.
+script_cmd() {
+    case "$1" in
+        evalsha) echo "EVALSHA $2 1 key:__rand_int__" ;;
+        fcall) echo "FCALL incr 1 key:__rand_int__" ;;
+        incr) echo "INCR key:__rand_int__" ;;
+    esac
+}
+
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == scripting ]]; then
+log "scripting test: EVALSHA and FCALL of one INCR"
+for role in redis ours; do
+    stop_server "$role"
+    start_server "$role"
+done
+sha="$(load_incr redis)"
+[[ "$(load_incr ours)" == "$sha" ]] || die "the two servers name the INCR script differently"
+
+script_rows=()
+for depth in "${pipelines[@]}"; do
+    if [[ -n "${BENCH_REQUESTS:-}" ]]; then
+        n="$BENCH_REQUESTS"
+    elif ((depth == 1)); then
+        n="$default_n_p1"
+    else
+        n="$default_n_pipe"
+    fi
+    for kind in evalsha fcall; do
+        declare -A s_rps=([redis]="" [ours]="") s_cpu=([redis]="" [ours]="")
+        for ((round = 1; round <= rounds; round++)); do
+            for role in redis ours; do
+                # shellcheck disable=SC2046  # the command's words are split on purpose
+                res="$(run_bench_args "$role" "$depth" "$n" $(script_cmd "$kind" "$sha"))"
+                if [[ -z "$res" ]]; then
+                    log "$kind -P $depth round $round $role: no result"
+                    continue
+                fi
+                read -r rps _ _ cpu <<<"$res"
+                log "$kind -P $depth round $round $role: $rps ops/s, $cpu µs CPU/request"
+                if [[ -z "${s_cpu[$role]}" ]] ||
+                    awk -v a="$cpu" -v b="${s_cpu[$role]}" 'BEGIN { exit !(a + 0 < b + 0) }'; then
+                    s_cpu[$role]=$cpu
+                fi
+                if [[ -z "${s_rps[$role]}" ]] ||
+                    awk -v a="$rps" -v b="${s_rps[$role]}" 'BEGIN { exit !(a + 0 > b + 0) }'; then
+                    s_rps[$role]=$rps
+                fi
+            done
+        done
+        script_rows+=("$kind|$depth|${s_rps[redis]:-n/a}|${s_rps[ours]:-n/a}|$(fmt_ratio "${s_rps[ours]}" "${s_rps[redis]}")|${s_cpu[redis]:-n/a}|${s_cpu[ours]:-n/a}|$(fmt_ratio "${s_cpu[ours]}" "${s_cpu[redis]}")")
+        unset s_rps s_cpu
+    done
+done
+echo
+echo "Scripting: EVALSHA $sha (\"$incr_script\") and FCALL of the same function,"
+echo "$clients clients, best of $rounds round(s); server CPU per request in µs, the least of the rounds"
+script_fmt='%-8s %8s %13s %13s %10s %10s %10s %9s\n'
+# shellcheck disable=SC2059
+printf "$script_fmt" command pipeline "redis ops/s" "ours ops/s" ours/redis "redis cpu" "ours cpu" "cpu o/r"
+for row in "${script_rows[@]}"; do
+    IFS='|' read -r -a f <<<"$row"
+    # shellcheck disable=SC2059
+    printf "$script_fmt" "${f[@]}"
+done
+
+# The memory of cached scripts, on fresh servers: one script is loaded before the baseline, so
+# that a VM created on first use (ours) is not counted as the scripts' cost.
+nscripts="${BENCH_SCRIPTS:-10000}"
+[[ "$nscripts" =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCRIPTS must be a positive integer (got '$nscripts')"
+log "scripting memory test: SCRIPT LOAD of $nscripts distinct scripts"
+script_mem_fields=(used_memory used_memory_lua used_memory_scripts_eval number_of_cached_scripts)
+declare -A sm_before=() sm_after=()
+proc_rss_kb() {
+    awk '$1 == "VmRSS:" { print $2; exit }' "/proc/$1/status"
+}
+for role in redis ours; do
+    stop_server "$role"
+    start_server "$role"
+    [[ "$(cli "$role" script load "return 'baseline'" | tr -d '\r')" =~ ^[0-9a-f]{40}$ ]] ||
+        die "SCRIPT LOAD failed on $role"
+    sleep 0.5
+    for field in "${script_mem_fields[@]}"; do
+        sm_before[$role.$field]="$(info_field "$role" memory "$field")"
+    done
+    sm_before[$role.rss]="$(($(proc_rss_kb "${srv_pid[$role]}") * 1024))"
+    pipe_out="$(awk -v n="$nscripts" 'BEGIN {
+        for (i = 1; i <= n; i++)
+            printf "*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n$%d\r\nreturn %d\r\n", 7 + length(i), i
+    }' | cli "$role" --pipe 2>&1)" || die "redis-cli --pipe failed against $role: $pipe_out"
+    [[ "$pipe_out" == *"errors: 0, replies: $nscripts"* ]] ||
+        die "SCRIPT LOAD of $nscripts scripts on $role: $pipe_out"
+    sleep 0.5
+    for field in "${script_mem_fields[@]}"; do
+        sm_after[$role.$field]="$(info_field "$role" memory "$field")"
+    done
+    sm_after[$role.rss]="$(($(proc_rss_kb "${srv_pid[$role]}") * 1024))"
+done
+per_script() { # per_script ROLE FIELD: the field's growth per script loaded
+    awk -v a="${sm_after[$1.$2]:-}" -v b="${sm_before[$1.$2]:-}" -v n="$nscripts" 'BEGIN {
+        if (a == "" || b == "") print ""; else printf "%.1f\n", (a - b) / n }'
+}
+echo
+echo "Memory per cached script: SCRIPT LOAD of $nscripts scripts 'return <i>', growth per script in bytes"
+echo "(used_memory leaves out Lua's own heap in both, which used_memory_lua reports; VmRSS is the whole cost)"
+sm_fmt='%-26s %14s %14s %10s\n'
+# shellcheck disable=SC2059
+printf "$sm_fmt" metric "redis B/script" "ours B/script" ours/redis
+for field in used_memory used_memory_lua used_memory_scripts_eval rss; do
+    a="$(per_script redis "$field")"
+    b="$(per_script ours "$field")"
+    # shellcheck disable=SC2059
+    printf "$sm_fmt" "$([[ $field == rss ]] && echo VmRSS || echo "$field")" "${a:-n/a}" "${b:-n/a}" "$(fmt_ratio "$b" "$a")"
+done
+for role in redis ours; do
+    line="  $role INFO after:"
+    for field in "${script_mem_fields[@]}"; do
+        line+=" $field:${sm_after[$role.$field]:-?}"
+    done
+    echo "$line"
+done
+fi # scripting
+
+# ---------------------------------------------------- scripting callgrind ----
+# Opt-in (BENCH_ONLY=scripting-callgrind): instructions per request, the repeatable figure on a
+# shared machine. Each server runs under callgrind with instrumentation off until loaded; per
+# command a warm-up, counters zeroed, $cg_n requests from one client at -P 16, a dump. The
+# window also holds the servers' timers (cron) for its duration, a small share. The dumps are
+# kept for callgrind_annotate.
+if [[ "${BENCH_ONLY:-}" == scripting-callgrind ]]; then
+for tool in valgrind callgrind_control; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found (Debian package valgrind)"
+done
+cg_n="${BENCH_CALLGRIND_REQUESTS:-50000}"
+[[ "$cg_n" =~ ^[1-9][0-9]*$ ]] || die "BENCH_CALLGRIND_REQUESTS must be a positive integer (got '$cg_n')"
+cg_keep="$(mktemp -d "${TMPDIR:-/tmp}/redis-bench-callgrind.XXXXXX")"
+cg_kinds=(incr evalsha fcall)
+declare -A cg_ir=()
+for role in redis ours; do
+    stop_server "$role"
+    srv_wrap[$role]="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=callgrind.out"
+    start_server "$role"
+    pid="${srv_pid[$role]}"
+    sha="$(load_incr "$role")"
+    dumps=0
+    callgrind_control -i on "$pid" >/dev/null || die "callgrind_control could not reach $role (pid $pid)"
+    for kind in "${cg_kinds[@]}"; do
+        # shellcheck disable=SC2046  # the command's words are split on purpose
+        redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" -c 1 -n 2000 -P 16 -q \
+            $(script_cmd "$kind" "$sha") >/dev/null || die "warm-up of $kind failed on $role"
+        callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed on $role"
+        # shellcheck disable=SC2046
+        redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" -c 1 -n "$cg_n" -P 16 -q \
+            $(script_cmd "$kind" "$sha") >/dev/null || die "$kind failed on $role"
+        callgrind_control -d "$kind" "$pid" >/dev/null || die "callgrind_control -d failed on $role"
+        # Callgrind numbers its dumps from 1.
+        dumps=$((dumps + 1))
+        dump="${srv_dir[$role]}/callgrind.out.$dumps"
+        [[ -s "$dump" ]] || die "no callgrind dump of $kind from $role ($dump)"
+        ir="$(awk '$1 == "summary:" { print $2; exit }' "$dump")"
+        [[ "$ir" =~ ^[0-9]+$ ]] || die "no instruction total in $dump"
+        cg_ir[$role.$kind]="$(awk -v a="$ir" -v n="$cg_n" 'BEGIN { printf "%.0f\n", a / n }')"
+        cp "$dump" "$cg_keep/$role.$kind.callgrind.out"
+        log "$role $kind: $ir instructions, ${cg_ir[$role.$kind]} per request"
+    done
+    stop_server "$role"
+    unset 'srv_wrap[$role]'
+done
+echo
+echo "Callgrind: instructions per request (Ir), one client, -P 16, $cg_n requests after a warm-up"
+cg_fmt='%-8s %14s %14s %10s\n'
+# shellcheck disable=SC2059
+printf "$cg_fmt" command "redis Ir/req" "ours Ir/req" ours/redis
+for kind in "${cg_kinds[@]}"; do
+    # shellcheck disable=SC2059
+    printf "$cg_fmt" "$kind" "${cg_ir[redis.$kind]}" "${cg_ir[ours.$kind]}" \
+        "$(fmt_ratio "${cg_ir[ours.$kind]}" "${cg_ir[redis.$kind]}")"
+done
+echo "  dumps (callgrind_annotate FILE): $cg_keep"
+fi # scripting-callgrind

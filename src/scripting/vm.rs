@@ -206,7 +206,8 @@ impl EvalVm {
     ) -> Reply {
         let l = self.l;
         let name = registry_name(sha);
-        let funcname = String::from_utf8_lossy(&name[2..name.len() - 1]).into_owned();
+        // The name as the registry has it (lowercase), for error replies.
+        let funcname = std::str::from_utf8(&name[2..name.len() - 1]).unwrap_or(sha);
         // SAFETY: eval.c's stack discipline: handler and function pushed, both popped on every
         // path (call_pushed pops the function, the handler is popped here).
         unsafe {
@@ -217,7 +218,7 @@ impl EvalVm {
                 lua_pop(l, 2);
                 return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
             }
-            let call = PushedCall { funcname: &funcname, keys, args, eval_mode: true };
+            let call = PushedCall { funcname, keys, args, eval_mode: true };
             let reply = call_pushed(l, &call, host, options, &self.rand, &mut self.calls_since_gc, ldb);
             lua_pop(l, 1);
             reply

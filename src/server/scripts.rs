@@ -16,18 +16,44 @@ use crate::scripting::{parse_library_metadata, EvalVm, FunctionHandle, FunctionV
 const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// A script of EVAL's cache: its body (for replication of EVALSHA's effects nothing else is
-/// needed) and its shebang flags.
+/// needed) and its shebang flags. The body is a copy of its own: the argument it came in may
+/// share (and would keep alive) the whole buffer the client's input was read into.
 pub struct CachedScript {
-    pub body: Bytes,
+    pub body: Box<[u8]>,
     pub flags: ScriptFlags,
+}
+
+/// A cached script's SHA1 as the cache keys it: the 20 bytes, not the 40 hex digits (a third
+/// of what a cached `return 1` costs otherwise).
+pub type ShaKey = [u8; 20];
+
+/// The key of a SHA1 given in hex (any case); None if it is not 40 hex digits, which no
+/// cached script has.
+pub fn sha_key(hex: &[u8]) -> Option<ShaKey> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    if hex.len() != 40 {
+        return None;
+    }
+    let mut key = [0u8; 20];
+    for (k, pair) in key.iter_mut().zip(hex.chunks_exact(2)) {
+        *k = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(key)
 }
 
 pub struct Scripts {
     /// math.random's generator, one per process as in Redis, shared by both VMs.
     rand: Arc<Mutex<Rand48>>,
     eval_vm: Option<EvalVm>,
-    /// SHA1 (lowercase) -> script: what EVAL compiled and SCRIPT LOAD loaded.
-    pub cache: HashMap<String, CachedScript>,
+    /// SHA1 -> script: what EVAL compiled and SCRIPT LOAD loaded.
+    cache: HashMap<ShaKey, CachedScript>,
     /// The bytes the cache holds (used_memory_scripts_eval).
     pub cache_bytes: u64,
     function_vm: Option<FunctionVm>,
@@ -44,7 +70,8 @@ pub struct Running {
     pub eval: bool,
     /// The SHA1 of the script or the name of the function.
     pub name: String,
-    /// The caller's command line.
+    /// The caller's command line, copied when the script turns busy: only other clients read it
+    /// (FUNCTION STATS), and only a busy script lets them run.
     pub command: Vec<Bytes>,
     pub started: Instant,
     /// It has written: killing it would leave half its effects (UNKILLABLE).
@@ -115,13 +142,24 @@ impl Scripts {
         self.function_vm.as_mut().ok_or_else(|| "the Lua VM is not available".to_string())
     }
 
+    /// The cached script of a SHA1 given in hex (any case).
+    pub fn cached(&self, sha: &[u8]) -> Option<&CachedScript> {
+        self.cache.get(&sha_key(sha)?)
+    }
+
+    /// How many scripts the cache holds (number_of_cached_scripts).
+    pub fn cached_count(&self) -> usize {
+        self.cache.len()
+    }
+
     /// luaCreateFunction: compiles `body` into EVAL's VM and caches it; the SHA1, or the error
     /// reply (bad shebang, syntax error).
-    pub fn create_eval_script(&mut self, body: &Bytes) -> Result<(String, ScriptFlags), Reply> {
+    pub fn create_eval_script(&mut self, body: &[u8]) -> Result<(String, ScriptFlags), Reply> {
         let compiled = self.eval_vm()?.compile(body)?;
-        if !self.cache.contains_key(&compiled.sha) {
+        let key = sha_key(compiled.sha.as_bytes()).ok_or_else(|| Reply::error("ERR a script's SHA1 is not hex"))?;
+        if let hashbrown::hash_map::Entry::Vacant(slot) = self.cache.entry(key) {
             self.cache_bytes += cached_size(body);
-            self.cache.insert(compiled.sha.clone(), CachedScript { body: body.clone(), flags: compiled.flags });
+            slot.insert(CachedScript { body: body.into(), flags: compiled.flags });
         }
         Ok((compiled.sha, compiled.flags))
     }

@@ -17,6 +17,8 @@ use crate::server::session::SCRIPT_CLIENT_ID;
 /// One script run's view of the server.
 pub struct Host<'c, 'a> {
     pub ctx: &'c mut Ctx<'a>,
+    /// The caller's command line (EVAL/FCALL ...), for the Running record once busy.
+    command: &'c [Bytes],
     /// The script's own client: its database (SELECT inside the script changes only this) and
     /// protocol (redis.setresp).
     lua: Session,
@@ -33,7 +35,7 @@ pub struct Host<'c, 'a> {
 }
 
 impl<'c, 'a> Host<'c, 'a> {
-    pub fn new(ctx: &'c mut Ctx<'a>, read_only: bool, allow_oom: bool) -> Host<'c, 'a> {
+    pub fn new(ctx: &'c mut Ctx<'a>, command: &'c [Bytes], read_only: bool, allow_oom: bool) -> Host<'c, 'a> {
         // A client without a connection: "?:0" as SLOWLOG shows it (MONITOR says "lua").
         let mut lua = Session::new(SCRIPT_CLIENT_ID, "?:0".to_string());
         lua.db = ctx.session.db;
@@ -43,13 +45,16 @@ impl<'c, 'a> Host<'c, 'a> {
         lua.in_exec = true;
         lua.repl.is_master = ctx.session.repl.is_master;
         let threshold_ms = ctx.state.config.int(crate::ckey!("busy-reply-threshold")).max(0) as u64;
+        // The command's start as dispatch read it: a clock read fewer per call.
+        let started = ctx.clock;
         Host {
             ctx,
+            command,
             lua,
             read_only,
             allow_oom,
             repl: ReplFlags { aof: true, replicas: true },
-            started: Instant::now(),
+            started,
             threshold_ms,
             busy: false,
             counted_errors: Vec::new(),
@@ -198,6 +203,9 @@ impl ScriptHost for Host<'_, '_> {
                 if eval { "SCRIPT KILL" } else { "FUNCTION KILL" }
             );
             self.busy = true;
+            if let Some(r) = self.ctx.state.scripts.running.as_mut() {
+                r.command = self.command.to_vec();
+            }
             self.ctx.server.busy.begin();
         }
         crate::server::busy::hand_off_runtime();

@@ -321,16 +321,13 @@ pub fn command_flags(st: &State, spec: &CommandSpec, args: &[Bytes]) -> u32 {
 
 fn eval_flags(st: &State, script: &[u8], evalsha: bool) -> Option<ScriptFlags> {
     if evalsha {
-        if script.len() != 40 {
-            return None;
-        }
-        return st.scripts.cache.get(&String::from_utf8_lossy(script).to_ascii_lowercase()).map(|s| s.flags);
+        return st.scripts.cached(script).map(|s| s.flags);
     }
     if !script.starts_with(b"#!") {
         return None;
     }
     let sha = crate::scripting::sha1_hex(script);
-    match st.scripts.cache.get(&sha) {
+    match st.scripts.cached(sha.as_bytes()) {
         Some(s) => Some(s.flags),
         None => crate::scripting::parse_shebang(script).ok().map(|(f, _)| f),
     }
