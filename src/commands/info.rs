@@ -246,7 +246,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("used_memory_vm_eval:{vm_eval}");
             field!("used_memory_lua_human:{}", human(vm_eval));
             field!("used_memory_scripts_eval:{scripts_eval}");
-            field!("number_of_cached_scripts:{}", scripts.cache.len());
+            field!("number_of_cached_scripts:{}", scripts.cached_count());
             field!("number_of_functions:{}", scripts.libraries.function_count());
             field!("number_of_libraries:{}", scripts.libraries.libraries.len());
             field!("used_memory_vm_functions:{vm_functions}");
