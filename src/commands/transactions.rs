@@ -126,6 +126,8 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     super::unwatch_all(ctx.state, ctx.session);
     set_multi_count(ctx, -1);
     ctx.session.in_exec = true;
+    // EXEC's own reply has begun (Redis's deferred array length): replies are pending.
+    ctx.session.replies_pending = true;
     let mut replies = Vec::with_capacity(queue.len());
     for args in &queue {
         let r = match super::resolve(ctx.server, args) {

@@ -369,6 +369,8 @@ fn execute_batch(
         if st.pause.is_some_and(|p| p.until_ms <= now_ms) {
             st.pause = None;
         }
+        // Earlier replies of the pipeline not written yet (clientHasPendingReplies).
+        session.replies_pending = !conn.out.is_empty();
         let mut ctx = Ctx { server, state: st, session, now_ms, clock };
         // A bug in one command must not take the connection, or the server, down with it.
         let reply = commands::guard::process_caught(&mut ctx, &args);

@@ -49,6 +49,8 @@ pub struct Session {
     pub repl: super::handover::ClientRepl,
     /// The current command is replayed even if it changed nothing (forceCommandPropagation).
     pub force_propagation: bool,
+    /// Replies to earlier commands wait to be written (SCRIPT DEBUG refuses to start then).
+    pub replies_pending: bool,
     /// SCRIPT DEBUG YES or SYNC: the next EVAL runs in a debugging session.
     pub script_debug: Option<ScriptDebug>,
     /// The connection went to a forked debugging session (SCRIPT DEBUG YES): this process only
@@ -106,6 +108,7 @@ impl Session {
             repl: Default::default(),
             force_propagation: false,
             error_counted: false,
+            replies_pending: false,
             script_debug: None,
             handed_to_child: false,
             postponed: None,

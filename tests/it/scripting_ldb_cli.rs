@@ -54,15 +54,41 @@ fn session(port: u16, mode: &str, script: &std::path::Path) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run script(1) with redis-cli");
+    // The pty echoes what is typed: typing only once the debugger's first prompt is shown puts
+    // the echo at the same place in every run.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let shown = shown.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                shown.lock().expect("output").extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    // One line at a time, each once the debugger (or redis-cli, after the session) prompts for
+    // it, as a user types: what the terminal shows is then the same in every run.
+    let prompts = |shown: &std::sync::Mutex<Vec<u8>>| {
+        let text = String::from_utf8_lossy(&shown.lock().expect("output")).into_owned();
+        text.matches("lua debugger> ").count() + text.matches(&format!(":{port}> ")).count()
+    };
     {
         let mut stdin = child.stdin.take().expect("stdin");
-        for line in TYPED {
+        for (i, line) in TYPED.iter().enumerate() {
+            crate::common::wait_for("redis-cli's prompt", std::time::Duration::from_secs(30), || prompts(&shown) > i);
             stdin.write_all(line.as_bytes()).expect("type a line");
             stdin.write_all(b"\n").expect("type a line");
+            stdin.flush().expect("type a line");
         }
     }
-    let out = child.wait_with_output().expect("redis-cli session");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    child.wait().expect("redis-cli session");
+    reader.join().expect("the output reader");
+    let out = shown.lock().expect("output").clone();
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Lua prints tables by address: the addresses differ between processes.
@@ -122,4 +148,36 @@ fn redis_cli_ldb_sync_session_as_real_redis() {
     // A synchronous session runs on the data itself: its writes stay.
     assert_eq!(String::from_utf8_lossy(&real_data), "$1\r\n6\r\n$1\r\n1\r\n+PONG\r\n");
     assert_eq!(ours_data, real_data);
+}
+
+/// SCRIPT DEBUG refuses to start with replies still pending on the connection: after other
+/// commands of a pipeline, and inside EXEC (whose reply has begun), as Redis does.
+#[test]
+fn script_debug_outside_a_pipeline_only() {
+    let real = Server::start_real(&[]);
+    let ours = Server::start(&[]);
+    let cases: &[&[&[&str]]] = &[
+        &[&["PING"], &["SCRIPT", "DEBUG", "YES"], &["PING"]],
+        &[&["SCRIPT", "DEBUG", "YES"], &["PING"], &["SCRIPT", "DEBUG", "NO"]],
+        &[&["MULTI"], &["SCRIPT", "DEBUG", "SYNC"], &["EXEC"]],
+        &[&["SCRIPT", "DEBUG", "MAYBE"], &["SCRIPT", "DEBUG"]],
+    ];
+    let mut seen = Vec::new();
+    for server in [&real, &ours] {
+        let mut out = Vec::new();
+        for pipeline in cases {
+            let mut c = server.client();
+            let bytes: Vec<u8> = pipeline
+                .iter()
+                .flat_map(|args| crate::common::encode(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>()))
+                .collect();
+            c.send_raw(&bytes);
+            for _ in 0..pipeline.len() {
+                out.push(String::from_utf8_lossy(&c.read_reply()).into_owned());
+            }
+        }
+        seen.push(out);
+    }
+    assert!(seen[0][1].contains("must be called outside a pipeline"), "{:?}", seen[0]);
+    assert_eq!(seen[1], seen[0]);
 }

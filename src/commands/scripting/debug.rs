@@ -15,6 +15,10 @@ use crate::server::session::ScriptDebug;
 
 /// SCRIPT DEBUG YES|SYNC|NO
 pub fn script_debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    // The session would take the connection over with replies still queued on it.
+    if ctx.session.replies_pending {
+        return Reply::error("ERR SCRIPT DEBUG must be called outside a pipeline");
+    }
     let mode = args[2].to_ascii_lowercase();
     ctx.session.script_debug = match mode.as_slice() {
         b"no" => None,
