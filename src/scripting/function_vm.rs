@@ -73,7 +73,7 @@ unsafe impl Send for FunctionVm {}
 
 impl Drop for FunctionVm {
     fn drop(&mut self) {
-        // SAFETY: `l` came from luaL_newstate and is closed once.
+        // SAFETY: `l` came from lua_alloc::new_state and is closed once.
         unsafe { lua_close(self.l) }
     }
 }
@@ -88,7 +88,7 @@ impl FunctionVm {
     pub fn new(rand: Arc<Mutex<Rand48>>) -> Result<FunctionVm, String> {
         // SAFETY: a new state set up in function_lua.c's order.
         unsafe {
-            let l = luaL_newstate();
+            let l = super::lua_alloc::new_state();
             if l.is_null() {
                 return Err("cannot create the Lua state (out of memory)".to_string());
             }

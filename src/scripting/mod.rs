@@ -25,6 +25,7 @@ mod ffi;
 pub mod flags;
 pub mod function_vm;
 pub mod ldb;
+mod lua_alloc;
 pub mod rand;
 mod sandbox;
 pub mod vm;

@@ -75,7 +75,7 @@ unsafe impl Send for EvalVm {}
 
 impl Drop for EvalVm {
     fn drop(&mut self) {
-        // SAFETY: `l` came from luaL_newstate and is closed once.
+        // SAFETY: `l` came from lua_alloc::new_state and is closed once.
         unsafe { lua_close(self.l) }
     }
 }
@@ -99,7 +99,7 @@ impl EvalVm {
     pub fn new(rand: Arc<Mutex<Rand48>>) -> Result<EvalVm, String> {
         // SAFETY: a new state, set up step by step as scriptingInit does, before any script.
         unsafe {
-            let l = luaL_newstate();
+            let l = super::lua_alloc::new_state();
             if l.is_null() {
                 return Err("cannot create the Lua state (out of memory)".to_string());
             }

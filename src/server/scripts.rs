@@ -30,22 +30,32 @@ pub type ShaKey = [u8; 20];
 /// The key of a SHA1 given in hex (any case); None if it is not 40 hex digits, which no
 /// cached script has.
 pub fn sha_key(hex: &[u8]) -> Option<ShaKey> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
+    // Each byte's value as a hex digit, 0xff for a byte that is none: EVALSHA decodes its
+    // argument twice per call (dispatch's flags, then the run), so this is on its hot path.
+    const NIBBLE: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let mut c = 0;
+        while c < 256 {
+            t[c] = match c as u8 {
+                b'0'..=b'9' => c as u8 - b'0',
+                b'a'..=b'f' => c as u8 - b'a' + 10,
+                b'A'..=b'F' => c as u8 - b'A' + 10,
+                _ => 0xff,
+            };
+            c += 1;
         }
-    }
-    if hex.len() != 40 {
-        return None;
-    }
+        t
+    };
+    let hex: &[u8; 40] = hex.try_into().ok()?;
     let mut key = [0u8; 20];
+    let mut bad = 0u8;
     for (k, pair) in key.iter_mut().zip(hex.chunks_exact(2)) {
-        *k = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        let (hi, lo) = (NIBBLE[pair[0] as usize], NIBBLE[pair[1] as usize]);
+        bad |= hi | lo;
+        *k = (hi << 4) | (lo & 0x0f);
     }
-    Some(key)
+    // Only an invalid byte sets the high bits.
+    (bad & 0xf0 == 0).then_some(key)
 }
 
 pub struct Scripts {
@@ -62,6 +72,8 @@ pub struct Scripts {
     pub running: Option<Running>,
     /// Forked debugging sessions (SCRIPT DEBUG YES) still running.
     pub debug_children: Vec<nix::unistd::Pid>,
+    /// The scripts' own client, kept between runs (taken while a script runs).
+    pub client: Option<Box<super::session::Session>>,
 }
 
 /// The script being run: what FUNCTION STATS shows and SCRIPT/FUNCTION KILL decide on.
@@ -95,6 +107,7 @@ impl Default for Scripts {
             libraries: Libraries::default(),
             running: None,
             debug_children: Vec::new(),
+            client: None,
         }
     }
 }
@@ -396,5 +409,27 @@ impl Libraries {
             old.free(vm);
         }
         Ok(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sha_key;
+
+    #[test]
+    fn sha_keys_from_hex_of_any_case_only() {
+        let hex = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+        let key = sha_key(hex.as_bytes()).expect("valid");
+        assert_eq!(key[0], 0xe0);
+        assert_eq!(key[19], 0xdb);
+        assert_eq!(sha_key(hex.to_ascii_uppercase().as_bytes()), Some(key));
+        for bad in [
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8dg",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8d",
+            " e0e1f9fabfc9d4800c877a703b823ac0578ff8d",
+        ] {
+            assert_eq!(sha_key(bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(sha_key(&[0xffu8; 40]), None);
     }
 }

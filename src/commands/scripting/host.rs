@@ -21,7 +21,7 @@ pub struct Host<'c, 'a> {
     command: &'c [Bytes],
     /// The script's own client: its database (SELECT inside the script changes only this) and
     /// protocol (redis.setresp).
-    lua: Session,
+    lua: Box<Session>,
     /// EVAL_RO/FCALL_RO, or a script whose shebang says no-writes.
     read_only: bool,
     allow_oom: bool,
@@ -36,14 +36,24 @@ pub struct Host<'c, 'a> {
 
 impl<'c, 'a> Host<'c, 'a> {
     pub fn new(ctx: &'c mut Ctx<'a>, command: &'c [Bytes], read_only: bool, allow_oom: bool) -> Host<'c, 'a> {
-        // A client without a connection: "?:0" as SLOWLOG shows it (MONITOR says "lua").
-        let mut lua = Session::new(SCRIPT_CLIENT_ID, "?:0".to_string());
+        // The script client is made once and kept between runs (Redis's lctx.lua_client): a
+        // client without a connection, "?:0" as SLOWLOG shows it (MONITOR says "lua").
+        let mut lua = ctx
+            .state
+            .scripts
+            .client
+            .take()
+            .unwrap_or_else(|| Box::new(Session::new(SCRIPT_CLIENT_ID, "?:0".to_string())));
         lua.db = ctx.session.db;
+        lua.resp = 2;
         lua.authenticated = true;
-        lua.user = ctx.session.user.clone();
+        if lua.user != ctx.session.user {
+            lua.user = ctx.session.user.clone();
+        }
         // Commands run as inside EXEC: nothing blocks, and the caller's unit wraps their writes.
         lua.in_exec = true;
         lua.repl.is_master = ctx.session.repl.is_master;
+        lua.repl.unflushed_write = false;
         let threshold_ms = ctx.state.config.int(crate::ckey!("busy-reply-threshold")).max(0) as u64;
         // The command's start as dispatch read it: a clock read fewer per call.
         let started = ctx.clock;
@@ -97,6 +107,7 @@ impl<'c, 'a> Host<'c, 'a> {
         if self.busy {
             busy::end(self.ctx);
         }
+        self.ctx.state.scripts.client = Some(self.lua);
     }
 
     /// Refusals of scriptCall, in its order; the text is what the script sees.

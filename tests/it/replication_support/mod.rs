@@ -256,11 +256,23 @@ impl Node {
         c
     }
 
-    /// One command on a fresh connection, parsed.
+    /// One command on a fresh connection, parsed. A connection closed before the reply is tried
+    /// again on a new one: a Sentinel's reconfiguration of this node ends with CLIENT KILL TYPE
+    /// normal, which closes every client connection, this one too if it is open then.
     pub fn call(&self, args: &[&str]) -> Reply {
         let name = args.first().map(|a| self.command(a)).unwrap_or_default();
-        let args: Vec<&str> = std::iter::once(name.as_str()).chain(args.iter().skip(1).copied()).collect();
-        call(&mut self.client(), &args)
+        let args: Vec<&[u8]> =
+            std::iter::once(name.as_bytes()).chain(args.iter().skip(1).map(|a| a.as_bytes())).collect();
+        for attempt in 1.. {
+            let mut c = self.client();
+            c.send_raw(&encode(&args));
+            match c.try_read_reply() {
+                Ok(bytes) => return Reply::parse(&bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && attempt < 3 => continue,
+                Err(e) => panic!("{} on {}: {e}", name, self.name),
+            }
+        }
+        unreachable!("the loop returns or panics")
     }
 
     /// A command that must answer +OK.
