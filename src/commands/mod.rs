@@ -325,7 +325,7 @@ fn paused_until(ctx: &Ctx, spec: &CommandSpec) -> Option<u64> {
 }
 
 /// A replica whose link is down and that must not serve stale data (replica-serve-stale-data no).
-fn master_down(st: &State) -> bool {
+pub(crate) fn master_down(st: &State) -> bool {
     st.repl.master.as_ref().is_some_and(|m| !m.is_connected())
         && !st.config.bool(crate::ckey!("replica-serve-stale-data"))
 }

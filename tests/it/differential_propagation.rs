@@ -34,16 +34,16 @@ const OPTIONS: &[&str] = &[
 /// apart on each) differ by the time between the two runs: this much at most.
 const TIME_TOLERANCE_MS: i64 = 5000;
 
-type Op = Vec<Vec<u8>>;
+pub(crate) type Op = Vec<Vec<u8>>;
 
 /// Reads what a server appends to its AOF INCR file (found through the manifest).
-struct AofTail {
+pub(crate) struct AofTail {
     file: PathBuf,
     consumed: usize,
 }
 
 impl AofTail {
-    fn open(data_dir: &Path) -> AofTail {
+    pub(crate) fn open(data_dir: &Path) -> AofTail {
         let dir = data_dir.join("appendonlydir");
         let manifest = std::fs::read_to_string(dir.join("appendonly.aof.manifest")).expect("AOF manifest");
         let incr = manifest
@@ -55,7 +55,7 @@ impl AofTail {
     }
 
     /// The complete commands appended since the last call.
-    fn take_new(&mut self) -> Vec<Op> {
+    pub(crate) fn take_new(&mut self) -> Vec<Op> {
         let bytes = std::fs::read(&self.file).expect("read the INCR file");
         let (ops, used) = parse_commands(&bytes[self.consumed..]);
         self.consumed += used;

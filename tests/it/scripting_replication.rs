@@ -14,7 +14,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::common::reply::ParseError;
@@ -201,48 +201,25 @@ impl RawReplica {
 // The AOF's INCR file, read as it grows
 // ---------------------------------------------------------------------------------------------
 
+/// differential_propagation's reader of the INCR file, with what it read past the last marker.
 struct AofTail {
-    file: PathBuf,
-    consumed: usize,
+    reader: crate::differential_propagation::AofTail,
+    pending: Vec<Op>,
 }
 
 impl AofTail {
     fn open(data_dir: &Path) -> AofTail {
-        let dir = data_dir.join("appendonlydir");
-        let manifest = std::fs::read_to_string(dir.join("appendonly.aof.manifest")).expect("AOF manifest");
-        let incr = manifest
-            .lines()
-            .find(|l| l.split_whitespace().collect::<Vec<_>>().windows(2).any(|w| w == ["type", "i"]))
-            .and_then(|l| l.split_whitespace().skip_while(|w| *w != "file").nth(1))
-            .unwrap_or_else(|| panic!("no INCR file in the manifest:\n{manifest}"));
-        AofTail { file: dir.join(incr), consumed: 0 }
+        AofTail { reader: crate::differential_propagation::AofTail::open(data_dir), pending: Vec::new() }
     }
 
-    /// The commands appended up to and including the marker of `step` (`#TS:` lines skipped).
+    /// The commands appended up to and including the marker of `step`.
     fn until_marker(&mut self, step: u32) -> Vec<Op> {
-        let mut ops = Vec::new();
         wait_for(&format!("marker {step} in the AOF"), DEADLINE, || {
-            let bytes = std::fs::read(&self.file).expect("read the INCR file");
-            while self.consumed < bytes.len() {
-                let rest = &bytes[self.consumed..];
-                if rest[0] == b'#' {
-                    match rest.windows(2).position(|w| w == b"\r\n") {
-                        Some(end) => self.consumed += end + 2,
-                        None => return false,
-                    }
-                    continue;
-                }
-                let Some((op, used)) = parse_op(rest) else { return false };
-                self.consumed += used;
-                let done = is_marker(&op, step);
-                ops.push(op);
-                if done {
-                    return true;
-                }
-            }
-            false
+            self.pending.extend(self.reader.take_new());
+            self.pending.iter().any(|op| is_marker(op, step))
         });
-        ops
+        let end = self.pending.iter().position(|op| is_marker(op, step)).map_or(0, |i| i + 1);
+        self.pending.drain(..end).collect()
     }
 }
 

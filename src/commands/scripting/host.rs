@@ -76,8 +76,6 @@ impl<'c, 'a> Host<'c, 'a> {
         self.threshold_ms > 0
     }
 
-    /// After the script: what its commands left behind for the caller (WAIT's offset), and the
-    /// end of a busy period (commands handed over meanwhile and not taken run as usual).
     /// Whether the script's error reply came from one of its commands (already counted).
     pub fn error_was_counted(&self, reply: &Reply) -> bool {
         let Reply::Error(text) = reply else { return false };
@@ -100,6 +98,9 @@ impl<'c, 'a> Host<'c, 'a> {
         e
     }
 
+    /// After the script: what its commands left behind for the caller (WAIT's offset), the end
+    /// of a busy period (commands handed over meanwhile and not taken run as usual), and the
+    /// script client kept for the next run.
     pub fn finish(self) {
         if self.lua.repl.unflushed_write {
             self.ctx.session.repl.unflushed_write = true;
@@ -116,9 +117,7 @@ impl<'c, 'a> Host<'c, 'a> {
             return Some(Reply::error("ERR This Redis command is not allowed from script"));
         }
         let st = &*self.ctx.state;
-        let stale = st.repl.master.as_ref().is_some_and(|m| !m.is_connected())
-            && !st.config.bool(crate::ckey!("replica-serve-stale-data"));
-        if stale && !spec.has(STALE) {
+        if crate::commands::master_down(st) && !spec.has(STALE) {
             return Some(Reply::error("ERR Can not execute the command on a stale replica"));
         }
         if spec.has(WRITE) {

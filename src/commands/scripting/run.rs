@@ -33,18 +33,11 @@ pub const EVAL_BAD_NUMKEYS: &str = errors::NOT_INTEGER;
 /// FCALL's.
 pub const FCALL_BAD_NUMKEYS: &str = "ERR Bad number of keys provided";
 
-/// A replica whose link is down and that must not serve stale data.
-fn running_stale(ctx: &Ctx) -> bool {
-    let st = &*ctx.state;
-    st.repl.master.as_ref().is_some_and(|m| !m.is_connected())
-        && !st.config.bool(crate::ckey!("replica-serve-stale-data"))
-}
-
 /// scriptPrepareForRun's refusals: a script is refused as a whole, before it runs, by what
 /// its flags say it may do.
 pub fn refuse_to_run(ctx: &Ctx, flags: ScriptFlags, ro: bool) -> Option<Reply> {
     if flags.eval_compat_mode {
-        return running_stale(ctx)
+        return crate::commands::master_down(ctx.state)
             .then(|| Reply::error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."));
     }
     let st = &*ctx.state;
@@ -53,7 +46,7 @@ pub fn refuse_to_run(ctx: &Ctx, flags: ScriptFlags, ro: bool) -> Option<Reply> {
             "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
         ));
     }
-    if running_stale(ctx) && !flags.allow_stale {
+    if crate::commands::master_down(ctx.state) && !flags.allow_stale {
         return Some(Reply::error("MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script."));
     }
     if !flags.no_writes {
