@@ -39,10 +39,14 @@ impl SentinelProc {
                 "# the admin's comment\nport {port}\nbind 127.0.0.1\ndir {}\nlogfile sentinel.log\n",
                 dir.display()
             );
+            // down-after-milliseconds 2000, as Redis's own sentinel tests use: a sentinel that
+            // switches to the promoted replica resets the link's ping clock but reconnects at most
+            // once a second, so with 1000 its first PONG can come too late, the new master is seen
+            // down, and a second failover (a valid one) replaces the master the test follows.
             for (name, master_port, quorum) in masters {
                 text += &format!(
                     "sentinel monitor {name} 127.0.0.1 {master_port} {quorum}\n\
-                     sentinel down-after-milliseconds {name} 1000\nsentinel failover-timeout {name} 10000\n"
+                     sentinel down-after-milliseconds {name} 2000\nsentinel failover-timeout {name} 10000\n"
                 );
                 // Ours run the scripts: each appends its arguments to a log next to it.
                 if ours {
@@ -170,13 +174,9 @@ fn failover(servers: Impl, ours: &[bool]) {
     // or failover-timeout), which can come after every sentinel answers the new address: it gets
     // as long as the rest, and a failure shows the sentinels' logs.
     subscriber.writer_clone().set_read_timeout(Some(DEADLINE)).expect("read timeout");
-    let raw = subscriber.try_read_reply().unwrap_or_else(|e| {
-        let logs: Vec<String> = sentinels
-            .iter()
-            .map(|s| format!("--- sentinel on {} (ours: {}):\n{}", s.port, s.ours, s.process.file("sentinel.log")))
-            .collect();
-        panic!("no +switch-master from the first sentinel: {e}\n{}", logs.join("\n"))
-    });
+    let raw = subscriber
+        .try_read_reply()
+        .unwrap_or_else(|e| panic!("no +switch-master from the first sentinel: {e}\n{}", sentinel_logs(&sentinels)));
     let message = Reply::parse(&raw);
     let expected = format!("mymaster 127.0.0.1 {} 127.0.0.1 {}", master.port, promoted);
     assert_eq!(
@@ -214,11 +214,23 @@ fn failover(servers: Impl, ours: &[bool]) {
     assert_nodes_same(new_master, other);
 
     master.restart();
-    crate::common::wait_for("the old master to rejoin as a replica", 2 * DEADLINE, || {
-        master.info("replication").get("master_port") == Some(new_master.port.to_string().as_str())
-    });
+    crate::common::wait_for_or(
+        "the old master to rejoin as a replica",
+        2 * DEADLINE,
+        || master.info("replication").get("master_port") == Some(new_master.port.to_string().as_str()),
+        || format!("{}\n{}", master.describe(), sentinel_logs(&sentinels)),
+    );
     wait_in_sync(new_master, &master);
     assert_nodes_same(new_master, &master);
+}
+
+/// Every sentinel's log, for a failure's message.
+fn sentinel_logs(sentinels: &[SentinelProc]) -> String {
+    let logs: Vec<String> = sentinels
+        .iter()
+        .map(|s| format!("--- sentinel on {} (ours: {}):\n{}", s.port, s.ours, s.process.file("sentinel.log")))
+        .collect();
+    logs.join("\n")
 }
 
 /// The master redis-py's `redis.sentinel.Sentinel` discovers (SENTINEL MASTERS, flags, quorum of

@@ -165,6 +165,14 @@ pub fn wait_for(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// `wait_for`, and on a timeout the failure also shows `context()` (logs, state).
+pub fn wait_for_or(what: &str, within: Duration, cond: impl FnMut() -> bool, context: impl FnOnce() -> String) {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wait_for(what, within, cond)));
+    if caught.is_err() {
+        panic!("timed out waiting for {what}\n{}", context());
+    }
+}
+
 pub struct Client {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
