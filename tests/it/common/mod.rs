@@ -135,10 +135,7 @@ impl Server {
     }
 
     pub fn signal(&self, sig: i32) {
-        // SAFETY: sending a signal to our own child process.
-        unsafe {
-            libc::kill(self.child.id() as i32, sig);
-        }
+        send_signal(self.child.id(), sig);
     }
 
     pub fn log_text(&self) -> String {
@@ -151,6 +148,30 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sends `sig` to our child `pid`. SIGSTOP returns only once every thread has stopped: kill(2)
+/// wakes one thread, which then stops the others, so a multi-threaded server can still run
+/// (read its replication stream, acknowledge it) for a while after kill returns on a loaded machine.
+pub fn send_signal(pid: u32, sig: i32) {
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+    if sig == libc::SIGSTOP {
+        wait_for("every thread of the process to stop", Duration::from_secs(30), || all_threads_stopped(pid));
+    }
+}
+
+/// Whether every thread of `pid` is in state T (stopped) or t (traced), or the process is gone.
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return true };
+    tasks.flatten().all(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // The state follows the command name, which is in parentheses and may contain spaces.
+        let state = stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next());
+        matches!(state, None | Some("T") | Some("t") | Some("Z") | Some("X"))
+    })
 }
 
 /// Polls `cond` until it holds or the deadline passes.

@@ -196,8 +196,7 @@ impl Node {
     /// SIGCONT thaws it. A frozen node is still killed by `kill` and on drop.
     pub fn signal(&self, sig: i32) {
         if let Some(child) = self.child.borrow().as_ref() {
-            // SAFETY: signalling our own child process.
-            unsafe { libc::kill(child.id() as i32, sig) };
+            common::send_signal(child.id(), sig);
         }
     }
 
