@@ -267,7 +267,7 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let mut names = Vec::new();
     for (name, spec) in ctx.server.commands.all() {
-        let mut entries = vec![(String::from_utf8_lossy(name).into_owned(), *spec)];
+        let mut entries = vec![(String::from_utf8_lossy(name).into_owned(), spec)];
         for s in spec.subcommands {
             entries.push((format!("{}|{}", String::from_utf8_lossy(name), s.name), s));
         }

@@ -323,43 +323,83 @@ pub const SENTINEL_COMMANDS: &[&str] = &[
 
 /// Maps lower-cased names (after rename-command) to table rows.
 pub struct CommandMap {
-    map: HashMap<Vec<u8>, &'static CommandSpec>,
+    /// Names stored in the table itself: a lookup (two per script call) reads no key elsewhere.
+    short: HashMap<ShortName, &'static CommandSpec>,
+    /// Longer names, which only rename-command can give.
+    long: HashMap<Vec<u8>, &'static CommandSpec>,
+}
+
+const SHORT_NAME_MAX: usize = 31;
+
+/// A lower-cased command name of up to 31 bytes, inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct ShortName {
+    len: u8,
+    bytes: [u8; SHORT_NAME_MAX],
+}
+
+impl ShortName {
+    /// `name` lower-cased, if it is short enough.
+    fn lowercase(name: &[u8]) -> Option<ShortName> {
+        if name.len() > SHORT_NAME_MAX {
+            return None;
+        }
+        let mut bytes = [0u8; SHORT_NAME_MAX];
+        bytes[..name.len()].copy_from_slice(name);
+        bytes.make_ascii_lowercase();
+        Some(ShortName { len: name.len() as u8, bytes })
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
 }
 
 impl CommandMap {
     /// The commands of `table` the server answers; in Sentinel mode only Sentinel's fifteen.
     pub fn new(table: Table, renames: &[(String, String)], sentinel: bool) -> Result<CommandMap, String> {
-        let mut map: HashMap<Vec<u8>, &'static CommandSpec> = table
-            .iter()
-            .flat_map(|rows| rows.iter())
-            .filter(|c| if sentinel { SENTINEL_COMMANDS.contains(&c.name) } else { c.name != "sentinel" })
-            .map(|c| (c.name.as_bytes().to_vec(), c))
-            .collect();
+        let mut map = CommandMap { short: HashMap::new(), long: HashMap::new() };
+        let rows = table.iter().flat_map(|rows| rows.iter());
+        for c in rows.filter(|c| if sentinel { SENTINEL_COMMANDS.contains(&c.name) } else { c.name != "sentinel" }) {
+            map.insert(c.name.as_bytes(), c);
+        }
         for (old, new) in renames {
             let Some(spec) = map.remove(old.as_bytes()) else {
                 return Err(format!("No such command in rename-command: {old}"));
             };
             if !new.is_empty() {
-                map.insert(new.to_ascii_lowercase().into_bytes(), spec);
+                map.insert(new.as_bytes(), spec);
             }
         }
-        Ok(CommandMap { map })
+        Ok(map)
+    }
+
+    fn insert(&mut self, name: &[u8], spec: &'static CommandSpec) {
+        match ShortName::lowercase(name) {
+            Some(short) => self.short.insert(short, spec),
+            None => self.long.insert(name.to_ascii_lowercase(), spec),
+        };
+    }
+
+    fn remove(&mut self, name: &[u8]) -> Option<&'static CommandSpec> {
+        match ShortName::lowercase(name) {
+            Some(short) => self.short.remove(&short),
+            None => self.long.remove(&name.to_ascii_lowercase()),
+        }
     }
 
     pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
-        let mut buf = [0u8; 32];
-        if name.len() <= buf.len() {
-            let b = &mut buf[..name.len()];
-            b.copy_from_slice(name);
-            b.make_ascii_lowercase();
-            self.map.get(&b[..]).copied()
-        } else {
-            self.map.get(&name.to_ascii_lowercase()).copied()
+        match ShortName::lowercase(name) {
+            Some(short) => self.short.get(&short).copied(),
+            None if self.long.is_empty() => None,
+            None => self.long.get(&name.to_ascii_lowercase()).copied(),
         }
     }
 
-    pub fn all(&self) -> impl Iterator<Item = (&Vec<u8>, &&'static CommandSpec)> {
-        self.map.iter()
+    /// Every (name, row) the server answers to.
+    pub fn all(&self) -> impl Iterator<Item = (&[u8], &'static CommandSpec)> {
+        let short = self.short.iter().map(|(name, spec)| (name.as_slice(), *spec));
+        short.chain(self.long.iter().map(|(name, spec)| (name.as_slice(), *spec)))
     }
 }
 
