@@ -85,12 +85,35 @@ pub fn sha1_hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
 }
 
-fn registry_name(sha: &str) -> Vec<u8> {
-    let mut name = Vec::with_capacity(43);
-    name.extend_from_slice(b"f_");
-    name.extend(sha.bytes().map(|b| b.to_ascii_lowercase()));
-    name.push(0);
-    name
+/// `f_<sha1 in lowercase>\0`, the registry key of a script's function (as Redis names it), on
+/// the stack: EVALSHA builds it on every call.
+struct RegistryName {
+    bytes: [u8; 43],
+    len: usize,
+}
+
+impl RegistryName {
+    fn as_ptr(&self) -> *const c_char {
+        self.bytes.as_ptr() as *const c_char
+    }
+
+    /// The SHA1 part, for error replies.
+    fn sha(&self) -> &str {
+        std::str::from_utf8(&self.bytes[2..self.len]).unwrap_or("")
+    }
+}
+
+/// None for anything but 40 bytes, which no cached script's SHA1 is.
+fn registry_name(sha: &str) -> Option<RegistryName> {
+    if sha.len() != 40 {
+        return None;
+    }
+    let mut bytes = [0u8; 43];
+    bytes[..2].copy_from_slice(b"f_");
+    for (to, from) in bytes[2..42].iter_mut().zip(sha.bytes()) {
+        *to = from.to_ascii_lowercase();
+    }
+    Some(RegistryName { bytes, len: 42 })
 }
 
 impl EvalVm {
@@ -129,10 +152,10 @@ impl EvalVm {
 
     /// Whether the script with this SHA1 (any case) is compiled in the VM.
     pub fn has_script(&self, sha: &str) -> bool {
-        let name = registry_name(sha);
+        let Some(name) = registry_name(sha) else { return false };
         // SAFETY: a registry read; the stack is left as found.
         unsafe {
-            lua_getfield_(self.l, LUA_REGISTRYINDEX, name.as_ptr() as *const c_char);
+            lua_getfield_(self.l, LUA_REGISTRYINDEX, name.as_ptr());
             let found = lua_isnil(self.l, -1) == 0;
             lua_pop(self.l, 1);
             found
@@ -148,7 +171,7 @@ impl EvalVm {
             return Ok(CompiledScript { sha, flags });
         }
         let code = &body[shebang_len..];
-        let name = registry_name(&sha);
+        let name = registry_name(&sha).ok_or_else(|| Reply::error("ERR a script's SHA1 is not 40 digits"))?;
         // SAFETY: the chunk is compiled from `code`, which Lua copies; the function is stored
         // in the registry (popping it), or the error message is popped.
         unsafe {
@@ -160,7 +183,7 @@ impl EvalVm {
                     String::from_utf8_lossy(&err)
                 )));
             }
-            lua_setfield(self.l, LUA_REGISTRYINDEX, name.as_ptr() as *const c_char);
+            lua_setfield(self.l, LUA_REGISTRYINDEX, name.as_ptr());
         }
         Ok(CompiledScript { sha, flags })
     }
@@ -205,18 +228,19 @@ impl EvalVm {
         ldb: Option<LdbLink<'_>>,
     ) -> Reply {
         let l = self.l;
-        let name = registry_name(sha);
+        const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+        let Some(name) = registry_name(sha) else { return Reply::error(NOSCRIPT) };
         // The name as the registry has it (lowercase), for error replies.
-        let funcname = std::str::from_utf8(&name[2..name.len() - 1]).unwrap_or(sha);
+        let funcname = name.sha();
         // SAFETY: eval.c's stack discipline: handler and function pushed, both popped on every
         // path (call_pushed pops the function, the handler is popped here).
         unsafe {
             lua_checkstack(l, 4);
             lua_getglobal_(l, c"__redis__err__handler".as_ptr());
-            lua_getfield_(l, LUA_REGISTRYINDEX, name.as_ptr() as *const c_char);
+            lua_getfield_(l, LUA_REGISTRYINDEX, name.as_ptr());
             if lua_isnil(l, -1) != 0 {
                 lua_pop(l, 2);
-                return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
+                return Reply::error(NOSCRIPT);
             }
             let call = PushedCall { funcname, keys, args, eval_mode: true };
             let reply = call_pushed(l, &call, host, options, &self.rand, &mut self.calls_since_gc, ldb);

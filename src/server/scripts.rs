@@ -64,6 +64,8 @@ pub struct Scripts {
     eval_vm: Option<EvalVm>,
     /// SHA1 -> script: what EVAL compiled and SCRIPT LOAD loaded.
     cache: HashMap<ShaKey, CachedScript>,
+    /// The last SHA1 `cached` decoded, as given and as a key.
+    last_decoded: std::cell::Cell<Option<([u8; 40], ShaKey)>>,
     /// The bytes the cache holds (used_memory_scripts_eval).
     pub cache_bytes: u64,
     function_vm: Option<FunctionVm>,
@@ -102,6 +104,7 @@ impl Default for Scripts {
             rand: Arc::new(Mutex::new(Rand48::default())),
             eval_vm: None,
             cache: HashMap::new(),
+            last_decoded: std::cell::Cell::new(None),
             cache_bytes: 0,
             function_vm: None,
             libraries: Libraries::default(),
@@ -157,7 +160,18 @@ impl Scripts {
 
     /// The cached script of a SHA1 given in hex (any case).
     pub fn cached(&self, sha: &[u8]) -> Option<&CachedScript> {
-        self.cache.get(&sha_key(sha)?)
+        // EVALSHA looks its script up twice (dispatch's flags, then the run): the second
+        // lookup reuses the first one's decoding.
+        let hex: &[u8; 40] = sha.try_into().ok()?;
+        let key = match self.last_decoded.get() {
+            Some((last, key)) if last == *hex => key,
+            _ => {
+                let key = sha_key(hex)?;
+                self.last_decoded.set(Some((*hex, key)));
+                key
+            }
+        };
+        self.cache.get(&key)
     }
 
     /// How many scripts the cache holds (number_of_cached_scripts).
@@ -338,7 +352,17 @@ pub struct Libraries {
 
 impl Libraries {
     pub fn function(&self, name: &[u8]) -> Option<&Function> {
-        let lib = self.functions.get(&name.to_ascii_lowercase())?;
+        // FCALL looks its function up twice (dispatch's flags, then the run): short names are
+        // lower-cased on the stack.
+        let mut buf = [0u8; 64];
+        let lib = match buf.get_mut(..name.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(name);
+                lower.make_ascii_lowercase();
+                self.functions.get(&*lower)?
+            }
+            None => self.functions.get(&name.to_ascii_lowercase())?,
+        };
         self.libraries.get(lib)?.functions.iter().find(|f| f.name.eq_ignore_ascii_case(name))
     }
 

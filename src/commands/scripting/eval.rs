@@ -41,23 +41,25 @@ fn eval_generic(ctx: &mut Ctx, args: &[Bytes], evalsha: bool, ro: bool) -> Reply
         return super::debug::eval_debugged(ctx, args, ro, mode);
     }
     let (keys, argv) = tri!(split_keys(args, EVAL_BAD_NUMKEYS));
-    let (sha, flags) = if evalsha {
+    let created;
+    let (sha, flags): (&str, _) = if evalsha {
         let Some(flags) = ctx.state.scripts.cached(&args[1]).map(|s| s.flags) else {
             return Reply::error(NOSCRIPT);
         };
-        // Found, it is 40 hex digits: ASCII.
-        let Ok(sha) = std::str::from_utf8(&args[1]).map(str::to_ascii_lowercase) else {
+        // Found, it is 40 hex digits: ASCII. The VM looks it up in any case.
+        let Ok(sha) = std::str::from_utf8(&args[1]) else {
             return Reply::error(NOSCRIPT);
         };
         (sha, flags)
     } else {
-        tri!(ctx.state.scripts.create_eval_script(&args[1]))
+        created = tri!(ctx.state.scripts.create_eval_script(&args[1]));
+        (created.0.as_str(), created.1)
     };
     if let Some(refused) = refuse_to_run(ctx, flags, ro) {
         return refused;
     }
     let mut vm = tri!(ctx.state.scripts.take_eval_vm());
-    let name = sha.clone();
+    let name = sha.to_ascii_lowercase();
     let reply = run_script(
         ctx,
         args,
@@ -65,7 +67,7 @@ fn eval_generic(ctx: &mut Ctx, args: &[Bytes], evalsha: bool, ro: bool) -> Reply
         name,
         flags,
         ro,
-        Box::new(|host, options| vm.run(&sha, &keys, &argv, host, options)),
+        Box::new(|host, options| vm.run(sha, &keys, &argv, host, options)),
     );
     ctx.state.scripts.put_eval_vm(vm);
     reply
