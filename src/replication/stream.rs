@@ -122,6 +122,12 @@ async fn wait_first_ack(server: &Server, id: ClientId, kill: &Notify) -> Result<
         "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming",
         replica_name(server, id)
     );
+    // Redis puts the replica online now (INFO shows state=online, repl-timeout counts from
+    // here), and only holds the stream back until the ACK.
+    if let Some(r) = server.lock().repl.replicas.get_mut(&id) {
+        r.state = ReplicaState::Online;
+        r.ack_time_ms = crate::util::time::unix_ms();
+    }
     loop {
         if server.lock().repl.replicas.get(&id).is_none_or(|r| r.acked) {
             return Ok(());
@@ -164,7 +170,7 @@ async fn send_full_sync<W: AsyncWrite + Unpin>(
                     write(wr, format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes(), kill).await?;
                 }
                 if let Some(m) = eof_mark {
-                    // A diskless transfer shows as wait_bgsave until the replica's first ACK.
+                    // A diskless transfer shows as wait_bgsave until its end mark is sent.
                     payload_started = true;
                     let mut head = b"$EOF:".to_vec();
                     head.extend_from_slice(&m);
