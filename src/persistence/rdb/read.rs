@@ -2,10 +2,9 @@
 
 use std::io::{BufReader, Read};
 
-use super::{
-    code, intset, listpack, ziplist, zipmap, BlobError, Element, Event, LoadError, LoadedKey, CRC64, RDB_VERSION,
-};
+use super::{code, intset, ziplist, zipmap, BlobError, Element, Event, LoadError, LoadedKey, CRC64, RDB_VERSION};
 use crate::keyspace::Value;
+use crate::types::listpack;
 use crate::types::EncodingLimits;
 use crate::types::{hash, zset, Hash, List, Set, ZSet};
 

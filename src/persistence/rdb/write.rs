@@ -2,8 +2,9 @@
 
 use std::io::{self, Write};
 
-use super::{code, intset, listpack, CRC64, RDB_VERSION};
+use super::{code, intset, CRC64, RDB_VERSION};
 use crate::keyspace::Value;
+use crate::types::listpack;
 use crate::types::set::MemberRef;
 use crate::types::{Hash, List, Set, ZSet};
 
