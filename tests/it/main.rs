@@ -60,6 +60,7 @@ mod server_commands;
 mod sets;
 mod shutdown;
 mod startup;
+mod streams;
 mod strings;
 mod systemd;
 mod transactions;

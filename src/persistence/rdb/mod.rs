@@ -95,6 +95,7 @@ mod code {
     pub const HASH_LISTPACK: u8 = 16;
     pub const ZSET_LISTPACK: u8 = 17;
     pub const LIST_QUICKLIST_2: u8 = 18;
+    pub const STREAM_LISTPACKS_2: u8 = 19;
 
     /// Quicklist node containers (QUICKLIST_NODE_CONTAINER_*).
     pub const CONTAINER_PLAIN: u64 = 1;

@@ -105,6 +105,11 @@ impl Stream {
         }
     }
 
+    /// The first ID as an RDB of Redis 5/6 leaves it to be found (streamGetEdgeID).
+    pub fn set_first_id(&mut self, id: StreamId) {
+        self.first_id = id;
+    }
+
     /// XSETID's effect: the last ID, and optionally the counters.
     pub fn set_last_id(&mut self, id: StreamId, entries_added: Option<u64>, max_deleted: Option<StreamId>) {
         self.last_id = id;
@@ -130,7 +135,9 @@ impl Stream {
             Some(XaddId { id, seq_given: false }) => {
                 if self.last_id.ms == id.ms {
                     if self.last_id.seq == u64::MAX {
-                        return Err(AppendError::NotGreater);
+                        // Redis fails here without setting errno, and XADD then reports
+                        // whatever errno held: in practice not EDOM, so "too large".
+                        return Err(AppendError::TooLarge);
                     }
                     StreamId::new(id.ms, self.last_id.seq + 1)
                 } else {

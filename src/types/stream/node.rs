@@ -225,3 +225,91 @@ pub fn last_id(lp: &[u8], master_id: StreamId) -> Option<StreamId> {
     let seq_at = listpack::next(lp, ms_at)?;
     Some(id_from_deltas(master_id, listpack::get_int(lp, ms_at), listpack::get_int(lp, seq_at)))
 }
+
+/// What a validated node holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    pub live: u64,
+    pub deleted: u64,
+    pub last_id: StreamId,
+}
+
+/// Checks a node read from outside (streamValidateListpackIntegrity in deep mode, plus what the
+/// walkers here rely on): a valid listpack, a master entry, each entry's element counts and
+/// lp-count, the first entry at the master ID, IDs increasing, the counters matching the flags.
+pub fn validate(lp: &[u8], master_id: StreamId) -> Result<Checked, String> {
+    let elements = listpack::decode(lp).map_err(|e| format!("{} at byte {}", e.message, e.pos))?;
+    if elements.is_empty() {
+        return Err("Empty listpack inside stream".into());
+    }
+    let limit = elements.len() as i64;
+    let mut ints = elements.iter().map(|e| e.as_int());
+    let mut int = |what: &str| -> Result<i64, String> {
+        ints.next()
+            .ok_or_else(|| format!("stream node: missing {what}"))?
+            .ok_or_else(|| format!("stream node: {what} is not an integer"))
+    };
+    let live = int("entry count")?;
+    let deleted = int("deleted count")?;
+    let master_fields = int("master field count")?;
+    if !(0..=limit).contains(&live) || !(0..=limit).contains(&deleted) || !(0..=limit).contains(&master_fields) {
+        return Err("stream node: impossible master entry counts".into());
+    }
+    // Field names are strings or integers alike; only their presence matters here.
+    let skip = |n: i64, int: &mut dyn FnMut(&str) -> Result<i64, String>| -> Result<(), String> {
+        for _ in 0..n {
+            match int("field or value") {
+                Ok(_) => {}
+                Err(e) if e.ends_with("is not an integer") => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    };
+    skip(master_fields, &mut int)?;
+    if int("master terminator")? != 0 {
+        return Err("stream node: the master entry does not end with 0".into());
+    }
+    let (mut seen_live, mut seen_deleted) = (0u64, 0u64);
+    let mut last: Option<StreamId> = None;
+    for _ in 0..live + deleted {
+        let flags = int("entry flags")?;
+        let ms_delta = int("ms delta")?;
+        let id = id_from_deltas(master_id, ms_delta, int("seq delta")?);
+        let (fields, mut expected_count) = if flags & FLAG_SAMEFIELDS != 0 {
+            (master_fields, 3)
+        } else {
+            let n = int("entry field count")?;
+            if !(0..=limit).contains(&n) {
+                return Err("stream node: impossible entry field count".into());
+            }
+            skip(n, &mut int)?;
+            (n, 3 + n + 1)
+        };
+        skip(fields, &mut int)?;
+        expected_count += fields;
+        if int("lp-count")? != expected_count {
+            return Err("stream node: wrong lp-count".into());
+        }
+        match last {
+            None if id != master_id => return Err("stream node: the first entry is not the master ID".into()),
+            Some(prev) if id <= prev => return Err("stream node: entry IDs not increasing".into()),
+            _ => {}
+        }
+        last = Some(id);
+        if flags & FLAG_DELETED != 0 {
+            seen_deleted += 1;
+        } else {
+            seen_live += 1;
+        }
+    }
+    match int("end") {
+        Err(e) if e.starts_with("stream node: missing") => {}
+        _ => return Err("stream node: elements after the last entry".into()),
+    }
+    if seen_live != live as u64 || seen_deleted != deleted as u64 {
+        return Err("stream node: live/deleted counts do not match the entries' flags".into());
+    }
+    let last_id = last.ok_or("stream node without entries")?;
+    Ok(Checked { live: seen_live, deleted: seen_deleted, last_id })
+}
