@@ -248,8 +248,40 @@ fn streams_under_generic_commands_in_both_protocols() {
 fn rdb_keys_section(c: &mut Client, dir: &std::path::Path) -> Vec<u8> {
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
     let file = std::fs::read(dir.join("dump.rdb")).expect("dump.rdb");
-    let start = file.iter().position(|&b| b == 0xFE).unwrap_or(file.len() - 8);
-    file[start..file.len() - 8].to_vec()
+    let mut at = 9;
+    while file[at] == 0xFA {
+        at = skip_rdb_string(&file, skip_rdb_string(&file, at + 1));
+    }
+    file[at..file.len() - 8].to_vec()
+}
+
+/// Where the RDB string at `at` ends (a length, an integer encoding or an LZF block).
+fn skip_rdb_string(f: &[u8], at: usize) -> usize {
+    let (len, after) = rdb_length(f, at);
+    match len {
+        Ok(n) => after + n,
+        Err(0) => after + 1,
+        Err(1) => after + 2,
+        Err(2) => after + 4,
+        Err(3) => {
+            let (packed, next) = rdb_length(f, after);
+            let (_, data) = rdb_length(f, next);
+            data + packed.expect("an LZF length")
+        }
+        Err(e) => panic!("unknown string encoding {e}"),
+    }
+}
+
+/// A length (Ok) or a special encoding (Err), and where what follows starts.
+fn rdb_length(f: &[u8], at: usize) -> (Result<usize, u8>, usize) {
+    let b = f[at];
+    match b >> 6 {
+        0 => (Ok((b & 0x3F) as usize), at + 1),
+        1 => (Ok((((b & 0x3F) as usize) << 8) | f[at + 1] as usize), at + 2),
+        3 => (Err(b & 0x3F), at + 1),
+        _ if b == 0x80 => (Ok(u32::from_be_bytes(f[at + 1..at + 5].try_into().unwrap()) as usize), at + 5),
+        _ => (Ok(u64::from_be_bytes(f[at + 1..at + 9].try_into().unwrap()) as usize), at + 9),
+    }
 }
 
 /// Both servers save the same bytes for the same streams: the node listpacks (with SAMEFIELDS,
@@ -333,9 +365,9 @@ fn random_workload_with_small_nodes() {
                 };
                 let mut c = vec!["XADD".to_string(), key.to_string()];
                 match rng.below(6) {
-                    0 => c.extend(["MAXLEN".into(), "~".into(), rng.below(20).to_string()]),
+                    0 => c.extend(["MAXLEN".into(), "~".into(), rng.below(40).to_string()]),
                     1 => c.extend(["MINID".into(), "=".into(), near(&mut rng, ms[k])]),
-                    2 => c.extend(["MAXLEN".into(), rng.below(30).to_string()]),
+                    2 => c.extend(["MAXLEN".into(), (20 + rng.below(40)).to_string()]),
                     _ => {}
                 }
                 c.push(id);
@@ -357,7 +389,11 @@ fn random_workload_with_small_nodes() {
             7 => {
                 let mut c = vec!["XTRIM".to_string(), key.to_string()];
                 if rng.below(2) == 0 {
-                    c.extend(["MAXLEN".into(), ["~", "="][rng.below(2) as usize].into(), rng.below(25).to_string()]);
+                    c.extend([
+                        "MAXLEN".into(),
+                        ["~", "="][rng.below(2) as usize].into(),
+                        (10 + rng.below(40)).to_string(),
+                    ]);
                 } else {
                     c.extend(["MINID".into(), ["~", "="][rng.below(2) as usize].into(), near(&mut rng, ms[k])]);
                 }
