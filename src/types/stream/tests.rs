@@ -284,3 +284,55 @@ fn random_operations_match_a_simple_model() {
         assert_eq!(all, want);
     }
 }
+
+#[test]
+fn validation_refuses_malformed_nodes() {
+    let mut s = Stream::new();
+    for i in 1..=3 {
+        s.append(&pairs(&["f", "v"]), explicit(i, 0), 0, NodeLimits::default()).unwrap();
+    }
+    s.delete_ids(&[StreamId::new(2, 0)]);
+    let (master, lp) = s.nodes().next().map(|(k, v)| (k, v.to_vec())).unwrap();
+    assert_eq!(node::validate(&lp, master), Ok(node::Checked { live: 2, deleted: 1, last_id: StreamId::new(3, 0) }));
+    let rebuilt = |elements: &[&str]| {
+        let mut b = listpack::Builder::new();
+        for e in elements {
+            b.push(e.as_bytes());
+        }
+        b.finish()
+    };
+    let good = ["1", "0", "1", "f", "0", "2", "0", "0", "v", "4"];
+    assert!(node::validate(&rebuilt(&good), StreamId::new(1, 0)).is_ok());
+    let err = |elements: &[&str]| node::validate(&rebuilt(elements), StreamId::new(1, 0)).unwrap_err();
+    assert!(err(&[]).contains("Empty listpack"));
+    assert!(err(&["1", "0", "1", "f", "0", "2", "1", "0", "v", "4"]).contains("not the master ID"));
+    assert!(err(&["1", "0", "1", "f", "0", "2", "0", "0", "v", "5"]).contains("lp-count"));
+    assert!(err(&["1", "0", "1", "f", "7", "2", "0", "0", "v", "4"]).contains("does not end with 0"));
+    assert!(err(&["2", "0", "1", "f", "0", "2", "0", "0", "v", "4"]).contains("missing"));
+    assert!(err(&["1", "0", "1", "f", "0", "2", "0", "0", "v", "4", "9"]).contains("after the last entry"));
+    assert!(err(&["1", "0", "1", "f", "0", "x", "0", "0", "v", "4"]).contains("not an integer"));
+    let two = ["2", "0", "1", "f", "0", "2", "0", "0", "v", "4", "2", "0", "0", "w", "4"];
+    assert!(err(&two).contains("not increasing"));
+    let flagged = ["2", "0", "1", "f", "0", "2", "0", "0", "v", "4", "3", "1", "0", "w", "4"];
+    assert!(err(&flagged).contains("counts do not match"));
+    // A node whose entries are all tombstones exists in Redis (a MINID trim up to a tombstone).
+    let all_deleted = ["0", "2", "1", "f", "0", "3", "0", "0", "v", "4", "3", "1", "0", "w", "4"];
+    assert!(node::validate(&rebuilt(&all_deleted), StreamId::new(1, 0)).is_ok());
+}
+
+#[test]
+fn a_minid_trim_up_to_a_tombstone_leaves_a_node_of_tombstones() {
+    let mut s = Stream::new();
+    for i in 1..=3 {
+        s.append(&pairs(&["f", "v"]), explicit(i, 0), 0, NodeLimits::default()).unwrap();
+    }
+    s.append(&pairs(&["f", "v"]), explicit(4, 0), 0, NodeLimits { max_bytes: 0, max_entries: 3 }).unwrap();
+    s.delete_ids(&[StreamId::new(3, 0)]);
+    let removed = s.trim(TrimArgs { strategy: TrimStrategy::MinId(StreamId::new(3, 0)), approx: false, limit: 0 });
+    assert_eq!(removed, 2);
+    assert_eq!(s.node_count(), 2);
+    assert_eq!((s.len(), s.first_id()), (1, StreamId::new(4, 0)));
+    assert_eq!(ids(&s, true), vec![StreamId::new(4, 0)]);
+    assert_eq!(s.trim(TrimArgs { strategy: TrimStrategy::MaxLen(0), approx: false, limit: 0 }), 1);
+    assert_eq!((s.len(), s.node_count()), (0, 0));
+}
