@@ -234,6 +234,9 @@ fn generic_cases(p: &mut Pair) {
             &["XADD", "u", "1-1", "f", "v"],
             &["UNLINK", "u"],
             &["DBSIZE"],
+            &["COMMAND", "INFO", "xadd", "xrange", "xrevrange", "xlen", "xdel", "xtrim", "xsetid"],
+            &["COMMAND", "DOCS", "xadd", "xtrim", "xsetid"],
+            &["COMMAND", "GETKEYS", "XADD", "k", "*", "f", "v"],
         ],
     );
 }
@@ -439,9 +442,9 @@ fn random_workload_with_small_nodes() {
     }
     // The workload must have built something worth comparing.
     let mut total = 0;
-    for k in 0..3 {
+    for (k, key) in keys.iter().enumerate() {
         p.check(&["SELECT", &k.to_string()]);
-        let len = p.check(&["XLEN", keys[k]]);
+        let len = p.check(&["XLEN", key]);
         total += String::from_utf8_lossy(&len[1..len.len() - 2]).parse::<i64>().unwrap_or(0);
     }
     assert!(total > 20, "only {total} entries left");

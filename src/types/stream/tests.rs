@@ -15,6 +15,8 @@ fn ids(s: &Stream, rev: bool) -> Vec<StreamId> {
     s.range(StreamId::MIN, StreamId::MAX, rev).map(|e| e.id).collect()
 }
 
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
 const SMALL: NodeLimits = NodeLimits { max_bytes: 0, max_entries: 3 };
 
 #[test]
@@ -186,7 +188,7 @@ fn random_operations_match_a_simple_model() {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let limits = NodeLimits { max_bytes: [0, 60, 200][(seed % 3) as usize], max_entries: (seed % 5) as usize };
         let mut s = Stream::new();
-        let mut model: BTreeMap<StreamId, Vec<(Vec<u8>, Vec<u8>)>> = BTreeMap::new();
+        let mut model: BTreeMap<StreamId, Fields> = BTreeMap::new();
         let mut last = StreamId::MIN;
         for step in 0..400 {
             match rng.below(10) {
