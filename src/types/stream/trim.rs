@@ -39,12 +39,12 @@ impl Stream {
                 break;
             }
             let remove_node = match args.strategy {
-                TrimStrategy::MaxLen(maxlen) => self.length - entries >= maxlen,
+                TrimStrategy::MaxLen(maxlen) => self.length.saturating_sub(entries) >= maxlen,
                 TrimStrategy::MinId(min) => node::last_id(lp, master_id).is_some_and(|last| last < min),
             };
             if remove_node {
                 self.nodes.remove(&master_id);
-                self.length -= entries;
+                self.length = self.length.saturating_sub(entries);
                 deleted += entries;
                 continue;
             }
