@@ -23,6 +23,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::hashes::TABLE,
     super::sets::TABLE,
     super::zsets::TABLE,
+    super::streams::TABLE,
     super::sort::TABLE,
     super::persist::TABLE,
     super::replication::TABLE,

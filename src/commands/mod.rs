@@ -41,6 +41,7 @@ mod sets;
 pub mod shutdown;
 mod slowlog;
 mod sort;
+mod streams;
 mod strings;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -303,8 +303,8 @@ const SPECS: &[Spec] = &[
     alias("zset-max-listpack-entries", &["zset-max-ziplist-entries"], Kind::Mem { min: 0, max: LONG_MAX }, "128", 0),
     alias("zset-max-listpack-value", &["zset-max-ziplist-value"], Kind::Mem { min: 0, max: LONG_MAX }, "64", 0),
     mem("hll-sparse-max-bytes", 0, LONG_MAX, "3000", LATER),
-    mem("stream-node-max-bytes", 0, LONG_MAX, "4096", LATER),
-    int("stream-node-max-entries", 0, LONG_MAX, "100", LATER),
+    mem("stream-node-max-bytes", 0, LONG_MAX, "4096", 0),
+    int("stream-node-max-entries", 0, LONG_MAX, "100", 0),
     // Monitoring.
     int("slowlog-log-slower-than", -1, LONG_MAX, "10000", 0),
     int("slowlog-max-len", 0, LONG_MAX, "128", 0),

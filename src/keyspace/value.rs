@@ -3,6 +3,7 @@
 
 use thin_vec::ThinVec;
 
+use crate::types::stream::Stream;
 use crate::types::{Hash, List, Set, ZSet};
 
 /// Strings up to this length are `embstr` in Redis (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
@@ -54,6 +55,7 @@ pub enum Value {
     Hash(Box<Hash>),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 /// Strings compare by content whatever their representation; collections only to themselves
@@ -95,6 +97,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -113,6 +116,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -199,6 +203,20 @@ impl Value {
         }
     }
 
+    pub fn as_stream(&self) -> Option<&Stream> {
+        match self {
+            Value::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_stream_mut(&mut self) -> Option<&mut Stream> {
+        match self {
+            Value::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Heap bytes the value owns beyond its 24 inline bytes (MEMORY USAGE, INFO).
     pub fn heap_size(&self) -> usize {
         match self {
@@ -208,6 +226,7 @@ impl Value {
             Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_size(),
             Value::Set(s) => std::mem::size_of::<Set>() + s.heap_size(),
             Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_size(),
+            Value::Stream(s) => std::mem::size_of::<Stream>() + s.heap_size(),
         }
     }
 }

@@ -89,6 +89,7 @@ fn write_commands(st: &State, out: &mut impl Write) -> std::io::Result<()> {
                         .map(|(m, sc)| vec![crate::util::numbers::format_f64_17g(sc).into_bytes(), m.to_vec()]),
                 ),
                 Value::Hash(h) => batched(b"HMSET", &mut h.iter().map(|(f, v)| vec![f.to_vec(), v.to_vec()])),
+                Value::Stream(st) => rewrite_stream(&mut buf, key, st),
                 v => {
                     let bytes = v.as_bytes().unwrap_or_default();
                     aof::encode_command(&mut buf, &[b"SET".as_slice(), key, &bytes]);
@@ -104,6 +105,67 @@ fn write_commands(st: &State, out: &mut impl Write) -> std::io::Result<()> {
         }
     }
     out.write_all(&buf)
+}
+
+/// The commands that rebuild a stream (rewriteStreamObject): an XADD per entry (or, for an
+/// empty stream, `XADD key MAXLEN 0 0-1 x y`), XSETID with the counters, then per group XGROUP
+/// CREATE with ENTRIESREAD, an XCLAIM ... JUSTID FORCE per pending entry and XGROUP
+/// CREATECONSUMER for consumers without any.
+fn rewrite_stream(buf: &mut Vec<u8>, key: &[u8], s: &crate::types::stream::Stream) {
+    use crate::types::stream::StreamId;
+    if s.is_empty() {
+        aof::encode_command(buf, &[b"XADD".as_slice(), key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
+    } else {
+        for entry in s.range(StreamId::MIN, StreamId::MAX, false) {
+            let id = entry.id.to_bytes();
+            let mut argv: Vec<&[u8]> = Vec::with_capacity(3 + entry.fields.len() * 2);
+            argv.extend([b"XADD".as_slice(), key, &id]);
+            for (f, v) in &entry.fields {
+                argv.push(f);
+                argv.push(v);
+            }
+            aof::encode_command(buf, &argv);
+        }
+    }
+    let (last, added, max_deleted) =
+        (s.last_id().to_bytes(), s.entries_added().to_string(), s.max_deleted_entry_id().to_bytes());
+    aof::encode_command(
+        buf,
+        &[b"XSETID".as_slice(), key, &last, b"ENTRIESADDED", added.as_bytes(), b"MAXDELETEDID", &max_deleted],
+    );
+    for (name, g) in s.groups() {
+        let read = g.entries_read.map_or(-1, |n| n as i64).to_string();
+        let last = g.last_id.to_bytes();
+        aof::encode_command(buf, &[b"XGROUP".as_slice(), b"CREATE", key, name, &last, b"ENTRIESREAD", read.as_bytes()]);
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                aof::encode_command(buf, &[b"XGROUP".as_slice(), b"CREATECONSUMER", key, name, cname]);
+                continue;
+            }
+            for id in &c.pel {
+                let Some(nack) = g.pel.get(id) else { continue };
+                let (id, time, count) =
+                    (id.to_bytes(), nack.delivery_time.to_string(), nack.delivery_count.to_string());
+                aof::encode_command(
+                    buf,
+                    &[
+                        b"XCLAIM".as_slice(),
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        &id,
+                        b"TIME",
+                        time.as_bytes(),
+                        b"RETRYCOUNT",
+                        count.as_bytes(),
+                        b"JUSTID",
+                        b"FORCE",
+                    ],
+                );
+            }
+        }
+    }
 }
 
 fn emit(buf: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: &[Vec<u8>]) {

@@ -324,6 +324,8 @@ impl HotConfig {
                 set_max_intset_entries: c.int(crate::ckey!("set-max-intset-entries")).max(0) as usize,
                 zset_max_listpack_entries: c.int(crate::ckey!("zset-max-listpack-entries")).max(0) as usize,
                 zset_max_listpack_value: c.int(crate::ckey!("zset-max-listpack-value")).max(0) as usize,
+                stream_node_max_bytes: c.int(crate::ckey!("stream-node-max-bytes")).max(0) as usize,
+                stream_node_max_entries: c.int(crate::ckey!("stream-node-max-entries")).max(0) as usize,
             },
             maxmemory: c.int(crate::ckey!("maxmemory")).max(0) as u64,
             maxmemory_policy: crate::keyspace::evict::Policy::from_name(c.str(crate::ckey!("maxmemory-policy"))),

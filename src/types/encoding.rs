@@ -12,6 +12,17 @@ pub struct EncodingLimits {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: usize,
+}
+
+impl EncodingLimits {
+    pub fn stream_nodes(&self) -> crate::types::stream::NodeLimits {
+        crate::types::stream::NodeLimits {
+            max_bytes: self.stream_node_max_bytes,
+            max_entries: self.stream_node_max_entries,
+        }
+    }
 }
 
 impl Default for EncodingLimits {
@@ -24,6 +35,8 @@ impl Default for EncodingLimits {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
         }
     }
 }

@@ -7,7 +7,9 @@ pub mod dense;
 pub mod encoding;
 pub mod hash;
 pub mod list;
+pub mod listpack;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 pub use compact::CompactBytes;

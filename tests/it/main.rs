@@ -60,6 +60,8 @@ mod server_commands;
 mod sets;
 mod shutdown;
 mod startup;
+mod stream_rdb;
+mod streams;
 mod strings;
 mod systemd;
 mod transactions;

@@ -5,7 +5,6 @@
 
 mod dump;
 mod intset;
-mod listpack;
 mod read;
 mod write;
 mod ziplist;
@@ -96,6 +95,7 @@ mod code {
     pub const HASH_LISTPACK: u8 = 16;
     pub const ZSET_LISTPACK: u8 = 17;
     pub const LIST_QUICKLIST_2: u8 = 18;
+    pub const STREAM_LISTPACKS_2: u8 = 19;
 
     /// Quicklist node containers (QUICKLIST_NODE_CONTAINER_*).
     pub const CONTAINER_PLAIN: u64 = 1;
@@ -114,34 +114,7 @@ mod code {
     pub const ENC_LZF: u8 = 3;
 }
 
-/// An element of a listpack or ziplist: these store integers in binary.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Element<'a> {
-    Str(&'a [u8]),
-    Int(i64),
-}
-
-impl Element<'_> {
-    pub(crate) fn to_bytes(self) -> Vec<u8> {
-        match self {
-            Element::Str(s) => s.to_vec(),
-            Element::Int(n) => n.to_string().into_bytes(),
-        }
-    }
-}
-
-/// A structural error inside a blob (listpack, ziplist, intset, zipmap), at a position in the blob.
-#[derive(Debug)]
-pub(crate) struct BlobError {
-    pub pos: usize,
-    pub message: String,
-}
-
-impl BlobError {
-    pub(crate) fn new(pos: usize, message: impl Into<String>) -> BlobError {
-        BlobError { pos, message: message.into() }
-    }
-}
+pub(crate) use crate::types::listpack::{BlobError, Element};
 
 /// Redis's crc64 (Jones polynomial, reflected), computed over everything before the checksum.
 pub(crate) static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);

@@ -1,11 +1,12 @@
 //! Reads an RDB stream (versions 1 to 10) as Redis 7.0's rdbLoad does, validating as it goes.
 
+mod stream;
+
 use std::io::{BufReader, Read};
 
-use super::{
-    code, intset, listpack, ziplist, zipmap, BlobError, Element, Event, LoadError, LoadedKey, CRC64, RDB_VERSION,
-};
+use super::{code, intset, ziplist, zipmap, BlobError, Element, Event, LoadError, LoadedKey, CRC64, RDB_VERSION};
 use crate::keyspace::Value;
+use crate::types::listpack;
 use crate::types::EncodingLimits;
 use crate::types::{hash, zset, Hash, List, Set, ZSet};
 
@@ -320,13 +321,12 @@ impl<R: Read> Input<R> {
 /// Refuses a byte that is no value type Redis 7.0 loads, before its key is read (rdbIsObjectType).
 fn check_value_type<R: Read>(r: &Input<R>, value_type: u8, at: u64) -> Result<(), LoadError> {
     match value_type {
-        code::STREAM_LISTPACKS => Err(r.error_at(at, "stream values (STREAM_LISTPACKS) are not supported")),
         code::MODULE_PRE_GA | code::MODULE_2 => {
             Err(r.error_at(at, "module values (MODULE) found, but no modules are loaded"))
         }
         code::STRING..=code::ZSET_2
         | code::HASH_ZIPMAP..=code::LIST_QUICKLIST
-        | code::HASH_LISTPACK..=code::LIST_QUICKLIST_2 => Ok(()),
+        | code::STREAM_LISTPACKS..=code::STREAM_LISTPACKS_2 => Ok(()),
         other => Err(r.error_at(at, format!("unknown RDB value type {other}"))),
     }
 }
@@ -343,6 +343,7 @@ fn read_value<R: Read>(
         code::LIST | code::LIST_ZIPLIST | code::LIST_QUICKLIST | code::LIST_QUICKLIST_2 => read_list(r, value_type)?,
         code::SET | code::SET_INTSET => read_set(r, value_type, at, limits)?,
         code::ZSET | code::ZSET_2 | code::ZSET_ZIPLIST | code::ZSET_LISTPACK => read_zset(r, value_type, at, limits)?,
+        code::STREAM_LISTPACKS | code::STREAM_LISTPACKS_2 => stream::read_stream(r, value_type)?,
         _ => read_hash(r, value_type, at, limits)?,
     };
     Ok(Some(value).filter(|v| !is_empty_collection(v)))
@@ -705,12 +706,10 @@ mod tests {
     fn refuses_unsupported_things_by_name() {
         let e = events(&file(&[code::MODULE_AUX])).unwrap_err();
         assert!(e.message.contains("MODULE_AUX") && e.offset == 9, "{e}");
-        let e = events(&file(&[code::STREAM_LISTPACKS, 1, b'k'])).unwrap_err();
-        assert!(e.message.contains("stream") && e.offset == 9, "{e}");
         let e = events(&file(&[code::MODULE_2, 1, b'k'])).unwrap_err();
         assert!(e.message.contains("module"), "{e}");
         // The type is refused before its key is read (here the file ends right after it).
-        for t in [8u8, 19, 100, 244] {
+        for t in [8u8, 20, 21, 100, 244] {
             let mut f = b"REDIS0010".to_vec();
             f.push(t);
             let e = events(&f).unwrap_err();

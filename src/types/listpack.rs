@@ -1,9 +1,56 @@
 //! Redis's listpack (listpack.c): the blob behind HASH_LISTPACK, ZSET_LISTPACK and the nodes of
 //! LIST_QUICKLIST_2. Layout: total bytes (u32 LE), element count (u16 LE, 65535 = "count it"),
 //! entries, 0xFF. An entry is an encoding byte with its data, then its own size written backwards
-//! (backlen) so that the list can be walked from the tail.
+//! (backlen) so that the list can be walked from the tail. Streams keep their nodes in this form
+//! (t_stream.c), so the cursor functions here walk and edit a listpack in place.
 
-use super::{BlobError, Element};
+/// An element of a listpack or ziplist: these store integers in binary.
+#[derive(Debug, Clone, Copy)]
+pub enum Element<'a> {
+    Str(&'a [u8]),
+    Int(i64),
+}
+
+impl Element<'_> {
+    pub fn to_bytes(self) -> Vec<u8> {
+        match self {
+            Element::Str(s) => s.to_vec(),
+            Element::Int(n) => n.to_string().into_bytes(),
+        }
+    }
+
+    /// The element as an integer (lpGetIntegerIfValid: a string that is a canonical integer counts).
+    pub fn as_int(self) -> Option<i64> {
+        match self {
+            Element::Int(n) => Some(n),
+            Element::Str(s) => canonical_int(s),
+        }
+    }
+
+    /// Whether the element equals these bytes (as lpGet's string form).
+    pub fn eq_bytes(self, b: &[u8]) -> bool {
+        match self {
+            Element::Str(s) => s == b,
+            Element::Int(n) => {
+                let mut buf = itoa::Buffer::new();
+                buf.format(n).as_bytes() == b
+            }
+        }
+    }
+}
+
+/// A structural error inside a blob (listpack, ziplist, intset, zipmap), at a position in the blob.
+#[derive(Debug)]
+pub struct BlobError {
+    pub pos: usize,
+    pub message: String,
+}
+
+impl BlobError {
+    pub fn new(pos: usize, message: impl Into<String>) -> BlobError {
+        BlobError { pos, message: message.into() }
+    }
+}
 
 const HEADER: usize = 6;
 const EOF: u8 = 0xFF;
@@ -49,17 +96,7 @@ impl Builder {
 
     fn push_str(&mut self, s: &[u8]) {
         let start = self.buf.len();
-        let len = s.len();
-        if len < 64 {
-            self.buf.push(0x80 | len as u8);
-        } else if len < 4096 {
-            self.buf.push(0xE0 | (len >> 8) as u8);
-            self.buf.push((len & 0xFF) as u8);
-        } else {
-            self.buf.push(0xF0);
-            self.buf.extend_from_slice(&(len as u32).to_le_bytes());
-        }
-        self.buf.extend_from_slice(s);
+        encode_str(&mut self.buf, s);
         self.finish_entry(start);
     }
 
@@ -113,6 +150,20 @@ pub fn canonical_int(s: &[u8]) -> Option<i64> {
     crate::util::numbers::parse_i64(s)
 }
 
+fn encode_str(buf: &mut Vec<u8>, s: &[u8]) {
+    let len = s.len();
+    if len < 64 {
+        buf.push(0x80 | len as u8);
+    } else if len < 4096 {
+        buf.push(0xE0 | (len >> 8) as u8);
+        buf.push((len & 0xFF) as u8);
+    } else {
+        buf.push(0xF0);
+        buf.extend_from_slice(&(len as u32).to_le_bytes());
+    }
+    buf.extend_from_slice(s);
+}
+
 fn encode_int(buf: &mut Vec<u8>, v: i64) {
     if (0..=127).contains(&v) {
         buf.push(v as u8);
@@ -160,6 +211,124 @@ fn backlen_size(len: usize) -> usize {
     } else {
         5
     }
+}
+
+/// An empty listpack (lpNew).
+pub fn new_empty() -> Vec<u8> {
+    Builder::new().finish()
+}
+
+/// Position of the first element, or None when the listpack is empty (lpFirst).
+/// The cursor functions below take listpacks built here or validated by `decode`.
+pub fn first(lp: &[u8]) -> Option<usize> {
+    (lp.get(HEADER).is_some_and(|&b| b != EOF)).then_some(HEADER)
+}
+
+/// Position of the element after the one at `pos`, or None at the end (lpNext).
+pub fn next(lp: &[u8], pos: usize) -> Option<usize> {
+    let (_, entry_len) = decode_entry(lp, pos).ok()?;
+    let after = pos + entry_len + backlen_size(entry_len);
+    (lp.get(after).is_some_and(|&b| b != EOF)).then_some(after)
+}
+
+/// Position of the element before the one at `pos` (or before the terminator when `pos` is the
+/// terminator's), or None at the start (lpPrev), found through the previous element's backlen.
+pub fn prev(lp: &[u8], pos: usize) -> Option<usize> {
+    if pos <= HEADER {
+        return None;
+    }
+    let mut p = pos - 1;
+    let mut len = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = *lp.get(p)?;
+        len |= ((b & 0x7F) as usize) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+        p = p.checked_sub(1)?;
+    }
+    p.checked_sub(len).filter(|&start| start >= HEADER)
+}
+
+/// Position of the last element, or None when empty (lpLast).
+pub fn last(lp: &[u8]) -> Option<usize> {
+    prev(lp, lp.len().checked_sub(1)?)
+}
+
+/// The element at `pos` (lpGet); a corrupt entry reads as the integer 0 (callers only walk
+/// listpacks they built or validated).
+pub fn get(lp: &[u8], pos: usize) -> Element<'_> {
+    decode_entry(lp, pos).map(|(e, _)| e).unwrap_or(Element::Int(0))
+}
+
+/// The element at `pos` as an integer (lpGetInteger); 0 when it is not one.
+pub fn get_int(lp: &[u8], pos: usize) -> i64 {
+    get(lp, pos).as_int().unwrap_or(0)
+}
+
+/// Total bytes and element count in the header, kept in step after an edit.
+fn set_header(lp: &mut [u8], count: usize) {
+    let total = lp.len() as u32;
+    lp[0..4].copy_from_slice(&total.to_le_bytes());
+    let count = count.min(COUNT_UNKNOWN) as u16;
+    lp[4..6].copy_from_slice(&count.to_le_bytes());
+}
+
+/// The element count: the header's, or a walk when it saturated (lpLength).
+pub fn len(lp: &[u8]) -> usize {
+    let declared = u16::from_le_bytes([lp[4], lp[5]]) as usize;
+    if declared != COUNT_UNKNOWN {
+        return declared;
+    }
+    let mut n = 0;
+    let mut at = first(lp);
+    while let Some(p) = at {
+        n += 1;
+        at = next(lp, p);
+    }
+    n
+}
+
+/// Appends an integer element (lpAppendInteger).
+pub fn append_int(lp: &mut Vec<u8>, v: i64) {
+    let mut entry = Vec::with_capacity(10);
+    encode_int(&mut entry, v);
+    append_encoded(lp, entry);
+}
+
+/// Appends a string element, stored as an integer when it is a canonical one (lpAppend).
+pub fn append(lp: &mut Vec<u8>, element: &[u8]) {
+    let mut entry = Vec::with_capacity(element.len() + 5);
+    match canonical_int(element) {
+        Some(n) => encode_int(&mut entry, n),
+        None => encode_str(&mut entry, element),
+    }
+    append_encoded(lp, entry);
+}
+
+fn append_encoded(lp: &mut Vec<u8>, mut entry: Vec<u8>) {
+    let count = len(lp) + 1;
+    let entry_len = entry.len();
+    encode_backlen(&mut entry, entry_len);
+    let end = lp.len() - 1;
+    lp.splice(end..end, entry);
+    set_header(lp, count);
+}
+
+/// Replaces the element at `pos` with an integer (lpReplaceInteger); the elements after it
+/// move when the new encoding's size differs.
+pub fn replace_int(lp: &mut Vec<u8>, pos: usize, v: i64) {
+    let Ok((_, old_len)) = decode_entry(lp, pos) else { return };
+    let old_total = old_len + backlen_size(old_len);
+    let mut entry = Vec::with_capacity(10);
+    encode_int(&mut entry, v);
+    let entry_len = entry.len();
+    encode_backlen(&mut entry, entry_len);
+    let count = len(lp);
+    lp.splice(pos..pos + old_total, entry);
+    set_header(lp, count);
 }
 
 /// Validates a whole listpack and returns its elements in order.
@@ -357,6 +526,42 @@ mod tests {
         let lp = b.finish();
         assert_eq!(&lp[4..6], &[0xFF, 0xFF]);
         assert_eq!(decode(&lp).unwrap().len(), 70000);
+    }
+
+    #[test]
+    fn cursor_walks_and_edits_in_place() {
+        let long = vec![b'z'; 200];
+        let mut lp = new_empty();
+        assert_eq!(first(&lp), None);
+        assert_eq!(last(&lp), None);
+        append(&mut lp, b"abc");
+        append_int(&mut lp, 5);
+        append(&mut lp, &long);
+        append(&mut lp, b"-77");
+        assert_eq!(lp, build(&[b"abc", b"5", &long, b"-77"]));
+        let mut fwd = Vec::new();
+        let mut at = first(&lp);
+        while let Some(p) = at {
+            fwd.push(get(&lp, p).to_bytes());
+            at = next(&lp, p);
+        }
+        let mut back = Vec::new();
+        let mut at = last(&lp);
+        while let Some(p) = at {
+            back.push(get(&lp, p).to_bytes());
+            at = prev(&lp, p);
+        }
+        back.reverse();
+        assert_eq!(fwd, back);
+        assert_eq!(len(&lp), 4);
+        // A 1-byte integer becomes a 3-byte one and back: what follows moves.
+        let p = next(&lp, HEADER).unwrap();
+        replace_int(&mut lp, p, 40000);
+        assert_eq!(lp, build(&[b"abc", b"40000", &long, b"-77"]));
+        replace_int(&mut lp, p, 6);
+        assert_eq!(lp, build(&[b"abc", b"6", &long, b"-77"]));
+        assert_eq!(get_int(&lp, last(&lp).unwrap()), -77);
+        assert!(decode(&lp).is_ok());
     }
 
     #[test]
