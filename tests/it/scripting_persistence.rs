@@ -308,6 +308,11 @@ fn function_commands_propagate_and_survive_restarts_with_appendonly_as_real_redi
                 vec![b"FUNCTION".as_slice(), b"LOAD", LIB_B.as_bytes()],
             ];
             let replies: Vec<String> = steps.iter().map(|args| show_bytes(&cmd(&mut c, args), 300)).collect();
+            // With appendfsync everysec Redis may hold its AOF write back (up to 2 s) while the
+            // previous fsync is still running, which a loaded machine shows: wait for the last one.
+            common::wait_for("the last command in the AOF", Duration::from_secs(30), || {
+                aof_file(&node, ".incr.").windows(9).any(|w| w == b"name=libb")
+            });
             let incr = aof_file(&node, ".incr.");
             assert_eq!(c.cmd(&["BGREWRITEAOF"]), b"+Background append only file rewriting started\r\n");
             wait_persistence(&node, "aof_rewrite_in_progress:0\r\n");
