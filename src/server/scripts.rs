@@ -326,6 +326,7 @@ pub struct Library {
     pub functions: Vec<Function>,
 }
 
+#[derive(Clone)]
 pub struct Function {
     pub name: Bytes,
     pub description: Option<Bytes>,
@@ -346,8 +347,9 @@ impl Library {
 #[derive(Default)]
 pub struct Libraries {
     pub libraries: HashMap<Bytes, Library>,
-    /// Lowercased function name -> its library's name.
-    functions: HashMap<Vec<u8>, Bytes>,
+    /// Lowercased function name -> the function (a copy of its library's entry: FCALL finds
+    /// it with one lookup).
+    functions: HashMap<Vec<u8>, Function>,
 }
 
 impl Libraries {
@@ -355,15 +357,14 @@ impl Libraries {
         // FCALL looks its function up twice (dispatch's flags, then the run): short names are
         // lower-cased on the stack.
         let mut buf = [0u8; 64];
-        let lib = match buf.get_mut(..name.len()) {
+        match buf.get_mut(..name.len()) {
             Some(lower) => {
                 lower.copy_from_slice(name);
                 lower.make_ascii_lowercase();
-                self.functions.get(&*lower)?
+                self.functions.get(&*lower)
             }
-            None => self.functions.get(&name.to_ascii_lowercase())?,
-        };
-        self.libraries.get(lib)?.functions.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+            None => self.functions.get(&name.to_ascii_lowercase()),
+        }
     }
 
     pub fn function_count(&self) -> usize {
@@ -372,7 +373,7 @@ impl Libraries {
 
     fn link(&mut self, lib: Library) {
         for f in &lib.functions {
-            self.functions.insert(f.name.to_ascii_lowercase(), lib.name.clone());
+            self.functions.insert(f.name.to_ascii_lowercase(), f.clone());
         }
         self.libraries.insert(lib.name.clone(), lib);
     }
