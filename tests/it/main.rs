@@ -60,6 +60,7 @@ mod server_commands;
 mod sets;
 mod shutdown;
 mod startup;
+mod streams_clients;
 mod streams_diff_blocking;
 mod streams_diff_groups;
 mod strings;

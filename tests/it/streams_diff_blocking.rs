@@ -33,8 +33,10 @@ fn await_blocked(admin: &mut Pair, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while blocked_readers(&mut admin.ours) != n {
         if Instant::now() > deadline {
-            let list = admin.ours.cmd(&["CLIENT", "LIST"]);
-            admin.compare(&format!("{n} blocked stream readers; ours has CLIENT LIST"), &list, b"(n blocked)");
+            let list = String::from_utf8_lossy(&admin.ours.cmd(&["CLIENT", "LIST"])).into_owned();
+            let ours =
+                format!("{} blocked stream readers after 10 s; CLIENT LIST:\n{list}", blocked_readers(&mut admin.ours));
+            admin.compare("blocked stream readers", ours.as_bytes(), format!("{n} blocked stream readers").as_bytes());
             admin.assert_clean();
         }
         std::thread::sleep(Duration::from_millis(10));
