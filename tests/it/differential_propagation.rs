@@ -329,8 +329,16 @@ impl Differ {
     }
 
     fn wait_blocked(&mut self, n: i64) {
-        for side in [&mut self.real, &mut self.ours] {
-            wait_for("a parked client", Duration::from_secs(10), || side.info_field("blocked_clients") == n);
+        wait_for("a parked client (real)", Duration::from_secs(10), || self.real.info_field("blocked_clients") == n);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.ours.info_field("blocked_clients") != n {
+            // The differences so far usually say why (the blocking command refused).
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ours never had {n} parked client(s), real Redis did; differences so far:\n  {}",
+                self.mismatches.join("\n  ")
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
