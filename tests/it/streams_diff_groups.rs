@@ -1,7 +1,8 @@
 //! Differential tests against Debian's real Redis 7.0 for stream consumer groups (issue 18):
 //! XGROUP, XREADGROUP, XREAD, XACK, XPENDING, XCLAIM, XAUTOCLAIM and XINFO, with their error paths,
 //! in RESP2 and RESP3; a seeded random workload over small stream nodes; and what the AOF (the
-//! write stream a replica is fed too) receives for the group commands.
+//! write stream a replica is fed too) receives for the group commands, and the groups our replica
+//! and a real one rebuild from the same master.
 //!
 //! Replies are compared byte for byte, except the times a stream's groups keep: idle times
 //! (XPENDING's extended form, XINFO CONSUMERS' `idle`) and absolute delivery and seen times
@@ -12,9 +13,10 @@
 //!
 //! Proved against real Redis on both sides with `REDIS_RS_DIFF_OURS=real` (see differential_support).
 
-use crate::common::Reply;
+use crate::common::{show_bytes, Reply};
 use crate::differential_propagation::Differ;
 use crate::differential_support::*;
+use crate::replication_support::{start_replica, wait_in_sync, Impl, Node};
 
 fn check_all(p: &mut Pair, cases: &[&[&str]]) {
     for c in cases {
@@ -1025,4 +1027,71 @@ fn stream_group_commands_propagate_as_real_redis() {
     ]);
     d.served(&["xreadgroup group g blocked block 0 streams s >"], "xadd s 8-1 f v8");
     d.finish();
+}
+
+/// The state the propagated commands rebuild on a replica: a master runs a seeded workload with
+/// two replicas attached, real Redis and ours, and once both are in sync their XINFO STREAM FULL,
+/// XINFO GROUPS and XINFO CONSUMERS of every stream must be equal (seen and idle times within the
+/// tolerance). Replicas are compared with each other, not with the master: in Redis 7.0 a
+/// replica's entries-read and lag legitimately differ from its master's.
+fn replicas_rebuild_groups(master_imp: Impl, seed: u64) {
+    let ours = if ours_is_real() { Impl::Real } else { Impl::Ours };
+    let node_size = ["--stream-node-max-entries", "4"];
+    let master = Node::start("master", master_imp, &node_size);
+    let real_replica = start_replica("real replica", Impl::Real, &master, &node_size);
+    let our_replica = start_replica("our replica", ours, &master, &node_size);
+    wait_in_sync(&master, &real_replica);
+    wait_in_sync(&master, &our_replica);
+    let mut m = master.client();
+    let mut rng = Rng(seed);
+    let mut ids = Ids { next: 0, delivered: Vec::new() };
+    for _ in 0..800 {
+        let cmd = random_stream_command(&mut rng, &mut ids);
+        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        let reply = m.cmd(&args);
+        match args[0] {
+            "XCLAIM" | "XAUTOCLAIM" => ids.note_delivered(args[1], args[2], &reply),
+            "XREADGROUP" if args[args.len() - 3] == "STREAMS" => {
+                ids.note_delivered(args[args.len() - 2], args[2], &reply)
+            }
+            _ => {}
+        }
+    }
+    wait_in_sync(&master, &real_replica);
+    wait_in_sync(&master, &our_replica);
+    let (mut real, mut ours_c) = (real_replica.client(), our_replica.client());
+    let mut diffs = Vec::new();
+    let mut compared = 0;
+    for key in STREAM_KEYS {
+        let mut queries = vec![vec!["XINFO", "STREAM", key, "FULL"], vec!["XINFO", "GROUPS", key]];
+        queries.extend(GROUPS.iter().map(|g| vec!["XINFO", "CONSUMERS", key, g]));
+        for args in queries {
+            let (rb, ob) = (real.cmd(&args), ours_c.cmd(&args));
+            let ((rm, rt), (om, ot)) = (extract_times(&rb, stream_times), extract_times(&ob, stream_times));
+            let close = rt.len() == ot.len() && rt.iter().zip(&ot).all(|(a, b)| (a - b).abs() <= TIME_TOLERANCE_MS);
+            if rm != om || !close {
+                diffs.push(format!(
+                    "{args:?}\n      real replica: {}\n      our replica:  {}",
+                    show_bytes(&rb, usize::MAX),
+                    show_bytes(&ob, usize::MAX)
+                ));
+            }
+            compared += !rb.starts_with(b"-") as usize;
+        }
+    }
+    assert!(compared > 5, "the workload left almost no stream with groups (seed {seed})");
+    assert!(
+        diffs.is_empty(),
+        "{} difference(s) between replicas of a {} master:\n  {}",
+        diffs.len(),
+        master_imp.label(),
+        diffs.join("\n  ")
+    );
+}
+
+#[test]
+fn replicas_rebuild_stream_groups_as_real_redis() {
+    // With REDIS_RS_DIFF_OURS=real every node is real Redis.
+    replicas_rebuild_groups(Impl::Real, 11);
+    replicas_rebuild_groups(if ours_is_real() { Impl::Real } else { Impl::Ours }, 12);
 }
