@@ -1095,3 +1095,57 @@ fn replicas_rebuild_stream_groups_as_real_redis() {
     replicas_rebuild_groups(Impl::Real, 11);
     replicas_rebuild_groups(if ours_is_real() { Impl::Real } else { Impl::Ours }, 12);
 }
+
+/// A subscriber on each server sees the same keyspace notifications for the group commands
+/// (xgroup-create, xgroup-createconsumer from XREADGROUP and XCLAIM too, xgroup-setid, ...).
+#[test]
+fn stream_group_notifications_as_real_redis() {
+    let duo = Duo::start(&["--notify-keyspace-events", "KEA"]);
+    let mut p = duo.pair();
+    let mut sub = duo.pair_named("subscriber");
+    sub.check(&["PSUBSCRIBE", "__key*__:*"]);
+    let commands: &[&[&str]] = &[
+        &["XADD", "s", "1-1", "f", "v"],
+        &["XADD", "s", "2-1", "f", "v"],
+        &["XADD", "s", "3-1", "f", "v"],
+        &["XGROUP", "CREATE", "s", "g", "0"],
+        &["XGROUP", "CREATE", "s", "g", "0"],
+        &["XGROUP", "CREATE", "m", "g", "$", "MKSTREAM"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "alice"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "alice"],
+        &["XREADGROUP", "GROUP", "g", "bob", "COUNT", "1", "STREAMS", "s", ">"],
+        &["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"],
+        &["XREADGROUP", "GROUP", "g", "carol", "STREAMS", "s", ">"],
+        &["XREADGROUP", "GROUP", "g", "dave", "NOACK", "STREAMS", "m", ">"],
+        &["XACK", "s", "g", "1-1"],
+        &["XCLAIM", "s", "g", "erin", "0", "2-1"],
+        &["XCLAIM", "s", "g", "erin", "0", "99-1"],
+        &["XAUTOCLAIM", "s", "g", "frank", "0", "0"],
+        &["XAUTOCLAIM", "s", "g", "grace", "100000000", "0"],
+        &["XGROUP", "SETID", "s", "g", "0"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "bob"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
+        &["XGROUP", "DESTROY", "s", "g"],
+        &["XGROUP", "DESTROY", "s", "g"],
+        &["XDEL", "s", "1-1"],
+        &["XTRIM", "s", "MAXLEN", "0"],
+        &["XSETID", "s", "10-0"],
+    ];
+    let mut seen = String::new();
+    for c in commands {
+        p.check(c);
+        sub.send_cmds(&[&["PING"]]);
+        let ours = read_until_pong(&mut sub.ours);
+        let real = read_until_pong(&mut sub.real);
+        sub.compare(&format!("notifications of {c:?}"), &ours, &real);
+        seen.push_str(&String::from_utf8_lossy(&real));
+    }
+    for event in
+        ["xgroup-create", "xgroup-createconsumer", "xgroup-setid", "xgroup-delconsumer", "xgroup-destroy", "xsetid"]
+    {
+        assert!(
+            seen.contains(&format!("\r\n{event}\r\n")),
+            "real Redis sent no {event} (the scenario went wrong):\n{seen}"
+        );
+    }
+}

@@ -309,6 +309,20 @@ pub fn mask_ints(b: &[u8]) -> Vec<u8> {
     v.encode()
 }
 
+/// What a RESP2 subscriber received before the reply to the PING it just sent (a subscriber's
+/// PING is answered after everything published before it): the notifications of the commands
+/// run in between, byte for byte.
+pub fn read_until_pong(c: &mut Client) -> Vec<u8> {
+    let mut all = Vec::new();
+    loop {
+        let r = c.read_reply();
+        if r.starts_with(b"*2\r\n$4\r\npong\r\n") {
+            return all;
+        }
+        all.extend_from_slice(&r);
+    }
+}
+
 /// Polls until `cond` holds on both servers, with a deadline.
 pub fn wait_both(what: &str, pair: &mut Pair, mut cond: impl FnMut(&mut Client) -> bool) {
     crate::common::wait_for(&format!("{what} (ours)"), Duration::from_secs(5), || cond(&mut pair.ours));
