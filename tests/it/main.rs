@@ -63,6 +63,8 @@ mod startup;
 mod streams_clients;
 mod streams_diff_blocking;
 mod streams_diff_groups;
+mod streams_diff_propagation;
+mod streams_diff_workload;
 mod strings;
 mod systemd;
 mod transactions;
