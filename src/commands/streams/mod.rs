@@ -3,8 +3,11 @@
 //! what is propagated follow Redis 7.0.
 
 mod add;
+pub mod consumer_groups;
 mod delete;
 mod read;
+
+pub use consumer_groups::GROUP_TABLE;
 
 use bytes::Bytes;
 
