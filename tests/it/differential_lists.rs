@@ -666,17 +666,6 @@ fn keyspace_notifications_match() {
     }
 }
 
-fn read_until_pong(c: &mut Client) -> Vec<u8> {
-    let mut all = Vec::new();
-    loop {
-        let r = c.read_reply();
-        if r.starts_with(b"*2\r\n$4\r\npong\r\n") {
-            return all;
-        }
-        all.extend_from_slice(&r);
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Seeded random sequences
 // ---------------------------------------------------------------------------

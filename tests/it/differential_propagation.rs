@@ -112,11 +112,14 @@ fn show_ops(ops: &[Op]) -> String {
     ops.iter().map(show_op).collect::<Vec<_>>().join(" | ")
 }
 
-/// Whether argument `i` of `op` is an absolute expiry time in ms that a server computed from a
-/// relative one: SET's PXAT time, PEXPIREAT's time.
+/// Whether argument `i` of `op` is an absolute time in ms that a server computed from a relative
+/// one or from its clock: SET's PXAT time, PEXPIREAT's time, the delivery TIME of the XCLAIM a
+/// stream read or claim propagates.
 fn is_computed_time(op: &Op, i: usize) -> bool {
     let name = op[0].to_ascii_uppercase();
-    (name == b"SET" && i >= 4 && op[i - 1].eq_ignore_ascii_case(b"PXAT")) || (name == b"PEXPIREAT" && i == 2)
+    (name == b"SET" && i >= 4 && op[i - 1].eq_ignore_ascii_case(b"PXAT"))
+        || (name == b"PEXPIREAT" && i == 2)
+        || (name == b"XCLAIM" && i >= 6 && op[i - 1].eq_ignore_ascii_case(b"TIME"))
 }
 
 fn same_op(real: &Op, ours: &Op) -> bool {
@@ -157,7 +160,7 @@ struct Side {
 impl Side {
     fn start(real: bool, extra: &[&str]) -> Side {
         let args: Vec<&str> = OPTIONS.iter().chain(extra).copied().collect();
-        let server = if real { Server::start_real(&args) } else { Server::start(&args) };
+        let server = if real { Server::start_real(&args) } else { crate::differential_support::start_ours(&args) };
         let mut client = server.client();
         assert_eq!(client.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), b"+OK\r\n");
         let tail = AofTail::open(server.dir.path());
@@ -199,7 +202,7 @@ fn bulk_members(reply: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Real Redis and ours, fed the same script; every difference is recorded and reported at the end.
-struct Differ {
+pub(crate) struct Differ {
     real: Side,
     ours: Side,
     /// The main connections' database (further connections open in it).
@@ -209,19 +212,19 @@ struct Differ {
 }
 
 impl Differ {
-    fn start(extra: &[&str]) -> Differ {
+    pub(crate) fn start(extra: &[&str]) -> Differ {
         let real = Side::start(true, extra);
         let ours = Side::start(false, extra);
         Differ { real, ours, db: 0, mismatches: Vec::new(), steps: 0 }
     }
 
     /// Runs a command line on both and compares what each propagated.
-    fn run(&mut self, line: &str) {
+    pub(crate) fn run(&mut self, line: &str) {
         self.run_args(&words(line), Compare::Exact);
     }
 
     /// Runs each line in turn.
-    fn script(&mut self, lines: &[&str]) {
+    pub(crate) fn script(&mut self, lines: &[&str]) {
         for line in lines {
             self.run(line);
         }
@@ -295,7 +298,7 @@ impl Differ {
     /// Each of `blockers` parks a client on each server (in the current database); `push` then
     /// serves them. What `push` propagated (the push, then the served pops) is compared, then the
     /// replies of the served clients.
-    fn served(&mut self, blockers: &[&str], push: &str) {
+    pub(crate) fn served(&mut self, blockers: &[&str], push: &str) {
         self.served_by(self.db, blockers, &[push]);
     }
 
@@ -326,8 +329,16 @@ impl Differ {
     }
 
     fn wait_blocked(&mut self, n: i64) {
-        for side in [&mut self.real, &mut self.ours] {
-            wait_for("a parked client", Duration::from_secs(10), || side.info_field("blocked_clients") == n);
+        wait_for("a parked client (real)", Duration::from_secs(10), || self.real.info_field("blocked_clients") == n);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.ours.info_field("blocked_clients") != n {
+            // The differences so far usually say why (the blocking command refused).
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ours never had {n} parked client(s), real Redis did; differences so far:\n  {}",
+                self.mismatches.join("\n  ")
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -345,7 +356,7 @@ impl Differ {
     }
 
     /// Ends the scenario: panics with every difference found.
-    fn finish(mut self) {
+    pub(crate) fn finish(mut self) {
         // Whatever a last step left unread (nothing expected) is compared too.
         let (real, ours) = (self.real.tail.take_new(), self.ours.tail.take_new());
         self.compare_ops("(end of the script)", &real, &ours, Compare::Exact);

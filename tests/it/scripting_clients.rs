@@ -12,7 +12,7 @@ use crate::common::Server;
 
 /// Runs `program` with /usr/bin/python3 (Debian's, which has python3-redis) against the server on
 /// `port`; the program reads the port from argv[1] and prints its transcript on stdout.
-fn run_python(program: &str, port: u16) -> String {
+pub(crate) fn run_python(program: &str, port: u16) -> String {
     let mut child = Command::new("/usr/bin/python3")
         .args(["-", &port.to_string()])
         .stdin(Stdio::piped())
@@ -31,10 +31,10 @@ fn run_python(program: &str, port: u16) -> String {
     stdout
 }
 
-/// The transcript of `program` on our server and on the real one, required identical; returns the
-/// real one for the caller's checks of what it must contain.
-fn same_transcript(program: &str, server_args: &[&str]) -> String {
-    let ours = Server::start(server_args);
+/// The transcript of `program` on our server (or its stand-in, see differential_support) and on
+/// the real one, required identical; returns the real one for the caller's checks of what it must contain.
+pub(crate) fn same_transcript(program: &str, server_args: &[&str]) -> String {
+    let ours = crate::differential_support::start_ours(server_args);
     let real = Server::start_real(server_args);
     let t_real = run_python(program, real.port);
     let t_ours = run_python(program, ours.port);
@@ -55,12 +55,12 @@ fn same_transcript(program: &str, server_args: &[&str]) -> String {
     t_real
 }
 
-fn assert_has(transcript: &str, line: &str) {
+pub(crate) fn assert_has(transcript: &str, line: &str) {
     assert!(transcript.lines().any(|l| l == line), "the real transcript lacks {line:?}:\n{transcript}");
 }
 
 /// Common head of every program: a client, `p` to print, `err` to print an exception's class and text.
-const PRELUDE: &str = r##"
+pub(crate) const PRELUDE: &str = r##"
 import sys, time, random
 import redis
 from redis.exceptions import LockError, LockNotOwnedError, ResponseError

@@ -7,6 +7,26 @@ use std::time::Duration;
 
 use crate::common::{show_bytes, Client, Reply, Server};
 
+/// Set to `real`, this environment variable makes the differential harnesses run Debian's
+/// redis-server where they would run ours. A new differential test is proved with it: against
+/// real Redis on both sides it must pass (what it compares is the same between two runs of Redis,
+/// once its normalisations are applied), before ours implements what it tests.
+pub const OURS_STAND_IN: &str = "REDIS_RS_DIFF_OURS";
+
+/// Whether `REDIS_RS_DIFF_OURS=real` stands real Redis in for ours.
+pub fn ours_is_real() -> bool {
+    std::env::var(OURS_STAND_IN).is_ok_and(|v| v == "real")
+}
+
+/// Starts the server under test: ours, or real Redis when `REDIS_RS_DIFF_OURS=real`.
+pub fn start_ours(args: &[&str]) -> Server {
+    if ours_is_real() {
+        Server::start_real(args)
+    } else {
+        Server::start(args)
+    }
+}
+
 /// Our server and the real one, started with the same options.
 pub struct Duo {
     pub ours: Server,
@@ -15,7 +35,18 @@ pub struct Duo {
 
 impl Duo {
     pub fn start(args: &[&str]) -> Duo {
-        Duo { ours: Server::start(args), real: Server::start_real(args) }
+        Duo { ours: start_ours(args), real: Server::start_real(args) }
+    }
+
+    /// Runs `scenario` on a fresh pair in RESP2, then on another in RESP3, each after FLUSHALL.
+    pub fn in_both_protocols(&self, scenario: impl Fn(&mut Pair)) {
+        for resp in ["2", "3"] {
+            let mut p = self.pair_named(&format!("RESP{resp}"));
+            p.both(&["HELLO", resp]);
+            p.both(&["FLUSHALL"]);
+            scenario(&mut p);
+            p.assert_clean();
+        }
     }
 
     /// One connection to each server.
@@ -65,6 +96,22 @@ impl Pair {
         let (o, r) = self.both(args);
         if norm(&o) != norm(&r) {
             self.record(&format!("{args:?}"), &o, &r);
+        }
+        r
+    }
+
+    /// Like `check` for replies that carry times (idle times, delivery and seen times): `mark`
+    /// replaces each time in a parsed reply with `<time>` and collects it. The replies must be equal
+    /// with the times masked, and each time of ours must be within `TIME_TOLERANCE_MS` of the real
+    /// one (the two servers measure a moment apart).
+    pub fn check_timed(&mut self, args: &[&str], mark: impl Fn(&mut Reply, &mut Vec<i64>)) -> Vec<u8> {
+        let (o, r) = self.both(args);
+        let (o_masked, o_times) = extract_times(&o, &mark);
+        let (r_masked, r_times) = extract_times(&r, &mark);
+        let close = o_times.len() == r_times.len()
+            && o_times.iter().zip(&r_times).all(|(a, b)| (a - b).abs() <= TIME_TOLERANCE_MS);
+        if o_masked != r_masked || !close {
+            self.record(&format!("{args:?} (times within {TIME_TOLERANCE_MS} ms)"), &o, &r);
         }
         r
     }
@@ -159,6 +206,47 @@ impl Drop for Pair {
     }
 }
 
+/// How far apart a time in our reply and the same time in real Redis's may be.
+pub const TIME_TOLERANCE_MS: i64 = 5000;
+
+/// The reply with the times `mark` selects masked as `<time>`, and those times in order.
+pub fn extract_times(b: &[u8], mark: impl Fn(&mut Reply, &mut Vec<i64>)) -> (Vec<u8>, Vec<i64>) {
+    let mut v = Reply::parse(b);
+    let mut times = Vec::new();
+    mark(&mut v, &mut times);
+    (v.encode(), times)
+}
+
+/// Masks `slot` as `<time>` and collects it, if it is an integer (anything else is left to show
+/// up in the comparison).
+pub fn take_time(slot: &mut Reply, times: &mut Vec<i64>) {
+    if let Reply::Int(t) = slot {
+        times.push(*t);
+        *slot = Reply::status("<time>");
+    }
+}
+
+/// SplitMix64: a small deterministic generator, so a failing seed can be replayed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
 /// Sorts the elements of every array and set (and the pairs of every map), recursively: for replies
 /// in hash order (KEYS, SCAN, PUBSUB CHANNELS).
 pub fn sort_all(b: &[u8]) -> Vec<u8> {
@@ -219,6 +307,20 @@ pub fn mask_ints(b: &[u8]) -> Vec<u8> {
     let mut v = Reply::parse(b);
     go(&mut v);
     v.encode()
+}
+
+/// What a RESP2 subscriber received before the reply to the PING it just sent (a subscriber's
+/// PING is answered after everything published before it): the notifications of the commands
+/// run in between, byte for byte.
+pub fn read_until_pong(c: &mut Client) -> Vec<u8> {
+    let mut all = Vec::new();
+    loop {
+        let r = c.read_reply();
+        if r.starts_with(b"*2\r\n$4\r\npong\r\n") {
+            return all;
+        }
+        all.extend_from_slice(&r);
+    }
 }
 
 /// Polls until `cond` holds on both servers, with a deadline.
