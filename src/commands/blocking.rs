@@ -36,12 +36,25 @@ impl Ctx<'_> {
     /// cannot wait, so it answers `in_multi_reply` (its own kind of null) at once, as in Redis. Returns the handler's reply: nothing
     /// now, the real one when the client is served, times out or is unblocked.
     pub fn block(&mut self, keys: Vec<Bytes>, deadline_ms: u64, kind: BlockKind, in_multi_reply: Reply) -> Reply {
+        self.block_as(keys, deadline_ms, kind, in_multi_reply, None)
+    }
+
+    /// `block`, with the command line to run again when a key is ready (`rerun_args`) when it is
+    /// not the one the client sent.
+    pub fn block_as(
+        &mut self,
+        keys: Vec<Bytes>,
+        deadline_ms: u64,
+        kind: BlockKind,
+        in_multi_reply: Reply,
+        rerun_args: Option<Vec<Bytes>>,
+    ) -> Reply {
         if self.session.in_exec {
             return in_multi_reply;
         }
         // Run again after a wake-up that found nothing for it: keep the first deadline.
         let deadline_ms = self.session.rerun_deadline.unwrap_or(deadline_ms);
-        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply: None });
+        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply: None, rerun_args });
         Reply::NoReply
     }
 }
@@ -80,6 +93,31 @@ pub fn serve_ready_keys(ctx: &mut Ctx) {
             }
             ctx.state.blocking.finish(id, p, reply);
         }
+        serve_stream_readers(ctx, db, &key);
+    }
+}
+
+/// Serves the stream readers waiting on a ready key (serveClientsBlockedOnStreamKey and
+/// unblockDeletedStreamReadgroupClients): each, in arrival order, whose stream got past the ID it
+/// waits for, or whose wait can no longer be served (its key or group gone: an error). The
+/// others keep their place in line.
+fn serve_stream_readers(ctx: &mut Ctx, db: usize, key: &Bytes) {
+    for id in ctx.state.blocking.stream_waiters(db, key) {
+        let Some((args, parked_db)) = ctx.state.blocking.parked_command(id) else { continue };
+        let args = args.to_vec();
+        if !super::streams::woken_reader_has_reply(ctx, parked_db, key, &args) {
+            continue;
+        }
+        let Some(mut p) = ctx.state.blocking.unpark(id) else { continue };
+        p.session.woken_by = Some(key.clone());
+        let reply = rerun(ctx, &mut p);
+        p.session.woken_by = None;
+        if p.session.block.take().is_some() {
+            // It found nothing after all: it waits on.
+            ctx.state.blocking.park(id, p, true);
+            continue;
+        }
+        ctx.state.blocking.finish(id, p, reply);
     }
 }
 

@@ -83,6 +83,8 @@ fn active_expire(server: &Server, period: Duration) {
             for key in &expired {
                 crate::server::notify::notify(&mut st, crate::server::notify::EXPIRED, "expired", key, db);
                 st.propagation.deleted(db, key, unlink);
+                // Readers blocked in XREADGROUP on it are answered after the next command.
+                st.blocking.signal(db, key);
             }
             if examined > 0 {
                 let stale = expired.len() as f64 / examined as f64;

@@ -24,6 +24,9 @@ use crate::protocol::Reply;
 pub enum BlockKind {
     List,
     ZSet,
+    /// XREAD and XREADGROUP: served by the streams' own rules (commands::streams), not by the
+    /// key merely holding data.
+    Stream,
     /// WAIT: for replicas' acknowledgements, not for keys.
     Replicas,
     /// SHUTDOWN: for lagging replicas to catch up before the exit.
@@ -40,6 +43,9 @@ pub struct BlockRequest {
     /// What a wait that times out answers, when it is not the command's null (WAIT answers how
     /// many replicas acknowledged by then): computed when it ends, by the command's own family.
     pub timeout_reply: Option<TimeoutReply>,
+    /// The command line to run again in place of the one the client sent, when what it asked
+    /// for was resolved as it blocked (XREAD's `$` becomes the stream's last ID then).
+    pub rerun_args: Option<Vec<Bytes>>,
 }
 
 pub type TimeoutReply = fn(&mut State, ClientId) -> Option<Reply>;
@@ -60,6 +66,7 @@ pub struct Parked {
 
 impl Parked {
     pub fn new(session: Session, args: Vec<Bytes>, req: BlockRequest, wake: Arc<Notify>) -> Parked {
+        let args = req.rerun_args.unwrap_or(args);
         let mut keys = req.keys;
         // A key named twice (BLPOP k k 0) waits once.
         let mut seen = Vec::with_capacity(keys.len());
@@ -174,10 +181,24 @@ impl Blocking {
         self.ready.pop_front()
     }
 
-    /// The first client waiting on the key, and the type it needs the key to hold.
+    /// The first client waiting on the key for a list or a sorted set, and which of them. Stream
+    /// readers in the line are passed over: they are served by their own rules.
     pub fn first_waiting(&self, db: usize, key: &Bytes) -> Option<(ClientId, BlockKind)> {
-        let id = *self.waiting.get(&(db, key.clone()))?.front()?;
-        Some((id, self.parked.get(&id)?.kind))
+        self.waiting.get(&(db, key.clone()))?.iter().find_map(|id| {
+            let kind = self.parked.get(id)?.kind;
+            (kind != BlockKind::Stream).then_some((*id, kind))
+        })
+    }
+
+    /// The stream readers waiting on the key, first come first.
+    pub fn stream_waiters(&self, db: usize, key: &Bytes) -> Vec<ClientId> {
+        let Some(q) = self.waiting.get(&(db, key.clone())) else { return Vec::new() };
+        q.iter().copied().filter(|id| self.parked.get(id).is_some_and(|p| p.kind == BlockKind::Stream)).collect()
+    }
+
+    /// A parked client's command line and database.
+    pub fn parked_command(&self, id: ClientId) -> Option<(&[Bytes], usize)> {
+        self.parked.get(&id).map(|p| (p.args.as_slice(), p.db))
     }
 
     /// Takes a client out of every line it waits in.

@@ -42,6 +42,9 @@ pub struct Session {
     pub block: Option<super::blocking::BlockRequest>,
     /// While a parked command runs again: the deadline it first blocked with.
     pub rerun_deadline: Option<u64>,
+    /// While a parked stream read runs again: the key whose new entries serve it (Redis answers
+    /// a woken XREAD from that one key).
+    pub woken_by: Option<Bytes>,
     /// What the current command is replayed as, when not as itself (see server::propagation).
     pub propagate_as: Option<Vec<Vec<Bytes>>>,
     /// The client as replication sees it: its REPLCONF, a handover to a replica's task, whether
@@ -104,6 +107,7 @@ impl Session {
             after_reply: Vec::new(),
             block: None,
             rerun_deadline: None,
+            woken_by: None,
             propagate_as: None,
             repl: Default::default(),
             force_propagation: false,
