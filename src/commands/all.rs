@@ -25,6 +25,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::zsets::TABLE,
     super::streams::TABLE,
     super::streams::READ_TABLE,
+    super::streams::GROUP_TABLE,
     super::sort::TABLE,
     super::persist::TABLE,
     super::replication::TABLE,

@@ -99,6 +99,55 @@ impl ConsumerGroup {
         true
     }
 
+    /// Drops a pending entry from both PELs (XACK, and XCLAIM/XAUTOCLAIM of a deleted entry),
+    /// returning it.
+    pub fn take_pending(&mut self, id: StreamId) -> Option<Nack> {
+        let nack = self.pel.remove(&id)?;
+        if let Some(c) = self.consumers.get_mut(&nack.consumer) {
+            c.pel.remove(&id);
+        }
+        Some(nack)
+    }
+
+    /// Gives the pending entry `id` to `consumer` (XCLAIM, XAUTOCLAIM): its delivery time set,
+    /// its count set to `retry_count` when given, else bumped when `count_delivery`. The entry
+    /// must be pending and the consumer exist; returns the entry as it now is.
+    pub fn claim(
+        &mut self,
+        id: StreamId,
+        consumer: &[u8],
+        delivery_time: i64,
+        retry_count: Option<u64>,
+        count_delivery: bool,
+    ) -> Option<&Nack> {
+        let nack = self.pel.get_mut(&id)?;
+        if nack.consumer != consumer {
+            if let Some(old) = self.consumers.get_mut(&nack.consumer) {
+                old.pel.remove(&id);
+            }
+            nack.consumer = consumer.to_vec();
+        }
+        nack.delivery_time = delivery_time;
+        match retry_count {
+            Some(n) => nack.delivery_count = n,
+            None if count_delivery => nack.delivery_count += 1,
+            None => {}
+        }
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            c.pel.insert(id);
+        }
+        Some(nack)
+    }
+
+    /// A pending entry created by XCLAIM's FORCE, owned by `consumer` (which must exist) and
+    /// delivered once, now (streamCreateNACK).
+    pub fn force_pending(&mut self, id: StreamId, consumer: &[u8], now_ms: i64) {
+        self.pel.insert(id, Nack { delivery_time: now_ms, delivery_count: 1, consumer: consumer.to_vec() });
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            c.pel.insert(id);
+        }
+    }
+
     /// Adds a pending entry as RDB load and AOF replay restore it (the consumer is set later
     /// through `attach`); false when it was already there.
     pub fn insert_pending(&mut self, id: StreamId, delivery_time: i64, delivery_count: u64) -> bool {
@@ -172,6 +221,27 @@ mod tests {
         assert_eq!(g.delete_consumer(b"a"), None);
         assert_eq!(g.lookup_consumer(b"b", Some(999)).map(|c| c.seen_time), Some(999));
         assert_eq!(g.lookup_consumer(b"b", None).map(|c| c.seen_time), Some(999));
+    }
+
+    #[test]
+    fn claims_move_entries_and_set_counts() {
+        let mut g = ConsumerGroup::new(StreamId::MIN, Some(0));
+        g.create_consumer(b"a", 0);
+        g.create_consumer(b"b", 0);
+        g.deliver(id(1), b"a", 100, true);
+        assert!(g.claim(id(2), b"b", 5, None, true).is_none());
+        let n = g.claim(id(1), b"b", 500, None, true).cloned();
+        assert_eq!(n, Some(Nack { delivery_time: 500, delivery_count: 2, consumer: b"b".to_vec() }));
+        assert!(g.consumers[&b"a"[..]].pel.is_empty());
+        assert!(g.consumers[&b"b"[..]].pel.contains(&id(1)));
+        assert_eq!(g.claim(id(1), b"b", 600, Some(7), true).map(|n| n.delivery_count), Some(7));
+        assert_eq!(g.claim(id(1), b"b", 700, None, false).map(|n| n.delivery_count), Some(7));
+        g.force_pending(id(3), b"a", 900);
+        assert_eq!(g.pel[&id(3)].delivery_count, 1);
+        assert!(g.consumers[&b"a"[..]].pel.contains(&id(3)));
+        assert_eq!(g.take_pending(id(3)).map(|n| n.consumer), Some(b"a".to_vec()));
+        assert!(g.consumers[&b"a"[..]].pel.is_empty());
+        assert!(g.take_pending(id(3)).is_none());
     }
 
     #[test]
