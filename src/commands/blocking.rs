@@ -97,6 +97,25 @@ pub fn serve_ready_keys(ctx: &mut Ctx) {
     }
 }
 
+/// Serves the clients waiting on keys that became ready outside any command (keys the active
+/// expiry deleted: readers blocked in XREADGROUP on them get their error at once, as Redis's
+/// beforeSleep does).
+pub fn serve_ready_keys_outside_commands(server: &crate::server::Server, st: &mut crate::server::state::State) {
+    if !st.blocking.has_ready() {
+        return;
+    }
+    // Nothing here runs as this client: each waiter's command runs as its own.
+    let mut nobody = super::Session::new(0, String::new());
+    let mut ctx = Ctx {
+        server,
+        state: st,
+        session: &mut nobody,
+        now_ms: crate::util::time::unix_ms(),
+        clock: std::time::Instant::now(),
+    };
+    serve_ready_keys(&mut ctx);
+}
+
 /// Serves the stream readers waiting on a ready key (serveClientsBlockedOnStreamKey and
 /// unblockDeletedStreamReadgroupClients): each, in arrival order, whose stream got past the ID it
 /// waits for, or whose wait can no longer be served (its key or group gone: an error). The

@@ -20,6 +20,7 @@ pub async fn run(server: Arc<Server>) {
         // Reading the allocator's counter records the peak, as serverCron does.
         crate::alloc::allocated();
         let mut st = server.lock();
+        crate::commands::blocking::serve_ready_keys_outside_commands(&server, &mut st);
         sample_stats(&mut st);
         close_idle_clients(&mut st);
         st.scripts.reap_debug_children();
