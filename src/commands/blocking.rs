@@ -8,6 +8,7 @@ use bytes::Bytes;
 use super::{Ctx, Value};
 use crate::protocol::Reply;
 pub use crate::server::blocking::{BlockKind, BlockRequest};
+use crate::server::session::WokenBy;
 
 /// Parses a timeout in seconds (fractions allowed, 0 = forever) into an absolute deadline in unix
 /// ms, with Redis's errors (getTimeoutFromObjectOrReply with UNIT_SECONDS).
@@ -39,22 +40,22 @@ impl Ctx<'_> {
         self.block_as(keys, deadline_ms, kind, in_multi_reply, None)
     }
 
-    /// `block`, with the command line to run again when a key is ready (`rerun_args`) when it is
-    /// not the one the client sent.
+    /// `block`, with the command line as resolved now (`resolved_args`), for the command's own
+    /// use when a key it waits on is ready (Session::woken_by).
     pub fn block_as(
         &mut self,
         keys: Vec<Bytes>,
         deadline_ms: u64,
         kind: BlockKind,
         in_multi_reply: Reply,
-        rerun_args: Option<Vec<Bytes>>,
+        resolved_args: Option<Vec<Bytes>>,
     ) -> Reply {
         if self.session.in_exec {
             return in_multi_reply;
         }
         // Run again after a wake-up that found nothing for it: keep the first deadline.
         let deadline_ms = self.session.rerun_deadline.unwrap_or(deadline_ms);
-        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply: None, rerun_args });
+        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply: None, resolved_args });
         Reply::NoReply
     }
 }
@@ -128,7 +129,8 @@ fn serve_stream_readers(ctx: &mut Ctx, db: usize, key: &Bytes) {
             continue;
         }
         let Some(mut p) = ctx.state.blocking.unpark(id) else { continue };
-        p.session.woken_by = Some(key.clone());
+        let args = p.resolved_args.clone().unwrap_or_else(|| p.args.clone());
+        p.session.woken_by = Some(WokenBy { key: key.clone(), args });
         let reply = rerun(ctx, &mut p);
         p.session.woken_by = None;
         if p.session.block.take().is_some() {

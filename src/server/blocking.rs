@@ -43,9 +43,9 @@ pub struct BlockRequest {
     /// What a wait that times out answers, when it is not the command's null (WAIT answers how
     /// many replicas acknowledged by then): computed when it ends, by the command's own family.
     pub timeout_reply: Option<TimeoutReply>,
-    /// The command line to run again in place of the one the client sent, when what it asked
-    /// for was resolved as it blocked (XREAD's `$` becomes the stream's last ID then).
-    pub rerun_args: Option<Vec<Bytes>>,
+    /// The command line as resolved when it blocked (XREAD's `$` as the stream's last ID then),
+    /// for the command's own use when woken; statistics and the slow log show the client's own.
+    pub resolved_args: Option<Vec<Bytes>>,
 }
 
 pub type TimeoutReply = fn(&mut State, ClientId) -> Option<Reply>;
@@ -54,6 +54,8 @@ pub struct Parked {
     pub session: Session,
     /// The command line, run again when a key is ready.
     pub args: Vec<Bytes>,
+    /// See BlockRequest::resolved_args.
+    pub resolved_args: Option<Vec<Bytes>>,
     pub db: usize,
     pub keys: Vec<Bytes>,
     /// Absolute unix ms, 0 for never.
@@ -66,7 +68,6 @@ pub struct Parked {
 
 impl Parked {
     pub fn new(session: Session, args: Vec<Bytes>, req: BlockRequest, wake: Arc<Notify>) -> Parked {
-        let args = req.rerun_args.unwrap_or(args);
         let mut keys = req.keys;
         // A key named twice (BLPOP k k 0) waits once.
         let mut seen = Vec::with_capacity(keys.len());
@@ -81,6 +82,7 @@ impl Parked {
             db: session.db,
             session,
             args,
+            resolved_args: req.resolved_args,
             keys,
             deadline_ms: req.deadline_ms,
             kind: req.kind,
@@ -196,9 +198,9 @@ impl Blocking {
         q.iter().copied().filter(|id| self.parked.get(id).is_some_and(|p| p.kind == BlockKind::Stream)).collect()
     }
 
-    /// A parked client's command line and database.
+    /// A parked client's command line (as resolved when it blocked) and database.
     pub fn parked_command(&self, id: ClientId) -> Option<(&[Bytes], usize)> {
-        self.parked.get(&id).map(|p| (p.args.as_slice(), p.db))
+        self.parked.get(&id).map(|p| (p.resolved_args.as_deref().unwrap_or(&p.args), p.db))
     }
 
     /// Takes a client out of every line it waits in.

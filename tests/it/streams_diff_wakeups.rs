@@ -26,6 +26,21 @@ fn await_blocked(admin: &mut Pair, n: usize) {
     }
 }
 
+/// The command lines of the slow log's entries, newest first.
+fn slowlog_lines(c: &mut Client) -> String {
+    let reply = crate::common::Reply::parse(&c.cmd(&["SLOWLOG", "GET", "100"]));
+    let mut out = Vec::new();
+    for entry in reply.array() {
+        let args: Vec<String> = entry.array()[3]
+            .array()
+            .iter()
+            .map(|a| String::from_utf8_lossy(a.bulk().unwrap_or(b"?")).into_owned())
+            .collect();
+        out.push(args.join(" "));
+    }
+    out.join("\n")
+}
+
 /// The calls and failed calls of the stream read commands, and the error counters (times and
 /// microseconds left out: they differ by nature).
 fn read_stats(c: &mut Client) -> String {
@@ -89,9 +104,15 @@ fn wakeups(duo: &Duo, resp: &str) {
     for args in [["XADD", "t", "5-0", "a", "1"], ["XADD", "s", "6-0", "b", "2"], ["XADD", "t", "7-0", "c", "3"]] {
         admin.both(&args);
     }
+    admin.both(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    admin.both(&["SLOWLOG", "RESET"]);
     admin.check(&["EXEC"]);
     plain.check_read("XREAD on s (from the first part) served by MULTI XADD t, s, t EXEC");
     group.check_read("XREADGROUP NOACK COUNT 0 served by MULTI XADD t, s, t EXEC");
+    admin.both(&["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
+    // The woken reads are logged as the clients sent them (`$` and all).
+    let (o, r) = (slowlog_lines(&mut admin.ours), slowlog_lines(&mut admin.real));
+    admin.compare("the slow log of the transaction and the reads it served", o.as_bytes(), r.as_bytes());
     admin.check(&["XPENDING", "t", "g"]);
 
     // Timeouts, a destroyed group, then the statistics all of it left.

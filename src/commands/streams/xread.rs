@@ -167,11 +167,12 @@ fn read_generic(ctx: &mut Ctx, args: &[Bytes], readgroup: bool) -> Reply {
         // What a group read changes is propagated as XCLAIM and XGROUP commands, never as itself.
         ctx.session.propagate_as.get_or_insert_with(Vec::new);
     }
+    if let Some(w) = ctx.session.woken_by.take() {
+        let o = tri!(parse_options(&w.args, readgroup, false, ctx.now_ms));
+        return serve_woken(ctx, &w.args, &o, &w.key);
+    }
     let in_script = ctx.session.id == SCRIPT_CLIENT_ID;
     let o = tri!(parse_options(args, readgroup, in_script, ctx.now_ms));
-    if let Some(key) = ctx.session.woken_by.clone() {
-        return serve_woken(ctx, args, &o, &key);
-    }
     let mut ids = Vec::with_capacity(o.n);
     for (key, id_arg) in o.keys(args).iter().zip(o.id_args(args)) {
         let s = tri!(ctx.read_typed(key, Value::as_stream));
@@ -247,14 +248,14 @@ fn read_generic(ctx: &mut Ctx, args: &[Bytes], readgroup: bool) -> Reply {
     let Some(deadline) = o.deadline_ms else { return Reply::NilArray };
     // Once blocked, XREAD waits for what comes after the IDs as they are now: `$` is the last ID
     // its stream had (0-0 for a missing key).
-    let mut rerun = args.to_vec();
+    let mut resolved = args.to_vec();
     if !readgroup {
         for (i, id) in ids.iter().enumerate() {
-            rerun[o.streams_at + o.n + i] = id_bulk(*id);
+            resolved[o.streams_at + o.n + i] = id_bulk(*id);
         }
     }
     let keys = o.keys(args).to_vec();
-    ctx.block_as(keys, deadline, BlockKind::Stream, Reply::NilArray, Some(rerun))
+    ctx.block_as(keys, deadline, BlockKind::Stream, Reply::NilArray, Some(resolved))
 }
 
 /// A plain XREAD's entries after `start`.
