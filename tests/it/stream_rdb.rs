@@ -243,3 +243,76 @@ fn aof_rewrite_rebuilds_streams_like_redis() {
     assert_eq!(sections[0].0, sections[1].0);
     assert!(sections[0].1 == sections[1].1, "the replayed streams saved different bytes");
 }
+
+/// XINFO STREAM FULL with the consumers' seen-times masked: a replay sets them to its own clock.
+fn xinfo_full_masked(c: &mut Client, key: &str) -> String {
+    let raw = c.cmd_str(&["XINFO", "STREAM", key, "FULL"]);
+    let mut out = String::new();
+    let mut rest = raw.as_str();
+    const TAG: &str = "seen-time\r\n:";
+    while let Some(at) = rest.find(TAG) {
+        out.push_str(&rest[..at + TAG.len()]);
+        rest = &rest[at + TAG.len()..];
+        let end = rest.find("\r\n").unwrap_or(rest.len());
+        out.push('T');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The AOF rewrite of streams with consumer groups (XGROUP CREATE ... ENTRIESREAD, an XCLAIM
+/// ... TIME RETRYCOUNT JUSTID FORCE per pending entry, XGROUP CREATECONSUMER for consumers
+/// without any) replays into the groups the stream had, as in real Redis, where a pending
+/// entry whose stream entry was deleted is not recreated.
+#[test]
+fn aof_rewrite_rebuilds_stream_groups_like_redis() {
+    const AOF: &[&str] = &["--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--stream-node-max-entries", "3"];
+    let mut infos = Vec::new();
+    for bin in [OURS, REAL_REDIS] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let s = DataDirServer::start(bin, dir.path(), AOF);
+        let mut c = s.client();
+        for i in 1..=8 {
+            ok(&mut c, &["XADD", "s", &format!("{i}-1"), "f", &i.to_string()]);
+        }
+        ok(&mut c, &["XGROUP", "CREATE", "s", "g1", "0", "ENTRIESREAD", "0"]);
+        ok(&mut c, &["XGROUP", "CREATE", "s", "g2", "5-1"]);
+        ok(&mut c, &["XGROUP", "CREATE", "s", "g3", "$", "ENTRIESREAD", "8"]);
+        for (consumer, ids, time, retries) in [
+            ("alice", &["1-1", "2-1"][..], "1000", "3"),
+            ("bob", &["3-1", "6-1"], "2000", "1"),
+            ("carol", &["7-1"], "3000", "9"),
+        ] {
+            let mut args = vec!["XCLAIM", "s", "g1", consumer, "0"];
+            args.extend_from_slice(ids);
+            args.extend(["TIME", time, "RETRYCOUNT", retries, "FORCE", "JUSTID"]);
+            ok(&mut c, &args);
+        }
+        ok(&mut c, &["XCLAIM", "s", "g2", "bob", "0", "6-1", "TIME", "4000", "FORCE", "JUSTID", "LASTID", "6-1"]);
+        ok(&mut c, &["XGROUP", "CREATECONSUMER", "s", "g1", "dave"]);
+        ok(&mut c, &["XGROUP", "CREATECONSUMER", "s", "g3", "erin"]);
+        ok(&mut c, &["XACK", "s", "g1", "2-1"]);
+        let before = xinfo_full_masked(&mut c, "s");
+        // A pending entry whose stream entry is gone: the replay's XCLAIM ... FORCE drops it.
+        ok(&mut c, &["XDEL", "s", "7-1"]);
+        ok(&mut c, &["SELECT", "1"]);
+        ok(&mut c, &["XGROUP", "CREATE", "empty", "g", "$", "MKSTREAM"]);
+        ok(&mut c, &["XGROUP", "CREATECONSUMER", "empty", "g", "c"]);
+        assert_eq!(c.cmd_str(&["BGREWRITEAOF"]), "+Background append only file rewriting started\r\n");
+        crate::common::wait_for("the rewrite", Duration::from_secs(30), || {
+            c.cmd_str(&["INFO", "persistence"]).contains("aof_rewrite_in_progress:0\r\n")
+        });
+        s.shutdown();
+        let s = DataDirServer::start(bin, dir.path(), AOF);
+        let mut c = s.client();
+        let after = xinfo_full_masked(&mut c, "s");
+        assert!(after.contains("$3\r\nbob\r\n"), "{bin}: the groups were not replayed: {after}");
+        assert_ne!(before, after, "{bin}: the deleted entry's pending entry should be gone");
+        ok(&mut c, &["SELECT", "1"]);
+        let empty = xinfo_full_masked(&mut c, "empty");
+        infos.push((before, after, empty, c.cmd(&["XPENDING", "s", "g1"])));
+        s.shutdown();
+    }
+    assert_eq!(infos[0], infos[1], "ours replayed the rewrite differently from real Redis");
+}

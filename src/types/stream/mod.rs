@@ -5,6 +5,7 @@ pub mod group;
 pub mod id;
 pub mod node;
 mod range;
+mod rax_shape;
 mod trim;
 
 use std::collections::BTreeMap;
@@ -90,6 +91,12 @@ impl Stream {
 
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// The nodes Redis's rax would have for this stream's node keys (XINFO STREAM).
+    pub fn radix_tree_nodes(&self) -> usize {
+        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
+        rax_shape::rax_node_count(&keys)
     }
 
     /// Rebuilds a stream from its parts (RDB load, which validated them).

@@ -79,17 +79,12 @@ fn parse_options(args: &[Bytes], from: usize, now: i64) -> Result<ClaimOptions, 
             o.last_id = StreamId::parse_strict(&args[j], 0).map_err(id_error)?;
         } else {
             let text = String::from_utf8_lossy(crate::commands::streams::c_str(opt));
-            return Err(Reply::error(format!("ERR Unrecognized XCLAIM option '{}'", one_line(&text))));
+            return Err(Reply::error(format!("ERR Unrecognized XCLAIM option '{text}'")));
         }
         j += 1;
     }
     o.retry_count = (retry >= 0).then_some(retry as u64);
     Ok(o)
-}
-
-/// addReplyErrorFormat turns line breaks into spaces so the error stays one protocol line.
-fn one_line(s: &str) -> String {
-    s.replace(['\r', '\n'], " ")
 }
 
 /// XCLAIM key group consumer min-idle-time id... [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE]

@@ -6,6 +6,7 @@ mod claim;
 mod pending;
 pub(crate) mod propagate;
 mod xgroup;
+mod xinfo;
 
 use bytes::Bytes;
 
@@ -18,6 +19,7 @@ use crate::{cmd, container, subcmd};
 
 pub static GROUP_TABLE: &[CommandSpec] = &[
     container!("xgroup", "stream", "5.0.0", "A container for consumer groups commands", XGROUP_SUBS),
+    container!("xinfo", "stream", "5.0.0", "A container for stream introspection commands", XINFO_SUBS),
     cmd!("xack", -4, WRITE | FAST, (1, 1, 1), "stream", "5.0.0", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", "O(1) for each message ID processed.", pending::xack),
     cmd!("xpending", -3, READONLY, (1, 1, 1), "stream", "5.0.0", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.", pending::xpending),
     cmd!("xclaim", -6, WRITE | FAST, (1, 1, 1), "stream", "5.0.0", "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", "O(log N) with N being the number of messages in the PEL of the consumer group.", claim::xclaim),
@@ -90,6 +92,53 @@ static XGROUP_SUBS: &[CommandSpec] = &[
         "Show helpful text about the different subcommands",
         "O(1)",
         xgroup::xgroup
+    ),
+];
+
+static XINFO_SUBS: &[CommandSpec] = &[
+    subcmd!(
+        "consumers",
+        4,
+        READONLY,
+        (2, 2, 1),
+        "stream",
+        "5.0.0",
+        "List the consumers in a consumer group",
+        "O(1)",
+        xinfo::xinfo
+    ),
+    subcmd!(
+        "groups",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "stream",
+        "5.0.0",
+        "List the consumer groups of a stream",
+        "O(1)",
+        xinfo::xinfo
+    ),
+    subcmd!(
+        "stream",
+        -3,
+        READONLY,
+        (2, 2, 1),
+        "stream",
+        "5.0.0",
+        "Get information about a stream",
+        "O(1)",
+        xinfo::xinfo
+    ),
+    subcmd!(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "stream",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        "O(1)",
+        xinfo::xinfo
     ),
 ];
 
