@@ -134,3 +134,28 @@ fn blocked_stream_readers_woken_by_expiry_and_transactions_as_real_redis() {
     wakeups(&duo, "2");
     wakeups(&duo, "3");
 }
+
+/// What the AOF (and so the replicas) receives for group reads the propagation scenarios leave
+/// out: from a script (with and without NOACK), a blocked NOACK read served (its consumer created
+/// explicitly, the group's last ID set), blocked reads served by a transaction and by a script,
+/// and wake-ups that deliver nothing (an XREAD, a destroyed group).
+#[test]
+fn woken_and_scripted_group_reads_propagate_as_real_redis() {
+    let mut d = crate::differential_propagation::Differ::start(&[]);
+    d.script(&[
+        "xadd s 1-1 f v1",
+        "xadd s 2-1 f v2",
+        "xgroup create s g 0",
+        "eval return(redis.call('xreadgroup','group','g','alice','count','1','streams','s','>')) 0",
+        "eval return(redis.call('xreadgroup','group','g','bob','noack','streams','s','>')) 0",
+        "eval return(redis.call('xreadgroup','group','g','alice','streams','s','0')) 0",
+    ]);
+    d.served(&["xreadgroup group g carol noack block 0 streams s >"], "xadd s 3-1 f v3");
+    d.served(
+        &["xreadgroup group g dave count 1 block 0 streams s >", "xreadgroup group g erin block 0 streams s >"],
+        "eval redis.call('xadd','s','4-1','f','v4');return(redis.call('xadd','s','5-1','f','v5')) 0",
+    );
+    d.served(&["xread block 0 streams s $", "xreadgroup group g frank block 0 streams s >"], "xadd s 6-1 f v6");
+    d.served(&["xreadgroup group g gina block 0 streams s >"], "xgroup destroy s g");
+    d.finish();
+}
