@@ -1,4 +1,4 @@
-//! Clients parked by blocking commands (BLPOP, BLMOVE, BZPOPMIN, ...): who waits on which key, in
+//! Clients parked by blocking commands (BLPOP, BLMOVE, BZPOPMIN, XREAD, ...): who waits on which key, in
 //! arrival order, and which keys were written since they were last looked at (Redis's
 //! blocking_keys and ready_keys). The command side (commands::blocking) re-runs a parked command
 //! when a key it waits on becomes ready; the connection side (server::conn) sleeps until its
