@@ -8,6 +8,7 @@ use bytes::Bytes;
 use super::{Ctx, Value};
 use crate::protocol::Reply;
 pub use crate::server::blocking::{BlockKind, BlockRequest};
+use crate::server::session::WokenBy;
 
 /// Parses a timeout in seconds (fractions allowed, 0 = forever) into an absolute deadline in unix
 /// ms, with Redis's errors (getTimeoutFromObjectOrReply with UNIT_SECONDS).
@@ -36,12 +37,25 @@ impl Ctx<'_> {
     /// cannot wait, so it answers `in_multi_reply` (its own kind of null) at once, as in Redis. Returns the handler's reply: nothing
     /// now, the real one when the client is served, times out or is unblocked.
     pub fn block(&mut self, keys: Vec<Bytes>, deadline_ms: u64, kind: BlockKind, in_multi_reply: Reply) -> Reply {
+        self.block_as(keys, deadline_ms, kind, in_multi_reply, None)
+    }
+
+    /// `block`, with the command line as resolved now (`resolved_args`), for the command's own
+    /// use when a key it waits on is ready (Session::woken_by).
+    pub fn block_as(
+        &mut self,
+        keys: Vec<Bytes>,
+        deadline_ms: u64,
+        kind: BlockKind,
+        in_multi_reply: Reply,
+        resolved_args: Option<Vec<Bytes>>,
+    ) -> Reply {
         if self.session.in_exec {
             return in_multi_reply;
         }
         // Run again after a wake-up that found nothing for it: keep the first deadline.
         let deadline_ms = self.session.rerun_deadline.unwrap_or(deadline_ms);
-        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply: None });
+        self.session.block = Some(BlockRequest { keys, deadline_ms, kind, timeout_reply: None, resolved_args });
         Reply::NoReply
     }
 }
@@ -80,6 +94,51 @@ pub fn serve_ready_keys(ctx: &mut Ctx) {
             }
             ctx.state.blocking.finish(id, p, reply);
         }
+        serve_stream_readers(ctx, db, &key);
+    }
+}
+
+/// Serves the clients waiting on keys that became ready outside any command (keys the active
+/// expiry deleted: readers blocked in XREADGROUP on them get their error at once, as Redis's
+/// beforeSleep does).
+pub fn serve_ready_keys_outside_commands(server: &crate::server::Server, st: &mut crate::server::state::State) {
+    if !st.blocking.has_ready() {
+        return;
+    }
+    // Nothing here runs as this client: each waiter's command runs as its own.
+    let mut nobody = super::Session::new(0, String::new());
+    let mut ctx = Ctx {
+        server,
+        state: st,
+        session: &mut nobody,
+        now_ms: crate::util::time::unix_ms(),
+        clock: std::time::Instant::now(),
+    };
+    serve_ready_keys(&mut ctx);
+}
+
+/// Serves the stream readers waiting on a ready key (serveClientsBlockedOnStreamKey and
+/// unblockDeletedStreamReadgroupClients): each, in arrival order, whose stream got past the ID it
+/// waits for, or whose wait can no longer be served (its key or group gone: an error). The
+/// others keep their place in line.
+fn serve_stream_readers(ctx: &mut Ctx, db: usize, key: &Bytes) {
+    for id in ctx.state.blocking.stream_waiters(db, key) {
+        let Some((args, parked_db)) = ctx.state.blocking.parked_command(id) else { continue };
+        let args = args.to_vec();
+        if !super::streams::woken_reader_has_reply(ctx, parked_db, key, &args) {
+            continue;
+        }
+        let Some(mut p) = ctx.state.blocking.unpark(id) else { continue };
+        let args = p.resolved_args.clone().unwrap_or_else(|| p.args.clone());
+        p.session.woken_by = Some(WokenBy { key: key.clone(), args });
+        let reply = rerun(ctx, &mut p);
+        p.session.woken_by = None;
+        if p.session.block.take().is_some() {
+            // It found nothing after all: it waits on.
+            ctx.state.blocking.park(id, p, true);
+            continue;
+        }
+        ctx.state.blocking.finish(id, p, reply);
     }
 }
 

@@ -104,6 +104,8 @@ impl Ctx<'_> {
         drop(entry);
         crate::server::eviction::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
+        // A stream reader blocked in XREADGROUP learns its key is gone (dbGenericDelete).
+        self.state.blocking.signal(db, key);
         let unlink = self.state.config.bool(crate::ckey!("lazyfree-lazy-expire"));
         self.state.propagation.deleted(db, key, unlink);
         self.state.stats.expired_keys += 1;
@@ -426,17 +428,23 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
 }
 
 /// A write changed the keyspace: WATCHes on its keys fail, clients waiting on them get a look.
+/// The stream commands signal their keys themselves, as Redis: only XADD (new entries) and XGROUP
+/// DESTROY (a group gone) concern blocked readers; XDEL, XTRIM, XSETID, XGROUP SETID... do not
+/// wake them, whatever they did to the IDs.
 fn key_written(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
     let db = ctx.session.db;
     let watched = !ctx.state.dbs[db].watched.is_empty();
-    if !watched && ctx.state.blocking.count() == 0 {
+    let signal = ctx.state.blocking.count() != 0 && spec.group != "stream";
+    if !watched && !signal {
         return;
     }
     for i in spec.written_key_positions(args) {
         if watched {
             ctx.state.dbs[db].touch_watched(&args[i]);
         }
-        ctx.state.blocking.signal(db, &args[i]);
+        if signal {
+            ctx.state.blocking.signal(db, &args[i]);
+        }
     }
 }
 

@@ -132,6 +132,9 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.db();
     db.touch_all_watched(None);
     let n = db.clear();
+    // Readers blocked in XREADGROUP learn their streams are gone (scanDatabaseForDeletedStreams).
+    let db = ctx.session.db;
+    ctx.state.blocking.signal_db(db);
     // Each key removed counts as a change, the flush itself none (as Redis 7.0.15); it is replayed
     // even when there was nothing to remove.
     ctx.dirty(n as u64);
@@ -145,6 +148,10 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     for db in ctx.state.dbs.iter_mut() {
         db.touch_all_watched(None);
         n += db.clear();
+    }
+    // Readers blocked in XREADGROUP learn their streams are gone (scanDatabaseForDeletedStreams).
+    for db in 0..ctx.state.dbs.len() {
+        ctx.state.blocking.signal_db(db);
     }
     // Each key removed counts as a change (Redis 7.0.15 adds nothing for the flush itself); it is
     // replayed even when there was nothing to remove.

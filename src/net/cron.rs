@@ -20,6 +20,7 @@ pub async fn run(server: Arc<Server>) {
         // Reading the allocator's counter records the peak, as serverCron does.
         crate::alloc::allocated();
         let mut st = server.lock();
+        crate::commands::blocking::serve_ready_keys_outside_commands(&server, &mut st);
         sample_stats(&mut st);
         close_idle_clients(&mut st);
         st.scripts.reap_debug_children();
@@ -83,6 +84,8 @@ fn active_expire(server: &Server, period: Duration) {
             for key in &expired {
                 crate::server::notify::notify(&mut st, crate::server::notify::EXPIRED, "expired", key, db);
                 st.propagation.deleted(db, key, unlink);
+                // Readers blocked in XREADGROUP on it are answered after the next command.
+                st.blocking.signal(db, key);
             }
             if examined > 0 {
                 let stale = expired.len() as f64 / examined as f64;

@@ -1,4 +1,4 @@
-//! Clients parked by blocking commands (BLPOP, BLMOVE, BZPOPMIN, ...): who waits on which key, in
+//! Clients parked by blocking commands (BLPOP, BLMOVE, BZPOPMIN, XREAD, ...): who waits on which key, in
 //! arrival order, and which keys were written since they were last looked at (Redis's
 //! blocking_keys and ready_keys). The command side (commands::blocking) re-runs a parked command
 //! when a key it waits on becomes ready; the connection side (server::conn) sleeps until its
@@ -24,6 +24,9 @@ use crate::protocol::Reply;
 pub enum BlockKind {
     List,
     ZSet,
+    /// XREAD and XREADGROUP: served by the streams' own rules (commands::streams), not by the
+    /// key merely holding data.
+    Stream,
     /// WAIT: for replicas' acknowledgements, not for keys.
     Replicas,
     /// SHUTDOWN: for lagging replicas to catch up before the exit.
@@ -40,6 +43,9 @@ pub struct BlockRequest {
     /// What a wait that times out answers, when it is not the command's null (WAIT answers how
     /// many replicas acknowledged by then): computed when it ends, by the command's own family.
     pub timeout_reply: Option<TimeoutReply>,
+    /// The command line as resolved when it blocked (XREAD's `$` as the stream's last ID then),
+    /// for the command's own use when woken; statistics and the slow log show the client's own.
+    pub resolved_args: Option<Vec<Bytes>>,
 }
 
 pub type TimeoutReply = fn(&mut State, ClientId) -> Option<Reply>;
@@ -48,6 +54,8 @@ pub struct Parked {
     pub session: Session,
     /// The command line, run again when a key is ready.
     pub args: Vec<Bytes>,
+    /// See BlockRequest::resolved_args.
+    pub resolved_args: Option<Vec<Bytes>>,
     pub db: usize,
     pub keys: Vec<Bytes>,
     /// Absolute unix ms, 0 for never.
@@ -74,6 +82,7 @@ impl Parked {
             db: session.db,
             session,
             args,
+            resolved_args: req.resolved_args,
             keys,
             deadline_ms: req.deadline_ms,
             kind: req.kind,
@@ -174,10 +183,24 @@ impl Blocking {
         self.ready.pop_front()
     }
 
-    /// The first client waiting on the key, and the type it needs the key to hold.
+    /// The first client waiting on the key for a list or a sorted set, and which of them. Stream
+    /// readers in the line are passed over: they are served by their own rules.
     pub fn first_waiting(&self, db: usize, key: &Bytes) -> Option<(ClientId, BlockKind)> {
-        let id = *self.waiting.get(&(db, key.clone()))?.front()?;
-        Some((id, self.parked.get(&id)?.kind))
+        self.waiting.get(&(db, key.clone()))?.iter().find_map(|id| {
+            let kind = self.parked.get(id)?.kind;
+            (kind != BlockKind::Stream).then_some((*id, kind))
+        })
+    }
+
+    /// The stream readers waiting on the key, first come first.
+    pub fn stream_waiters(&self, db: usize, key: &Bytes) -> Vec<ClientId> {
+        let Some(q) = self.waiting.get(&(db, key.clone())) else { return Vec::new() };
+        q.iter().copied().filter(|id| self.parked.get(id).is_some_and(|p| p.kind == BlockKind::Stream)).collect()
+    }
+
+    /// A parked client's command line (as resolved when it blocked) and database.
+    pub fn parked_command(&self, id: ClientId) -> Option<(&[Bytes], usize)> {
+        self.parked.get(&id).map(|p| (p.resolved_args.as_deref().unwrap_or(&p.args), p.db))
     }
 
     /// Takes a client out of every line it waits in.

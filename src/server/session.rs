@@ -42,6 +42,8 @@ pub struct Session {
     pub block: Option<super::blocking::BlockRequest>,
     /// While a parked command runs again: the deadline it first blocked with.
     pub rerun_deadline: Option<u64>,
+    /// While a parked stream read runs again: what woke it.
+    pub woken_by: Option<WokenBy>,
     /// What the current command is replayed as, when not as itself (see server::propagation).
     pub propagate_as: Option<Vec<Vec<Bytes>>>,
     /// The client as replication sees it: its REPLCONF, a handover to a replica's task, whether
@@ -61,6 +63,14 @@ pub struct Session {
     pub error_counted: bool,
     /// Set when a pause holds the command back: it is to run again at this time (unix ms).
     pub postponed: Option<u64>,
+}
+
+/// A parked stream read run again because one of its keys is ready.
+pub struct WokenBy {
+    /// The key whose new entries serve it (Redis answers a woken XREAD from that one key).
+    pub key: Bytes,
+    /// Its command line as resolved when it blocked (XREAD's `$` as the stream's last ID then).
+    pub args: Vec<Bytes>,
 }
 
 /// How a debugging session runs (SCRIPT DEBUG YES / SYNC).
@@ -104,6 +114,7 @@ impl Session {
             after_reply: Vec::new(),
             block: None,
             rerun_deadline: None,
+            woken_by: None,
             propagate_as: None,
             repl: Default::default(),
             force_propagation: false,

@@ -66,6 +66,7 @@ mod streams_clients;
 mod streams_diff_blocking;
 mod streams_diff_groups;
 mod streams_diff_propagation;
+mod streams_diff_wakeups;
 mod streams_diff_workload;
 mod strings;
 mod systemd;

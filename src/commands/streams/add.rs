@@ -166,6 +166,9 @@ pub(super) fn xadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         argv.get_or_insert_with(|| args.to_vec())[p.id_index] = id_bulk(id);
     }
     ctx.dirty(1);
+    // Readers blocked on the key get a look, even when the trim left nothing new to read.
+    let db = ctx.session.db;
+    ctx.state.blocking.signal(db, key);
     ctx.notify(notify::STREAM, "xadd", key);
     if trimmed {
         ctx.notify(notify::STREAM, "xtrim", key);

@@ -1,11 +1,15 @@
 //! The stream commands (t_stream.c): XADD and XTRIM (with their shared trimming options),
-//! XRANGE/XREVRANGE/XLEN, XDEL and XSETID. Replies, errors and their order, notifications and
-//! what is propagated follow Redis 7.0.
+//! XRANGE/XREVRANGE/XLEN, XDEL and XSETID; XREAD and XREADGROUP (READ_TABLE). Replies, errors
+//! and their order, notifications and what is propagated follow Redis 7.0.
 
 mod add;
 pub mod consumer_groups;
 mod delete;
+mod delivery;
 mod read;
+mod xread;
+
+pub use xread::{woken_reader_has_reply, READ_TABLE};
 
 pub use consumer_groups::GROUP_TABLE;
 
