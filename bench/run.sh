@@ -27,6 +27,8 @@
 #   BENCH_ONLY        "sentinel" runs the Sentinel failover test alone;
 #                     "scripting" the scripting test alone (EVALSHA and FCALL
 #                     of a one-INCR script, memory per cached script);
+#                     "streams" the streams test alone (XADD, XRANGE, the
+#                     XREADGROUP/XACK loop, memory of a 1M-entry stream);
 #                     "scripting-callgrind" (never part of a full run) counts
 #                     instructions per request of INCR, EVALSHA and FCALL
 #                     under valgrind's callgrind, one client at -P 16
@@ -84,8 +86,8 @@ for v in rounds nkeys clients bench_timeout; do
     [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 case "${BENCH_ONLY:-}" in
-    "" | sentinel | scripting | scripting-callgrind) ;;
-    *) die "BENCH_ONLY must be empty, 'sentinel', 'scripting' or 'scripting-callgrind' (got '$BENCH_ONLY')" ;;
+    "" | sentinel | scripting | scripting-callgrind | streams) ;;
+    *) die "BENCH_ONLY must be empty, 'sentinel', 'scripting', 'scripting-callgrind' or 'streams' (got '$BENCH_ONLY')" ;;
 esac
 if [[ -n "${BENCH_REQUESTS:-}" && ! "$BENCH_REQUESTS" =~ ^[1-9][0-9]*$ ]]; then
     die "BENCH_REQUESTS must be a positive integer (got '$BENCH_REQUESTS')"
@@ -821,6 +823,136 @@ for role in redis ours; do
     echo "$line"
 done
 fi # scripting
+
+# -------------------------------------------------------------- streams ----
+# XADD of a 4-field entry, XRANGE of 10 entries, and a consumer group's read-and-acknowledge
+# loop, side by side at each pipeline depth; then the memory of a stream of 1M 4-field entries.
+# redis-benchmark cannot feed XACK the IDs an XREADGROUP returned, so the loop is measured as its
+# two halves over the same entries: XREADGROUP ... > (each call delivers the next entry), then
+# XACK of delivered IDs, which are known in advance because the stream is filled with explicit
+# IDs <k>-1 (redis-benchmark's __rand_int__ is a zero-padded k, which both servers parse).
+stream_fields="f1 value-1 f2 value-2 f3 value-3 f4 value-4"
+
+# fill_stream ROLE KEY N: XADD KEY <k>-1 (k = 0..N-1) with the four fields, through --pipe.
+fill_stream() {
+    local role="$1" key="$2" n="$3" out
+    out="$(awk -v n="$n" -v key="$key" 'BEGIN {
+        for (k = 0; k < n; k++) {
+            id = k "-1"
+            printf "*11\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(key), key, length(id), id
+            for (f = 1; f <= 4; f++) printf "$2\r\nf%d\r\n$7\r\nvalue-%d\r\n", f, f
+        }
+    }' | cli "$role" --pipe 2>&1)" || die "redis-cli --pipe failed against $role: $out"
+    [[ "$out" == *"errors: 0, replies: $n"* ]] || die "filling $key on $role: $out"
+}
+
+if [[ -z "${BENCH_ONLY:-}" || "$BENCH_ONLY" == streams ]]; then
+log "streams test: XADD, XRANGE COUNT 10, XREADGROUP and XACK"
+stream_fmt='%-10s %8s %13s %13s %10s %10s %10s %9s\n'
+xm_fmt='%-14s %14s %14s %10s\n'
+rss_bytes() {
+    awk '$1 == "VmRSS:" { print $2 * 1024; exit }' "/proc/$1/status"
+}
+for role in redis ours; do
+    stop_server "$role"
+    start_server "$role"
+done
+stream_rows=()
+for depth in "${pipelines[@]}"; do
+    if [[ -n "${BENCH_REQUESTS:-}" ]]; then
+        n="$BENCH_REQUESTS"
+    elif ((depth == 1)); then
+        n="$default_n_p1"
+    else
+        n="$default_n_pipe"
+    fi
+    for kind in xadd xrange xreadgroup xack; do
+        declare -A x_rps=([redis]="" [ours]="") x_cpu=([redis]="" [ours]="")
+        for ((round = 1; round <= rounds; round++)); do
+            for role in redis ours; do
+                # Each XREADGROUP/XACK round starts from a fresh group over a stream of n entries.
+                if [[ "$kind" == xreadgroup ]]; then
+                    cli "$role" del bench:group >/dev/null
+                    fill_stream "$role" bench:group "$n"
+                    [[ "$(cli "$role" xgroup create bench:group g 0 | tr -d '\r')" == OK ]] ||
+                        die "XGROUP CREATE failed on $role"
+                elif [[ "$kind" == xrange ]] && [[ "$(cli "$role" xlen bench:range | tr -d '\r')" != 1000 ]]; then
+                    fill_stream "$role" bench:range 1000
+                fi
+                case "$kind" in
+                    # shellcheck disable=SC2206  # the fields are split on purpose
+                    xadd) args=(XADD bench:add '*' $stream_fields) ;;
+                    xrange) args=(XRANGE bench:range - + COUNT 10) ;;
+                    xreadgroup) args=(XREADGROUP GROUP g c COUNT 1 STREAMS bench:group '>') ;;
+                    xack) args=(-r "$n" XACK bench:group g __rand_int__-1) ;;
+                esac
+                res="$(run_bench_args "$role" "$depth" "$n" "${args[@]}")"
+                if [[ -z "$res" ]]; then
+                    log "$kind -P $depth round $round $role: no result"
+                    continue
+                fi
+                read -r rps _ _ cpu <<<"$res"
+                log "$kind -P $depth round $round $role: $rps ops/s, $cpu µs CPU/request"
+                if [[ -z "${x_cpu[$role]}" ]] ||
+                    awk -v a="$cpu" -v b="${x_cpu[$role]}" 'BEGIN { exit !(a + 0 < b + 0) }'; then
+                    x_cpu[$role]=$cpu
+                fi
+                if [[ -z "${x_rps[$role]}" ]] ||
+                    awk -v a="$rps" -v b="${x_rps[$role]}" 'BEGIN { exit !(a + 0 > b + 0) }'; then
+                    x_rps[$role]=$rps
+                fi
+            done
+        done
+        stream_rows+=("$kind|$depth|${x_rps[redis]:-n/a}|${x_rps[ours]:-n/a}|$(fmt_ratio "${x_rps[ours]}" "${x_rps[redis]}")|${x_cpu[redis]:-n/a}|${x_cpu[ours]:-n/a}|$(fmt_ratio "${x_cpu[ours]}" "${x_cpu[redis]}")")
+        unset x_rps x_cpu
+    done
+    for role in redis ours; do
+        cli "$role" del bench:add bench:group >/dev/null
+    done
+done
+echo
+echo "Streams: XADD of 4 fields, XRANGE - + COUNT 10 (1000 entries), XREADGROUP COUNT 1 '>' then XACK"
+echo "of delivered IDs (the consumer loop's two halves), $clients clients, best of $rounds round(s);"
+echo "server CPU per request in µs, the least of the rounds"
+# shellcheck disable=SC2059
+printf "$stream_fmt" command pipeline "redis ops/s" "ours ops/s" ours/redis "redis cpu" "ours cpu" "cpu o/r"
+for row in "${stream_rows[@]}"; do
+    IFS='|' read -r -a f <<<"$row"
+    # shellcheck disable=SC2059
+    printf "$stream_fmt" "${f[@]}"
+done
+
+# Memory of one stream of 1M 4-field entries (explicit IDs, default node limits), on fresh servers.
+nentries="${BENCH_STREAM_ENTRIES:-1000000}"
+[[ "$nentries" =~ ^[1-9][0-9]*$ ]] || die "BENCH_STREAM_ENTRIES must be a positive integer (got '$nentries')"
+log "streams memory test: one stream of $nentries entries"
+declare -A xm_before=() xm_after=()
+for role in redis ours; do
+    stop_server "$role"
+    start_server "$role"
+    sleep 0.5
+    xm_before[$role.used]="$(info_field "$role" memory used_memory)"
+    xm_before[$role.rss]="$(rss_bytes "${srv_pid[$role]}")"
+    fill_stream "$role" bench:memory "$nentries"
+    sleep 0.5
+    xm_after[$role.used]="$(info_field "$role" memory used_memory)"
+    xm_after[$role.rss]="$(rss_bytes "${srv_pid[$role]}")"
+done
+per_entry() { # per_entry ROLE FIELD: growth per entry in bytes
+    awk -v a="${xm_after[$1.$2]:-}" -v b="${xm_before[$1.$2]:-}" -v n="$nentries" 'BEGIN {
+        if (a == "" || b == "") print ""; else printf "%.1f\n", (a - b) / n }'
+}
+echo
+echo "Memory of one stream of $nentries entries of 4 fields, growth per entry in bytes"
+# shellcheck disable=SC2059
+printf "$xm_fmt" metric "redis B/entry" "ours B/entry" ours/redis
+for field in used rss; do
+    a="$(per_entry redis "$field")"
+    b="$(per_entry ours "$field")"
+    # shellcheck disable=SC2059
+    printf "$xm_fmt" "$([[ $field == rss ]] && echo VmRSS || echo used_memory)" "${a:-n/a}" "${b:-n/a}" "$(fmt_ratio "$b" "$a")"
+done
+fi # streams
 
 # ---------------------------------------------------- scripting callgrind ----
 # Opt-in (BENCH_ONLY=scripting-callgrind): instructions per request, the repeatable figure on a
