@@ -331,11 +331,26 @@ pub struct CommandMap {
 
 const SHORT_NAME_MAX: usize = 31;
 
-/// A lower-cased command name of up to 31 bytes, inline.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// A lower-cased command name of up to 31 bytes, inline. Hashed and compared by its bytes
+/// alone: the padding would be work on every lookup.
+#[derive(Clone, Copy)]
 struct ShortName {
     len: u8,
     bytes: [u8; SHORT_NAME_MAX],
+}
+
+impl PartialEq for ShortName {
+    fn eq(&self, other: &ShortName) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for ShortName {}
+
+impl std::hash::Hash for ShortName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(self.as_slice());
+    }
 }
 
 impl ShortName {
@@ -345,8 +360,9 @@ impl ShortName {
             return None;
         }
         let mut bytes = [0u8; SHORT_NAME_MAX];
-        bytes[..name.len()].copy_from_slice(name);
-        bytes.make_ascii_lowercase();
+        let lower = &mut bytes[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
         Some(ShortName { len: name.len() as u8, bytes })
     }
 
