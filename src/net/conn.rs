@@ -77,6 +77,7 @@ pub async fn serve<S>(
         out: Vec::with_capacity(16 * 1024),
         queue: VecDeque::new(),
         unwritten_commands: 0,
+        alone: false,
         unaccounted_input: 0,
         proto_max_bulk_len,
         query_buffer_limit,
@@ -131,8 +132,8 @@ pub async fn serve<S>(
             // client that reads many connections (a pipelining benchmark, a pool) is woken once
             // for them all, not once per reply while it is about to sleep. tokio runs a yielded
             // task after the other ready ones and a poll of the sockets; that poll is a syscall
-            // more, which a single command's reply does not pay.
-            if std::mem::take(&mut conn.unwritten_commands) > 1 {
+            // more, which a single command's reply, or a client alone (a bulk load), does not pay.
+            if std::mem::take(&mut conn.unwritten_commands) > 1 && !conn.alone {
                 tokio::task::yield_now().await;
             }
             aof_before_replies(&server).await;
@@ -188,6 +189,8 @@ struct Conn {
     out: Vec<u8>,
     /// Commands run since replies were last written.
     unwritten_commands: usize,
+    /// No other client was connected at the end of the last batch.
+    alone: bool,
     /// Parsed commands not yet executed (a pause stopped the batch).
     queue: VecDeque<Vec<Bytes>>,
     /// Input bytes not yet added to the stats (added under the next batch's lock).
@@ -447,6 +450,7 @@ fn execute_batch(
         session.repl.woff = st.repl.master_repl_offset;
     }
     st.stats.net_output_bytes += (conn.out.len() - out_before) as u64;
+    conn.alone = st.clients.len() <= 1;
     if let Some(ci) = st.clients.get_mut(&session.id) {
         ci.qbuf = conn.buf.len();
     }
