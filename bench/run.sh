@@ -286,6 +286,36 @@ run_bench_args() {
         END { if (last != "") printf "%s %.2f\n", last, (after - before) * 1e6 / tck / n }' <<<"$out"
 }
 
+# The best of a test's rounds, per role: the highest ops/s and the least CPU per request.
+declare -A round_rps=() round_cpu=()
+
+# note_round KIND DEPTH ROUND ROLE RESULT: logs one run (run_bench_args's line) and keeps its
+# figures where they are the best so far.
+note_round() {
+    local kind="$1" depth="$2" round="$3" role="$4" res="$5" rps cpu
+    if [[ -z "$res" ]]; then
+        log "$kind -P $depth round $round $role: no result"
+        return 0
+    fi
+    read -r rps _ _ cpu <<<"$res"
+    log "$kind -P $depth round $round $role: $rps ops/s, $cpu µs CPU/request"
+    if [[ -z "${round_cpu[$role]:-}" ]] ||
+        awk -v a="$cpu" -v b="${round_cpu[$role]}" 'BEGIN { exit !(a + 0 < b + 0) }'; then
+        round_cpu[$role]=$cpu
+    fi
+    if [[ -z "${round_rps[$role]:-}" ]] ||
+        awk -v a="$rps" -v b="${round_rps[$role]}" 'BEGIN { exit !(a + 0 > b + 0) }'; then
+        round_rps[$role]=$rps
+    fi
+}
+
+# best_row KIND DEPTH: the table row of the rounds noted since the arrays were last emptied
+# (each test empties them before its rounds: this runs in a subshell and cannot).
+best_row() {
+    local rr="${round_rps[redis]:-}" ro="${round_rps[ours]:-}" cr="${round_cpu[redis]:-}" co="${round_cpu[ours]:-}"
+    echo "$1|$2|${rr:-n/a}|${ro:-n/a}|$(fmt_ratio "$ro" "$rr")|${cr:-n/a}|${co:-n/a}|$(fmt_ratio "$co" "$cr")"
+}
+
 fmt_ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN {
         if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'
@@ -730,29 +760,15 @@ for depth in "${pipelines[@]}"; do
         n="$default_n_pipe"
     fi
     for kind in evalsha fcall; do
-        declare -A s_rps=([redis]="" [ours]="") s_cpu=([redis]="" [ours]="")
+        round_rps=() round_cpu=()
         for ((round = 1; round <= rounds; round++)); do
             for role in redis ours; do
                 # shellcheck disable=SC2046  # the command's words are split on purpose
-                res="$(run_bench_args "$role" "$depth" "$n" $(script_cmd "$kind" "$sha"))"
-                if [[ -z "$res" ]]; then
-                    log "$kind -P $depth round $round $role: no result"
-                    continue
-                fi
-                read -r rps _ _ cpu <<<"$res"
-                log "$kind -P $depth round $round $role: $rps ops/s, $cpu µs CPU/request"
-                if [[ -z "${s_cpu[$role]}" ]] ||
-                    awk -v a="$cpu" -v b="${s_cpu[$role]}" 'BEGIN { exit !(a + 0 < b + 0) }'; then
-                    s_cpu[$role]=$cpu
-                fi
-                if [[ -z "${s_rps[$role]}" ]] ||
-                    awk -v a="$rps" -v b="${s_rps[$role]}" 'BEGIN { exit !(a + 0 > b + 0) }'; then
-                    s_rps[$role]=$rps
-                fi
+                note_round "$kind" "$depth" "$round" "$role" \
+                    "$(run_bench_args "$role" "$depth" "$n" $(script_cmd "$kind" "$sha"))"
             done
         done
-        script_rows+=("$kind|$depth|${s_rps[redis]:-n/a}|${s_rps[ours]:-n/a}|$(fmt_ratio "${s_rps[ours]}" "${s_rps[redis]}")|${s_cpu[redis]:-n/a}|${s_cpu[ours]:-n/a}|$(fmt_ratio "${s_cpu[ours]}" "${s_cpu[redis]}")")
-        unset s_rps s_cpu
+        script_rows+=("$(best_row "$kind" "$depth")")
     done
 done
 echo
@@ -867,7 +883,7 @@ for depth in "${pipelines[@]}"; do
         n="$default_n_pipe"
     fi
     for kind in xadd xrange xreadgroup xack; do
-        declare -A x_rps=([redis]="" [ours]="") x_cpu=([redis]="" [ours]="")
+        round_rps=() round_cpu=()
         for ((round = 1; round <= rounds; round++)); do
             for role in redis ours; do
                 # Each XREADGROUP/XACK round starts from a fresh group over a stream of n entries.
@@ -886,25 +902,10 @@ for depth in "${pipelines[@]}"; do
                     xreadgroup) args=(XREADGROUP GROUP g c COUNT 1 STREAMS bench:group '>') ;;
                     xack) args=(-r "$n" XACK bench:group g __rand_int__-1) ;;
                 esac
-                res="$(run_bench_args "$role" "$depth" "$n" "${args[@]}")"
-                if [[ -z "$res" ]]; then
-                    log "$kind -P $depth round $round $role: no result"
-                    continue
-                fi
-                read -r rps _ _ cpu <<<"$res"
-                log "$kind -P $depth round $round $role: $rps ops/s, $cpu µs CPU/request"
-                if [[ -z "${x_cpu[$role]}" ]] ||
-                    awk -v a="$cpu" -v b="${x_cpu[$role]}" 'BEGIN { exit !(a + 0 < b + 0) }'; then
-                    x_cpu[$role]=$cpu
-                fi
-                if [[ -z "${x_rps[$role]}" ]] ||
-                    awk -v a="$rps" -v b="${x_rps[$role]}" 'BEGIN { exit !(a + 0 > b + 0) }'; then
-                    x_rps[$role]=$rps
-                fi
+                note_round "$kind" "$depth" "$round" "$role" "$(run_bench_args "$role" "$depth" "$n" "${args[@]}")"
             done
         done
-        stream_rows+=("$kind|$depth|${x_rps[redis]:-n/a}|${x_rps[ours]:-n/a}|$(fmt_ratio "${x_rps[ours]}" "${x_rps[redis]}")|${x_cpu[redis]:-n/a}|${x_cpu[ours]:-n/a}|$(fmt_ratio "${x_cpu[ours]}" "${x_cpu[redis]}")")
-        unset x_rps x_cpu
+        stream_rows+=("$(best_row "$kind" "$depth")")
     done
     for role in redis ours; do
         cli "$role" del bench:add bench:group >/dev/null
