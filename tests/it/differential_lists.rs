@@ -6,32 +6,6 @@
 use crate::common::Client;
 use crate::differential_support::*;
 
-/// Runs `scenario` on a fresh pair in RESP2, then on another in RESP3.
-fn in_both_protocols(duo: &Duo, scenario: fn(&mut Pair)) {
-    for resp in ["2", "3"] {
-        let mut p = duo.pair_named(&format!("RESP{resp}"));
-        p.both(&["HELLO", resp]);
-        p.both(&["FLUSHALL"]);
-        scenario(&mut p);
-        p.assert_clean();
-    }
-}
-
-fn check_all(p: &mut Pair, cases: &[&[&str]]) {
-    for c in cases {
-        p.check(c);
-    }
-}
-
-/// INFO's rdb_changes_since_last_save.
-fn dirty(c: &mut Client) -> i64 {
-    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "persistence"])).into_owned();
-    info.lines()
-        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("rdb_changes_since_last_save in INFO")
-}
-
 /// INFO's keyspace_hits and keyspace_misses.
 fn hits_misses(c: &mut Client) -> (i64, i64) {
     let info = String::from_utf8_lossy(&c.cmd(&["INFO", "stats"])).into_owned();
@@ -531,47 +505,47 @@ fn blocking_without_waiting(p: &mut Pair) {
 
 #[test]
 fn pushes_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), pushes);
+    Duo::start(&[]).in_both_protocols(pushes);
 }
 
 #[test]
 fn pops_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), pops);
+    Duo::start(&[]).in_both_protocols(pops);
 }
 
 #[test]
 fn index_and_range_reads_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), reads);
+    Duo::start(&[]).in_both_protocols(reads);
 }
 
 #[test]
 fn lset_and_linsert_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), lset_linsert);
+    Duo::start(&[]).in_both_protocols(lset_linsert);
 }
 
 #[test]
 fn lrem_and_ltrim_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), lrem_ltrim);
+    Duo::start(&[]).in_both_protocols(lrem_ltrim);
 }
 
 #[test]
 fn lpos_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), lpos);
+    Duo::start(&[]).in_both_protocols(lpos);
 }
 
 #[test]
 fn lmove_and_rpoplpush_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), moves);
+    Duo::start(&[]).in_both_protocols(moves);
 }
 
 #[test]
 fn lmpop_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), lmpop);
+    Duo::start(&[]).in_both_protocols(lmpop);
 }
 
 #[test]
 fn blocking_commands_that_need_not_wait_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), blocking_without_waiting);
+    Duo::start(&[]).in_both_protocols(blocking_without_waiting);
 }
 
 #[test]
@@ -968,7 +942,7 @@ fn with_generic_commands(p: &mut Pair) {
 
 #[test]
 fn lists_under_generic_commands_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), with_generic_commands);
+    Duo::start(&[]).in_both_protocols(with_generic_commands);
 }
 
 /// Keywords are compared like C strings (up to a NUL byte), and arity errors.
@@ -1011,5 +985,5 @@ fn keywords_and_arity(p: &mut Pair) {
 
 #[test]
 fn keywords_and_arity_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), keywords_and_arity);
+    Duo::start(&[]).in_both_protocols(keywords_and_arity);
 }

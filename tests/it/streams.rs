@@ -8,22 +8,6 @@ use crate::common::Client;
 use crate::differential_propagation::AofTail;
 use crate::differential_support::*;
 
-fn in_both_protocols(duo: &Duo, scenario: fn(&mut Pair)) {
-    for resp in ["2", "3"] {
-        let mut p = duo.pair_named(&format!("RESP{resp}"));
-        p.both(&["HELLO", resp]);
-        p.both(&["FLUSHALL"]);
-        scenario(&mut p);
-        p.assert_clean();
-    }
-}
-
-fn check_all(p: &mut Pair, cases: &[&[&str]]) {
-    for c in cases {
-        p.check(c);
-    }
-}
-
 fn xadd_cases(p: &mut Pair) {
     check_all(
         p,
@@ -86,7 +70,7 @@ fn xadd_cases(p: &mut Pair) {
 
 #[test]
 fn xadd_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), xadd_cases);
+    Duo::start(&[]).in_both_protocols(xadd_cases);
 }
 
 fn range_cases(p: &mut Pair) {
@@ -139,7 +123,7 @@ fn range_cases(p: &mut Pair) {
 
 #[test]
 fn ranges_in_both_protocols() {
-    in_both_protocols(&Duo::start(&["--stream-node-max-entries", "4"]), range_cases);
+    Duo::start(&["--stream-node-max-entries", "4"]).in_both_protocols(range_cases);
 }
 
 fn delete_trim_setid_cases(p: &mut Pair) {
@@ -206,7 +190,7 @@ fn delete_trim_setid_cases(p: &mut Pair) {
 
 #[test]
 fn delete_trim_and_setid_in_both_protocols() {
-    in_both_protocols(&Duo::start(&["--stream-node-max-entries", "4"]), delete_trim_setid_cases);
+    Duo::start(&["--stream-node-max-entries", "4"]).in_both_protocols(delete_trim_setid_cases);
 }
 
 fn generic_cases(p: &mut Pair) {
@@ -243,7 +227,7 @@ fn generic_cases(p: &mut Pair) {
 
 #[test]
 fn streams_under_generic_commands_in_both_protocols() {
-    in_both_protocols(&Duo::start(&[]), generic_cases);
+    Duo::start(&[]).in_both_protocols(generic_cases);
 }
 
 /// The keys part of an RDB file (from the first SELECTDB to the checksum): the aux fields
@@ -486,25 +470,6 @@ fn notifications_and_dirty_counts_match() {
         let ours = read_until_pong(&mut sub.ours);
         let real = read_until_pong(&mut sub.real);
         sub.compare(&format!("notifications of {c:?}"), &ours, &real);
-    }
-}
-
-fn dirty(c: &mut Client) -> i64 {
-    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "persistence"])).into_owned();
-    info.lines()
-        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("rdb_changes_since_last_save in INFO")
-}
-
-fn read_until_pong(c: &mut Client) -> Vec<u8> {
-    let mut all = Vec::new();
-    loop {
-        let r = c.read_reply();
-        if r.starts_with(b"*2\r\n$4\r\npong\r\n") {
-            return all;
-        }
-        all.extend_from_slice(&r);
     }
 }
 

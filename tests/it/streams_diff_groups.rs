@@ -15,12 +15,6 @@
 use crate::common::Reply;
 use crate::differential_support::*;
 
-fn check_all(p: &mut Pair, cases: &[&[&str]]) {
-    for c in cases {
-        p.check(c);
-    }
-}
-
 /// Checks a command on both and asserts real Redis answered `expected`: the scenario is in the
 /// state it means to test (so a scenario gone wrong on both sides still fails).
 fn expect(p: &mut Pair, args: &[&str], expected: &str) {

@@ -323,6 +323,22 @@ pub fn read_until_pong(c: &mut Client) -> Vec<u8> {
     }
 }
 
+/// Checks each command on both servers.
+pub fn check_all(p: &mut Pair, cases: &[&[&str]]) {
+    for c in cases {
+        p.check(c);
+    }
+}
+
+/// INFO's rdb_changes_since_last_save.
+pub fn dirty(c: &mut Client) -> i64 {
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "persistence"])).into_owned();
+    info.lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("rdb_changes_since_last_save in INFO")
+}
+
 /// Polls until `cond` holds on both servers, with a deadline.
 pub fn wait_both(what: &str, pair: &mut Pair, mut cond: impl FnMut(&mut Client) -> bool) {
     crate::common::wait_for(&format!("{what} (ours)"), Duration::from_secs(5), || cond(&mut pair.ours));
