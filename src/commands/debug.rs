@@ -157,10 +157,7 @@ fn debug_reload(ctx: &mut Ctx, opts: &[Bytes]) -> Reply {
         return Reply::error("ERR");
     }
     if flush {
-        for db in ctx.state.dbs.iter_mut() {
-            db.touch_all_watched(None);
-            db.clear();
-        }
+        ctx.state.empty_dataset();
         // emptyData: the function libraries go too, and come back from the file.
         ctx.state.scripts.flush_functions();
     }

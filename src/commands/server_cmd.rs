@@ -129,12 +129,12 @@ fn flush_mode(args: &[Bytes]) -> Result<(), Reply> {
 
 fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     tri!(flush_mode(args));
-    let db = ctx.db();
-    db.touch_all_watched(None);
-    let n = db.clear();
-    // Readers blocked in XREADGROUP learn their streams are gone (scanDatabaseForDeletedStreams).
     let db = ctx.session.db;
-    ctx.state.blocking.signal_db(db);
+    let st = &mut *ctx.state;
+    st.dbs[db].touch_all_watched(None);
+    // Readers blocked in XREADGROUP learn their streams are gone.
+    crate::server::dataset::signal_deleted_streams(&mut st.blocking, db, &st.dbs[db], None);
+    let n = st.dbs[db].clear();
     // Each key removed counts as a change, the flush itself none (as Redis 7.0.15); it is replayed
     // even when there was nothing to remove.
     ctx.dirty(n as u64);
@@ -144,15 +144,7 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     tri!(flush_mode(args));
-    let mut n = 0;
-    for db in ctx.state.dbs.iter_mut() {
-        db.touch_all_watched(None);
-        n += db.clear();
-    }
-    // Readers blocked in XREADGROUP learn their streams are gone (scanDatabaseForDeletedStreams).
-    for db in 0..ctx.state.dbs.len() {
-        ctx.state.blocking.signal_db(db);
-    }
+    let n: usize = ctx.state.empty_dataset().iter().map(|db| db.len()).sum();
     // Each key removed counts as a change (Redis 7.0.15 adds nothing for the flush itself); it is
     // replayed even when there was nothing to remove.
     ctx.dirty(n as u64);

@@ -90,7 +90,7 @@ fn load_from<R: Read>(server: &Arc<Server>, input: R, swap: bool) -> Result<Repl
     tracing::info!("MASTER <-> REPLICA sync: Swapping the loaded databases in");
     let old = {
         let mut st = server.lock();
-        std::mem::replace(&mut st.dbs, dbs)
+        st.replace_dataset(dbs)
     };
     // The old dataset is freed without holding the lock.
     drop(old);

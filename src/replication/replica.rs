@@ -406,7 +406,7 @@ fn flush_for_sync(server: &Server) {
         let mut st = server.lock();
         disconnect_replicas(&mut st);
         st.scripts.flush_functions();
-        st.dbs.iter_mut().map(std::mem::take).collect()
+        st.empty_dataset()
     };
     // Freeing a large dataset takes a while: not while holding the keyspace.
     drop(old);

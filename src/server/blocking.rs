@@ -175,6 +175,11 @@ impl Blocking {
         }
     }
 
+    /// The keys of database `db` that clients wait on.
+    pub fn waited_keys(&self, db: usize) -> Vec<Bytes> {
+        self.waiting.keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect()
+    }
+
     pub fn has_ready(&self) -> bool {
         !self.ready.is_empty()
     }

@@ -4,6 +4,7 @@
 pub mod blocking;
 pub mod busy;
 pub mod command;
+pub mod dataset;
 pub mod eviction;
 pub mod handover;
 pub mod notify;

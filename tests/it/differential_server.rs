@@ -245,9 +245,16 @@ fn unknown_commands_and_subcommands() {
     args.extend(many.iter().map(String::as_str));
     p.check(&args);
     p.check(&["", "a"]);
-    for c in ["OBJECT", "CLIENT", "PUBSUB", "CONFIG", "COMMAND", "MEMORY", "SLOWLOG", "LATENCY", "DEBUG"] {
+    for c in ["OBJECT", "CLIENT", "PUBSUB", "CONFIG", "COMMAND", "MEMORY", "SLOWLOG", "LATENCY"] {
         p.check(&[c, "nosuchsub"]);
         p.check(&[c, "NoSuchSub", "arg"]);
+    }
+    // DEBUG refused (the default enable-debug-command no) before its subcommand is looked at; the
+    // pair's `check` would take this refusal for a forgotten option.
+    for args in [&["DEBUG", "nosuchsub"][..], &["DEBUG", "NoSuchSub", "arg"]] {
+        let (o, r) = (p.ours.cmd(args), p.real.cmd(args));
+        assert!(r.starts_with(b"-ERR DEBUG command not allowed"), "{}", show_bytes(&r, usize::MAX));
+        p.compare(&format!("{args:?}"), &o, &r);
     }
     p.check(&["OBJECT"]);
     p.check(&["PUBSUB"]);

@@ -130,7 +130,7 @@ fn wakeups(duo: &Duo, resp: &str) {
 
 #[test]
 fn blocked_stream_readers_woken_by_expiry_and_transactions_as_real_redis() {
-    let duo = Duo::start(&[]);
+    let duo = Duo::start(&["--enable-debug-command", "yes"]);
     wakeups(&duo, "2");
     wakeups(&duo, "3");
 }
@@ -158,4 +158,67 @@ fn woken_and_scripted_group_reads_propagate_as_real_redis() {
     d.served(&["xread block 0 streams s $", "xreadgroup group g frank block 0 streams s >"], "xadd s 6-1 f v6");
     d.served(&["xreadgroup group g gina block 0 streams s >"], "xgroup destroy s g");
     d.finish();
+}
+
+/// Replacing the whole dataset (DEBUG RELOAD, a replica's full sync) as real Redis tells the
+/// clients registered on its keys (emptyData): a WATCH of a key that existed is broken, a group
+/// reader whose stream comes back from the file waits on, one whose stream does not gets its error.
+#[test]
+fn dataset_replacements_wake_readers_and_break_watches_as_real_redis() {
+    let duo = Duo::start(&["--enable-debug-command", "yes"]);
+    let mut admin = duo.pair_named("admin");
+    let mut group = duo.pair_named("xreadgroup");
+    let mut watcher = duo.pair_named("watcher");
+    admin.both(&["FLUSHALL"]);
+
+    admin.check(&["XADD", "s", "1-1", "f", "v"]);
+    admin.check(&["XGROUP", "CREATE", "s", "g", "$"]);
+    group.send_cmds(&[&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]]);
+    await_blocked(&mut admin, 1);
+    watcher.check(&["WATCH", "s", "nothing-here"]);
+    admin.check(&["DEBUG", "RELOAD"]);
+    await_blocked(&mut admin, 1);
+    watcher.check(&["MULTI"]);
+    watcher.check(&["PING"]);
+    watcher.check(&["EXEC"]);
+    admin.check(&["XADD", "s", "2-1", "f", "v"]);
+    group.check_read("XREADGROUP waiting across DEBUG RELOAD, served by XADD");
+
+    // The file no longer has the stream: the reader learns it is gone.
+    admin.check(&["DEL", "s"]);
+    admin.check(&["SAVE"]);
+    admin.check(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    group.send_cmds(&[&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]]);
+    await_blocked(&mut admin, 1);
+    watcher.check(&["WATCH", "nothing-here"]);
+    admin.check(&["DEBUG", "RELOAD", "NOSAVE"]);
+    group.check_read("XREADGROUP on a stream DEBUG RELOAD NOSAVE did not find in the file");
+    await_blocked(&mut admin, 0);
+    watcher.check(&["MULTI"]);
+    watcher.check(&["PING"]);
+    watcher.check(&["EXEC"]);
+
+    // A full sync from a master: the old data goes as FLUSHALL's would.
+    let master = crate::common::Server::start_real(&["--repl-diskless-sync-delay", "0"]);
+    master.client().cmd(&["SET", "from-master", "1"]);
+    admin.check(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    admin.check(&["SET", "w", "1"]);
+    group.send_cmds(&[&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]]);
+    await_blocked(&mut admin, 1);
+    watcher.check(&["WATCH", "w"]);
+    let port = master.port.to_string();
+    admin.check(&["REPLICAOF", "127.0.0.1", &port]);
+    for c in [&mut admin.real, &mut admin.ours] {
+        crate::common::wait_for("the full sync from the master", Duration::from_secs(30), || {
+            c.cmd(&["EXISTS", "from-master"]) == b":1\r\n"
+        });
+    }
+    group.check_read("XREADGROUP on a stream a full sync removed");
+    watcher.check(&["MULTI"]);
+    watcher.check(&["PING"]);
+    watcher.check(&["EXEC"]);
+    admin.check(&["REPLICAOF", "NO", "ONE"]);
+    for p in [&mut admin, &mut group, &mut watcher] {
+        p.assert_clean();
+    }
 }

@@ -83,7 +83,13 @@ impl Pair {
 
     /// Runs the command on both servers without comparing (setup whose reply is checked elsewhere).
     pub fn both(&mut self, args: &[&str]) -> (Vec<u8>, Vec<u8>) {
-        (self.ours.cmd(args), self.real.cmd(args))
+        let (o, r) = (self.ours.cmd(args), self.real.cmd(args));
+        // Both refusing DEBUG would compare equal and test nothing: the scenario forgot the option.
+        assert!(
+            !r.starts_with(b"-ERR DEBUG command not allowed"),
+            "{args:?} needs the servers started with --enable-debug-command yes"
+        );
+        (o, r)
     }
 
     /// Runs the command on both and requires identical replies. Returns the real server's reply.
