@@ -211,7 +211,8 @@ fn setname(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return e;
     }
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
-        ci.name = (!args[2].is_empty()).then(|| args[2].clone());
+        // A copy: a slice would keep the read buffer it came in alive as long as the name.
+        ci.name = (!args[2].is_empty()).then(|| Bytes::copy_from_slice(&args[2]));
     }
     Reply::OK
 }

@@ -201,7 +201,7 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             if let Err(e) = super::client::validate_name(&args[i + 1]) {
                 return e;
             }
-            setname = Some(args[i + 1].clone());
+            setname = Some(Bytes::copy_from_slice(&args[i + 1]));
             i += 2;
         } else {
             return Reply::error(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i])));

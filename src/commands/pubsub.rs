@@ -57,9 +57,11 @@ fn subscribe_generic(ctx: &mut Ctx, args: &[Bytes], pattern: bool) -> Reply {
         let mine = ps.by_client.entry(id).or_default();
         let list = if pattern { &mut mine.1 } else { &mut mine.0 };
         if !list.contains(name) {
+            // A copy: a slice would keep the read buffer it came in alive with the subscription.
+            let name = Bytes::copy_from_slice(name);
             list.push(name.clone());
             let map = if pattern { &mut ps.patterns } else { &mut ps.channels };
-            map.entry(name.clone()).or_default().push(id);
+            map.entry(name).or_default().push(id);
         }
         let total = mine.0.len() + mine.1.len();
         replies.push(push(if pattern { "psubscribe" } else { "subscribe" }, Some(name), total));

@@ -120,7 +120,8 @@ pub fn slowlog_push(ctx: &mut Ctx, args: &[Bytes], usec: u64) {
             v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
             kept.push(Bytes::from(v));
         } else {
-            kept.push(a.clone());
+            // A copy: a slice would keep the client's whole read buffer alive with the entry.
+            kept.push(Bytes::copy_from_slice(a));
         }
     }
     let name = ctx.state.clients.get(&ctx.session.id).and_then(|c| c.name.clone());

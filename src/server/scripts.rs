@@ -226,7 +226,8 @@ impl Scripts {
     pub fn load_library(&mut self, code: &Bytes, replace: bool) -> Result<Bytes, String> {
         self.function_vm()?;
         let Scripts { function_vm: Some(vm), libraries, .. } = self else { return Err("no VM".into()) };
-        libraries.create(vm, code, replace)
+        // The library keeps its code: a copy, not a slice of the read buffer it came in.
+        libraries.create(vm, &Bytes::copy_from_slice(code), replace)
     }
 
     /// Compiles `code` into a set of its own (FUNCTION RESTORE, an RDB's functions), to be

@@ -87,3 +87,94 @@ fn a_daemonized_server_gives_memory_back_too() {
     });
     memory_comes_back(daemon.0, c.as_mut().expect("a client"));
 }
+
+/// The server's used_memory, from INFO memory.
+fn used_memory(c: &mut Client) -> i64 {
+    let info = c.cmd_str(&["INFO", "memory"]);
+    let line = info.lines().find_map(|l| l.strip_prefix("used_memory:")).expect("a used_memory line");
+    line.trim().parse().expect("used_memory is a number")
+}
+
+/// What `clients` clients leave allocated when each sends, in one write, an ECHO of `pad` bytes
+/// and then `keep(i)`, then a PING in a second write; measured with the clients still connected
+/// (or after they left: `closed`).
+fn retained_by(s: &Server, clients: usize, pad: usize, keep: impl Fn(usize) -> Vec<Vec<u8>>, closed: bool) -> i64 {
+    let mut admin = s.client();
+    let mut lister = s.client();
+    let connected = |c: &mut Client| {
+        let info = c.cmd_str(&["INFO", "clients"]);
+        info.lines().find_map(|l| l.strip_prefix("connected_clients:")).map(|n| n.trim().to_string())
+    };
+    let at_start = connected(&mut admin);
+    let before = used_memory(&mut admin);
+    let pad = vec![b'p'; pad];
+    let mut open = Vec::new();
+    for i in 0..clients {
+        let mut c = s.client();
+        let mut out = encode(&[b"ECHO", &pad]);
+        let kept = keep(i);
+        let kept: Vec<&[u8]> = kept.iter().map(Vec::as_slice).collect();
+        out.extend_from_slice(&encode(&kept));
+        c.send_raw(&out);
+        c.read_reply();
+        c.read_reply();
+        c.send_raw(&encode(&[b"PING"]));
+        c.read_reply();
+        open.push(c);
+    }
+    let mut retained = used_memory(&mut admin) - before;
+    drop(open);
+    crate::common::wait_for_or(
+        "the clients gone",
+        Duration::from_secs(10),
+        || connected(&mut admin) == at_start,
+        || lister.cmd_str(&["CLIENT", "LIST"]),
+    );
+    if closed {
+        retained = used_memory(&mut admin) - before;
+    }
+    retained
+}
+
+/// What a command keeps of its arguments (a subscription's channel, a client's name, a slow log
+/// entry, a function library's code) is copied out of the read buffer they came in: a kept slice would hold on to the whole
+/// buffer, which the connection replaces (a 2 MB one at once, after its big argument; any, when
+/// the connection ends).
+#[test]
+fn kept_arguments_do_not_hold_on_to_read_buffers() {
+    let s = Server::start(&[]);
+    let echo = |i: usize| vec![b"ECHO".to_vec(), format!("name-{i}").into_bytes()];
+    const BIG: usize = 2 << 20;
+    let control = retained_by(&s, 8, BIG, echo, false);
+    let subscribed =
+        retained_by(&s, 8, BIG, |i| vec![b"SUBSCRIBE".to_vec(), format!("channel-{i}").into_bytes()], false);
+    let named = retained_by(
+        &s,
+        8,
+        BIG,
+        |i| vec![b"CLIENT".to_vec(), b"SETNAME".to_vec(), format!("name-{i}").into_bytes()],
+        false,
+    );
+    let per_client = |n: i64| (n - control) / 8;
+    // A subscription or a name costs bytes, not a read buffer.
+    assert!(per_client(subscribed) < 4096, "a subscription keeps {} bytes", per_client(subscribed));
+    assert!(per_client(named) < 4096, "a client name keeps {} bytes", per_client(named));
+
+    // A function library outlives the client that loaded it.
+    let closed_big = retained_by(&s, 8, BIG, echo, true);
+    let library = |i: usize| {
+        let code = format!("#!lua name=lib{i}\nredis.register_function('f{i}', function() return {i} end)");
+        vec![b"FUNCTION".to_vec(), b"LOAD".to_vec(), code.into_bytes()]
+    };
+    let loaded = retained_by(&s, 8, BIG, library, true);
+    let per_library = (loaded - closed_big) / 8;
+    assert!(per_library < 64 << 10, "a function library keeps {per_library} bytes");
+
+    let closed_control = retained_by(&s, 64, 64 << 10, echo, true);
+    let mut admin = s.client();
+    admin.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0", "slowlog-max-len", "1000"]);
+    let logged = retained_by(&s, 64, 64 << 10, echo, true);
+    // Three entries per client (ECHO of the pad, ECHO of the name, PING).
+    let per_entry = (logged - closed_control) / (3 * 64);
+    assert!(per_entry < 1024, "a slow log entry keeps {per_entry} bytes");
+}
