@@ -24,6 +24,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::sets::TABLE,
     super::zsets::TABLE,
     super::geo::TABLE,
+    super::lolwut::TABLE,
     super::streams::TABLE,
     super::streams::READ_TABLE,
     super::streams::GROUP_TABLE,

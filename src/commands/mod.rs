@@ -29,6 +29,7 @@ mod keys;
 mod keyspecs;
 mod latency;
 mod lists;
+mod lolwut;
 mod memory;
 mod metadata;
 pub use crate::server::notify;
