@@ -5,16 +5,29 @@
 //! store leaves, the dirty counter, keyspace notifications and the write stream. Seeded random
 //! points and searches cover shapes, units, counts and both sorted set encodings.
 
-use crate::common::Reply;
+use crate::common::{Client, Reply};
 use crate::differential_propagation::Differ;
 use crate::differential_support::*;
 
-/// Runs `check` and requires the same change of the dirty counter on both.
+/// The counters a command moves: dirty (rdb_changes_since_last_save), keyspace hits and misses.
+fn counters(c: &mut Client) -> [i64; 3] {
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "all"])).into_owned();
+    let field = |name: &str| -> i64 {
+        let line = info.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')));
+        line.unwrap_or_else(|| panic!("{name} in INFO")).trim().parse().expect("a number")
+    };
+    [field("rdb_changes_since_last_save"), field("keyspace_hits"), field("keyspace_misses")]
+}
+
+/// Runs `check` and requires the same changes of the dirty, hit and miss counters on both.
 fn check_dirty(p: &mut Pair, args: &[&str]) -> Vec<u8> {
-    let before = (dirty(&mut p.ours), dirty(&mut p.real));
+    let before = (counters(&mut p.ours), counters(&mut p.real));
     let r = p.check(args);
-    let delta = (dirty(&mut p.ours) - before.0, dirty(&mut p.real) - before.1);
-    p.compare(&format!("dirty after {args:?}"), delta.0.to_string().as_bytes(), delta.1.to_string().as_bytes());
+    let (after_ours, after_real) = (counters(&mut p.ours), counters(&mut p.real));
+    let delta =
+        |a: [i64; 3], b: [i64; 3]| format!("dirty +{} hits +{} misses +{}", a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    let (o, real) = (delta(after_ours, before.0), delta(after_real, before.1));
+    p.compare(&format!("counters after {args:?}"), o.as_bytes(), real.as_bytes());
     r
 }
 
@@ -77,6 +90,16 @@ fn geo_commands_and_their_errors() {
             &["GEOHASH", "odd", "neg", "huge", "pinf", "ninf", "big", "b52", "origin", "half"],
             &["GEODIST", "odd", "neg", "huge"],
             &["GEORADIUSBYMEMBER", "odd", "origin", "100", "km", "WITHCOORD", "WITHHASH"],
+            // Scripts see coordinates as RESP2 strings, or as RESP3 doubles once they ask.
+            &["EVAL", "return redis.call('geopos', KEYS[1], 'Palermo', 'nope')", "1", "Sicily"],
+            &["EVAL", "redis.setresp(3); return redis.call('geopos', KEYS[1], 'Palermo', 'nope')", "1", "Sicily"],
+            &[
+                "EVAL",
+                "redis.setresp(3); return redis.call('georadius', KEYS[1], 15, 37, 200, 'km', 'withcoord', 'withdist')",
+                "1",
+                "Sicily",
+            ],
+            &["EVAL", "return redis.call('geoadd', KEYS[1], 1, 2, 'fromlua')", "1", "Sicily"],
         ] {
             check_dirty(p, args);
         }
@@ -413,6 +436,12 @@ fn geo_writes_propagate_like_redis() {
         "geosearchstore d g fromlonlat 0 0 byradius 1 km",
         "georadius nokey 0 0 1 km store g",
         "geosearch g fromlonlat 15 37 byradius 200 km",
+        // Inside a transaction and a script GEOADD is still its ZADD.
+        "multi",
+        "geoadd t 1 2 a",
+        "georadius t 1 2 10 km store u",
+        "exec",
+        "eval return(redis.call('geoadd',KEYS[1],3,4,'b')) 1 t",
     ]);
     d.finish();
 }
