@@ -152,7 +152,7 @@ pub fn area_center(area: &Area) -> [f64; 2] {
 fn score_to_bits(score: f64) -> u64 {
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     let signed = |v: f64| -> i64 {
-        if v >= -TWO_63 && v < TWO_63 {
+        if (-TWO_63..TWO_63).contains(&v) {
             v as i64
         } else {
             i64::MIN

@@ -1,6 +1,11 @@
 //! LOLWUT's canvas (lolwut.c): pixels of a few colours, lines and rotated squares, with C's
 //! float and double steps kept so that the same squares land on the same pixels.
 
+/// Redis's literal for the square root of 2: its ten decimals, not the exact constant, decide
+/// where the corners land.
+#[allow(clippy::approx_constant)]
+const REDIS_SQRT_2: f64 = 1.4142135623;
+
 pub struct Canvas {
     pub width: i32,
     pub height: i32,
@@ -57,7 +62,7 @@ impl Canvas {
     /// sin and cos of angles 90 degrees apart. `size` and the angle are C floats; the products
     /// are doubles.
     pub fn draw_square(&mut self, x: i32, y: i32, size: f32, angle: f32, color: u8) {
-        let size = (f64::from(size) / 1.4142135623) as f32;
+        let size = (f64::from(size) / REDIS_SQRT_2) as f32;
         let size = f64::from(size).round() as f32;
         let mut k = (std::f64::consts::PI / 4.0 + f64::from(angle)) as f32;
         let (mut px, mut py) = ([0i32; 4], [0i32; 4]);
