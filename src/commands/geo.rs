@@ -17,6 +17,8 @@ use crate::util::numbers::format_long_double;
 
 const SEARCH_COMPLEXITY: &str = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.";
 
+/// The stores signal their destination themselves (`write_keys` empty): the source is only read,
+/// and GEORADIUS's destination moves with its options.
 pub static TABLE: &[CommandSpec] = &[
     cmd!("geoadd", -5, WRITE | DENYOOM, (1, 1, 1), "geo", "3.2.0", "Add one or more geospatial items in the geospatial index represented using a sorted set", "O(log(N)) for each item added, where N is the number of elements in the sorted set.", geoadd),
     cmd!("geodist", -4, READONLY, (1, 1, 1), "geo", "3.2.0", "Returns the distance between two members of a geospatial index", "O(log(N))", geodist),
