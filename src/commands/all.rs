@@ -23,6 +23,8 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::hashes::TABLE,
     super::sets::TABLE,
     super::zsets::TABLE,
+    super::geo::TABLE,
+    super::lolwut::TABLE,
     super::streams::TABLE,
     super::streams::READ_TABLE,
     super::streams::GROUP_TABLE,

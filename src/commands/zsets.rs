@@ -200,7 +200,7 @@ enum Outcome {
     Skipped,
 }
 
-fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+pub(super) fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zadd_generic(ctx, args, AddFlags::default())
 }
 

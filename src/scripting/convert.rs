@@ -236,6 +236,16 @@ unsafe fn push_resp(l: *mut lua_State, bytes: &[u8], pos: &mut usize) -> bool {
                 }
                 _ => return false,
             },
+            // A RESP3 double in a text of its own (GEOPOS's coordinates): read with strtod, as
+            // Redis's Lua parser reads it, into a {double=...} table.
+            b',' => match crate::util::numbers::parse_f64_strtod(line) {
+                Some(d) => {
+                    lua_newtable(l);
+                    lua_pushnumber(l, d);
+                    set_field(l, -2, b"double\0");
+                }
+                None => return false,
+            },
             _ => return false,
         }
     }

@@ -245,7 +245,7 @@ impl CommandSpec {
             "connection" => cats.push("connection"),
             "transactions" => cats.push("transaction"),
             "scripting" => cats.push("scripting"),
-            "list" | "hash" | "set" | "sorted-set" | "stream" => cats.push(match self.group {
+            "list" | "hash" | "set" | "sorted-set" | "stream" | "geo" => cats.push(match self.group {
                 "sorted-set" => "sortedset",
                 g => g,
             }),

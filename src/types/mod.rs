@@ -5,6 +5,7 @@
 pub mod compact;
 pub mod dense;
 pub mod encoding;
+pub mod geohash;
 pub mod hash;
 pub mod list;
 pub mod listpack;

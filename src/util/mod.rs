@@ -4,6 +4,7 @@
 pub mod glob;
 pub mod histogram;
 pub mod numbers;
+pub mod pqsort;
 pub mod splitargs;
 pub mod sys;
 pub mod time;

@@ -23,6 +23,7 @@ mod differential_zsets;
 mod eviction;
 mod expiry;
 mod fuzz;
+mod geo;
 mod hashes;
 mod info;
 mod keyspace;
