@@ -4,6 +4,7 @@
 pub mod group;
 pub mod id;
 pub mod node;
+mod node_map;
 mod range;
 mod rax_shape;
 mod trim;
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 
 pub use group::{Consumer, ConsumerGroup, Nack};
 pub use id::{StreamId, XaddId, INVALID_ID};
+pub use node_map::NodeMap;
 pub use range::{Entry, Range};
 pub use trim::{TrimArgs, TrimStrategy};
 
@@ -44,9 +46,9 @@ pub enum AppendError {
 
 #[derive(Debug, Clone, Default)]
 pub struct Stream {
-    /// The nodes by master ID: this ordered map stands in for Redis's rax with the same O(log n)
-    /// seek to the node holding an ID.
-    nodes: BTreeMap<StreamId, Vec<u8>>,
+    /// The nodes by master ID, in Redis's rax's stead, with its O(log n) seek to the node
+    /// holding an ID.
+    nodes: NodeMap,
     length: u64,
     last_id: StreamId,
     first_id: StreamId,
@@ -86,7 +88,7 @@ impl Stream {
 
     /// The nodes in order, with their master IDs (RDB, DEBUG).
     pub fn nodes(&self) -> impl Iterator<Item = (StreamId, &[u8])> {
-        self.nodes.iter().map(|(k, v)| (*k, v.as_slice()))
+        self.nodes.iter()
     }
 
     pub fn node_count(&self) -> usize {
@@ -95,12 +97,12 @@ impl Stream {
 
     /// The nodes Redis's rax would have for this stream's node keys (XINFO STREAM).
     pub fn radix_tree_nodes(&self) -> usize {
-        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
+        let keys: Vec<StreamId> = self.nodes.iter().map(|(k, _)| k).collect();
         rax_shape::rax_node_count(&keys)
     }
 
     /// Rebuilds a stream from its parts (RDB load, which validated them).
-    pub fn from_parts(nodes: BTreeMap<StreamId, Vec<u8>>, meta: StreamMeta) -> Stream {
+    pub fn from_parts(nodes: NodeMap, meta: StreamMeta) -> Stream {
         Stream {
             nodes,
             length: meta.length,
@@ -161,7 +163,7 @@ impl Stream {
             return Err(AppendError::TooLarge);
         }
 
-        let mut tail = self.nodes.last_entry().map(|e| (*e.key(), e.into_mut()));
+        let mut tail = self.nodes.last_mut();
         if let Some((_, lp)) = &mut tail {
             let max_bytes = if limits.max_bytes == 0 || limits.max_bytes > LISTPACK_MAX_SIZE {
                 LISTPACK_MAX_SIZE
@@ -195,7 +197,7 @@ impl Stream {
                 let mut lp = node::new_node(pairs);
                 lp.reserve(prealloc.saturating_sub(lp.len()));
                 node::push_entry(&mut lp, id, id, pairs, true);
-                self.nodes.insert(id, lp);
+                self.nodes.push(id, lp);
             }
         }
         self.length += 1;
@@ -226,7 +228,7 @@ impl Stream {
     /// Deletes one entry if present and live (streamDeleteItem): flags it, and drops its node
     /// when it was the node's last live entry. The bookkeeping IDs are the caller's (XDEL's).
     pub fn delete(&mut self, id: StreamId) -> bool {
-        let Some((&master_id, lp)) = self.nodes.range_mut(..=id).next_back() else { return false };
+        let Some((master_id, lp)) = self.nodes.floor_mut(id) else { return false };
         let Some(m) = node::master(lp) else { return false };
         let mut at = node::first_entry_pos(lp, &m);
         while let Some(p) = at {
@@ -239,7 +241,7 @@ impl Stream {
                     return false;
                 }
                 if m.live == 1 {
-                    self.nodes.remove(&master_id);
+                    self.nodes.remove(master_id);
                 } else {
                     node::mark_deleted(lp, e.flags_pos, e.flags);
                     node::set_counts(lp, |live, deleted| (live - 1, deleted + 1));
@@ -375,9 +377,7 @@ impl Stream {
 
     /// Heap bytes owned (MEMORY USAGE, INFO): the nodes' allocations, the map's nodes and the groups.
     pub fn heap_size(&self) -> usize {
-        // A BTreeMap leaf holds up to 11 pairs; count a node's share per element.
-        let per_node_entry = std::mem::size_of::<(StreamId, Vec<u8>)>() + 8;
-        let nodes: usize = self.nodes.values().map(|lp| lp.capacity() + per_node_entry).sum();
+        let nodes = self.nodes.heap_size();
         let groups: usize = self.groups.iter().map(|(name, g)| name.capacity() + g.heap_size() + 48).sum();
         nodes + groups
     }

@@ -1,10 +1,9 @@
 //! Walking a stream's entries over an ID range in either direction (streamIterator): forward
 //! along each node's listpack, backward through the lp-count back links.
 
-use std::collections::btree_map;
-
 use super::id::StreamId;
 use super::node::{self, EntryAt, Master};
+use super::node_map::Cursor;
 use super::Stream;
 
 /// One entry with its fields.
@@ -15,29 +14,13 @@ pub struct Entry {
 }
 
 pub struct Range<'a> {
-    nodes: NodeIter<'a>,
+    nodes: Cursor<'a>,
     start: StreamId,
     end: StreamId,
     rev: bool,
     skip_tombstones: bool,
     current: Option<Current<'a>>,
     done: bool,
-}
-
-enum NodeIter<'a> {
-    Forward(btree_map::Range<'a, StreamId, Vec<u8>>),
-    Backward(std::iter::Rev<btree_map::Range<'a, StreamId, Vec<u8>>>),
-}
-
-impl<'a> Iterator for NodeIter<'a> {
-    type Item = (&'a StreamId, &'a Vec<u8>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            NodeIter::Forward(r) => r.next(),
-            NodeIter::Backward(r) => r.next(),
-        }
-    }
 }
 
 struct Current<'a> {
@@ -50,13 +33,8 @@ struct Current<'a> {
 
 impl<'a> Range<'a> {
     pub(super) fn new(s: &'a Stream, start: StreamId, end: StreamId, rev: bool, skip_tombstones: bool) -> Range<'a> {
-        let nodes = if !rev {
-            // The node holding `start` is the last one keyed at or before it (raxSeek "<=").
-            let from = s.nodes.range(..=start).next_back().map(|(k, _)| *k).unwrap_or(StreamId::MIN);
-            NodeIter::Forward(s.nodes.range(from..))
-        } else {
-            NodeIter::Backward(s.nodes.range(..=end).rev())
-        };
+        // The node holding `start` is the last one keyed at or before it (raxSeek "<=").
+        let nodes = if !rev { s.nodes.iter_from(start) } else { s.nodes.iter_back_from(end) };
         Range { nodes, start, end, rev, skip_tombstones, current: None, done: start > end }
     }
 
@@ -67,11 +45,10 @@ impl<'a> Range<'a> {
         }
         loop {
             if self.current.as_ref().is_none_or(|c| c.pos.is_none()) {
-                let Some((&master_id, lp)) = self.nodes.next() else {
+                let Some((master_id, lp)) = self.nodes.next() else {
                     self.done = true;
                     return None;
                 };
-                let lp = lp.as_slice();
                 let Some(master) = node::master(lp) else { continue };
                 let pos = if self.rev { crate::types::listpack::last(lp) } else { node::first_entry_pos(lp, &master) };
                 self.current = Some(Current { master_id, lp, master, pos });

@@ -32,7 +32,7 @@ impl Stream {
                     break;
                 }
             }
-            let Some((&master_id, lp)) = self.nodes.iter_mut().next() else { break };
+            let Some((master_id, lp)) = self.nodes.first_mut() else { break };
             let Some(m) = node::master(lp) else { break };
             let entries = m.live.max(0) as u64;
             if args.limit > 0 && deleted + entries > args.limit {
@@ -43,7 +43,7 @@ impl Stream {
                 TrimStrategy::MinId(min) => node::last_id(lp, master_id).is_some_and(|last| last < min),
             };
             if remove_node {
-                self.nodes.remove(&master_id);
+                self.nodes.remove(master_id);
                 self.length = self.length.saturating_sub(entries);
                 deleted += entries;
                 continue;

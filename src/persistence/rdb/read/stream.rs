@@ -2,7 +2,6 @@
 //! reads them: the nodes (master ID, listpack) as they are, the counters, then the consumer
 //! groups with their PELs and consumers. Every node is validated before it is used.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 
 use super::{code, Input, LoadError};
@@ -12,7 +11,7 @@ use crate::types::stream::{node, Stream, StreamId, StreamMeta};
 pub(super) fn read_stream<R: Read>(r: &mut Input<R>, value_type: u8) -> Result<Value, LoadError> {
     let v2 = value_type == code::STREAM_LISTPACKS_2;
     let count = r.length()?;
-    let mut nodes = BTreeMap::new();
+    let mut nodes = crate::types::stream::NodeMap::new();
     let mut live_total: u64 = 0;
     let mut prev_last: Option<StreamId> = None;
     for _ in 0..count {
@@ -25,7 +24,7 @@ pub(super) fn read_stream<R: Read>(r: &mut Input<R>, value_type: u8) -> Result<V
         let checked = node::validate(&lp, master_id)
             .map_err(|e| r.error_at(lp_at, format!("Stream listpack integrity check failed: {e}")))?;
         if prev_last.is_some_and(|p| master_id <= p) {
-            let message = if nodes.contains_key(&master_id) {
+            let message = if nodes.contains(master_id) {
                 "Listpack re-added with existing key"
             } else {
                 "Stream nodes out of order or overlapping"
@@ -34,7 +33,7 @@ pub(super) fn read_stream<R: Read>(r: &mut Input<R>, value_type: u8) -> Result<V
         }
         prev_last = Some(checked.last_id);
         live_total += checked.live;
-        nodes.insert(master_id, lp);
+        nodes.push(master_id, lp);
     }
     let meta_at = r.offset;
     let mut meta = StreamMeta { length: r.length()?, ..StreamMeta::default() };
