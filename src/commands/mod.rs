@@ -23,6 +23,7 @@ mod connection;
 mod debug;
 pub mod guard;
 mod hashes;
+mod hyperloglog;
 mod info;
 mod keys;
 mod keyspecs;
@@ -174,7 +175,8 @@ impl Ctx<'_> {
         at_ms <= self.now_ms as i64 && self.state.loading.is_none() && !self.state.repl.is_replica()
     }
 
-    /// The command is replayed even when it changed nothing (FLUSHDB/FLUSHALL of empty data).
+    /// The command is replayed even when it changed nothing (FLUSHDB/FLUSHALL of empty data), or
+    /// although it is not a write (PFCOUNT storing the cardinality it computed in the value).
     pub fn force_propagation(&mut self) {
         self.session.force_propagation = true;
     }
@@ -381,7 +383,7 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     let usec = end.saturating_duration_since(start).as_micros() as u64;
     let rewritten = ctx.session.propagate_as.take();
     let forced = std::mem::take(&mut ctx.session.force_propagation);
-    if spec.has(WRITE) && (ctx.state.dirty != dirty_before || forced) {
+    if (spec.has(WRITE) && ctx.state.dirty != dirty_before) || forced {
         key_written(ctx, spec, args);
         if ctx.state.propagation.enabled && ctx.session.block.is_none() {
             ctx.session.repl.unflushed_write = true;

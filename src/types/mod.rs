@@ -6,6 +6,7 @@ pub mod compact;
 pub mod dense;
 pub mod encoding;
 pub mod hash;
+pub mod hyperloglog;
 pub mod list;
 pub mod listpack;
 pub mod set;
