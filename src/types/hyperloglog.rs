@@ -306,14 +306,24 @@ fn sparse_raise(hll: &mut ThinVec<u8>, index: usize, count: u8, max_bytes: u64) 
     let mut first = 0usize;
     let mut prev: Option<usize> = None;
     let mut span = 0usize;
+    // The hot loop of PFADD on a sparse sketch: opcodes decoded in place, most frequent first.
     while p < end {
-        let op = op_at(hll, p);
-        span = op.run;
+        let op = hll[p];
+        let size = if op & 0xc0 == 0 {
+            span = (op & 0x3f) as usize + 1;
+            1
+        } else if op & 0x80 != 0 {
+            span = (op & 3) as usize + 1;
+            1
+        } else {
+            span = op_at(hll, p).run;
+            2
+        };
         if index < first + span {
             break;
         }
         prev = Some(p);
-        p += op.size;
+        p += size;
         first += span;
     }
     if span == 0 || p >= end {

@@ -24,6 +24,7 @@ mod eviction;
 mod expiry;
 mod fuzz;
 mod hashes;
+mod hyperloglog;
 mod info;
 mod keyspace;
 mod layers;
