@@ -31,7 +31,9 @@ pub static TABLE: &[CommandSpec] = &[
     cmd!(
         "pfcount",
         -2,
-        READONLY,
+        // MAY_REPLICATE, as in Redis (not shown by COMMAND INFO): it may write the cache and be
+        // replicated, so read-only scripts refuse it and CLIENT PAUSE WRITE holds it.
+        READONLY | MAY_REPLICATE,
         (1, -1, 1),
         "hyperloglog",
         "2.8.9",
@@ -220,8 +222,9 @@ fn pfdebug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             if hll::to_dense(sketch).is_err() {
                 return Reply::error(CORRUPT);
             }
-            // Replicas convert too: the command is propagated.
+            // Replicas convert too: the command is propagated (WATCH is not told, as in Redis).
             ctx.dirty(1);
+            ctx.keys_not_signalled();
         }
         let sketch = tri!(sketch_mut(ctx, key));
         registers_reply(&sketch[hll::HDR_SIZE..])
@@ -240,6 +243,7 @@ fn pfdebug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             return Reply::error(CORRUPT);
         }
         ctx.dirty(1);
+        ctx.keys_not_signalled();
         Reply::Int(1)
     } else {
         let name = String::from_utf8_lossy(cstr(sub)).replace(['\r', '\n'], " ");

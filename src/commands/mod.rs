@@ -181,6 +181,12 @@ impl Ctx<'_> {
         self.session.force_propagation = true;
     }
 
+    /// The command's writes are replicated, but its keys are not signalled as modified (WATCH
+    /// holds): for the few Redis commands that never call signalModifiedKey.
+    pub fn keys_not_signalled(&mut self) {
+        self.session.keys_not_signalled = true;
+    }
+
     pub fn dirty(&mut self, n: u64) {
         self.state.dirty += n;
     }
@@ -383,8 +389,11 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     let usec = end.saturating_duration_since(start).as_micros() as u64;
     let rewritten = ctx.session.propagate_as.take();
     let forced = std::mem::take(&mut ctx.session.force_propagation);
+    let unsignalled = std::mem::take(&mut ctx.session.keys_not_signalled);
     if (spec.has(WRITE) && ctx.state.dirty != dirty_before) || forced {
-        key_written(ctx, spec, args);
+        if !unsignalled {
+            key_written(ctx, spec, args);
+        }
         if ctx.state.propagation.enabled && ctx.session.block.is_none() {
             ctx.session.repl.unflushed_write = true;
             let db = ctx.session.db;

@@ -273,11 +273,29 @@ fn commands_errors_and_cache() {
             };
             p.check(&["OBJECT", "ENCODING", "t2"]);
         }
-        // WATCH sees PFCOUNT's cache update (a change of the value), not a cached answer.
+        // WATCH sees PFCOUNT's cache update (a change of the value), not a cached answer, nor
+        // PFDEBUG's encoding conversions (Redis does not signal those).
         p.check(&["PFADD", "w", "a"]);
         for _ in 0..2 {
             check_all(p, &[&["WATCH", "w"], &["PFCOUNT", "w"], &["MULTI"], &["PING"], &["EXEC"]]);
         }
+        for sub in ["TODENSE", "GETREG"] {
+            p.check(&["DEL", "w"]);
+            p.check(&["PFADD", "w", "a"]);
+            check_all(p, &[&["WATCH", "w"], &["PFDEBUG", sub, "w"], &["MULTI"], &["PING"], &["EXEC"]]);
+        }
+        check_all(p, &[&["WATCH", "w"], &["PFADD", "w", "zz"], &["MULTI"], &["PING"], &["EXEC"]]);
+        check_all(p, &[&["WATCH", "w"], &["PFMERGE", "w"], &["MULTI"], &["PING"], &["EXEC"]]);
+        // PFCOUNT may replicate: read-only scripts refuse it, as they refuse PUBLISH.
+        check_all(
+            p,
+            &[
+                &["EVAL_RO", "return redis.call('pfcount', KEYS[1])", "1", "w"],
+                &["EVAL_RO", "return redis.call('publish', 'c', 'm')", "0"],
+                &["EVAL", "#!lua flags=no-writes\nreturn redis.call('pfcount', KEYS[1])", "1", "w"],
+                &["EVAL", "return redis.call('pfcount', KEYS[1])", "1", "w"],
+            ],
+        );
     });
 }
 
@@ -470,6 +488,13 @@ fn propagation() {
         "pfcount h4",
         "pfcount h4",
         "exec",
+        // In scripts, as the commands the script ran.
+        "eval return(redis.call('pfadd',KEYS[1],'q')) 1 h5",
+        "eval return(redis.call('pfcount',KEYS[1])) 1 h5",
+        "eval return(redis.call('pfcount',KEYS[1])) 1 h5",
+        "pfadd h5 r",
+        "eval_ro return(redis.call('pfcount',KEYS[1])) 1 h5",
+        "eval_ro return(redis.call('pfcount',KEYS[1],KEYS[2])) 2 h5 h",
     ]);
     d.finish();
 }
