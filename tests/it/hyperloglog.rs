@@ -167,6 +167,17 @@ fn sparse_limit_and_promotion() {
     });
 }
 
+/// The counters a command moves: dirty (INFO's rdb_changes_since_last_save), keyspace hits and
+/// misses.
+fn counters(c: &mut crate::common::Client) -> [i64; 3] {
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "all"])).into_owned();
+    let field = |name: &str| -> i64 {
+        let line = info.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')));
+        line.unwrap_or_else(|| panic!("{name} in INFO")).trim().parse().expect("a number")
+    };
+    [field("rdb_changes_since_last_save"), field("keyspace_hits"), field("keyspace_misses")]
+}
+
 /// Replies, errors and counters of each command, PFDEBUG's subcommands, and the cache.
 #[test]
 fn commands_errors_and_cache() {
@@ -251,13 +262,19 @@ fn commands_errors_and_cache() {
             &["PFADD", "e", "q"],
             &["PFDEBUG", "TODENSE", "e"],
             &["PFDEBUG", "TODENSE", "e"],
+            &["PFCOUNT", "e", "nothing", "d"],
+            &["PFCOUNT", "nothing"],
+            &["PFMERGE", "nothing", "nothing2", "e"],
+            &["PFMERGE", "nothing3"],
+            &["PFDEBUG", "ENCODING", "nothing4"],
         ];
         for step in steps {
-            let before = (dirty(&mut p.ours), dirty(&mut p.real));
+            let before = (counters(&mut p.ours), counters(&mut p.real));
             p.check(step);
-            let after = (dirty(&mut p.ours), dirty(&mut p.real));
-            let (o, r) = (format!("dirty +{}", after.0 - before.0), format!("dirty +{}", after.1 - before.1));
-            p.compare(&format!("{step:?}: rdb_changes_since_last_save"), o.as_bytes(), r.as_bytes());
+            let after = (counters(&mut p.ours), counters(&mut p.real));
+            let delta = |a: [i64; 3], b: [i64; 3]| format!("dirty +{} hits +{} misses +{}", a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+            let (o, r) = (delta(after.0, before.0), delta(after.1, before.1));
+            p.compare(&format!("{step:?}: counters"), o.as_bytes(), r.as_bytes());
         }
         // A short sketch SET as a string is embstr; the commands that may change it make it raw.
         p.check(&["PFADD", "tiny"]);
@@ -438,7 +455,7 @@ fn keyspace_events() {
     let duo = Duo::start(&[]);
     let mut cmd = duo.pair();
     let mut sub = duo.pair();
-    cmd.check(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    cmd.check(&["CONFIG", "SET", "notify-keyspace-events", "KEAn"]);
     sub.check_n(&["PSUBSCRIBE", "__key*__:*"], 1);
     let steps: &[&[&str]] = &[
         &["PFADD", "h", "a"],
