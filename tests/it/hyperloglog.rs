@@ -272,7 +272,9 @@ fn commands_errors_and_cache() {
             let before = (counters(&mut p.ours), counters(&mut p.real));
             p.check(step);
             let after = (counters(&mut p.ours), counters(&mut p.real));
-            let delta = |a: [i64; 3], b: [i64; 3]| format!("dirty +{} hits +{} misses +{}", a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+            let delta = |a: [i64; 3], b: [i64; 3]| {
+                format!("dirty +{} hits +{} misses +{}", a[0] - b[0], a[1] - b[1], a[2] - b[2])
+            };
             let (o, r) = (delta(after.0, before.0), delta(after.1, before.1));
             p.compare(&format!("{step:?}: counters"), o.as_bytes(), r.as_bytes());
         }
@@ -584,5 +586,47 @@ fn crafted_sparse_layouts() {
         p.check(&["PFMERGE", "dst", "src"]);
         same_value(&mut p, "dst");
         p.check(&["PFCOUNT", "dst", "src"]);
+    }
+}
+
+/// Replicas end up with the master's bytes: PFCOUNT's cache and PFDEBUG's conversions reach them
+/// (our master feeding a real replica, and the reverse).
+#[test]
+fn replicas_get_the_same_sketches() {
+    use crate::replication_support::{start_replica, wait_in_sync, Impl, Node};
+    for (m, r) in [(Impl::Ours, Impl::Real), (Impl::Real, Impl::Ours)] {
+        let master = Node::start("master", m, &[]);
+        let replica = start_replica("replica", r, &master, &[]);
+        wait_in_sync(&master, &replica);
+        let mut c = master.client();
+        let mut many = vec!["PFADD".to_string(), "b".to_string()];
+        many.extend((0..3000).map(|i| format!("e{i}")));
+        let steps: Vec<Vec<String>> = vec![
+            ["PFADD", "a", "x", "y", "z"].map(String::from).to_vec(),
+            many,
+            ["PFCOUNT", "a"].map(String::from).to_vec(),
+            ["PFCOUNT", "b"].map(String::from).to_vec(),
+            ["PFCOUNT", "a", "b"].map(String::from).to_vec(),
+            ["PFMERGE", "m", "a", "b"].map(String::from).to_vec(),
+            ["PFADD", "s", "q"].map(String::from).to_vec(),
+            ["PFDEBUG", "TODENSE", "a"].map(String::from).to_vec(),
+            ["PFDEBUG", "GETREG", "s"].map(String::from).to_vec(),
+        ];
+        for step in &steps {
+            let args: Vec<&str> = step.iter().map(String::as_str).collect();
+            let reply = c.cmd(&args);
+            assert!(!reply.starts_with(b"-"), "{args:?} on {}: {}", m.label(), show_bytes(&reply, 200));
+        }
+        wait_in_sync(&master, &replica);
+        let mut rc = replica.client();
+        for key in ["a", "b", "m", "s"] {
+            let (on_master, on_replica) = (c.cmd(&["GET", key]), rc.cmd(&["GET", key]));
+            assert!(
+                on_master == on_replica,
+                "{key}: the {} replica's value differs from the {} master's",
+                r.label(),
+                m.label()
+            );
+        }
     }
 }
