@@ -477,7 +477,8 @@ fn sigma(mut x: f64) -> f64 {
     }
 }
 
-/// hllTau, likewise. `powf(2.0)` is C's pow(), as Redis calls it.
+/// hllTau, likewise. Redis's `pow(1 - x, 2)` is compiled to a product (GCC folds pow(x, 2.0) to
+/// x*x, as LLVM does in release builds): written as the product, debug builds compute the same.
 fn tau(mut x: f64) -> f64 {
     if x == 0.0 || x == 1.0 {
         return 0.0;
@@ -488,7 +489,7 @@ fn tau(mut x: f64) -> f64 {
         x = x.sqrt();
         let prev = z;
         y *= 0.5;
-        z -= (1.0 - x).powf(2.0) * y;
+        z -= (1.0 - x) * (1.0 - x) * y;
         if prev == z {
             return z / 3.0;
         }
