@@ -270,7 +270,9 @@ fn registers_reply(regs: &[u8]) -> Reply {
 
 fn pfselftest(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let max_bytes = sparse_max_bytes(ctx);
-    match hll::selftest(max_bytes, || fastrand::u32(..) >> 1) {
+    // One generator for the 16 million draws, not the thread-local one behind each call.
+    let mut rng = fastrand::Rng::new();
+    match hll::selftest(max_bytes, || rng.u32(..) >> 1) {
         Ok(()) => Reply::OK,
         Err(e) => Reply::error(e),
     }
