@@ -6,6 +6,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::connection::TABLE,
     super::strings::TABLE,
     super::bitmaps::TABLE,
+    super::hyperloglog::TABLE,
     super::keys::TABLE,
     super::server_cmd::TABLE,
     super::debug::TABLE,

@@ -24,6 +24,7 @@ mod debug;
 mod geo;
 pub mod guard;
 mod hashes;
+mod hyperloglog;
 mod info;
 mod keys;
 mod keyspecs;
@@ -176,9 +177,16 @@ impl Ctx<'_> {
         at_ms <= self.now_ms as i64 && self.state.loading.is_none() && !self.state.repl.is_replica()
     }
 
-    /// The command is replayed even when it changed nothing (FLUSHDB/FLUSHALL of empty data).
+    /// The command is replayed even when it changed nothing (FLUSHDB/FLUSHALL of empty data), or
+    /// although it is not a write (PFCOUNT storing the cardinality it computed in the value).
     pub fn force_propagation(&mut self) {
         self.session.force_propagation = true;
+    }
+
+    /// The command's writes are replicated, but its keys are not signalled as modified (WATCH
+    /// holds): for the few Redis commands that never call signalModifiedKey.
+    pub fn keys_not_signalled(&mut self) {
+        self.session.keys_not_signalled = true;
     }
 
     pub fn dirty(&mut self, n: u64) {
@@ -383,8 +391,11 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     let usec = end.saturating_duration_since(start).as_micros() as u64;
     let rewritten = ctx.session.propagate_as.take();
     let forced = std::mem::take(&mut ctx.session.force_propagation);
-    if spec.has(WRITE) && (ctx.state.dirty != dirty_before || forced) {
-        key_written(ctx, spec, args);
+    let unsignalled = std::mem::take(&mut ctx.session.keys_not_signalled);
+    if (spec.has(WRITE) && ctx.state.dirty != dirty_before) || forced {
+        if !unsignalled {
+            key_written(ctx, spec, args);
+        }
         if ctx.state.propagation.enabled && ctx.session.block.is_none() {
             ctx.session.repl.unflushed_write = true;
             let db = ctx.session.db;

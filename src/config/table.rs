@@ -302,7 +302,7 @@ const SPECS: &[Spec] = &[
     mem("set-max-intset-entries", 0, LONG_MAX, "512", 0),
     alias("zset-max-listpack-entries", &["zset-max-ziplist-entries"], Kind::Mem { min: 0, max: LONG_MAX }, "128", 0),
     alias("zset-max-listpack-value", &["zset-max-ziplist-value"], Kind::Mem { min: 0, max: LONG_MAX }, "64", 0),
-    mem("hll-sparse-max-bytes", 0, LONG_MAX, "3000", LATER),
+    mem("hll-sparse-max-bytes", 0, LONG_MAX, "3000", 0),
     mem("stream-node-max-bytes", 0, LONG_MAX, "4096", 0),
     int("stream-node-max-entries", 0, LONG_MAX, "100", 0),
     // Monitoring.

@@ -243,6 +243,7 @@ impl CommandSpec {
                 cats.push("keyspace")
             }
             "connection" => cats.push("connection"),
+            "hyperloglog" => cats.push("hyperloglog"),
             "transactions" => cats.push("transaction"),
             "scripting" => cats.push("scripting"),
             "list" | "hash" | "set" | "sorted-set" | "stream" | "geo" => cats.push(match self.group {

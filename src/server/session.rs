@@ -51,6 +51,9 @@ pub struct Session {
     pub repl: super::handover::ClientRepl,
     /// The current command is replayed even if it changed nothing (forceCommandPropagation).
     pub force_propagation: bool,
+    /// The current write is replicated without telling WATCH or blocked clients about its keys:
+    /// Redis's commands that change a value without signalModifiedKey (PFDEBUG's conversions).
+    pub keys_not_signalled: bool,
     /// Replies to earlier commands wait to be written (SCRIPT DEBUG refuses to start then).
     pub replies_pending: bool,
     /// SCRIPT DEBUG YES or SYNC: the next EVAL runs in a debugging session.
@@ -118,6 +121,7 @@ impl Session {
             propagate_as: None,
             repl: Default::default(),
             force_propagation: false,
+            keys_not_signalled: false,
             error_counted: false,
             replies_pending: false,
             script_debug: None,

@@ -7,6 +7,7 @@ pub mod dense;
 pub mod encoding;
 pub mod geohash;
 pub mod hash;
+pub mod hyperloglog;
 pub mod list;
 pub mod listpack;
 pub mod set;

@@ -25,6 +25,7 @@ mod expiry;
 mod fuzz;
 mod geo;
 mod hashes;
+mod hyperloglog;
 mod info;
 mod keyspace;
 mod layers;

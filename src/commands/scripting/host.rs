@@ -11,7 +11,7 @@ use super::busy;
 use crate::commands::{arity_ok, call, resolve, Ctx, Session};
 use crate::protocol::Reply;
 use crate::scripting::{ReplFlags, ScriptHost};
-use crate::server::command::{DENYOOM, NOSCRIPT, STALE, WRITE};
+use crate::server::command::{DENYOOM, MAY_REPLICATE, NOSCRIPT, STALE, WRITE};
 use crate::server::session::SCRIPT_CLIENT_ID;
 
 /// One script run's view of the server.
@@ -120,10 +120,11 @@ impl<'c, 'a> Host<'c, 'a> {
         if crate::commands::master_down(st) && !spec.has(STALE) {
             return Some(Reply::error("ERR Can not execute the command on a stale replica"));
         }
+        // Read-only scripts refuse what may replicate too (PUBLISH, PFCOUNT), as script.c does.
+        if self.read_only && (spec.has(WRITE) || spec.has(MAY_REPLICATE)) {
+            return Some(Reply::error("ERR Write commands are not allowed from read-only scripts."));
+        }
         if spec.has(WRITE) {
-            if self.read_only {
-                return Some(Reply::error("ERR Write commands are not allowed from read-only scripts."));
-            }
             let from_master = self.ctx.session.repl.is_master;
             if st.repl.is_replica() && st.hot.replica_read_only && !from_master {
                 return Some(Reply::error("READONLY You can't write against a read only replica."));
