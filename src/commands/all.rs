@@ -13,6 +13,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::slowlog::TABLE,
     super::latency::TABLE,
     super::memory::TABLE,
+    super::module_cmd::TABLE,
     super::command_cmd::TABLE,
     super::client::TABLE,
     super::config_cmd::TABLE,

@@ -50,10 +50,11 @@ fn is_local_client(ctx: &Ctx) -> bool {
     ip == "127.0.0.1" || ip == "::1"
 }
 
-/// DEBUG is a protected command: `enable-debug-command` must allow it (yes, or local for a local
-/// client), as Redis checks before running it.
-pub fn debug_allowed(ctx: &Ctx) -> bool {
-    match ctx.state.config.str(crate::ckey!("enable-debug-command")) {
+/// DEBUG and MODULE are protected commands: their option (`enable-debug-command`,
+/// `enable-module-command`) must allow them (yes, or local for a local client), as Redis checks
+/// before running them (allowProtectedAction).
+pub fn protected_allowed(ctx: &Ctx, option: crate::config::table::Key) -> bool {
+    match ctx.state.config.str(option) {
         "yes" => true,
         "local" => is_local_client(ctx),
         _ => false,

@@ -33,6 +33,7 @@ mod lists;
 mod lolwut;
 mod memory;
 mod metadata;
+mod module_cmd;
 pub use crate::server::notify;
 mod persist;
 pub mod pubsub;
@@ -224,8 +225,16 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     } else {
         spec
     };
-    if spec.has(table::PROTECTED) && !debug::debug_allowed(ctx) {
-        return rejected(ctx, Reply::error(debug::DEBUG_NOT_ALLOWED), Some((spec, fullname)));
+    if spec.has(table::PROTECTED) {
+        // DEBUG and MODULE, each under its own enable-*-command option.
+        let (option, refusal) = if args[0].eq_ignore_ascii_case(b"module") {
+            (crate::ckey!("enable-module-command"), module_cmd::MODULE_NOT_ALLOWED)
+        } else {
+            (crate::ckey!("enable-debug-command"), debug::DEBUG_NOT_ALLOWED)
+        };
+        if !debug::protected_allowed(ctx, option) {
+            return rejected(ctx, Reply::error(refusal), Some((spec, fullname)));
+        }
     }
     if !ctx.session.authenticated && !spec.has(NO_AUTH) && ctx.state.hot.requirepass.is_some() {
         return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some((spec, fullname)));

@@ -752,3 +752,42 @@ fn debug_object_serialized_length() {
         p.check_with(&["DEBUG", "OBJECT", key], field);
     }
 }
+
+/// MODULE as Redis answers it when no module loads: refused unless enable-module-command allows
+/// it, then HELP, an empty LIST, LOAD and LOADEX failing with Redis's one error, UNLOAD finding
+/// nothing, and the argument errors.
+#[test]
+fn module_command_as_a_redis_that_loads_no_module() {
+    let refused = Duo::start(&[]);
+    let mut p = refused.pair();
+    for args in [&["MODULE", "LOADEX", "/x.so"][..], &["MODULE", "LOAD", "/nonexistent.so"], &["MODULE", "UNLOAD", "x"]]
+    {
+        let (o, r) = (p.ours.cmd(args), p.real.cmd(args));
+        assert!(r.starts_with(b"-ERR MODULE command not allowed"), "{}", show_bytes(&r, usize::MAX));
+        p.compare(&format!("{args:?}"), &o, &r);
+    }
+    p.check(&["MODULE", "HELP"]);
+    p.check(&["MODULE", "LIST"]);
+    p.check(&["MODULE"]);
+    p.check(&["MODULE", "nosuch"]);
+    p.assert_clean();
+
+    let allowed = Duo::start(&["--enable-module-command", "yes"]);
+    allowed.in_both_protocols(|p| {
+        check_all(
+            p,
+            &[
+                &["MODULE", "HELP"],
+                &["MODULE", "LIST"],
+                &["MODULE", "LOAD", "/nonexistent/module.so"],
+                &["MODULE", "LOAD", "/nonexistent/module.so", "arg1", "arg2"],
+                &["MODULE", "LOADEX", "/nonexistent/module.so", "CONFIG", "name", "value", "ARGS", "a"],
+                &["MODULE", "LOAD"],
+                &["MODULE", "UNLOAD", "nosuch"],
+                &["MODULE", "UNLOAD"],
+                &["MODULE", "UNLOAD", "a", "b"],
+                &["MODULE", "LIST", "extra"],
+            ],
+        );
+    });
+}
