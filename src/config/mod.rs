@@ -221,8 +221,11 @@ impl Config {
             // Redis and Sentinel write the default user's line into the files they rewrite; that
             // line describes exactly the user this server has, so it is accepted.
             "user" if is_default_user_line(args) => return Ok(()),
-            "user" | "loadmodule" => {
-                return Err(format!("'{name}' is not supported by this server yet"));
+            "user" => return Err(format!("'{name}' is not supported by this server yet")),
+            // Redis aborts start-up when a module does not load; this server loads none.
+            "loadmodule" => {
+                let path = args.first().map(String::as_str).unwrap_or("");
+                return Err(format!("Can't load module from {path}: server aborting (this server loads no modules)"));
             }
             _ => {}
         }

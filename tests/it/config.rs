@@ -38,6 +38,15 @@ fn a_typo_stops_startup_with_the_fatal_block() {
         err,
         "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'maxmemroy 1gb'\nBad directive or wrong number of arguments\n"
     );
+    // Redis aborts when a module does not load; this server loads none.
+    let (code, err) = run_with_config("port 6379\nloadmodule /usr/lib/redis/mod.so a b\n");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            ">>> 'loadmodule /usr/lib/redis/mod.so a b'\nCan't load module from /usr/lib/redis/mod.so: server aborting"
+        ),
+        "{err}"
+    );
     let (code, err) = run_with_config("port 6379\nappendfsync sometimes\n");
     assert_eq!(code, 1);
     assert!(err.ends_with("argument(s) must be one of the following: everysec, always, no\n"), "{err}");
