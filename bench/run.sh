@@ -31,7 +31,9 @@
 #                     XREADGROUP/XACK loop, memory of a 1M-entry stream);
 #                     "scripting-callgrind" (never part of a full run) counts
 #                     instructions per request of INCR, EVALSHA and FCALL
-#                     under valgrind's callgrind, one client at -P 16
+#                     under valgrind's callgrind, one client at -P 1 and 16;
+#                     "streams-callgrind" the same for XADD, XRANGE,
+#                     XREADGROUP and XACK
 #   BENCH_SCRIPTS     scripts loaded by the memory-per-script test (default
 #                     10000)
 #   BENCH_CALLGRIND_REQUESTS  requests per callgrind measurement (default 50000)
@@ -86,8 +88,8 @@ for v in rounds nkeys clients bench_timeout; do
     [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 case "${BENCH_ONLY:-}" in
-    "" | sentinel | scripting | scripting-callgrind | streams) ;;
-    *) die "BENCH_ONLY must be empty, 'sentinel', 'scripting', 'scripting-callgrind' or 'streams' (got '$BENCH_ONLY')" ;;
+    "" | sentinel | scripting | scripting-callgrind | streams | streams-callgrind) ;;
+    *) die "BENCH_ONLY must be empty, 'sentinel', 'scripting', 'scripting-callgrind', 'streams' or 'streams-callgrind' (got '$BENCH_ONLY')" ;;
 esac
 if [[ -n "${BENCH_REQUESTS:-}" && ! "$BENCH_REQUESTS" =~ ^[1-9][0-9]*$ ]]; then
     die "BENCH_REQUESTS must be a positive integer (got '$BENCH_REQUESTS')"
@@ -956,19 +958,39 @@ done
 fi # streams
 
 # ---------------------------------------------------- scripting callgrind ----
-# Opt-in (BENCH_ONLY=scripting-callgrind): instructions per request, the repeatable figure on a
-# shared machine. Each server runs under callgrind with instrumentation off until loaded; per
-# command a warm-up, counters zeroed, $cg_n requests from one client at -P 16, a dump. The
-# window also holds the servers' timers (cron) for its duration, a small share. The dumps are
-# kept for callgrind_annotate.
-if [[ "${BENCH_ONLY:-}" == scripting-callgrind ]]; then
+# Opt-in (BENCH_ONLY=scripting-callgrind or streams-callgrind): instructions per request, the
+# repeatable figure on a shared machine. Each server runs under callgrind with instrumentation
+# off until loaded; per command and pipeline depth a warm-up, counters zeroed, $cg_n requests from
+# one client, a dump. The window also holds the servers' timers (cron) for its duration, a small
+# share. The dumps are kept for callgrind_annotate.
+# cg_cmd KIND SHA: the command line redis-benchmark sends.
+cg_cmd() {
+    case "$1" in
+        xadd) echo "XADD bench:add * $stream_fields" ;;
+        xrange) echo "XRANGE bench:range - + COUNT 10" ;;
+        xreadgroup) echo "XREADGROUP GROUP g c COUNT 1 STREAMS bench:group >" ;;
+        # The IDs delivered so far are <k>-1 for k below the entries read (fill_stream's IDs).
+        xack) echo "-r $cg_group_n XACK bench:group g __rand_int__-1" ;;
+        *) script_cmd "$1" "$2" ;;
+    esac
+}
+if [[ "${BENCH_ONLY:-}" == *-callgrind ]]; then
+# The command lines are split into words unquoted: XADD's `*` must not be a glob.
+set -f
 for tool in valgrind callgrind_control; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found (Debian package valgrind)"
 done
 cg_n="${BENCH_CALLGRIND_REQUESTS:-50000}"
 [[ "$cg_n" =~ ^[1-9][0-9]*$ ]] || die "BENCH_CALLGRIND_REQUESTS must be a positive integer (got '$cg_n')"
 cg_keep="$(mktemp -d "${TMPDIR:-/tmp}/redis-bench-callgrind.XXXXXX")"
-cg_kinds=(incr evalsha fcall)
+if [[ "$BENCH_ONLY" == scripting-callgrind ]]; then
+    cg_kinds=(incr evalsha fcall)
+else
+    cg_kinds=(xadd xrange xreadgroup xack)
+fi
+cg_depths=(1 16)
+# XREADGROUP's warm-ups and measured runs at each depth each take entries of their own.
+cg_group_n=$(((cg_n + 2000) * ${#cg_depths[@]}))
 declare -A cg_ir=()
 for role in redis ours; do
     stop_server "$role"
@@ -976,39 +998,49 @@ for role in redis ours; do
     start_server "$role"
     pid="${srv_pid[$role]}"
     sha="$(load_incr "$role")"
+    if [[ "$BENCH_ONLY" == streams-callgrind ]]; then
+        fill_stream "$role" bench:range 1000
+        fill_stream "$role" bench:group "$cg_group_n"
+        [[ "$(cli "$role" xgroup create bench:group g 0 | tr -d '\r')" == OK ]] || die "XGROUP CREATE failed on $role"
+    fi
     dumps=0
     callgrind_control -i on "$pid" >/dev/null || die "callgrind_control could not reach $role (pid $pid)"
-    for kind in "${cg_kinds[@]}"; do
-        # shellcheck disable=SC2046  # the command's words are split on purpose
-        redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" -c 1 -n 2000 -P 16 -q \
-            $(script_cmd "$kind" "$sha") >/dev/null || die "warm-up of $kind failed on $role"
-        callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed on $role"
-        # shellcheck disable=SC2046
-        redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" -c 1 -n "$cg_n" -P 16 -q \
-            $(script_cmd "$kind" "$sha") >/dev/null || die "$kind failed on $role"
-        callgrind_control -d "$kind" "$pid" >/dev/null || die "callgrind_control -d failed on $role"
-        # Callgrind numbers its dumps from 1.
-        dumps=$((dumps + 1))
-        dump="${srv_dir[$role]}/callgrind.out.$dumps"
-        [[ -s "$dump" ]] || die "no callgrind dump of $kind from $role ($dump)"
-        ir="$(awk '$1 == "summary:" { print $2; exit }' "$dump")"
-        [[ "$ir" =~ ^[0-9]+$ ]] || die "no instruction total in $dump"
-        cg_ir[$role.$kind]="$(awk -v a="$ir" -v n="$cg_n" 'BEGIN { printf "%.0f\n", a / n }')"
-        cp "$dump" "$cg_keep/$role.$kind.callgrind.out"
-        log "$role $kind: $ir instructions, ${cg_ir[$role.$kind]} per request"
+    for depth in "${cg_depths[@]}"; do
+        for kind in "${cg_kinds[@]}"; do
+            # shellcheck disable=SC2046  # the command's words are split on purpose
+            redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" -c 1 -n 2000 -P "$depth" -q \
+                $(cg_cmd "$kind" "$sha") >/dev/null || die "warm-up of $kind failed on $role"
+            callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed on $role"
+            # shellcheck disable=SC2046
+            redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" -c 1 -n "$cg_n" -P "$depth" -q \
+                $(cg_cmd "$kind" "$sha") >/dev/null || die "$kind failed on $role"
+            callgrind_control -d "$kind-P$depth" "$pid" >/dev/null || die "callgrind_control -d failed on $role"
+            # Callgrind numbers its dumps from 1.
+            dumps=$((dumps + 1))
+            dump="${srv_dir[$role]}/callgrind.out.$dumps"
+            [[ -s "$dump" ]] || die "no callgrind dump of $kind from $role ($dump)"
+            ir="$(awk '$1 == "summary:" { print $2; exit }' "$dump")"
+            [[ "$ir" =~ ^[0-9]+$ ]] || die "no instruction total in $dump"
+            cg_ir[$role.$kind.$depth]="$(awk -v a="$ir" -v n="$cg_n" 'BEGIN { printf "%.0f\n", a / n }')"
+            cp "$dump" "$cg_keep/$role.$kind.P$depth.callgrind.out"
+            log "$role $kind -P $depth: $ir instructions, ${cg_ir[$role.$kind.$depth]} per request"
+        done
     done
     stop_server "$role"
     unset 'srv_wrap[$role]'
 done
 echo
-echo "Callgrind: instructions per request (Ir), one client, -P 16, $cg_n requests after a warm-up"
-cg_fmt='%-8s %14s %14s %10s\n'
+echo "Callgrind: instructions per request (Ir), one client, $cg_n requests after a warm-up"
+cg_fmt='%-11s %8s %14s %14s %10s\n'
 # shellcheck disable=SC2059
-printf "$cg_fmt" command "redis Ir/req" "ours Ir/req" ours/redis
-for kind in "${cg_kinds[@]}"; do
-    # shellcheck disable=SC2059
-    printf "$cg_fmt" "$kind" "${cg_ir[redis.$kind]}" "${cg_ir[ours.$kind]}" \
-        "$(fmt_ratio "${cg_ir[ours.$kind]}" "${cg_ir[redis.$kind]}")"
+printf "$cg_fmt" command pipeline "redis Ir/req" "ours Ir/req" ours/redis
+for depth in "${cg_depths[@]}"; do
+    for kind in "${cg_kinds[@]}"; do
+        # shellcheck disable=SC2059
+        printf "$cg_fmt" "$kind" "$depth" "${cg_ir[redis.$kind.$depth]}" "${cg_ir[ours.$kind.$depth]}" \
+            "$(fmt_ratio "${cg_ir[ours.$kind.$depth]}" "${cg_ir[redis.$kind.$depth]}")"
+    done
 done
 echo "  dumps (callgrind_annotate FILE): $cg_keep"
-fi # scripting-callgrind
+set +f
+fi # *-callgrind

@@ -293,27 +293,27 @@ pub fn len(lp: &[u8]) -> usize {
 
 /// Appends an integer element (lpAppendInteger).
 pub fn append_int(lp: &mut Vec<u8>, v: i64) {
-    let mut entry = Vec::with_capacity(10);
-    encode_int(&mut entry, v);
-    append_encoded(lp, entry);
+    append_with(lp, |buf| encode_int(buf, v));
 }
 
 /// Appends a string element, stored as an integer when it is a canonical one (lpAppend).
 pub fn append(lp: &mut Vec<u8>, element: &[u8]) {
-    let mut entry = Vec::with_capacity(element.len() + 5);
-    match canonical_int(element) {
-        Some(n) => encode_int(&mut entry, n),
-        None => encode_str(&mut entry, element),
-    }
-    append_encoded(lp, entry);
+    append_with(lp, |buf| match canonical_int(element) {
+        Some(n) => encode_int(buf, n),
+        None => encode_str(buf, element),
+    });
 }
 
-fn append_encoded(lp: &mut Vec<u8>, mut entry: Vec<u8>) {
+/// Appends the element `encode` writes, in place of the end mark, then its back length and the
+/// end mark again: no temporary entry, no shifting.
+fn append_with(lp: &mut Vec<u8>, encode: impl FnOnce(&mut Vec<u8>)) {
     let count = len(lp) + 1;
-    let entry_len = entry.len();
-    encode_backlen(&mut entry, entry_len);
-    let end = lp.len() - 1;
-    lp.splice(end..end, entry);
+    lp.pop();
+    let start = lp.len();
+    encode(lp);
+    let entry_len = lp.len() - start;
+    encode_backlen(lp, entry_len);
+    lp.push(EOF);
     set_header(lp, count);
 }
 
@@ -326,6 +326,11 @@ pub fn replace_int(lp: &mut Vec<u8>, pos: usize, v: i64) {
     encode_int(&mut entry, v);
     let entry_len = entry.len();
     encode_backlen(&mut entry, entry_len);
+    if entry.len() == old_total {
+        // The usual case (a counter keeping its encoding's size): overwritten in place.
+        lp[pos..pos + old_total].copy_from_slice(&entry);
+        return;
+    }
     let count = len(lp);
     lp.splice(pos..pos + old_total, entry);
     set_header(lp, count);
