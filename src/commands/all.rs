@@ -9,6 +9,7 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::keys::TABLE,
     super::server_cmd::TABLE,
     super::debug::TABLE,
+    super::dump_restore::TABLE,
     super::slowlog::TABLE,
     super::latency::TABLE,
     super::memory::TABLE,

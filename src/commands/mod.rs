@@ -21,6 +21,7 @@ mod command_cmd;
 mod config_cmd;
 mod connection;
 mod debug;
+mod dump_restore;
 pub mod guard;
 mod hashes;
 mod info;

@@ -240,6 +240,8 @@ pub struct State {
     pub pause: Option<Pause>,
     pub pause_notify: Arc<Notify>,
     pub active_expire_enabled: bool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and FUNCTION RESTORE accept any checksum.
+    pub skip_checksum_validation: bool,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown_requested: bool,
     /// SHUTDOWN already did what a shutdown saves: the exit path must not save again.
@@ -367,6 +369,7 @@ impl State {
             pause: None,
             pause_notify: Arc::new(Notify::new()),
             active_expire_enabled: true,
+            skip_checksum_validation: false,
             shutdown_requested: false,
             shutdown_saved: false,
             pending_shutdown: None,

@@ -10,7 +10,7 @@ mod write;
 mod ziplist;
 mod zipmap;
 
-pub use dump::{functions_payload, seal, verify_payload, FunctionRecords};
+pub use dump::{functions_payload, payload_value, seal, value_payload, verify_payload, FunctionRecords};
 pub use read::load;
 pub use write::{serialized_len, WriteOptions, Writer};
 

@@ -27,6 +27,8 @@ pub struct Writer<W: Write> {
 
 /// A quicklist node with list-max-listpack-size -2 holds at most this many listpack bytes.
 const LIST_NODE_MAX_BYTES: usize = 8192;
+/// What _quicklistNodeAllowInsert adds to an element's length for its listpack entry's header.
+const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 /// Strings this long or shorter are never compressed (rdbSaveRawString).
 const COMPRESS_MIN_LEN: usize = 20;
 /// LZF must save at least this many bytes for the compressed form to be used.
@@ -51,9 +53,8 @@ impl Write for ByteCount {
 pub fn serialized_len(value: &Value, compression: bool) -> usize {
     let opts = WriteOptions { compression, checksum: false };
     let mut w = Writer { out: ByteCount(0), opts, digest: CRC64.digest() };
-    // The type byte and the empty key's one-byte length come first.
-    match w.key(b"", value, None) {
-        Ok(()) => w.out.0.saturating_sub(2),
+    match w.value(value) {
+        Ok(()) => w.out.0,
         Err(_) => 0,
     }
 }
@@ -106,26 +107,27 @@ impl<W: Write> Writer<W> {
             self.put(&[code::EXPIRETIME_MS])?;
             self.put(&at.to_le_bytes())?;
         }
+        self.put(&[value_type(value)])?;
+        self.string(key)?;
+        self.value(value)
+    }
+
+    /// A value without a key (rdbSaveObjectType and rdbSaveObject): a DUMP payload's body.
+    pub(super) fn object(&mut self, value: &Value) -> io::Result<()> {
+        self.put(&[value_type(value)])?;
+        self.value(value)
+    }
+
+    /// rdbSaveObject: the value in the encoding `value_type` names.
+    fn value(&mut self, value: &Value) -> io::Result<()> {
         match value {
-            Value::Int(n) => {
-                self.put(&[code::STRING])?;
-                self.string(key)?;
-                self.int_string(*n)
-            }
-            Value::Small(_) | Value::Str { .. } => {
-                self.put(&[code::STRING])?;
-                self.string(key)?;
-                self.string(&value.as_bytes().unwrap_or_default())
-            }
-            Value::List(l) => {
-                self.put(&[code::LIST_QUICKLIST_2])?;
-                self.string(key)?;
-                self.list(l)
-            }
-            Value::Hash(h) => self.hash(key, h),
-            Value::Set(s) => self.set(key, s),
-            Value::ZSet(z) => self.zset(key, z),
-            Value::Stream(st) => self.stream(key, st),
+            Value::Int(n) => self.int_string(*n),
+            Value::Small(_) | Value::Str { .. } => self.string(&value.as_bytes().unwrap_or_default()),
+            Value::List(l) => self.list(l),
+            Value::Hash(h) => self.hash(h),
+            Value::Set(s) => self.set(s),
+            Value::ZSet(z) => self.zset(z),
+            Value::Stream(st) => self.stream(st),
         }
     }
 
@@ -168,15 +170,13 @@ impl<W: Write> Writer<W> {
                 return self.put(&encoded);
             }
         }
-        // The LZF encoder computes positions in 32 bits; no Redis string comes near that size.
-        if self.opts.compression && s.len() > COMPRESS_MIN_LEN && s.len() <= i32::MAX as usize {
-            if let Ok(packed) = lzf::compress(s) {
-                if packed.len() <= s.len() - COMPRESS_MIN_SAVING {
-                    self.put(&[(code::LEN_ENCVAL << 6) | code::ENC_LZF])?;
-                    self.length(packed.len() as u64)?;
-                    self.length(s.len() as u64)?;
-                    return self.put(&packed);
-                }
+        // rdbSaveLzfStringObject: the compressed form must fit in 4 bytes less than the string.
+        if self.opts.compression && s.len() > COMPRESS_MIN_LEN {
+            if let Some(packed) = crate::util::lzf::compress(s, s.len() - COMPRESS_MIN_SAVING) {
+                self.put(&[(code::LEN_ENCVAL << 6) | code::ENC_LZF])?;
+                self.length(packed.len() as u64)?;
+                self.length(s.len() as u64)?;
+                return self.put(&packed);
             }
         }
         self.length(s.len() as u64)?;
@@ -212,19 +212,15 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    fn hash(&mut self, key: &[u8], h: &Hash) -> io::Result<()> {
+    fn hash(&mut self, h: &Hash) -> io::Result<()> {
         if h.is_listpack() {
             let mut lp = listpack::Builder::new();
             for (field, value) in h.iter() {
                 lp.push(field);
                 lp.push(value);
             }
-            self.put(&[code::HASH_LISTPACK])?;
-            self.string(key)?;
             return self.string(&lp.finish());
         }
-        self.put(&[code::HASH])?;
-        self.string(key)?;
         self.length(h.len() as u64)?;
         for (field, value) in h.iter() {
             self.string(field)?;
@@ -233,7 +229,7 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    fn set(&mut self, key: &[u8], s: &Set) -> io::Result<()> {
+    fn set(&mut self, s: &Set) -> io::Result<()> {
         if s.is_intset() {
             let ints: Vec<i64> =
                 s.iter()
@@ -243,12 +239,8 @@ impl<W: Write> Writer<W> {
                             .ok_or_else(|| io::Error::other("intset member is not an integer")),
                     })
                     .collect::<io::Result<_>>()?;
-            self.put(&[code::SET_INTSET])?;
-            self.string(key)?;
             return self.string(&intset::encode(&ints));
         }
-        self.put(&[code::SET])?;
-        self.string(key)?;
         self.length(s.len() as u64)?;
         for m in s.iter() {
             m.with_bytes(|b| self.string(b))?;
@@ -259,9 +251,7 @@ impl<W: Write> Writer<W> {
     /// STREAM_LISTPACKS_2 as Redis 7.0's rdbSaveObject writes it: the nodes' bytes as they are,
     /// the counters, then each group with its PEL (ID, delivery time, count) and its consumers
     /// (name, seen time, the IDs they own).
-    fn stream(&mut self, key: &[u8], s: &Stream) -> io::Result<()> {
-        self.put(&[code::STREAM_LISTPACKS_2])?;
-        self.string(key)?;
+    fn stream(&mut self, s: &Stream) -> io::Result<()> {
         self.length(s.node_count() as u64)?;
         for (master_id, lp) in s.nodes() {
             self.string(&master_id.to_be_bytes())?;
@@ -299,19 +289,15 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    fn zset(&mut self, key: &[u8], z: &ZSet) -> io::Result<()> {
+    fn zset(&mut self, z: &ZSet) -> io::Result<()> {
         if z.is_listpack() {
             let mut lp = listpack::Builder::new();
             for (member, score) in z.iter() {
                 lp.push(member);
                 push_score(&mut lp, score);
             }
-            self.put(&[code::ZSET_LISTPACK])?;
-            self.string(key)?;
             return self.string(&lp.finish());
         }
-        self.put(&[code::ZSET_2])?;
-        self.string(key)?;
         self.length(z.len() as u64)?;
         // Redis writes a skiplist from its tail so that loading inserts each at the head.
         for (member, score) in z.iter_at(z.len().saturating_sub(1), true) {
@@ -319,6 +305,21 @@ impl<W: Write> Writer<W> {
             self.put(&score.to_le_bytes())?;
         }
         Ok(())
+    }
+}
+
+/// rdbSaveObjectType: the type byte of the value's encoding.
+fn value_type(value: &Value) -> u8 {
+    match value {
+        Value::Int(_) | Value::Small(_) | Value::Str { .. } => code::STRING,
+        Value::List(_) => code::LIST_QUICKLIST_2,
+        Value::Hash(h) if h.is_listpack() => code::HASH_LISTPACK,
+        Value::Hash(_) => code::HASH,
+        Value::Set(s) if s.is_intset() => code::SET_INTSET,
+        Value::Set(_) => code::SET,
+        Value::ZSet(z) if z.is_listpack() => code::ZSET_LISTPACK,
+        Value::ZSet(_) => code::ZSET_2,
+        Value::Stream(_) => code::STREAM_LISTPACKS_2,
     }
 }
 
@@ -369,16 +370,10 @@ fn quicklist_node_counts(list: &List) -> Vec<usize> {
     counts
 }
 
+/// _quicklistNodeAllowInsert for fill -2: the node's bytes, the element's and an estimated
+/// overhead of 8 stay within 8 KiB.
 fn node_allows(node_bytes: usize, element_len: usize) -> bool {
-    let prev_overhead = if element_len < 254 { 1 } else { 5 };
-    let len_overhead = if element_len < 64 {
-        1
-    } else if element_len < 16384 {
-        2
-    } else {
-        5
-    };
-    node_bytes + element_len + prev_overhead + len_overhead <= LIST_NODE_MAX_BYTES
+    node_bytes + element_len + SIZE_ESTIMATE_OVERHEAD <= LIST_NODE_MAX_BYTES
 }
 
 #[cfg(test)]
