@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::{errors, subcommand_syntax_error, Ctx};
 use crate::cmd;
+use crate::keyspace::digest;
 use crate::protocol::Reply;
 use crate::server::command::*;
 
@@ -110,6 +111,17 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             )
         }
         (b"reload", _) => debug_reload(ctx, &args[2..]),
+        (b"digest", 2) => Reply::Status(digest::hex(&digest::dataset_digest(&ctx.state.dbs)).into()),
+        (b"digest-value", _) => {
+            // The keys are looked up in the dict directly: an expired key not yet deleted counts.
+            let db = &ctx.state.dbs[ctx.session.db];
+            let digests = args[2..].iter().map(|k| {
+                let d = db.get_raw(k).map(|e| digest::value_digest(e.value(), e.expire_at().is_some()));
+                Reply::Status(digest::hex(&d.unwrap_or_default()).into())
+            });
+            Reply::Array(digests.collect())
+        }
+        (b"populate", 3..=5) => populate(ctx, args),
         (b"help", 2) => super::help_reply(
             "DEBUG",
             &[
@@ -140,6 +152,44 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ),
         _ => subcommand_syntax_error(args),
     }
+}
+
+/// getPositiveLongFromObjectOrReply: a count or size, its error Redis's for either failure.
+fn positive_arg(arg: &[u8]) -> Result<u64, Reply> {
+    match crate::util::numbers::parse_i64(arg) {
+        Some(n) if n >= 0 => Ok(n as u64),
+        _ => Err(Reply::error("ERR value is out of range, must be positive")),
+    }
+}
+
+/// DEBUG POPULATE count [prefix] [size]: string keys `<prefix>:<n>` (prefix `key`) holding
+/// `value:<n>`, cut or padded with zero bytes to `size` when given; existing keys are left alone.
+/// Neither counted as changes nor propagated, as in Redis.
+fn populate(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let count = tri!(positive_arg(&args[2]));
+    let size = match args.get(4) {
+        Some(a) => tri!(positive_arg(a)) as usize,
+        None => 0,
+    };
+    // The prefix is a C string, and the key is printed into 128 bytes.
+    let prefix: &[u8] = args.get(3).map_or(b"key", |p| p.split(|&b| b == 0).next().unwrap_or_default());
+    let db = ctx.session.db;
+    ctx.state.dbs[db].reserve(count.min(1 << 24) as usize);
+    for n in 0..count {
+        let mut key = prefix.to_vec();
+        key.extend_from_slice(format!(":{n}").as_bytes());
+        key.truncate(127);
+        if ctx.lookup_write(&key).is_some() {
+            continue;
+        }
+        let mut value = format!("value:{n}").into_bytes();
+        if size > 0 {
+            value.resize(size, 0);
+        }
+        ctx.state.dbs[db].set(&key, crate::keyspace::Value::string(value), crate::keyspace::Ttl::Clear);
+        ctx.key_modified_in(db, &key);
+    }
+    Reply::OK
 }
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the keyspace, load the file back.

@@ -157,7 +157,7 @@ fn check_content(p: &mut Pair, key: &str) {
 
 #[test]
 fn payloads_equal_reals_and_cross_restore() {
-    let duo = Duo::start(&[]);
+    let duo = Duo::start(&["--enable-debug-command", "yes"]);
     duo.in_both_protocols(|p| {
         for cmd in dataset() {
             let (o, r) = (run(&mut p.ours, &cmd), run(&mut p.real, &cmd));
@@ -177,6 +177,7 @@ fn payloads_equal_reals_and_cross_restore() {
             );
             p.compare(&format!("RESTORE {copy} (the other's payload)"), &o, &r);
             check_content(p, &copy);
+            p.check(&["DEBUG", "DIGEST-VALUE", key, &copy]);
             if SAME_PAYLOAD.contains(&key) {
                 let again = dump(&mut p.ours, &copy);
                 compare_payloads(p, &format!("DUMP {copy}: real's payload restored and dumped by ours"), &again, &real);
@@ -189,6 +190,7 @@ fn payloads_equal_reals_and_cross_restore() {
         compare_payloads(p, "DUMP list:many-nodes (rdbcompression no)", &o, &r);
         p.check(&["CONFIG", "SET", "rdbcompression", "yes"]);
         p.check(&["DUMP", "nosuch"]);
+        p.check(&["DEBUG", "DIGEST"]);
     });
 }
 

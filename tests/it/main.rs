@@ -11,6 +11,7 @@ mod aof;
 mod aof_files;
 mod blocking;
 mod config;
+mod debug_cmd;
 mod differential_hashes;
 mod differential_keys;
 mod differential_latency;
