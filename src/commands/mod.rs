@@ -31,6 +31,7 @@ mod latency;
 mod lists;
 mod memory;
 mod metadata;
+mod migrate;
 pub use crate::server::notify;
 mod persist;
 pub mod pubsub;

@@ -122,10 +122,7 @@ mod tests {
         assert_ne!(value_digest(&list(&["a", "b"]), false), value_digest(&list(&["b", "a"]), false));
         assert_ne!(value_digest(&list(&["a"]), false), value_digest(&list(&["a"]), true));
         let set = |items: &[&str]| {
-            Value::Set(Box::new(crate::types::Set::from_members(
-                items.iter().map(|s| s.as_bytes().to_vec()).collect(),
-                512,
-            )))
+            Value::Set(Box::new(crate::types::Set::from_members(items.iter().map(|s| s.as_bytes().to_vec()), 512)))
         };
         assert_eq!(value_digest(&set(&["x", "y"]), false), value_digest(&set(&["y", "x"]), false));
     }

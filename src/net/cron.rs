@@ -34,6 +34,7 @@ pub async fn run(server: Arc<Server>) {
         crate::replication::failover::cron(&server, &mut st);
         crate::replication::acks::serve_waits(&server, &mut st);
         crate::commands::shutdown::shutdown_cron(&server, &mut st);
+        st.migrate_sockets.close_idle(crate::util::time::cached_unix_secs());
         // Keys the active expiry deleted reach the replicas and the AOF now, not with the next write.
         crate::server::propagation::flush(&mut st);
         if let Some(p) = st.pause {

@@ -6,6 +6,7 @@ pub mod busy;
 pub mod command;
 pub mod eviction;
 pub mod handover;
+pub mod migrate_sockets;
 pub mod notify;
 pub mod propagation;
 pub mod pubsub;

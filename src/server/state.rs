@@ -242,6 +242,8 @@ pub struct State {
     pub active_expire_enabled: bool,
     /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and FUNCTION RESTORE accept any checksum.
     pub skip_checksum_validation: bool,
+    /// MIGRATE's connections to its targets.
+    pub migrate_sockets: super::migrate_sockets::MigrateSockets,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown_requested: bool,
     /// SHUTDOWN already did what a shutdown saves: the exit path must not save again.
@@ -370,6 +372,7 @@ impl State {
             pause_notify: Arc::new(Notify::new()),
             active_expire_enabled: true,
             skip_checksum_validation: false,
+            migrate_sockets: Default::default(),
             shutdown_requested: false,
             shutdown_saved: false,
             pending_shutdown: None,

@@ -428,11 +428,14 @@ fn propagation() {
 fn command_metadata_is_reals() {
     let duo = Duo::start(&[]);
     duo.in_both_protocols(|p| {
-        for name in ["dump", "restore", "restore-asking"] {
+        for name in ["dump", "restore", "restore-asking", "migrate"] {
             p.check(&["COMMAND", "INFO", name]);
             p.check(&["COMMAND", "DOCS", name]);
         }
         p.check(&["COMMAND", "GETKEYSANDFLAGS", "RESTORE", "k", "0", "x"]);
         p.check(&["COMMAND", "GETKEYSANDFLAGS", "DUMP", "k"]);
+        p.check(&["COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5"]);
+        p.check(&["COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "AUTH", "keys", "KEYS", "a", "b"]);
+        p.check(&["COMMAND", "GETKEYSANDFLAGS", "MIGRATE", "h", "1", "", "0", "5", "COPY", "KEYS", "a"]);
     });
 }

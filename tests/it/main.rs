@@ -31,6 +31,7 @@ mod keyspace;
 mod layers;
 mod lists;
 mod logging;
+mod migrate;
 mod notifications;
 mod packaging;
 mod persistence;
