@@ -122,15 +122,70 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             Reply::Array(digests.collect())
         }
         (b"populate", 3..=5) => populate(ctx, args),
+        (b"protocol", 3) => protocol(ctx, &args[2]),
+        (b"error", 3) => {
+            // The text goes out as the error, newlines turned into spaces.
+            let text: String = String::from_utf8_lossy(&args[2])
+                .chars()
+                .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+                .collect();
+            Reply::Error(text.into())
+        }
+        (b"set-skip-checksum-validation", 3) => {
+            ctx.state.skip_checksum_validation = crate::util::numbers::c_atoll(&args[2]) != 0;
+            Reply::OK
+        }
+        (b"pause-cron", 3) => {
+            ctx.state.pause_cron = crate::util::numbers::c_atoll(&args[2]) != 0;
+            Reply::OK
+        }
+        (b"change-repl-id", 2) => {
+            tracing::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
+            ctx.state.repl.new_history();
+            Reply::OK
+        }
+        (b"stringmatch-test", 2) => {
+            stringmatch_fuzz(STRINGMATCH_CYCLES);
+            Reply::status("Apparently Redis did not crash: test passed")
+        }
+        (b"loadaof", _) => match crate::persistence::appendonly::reload_locked(ctx.server, ctx.state) {
+            Ok(()) => Reply::OK,
+            Err(e) => {
+                tracing::warn!("DEBUG LOADAOF failed: {e}");
+                Reply::error(format!("ERR DEBUG LOADAOF failed: {e}"))
+            }
+        },
+        (b"listpack", 3) => listpack(ctx, &args[2]),
         (b"help", 2) => super::help_reply(
             "DEBUG",
             &[
+                "CHANGE-REPL-ID",
+                "    Change the replication IDs of the instance.",
+                "    Dangerous: should be used only for testing the replication subsystem.",
+                "DIGEST",
+                "    Output a hex signature representing the current DB content.",
+                "DIGEST-VALUE <key> [<key> ...]",
+                "    Output a hex signature of the values of all the specified keys.",
+                "ERROR <string>",
+                "    Return a Redis protocol error with <string> as message. Useful for clients",
+                "    unit tests to simulate Redis errors.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
+                "LOADAOF",
+                "    Flush the AOF buffers on disk and reload the AOF in memory.",
                 "OBJECT <key>",
-                "    Show low level info about the `key` and associated value.",
+                "    Show low level info about `key` and associated value.",
+                "POPULATE <count> [<prefix>] [<size>]",
+                "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                "    it is used instead of the 'key' prefix. These are not propagated to",
+                "    replicas. Cluster slots are not respected so keys not belonging to the",
+                "    current node can be created in cluster mode.",
+                "PROTOCOL <type>",
+                "    Reply with a test value of the specified type. <type> can be: string,",
+                "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+                "    true, false.",
                 "RELOAD [option ...]",
-                "    Save the RDB on disk and reload it back to memory. Available <option> values:",
+                "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
                 "    * MERGE: conflicting keys will be loaded from RDB.",
                 "    * NOFLUSH: the existing database will not be removed before load, but",
                 "      conflicting keys will generate an exception and kill the server.",
@@ -146,12 +201,103 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
                 "    default.",
+                "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+                "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
+                "STRINGMATCH-TEST",
+                "    Run a fuzz tester against the stringmatchlen() function.",
+                "LISTPACK <key>",
+                "    Show low level info about the listpack encoding of <key>.",
+                "PAUSE-CRON <0|1>",
+                "    Stop periodic cron job processing.",
             ],
         ),
         _ => subcommand_syntax_error(args),
     }
+}
+
+/// DEBUG PROTOCOL <type>: a sample of each reply type, as Redis sends them in RESP2 and RESP3.
+fn protocol(ctx: &Ctx, name: &[u8]) -> Reply {
+    let resp3 = ctx.session.resp >= 3;
+    match name.to_ascii_lowercase().as_slice() {
+        b"string" => Reply::bulk("Hello World"),
+        b"integer" => Reply::Int(12345),
+        b"double" => Reply::Double(3.141),
+        b"bignum" => Reply::BigNumber(b"1234567999999999999999999999999999999".to_vec()),
+        b"null" => Reply::Nil,
+        b"array" => Reply::Array((0..3).map(Reply::Int).collect()),
+        b"set" => Reply::Set((0..3).map(Reply::Int).collect()),
+        b"map" => Reply::Map((0..3).map(|j| (Reply::Int(j), Reply::Bool(j == 1))).collect()),
+        b"attrib" => {
+            let real = Reply::bulk("Some real reply following the attribute");
+            if !resp3 {
+                return real;
+            }
+            // An attribute is not a reply of its own: it goes out just before the one it annotates.
+            let head = b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n".to_vec();
+            Reply::Many(vec![Reply::Encoded(head), real])
+        }
+        b"push" => {
+            if !resp3 {
+                return Reply::error("ERR RESP2 is not supported by this command");
+            }
+            let push = Reply::Push(vec![Reply::bulk("server-cpu-usage"), Reply::Int(42)]);
+            Reply::Many(vec![push, Reply::bulk("Some real reply following the push reply")])
+        }
+        b"true" => Reply::Bool(true),
+        b"false" => Reply::Bool(false),
+        b"verbatim" => Reply::Verbatim("txt", b"This is a verbatim\nstring".to_vec()),
+        _ => Reply::error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"),
+    }
+}
+
+/// stringmatchlen_fuzz_test's cycles.
+const STRINGMATCH_CYCLES: usize = 10_000_000;
+
+/// stringmatchlen_fuzz_test: the glob matcher run on random patterns and strings (up to 31
+/// bytes of 7-bit characters), for it not to crash or hang; returns how many matched.
+fn stringmatch_fuzz(cycles: usize) -> u64 {
+    let mut matches = 0;
+    let random = |buf: &mut Vec<u8>| {
+        buf.clear();
+        let len = fastrand::usize(..32);
+        buf.extend((0..len).map(|_| fastrand::u8(..128)));
+    };
+    let (mut pattern, mut string) = (Vec::with_capacity(32), Vec::with_capacity(32));
+    for _ in 0..cycles {
+        random(&mut string);
+        random(&mut pattern);
+        matches += u64::from(crate::util::glob::string_match(&pattern, &string, false));
+    }
+    matches
+}
+
+/// DEBUG LISTPACK <key>: the entries of a listpack-encoded value printed on standard output
+/// (lpRepr's place), for a look at the encoding; any other encoding is refused.
+fn listpack(ctx: &mut Ctx, key: &[u8]) -> Reply {
+    let Some(e) = ctx.lookup_key(key, super::keys::lookup::NOTOUCH | super::keys::lookup::NONOTIFY) else {
+        return Reply::error(errors::NO_SUCH_KEY);
+    };
+    let entries: Vec<Vec<u8>> = match e.value() {
+        crate::keyspace::Value::Hash(h) if h.is_listpack() => {
+            h.iter().flat_map(|(f, v)| [f.to_vec(), v.to_vec()]).collect()
+        }
+        crate::keyspace::Value::ZSet(z) if z.is_listpack() => {
+            z.iter().flat_map(|(m, s)| [m.to_vec(), crate::util::numbers::d2string(s).into_bytes()]).collect()
+        }
+        _ => return Reply::error("ERR Not a listpack encoded object."),
+    };
+    let mut out = format!("{{num entries {}}}\n{{\n", entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        out.push_str(&format!("\tindex: {i:2},\n\tvalue: {}\n", String::from_utf8_lossy(entry)));
+    }
+    out.push_str("}\n{end}\n\n");
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    // Standard output may be closed (a daemon): the reply says where it went, as in Redis.
+    let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+    Reply::status("Listpack structure printed on stdout")
 }
 
 /// getPositiveLongFromObjectOrReply: a count or size, its error Redis's for either failure.
@@ -227,4 +373,22 @@ fn debug_reload(ctx: &mut Ctx, opts: &[Bytes]) -> Reply {
 fn shared_integers_allowed(ctx: &Ctx) -> bool {
     let policy = ctx.state.config.str(crate::ckey!("maxmemory-policy"));
     ctx.state.config.int(crate::ckey!("maxmemory")) == 0 || !(policy.contains("lru") || policy.contains("lfu"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stringmatch_fuzz_runs_and_sometimes_matches() {
+        // Empty patterns match empty strings, among others: some of 20000 random pairs match.
+        let matched = stringmatch_fuzz(20_000);
+        assert!(matched > 0 && matched < 20_000, "{matched}");
+    }
+
+    #[test]
+    fn strtod_takes_the_longest_number_prefix() {
+        assert_eq!(strtod(b"1.5x"), 1.5);
+        assert_eq!(strtod(b"abc"), 0.0);
+    }
 }

@@ -16,6 +16,10 @@ pub async fn run(server: Arc<Server>) {
         let period = Duration::from_millis(1000 / hz.max(1));
         tokio::time::sleep(period).await;
         crate::util::time::refresh_cached();
+        // DEBUG PAUSE-CRON 1 stops the periodic work (the clock above still ticks).
+        if server.lock().pause_cron {
+            continue;
+        }
         active_expire(&server, period);
         // Reading the allocator's counter records the peak, as serverCron does.
         crate::alloc::allocated();

@@ -242,6 +242,8 @@ pub struct State {
     pub active_expire_enabled: bool,
     /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and FUNCTION RESTORE accept any checksum.
     pub skip_checksum_validation: bool,
+    /// DEBUG PAUSE-CRON: the periodic work (serverCron) is skipped while set.
+    pub pause_cron: bool,
     /// MIGRATE's connections to its targets.
     pub migrate_sockets: super::migrate_sockets::MigrateSockets,
     /// Set when SHUTDOWN or a signal asks the server to stop.
@@ -373,6 +375,7 @@ impl State {
             active_expire_enabled: true,
             skip_checksum_validation: false,
             migrate_sockets: Default::default(),
+            pause_cron: false,
             shutdown_requested: false,
             shutdown_saved: false,
             pending_shutdown: None,

@@ -124,3 +124,140 @@ fn populate_is_reals() {
         p.compare("dirty after POPULATE", o.to_string().as_bytes(), r.to_string().as_bytes());
     });
 }
+
+#[test]
+fn protocol_error_and_listpack_are_reals() {
+    let duo = Duo::start(OPTIONS);
+    duo.in_both_protocols(|p| {
+        let resp3 = p.label == "RESP3";
+        for t in [
+            "string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib", "true", "false",
+            "verbatim", "nosuch", "STRING",
+        ] {
+            p.check(&["DEBUG", "PROTOCOL", t]);
+        }
+        if resp3 {
+            p.check_n(&["DEBUG", "PROTOCOL", "push"], 2);
+        } else {
+            p.check(&["DEBUG", "PROTOCOL", "push"]);
+        }
+        check_all(
+            p,
+            &[
+                &["DEBUG", "PROTOCOL"],
+                &["DEBUG", "ERROR", "CUSTOM my error"],
+                &["DEBUG", "ERROR", "two\r\nlines\n"],
+                &["DEBUG", "ERROR", ""],
+                &["DEBUG", "ERROR"],
+                &["HSET", "h", "f", "v"],
+                &["ZADD", "z", "1", "m"],
+                &["RPUSH", "l", "x"],
+                &["SADD", "s", "1"],
+                &["HSET", "big", "f", &"v".repeat(100)],
+                &["DEBUG", "LISTPACK", "h"],
+                &["DEBUG", "LISTPACK", "z"],
+                &["DEBUG", "LISTPACK", "l"],
+                &["DEBUG", "LISTPACK", "s"],
+                &["DEBUG", "LISTPACK", "big"],
+                &["DEBUG", "LISTPACK", "nosuch"],
+                &["DEBUG", "NOSUCH"],
+                &["DEBUG", "STRINGMATCH-TEST", "extra"],
+            ],
+        );
+    });
+}
+
+/// Each line of our DEBUG HELP is Redis's, in Redis's order (we have fewer subcommands).
+#[test]
+fn help_lines_are_reals() {
+    let duo = Duo::start(OPTIONS);
+    let mut p = duo.pair();
+    let lines = |c: &mut crate::common::Client| crate::common::Reply::parse(&c.cmd(&["DEBUG", "HELP"])).texts();
+    let (ours, real) = (lines(&mut p.ours), lines(&mut p.real));
+    let mut rest = real.iter();
+    for line in &ours {
+        assert!(rest.any(|r| r == line), "{line:?} is not in Redis's DEBUG HELP (or out of order):\n{real:#?}");
+    }
+    for sub in ["DIGEST", "POPULATE <count> [<prefix>] [<size>]", "PROTOCOL <type>", "LOADAOF", "ERROR <string>"] {
+        assert!(ours.iter().any(|l| l == sub), "{sub} missing from our DEBUG HELP");
+    }
+}
+
+#[test]
+fn skip_checksum_validation_and_change_repl_id() {
+    let duo = Duo::start(OPTIONS);
+    let mut p = duo.pair();
+    p.check(&["SET", "k", "v"]);
+    let good = crate::common::Reply::parse(&p.real.cmd(&["DUMP", "k"])).bulk().expect("a payload").to_vec();
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0xFF;
+    let restore = |p: &mut Pair, key: &[u8], payload: &[u8]| {
+        let (o, r) =
+            (p.ours.cmd_bytes(&[b"RESTORE", key, b"0", payload]), p.real.cmd_bytes(&[b"RESTORE", key, b"0", payload]));
+        p.compare("RESTORE with a wrong checksum", &o, &r);
+    };
+    restore(&mut p, b"a", &bad);
+    p.check(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]);
+    restore(&mut p, b"a", &bad);
+    p.check(&["GET", "a"]);
+    p.check(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0"]);
+    restore(&mut p, b"b", &bad);
+    p.check(&["EXISTS", "b"]);
+    let replid = |c: &mut crate::common::Client, field: &str| {
+        let info = String::from_utf8_lossy(&c.cmd(&["INFO", "replication"])).into_owned();
+        info.lines().find_map(|l| l.strip_prefix(field).map(str::to_string)).expect("replid in INFO")
+    };
+    for c in [&mut p.ours, &mut p.real] {
+        let before = replid(c, "master_replid:");
+        assert_eq!(c.cmd(&["DEBUG", "CHANGE-REPL-ID"]), b"+OK\r\n");
+        assert_ne!(replid(c, "master_replid:"), before);
+        assert_eq!(replid(c, "master_replid2:"), "0".repeat(40));
+    }
+    // STRINGMATCH-TEST itself takes seconds in Redis too: its fuzzing is a unit test of ours.
+}
+
+/// LOADAOF empties the dataset and replays the AOF: the same data, nothing counted as changed.
+#[test]
+fn loadaof_replays_the_aof() {
+    let duo = Duo::start(&["--enable-debug-command", "yes", "--appendonly", "yes", "--appendfsync", "always"]);
+    let mut p = duo.pair();
+    check_all(
+        &mut p,
+        &[
+            &["SET", "a", "1"],
+            &["RPUSH", "l", "x", "y"],
+            &["HSET", "h", "f", "v"],
+            &["EXPIRE", "a", "1000"],
+            &["SELECT", "2"],
+            &["SADD", "s", "m"],
+            &["SELECT", "0"],
+        ],
+    );
+    let before = p.check(&["DEBUG", "DIGEST"]);
+    p.check(&["DEBUG", "LOADAOF"]);
+    let after = p.check(&["DEBUG", "DIGEST"]);
+    assert_eq!(before, after, "the dataset came back");
+    p.check(&["TTL", "a"]);
+    let (o, r) = (dirty(&mut p.ours), dirty(&mut p.real));
+    p.compare("dirty after LOADAOF", o.to_string().as_bytes(), r.to_string().as_bytes());
+    // Nothing replayed went to the AOF again: a second reload gives the same data.
+    p.check(&["DEBUG", "LOADAOF"]);
+    p.check(&["DEBUG", "DIGEST"]);
+    p.check(&["DBSIZE"]);
+}
+
+/// PAUSE-CRON 1 stops the periodic work (here the active expiry); 0 resumes it.
+#[test]
+fn pause_cron_stops_active_expiry() {
+    let duo = Duo::start(OPTIONS);
+    let mut p = duo.pair();
+    p.check(&["DEBUG", "PAUSE-CRON", "1"]);
+    p.check(&["SET", "k", "v", "PX", "20"]);
+    // What must not happen is given a while to happen: 30 cron periods at hz 10 would be 3 s;
+    // 300 ms is three periods, plenty for the expiry cycle to have run were it not paused.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.check(&["DBSIZE"]);
+    p.check(&["DEBUG", "PAUSE-CRON", "0"]);
+    wait_both("the active expiry resumed", &mut p, |c| c.cmd(&["DBSIZE"]) == b":0\r\n");
+}
