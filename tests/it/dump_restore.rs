@@ -439,3 +439,31 @@ fn command_metadata_is_reals() {
         p.check(&["COMMAND", "GETKEYSANDFLAGS", "MIGRATE", "h", "1", "", "0", "5", "COPY", "KEYS", "a"]);
     });
 }
+
+/// A client blocked on the key is served by the RESTORE that creates it; a WATCH on it fails.
+#[test]
+fn restore_wakes_blocked_clients_and_touches_watches() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    p.check(&["RPUSH", "src", "a", "b"]);
+    let payload = dump(&mut p.real, "src");
+    let (mut blocked_o, mut blocked_r) = (duo.ours.client(), duo.real.client());
+    for c in [&mut blocked_o, &mut blocked_r] {
+        c.send_raw(&crate::common::encode(&[b"BLPOP", b"list", b"0"]));
+    }
+    wait_both("the BLPOP parked", &mut p, |c| {
+        String::from_utf8_lossy(&c.cmd(&["INFO", "clients"])).contains("blocked_clients:1")
+    });
+    let (mut watcher_o, mut watcher_r) = (duo.ours.client(), duo.real.client());
+    for c in [&mut watcher_o, &mut watcher_r] {
+        assert_eq!(c.cmd(&["WATCH", "list"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["MULTI"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["PING"]), b"+QUEUED\r\n");
+    }
+    check_bytes(&mut p, &[b"RESTORE", b"list", b"0", &payload]);
+    let (o, r) = (blocked_o.read_reply(), blocked_r.read_reply());
+    p.compare("BLPOP served by RESTORE", &o, &r);
+    let (o, r) = (watcher_o.cmd(&["EXEC"]), watcher_r.cmd(&["EXEC"]));
+    p.compare("EXEC after RESTORE of a watched key", &o, &r);
+    p.check(&["LRANGE", "list", "0", "-1"]);
+}

@@ -18,8 +18,17 @@ struct Setup {
 
 impl Setup {
     fn start(target_args: &[&str]) -> Setup {
-        let args: Vec<&str> = DEBUG.iter().chain(target_args).copied().collect();
-        Setup { duo: Duo::start(DEBUG), target_ours: Server::start_real(&args), target_real: Server::start_real(&args) }
+        Setup::with_sources(&[], target_args)
+    }
+
+    fn with_sources(source_args: &[&str], target_args: &[&str]) -> Setup {
+        let sources: Vec<&str> = DEBUG.iter().chain(source_args).copied().collect();
+        let targets: Vec<&str> = DEBUG.iter().chain(target_args).copied().collect();
+        Setup {
+            duo: Duo::start(&sources),
+            target_ours: Server::start_real(&targets),
+            target_real: Server::start_real(&targets),
+        }
     }
 
     /// A pair of clients to the two targets (the one ours migrates to, the one real Redis does).
@@ -247,4 +256,24 @@ fn propagation() {
     d.run(&format!("migrate 127.0.0.1 {port} \"\" 0 5000 replace keys c nosuch e"));
     d.run(&format!("migrate 127.0.0.1 {port} nosuch 0 5000"));
     d.finish();
+}
+
+/// The source announces the keys it deleted (`del`), and only those.
+#[test]
+fn keyspace_events() {
+    let s = Setup::with_sources(&["--notify-keyspace-events", "KEA"], &[]);
+    let mut p = s.duo.pair();
+    let (mut sub_o, mut sub_r) = (s.duo.ours.client(), s.duo.real.client());
+    check_all(&mut p, &[&["SET", "a", "1"], &["SET", "b", "2"], &["SET", "c", "3"]]);
+    for sub in [&mut sub_o, &mut sub_r] {
+        sub.cmd(&["PSUBSCRIBE", "__key*__:*"]);
+    }
+    s.migrate(&mut p, &["", "0", "5000", "KEYS", "a", "nosuch", "b"]);
+    s.migrate(&mut p, &["c", "0", "5000", "COPY"]);
+    s.migrate(&mut p, &["c", "0", "5000"]);
+    for sub in [&mut sub_o, &mut sub_r] {
+        sub.send_raw(&crate::common::encode(&[b"PING"]));
+    }
+    let (o, r) = (read_until_pong(&mut sub_o), read_until_pong(&mut sub_r));
+    p.compare("keyspace events of MIGRATE", &o, &r);
 }
