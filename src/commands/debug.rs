@@ -223,6 +223,8 @@ fn protocol(ctx: &Ctx, name: &[u8]) -> Reply {
     match name.to_ascii_lowercase().as_slice() {
         b"string" => Reply::bulk("Hello World"),
         b"integer" => Reply::Int(12345),
+        // Redis's sample value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         b"double" => Reply::Double(3.141),
         b"bignum" => Reply::BigNumber(b"1234567999999999999999999999999999999".to_vec()),
         b"null" => Reply::Nil,
