@@ -156,6 +156,15 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
         },
         (b"listpack", 3) => listpack(ctx, &args[2]),
+        (b"quicklist-packed-threshold", 3) => {
+            // memtoull, which takes an empty string for 0.
+            let text = String::from_utf8_lossy(&args[2]);
+            let size = if text.is_empty() { Some(0) } else { crate::config::units::parse_memory_u64(&text) };
+            match size {
+                Some(size) if crate::persistence::rdb::set_packed_threshold(size) => Reply::OK,
+                _ => Reply::error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
+            }
+        }
         (b"help", 2) => super::help_reply(
             "DEBUG",
             &[
@@ -201,6 +210,9 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
                 "    default.",
+                "QUICKLIST-PACKED-THRESHOLD <size>",
+                "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+                "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
                 "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
                 "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
                 "SLEEP <seconds>",

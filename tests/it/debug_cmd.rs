@@ -261,3 +261,38 @@ fn pause_cron_stops_active_expiry() {
     p.check(&["DEBUG", "PAUSE-CRON", "0"]);
     wait_both("the active expiry resumed", &mut p, |c| c.cmd(&["DBSIZE"]) == b":0\r\n");
 }
+
+/// QUICKLIST-PACKED-THRESHOLD: elements that long are held (and dumped) as PLAIN nodes.
+#[test]
+fn quicklist_packed_threshold_shapes_the_dump() {
+    let duo = Duo::start(OPTIONS);
+    let mut p = duo.pair();
+    let big = "x".repeat(200);
+    let huge = "y".repeat(5000);
+    for size in ["5gb", "4294967296", "-1", "abc", "1.5k", "100"] {
+        p.check(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", size]);
+    }
+    check_all(
+        &mut p,
+        &[
+            &["RPUSH", "l", "a", &big, "b", "c", &huge, &big],
+            &["LRANGE", "l", "0", "-1"],
+            &["DUMP", "l"],
+            &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"],
+            &["RPUSH", "m", "a", &big, "b"],
+            &["DUMP", "m"],
+        ],
+    );
+    // Redis's PLAIN nodes load back as the same list, and dump alike.
+    p.check(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100"]);
+    let payload = crate::common::Reply::parse(&p.real.cmd(&["DUMP", "l"])).bulk().expect("a payload").to_vec();
+    let (o, r) = (
+        p.ours.cmd_bytes(&[b"RESTORE", b"copy", b"0", &payload]),
+        p.real.cmd_bytes(&[b"RESTORE", b"copy", b"0", &payload]),
+    );
+    p.compare("RESTORE of PLAIN nodes", &o, &r);
+    check_all(
+        &mut p,
+        &[&["LRANGE", "copy", "0", "-1"], &["DUMP", "copy"], &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"]],
+    );
+}

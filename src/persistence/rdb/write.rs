@@ -1,6 +1,7 @@
 //! Writes RDB version 10 the way Redis 7.0.15's rdb.c writes each encoding we have.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{code, intset, CRC64, RDB_VERSION};
 use crate::keyspace::Value;
@@ -198,16 +199,24 @@ impl<W: Write> Writer<W> {
     /// A quicklist of listpack nodes, each node filled as list-max-listpack-size -2 fills it.
     /// Nodes are built one at a time, so a large list is not copied whole.
     fn list(&mut self, list: &List) -> io::Result<()> {
-        let counts = quicklist_node_counts(list);
-        self.length(counts.len() as u64)?;
+        let nodes = quicklist_nodes(list);
+        self.length(nodes.len() as u64)?;
         let mut elements = list.iter();
-        for count in counts {
-            let mut node = listpack::Builder::new();
-            for element in elements.by_ref().take(count) {
-                node.push(element);
+        for node in nodes {
+            match node {
+                Node::Packed(count) => {
+                    let mut lp = listpack::Builder::new();
+                    for element in elements.by_ref().take(count) {
+                        lp.push(element);
+                    }
+                    self.length(code::CONTAINER_PACKED)?;
+                    self.string(&lp.finish())?;
+                }
+                Node::Plain => {
+                    self.length(code::CONTAINER_PLAIN)?;
+                    self.string(elements.next().unwrap_or_default())?;
+                }
             }
-            self.length(code::CONTAINER_PACKED)?;
-            self.string(&node.finish())?;
         }
         Ok(())
     }
@@ -353,21 +362,50 @@ fn push_score(lp: &mut listpack::Builder, score: f64) {
 /// Splits a list into listpack nodes as _quicklistNodeAllowInsert does for fill -2: an element
 /// joins the current node while the node's estimated size stays within 8 KiB.
 /// Returns the number of elements of each node.
-fn quicklist_node_counts(list: &List) -> Vec<usize> {
-    let mut counts = Vec::new();
+fn quicklist_nodes(list: &List) -> Vec<Node> {
+    let threshold = PACKED_THRESHOLD.load(Ordering::Relaxed);
+    let mut nodes = Vec::new();
     let (mut count, mut bytes) = (0, listpack::EMPTY_SIZE);
     for element in list.iter() {
-        if count > 0 && !node_allows(bytes, element.len()) {
-            counts.push(count);
+        let large = element.len() as u64 >= threshold;
+        if count > 0 && (large || !node_allows(bytes, element.len())) {
+            nodes.push(Node::Packed(count));
             (count, bytes) = (0, listpack::EMPTY_SIZE);
+        }
+        if large {
+            nodes.push(Node::Plain);
+            continue;
         }
         count += 1;
         bytes += listpack::entry_size(element);
     }
     if count > 0 {
-        counts.push(count);
+        nodes.push(Node::Packed(count));
     }
-    counts
+    nodes
+}
+
+/// A quicklist node as Redis would hold the list: a listpack of this many elements, or one
+/// element at least the packed threshold long on its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Node {
+    Packed(usize),
+    Plain,
+}
+
+/// Redis's packed_threshold: an element this long gets a PLAIN node of its own (1 GiB unless
+/// DEBUG QUICKLIST-PACKED-THRESHOLD changed it). Process-wide, as in Redis.
+static PACKED_THRESHOLD: AtomicU64 = AtomicU64::new(DEFAULT_PACKED_THRESHOLD);
+const DEFAULT_PACKED_THRESHOLD: u64 = 1 << 30;
+
+/// quicklistisSetPackedThreshold: 0 restores the default; more than 4 GiB less 1 MiB is refused.
+pub fn set_packed_threshold(size: u64) -> bool {
+    if size > (1 << 32) - (1 << 20) {
+        return false;
+    }
+    let size = if size == 0 { DEFAULT_PACKED_THRESHOLD } else { size };
+    PACKED_THRESHOLD.store(size, Ordering::Relaxed);
+    true
 }
 
 /// _quicklistNodeAllowInsert for fill -2: the node's bytes, the element's and an estimated
@@ -448,27 +486,30 @@ mod tests {
     }
 
     /// The listpack of each node, as `Writer::list` builds them.
-    fn quicklist_nodes(list: &List) -> Vec<Vec<u8>> {
+    fn node_listpacks(list: &List) -> Vec<Vec<u8>> {
         let mut elements = list.iter();
-        let counts = quicklist_node_counts(list);
         let build = |n: usize, it: &mut dyn Iterator<Item = &[u8]>| {
             let mut node = listpack::Builder::new();
             it.take(n).for_each(|e| node.push(e));
             node.finish()
         };
-        counts.into_iter().map(|n| build(n, &mut elements)).collect()
+        let counts = super::quicklist_nodes(list).into_iter().map(|n| match n {
+            Node::Packed(count) => count,
+            Node::Plain => panic!("no element reaches the default packed threshold here"),
+        });
+        counts.map(|n| build(n, &mut elements)).collect()
     }
 
     #[test]
     fn list_nodes_stay_within_8_kib() {
         let big: List = (0..3000).map(|i| format!("element-{i}")).collect();
-        let nodes = quicklist_nodes(&big);
+        let nodes = node_listpacks(&big);
         assert!(nodes.len() > 1);
         assert!(nodes.iter().all(|n| n.len() <= LIST_NODE_MAX_BYTES));
         let total: usize = nodes.iter().map(|n| listpack::decode(n).unwrap().len()).sum();
         assert_eq!(total, 3000);
         let huge: List = [vec![b'x'; 10000], vec![b'y'; 3]].into_iter().collect();
-        assert_eq!(quicklist_nodes(&huge).len(), 2);
+        assert_eq!(node_listpacks(&huge).len(), 2);
         // The written list loads back whole, in order.
         let mut file = b"REDIS0010".to_vec();
         file.extend_from_slice(&[code::LIST_QUICKLIST_2, 1, b'k']);
