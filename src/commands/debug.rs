@@ -156,6 +156,19 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
         },
         (b"listpack", 3) => listpack(ctx, &args[2]),
+        (b"config-rewrite-force-all", 2) => {
+            // Redis hands a missing config file path to fopen, which fails with EFAULT.
+            let result = match ctx.server.config_file.clone() {
+                Some(path) => {
+                    super::config_cmd::rewrite_file(ctx, &path, true).map_err(|e| crate::util::sys::error_text(&e))
+                }
+                None => Err("Bad address".to_string()),
+            };
+            match result {
+                Ok(()) => Reply::OK,
+                Err(e) => Reply::error(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
+            }
+        }
         (b"quicklist-packed-threshold", 3) => {
             // memtoull, which takes an empty string for 0.
             let text = String::from_utf8_lossy(&args[2]);
@@ -171,6 +184,9 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "CHANGE-REPL-ID",
                 "    Change the replication IDs of the instance.",
                 "    Dangerous: should be used only for testing the replication subsystem.",
+                "CONFIG-REWRITE-FORCE-ALL",
+                "    Like CONFIG REWRITE but writes all configuration options, including",
+                "    keywords not listed in original configuration file or default values.",
                 "DIGEST",
                 "    Output a hex signature representing the current DB content.",
                 "DIGEST-VALUE <key> [<key> ...]",

@@ -162,6 +162,7 @@ fn protocol_error_and_listpack_are_reals() {
                 &["DEBUG", "LISTPACK", "nosuch"],
                 &["DEBUG", "NOSUCH"],
                 &["DEBUG", "STRINGMATCH-TEST", "extra"],
+                &["DEBUG", "CONFIG-REWRITE-FORCE-ALL"],
             ],
         );
     });
@@ -295,4 +296,51 @@ fn quicklist_packed_threshold_shapes_the_dump() {
         &mut p,
         &[&["LRANGE", "copy", "0", "-1"], &["DUMP", "copy"], &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"]],
     );
+}
+
+/// CONFIG-REWRITE-FORCE-ALL writes every directive, defaults included: each line ours writes is
+/// one real Redis writes for the same configuration (real Redis also writes the directives we do
+/// not have, TLS and cluster ones).
+#[test]
+fn config_rewrite_force_all_writes_the_defaults() {
+    let config = "enable-debug-command yes\nmaxmemory 10mb\n";
+    let ours = if ours_is_real() {
+        crate::common::Server::start_real_with_config(config, &[])
+    } else {
+        crate::common::Server::start_with_config(config, &[])
+    };
+    let real = crate::common::Server::start_real_with_config(config, &[]);
+    let mut p = Pair { ours: ours.client(), real: real.client(), label: String::new(), mismatches: Vec::new() };
+    p.check(&["CONFIG", "SET", "hz", "20"]);
+    p.check(&["DEBUG", "CONFIG-REWRITE-FORCE-ALL"]);
+    let lines = |s: &crate::common::Server| -> Vec<String> {
+        let text = std::fs::read_to_string(s.dir.path().join("redis.conf")).expect("the rewritten config");
+        // What names the server's own port, files and paths differs between the two; the
+        // process title template and "slave" (Redis writes "replica") are CONFIG REWRITE's own
+        // differences, not this command's; Redis quotes every string value, we only those that
+        // need it.
+        let own = [
+            "port ",
+            "dir ",
+            "logfile ",
+            "bind ",
+            "save ",
+            "daemonize ",
+            "pidfile ",
+            "proc-title-template ",
+            "client-output-buffer-limit slave ",
+            "client-output-buffer-limit replica ",
+        ];
+        text.lines()
+            .filter(|l| !l.is_empty() && !own.iter().any(|o| l.starts_with(o)))
+            .map(|l| l.replace('"', ""))
+            .collect()
+    };
+    let (o, r) = (lines(&ours), lines(&real));
+    let missing: Vec<&String> = o.iter().filter(|l| !r.contains(l)).collect();
+    assert!(missing.is_empty(), "lines ours wrote that real Redis did not: {missing:#?}");
+    assert!(o.len() > 100, "only {} lines: not every directive was written", o.len());
+    for must in ["hz 20", "maxmemory 10mb", "databases 16", "appendonly no"] {
+        assert!(o.iter().any(|l| l == must), "{must:?} not written");
+    }
 }
