@@ -135,6 +135,11 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             ctx.state.skip_checksum_validation = crate::util::numbers::c_atoll(&args[2]) != 0;
             Reply::OK
         }
+        (b"aof-flush-sleep", 3) => {
+            // atoi: a non-number is 0; a negative one sleeps not at all.
+            ctx.state.aof_flush_sleep_us = crate::util::numbers::c_atoll(&args[2]).clamp(0, i32::MAX as i64) as u64;
+            Reply::OK
+        }
         (b"pause-cron", 3) => {
             ctx.state.pause_cron = crate::util::numbers::c_atoll(&args[2]) != 0;
             Reply::OK
@@ -181,6 +186,8 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         (b"help", 2) => super::help_reply(
             "DEBUG",
             &[
+                "AOF-FLUSH-SLEEP <microsec>",
+                "    Server will sleep before flushing the AOF, this is used for testing.",
                 "CHANGE-REPL-ID",
                 "    Change the replication IDs of the instance.",
                 "    Dangerous: should be used only for testing the replication subsystem.",

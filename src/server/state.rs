@@ -242,6 +242,8 @@ pub struct State {
     pub active_expire_enabled: bool,
     /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and FUNCTION RESTORE accept any checksum.
     pub skip_checksum_validation: bool,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds slept before each write to the AOF.
+    pub aof_flush_sleep_us: u64,
     /// DEBUG PAUSE-CRON: the periodic work (serverCron) is skipped while set.
     pub pause_cron: bool,
     /// MIGRATE's connections to its targets.
@@ -376,6 +378,7 @@ impl State {
             skip_checksum_validation: false,
             migrate_sockets: Default::default(),
             pause_cron: false,
+            aof_flush_sleep_us: 0,
             shutdown_requested: false,
             shutdown_saved: false,
             pending_shutdown: None,

@@ -344,3 +344,22 @@ fn config_rewrite_force_all_writes_the_defaults() {
         assert!(o.iter().any(|l| l == must), "{must:?} not written");
     }
 }
+
+/// AOF-FLUSH-SLEEP makes each write to the AOF wait that long first (a slow disk).
+#[test]
+fn aof_flush_sleep_delays_writes() {
+    let duo = Duo::start(&["--enable-debug-command", "yes", "--appendonly", "yes"]);
+    let mut p = duo.pair();
+    p.check(&["DEBUG", "AOF-FLUSH-SLEEP", "300000"]);
+    for c in [&mut p.ours, &mut p.real] {
+        let start = std::time::Instant::now();
+        assert_eq!(c.cmd(&["SET", "k", "v"]), b"+OK\r\n");
+        assert!(
+            start.elapsed() >= std::time::Duration::from_millis(300),
+            "the write did not wait: {:?}",
+            start.elapsed()
+        );
+    }
+    p.check(&["DEBUG", "AOF-FLUSH-SLEEP", "0"]);
+    p.check(&["SET", "k", "w"]);
+}
