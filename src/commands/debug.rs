@@ -140,6 +140,13 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             ctx.state.aof_flush_sleep_us = crate::util::numbers::c_atoll(&args[2]).clamp(0, i32::MAX as i64) as u64;
             Reply::OK
         }
+        (b"replicate", 3..) => {
+            // To the replicas only (the AOF does not get it), in the database their stream is in,
+            // so no SELECT comes first: data that differs from ours, for tests.
+            let db = ctx.state.repl.selected_db.unwrap_or(ctx.session.db);
+            ctx.state.propagation.push_to_replicas(db, args[2..].to_vec());
+            Reply::OK
+        }
         (b"pause-cron", 3) => {
             ctx.state.pause_cron = crate::util::numbers::c_atoll(&args[2]) != 0;
             Reply::OK
@@ -205,6 +212,8 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "    Write <message> to the server log.",
                 "LOADAOF",
                 "    Flush the AOF buffers on disk and reload the AOF in memory.",
+                "REPLICATE <string>",
+                "    Replicates the provided string to replicas, allowing data divergence.",
                 "OBJECT <key>",
                 "    Show low level info about `key` and associated value.",
                 "POPULATE <count> [<prefix>] [<size>]",

@@ -363,3 +363,25 @@ fn aof_flush_sleep_delays_writes() {
     p.check(&["DEBUG", "AOF-FLUSH-SLEEP", "0"]);
     p.check(&["SET", "k", "w"]);
 }
+
+/// REPLICATE sends a command to the replicas only: they diverge from their master.
+#[test]
+fn replicate_reaches_only_the_replicas() {
+    let duo = Duo::start(&["--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"]);
+    let replica_of = |port: u16| crate::common::Server::start_real(&["--replicaof", "127.0.0.1", &port.to_string()]);
+    let (replica_o, replica_r) = (replica_of(duo.ours.port), replica_of(duo.real.port));
+    let mut replicas =
+        Pair { ours: replica_o.client(), real: replica_r.client(), label: "replicas".into(), mismatches: Vec::new() };
+    for c in [&mut replicas.ours, &mut replicas.real] {
+        crate::common::wait_for("a replica linked", std::time::Duration::from_secs(30), || {
+            String::from_utf8_lossy(&c.cmd(&["INFO", "replication"])).contains("master_link_status:up")
+        });
+    }
+    let mut p = duo.pair();
+    p.check(&["SET", "shared", "1"]);
+    p.check(&["DEBUG", "REPLICATE", "SET", "diverged", "yes"]);
+    p.check(&["DEBUG", "REPLICATE"]);
+    wait_both("the replicated command applied", &mut replicas, |c| c.cmd(&["GET", "diverged"]) == b"$3\r\nyes\r\n");
+    replicas.check(&["GET", "shared"]);
+    p.check(&["EXISTS", "diverged"]);
+}
