@@ -146,6 +146,28 @@ mod tests {
     }
 
     #[test]
+    fn random_inputs_and_rooms_never_panic_and_decode_back() {
+        let mut rng = fastrand::Rng::with_seed(19);
+        for _ in 0..3000 {
+            let len = rng.usize(1..400);
+            // Few distinct bytes and repeated runs, so that matches of every length occur.
+            let alphabet = rng.u8(1..6);
+            let mut input = Vec::with_capacity(len);
+            while input.len() < len {
+                let b = rng.u8(..alphabet);
+                let run = rng.usize(1..40).min(len - input.len());
+                input.extend(std::iter::repeat_n(b, run));
+            }
+            for room in [1, 2, len / 2, len.saturating_sub(4), len, len + 64] {
+                if let Some(packed) = compress(&input, room) {
+                    assert!(packed.len() <= room);
+                    assert_eq!(lzf::decompress(&packed, len).unwrap(), input);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn what_does_not_fit_is_refused() {
         let noise: Vec<u8> = (0..100u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         assert_eq!(compress(&noise, noise.len() - 4), None);

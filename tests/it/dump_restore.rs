@@ -467,3 +467,53 @@ fn restore_wakes_blocked_clients_and_touches_watches() {
     p.compare("EXEC after RESTORE of a watched key", &o, &r);
     p.check(&["LRANGE", "list", "0", "-1"]);
 }
+
+/// Seeded random strings, compressible to various degrees: DUMP's LZF output is Redis's byte
+/// for byte, as is the choice to compress at all.
+#[test]
+fn random_strings_compress_as_reals() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    let mut rng = Rng(0x1905);
+    for i in 0..300 {
+        let len = 15 + rng.below(3000);
+        let alphabet = 1 + rng.below(40) as u8;
+        let mut value = String::with_capacity(len);
+        while value.len() < len {
+            let c = (b'a' + (rng.below(alphabet as usize) as u8) % 26) as char;
+            let run = 1 + rng.below(12);
+            value.extend(std::iter::repeat_n(c, run.min(len - value.len())));
+        }
+        let key = format!("s{i}");
+        p.check(&["SET", &key, &value]);
+        let (o, r) = (dump(&mut p.ours, &key), dump(&mut p.real, &key));
+        compare_payloads(&mut p, &format!("DUMP of a random string of {len} bytes (alphabet {alphabet})"), &o, &r);
+    }
+}
+
+/// Seeded random lists pushed at the tail, elements of every size class: the quicklist nodes
+/// (where each one ends) and so the payloads are Redis's.
+#[test]
+fn random_lists_split_into_nodes_as_reals() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    let mut rng = Rng(0x0719);
+    for i in 0..30 {
+        let key = format!("l{i}");
+        let count = 1 + rng.below(400);
+        let mut cmd = vec!["RPUSH".to_string(), key.clone()];
+        for j in 0..count {
+            let len = match rng.below(10) {
+                0 => rng.below(3000),
+                1..=3 => rng.below(300),
+                _ => rng.below(40),
+            };
+            // Numbers too: they are listpack integers.
+            cmd.push(if rng.below(5) == 0 { (j as i64 * 7919 - 50_000).to_string() } else { "e".repeat(len) });
+        }
+        let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        p.check(&refs);
+        let (o, r) = (dump(&mut p.ours, &key), dump(&mut p.real, &key));
+        compare_payloads(&mut p, &format!("DUMP of random list {key} ({count} elements)"), &o, &r);
+    }
+}
