@@ -95,9 +95,22 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 _ => false,
             };
             let refcount = if shared { i32::MAX as i64 } else { 1 };
+            // A quicklist's shape as Redis adds it (the nodes it would hold for this list).
+            let extra = match e.value() {
+                crate::keyspace::Value::List(l) => {
+                    let (nodes, bytes) = crate::persistence::rdb::quicklist_shape(l);
+                    format!(
+                        " ql_nodes:{nodes} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{bytes}",
+                        l.len() as f64 / nodes as f64,
+                        ctx.state.config.int(crate::ckey!("list-max-listpack-size")),
+                        u8::from(ctx.state.config.int(crate::ckey!("list-compress-depth")) != 0),
+                    )
+                }
+                _ => String::new(),
+            };
             Reply::Status(
                 format!(
-                    "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                    "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{extra}",
                     e as *const _,
                     e.value().encoding(),
                     crate::persistence::rdb::serialized_len(

@@ -385,3 +385,36 @@ fn replicate_reaches_only_the_replicas() {
     replicas.check(&["GET", "shared"]);
     p.check(&["EXISTS", "diverged"]);
 }
+
+/// DEBUG OBJECT of a list adds its quicklist's shape: node count, average fill, the limits and
+/// the nodes' bytes, as Redis holds it.
+#[test]
+fn debug_object_shows_the_quicklist() {
+    let duo = Duo::start(OPTIONS);
+    let mut p = duo.pair();
+    let fields = |b: &[u8]| -> Vec<u8> {
+        let text = String::from_utf8_lossy(b).into_owned();
+        let kept: Vec<&str> = text
+            .split(' ')
+            .filter(|f| !f.starts_with("at:") && !f.starts_with("lru:") && !f.starts_with("lru_seconds_idle:"))
+            .collect();
+        kept.join(" ").into_bytes()
+    };
+    let mut rng = Rng(0x0b1e);
+    for i in 0..12 {
+        let key = format!("l{i}");
+        let mut cmd = vec!["RPUSH".to_string(), key.clone()];
+        for _ in 0..1 + rng.below(600) {
+            let len = if rng.below(8) == 0 { rng.below(2000) } else { rng.below(30) };
+            cmd.push("v".repeat(len));
+        }
+        let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        p.check(&refs);
+        p.check_with(&["DEBUG", "OBJECT", &key], fields);
+    }
+    // A list created under list-compress-depth (Redis keeps the setting a list was created with;
+    // we show the current one).
+    p.check(&["CONFIG", "SET", "list-compress-depth", "1"]);
+    p.check(&["RPUSH", "compressed", "a", "b"]);
+    p.check_with(&["DEBUG", "OBJECT", "compressed"], fields);
+}

@@ -385,6 +385,23 @@ fn quicklist_nodes(list: &List) -> Vec<Node> {
     nodes
 }
 
+/// The quicklist Redis would hold for `list`: its node count and the bytes of its nodes (DEBUG
+/// OBJECT's ql_nodes and ql_uncompressed_size).
+pub fn quicklist_shape(list: &List) -> (usize, usize) {
+    let nodes = quicklist_nodes(list);
+    let mut elements = list.iter();
+    let mut bytes = 0;
+    for node in &nodes {
+        match node {
+            Node::Packed(count) => {
+                bytes += listpack::EMPTY_SIZE + elements.by_ref().take(*count).map(listpack::entry_size).sum::<usize>();
+            }
+            Node::Plain => bytes += elements.next().map_or(0, <[u8]>::len),
+        }
+    }
+    (nodes.len(), bytes)
+}
+
 /// A quicklist node as Redis would hold the list: a listpack of this many elements, or one
 /// element at least the packed threshold long on its own.
 #[derive(Debug, Clone, Copy, PartialEq)]
