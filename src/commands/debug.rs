@@ -95,10 +95,12 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 _ => false,
             };
             let refcount = if shared { i32::MAX as i64 } else { 1 };
+            let compression = ctx.state.config.bool(crate::ckey!("rdbcompression"));
+            let fill = ctx.state.hot.encoding.list_max_listpack_size;
             // A quicklist's shape as Redis adds it (the nodes it would hold for this list).
             let extra = match e.value() {
                 crate::keyspace::Value::List(l) => {
-                    let (nodes, bytes) = crate::persistence::rdb::quicklist_shape(l);
+                    let (nodes, bytes) = crate::persistence::rdb::quicklist_shape(l, fill);
                     format!(
                         " ql_nodes:{nodes} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{bytes}",
                         l.len() as f64 / nodes as f64,
@@ -113,10 +115,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                     "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{extra}",
                     e as *const _,
                     e.value().encoding(),
-                    crate::persistence::rdb::serialized_len(
-                        e.value(),
-                        ctx.state.config.bool(crate::ckey!("rdbcompression"))
-                    ),
+                    crate::persistence::rdb::serialized_len(e.value(), compression, fill),
                     e.access() & 0xFFFFFF,
                     crate::keyspace::access::idle_secs(e.access())
                 )

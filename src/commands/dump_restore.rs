@@ -25,8 +25,9 @@ pub static TABLE: &[CommandSpec] = &[
 
 fn dump(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let compression = ctx.state.config.bool(crate::ckey!("rdbcompression"));
+    let fill = ctx.state.hot.encoding.list_max_listpack_size;
     let Some(e) = ctx.lookup_read(&args[1]) else { return Reply::Nil };
-    match rdb::value_payload(e.value(), compression) {
+    match rdb::value_payload(e.value(), compression, fill) {
         Ok(payload) => Reply::Bulk(payload),
         Err(e) => Reply::error(format!("ERR {e}")),
     }

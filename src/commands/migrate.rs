@@ -173,6 +173,7 @@ fn attempt(
 ) -> Result<Reply, SocketFailure> {
     let now_secs = crate::util::time::cached_unix_secs();
     let compression = ctx.state.config.bool(crate::ckey!("rdbcompression"));
+    let fill = ctx.state.hot.encoding.list_max_listpack_size;
     let sdb = ctx.session.db;
     let state = &mut *ctx.state;
     let sockets = &mut state.migrate_sockets;
@@ -204,7 +205,7 @@ fn attempt(
             Some(at) => (at as i64 - now).max(1),
             None => 0,
         };
-        let payload = match rdb::value_payload(e.value(), compression) {
+        let payload = match rdb::value_payload(e.value(), compression, fill) {
             Ok(p) => p,
             Err(err) => return Ok(Reply::error(format!("ERR {err}"))),
         };

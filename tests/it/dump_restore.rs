@@ -498,7 +498,11 @@ fn random_lists_split_into_nodes_as_reals() {
     let duo = Duo::start(&[]);
     let mut p = duo.pair();
     let mut rng = Rng(0x0719);
-    for i in 0..30 {
+    // list-max-listpack-size: the default, each size class, counts (a list is filled with the
+    // setting it was created under: each list here is created after its setting).
+    let fills = ["-2", "-1", "-3", "-5", "5", "128", "1"];
+    for i in 0..35 {
+        p.check(&["CONFIG", "SET", "list-max-listpack-size", fills[i % fills.len()]]);
         let key = format!("l{i}");
         let count = 1 + rng.below(400);
         let mut cmd = vec!["RPUSH".to_string(), key.clone()];

@@ -37,8 +37,9 @@ pub fn verify_payload(payload: &[u8], skip_checksum: bool) -> Option<u16> {
 
 /// DUMP's payload (createDumpPayload): the value as rdbSaveObjectType and rdbSaveObject write
 /// it, then the footer.
-pub fn value_payload(value: &Value, compression: bool) -> std::io::Result<Vec<u8>> {
-    let mut w = Writer::headless(Vec::new(), WriteOptions { compression, checksum: false });
+pub fn value_payload(value: &Value, compression: bool, list_fill: i64) -> std::io::Result<Vec<u8>> {
+    let opts = WriteOptions { compression, checksum: false };
+    let mut w = Writer::headless(Vec::new(), opts).with_list_fill(list_fill);
     w.object(value)?;
     Ok(seal(w.into_inner()))
 }

@@ -17,12 +17,17 @@ pub struct WriteOptions {
     pub checksum: bool,
 }
 
+/// list-max-listpack-size's default: nodes of up to 8 KiB.
+pub const DEFAULT_LIST_FILL: i64 = -2;
+
 /// Streams an RDB file: `new` writes the header, then `aux`, `function`, `select_db` and `key` in
 /// the order Redis uses (aux fields, the function libraries, then per database SELECTDB/RESIZEDB
 /// and its keys), then `finish`.
 pub struct Writer<W: Write> {
     out: W,
     opts: WriteOptions,
+    /// list-max-listpack-size: how full Redis fills a list's quicklist nodes.
+    list_fill: i64,
     digest: crc::Digest<'static, u64>,
 }
 
@@ -51,9 +56,9 @@ impl Write for ByteCount {
 
 /// rdbSavedObjectLen: the bytes `value` takes in an RDB file, without its type byte and key (DEBUG
 /// OBJECT's serializedlength).
-pub fn serialized_len(value: &Value, compression: bool) -> usize {
+pub fn serialized_len(value: &Value, compression: bool, list_fill: i64) -> usize {
     let opts = WriteOptions { compression, checksum: false };
-    let mut w = Writer { out: ByteCount(0), opts, digest: CRC64.digest() };
+    let mut w = Writer { out: ByteCount(0), opts, list_fill, digest: CRC64.digest() };
     match w.value(value) {
         Ok(()) => w.out.0,
         Err(_) => 0,
@@ -68,9 +73,15 @@ impl<W: Write> Writer<W> {
         Ok(w)
     }
 
+    /// Lists are split into quicklist nodes as list-max-listpack-size `fill` splits them.
+    pub fn with_list_fill(mut self, fill: i64) -> Self {
+        self.list_fill = fill;
+        self
+    }
+
     /// Records without a file around them (a DUMP payload's body).
     pub(super) fn headless(out: W, opts: WriteOptions) -> Self {
-        Writer { out, opts, digest: CRC64.digest() }
+        Writer { out, opts, list_fill: DEFAULT_LIST_FILL, digest: CRC64.digest() }
     }
 
     /// The output so far, without an EOF or checksum.
@@ -199,7 +210,7 @@ impl<W: Write> Writer<W> {
     /// A quicklist of listpack nodes, each node filled as list-max-listpack-size -2 fills it.
     /// Nodes are built one at a time, so a large list is not copied whole.
     fn list(&mut self, list: &List) -> io::Result<()> {
-        let nodes = quicklist_nodes(list);
+        let nodes = quicklist_nodes(list, self.list_fill);
         self.length(nodes.len() as u64)?;
         let mut elements = list.iter();
         for node in nodes {
@@ -362,13 +373,15 @@ fn push_score(lp: &mut listpack::Builder, score: f64) {
 /// Splits a list into listpack nodes as _quicklistNodeAllowInsert does for fill -2: an element
 /// joins the current node while the node's estimated size stays within 8 KiB.
 /// Returns the number of elements of each node.
-fn quicklist_nodes(list: &List) -> Vec<Node> {
+fn quicklist_nodes(list: &List, fill: i64) -> Vec<Node> {
+    // quicklistSetFill's bounds.
+    let fill = fill.clamp(-5, (1 << 15) - 1);
     let threshold = PACKED_THRESHOLD.load(Ordering::Relaxed);
     let mut nodes = Vec::new();
     let (mut count, mut bytes) = (0, listpack::EMPTY_SIZE);
     for element in list.iter() {
         let large = element.len() as u64 >= threshold;
-        if count > 0 && (large || !node_allows(bytes, element.len())) {
+        if count > 0 && (large || !node_allows(bytes, count, element.len(), fill)) {
             nodes.push(Node::Packed(count));
             (count, bytes) = (0, listpack::EMPTY_SIZE);
         }
@@ -387,8 +400,8 @@ fn quicklist_nodes(list: &List) -> Vec<Node> {
 
 /// The quicklist Redis would hold for `list`: its node count and the bytes of its nodes (DEBUG
 /// OBJECT's ql_nodes and ql_uncompressed_size).
-pub fn quicklist_shape(list: &List) -> (usize, usize) {
-    let nodes = quicklist_nodes(list);
+pub fn quicklist_shape(list: &List, fill: i64) -> (usize, usize) {
+    let nodes = quicklist_nodes(list, fill);
     let mut elements = list.iter();
     let mut bytes = 0;
     for node in &nodes {
@@ -425,11 +438,19 @@ pub fn set_packed_threshold(size: u64) -> bool {
     true
 }
 
-/// _quicklistNodeAllowInsert for fill -2: the node's bytes, the element's and an estimated
-/// overhead of 8 stay within 8 KiB.
-fn node_allows(node_bytes: usize, element_len: usize) -> bool {
-    node_bytes + element_len + SIZE_ESTIMATE_OVERHEAD <= LIST_NODE_MAX_BYTES
+/// _quicklistNodeAllowInsert: with a negative fill the node's bytes, the element's and an
+/// estimated overhead of 8 stay within the fill's size class (4 to 64 KiB); with a positive one
+/// the node holds fewer than `fill` elements and stays within 8 KiB.
+fn node_allows(node_bytes: usize, count: usize, element_len: usize, fill: i64) -> bool {
+    let new_size = node_bytes + element_len + SIZE_ESTIMATE_OVERHEAD;
+    if fill < 0 && new_size <= OPTIMIZATION_LEVEL[(-fill - 1) as usize] {
+        return true;
+    }
+    new_size <= LIST_NODE_MAX_BYTES && (count as i64) < fill
 }
+
+/// The node sizes of list-max-listpack-size -1 to -5.
+const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 
 #[cfg(test)]
 mod tests {
@@ -510,7 +531,7 @@ mod tests {
             it.take(n).for_each(|e| node.push(e));
             node.finish()
         };
-        let counts = super::quicklist_nodes(list).into_iter().map(|n| match n {
+        let counts = super::quicklist_nodes(list, DEFAULT_LIST_FILL).into_iter().map(|n| match n {
             Node::Packed(count) => count,
             Node::Plain => panic!("no element reaches the default packed threshold here"),
         });
