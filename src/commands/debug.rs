@@ -180,6 +180,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
         },
         (b"listpack", 3) => listpack(ctx, &args[2]),
+        (b"quicklist", 3 | 4) => quicklist(ctx, &args[2]),
         (b"config-rewrite-force-all", 2) => {
             // Redis hands a missing config file path to fopen, which fails with EFAULT.
             let result = match ctx.server.config_file.clone() {
@@ -265,6 +266,9 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "    Run a fuzz tester against the stringmatchlen() function.",
                 "LISTPACK <key>",
                 "    Show low level info about the listpack encoding of <key>.",
+                "QUICKLIST <key> [<0|1>]",
+                "    Show low level info about the quicklist encoding of <key>.",
+                "    The optional argument (0 by default) sets the level of detail",
                 "PAUSE-CRON <0|1>",
                 "    Stop periodic cron job processing.",
             ],
@@ -356,6 +360,25 @@ fn listpack(ctx: &mut Ctx, key: &[u8]) -> Reply {
     // Standard output may be closed (a daemon): the reply says where it went, as in Redis.
     let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
     Reply::status("Listpack structure printed on stdout")
+}
+
+/// DEBUG QUICKLIST <key> [<0|1>]: the quicklist Redis would hold for a list (its nodes, as DUMP
+/// writes them) printed on standard output (quicklistRepr's place).
+fn quicklist(ctx: &mut Ctx, key: &[u8]) -> Reply {
+    let fill = ctx.state.hot.encoding.list_max_listpack_size;
+    let Some(e) = ctx.lookup_key(key, super::keys::lookup::NOTOUCH | super::keys::lookup::NONOTIFY) else {
+        return Reply::error(errors::NO_SUCH_KEY);
+    };
+    let crate::keyspace::Value::List(l) = e.value() else {
+        return Reply::error("ERR Not a quicklist encoded object.");
+    };
+    let (nodes, bytes) = crate::persistence::rdb::quicklist_shape(l, fill);
+    let out =
+        format!("{{count : {}}}\n{{len : {nodes}}}\n{{fill : {fill}}}\n{{uncompressed size : {bytes}}}\n", l.len());
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+    Reply::status("Quicklist structure printed on stdout")
 }
 
 /// getPositiveLongFromObjectOrReply: a count or size, its error Redis's for either failure.
