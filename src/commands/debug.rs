@@ -136,12 +136,12 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         (b"populate", 3..=5) => populate(ctx, args),
         (b"protocol", 3) => protocol(ctx, &args[2]),
         (b"error", 3) => {
-            // The text goes out as the error, newlines turned into spaces.
-            let text: String = String::from_utf8_lossy(&args[2])
-                .chars()
-                .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-                .collect();
-            Reply::Error(text.into())
+            // Written as raw protocol, as Redis does (addReplySds): the text with newlines turned
+            // into spaces, and not counted as an error reply (errorstats, failed_calls).
+            let mut line = b"-".to_vec();
+            line.extend(args[2].iter().map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }));
+            line.extend_from_slice(b"\r\n");
+            Reply::Encoded(line)
         }
         (b"set-skip-checksum-validation", 3) => {
             ctx.state.skip_checksum_validation = crate::util::numbers::c_atoll(&args[2]) != 0;

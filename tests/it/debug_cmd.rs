@@ -145,10 +145,12 @@ fn protocol_error_and_listpack_are_reals() {
             p,
             &[
                 &["DEBUG", "PROTOCOL"],
+                &["CONFIG", "RESETSTAT"],
                 &["DEBUG", "ERROR", "CUSTOM my error"],
                 &["DEBUG", "ERROR", "two\r\nlines\n"],
                 &["DEBUG", "ERROR", ""],
                 &["DEBUG", "ERROR"],
+                &["INFO", "errorstats"],
                 &["HSET", "h", "f", "v"],
                 &["ZADD", "z", "1", "m"],
                 &["RPUSH", "l", "x"],
