@@ -119,7 +119,9 @@ fn is_computed_time(op: &Op, i: usize) -> bool {
     let name = op[0].to_ascii_uppercase();
     (name == b"SET" && i >= 4 && op[i - 1].eq_ignore_ascii_case(b"PXAT"))
         || (name == b"PEXPIREAT" && i == 2)
-        || (name == b"RESTORE" && i == 2 && op.last().is_some_and(|a| a.eq_ignore_ascii_case(b"ABSTTL")))
+        || ((name == b"RESTORE" || name == b"RESTORE-ASKING")
+            && i == 2
+            && op.last().is_some_and(|a| a.eq_ignore_ascii_case(b"ABSTTL")))
         || (name == b"XCLAIM" && i >= 6 && op[i - 1].eq_ignore_ascii_case(b"TIME"))
 }
 
