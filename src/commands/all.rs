@@ -10,6 +10,8 @@ pub static COMMANDS: &[&[CommandSpec]] = &[
     super::keys::TABLE,
     super::server_cmd::TABLE,
     super::debug::TABLE,
+    super::dump_restore::TABLE,
+    super::migrate::TABLE,
     super::slowlog::TABLE,
     super::latency::TABLE,
     super::memory::TABLE,

@@ -189,12 +189,7 @@ fn rewrite(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let Some(path) = ctx.server.config_file.clone() else {
         return Reply::error("ERR The server is running without a config file");
     };
-    let mut doc = match ConfigDocument::load(&path) {
-        Ok(d) => d,
-        Err(e) => return Reply::error(format!("ERR Rewriting config file: {e}", e = crate::util::sys::error_text(&e))),
-    };
-    doc.rewrite(&ctx.state.config.rewrite_options());
-    match doc.save() {
+    match rewrite_file(ctx, &path, false) {
         Ok(()) => {
             tracing::info!("CONFIG REWRITE executed with success.");
             Reply::OK
@@ -204,6 +199,38 @@ fn rewrite(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
             Reply::error(format!("ERR Rewriting config file: {e}", e = crate::util::sys::error_text(&e)))
         }
     }
+}
+
+/// Redis's EMPTY_STRING_IS_NULL string directives that we have.
+const NULL_WHEN_EMPTY: &[&str] = &[
+    "unixsocket",
+    "pidfile",
+    "replica-announce-ip",
+    "masteruser",
+    "masterauth",
+    "requirepass",
+    "cluster-announce-ip",
+    "cluster-announce-hostname",
+    "server_cpulist",
+    "bio_cpulist",
+    "aof_rewrite_cpulist",
+    "bgsave_cpulist",
+    "bind-source-addr",
+];
+
+/// rewriteConfig: the file rewritten with the current values; with `force_all` (DEBUG
+/// CONFIG-REWRITE-FORCE-ALL) every directive is written, defaults included.
+pub(crate) fn rewrite_file(ctx: &Ctx, path: &std::path::Path, force_all: bool) -> std::io::Result<()> {
+    let mut doc = ConfigDocument::load(path)?;
+    let mut options = ctx.state.config.rewrite_options();
+    if force_all {
+        options.iter_mut().for_each(|o| o.is_default = false);
+        // Strings whose empty value means "unset" (EMPTY_STRING_IS_NULL) are left out when unset:
+        // a file naming them would set them at the next start.
+        options.retain(|o| !(NULL_WHEN_EMPTY.contains(&o.name) && o.lines.iter().all(|l| l.concat().is_empty())));
+    }
+    doc.rewrite(&options);
+    doc.save()
 }
 
 fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::{errors, subcommand_syntax_error, Ctx};
 use crate::cmd;
+use crate::keyspace::digest;
 use crate::protocol::Reply;
 use crate::server::command::*;
 
@@ -95,15 +96,27 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 _ => false,
             };
             let refcount = if shared { i32::MAX as i64 } else { 1 };
+            let compression = ctx.state.config.bool(crate::ckey!("rdbcompression"));
+            let fill = ctx.state.hot.encoding.list_max_listpack_size;
+            // A quicklist's shape as Redis adds it (the nodes it would hold for this list).
+            let extra = match e.value() {
+                crate::keyspace::Value::List(l) => {
+                    let (nodes, bytes) = crate::persistence::rdb::quicklist_shape(l, fill);
+                    format!(
+                        " ql_nodes:{nodes} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{bytes}",
+                        l.len() as f64 / nodes as f64,
+                        ctx.state.config.int(crate::ckey!("list-max-listpack-size")),
+                        u8::from(ctx.state.config.int(crate::ckey!("list-compress-depth")) != 0),
+                    )
+                }
+                _ => String::new(),
+            };
             Reply::Status(
                 format!(
-                    "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                    "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{extra}",
                     e as *const _,
                     e.value().encoding(),
-                    crate::persistence::rdb::serialized_len(
-                        e.value(),
-                        ctx.state.config.bool(crate::ckey!("rdbcompression"))
-                    ),
+                    crate::persistence::rdb::serialized_len(e.value(), compression, fill),
                     e.access() & 0xFFFFFF,
                     crate::keyspace::access::idle_secs(e.access())
                 )
@@ -111,15 +124,123 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             )
         }
         (b"reload", _) => debug_reload(ctx, &args[2..]),
+        (b"digest", 2) => Reply::Status(digest::hex(&digest::dataset_digest(&ctx.state.dbs)).into()),
+        (b"digest-value", _) => {
+            // The keys are looked up in the dict directly: an expired key not yet deleted counts.
+            let db = &ctx.state.dbs[ctx.session.db];
+            let digests = args[2..].iter().map(|k| {
+                let d = db.get_raw(k).map(|e| digest::value_digest(e.value(), e.expire_at().is_some()));
+                Reply::Status(digest::hex(&d.unwrap_or_default()).into())
+            });
+            Reply::Array(digests.collect())
+        }
+        (b"populate", 3..=5) => populate(ctx, args),
+        (b"protocol", 3) => protocol(ctx, &args[2]),
+        (b"error", 3) => {
+            // Written as raw protocol, as Redis does (addReplySds): the text with newlines turned
+            // into spaces, and not counted as an error reply (errorstats, failed_calls).
+            let mut line = b"-".to_vec();
+            line.extend(args[2].iter().map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }));
+            line.extend_from_slice(b"\r\n");
+            Reply::Encoded(line)
+        }
+        (b"set-skip-checksum-validation", 3) => {
+            ctx.state.skip_checksum_validation = crate::util::numbers::c_atoll(&args[2]) != 0;
+            Reply::OK
+        }
+        (b"aof-flush-sleep", 3) => {
+            // atoi: a non-number is 0; a negative one sleeps not at all.
+            ctx.state.aof_flush_sleep_us = crate::util::numbers::c_atoll(&args[2]).clamp(0, i32::MAX as i64) as u64;
+            Reply::OK
+        }
+        (b"replicate", 3..) => {
+            // To the replicas only (the AOF does not get it), in the database their stream is in,
+            // so no SELECT comes first: data that differs from ours, for tests.
+            let db = ctx.state.repl.selected_db.unwrap_or(ctx.session.db);
+            ctx.state.propagation.push_to_replicas(db, args[2..].to_vec());
+            Reply::OK
+        }
+        (b"pause-cron", 3) => {
+            ctx.state.pause_cron = crate::util::numbers::c_atoll(&args[2]) != 0;
+            Reply::OK
+        }
+        (b"change-repl-id", 2) => {
+            tracing::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
+            ctx.state.repl.new_history();
+            Reply::OK
+        }
+        (b"stringmatch-test", 2) => {
+            stringmatch_fuzz(STRINGMATCH_CYCLES);
+            Reply::status("Apparently Redis did not crash: test passed")
+        }
+        (b"loadaof", _) => match crate::persistence::appendonly::reload_locked(ctx.server, ctx.state) {
+            Ok(()) => Reply::OK,
+            Err(e) => {
+                tracing::warn!("DEBUG LOADAOF failed: {e}");
+                Reply::error(format!("ERR DEBUG LOADAOF failed: {e}"))
+            }
+        },
+        (b"listpack", 3) => listpack(ctx, &args[2]),
+        (b"quicklist", 3 | 4) => quicklist(ctx, &args[2]),
+        (b"config-rewrite-force-all", 2) => {
+            // Redis hands a missing config file path to fopen, which fails with EFAULT.
+            let result = match ctx.server.config_file.clone() {
+                Some(path) => {
+                    super::config_cmd::rewrite_file(ctx, &path, true).map_err(|e| crate::util::sys::error_text(&e))
+                }
+                None => Err("Bad address".to_string()),
+            };
+            match result {
+                Ok(()) => Reply::OK,
+                Err(e) => Reply::error(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
+            }
+        }
+        (b"quicklist-packed-threshold", 3) => {
+            // memtoull, which takes an empty string for 0.
+            let text = String::from_utf8_lossy(&args[2]);
+            let size = if text.is_empty() { Some(0) } else { crate::config::units::parse_memory_u64(&text) };
+            match size {
+                Some(size) if crate::persistence::rdb::set_packed_threshold(size) => Reply::OK,
+                _ => Reply::error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
+            }
+        }
         (b"help", 2) => super::help_reply(
             "DEBUG",
             &[
+                "AOF-FLUSH-SLEEP <microsec>",
+                "    Server will sleep before flushing the AOF, this is used for testing.",
+                "CHANGE-REPL-ID",
+                "    Change the replication IDs of the instance.",
+                "    Dangerous: should be used only for testing the replication subsystem.",
+                "CONFIG-REWRITE-FORCE-ALL",
+                "    Like CONFIG REWRITE but writes all configuration options, including",
+                "    keywords not listed in original configuration file or default values.",
+                "DIGEST",
+                "    Output a hex signature representing the current DB content.",
+                "DIGEST-VALUE <key> [<key> ...]",
+                "    Output a hex signature of the values of all the specified keys.",
+                "ERROR <string>",
+                "    Return a Redis protocol error with <string> as message. Useful for clients",
+                "    unit tests to simulate Redis errors.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
+                "LOADAOF",
+                "    Flush the AOF buffers on disk and reload the AOF in memory.",
+                "REPLICATE <string>",
+                "    Replicates the provided string to replicas, allowing data divergence.",
                 "OBJECT <key>",
-                "    Show low level info about the `key` and associated value.",
+                "    Show low level info about `key` and associated value.",
+                "POPULATE <count> [<prefix>] [<size>]",
+                "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                "    it is used instead of the 'key' prefix. These are not propagated to",
+                "    replicas. Cluster slots are not respected so keys not belonging to the",
+                "    current node can be created in cluster mode.",
+                "PROTOCOL <type>",
+                "    Reply with a test value of the specified type. <type> can be: string,",
+                "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+                "    true, false.",
                 "RELOAD [option ...]",
-                "    Save the RDB on disk and reload it back to memory. Available <option> values:",
+                "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
                 "    * MERGE: conflicting keys will be loaded from RDB.",
                 "    * NOFLUSH: the existing database will not be removed before load, but",
                 "      conflicting keys will generate an exception and kill the server.",
@@ -135,12 +256,168 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
                 "    default.",
+                "QUICKLIST-PACKED-THRESHOLD <size>",
+                "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+                "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+                "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+                "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
+                "STRINGMATCH-TEST",
+                "    Run a fuzz tester against the stringmatchlen() function.",
+                "LISTPACK <key>",
+                "    Show low level info about the listpack encoding of <key>.",
+                "QUICKLIST <key> [<0|1>]",
+                "    Show low level info about the quicklist encoding of <key>.",
+                "    The optional argument (0 by default) sets the level of detail",
+                "PAUSE-CRON <0|1>",
+                "    Stop periodic cron job processing.",
             ],
         ),
         _ => subcommand_syntax_error(args),
     }
+}
+
+/// DEBUG PROTOCOL <type>: a sample of each reply type, as Redis sends them in RESP2 and RESP3.
+fn protocol(ctx: &Ctx, name: &[u8]) -> Reply {
+    let resp3 = ctx.session.resp >= 3;
+    match name.to_ascii_lowercase().as_slice() {
+        b"string" => Reply::bulk("Hello World"),
+        b"integer" => Reply::Int(12345),
+        // Redis's sample value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
+        b"double" => Reply::Double(3.141),
+        b"bignum" => Reply::BigNumber(b"1234567999999999999999999999999999999".to_vec()),
+        b"null" => Reply::Nil,
+        b"array" => Reply::Array((0..3).map(Reply::Int).collect()),
+        b"set" => Reply::Set((0..3).map(Reply::Int).collect()),
+        b"map" => Reply::Map((0..3).map(|j| (Reply::Int(j), Reply::Bool(j == 1))).collect()),
+        b"attrib" => {
+            let real = Reply::bulk("Some real reply following the attribute");
+            if !resp3 {
+                return real;
+            }
+            // An attribute is not a reply of its own: it goes out just before the one it annotates.
+            let head = b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n".to_vec();
+            Reply::Many(vec![Reply::Encoded(head), real])
+        }
+        b"push" => {
+            if !resp3 {
+                return Reply::error("ERR RESP2 is not supported by this command");
+            }
+            let push = Reply::Push(vec![Reply::bulk("server-cpu-usage"), Reply::Int(42)]);
+            Reply::Many(vec![push, Reply::bulk("Some real reply following the push reply")])
+        }
+        b"true" => Reply::Bool(true),
+        b"false" => Reply::Bool(false),
+        b"verbatim" => Reply::Verbatim("txt", b"This is a verbatim\nstring".to_vec()),
+        _ => Reply::error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"),
+    }
+}
+
+/// stringmatchlen_fuzz_test's cycles.
+const STRINGMATCH_CYCLES: usize = 10_000_000;
+
+/// stringmatchlen_fuzz_test: the glob matcher run on random patterns and strings (up to 31
+/// bytes of 7-bit characters), for it not to crash or hang; returns how many matched.
+fn stringmatch_fuzz(cycles: usize) -> u64 {
+    let mut matches = 0;
+    let random = |buf: &mut Vec<u8>| {
+        buf.clear();
+        let len = fastrand::usize(..32);
+        buf.extend((0..len).map(|_| fastrand::u8(..128)));
+    };
+    let (mut pattern, mut string) = (Vec::with_capacity(32), Vec::with_capacity(32));
+    for _ in 0..cycles {
+        random(&mut string);
+        random(&mut pattern);
+        matches += u64::from(crate::util::glob::string_match(&pattern, &string, false));
+    }
+    matches
+}
+
+/// DEBUG LISTPACK <key>: the entries of a listpack-encoded value printed on standard output
+/// (lpRepr's place), for a look at the encoding; any other encoding is refused.
+fn listpack(ctx: &mut Ctx, key: &[u8]) -> Reply {
+    let Some(e) = ctx.lookup_key(key, super::keys::lookup::NOTOUCH | super::keys::lookup::NONOTIFY) else {
+        return Reply::error(errors::NO_SUCH_KEY);
+    };
+    let entries: Vec<Vec<u8>> = match e.value() {
+        crate::keyspace::Value::Hash(h) if h.is_listpack() => {
+            h.iter().flat_map(|(f, v)| [f.to_vec(), v.to_vec()]).collect()
+        }
+        crate::keyspace::Value::ZSet(z) if z.is_listpack() => {
+            z.iter().flat_map(|(m, s)| [m.to_vec(), crate::util::numbers::d2string(s).into_bytes()]).collect()
+        }
+        _ => return Reply::error("ERR Not a listpack encoded object."),
+    };
+    let mut out = format!("{{num entries {}}}\n{{\n", entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        out.push_str(&format!("\tindex: {i:2},\n\tvalue: {}\n", String::from_utf8_lossy(entry)));
+    }
+    out.push_str("}\n{end}\n\n");
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    // Standard output may be closed (a daemon): the reply says where it went, as in Redis.
+    let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+    Reply::status("Listpack structure printed on stdout")
+}
+
+/// DEBUG QUICKLIST <key> [<0|1>]: the quicklist Redis would hold for a list (its nodes, as DUMP
+/// writes them) printed on standard output (quicklistRepr's place).
+fn quicklist(ctx: &mut Ctx, key: &[u8]) -> Reply {
+    let fill = ctx.state.hot.encoding.list_max_listpack_size;
+    let Some(e) = ctx.lookup_key(key, super::keys::lookup::NOTOUCH | super::keys::lookup::NONOTIFY) else {
+        return Reply::error(errors::NO_SUCH_KEY);
+    };
+    let crate::keyspace::Value::List(l) = e.value() else {
+        return Reply::error("ERR Not a quicklist encoded object.");
+    };
+    let (nodes, bytes) = crate::persistence::rdb::quicklist_shape(l, fill);
+    let out =
+        format!("{{count : {}}}\n{{len : {nodes}}}\n{{fill : {fill}}}\n{{uncompressed size : {bytes}}}\n", l.len());
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+    Reply::status("Quicklist structure printed on stdout")
+}
+
+/// getPositiveLongFromObjectOrReply: a count or size, its error Redis's for either failure.
+fn positive_arg(arg: &[u8]) -> Result<u64, Reply> {
+    match crate::util::numbers::parse_i64(arg) {
+        Some(n) if n >= 0 => Ok(n as u64),
+        _ => Err(Reply::error("ERR value is out of range, must be positive")),
+    }
+}
+
+/// DEBUG POPULATE count [prefix] [size]: string keys `<prefix>:<n>` (prefix `key`) holding
+/// `value:<n>`, cut or padded with zero bytes to `size` when given; existing keys are left alone.
+/// Neither counted as changes nor propagated, as in Redis.
+fn populate(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let count = tri!(positive_arg(&args[2]));
+    let size = match args.get(4) {
+        Some(a) => tri!(positive_arg(a)) as usize,
+        None => 0,
+    };
+    // The prefix is a C string, and the key is printed into 128 bytes.
+    let prefix: &[u8] = args.get(3).map_or(b"key", |p| p.split(|&b| b == 0).next().unwrap_or_default());
+    let db = ctx.session.db;
+    ctx.state.dbs[db].reserve(count.min(1 << 24) as usize);
+    for n in 0..count {
+        let mut key = prefix.to_vec();
+        key.extend_from_slice(format!(":{n}").as_bytes());
+        key.truncate(127);
+        if ctx.lookup_write(&key).is_some() {
+            continue;
+        }
+        let mut value = format!("value:{n}").into_bytes();
+        if size > 0 {
+            value.resize(size, 0);
+        }
+        ctx.state.dbs[db].set(&key, crate::keyspace::Value::string(value), crate::keyspace::Ttl::Clear);
+        ctx.key_modified_in(db, &key);
+    }
+    Reply::OK
 }
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the keyspace, load the file back.
@@ -175,4 +452,22 @@ fn debug_reload(ctx: &mut Ctx, opts: &[Bytes]) -> Reply {
 fn shared_integers_allowed(ctx: &Ctx) -> bool {
     let policy = ctx.state.config.str(crate::ckey!("maxmemory-policy"));
     ctx.state.config.int(crate::ckey!("maxmemory")) == 0 || !(policy.contains("lru") || policy.contains("lfu"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stringmatch_fuzz_runs_and_sometimes_matches() {
+        // Empty patterns match empty strings, among others: some of 20000 random pairs match.
+        let matched = stringmatch_fuzz(20_000);
+        assert!(matched > 0 && matched < 20_000, "{matched}");
+    }
+
+    #[test]
+    fn strtod_takes_the_longest_number_prefix() {
+        assert_eq!(strtod(b"1.5x"), 1.5);
+        assert_eq!(strtod(b"abc"), 0.0);
+    }
 }

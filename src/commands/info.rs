@@ -379,8 +379,8 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("pubsubshard_channels:0");
             field!("latest_fork_usec:{}", st.snapshots.latest_fork_usec);
             field!("total_forks:{}", st.snapshots.total_forks);
+            field!("migrate_cached_sockets:{}", st.migrate_sockets.len());
             for f in [
-                "migrate_cached_sockets:0",
                 "slave_expires_tracked_keys:0",
                 "active_defrag_hits:0",
                 "active_defrag_misses:0",

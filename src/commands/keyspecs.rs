@@ -141,6 +141,13 @@ pub fn find(spec: &CommandSpec, fullname: &str, args: &[Bytes]) -> Vec<FoundKey>
     if variable {
         return variable_flags(fullname, args);
     }
+    // A spec that may miss keys (MIGRATE's KEYS) leaves the keys to the command's own finder, as
+    // Redis does; its keys take that spec's flags (migrateGetKeys: RW, access, delete).
+    let incomplete = specs.iter().rev().find(|s| flags_of(s).iter().any(|f| f == "incomplete"));
+    if let (Some(inc), Some(_)) = (incomplete, spec.keys_fn) {
+        let f: Vec<String> = flags_of(inc).into_iter().filter(|f| f != "incomplete").collect();
+        return spec.key_positions(args).into_iter().map(|i| (i, f.clone())).collect();
+    }
     if !specs.is_empty() {
         let mut keys = Vec::new();
         let evaluated = specs.iter().try_for_each(|s| {

@@ -65,6 +65,9 @@ static SLOWLOG_SUBS: &[CommandSpec] = &[
 pub fn redacted_positions(args: &[Bytes]) -> Vec<usize> {
     let mut out = Vec::new();
     let Some(name) = args.first() else { return out };
+    if name.eq_ignore_ascii_case(b"migrate") {
+        return super::migrate::redacted_positions(args);
+    }
     if name.eq_ignore_ascii_case(b"auth") {
         if args.len() == 2 || args.len() == 3 {
             out.extend(1..args.len());

@@ -56,6 +56,21 @@ pub fn touched(access: u32) -> u32 {
     }
 }
 
+/// objectSetLRUOrLFU: the access field RESTORE's FREQ (under an LFU policy) or IDLETIME in
+/// seconds (otherwise) gives a key, the idle time counted back from `lru_clock`; None when the
+/// policy ignores what was given.
+pub fn restored(freq: Option<u8>, idle_secs: Option<i64>, lru_clock: u32) -> Option<u32> {
+    if lfu_mode() {
+        return freq.map(|f| (minutes() << 8) | u32::from(f));
+    }
+    let idle = idle_secs?;
+    let abs = i64::from(lru_clock).wrapping_sub(idle);
+    // An idle time longer than the wrapping clock's value lands half a clock back, as in Redis.
+    let abs =
+        if abs < 0 { (i64::from(lru_clock) + i64::from(LRU_CLOCK_MAX / 2)) % i64::from(LRU_CLOCK_MAX) } else { abs };
+    Some(abs as u32)
+}
+
 /// The LFU counter after decay (OBJECT FREQ).
 pub fn lfu_decayed(access: u32) -> u32 {
     let last = access >> 8;

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod db;
+pub mod digest;
 pub mod entry;
 pub mod evict;
 pub mod value;

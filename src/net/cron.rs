@@ -16,6 +16,10 @@ pub async fn run(server: Arc<Server>) {
         let period = Duration::from_millis(1000 / hz.max(1));
         tokio::time::sleep(period).await;
         crate::util::time::refresh_cached();
+        // DEBUG PAUSE-CRON 1 stops the periodic work (the clock above still ticks).
+        if server.lock().pause_cron {
+            continue;
+        }
         active_expire(&server, period);
         // Reading the allocator's counter records the peak, as serverCron does.
         crate::alloc::allocated();
@@ -34,6 +38,7 @@ pub async fn run(server: Arc<Server>) {
         crate::replication::failover::cron(&server, &mut st);
         crate::replication::acks::serve_waits(&server, &mut st);
         crate::commands::shutdown::shutdown_cron(&server, &mut st);
+        st.migrate_sockets.close_idle(crate::util::time::cached_unix_secs());
         // Keys the active expiry deleted reach the replicas and the AOF now, not with the next write.
         crate::server::propagation::flush(&mut st);
         if let Some(p) = st.pause {

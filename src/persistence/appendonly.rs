@@ -290,6 +290,40 @@ fn replay(server: &Arc<Server>, dir: &Path, manifest: &Manifest, load_truncated:
     Ok(())
 }
 
+/// DEBUG LOADAOF, with the keyspace lock held: what waits is written to the AOF, the dataset is
+/// emptied and the AOF directory replayed again as the manifest on disk describes it. Nothing
+/// replayed is propagated, and the changes are not counted (Redis sets dirty to 0). Redis exits
+/// when there is no AOF or it cannot be replayed; this refuses an absent AOF before emptying
+/// anything, and reports a failed replay.
+pub fn reload_locked(server: &Server, st: &mut State) -> Result<(), String> {
+    if st.aof.is_some() {
+        append(st, Vec::new());
+    }
+    let dir = PathBuf::from(st.config.str(crate::ckey!("appenddirname")));
+    let filename = st.config.str(crate::ckey!("appendfilename")).to_string();
+    let load_truncated = st.config.bool(crate::ckey!("aof-load-truncated"));
+    let manifest = Manifest::load(&dir, &filename)?
+        .filter(|m| m.base.is_some() || !m.incrs.is_empty())
+        .ok_or_else(|| format!("The AOF directory {} has no AOF to load", dir.display()))?;
+    for db in st.dbs.iter_mut() {
+        db.touch_all_watched(None);
+        db.clear();
+    }
+    st.scripts.flush_functions();
+    st.propagation.enabled = false;
+    st.loading = Some(super::state::Loading::starting());
+    let mut session = Session::new(0, "aof".into());
+    session.authenticated = true;
+    let state = std::cell::RefCell::new(&mut *st);
+    let on_rdb = |path: &Path| super::load::load_locked(&mut state.borrow_mut(), path, false);
+    let on_command = |argv: Vec<Bytes>| run_replayed(server, &mut state.borrow_mut(), &mut session, &argv);
+    let result = aof::replay(&dir, &manifest, load_truncated, on_rdb, on_command);
+    st.loading = None;
+    crate::replication::refresh_propagation(st);
+    st.dirty = 0;
+    result.map(|_| tracing::warn!("Append Only File loaded by DEBUG LOADAOF"))
+}
+
 /// Replayed commands run per hold of the keyspace lock.
 const REPLAY_BATCH: usize = 1024;
 

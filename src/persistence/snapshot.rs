@@ -45,7 +45,7 @@ pub fn write_dataset<W: Write>(st: &State, out: W) -> std::io::Result<W> {
 fn write_dataset_counting<W: Write>(st: &State, out: W, written: &AtomicU64) -> std::io::Result<W> {
     // rdb-key-save-delay: a pause per key, so tests can watch a save in progress.
     let delay = u64::try_from(st.config.int(crate::ckey!("rdb-key-save-delay"))).unwrap_or(0);
-    let mut w = Writer::new(out, write_options(st))?;
+    let mut w = Writer::new(out, write_options(st))?.with_list_fill(st.hot.encoding.list_max_listpack_size);
     w.aux("redis-ver", crate::REDIS_VERSION.as_bytes())?;
     w.aux("redis-bits", b"64")?;
     w.aux("ctime", crate::util::time::unix_secs().to_string().as_bytes())?;

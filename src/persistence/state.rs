@@ -146,6 +146,7 @@ pub fn queue(st: &mut State, ops: Vec<Op>) -> bool {
 
 pub fn append(st: &mut State, ops: Vec<Op>) {
     let timestamps = st.config.bool(crate::ckey!("aof-timestamp-enabled"));
+    let flush_sleep_us = st.aof_flush_sleep_us;
     let Some(aof) = st.aof.as_mut() else { return };
     let ops = if aof.unwritten.is_empty() {
         ops
@@ -172,6 +173,10 @@ pub fn append(st: &mut State, ops: Vec<Op>) {
             aof.selected = Some(op.db);
         }
         aof::encode_command(&mut buf, &op.argv);
+    }
+    // DEBUG AOF-FLUSH-SLEEP: a slow disk, for tests; the server waits as Redis's does.
+    if flush_sleep_us > 0 {
+        crate::server::busy::blocking(|| std::thread::sleep(std::time::Duration::from_micros(flush_sleep_us)));
     }
     let result = aof.incr.append(&buf).and_then(|()| if aof.fsync == Fsync::Always { aof.incr.sync() } else { Ok(()) });
     match result {

@@ -80,7 +80,7 @@ impl Busy {
 
 /// Runs `f`, which blocks, without holding up the async runtime: on a worker thread of the
 /// multi-threaded runtime its other tasks move to another thread first (block_in_place).
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
+pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
         _ => f(),

@@ -38,6 +38,8 @@ pub const BLOCKING: u32 = 1 << 17;
 /// Refused unless its enable-*-command directive allows it (DEBUG).
 pub const PROTECTED: u32 = 1 << 18;
 pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+/// Allowed on a cluster slot being imported after ASKING (RESTORE-ASKING); shown only.
+pub const ASKING: u32 = 1 << 20;
 
 const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),
@@ -51,6 +53,7 @@ const FLAG_NAMES: &[(u32, &str)] = &[
     (STALE, "stale"),
     (SKIP_MONITOR, "skip_monitor"),
     (SKIP_SLOWLOG, "skip_slowlog"),
+    (ASKING, "asking"),
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
     (NO_MANDATORY_KEYS, "no_mandatory_keys"),

@@ -240,6 +240,14 @@ pub struct State {
     pub pause: Option<Pause>,
     pub pause_notify: Arc<Notify>,
     pub active_expire_enabled: bool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and FUNCTION RESTORE accept any checksum.
+    pub skip_checksum_validation: bool,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds slept before each write to the AOF.
+    pub aof_flush_sleep_us: u64,
+    /// DEBUG PAUSE-CRON: the periodic work (serverCron) is skipped while set.
+    pub pause_cron: bool,
+    /// MIGRATE's connections to its targets.
+    pub migrate_sockets: super::migrate_sockets::MigrateSockets,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown_requested: bool,
     /// SHUTDOWN already did what a shutdown saves: the exit path must not save again.
@@ -367,6 +375,10 @@ impl State {
             pause: None,
             pause_notify: Arc::new(Notify::new()),
             active_expire_enabled: true,
+            skip_checksum_validation: false,
+            migrate_sockets: Default::default(),
+            pause_cron: false,
+            aof_flush_sleep_us: 0,
             shutdown_requested: false,
             shutdown_saved: false,
             pending_shutdown: None,

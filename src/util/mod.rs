@@ -3,6 +3,7 @@
 
 pub mod glob;
 pub mod histogram;
+pub mod lzf;
 pub mod numbers;
 pub mod pqsort;
 pub mod splitargs;

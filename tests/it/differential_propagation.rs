@@ -119,6 +119,9 @@ fn is_computed_time(op: &Op, i: usize) -> bool {
     let name = op[0].to_ascii_uppercase();
     (name == b"SET" && i >= 4 && op[i - 1].eq_ignore_ascii_case(b"PXAT"))
         || (name == b"PEXPIREAT" && i == 2)
+        || ((name == b"RESTORE" || name == b"RESTORE-ASKING")
+            && i == 2
+            && op.last().is_some_and(|a| a.eq_ignore_ascii_case(b"ABSTTL")))
         || (name == b"XCLAIM" && i >= 6 && op[i - 1].eq_ignore_ascii_case(b"TIME"))
 }
 
@@ -221,6 +224,12 @@ impl Differ {
     /// Runs a command line on both and compares what each propagated.
     pub(crate) fn run(&mut self, line: &str) {
         self.run_args(&words(line), Compare::Exact);
+    }
+
+    /// Runs a command line with binary arguments (a DUMP payload) and compares what each
+    /// propagated.
+    pub(crate) fn run_bytes(&mut self, args: &[Vec<u8>]) {
+        self.run_args(args, Compare::Exact);
     }
 
     /// Runs each line in turn.

@@ -47,7 +47,7 @@ pub fn function_restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
     };
     let payload = &args[2];
-    if rdb::verify_payload(payload).is_none() {
+    if rdb::verify_payload(payload, ctx.state.skip_checksum_validation).is_none() {
         return Reply::error("ERR DUMP payload version or checksum are wrong");
     }
     let scripts = &mut ctx.state.scripts;

@@ -1,9 +1,12 @@
 //! DUMP payloads (createDumpPayload, verifyDumpPayload): RDB records followed by the RDB version
 //! (2 bytes, little-endian) and the CRC64 of everything before the checksum (8 bytes,
-//! little-endian). FUNCTION DUMP's payload holds one FUNCTION2 record per library.
+//! little-endian). DUMP's payload holds one value (its type byte and the value, no key);
+//! FUNCTION DUMP's one FUNCTION2 record per library.
 
-use super::read::read_function_record;
-use super::{code, WriteOptions, Writer, CRC64, RDB_VERSION};
+use super::read::{read_function_record, read_object};
+use super::{code, LoadError, WriteOptions, Writer, CRC64, RDB_VERSION};
+use crate::keyspace::Value;
+use crate::types::EncodingLimits;
 
 /// The version and checksum after the records.
 const FOOTER_LEN: usize = 10;
@@ -17,16 +20,35 @@ pub fn seal(mut body: Vec<u8>) -> Vec<u8> {
 }
 
 /// verifyDumpPayload: the payload's RDB version, when it is one this server reads and the
-/// checksum matches.
-pub fn verify_payload(payload: &[u8]) -> Option<u16> {
+/// checksum matches (or is not checked: DEBUG SET-SKIP-CHECKSUM-VALIDATION 1).
+pub fn verify_payload(payload: &[u8], skip_checksum: bool) -> Option<u16> {
     let footer_at = payload.len().checked_sub(FOOTER_LEN)?;
     let footer = &payload[footer_at..];
     let version = u16::from_le_bytes([footer[0], footer[1]]);
     if u32::from(version) > RDB_VERSION {
         return None;
     }
+    if skip_checksum {
+        return Some(version);
+    }
     let crc = CRC64.checksum(&payload[..payload.len() - 8]);
     (crc.to_le_bytes()[..] == footer[2..]).then_some(version)
+}
+
+/// DUMP's payload (createDumpPayload): the value as rdbSaveObjectType and rdbSaveObject write
+/// it, then the footer.
+pub fn value_payload(value: &Value, compression: bool, list_fill: i64) -> std::io::Result<Vec<u8>> {
+    let opts = WriteOptions { compression, checksum: false };
+    let mut w = Writer::headless(Vec::new(), opts).with_list_fill(list_fill);
+    w.object(value)?;
+    Ok(seal(w.into_inner()))
+}
+
+/// RESTORE's reading of a verified payload (rdbLoadObjectType and rdbLoadObject): the value,
+/// its encoding chosen by `limits`. As in Redis the value is read from the whole payload and
+/// what follows it is not looked at; an empty collection is an error.
+pub fn payload_value(payload: &[u8], limits: &EncodingLimits) -> Result<Value, LoadError> {
+    read_object(payload, limits)
 }
 
 /// FUNCTION DUMP's payload (functionDumpCommand): each library's code as rdbSaveFunctions
@@ -93,7 +115,7 @@ mod tests {
         let want = [0x0a, 0x00, 0x5d, 0x9b, 0x5c, 0x40, 0x0f, 0x7f, 0xa2, 0xda];
         let payload = functions_payload([], true).unwrap();
         assert_eq!(payload, want);
-        assert_eq!(verify_payload(&payload), Some(10));
+        assert_eq!(verify_payload(&payload, false), Some(10));
         assert!(records(&payload).is_empty());
     }
 
@@ -103,7 +125,7 @@ mod tests {
         let codes: Vec<&[u8]> = vec![b"#!lua name=a\nreturn", long.as_bytes(), b"12"];
         for compression in [false, true] {
             let payload = functions_payload(codes.iter().copied(), compression).unwrap();
-            assert_eq!(verify_payload(&payload), Some(10));
+            assert_eq!(verify_payload(&payload, false), Some(10));
             let got: Vec<Vec<u8>> = records(&payload).into_iter().map(Result::unwrap).collect();
             assert_eq!(got, codes.iter().map(|c| c.to_vec()).collect::<Vec<_>>());
             assert_eq!(payload[0], code::FUNCTION2);
@@ -116,15 +138,17 @@ mod tests {
     #[test]
     fn corrupt_or_foreign_payloads_are_refused() {
         let mut payload = functions_payload([&b"#!lua name=a\nx"[..]], false).unwrap();
-        assert!(verify_payload(&payload[..9]).is_none());
-        assert!(verify_payload(b"").is_none());
+        assert!(verify_payload(&payload[..9], false).is_none());
+        assert!(verify_payload(b"", false).is_none());
         let last = payload.len() - 1;
         payload[last] ^= 1;
-        assert!(verify_payload(&payload).is_none());
+        assert!(verify_payload(&payload, false).is_none());
+        assert_eq!(verify_payload(&payload, true), Some(10));
         // A newer RDB version is refused even with a matching checksum.
         let mut newer = vec![code::FUNCTION2, 1, b'x', 11, 0];
         newer.extend_from_slice(&CRC64.checksum(&newer).to_le_bytes());
-        assert!(verify_payload(&newer).is_none());
+        assert!(verify_payload(&newer, false).is_none());
+        assert!(verify_payload(&newer, true).is_none());
         assert_eq!(records(&seal(vec![code::STRING, 1, b'k', 1, b'v'])), vec![Err("given type is not a function")]);
         // A pre-GA record reads its engine's name from the footer, which is too short for it.
         assert_eq!(records(&seal(vec![code::FUNCTION_PRE_GA, 1, b'k'])), vec![Err("Failed loading engine name")]);

@@ -10,9 +10,9 @@ mod write;
 mod ziplist;
 mod zipmap;
 
-pub use dump::{functions_payload, seal, verify_payload, FunctionRecords};
+pub use dump::{functions_payload, payload_value, seal, value_payload, verify_payload, FunctionRecords};
 pub use read::load;
-pub use write::{serialized_len, WriteOptions, Writer};
+pub use write::{quicklist_shape, serialized_len, set_packed_threshold, WriteOptions, Writer, DEFAULT_LIST_FILL};
 
 /// The RDB version we write; also the newest we read (Redis 7.0's RDB_VERSION).
 pub const RDB_VERSION: u32 = 10;

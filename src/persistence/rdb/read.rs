@@ -18,6 +18,14 @@ pub(crate) fn read_function_record(input: &[u8], pre_ga: bool) -> Result<(Vec<u8
     Ok((code, r.offset as usize))
 }
 
+/// A DUMP payload's value: its type byte, then the value (rdbLoadObjectType, rdbLoadObject).
+pub(crate) fn read_object(payload: &[u8], limits: &EncodingLimits) -> Result<Value, LoadError> {
+    let mut r = Input { inner: BufReader::new(payload), offset: 0, digest: CRC64.digest() };
+    let value_type = r.byte()?;
+    check_value_type(&r, value_type, 0)?;
+    read_value(&mut r, value_type, 0, limits)?.ok_or_else(|| r.error_at(0, "empty collection"))
+}
+
 /// rdbFunctionLoad's reading: a FUNCTION2 record is the library's code; a pre-GA one (Redis 7.0
 /// release candidates) holds its name, engine, an optional description and the code without its
 /// `#!` line, which Redis 7.0 turns into today's code (`#!<engine> name=<name>\n<code>`, the

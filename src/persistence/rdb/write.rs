@@ -1,6 +1,7 @@
 //! Writes RDB version 10 the way Redis 7.0.15's rdb.c writes each encoding we have.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{code, intset, CRC64, RDB_VERSION};
 use crate::keyspace::Value;
@@ -16,17 +17,24 @@ pub struct WriteOptions {
     pub checksum: bool,
 }
 
+/// list-max-listpack-size's default: nodes of up to 8 KiB.
+pub const DEFAULT_LIST_FILL: i64 = -2;
+
 /// Streams an RDB file: `new` writes the header, then `aux`, `function`, `select_db` and `key` in
 /// the order Redis uses (aux fields, the function libraries, then per database SELECTDB/RESIZEDB
 /// and its keys), then `finish`.
 pub struct Writer<W: Write> {
     out: W,
     opts: WriteOptions,
+    /// list-max-listpack-size: how full Redis fills a list's quicklist nodes.
+    list_fill: i64,
     digest: crc::Digest<'static, u64>,
 }
 
 /// A quicklist node with list-max-listpack-size -2 holds at most this many listpack bytes.
 const LIST_NODE_MAX_BYTES: usize = 8192;
+/// What _quicklistNodeAllowInsert adds to an element's length for its listpack entry's header.
+const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 /// Strings this long or shorter are never compressed (rdbSaveRawString).
 const COMPRESS_MIN_LEN: usize = 20;
 /// LZF must save at least this many bytes for the compressed form to be used.
@@ -48,12 +56,11 @@ impl Write for ByteCount {
 
 /// rdbSavedObjectLen: the bytes `value` takes in an RDB file, without its type byte and key (DEBUG
 /// OBJECT's serializedlength).
-pub fn serialized_len(value: &Value, compression: bool) -> usize {
+pub fn serialized_len(value: &Value, compression: bool, list_fill: i64) -> usize {
     let opts = WriteOptions { compression, checksum: false };
-    let mut w = Writer { out: ByteCount(0), opts, digest: CRC64.digest() };
-    // The type byte and the empty key's one-byte length come first.
-    match w.key(b"", value, None) {
-        Ok(()) => w.out.0.saturating_sub(2),
+    let mut w = Writer { out: ByteCount(0), opts, list_fill, digest: CRC64.digest() };
+    match w.value(value) {
+        Ok(()) => w.out.0,
         Err(_) => 0,
     }
 }
@@ -66,9 +73,15 @@ impl<W: Write> Writer<W> {
         Ok(w)
     }
 
+    /// Lists are split into quicklist nodes as list-max-listpack-size `fill` splits them.
+    pub fn with_list_fill(mut self, fill: i64) -> Self {
+        self.list_fill = fill;
+        self
+    }
+
     /// Records without a file around them (a DUMP payload's body).
     pub(super) fn headless(out: W, opts: WriteOptions) -> Self {
-        Writer { out, opts, digest: CRC64.digest() }
+        Writer { out, opts, list_fill: DEFAULT_LIST_FILL, digest: CRC64.digest() }
     }
 
     /// The output so far, without an EOF or checksum.
@@ -106,26 +119,27 @@ impl<W: Write> Writer<W> {
             self.put(&[code::EXPIRETIME_MS])?;
             self.put(&at.to_le_bytes())?;
         }
+        self.put(&[value_type(value)])?;
+        self.string(key)?;
+        self.value(value)
+    }
+
+    /// A value without a key (rdbSaveObjectType and rdbSaveObject): a DUMP payload's body.
+    pub(super) fn object(&mut self, value: &Value) -> io::Result<()> {
+        self.put(&[value_type(value)])?;
+        self.value(value)
+    }
+
+    /// rdbSaveObject: the value in the encoding `value_type` names.
+    fn value(&mut self, value: &Value) -> io::Result<()> {
         match value {
-            Value::Int(n) => {
-                self.put(&[code::STRING])?;
-                self.string(key)?;
-                self.int_string(*n)
-            }
-            Value::Small(_) | Value::Str { .. } => {
-                self.put(&[code::STRING])?;
-                self.string(key)?;
-                self.string(&value.as_bytes().unwrap_or_default())
-            }
-            Value::List(l) => {
-                self.put(&[code::LIST_QUICKLIST_2])?;
-                self.string(key)?;
-                self.list(l)
-            }
-            Value::Hash(h) => self.hash(key, h),
-            Value::Set(s) => self.set(key, s),
-            Value::ZSet(z) => self.zset(key, z),
-            Value::Stream(st) => self.stream(key, st),
+            Value::Int(n) => self.int_string(*n),
+            Value::Small(_) | Value::Str { .. } => self.string(&value.as_bytes().unwrap_or_default()),
+            Value::List(l) => self.list(l),
+            Value::Hash(h) => self.hash(h),
+            Value::Set(s) => self.set(s),
+            Value::ZSet(z) => self.zset(z),
+            Value::Stream(st) => self.stream(st),
         }
     }
 
@@ -168,15 +182,13 @@ impl<W: Write> Writer<W> {
                 return self.put(&encoded);
             }
         }
-        // The LZF encoder computes positions in 32 bits; no Redis string comes near that size.
-        if self.opts.compression && s.len() > COMPRESS_MIN_LEN && s.len() <= i32::MAX as usize {
-            if let Ok(packed) = lzf::compress(s) {
-                if packed.len() <= s.len() - COMPRESS_MIN_SAVING {
-                    self.put(&[(code::LEN_ENCVAL << 6) | code::ENC_LZF])?;
-                    self.length(packed.len() as u64)?;
-                    self.length(s.len() as u64)?;
-                    return self.put(&packed);
-                }
+        // rdbSaveLzfStringObject: the compressed form must fit in 4 bytes less than the string.
+        if self.opts.compression && s.len() > COMPRESS_MIN_LEN {
+            if let Some(packed) = crate::util::lzf::compress(s, s.len() - COMPRESS_MIN_SAVING) {
+                self.put(&[(code::LEN_ENCVAL << 6) | code::ENC_LZF])?;
+                self.length(packed.len() as u64)?;
+                self.length(s.len() as u64)?;
+                return self.put(&packed);
             }
         }
         self.length(s.len() as u64)?;
@@ -198,33 +210,37 @@ impl<W: Write> Writer<W> {
     /// A quicklist of listpack nodes, each node filled as list-max-listpack-size -2 fills it.
     /// Nodes are built one at a time, so a large list is not copied whole.
     fn list(&mut self, list: &List) -> io::Result<()> {
-        let counts = quicklist_node_counts(list);
-        self.length(counts.len() as u64)?;
+        let nodes = quicklist_nodes(list, self.list_fill);
+        self.length(nodes.len() as u64)?;
         let mut elements = list.iter();
-        for count in counts {
-            let mut node = listpack::Builder::new();
-            for element in elements.by_ref().take(count) {
-                node.push(element);
+        for node in nodes {
+            match node {
+                Node::Packed(count) => {
+                    let mut lp = listpack::Builder::new();
+                    for element in elements.by_ref().take(count) {
+                        lp.push(element);
+                    }
+                    self.length(code::CONTAINER_PACKED)?;
+                    self.string(&lp.finish())?;
+                }
+                Node::Plain => {
+                    self.length(code::CONTAINER_PLAIN)?;
+                    self.string(elements.next().unwrap_or_default())?;
+                }
             }
-            self.length(code::CONTAINER_PACKED)?;
-            self.string(&node.finish())?;
         }
         Ok(())
     }
 
-    fn hash(&mut self, key: &[u8], h: &Hash) -> io::Result<()> {
+    fn hash(&mut self, h: &Hash) -> io::Result<()> {
         if h.is_listpack() {
             let mut lp = listpack::Builder::new();
             for (field, value) in h.iter() {
                 lp.push(field);
                 lp.push(value);
             }
-            self.put(&[code::HASH_LISTPACK])?;
-            self.string(key)?;
             return self.string(&lp.finish());
         }
-        self.put(&[code::HASH])?;
-        self.string(key)?;
         self.length(h.len() as u64)?;
         for (field, value) in h.iter() {
             self.string(field)?;
@@ -233,7 +249,7 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    fn set(&mut self, key: &[u8], s: &Set) -> io::Result<()> {
+    fn set(&mut self, s: &Set) -> io::Result<()> {
         if s.is_intset() {
             let ints: Vec<i64> =
                 s.iter()
@@ -243,12 +259,8 @@ impl<W: Write> Writer<W> {
                             .ok_or_else(|| io::Error::other("intset member is not an integer")),
                     })
                     .collect::<io::Result<_>>()?;
-            self.put(&[code::SET_INTSET])?;
-            self.string(key)?;
             return self.string(&intset::encode(&ints));
         }
-        self.put(&[code::SET])?;
-        self.string(key)?;
         self.length(s.len() as u64)?;
         for m in s.iter() {
             m.with_bytes(|b| self.string(b))?;
@@ -259,9 +271,7 @@ impl<W: Write> Writer<W> {
     /// STREAM_LISTPACKS_2 as Redis 7.0's rdbSaveObject writes it: the nodes' bytes as they are,
     /// the counters, then each group with its PEL (ID, delivery time, count) and its consumers
     /// (name, seen time, the IDs they own).
-    fn stream(&mut self, key: &[u8], s: &Stream) -> io::Result<()> {
-        self.put(&[code::STREAM_LISTPACKS_2])?;
-        self.string(key)?;
+    fn stream(&mut self, s: &Stream) -> io::Result<()> {
         self.length(s.node_count() as u64)?;
         for (master_id, lp) in s.nodes() {
             self.string(&master_id.to_be_bytes())?;
@@ -299,19 +309,15 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    fn zset(&mut self, key: &[u8], z: &ZSet) -> io::Result<()> {
+    fn zset(&mut self, z: &ZSet) -> io::Result<()> {
         if z.is_listpack() {
             let mut lp = listpack::Builder::new();
             for (member, score) in z.iter() {
                 lp.push(member);
                 push_score(&mut lp, score);
             }
-            self.put(&[code::ZSET_LISTPACK])?;
-            self.string(key)?;
             return self.string(&lp.finish());
         }
-        self.put(&[code::ZSET_2])?;
-        self.string(key)?;
         self.length(z.len() as u64)?;
         // Redis writes a skiplist from its tail so that loading inserts each at the head.
         for (member, score) in z.iter_at(z.len().saturating_sub(1), true) {
@@ -319,6 +325,21 @@ impl<W: Write> Writer<W> {
             self.put(&score.to_le_bytes())?;
         }
         Ok(())
+    }
+}
+
+/// rdbSaveObjectType: the type byte of the value's encoding.
+fn value_type(value: &Value) -> u8 {
+    match value {
+        Value::Int(_) | Value::Small(_) | Value::Str { .. } => code::STRING,
+        Value::List(_) => code::LIST_QUICKLIST_2,
+        Value::Hash(h) if h.is_listpack() => code::HASH_LISTPACK,
+        Value::Hash(_) => code::HASH,
+        Value::Set(s) if s.is_intset() => code::SET_INTSET,
+        Value::Set(_) => code::SET,
+        Value::ZSet(z) if z.is_listpack() => code::ZSET_LISTPACK,
+        Value::ZSet(_) => code::ZSET_2,
+        Value::Stream(_) => code::STREAM_LISTPACKS_2,
     }
 }
 
@@ -352,34 +373,84 @@ fn push_score(lp: &mut listpack::Builder, score: f64) {
 /// Splits a list into listpack nodes as _quicklistNodeAllowInsert does for fill -2: an element
 /// joins the current node while the node's estimated size stays within 8 KiB.
 /// Returns the number of elements of each node.
-fn quicklist_node_counts(list: &List) -> Vec<usize> {
-    let mut counts = Vec::new();
+fn quicklist_nodes(list: &List, fill: i64) -> Vec<Node> {
+    // quicklistSetFill's bounds.
+    let fill = fill.clamp(-5, (1 << 15) - 1);
+    let threshold = PACKED_THRESHOLD.load(Ordering::Relaxed);
+    let mut nodes = Vec::new();
     let (mut count, mut bytes) = (0, listpack::EMPTY_SIZE);
     for element in list.iter() {
-        if count > 0 && !node_allows(bytes, element.len()) {
-            counts.push(count);
+        let large = element.len() as u64 >= threshold;
+        if count > 0 && (large || !node_allows(bytes, count, element.len(), fill)) {
+            nodes.push(Node::Packed(count));
             (count, bytes) = (0, listpack::EMPTY_SIZE);
+        }
+        if large {
+            nodes.push(Node::Plain);
+            continue;
         }
         count += 1;
         bytes += listpack::entry_size(element);
     }
     if count > 0 {
-        counts.push(count);
+        nodes.push(Node::Packed(count));
     }
-    counts
+    nodes
 }
 
-fn node_allows(node_bytes: usize, element_len: usize) -> bool {
-    let prev_overhead = if element_len < 254 { 1 } else { 5 };
-    let len_overhead = if element_len < 64 {
-        1
-    } else if element_len < 16384 {
-        2
-    } else {
-        5
-    };
-    node_bytes + element_len + prev_overhead + len_overhead <= LIST_NODE_MAX_BYTES
+/// The quicklist Redis would hold for `list`: its node count and the bytes of its nodes (DEBUG
+/// OBJECT's ql_nodes and ql_uncompressed_size).
+pub fn quicklist_shape(list: &List, fill: i64) -> (usize, usize) {
+    let nodes = quicklist_nodes(list, fill);
+    let mut elements = list.iter();
+    let mut bytes = 0;
+    for node in &nodes {
+        match node {
+            Node::Packed(count) => {
+                bytes += listpack::EMPTY_SIZE + elements.by_ref().take(*count).map(listpack::entry_size).sum::<usize>();
+            }
+            Node::Plain => bytes += elements.next().map_or(0, <[u8]>::len),
+        }
+    }
+    (nodes.len(), bytes)
 }
+
+/// A quicklist node as Redis would hold the list: a listpack of this many elements, or one
+/// element at least the packed threshold long on its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Node {
+    Packed(usize),
+    Plain,
+}
+
+/// Redis's packed_threshold: an element this long gets a PLAIN node of its own (1 GiB unless
+/// DEBUG QUICKLIST-PACKED-THRESHOLD changed it). Process-wide, as in Redis.
+static PACKED_THRESHOLD: AtomicU64 = AtomicU64::new(DEFAULT_PACKED_THRESHOLD);
+const DEFAULT_PACKED_THRESHOLD: u64 = 1 << 30;
+
+/// quicklistisSetPackedThreshold: 0 restores the default; more than 4 GiB less 1 MiB is refused.
+pub fn set_packed_threshold(size: u64) -> bool {
+    if size > (1 << 32) - (1 << 20) {
+        return false;
+    }
+    let size = if size == 0 { DEFAULT_PACKED_THRESHOLD } else { size };
+    PACKED_THRESHOLD.store(size, Ordering::Relaxed);
+    true
+}
+
+/// _quicklistNodeAllowInsert: with a negative fill the node's bytes, the element's and an
+/// estimated overhead of 8 stay within the fill's size class (4 to 64 KiB); with a positive one
+/// the node holds fewer than `fill` elements and stays within 8 KiB.
+fn node_allows(node_bytes: usize, count: usize, element_len: usize, fill: i64) -> bool {
+    let new_size = node_bytes + element_len + SIZE_ESTIMATE_OVERHEAD;
+    if fill < 0 && new_size <= OPTIMIZATION_LEVEL[(-fill - 1) as usize] {
+        return true;
+    }
+    new_size <= LIST_NODE_MAX_BYTES && (count as i64) < fill
+}
+
+/// The node sizes of list-max-listpack-size -1 to -5.
+const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 
 #[cfg(test)]
 mod tests {
@@ -453,27 +524,30 @@ mod tests {
     }
 
     /// The listpack of each node, as `Writer::list` builds them.
-    fn quicklist_nodes(list: &List) -> Vec<Vec<u8>> {
+    fn node_listpacks(list: &List) -> Vec<Vec<u8>> {
         let mut elements = list.iter();
-        let counts = quicklist_node_counts(list);
         let build = |n: usize, it: &mut dyn Iterator<Item = &[u8]>| {
             let mut node = listpack::Builder::new();
             it.take(n).for_each(|e| node.push(e));
             node.finish()
         };
-        counts.into_iter().map(|n| build(n, &mut elements)).collect()
+        let counts = super::quicklist_nodes(list, DEFAULT_LIST_FILL).into_iter().map(|n| match n {
+            Node::Packed(count) => count,
+            Node::Plain => panic!("no element reaches the default packed threshold here"),
+        });
+        counts.map(|n| build(n, &mut elements)).collect()
     }
 
     #[test]
     fn list_nodes_stay_within_8_kib() {
         let big: List = (0..3000).map(|i| format!("element-{i}")).collect();
-        let nodes = quicklist_nodes(&big);
+        let nodes = node_listpacks(&big);
         assert!(nodes.len() > 1);
         assert!(nodes.iter().all(|n| n.len() <= LIST_NODE_MAX_BYTES));
         let total: usize = nodes.iter().map(|n| listpack::decode(n).unwrap().len()).sum();
         assert_eq!(total, 3000);
         let huge: List = [vec![b'x'; 10000], vec![b'y'; 3]].into_iter().collect();
-        assert_eq!(quicklist_nodes(&huge).len(), 2);
+        assert_eq!(node_listpacks(&huge).len(), 2);
         // The written list loads back whole, in order.
         let mut file = b"REDIS0010".to_vec();
         file.extend_from_slice(&[code::LIST_QUICKLIST_2, 1, b'k']);

@@ -62,6 +62,12 @@ impl Server {
         Server::launch(REAL_REDIS, None, args)
     }
 
+    /// Starts Debian's redis-server 7.0 with a config file (written into its temp dir) plus options.
+    pub fn start_real_with_config(config: &str, args: &[&str]) -> Server {
+        assert!(std::path::Path::new(REAL_REDIS).exists(), "{REAL_REDIS} is missing: install Debian's redis-server");
+        Server::launch(REAL_REDIS, Some(config), args)
+    }
+
     fn launch(bin: &str, config: Option<&str>, args: &[&str]) -> Server {
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("temp dir");
