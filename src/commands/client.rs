@@ -257,7 +257,7 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
         ClientKind::Master => f.push('M'),
         _ => {}
     }
-    if c.subs + c.psubs > 0 {
+    if c.subscriptions() > 0 {
         f.push('P');
     }
     if c.multi >= 0 {
@@ -291,7 +291,7 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
 fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
     let omem = c.pending.load(Ordering::Relaxed);
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -303,6 +303,7 @@ fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
         c.db,
         c.subs,
         c.psubs,
+        c.ssubs,
         c.multi,
         c.qbuf,
         16384usize.saturating_sub(c.qbuf),

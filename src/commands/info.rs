@@ -376,7 +376,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("keyspace_misses:{}", s.keyspace_misses);
             field!("pubsub_channels:{}", st.pubsub.channels.len());
             field!("pubsub_patterns:{}", st.pubsub.patterns.len());
-            field!("pubsubshard_channels:0");
+            field!("pubsubshard_channels:{}", st.pubsub.shard_channels.len());
             field!("latest_fork_usec:{}", st.snapshots.latest_fork_usec);
             field!("total_forks:{}", st.snapshots.total_forks);
             for f in [

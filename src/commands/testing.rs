@@ -206,7 +206,7 @@ impl Client {
             crate::server::propagation::flush_deferred(st);
             return Reply::NoReply;
         }
-        if session.subs + session.psubs > 0 || session.monitor {
+        if session.subscriptions() > 0 || session.monitor {
             while let Ok(p) = self.rx.try_recv() {
                 encode_push(&p, session.resp, &mut self.out, &self.pending);
             }

@@ -406,7 +406,7 @@ fn execute_batch(
             st.blocking.park(waiting.id, Parked::new(waiting, args, req, wake), false);
             break;
         }
-        if session.subs + session.psubs > 0 || session.monitor {
+        if session.subscriptions() > 0 || session.monitor {
             while let Ok(p) = rx.try_recv() {
                 encode_push(&p, session.resp, &mut conn.out, pending);
             }

@@ -133,7 +133,7 @@ fn close_idle_clients(st: &mut State) {
     for c in st.clients.values() {
         let idle = now.saturating_sub(c.last_interaction_ms) / 1000;
         // A client waiting in a blocking command is busy, not idle (its own timeout applies).
-        let exempt = c.kind != ClientKind::Normal || c.subs + c.psubs > 0 || st.blocking.is_parked(c.id);
+        let exempt = c.kind != ClientKind::Normal || c.subscriptions() > 0 || st.blocking.is_parked(c.id);
         if !exempt && idle > timeout {
             tracing::debug!("Closing idle client");
             c.killed.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -31,6 +31,8 @@ pub struct Session {
     pub close_after_reply: bool,
     pub subs: usize,
     pub psubs: usize,
+    /// Shard channels (SSUBSCRIBE).
+    pub ssubs: usize,
     pub monitor: bool,
     pub addr: String,
     pub in_exec: bool,
@@ -107,6 +109,7 @@ impl Session {
             close_after_reply: false,
             subs: 0,
             psubs: 0,
+            ssubs: 0,
             monitor: false,
             addr,
             in_exec: false,
@@ -126,9 +129,14 @@ impl Session {
         }
     }
 
+    /// Channels, patterns and shard channels: Redis's CLIENT_PUBSUB while above 0.
+    pub fn subscriptions(&self) -> usize {
+        self.subs + self.psubs + self.ssubs
+    }
+
     /// RESP2 clients with subscriptions may only run the subscribe family.
     pub fn in_pubsub_context(&self) -> bool {
-        self.resp < 3 && (self.subs + self.psubs) > 0
+        self.resp < 3 && self.subscriptions() > 0
     }
 }
 

@@ -40,6 +40,7 @@ pub struct ClientInfo {
     pub watched: usize,
     pub subs: usize,
     pub psubs: usize,
+    pub ssubs: usize,
     pub no_evict: bool,
     pub no_touch: bool,
     pub is_unix: bool,
@@ -90,6 +91,7 @@ impl ClientInfo {
             watched: 0,
             subs: 0,
             psubs: 0,
+            ssubs: 0,
             no_evict: false,
             no_touch: false,
             is_unix: peer.is_unix,
@@ -100,6 +102,11 @@ impl ClientInfo {
             killed,
             soft_limit_since: None,
         }
+    }
+
+    /// Channels, patterns and shard channels: Redis's CLIENT_PUBSUB while above 0.
+    pub fn subscriptions(&self) -> usize {
+        self.subs + self.psubs + self.ssubs
     }
 
     /// A client the server runs itself (the link to its master): nothing is pushed to it.

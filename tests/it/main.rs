@@ -58,6 +58,7 @@ mod sentinel_monitor;
 mod sentinel_scripts;
 mod server_commands;
 mod sets;
+mod sharded_pubsub;
 mod shutdown;
 mod startup;
 mod stream_rdb;
