@@ -211,15 +211,7 @@ impl Client {
                 encode_push(&p, session.resp, &mut self.out, &self.pending);
             }
         }
-        match session.reply_mode {
-            ReplyMode::On => reply.encode(session.resp, &mut self.out),
-            ReplyMode::Off => {}
-            ReplyMode::Skip => session.reply_mode = ReplyMode::SkipThis,
-            ReplyMode::SkipThis => session.reply_mode = ReplyMode::On,
-        }
-        for r in std::mem::take(&mut session.after_reply) {
-            r.encode(session.resp, &mut self.out);
-        }
+        session.encode_reply(&reply, &mut self.out);
         crate::server::propagation::flush_deferred(st);
         if std::mem::take(&mut session.repl.unflushed_write) {
             session.repl.woff = st.repl.master_repl_offset;

@@ -347,16 +347,7 @@ async fn hand_to_busy_script(server: &Arc<Server>, session: &mut Session, conn: 
 
 /// A command's reply into the output, as the client's reply mode says, with what follows it.
 fn write_reply(session: &mut Session, conn: &mut Conn, reply: Reply) {
-    let after: Vec<_> = std::mem::take(&mut session.after_reply);
-    match session.reply_mode {
-        ReplyMode::On => reply.encode(session.resp, &mut conn.out),
-        ReplyMode::Off => {}
-        ReplyMode::Skip => session.reply_mode = ReplyMode::SkipThis,
-        ReplyMode::SkipThis => session.reply_mode = ReplyMode::On,
-    }
-    for r in after {
-        r.encode(session.resp, &mut conn.out);
-    }
+    session.encode_reply(&reply, &mut conn.out);
 }
 
 /// Runs queued commands under one lock.

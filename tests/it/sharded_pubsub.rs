@@ -1,7 +1,8 @@
 //! Sharded pub/sub outside a cluster (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH, PUBSUB SHARDCHANNELS and
 //! SHARDNUMSUB) compared byte for byte with Debian's real Redis 7.0, in RESP2 and RESP3: the
 //! replies and pushes, the namespace kept apart from PUBLISH's, the subscribed context, CLIENT
-//! LIST's ssub= and SPUBLISH's replication.
+//! LIST's ssub= and SPUBLISH's replication. Also what CLIENT REPLY OFF and SKIP leave of pub/sub:
+//! every push (confirmations, messages, a RESP3 client's messages to itself) still goes out.
 
 use std::time::Duration;
 
@@ -128,4 +129,58 @@ fn spublish_is_replicated() {
         assert_eq!(m.cmd(&["SPUBLISH", "ch", "hello"]), b":0\r\n", "real={real}");
         assert_eq!(sub.read_reply(), b"*3\r\n$8\r\nsmessage\r\n$2\r\nch\r\n$5\r\nhello\r\n", "real={real}");
     }
+}
+
+/// CLIENT REPLY OFF silences replies, not pushes (Redis's CLIENT_PUSHING): subscribing answers
+/// its confirmations, messages arrive, and a RESP3 client publishing to itself gets its message
+/// without the count.
+#[test]
+fn reply_off_still_delivers_pushes() {
+    let duo = Duo::start(&[]);
+    duo.in_both_protocols(|p| {
+        let resp3 = p.label == "RESP3";
+        let mut publ = duo.pair_named("publisher");
+        p.send_cmds(&[&["CLIENT", "REPLY", "OFF"], &["SET", "k", "v"], &["SUBSCRIBE", "a", "b"]]);
+        p.check_read("subscribe a");
+        p.check_read("subscribe b");
+        p.send_cmds(&[&["PSUBSCRIBE", "a*"], &["SSUBSCRIBE", "s"]]);
+        p.check_read("psubscribe");
+        p.check_read("ssubscribe");
+        publ.check(&["PUBLISH", "a", "one"]);
+        p.check_read_unordered("message and pmessage", 2);
+        publ.check(&["SPUBLISH", "s", "two"]);
+        p.check_read("smessage");
+        if resp3 {
+            p.send_cmds(&[&["GET", "k"], &["PUBLISH", "b", "to myself"], &["SPUBLISH", "s", "me too"]]);
+            p.check_read("message to itself, without PUBLISH's count");
+            p.check_read("smessage to itself, without SPUBLISH's count");
+        } else {
+            p.send_cmds(&[&["GET", "k"]]);
+        }
+        p.send_cmds(&[&["UNSUBSCRIBE", "b"]]);
+        p.check_read("unsubscribe b");
+        // Leaving every subscription first: a RESP2 subscriber may not run CLIENT REPLY.
+        p.send_cmds(&[&["UNSUBSCRIBE"], &["PUNSUBSCRIBE"], &["SUNSUBSCRIBE"], &["CLIENT", "REPLY", "ON"]]);
+        p.check_read("unsubscribe a");
+        p.check_read("punsubscribe a*");
+        p.check_read("sunsubscribe s");
+        p.check_read("CLIENT REPLY ON");
+        p.check(&["PING"]);
+        // SKIP silences the next command's reply only, and not its pushes either.
+        p.send_cmds(&[&["CLIENT", "REPLY", "SKIP"], &["SUBSCRIBE", "c"], &["PING", "x"]]);
+        p.check_read("subscribe c under SKIP");
+        p.check_read("PING after SKIP");
+        p.check_n(&["UNSUBSCRIBE", "c"], 1);
+        p.send_cmds(&[&["CLIENT", "REPLY", "SKIP"], &["PING", "skipped"], &["SUNSUBSCRIBE"]]);
+        p.check_read("sunsubscribe after a skipped PING");
+        p.check(&["PING", "y"]);
+        // Inside a transaction: EXEC's array is silenced, the confirmations inside it are not.
+        if resp3 {
+            p.send_cmds(&[&["CLIENT", "REPLY", "OFF"], &["MULTI"], &["SUBSCRIBE", "d"], &["SET", "k", "w"], &["EXEC"]]);
+            p.check_read("subscribe d inside a silenced EXEC");
+            p.send_cmds(&[&["CLIENT", "REPLY", "ON"]]);
+            p.check_read("CLIENT REPLY ON");
+        }
+        p.check(&["PING", "end"]);
+    });
 }
