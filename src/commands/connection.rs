@@ -100,6 +100,8 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     ctx.session.ssubs = 0;
     ctx.state.monitors.retain(|m| *m != ctx.session.id);
     ctx.session.monitor = false;
+    crate::server::tracking::disable(ctx.state, ctx.session.id);
+    ctx.session.tracking = false;
     ctx.session.db = 0;
     ctx.session.resp = 2;
     ctx.session.reply_mode = ReplyMode::On;

@@ -161,6 +161,7 @@ fn debug_reload(ctx: &mut Ctx, opts: &[Bytes]) -> Reply {
             db.touch_all_watched(None);
             db.clear();
         }
+        crate::server::tracking::invalidate_all(ctx.state);
         // emptyData: the function libraries go too, and come back from the file.
         ctx.state.scripts.flush_functions();
     }

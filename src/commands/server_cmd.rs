@@ -135,6 +135,7 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     // Readers blocked in XREADGROUP learn their streams are gone (scanDatabaseForDeletedStreams).
     let db = ctx.session.db;
     ctx.state.blocking.signal_db(db);
+    crate::server::tracking::invalidate_all(ctx.state);
     // Each key removed counts as a change, the flush itself none (as Redis 7.0.15); it is replayed
     // even when there was nothing to remove.
     ctx.dirty(n as u64);
@@ -153,6 +154,7 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     for db in 0..ctx.state.dbs.len() {
         ctx.state.blocking.signal_db(db);
     }
+    crate::server::tracking::invalidate_all(ctx.state);
     // Each key removed counts as a change (Redis 7.0.15 adds nothing for the flush itself); it is
     // replayed even when there was nothing to remove.
     ctx.dirty(n as u64);

@@ -206,7 +206,7 @@ impl Client {
             crate::server::propagation::flush_deferred(st);
             return Reply::NoReply;
         }
-        if session.subscriptions() > 0 || session.monitor {
+        if session.subscriptions() > 0 || session.monitor || session.tracking {
             while let Ok(p) = self.rx.try_recv() {
                 encode_push(&p, session.resp, &mut self.out, &self.pending);
             }
@@ -313,6 +313,7 @@ impl Drop for Client {
                 None => return,
             },
         };
+        crate::server::tracking::disable(&mut st, self.id);
         st.clients.remove(&self.id);
         crate::server::pubsub::unsubscribe_all(&mut st, self.id);
         st.monitors.retain(|m| *m != self.id);

@@ -397,7 +397,10 @@ fn execute_batch(
             st.blocking.park(waiting.id, Parked::new(waiting, args, req, wake), false);
             break;
         }
-        if session.subscriptions() > 0 || session.monitor {
+        // What was queued for this client before its command ran goes before its reply, as in Redis
+        // where a publisher's message or an invalidation is in the output buffer at once. Only
+        // these clients receive pushes (a RESP3 one as a tracking redirect target).
+        if session.subscriptions() > 0 || session.monitor || session.tracking || session.resp >= 3 {
             while let Ok(p) = rx.try_recv() {
                 encode_push(&p, session.resp, &mut conn.out, pending);
             }
@@ -543,6 +546,7 @@ fn disable_nodelay(fd: i32) {
 /// Removes every trace of the client from the shared state.
 pub fn unregister(st: &mut State, session: &mut Session) {
     let id = session.id;
+    crate::server::tracking::disable(st, id);
     st.clients.remove(&id);
     crate::server::pubsub::unsubscribe_all(st, id);
     st.monitors.retain(|m| *m != id);

@@ -21,6 +21,12 @@ pub async fn run(server: Arc<Server>) {
         crate::alloc::allocated();
         let mut st = server.lock();
         crate::commands::blocking::serve_ready_keys_outside_commands(&server, &mut st);
+        if st.tracking.clients > 0 {
+            // Keys the active expiry or a background eviction removed, to BCAST clients; a
+            // tracking-table-max-keys lowered by CONFIG SET applies even when no command comes.
+            crate::server::tracking::broadcast(&mut st, None);
+            crate::server::tracking::limit_table(&mut st);
+        }
         sample_stats(&mut st);
         close_idle_clients(&mut st);
         st.scripts.reap_debug_children();
@@ -83,6 +89,7 @@ fn active_expire(server: &Server, period: Duration) {
             let unlink = st.config.bool(crate::ckey!("lazyfree-lazy-expire"));
             for key in &expired {
                 crate::server::notify::notify(&mut st, crate::server::notify::EXPIRED, "expired", key, db);
+                crate::server::tracking::invalidate_key(&mut st, None, key, true);
                 st.propagation.deleted(db, key, unlink);
                 // Readers blocked in XREADGROUP on it are answered after the next command.
                 st.blocking.signal(db, key);

@@ -406,6 +406,7 @@ fn flush_for_sync(server: &Server) {
         let mut st = server.lock();
         disconnect_replicas(&mut st);
         st.scripts.flush_functions();
+        crate::server::tracking::invalidate_all(&mut st);
         st.dbs.iter_mut().map(std::mem::take).collect()
     };
     // Freeing a large dataset takes a while: not while holding the keyspace.

@@ -34,6 +34,8 @@ pub struct Session {
     /// Shard channels (SSUBSCRIBE).
     pub ssubs: usize,
     pub monitor: bool,
+    /// CLIENT TRACKING is on: invalidations queued for it are written before its next reply.
+    pub tracking: bool,
     pub addr: String,
     pub in_exec: bool,
     /// CLIENT NO-TOUCH: reads do not update keys' access time.
@@ -111,6 +113,7 @@ impl Session {
             psubs: 0,
             ssubs: 0,
             monitor: false,
+            tracking: false,
             addr,
             in_exec: false,
             no_touch: false,

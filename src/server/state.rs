@@ -52,6 +52,8 @@ pub struct ClientInfo {
     pub killed: Arc<AtomicBool>,
     /// Since when the output has been over the soft limit (ms), if it is.
     pub soft_limit_since: Option<u64>,
+    /// CLIENT TRACKING's options while tracking is on.
+    pub tracking: Option<Box<super::tracking::ClientTracking>>,
 }
 
 /// What identifies a new client's connection.
@@ -101,6 +103,7 @@ impl ClientInfo {
             kill,
             killed,
             soft_limit_since: None,
+            tracking: None,
         }
     }
 
@@ -224,6 +227,7 @@ pub struct State {
     pub config: Config,
     pub clients: HashMap<ClientId, ClientInfo>,
     pub pubsub: super::pubsub::PubSub,
+    pub tracking: super::tracking::Tracking,
     pub blocking: super::blocking::Blocking,
     pub evictor: crate::server::eviction::Evictor,
     pub snapshots: crate::persistence::state::Snapshots,
@@ -355,6 +359,7 @@ impl State {
             config,
             clients: HashMap::new(),
             pubsub: Default::default(),
+            tracking: Default::default(),
             blocking: Default::default(),
             evictor: Default::default(),
             snapshots: Default::default(),

@@ -10,6 +10,7 @@ mod allocator;
 mod aof;
 mod aof_files;
 mod blocking;
+mod client_tracking;
 mod config;
 mod differential_hashes;
 mod differential_keys;
