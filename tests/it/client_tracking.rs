@@ -391,3 +391,37 @@ fn tracking_table_max_keys_invalidates_to_the_limit() {
     c.check(&["MGET", "k1", "k2", "k3", "k4", "k5"]);
     compare_tracking_info(&mut w, "without a limit");
 }
+
+/// Eviction changes keys too: a tracked key evicted when maxmemory is lowered is invalidated.
+/// RESET ends tracking; a RESP3 redirect client receives `invalidate` pushes.
+#[test]
+fn eviction_reset_and_a_resp3_redirect_client() {
+    let duo = Duo::start(&[]);
+    let mut c = duo.pair_named("tracking");
+    let mut w = duo.pair_named("writer");
+    hello3(&mut c);
+    c.check(&["CLIENT", "TRACKING", "on"]);
+    w.check(&["SET", "k", "v"]);
+    c.check(&["GET", "k"]);
+    w.check(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    w.check(&["CONFIG", "SET", "maxmemory", "1"]);
+    w.check(&["SET", "other", "v"]);
+    w.check(&["CONFIG", "SET", "maxmemory", "0"]);
+    c.check_read("invalidate k, evicted");
+    c.check(&["DBSIZE"]);
+    c.check(&["RESET"]);
+    c.check(&["CLIENT", "TRACKINGINFO"]);
+    compare_tracking_info(&mut w, "after RESET");
+    let mut target = duo.pair_named("RESP3 redirect client");
+    hello3(&mut target);
+    let ids = (client_id(&mut target.ours), client_id(&mut target.real));
+    check_with_ids(&mut c, &["CLIENT", "TRACKING", "on", "REDIRECT"], (&ids.0, &ids.1), &[]);
+    c.check(&["GET", "k"]);
+    w.check(&["SET", "k", "again"]);
+    target.check_read("invalidate k at the redirect client");
+    c.check(&["GET", "k"]);
+    w.check(&["FLUSHDB"]);
+    target.check_read("RESP2 tracking client's null at a RESP3 redirect client");
+    target.check(&["PING"]);
+    c.check(&["PING"]);
+}
