@@ -202,8 +202,7 @@ impl Ctx<'_> {
 pub use crate::server::command::{arity_ok, resolve, CmdName, CommandMap, SENTINEL_COMMANDS};
 
 /// Runs one command line for the session and returns its reply; with client-side caching in use,
-/// the invalidations its command caused for itself follow the reply (afterCommand), and the
-/// BCAST clients get what changed (Redis does that before it sleeps).
+/// the invalidations its command caused for itself follow the reply (afterCommand).
 pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if ctx.state.tracking.clients == 0 && !ctx.state.tracking.active() {
         return process_command(ctx, args);
@@ -211,7 +210,6 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.state.tracking.current = Some(ctx.session.id);
     let reply = process_command(ctx, args);
     tracking::send_pending(ctx.state, &mut ctx.session.after_reply);
-    tracking::broadcast(ctx.state, Some(&mut ctx.session.after_reply));
     // CLIENT CACHING concerns the next command, or the next transaction (resetClient).
     if ctx.session.tracking && ctx.session.multi.is_none() && !args[0].eq_ignore_ascii_case(b"client") {
         tracking::clear_caching(ctx.state, ctx.session.id);

@@ -212,6 +212,9 @@ impl Client {
             }
         }
         session.encode_reply(&reply, &mut self.out);
+        let mut mine = Vec::new();
+        crate::server::tracking::broadcast(st, Some((self.id, &mut mine)));
+        mine.iter().for_each(|r| r.encode(session.resp, &mut self.out));
         crate::server::propagation::flush_deferred(st);
         if std::mem::take(&mut session.repl.unflushed_write) {
             session.repl.woff = st.repl.master_repl_offset;

@@ -435,6 +435,15 @@ fn execute_batch(
             break;
         }
     }
+    // BCAST clients learn what the batch changed, this client after its replies (Redis does it
+    // before it sleeps, once per pipeline read).
+    if st.tracking.clients > 0 {
+        let mut mine = Vec::new();
+        crate::server::tracking::broadcast(st, Some((session.id, &mut mine)));
+        for r in mine {
+            r.encode(session.resp, &mut conn.out);
+        }
+    }
     // The batch's writes reach the AOF (and, with appendfsync always, the disk) before its
     // replies are written: see `aof_before_replies`.
     if crate::server::propagation::flush_deferred(st) {

@@ -268,14 +268,15 @@ pub fn send_pending(st: &mut State, after_reply: &mut Vec<Arc<Reply>>) {
             Some(k) => Keys::One(k),
             None => Keys::All,
         };
-        send(st, me, &keys, Some(after_reply));
+        send(st, me, &keys, Some((me, &mut *after_reply)));
     }
 }
 
 /// Sends each BCAST client the keys changed under its prefixes since the last broadcast
-/// (trackingBroadcastInvalidationMessages, run by Redis before it sleeps). What is for the
-/// current client goes to `after_reply` when given.
-pub fn broadcast(st: &mut State, mut after_reply: Option<&mut Vec<Arc<Reply>>>) {
+/// (trackingBroadcastInvalidationMessages, run by Redis before it sleeps: here after a
+/// connection's batch of commands). What is for `mine`'s client is put there instead of sent,
+/// for its connection to write after its replies.
+pub fn broadcast(st: &mut State, mut mine: Option<(ClientId, &mut Vec<Arc<Reply>>)>) {
     if st.tracking.clients == 0 || st.tracking.prefixes.values().all(|p| p.keys.is_empty()) {
         return;
     }
@@ -295,7 +296,7 @@ pub fn broadcast(st: &mut State, mut after_reply: Option<&mut Vec<Arc<Reply>>>) 
         }
     }
     for (id, keys) in messages {
-        send(st, id, &keys, after_reply.as_deref_mut());
+        send(st, id, &keys, mine.as_mut().map(|(me, out)| (*me, &mut **out)));
     }
 }
 
@@ -327,7 +328,7 @@ pub fn limit_table(st: &mut State) {
 /// has one, as a RESP3 `invalidate` push, or as a message on `__redis__:invalidate` to a RESP2
 /// redirect client in the subscribed state; a RESP2 client without redirect gets nothing. A
 /// redirect client that is gone marks the tracking client broken, and a RESP3 one is told.
-fn send(st: &mut State, id: ClientId, keys: &Keys, after_reply: Option<&mut Vec<Arc<Reply>>>) {
+fn send(st: &mut State, id: ClientId, keys: &Keys, mine: Option<(ClientId, &mut Vec<Arc<Reply>>)>) {
     let Some(ci) = st.clients.get(&id) else { return };
     let Some(t) = ci.tracking.as_deref() else { return };
     let redirect = t.redirect;
@@ -342,7 +343,7 @@ fn send(st: &mut State, id: ClientId, keys: &Keys, after_reply: Option<&mut Vec<
             if resp > 2 {
                 let msg =
                     Arc::new(Reply::Push(vec![Reply::bulk("tracking-redir-broken"), Reply::Int(redirect as i64)]));
-                deliver(st, id, msg, 40, after_reply);
+                deliver(st, id, msg, 40, mine);
             }
             return;
         }
@@ -356,12 +357,13 @@ fn send(st: &mut State, id: ClientId, keys: &Keys, after_reply: Option<&mut Vec<
     } else {
         return;
     };
-    deliver(st, receiver, Arc::new(msg), keys.size() + 40, after_reply);
+    deliver(st, receiver, Arc::new(msg), keys.size() + 40, mine);
 }
 
-fn deliver(st: &mut State, to: ClientId, msg: Arc<Reply>, size: usize, after_reply: Option<&mut Vec<Arc<Reply>>>) {
-    match after_reply {
-        Some(out) if st.tracking.current == Some(to) => out.push(msg),
+/// Queues a message for `to`, or keeps it in `mine` when it is that client's.
+fn deliver(st: &mut State, to: ClientId, msg: Arc<Reply>, size: usize, mine: Option<(ClientId, &mut Vec<Arc<Reply>>)>) {
+    match mine {
+        Some((me, out)) if me == to => out.push(msg),
         _ => super::pubsub::send_push(st, to, &msg, size),
     }
 }

@@ -296,6 +296,17 @@ fn bcast_prefixes() {
     c.check_read("user: keys of MSET");
     c.check(&["SET", "user:own", "1"]);
     c.check_read("own change, broadcast after the reply");
+    // A pipeline's changes go in one message per prefix, after all its replies.
+    w.send_cmds(&[&["SET", "user:p1", "1"], &["SET", "user:p2", "2"], &["SET", "obj:p3", "3"]]);
+    for i in 1..=3 {
+        w.check_read(&format!("pipelined SET {i}"));
+    }
+    c.check_read("obj: keys of the pipeline");
+    c.check_read("user: keys of the pipeline");
+    c.send_cmds(&[&["SET", "user:p4", "1"], &["DEL", "user:p1"]]);
+    c.check_read("own pipelined SET");
+    c.check_read("own pipelined DEL");
+    c.check_read("own pipeline's keys after its replies");
     c.check(&["CLIENT", "TRACKING", "on", "BCAST", "NOLOOP"]);
     c.check(&["SET", "user:own", "2"]);
     c.check(&["PING"]);
