@@ -436,3 +436,32 @@ fn eviction_reset_and_a_resp3_redirect_client() {
     target.check(&["PING"]);
     c.check(&["PING"]);
 }
+
+/// A replica's clients track keys too: the master's writes, applied from its stream, invalidate
+/// them, and reach its BCAST clients.
+#[test]
+fn a_replica_invalidates_what_its_master_changes() {
+    use crate::common::Server;
+    for real in [false, true] {
+        let start = |args: &[&str]| if real { Server::start_real(args) } else { start_ours(args) };
+        let master = start(&[]);
+        let replica = start(&[]);
+        let mut r = replica.client();
+        r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+        wait_for("the replica to sync", Duration::from_secs(20), || {
+            r.cmd_str(&["INFO", "replication"]).contains("master_link_status:up")
+        });
+        let mut c = replica.client();
+        c.cmd(&["HELLO", "3"]);
+        assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on"]), b"+OK\r\n");
+        let mut b = replica.client();
+        b.cmd(&["HELLO", "3"]);
+        assert_eq!(b.cmd(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "k"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["GET", "k"]), b"_\r\n");
+        let mut m = master.client();
+        assert_eq!(m.cmd(&["SET", "k", "v"]), b"+OK\r\n");
+        let push = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n";
+        assert_eq!(c.read_reply(), push, "real={real}: default mode");
+        assert_eq!(b.read_reply(), push, "real={real}: BCAST");
+    }
+}
