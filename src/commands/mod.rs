@@ -208,6 +208,8 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return process_command(ctx, args);
     }
     ctx.state.tracking.current = Some(ctx.session.id);
+    // Top level: no command runs (a command that panicked left nothing behind).
+    ctx.state.tracking.in_call = 0;
     let reply = process_command(ctx, args);
     tracking::send_pending(ctx.state, &mut ctx.session.after_reply);
     // CLIENT CACHING concerns the next command, or the next transaction (resetClient).
@@ -404,7 +406,14 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     // The previous command's end is this one's start: one clock read per command.
     let start = ctx.clock;
     ctx.state.tracking.in_call += 1;
+    let script = matches!(spec.id, CmdId::Eval | CmdId::EvalSha | CmdId::Fcall);
+    if script && ctx.state.tracking.clients > 0 {
+        ctx.state.tracking.script_keys = Some(spec.key_positions(args).into_iter().map(|i| args[i].clone()).collect());
+    }
     let reply = handler(ctx, args);
+    if script {
+        ctx.state.tracking.script_keys = None;
+    }
     if ctx.state.tracking.clients > 0 && spec.has(table::READONLY) {
         remember_read_keys(ctx, spec, args);
     }
@@ -467,26 +476,26 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     reply
 }
 
-/// After a read command of a client tracking keys in the default mode (its script's caller for a
-/// script's command): the keys it read, for their invalidations. Not the scripts' own READONLY
-/// forms (their keys are their commands'), nor shard channels, which are keys only for routing.
+/// After a read command of a client tracking keys in the default mode: the keys it read, for
+/// their invalidations. A script's read makes its caller track the keys the script declared, as
+/// Redis remembers the caller's command's keys; the scripts' READONLY forms themselves track
+/// nothing, nor do shard channels (keys only for routing).
 fn remember_read_keys(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
     if matches!(spec.id, CmdId::Eval | CmdId::EvalSha | CmdId::Fcall) || spec.has(table::PUBSUB) {
         return;
     }
-    let caller = if ctx.session.id == crate::server::session::SCRIPT_CLIENT_ID {
-        match ctx.state.tracking.current {
-            Some(id) => id,
-            None => return,
+    if ctx.session.id == crate::server::session::SCRIPT_CLIENT_ID {
+        let Some(caller) = ctx.state.tracking.current else { return };
+        if tracking::remembers_reads(ctx.state, caller) {
+            let keys = ctx.state.tracking.script_keys.clone().unwrap_or_default();
+            tracking::remember_keys(ctx.state, caller, keys.into_iter());
         }
-    } else {
-        ctx.session.id
-    };
-    if !tracking::remembers_reads(ctx.state, caller) {
         return;
     }
-    let keys = spec.key_positions(args).into_iter().map(|i| args[i].clone());
-    tracking::remember_keys(ctx.state, caller, keys);
+    if tracking::remembers_reads(ctx.state, ctx.session.id) {
+        let keys = spec.key_positions(args).into_iter().map(|i| args[i].clone());
+        tracking::remember_keys(ctx.state, ctx.session.id, keys);
+    }
 }
 
 /// A write changed the keyspace: WATCHes on its keys fail, clients waiting on them get a look.

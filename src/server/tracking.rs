@@ -54,6 +54,9 @@ pub struct Tracking {
     /// Depth of command execution (Redis's fixed_time_expire): while above 0 the current
     /// client's invalidations are held in `pending`.
     pub in_call: u32,
+    /// The keys a running script declared (EVAL's KEYS, FCALL's): what a read of the script
+    /// makes its caller track, as Redis remembers the keys of the caller's command.
+    pub script_keys: Option<Vec<Bytes>>,
     /// The current client's invalidations held back (None: a flush's null invalidation).
     pending: Vec<Option<Bytes>>,
     /// Rounds in a row the table stayed over tracking-table-max-keys (the eviction effort).

@@ -184,13 +184,17 @@ fn default_mode_invalidates_what_was_read_once() {
         c.check_read(what);
     }
     c.check(&["PING"]);
-    // Keys read by a script's commands count as the caller's reads.
+    // A script that reads makes its caller track the keys it declared (not those it read).
     c.check(&["EVAL", "return redis.call('get', KEYS[1])", "1", "scripted"]);
     c.check(&["EVAL_RO", "return 1", "1", "notread"]);
+    c.check(&["EVAL", "return redis.call('get', 'undeclared')", "1", "declared"]);
+    c.check(&["EVAL", "return redis.call('set', 'wrote', 1)", "1", "declared2"]);
     w.check(&["SET", "scripted", "1"]);
     c.check_read("invalidate scripted");
-    w.check(&["SET", "notread", "1"]);
+    w.check(&["MSET", "notread", "1", "undeclared", "1", "declared2", "1"]);
     c.check(&["PING"]);
+    w.check(&["SET", "declared", "1"]);
+    c.check_read("invalidate declared");
     // Other commands' keys: COPY's destination, RENAME's both, expiry.
     c.check(&["MGET", "dst", "r1", "r2"]);
     w.check(&["COPY", "a", "dst"]);
