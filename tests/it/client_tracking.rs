@@ -130,6 +130,7 @@ fn tracking_options_errors_and_introspection() {
         check_with_ids(p, &["CLIENT", "TRACKING", "on", "REDIRECT"], ids, &[]);
         compare_list_fields(p, "me", ids);
         check_with_ids(p, &["CLIENT", "TRACKING", "on", "BCAST", "REDIRECT"], ids, &[]);
+        compare_list_fields(p, "me", ids);
         let redirect = p.check_with(&["CLIENT", "GETREDIR"], |_| Vec::new());
         let ours = p.ours.cmd(&["CLIENT", "GETREDIR"]);
         p.compare("CLIENT GETREDIR is the redirect client", &ours[1..ours.len() - 2], ids.0.as_bytes());
@@ -139,6 +140,11 @@ fn tracking_options_errors_and_introspection() {
         p.check(&["CLIENT", "TRACKING", "off"]);
         compare_list_fields(p, "me", ("-1", "-1"));
         compare_tracking_info(p, "after tracking off");
+        p.check(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "x"]);
+        compare_list_fields(p, "me", ("0", "0"));
+        compare_tracking_info(p, "with a BCAST client");
+        p.check(&["RESET"]);
+        compare_tracking_info(p, "after RESET");
     });
 }
 
