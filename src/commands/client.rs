@@ -1,5 +1,5 @@
-//! CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, GETREDIR,
-//! TRACKINGINFO, CACHING, HELP (the subcommands of Redis 7.0; NO-TOUCH is 7.2).
+//! CLIENT: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, TRACKING,
+//! GETREDIR, TRACKINGINFO, CACHING, HELP (the subcommands of Redis 7.0; NO-TOUCH is 7.2).
 
 use std::sync::atomic::Ordering;
 
@@ -9,6 +9,7 @@ use super::{errors, Ctx, ReplyMode};
 use crate::protocol::Reply;
 use crate::server::command::*;
 use crate::server::state::{ClientInfo, ClientKind, Pause};
+use crate::server::tracking::{self, ClientTracking};
 use crate::{container, subcmd};
 
 pub static TABLE: &[CommandSpec] =
@@ -138,6 +139,17 @@ static SUBS: &[CommandSpec] = &[
         no_touch
     ),
     subcmd!(
+        "tracking",
+        -3,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.0.0",
+        "Enable or disable server assisted client side caching support",
+        "O(1). Some options may introduce additional complexity.",
+        tracking
+    ),
+    subcmd!(
         "getredir",
         2,
         NOSCRIPT | LOADING | STALE,
@@ -258,7 +270,7 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
         ClientKind::Master => f.push('M'),
         _ => {}
     }
-    if c.subs + c.psubs > 0 {
+    if c.subscriptions() > 0 {
         f.push('P');
     }
     if c.multi >= 0 {
@@ -266,6 +278,15 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
     }
     if extra.blocked.contains(&c.id) {
         f.push('b');
+    }
+    if let Some(t) = &c.tracking {
+        f.push('t');
+        if t.broken_redirect {
+            f.push('R');
+        }
+        if t.bcast {
+            f.push('B');
+        }
     }
     if extra.dirty_cas.contains(&c.id) {
         f.push('d');
@@ -292,7 +313,7 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
 fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
     let omem = c.pending.load(Ordering::Relaxed);
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -304,6 +325,7 @@ fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
         c.db,
         c.subs,
         c.psubs,
+        c.ssubs,
         c.multi,
         c.qbuf,
         16384usize.saturating_sub(c.qbuf),
@@ -312,6 +334,7 @@ fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
         16384 + c.qbuf + omem,
         if c.last_cmd.is_empty() { "NULL" } else { &c.last_cmd },
         c.user,
+        c.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
         c.resp,
     )
 }
@@ -457,6 +480,7 @@ fn kill_one(ctx: &mut Ctx, id: u64) {
     }
     // Like Redis's freeClient(): the victim is gone from CLIENT LIST, PUBSUB and MONITOR as soon as
     // CLIENT KILL returns; its task closes the socket and finishes the cleanup.
+    crate::server::tracking::disable(ctx.state, id);
     if let Some(c) = ctx.state.clients.remove(&id) {
         c.killed.store(true, Ordering::Relaxed);
         c.kill.notify_one();
@@ -554,23 +578,127 @@ fn no_touch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::OK
 }
 
-/// Client-side caching (CLIENT TRACKING) is not implemented, so tracking is always off.
-fn getredir(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    Reply::Int(-1)
+/// This client's tracking options, if tracking is on.
+fn my_tracking<'a>(ctx: &'a Ctx) -> Option<&'a ClientTracking> {
+    ctx.state.clients.get(&ctx.session.id).and_then(|c| c.tracking.as_deref())
 }
 
-fn trackinginfo(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN] [OPTOUT] [NOLOOP], with
+/// Redis's checks in its order: the options are parsed (and REDIRECT's client looked up) for OFF
+/// too; the mode checks are ON's.
+fn tracking(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut redirect: i64 = 0;
+    let mut opts = ClientTracking::default();
+    let mut prefixes: Vec<Bytes> = Vec::new();
+    let mut j = 3;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        let opt = args[j].to_ascii_lowercase();
+        match opt.as_slice() {
+            b"redirect" if more => {
+                j += 1;
+                if redirect != 0 {
+                    return Reply::error("ERR A client can only redirect to a single other client");
+                }
+                redirect = tri!(super::int_arg(&args[j]));
+                if redirect <= 0 || !ctx.state.clients.contains_key(&(redirect as u64)) {
+                    return Reply::error("ERR The client ID you want redirect to does not exist");
+                }
+            }
+            b"bcast" => opts.bcast = true,
+            b"optin" => opts.optin = true,
+            b"optout" => opts.optout = true,
+            b"noloop" => opts.noloop = true,
+            b"prefix" if more => {
+                j += 1;
+                prefixes.push(args[j].clone());
+            }
+            _ => return Reply::error(errors::SYNTAX),
+        }
+        j += 1;
+    }
+    match args[2].to_ascii_lowercase().as_slice() {
+        b"on" => {
+            if !opts.bcast && !prefixes.is_empty() {
+                return Reply::error("ERR PREFIX option requires BCAST mode to be enabled");
+            }
+            let current = my_tracking(ctx).cloned();
+            if let Some(cur) = &current {
+                if cur.bcast != opts.bcast {
+                    return Reply::error("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.");
+                }
+            }
+            if opts.bcast && (opts.optin || opts.optout) {
+                return Reply::error("ERR OPTIN and OPTOUT are not compatible with BCAST");
+            }
+            if opts.optin && opts.optout {
+                return Reply::error("ERR You can't specify both OPTIN mode and OPTOUT mode");
+            }
+            if let Some(cur) = &current {
+                if (opts.optin && cur.optout) || (opts.optout && cur.optin) {
+                    return Reply::error("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.");
+                }
+            }
+            if opts.bcast {
+                let existing = current.map(|c| c.prefixes).unwrap_or_default();
+                if let Some(e) = tracking::prefix_collision(&existing, &prefixes) {
+                    return Reply::error(e);
+                }
+            }
+            tracking::enable(ctx.state, ctx.session.id, redirect as u64, opts, &prefixes);
+            ctx.session.tracking = true;
+        }
+        b"off" => {
+            tracking::disable(ctx.state, ctx.session.id);
+            ctx.session.tracking = false;
+        }
+        _ => return Reply::error(errors::SYNTAX),
+    }
+    Reply::OK
+}
+
+fn getredir(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Reply::Int(my_tracking(ctx).map_or(-1, |t| t.redirect as i64))
+}
+
+fn trackinginfo(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    let t = my_tracking(ctx);
+    let mut flags = vec![Reply::bulk(if t.is_some() { "on" } else { "off" })];
+    if let Some(t) = t {
+        let named = [
+            (t.bcast, "bcast"),
+            (t.optin, "optin"),
+            (t.optin && t.caching, "caching-yes"),
+            (t.optout, "optout"),
+            (t.optout && t.caching, "caching-no"),
+            (t.noloop, "noloop"),
+            (t.broken_redirect, "broken_redirect"),
+        ];
+        flags.extend(named.iter().filter(|(on, _)| *on).map(|(_, name)| Reply::bulk(*name)));
+    }
+    let prefixes = t.map(|t| t.prefixes.iter().map(Reply::bulk).collect()).unwrap_or_default();
     Reply::Map(vec![
-        (Reply::bulk("flags"), Reply::Array(vec![Reply::bulk("off")])),
-        (Reply::bulk("redirect"), Reply::Int(-1)),
-        (Reply::bulk("prefixes"), Reply::Array(vec![])),
+        (Reply::bulk("flags"), Reply::Set(flags)),
+        (Reply::bulk("redirect"), Reply::Int(t.map_or(-1, |t| t.redirect as i64))),
+        (Reply::bulk("prefixes"), Reply::Array(prefixes)),
     ])
 }
 
-fn caching(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    Reply::error(
-        "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
-    )
+fn caching(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let id = ctx.session.id;
+    let Some(t) = ctx.state.clients.get_mut(&id).and_then(|c| c.tracking.as_deref_mut()) else {
+        return Reply::error(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        );
+    };
+    match args[2].to_ascii_lowercase().as_slice() {
+        b"yes" if t.optin => t.caching = true,
+        b"yes" => return Reply::error("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."),
+        b"no" if t.optout => t.caching = true,
+        b"no" => return Reply::error("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."),
+        _ => return Reply::error(errors::SYNTAX),
+    }
+    Reply::OK
 }
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a blocking command's wait as if it timed out, or with

@@ -97,8 +97,11 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     crate::server::pubsub::unsubscribe_all(ctx.state, ctx.session.id);
     ctx.session.subs = 0;
     ctx.session.psubs = 0;
+    ctx.session.ssubs = 0;
     ctx.state.monitors.retain(|m| *m != ctx.session.id);
     ctx.session.monitor = false;
+    crate::server::tracking::disable(ctx.state, ctx.session.id);
+    ctx.session.tracking = false;
     ctx.session.db = 0;
     ctx.session.resp = 2;
     ctx.session.reply_mode = ReplyMode::On;
@@ -111,6 +114,7 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         ci.no_touch = false;
         ci.subs = 0;
         ci.psubs = 0;
+        ci.ssubs = 0;
         ci.kind = crate::server::state::ClientKind::Normal;
     }
     Reply::status("RESET")

@@ -200,7 +200,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 st.clients.values().map(|c| c.pending.load(std::sync::atomic::Ordering::Relaxed)).max().unwrap_or(0)
             );
             field!("blocked_clients:{}", st.blocking.count());
-            field!("tracking_clients:0");
+            field!("tracking_clients:{}", st.tracking.clients);
             field!("clients_in_timeout_table:{}", st.blocking.count_with_deadline());
         }
         "memory" => {
@@ -376,7 +376,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("keyspace_misses:{}", s.keyspace_misses);
             field!("pubsub_channels:{}", st.pubsub.channels.len());
             field!("pubsub_patterns:{}", st.pubsub.patterns.len());
-            field!("pubsubshard_channels:0");
+            field!("pubsubshard_channels:{}", st.pubsub.shard_channels.len());
             field!("latest_fork_usec:{}", st.snapshots.latest_fork_usec);
             field!("total_forks:{}", st.snapshots.total_forks);
             field!("migrate_cached_sockets:{}", st.migrate_sockets.len());
@@ -388,12 +388,12 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 "active_defrag_key_misses:0",
                 "total_active_defrag_time:0",
                 "current_active_defrag_time:0",
-                "tracking_total_keys:0",
-                "tracking_total_items:0",
-                "tracking_total_prefixes:0",
             ] {
                 field!("{f}");
             }
+            field!("tracking_total_keys:{}", st.tracking.total_keys());
+            field!("tracking_total_items:{}", st.tracking.total_items());
+            field!("tracking_total_prefixes:{}", st.tracking.total_prefixes());
             field!("unexpected_error_replies:{}", s.unexpected_error_replies);
             field!("total_error_replies:{}", s.total_error_replies);
             field!("dump_payload_sanitizations:0");

@@ -127,7 +127,7 @@ fn pop_many(list: &mut List, end: End, n: usize) -> Reply {
 /// the multi-key pops mark, see POPPED_KEY_ONLY), the pop event, the key's deletion if the list
 /// emptied, and one dirty change per element.
 fn elements_removed(ctx: &mut Ctx, key: &[u8], end: End, count: usize) {
-    ctx.db().touch_watched(key);
+    ctx.signal_modified(key);
     ctx.notify(notify::LIST, pop_event(end), key);
     ctx.delete_if_empty(key);
     ctx.dirty(count as u64);
@@ -399,7 +399,7 @@ fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     list.truncate_end(End::Front, from_head);
     list.truncate_end(End::Back, from_tail);
     // Redis marks the key modified (WATCH) even when nothing was trimmed and dirty is unchanged.
-    ctx.db().touch_watched(key);
+    ctx.signal_modified(key);
     ctx.notify(notify::LIST, "ltrim", key);
     ctx.delete_if_empty(key);
     ctx.dirty((from_head + from_tail) as u64);

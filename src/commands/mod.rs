@@ -63,6 +63,7 @@ use crate::keyspace::{Db, Entry, Value};
 use crate::protocol::Reply;
 use crate::server::command::{self as table, CmdId, CommandSpec, ADMIN, NO_AUTH, NO_MULTI, SKIP_MONITOR, WRITE};
 use crate::server::state::State;
+use crate::server::tracking;
 
 pub use all::iter as all_commands;
 
@@ -110,6 +111,7 @@ impl Ctx<'_> {
         drop(entry);
         crate::server::eviction::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
+        tracking::invalidate_key(self.state, None, key, true);
         // A stream reader blocked in XREADGROUP learns its key is gone (dbGenericDelete).
         self.state.blocking.signal(db, key);
         let unlink = self.state.config.bool(crate::ckey!("lazyfree-lazy-expire"));
@@ -163,6 +165,19 @@ impl Ctx<'_> {
     pub fn key_modified_in(&mut self, db: usize, key: &[u8]) {
         self.state.dbs[db].touch_watched(key);
         self.state.blocking.signal(db, key);
+        if self.state.tracking.active() {
+            tracking::invalidate_key(self.state, Some(self.session.id), key, true);
+        }
+    }
+
+    /// A key of the command's database changed where the command's write bookkeeping does not
+    /// see it (a pop's key, LTRIM that trimmed nothing, SMOVE's destination): WATCHes on it fail
+    /// and tracking clients are told (signalModifiedKey).
+    pub fn signal_modified(&mut self, key: &[u8]) {
+        self.db().touch_watched(key);
+        if self.state.tracking.active() {
+            tracking::invalidate_key(self.state, Some(self.session.id), key, true);
+        }
     }
 
     /// Records the command line `argv` builds as (one of) what this command is replayed as,
@@ -199,8 +214,26 @@ impl Ctx<'_> {
 
 pub use crate::server::command::{arity_ok, resolve, CmdName, CommandMap, SENTINEL_COMMANDS};
 
-/// Runs one command line for the session and returns its reply.
+/// Runs one command line for the session and returns its reply; with client-side caching in use,
+/// the invalidations its command caused for itself follow the reply (afterCommand).
 pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if ctx.state.tracking.clients == 0 && !ctx.state.tracking.active() {
+        return process_command(ctx, args);
+    }
+    ctx.state.tracking.current = Some(ctx.session.id);
+    // Top level: no command runs (a command that panicked left nothing behind).
+    ctx.state.tracking.in_call = 0;
+    let reply = process_command(ctx, args);
+    tracking::send_pending(ctx.state, &mut ctx.session.after_reply);
+    // CLIENT CACHING concerns the next command, or the next transaction (resetClient).
+    if ctx.session.tracking && ctx.session.multi.is_none() && !args[0].eq_ignore_ascii_case(b"client") {
+        tracking::clear_caching(ctx.state, ctx.session.id);
+    }
+    ctx.state.tracking.current = None;
+    reply
+}
+
+fn process_command(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let resolved = resolve(ctx.server, args);
     // CLIENT LIST's cmd= names the command as soon as it is looked up (NULL if unknown), like Redis.
     let last = match &resolved {
@@ -244,6 +277,9 @@ pub fn process(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     // Redis's maxmemory step comes after authentication and before the replica/MULTI checks.
     if let Some(e) = crate::server::eviction::before_command(ctx, checked) {
         return rejected(ctx, e, Some((spec, fullname)));
+    }
+    if ctx.state.tracking.clients > 0 {
+        tracking::limit_table(ctx.state);
     }
     // A failed save stops writes (and PING) while stop-writes-on-bgsave-error says so.
     // The master's stream is obeyed whatever this replica's disks say (obey_client).
@@ -390,7 +426,18 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     }
     // The previous command's end is this one's start: one clock read per command.
     let start = ctx.clock;
+    ctx.state.tracking.in_call += 1;
+    let script = matches!(spec.id, CmdId::Eval | CmdId::EvalSha | CmdId::Fcall);
+    if script && ctx.state.tracking.clients > 0 {
+        ctx.state.tracking.script_keys = Some(spec.key_positions(args).into_iter().map(|i| args[i].clone()).collect());
+    }
     let reply = handler(ctx, args);
+    if script {
+        ctx.state.tracking.script_keys = None;
+    }
+    if ctx.state.tracking.clients > 0 && spec.has(table::READONLY) {
+        remember_read_keys(ctx, spec, args);
+    }
     let rerun = ctx.session.rerun_deadline.is_some();
     // Like Redis's call(): monitors see the command after it ran (so SELECT shows the new db),
     // admin commands never, and a parked command run again only the first time.
@@ -416,6 +463,8 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
             }
         }
     }
+    // The command's own key changes (above) count as during the command too.
+    ctx.state.tracking.in_call -= 1;
     // What one command (EXEC included) propagated, its lazy-expiry DELs too, replays atomically;
     // a command inside EXEC is wrapped with the whole transaction.
     if unit {
@@ -451,7 +500,30 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     reply
 }
 
+/// After a read command of a client tracking keys in the default mode: the keys it read, for
+/// their invalidations. A script's read makes its caller track the keys the script declared, as
+/// Redis remembers the caller's command's keys; the scripts' READONLY forms themselves track
+/// nothing, nor do shard channels (keys only for routing).
+fn remember_read_keys(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
+    if matches!(spec.id, CmdId::Eval | CmdId::EvalSha | CmdId::Fcall) || spec.has(table::PUBSUB) {
+        return;
+    }
+    if ctx.session.id == crate::server::session::SCRIPT_CLIENT_ID {
+        let Some(caller) = ctx.state.tracking.current else { return };
+        if tracking::remembers_reads(ctx.state, caller) {
+            let keys = ctx.state.tracking.script_keys.clone().unwrap_or_default();
+            tracking::remember_keys(ctx.state, caller, keys.into_iter());
+        }
+        return;
+    }
+    if tracking::remembers_reads(ctx.state, ctx.session.id) {
+        let keys = spec.key_positions(args).into_iter().map(|i| args[i].clone());
+        tracking::remember_keys(ctx.state, ctx.session.id, keys);
+    }
+}
+
 /// A write changed the keyspace: WATCHes on its keys fail, clients waiting on them get a look.
+/// Tracking clients that read them are told.
 /// The stream commands signal their keys themselves, as Redis: only XADD (new entries) and XGROUP
 /// DESTROY (a group gone) concern blocked readers; XDEL, XTRIM, XSETID, XGROUP SETID... do not
 /// wake them, whatever they did to the IDs.
@@ -459,10 +531,14 @@ fn key_written(ctx: &mut Ctx, spec: &CommandSpec, args: &[Bytes]) {
     let db = ctx.session.db;
     let watched = !ctx.state.dbs[db].watched.is_empty();
     let signal = ctx.state.blocking.count() != 0 && spec.group != "stream";
-    if !watched && !signal {
+    let tracked = ctx.state.tracking.active();
+    if !watched && !signal && !tracked {
         return;
     }
     for i in spec.written_key_positions(args) {
+        if tracked {
+            tracking::invalidate_key(ctx.state, Some(ctx.session.id), &args[i], true);
+        }
         if watched {
             ctx.state.dbs[db].touch_watched(&args[i]);
         }

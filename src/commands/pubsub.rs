@@ -1,4 +1,5 @@
-//! Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, PUBSUB.
+//! Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, PUBSUB, and the shard
+//! channels (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH), which outside a cluster are one more namespace.
 
 use bytes::Bytes;
 
@@ -6,7 +7,7 @@ use super::Ctx;
 use crate::cmd;
 use crate::protocol::Reply;
 use crate::server::command::*;
-use crate::server::pubsub::{publish_from, remove_subscription};
+use crate::server::pubsub::{self as core, publish_from, remove_subscription};
 use crate::server::state::ClientKind;
 use crate::subcmd;
 use crate::util::glob::string_match;
@@ -17,6 +18,9 @@ pub static TABLE: &[CommandSpec] = &[
     cmd!("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Listen for messages published to channels matching the given patterns", "O(N) where N is the number of patterns the client is already subscribed to.", psubscribe),
     cmd!("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Stop listening for messages posted to channels matching the given patterns", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", punsubscribe),
     cmd!("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL, (0, 0, 0), "pubsub", "2.0.0", "Post a message to a channel", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", publish_cmd),
+    cmd!("ssubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, (1, -1, 1), "pubsub", "7.0.0", "Listen for messages published to the given shard channels", "O(N) where N is the number of shard channels to subscribe to.", ssubscribe),
+    cmd!("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, (1, -1, 1), "pubsub", "7.0.0", "Stop listening for messages posted to the given shard channels", "O(N) where N is the number of clients already subscribed to a shard channel.", sunsubscribe),
+    cmd!("spublish", 3, PUBSUB | LOADING | STALE | FAST, (1, 1, 1), "pubsub", "7.0.0", "Post a message to a shard channel", "O(N) where N is the number of clients subscribed to the receiving shard channel.", spublish),
     crate::container!("pubsub", "pubsub", "2.8.0", "A container for Pub/Sub commands", PUBSUB_SUBS),
 ];
 
@@ -36,14 +40,17 @@ fn push(kind: &'static str, name: Option<&Bytes>, count: usize) -> Reply {
 fn update_counts(ctx: &mut Ctx) {
     let id = ctx.session.id;
     let (subs, psubs) = ctx.state.pubsub.by_client.get(&id).map(|(c, p)| (c.len(), p.len())).unwrap_or((0, 0));
+    let ssubs = core::shard_count(ctx.state, id);
     ctx.session.subs = subs;
     ctx.session.psubs = psubs;
+    ctx.session.ssubs = ssubs;
     if let Some(ci) = ctx.state.clients.get_mut(&id) {
         ci.subs = subs;
         ci.psubs = psubs;
-        if ci.kind == ClientKind::Normal && subs + psubs > 0 {
+        ci.ssubs = ssubs;
+        if ci.kind == ClientKind::Normal && ci.subscriptions() > 0 {
             ci.kind = ClientKind::Pubsub;
-        } else if ci.kind == ClientKind::Pubsub && subs + psubs == 0 {
+        } else if ci.kind == ClientKind::Pubsub && ci.subscriptions() == 0 {
             ci.kind = ClientKind::Normal;
         }
     }
@@ -142,6 +149,51 @@ fn publish_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Many(mine)
 }
 
+// Unlike SUBSCRIBE, refused inside a transaction too: Redis checks CLIENT_DENY_BLOCKING alone.
+fn ssubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if ctx.session.in_exec {
+        return Reply::error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+    }
+    let id = ctx.session.id;
+    let mut replies = Vec::new();
+    for name in &args[1..] {
+        core::add_shard_subscription(ctx.state, id, name);
+        replies.push(push("ssubscribe", Some(name), core::shard_count(ctx.state, id)));
+    }
+    update_counts(ctx);
+    Reply::Many(replies)
+}
+
+fn sunsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let id = ctx.session.id;
+    let all = args.len() == 1;
+    let names: Vec<Bytes> =
+        if all { ctx.state.pubsub.shard_by_client.get(&id).cloned().unwrap_or_default() } else { args[1..].to_vec() };
+    let mut replies = Vec::new();
+    for name in &names {
+        core::remove_shard_subscription(ctx.state, id, name);
+        replies.push(push("sunsubscribe", Some(name), core::shard_count(ctx.state, id)));
+    }
+    if all && names.is_empty() {
+        replies.push(push("sunsubscribe", None, 0));
+    }
+    update_counts(ctx);
+    Reply::Many(replies)
+}
+
+fn spublish(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (n, mut mine) = core::publish_shard(ctx.state, &args[1], &args[2], ctx.session.id);
+    // Outside a cluster Redis replicates it like PUBLISH (forceCommandPropagation, PROPAGATE_REPL).
+    if ctx.state.repl.backlog.is_some() {
+        ctx.state.propagation.push_to_replicas(ctx.session.db, args.to_vec());
+    }
+    if mine.is_empty() {
+        return Reply::Int(n as i64);
+    }
+    mine.push(Reply::Int(n as i64));
+    Reply::Many(mine)
+}
+
 /// `PUBSUB <sub> ...` with a bad argument count that the table's arity let through.
 fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
     Reply::error(format!(
@@ -151,18 +203,17 @@ fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
 }
 
 fn pubsub_channels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    channel_list(&ctx.state.pubsub.channels, args)
+}
+
+/// The channels of one namespace matching the optional pattern (Redis's channelList).
+fn channel_list(channels: &hashbrown::HashMap<Bytes, Vec<u64>>, args: &[Bytes]) -> Reply {
     if args.len() > 3 {
         return subcommand_syntax_error(args);
     }
     let pat = args.get(2);
-    let names: Vec<Reply> = ctx
-        .state
-        .pubsub
-        .channels
-        .keys()
-        .filter(|c| pat.is_none_or(|p| string_match(p, c, false)))
-        .map(Reply::bulk)
-        .collect();
+    let names: Vec<Reply> =
+        channels.keys().filter(|c| pat.is_none_or(|p| string_match(p, c, false))).map(Reply::bulk).collect();
     Reply::Array(names)
 }
 
@@ -177,16 +228,15 @@ fn pubsub_numsub(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Array(out)
 }
 
-// Shard channels (SSUBSCRIBE) are not implemented, so there are never any.
-fn pubsub_shardchannels(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    if args.len() > 3 {
-        return subcommand_syntax_error(args);
-    }
-    Reply::Array(vec![])
+fn pubsub_shardchannels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    channel_list(&ctx.state.pubsub.shard_channels, args)
 }
 
-fn pubsub_shardnumsub(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    Reply::Array(args[2..].iter().flat_map(|c| [Reply::bulk(c), Reply::Int(0)]).collect())
+fn pubsub_shardnumsub(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let shard = &ctx.state.pubsub.shard_channels;
+    Reply::Array(
+        args[2..].iter().flat_map(|c| [Reply::bulk(c), Reply::Int(shard.get(c).map_or(0, Vec::len) as i64)]).collect(),
+    )
 }
 
 fn pubsub_numpat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

@@ -135,6 +135,7 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     // Readers blocked in XREADGROUP learn their streams are gone.
     crate::server::dataset::signal_deleted_streams(&mut st.blocking, db, &st.dbs[db], None);
     let n = st.dbs[db].clear();
+    crate::server::tracking::invalidate_all(st);
     // Each key removed counts as a change, the flush itself none (as Redis 7.0.15); it is replayed
     // even when there was nothing to remove.
     ctx.dirty(n as u64);

@@ -143,7 +143,7 @@ fn smove(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     if added {
         ctx.dirty(1);
-        ctx.db().touch_watched(dst);
+        ctx.signal_modified(dst);
         ctx.notify(notify::SET, "sadd", dst);
     }
     Reply::Int(1)

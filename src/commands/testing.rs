@@ -206,20 +206,15 @@ impl Client {
             crate::server::propagation::flush_deferred(st);
             return Reply::NoReply;
         }
-        if session.subs + session.psubs > 0 || session.monitor {
+        if session.subscriptions() > 0 || session.monitor || session.tracking {
             while let Ok(p) = self.rx.try_recv() {
                 encode_push(&p, session.resp, &mut self.out, &self.pending);
             }
         }
-        match session.reply_mode {
-            ReplyMode::On => reply.encode(session.resp, &mut self.out),
-            ReplyMode::Off => {}
-            ReplyMode::Skip => session.reply_mode = ReplyMode::SkipThis,
-            ReplyMode::SkipThis => session.reply_mode = ReplyMode::On,
-        }
-        for r in std::mem::take(&mut session.after_reply) {
-            r.encode(session.resp, &mut self.out);
-        }
+        session.encode_reply(&reply, &mut self.out);
+        let mut mine = Vec::new();
+        crate::server::tracking::broadcast(st, Some((self.id, &mut mine)));
+        mine.iter().for_each(|r| r.encode(session.resp, &mut self.out));
         crate::server::propagation::flush_deferred(st);
         if std::mem::take(&mut session.repl.unflushed_write) {
             session.repl.woff = st.repl.master_repl_offset;
@@ -321,6 +316,7 @@ impl Drop for Client {
                 None => return,
             },
         };
+        crate::server::tracking::disable(&mut st, self.id);
         st.clients.remove(&self.id);
         crate::server::pubsub::unsubscribe_all(&mut st, self.id);
         st.monitors.retain(|m| *m != self.id);

@@ -312,7 +312,7 @@ const SPECS: &[Spec] = &[
     b("latency-tracking", "yes", 0),
     spec("latency-tracking-info-percentiles", Kind::Special(Special::LatencyPercentiles), "50 99 99.9", 0),
     spec("notify-keyspace-events", Kind::Special(Special::NotifyKeyspaceEvents), "", 0),
-    mem("tracking-table-max-keys", 0, LONG_MAX, "1000000", LATER),
+    mem("tracking-table-max-keys", 0, LONG_MAX, "1000000", 0),
     alias("busy-reply-threshold", &["lua-time-limit"], Kind::Int { min: 0, max: LONG_MAX }, "5000", 0),
     int("watchdog-period", 0, INT_MAX, "0", NO_EFFECT),
     // Cluster (not supported: cluster-enabled yes is refused at start-up).

@@ -347,16 +347,7 @@ async fn hand_to_busy_script(server: &Arc<Server>, session: &mut Session, conn: 
 
 /// A command's reply into the output, as the client's reply mode says, with what follows it.
 fn write_reply(session: &mut Session, conn: &mut Conn, reply: Reply) {
-    let after: Vec<_> = std::mem::take(&mut session.after_reply);
-    match session.reply_mode {
-        ReplyMode::On => reply.encode(session.resp, &mut conn.out),
-        ReplyMode::Off => {}
-        ReplyMode::Skip => session.reply_mode = ReplyMode::SkipThis,
-        ReplyMode::SkipThis => session.reply_mode = ReplyMode::On,
-    }
-    for r in after {
-        r.encode(session.resp, &mut conn.out);
-    }
+    session.encode_reply(&reply, &mut conn.out);
 }
 
 /// Runs queued commands under one lock.
@@ -406,7 +397,10 @@ fn execute_batch(
             st.blocking.park(waiting.id, Parked::new(waiting, args, req, wake), false);
             break;
         }
-        if session.subs + session.psubs > 0 || session.monitor {
+        // What was queued for this client before its command ran goes before its reply, as in Redis
+        // where a publisher's message or an invalidation is in the output buffer at once. Only
+        // these clients receive pushes (a RESP3 one as a tracking redirect target).
+        if session.subscriptions() > 0 || session.monitor || session.tracking || session.resp >= 3 {
             while let Ok(p) = rx.try_recv() {
                 encode_push(&p, session.resp, &mut conn.out, pending);
             }
@@ -439,6 +433,15 @@ fn execute_batch(
         conn.unwritten_commands += 1;
         if executed >= BATCH_MAX {
             break;
+        }
+    }
+    // BCAST clients learn what the batch changed, this client after its replies (Redis does it
+    // before it sleeps, once per pipeline read).
+    if st.tracking.clients > 0 {
+        let mut mine = Vec::new();
+        crate::server::tracking::broadcast(st, Some((session.id, &mut mine)));
+        for r in mine {
+            r.encode(session.resp, &mut conn.out);
         }
     }
     // The batch's writes reach the AOF (and, with appendfsync always, the disk) before its
@@ -552,6 +555,7 @@ fn disable_nodelay(fd: i32) {
 /// Removes every trace of the client from the shared state.
 pub fn unregister(st: &mut State, session: &mut Session) {
     let id = session.id;
+    crate::server::tracking::disable(st, id);
     st.clients.remove(&id);
     crate::server::pubsub::unsubscribe_all(st, id);
     st.monitors.retain(|m| *m != id);

@@ -25,6 +25,12 @@ pub async fn run(server: Arc<Server>) {
         crate::alloc::allocated();
         let mut st = server.lock();
         crate::commands::blocking::serve_ready_keys_outside_commands(&server, &mut st);
+        if st.tracking.clients > 0 {
+            // Keys the active expiry or a background eviction removed, to BCAST clients; a
+            // tracking-table-max-keys lowered by CONFIG SET applies even when no command comes.
+            crate::server::tracking::broadcast(&mut st, None);
+            crate::server::tracking::limit_table(&mut st);
+        }
         sample_stats(&mut st);
         close_idle_clients(&mut st);
         st.scripts.reap_debug_children();
@@ -88,6 +94,7 @@ fn active_expire(server: &Server, period: Duration) {
             let unlink = st.config.bool(crate::ckey!("lazyfree-lazy-expire"));
             for key in &expired {
                 crate::server::notify::notify(&mut st, crate::server::notify::EXPIRED, "expired", key, db);
+                crate::server::tracking::invalidate_key(&mut st, None, key, true);
                 st.propagation.deleted(db, key, unlink);
                 // Readers blocked in XREADGROUP on it are answered after the next command.
                 st.blocking.signal(db, key);
@@ -138,7 +145,7 @@ fn close_idle_clients(st: &mut State) {
     for c in st.clients.values() {
         let idle = now.saturating_sub(c.last_interaction_ms) / 1000;
         // A client waiting in a blocking command is busy, not idle (its own timeout applies).
-        let exempt = c.kind != ClientKind::Normal || c.subs + c.psubs > 0 || st.blocking.is_parked(c.id);
+        let exempt = c.kind != ClientKind::Normal || c.subscriptions() > 0 || st.blocking.is_parked(c.id);
         if !exempt && idle > timeout {
             tracing::debug!("Closing idle client");
             c.killed.store(true, std::sync::atomic::Ordering::Relaxed);

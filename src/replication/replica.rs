@@ -693,6 +693,8 @@ fn apply(
     if let Some(m) = st.repl.master.as_mut() {
         m.stream_db = session.db;
     }
+    // What the master's commands changed, to this replica's BCAST tracking clients.
+    crate::server::tracking::broadcast(st, None);
     crate::server::propagation::flush(st);
     Ok(acks)
 }

@@ -1,7 +1,8 @@
 //! Replacing every database at once (emptyData, swapMainDbWithTempDb): FLUSHALL, DEBUG RELOAD and a
 //! replica's full sync. The data goes, but what clients registered on its keys stays, and they
 //! learn of the change as Redis tells them: WATCH of a key that existed (or exists afterwards) is
-//! broken, and readers blocked on a stream that is gone are looked at again.
+//! broken, readers blocked on a stream that is gone are looked at again, and clients tracking keys
+//! are told to drop them all.
 
 use crate::keyspace::{Db, Value};
 
@@ -20,6 +21,8 @@ impl State {
     /// old data is returned, to be freed outside the lock.
     pub fn replace_dataset(&mut self, mut new: Vec<Db>) -> Vec<Db> {
         new.resize_with(self.dbs.len(), Db::new);
+        // Clients caching keys drop them all (trackingInvalidateKeysOnFlush).
+        super::tracking::invalidate_all(self);
         for (i, (old, new)) in self.dbs.iter_mut().zip(new.iter_mut()).enumerate() {
             // touchAllWatchedKeysInDb(emptied, replaced_with).
             old.touch_all_watched(Some(new));

@@ -152,6 +152,7 @@ fn evict(server: &Server, st: &mut State, to_free: u64) -> Outcome {
         freed += before - crate::alloc::allocated() as i64;
         st.stats.evicted_keys += 1;
         notify::notify(st, notify::EVICTED, "evicted", &key, db);
+        super::tracking::invalidate_key(st, None, &key, true);
         let unlink = st.config.bool(crate::ckey!("lazyfree-lazy-eviction"));
         st.propagation.deleted(db, &key, unlink);
         keys_freed += 1;

@@ -16,6 +16,7 @@ pub mod sentinel_events;
 pub mod session;
 pub mod shutdown;
 pub mod state;
+pub mod tracking;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -18,6 +18,45 @@ pub struct PubSub {
     pub patterns: HashMap<Bytes, Vec<ClientId>>,
     /// Each client's channels and patterns.
     pub by_client: HashMap<ClientId, (Vec<Bytes>, Vec<Bytes>)>,
+    /// Shard channels (SSUBSCRIBE): a namespace of their own, never matched by patterns.
+    pub shard_channels: HashMap<Bytes, Vec<ClientId>>,
+    /// Each client's shard channels, in subscription order.
+    pub shard_by_client: HashMap<ClientId, Vec<Bytes>>,
+}
+
+/// Subscribes a client to a shard channel. False if it already was.
+pub fn add_shard_subscription(st: &mut State, id: ClientId, name: &Bytes) -> bool {
+    let ps = &mut st.pubsub;
+    let mine = ps.shard_by_client.entry(id).or_default();
+    if mine.contains(name) {
+        return false;
+    }
+    mine.push(name.clone());
+    ps.shard_channels.entry(name.clone()).or_default().push(id);
+    true
+}
+
+/// Unsubscribes a client from a shard channel. False if it was not subscribed.
+pub fn remove_shard_subscription(st: &mut State, id: ClientId, name: &Bytes) -> bool {
+    let ps = &mut st.pubsub;
+    let Some(mine) = ps.shard_by_client.get_mut(&id) else { return false };
+    let Some(at) = mine.iter().position(|n| n == name) else { return false };
+    mine.remove(at);
+    if mine.is_empty() {
+        ps.shard_by_client.remove(&id);
+    }
+    if let Some(subs) = ps.shard_channels.get_mut(name) {
+        subs.retain(|c| *c != id);
+        if subs.is_empty() {
+            ps.shard_channels.remove(name);
+        }
+    }
+    true
+}
+
+/// How many shard channels a client is subscribed to.
+pub fn shard_count(st: &State, id: ClientId) -> usize {
+    st.pubsub.shard_by_client.get(&id).map_or(0, Vec::len)
 }
 
 pub fn remove_subscription(st: &mut State, id: ClientId, name: &Bytes, pattern: bool) {
@@ -35,8 +74,11 @@ pub fn remove_subscription(st: &mut State, id: ClientId, name: &Bytes, pattern: 
     }
 }
 
-/// Drops every subscription of a client (disconnect, RESET).
+/// Drops every subscription of a client (disconnect, RESET), shard channels included.
 pub fn unsubscribe_all(st: &mut State, id: ClientId) {
+    for name in st.pubsub.shard_by_client.get(&id).cloned().unwrap_or_default() {
+        remove_shard_subscription(st, id, &name);
+    }
     if let Some((chans, pats)) = st.pubsub.by_client.remove(&id) {
         for c in chans {
             if let Some(v) = st.pubsub.channels.get_mut(&c) {
@@ -104,6 +146,38 @@ pub fn publish_from(st: &mut State, channel: &Bytes, message: &Bytes, me: Option
     stats.client_outbuf_limit_disconnections += out.dropped;
     stats.pubsub_channels_msgs += 1;
     (receivers, mine)
+}
+
+/// SPUBLISH: delivers `smessage` to the shard channel's subscribers (patterns never see it).
+/// Like `publish_from`, what is for `me` is returned instead of queued.
+pub fn publish_shard(st: &mut State, channel: &Bytes, message: &Bytes, me: ClientId) -> (usize, Vec<Reply>) {
+    let mut mine = Vec::new();
+    let now = crate::util::time::unix_ms();
+    let State { pubsub, clients, stats, hot, .. } = st;
+    let mut out = Outboxes { clients, limits: hot.output_limits, dropped: 0, now };
+    let ids = pubsub.shard_channels.get(channel).map(Vec::as_slice).unwrap_or_default();
+    if !ids.is_empty() {
+        let msg = Arc::new(Reply::Push(vec![Reply::bulk("smessage"), Reply::bulk(channel), Reply::bulk(message)]));
+        let size = channel.len() + message.len() + 40;
+        for &id in ids {
+            if id == me {
+                mine.push((*msg).clone());
+            } else {
+                out.deliver(id, &msg, size);
+            }
+        }
+    }
+    stats.client_outbuf_limit_disconnections += out.dropped;
+    (ids.len(), mine)
+}
+
+/// Queues a push for another client (an invalidation message), within its output buffer limits.
+pub fn send_push(st: &mut State, id: ClientId, msg: &Arc<Reply>, size: usize) {
+    let now = crate::util::time::unix_ms();
+    let State { clients, stats, hot, .. } = st;
+    let mut out = Outboxes { clients, limits: hot.output_limits, dropped: 0, now };
+    out.deliver(id, msg, size);
+    stats.client_outbuf_limit_disconnections += out.dropped;
 }
 
 /// The receiving side of a PUBLISH: clients' queues and their output buffer limits.

@@ -31,7 +31,11 @@ pub struct Session {
     pub close_after_reply: bool,
     pub subs: usize,
     pub psubs: usize,
+    /// Shard channels (SSUBSCRIBE).
+    pub ssubs: usize,
     pub monitor: bool,
+    /// CLIENT TRACKING is on: invalidations queued for it are written before its next reply.
+    pub tracking: bool,
     pub addr: String,
     pub in_exec: bool,
     /// CLIENT NO-TOUCH: reads do not update keys' access time.
@@ -110,7 +114,9 @@ impl Session {
             close_after_reply: false,
             subs: 0,
             psubs: 0,
+            ssubs: 0,
             monitor: false,
+            tracking: false,
             addr,
             in_exec: false,
             no_touch: false,
@@ -130,9 +136,45 @@ impl Session {
         }
     }
 
+    /// Channels, patterns and shard channels: Redis's CLIENT_PUBSUB while above 0.
+    pub fn subscriptions(&self) -> usize {
+        self.subs + self.psubs + self.ssubs
+    }
+
+    /// Encodes a command's reply as the reply mode says, then what follows it (`after_reply`).
+    /// Pushes bypass CLIENT REPLY OFF and SKIP, as Redis's CLIENT_PUSHING does: the (un)subscribe
+    /// confirmations and the messages a RESP3 client published to itself go out even when the
+    /// rest of the reply (PUBLISH's count, EXEC's array header) is silenced.
+    pub fn encode_reply(&mut self, reply: &Reply, out: &mut Vec<u8>) {
+        match self.reply_mode {
+            ReplyMode::On => reply.encode(self.resp, out),
+            mode => {
+                encode_pushes(reply, self.resp, out);
+                self.reply_mode = match mode {
+                    ReplyMode::Skip => ReplyMode::SkipThis,
+                    ReplyMode::SkipThis => ReplyMode::On,
+                    other => other,
+                };
+            }
+        }
+        for r in std::mem::take(&mut self.after_reply) {
+            r.encode(self.resp, out);
+        }
+    }
+
     /// RESP2 clients with subscriptions may only run the subscribe family.
     pub fn in_pubsub_context(&self) -> bool {
-        self.resp < 3 && (self.subs + self.psubs) > 0
+        self.resp < 3 && self.subscriptions() > 0
+    }
+}
+
+/// The pushes inside a reply: itself, or those among a command's several replies or inside EXEC's
+/// array (no other reply holds a push).
+fn encode_pushes(reply: &Reply, resp: u8, out: &mut Vec<u8>) {
+    match reply {
+        Reply::Push(_) => reply.encode(resp, out),
+        Reply::Many(items) | Reply::Array(items) => items.iter().for_each(|r| encode_pushes(r, resp, out)),
+        _ => {}
     }
 }
 

@@ -40,6 +40,7 @@ pub struct ClientInfo {
     pub watched: usize,
     pub subs: usize,
     pub psubs: usize,
+    pub ssubs: usize,
     pub no_evict: bool,
     pub no_touch: bool,
     pub is_unix: bool,
@@ -51,6 +52,8 @@ pub struct ClientInfo {
     pub killed: Arc<AtomicBool>,
     /// Since when the output has been over the soft limit (ms), if it is.
     pub soft_limit_since: Option<u64>,
+    /// CLIENT TRACKING's options while tracking is on.
+    pub tracking: Option<Box<super::tracking::ClientTracking>>,
 }
 
 /// What identifies a new client's connection.
@@ -90,6 +93,7 @@ impl ClientInfo {
             watched: 0,
             subs: 0,
             psubs: 0,
+            ssubs: 0,
             no_evict: false,
             no_touch: false,
             is_unix: peer.is_unix,
@@ -99,7 +103,13 @@ impl ClientInfo {
             kill,
             killed,
             soft_limit_since: None,
+            tracking: None,
         }
+    }
+
+    /// Channels, patterns and shard channels: Redis's CLIENT_PUBSUB while above 0.
+    pub fn subscriptions(&self) -> usize {
+        self.subs + self.psubs + self.ssubs
     }
 
     /// A client the server runs itself (the link to its master): nothing is pushed to it.
@@ -217,6 +227,7 @@ pub struct State {
     pub config: Config,
     pub clients: HashMap<ClientId, ClientInfo>,
     pub pubsub: super::pubsub::PubSub,
+    pub tracking: super::tracking::Tracking,
     pub blocking: super::blocking::Blocking,
     pub evictor: crate::server::eviction::Evictor,
     pub snapshots: crate::persistence::state::Snapshots,
@@ -356,6 +367,7 @@ impl State {
             config,
             clients: HashMap::new(),
             pubsub: Default::default(),
+            tracking: Default::default(),
             blocking: Default::default(),
             evictor: Default::default(),
             snapshots: Default::default(),
