@@ -139,9 +139,17 @@ pub async fn serve<S>(
             aof_before_replies(&server).await;
             // A client that stops reading blocks this write; CLIENT KILL and the output buffer
             // limits must still be able to drop it.
-            let written = tokio::select! {
-                r = wr.write_all(&conn.out) => r.is_ok(),
-                _ = kill.notified() => false,
+            // Usually the socket takes it all at once: one write, without the machinery of waiting.
+            let written = match write_now(&mut wr, &conn.out) {
+                Some(Ok(n)) if n == conn.out.len() => true,
+                Some(Err(_)) => false,
+                sent => {
+                    let from = sent.and_then(Result::ok).unwrap_or(0);
+                    tokio::select! {
+                        r = wr.write_all(&conn.out[from..]) => r.is_ok(),
+                        _ = kill.notified() => false,
+                    }
+                }
             };
             if !written {
                 break;
@@ -560,4 +568,14 @@ pub fn unregister(st: &mut State, session: &mut Session) {
     crate::server::pubsub::unsubscribe_all(st, id);
     st.monitors.retain(|m| *m != id);
     commands::unwatch_all(st, session);
+}
+
+/// One write attempt that does not wait: the bytes the socket took, or None when it would have
+/// to wait (then nothing was written).
+fn write_now<W: AsyncWrite + Unpin>(wr: &mut W, buf: &[u8]) -> Option<std::io::Result<usize>> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(wr).poll_write(&mut cx, buf) {
+        std::task::Poll::Ready(r) => Some(r),
+        std::task::Poll::Pending => None,
+    }
 }
