@@ -69,6 +69,20 @@ pub static TABLE: &[CommandSpec] = &[
     ),
 ];
 
+/// Queues a command of the transaction with the flags it was checked by (a script's are its own).
+/// Nothing is queued once EXEC is bound to fail (Redis's queueMultiCommand): those commands
+/// neither take memory nor count in EXEC's checks.
+pub fn queue(ctx: &mut Ctx, args: &[Bytes], flags: u32) {
+    if ctx.session.multi_error || ctx.session.watch_dirty.load(Ordering::Relaxed) {
+        return;
+    }
+    let Some(q) = ctx.session.multi.as_mut() else { return };
+    q.push(args.to_vec());
+    let n = q.len() as i64;
+    ctx.session.multi_flags.add(flags);
+    set_multi_count(ctx, n);
+}
+
 fn set_multi_count(ctx: &mut Ctx, n: i64) {
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
         ci.multi = n;
@@ -81,6 +95,7 @@ fn multi(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     }
     ctx.session.multi = Some(Vec::new());
     ctx.session.multi_error = false;
+    ctx.session.multi_flags = Default::default();
     set_multi_count(ctx, 0);
     Reply::OK
 }
@@ -88,6 +103,7 @@ fn multi(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 pub fn discard_transaction(ctx: &mut Ctx) {
     ctx.session.multi = None;
     ctx.session.multi_error = false;
+    ctx.session.multi_flags = Default::default();
     set_multi_count(ctx, -1);
     super::unwatch_all(ctx.state, ctx.session);
 }

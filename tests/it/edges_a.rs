@@ -1,0 +1,109 @@
+//! Edges of Redis 7.0 compared with Debian's real redis-server, byte for byte: what EXEC checks
+//! again when it runs, how TTLs are propagated, lazy expiry under SCAN/RANDOMKEY/KEYS and WATCH,
+//! RESET, MOVE, CLIENT PAUSE.
+
+use crate::common::free_port;
+use crate::differential_support::*;
+
+/// The EXECABORT reply for a transaction refused, at EXEC, with `reason`.
+fn execabort(reason: &str) -> String {
+    format!("-EXECABORT Transaction discarded because of: {reason}\r\n")
+}
+
+/// Runs a transaction on both, with `between` run by another client after the commands were
+/// queued, and compares every reply; returns the real EXEC's reply.
+fn transaction(p: &mut Pair, admin: &mut Pair, queued: &[&[&str]], between: &[&[&str]]) -> Vec<u8> {
+    p.check(&["MULTI"]);
+    for c in queued {
+        p.check(c);
+    }
+    for c in between {
+        admin.check(c);
+    }
+    p.check(&["EXEC"])
+}
+
+/// min-replicas-to-write raised after the writes were queued: EXEC is refused as the writes
+/// would have been; a transaction of reads still runs. Commands not queued after an error do not
+/// count (EXEC then fails for that error).
+#[test]
+fn exec_rechecks_min_replicas_to_write() {
+    let duo = Duo::start(&[]);
+    duo.in_both_protocols(|p| {
+        let mut admin = duo.pair_named("admin");
+        let on = ["CONFIG", "SET", "min-replicas-to-write", "1"];
+        let off = ["CONFIG", "SET", "min-replicas-to-write", "0"];
+        let r = transaction(p, &mut admin, &[&["SET", "k", "v"], &["GET", "k"]], &[&on]);
+        assert_eq!(String::from_utf8_lossy(&r), execabort("NOREPLICAS Not enough good replicas to write."));
+        p.check(&["GET", "k"]);
+        let r = transaction(p, &mut admin, &[&["GET", "k"], &["EXISTS", "k"]], &[]);
+        assert!(r.starts_with(b"*2"), "{}", String::from_utf8_lossy(&r));
+        // Refused when queued: EXEC then fails for that.
+        transaction(p, &mut admin, &[&["SET", "k", "v"]], &[]);
+        admin.check(&off);
+        let r = transaction(p, &mut admin, &[&["NOSUCHCOMMAND"], &["SET", "k", "v"]], &[&on]);
+        assert_eq!(r, b"-EXECABORT Transaction discarded because of previous errors.\r\n");
+        admin.check(&off);
+        // The WATCHes go with the refused transaction.
+        p.check(&["WATCH", "k"]);
+        transaction(p, &mut admin, &[&["SET", "k", "v"]], &[&on]);
+        admin.check(&off);
+        admin.check(&["SET", "k", "other"]);
+        transaction(p, &mut admin, &[&["GET", "k"]], &[]);
+    });
+}
+
+/// Out of memory after the transaction was queued: EXEC is refused if a queued command is
+/// DENYOOM, runs if none is; queueing itself is refused while out of memory.
+#[test]
+fn exec_rechecks_maxmemory() {
+    let duo = Duo::start(&["--maxmemory-policy", "noeviction"]);
+    duo.in_both_protocols(|p| {
+        let mut admin = duo.pair_named("admin");
+        let oom = ["CONFIG", "SET", "maxmemory", "1"];
+        let ok = ["CONFIG", "SET", "maxmemory", "0"];
+        p.check(&["SET", "k", "v"]);
+        let r = transaction(p, &mut admin, &[&["GET", "k"], &["APPEND", "k", "w"]], &[&oom]);
+        assert_eq!(String::from_utf8_lossy(&r), execabort("OOM command not allowed when used memory > 'maxmemory'."));
+        admin.check(&ok);
+        // DEL is a write that frees memory: not DENYOOM.
+        transaction(p, &mut admin, &[&["GET", "k"], &["STRLEN", "k"]], &[&oom]);
+        transaction(p, &mut admin, &[&["DEL", "k"]], &[]);
+        transaction(p, &mut admin, &[&["GET", "k"]], &[]);
+        admin.check(&ok);
+    });
+}
+
+/// A replica whose link went down while the transaction was queued, with
+/// replica-serve-stale-data turned off: EXEC is refused unless every queued command may run on a
+/// stale replica. A read-only replica refuses EXEC of writes, not of reads.
+#[test]
+fn exec_rechecks_stale_and_read_only_replica() {
+    let duo = Duo::start(&[]);
+    let dead = free_port().to_string();
+    duo.in_both_protocols(|p| {
+        let mut admin = duo.pair_named("admin");
+        admin.check(&["SET", "k", "v"]);
+        admin.check(&["REPLICAOF", "127.0.0.1", &dead]);
+        let stale_no = ["CONFIG", "SET", "replica-serve-stale-data", "no"];
+        let stale_yes = ["CONFIG", "SET", "replica-serve-stale-data", "yes"];
+        let r = transaction(p, &mut admin, &[&["GET", "k"], &["ECHO", "e"]], &[&stale_no]);
+        assert_eq!(
+            String::from_utf8_lossy(&r),
+            execabort("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+        );
+        transaction(p, &mut admin, &[&["ECHO", "e"], &["SELECT", "0"]], &[]);
+        admin.check(&stale_yes);
+        transaction(p, &mut admin, &[&["ECHO", "e"]], &[&stale_no]);
+        admin.check(&stale_yes);
+
+        admin.check(&["CONFIG", "SET", "replica-read-only", "no"]);
+        let ro = ["CONFIG", "SET", "replica-read-only", "yes"];
+        let r = transaction(p, &mut admin, &[&["SET", "k", "w"], &["GET", "k"]], &[&ro]);
+        assert_eq!(String::from_utf8_lossy(&r), execabort("READONLY You can't write against a read only replica."));
+        let r = transaction(p, &mut admin, &[&["GET", "k"]], &[]);
+        assert_eq!(r, b"*1\r\n$1\r\nv\r\n");
+        transaction(p, &mut admin, &[&["SET", "k", "w"]], &[]);
+        admin.check(&["REPLICAOF", "NO", "ONE"]);
+    });
+}
