@@ -17,8 +17,8 @@ pub static TABLE: &[CommandSpec] = &[
     cmd!("type", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Determine the type stored at key", "O(1)", type_cmd),
     // KEYS is @dangerous besides what its flags imply.
     CommandSpec { acl: &["dangerous"], ..cmd!("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Find all keys matching the given pattern", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", keys) },
-    cmd!("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Incrementally iterate the keys space", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", scan),
-    cmd!("randomkey", 1, READONLY, (0, 0, 0), "generic", "1.0.0", "Return a random key from the keyspace", "O(1)", randomkey),
+    cmd!("scan", -2, READONLY | TOUCHES_ARBITRARY_KEYS, (0, 0, 0), "generic", "2.8.0", "Incrementally iterate the keys space", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", scan),
+    cmd!("randomkey", 1, READONLY | TOUCHES_ARBITRARY_KEYS, (0, 0, 0), "generic", "1.0.0", "Return a random key from the keyspace", "O(1)", randomkey),
     cmd!("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Rename a key", "O(1)", rename),
     cmd!("renamenx", 3, WRITE | FAST, (1, 2, 1), "generic", "1.0.0", "Rename a key, only if the new key does not exist", "O(1)", renamenx),
     cmd!("touch", -2, READONLY | FAST, (1, -1, 1), "generic", "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "O(N) where N is the number of keys that will be touched.", touch),

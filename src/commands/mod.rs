@@ -401,7 +401,11 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     }
     // What one command (EXEC included) propagated, its lazy-expiry DELs too, replays atomically;
     // a command inside EXEC is wrapped with the whole transaction.
-    if unit {
+    // SCAN and RANDOMKEY run by a client (not by EXEC or a script) replay their DELs unwrapped
+    // (Redis's CMD_TOUCHES_ARBITRARY_KEYS).
+    if unit && spec.has(table::TOUCHES_ARBITRARY_KEYS) {
+        ctx.state.propagation.propagated_now();
+    } else if unit {
         ctx.state.propagation.end_unit();
     }
     if ctx.session.block.is_some() {

@@ -38,6 +38,9 @@ pub const BLOCKING: u32 = 1 << 17;
 /// Refused unless its enable-*-command directive allows it (DEBUG).
 pub const PROTECTED: u32 = 1 << 18;
 pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+/// May delete any key it finds expired (SCAN, RANDOMKEY): those DELs are propagated as they are,
+/// not wrapped in MULTI/EXEC, as after an active expiry cycle. Hidden from COMMAND, as in Redis.
+pub const TOUCHES_ARBITRARY_KEYS: u32 = 1 << 20;
 
 const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),
