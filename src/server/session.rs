@@ -26,7 +26,9 @@ pub struct Session {
     pub multi_error: bool,
     /// The flags of the queued commands, which EXEC is checked by as Redis does.
     pub multi_flags: QueuedFlags,
-    pub watched: Vec<(usize, Bytes)>,
+    /// Each WATCH: database, key, and whether the key was expired when watched (shared with
+    /// the database's `Watcher`).
+    pub watched: Vec<(usize, Bytes, Arc<AtomicBool>)>,
     pub watch_dirty: Arc<AtomicBool>,
     pub reply_mode: ReplyMode,
     /// Set by QUIT, by protocol errors and by CLIENT KILL of self: close after writing replies.

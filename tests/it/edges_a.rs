@@ -107,3 +107,86 @@ fn exec_rechecks_stale_and_read_only_replica() {
         admin.check(&["REPLICAOF", "NO", "ONE"]);
     });
 }
+
+/// The EXEC of a transaction with one PING: run, or aborted by a touched WATCH (nil).
+fn exec_ping(p: &mut Pair) -> Vec<u8> {
+    p.check(&["MULTI"]);
+    p.check(&["PING"]);
+    p.check(&["EXEC"])
+}
+
+/// WATCH of a key already expired (Redis 7.0's watchedKey.expired): the key is not deleted by
+/// WATCH, its later deletion changes nothing logically, and SWAPDB decides by what each database
+/// holds, expired keys included (touchAllWatchedKeysInDb).
+#[test]
+fn watch_of_expired_keys_and_swapdb() {
+    let duo = Duo::start(&["--enable-debug-command", "yes"]);
+    let mut admin = duo.pair_named("admin");
+    admin.check(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    duo.in_both_protocols(|p| {
+        let mut admin = duo.pair_named("admin");
+        let mut db1 = duo.pair_named("db1");
+        db1.check(&["SELECT", "1"]);
+        let expired = |c: &mut Pair, key: &str| {
+            c.check(&["SET", key, "v", "PXAT", "1"]);
+        };
+        // WATCH leaves the expired key in place; its lazy deletion does not abort EXEC.
+        expired(&mut admin, "a");
+        p.check(&["WATCH", "a"]);
+        admin.check(&["DBSIZE"]);
+        admin.check(&["GET", "a"]);
+        admin.check(&["DBSIZE"]);
+        assert_eq!(exec_ping(p), b"*1\r\n+PONG\r\n");
+        // Written after its deletion: aborted.
+        expired(&mut admin, "b");
+        p.check(&["WATCH", "b"]);
+        admin.check(&["SET", "b", "new"]);
+        exec_ping(p);
+        // FLUSHALL deleting only an expired watched key: no change.
+        expired(&mut admin, "c");
+        p.check(&["WATCH", "c"]);
+        admin.check(&["FLUSHALL"]);
+        exec_ping(p);
+        // SWAPDB: a missing key replaced by an expired one is no change...
+        expired(&mut db1, "d");
+        p.check(&["WATCH", "d"]);
+        admin.check(&["SWAPDB", "0", "1"]);
+        assert_eq!(exec_ping(p), b"*1\r\n+PONG\r\n");
+        admin.check(&["FLUSHALL"]);
+        // ...nor an expired one replaced by an expired one, or by nothing...
+        expired(&mut admin, "e");
+        expired(&mut db1, "e");
+        p.check(&["WATCH", "e"]);
+        admin.check(&["SWAPDB", "0", "1"]);
+        exec_ping(p);
+        admin.check(&["FLUSHALL"]);
+        expired(&mut admin, "f");
+        p.check(&["WATCH", "f"]);
+        admin.check(&["SWAPDB", "0", "1"]);
+        exec_ping(p);
+        admin.check(&["FLUSHALL"]);
+        // ...but an expired one replaced by a live one is, as a live one replaced by anything.
+        expired(&mut admin, "g");
+        db1.check(&["SET", "g", "live"]);
+        p.check(&["WATCH", "g"]);
+        admin.check(&["SWAPDB", "0", "1"]);
+        exec_ping(p);
+        admin.check(&["FLUSHALL"]);
+        admin.check(&["SET", "h", "live"]);
+        expired(&mut db1, "h");
+        p.check(&["WATCH", "h"]);
+        admin.check(&["SWAPDB", "0", "1"]);
+        exec_ping(p);
+        admin.check(&["FLUSHALL"]);
+        // A key watched while missing, swapped in expired, then swapped back out.
+        expired(&mut db1, "i");
+        p.check(&["WATCH", "i"]);
+        admin.check(&["SWAPDB", "0", "1"]);
+        admin.check(&["SWAPDB", "0", "1"]);
+        exec_ping(p);
+        admin.check(&["FLUSHALL"]);
+        // Every difference reported at once, by the scenario's pair.
+        p.mismatches.append(&mut admin.mismatches);
+        p.mismatches.append(&mut db1.mismatches);
+    });
+}
