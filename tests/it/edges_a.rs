@@ -190,3 +190,88 @@ fn watch_of_expired_keys_and_swapdb() {
         p.mismatches.append(&mut db1.mismatches);
     });
 }
+
+/// CLIENT INFO's fields that RESET may change, for comparing two servers.
+fn connection_state(b: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(b);
+    let kept = ["name", "flags", "db", "sub", "psub", "ssub", "multi", "user", "resp", "cmd"];
+    let fields: Vec<&str> =
+        text.split_whitespace().filter(|f| f.split_once('=').is_some_and(|(k, _)| kept.contains(&k))).collect();
+    fields.join(" ").into_bytes()
+}
+
+/// RESET clears what Redis's clearClientConnectionState clears (database, RESP version, name,
+/// transaction and WATCHes, subscriptions, MONITOR, CLIENT REPLY, authentication) and keeps the
+/// rest (CLIENT NO-EVICT).
+#[test]
+fn reset_clears_the_connection_state() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    let mut other = duo.pair_named("other");
+    let info = |p: &mut Pair| {
+        p.check_with(&["CLIENT", "INFO"], connection_state);
+    };
+    p.check(&["SELECT", "5"]);
+    p.check(&["CLIENT", "SETNAME", "conn"]);
+    p.check(&["CLIENT", "NO-EVICT", "on"]);
+    p.check_with(&["HELLO", "3"], |b| mask_field(b, "id"));
+    p.check(&["WATCH", "w"]);
+    p.check(&["MULTI"]);
+    p.check(&["SET", "k", "v"]);
+    info(&mut p);
+    p.check(&["RESET"]);
+    info(&mut p);
+    p.check(&["EXEC"]);
+    p.check(&["GET", "k"]);
+    // The WATCH went too.
+    other.check(&["SET", "w", "x"]);
+    p.check(&["MULTI"]);
+    p.check(&["GET", "w"]);
+    p.check(&["EXEC"]);
+    p.check(&["CLIENT", "NO-EVICT", "off"]);
+
+    // Subscriptions go, without unsubscribe messages.
+    p.check(&["SUBSCRIBE", "c"]);
+    p.check(&["PSUBSCRIBE", "p*"]);
+    info(&mut p);
+    p.check(&["RESET"]);
+    info(&mut p);
+    other.check(&["PUBSUB", "NUMSUB", "c"]);
+    other.check(&["PUBSUB", "NUMPAT"]);
+    other.check(&["PUBLISH", "c", "m"]);
+    p.check(&["PING"]);
+
+    // CLIENT REPLY OFF: RESET answers, and replies are back.
+    p.send_cmds(&[&["CLIENT", "REPLY", "OFF"], &["SET", "a", "1"]]);
+    p.check(&["RESET"]);
+    p.check(&["GET", "a"]);
+    // After SKIP the RESET is the command whose reply is skipped.
+    p.send_cmds(&[&["CLIENT", "REPLY", "SKIP"], &["RESET"]]);
+    p.check(&["PING"]);
+
+    // MONITOR stops.
+    p.check(&["MONITOR"]);
+    p.check(&["RESET"]);
+    other.check(&["SET", "after", "monitor"]);
+    p.check(&["PING"]);
+    info(&mut p);
+    p.assert_clean();
+    other.assert_clean();
+}
+
+/// With requirepass, a client that authenticated is no longer after RESET.
+#[test]
+fn reset_forgets_authentication() {
+    let duo = Duo::start(&["--requirepass", "pw"]);
+    let mut p = duo.pair();
+    p.check(&["GET", "k"]);
+    p.check(&["AUTH", "pw"]);
+    p.check(&["SET", "k", "v"]);
+    p.check(&["RESET"]);
+    p.check(&["GET", "k"]);
+    p.check_with(&["CLIENT", "INFO"], connection_state);
+    p.check(&["AUTH", "default", "pw"]);
+    p.check(&["GET", "k"]);
+    p.check_with(&["CLIENT", "INFO"], connection_state);
+    p.assert_clean();
+}
