@@ -275,3 +275,131 @@ fn reset_forgets_authentication() {
     p.check_with(&["CLIENT", "INFO"], connection_state);
     p.assert_clean();
 }
+
+/// The keyspace notifications a subscriber got since its last look, compared on both.
+fn check_events(sub: &mut Pair, what: &str) {
+    sub.send_cmds(&[&["PING"]]);
+    let (o, r) = (read_until_pong(&mut sub.ours), read_until_pong(&mut sub.real));
+    sub.compare(&format!("events of {what}"), &o, &r);
+}
+
+/// MOVE of every type, with its TTL, its errors, its keyspace events, and the WATCHes of both
+/// databases.
+#[test]
+fn move_every_type_with_ttl_events_and_watch() {
+    let duo = Duo::start(&["--notify-keyspace-events", "KEA"]);
+    duo.in_both_protocols(|p| {
+        let mut sub = duo.pair_named("events");
+        sub.check_n(&["PSUBSCRIBE", "__key*@*__:*"], 1);
+        let mut db1 = duo.pair_named("db1");
+        db1.check(&["SELECT", "1"]);
+        db1.check(&["FLUSHDB"]);
+        check_events(&mut sub, "the flushes");
+        let at = "99999999999000";
+        let make: &[(&str, &[&[&str]])] = &[
+            ("str", &[&["SET", "str", "v"]]),
+            ("list", &[&["RPUSH", "list", "a", "b"]]),
+            ("set", &[&["SADD", "set", "a", "1"]]),
+            ("zset", &[&["ZADD", "zset", "1", "a", "2", "b"]]),
+            ("hash", &[&["HSET", "hash", "f", "v"]]),
+            (
+                "stream",
+                &[
+                    &["XADD", "stream", "1-1", "f", "v"],
+                    &["XGROUP", "CREATE", "stream", "g", "0"],
+                    &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "stream", ">"],
+                ],
+            ),
+        ];
+        for (key, cmds) in make {
+            for c in *cmds {
+                p.check(c);
+            }
+            p.check(&["PEXPIREAT", key, at]);
+            check_events(&mut sub, &format!("making {key}"));
+            p.check(&["MOVE", key, "1"]);
+            check_events(&mut sub, &format!("MOVE {key} 1"));
+            p.check(&["EXISTS", key]);
+            db1.check(&["TYPE", key]);
+            db1.check(&["PEXPIRETIME", key]);
+            db1.check(&["OBJECT", "ENCODING", key]);
+        }
+        db1.check(&["XINFO", "GROUPS", "stream"]);
+        db1.check(&["XPENDING", "stream", "g"]);
+        db1.check(&["LRANGE", "list", "0", "-1"]);
+        db1.check(&["ZRANGE", "zset", "0", "-1", "WITHSCORES"]);
+        // A key without TTL stays without one.
+        p.check(&["SET", "plain", "v"]);
+        p.check(&["MOVE", "plain", "1"]);
+        db1.check(&["PEXPIRETIME", "plain"]);
+        // Nothing moved: missing, already there, same database, bad indexes.
+        p.check(&["MOVE", "nokey", "1"]);
+        p.check(&["SET", "str", "again"]);
+        p.check(&["MOVE", "str", "1"]);
+        p.check(&["GET", "str"]);
+        db1.check(&["GET", "str"]);
+        check_events(&mut sub, "moves that move nothing");
+        for db in ["0", "16", "-1", "abc", "2147483648", "1.5", ""] {
+            p.check(&["MOVE", "str", db]);
+        }
+        p.check(&["MOVE", "nokey", "0"]);
+        p.check(&["MOVE"]);
+        // A key expired in either database: deleted, and it does not block the move.
+        p.check(&["SET", "gone", "v", "PXAT", "1"]);
+        p.check(&["MOVE", "gone", "1"]);
+        p.check(&["SET", "target", "v"]);
+        db1.check(&["SET", "target", "old", "PXAT", "1"]);
+        p.check(&["MOVE", "target", "1"]);
+        db1.check(&["GET", "target"]);
+        check_events(&mut sub, "moves with expired keys");
+
+        // WATCHes of the key in both databases are touched.
+        let mut w0 = duo.pair_named("watch db0");
+        let mut w1 = duo.pair_named("watch db1");
+        w1.check(&["SELECT", "1"]);
+        p.check(&["SET", "w", "v"]);
+        w0.check(&["WATCH", "w"]);
+        w1.check(&["WATCH", "w"]);
+        p.check(&["MOVE", "w", "1"]);
+        for w in [&mut w0, &mut w1] {
+            w.check(&["MULTI"]);
+            w.check(&["PING"]);
+            w.check(&["EXEC"]);
+        }
+        for other in [&mut db1, &mut w0, &mut w1] {
+            p.mismatches.append(&mut other.mismatches);
+        }
+        p.mismatches.append(&mut sub.mismatches);
+    });
+}
+
+/// A client blocked in the destination database on the moved key is served; MOVE replays as
+/// itself.
+#[test]
+fn move_serves_clients_blocked_in_the_destination() {
+    let duo = Duo::start(&[]);
+    duo.in_both_protocols(|p| {
+        let mut blocked = duo.pair_named("blocked");
+        blocked.check(&["SELECT", "1"]);
+        blocked.send_cmds(&[&["BLPOP", "l", "0"]]);
+        wait_both("BLPOP parked", p, |c| c.cmd_str(&["INFO", "clients"]).contains("blocked_clients:1"));
+        p.check(&["RPUSH", "l", "a", "b"]);
+        p.check(&["MOVE", "l", "1"]);
+        blocked.check_read("the BLPOP served by MOVE");
+        blocked.check(&["LRANGE", "l", "0", "-1"]);
+        blocked.send_cmds(&[&["BZPOPMIN", "z", "0"]]);
+        wait_both("BZPOPMIN parked", p, |c| c.cmd_str(&["INFO", "clients"]).contains("blocked_clients:1"));
+        p.check(&["ZADD", "z", "1", "m"]);
+        p.check(&["MOVE", "z", "1"]);
+        blocked.check_read("the BZPOPMIN served by MOVE");
+        // A reader blocked on a stream moved away from its database learns it is gone.
+        let mut reader = duo.pair_named("reader");
+        p.check(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        reader.send_cmds(&[&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]]);
+        wait_both("XREADGROUP parked", p, |c| c.cmd_str(&["INFO", "clients"]).contains("blocked_clients:1"));
+        p.check(&["MOVE", "s", "1"]);
+        reader.check_read("the XREADGROUP woken by MOVE");
+        p.mismatches.append(&mut blocked.mismatches);
+        p.mismatches.append(&mut reader.mismatches);
+    });
+}
