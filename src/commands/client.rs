@@ -242,7 +242,8 @@ impl Extra {
                 }
             }
         }
-        let blocked = st.clients.keys().copied().filter(|id| st.blocking.is_parked(*id)).collect();
+        let blocked =
+            st.clients.keys().copied().filter(|id| st.blocking.is_parked(*id) || st.postponed.contains(*id)).collect();
         Extra { monitors: st.monitors.clone(), dirty_cas, blocked }
     }
 }
@@ -502,8 +503,7 @@ fn pause(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn unpause(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    ctx.state.pause = None;
-    ctx.state.pause_notify.notify_waiters();
+    crate::server::postpone::end_pause(ctx.state);
     Reply::OK
 }
 

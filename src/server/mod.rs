@@ -8,6 +8,7 @@ pub mod dataset;
 pub mod eviction;
 pub mod handover;
 pub mod notify;
+pub mod postpone;
 pub mod propagation;
 pub mod pubsub;
 pub mod scripts;

@@ -239,6 +239,8 @@ pub struct State {
     pub lastsave: i64,
     pub pause: Option<Pause>,
     pub pause_notify: Arc<Notify>,
+    /// Clients held back by the pause, or released by its end and waiting for their turn.
+    pub postponed: super::postpone::Postponed,
     pub active_expire_enabled: bool,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown_requested: bool,
@@ -366,6 +368,7 @@ impl State {
             lastsave: crate::util::time::unix_secs(),
             pause: None,
             pause_notify: Arc::new(Notify::new()),
+            postponed: Default::default(),
             active_expire_enabled: true,
             shutdown_requested: false,
             shutdown_saved: false,

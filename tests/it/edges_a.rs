@@ -403,3 +403,162 @@ fn move_serves_clients_blocked_in_the_destination() {
         p.mismatches.append(&mut reader.mismatches);
     });
 }
+
+/// INFO's blocked_clients (clients held back by a pause count as blocked, as in Redis).
+fn blocked_clients(c: &mut crate::common::Client) -> i64 {
+    let info = c.cmd_str(&["INFO", "clients"]);
+    let field = info.lines().find_map(|l| l.strip_prefix("blocked_clients:"));
+    field.and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
+}
+
+fn wait_blocked(p: &mut Pair, n: i64, what: &str) {
+    wait_both(what, p, |c| blocked_clients(c) == n);
+}
+
+/// Under CLIENT PAUSE WRITE, what Redis holds back (writes, may-replicate commands such as
+/// PUBLISH (PFCOUNT too, not on this branch yet), scripts that may write, EXEC of a transaction with such commands, such a
+/// command being queued) waits, what it lets through answers at once, and CLIENT UNPAUSE releases
+/// the waiting clients in the order they came.
+#[test]
+fn client_pause_write_holds_back_what_redis_holds_back() {
+    let duo = Duo::start(&[]);
+    duo.in_both_protocols(|p| {
+        p.check(&["SET", "foo", "bar"]);
+        p.check(&["FUNCTION", "LOAD", "REPLACE", FUNCTIONS]);
+        let mut r = duo.pair_named("reader");
+        r.check(&["MULTI"]);
+        r.check(&["SET", "foo", "queued before the pause"]);
+        p.check(&["CLIENT", "PAUSE", "100000", "WRITE"]);
+        // Let through: reads, read-only scripts and functions, transactions of those.
+        let passing: &[&[&str]] = &[
+            &["GET", "foo"],
+            &["PING"],
+            &["EXISTS", "foo"],
+            &["EVAL", "#!lua flags=no-writes\nreturn 'ro script'", "0"],
+            &["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "foo"],
+            &["FCALL", "ro", "0"],
+            &["FCALL_RO", "ro", "0"],
+            &["SET", "foo"],
+        ];
+        let mut other = duo.pair_named("other");
+        for c in passing {
+            other.check(c);
+        }
+        other.check(&["MULTI"]);
+        other.check(&["GET", "foo"]);
+        other.check(&["EVAL", "#!lua flags=no-writes\nreturn 12", "0"]);
+        other.check(&["EXEC"]);
+        assert_eq!(blocked_clients(&mut p.real), 0);
+        // Held back, each on its own connection, in this order.
+        let held: &[&[&str]] = &[
+            &["SET", "foo", "1"],
+            &["PUBLISH", "ch", "m"],
+            &["EVAL", "return redis.call('append', 'order', 'e')", "0"],
+            &["EVAL", "#!lua\nreturn redis.call('append', 'order', 'f')", "0"],
+            &["FCALL", "rw", "0"],
+            &["APPEND", "order", "a"],
+            &["APPEND", "order", "b"],
+        ];
+        let mut waiting = Vec::new();
+        for (i, c) in held.iter().enumerate() {
+            let mut w = duo.pair_named(&format!("held {c:?}"));
+            w.send_cmds(&[c]);
+            wait_blocked(p, i as i64 + 1, &format!("{c:?} held back"));
+            waiting.push(w);
+        }
+        // EXEC of writes, and a write to be queued, are held back too.
+        r.send_cmds(&[&["EXEC"]]);
+        wait_blocked(p, held.len() as i64 + 1, "EXEC held back");
+        let mut q = duo.pair_named("queueing");
+        q.check(&["MULTI"]);
+        q.send_cmds(&[&["INCR", "counter"]]);
+        wait_blocked(p, held.len() as i64 + 2, "a write being queued held back");
+        // Nothing ran meanwhile.
+        other.check(&["GET", "foo"]);
+        other.check(&["EXISTS", "order", "counter"]);
+        p.check(&["CLIENT", "UNPAUSE"]);
+        for (w, c) in waiting.iter_mut().zip(held) {
+            w.check_read(&format!("{c:?} after UNPAUSE"));
+        }
+        r.check_read("EXEC after UNPAUSE");
+        q.check_read("INCR queued after UNPAUSE");
+        q.check(&["EXEC"]);
+        other.check(&["GET", "order"]);
+        other.check(&["GET", "foo"]);
+        for o in waiting.iter_mut().chain([&mut r, &mut q, &mut other]) {
+            p.mismatches.append(&mut o.mismatches);
+        }
+    });
+}
+
+const FUNCTIONS: &str = "#!lua name=pauselib
+redis.register_function{function_name='ro', callback=function() return 'ro' end, flags={'no-writes'}}
+redis.register_function('rw', function() return redis.call('append', 'order', 'r') end)";
+
+/// A pause started inside a transaction holds nothing of it back; keys do not expire (actively or
+/// lazily) while writes are paused, and do once unpaused.
+#[test]
+fn client_pause_write_inside_exec_and_expiry() {
+    let duo = Duo::start(&["--enable-debug-command", "yes"]);
+    duo.in_both_protocols(|p| {
+        p.check(&["MULTI"]);
+        p.check(&["SET", "a", "1"]);
+        p.check(&["CLIENT", "PAUSE", "100000", "WRITE"]);
+        p.check(&["SET", "b", "2"]);
+        p.check(&["EXEC"]);
+        let mut w = duo.pair_named("writer");
+        w.send_cmds(&[&["SET", "c", "3"]]);
+        wait_blocked(p, 1, "SET after the transaction held back");
+        p.check(&["MGET", "a", "b", "c"]);
+        p.check(&["CLIENT", "UNPAUSE"]);
+        w.check_read("SET after UNPAUSE");
+
+        let expired = |p: &mut Pair| {
+            let field = |c: &mut crate::common::Client| {
+                let info = c.cmd_str(&["INFO", "stats"]);
+                info.lines().find_map(|l| l.strip_prefix("expired_keys:")).map(|v| v.trim().to_string())
+            };
+            let (o, r) = (field(&mut p.ours), field(&mut p.real));
+            p.compare("expired_keys", o.unwrap_or_default().as_bytes(), r.unwrap_or_default().as_bytes());
+        };
+        p.check(&["FLUSHALL"]);
+        p.both(&["CONFIG", "RESETSTAT"]);
+        p.check(&["SET", "x", "v", "PX", "50"]);
+        p.check(&["SET", "y", "v", "PX", "50"]);
+        p.check(&["CLIENT", "PAUSE", "100000", "WRITE"]);
+        wait_both("the keys' TTL passed", p, |c| {
+            c.cmd(&["GET", "x"]) == b"$-1\r\n" || c.cmd(&["GET", "x"]) == b"_\r\n"
+        });
+        p.check(&["GET", "y"]);
+        p.check(&["EXISTS", "x", "y"]);
+        p.check(&["DBSIZE"]);
+        expired(p);
+        p.check(&["CLIENT", "UNPAUSE"]);
+        p.check(&["GET", "x"]);
+        p.check(&["DBSIZE"]);
+        expired(p);
+        p.mismatches.append(&mut w.mismatches);
+    });
+}
+
+/// CLIENT PAUSE ALL holds back every command of every client, CLIENT UNPAUSE included, until
+/// it ends.
+#[test]
+fn client_pause_all_holds_back_everything_until_it_ends() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    let mut other = duo.pair_named("other");
+    p.check(&["SET", "k", "v"]);
+    let start = std::time::Instant::now();
+    p.check(&["CLIENT", "PAUSE", "600", "ALL"]);
+    let held: &[&[&str]] = &[&["GET", "k"], &["PING"], &["CLIENT", "UNPAUSE"], &["SET", "k", "after"]];
+    other.send_cmds(held);
+    for c in held {
+        other.check_read(&format!("{c:?} after the pause"));
+    }
+    let waited = start.elapsed();
+    assert!(waited >= std::time::Duration::from_millis(500), "answered after {waited:?}");
+    p.check(&["GET", "k"]);
+    p.mismatches.append(&mut other.mismatches);
+    p.assert_clean();
+}
