@@ -306,17 +306,37 @@ pub(crate) fn parse_cursor(b: &[u8]) -> Option<u64> {
 
 fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let db = ctx.session.db;
-    // Expired keys are deleted as they are drawn; give up drawing after a while like Redis does
-    // when every key is volatile and expired.
-    for _ in 0..100 {
-        let Some(key) = ctx.state.dbs[db].random_key().map(|e| Box::<[u8]>::from(e.key())) else {
+    let all_volatile = ctx.state.dbs[db].len() == ctx.state.dbs[db].volatile_len();
+    let replica = ctx.state.repl.is_replica();
+    // Expired keys are deleted as they are drawn, until a live key comes up (Redis's
+    // dbRandomKey). Where expired keys stay (a replica, a pause), every key may be expired:
+    // after 100 draws of those the last is answered, expired or not, as a Redis replica does.
+    let mut tries = 100;
+    loop {
+        let Some(entry) = ctx.state.dbs[db].random_key() else {
             return Reply::Nil;
         };
+        let key = Box::<[u8]>::from(entry.key());
+        if entry.expire_at().is_none() {
+            return Reply::Bulk(key.into_vec());
+        }
+        if all_volatile && replica {
+            tries -= 1;
+            if tries == 0 {
+                return Reply::Bulk(key.into_vec());
+            }
+        }
         if !ctx.expire_if_needed(db, &key) {
             return Reply::Bulk(key.into_vec());
         }
+        if ctx.state.dbs[db].get_raw(&key).is_some() && !replica {
+            // Expired but kept (writes are paused): Redis would draw forever.
+            tries -= 1;
+            if tries == 0 {
+                return Reply::Bulk(key.into_vec());
+            }
+        }
     }
-    Reply::Nil
 }
 
 /// Moves `entry` (taken out of some database) to `key` in `db`, keeping its TTL and its access

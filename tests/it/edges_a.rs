@@ -562,3 +562,35 @@ fn client_pause_all_holds_back_everything_until_it_ends() {
     p.mismatches.append(&mut other.mismatches);
     p.assert_clean();
 }
+
+/// RANDOMKEY deletes the expired keys it draws until it draws a live one, however many there are;
+/// on a replica, where nothing is deleted, it answers some (expired) key after a while.
+#[test]
+fn randomkey_draws_until_a_live_key() {
+    let duo = Duo::start(&["--enable-debug-command", "yes"]);
+    let mut p = duo.pair();
+    p.check(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    // Ours used to give up after 100 draws: with 3000 expired keys it nearly always did.
+    let fill = "for i = 1, 3000 do redis.call('set', 'expired:' .. i, 'v', 'pxat', 1) end";
+    p.check(&["EVAL", fill, "0"]);
+    p.check(&["SET", "live", "v"]);
+    p.check(&["RANDOMKEY"]);
+    p.check(&["FLUSHALL"]);
+    for i in 0..10 {
+        p.check(&["SET", &format!("expired:{i}"), "v", "PXAT", "1"]);
+    }
+    let dead = crate::common::free_port().to_string();
+    p.check(&["REPLICAOF", "127.0.0.1", &dead]);
+    let answer = |b: &[u8]| {
+        let expired_key = b.windows(8).any(|w| w == b"expired:");
+        if expired_key {
+            b"<an expired key>".to_vec()
+        } else {
+            b.to_vec()
+        }
+    };
+    p.check_with(&["RANDOMKEY"], answer);
+    p.check(&["DBSIZE"]);
+    p.check(&["REPLICAOF", "NO", "ONE"]);
+    p.assert_clean();
+}
