@@ -38,6 +38,19 @@ fn exec_rechecks_min_replicas_to_write() {
         p.check(&["GET", "k"]);
         let r = transaction(p, &mut admin, &[&["GET", "k"], &["EXISTS", "k"]], &[]);
         assert!(r.starts_with(b"*2"), "{}", String::from_utf8_lossy(&r));
+        // Scripts count as what they declare: a shebang without flags writes; no shebang, or
+        // no-writes, does not.
+        admin.check(&off);
+        let r = transaction(p, &mut admin, &[&["EVAL", "#!lua\nreturn 1", "0"]], &[&on]);
+        assert_eq!(String::from_utf8_lossy(&r), execabort("NOREPLICAS Not enough good replicas to write."));
+        admin.check(&off);
+        let r = transaction(
+            p,
+            &mut admin,
+            &[&["EVAL", "return 1", "0"], &["EVAL", "#!lua flags=no-writes\nreturn 2", "0"]],
+            &[&on],
+        );
+        assert!(r.starts_with(b"*2"), "{}", String::from_utf8_lossy(&r));
         // Refused when queued: EXEC then fails for that.
         transaction(p, &mut admin, &[&["SET", "k", "v"]], &[]);
         admin.check(&off);
