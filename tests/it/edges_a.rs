@@ -607,3 +607,61 @@ fn randomkey_draws_until_a_live_key() {
     p.check(&["REPLICAOF", "NO", "ONE"]);
     p.assert_clean();
 }
+
+/// A write of any kind to a key that was already expired when watched aborts the transaction:
+/// each write deletes the expired key first (clearing the watch's expired flag), then changes it.
+#[test]
+fn writes_to_a_key_watched_expired_abort_exec() {
+    let duo = Duo::start(&["--enable-debug-command", "yes"]);
+    let mut admin = duo.pair_named("admin");
+    admin.check(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    let writes: &[&[&str]] = &[
+        &["SET", "w", "v"],
+        &["MSET", "w", "v", "x", "y"],
+        &["MSETNX", "w", "v"],
+        &["SETNX", "w", "v"],
+        &["APPEND", "w", "v"],
+        &["SETRANGE", "w", "0", "v"],
+        &["INCR", "w"],
+        &["INCRBYFLOAT", "w", "1.5"],
+        &["SETBIT", "w", "1", "1"],
+        &["BITOP", "NOT", "w", "src"],
+        &["LPUSH", "w", "v"],
+        &["RPUSHX", "w", "v"],
+        &["SADD", "w", "v"],
+        &["ZADD", "w", "1", "v"],
+        &["HSET", "w", "f", "v"],
+        &["HINCRBY", "w", "f", "1"],
+        &["XADD", "w", "1-1", "f", "v"],
+        &["GEOADD", "w", "10", "10", "v"],
+        &["RENAME", "src", "w"],
+        &["COPY", "src", "w"],
+        &["COPY", "src", "w", "REPLACE"],
+        &["SUNIONSTORE", "w", "set"],
+        &["LMOVE", "list", "w", "LEFT", "LEFT"],
+        &["SORT", "list", "STORE", "w"],
+        &["DEL", "w"],
+        &["UNLINK", "w"],
+        &["EXPIRE", "w", "100"],
+        &["PERSIST", "w"],
+        &["GETDEL", "w"],
+        &["GET", "w"],
+        &["EXISTS", "w"],
+    ];
+    duo.in_both_protocols(|p| {
+        let mut admin = duo.pair_named("admin");
+        for write in writes {
+            admin.check(&["FLUSHALL"]);
+            admin.check(&["SET", "src", "s"]);
+            admin.check(&["SADD", "set", "m"]);
+            admin.check(&["RPUSH", "list", "3", "1"]);
+            admin.check(&["SET", "w", "old", "PXAT", "1"]);
+            p.check(&["WATCH", "w"]);
+            admin.check(write);
+            p.check(&["MULTI"]);
+            p.check(&["PING"]);
+            p.check(&["EXEC"]);
+        }
+        p.mismatches.append(&mut admin.mismatches);
+    });
+}
