@@ -665,3 +665,38 @@ fn writes_to_a_key_watched_expired_abort_exec() {
         p.mismatches.append(&mut admin.mismatches);
     });
 }
+
+/// CLIENT LIST's multi= counts the queued commands; none is queued once EXEC is bound to fail
+/// (a queueing error, a touched WATCH), as Redis's queueMultiCommand.
+#[test]
+fn client_list_counts_queued_commands() {
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    let mut admin = duo.pair_named("admin");
+    let id = |c: &mut crate::common::Client| String::from_utf8_lossy(&c.cmd(&["CLIENT", "ID"]))[1..].trim().to_string();
+    let (ours_id, real_id) = (id(&mut p.ours), id(&mut p.real));
+    let look = |admin: &mut Pair, what: &str| {
+        let o = admin.ours.cmd(&["CLIENT", "LIST", "ID", &ours_id]);
+        let r = admin.real.cmd(&["CLIENT", "LIST", "ID", &real_id]);
+        admin.compare(what, &connection_state(&o), &connection_state(&r));
+    };
+    p.check(&["WATCH", "k"]);
+    p.check(&["MULTI"]);
+    look(&mut admin, "after MULTI");
+    p.check(&["SET", "a", "1"]);
+    p.check(&["GET", "a"]);
+    look(&mut admin, "two queued");
+    admin.check(&["SET", "k", "touched"]);
+    p.check(&["SET", "b", "1"]);
+    look(&mut admin, "queued after the WATCH was touched");
+    p.check(&["EXEC"]);
+    look(&mut admin, "after EXEC");
+    p.check(&["MULTI"]);
+    p.check(&["SET", "a", "1"]);
+    p.check(&["NOSUCHCOMMAND"]);
+    p.check(&["SET", "b", "1"]);
+    look(&mut admin, "queued after an error");
+    p.check(&["EXEC"]);
+    p.mismatches.append(&mut admin.mismatches);
+    p.assert_clean();
+}
