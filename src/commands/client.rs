@@ -463,6 +463,8 @@ fn kill_one(ctx: &mut Ctx, id: u64) {
         c.kill.notify_one();
         crate::server::pubsub::unsubscribe_all(ctx.state, id);
         ctx.state.monitors.retain(|m| *m != id);
+        // A client held by a pause is freed too: its command never runs.
+        crate::server::postpone::forget(ctx.state, id);
     }
 }
 

@@ -253,6 +253,11 @@ async fn run_input(
             Batch::Done => {}
             Batch::Paused(wait_ms, epoch) => {
                 wait_pause(server, wait_ms, epoch).await;
+                if !server.lock().clients.contains_key(&session.id) {
+                    // Killed (CLIENT KILL) while held: what it sent is dropped, as Redis frees it.
+                    conn.queue.clear();
+                    return false;
+                }
                 continue;
             }
             Batch::ScriptBusy => {

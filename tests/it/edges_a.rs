@@ -700,3 +700,25 @@ fn client_list_counts_queued_commands() {
     p.mismatches.append(&mut admin.mismatches);
     p.assert_clean();
 }
+
+/// A client killed while a pause holds it is gone at once: no longer blocked, and its command
+/// never runs.
+#[test]
+fn client_killed_while_held_by_a_pause() {
+    let duo = Duo::start(&[]);
+    duo.in_both_protocols(|p| {
+        let mut held = duo.pair_named("held");
+        let id =
+            |c: &mut crate::common::Client| String::from_utf8_lossy(&c.cmd(&["CLIENT", "ID"]))[1..].trim().to_string();
+        let (ours_id, real_id) = (id(&mut held.ours), id(&mut held.real));
+        p.check(&["CLIENT", "PAUSE", "100000", "WRITE"]);
+        held.send_cmds(&[&["SET", "k", "from a killed client"]]);
+        wait_blocked(p, 1, "SET held back");
+        let (o, r) = (p.ours.cmd(&["CLIENT", "KILL", "ID", &ours_id]), p.real.cmd(&["CLIENT", "KILL", "ID", &real_id]));
+        p.compare("CLIENT KILL of the held client", &o, &r);
+        wait_blocked(p, 0, "nobody held after the kill");
+        p.check(&["CLIENT", "UNPAUSE"]);
+        p.check(&["GET", "k"]);
+        p.check(&["DBSIZE"]);
+    });
+}
