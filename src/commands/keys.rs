@@ -329,8 +329,9 @@ fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         if !ctx.expire_if_needed(db, &key) {
             return Reply::Bulk(key.into_vec());
         }
-        if ctx.state.dbs[db].get_raw(&key).is_some() && !replica {
-            // Expired but kept (writes are paused): Redis would draw forever.
+        if all_volatile && !replica && ctx.state.dbs[db].get_raw(&key).is_some() {
+            // Expired but kept (writes are paused) with no live key to find: Redis would draw
+            // forever.
             tries -= 1;
             if tries == 0 {
                 return Reply::Bulk(key.into_vec());
