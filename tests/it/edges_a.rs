@@ -536,9 +536,16 @@ fn client_pause_write_inside_exec_and_expiry() {
         };
         p.check(&["FLUSHALL"]);
         p.both(&["CONFIG", "RESETSTAT"]);
-        p.check(&["SET", "x", "v", "PX", "50"]);
-        p.check(&["SET", "y", "v", "PX", "50"]);
-        p.check(&["CLIENT", "PAUSE", "100000", "WRITE"]);
+        // In one write, so that the keys cannot expire before the pause however loaded the
+        // machine is.
+        p.send_cmds(&[
+            &["SET", "x", "v", "PX", "200"],
+            &["SET", "y", "v", "PX", "200"],
+            &["CLIENT", "PAUSE", "100000", "WRITE"],
+        ]);
+        for what in ["SET x", "SET y", "CLIENT PAUSE"] {
+            p.check_read(what);
+        }
         wait_both("the keys' TTL passed", p, |c| {
             c.cmd(&["GET", "x"]) == b"$-1\r\n" || c.cmd(&["GET", "x"]) == b"_\r\n"
         });
