@@ -254,7 +254,8 @@ impl Extra {
                 }
             }
         }
-        let blocked = st.clients.keys().copied().filter(|id| st.blocking.is_parked(*id)).collect();
+        let blocked =
+            st.clients.keys().copied().filter(|id| st.blocking.is_parked(*id) || st.postponed.contains(*id)).collect();
         Extra { monitors: st.monitors.clone(), dirty_cas, blocked }
     }
 }
@@ -486,6 +487,8 @@ fn kill_one(ctx: &mut Ctx, id: u64) {
         c.kill.notify_one();
         crate::server::pubsub::unsubscribe_all(ctx.state, id);
         ctx.state.monitors.retain(|m| *m != id);
+        // A client held by a pause is freed too: its command never runs.
+        crate::server::postpone::forget(ctx.state, id);
     }
 }
 
@@ -526,8 +529,7 @@ fn pause(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn unpause(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    ctx.state.pause = None;
-    ctx.state.pause_notify.notify_waiters();
+    crate::server::postpone::end_pause(ctx.state);
     Reply::OK
 }
 

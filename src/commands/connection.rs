@@ -104,13 +104,18 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     ctx.session.tracking = false;
     ctx.session.db = 0;
     ctx.session.resp = 2;
-    ctx.session.reply_mode = ReplyMode::On;
+    // CLIENT REPLY OFF and a SKIP still to come end; a SKIP that applies to this very RESET
+    // (SkipThis) still skips its reply, as Redis clears REPLY_SKIP_NEXT, not REPLY_SKIP.
+    if ctx.session.reply_mode != ReplyMode::SkipThis {
+        ctx.session.reply_mode = ReplyMode::On;
+    }
     ctx.session.authenticated = ctx.state.hot.requirepass.is_none();
+    ctx.session.user = "default".into();
+    // CLIENT NO-EVICT is kept: clearClientConnectionState leaves that flag alone.
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
         ci.name = None;
         ci.db = 0;
         ci.resp = 2;
-        ci.no_evict = false;
         ci.no_touch = false;
         ci.subs = 0;
         ci.psubs = 0;

@@ -199,7 +199,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
                 "client_recent_max_output_buffer:{}",
                 st.clients.values().map(|c| c.pending.load(std::sync::atomic::Ordering::Relaxed)).max().unwrap_or(0)
             );
-            field!("blocked_clients:{}", st.blocking.count());
+            field!("blocked_clients:{}", st.blocking.count() + st.postponed.count());
             field!("tracking_clients:{}", st.tracking.clients);
             field!("clients_in_timeout_table:{}", st.blocking.count_with_deadline());
         }

@@ -17,8 +17,8 @@ pub static TABLE: &[CommandSpec] = &[
     cmd!("type", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Determine the type stored at key", "O(1)", type_cmd),
     // KEYS is @dangerous besides what its flags imply.
     CommandSpec { acl: &["dangerous"], ..cmd!("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Find all keys matching the given pattern", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", keys) },
-    cmd!("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Incrementally iterate the keys space", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", scan),
-    cmd!("randomkey", 1, READONLY, (0, 0, 0), "generic", "1.0.0", "Return a random key from the keyspace", "O(1)", randomkey),
+    cmd!("scan", -2, READONLY | TOUCHES_ARBITRARY_KEYS, (0, 0, 0), "generic", "2.8.0", "Incrementally iterate the keys space", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", scan),
+    cmd!("randomkey", 1, READONLY | TOUCHES_ARBITRARY_KEYS, (0, 0, 0), "generic", "1.0.0", "Return a random key from the keyspace", "O(1)", randomkey),
     cmd!("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Rename a key", "O(1)", rename),
     cmd!("renamenx", 3, WRITE | FAST, (1, 2, 1), "generic", "1.0.0", "Rename a key, only if the new key does not exist", "O(1)", renamenx),
     cmd!("touch", -2, READONLY | FAST, (1, -1, 1), "generic", "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "O(N) where N is the number of keys that will be touched.", touch),
@@ -306,17 +306,38 @@ pub(crate) fn parse_cursor(b: &[u8]) -> Option<u64> {
 
 fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let db = ctx.session.db;
-    // Expired keys are deleted as they are drawn; give up drawing after a while like Redis does
-    // when every key is volatile and expired.
-    for _ in 0..100 {
-        let Some(key) = ctx.state.dbs[db].random_key().map(|e| Box::<[u8]>::from(e.key())) else {
+    let all_volatile = ctx.state.dbs[db].len() == ctx.state.dbs[db].volatile_len();
+    let replica = ctx.state.repl.is_replica();
+    // Expired keys are deleted as they are drawn, until a live key comes up (Redis's
+    // dbRandomKey). Where expired keys stay (a replica, a pause), every key may be expired:
+    // after 100 draws of those the last is answered, expired or not, as a Redis replica does.
+    let mut tries = 100;
+    loop {
+        let Some(entry) = ctx.state.dbs[db].random_key() else {
             return Reply::Nil;
         };
+        let key = Box::<[u8]>::from(entry.key());
+        if entry.expire_at().is_none() {
+            return Reply::Bulk(key.into_vec());
+        }
+        if all_volatile && replica {
+            tries -= 1;
+            if tries == 0 {
+                return Reply::Bulk(key.into_vec());
+            }
+        }
         if !ctx.expire_if_needed(db, &key) {
             return Reply::Bulk(key.into_vec());
         }
+        if all_volatile && !replica && ctx.state.dbs[db].get_raw(&key).is_some() {
+            // Expired but kept (writes are paused) with no live key to find: Redis would draw
+            // forever.
+            tries -= 1;
+            if tries == 0 {
+                return Reply::Bulk(key.into_vec());
+            }
+        }
     }
-    Reply::Nil
 }
 
 /// Moves `entry` (taken out of some database) to `key` in `db`, keeping its TTL and its access

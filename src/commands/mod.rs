@@ -257,6 +257,10 @@ fn process_command(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let checked: &CommandSpec = if matches!(spec.id, CmdId::Eval | CmdId::EvalSha | CmdId::Fcall) {
         declared = CommandSpec { flags: scripting::command_flags(ctx.state, spec, args), ..*spec };
         &declared
+    } else if spec.id == CmdId::Exec && ctx.session.multi.is_some() {
+        // EXEC is checked as what its transaction does (Redis's is_write_command and kin).
+        declared = CommandSpec { flags: exec_flags(spec.flags, ctx.session.multi_flags), ..*spec };
+        &declared
     } else {
         spec
     };
@@ -308,7 +312,7 @@ fn process_command(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let e = Reply::error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return rejected(ctx, e, Some((spec, fullname)));
     }
-    if ctx.state.loading.is_some() && !spec.has(table::LOADING) {
+    if ctx.state.loading.is_some() && !checked.has(table::LOADING) {
         return rejected(ctx, Reply::error("LOADING Redis is loading the dataset in memory"), Some((spec, fullname)));
     }
     // Served from a busy script's hook: only what Redis allows meanwhile runs.
@@ -328,9 +332,7 @@ fn process_command(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         if spec.has(NO_MULTI) {
             return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"), Some((spec, fullname)));
         }
-        if let Some(q) = ctx.session.multi.as_mut() {
-            q.push(args.to_vec());
-        }
+        transactions::queue(ctx, args, checked.flags);
         return Reply::status("QUEUED");
     }
     if ctx.session.in_pubsub_context() && !spec.id.allowed_in_pubsub_context() {
@@ -367,21 +369,24 @@ fn replication_refusal(ctx: &Ctx, spec: &CommandSpec) -> Option<Reply> {
 }
 
 /// Until when CLIENT PAUSE (or a FAILOVER/SHUTDOWN's pause) holds this command back, if it does:
-/// everything under PAUSE ALL, under PAUSE WRITE what may replicate (EXEC of a transaction that
-/// queued such commands included). The master link and replicas are never paused.
+/// everything under PAUSE ALL, under PAUSE WRITE what may replicate (`spec` is EXEC as its
+/// transaction: held if it queued such commands). The master link and replicas are never paused.
 fn paused_until(ctx: &Ctx, spec: &CommandSpec) -> Option<u64> {
     let pause = ctx.state.pause?;
     if ctx.session.repl.is_master || ctx.state.repl.replicas.contains_key(&ctx.session.id) {
         return None;
     }
-    let may_replicate = |s: &CommandSpec| s.has(WRITE) || s.has(table::MAY_REPLICATE);
-    let held = pause.all
-        || may_replicate(spec)
-        || (spec.id == CmdId::Exec
-            && ctx.session.multi.as_ref().is_some_and(|queued| {
-                queued.iter().any(|args| resolve(ctx.server, args).is_ok_and(|(s, _)| may_replicate(s)))
-            }));
+    let held = pause.all || spec.has(WRITE) || spec.has(table::MAY_REPLICATE);
     held.then_some(pause.until_ms)
+}
+
+/// The flags EXEC is checked by: a write if a queued command writes (likewise DENYOOM, READONLY,
+/// may-replicate), and refused on a stale replica or while loading unless every queued command
+/// may run then.
+fn exec_flags(exec: u32, queued: crate::server::session::QueuedFlags) -> u32 {
+    use table::{DENYOOM, LOADING, MAY_REPLICATE, NO_ASYNC_LOADING, READONLY, STALE};
+    let taken = queued.any & (WRITE | READONLY | DENYOOM | MAY_REPLICATE | NO_ASYNC_LOADING);
+    (exec | taken) & !(queued.missing & (STALE | LOADING))
 }
 
 /// A replica whose link is down and that must not serve stale data (replica-serve-stale-data no).
@@ -467,7 +472,11 @@ pub fn call(ctx: &mut Ctx, spec: &'static CommandSpec, fullname: &CmdName, args:
     ctx.state.tracking.in_call -= 1;
     // What one command (EXEC included) propagated, its lazy-expiry DELs too, replays atomically;
     // a command inside EXEC is wrapped with the whole transaction.
-    if unit {
+    // SCAN and RANDOMKEY run by a client (not by EXEC or a script) replay their DELs unwrapped
+    // (Redis's CMD_TOUCHES_ARBITRARY_KEYS).
+    if unit && spec.has(table::TOUCHES_ARBITRARY_KEYS) {
+        ctx.state.propagation.propagated_now();
+    } else if unit {
         ctx.state.propagation.end_unit();
     }
     if ctx.session.block.is_some() {

@@ -131,7 +131,7 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     tri!(flush_mode(args));
     let db = ctx.session.db;
     let st = &mut *ctx.state;
-    st.dbs[db].touch_all_watched(None);
+    st.dbs[db].touch_all_watched(None, ctx.now_ms);
     // Readers blocked in XREADGROUP learn their streams are gone.
     crate::server::dataset::signal_deleted_streams(&mut st.blocking, db, &st.dbs[db], None);
     let n = st.dbs[db].clear();
@@ -174,8 +174,8 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let (a, b) = (a as usize, b as usize);
     if a != b {
-        ctx.state.dbs[a].touch_all_watched(Some(&ctx.state.dbs[b]));
-        ctx.state.dbs[b].touch_all_watched(Some(&ctx.state.dbs[a]));
+        ctx.state.dbs[a].touch_all_watched(Some(&ctx.state.dbs[b]), ctx.now_ms);
+        ctx.state.dbs[b].touch_all_watched(Some(&ctx.state.dbs[a]), ctx.now_ms);
         // The data moves; each database keeps its own watchers.
         ctx.state.dbs.swap(a, b);
         let wa = std::mem::take(&mut ctx.state.dbs[a].watched);

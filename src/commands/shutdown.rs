@@ -152,8 +152,7 @@ pub fn abort_shutdown(server: &Server, st: &mut State) -> Reply {
 }
 
 fn resume_writes(st: &mut State) {
-    st.pause = None;
-    st.pause_notify.notify_waiters();
+    crate::server::postpone::end_pause(st);
 }
 
 /// A shutdown by signal gives lagging replicas shutdown-timeout seconds too, writes paused.

@@ -190,7 +190,7 @@ impl Client {
         let st: &mut State = &mut guard;
         let now_ms = crate::util::time::unix_ms();
         if st.pause.is_some_and(|p| p.until_ms <= now_ms) {
-            st.pause = None;
+            crate::server::postpone::end_pause(st);
         }
         let mut ctx =
             Ctx { server: &server, state: st, session: &mut session, now_ms, clock: std::time::Instant::now() };

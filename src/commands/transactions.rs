@@ -1,6 +1,7 @@
 //! MULTI/EXEC/DISCARD/WATCH/UNWATCH.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -69,6 +70,20 @@ pub static TABLE: &[CommandSpec] = &[
     ),
 ];
 
+/// Queues a command of the transaction with the flags it was checked by (a script's are its own).
+/// Nothing is queued once EXEC is bound to fail (Redis's queueMultiCommand): those commands
+/// neither take memory nor count in EXEC's checks.
+pub fn queue(ctx: &mut Ctx, args: &[Bytes], flags: u32) {
+    if ctx.session.multi_error || ctx.session.watch_dirty.load(Ordering::Relaxed) {
+        return;
+    }
+    let Some(q) = ctx.session.multi.as_mut() else { return };
+    q.push(args.to_vec());
+    let n = q.len() as i64;
+    ctx.session.multi_flags.add(flags);
+    set_multi_count(ctx, n);
+}
+
 fn set_multi_count(ctx: &mut Ctx, n: i64) {
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
         ci.multi = n;
@@ -81,6 +96,7 @@ fn multi(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     }
     ctx.session.multi = Some(Vec::new());
     ctx.session.multi_error = false;
+    ctx.session.multi_flags = Default::default();
     set_multi_count(ctx, 0);
     Reply::OK
 }
@@ -88,6 +104,7 @@ fn multi(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 pub fn discard_transaction(ctx: &mut Ctx) {
     ctx.session.multi = None;
     ctx.session.multi_error = false;
+    ctx.session.multi_flags = Default::default();
     set_multi_count(ctx, -1);
     super::unwatch_all(ctx.state, ctx.session);
 }
@@ -100,7 +117,8 @@ fn discard(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     Reply::OK
 }
 
-/// True if a watched key changed or expired since WATCH.
+/// True if a watched key changed, or expired since WATCH (Redis's isWatchedKeyExpired: a key
+/// already expired when watched does not count).
 fn watch_broken(ctx: &Ctx) -> bool {
     if ctx.session.watch_dirty.load(Ordering::Relaxed) {
         return true;
@@ -108,7 +126,12 @@ fn watch_broken(ctx: &Ctx) -> bool {
     ctx.session
         .watched
         .iter()
-        .any(|(db, key)| ctx.state.dbs[*db].get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at < ctx.now_ms))
+        .any(|(db, key, expired)| !expired.load(Ordering::Relaxed) && key_expired(&ctx.state.dbs[*db], key, ctx.now_ms))
+}
+
+/// Present and past its TTL (Redis's keyIsExpired), whether or not lazy expiry deleted it yet.
+fn key_expired(db: &crate::keyspace::Db, key: &[u8], now_ms: u64) -> bool {
+    db.get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at < now_ms)
 }
 
 fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
@@ -147,14 +170,15 @@ fn watch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let db = ctx.session.db;
     for key in &args[1..] {
-        if ctx.session.watched.iter().any(|(d, k)| *d == db && k == key) {
+        if ctx.session.watched.iter().any(|(d, k, _)| *d == db && k == key) {
             continue;
         }
-        // A key already past its TTL is deleted now, so its later deletion cannot abort EXEC.
-        ctx.expire_if_needed(db, key);
-        let w = Watcher { client: ctx.session.id, dirty: ctx.session.watch_dirty.clone() };
+        // A key already past its TTL is left as it is (WATCH deletes nothing), flagged so that
+        // neither its deletion nor its being expired aborts EXEC.
+        let expired = Arc::new(AtomicBool::new(key_expired(&ctx.state.dbs[db], key, ctx.now_ms)));
+        let w = Watcher { client: ctx.session.id, dirty: ctx.session.watch_dirty.clone(), expired: expired.clone() };
         ctx.state.dbs[db].watched.entry(key.to_vec().into_boxed_slice()).or_default().push(w);
-        ctx.session.watched.push((db, key.clone()));
+        ctx.session.watched.push((db, key.clone(), expired));
     }
     let n = ctx.session.watched.len();
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
@@ -170,7 +194,7 @@ fn unwatch(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 
 /// Drops every WATCH of the session and clears its dirty flag.
 pub fn unwatch_all(st: &mut State, session: &mut Session) {
-    for (db, key) in session.watched.drain(..) {
+    for (db, key, _) in session.watched.drain(..) {
         if let Some(d) = st.dbs.get_mut(db) {
             if let Some(ws) = d.watched.get_mut(&key[..]) {
                 ws.retain(|w| w.client != session.id);

@@ -33,6 +33,9 @@ struct Segment {
 pub struct Watcher {
     pub client: u64,
     pub dirty: Arc<AtomicBool>,
+    /// The key was already expired when watched (Redis 7.0's watchedKey.expired): its deletion
+    /// is no change, and EXEC does not fail because it is expired. Shared with the session.
+    pub expired: Arc<AtomicBool>,
 }
 
 pub struct Db {
@@ -242,26 +245,55 @@ impl Db {
         n
     }
 
-    /// Raises the dirty flag of every client watching `key`.
+    /// Raises the dirty flag of every client watching `key` (Redis's touchWatchedKey). A key
+    /// watched when already expired is no change once deleted: that watch just stops being one
+    /// of an expired key. Redis stops at such a watch while the key is still there (a replica's
+    /// key written by its master), leaving the watchers after it untouched; so does this.
     pub fn touch_watched(&self, key: &[u8]) {
         if self.watched.is_empty() {
             return;
         }
-        if let Some(ws) = self.watched.get(key) {
-            for w in ws {
-                w.dirty.store(true, Ordering::Relaxed);
+        let Some(ws) = self.watched.get(key) else { return };
+        for w in ws {
+            if w.expired.load(Ordering::Relaxed) {
+                if self.get_raw(key).is_some() {
+                    break;
+                }
+                w.expired.store(false, Ordering::Relaxed);
+                continue;
             }
+            w.dirty.store(true, Ordering::Relaxed);
         }
     }
 
-    /// Raises the flag of every watcher of a key that exists here (FLUSHDB, SWAPDB).
-    pub fn touch_all_watched(&self, also_existing_in: Option<&Db>) {
+    /// FLUSHDB, FLUSHALL, SWAPDB, a full sync (Redis's touchAllWatchedKeysInDb): this database is
+    /// emptied, or its data `replaced_with` another's. A watch fails if its key exists here or
+    /// there, expired keys counting as existing, except: a key watched expired that is gone, or
+    /// replaced by one expired too, is no change; nor is a missing key replaced by an expired one
+    /// (the watch becomes one of an expired key).
+    pub fn touch_all_watched(&self, replaced_with: Option<&Db>, now_ms: u64) {
+        let expired_in = |d: &Db, k: &[u8]| d.get_raw(k).and_then(|e| e.expire_at()).is_some_and(|at| at < now_ms);
         for (k, ws) in &self.watched {
-            let exists = self.get_raw(k).is_some() || also_existing_in.is_some_and(|o| o.get_raw(k).is_some());
-            if exists {
-                for w in ws {
-                    w.dirty.store(true, Ordering::Relaxed);
+            let in_emptied = self.get_raw(k).is_some();
+            let in_replacement = replaced_with.is_some_and(|o| o.get_raw(k).is_some());
+            if !in_emptied && !in_replacement {
+                continue;
+            }
+            let replacement_expired = replaced_with.is_some_and(|o| expired_in(o, k));
+            for w in ws {
+                if w.expired.load(Ordering::Relaxed) {
+                    if !in_replacement {
+                        w.expired.store(false, Ordering::Relaxed);
+                        continue;
+                    }
+                    if replacement_expired {
+                        continue;
+                    }
+                } else if !in_emptied && replacement_expired {
+                    w.expired.store(true, Ordering::Relaxed);
+                    continue;
                 }
+                w.dirty.store(true, Ordering::Relaxed);
             }
         }
     }

@@ -259,8 +259,13 @@ async fn run_input(
         }
         match execute_batch(server, session, conn, rx, pending) {
             Batch::Done => {}
-            Batch::Paused(wait_ms) => {
-                wait_pause(server, wait_ms).await;
+            Batch::Paused(wait_ms, epoch) => {
+                wait_pause(server, wait_ms, epoch).await;
+                if !server.lock().clients.contains_key(&session.id) {
+                    // Killed (CLIENT KILL) while held: what it sent is dropped, as Redis frees it.
+                    conn.queue.clear();
+                    return false;
+                }
                 continue;
             }
             Batch::ScriptBusy => {
@@ -294,13 +299,25 @@ async fn run_input(
     }
 }
 
-async fn wait_pause(server: &Arc<Server>, wait_ms: u64) {
+/// Waits for a pause's end (or the client's turn after it), at most `wait_ms`. `epoch` is the
+/// wake-ups' count the batch saw: one since then was missed, and nothing is waited for.
+async fn wait_pause(server: &Arc<Server>, wait_ms: u64, epoch: u64) {
     let notify = server.lock().pause_notify.clone();
+    let notified = notify.notified();
+    tokio::pin!(notified);
+    // Registered before the check, so that no wake-up falls between the two.
+    notified.as_mut().enable();
+    if server.lock().postponed.epoch != epoch {
+        return;
+    }
     tokio::select! {
-        _ = notify.notified() => {}
+        _ = notified => {}
         _ = tokio::time::sleep(std::time::Duration::from_millis(wait_ms.max(1))) => {}
     }
 }
+
+/// How long a released client waits for its turn before looking again, should a wake-up be lost.
+const TURN_WAIT_MS: u64 = 100;
 
 /// No reply may say a write is done before the AOF has it: what waits in the AOF's queue is
 /// written first. The connections that are ready run their batches before (one yield), so that
@@ -317,7 +334,8 @@ async fn aof_before_replies(server: &Server) {
 enum Batch {
     Done,
     /// CLIENT PAUSE holds the rest: wait this many ms.
-    Paused(u64),
+    /// Held by a pause: wait this long at most, from this wake-up epoch.
+    Paused(u64, u64),
     /// A script is busy: its hook runs the commands (`hand_to_busy_script`).
     ScriptBusy,
 }
@@ -381,7 +399,13 @@ fn execute_batch(
     let mut executed = 0;
     while let Some(args) = conn.queue.pop_front() {
         if st.pause.is_some_and(|p| p.until_ms <= now_ms) {
-            st.pause = None;
+            crate::server::postpone::end_pause(st);
+        }
+        if !crate::server::postpone::may_run(st, session.id) {
+            // Released by a pause's end behind other clients: they run first.
+            conn.queue.push_front(args);
+            wait = Batch::Paused(TURN_WAIT_MS, st.postponed.epoch);
+            break;
         }
         // Earlier replies of the pipeline not written yet (clientHasPendingReplies).
         session.replies_pending = !conn.out.is_empty();
@@ -392,7 +416,8 @@ fn execute_batch(
         if let Some(until_ms) = session.postponed.take() {
             // CLIENT PAUSE (or a FAILOVER/SHUTDOWN's pause) holds it: it runs again afterwards.
             conn.queue.push_front(args);
-            wait = Batch::Paused(until_ms.saturating_sub(now_ms));
+            crate::server::postpone::hold(st, session.id);
+            wait = Batch::Paused(until_ms.saturating_sub(now_ms), st.postponed.epoch);
             break;
         }
         if let Some(req) = session.block.take() {
@@ -565,6 +590,7 @@ pub fn unregister(st: &mut State, session: &mut Session) {
     let id = session.id;
     crate::server::tracking::disable(st, id);
     st.clients.remove(&id);
+    crate::server::postpone::forget(st, id);
     crate::server::pubsub::unsubscribe_all(st, id);
     st.monitors.retain(|m| *m != id);
     commands::unwatch_all(st, session);

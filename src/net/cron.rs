@@ -49,8 +49,7 @@ pub async fn run(server: Arc<Server>) {
         crate::server::propagation::flush(&mut st);
         if let Some(p) = st.pause {
             if p.until_ms <= crate::util::time::unix_ms() {
-                st.pause = None;
-                st.pause_notify.notify_waiters();
+                crate::server::postpone::end_pause(&mut st);
             }
         }
     }

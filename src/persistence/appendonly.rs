@@ -305,10 +305,8 @@ pub fn reload_locked(server: &Server, st: &mut State) -> Result<(), String> {
     let manifest = Manifest::load(&dir, &filename)?
         .filter(|m| m.base.is_some() || !m.incrs.is_empty())
         .ok_or_else(|| format!("The AOF directory {} has no AOF to load", dir.display()))?;
-    for db in st.dbs.iter_mut() {
-        db.touch_all_watched(None);
-        db.clear();
-    }
+    // emptyData: watchers, stream readers and tracking clients learn of it.
+    st.empty_dataset();
     st.scripts.flush_functions();
     st.propagation.enabled = false;
     st.loading = Some(super::state::Loading::starting());

@@ -81,8 +81,7 @@ pub fn abort(_server: &Server, st: &mut State, reason: &str) {
 /// The switch is done (or abandoned): writes resume.
 pub fn clear(st: &mut State) {
     st.repl.failover = Failover::default();
-    st.pause = None;
-    st.pause_notify.notify_waiters();
+    crate::server::postpone::end_pause(st);
 }
 
 /// From the cron (updateFailoverStatus): times out, or starts the switch once a replica is in sync.

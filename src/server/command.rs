@@ -40,6 +40,9 @@ pub const PROTECTED: u32 = 1 << 18;
 pub const NO_ASYNC_LOADING: u32 = 1 << 19;
 /// Allowed on a cluster slot being imported after ASKING (RESTORE-ASKING); shown only.
 pub const ASKING: u32 = 1 << 20;
+/// May delete any key it finds expired (SCAN, RANDOMKEY): those DELs are propagated as they are,
+/// not wrapped in MULTI/EXEC, as after an active expiry cycle. Hidden from COMMAND, as in Redis.
+pub const TOUCHES_ARBITRARY_KEYS: u32 = 1 << 21;
 
 const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),

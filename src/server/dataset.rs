@@ -23,9 +23,10 @@ impl State {
         new.resize_with(self.dbs.len(), Db::new);
         // Clients caching keys drop them all (trackingInvalidateKeysOnFlush).
         super::tracking::invalidate_all(self);
+        let now_ms = crate::util::time::unix_ms();
         for (i, (old, new)) in self.dbs.iter_mut().zip(new.iter_mut()).enumerate() {
             // touchAllWatchedKeysInDb(emptied, replaced_with).
-            old.touch_all_watched(Some(new));
+            old.touch_all_watched(Some(new), now_ms);
             signal_deleted_streams(&mut self.blocking, i, old, Some(new));
             new.watched = std::mem::take(&mut old.watched);
             new.record_new_keys = old.record_new_keys;

@@ -68,14 +68,8 @@ pub fn before_command(ctx: &mut Ctx, spec: &CommandSpec) -> Option<Reply> {
     }
     ctx.state.pre_command_oom = true;
     let queued = in_multi && !matches!(spec.id, CmdId::Exec | CmdId::Discard | CmdId::Quit | CmdId::Reset);
-    let grows = spec.has(DENYOOM) || (spec.id == CmdId::Exec && transaction_has_denyoom(ctx));
-    (queued || grows).then(|| Reply::error(OOM))
-}
-
-/// Whether a command queued in the client's transaction is DENYOOM (Redis's mstate.cmd_flags).
-fn transaction_has_denyoom(ctx: &Ctx) -> bool {
-    let Some(queue) = &ctx.session.multi else { return false };
-    queue.iter().any(|args| crate::server::command::resolve(ctx.server, args).is_ok_and(|(spec, _)| spec.has(DENYOOM)))
+    // An EXEC comes checked as its transaction: DENYOOM if a queued command is.
+    (queued || spec.has(DENYOOM)).then(|| Reply::error(OOM))
 }
 
 /// After CONFIG SET maxmemory (updateMaxmemory): warns when the new limit is already exceeded and

@@ -9,6 +9,7 @@ pub mod eviction;
 pub mod handover;
 pub mod migrate_sockets;
 pub mod notify;
+pub mod postpone;
 pub mod propagation;
 pub mod pubsub;
 pub mod scripts;

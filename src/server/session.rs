@@ -24,7 +24,11 @@ pub struct Session {
     pub multi: Option<Vec<Vec<Bytes>>>,
     /// A command failed to queue: EXEC answers EXECABORT.
     pub multi_error: bool,
-    pub watched: Vec<(usize, Bytes)>,
+    /// The flags of the queued commands, which EXEC is checked by as Redis does.
+    pub multi_flags: QueuedFlags,
+    /// Each WATCH: database, key, and whether the key was expired when watched (shared with
+    /// the database's `Watcher`).
+    pub watched: Vec<(usize, Bytes, Arc<AtomicBool>)>,
     pub watch_dirty: Arc<AtomicBool>,
     pub reply_mode: ReplyMode,
     /// Set by QUIT, by protocol errors and by CLIENT KILL of self: close after writing replies.
@@ -89,6 +93,24 @@ pub enum ScriptDebug {
     Sync,
 }
 
+/// What the commands queued in a transaction declare (Redis's mstate.cmd_flags and cmd_inv_flags):
+/// EXEC is refused, with the reason, where one of them would have been (a write on a read-only
+/// replica, a DENYOOM command out of memory, a command not allowed on a stale replica...).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueuedFlags {
+    /// Flags some queued command has.
+    pub any: u32,
+    /// Flags some queued command lacks.
+    pub missing: u32,
+}
+
+impl QueuedFlags {
+    pub fn add(&mut self, flags: u32) {
+        self.any |= flags;
+        self.missing |= !flags;
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyMode {
     On,
@@ -108,6 +130,7 @@ impl Session {
             user: "default".into(),
             multi: None,
             multi_error: false,
+            multi_flags: QueuedFlags::default(),
             watched: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
             reply_mode: ReplyMode::On,

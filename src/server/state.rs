@@ -250,6 +250,8 @@ pub struct State {
     pub lastsave: i64,
     pub pause: Option<Pause>,
     pub pause_notify: Arc<Notify>,
+    /// Clients held back by the pause, or released by its end and waiting for their turn.
+    pub postponed: super::postpone::Postponed,
     pub active_expire_enabled: bool,
     /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and FUNCTION RESTORE accept any checksum.
     pub skip_checksum_validation: bool,
@@ -386,6 +388,7 @@ impl State {
             lastsave: crate::util::time::unix_secs(),
             pause: None,
             pause_notify: Arc::new(Notify::new()),
+            postponed: Default::default(),
             active_expire_enabled: true,
             skip_checksum_validation: false,
             migrate_sockets: Default::default(),

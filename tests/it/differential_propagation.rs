@@ -1044,3 +1044,97 @@ fn evictions_with_lazyfree_lazy_eviction() {
     }
     d.finish();
 }
+
+/// TTLs reach the AOF as absolute times whatever sets them — inside transactions and scripts
+/// too — and the AOF loaded again (as written, then rewritten) gives every key its TTL back.
+#[test]
+fn ttls_are_absolute_in_the_aof_and_survive_reloading_it() {
+    let mut d = Differ::start(&[]);
+    d.script(&[
+        "multi",
+        "set t:a v ex 10000",
+        "setex t:b 10000 v",
+        "psetex t:c 10000000 v",
+        "getex t:a px 20000000",
+        "expire t:b 30000",
+        "set t:d v",
+        "getex t:d exat 99999999999",
+        "getex t:d persist",
+        "set t:e v px 40000000",
+        "set t:e w keepttl",
+        "exec",
+        "set t:f v ex 50000",
+        "set t:f w keepttl get",
+        "incrbyfloat t:f 1",
+        "set t:g 1 pxat 99999999999999",
+        "incr t:g",
+        "getex t:g ex 60000",
+        "set t:h v ex 70000",
+        "rename t:h t:i",
+        "copy t:i t:j",
+        "set t:k v ex 100",
+        "getex t:k persist",
+        "expire t:k 80000 nx",
+    ]);
+    let scripts: &[&[&str]] = &[
+        &[
+            "eval",
+            "redis.call('set', KEYS[1], 'v', 'ex', 10000) return redis.call('expire', KEYS[1], 5000)",
+            "1",
+            "t:s",
+        ],
+        &["eval", "redis.call('setex', KEYS[1], 9000, 'v') return redis.call('getex', KEYS[1], 'persist')", "1", "t:t"],
+        &["eval", "return redis.call('getex', KEYS[1], 'pxat', 99999999999999)", "1", "t:s"],
+    ];
+    for s in scripts {
+        let args: Vec<Vec<u8>> = s.iter().map(|a| a.as_bytes().to_vec()).collect();
+        d.run_args(&args, Compare::Exact);
+    }
+    let keys = ["t:a", "t:b", "t:c", "t:d", "t:e", "t:f", "t:g", "t:i", "t:j", "t:k", "t:s", "t:t"];
+    for reload in [&["DEBUG", "LOADAOF"][..], &["BGREWRITEAOF"], &["DEBUG", "LOADAOF"]] {
+        for side in [&mut d.real, &mut d.ours] {
+            side.client.cmd(reload);
+            wait_for("no AOF rewrite running", Duration::from_secs(20), || {
+                side.info_field("aof_rewrite_in_progress") == 0
+            });
+        }
+        for key in keys {
+            let (real, ours) = (d.real.client.cmd(&["PTTL", key]), d.ours.client.cmd(&["PTTL", key]));
+            let ms = |b: &[u8]| Reply::parse(b).int();
+            let (r, o) = (ms(&real), ms(&ours));
+            let close = if r < 0 { r == o } else { (r - o).abs() <= TIME_TOLERANCE_MS };
+            if !close || r == -2 {
+                d.mismatches.push(format!("PTTL {key} after {reload:?}: real {r}, ours {o}"));
+            }
+        }
+    }
+    // BGREWRITEAOF started a new INCR file; nothing more is compared.
+    d.real.tail = AofTail::open(d.real.server.dir.path());
+    d.ours.tail = AofTail::open(d.ours.server.dir.path());
+    d.finish();
+}
+
+/// Keys found expired by SCAN and RANDOMKEY are deleted and replayed as plain DELs, not wrapped
+/// in MULTI/EXEC (Redis's CMD_TOUCHES_ARBITRARY_KEYS), unless the command ran inside a
+/// transaction or a script; KEYS skips expired keys without deleting them.
+#[test]
+fn lazy_expiry_of_scan_randomkey_and_keys() {
+    let mut d = Differ::start(&[]);
+    let expired = ["set r:a v pxat 1", "set r:b v pxat 1", "set r:c v pxat 1"];
+    d.script(&expired);
+    d.run("keys *");
+    d.run("keys r:a");
+    d.run_args(&words("scan 0 count 100"), Compare::Unordered);
+    d.script(&expired);
+    d.run_args(&words("scan 0 match r:* count 100"), Compare::Unordered);
+    d.script(&expired);
+    d.run_args(&words("randomkey"), Compare::Unordered);
+    d.script(&expired);
+    d.script(&["set r:live v", "multi", "get r:live"]);
+    d.run("scan 0 count 100");
+    d.run_args(&words("exec"), Compare::Unordered);
+    d.script(&expired);
+    let script = "return redis.call('scan', 0, 'count', 100)[2][1]";
+    d.run_args(&[b"eval".to_vec(), script.as_bytes().to_vec(), b"0".to_vec()], Compare::Unordered);
+    d.finish();
+}

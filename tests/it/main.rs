@@ -23,6 +23,7 @@ mod differential_sets;
 mod differential_sort;
 mod differential_zsets;
 mod dump_restore;
+mod edges_a;
 mod eviction;
 mod expiry;
 mod fuzz;
