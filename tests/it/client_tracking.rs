@@ -453,14 +453,7 @@ fn eviction_reset_and_a_resp3_redirect_client() {
 fn a_replica_invalidates_what_its_master_changes() {
     use crate::common::Server;
     for real in [false, true] {
-        let start = |args: &[&str]| if real { Server::start_real(args) } else { start_ours(args) };
-        let master = start(&[]);
-        let replica = start(&[]);
-        let mut r = replica.client();
-        r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
-        wait_for("the replica to sync", Duration::from_secs(20), || {
-            r.cmd_str(&["INFO", "replication"]).contains("master_link_status:up")
-        });
+        let (master, replica) = synced_master_and_replica(real);
         let mut c = replica.client();
         c.cmd(&["HELLO", "3"]);
         assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on"]), b"+OK\r\n");

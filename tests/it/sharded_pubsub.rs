@@ -115,14 +115,7 @@ fn ssubscribe_is_refused_in_a_transaction() {
 #[test]
 fn spublish_is_replicated() {
     for real in [false, true] {
-        let start = |args: &[&str]| if real { Server::start_real(args) } else { start_ours(args) };
-        let master = start(&[]);
-        let replica = start(&[]);
-        let mut r = replica.client();
-        r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
-        wait_for("the replica to sync", Duration::from_secs(20), || {
-            r.cmd_str(&["INFO", "replication"]).contains("master_link_status:up")
-        });
+        let (master, replica) = synced_master_and_replica(real);
         let mut sub = replica.client();
         assert_eq!(sub.cmd(&["SSUBSCRIBE", "ch"]), b"*3\r\n$10\r\nssubscribe\r\n$2\r\nch\r\n:1\r\n");
         let mut m = master.client();

@@ -350,3 +350,17 @@ pub fn wait_both(what: &str, pair: &mut Pair, mut cond: impl FnMut(&mut Client) 
     crate::common::wait_for(&format!("{what} (ours)"), Duration::from_secs(5), || cond(&mut pair.ours));
     crate::common::wait_for(&format!("{what} (real)"), Duration::from_secs(5), || cond(&mut pair.real));
 }
+
+/// A master and a replica of it, linked and synced: both ours (or real Redis's stand-in for ours,
+/// see `start_ours`), or both real Redis.
+pub fn synced_master_and_replica(real: bool) -> (Server, Server) {
+    let start = |args: &[&str]| if real { Server::start_real(args) } else { start_ours(args) };
+    let master = start(&[]);
+    let replica = start(&[]);
+    let mut r = replica.client();
+    r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    crate::common::wait_for("the replica to sync", Duration::from_secs(20), || {
+        r.cmd_str(&["INFO", "replication"]).contains("master_link_status:up")
+    });
+    (master, replica)
+}
