@@ -20,6 +20,7 @@ mod differential_server;
 mod differential_sets;
 mod differential_sort;
 mod differential_zsets;
+mod edges_b;
 mod eviction;
 mod expiry;
 mod fuzz;
