@@ -177,3 +177,204 @@ fn config_get_hides_hidden_configs_from_patterns() {
         );
     });
 }
+
+/// How `sample_args` fills a command's argument list from its COMMAND DOCS.
+#[derive(Clone, Copy)]
+enum Sample {
+    /// The required arguments only, each once.
+    Fewest,
+    /// Every optional argument too, repeated ones twice, the first of each choice.
+    AllFirst,
+    /// Like `AllFirst` with the last of each choice.
+    AllLast,
+}
+
+impl Sample {
+    fn repeats(self) -> usize {
+        match self {
+            Sample::Fewest => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// Arguments for a command built from its COMMAND DOCS `arguments`: keys are `k1`, `k2`... in
+/// order, a `numkeys` integer counts the keys its repetition gives, other values are plain
+/// samples of their type.
+fn sample_args(args: &[crate::common::Reply], how: Sample, keys: &mut usize, out: &mut Vec<String>) {
+    for arg in args {
+        let field = |name: &str| arg.get(name).map(|v| v.text());
+        let flags: Vec<String> = arg.get("flags").map(|f| f.texts()).unwrap_or_default();
+        let optional = flags.iter().any(|f| f == "optional");
+        if optional && matches!(how, Sample::Fewest) {
+            continue;
+        }
+        let times = if flags.iter().any(|f| f == "multiple") { how.repeats() } else { 1 };
+        let token_each = flags.iter().any(|f| f == "multiple_token");
+        let token = field("token");
+        let kind = field("type").unwrap_or_default();
+        let name = field("name").unwrap_or_default();
+        for i in 0..times {
+            if let Some(t) = &token {
+                if kind != "pure-token" && (i == 0 || token_each) {
+                    out.push(t.clone());
+                }
+            }
+            match kind.as_str() {
+                "key" => {
+                    *keys += 1;
+                    out.push(format!("k{keys}"));
+                }
+                "integer"
+                    if name.contains("numkeys") || name == "count" && out.last().is_some_and(|t| t == "STREAMS") =>
+                {
+                    out.push(how.repeats().to_string())
+                }
+                "integer" => out.push("1".into()),
+                "double" => out.push("1.5".into()),
+                "unix-time" => out.push("100".into()),
+                "pattern" => out.push("*".into()),
+                "pure-token" => out.push(token.clone().unwrap_or_default()),
+                "oneof" | "block" => {
+                    let subs = arg.get("arguments").map(|a| a.array().to_vec()).unwrap_or_default();
+                    if kind == "block" {
+                        sample_args(&subs, how, keys, out);
+                    } else if let Some(pick) = match how {
+                        Sample::AllLast => subs.last(),
+                        _ => subs.first(),
+                    } {
+                        sample_args(std::slice::from_ref(pick), how, keys, out);
+                    }
+                }
+                _ => out.push("s".into()),
+            }
+        }
+    }
+}
+
+/// COMMAND GETKEYS and GETKEYSANDFLAGS for every command both servers have, with argument lists
+/// built from Redis's COMMAND DOCS (fewest, fullest, other choices), plus hand-written lines for
+/// the commands whose keys move (their own key finders).
+#[test]
+fn command_getkeys_for_every_command() {
+    use crate::common::Reply;
+    let duo = Duo::start(&[]);
+    let mut p = duo.pair();
+    let ours: std::collections::BTreeSet<String> =
+        Reply::parse(&p.ours.cmd(&["COMMAND", "LIST"])).texts().into_iter().collect();
+    p.both(&["HELLO", "3"]);
+    let docs = Reply::parse(&p.real.cmd(&["COMMAND", "DOCS"]));
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let add = |full: &str, doc: &Reply, lines: &mut Vec<Vec<String>>| {
+        if !ours.contains(full) {
+            return;
+        }
+        let args = doc.get("arguments").map(|a| a.array().to_vec()).unwrap_or_default();
+        for how in [Sample::Fewest, Sample::AllFirst, Sample::AllLast] {
+            let mut line: Vec<String> = full.split('|').map(str::to_uppercase).collect();
+            sample_args(&args, how, &mut 0, &mut line);
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    };
+    for (name, doc) in docs.pairs() {
+        add(&name.text(), doc, &mut lines);
+        if let Some(subs) = doc.get("subcommands") {
+            for (sub, sdoc) in subs.pairs() {
+                add(&sub.text(), sdoc, &mut lines);
+            }
+        }
+    }
+    assert!(lines.len() > 300, "only {} argument lists: is COMMAND DOCS parsed?", lines.len());
+    let by_hand: &[&[&str]] = &[
+        &["XREAD", "STREAMS", "a", "b", "0", "0"],
+        &["XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "a", "0"],
+        &["XREAD", "STREAMS", "a", "b", "0"],
+        &["XREAD", "streams"],
+        &["XREAD", "COUNT", "1"],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "a", "b", ">", ">"],
+        &["XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "a", ">"],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "a"],
+        &["SORT", "k", "BY", "nosort", "STORE", "d", "STORE", "e"],
+        &["SORT", "k", "STORE"],
+        &["SORT", "k", "LIMIT", "0", "1", "STORE", "d"],
+        &["SORT_RO", "k", "STORE", "d"],
+        &["ZUNIONSTORE", "d", "3", "a", "b", "c", "WEIGHTS", "1", "2", "3"],
+        &["ZUNIONSTORE", "d", "0", "a"],
+        &["ZUNIONSTORE", "d", "5", "a"],
+        &["ZINTERSTORE", "d", "-1", "a"],
+        &["ZDIFFSTORE", "d", "x", "a"],
+        &["ZINTERCARD", "2", "a", "b", "LIMIT", "1"],
+        // A count the key specs refuse goes to Redis's getkeys procs, which read it with atoi
+        // and give keys without flags (the destination last).
+        &["ZUNIONSTORE", "d", "1x", "a"],
+        &["ZUNIONSTORE", "d", " 1", "a"],
+        &["ZUNIONSTORE", "d", "+2", "a", "b"],
+        &["ZUNIONSTORE", "d", "4294967297", "a"],
+        &["ZINTERSTORE", "d", "1.9", "a"],
+        &["ZUNION", "1x", "a"],
+        &["ZDIFF", "2abc", "a", "b"],
+        &["ZINTERCARD", "1 ", "a"],
+        &["LMPOP", "1x", "a", "LEFT"],
+        &["BLMPOP", "0", "1x", "a", "LEFT"],
+        &["ZMPOP", "1x", "a", "MIN"],
+        &["BZMPOP", "0", "1x", "a", "MIN"],
+        &["SINTERCARD", "1x", "a"],
+        &["EVAL", "s", "1x", "a"],
+        &["EVAL", "s", "x", "a"],
+        &["FCALL", "f", "2y", "a", "b"],
+        &["SORT", "k", "STORE", "d", "BY", "x"],
+        &["ZUNIONSTORE", "d", "2147483649", "a"],
+        &["ZUNIONSTORE", "d", "18446744073709551617", "a"],
+        &["GEORADIUS", "g", "0", "0", "1", "km", "STORE", "STORE"],
+        &["GEORADIUS", "g", "0", "0", "1", "km", "STOREDIST"],
+        &["XREAD", "STREAMS"],
+        &["XREAD", "BLOCK", "STREAMS"],
+        &["EVAL", "return 1", "0"],
+        &["EVAL", "return 1", "2", "a", "b", "c"],
+        &["EVAL", "return 1", "3", "a"],
+        &["EVAL", "return 1", "-1"],
+        &["EVAL_RO", "return 1", "1", "a"],
+        &["EVALSHA", "abc", "2", "a", "b"],
+        &["EVALSHA_RO", "abc", "1", "a"],
+        &["FCALL", "f", "2", "a", "b", "c"],
+        &["FCALL_RO", "f", "0"],
+        &["GEORADIUS", "g", "0", "0", "1", "km", "STORE", "d"],
+        &["GEORADIUS", "g", "0", "0", "1", "km", "STOREDIST", "e", "STORE", "d"],
+        &["GEORADIUS", "g", "0", "0", "1", "km", "STORE"],
+        &["GEORADIUS", "g", "0", "0", "1", "km", "WITHDIST"],
+        &["GEORADIUSBYMEMBER", "g", "m", "1", "km", "STORE", "d"],
+        &["GEORADIUSBYMEMBER", "g", "m", "1", "km", "storedist", "d", "COUNT", "1"],
+        &["GEORADIUS_RO", "g", "0", "0", "1", "km", "STORE", "d"],
+        &["GEOSEARCHSTORE", "d", "g", "FROMMEMBER", "m", "BYRADIUS", "1", "km"],
+        &["LMPOP", "0", "a", "LEFT"],
+        &["LMPOP", "3", "a", "LEFT"],
+        &["BLMPOP", "0", "2", "a", "b", "LEFT"],
+        &["BZMPOP", "0", "1", "a", "MIN", "COUNT", "2"],
+        &["ZMPOP", "2", "a", "b", "MAX"],
+        &["SINTERCARD", "-1", "a"],
+        &["MSETNX", "a", "1", "b"],
+        &["OBJECT", "FREQ", "k"],
+        &["MEMORY", "USAGE", "k", "SAMPLES", "5"],
+        &["XINFO", "STREAM", "s", "FULL"],
+        &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"],
+        &["PFMERGE", "d", "a", "b"],
+        &["PFCOUNT", "a", "b"],
+        &["BITFIELD", "k", "SET", "u8", "0", "1"],
+        &["BITFIELD_RO", "k", "GET", "u8", "0"],
+        &["WATCH", "a", "b"],
+        &["SUBSCRIBE", "c"],
+        &["PUBLISH", "c", "m"],
+    ];
+    lines.extend(by_hand.iter().map(|l| l.iter().map(|s| s.to_string()).collect()));
+    for resp in ["2", "3"] {
+        p.both(&["HELLO", resp]);
+        for line in &lines {
+            for sub in ["GETKEYS", "GETKEYSANDFLAGS"] {
+                let args: Vec<&str> = ["COMMAND", sub].into_iter().chain(line.iter().map(String::as_str)).collect();
+                p.check(&args);
+            }
+        }
+    }
+}
