@@ -243,6 +243,7 @@ pub fn refresh(st: &mut crate::server::state::State) {
 fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let s = &mut ctx.state.stats;
     *s = crate::server::state::Stats::default();
+    crate::server::lazyfree::reset_stats();
     Reply::OK
 }
 

@@ -276,8 +276,8 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("mem_aof_buffer:0");
             field!("mem_allocator:{}", crate::alloc::name());
             field!("active_defrag_running:0");
-            field!("lazyfree_pending_objects:0");
-            field!("lazyfreed_objects:0");
+            field!("lazyfree_pending_objects:{}", crate::server::lazyfree::pending_objects());
+            field!("lazyfreed_objects:{}", crate::server::lazyfree::freed_objects());
         }
         "persistence" => {
             out.push_str("# Persistence\r\n");

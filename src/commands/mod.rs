@@ -103,13 +103,16 @@ impl Ctx<'_> {
         let Some(entry) = self.state.dbs[db].take_expired(key, self.now_ms) else {
             return false;
         };
+        let unlink = self.state.config.bool(crate::ckey!("lazyfree-lazy-expire"));
         let start = Instant::now();
-        drop(entry);
+        match unlink {
+            true => crate::server::lazyfree::free_entry(entry),
+            false => drop(entry),
+        }
         crate::server::eviction::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
         // A stream reader blocked in XREADGROUP learns its key is gone (dbGenericDelete).
         self.state.blocking.signal(db, key);
-        let unlink = self.state.config.bool(crate::ckey!("lazyfree-lazy-expire"));
         self.state.propagation.deleted(db, key, unlink);
         self.state.stats.expired_keys += 1;
         true

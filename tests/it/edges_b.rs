@@ -378,3 +378,131 @@ fn command_getkeys_for_every_command() {
         }
     }
 }
+
+/// An INFO field's value.
+fn info_field(c: &mut crate::common::Client, section: &str, name: &str) -> String {
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", section])).into_owned();
+    let prefix = format!("{name}:");
+    let line = info.lines().find_map(|l| l.strip_prefix(prefix.as_str()).map(str::to_string));
+    line.unwrap_or_else(|| panic!("no {name} in INFO {section}"))
+}
+
+/// Waits until neither server has lazy frees pending, then compares how many objects each has
+/// freed in the background.
+fn check_lazyfreed(p: &mut Pair, after: &str) {
+    wait_both(&format!("lazy frees done after {after}"), p, |c| {
+        info_field(c, "memory", "lazyfree_pending_objects") == "0"
+    });
+    let (o, r) = (
+        info_field(&mut p.ours, "memory", "lazyfreed_objects"),
+        info_field(&mut p.real, "memory", "lazyfreed_objects"),
+    );
+    p.compare(&format!("lazyfreed_objects after {after}"), o.as_bytes(), r.as_bytes());
+}
+
+/// UNLINK, DEL under lazyfree-lazy-user-del, FLUSHALL/FLUSHDB ASYNC (or under
+/// lazyfree-lazy-user-flush) and lazy expiry free in the background what Redis does and count
+/// it as Redis counts: one per value of more than 64 allocations, one per key of a flushed
+/// database.
+#[test]
+fn lazyfree_counts_what_redis_frees_in_the_background() {
+    let duo = Duo::start(&["--enable-debug-command", "yes"]);
+    let mut p = duo.pair();
+    let fill = "for i=1,tonumber(ARGV[2]) do redis.call(ARGV[1], KEYS[1], i .. 'x') end return 1";
+    let zfill = "for i=1,tonumber(ARGV[1]) do redis.call('zadd', KEYS[1], i, i .. 'x') end return 1";
+    let hfill = "for i=1,tonumber(ARGV[1]) do redis.call('hset', KEYS[1], i .. 'f', 'v') end return 1";
+    let big = "x".repeat(100_000);
+    let lfill = "for i=1,tonumber(ARGV[1]) do redis.call('rpush', KEYS[1], i .. string.rep('x', 40)) end return 1";
+    let steps: &[(&str, &[&[&str]])] = &[
+        ("nothing", &[&["CONFIG", "RESETSTAT"]]),
+        (
+            "UNLINK of sets of 65 and 64 members",
+            &[
+                &["EVAL", fill, "1", "s65", "sadd", "65"],
+                &["EVAL", fill, "1", "s64", "sadd", "64"],
+                &["UNLINK", "s65", "s64", "nokey"],
+            ],
+        ),
+        (
+            "UNLINK of an intset",
+            &[&["EVAL", "for i=1,500 do redis.call('sadd', KEYS[1], i) end", "1", "ints"], &["UNLINK", "ints"]],
+        ),
+        (
+            "UNLINK of hashes (listpack, then hashtable)",
+            &[&["EVAL", hfill, "1", "h100", "100"], &["EVAL", hfill, "1", "h200", "200"], &["UNLINK", "h100", "h200"]],
+        ),
+        (
+            "UNLINK of sorted sets",
+            &[&["EVAL", zfill, "1", "z100", "100"], &["EVAL", zfill, "1", "z200", "200"], &["UNLINK", "z100", "z200"]],
+        ),
+        (
+            "UNLINK of lists (few and many quicklist nodes)",
+            &[
+                &["EVAL", lfill, "1", "l1000", "1000"],
+                &["EVAL", lfill, "1", "l30000", "30000"],
+                &["UNLINK", "l1000", "l30000"],
+            ],
+        ),
+        ("UNLINK of a big string", &[&["SET", "str", &big], &["UNLINK", "str"]]),
+        ("DEL", &[&["EVAL", fill, "1", "s", "sadd", "100"], &["DEL", "s"]]),
+        (
+            "DEL with lazyfree-lazy-user-del",
+            &[
+                &["CONFIG", "SET", "lazyfree-lazy-user-del", "yes"],
+                &["EVAL", fill, "1", "s", "sadd", "100"],
+                &["DEL", "s"],
+                &["CONFIG", "SET", "lazyfree-lazy-user-del", "no"],
+            ],
+        ),
+        (
+            "FLUSHALL ASYNC",
+            &[
+                &["SET", "a", "1"],
+                &["SET", "b", "1"],
+                &["SELECT", "2"],
+                &["SET", "c", "1"],
+                &["SELECT", "0"],
+                &["FLUSHALL", "ASYNC"],
+            ],
+        ),
+        ("FLUSHALL ASYNC of nothing", &[&["FLUSHALL", "ASYNC"]]),
+        (
+            "FLUSHDB ASYNC",
+            &[&["SET", "a", "1"], &["SELECT", "3"], &["SET", "c", "1"], &["FLUSHDB", "ASYNC"], &["SELECT", "0"]],
+        ),
+        ("FLUSHALL and FLUSHDB SYNC", &[&["SET", "a", "1"], &["FLUSHALL"], &["SET", "a", "1"], &["FLUSHDB", "SYNC"]]),
+        (
+            "FLUSHALL with lazyfree-lazy-user-flush",
+            &[
+                &["CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"],
+                &["SET", "a", "1"],
+                &["SET", "b", "1"],
+                &["FLUSHALL"],
+                &["SET", "a", "1"],
+                &["FLUSHALL", "SYNC"],
+                &["CONFIG", "SET", "lazyfree-lazy-user-flush", "no"],
+            ],
+        ),
+        ("CONFIG RESETSTAT", &[&["CONFIG", "RESETSTAT"]]),
+    ];
+    for (what, cmds) in steps {
+        check_all(&mut p, cmds);
+        check_lazyfreed(&mut p, what);
+    }
+    // Lazy expiry: a big set read after its time frees in the background with
+    // lazyfree-lazy-expire, at once without.
+    for lazy in ["no", "yes"] {
+        check_all(
+            &mut p,
+            &[
+                &["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
+                &["CONFIG", "SET", "lazyfree-lazy-expire", lazy],
+                &["EVAL", fill, "1", "s", "sadd", "100"],
+                &["PEXPIRE", "s", "1"],
+            ],
+        );
+        wait_both("the set's time passes", &mut p, |c| c.cmd(&["PTTL", "s"]) == b":-2\r\n");
+        check_lazyfreed(&mut p, &format!("an expiry with lazyfree-lazy-expire {lazy}"));
+    }
+    p.both(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+}

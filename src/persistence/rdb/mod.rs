@@ -14,6 +14,12 @@ pub use dump::{functions_payload, seal, verify_payload, FunctionRecords};
 pub use read::load;
 pub use write::{serialized_len, WriteOptions, Writer};
 
+/// How many quicklist nodes Redis holds `list` in (what lazy freeing counts as its allocations):
+/// the nodes the writer gives it.
+pub fn quicklist_node_count(list: &crate::types::List) -> usize {
+    write::quicklist_node_counts(list).len()
+}
+
 /// The RDB version we write; also the newest we read (Redis 7.0's RDB_VERSION).
 pub const RDB_VERSION: u32 = 10;
 

@@ -352,7 +352,7 @@ fn push_score(lp: &mut listpack::Builder, score: f64) {
 /// Splits a list into listpack nodes as _quicklistNodeAllowInsert does for fill -2: an element
 /// joins the current node while the node's estimated size stays within 8 KiB.
 /// Returns the number of elements of each node.
-fn quicklist_node_counts(list: &List) -> Vec<usize> {
+pub(super) fn quicklist_node_counts(list: &List) -> Vec<usize> {
     let mut counts = Vec::new();
     let (mut count, mut bytes) = (0, listpack::EMPTY_SIZE);
     for element in list.iter() {
