@@ -513,6 +513,7 @@ pub fn float_arg(b: &[u8]) -> Result<f64, Reply> {
     crate::util::numbers::parse_f64(b).ok_or_else(|| Reply::error(errors::NOT_FLOAT))
 }
 
+pub use client::{info_line as client_info_line, info_string as client_info_string};
 pub use shutdown::finish_shutdown;
 pub use transactions::unwatch_all;
 

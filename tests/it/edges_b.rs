@@ -506,3 +506,77 @@ fn lazyfree_counts_what_redis_frees_in_the_background() {
     }
     p.both(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
 }
+
+/// Whether the client named `name` is connected, per CLIENT LIST.
+fn connected(c: &mut crate::common::Client, name: &str) -> bool {
+    let list = String::from_utf8_lossy(&c.cmd(&["CLIENT", "LIST"])).into_owned();
+    list.lines().any(|l| l.split(' ').any(|f| f == format!("name={name}")))
+}
+
+/// A client that does not read its replies is closed once its output passes the hard limit (when
+/// output is added), or the soft one for longer than its seconds (by the cron), for normal and
+/// pubsub clients, with Redis's log lines; one under the limits gets everything. Ours used to
+/// stop reading a client whose socket was full, so a normal client's limit above 1 MB never
+/// applied, and nothing closed a client over its soft limit when no more output came.
+#[test]
+fn output_buffer_limits_close_clients_that_do_not_read() {
+    use crate::common::{encode, Client, Server};
+    use std::time::Duration;
+    let big = "x".repeat(100_000);
+    let closing = "scheduled to be closed ASAP for overcoming of output buffer limits.";
+    let closed_by_cron = "user=default redir=-1 resp=2 closed for overcoming of output buffer limits.";
+    for (who, server) in [("ours", start_ours(&[])), ("real", Server::start_real(&[]))] {
+        let mut ctl = server.client();
+        let gone = |ctl: &mut Client, name: &str| {
+            wait_for(&format!("{who}: {name} closed"), Duration::from_secs(10), || !connected(ctl, name))
+        };
+        let victim = |name: &str| {
+            let mut c = server.client();
+            assert_eq!(c.cmd(&["CLIENT", "SETNAME", name]), b"+OK\r\n");
+            c
+        };
+        assert_eq!(ctl.cmd(&["SET", "big", &big]), b"+OK\r\n");
+
+        // Hard limit of a normal client: 400 replies of 100 kB, none read.
+        ctl.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 4mb 0 0"]);
+        let mut hard = victim("hard");
+        hard.send_raw(&encode(&[b"GET", b"big"]).repeat(400));
+        gone(&mut ctl, "hard");
+
+        // Soft limit: over it for more than its second, without more output (the cron sees it).
+        ctl.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 0 2mb 1"]);
+        let mut soft = victim("soft");
+        let sent = std::time::Instant::now();
+        soft.send_raw(&encode(&[b"GET", b"big"]).repeat(100));
+        gone(&mut ctl, "soft");
+        assert!(sent.elapsed() >= Duration::from_secs(1), "{who}: closed before the soft limit's second");
+
+        // A subscriber that does not read, past the pubsub hard limit.
+        ctl.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0 pubsub 4mb 1mb 60"]);
+        let mut sub = victim("sub");
+        sub.cmd(&["SUBSCRIBE", "ch"]);
+        for _ in 0..200 {
+            ctl.cmd(&["PUBLISH", "ch", &big]);
+        }
+        gone(&mut ctl, "sub");
+
+        // Under the limits, everything arrives.
+        let mut reader = victim("reader");
+        reader.cmd(&["SUBSCRIBE", "ch"]);
+        for _ in 0..5 {
+            assert_eq!(ctl.cmd(&["PUBLISH", "ch", &big]), b":1\r\n", "{who}");
+        }
+        for _ in 0..5 {
+            let m = reader.read_reply();
+            assert!(m.ends_with(format!("$100000\r\n{big}\r\n").as_bytes()), "{who}: a whole message");
+        }
+        let log = server.log_text();
+        for (name, how) in [("hard", closing), ("soft", closed_by_cron), ("sub", closing)] {
+            assert!(
+                log.lines().any(|l| l.contains(&format!(" name={name} ")) && l.ends_with(how)),
+                "{who}: no log line for {name} in:\n{log}"
+            );
+        }
+        assert!(!log.contains("name=reader"), "{who}: {log}");
+    }
+}
