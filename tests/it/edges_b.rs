@@ -580,3 +580,80 @@ fn output_buffer_limits_close_clients_that_do_not_read() {
         assert!(!log.contains("name=reader"), "{who}: {log}");
     }
 }
+
+/// The commands whose secrets MONITOR and SLOWLOG must not show, and their neighbours.
+const SECRET_BEARING: &[&[&str]] = &[
+    &["AUTH", "foo"],
+    &["AUTH", "user", "pass"],
+    &["auth", "a", "b", "c"],
+    &["HELLO", "3", "AUTH", "default", "xx", "SETNAME", "n"],
+    &["HELLO", "2", "AUTH", "default"],
+    &["HELLO", "3", "AUTH"],
+    &["CONFIG", "SET", "masterauth", "xyz", "hz", "10"],
+    &["CONFIG", "SET", "requirepass", ""],
+    &["CONFIG", "SET", "nosuch", "1", "masterauth", "abc"],
+    &["EVAL", "redis.call('set', 'x', 'y') return redis.pcall('auth', 'x')", "0"],
+    &["SET", "a", "b"],
+    &["GET"],
+    &["NOSUCHCOMMAND", "x"],
+    &["EXEC"],
+    &["PING"],
+];
+
+/// A MONITOR line without its time and client address (the database and `lua` stay).
+fn monitor_line(r: &[u8]) -> Vec<u8> {
+    let s = String::from_utf8_lossy(r);
+    let Some(open) = s.find('[') else { return r.to_vec() };
+    let (db_and_addr, rest) = s[open + 1..].split_once(']').unwrap_or(("", ""));
+    let db = db_and_addr.split(' ').next().unwrap_or("");
+    let client = if db_and_addr.ends_with(" lua") { "lua" } else { "client" };
+    format!("[{db} {client}]{rest}").into_bytes()
+}
+
+/// MONITOR shows AUTH's, HELLO's and the others' secrets as Redis does (redacted where
+/// redactClientCommandArgument is called, as typed where the command failed before it), and
+/// not the admin commands; SLOWLOG keeps the same arguments, plus CONFIG SET's sensitive values
+/// redacted, and leaves out what Redis leaves out (EXEC, rejected and unknown commands).
+#[test]
+fn monitor_and_slowlog_redact_secrets_as_redis_does() {
+    let duo = Duo::start(&[]);
+    let mut mon = duo.pair_named("MONITOR");
+    mon.check(&["MONITOR"]);
+    let mut p = duo.pair();
+    p.check(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    p.check(&["SLOWLOG", "RESET"]);
+    for args in SECRET_BEARING {
+        p.check_with(args, |b| mask_field(b, "id"));
+    }
+    p.send_cmds(&[&["MULTI"], &["SET", "k", "1"], &["AUTH", "inside"], &["EXEC"]]);
+    for what in ["MULTI", "SET", "AUTH", "EXEC"] {
+        p.check_read(what);
+    }
+    p.check(&["SELECT", "3"]);
+    p.check(&["ECHO", "last"]);
+    // Everything up to ECHO last, in order.
+    let mut lines = 0;
+    loop {
+        let what = format!("MONITOR line {lines}");
+        let (o, r) = (mon.ours.read_reply(), mon.real.read_reply());
+        mon.compare(&what, &monitor_line(&o), &monitor_line(&r));
+        lines += 1;
+        if r.ends_with(b"\"ECHO\" \"last\"\r\n") || lines > 100 {
+            break;
+        }
+    }
+    // SLOWLOG: each entry's arguments and client name, newest first.
+    let entries = |c: &mut crate::common::Client| -> Vec<u8> {
+        let log = crate::common::Reply::parse(&c.cmd(&["SLOWLOG", "GET", "-1"]));
+        let mut out = Vec::new();
+        for e in log.array() {
+            let f = e.array();
+            out.extend(f[3].encode());
+            out.extend(f[5].encode());
+            out.push(b'\n');
+        }
+        out
+    };
+    let (o, r) = (entries(&mut p.ours), entries(&mut p.real));
+    p.compare("SLOWLOG GET -1 (arguments and client names)", &o, &r);
+}
