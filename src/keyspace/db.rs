@@ -241,7 +241,7 @@ impl Db {
     pub fn take_keys(&mut self) -> Db {
         let watched = std::mem::take(&mut self.watched);
         let hasher = self.hasher;
-        let old = std::mem::replace(self, Db::new());
+        let old = std::mem::take(self);
         self.hasher = hasher;
         self.watched = watched;
         old
