@@ -137,14 +137,16 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         targets.push((idx, name));
     }
     let old: Vec<(usize, Val)> = targets.iter().map(|(i, _)| (*i, ctx.state.config.val_at(*i).clone())).collect();
-    // Like Redis, only a value that changed takes effect again (`performInterfaceSet` returning 2
-    // registers no apply function): naming the current port does not rebind.
+    // Like Redis, a plain value (yes/no, number, enum, string) that did not change does not take
+    // effect again (`performInterfaceSet` returning 2 registers no apply function): naming the
+    // current port does not rebind. The special ones always do (`dir` changes directory again,
+    // `bind` rebinds), as their set functions report a change whatever the value.
     let mut changes: Vec<(usize, Val)> = Vec::new();
     let mut changed_from: Vec<usize> = Vec::new();
     for (n, ((idx, name), pair)) in targets.iter().zip(args[2..].chunks(2)).enumerate() {
         match ctx.state.config.parse_set(*idx, &String::from_utf8_lossy(&pair[1])) {
             Ok(v) => {
-                if v != *ctx.state.config.val_at(*idx) {
+                if v != *ctx.state.config.val_at(*idx) || matches!(CONFIG_TABLE[*idx].kind, ctable::Kind::Special(_)) {
                     changes.push((*idx, v.clone()));
                     changed_from.push(n);
                 }

@@ -148,7 +148,9 @@ pub async fn serve<S>(
             let mut reading = conn.output_limited;
             let (mut gone, mut close) = (false, false);
             while !conn.out.is_empty() {
-                let running = reading && !close && conn.parked.is_none();
+                // Not once the connection is handed over (SYNC) or closing after a reply.
+                let handed = session.repl.handover.is_some() || session.close_after_reply;
+                let running = reading && !close && !handed && conn.parked.is_none();
                 let queued = running && !conn.queue.is_empty();
                 tokio::select! {
                     r = wr.write(&conn.out) => match r {
