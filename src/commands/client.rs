@@ -312,7 +312,7 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
 
 /// One CLIENT LIST line, with Redis 7.0's fields in its order.
 fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
-    let omem = c.pending.load(Ordering::Relaxed);
+    let omem = c.output_pending();
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
         c.id,
@@ -338,6 +338,17 @@ fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
         c.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
         c.resp,
     )
+}
+
+/// Client `id`'s CLIENT LIST line (catClientInfoString), for log lines about it.
+pub fn info_string(st: &crate::server::state::State, id: u64, now_ms: u64) -> Option<String> {
+    st.clients.get(&id).map(|c| describe(c, now_ms, &Extra::of(st)))
+}
+
+/// A client's CLIENT LIST line without what only the whole state tells (MONITOR, a broken
+/// WATCH, blocked), where the state is not at hand (a PUBLISH's receivers).
+pub fn info_line(c: &ClientInfo, now_ms: u64) -> String {
+    describe(c, now_ms, &Extra::default())
 }
 
 fn list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

@@ -73,81 +73,132 @@ static SUBS: &[CommandSpec] = &[
     ),
 ];
 
+/// `configGetCommand`: a name without glob characters is looked up exactly (hidden configs too)
+/// and answered under the spelling asked for; a pattern matches every name and alias that is not
+/// hidden. Each name or alias is answered once.
 fn get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let patterns = &args[2..];
-    let mut pairs = Vec::new();
-    for (idx, spec) in CONFIG_TABLE.iter().enumerate() {
-        let mut value = None;
-        for name in std::iter::once(&spec.name).chain(spec.aliases) {
-            if patterns.iter().any(|p| string_match(p, name.as_bytes(), true)) {
-                let v = value.get_or_insert_with(|| ctx.state.config.render(idx));
-                pairs.push((Reply::bulk(name), Reply::bulk(v.as_bytes())));
+    let mut matches: Vec<(String, usize)> = Vec::new();
+    let seen = |matches: &[(String, usize)], name: &str| matches.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    for pattern in &args[2..] {
+        if !pattern.iter().any(|c| matches!(c, b'[' | b'*' | b'?')) {
+            let name = String::from_utf8_lossy(pattern).into_owned();
+            if let Some((idx, _)) = ctable::lookup(&name) {
+                if !seen(&matches, &name) {
+                    matches.push((name, idx));
+                }
+            }
+            continue;
+        }
+        for (idx, spec) in CONFIG_TABLE.iter().enumerate() {
+            if spec.has(ctable::HIDDEN) {
+                continue;
+            }
+            for name in std::iter::once(&spec.name).chain(spec.aliases) {
+                if !seen(&matches, name) && string_match(pattern, name.as_bytes(), true) {
+                    matches.push((name.to_string(), idx));
+                }
             }
         }
     }
+    let pairs = matches
+        .into_iter()
+        .map(|(name, idx)| (Reply::bulk(name.as_bytes()), Reply::bulk(ctx.state.config.render(idx).as_bytes())))
+        .collect();
     Reply::Map(pairs)
 }
 
+/// `configSetCommand`: every name is checked before any value; the values are then set in order
+/// (a bad one restores those set before it) and only then take effect, all of them or, when one
+/// cannot, none: the earlier values are restored and made to take effect again.
 fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() % 2 != 0 {
-        return Reply::error("ERR wrong number of arguments for 'config|set' command");
+        return Reply::error("ERR syntax error");
     }
     let fail = |name: &str, why: &str| Reply::error(format!("ERR {}", crate::config::config_set_error(name, why)));
     let protected_allowed = ctx.state.config.bool(crate::ckey!("enable-protected-configs"));
-    let mut changes: Vec<(usize, Val)> = Vec::new();
+    // Each directive as Redis's config dictionary names it: an alias is an entry of its own, so
+    // a name and its alias in one call are not duplicates (the later one wins).
+    let mut targets: Vec<(usize, String)> = Vec::new();
     for pair in args[2..].chunks(2) {
-        let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
+        let typed = String::from_utf8_lossy(&pair[0]);
+        let name = typed.to_ascii_lowercase();
         let Some((idx, spec)) = ctable::lookup(&name) else {
-            return Reply::error(format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-                String::from_utf8_lossy(&pair[0])
-            ));
+            return Reply::error(format!("ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"));
         };
         if spec.has(ctable::IMMUTABLE) || spec.name == "replicaof" {
-            return fail(&name, "can't set immutable config");
+            return fail(&typed, "can't set immutable config");
         }
         if spec.has(ctable::PROTECTED) && !protected_allowed {
-            return fail(&name, "can't set protected config");
+            return fail(&typed, "can't set protected config");
         }
-        if changes.iter().any(|(i, _)| *i == idx) {
-            return fail(&name, "duplicate parameter");
+        if targets.iter().any(|(i, n)| *i == idx && *n == name) {
+            return fail(&typed, "duplicate parameter");
         }
-        let value = String::from_utf8_lossy(&pair[1]);
-        match ctx.state.config.parse_set(idx, &value) {
-            Ok(v) => changes.push((idx, v)),
-            Err(why) => return fail(&name, &why),
+        targets.push((idx, name));
+    }
+    let old: Vec<(usize, Val)> = targets.iter().map(|(i, _)| (*i, ctx.state.config.val_at(*i).clone())).collect();
+    // Like Redis, a plain value (yes/no, number, enum, string) that did not change does not take
+    // effect again (`performInterfaceSet` returning 2 registers no apply function): naming the
+    // current port does not rebind. The special ones always do (`dir` changes directory again,
+    // `bind` rebinds), as their set functions report a change whatever the value.
+    let mut changes: Vec<(usize, Val)> = Vec::new();
+    let mut changed_from: Vec<usize> = Vec::new();
+    for (n, ((idx, name), pair)) in targets.iter().zip(args[2..].chunks(2)).enumerate() {
+        match ctx.state.config.parse_set(*idx, &String::from_utf8_lossy(&pair[1])) {
+            Ok(v) => {
+                if v != *ctx.state.config.val_at(*idx) || matches!(CONFIG_TABLE[*idx].kind, ctable::Kind::Special(_)) {
+                    changes.push((*idx, v.clone()));
+                    changed_from.push(n);
+                }
+                ctx.state.config.set_val(*idx, v);
+            }
+            Err(why) => {
+                restore(ctx, &old[..=n]);
+                return fail(name, &why);
+            }
         }
     }
-    // Apply all or nothing: keep the old values to restore if an apply step fails.
-    let old: Vec<(usize, Val)> = changes.iter().map(|(i, _)| (*i, ctx.state.config.val_at(*i).clone())).collect();
-    for (idx, v) in &changes {
-        ctx.state.config.set_val(*idx, v.clone());
-    }
-    if let Err((idx, why)) = apply(ctx, &changes) {
-        for (i, v) in old {
-            ctx.state.config.set_val(i, v);
+    if let Err((at, why)) = apply(ctx, &changes) {
+        let name = &targets[changed_from[at]].1;
+        tracing::warn!(
+            "Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings."
+        );
+        restore(ctx, &old);
+        let reverted: Vec<(usize, Val)> = changed_from.iter().map(|&n| old[n].clone()).collect();
+        if let Err((_, why)) = apply(ctx, &reverted) {
+            tracing::warn!("Failed applying restored failed CONFIG SET command: {why}");
         }
-        let _ = apply(ctx, &[]);
-        return fail(CONFIG_TABLE[idx].name, &why);
+        return fail(name, &why);
     }
     Reply::OK
 }
 
-/// Makes changed values take effect. On failure returns the offending directive.
+/// Puts back the values `old` holds, last first, so that a directive named twice (as a name and
+/// as its alias) ends at its value from before the command.
+fn restore(ctx: &mut Ctx, old: &[(usize, Val)]) {
+    for (idx, v) in old.iter().rev() {
+        ctx.state.config.set_val(*idx, v.clone());
+    }
+}
+
+/// Makes changed values take effect. On failure returns the position in `changes` of the
+/// directive that could not.
 fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)> {
-    for (idx, v) in changes {
+    let mut rebound = false;
+    for (at, (idx, v)) in changes.iter().enumerate() {
         match (CONFIG_TABLE[*idx].name, v) {
             ("dir", Val::Str(d)) => {
-                std::env::set_current_dir(d).map_err(|e| (*idx, e.to_string()))?;
+                std::env::set_current_dir(d).map_err(|e| (at, e.to_string()))?;
             }
             ("loglevel", Val::Str(l)) => crate::logging::set_level(l),
             ("appendonly", Val::Bool(on)) => {
-                crate::persistence::appendonly::set_enabled(ctx.state, *on).map_err(|e| (*idx, e))?;
+                crate::persistence::appendonly::set_enabled(ctx.state, *on).map_err(|e| (at, e))?;
             }
-            ("port" | "bind", _) => {
-                let rebind =
-                    ctx.server.rebind_tcp.get().ok_or((*idx, "the server is not listening yet".to_string()))?;
-                rebind(ctx.server, &ctx.state.config).map_err(|e| (*idx, e))?;
+            // One rebind serves both: it listens on the port and addresses now configured.
+            (name @ ("port" | "bind"), _) if !rebound => {
+                rebound = true;
+                let rebind = ctx.server.rebind_tcp.get().ok_or((at, "the server is not listening yet".to_string()))?;
+                rebind(ctx.server, &ctx.state.config).map_err(|e| (at, rebind_error(name, e)))?;
             }
             _ => {}
         }
@@ -157,6 +208,18 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
         crate::server::eviction::maxmemory_changed(ctx.server, ctx.state);
     }
     Ok(())
+}
+
+/// Redis's text for a failed rebind is the one of the apply function that ran first: `updatePort`
+/// when port was named first, `applyBind` when bind was.
+fn rebind_error(directive: &str, why: String) -> String {
+    const PORT: &str = "Unable to listen on this port. Check server logs.";
+    const BIND: &str = "Failed to bind to specified addresses.";
+    match directive {
+        _ if why != PORT && why != BIND => why,
+        "port" => PORT.to_string(),
+        _ => BIND.to_string(),
+    }
 }
 
 /// Recomputes everything derived from the config.
@@ -182,6 +245,7 @@ pub fn refresh(st: &mut crate::server::state::State) {
 fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let s = &mut ctx.state.stats;
     *s = crate::server::state::Stats::default();
+    crate::server::lazyfree::reset_stats();
     Reply::OK
 }
 

@@ -137,7 +137,7 @@ fn total_system_memory() -> u64 {
 /// What clients use (Redis's mem_clients_normal): each one's buffers as CLIENT LIST's tot-mem
 /// counts them.
 pub(crate) fn clients_memory(st: &crate::server::state::State) -> u64 {
-    st.clients.values().map(|c| (16384 + c.qbuf + c.pending.load(std::sync::atomic::Ordering::Relaxed)) as u64).sum()
+    st.clients.values().map(|c| (16384 + c.qbuf + c.output_pending()) as u64).sum()
 }
 
 /// used_memory_overhead and MEMORY STATS' overhead.total: start-up memory, clients' buffers and
@@ -197,7 +197,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("client_recent_max_input_buffer:{}", st.clients.values().map(|c| c.qbuf).max().unwrap_or(0));
             field!(
                 "client_recent_max_output_buffer:{}",
-                st.clients.values().map(|c| c.pending.load(std::sync::atomic::Ordering::Relaxed)).max().unwrap_or(0)
+                st.clients.values().map(|c| c.output_pending()).max().unwrap_or(0)
             );
             field!("blocked_clients:{}", st.blocking.count() + st.postponed.count());
             field!("tracking_clients:{}", st.tracking.clients);
@@ -276,8 +276,8 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("mem_aof_buffer:0");
             field!("mem_allocator:{}", crate::alloc::name());
             field!("active_defrag_running:0");
-            field!("lazyfree_pending_objects:0");
-            field!("lazyfreed_objects:0");
+            field!("lazyfree_pending_objects:{}", crate::server::lazyfree::pending_objects());
+            field!("lazyfreed_objects:{}", crate::server::lazyfree::freed_objects());
         }
         "persistence" => {
             out.push_str("# Persistence\r\n");

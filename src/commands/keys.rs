@@ -168,12 +168,18 @@ impl Ctx<'_> {
     }
 }
 
+/// DEL and UNLINK (delGenericCommand): UNLINK, and DEL under lazyfree-lazy-user-del, free big
+/// values in the background.
 fn del(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.session.db;
+    let lazy = args[0].eq_ignore_ascii_case(b"unlink") || ctx.state.config.bool(crate::ckey!("lazyfree-lazy-user-del"));
     let mut n = 0;
     for k in &args[1..] {
         ctx.expire_if_needed(db, k);
-        if ctx.state.dbs[db].remove(k).is_some() {
+        if let Some(entry) = ctx.state.dbs[db].remove(k) {
+            if lazy {
+                crate::server::lazyfree::free_entry(entry);
+            }
             ctx.notify(notify::GENERIC, "del", k);
             ctx.dirty(1);
             n += 1;

@@ -42,13 +42,15 @@ fn begin(spec: &Reply, args: &[Bytes]) -> Result<Option<usize>, ()> {
             let keyword = field(how, "keyword").map(text).ok_or(())?;
             let from = int(how, "startfrom").ok_or(())?;
             let argc = args.len() as i64;
-            let (start, forward) = if from > 0 { (from, true) } else { (argc + from, false) };
+            // getKeysUsingKeySpecs stops before `end`: a keyword in the last argument (STORE
+            // with nothing after it) is not found, rather than naming a key past the end.
+            let (start, end) = if from > 0 { (from, argc - 1) } else { (argc + from, 1) };
             let mut i = start;
-            while i >= 1 && i < argc {
+            while i != end && i >= 1 && i < argc {
                 if args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
                     return Ok(Some(i as usize + 1));
                 }
-                i += if forward { 1 } else { -1 };
+                i += if start <= end { 1 } else { -1 };
             }
             Ok(None)
         }
@@ -80,7 +82,8 @@ fn spec_keys(spec: &Reply, args: &[Bytes]) -> Result<Vec<FoundKey>, ()> {
             let numkeys =
                 args.get(idx).and_then(|a| crate::util::numbers::parse_i64(a)).filter(|n| *n >= 0).ok_or(())?;
             first += int(how, "firstkey").ok_or(())? as usize;
-            (first as i64 + numkeys - 1, int(how, "keystep").ok_or(())?)
+            // Redis adds the count as an int: 4294967297 keys is 1.
+            (first as i64 + i64::from(numkeys as i32) - 1, int(how, "keystep").ok_or(())?)
         }
         _ => return Err(()),
     };
@@ -130,8 +133,8 @@ fn variable_flags(fullname: &str, args: &[Bytes]) -> Vec<FoundKey> {
 
 /// The keys of a command line with their flags: from Redis's key specs when they can all be
 /// evaluated, else from the table's own key positions (SORT's STORE is an `unknown` spec), where
-/// the first key takes the first spec's flags and the others the last spec's, as sortGetKeys
-/// gives them.
+/// for SORT the first key takes the first spec's flags and the others the last spec's, as
+/// sortGetKeys gives them.
 pub fn find(spec: &CommandSpec, fullname: &str, args: &[Bytes]) -> Vec<FoundKey> {
     let specs: Vec<&Reply> = match metadata::get().key_specs(fullname) {
         Some(Reply::Set(s)) | Some(Reply::Array(s)) => s.iter().collect(),
@@ -158,8 +161,11 @@ pub fn find(spec: &CommandSpec, fullname: &str, args: &[Bytes]) -> Vec<FoundKey>
             return keys;
         }
     }
-    let first_flags = specs.first().map(|s| flags_of(s)).unwrap_or_default();
-    let other_flags = specs.last().map(|s| flags_of(s)).unwrap_or_default();
+    // Of Redis's getkeys procs only sortGetKeys gives flags; the others (genericGetKeys,
+    // xreadGetKeys, georadiusGetKeys) leave them 0.
+    let sort = matches!(fullname, "sort" | "sort_ro");
+    let first_flags = specs.first().filter(|_| sort).map(|s| flags_of(s)).unwrap_or_default();
+    let other_flags = specs.last().filter(|_| sort).map(|s| flags_of(s)).unwrap_or_default();
     spec.key_positions(args)
         .into_iter()
         .enumerate()

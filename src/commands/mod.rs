@@ -107,14 +107,17 @@ impl Ctx<'_> {
         let Some(entry) = self.state.dbs[db].take_expired(key, self.now_ms) else {
             return false;
         };
+        let unlink = self.state.config.bool(crate::ckey!("lazyfree-lazy-expire"));
         let start = Instant::now();
-        drop(entry);
+        match unlink {
+            true => crate::server::lazyfree::free_entry(entry),
+            false => drop(entry),
+        }
         crate::server::eviction::add_latency(self.state, "expire-del", start);
         notify::notify(self.state, notify::EXPIRED, "expired", key, db);
         tracking::invalidate_key(self.state, None, key, true);
         // A stream reader blocked in XREADGROUP learns its key is gone (dbGenericDelete).
         self.state.blocking.signal(db, key);
-        let unlink = self.state.config.bool(crate::ckey!("lazyfree-lazy-expire"));
         self.state.propagation.deleted(db, key, unlink);
         self.state.stats.expired_keys += 1;
         true
@@ -606,6 +609,7 @@ pub fn float_arg(b: &[u8]) -> Result<f64, Reply> {
     crate::util::numbers::parse_f64(b).ok_or_else(|| Reply::error(errors::NOT_FLOAT))
 }
 
+pub use client::{info_line as client_info_line, info_string as client_info_string};
 pub use shutdown::finish_shutdown;
 pub use transactions::unwatch_all;
 

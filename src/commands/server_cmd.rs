@@ -118,23 +118,29 @@ fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     Reply::Int(ctx.db().len() as i64)
 }
 
-/// FLUSHDB/FLUSHALL's optional ASYNC|SYNC. Freeing is synchronous either way: the reply is the same.
-fn flush_mode(args: &[Bytes]) -> Result<(), Reply> {
+/// FLUSHDB/FLUSHALL's optional ASYNC|SYNC (getFlushCommandFlags): whether the keys are freed in
+/// the background, by default as lazyfree-lazy-user-flush says.
+fn flush_mode(ctx: &Ctx, args: &[Bytes]) -> Result<bool, Reply> {
     match args.len() {
-        1 => Ok(()),
-        2 if args[1].eq_ignore_ascii_case(b"async") || args[1].eq_ignore_ascii_case(b"sync") => Ok(()),
+        1 => Ok(ctx.state.config.bool(crate::ckey!("lazyfree-lazy-user-flush"))),
+        2 if args[1].eq_ignore_ascii_case(b"async") => Ok(true),
+        2 if args[1].eq_ignore_ascii_case(b"sync") => Ok(false),
         _ => Err(Reply::error(errors::SYNTAX)),
     }
 }
 
 fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    tri!(flush_mode(args));
+    let lazy = tri!(flush_mode(ctx, args));
     let db = ctx.session.db;
     let st = &mut *ctx.state;
     st.dbs[db].touch_all_watched(None, ctx.now_ms);
     // Readers blocked in XREADGROUP learn their streams are gone.
     crate::server::dataset::signal_deleted_streams(&mut st.blocking, db, &st.dbs[db], None);
-    let n = st.dbs[db].clear();
+    let old = st.dbs[db].take_keys();
+    let n = old.len();
+    if lazy {
+        crate::server::lazyfree::free_databases(vec![old]);
+    }
     crate::server::tracking::invalidate_all(st);
     // Each key removed counts as a change, the flush itself none (as Redis 7.0.15); it is replayed
     // even when there was nothing to remove.
@@ -144,8 +150,12 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    tri!(flush_mode(args));
-    let n: usize = ctx.state.empty_dataset().iter().map(|db| db.len()).sum();
+    let lazy = tri!(flush_mode(ctx, args));
+    let old = ctx.state.empty_dataset();
+    let n: usize = old.iter().map(|db| db.len()).sum();
+    if lazy {
+        crate::server::lazyfree::free_databases(old);
+    }
     // Each key removed counts as a change (Redis 7.0.15 adds nothing for the flush itself); it is
     // replayed even when there was nothing to remove.
     ctx.dirty(n as u64);

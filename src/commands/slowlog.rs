@@ -93,10 +93,11 @@ pub fn redacted_positions(args: &[Bytes]) -> Vec<usize> {
         && args.len() % 2 == 0
         && args[1].eq_ignore_ascii_case(b"set")
     {
+        // configSetCommand redacts every sensitive value it is given, past an unknown name too.
         for pair in args[2..].chunks(2).enumerate() {
             let (i, kv) = pair;
             let Some((_, spec)) = crate::config::table::lookup(&String::from_utf8_lossy(&kv[0])) else {
-                break;
+                continue;
             };
             if spec.has(crate::config::table::SENSITIVE) {
                 out.push(3 + 2 * i);

@@ -87,10 +87,13 @@ pub static TABLE: &[CommandSpec] = &[
     cmd!("zscan", -3, READONLY, (1, 1, 1), "sorted-set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", zscan),
 ];
 
-/// The destination, then the keys after the count (Z*STORE).
+/// The keys after the count, then the destination (Z*STORE), in `genericGetKeys`'s order; none,
+/// not even the destination, when the count is not usable.
 fn store_keys(args: &[Bytes]) -> Vec<usize> {
-    let mut keys = vec![1];
-    keys.extend(numkeys_positions(args, 2));
+    let mut keys = numkeys_positions(args, 2);
+    if !keys.is_empty() {
+        keys.push(1);
+    }
     keys
 }
 

@@ -9,7 +9,9 @@ pub enum Kind {
         min: i64,
         max: i64,
     },
-    /// An integer that also accepts memory units (1gb, 100mb).
+    /// An integer that also accepts memory units (1gb, 100mb). A negative `min` also allows a
+    /// percentage (Redis's PERCENT_CONFIG), stored negated as Redis stores it: `-min` is the
+    /// largest percentage.
     Mem {
         min: i64,
         max: i64,
@@ -44,6 +46,9 @@ pub const LATER: u16 = 4;
 pub const NO_EFFECT: u16 = 8;
 /// Its value is a secret: never logged.
 pub const SENSITIVE: u16 = 16;
+/// Left out of CONFIG GET's pattern matches (Redis's HIDDEN_CONFIG: test and debug knobs); only
+/// its exact name finds it.
+pub const HIDDEN: u16 = 32;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
@@ -172,7 +177,7 @@ const SPECS: &[Spec] = &[
         "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60",
         0,
     ),
-    mem("maxmemory-clients", 0, LONG_MAX, "0", LATER),
+    mem("maxmemory-clients", -100, LONG_MAX, "0", LATER),
     b("enable-protected-configs", "no", IMMUTABLE),
     e("enable-debug-command", YES_NO_LOCAL, "no", IMMUTABLE),
     e("enable-module-command", YES_NO_LOCAL, "no", IMMUTABLE | LATER),
@@ -202,7 +207,7 @@ const SPECS: &[Spec] = &[
     s("ignore-warnings", "", NO_EFFECT),
     int("hz", 0, INT_MAX, "10", 0),
     b("dynamic-hz", "yes", 0),
-    b("use-exit-on-panic", "no", IMMUTABLE | NO_EFFECT),
+    b("use-exit-on-panic", "no", NO_EFFECT | HIDDEN),
     b("disable-thp", "yes", IMMUTABLE),
     b("jemalloc-bg-thread", "yes", NO_EFFECT),
     e("oom-score-adj", &["no", "yes", "relative", "absolute"], "no", LATER),
@@ -227,8 +232,8 @@ const SPECS: &[Spec] = &[
     b("rdbchecksum", "yes", 0),
     b("rdb-del-sync-files", "no", 0),
     b("rdb-save-incremental-fsync", "yes", LATER),
-    int("rdb-key-save-delay", i32::MIN as i64, INT_MAX, "0", 0),
-    int("key-load-delay", i32::MIN as i64, INT_MAX, "0", 0),
+    int("rdb-key-save-delay", i32::MIN as i64, INT_MAX, "0", HIDDEN),
+    int("key-load-delay", i32::MIN as i64, INT_MAX, "0", HIDDEN),
     e("sanitize-dump-payload", &["no", "yes", "clients"], "no", LATER),
     b("appendonly", "no", 0),
     s("appendfilename", "appendonly.aof", IMMUTABLE),
@@ -289,7 +294,7 @@ const SPECS: &[Spec] = &[
     int("active-defrag-cycle-max", 1, 99, "25", NO_EFFECT),
     int("active-defrag-max-scan-fields", 1, LONG_MAX, "1000", NO_EFFECT),
     // Data structure encodings.
-    alias("hash-max-listpack-entries", &["hash-max-ziplist-entries"], Kind::Mem { min: 0, max: LONG_MAX }, "512", 0),
+    alias("hash-max-listpack-entries", &["hash-max-ziplist-entries"], Kind::Int { min: 0, max: LONG_MAX }, "512", 0),
     alias("hash-max-listpack-value", &["hash-max-ziplist-value"], Kind::Mem { min: 0, max: LONG_MAX }, "64", 0),
     alias(
         "list-max-listpack-size",
@@ -299,8 +304,8 @@ const SPECS: &[Spec] = &[
         0,
     ),
     int("list-compress-depth", 0, INT_MAX, "0", LATER),
-    mem("set-max-intset-entries", 0, LONG_MAX, "512", 0),
-    alias("zset-max-listpack-entries", &["zset-max-ziplist-entries"], Kind::Mem { min: 0, max: LONG_MAX }, "128", 0),
+    int("set-max-intset-entries", 0, LONG_MAX, "512", 0),
+    alias("zset-max-listpack-entries", &["zset-max-ziplist-entries"], Kind::Int { min: 0, max: LONG_MAX }, "128", 0),
     alias("zset-max-listpack-value", &["zset-max-ziplist-value"], Kind::Mem { min: 0, max: LONG_MAX }, "64", 0),
     mem("hll-sparse-max-bytes", 0, LONG_MAX, "3000", 0),
     mem("stream-node-max-bytes", 0, LONG_MAX, "4096", 0),
@@ -312,9 +317,9 @@ const SPECS: &[Spec] = &[
     b("latency-tracking", "yes", 0),
     spec("latency-tracking-info-percentiles", Kind::Special(Special::LatencyPercentiles), "50 99 99.9", 0),
     spec("notify-keyspace-events", Kind::Special(Special::NotifyKeyspaceEvents), "", 0),
-    mem("tracking-table-max-keys", 0, LONG_MAX, "1000000", 0),
+    int("tracking-table-max-keys", 0, LONG_MAX, "1000000", 0),
     alias("busy-reply-threshold", &["lua-time-limit"], Kind::Int { min: 0, max: LONG_MAX }, "5000", 0),
-    int("watchdog-period", 0, INT_MAX, "0", NO_EFFECT),
+    int("watchdog-period", 0, INT_MAX, "0", NO_EFFECT | HIDDEN),
     // Cluster (not supported: cluster-enabled yes is refused at start-up).
     b("cluster-enabled", "no", IMMUTABLE),
     s("cluster-config-file", "nodes.conf", IMMUTABLE | LATER),

@@ -40,18 +40,11 @@ pub fn parse_memory_u64(s: &str) -> Option<u64> {
     value.checked_mul(mul)
 }
 
-/// Parses a signed memory amount: like [`parse_memory_u64`] with an
-/// optional leading `-`, for the memory configs Redis stores as signed
-/// `long long`. The result must fit in `i64`.
+/// Parses a memory amount as a signed value, for the memory configs Redis stores as signed
+/// `long long`. Like Redis's `memtoull`, a leading `-` is refused: no memory config takes a
+/// negative amount. The result must fit in `i64`.
 pub fn parse_memory(s: &str) -> Option<i64> {
-    match s.strip_prefix('-') {
-        Some(rest) => {
-            let magnitude = parse_memory_u64(rest)?;
-            // i64::MIN has no positive counterpart, hence the detour via i128.
-            i64::try_from(-i128::from(magnitude)).ok()
-        }
-        None => i64::try_from(parse_memory_u64(s)?).ok(),
-    }
+    i64::try_from(parse_memory_u64(s)?).ok()
 }
 
 /// Parses a Redis boolean: `yes` or `no`, case-insensitively.
@@ -67,7 +60,7 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 
 /// Formats a byte count the way CONFIG REWRITE writes it
 /// (`rewriteConfigFormatMemory`): the largest of `gb`, `mb`, `kb` that
-/// divides it exactly, else the plain number. The result parses back with
+/// divides it exactly, else the plain number. A non-negative result parses back with
 /// [`parse_memory`].
 pub fn format_memory(v: i64) -> String {
     if v != 0 && v % GB == 0 {
@@ -126,11 +119,10 @@ mod tests {
     }
 
     #[test]
-    fn memory_negative() {
-        assert_eq!(parse_memory("-1"), Some(-1));
-        assert_eq!(parse_memory("-2mb"), Some(-2 * 1024 * 1024));
-        assert_eq!(parse_memory("-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(parse_memory("-9223372036854775809"), None);
+    fn memory_refuses_a_sign_like_memtoull() {
+        assert_eq!(parse_memory("-1"), None);
+        assert_eq!(parse_memory("-2mb"), None);
+        assert_eq!(parse_memory("-0"), None);
         assert_eq!(parse_memory_u64("-1"), None);
     }
 
@@ -177,7 +169,8 @@ mod tests {
 
     #[test]
     fn format_then_parse_round_trips() {
-        for v in [0, 1, 1023, 1024, 5 << 20, 7 << 30, -1, -(3 << 20), i64::MAX, i64::MIN] {
+        // Memory values are never negative (parse_memory refuses a sign, as memtoull does).
+        for v in [0, 1, 1023, 1024, 5 << 20, 7 << 30, i64::MAX] {
             assert_eq!(parse_memory(&format_memory(v)), Some(v), "{v}");
         }
     }

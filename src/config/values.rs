@@ -41,6 +41,19 @@ pub fn parse(spec: &Spec, args: &[String], prev: Option<&Val>, from_file: bool) 
                 .ok_or("argument couldn't be parsed into an integer")?;
             in_range(n, min, max)
         }
+        Kind::Mem { min, max } if min < 0 => {
+            // `numericParseString`: a memory value first, then `N%` stored as -N.
+            let n = parse_memory(one)
+                .or_else(|| {
+                    let digits = one.strip_suffix('%').filter(|d| !d.is_empty())?;
+                    crate::util::numbers::parse_i64(digits.as_bytes()).filter(|p| *p >= 0).map(|p| -p)
+                })
+                .ok_or("argument must be a memory or percent value")?;
+            if n < min {
+                return Err(format!("percentage argument must be less or equal to {}", -min));
+            }
+            in_range(n, min, max)
+        }
         Kind::Mem { min, max } => {
             let n = parse_memory(one).ok_or("argument must be a memory value")?;
             in_range(n, min, max)
@@ -175,6 +188,7 @@ pub fn render(spec: &Spec, v: &Val) -> String {
         Val::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
         Val::Int(n) => match spec.kind {
             Kind::Special(Special::Octal) => format!("{n:o}"),
+            Kind::Mem { min, .. } if min < 0 && *n < 0 => format!("{}%", -n),
             _ => n.to_string(),
         },
         Val::Str(s) => {
@@ -207,6 +221,9 @@ fn format_percentile(f: f64) -> String {
 /// The directive lines CONFIG REWRITE writes (arguments after the name).
 pub fn rewrite_lines(spec: &Spec, v: &Val) -> Vec<Vec<String>> {
     match v {
+        Val::Int(n) if *n < 0 && matches!(spec.kind, Kind::Mem { min, .. } if min < 0) => {
+            vec![vec![format!("{}%", -n)]]
+        }
         Val::Int(n) if matches!(spec.kind, Kind::Mem { .. }) => vec![vec![format_memory(*n)]],
         Val::Save(points) if points.is_empty() => vec![vec![String::new()]],
         Val::Save(points) => points.iter().map(|(s, c)| vec![s.to_string(), c.to_string()]).collect(),

@@ -236,13 +236,18 @@ impl Db {
 
     /// Removes every key, returning how many there were.
     pub fn clear(&mut self) -> usize {
-        let n = self.len;
+        self.take_keys().len()
+    }
+
+    /// Removes every key, returning them as a database of their own, for the caller to free
+    /// where it likes (FLUSHDB ASYNC); the watchers stay with this one.
+    pub fn take_keys(&mut self) -> Db {
         let watched = std::mem::take(&mut self.watched);
         let hasher = self.hasher;
-        *self = Db::new();
+        let old = std::mem::take(self);
         self.hasher = hasher;
         self.watched = watched;
-        n
+        old
     }
 
     /// Raises the dirty flag of every client watching `key` (Redis's touchWatchedKey). A key

@@ -44,7 +44,8 @@ pub async fn serve<S>(
     let pending = Arc::new(AtomicUsize::new(0));
     // Registered even while a script is busy (by the script's hook), as Redis accepts then.
     let (peer_addr, pending_c, kill_c, killed_c) = (addr.clone(), pending.clone(), kill.clone(), killed.clone());
-    let admit = move |st: &mut State| -> Result<(u64, bool, i64, usize), &'static [u8]> {
+    type Admitted = (u64, bool, i64, usize, Arc<AtomicUsize>);
+    let admit = move |st: &mut State| -> Result<Admitted, &'static [u8]> {
         st.stats.total_connections += 1;
         if st.clients.len() >= st.hot.maxclients {
             st.stats.rejected_connections += 1;
@@ -56,12 +57,13 @@ pub async fn serve<S>(
             st.next_client_id += 1;
             let peer = crate::server::state::Peer { addr: peer_addr, laddr, fd, is_unix };
             let client = ClientInfo::new(id, peer, ClientKind::Normal, tx, pending_c, kill_c, killed_c);
+            let unwritten = client.unwritten.clone();
             st.clients.insert(id, client);
-            Ok((id, st.hot.requirepass.is_none(), st.hot.proto_max_bulk_len, st.hot.query_buffer_limit))
+            Ok((id, st.hot.requirepass.is_none(), st.hot.proto_max_bulk_len, st.hot.query_buffer_limit, unwritten))
         }
     };
     let admitted = crate::server::busy::with_state(&server.state, &server.busy, admit).await;
-    let (id, authenticated, proto_max_bulk_len, query_buffer_limit) = match admitted {
+    let (id, authenticated, proto_max_bulk_len, query_buffer_limit, unwritten) = match admitted {
         Ok(v) => v,
         Err(msg) => {
             let _ = wr.write_all(msg).await;
@@ -81,6 +83,7 @@ pub async fn serve<S>(
         unaccounted_input: 0,
         proto_max_bulk_len,
         query_buffer_limit,
+        output_limited: false,
         parked: None,
     };
     loop {
@@ -137,21 +140,59 @@ pub async fn serve<S>(
                 tokio::task::yield_now().await;
             }
             aof_before_replies(&server).await;
-            // A client that stops reading blocks this write; CLIENT KILL and the output buffer
-            // limits must still be able to drop it.
             // Usually the socket takes it all at once: one write, without the machinery of waiting.
-            let written = match write_now(&mut wr, &conn.out) {
-                Some(Ok(n)) if n == conn.out.len() => true,
-                Some(Err(_)) => false,
-                sent => {
-                    let from = sent.and_then(Result::ok).unwrap_or(0);
+            let (mut gone, mut close) = (false, false);
+            match write_now(&mut wr, &conn.out) {
+                Some(Ok(n)) if n > 0 => {
+                    conn.out.drain(..n);
+                }
+                Some(_) => gone = true,
+                None => {}
+            }
+            if !gone && !conn.out.is_empty() {
+                // A client that stops reading blocks this write; CLIENT KILL and the output buffer
+                // limits must still be able to drop it. With an output limit, commands go on running meanwhile (what is queued, then what
+                // arrives), so that the limit can be reached as in Redis.
+                unwritten.store(conn.out.len(), Ordering::Relaxed);
+                let mut reading = conn.output_limited;
+                while !conn.out.is_empty() {
+                    // Not once the connection is handed over (SYNC) or closing after a reply.
+                    let handed = session.repl.handover.is_some() || session.close_after_reply;
+                    let running = reading && !close && !handed && conn.parked.is_none();
+                    let queued = running && !conn.queue.is_empty();
                     tokio::select! {
-                        r = wr.write_all(&conn.out[from..]) => r.is_ok(),
-                        _ = kill.notified() => false,
+                        r = wr.write(&conn.out) => match r {
+                            Ok(n) if n > 0 => {
+                                conn.out.drain(..n);
+                                unwritten.store(conn.out.len(), Ordering::Relaxed);
+                            }
+                            _ => {
+                                gone = true;
+                                break;
+                            }
+                        },
+                        _ = std::future::ready(()), if queued => {
+                            close = !run_input(&server, &mut session, &mut conn, 0, &mut rx, &pending).await;
+                            unwritten.store(conn.out.len(), Ordering::Relaxed);
+                            aof_before_replies(&server).await;
+                        },
+                        r = rd.read_buf(&mut conn.buf), if running && !queued => match r {
+                            Ok(0) | Err(_) => reading = false,
+                            Ok(n) => {
+                                close = !run_input(&server, &mut session, &mut conn, n, &mut rx, &pending).await;
+                                unwritten.store(conn.out.len(), Ordering::Relaxed);
+                                aof_before_replies(&server).await;
+                            }
+                        },
+                        _ = kill.notified() => {
+                            gone = true;
+                            break;
+                        }
                     }
                 }
-            };
-            if !written {
+                unwritten.store(0, Ordering::Relaxed);
+            }
+            if gone || close {
                 break;
             }
             if conn.out.capacity() > 1024 * 1024 {
@@ -205,6 +246,11 @@ struct Conn {
     unaccounted_input: usize,
     proto_max_bulk_len: i64,
     query_buffer_limit: usize,
+    /// Whether the client's output buffer limit is set, so that its input must go on being read
+    /// while its output waits for the socket: Redis reads and runs a client's commands whatever
+    /// it has not written yet, and closes it when the limit is reached. Without a limit, waiting
+    /// for the socket bounds the memory instead.
+    output_limited: bool,
     /// Set when a blocking command parked the client: its wake-up, deadline (unix ms, 0 never) and
     /// protocol (for pushes that arrive meanwhile).
     parked: Option<(Arc<Notify>, u64, u8)>,
@@ -446,13 +492,13 @@ fn execute_batch(
         if session.repl.handover.is_some() {
             break;
         }
-        let hard = st.hot.output_limits[0].0;
-        if hard > 0 && conn.out.len() as u64 > hard {
-            tracing::warn!(
-                "Client id={} addr={} closed for overcoming of output buffer limits.",
-                session.id,
-                session.addr
-            );
+        let over = st.clients.get_mut(&session.id).is_some_and(|c| {
+            let used = (c.pending.load(Ordering::Relaxed) + conn.out.len()) as u64;
+            c.output_limit_reached(&st.hot.output_limits, used, now_ms)
+        });
+        if over {
+            let info = commands::client_info_string(st, session.id, now_ms).unwrap_or_default();
+            tracing::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
             st.stats.client_outbuf_limit_disconnections += 1;
             conn.out.clear();
             conn.queue.clear();
@@ -485,8 +531,11 @@ fn execute_batch(
     if std::mem::take(&mut session.repl.unflushed_write) {
         session.repl.woff = st.repl.master_repl_offset;
     }
-    st.stats.net_output_bytes += (conn.out.len() - out_before) as u64;
+    // Output dropped at the output buffer limit (the buffer cleared) was never sent: not counted.
+    st.stats.net_output_bytes += conn.out.len().saturating_sub(out_before) as u64;
     conn.alone = st.clients.len() <= 1;
+    let class = if session.subs + session.psubs > 0 { 2 } else { 0 };
+    conn.output_limited = st.hot.output_limits[class].0 > 0 || st.hot.output_limits[class].1 > 0;
     if let Some(ci) = st.clients.get_mut(&session.id) {
         ci.qbuf = conn.buf.len();
     }

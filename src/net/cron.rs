@@ -33,6 +33,7 @@ pub async fn run(server: Arc<Server>) {
         }
         sample_stats(&mut st);
         close_idle_clients(&mut st);
+        close_clients_over_output_limits(&mut st);
         st.scripts.reap_debug_children();
         if let Some(finished) = crate::persistence::snapshot::reap_child(&mut st) {
             crate::replication::sync::child_done(&mut st, finished.ok);
@@ -133,6 +134,29 @@ fn sample_stats(st: &mut State) {
     let (rin, rout) = (st.repl.stats.net_repl_input_bytes, st.repl.stats.net_repl_output_bytes);
     push_sample(&mut st.repl.stats.in_samples, now, rin);
     push_sample(&mut st.repl.stats.out_samples, now, rout);
+}
+
+/// clientsCron's closeClientOnOutputBufferLimitReached: a client whose output stays over its
+/// soft limit for longer than its seconds is closed even when no more output comes.
+fn close_clients_over_output_limits(st: &mut State) {
+    let now = crate::util::time::unix_ms();
+    let limits = st.hot.output_limits;
+    let mut closed = 0;
+    for c in st.clients.values_mut() {
+        let used = c.output_pending() as u64;
+        let served_elsewhere = matches!(c.kind, ClientKind::Replica | ClientKind::Master);
+        if used == 0 || served_elsewhere || c.killed.load(std::sync::atomic::Ordering::Relaxed) {
+            continue;
+        }
+        if c.output_limit_reached(&limits, used, now) {
+            let info = crate::server::state::client_info_line(c, now);
+            tracing::warn!("Client {info} closed for overcoming of output buffer limits.");
+            c.killed.store(true, std::sync::atomic::Ordering::Relaxed);
+            c.kill.notify_one();
+            closed += 1;
+        }
+    }
+    st.stats.client_outbuf_limit_disconnections += closed;
 }
 
 fn close_idle_clients(st: &mut State) {

@@ -183,7 +183,7 @@ pub fn rebind_tcp(server: &Server, config: &crate::config::Config) -> Result<(),
             let why = if config.val(crate::ckey!("port"))
                 != &crate::config::Val::Int(old.as_ref().map(|o| o.port as i64).unwrap_or(0))
             {
-                "Unable to listen on this port".to_string()
+                "Unable to listen on this port. Check server logs.".to_string()
             } else {
                 "Failed to bind to specified addresses.".to_string()
             };

@@ -15,6 +15,7 @@ use crate::server::Server;
 pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> i32 {
     let mut signals = ShutdownSignals::catch();
     let _ = server.rebind_tcp.set(listener::rebind_tcp);
+    let _ = crate::server::state::CLIENT_INFO.set(crate::commands::client_info_line);
     let listeners = match listener::bind_all(&server, inherited) {
         Ok(l) => l,
         Err(msg) => {

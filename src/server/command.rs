@@ -283,15 +283,40 @@ impl CommandSpec {
 }
 
 /// The keys of a command with `numkeys` at `at`, followed by that many keys (ZUNION, LMPOP,
-/// SINTERCARD, ...); none if the count is not a usable number, as Redis's getkeys procs.
+/// SINTERCARD, ...); none if the count is not a usable number, as Redis's `genericGetKeys`, which
+/// reads the count with `atoi` (`2x` is 2, `x` is 0).
 pub fn numkeys_positions(args: &[Bytes], at: usize) -> Vec<usize> {
-    let Some(n) = args.get(at).and_then(|a| crate::util::numbers::parse_i64(a)) else {
+    let Some(n) = args.get(at).map(|a| i64::from(c_atoi(a))) else {
         return Vec::new();
     };
     if n <= 0 || (at as i64 + n) >= args.len() as i64 {
         return Vec::new();
     }
     (at + 1..=at + n as usize).collect()
+}
+
+/// C's `atoi` as glibc computes it (`(int) strtol(s, NULL, 10)`): leading white space, a sign,
+/// then digits up to the first other byte; no digits is 0, an overflow saturates the `long`
+/// before the cast to `int` truncates it.
+fn c_atoi(s: &[u8]) -> i32 {
+    let s = match s.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')) {
+        Some(start) => &s[start..],
+        None => return 0,
+    };
+    let (negative, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    for c in digits.iter().take_while(|c| c.is_ascii_digit()) {
+        let d = i64::from(c - b'0');
+        n = match negative {
+            true => n.saturating_mul(10).saturating_sub(d),
+            false => n.saturating_mul(10).saturating_add(d),
+        };
+    }
+    n as i32
 }
 
 fn positions((first, last, step): (i32, i32, i32), args: &[Bytes]) -> Vec<usize> {

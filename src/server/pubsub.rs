@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
-use super::state::{ClientId, ClientKind, Push, State};
+use super::state::{ClientId, Push, State};
 use crate::protocol::Reply;
 use crate::util::glob::string_match;
 
@@ -195,28 +195,10 @@ impl Outboxes<'_> {
         if c.killed.load(Ordering::Relaxed) {
             return;
         }
-        let pending = c.pending.fetch_add(size, Ordering::Relaxed) + size;
-        let class = match c.kind {
-            ClientKind::Pubsub => 2,
-            ClientKind::Replica => 1,
-            _ => 0,
-        };
-        let (hard, soft, soft_secs) = self.limits[class];
-        let over_hard = hard > 0 && pending as u64 >= hard;
-        let over_soft = soft > 0 && pending as u64 >= soft;
-        let soft_expired = if over_soft {
-            let since = *c.soft_limit_since.get_or_insert(self.now);
-            self.now.saturating_sub(since) / 1000 >= soft_secs
-        } else {
-            c.soft_limit_since = None;
-            false
-        };
-        if over_hard || soft_expired {
-            tracing::warn!(
-                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                c.id,
-                c.addr
-            );
+        let pending = c.pending.fetch_add(size, Ordering::Relaxed) + size + c.unwritten.load(Ordering::Relaxed);
+        if c.output_limit_reached(&self.limits, pending as u64, self.now) {
+            let info = crate::server::state::client_info_line(c, self.now);
+            tracing::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
             c.killed.store(true, Ordering::Relaxed);
             c.kill.notify_one();
             self.dropped += 1;

@@ -54,6 +54,22 @@ pub struct ClientInfo {
     pub soft_limit_since: Option<u64>,
     /// CLIENT TRACKING's options while tracking is on.
     pub tracking: Option<Box<super::tracking::ClientTracking>>,
+    /// Bytes of replies and messages the connection holds that the socket has not taken yet
+    /// (with `pending`, Redis's reply list: what the output buffer limits count).
+    pub unwritten: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// How a log line names a client (Redis's catClientInfoString): its CLIENT LIST line, which the
+/// command layer formats and sets here at start-up, as the core cannot reach it. Until then (and
+/// in unit tests) the id and address stand in.
+pub static CLIENT_INFO: std::sync::OnceLock<fn(&ClientInfo, u64) -> String> = std::sync::OnceLock::new();
+
+/// A client's CLIENT LIST line at `now_ms`, for log lines.
+pub fn client_info_line(c: &ClientInfo, now_ms: u64) -> String {
+    match CLIENT_INFO.get() {
+        Some(describe) => describe(c, now_ms),
+        None => format!("id={} addr={}", c.id, c.addr),
+    }
 }
 
 /// What identifies a new client's connection.
@@ -104,12 +120,44 @@ impl ClientInfo {
             killed,
             soft_limit_since: None,
             tracking: None,
+            unwritten: Arc::default(),
         }
     }
 
     /// Channels, patterns and shard channels: Redis's CLIENT_PUBSUB while above 0.
     pub fn subscriptions(&self) -> usize {
         self.subs + self.psubs + self.ssubs
+    }
+
+    /// Redis's checkClientOutputBufferLimits for `used` bytes of output not taken yet: the hard
+    /// limit at once, the soft one once it has held for more than its seconds, for the client's
+    /// class (pubsub once it subscribed, else normal; `limits` by class as in the config).
+    pub fn output_limit_reached(&mut self, limits: &[(u64, u64, u64); 3], used: u64, now_ms: u64) -> bool {
+        let class = match self.kind {
+            ClientKind::Replica => 1,
+            _ if self.kind == ClientKind::Pubsub || self.subscriptions() > 0 => 2,
+            _ => 0,
+        };
+        let (hard, soft, soft_secs) = limits[class];
+        let soft_expired = match (soft > 0 && used >= soft, self.soft_limit_since) {
+            (false, _) => {
+                self.soft_limit_since = None;
+                false
+            }
+            (true, None) => {
+                self.soft_limit_since = Some(now_ms);
+                false
+            }
+            // Whole seconds, as Redis compares its unixtime.
+            (true, Some(since)) => (now_ms / 1000).saturating_sub(since / 1000) > soft_secs,
+        };
+        (hard > 0 && used >= hard) || soft_expired
+    }
+
+    /// The output the client has not taken yet: queued messages and unwritten replies.
+    pub fn output_pending(&self) -> usize {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.pending.load(Relaxed) + self.unwritten.load(Relaxed)
     }
 
     /// A client the server runs itself (the link to its master): nothing is pushed to it.

@@ -451,7 +451,6 @@ fn eviction_reset_and_a_resp3_redirect_client() {
 /// them, and reach its BCAST clients.
 #[test]
 fn a_replica_invalidates_what_its_master_changes() {
-    use crate::common::Server;
     for real in [false, true] {
         let (master, replica) = synced_master_and_replica(real);
         let mut c = replica.client();

@@ -24,6 +24,7 @@ mod differential_sort;
 mod differential_zsets;
 mod dump_restore;
 mod edges_a;
+mod edges_b;
 mod eviction;
 mod expiry;
 mod fuzz;

@@ -4,9 +4,7 @@
 //! LIST's ssub= and SPUBLISH's replication. Also what CLIENT REPLY OFF and SKIP leave of pub/sub:
 //! every push (confirmations, messages, a RESP3 client's messages to itself) still goes out.
 
-use std::time::Duration;
-
-use crate::common::{wait_for, Client, Server};
+use crate::common::Client;
 use crate::differential_support::*;
 
 /// The fields of the CLIENT LIST line of the client named `name` that pub/sub moves.

@@ -14,6 +14,12 @@ pub use dump::{functions_payload, payload_value, seal, value_payload, verify_pay
 pub use read::load;
 pub use write::{quicklist_shape, serialized_len, set_packed_threshold, WriteOptions, Writer, DEFAULT_LIST_FILL};
 
+/// How many quicklist nodes Redis holds `list` in (what lazy freeing counts as its allocations):
+/// the nodes the writer gives it.
+pub fn quicklist_node_count(list: &crate::types::List) -> usize {
+    write::quicklist_node_count(list, DEFAULT_LIST_FILL)
+}
+
 /// The RDB version we write; also the newest we read (Redis 7.0's RDB_VERSION).
 pub const RDB_VERSION: u32 = 10;
 

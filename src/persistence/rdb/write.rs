@@ -398,6 +398,11 @@ fn quicklist_nodes(list: &List, fill: i64) -> Vec<Node> {
     nodes
 }
 
+/// How many quicklist nodes Redis holds `list` in at `fill`.
+pub fn quicklist_node_count(list: &List, fill: i64) -> usize {
+    quicklist_nodes(list, fill).len()
+}
+
 /// The quicklist Redis would hold for `list`: its node count and the bytes of its nodes (DEBUG
 /// OBJECT's ql_nodes and ql_uncompressed_size).
 pub fn quicklist_shape(list: &List, fill: i64) -> (usize, usize) {
