@@ -296,7 +296,7 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 fn keys_of(ctx: &Ctx, cmd_args: &[Bytes]) -> Result<Vec<super::keyspecs::FoundKey>, Reply> {
     let (spec, name) =
         super::resolve(ctx.server, cmd_args).map_err(|_| Reply::error("ERR Invalid command specified"))?;
-    if spec.keys.0 <= 0 && spec.keys_fn.is_none() {
+    if !super::keyspecs::has_keys(spec, &name.to_string()) {
         return Err(Reply::error("ERR The command has no key arguments"));
     }
     if !super::arity_ok(spec, cmd_args.len()) {

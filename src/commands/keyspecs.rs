@@ -131,6 +131,20 @@ fn variable_flags(fullname: &str, args: &[Bytes]) -> Vec<FoundKey> {
     vec![(1, if reads { flags(&["RW", "access", "update"]) } else { flags(&["OW", "update"]) })]
 }
 
+/// doesCommandHaveKeys: a getkeys procedure, or a key spec that finds keys (one not marked
+/// `not_key`, as the shard channels of SPUBLISH and SSUBSCRIBE are).
+pub fn has_keys(spec: &CommandSpec, fullname: &str) -> bool {
+    if spec.keys_fn.is_some() {
+        return true;
+    }
+    match metadata::get().key_specs(fullname) {
+        Some(Reply::Set(s)) | Some(Reply::Array(s)) if !s.is_empty() => {
+            s.iter().any(|k| !flags_of(k).iter().any(|f| f == "not_key"))
+        }
+        _ => spec.keys.0 > 0,
+    }
+}
+
 /// The keys of a command line with their flags: from Redis's key specs when they can all be
 /// evaluated, else from the table's own key positions (SORT's STORE is an `unknown` spec), where
 /// for SORT the first key takes the first spec's flags and the others the last spec's, as
