@@ -100,12 +100,6 @@ fn used_memory(c: &mut Client) -> i64 {
 /// (or after they left: `closed`).
 fn retained_by(s: &Server, clients: usize, pad: usize, keep: impl Fn(usize) -> Vec<Vec<u8>>, closed: bool) -> i64 {
     let mut admin = s.client();
-    let mut lister = s.client();
-    let connected = |c: &mut Client| {
-        let info = c.cmd_str(&["INFO", "clients"]);
-        info.lines().find_map(|l| l.strip_prefix("connected_clients:")).map(|n| n.trim().to_string())
-    };
-    let at_start = connected(&mut admin);
     let before = used_memory(&mut admin);
     let pad = vec![b'p'; pad];
     let mut open = Vec::new();
@@ -123,12 +117,22 @@ fn retained_by(s: &Server, clients: usize, pad: usize, keep: impl Fn(usize) -> V
         open.push(c);
     }
     let mut retained = used_memory(&mut admin) - before;
+    // Gone means none of these connections is listed any more (other connections, the caller's
+    // or an earlier call's still closing, do not count).
+    let addrs: Vec<String> =
+        open.iter().map(|c| format!(" addr={} ", c.writer_clone().local_addr().expect("local address"))).collect();
     drop(open);
+    let last_list = std::cell::RefCell::new(String::new());
     crate::common::wait_for_or(
         "the clients gone",
-        Duration::from_secs(10),
-        || connected(&mut admin) == at_start,
-        || lister.cmd_str(&["CLIENT", "LIST"]),
+        Duration::from_secs(30),
+        || {
+            let list = admin.cmd_str(&["CLIENT", "LIST"]);
+            let gone = !addrs.iter().any(|a| list.contains(a.as_str()));
+            *last_list.borrow_mut() = list;
+            gone
+        },
+        || last_list.borrow().clone(),
     );
     if closed {
         retained = used_memory(&mut admin) - before;
