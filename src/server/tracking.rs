@@ -189,7 +189,12 @@ pub fn remember_keys(st: &mut State, caller: ClientId, keys: impl Iterator<Item 
         return;
     }
     for key in keys {
-        if st.tracking.table.entry(key).or_default().insert(caller) {
+        let readers = match st.tracking.table.get_mut(&key[..]) {
+            Some(readers) => readers,
+            // A copy: the key may be a slice of the client's read buffer, which it would pin.
+            None => st.tracking.table.entry(Bytes::copy_from_slice(&key)).or_default(),
+        };
+        if readers.insert(caller) {
             st.tracking.total_items += 1;
         }
     }

@@ -172,6 +172,17 @@ impl Pair {
         self.send_raw(&batch);
     }
 
+    /// For a subscriber pair: what each was published since the last call, up to the PONG of a
+    /// PING sent now (a subscriber's PING is answered after everything published before it),
+    /// compared. Returns real Redis's.
+    pub fn check_published(&mut self, what: &str) -> Vec<u8> {
+        self.send_cmds(&[&["PING"]]);
+        let ours = read_until_pong(&mut self.ours);
+        let real = read_until_pong(&mut self.real);
+        self.compare(what, &ours, &real);
+        real
+    }
+
     /// Reads one reply from each and compares them.
     pub fn check_read(&mut self, what: &str) -> Vec<u8> {
         let (o, r) = (self.ours.read_reply(), self.real.read_reply());
