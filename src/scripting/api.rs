@@ -16,22 +16,38 @@ use super::ldb;
 use super::rand::LRAND48_MAX;
 use super::RunCtx;
 
-/// The registry key of the current run's context (REGISTRY_RUN_CTX_NAME).
-pub(crate) const RUN_CTX_KEY: &[u8] = b"__RUN_CTX__\0";
+std::thread_local! {
+    /// The current run's context (Redis keeps it in the registry, REGISTRY_RUN_CTX_NAME). Read by
+    /// every redis.call, so it is kept where a read costs no table lookup. A script runs on one
+    /// thread from its start to its end (a busy script's hook included), and never inside
+    /// another (scripts cannot call EVAL or FCALL), so one slot per thread is enough.
+    static RUN_CTX: std::cell::Cell<*mut c_void> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// Installs the context of the run that starts (a pointer from [`ctx_ptr`]) until the guard is
+/// dropped, even by an unwinding panic, so that no pointer outlives its run.
+pub(crate) fn install_run_ctx(p: *mut c_void) -> RunCtxInstalled {
+    RUN_CTX.with(|c| c.set(p));
+    RunCtxInstalled
+}
+
+pub(crate) struct RunCtxInstalled;
+
+impl Drop for RunCtxInstalled {
+    fn drop(&mut self) {
+        RUN_CTX.with(|c| c.set(std::ptr::null_mut()));
+    }
+}
 
 /// The current run's context, if a script is running.
 ///
 /// # Safety
-/// `l` is live; the pointer in the registry, when set, points to a RunCtx that outlives the run
-/// (vm.rs sets it for the duration of one pcall and clears it after).
-pub(crate) unsafe fn run_ctx<'a>(l: *mut lua_State) -> Option<&'a mut RunCtx<'a>> {
-    // SAFETY: see above; lua_touserdata on a non-userdata gives NULL.
-    unsafe {
-        get_field(l, LUA_REGISTRYINDEX, RUN_CTX_KEY);
-        let p = lua_touserdata(l, -1) as *mut RunCtx<'a>;
-        lua_pop(l, 1);
-        p.as_mut()
-    }
+/// The pointer, when set, points to a RunCtx that outlives the run (vm.rs sets it for the
+/// duration of one pcall and clears it after); `_l` is the running state.
+pub(crate) unsafe fn run_ctx<'a>(_l: *mut lua_State) -> Option<&'a mut RunCtx<'a>> {
+    let p = RUN_CTX.with(|c| c.get()) as *mut RunCtx<'a>;
+    // SAFETY: see above; nothing else holds a reference to the context during a Lua callback.
+    unsafe { p.as_mut() }
 }
 
 /// luaPushErrorBuff: the error table pushed, and logged while a debugger steps.

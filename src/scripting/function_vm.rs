@@ -19,7 +19,6 @@ use super::vm::{call_pushed, load_libraries, PushedCall, RunOptions};
 use super::ScriptHost;
 use crate::protocol::Reply;
 
-const ERROR_HANDLER_KEY: &[u8] = b"__ERROR_HANDLER__\0";
 const LOAD_CTX_KEY: &[u8] = b"__LIBRARY_CTX__\0";
 const LIBRARY_API_KEY: &[u8] = b"__LIBRARY_API__\0";
 const GLOBALS_API_KEY: &[u8] = b"__GLOBALS_API__\0";
@@ -66,6 +65,9 @@ pub struct FunctionVm {
     l: *mut lua_State,
     rand: Arc<Mutex<Rand48>>,
     calls_since_gc: u32,
+    /// The registry reference of the error handler: an array slot, which every FCALL reads
+    /// faster than a named field (Redis looks it up by name).
+    handler_ref: c_int,
 }
 
 // SAFETY: as for EvalVm: the state is reached only through this value.
@@ -92,7 +94,7 @@ impl FunctionVm {
             if l.is_null() {
                 return Err("cannot create the Lua state (out of memory)".to_string());
             }
-            let vm = FunctionVm { l, rand, calls_since_gc: 0 };
+            let mut vm = FunctionVm { l, rand, calls_since_gc: 0, handler_ref: LUA_NOREF };
             // luaRegisterRedisAPI
             sandbox::allow_list_protection(l);
             load_libraries(l);
@@ -127,7 +129,7 @@ impl FunctionVm {
                 let err = to_bytes(l, -1).unwrap_or_default();
                 return Err(format!("cannot set up the Lua error handler: {}", String::from_utf8_lossy(&err)));
             }
-            set_field(l, LUA_REGISTRYINDEX, ERROR_HANDLER_KEY);
+            vm.handler_ref = luaL_ref(l, LUA_REGISTRYINDEX);
 
             lua_pushvalue(l, LUA_GLOBALSINDEX);
             sandbox::set_error_metatable(l);
@@ -212,7 +214,7 @@ impl FunctionVm {
         // handler is popped here.
         unsafe {
             lua_checkstack(l, 6);
-            get_field(l, LUA_REGISTRYINDEX, ERROR_HANDLER_KEY);
+            lua_rawgeti_(l, LUA_REGISTRYINDEX, self.handler_ref);
             lua_rawgeti_(l, LUA_REGISTRYINDEX, handle.0);
             if lua_isfunction(l, -1) == 0 {
                 lua_pop(l, 2);

@@ -304,12 +304,11 @@ pub(crate) unsafe fn call_pushed(
 ) -> Reply {
     let debugged = ldb.is_some();
     let mut ctx = RunCtx { host, resp: 2, rand, killed: false, ldb };
-    // SAFETY: the run context pointer is in the registry only while `ctx` lives (cleared below
+    // SAFETY: the run context pointer is installed only while `ctx` lives (cleared below
     // before it is dropped); the globals are unlocked only around the two assignments.
     unsafe {
         lua_checkstack(l, 4);
-        lua_pushlightuserdata(l, api::ctx_ptr(&mut ctx));
-        set_field(l, LUA_REGISTRYINDEX, api::RUN_CTX_KEY);
+        let installed = api::install_run_ctx(api::ctx_ptr(&mut ctx));
         let hooked = debugged || options.killable;
         if debugged {
             ldb::install_hook(l);
@@ -345,8 +344,7 @@ pub(crate) unsafe fn call_pushed(
         if hooked {
             lua_sethook(l, None, 0, 0);
         }
-        lua_pushnil(l);
-        set_field(l, LUA_REGISTRYINDEX, api::RUN_CTX_KEY);
+        drop(installed);
         reply
     }
 }
