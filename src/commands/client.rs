@@ -292,7 +292,7 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
     if extra.dirty_cas.contains(&c.id) {
         f.push('d');
     }
-    if c.killed.load(Ordering::Relaxed) {
+    if c.kill.is_killed() {
         f.push('A');
     }
     if c.is_unix {
@@ -494,8 +494,7 @@ fn kill_one(ctx: &mut Ctx, id: u64) {
     // CLIENT KILL returns; its task closes the socket and finishes the cleanup.
     crate::server::tracking::disable(ctx.state, id);
     if let Some(c) = ctx.state.clients.remove(&id) {
-        c.killed.store(true, Ordering::Relaxed);
-        c.kill.notify_one();
+        c.kill.kill();
         crate::server::pubsub::unsubscribe_all(ctx.state, id);
         ctx.state.monitors.retain(|m| *m != id);
         // A client held by a pause is freed too: its command never runs.

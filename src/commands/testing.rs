@@ -17,7 +17,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -141,15 +141,7 @@ impl Client {
         st.next_client_id += 1;
         let addr = format!("127.0.0.1:{}", 40000 + id);
         let peer = Peer { addr: addr.clone(), laddr: "127.0.0.1:6379".into(), fd: 7 + id as i32, is_unix: false };
-        let info = ClientInfo::new(
-            id,
-            peer,
-            ClientKind::Normal,
-            tx,
-            pending.clone(),
-            Arc::new(Notify::new()),
-            Arc::new(AtomicBool::new(false)),
-        );
+        let info = ClientInfo::new(id, peer, ClientKind::Normal, tx, pending.clone(), Arc::default());
         st.clients.insert(id, info);
         let mut session = Session::new(id, addr);
         session.authenticated = st.hot.requirepass.is_none();

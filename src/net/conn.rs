@@ -1,8 +1,10 @@
 //! One task per connection: read, parse, execute a batch under one lock, write.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::future::{poll_fn, Future};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -13,8 +15,11 @@ use crate::protocol::parser::{Limits, Parser};
 use crate::protocol::Reply;
 use crate::server::blocking::Parked;
 use crate::server::busy::BusyJob;
+use crate::server::kill::KillSwitch;
 use crate::server::state::{ClientInfo, ClientKind, Push, State};
 use crate::server::Server;
+
+use super::halves::{ForgetWrite, IntoHalves, WriteNow};
 
 /// A batch stops once this much output is pending, so replies are written before more commands run
 /// and a client that pipelines many large reads cannot make the server buffer them all.
@@ -35,15 +40,14 @@ pub async fn serve<S>(
     is_local: bool,
     is_unix: bool,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: IntoHalves,
 {
-    let (mut rd, mut wr) = tokio::io::split(stream);
+    let (mut rd, mut wr) = stream.into_halves();
     let (tx, mut rx) = mpsc::unbounded_channel::<Push>();
-    let kill = Arc::new(Notify::new());
-    let killed = Arc::new(AtomicBool::new(false));
+    let kill = Arc::new(KillSwitch::default());
     let pending = Arc::new(AtomicUsize::new(0));
     // Registered even while a script is busy (by the script's hook), as Redis accepts then.
-    let (peer_addr, pending_c, kill_c, killed_c) = (addr.clone(), pending.clone(), kill.clone(), killed.clone());
+    let (peer_addr, pending_c, kill_c) = (addr.clone(), pending.clone(), kill.clone());
     type Admitted = (u64, bool, i64, usize, Arc<AtomicUsize>);
     let admit = move |st: &mut State| -> Result<Admitted, &'static [u8]> {
         st.stats.total_connections += 1;
@@ -56,7 +60,7 @@ pub async fn serve<S>(
             let id = st.next_client_id;
             st.next_client_id += 1;
             let peer = crate::server::state::Peer { addr: peer_addr, laddr, fd, is_unix };
-            let client = ClientInfo::new(id, peer, ClientKind::Normal, tx, pending_c, kill_c, killed_c);
+            let client = ClientInfo::new(id, peer, ClientKind::Normal, tx, pending_c, kill_c);
             let unwritten = client.unwritten.clone();
             st.clients.insert(id, client);
             Ok((id, st.hot.requirepass.is_none(), st.hot.proto_max_bulk_len, st.hot.query_buffer_limit, unwritten))
@@ -85,9 +89,10 @@ pub async fn serve<S>(
         query_buffer_limit,
         output_limited: false,
         parked: None,
+        pushes: false,
     };
     loop {
-        if killed.load(Ordering::Relaxed) {
+        if kill.is_killed() {
             break;
         }
         if let Some((wake, deadline_ms, resp)) = conn.parked.take() {
@@ -109,19 +114,16 @@ pub async fn serve<S>(
                 break;
             }
         } else {
-            tokio::select! {
-                _ = kill.notified() => break,
-                r = rd.read_buf(&mut conn.buf) => match r {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if !run_input(&server, &mut session, &mut conn, n, &mut rx, &pending).await {
-                            aof_before_replies(&server).await;
-                            let _ = wr.write_all(&conn.out).await;
-                            break;
-                        }
+            match next_event(&kill, &mut rx, conn.pushes, &mut rd, &mut conn.buf).await {
+                Event::Killed | Event::Read(Ok(0) | Err(_)) => break,
+                Event::Read(Ok(n)) => {
+                    if !run_input(&server, &mut session, &mut conn, n, &mut rx, &pending).await {
+                        aof_before_replies(&server).await;
+                        let _ = wr.write_all(&conn.out).await;
+                        break;
                     }
-                },
-                Some(p) = rx.recv() => {
+                }
+                Event::Push(p) => {
                     encode_push(&p, session.resp, &mut conn.out, &pending);
                     while let Ok(p) = rx.try_recv() {
                         encode_push(&p, session.resp, &mut conn.out, &pending);
@@ -142,7 +144,7 @@ pub async fn serve<S>(
             aof_before_replies(&server).await;
             // Usually the socket takes it all at once: one write, without the machinery of waiting.
             let (mut gone, mut close) = (false, false);
-            match write_now(&mut wr, &conn.out) {
+            match wr.write_now(&conn.out) {
                 Some(Ok(n)) if n > 0 => {
                     conn.out.drain(..n);
                 }
@@ -184,7 +186,7 @@ pub async fn serve<S>(
                                 aof_before_replies(&server).await;
                             }
                         },
-                        _ = kill.notified() => {
+                        _ = kill.killed() => {
                             gone = true;
                             break;
                         }
@@ -210,23 +212,15 @@ pub async fn serve<S>(
                 disable_nodelay(fd);
             }
             let input = std::mem::take(&mut conn.buf);
-            crate::replication::stream::serve_replica(
-                server.clone(),
-                session.id,
-                rd,
-                wr,
-                input,
-                handover,
-                kill,
-                killed,
-            )
-            .await;
+            crate::replication::stream::serve_replica(server.clone(), session.id, rd, wr, input, handover, kill).await;
             unregister(&mut server.lock(), &mut session);
             return;
         }
     }
     tracing::debug!("Client closed connection id={} addr={}", session.id, session.addr);
-    if !session.handed_to_child {
+    if session.handed_to_child {
+        wr.forget();
+    } else {
         let _ = wr.shutdown().await;
     }
     unregister(&mut server.lock(), &mut session);
@@ -254,6 +248,45 @@ struct Conn {
     /// Set when a blocking command parked the client: its wake-up, deadline (unix ms, 0 never) and
     /// protocol (for pushes that arrive meanwhile).
     parked: Option<(Arc<Notify>, u64, u8)>,
+    /// Whether pushes (pub/sub messages, MONITOR lines, invalidations) can come for this client:
+    /// once it has subscribed, monitored, tracked or switched to RESP3, for the rest of its life
+    /// (a message published before an UNSUBSCRIBE still arrives after it). Until then, waiting for
+    /// input does not also poll the push queue, which nobody sends to.
+    pushes: bool,
+}
+
+/// What a connection that waits for its client was woken for.
+enum Event {
+    Killed,
+    Read(std::io::Result<usize>),
+    Push(Push),
+}
+
+/// Waits for the client's input, its kill switch, or (when it can receive them) a push. Written
+/// out rather than with `select!`: this is every request's wait, and it needs no random order, no
+/// Notify waiter and no push-queue poll for the clients that get no pushes.
+async fn next_event<R: AsyncRead + Unpin>(
+    kill: &KillSwitch,
+    rx: &mut mpsc::UnboundedReceiver<Push>,
+    pushes: bool,
+    rd: &mut R,
+    buf: &mut BytesMut,
+) -> Event {
+    poll_fn(|cx| {
+        if kill.poll_killed(cx).is_ready() {
+            return Poll::Ready(Event::Killed);
+        }
+        if pushes {
+            if let Poll::Ready(Some(p)) = rx.poll_recv(cx) {
+                return Poll::Ready(Event::Push(p));
+            }
+        }
+        // `read_buf`'s future holds no state between polls: a new one per poll reads the same.
+        let read = rd.read_buf(buf);
+        tokio::pin!(read);
+        read.poll(cx).map(Event::Read)
+    })
+    .await
 }
 
 fn encode_push(p: &Push, resp: u8, out: &mut Vec<u8>, pending: &AtomicUsize) {
@@ -534,6 +567,7 @@ fn execute_batch(
     // Output dropped at the output buffer limit (the buffer cleared) was never sent: not counted.
     st.stats.net_output_bytes += conn.out.len().saturating_sub(out_before) as u64;
     conn.alone = st.clients.len() <= 1;
+    conn.pushes |= session.subscriptions() > 0 || session.monitor || session.tracking || session.resp >= 3;
     let class = if session.subs + session.psubs > 0 { 2 } else { 0 };
     conn.output_limited = st.hot.output_limits[class].0 > 0 || st.hot.output_limits[class].1 > 0;
     if let Some(ci) = st.clients.get_mut(&session.id) {
@@ -548,7 +582,7 @@ struct Parking<'a> {
     wake: Arc<Notify>,
     deadline_ms: u64,
     resp: u8,
-    kill: &'a Notify,
+    kill: &'a KillSwitch,
     pending: &'a AtomicUsize,
 }
 
@@ -587,7 +621,7 @@ impl Parking<'_> {
                     let mut st = self.server.lock();
                     crate::server::blocking::end_wait(self.server, &mut st, id, None);
                 }
-                _ = self.kill.notified() => gone = true,
+                _ = self.kill.killed() => gone = true,
                 // Like Redis, input keeps arriving into the query buffer while the client waits;
                 // it runs once the wait is over. A closed connection ends the wait.
                 r = rd.read_buf(&mut conn.buf) => match r {
@@ -643,14 +677,4 @@ pub fn unregister(st: &mut State, session: &mut Session) {
     crate::server::pubsub::unsubscribe_all(st, id);
     st.monitors.retain(|m| *m != id);
     commands::unwatch_all(st, session);
-}
-
-/// One write attempt that does not wait: the bytes the socket took, or None when it would have
-/// to wait (then nothing was written).
-fn write_now<W: AsyncWrite + Unpin>(wr: &mut W, buf: &[u8]) -> Option<std::io::Result<usize>> {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::Pin::new(wr).poll_write(&mut cx, buf) {
-        std::task::Poll::Ready(r) => Some(r),
-        std::task::Poll::Pending => None,
-    }
 }

@@ -145,14 +145,13 @@ fn close_clients_over_output_limits(st: &mut State) {
     for c in st.clients.values_mut() {
         let used = c.output_pending() as u64;
         let served_elsewhere = matches!(c.kind, ClientKind::Replica | ClientKind::Master);
-        if used == 0 || served_elsewhere || c.killed.load(std::sync::atomic::Ordering::Relaxed) {
+        if used == 0 || served_elsewhere || c.kill.is_killed() {
             continue;
         }
         if c.output_limit_reached(&limits, used, now) {
             let info = crate::server::state::client_info_line(c, now);
             tracing::warn!("Client {info} closed for overcoming of output buffer limits.");
-            c.killed.store(true, std::sync::atomic::Ordering::Relaxed);
-            c.kill.notify_one();
+            c.kill.kill();
             closed += 1;
         }
     }
@@ -171,8 +170,7 @@ fn close_idle_clients(st: &mut State) {
         let exempt = c.kind != ClientKind::Normal || c.subscriptions() > 0 || st.blocking.is_parked(c.id);
         if !exempt && idle > timeout {
             tracing::debug!("Closing idle client");
-            c.killed.store(true, std::sync::atomic::Ordering::Relaxed);
-            c.kill.notify_one();
+            c.kill.kill();
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod conn;
 mod cron;
+pub mod halves;
 pub mod listener;
 pub mod sentinel_runner;
 pub mod syscheck;

@@ -4,8 +4,6 @@
 //! (`stream`), and acknowledges what it applied with REPLCONF ACK (`acks`). Here: the partial
 //! resync's check, attaching a replica, and the replicas' cron.
 
-use std::sync::atomic::Ordering;
-
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
@@ -130,8 +128,7 @@ pub fn cron(st: &mut State) {
     }
     for (id, over_limit) in drop_ids {
         if let Some(c) = st.clients.remove(&id) {
-            c.killed.store(true, Ordering::Relaxed);
-            c.kill.notify_one();
+            c.kill.kill();
         }
         if over_limit {
             st.stats.client_outbuf_limit_disconnections += 1;

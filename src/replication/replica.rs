@@ -5,14 +5,14 @@
 //! is retried every second, forever, continuing partially when the master still can.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::server::kill::KillSwitch;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 
 pub use super::state::{LinkState, MasterLink};
 use crate::protocol::parser::{Limits, Parser};
@@ -70,8 +70,7 @@ pub fn unset_master(st: &mut State) {
 fn drop_master_client(st: &mut State) {
     let Some(id) = st.repl.master.as_mut().and_then(|m| m.client.take()) else { return };
     if let Some(c) = st.clients.remove(&id) {
-        c.killed.store(true, Ordering::Relaxed);
-        c.kill.notify_one();
+        c.kill.kill();
     }
 }
 
@@ -80,8 +79,7 @@ pub fn disconnect_replicas(st: &mut State) {
     let ids: Vec<ClientId> = st.repl.replicas.keys().copied().collect();
     for id in ids {
         if let Some(c) = st.clients.remove(&id) {
-            c.killed.store(true, Ordering::Relaxed);
-            c.kill.notify_one();
+            c.kill.kill();
         }
     }
 }
@@ -552,22 +550,14 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
     let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let (mut rd, mut wr) = stream.into_split();
-    let kill = Arc::new(Notify::new());
-    let killed = Arc::new(AtomicBool::new(false));
+    let kill = Arc::new(KillSwitch::default());
     let (id, stream_db) = {
         let mut st = server.lock();
         let id = st.next_client_id;
         st.next_client_id += 1;
         st.clients.insert(
             id,
-            crate::server::state::ClientInfo::internal(
-                id,
-                addr.clone(),
-                laddr,
-                ClientKind::Master,
-                kill.clone(),
-                killed.clone(),
-            ),
+            crate::server::state::ClientInfo::internal(id, addr.clone(), laddr, ClientKind::Master, kill.clone()),
         );
         let offset = st.repl.master_repl_offset;
         let Some(m) = st.repl.master.as_mut().filter(|m| m.generation == generation) else {
@@ -617,9 +607,9 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
                 send_ack(&mut wr, offset).await?;
                 0
             }
-            _ = kill.notified() => return Err("Connection with master lost.".into()),
+            _ = kill.killed() => return Err("Connection with master lost.".into()),
         };
-        if killed.load(Ordering::Relaxed) || !current(server, generation) {
+        if kill.is_killed() || !current(server, generation) {
             return Ok(());
         }
     }

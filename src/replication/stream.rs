@@ -1,18 +1,18 @@
 //! A replica's connection task on this master: the full sync's RDB (from the file or relayed from
 //! a diskless child), then the stream from its offset, in chunks, while its REPLCONF ACKs are read.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 
 use super::master::ack;
 use super::state::ReplicaState;
 use crate::protocol::parser::{Limits, Parser};
 use crate::server::handover::{Handover, RdbPiece};
+use crate::server::kill::KillSwitch;
 use crate::server::state::ClientId;
 use crate::server::Server;
 
@@ -28,13 +28,12 @@ pub async fn serve_replica<R, W>(
     mut wr: W,
     leftover: BytesMut,
     handover: Handover,
-    kill: Arc<Notify>,
-    killed: Arc<AtomicBool>,
+    kill: Arc<KillSwitch>,
 ) where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin,
 {
-    let reader = tokio::spawn(read_acks(server.clone(), id, rd, leftover, kill.clone(), killed.clone()));
+    let reader = tokio::spawn(read_acks(server.clone(), id, rd, leftover, kill.clone()));
     let result = async {
         let from = match handover {
             Handover::Partial { from } => from,
@@ -49,7 +48,7 @@ pub async fn serve_replica<R, W>(
                 from
             }
         };
-        stream(&server, id, &mut wr, from, &kill, &killed).await
+        stream(&server, id, &mut wr, from, &kill).await
     }
     .await;
     reader.abort();
@@ -75,8 +74,7 @@ async fn read_acks<R: AsyncRead + Unpin>(
     id: ClientId,
     mut rd: R,
     mut buf: BytesMut,
-    kill: Arc<Notify>,
-    killed: Arc<AtomicBool>,
+    kill: Arc<KillSwitch>,
 ) {
     let mut parser = Parser::default();
     let limits = Limits { proto_max_bulk_len: 512 * 1024 * 1024, authenticated: true };
@@ -100,16 +98,14 @@ async fn read_acks<R: AsyncRead + Unpin>(
                 }
                 Ok(None) => break,
                 Err(_) => {
-                    killed.store(true, Ordering::Relaxed);
-                    kill.notify_one();
+                    kill.kill();
                     return;
                 }
             }
         }
         match rd.read_buf(&mut buf).await {
             Ok(0) | Err(_) => {
-                killed.store(true, Ordering::Relaxed);
-                kill.notify_one();
+                kill.kill();
                 return;
             }
             Ok(_) => {}
@@ -117,7 +113,7 @@ async fn read_acks<R: AsyncRead + Unpin>(
     }
 }
 
-async fn wait_first_ack(server: &Server, id: ClientId, kill: &Notify) -> Result<(), String> {
+async fn wait_first_ack(server: &Server, id: ClientId, kill: &KillSwitch) -> Result<(), String> {
     tracing::info!(
         "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming",
         replica_name(server, id)
@@ -134,7 +130,7 @@ async fn wait_first_ack(server: &Server, id: ClientId, kill: &Notify) -> Result<
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(5)) => {}
-            _ = kill.notified() => return Err(String::new()),
+            _ = kill.killed() => return Err(String::new()),
         }
     }
 }
@@ -147,7 +143,7 @@ async fn send_full_sync<W: AsyncWrite + Unpin>(
     wr: &mut W,
     psync: bool,
     mut rdb: mpsc::Receiver<RdbPiece>,
-    kill: &Notify,
+    kill: &KillSwitch,
 ) -> Result<(u64, bool), String> {
     let mut payload_started = false;
     let mut next_offset = 0;
@@ -155,7 +151,7 @@ async fn send_full_sync<W: AsyncWrite + Unpin>(
     loop {
         let piece = tokio::select! {
             p = rdb.recv() => p,
-            _ = kill.notified() => return Err(String::new()),
+            _ = kill.killed() => return Err(String::new()),
             // Until the payload starts, a newline a second keeps the replica from timing out.
             _ = tokio::time::sleep(Duration::from_secs(1)), if !payload_started => {
                 write(wr, b"\n", kill).await?;
@@ -213,7 +209,7 @@ async fn send_file<W: AsyncWrite + Unpin>(
     server: &Server,
     wr: &mut W,
     path: &std::path::Path,
-    kill: &Notify,
+    kill: &KillSwitch,
 ) -> Result<(), String> {
     let mut file = tokio::fs::File::open(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
     let len = file.metadata().await.map_err(|e| e.to_string())?.len();
@@ -233,10 +229,10 @@ async fn send_file<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-async fn write<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8], kill: &Notify) -> Result<(), String> {
+async fn write<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8], kill: &KillSwitch) -> Result<(), String> {
     tokio::select! {
         r = wr.write_all(bytes) => r.map_err(|e| e.to_string()),
-        _ = kill.notified() => Err(String::new()),
+        _ = kill.killed() => Err(String::new()),
     }
 }
 
@@ -260,8 +256,7 @@ async fn stream<W: AsyncWrite + Unpin>(
     id: ClientId,
     wr: &mut W,
     from: u64,
-    kill: &Notify,
-    killed: &AtomicBool,
+    kill: &KillSwitch,
 ) -> Result<(), String> {
     let mut next = from;
     let mut out = Vec::new();
@@ -275,7 +270,7 @@ async fn stream<W: AsyncWrite + Unpin>(
         st.repl.offset_watch.subscribe()
     };
     loop {
-        if killed.load(Ordering::Relaxed) {
+        if kill.is_killed() {
             return Err(String::new());
         }
         let chunks = {
@@ -294,7 +289,7 @@ async fn stream<W: AsyncWrite + Unpin>(
         if chunks.is_empty() {
             tokio::select! {
                 r = grown.changed() => if r.is_err() { return Err(String::new()) },
-                _ = kill.notified() => return Err(String::new()),
+                _ = kill.killed() => return Err(String::new()),
             }
             // Let the connections that are ready run their batches first, so that one write
             // carries them all, as Redis writes to its replicas once per event-loop pass. Waking

@@ -7,6 +7,7 @@ pub mod command;
 pub mod dataset;
 pub mod eviction;
 pub mod handover;
+pub mod kill;
 pub mod lazyfree;
 pub mod migrate_sockets;
 pub mod notify;

@@ -3,7 +3,6 @@
 use std::collections::VecDeque;
 
 use hashbrown::HashMap;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -48,8 +47,7 @@ pub struct ClientInfo {
     pub tx: mpsc::UnboundedSender<Push>,
     /// Bytes queued in `tx` and not yet written, for client-output-buffer-limit.
     pub pending: Arc<std::sync::atomic::AtomicUsize>,
-    pub kill: Arc<Notify>,
-    pub killed: Arc<AtomicBool>,
+    pub kill: Arc<super::kill::KillSwitch>,
     /// Since when the output has been over the soft limit (ms), if it is.
     pub soft_limit_since: Option<u64>,
     /// CLIENT TRACKING's options while tracking is on.
@@ -88,8 +86,7 @@ impl ClientInfo {
         kind: ClientKind,
         tx: mpsc::UnboundedSender<Push>,
         pending: Arc<std::sync::atomic::AtomicUsize>,
-        kill: Arc<Notify>,
-        killed: Arc<AtomicBool>,
+        kill: Arc<super::kill::KillSwitch>,
     ) -> ClientInfo {
         let now = crate::util::time::unix_ms();
         ClientInfo {
@@ -117,7 +114,6 @@ impl ClientInfo {
             tx,
             pending,
             kill,
-            killed,
             soft_limit_since: None,
             tracking: None,
             unwritten: Arc::default(),
@@ -166,11 +162,10 @@ impl ClientInfo {
         addr: String,
         laddr: String,
         kind: ClientKind,
-        kill: Arc<Notify>,
-        killed: Arc<AtomicBool>,
+        kill: Arc<super::kill::KillSwitch>,
     ) -> ClientInfo {
         let peer = Peer { addr, laddr, fd: -1, is_unix: false };
-        ClientInfo::new(id, peer, kind, mpsc::unbounded_channel().0, Arc::default(), kill, killed)
+        ClientInfo::new(id, peer, kind, mpsc::unbounded_channel().0, Arc::default(), kill)
     }
 }
 
