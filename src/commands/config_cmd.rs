@@ -224,7 +224,14 @@ fn rebind_error(directive: &str, why: String) -> String {
 
 /// Recomputes everything derived from the config.
 pub fn refresh(st: &mut crate::server::state::State) {
+    let old_pass = st.hot.requirepass.clone();
     st.hot = HotConfig::from_config(&st.config);
+    // requirepass is the default user's password (updateRequirePass).
+    if st.hot.requirepass != old_pass {
+        let pass = st.hot.requirepass.clone();
+        st.acl.set_default_password(pass.as_deref());
+    }
+    st.acl.all_channels_default = st.config.str(crate::ckey!("acl-pubsub-default")) == "allchannels";
     let policy = st.config.str(crate::ckey!("maxmemory-policy")).to_string();
     crate::keyspace::access::configure(
         policy.contains("lfu"),

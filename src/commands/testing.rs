@@ -152,7 +152,7 @@ impl Client {
         );
         st.clients.insert(id, info);
         let mut session = Session::new(id, addr);
-        session.authenticated = st.hot.requirepass.is_none();
+        session.authenticated = !st.acl.auth_required();
         Client {
             server: server.clone(),
             id,

@@ -94,8 +94,14 @@ impl Server {
         let run_id: String = (0..40).map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0')).collect();
         let port = config.int(crate::ckey!("port")) as u16;
         let tcp = TcpConfig::from_config(&config);
+        let mut state = State::new(config);
+        let catalog = Arc::new(command::acl_catalog(dispatch.table, sentinel_mode));
+        let all_channels = state.config.str(crate::ckey!("acl-pubsub-default")) == "allchannels";
+        state.acl = crate::acl::Acl::new(catalog, all_channels);
+        let requirepass = state.hot.requirepass.clone();
+        state.acl.set_default_password(requirepass.as_deref());
         Ok(Arc::new_cyclic(|this| Server {
-            state: Mutex::new(State::new(config)),
+            state: Mutex::new(state),
             commands,
             dispatch,
             run_id,
