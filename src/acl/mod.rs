@@ -209,6 +209,46 @@ impl Acl {
         Ok(old)
     }
 
+    /// Creates the users of the config file's `user` lines (ACLLoadConfiguredUsers): a line
+    /// for `default` resets it first. Err with Redis's log line for the first bad rule.
+    pub fn load_configured(&mut self, lines: &[Vec<String>]) -> Result<(), String> {
+        let env = Env { catalog: &self.catalog, all_channels: self.all_channels_default };
+        for line in lines {
+            let name = line[0].as_bytes();
+            if has_spaces(name) {
+                return Err("Spaces not allowed in ACL usernames".into());
+            }
+            let mut u = match self.users.remove(name) {
+                Some(mut existing) => {
+                    let _ = existing.apply(b"reset", env);
+                    existing
+                }
+                None => User::new(name, env),
+            };
+            let rules: Vec<&[u8]> = line[1..].iter().map(|r| r.as_bytes()).collect();
+            let merged = user::merge_selector_args(&rules)
+                .map_err(|at| format!("Unmatched parenthesis in acl selector starting at '{}'.", lossy(rules[at])))?;
+            for op in &merged {
+                if let Err(e) = u.apply(op, env) {
+                    return Err(format!(
+                        "Error loading ACL rule '{}' for the user named '{}': {}",
+                        lossy(op),
+                        line[0],
+                        e.message()
+                    ));
+                }
+            }
+            if !u.enabled {
+                tracing::info!(
+                    "The user '{}' is disabled (there is no 'on' modifier in the user description). Make sure this is not a configuration error.",
+                    line[0]
+                );
+            }
+            self.users.insert(name.to_vec(), u);
+        }
+        Ok(())
+    }
+
     /// Adds an entry to the log, or counts it in a matching recent one (addACLLogEntry).
     pub fn log_add(&mut self, entry: LogEntry, max_len: usize) {
         log::add(&mut self.log, entry, max_len);

@@ -394,3 +394,85 @@ fn rule_errors_match_redis() {
     p.check(&["ACL", "GENPASS", "1", "2"]);
     p.assert_clean();
 }
+
+/// Replaces each server's own directory in a reply with `<dir>`.
+fn without_dir(b: &[u8], dir: &std::path::Path) -> Vec<u8> {
+    let text = String::from_utf8_lossy(b).replace(&dir.display().to_string(), "<dir>");
+    // The bulk lengths change with the path: re-encode through the parser of the text reply.
+    match Reply::parse_prefix(text.as_bytes()) {
+        Ok(_) => text.into_bytes(),
+        Err(_) => Reply::status(&text).encode(),
+    }
+}
+
+#[test]
+fn user_lines_and_acl_files_match_redis() {
+    // `user` lines in the config file, and CONFIG REWRITE writing them back.
+    let config = "user alice on >pw ~k* +@read (~x* +set)\nuser default on nopass ~* &* +@all -debug\n";
+    let ours = Server::start_with_config(config, &[]);
+    let real = Server::start_real_with_config(config, &[]);
+    let (mut o, mut r) = (ours.client(), real.client());
+    assert_eq!(norm_rules(&o.cmd(&["ACL", "LIST"])), norm_rules(&r.cmd(&["ACL", "LIST"])));
+    assert_eq!(ours.client().cmd_str(&["AUTH", "alice", "pw"]), "+OK\r\n");
+    assert_eq!(o.cmd(&["ACL", "SAVE"]), r.cmd(&["ACL", "SAVE"]));
+    assert_eq!(o.cmd_str(&["CONFIG", "REWRITE"]), "+OK\r\n");
+    let written = std::fs::read_to_string(ours.dir.path().join("redis.conf")).unwrap();
+    assert!(written.contains("user alice on #"), "{written}");
+    assert!(written.contains("user default on nopass sanitize-payload ~* &* +@all -debug"), "{written}");
+    drop((o, r, ours, real));
+
+    // An ACL file: loaded at start-up, saved and loaded again with ACL SAVE / LOAD.
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    for d in &dirs {
+        std::fs::write(d.path().join("users.acl"), "user bob on >pw %R~r* &news +@read\n\n  user carol off\n").unwrap();
+    }
+    let files: Vec<String> = dirs.iter().map(|d| d.path().join("users.acl").display().to_string()).collect();
+    let ours = Server::start(&["--aclfile", &files[0]]);
+    let real = Server::start_real(&["--aclfile", &files[1]]);
+    let (mut o, mut r) = (ours.client(), real.client());
+    let same = |o: &mut Client, r: &mut Client, args: &[&str]| {
+        let (a, b) = (o.cmd(args), r.cmd(args));
+        assert_eq!(without_dir(&a, dirs[0].path()), without_dir(&b, dirs[1].path()), "{args:?}");
+    };
+    same(&mut o, &mut r, &["ACL", "LIST"]);
+    same(&mut o, &mut r, &["ACL", "SETUSER", "dan", "on", "nopass", "~*", "+@all"]);
+    same(&mut o, &mut r, &["ACL", "SAVE"]);
+    let saved: Vec<String> = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+    assert_eq!(saved[0], saved[1]);
+    // A client of a user is closed by ACL LOAD (all users are replaced), default's are kept.
+    let mut bob = ours.client();
+    assert_eq!(bob.cmd_str(&["AUTH", "bob", "pw"]), "+OK\r\n");
+    same(&mut o, &mut r, &["ACL", "LOAD"]);
+    wait_for("bob's client closed by ACL LOAD", std::time::Duration::from_secs(10), || bob.closed());
+    // A bad file changes nothing, with every problem in one error.
+    for f in &files {
+        std::fs::write(f, "user x on +nosuch ~a allkeys ~b\nuser y on\nuser y off\nnotauser\nuser a\u{1}b on\n")
+            .unwrap();
+    }
+    same(&mut o, &mut r, &["ACL", "LOAD"]);
+    same(&mut o, &mut r, &["ACL", "LIST"]);
+    for f in &files {
+        std::fs::remove_file(f).unwrap();
+    }
+    same(&mut o, &mut r, &["ACL", "LOAD"]);
+    same(&mut o, &mut r, &["CONFIG", "SET", "aclfile", "x"]);
+}
+
+#[test]
+fn users_in_both_places_stop_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("redis.conf");
+    let acl = dir.path().join("users.acl");
+    std::fs::write(&acl, "user bob on\n").unwrap();
+    std::fs::write(&conf, format!("port 0\naclfile {}\nuser alice on\n", acl.display())).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_redis-server-rs")).arg(&conf).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("please define either an ACL file or declare users directly in your redis.conf"), "{log}");
+    // A rule naming an unknown command stops start-up too.
+    std::fs::write(&conf, "port 0\nuser alice on +nosuch\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_redis-server-rs")).arg(&conf).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("Error loading ACL rule '+nosuch' for the user named 'alice'"), "{log}");
+}
