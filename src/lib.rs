@@ -13,13 +13,14 @@
 //! | protocol and config | `protocol` (RESP), `config` (directive table, parsing, the config-file document), `client` (the one RESP client) |
 //! | types | `types`: collections and their encodings |
 //! | keyspace | `keyspace`: databases, entries, expiry, eviction policy over `&[Db]` |
-//! | codecs and engines | `persistence::rdb`, `persistence::aof` (bytes in, values out); `sentinel` (Sentinel's monitoring, failover and config, knowing nothing of the data server); `scripting` (the Lua engine of EVAL and FUNCTION, driven through `ScriptHost`) |
+//! | codecs and engines | `persistence::rdb`, `persistence::aof` (bytes in, values out); `acl` (users, rules, the permission check and log, from a catalog of commands it is given); `sentinel` (Sentinel's monitoring, failover and config, knowing nothing of the data server); `scripting` (the Lua engine of EVAL and FUNCTION, driven through `ScriptHost`) |
 //! | core | `server`: the shared handle, the state its lock protects, the command model (session, context, table types), and the core services (pub/sub, keyspace notifications, blocking, propagation, eviction, shutdown flags, Sentinel's announcements) |
 //! | runtimes | `persistence` (snapshots, AOF writing, loading), `replication` |
 //! | commands | `commands`: one file per family, the command table |
 //! | network runtime | `net`: listeners, connections, the cron, start-up and the end of the process, Sentinel's loop |
 //! | programs | `startup`, `ctl` (redisctl), the thin mains in `src/bin` |
 
+pub mod acl;
 pub mod alloc;
 pub mod client;
 pub mod commands;

@@ -485,7 +485,7 @@ fn kill(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Int(victims.len() as i64)
 }
 
-fn kill_one(ctx: &mut Ctx, id: u64) {
+pub(super) fn kill_one(ctx: &mut Ctx, id: u64) {
     if id == ctx.session.id {
         ctx.session.close_after_reply = true;
         return;

@@ -224,7 +224,14 @@ fn rebind_error(directive: &str, why: String) -> String {
 
 /// Recomputes everything derived from the config.
 pub fn refresh(st: &mut crate::server::state::State) {
+    let old_pass = st.hot.requirepass.clone();
     st.hot = HotConfig::from_config(&st.config);
+    // requirepass is the default user's password (updateRequirePass).
+    if st.hot.requirepass != old_pass {
+        let pass = st.hot.requirepass.clone();
+        st.acl.set_default_password(pass.as_deref());
+    }
+    st.acl.all_channels_default = st.config.str(crate::ckey!("acl-pubsub-default")) == "allchannels";
     let policy = st.config.str(crate::ckey!("maxmemory-policy")).to_string();
     crate::keyspace::access::configure(
         policy.contains("lfu"),
@@ -293,6 +300,21 @@ pub(crate) fn rewrite_file(ctx: &Ctx, path: &std::path::Path, force_all: bool) -
         // a file naming them would set them at the next start.
         options.retain(|o| !(NULL_WHEN_EMPTY.contains(&o.name) && o.lines.iter().all(|l| l.concat().is_empty())));
     }
+    // The users, as `user` lines, unless they live in an ACL file: then user lines are removed
+    // (rewriteConfigUserOption).
+    let users: Vec<Vec<String>> = match ctx.state.config.str(crate::ckey!("aclfile")).is_empty() {
+        true => super::acl::user_lines(ctx.state)
+            .iter()
+            .map(|l| l.split(' ').skip(1).map(str::to_string).collect())
+            .collect(),
+        false => Vec::new(),
+    };
+    options.push(crate::config::document::RewriteOption {
+        name: "user",
+        aliases: &[],
+        lines: users,
+        is_default: false,
+    });
     doc.rewrite(&options);
     doc.save()
 }

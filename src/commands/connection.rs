@@ -109,7 +109,9 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     if ctx.session.reply_mode != ReplyMode::SkipThis {
         ctx.session.reply_mode = ReplyMode::On;
     }
-    ctx.session.authenticated = ctx.state.hot.requirepass.is_none();
+    // Back to the default user, authenticated only if it needs no password (Redis's
+    // clearClientConnectionState).
+    ctx.session.authenticated = !ctx.state.acl.auth_required();
     ctx.session.user = "default".into();
     // CLIENT NO-EVICT is kept: clearClientConnectionState leaves that flag alone.
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
@@ -121,6 +123,7 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         ci.psubs = 0;
         ci.ssubs = 0;
         ci.kind = crate::server::state::ClientKind::Normal;
+        ci.user = "default".into();
     }
     Reply::status("RESET")
 }
@@ -146,22 +149,22 @@ pub(crate) fn db_number(arg: &[u8]) -> Result<i64, Reply> {
     Ok(n)
 }
 
-/// Checks a username/password pair against the `default` user (the only ACL user so far).
-fn check_credentials(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    match &ctx.state.hot.requirepass {
-        None => true,
-        Some(p) => constant_time_eq(p, pass),
-    }
-}
+const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+/// ACLAuthenticateUser: on success the connection is authenticated as the user; a failure is
+/// logged (reason auth, the command as typed).
+fn authenticate(ctx: &mut Ctx, user: &[u8], pass: &[u8], command: &[u8]) -> bool {
+    if !ctx.state.acl.check_credentials(user, pass) {
+        super::acl::log_auth_failure(ctx, user, command);
         return false;
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    ctx.session.authenticated = true;
+    let name = String::from_utf8_lossy(user).into_owned();
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        ci.user.clone_from(&name);
+    }
+    ctx.session.user = name;
+    true
 }
 
 fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -169,17 +172,15 @@ fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::error(errors::SYNTAX);
     }
     let (user, pass): (&[u8], &[u8]) = if args.len() == 2 { (b"default", &args[1]) } else { (&args[1], &args[2]) };
-    if args.len() == 2 && ctx.state.hot.requirepass.is_none() {
+    if args.len() == 2 && ctx.state.acl.user(b"default").is_some_and(|u| u.nopass) {
         return Reply::error(
             "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
         );
     }
-    if check_credentials(ctx, user, pass) {
-        ctx.session.authenticated = true;
-        ctx.session.user = String::from_utf8_lossy(user).into_owned();
+    if authenticate(ctx, user, pass, &args[0]) {
         Reply::OK
     } else {
-        Reply::error("WRONGPASS invalid username-password pair or user is disabled.")
+        Reply::error(WRONGPASS)
     }
 }
 
@@ -217,13 +218,11 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
     }
     if let Some((user, pass)) = creds {
-        if !check_credentials(ctx, user, pass) {
-            return Reply::error("WRONGPASS invalid username-password pair or user is disabled.");
+        if !authenticate(ctx, user, pass, &args[0]) {
+            return Reply::error(WRONGPASS);
         }
-        ctx.session.authenticated = true;
-        ctx.session.user = String::from_utf8_lossy(user).into_owned();
     }
-    if !ctx.session.authenticated && ctx.state.hot.requirepass.is_some() {
+    if !ctx.session.authenticated {
         return Reply::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(name) = setname {

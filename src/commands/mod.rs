@@ -12,7 +12,7 @@ macro_rules! tri {
     };
 }
 
-mod acl;
+pub(crate) mod acl;
 mod all;
 mod bitmaps;
 pub mod blocking;
@@ -278,8 +278,15 @@ fn process_command(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             return rejected(ctx, Reply::error(refusal), Some((spec, fullname)));
         }
     }
-    if !ctx.session.authenticated && !spec.has(NO_AUTH) && ctx.state.hot.requirepass.is_some() {
+    if !ctx.session.authenticated && !spec.has(NO_AUTH) && ctx.state.acl.auth_required() {
         return rejected(ctx, Reply::error("NOAUTH Authentication required."), Some((spec, fullname)));
+    }
+    // Redis refuses a no-multi command inside MULTI right after authentication, before ACL.
+    if ctx.session.multi.is_some() && !spec.id.controls_transaction() && spec.has(NO_MULTI) {
+        return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"), Some((spec, fullname)));
+    }
+    if let Some(e) = acl::dispatch_check(ctx, spec, fullname, args) {
+        return rejected(ctx, e, Some((spec, fullname)));
     }
     // Redis's maxmemory step comes after authentication and before the replica/MULTI checks.
     if let Some(e) = crate::server::eviction::before_command(ctx, checked) {
@@ -332,9 +339,6 @@ fn process_command(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::NoReply;
     }
     if ctx.session.multi.is_some() && !spec.id.controls_transaction() {
-        if spec.has(NO_MULTI) {
-            return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"), Some((spec, fullname)));
-        }
         transactions::queue(ctx, args, checked.flags);
         return Reply::status("QUEUED");
     }

@@ -144,7 +144,7 @@ impl Client {
         let info = ClientInfo::new(id, peer, ClientKind::Normal, tx, pending.clone(), Arc::default());
         st.clients.insert(id, info);
         let mut session = Session::new(id, addr);
-        session.authenticated = st.hot.requirepass.is_none();
+        session.authenticated = !st.acl.auth_required();
         Client {
             server: server.clone(),
             id,

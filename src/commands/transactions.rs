@@ -154,7 +154,11 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let mut replies = Vec::with_capacity(queue.len());
     for args in &queue {
         let r = match super::resolve(ctx.server, args) {
-            Ok((spec, name)) => super::call(ctx, spec, &name, args),
+            // The rules may have changed since the command was queued: checked again.
+            Ok((spec, name)) => match super::acl::exec_check(ctx, spec, name, args) {
+                Some(refused) => refused,
+                None => super::call(ctx, spec, &name, args),
+            },
             Err(e) => e,
         };
         replies.push(r);

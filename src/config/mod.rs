@@ -77,6 +77,9 @@ pub struct Config {
     /// Directives that have no meaning here and that the file or command line set.
     pub no_effect_seen: Vec<&'static str>,
     pub sentinel_lines: Vec<Vec<String>>,
+    /// `user <name> <rules...>` lines in file order: the name, then the rules (applied at
+    /// start-up by the ACL layer).
+    pub users: Vec<Vec<String>>,
     /// Started as Redis Sentinel (`--sentinel`, or as redis-sentinel-rs).
     pub sentinel_mode: bool,
 }
@@ -100,6 +103,7 @@ impl Default for Config {
             later_seen: Vec::new(),
             no_effect_seen: Vec::new(),
             sentinel_lines: Vec::new(),
+            users: Vec::new(),
             sentinel_mode: false,
         }
     }
@@ -218,10 +222,18 @@ impl Config {
                 self.sentinel_lines.push(args.to_vec());
                 return Ok(());
             }
-            // Redis and Sentinel write the default user's line into the files they rewrite; that
-            // line describes exactly the user this server has, so it is accepted.
-            "user" if is_default_user_line(args) => return Ok(()),
-            "user" => return Err(format!("'{name}' is not supported by this server yet")),
+            // Users are checked and created at start-up, once the command table is known
+            // (ACLAppendUserForLoading); a name defined twice is refused here, as Redis does.
+            "user" if !args.is_empty() => {
+                if self.users.iter().any(|u| u[0] == args[0]) {
+                    return Err(format!(
+                        "Error in user declaration '{}': Duplicate user found. A user can only be defined once in config files",
+                        args[0]
+                    ));
+                }
+                self.users.push(args.to_vec());
+                return Ok(());
+            }
             // Redis aborts start-up when a module does not load; this server loads none.
             "loadmodule" => {
                 let path = args.first().map(String::as_str).unwrap_or("");
@@ -351,15 +363,6 @@ impl Config {
     pub fn set_val(&mut self, idx: usize, v: Val) {
         self.vals[idx] = v;
     }
-}
-
-/// `user default on nopass ~* &* +@all` (any order of the rules Redis writes for it).
-fn is_default_user_line(args: &[String]) -> bool {
-    let mut rules: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
-    rules.sort_unstable();
-    let mut default = vec!["on", "nopass", "~*", "&*", "+@all"];
-    default.sort_unstable();
-    args.first().is_some_and(|u| u == "default") && rules == default
 }
 
 #[derive(Default)]

@@ -54,7 +54,7 @@ pub async fn serve<S>(
         if st.clients.len() >= st.hot.maxclients {
             st.stats.rejected_connections += 1;
             Err(b"-ERR max number of clients reached\r\n")
-        } else if st.hot.protected_mode && st.hot.requirepass.is_none() && !is_local {
+        } else if st.hot.protected_mode && st.acl.default_nopass() && !is_local {
             Err(DENIED)
         } else {
             let id = st.next_client_id;
@@ -63,7 +63,7 @@ pub async fn serve<S>(
             let client = ClientInfo::new(id, peer, ClientKind::Normal, tx, pending_c, kill_c);
             let unwritten = client.unwritten.clone();
             st.clients.insert(id, client);
-            Ok((id, st.hot.requirepass.is_none(), st.hot.proto_max_bulk_len, st.hot.query_buffer_limit, unwritten))
+            Ok((id, !st.acl.auth_required(), st.hot.proto_max_bulk_len, st.hot.query_buffer_limit, unwritten))
         }
     };
     let admitted = crate::server::busy::with_state(&server.state, &server.busy, admit).await;

@@ -353,6 +353,27 @@ pub const SENTINEL_COMMANDS: &[&str] = &[
     "unsubscribe",
 ];
 
+/// The commands ACL rules name, from the table as it is before rename-command (Redis's
+/// orig_commands): each container followed by its subcommands, keyed by the rows' addresses.
+pub fn acl_catalog(table: Table, sentinel: bool) -> crate::acl::Catalog {
+    let bits = |spec: &CommandSpec| -> u32 {
+        spec.acl_categories()
+            .iter()
+            .filter_map(|c| crate::acl::category_bit(c.trim_start_matches('@').as_bytes()))
+            .fold(0, |a, b| a | b)
+    };
+    let mut catalog = crate::acl::Catalog::default();
+    let rows = table.iter().flat_map(|rows| rows.iter());
+    for c in rows.filter(|c| if sentinel { SENTINEL_COMMANDS.contains(&c.name) } else { c.name != "sentinel" }) {
+        let id = catalog.add(c as *const CommandSpec as usize, c.name, bits(c), None);
+        for sub in c.subcommands {
+            let name = format!("{}|{}", c.name, sub.name);
+            catalog.add(sub as *const CommandSpec as usize, &name, bits(sub), Some(id));
+        }
+    }
+    catalog
+}
+
 /// Maps lower-cased names (after rename-command) to table rows.
 pub struct CommandMap {
     /// Names stored in the table itself: a lookup (two per script call) reads no key elsewhere.

@@ -95,8 +95,15 @@ impl Server {
         let run_id: String = (0..40).map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0')).collect();
         let port = config.int(crate::ckey!("port")) as u16;
         let tcp = TcpConfig::from_config(&config);
+        let mut state = State::new(config);
+        let catalog = Arc::new(command::acl_catalog(dispatch.table, sentinel_mode));
+        let all_channels = state.config.str(crate::ckey!("acl-pubsub-default")) == "allchannels";
+        state.acl = crate::acl::Acl::new(catalog, all_channels);
+        let requirepass = state.hot.requirepass.clone();
+        state.acl.set_default_password(requirepass.as_deref());
+        load_users_at_startup(&mut state)?;
         Ok(Arc::new_cyclic(|this| Server {
-            state: Mutex::new(State::new(config)),
+            state: Mutex::new(state),
             commands,
             dispatch,
             run_id,
@@ -149,4 +156,23 @@ impl TcpConfig {
             backlog: c.int(crate::ckey!("tcp-backlog")) as i32,
         }
     }
+}
+
+/// ACLLoadUsersAtStartup: the config file's `user` lines or the ACL file, never both.
+fn load_users_at_startup(state: &mut State) -> Result<(), String> {
+    let aclfile = state.config.str(crate::ckey!("aclfile")).to_string();
+    let users = std::mem::take(&mut state.config.users);
+    if !aclfile.is_empty() && !users.is_empty() {
+        return Err("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.".into());
+    }
+    if let Err(e) = state.acl.load_configured(&users) {
+        tracing::warn!("{e}");
+        return Err("Critical error while loading ACLs. Exiting.".into());
+    }
+    if !aclfile.is_empty() {
+        let users = crate::acl::file::load(&state.acl, &aclfile)
+            .map_err(|e| format!("Aborting Redis startup because of ACL errors: {e}"))?;
+        state.acl.users = users;
+    }
+    Ok(())
 }

@@ -317,6 +317,8 @@ pub struct State {
     /// The command being run found memory over maxmemory before it started (Redis's
     /// pre_command_oom_state): a script may then not write.
     pub pre_command_oom: bool,
+    /// ACL users and the ACL log.
+    pub acl: crate::acl::Acl,
 }
 
 /// Config values read on every command or connection, kept typed so the request path never
@@ -443,6 +445,7 @@ impl State {
             next_client_id: 1,
             scripts: Default::default(),
             pre_command_oom: false,
+            acl: Default::default(),
         }
     }
 

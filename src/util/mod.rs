@@ -6,6 +6,7 @@ pub mod histogram;
 pub mod lzf;
 pub mod numbers;
 pub mod pqsort;
+pub mod sha256;
 pub mod splitargs;
 pub mod sys;
 pub mod time;

@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("protocol and config", &["protocol", "config", "client"]),
     ("types", &["types"]),
     ("keyspace", &["keyspace"]),
-    ("codecs and engines", &["persistence/rdb", "persistence/aof", "sentinel", "scripting"]),
+    ("codecs and engines", &["acl", "persistence/rdb", "persistence/aof", "sentinel", "scripting"]),
     ("core", &["server", "replication/state", "replication/backlog", "persistence/state"]),
     ("runtimes", &["persistence", "replication"]),
     ("commands", &["commands"]),

@@ -6,6 +6,7 @@ mod differential_support;
 mod replication_support;
 
 mod acl;
+mod acl_diff;
 mod allocator;
 mod aof;
 mod aof_files;

@@ -112,14 +112,23 @@ impl<'c, 'a> Host<'c, 'a> {
     }
 
     /// Refusals of scriptCall, in its order; the text is what the script sees.
-    fn refusal(&self, spec: &crate::server::command::CommandSpec) -> Option<Reply> {
+    fn refusal(
+        &mut self,
+        spec: &'static crate::server::command::CommandSpec,
+        name: crate::server::command::CmdName,
+        args: &[Bytes],
+    ) -> Option<Reply> {
         if spec.has(NOSCRIPT) {
             return Some(Reply::error("ERR This Redis command is not allowed from script"));
         }
-        let st = &*self.ctx.state;
-        if crate::commands::master_down(st) && !spec.has(STALE) {
+        if crate::commands::master_down(self.ctx.state) && !spec.has(STALE) {
             return Some(Reply::error("ERR Can not execute the command on a stale replica"));
         }
+        let caller = self.ctx.session.id;
+        if let Some(e) = crate::commands::acl::script_check(self.ctx, &self.lua.user, caller, spec, name, args) {
+            return Some(e);
+        }
+        let st = &*self.ctx.state;
         // Read-only scripts refuse what may replicate too (PUBLISH, PFCOUNT), as script.c does.
         if self.read_only && (spec.has(WRITE) || spec.has(MAY_REPLICATE)) {
             return Some(Reply::error("ERR Write commands are not allowed from read-only scripts."));
@@ -166,7 +175,7 @@ impl ScriptHost for Host<'_, '_> {
             let e = Reply::error("ERR Wrong number of args calling Redis command from script");
             return self.refused(e, Some((spec, name)));
         }
-        if let Some(refused) = self.refusal(spec) {
+        if let Some(refused) = self.refusal(spec, name, &args) {
             return self.refused(refused, Some((spec, name)));
         }
         if spec.has(WRITE) {
@@ -193,9 +202,12 @@ impl ScriptHost for Host<'_, '_> {
     }
 
     fn acl_check(&mut self, argv: &[Vec<u8>]) -> Option<bool> {
-        // Every user has every permission until ACL users exist: known commands are allowed.
+        // The caller's user, without logging (redis.acl_check_cmd).
         let args: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
-        resolve(self.ctx.server, &args).ok().map(|_| true)
+        let (spec, name) = resolve(self.ctx.server, &args).ok()?;
+        let st = &*self.ctx.state;
+        let user = st.acl.user(self.ctx.session.user.as_bytes()).or_else(|| st.acl.user(b"default"));
+        Some(user.is_none_or(|u| crate::commands::acl::check_user(st, u, spec, name, &args).is_ok()))
     }
 
     fn set_repl(&mut self, flags: ReplFlags) {
