@@ -225,6 +225,10 @@ fn rebind_error(directive: &str, why: String) -> String {
 /// Recomputes everything derived from the config.
 pub fn refresh(st: &mut crate::server::state::State) {
     st.hot = HotConfig::from_config(&st.config);
+    crate::crash::configure(
+        st.config.bool(crate::ckey!("crash-log-enabled")),
+        st.config.bool(crate::ckey!("use-exit-on-panic")),
+    );
     let policy = st.config.str(crate::ckey!("maxmemory-policy")).to_string();
     crate::keyspace::access::configure(
         policy.contains("lfu"),
