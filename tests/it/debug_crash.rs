@@ -180,7 +180,10 @@ fn panic_assert_and_oom_report_and_abort() {
         assert_logged(
             &log,
             bin,
-            &["------------------------------------------------", "!!! Software Failure. Press left mouse button to continue"],
+            &[
+                "------------------------------------------------",
+                "!!! Software Failure. Press left mouse button to continue",
+            ],
         );
         assert!(log.contains(" # Guru Meditation: DEBUG PANIC called at Unix time "), "{bin}:\n{log}");
 
@@ -211,7 +214,9 @@ fn panic_assert_and_oom_report_and_abort() {
         assert_logged(&log, bin, REPORT_FRAME);
         assert_logged(&log, bin, &["Out Of Memory allocating 9223372036854775807 bytes!"]);
         assert!(
-            log.contains(" # Guru Meditation: Redis aborting for OUT OF MEMORY. Allocating 9223372036854775807 bytes! #"),
+            log.contains(
+                " # Guru Meditation: Redis aborting for OUT OF MEMORY. Allocating 9223372036854775807 bytes! #"
+            ),
             "{bin}:\n{log}"
         );
     }
@@ -356,4 +361,40 @@ fn mallctl_leak_and_sdslen_are_reals() {
         assert!(text.starts_with("key_sds_len:1, key_sds_avail:0, key_zmalloc: "), "{text}");
         assert!(text.contains(", val_sds_len:5, "), "{text}");
     }
+}
+
+/// Under socket activation the restarted program serves the sockets systemd passed, on the same
+/// addresses, as systemd would pass them (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES).
+#[test]
+fn restart_passes_socket_activation_sockets_on() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sock = dir.path().join("redis.sock");
+    let port = free_port();
+    let log = dir.path().join("log");
+    let mut cmd = Command::new("systemd-socket-activate");
+    cmd.args(["-l", &format!("127.0.0.1:{port}"), "-l", &sock.display().to_string(), "--fdname=redis:redis"])
+        .arg(OURS)
+        .args(["--save", "3600 1", "--dir", &dir.path().display().to_string()])
+        .args(["--logfile", &log.display().to_string(), "--enable-debug-command", "yes"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = die_with_parent(&mut cmd).spawn().expect("systemd-socket-activate (package systemd) is needed");
+    let p = Proc { child, port, dir, log };
+    wait_for("the activated server", Duration::from_secs(15), || p.pong());
+    let mut c = p.client();
+    c.cmd(&["SET", "a", "1"]);
+    let run_id = p.info_field("run_id");
+    c.send_raw(b"*2\r\n$5\r\nDEBUG\r\n$7\r\nRESTART\r\n");
+    assert!(c.try_read_reply().is_err(), "RESTART answered");
+    wait_restarted(&p, &run_id);
+    assert_eq!(Reply::parse(&p.client().cmd(&["GET", "a"])).text(), "1");
+    let mut u = std::os::unix::net::UnixStream::connect(&sock).expect("the unix socket is served");
+    std::io::Write::write_all(&mut u, b"PING\r\n").expect("write");
+    let mut buf = [0u8; 7];
+    std::io::Read::read_exact(&mut u, &mut buf).expect("read");
+    assert_eq!(&buf, b"+PONG\r\n");
+    let text = p.log_text();
+    let adopted = text.matches("from systemd socket activation ('redis')").count();
+    assert!(adopted >= 4, "both sockets adopted by both programs:\n{text}");
 }

@@ -85,7 +85,9 @@ fn report(server: &Server) -> Vec<Part> {
 
 fn sections(ctx: &mut Ctx, args: Option<&[Bytes]>, parts: &mut Vec<Part>) {
     // logServerInfo: INFO ALL, then CLIENT LIST.
-    let info = super::super::info::TABLE[0].handler.map(|h| h(ctx, &[Bytes::from_static(b"info"), Bytes::from_static(b"all")]));
+    let info = super::super::info::TABLE[0]
+        .handler
+        .map(|h| h(ctx, &[Bytes::from_static(b"info"), Bytes::from_static(b"all")]));
     let info = match info {
         Some(Reply::Verbatim(_, text) | Reply::Bulk(text)) => String::from_utf8_lossy(&text).into_owned(),
         _ => String::new(),

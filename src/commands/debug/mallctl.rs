@@ -47,7 +47,8 @@ pub fn mallctl_int(args: &[Bytes]) -> Reply {
         let newp = if writing { &mut val as *mut i64 as *mut c_void } else { std::ptr::null_mut() };
         // SAFETY: `old` and `val` are 8-byte buffers and `sz` never exceeds 8; jemalloc copies
         // at most `sz` bytes and refuses a size that is not its type's (EINVAL).
-        let ret = unsafe { mallctl(&name, &mut old as *mut i64 as *mut c_void, &mut sz, newp, if writing { sz } else { 0 }) };
+        let ret =
+            unsafe { mallctl(&name, &mut old as *mut i64 as *mut c_void, &mut sz, newp, if writing { sz } else { 0 }) };
         if ret == 0 {
             // Little-endian: the low `sz` bytes hold the value, as Redis reads it.
             return Reply::Int(old);
@@ -76,7 +77,8 @@ pub fn mallctl_string(args: &[Bytes]) -> Reply {
     let mut old: *const c_char = std::ptr::null();
     let mut sz = std::mem::size_of::<*const c_char>();
     // SAFETY: a string name's value is a `const char *`, which `old` is sized for.
-    let rret = unsafe { mallctl(&name, &mut old as *mut *const c_char as *mut c_void, &mut sz, std::ptr::null_mut(), 0) };
+    let rret =
+        unsafe { mallctl(&name, &mut old as *mut *const c_char as *mut c_void, &mut sz, std::ptr::null_mut(), 0) };
     if rret != 0 && !(rret == libc::EPERM && args.len() > 1) {
         return errno_reply(rret);
     }

@@ -121,11 +121,8 @@ fn command_line(ctx: &Ctx, exe: &str) -> Result<(Vec<CString>, Vec<CString>), St
 /// gap: LISTEN_FDS counts descriptors from 3. (A socket the server did not serve was closed at
 /// start-up; the ones after it cannot be passed on by number.)
 fn kept_sockets(passed: &[(i32, String)]) -> &[(i32, String)] {
-    let open = passed
-        .iter()
-        .enumerate()
-        .take_while(|(i, (fd, _))| *fd == 3 + *i as i32 && fd_flags(*fd).is_some())
-        .count();
+    let open =
+        passed.iter().enumerate().take_while(|(i, (fd, _))| *fd == 3 + *i as i32 && fd_flags(*fd).is_some()).count();
     &passed[..open]
 }
 
@@ -141,7 +138,8 @@ fn close_on_exec_all(kept: &[(i32, String)]) {
     };
     for fd in fds.into_iter().filter(|&fd| fd > 2) {
         let Some(flags) = fd_flags(fd) else { continue };
-        let flags = if kept.iter().any(|(k, _)| *k == fd) { flags & !libc::FD_CLOEXEC } else { flags | libc::FD_CLOEXEC };
+        let flags =
+            if kept.iter().any(|(k, _)| *k == fd) { flags & !libc::FD_CLOEXEC } else { flags | libc::FD_CLOEXEC };
         // SAFETY: F_SETFD changes only the descriptor's close-on-exec flag; on a number that is
         // not open it fails with EBADF and changes nothing.
         unsafe { libc::fcntl(fd, libc::F_SETFD, flags) };
@@ -178,11 +176,10 @@ fn prepare_for_shutdown(ctx: &mut Ctx) -> Result<(), ()> {
         crate::persistence::appendonly::shutdown(st);
     }
     let nosave = st.loading.is_some() || ctx.server.sentinel_mode;
-    if !nosave && crate::persistence::snapshot::save_points_configured(st) {
-        if crate::persistence::snapshot::save_for_shutdown(st).is_err() {
-            tracing::warn!("Error trying to save the DB, can't exit.");
-            return Err(());
-        }
+    let save = !nosave && crate::persistence::snapshot::save_points_configured(st);
+    if save && crate::persistence::snapshot::save_for_shutdown(st).is_err() {
+        tracing::warn!("Error trying to save the DB, can't exit.");
+        return Err(());
     }
     let unixsocket = st.config.str(crate::ckey!("unixsocket")).to_string();
     if !unixsocket.is_empty() && !ctx.server.socket_activated.load(std::sync::atomic::Ordering::Relaxed) {
