@@ -195,8 +195,11 @@ fn report_end(signal: Option<Signal>) -> ! {
         "  Suspect RAM error? Use redis-server --test-memory to verify it.\n\n",
         "  Some other issues could be detected by redis-server --check-system\n",
     ));
-    if let Some(path) = PIDFILE.try_lock().ok().and_then(|p| p.clone()) {
-        let _ = std::fs::remove_file(path);
+    // A forked child (a BGSAVE) inherits the handlers; the pid file is not its own.
+    if std::process::id() == SERVER_PID.load(Ordering::Relaxed) {
+        if let Some(path) = PIDFILE.try_lock().ok().and_then(|p| p.clone()) {
+            let _ = std::fs::remove_file(path);
+        }
     }
     match signal {
         None => {

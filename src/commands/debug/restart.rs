@@ -171,6 +171,12 @@ fn prepare_for_shutdown(ctx: &mut Ctx) -> Result<(), ()> {
         tracing::warn!("There is a child saving an .rdb. Killing it!");
         crate::persistence::snapshot::kill_child(st);
     }
+    if let Some(child) = st.aof.as_mut().and_then(|aof| aof.rewrite.take()) {
+        // The new program would not know of it. (Its temporary file stays: the persistence
+        // runtime does not expose its name; Redis's killAppendOnlyChild removes it.)
+        tracing::warn!("There is a child rewriting the AOF. Killing it!");
+        crate::util::sys::kill_and_reap(child.pid, nix::sys::signal::Signal::SIGUSR1);
+    }
     if st.aof.is_some() {
         tracing::info!("Calling fsync() on the AOF file.");
         crate::persistence::appendonly::shutdown(st);
