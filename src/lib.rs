@@ -9,7 +9,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | util | `util` (numbers, glob, splitargs, time, sys), `alloc`, `logging`, `systemd` |
+//! | util | `util` (numbers, glob, splitargs, time, sys), `alloc`, `logging`, `crash` (the bug report of a crash), `systemd` |
 //! | protocol and config | `protocol` (RESP), `config` (directive table, parsing, the config-file document), `client` (the one RESP client) |
 //! | types | `types`: collections and their encodings |
 //! | keyspace | `keyspace`: databases, entries, expiry, eviction policy over `&[Db]` |
@@ -25,6 +25,7 @@ pub mod alloc;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod crash;
 pub mod ctl;
 pub mod keyspace;
 pub mod logging;

@@ -180,6 +180,13 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
             tracing::warn!("Failed to write PID file: {e}");
         }
     }
+    // Redis removes the pid file after a crash only when it daemonized itself, unsupervised.
+    let remove_at_crash = !pidfile.is_empty() && config.bool(crate::ckey!("daemonize")) && !supervised;
+    crate::crash::set_pidfile_to_remove(remove_at_crash.then(|| PathBuf::from(&pidfile)));
+    crate::crash::install(
+        config.bool(crate::ckey!("crash-log-enabled")),
+        config.bool(crate::ckey!("use-exit-on-panic")),
+    );
     let server = match crate::server::Server::new(config, crate::commands::DISPATCH) {
         Ok(s) => s,
         Err(e) => {
@@ -187,6 +194,7 @@ fn run(args: Vec<String>, sentinel_mode: bool) -> i32 {
             return 1;
         }
     };
+    crate::commands::install_crash_report(&server);
     crate::commands::refresh_config(&mut server.lock());
     *server.sentinel_boot.lock() = sentinel;
     if sentinel_mode {

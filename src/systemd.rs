@@ -140,6 +140,26 @@ pub struct Inherited {
     pub name: String,
 }
 
+/// The sockets systemd passed at start-up (descriptor and name), so that DEBUG RESTART can pass
+/// them on to the program it executes, as systemd would.
+static PASSED: std::sync::OnceLock<Vec<(RawFd, String)>> = std::sync::OnceLock::new();
+
+/// What socket activation passed this process at start-up.
+pub fn passed_sockets() -> &'static [(RawFd, String)] {
+    PASSED.get().map_or(&[], Vec::as_slice)
+}
+
+/// The environment a process started by this one in its place (execve, same pid) needs to
+/// adopt `fds` as systemd's sockets: LISTEN_FDS, LISTEN_PID (this pid, which execve keeps) and
+/// LISTEN_FDNAMES. The descriptors must be 3, 4, ... in this order.
+pub fn listen_env(names: &[&str]) -> Vec<(String, String)> {
+    vec![
+        ("LISTEN_FDS".into(), names.len().to_string()),
+        ("LISTEN_PID".into(), std::process::id().to_string()),
+        ("LISTEN_FDNAMES".into(), names.join(":")),
+    ]
+}
+
 /// Takes the sockets of socket activation, if any, and clears LISTEN_* so nothing else sees them.
 /// Must run before any thread is started.
 pub fn take_listen_fds() -> Vec<Inherited> {
@@ -147,12 +167,16 @@ pub fn take_listen_fds() -> Vec<Inherited> {
     // the env var removal inside.
     let fds = unsafe { sd_notify::listen_fds_with_names_and_unset_env() };
     match fds {
-        Ok(fds) => fds
-            .map(|(fd, name): (RawFd, String)| {
-                // SAFETY: systemd hands these descriptors to this process; nothing else owns them.
-                Inherited { fd: unsafe { OwnedFd::from_raw_fd(fd) }, name }
-            })
-            .collect(),
+        Ok(fds) => {
+            let fds: Vec<(RawFd, String)> = fds.collect();
+            let _ = PASSED.set(fds.clone());
+            fds.into_iter()
+                .map(|(fd, name)| {
+                    // SAFETY: systemd hands these descriptors to this process; nothing else owns them.
+                    Inherited { fd: unsafe { OwnedFd::from_raw_fd(fd) }, name }
+                })
+                .collect()
+        }
         Err(e) => {
             tracing::warn!("ignoring LISTEN_FDS: {e}");
             Vec::new()

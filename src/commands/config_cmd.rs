@@ -232,6 +232,10 @@ pub fn refresh(st: &mut crate::server::state::State) {
         st.acl.set_default_password(pass.as_deref());
     }
     st.acl.all_channels_default = st.config.str(crate::ckey!("acl-pubsub-default")) == "allchannels";
+    crate::crash::configure(
+        st.config.bool(crate::ckey!("crash-log-enabled")),
+        st.config.bool(crate::ckey!("use-exit-on-panic")),
+    );
     let policy = st.config.str(crate::ckey!("maxmemory-policy")).to_string();
     crate::keyspace::access::configure(
         policy.contains("lfu"),

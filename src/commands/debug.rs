@@ -1,7 +1,13 @@
 //! DEBUG, a protected command, and its subcommands. Table rows, replies and error texts follow
 //! Redis 7.0.15.
 
+mod crash_report;
+mod mallctl;
+mod restart;
+
 use bytes::Bytes;
+
+pub use crash_report::{enter as enter_command, install as install_crash_report};
 
 use super::{errors, subcommand_syntax_error, Ctx};
 use crate::cmd;
@@ -204,17 +210,43 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 _ => Reply::error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
             }
         }
+        (b"segfault", _) => crash_report::segfault(),
+        (b"panic", _) => crash_report::panic(),
+        (b"assert", _) => crash_report::assert(ctx, args),
+        (b"oom", _) => crash_report::oom(),
+        (b"restart" | b"crash-and-recover", _) => {
+            let delay = match args.get(2) {
+                Some(a) => match crate::util::numbers::parse_i64(a) {
+                    Some(n) => n.max(0) as u64,
+                    None => return Reply::error(errors::NOT_INTEGER),
+                },
+                None => 0,
+            };
+            restart::restart(ctx, sub == b"restart", delay)
+        }
+        (b"leak", 3) => {
+            // On purpose: memory that is never freed, for leak detectors' tests.
+            Box::leak(args[2].to_vec().into_boxed_slice());
+            Reply::OK
+        }
+        (b"sdslen", 3) => sdslen(ctx, &args[2]),
+        (b"mallctl", 3..) => mallctl::mallctl_int(&args[2..]),
+        (b"mallctl-str", 3..) => mallctl::mallctl_string(&args[2..]),
         (b"help", 2) => super::help_reply(
             "DEBUG",
             &[
                 "AOF-FLUSH-SLEEP <microsec>",
                 "    Server will sleep before flushing the AOF, this is used for testing.",
+                "ASSERT",
+                "    Crash by assertion failed.",
                 "CHANGE-REPL-ID",
                 "    Change the replication IDs of the instance.",
                 "    Dangerous: should be used only for testing the replication subsystem.",
                 "CONFIG-REWRITE-FORCE-ALL",
                 "    Like CONFIG REWRITE but writes all configuration options, including",
                 "    keywords not listed in original configuration file or default values.",
+                "CRASH-AND-RECOVER [<milliseconds>]",
+                "    Hard crash and restart after a <milliseconds> delay (default 0).",
                 "DIGEST",
                 "    Output a hex signature representing the current DB content.",
                 "DIGEST-VALUE <key> [<key> ...]",
@@ -222,14 +254,24 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "ERROR <string>",
                 "    Return a Redis protocol error with <string> as message. Useful for clients",
                 "    unit tests to simulate Redis errors.",
+                "LEAK <string>",
+                "    Create a memory leak of the input string.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
                 "LOADAOF",
                 "    Flush the AOF buffers on disk and reload the AOF in memory.",
                 "REPLICATE <string>",
                 "    Replicates the provided string to replicas, allowing data divergence.",
+                "MALLCTL <key> [<val>]",
+                "    Get or set a malloc tuning integer.",
+                "MALLCTL-STR <key> [<val>]",
+                "    Get or set a malloc tuning string.",
                 "OBJECT <key>",
                 "    Show low level info about `key` and associated value.",
+                "OOM",
+                "    Crash the server simulating an out-of-memory error.",
+                "PANIC",
+                "    Crash the server simulating a panic.",
                 "POPULATE <count> [<prefix>] [<size>]",
                 "    Create <count> string keys named key:<num>. If <prefix> is specified then",
                 "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -252,6 +294,12 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "      existing RDB file.",
                 "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
                 "      file to the database.",
+                "RESTART [<milliseconds>]",
+                "    Graceful restart: save config, db, restart after a <milliseconds> delay (default 0).",
+                "SDSLEN <key>",
+                "    Show low level SDS string info representing `key` and value.",
+                "SEGFAULT",
+                "    Crash the server with sigsegv.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -276,6 +324,51 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ),
         _ => subcommand_syntax_error(args),
     }
+}
+
+/// DEBUG SDSLEN <key>: Redis's lengths and allocation sizes of the key's and the value's
+/// strings, for what our strings are. They are not sds strings, so the figures mean:
+/// - key: its length, no spare room (keys are stored exactly), and as its allocation the block
+///   of the whole entry, which holds the key together with its value slot and header;
+/// - value: its length; the spare room of its buffer (for a short string kept inline in the
+///   entry, the room left inline); its allocation, jemalloc's size for the buffer with its
+///   header, or 0 for an inline string, which has none of its own.
+///
+/// Integers are not strings of bytes here either, so Redis's error answers them as it does.
+fn sdslen(ctx: &mut Ctx, key: &[u8]) -> Reply {
+    // Looked up in the dict directly, as Redis does: an expired key not yet deleted is shown.
+    let Some(e) = ctx.state.dbs[ctx.session.db].get_raw(key) else {
+        return Reply::error(errors::NO_SUCH_KEY);
+    };
+    let (len, avail, zmalloc) = match e.value() {
+        crate::keyspace::Value::Small(s) => {
+            (s.as_slice().len(), crate::keyspace::value::SMALL_MAX - s.as_slice().len(), 0)
+        }
+        crate::keyspace::Value::Str { bytes, .. } => {
+            let alloc = if bytes.capacity() == 0 {
+                0
+            } else {
+                // ThinVec's header (length and capacity) comes before the bytes, in one block.
+                let size = 2 * std::mem::size_of::<usize>() + bytes.capacity();
+                // SAFETY: nallocx only computes the size class of a request; it allocates nothing.
+                unsafe { tikv_jemalloc_sys::nallocx(size, 0) }
+            };
+            (bytes.len(), bytes.capacity() - bytes.len(), alloc)
+        }
+        _ => return Reply::error("ERR Not an sds encoded string."),
+    };
+    let entry_alloc = {
+        let size = e.allocation_size();
+        // SAFETY: as above.
+        unsafe { tikv_jemalloc_sys::nallocx(size, 0) }
+    };
+    Reply::Status(
+        format!(
+            "key_sds_len:{}, key_sds_avail:0, key_zmalloc: {entry_alloc}, val_sds_len:{len}, val_sds_avail:{avail}, val_zmalloc: {zmalloc}",
+            key.len()
+        )
+        .into(),
+    )
 }
 
 /// DEBUG PROTOCOL <type>: a sample of each reply type, as Redis sends them in RESP2 and RESP3.

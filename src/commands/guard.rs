@@ -3,8 +3,6 @@
 //! had recorded for the replicas and the AOF is dropped, its per-command session state reset,
 //! and the command logged at WARNING (arguments redacted as SLOWLOG and MONITOR redact them).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use bytes::Bytes;
 
 use super::{process, slowlog, Ctx};
@@ -12,7 +10,10 @@ use crate::protocol::Reply;
 
 /// Runs one command line as `process` does, catching a panic.
 pub fn process_caught(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    match catch_unwind(AssertUnwindSafe(|| process(ctx, args))) {
+    // While it runs, a crash report names this command as the current client; a panic is
+    // caught here, so the crash reporter leaves it to this guard.
+    let _current = super::debug::enter_command(ctx, args);
+    match crate::crash::guarded(|| process(ctx, args)) {
         Ok(reply) => reply,
         Err(_) => {
             // The propagation unit began when the command (or its EXEC) started: nothing of it

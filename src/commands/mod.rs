@@ -637,3 +637,4 @@ pub fn help_reply(container: &str, lines: &[&str]) -> Reply {
 }
 
 pub use config_cmd::refresh as refresh_config;
+pub use debug::install_crash_report;

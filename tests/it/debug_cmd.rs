@@ -186,7 +186,23 @@ fn help_lines_are_reals() {
     for line in &ours {
         assert!(rest.any(|r| r == line), "{line:?} is not in Redis's DEBUG HELP (or out of order):\n{real:#?}");
     }
-    for sub in ["DIGEST", "POPULATE <count> [<prefix>] [<size>]", "PROTOCOL <type>", "LOADAOF", "ERROR <string>"] {
+    for sub in [
+        "DIGEST",
+        "POPULATE <count> [<prefix>] [<size>]",
+        "PROTOCOL <type>",
+        "LOADAOF",
+        "ERROR <string>",
+        "ASSERT",
+        "CRASH-AND-RECOVER [<milliseconds>]",
+        "LEAK <string>",
+        "MALLCTL <key> [<val>]",
+        "MALLCTL-STR <key> [<val>]",
+        "OOM",
+        "PANIC",
+        "RESTART [<milliseconds>]",
+        "SDSLEN <key>",
+        "SEGFAULT",
+    ] {
         assert!(ours.iter().any(|l| l == sub), "{sub} missing from our DEBUG HELP");
     }
 }

@@ -14,6 +14,7 @@ mod blocking;
 mod client_tracking;
 mod config;
 mod debug_cmd;
+mod debug_crash;
 mod differential_hashes;
 mod differential_keys;
 mod differential_latency;
