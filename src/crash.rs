@@ -1,6 +1,8 @@
 //! The crash reporter: Redis's bug report (debug.c) when the process dies of a fatal signal
 //! (sigsegvHandler), a failed assertion (_serverAssert), a panic (_serverPanic, and a Rust panic
-//! that escapes every guard) or an allocation that cannot be served (redisOutOfMemoryHandler).
+//! of the main thread that escapes every guard) or an allocation that cannot be served
+//! (redisOutOfMemoryHandler). A Rust panic in a task of the runtime (a connection, the cron) is
+//! logged with its trace and ends that task only: a connection must never take the server down.
 //!
 //! It writes, in Redis's words and order: the START banner, the cause, the stack trace, then what
 //! the server registered with [`set_reporter`] (INFO, CLIENT LIST, the current client, the config
@@ -93,7 +95,15 @@ pub fn install(crash_log_enabled: bool, use_exit_on_panic: bool) {
         }
         let message = panic_message(info.payload());
         let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
-        server_panic(&message, file, line);
+        if std::thread::current().name() == Some("main") {
+            // Start-up and the end of the process run here: nothing would go on without them.
+            server_panic(&message, file, line);
+        }
+        // A task of the runtime (a connection, the cron, a replication link): the panic ends that
+        // task only, as a panic in a connection must never take the server down. It is logged
+        // with its trace, so the bug is seen and can be reported.
+        let trace = std::backtrace::Backtrace::force_capture();
+        tracing::warn!("A task panicked and was ended, the server goes on: {message} at {file}:{line}\n{trace}");
     }));
     configure(crash_log_enabled, use_exit_on_panic);
 }
