@@ -31,12 +31,15 @@
 #                     XREADGROUP/XACK loop, memory of a 1M-entry stream);
 #                     "scripting-callgrind" (never part of a full run) counts
 #                     instructions per request of INCR, EVALSHA and FCALL
-#                     under valgrind's callgrind, one client at -P 1 and 16;
+#                     under valgrind's callgrind, at -P 1 and 16;
 #                     "streams-callgrind" the same for XADD, XRANGE,
 #                     XREADGROUP and XACK
 #   BENCH_SCRIPTS     scripts loaded by the memory-per-script test (default
 #                     10000)
 #   BENCH_CALLGRIND_REQUESTS  requests per callgrind measurement (default 50000)
+#   BENCH_CALLGRIND_CLIENTS   connections of a callgrind measurement (default 50,
+#                     as the throughput runs and the targets; 1 shows the cost of
+#                     a wake-up per request)
 #
 # The throughput table goes to stdout; progress goes to stderr.
 set -euo pipefail
@@ -961,7 +964,7 @@ fi # streams
 # Opt-in (BENCH_ONLY=scripting-callgrind or streams-callgrind): instructions per request, the
 # repeatable figure on a shared machine. Each server runs under callgrind with instrumentation
 # off until loaded; per command and pipeline depth a warm-up, counters zeroed, $cg_n requests from
-# one client, a dump. The window also holds the servers' timers (cron) for its duration, a small
+# $cg_c clients (BENCH_CALLGRIND_CLIENTS), a dump. The window also holds the servers' timers (cron) for its duration, a small
 # share. The dumps are kept for callgrind_annotate.
 # cg_cmd KIND SHA: the command line redis-benchmark sends.
 cg_cmd() {
@@ -982,6 +985,8 @@ for tool in valgrind callgrind_control; do
 done
 cg_n="${BENCH_CALLGRIND_REQUESTS:-50000}"
 [[ "$cg_n" =~ ^[1-9][0-9]*$ ]] || die "BENCH_CALLGRIND_REQUESTS must be a positive integer (got '$cg_n')"
+cg_c="${BENCH_CALLGRIND_CLIENTS:-50}"
+[[ "$cg_c" =~ ^[1-9][0-9]*$ ]] || die "BENCH_CALLGRIND_CLIENTS must be a positive integer (got '$cg_c')"
 cg_keep="$(mktemp -d "${TMPDIR:-/tmp}/redis-bench-callgrind.XXXXXX")"
 if [[ "$BENCH_ONLY" == scripting-callgrind ]]; then
     cg_kinds=(incr evalsha fcall)
@@ -1012,7 +1017,7 @@ for role in redis ours; do
                 $(cg_cmd "$kind" "$sha") >/dev/null || die "warm-up of $kind failed on $role"
             callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed on $role"
             # shellcheck disable=SC2046
-            redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" -c 1 -n "$cg_n" -P "$depth" -q \
+            redis-benchmark -h 127.0.0.1 -p "${srv_port[$role]}" -c "$cg_c" -n "$cg_n" -P "$depth" -q \
                 $(cg_cmd "$kind" "$sha") >/dev/null || die "$kind failed on $role"
             callgrind_control -d "$kind-P$depth" "$pid" >/dev/null || die "callgrind_control -d failed on $role"
             # Callgrind numbers its dumps from 1.
@@ -1030,7 +1035,7 @@ for role in redis ours; do
     unset 'srv_wrap[$role]'
 done
 echo
-echo "Callgrind: instructions per request (Ir), one client, $cg_n requests after a warm-up"
+echo "Callgrind: instructions per request (Ir), $cg_c clients, $cg_n requests after a warm-up"
 cg_fmt='%-11s %8s %14s %14s %10s\n'
 # shellcheck disable=SC2059
 printf "$cg_fmt" command pipeline "redis Ir/req" "ours Ir/req" ours/redis
