@@ -62,6 +62,18 @@ fn small_size_class(size: usize) -> usize {
     (size + delta - 1) & !(delta - 1)
 }
 
+/// jemalloc's usable size for a request of `size` bytes (what zmalloc_usable reports).
+pub fn size_class(size: usize) -> usize {
+    if size <= SMALL_MAX {
+        return small_size_class(size);
+    }
+    // SAFETY: nallocx only computes a size class; it allocates nothing. 0 for a size too large.
+    match unsafe { tikv_jemalloc_sys::nallocx(size, 0) } {
+        0 => size,
+        n => n,
+    }
+}
+
 /// The bytes a block occupies in jemalloc: its usable size. Both sides of every block are
 /// measured the same way (decided by its layout), so the counter stays exact.
 ///
@@ -180,6 +192,20 @@ pub fn stats_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_classes_above_the_small_ones_are_jemallocs_too() {
+        for size in (SMALL_MAX..=3 * 1024 * 1024).step_by(997).chain([16384, 16390, 20474, 1 << 20]) {
+            let layout = Layout::from_size_align(size, 1).unwrap();
+            // SAFETY: a non-zero-sized layout; the block is freed with the same layout.
+            unsafe {
+                let p = Jemalloc.alloc(layout);
+                assert!(!p.is_null());
+                assert_eq!(size_class(size), tikv_jemallocator::usable_size(p), "size {size}");
+                Jemalloc.dealloc(p, layout);
+            }
+        }
+    }
 
     #[test]
     fn small_size_classes_are_jemallocs_usable_sizes() {

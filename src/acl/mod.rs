@@ -123,7 +123,10 @@ pub struct Env<'a> {
 pub struct Acl {
     pub catalog: std::sync::Arc<Catalog>,
     /// By name in byte order, as Redis's radix tree lists them.
-    pub users: BTreeMap<Vec<u8>, User>,
+    users: BTreeMap<Vec<u8>, User>,
+    /// Counts the changes to the users: a connection may remember that its user may run
+    /// anything until the next change (every command's check, otherwise a lookup by name).
+    generation: u64,
     /// Newest first.
     pub log: std::collections::VecDeque<LogEntry>,
     pub all_channels_default: bool,
@@ -132,7 +135,8 @@ pub struct Acl {
 impl Acl {
     /// The ACL state with only the `default` user (ACLInit).
     pub fn new(catalog: std::sync::Arc<Catalog>, all_channels_default: bool) -> Acl {
-        let mut acl = Acl { catalog, users: BTreeMap::new(), log: Default::default(), all_channels_default };
+        let mut acl =
+            Acl { catalog, users: BTreeMap::new(), generation: 0, log: Default::default(), all_channels_default };
         let default = acl.default_user();
         acl.users.insert(b"default".to_vec(), default);
         acl
@@ -157,8 +161,23 @@ impl Acl {
         self.users.get(name)
     }
 
+    pub fn users(&self) -> &BTreeMap<Vec<u8>, User> {
+        &self.users
+    }
+
+    /// The users, to change them: counted as a change.
+    pub fn users_mut(&mut self) -> &mut BTreeMap<Vec<u8>, User> {
+        self.generation += 1;
+        &mut self.users
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// requirepass: the default user's password, or nopass when empty (ACLUpdateDefaultUserPassword).
     pub fn set_default_password(&mut self, password: Option<&[u8]>) {
+        self.generation += 1;
         let env = Env { catalog: &self.catalog, all_channels: self.all_channels_default };
         if let Some(u) = self.users.get_mut(&b"default"[..]) {
             let _ = u.apply(b"resetpass", env);
@@ -198,6 +217,7 @@ impl Acl {
         let env = Env { catalog: &self.catalog, all_channels: self.all_channels_default };
         let merged = user::merge_selector_args(rules)
             .map_err(|at| format!("Unmatched parenthesis in acl selector starting at '{}'.", lossy(rules[at])))?;
+        self.generation += 1;
         let old = self.users.get(name).cloned();
         let mut staged = old.clone().unwrap_or_else(|| User::new(name, env));
         for op in &merged {
@@ -212,6 +232,7 @@ impl Acl {
     /// Creates the users of the config file's `user` lines (ACLLoadConfiguredUsers): a line
     /// for `default` resets it first. Err with Redis's log line for the first bad rule.
     pub fn load_configured(&mut self, lines: &[Vec<String>]) -> Result<(), String> {
+        self.generation += 1;
         let env = Env { catalog: &self.catalog, all_channels: self.all_channels_default };
         for line in lines {
             let name = line[0].as_bytes();

@@ -271,7 +271,16 @@ pub(crate) fn dispatch_check(
     name: CmdName,
     args: &[Bytes],
 ) -> Option<Reply> {
-    let denied = check(ctx, spec, name, args).err()?;
+    let generation = ctx.state.acl.generation();
+    if ctx.session.acl_unrestricted.as_ref().is_some_and(|(g, user)| *g == generation && *user == ctx.session.user) {
+        return None;
+    }
+    let Err(denied) = check(ctx, spec, name, args) else {
+        if session_user(ctx.state, &ctx.session.user).is_some_and(|u| u.unrestricted()) {
+            ctx.session.acl_unrestricted = Some((generation, ctx.session.user.clone()));
+        }
+        return None;
+    };
     let context = if ctx.session.multi.is_some() { LogContext::Multi } else { LogContext::Toplevel };
     let user = ctx.session.user.clone();
     let (reason, object) = logged_object(denied, name, args);
@@ -311,7 +320,15 @@ pub(crate) fn script_check(
     name: CmdName,
     args: &[Bytes],
 ) -> Option<Reply> {
+    let generation = ctx.state.acl.generation();
+    if ctx.session.acl_unrestricted.as_ref().is_some_and(|(g, user)| *g == generation && user == script_user) {
+        return None;
+    }
     let user = session_user(ctx.state, script_user)?;
+    if user.unrestricted() {
+        ctx.session.acl_unrestricted = Some((generation, script_user.to_string()));
+        return None;
+    }
     let denied = check_user(ctx.state, user, spec, name, args).err()?;
     let (reason, object) = logged_object(denied, name, args);
     add_log(ctx.state, caller, script_user.as_bytes(), reason, LogContext::Lua, object, ctx.now_ms);
@@ -402,7 +419,7 @@ fn deluser(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let mut deleted = 0;
     for name in &args[2..] {
-        if ctx.state.acl.users.remove(&name[..]).is_some() {
+        if ctx.state.acl.users_mut().remove(&name[..]).is_some() {
             kill_clients_of(ctx, name);
             deleted += 1;
         }
@@ -435,7 +452,7 @@ fn getuser(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// `user <name> <rules>` lines, as ACL LIST, ACL SAVE and CONFIG REWRITE write them.
 pub fn user_lines(st: &State) -> Vec<String> {
     let env = st.acl.env();
-    st.acl.users.values().map(|u| format!("user {} {}", String::from_utf8_lossy(&u.name), u.describe(env))).collect()
+    st.acl.users().values().map(|u| format!("user {} {}", String::from_utf8_lossy(&u.name), u.describe(env))).collect()
 }
 
 fn list(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
@@ -443,7 +460,7 @@ fn list(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 }
 
 fn users(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    Reply::Array(ctx.state.acl.users.keys().map(Reply::bulk).collect())
+    Reply::Array(ctx.state.acl.users().keys().map(Reply::bulk).collect())
 }
 
 fn whoami(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
@@ -469,7 +486,7 @@ fn load(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 /// Replaces every user with those loaded (ACL LOAD): clients of users other than `default`
 /// are closed, as the old users are freed; the default user keeps its clients.
 pub(crate) fn install_users(ctx: &mut Ctx, users: std::collections::BTreeMap<Vec<u8>, User>) {
-    let old = std::mem::replace(&mut ctx.state.acl.users, users);
+    let old = std::mem::replace(ctx.state.acl.users_mut(), users);
     for name in old.keys().filter(|n| n.as_slice() != b"default") {
         kill_clients_of(ctx, name);
     }

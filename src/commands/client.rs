@@ -239,6 +239,8 @@ fn getname(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 /// What CLIENT LIST shows that ClientInfo does not hold: MONITOR and a broken WATCH.
 #[derive(Default)]
 struct Extra {
+    /// The client that asks, whose current command and read are in its buffers.
+    me: Option<Asking>,
     monitors: Vec<u64>,
     dirty_cas: std::collections::HashSet<u64>,
     blocked: std::collections::HashSet<u64>,
@@ -256,8 +258,27 @@ impl Extra {
         }
         let blocked =
             st.clients.keys().copied().filter(|id| st.blocking.is_parked(*id) || st.postponed.contains(*id)).collect();
-        Extra { monitors: st.monitors.clone(), dirty_cas, blocked }
+        Extra { me: None, monitors: st.monitors.clone(), dirty_cas, blocked }
     }
+
+    fn asked_by(mut self, session: &crate::server::session::Session, args: &[Bytes]) -> Extra {
+        // Redis's argv_len_sum; the argument handles count in tot-mem (their size is ours).
+        let argv = if session.in_exec { session.exec_argv_len } else { args.iter().map(|a| a.len()).sum() };
+        let handles = std::mem::size_of_val(args);
+        let (qbuf, qbuf_free, qbuf_alloc) = session.query_buffer;
+        self.me = Some(Asking { id: session.id, qbuf, qbuf_free, qbuf_alloc, argv, handles });
+        self
+    }
+}
+
+/// The asking client's query buffer (length, room, block) and its command's argument bytes.
+struct Asking {
+    id: u64,
+    qbuf: usize,
+    qbuf_free: usize,
+    qbuf_alloc: usize,
+    argv: usize,
+    handles: usize,
 }
 
 /// The flags field, in Redis's order (getClientInfoString).
@@ -292,7 +313,7 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
     if extra.dirty_cas.contains(&c.id) {
         f.push('d');
     }
-    if c.kill.is_killed() {
+    if c.signals.is_killed() {
         f.push('A');
     }
     if c.is_unix {
@@ -312,9 +333,18 @@ fn flags(c: &ClientInfo, extra: &Extra) -> String {
 
 /// One CLIENT LIST line, with Redis 7.0's fields in its order.
 fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
-    let omem = c.output_pending();
+    let (qbuf, qbuf_free, argv, tot_mem) = match &extra.me {
+        Some(me) if me.id == c.id => {
+            (me.qbuf, me.qbuf_free, me.argv, c.memory_with(me.argv + me.handles, me.qbuf_alloc))
+        }
+        _ => (c.qbuf, c.qbuf_free, 0, c.memory(0)),
+    };
+    // Replies not yet taken: the reply buffer's part (obl), the rest as Redis's reply list.
+    let pending = c.output_pending();
+    let obl = c.unwritten.load(Ordering::Relaxed).min(c.rbs);
+    let omem = pending - obl;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -328,11 +358,16 @@ fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
         c.psubs,
         c.ssubs,
         c.multi,
-        c.qbuf,
-        16384usize.saturating_sub(c.qbuf),
+        qbuf,
+        qbuf_free,
+        argv,
+        c.multi_mem,
+        c.rbs,
+        c.rbp,
+        obl,
         usize::from(omem > 0),
         omem,
-        16384 + c.qbuf + omem,
+        tot_mem,
         if c.last_cmd.is_empty() { "NULL" } else { &c.last_cmd },
         c.user,
         c.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
@@ -378,7 +413,7 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             return Reply::error(errors::SYNTAX);
         }
     }
-    let extra = Extra::of(ctx.state);
+    let extra = Extra::of(ctx.state).asked_by(ctx.session, args);
     let mut clients: Vec<&ClientInfo> = ctx.state.clients.values().collect();
     clients.sort_by_key(|c| c.id);
     let mut out = String::new();
@@ -392,9 +427,10 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Verbatim("txt", out.into_bytes())
 }
 
-fn info(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let extra = Extra::of(ctx.state).asked_by(ctx.session, args);
     match ctx.state.clients.get(&ctx.session.id) {
-        Some(c) => Reply::Verbatim("txt", format!("{}\n", describe(c, ctx.now_ms, &Extra::of(ctx.state))).into_bytes()),
+        Some(c) => Reply::Verbatim("txt", format!("{}\n", describe(c, ctx.now_ms, &extra)).into_bytes()),
         None => Reply::Nil,
     }
 }
@@ -494,7 +530,7 @@ pub(super) fn kill_one(ctx: &mut Ctx, id: u64) {
     // CLIENT KILL returns; its task closes the socket and finishes the cleanup.
     crate::server::tracking::disable(ctx.state, id);
     if let Some(c) = ctx.state.clients.remove(&id) {
-        c.kill.kill();
+        c.signals.kill();
         crate::server::pubsub::unsubscribe_all(ctx.state, id);
         ctx.state.monitors.retain(|m| *m != id);
         // A client held by a pause is freed too: its command never runs.

@@ -230,6 +230,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             Reply::OK
         }
         (b"sdslen", 3) => sdslen(ctx, &args[2]),
+        (b"replybuffer", 4) => replybuffer(ctx, args),
         (b"mallctl", 3..) => mallctl::mallctl_int(&args[2..]),
         (b"mallctl-str", 3..) => mallctl::mallctl_string(&args[2..]),
         (b"help", 2) => super::help_reply(
@@ -320,10 +321,41 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "    The optional argument (0 by default) sets the level of detail",
                 "PAUSE-CRON <0|1>",
                 "    Stop periodic cron job processing.",
+                "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+                "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+                "    In case NEVER is provided the last observed peak will never be reset",
+                "    In case RESET is provided the peak reset time will be restored to the default value",
+                "REPLYBUFFER RESIZING <0|1>",
+                "    Enable or disable the reply buffer resize cron job",
             ],
         ),
         _ => subcommand_syntax_error(args),
     }
+}
+
+/// DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> and RESIZING <0|1>: the cron's resizing of
+/// clients' reply buffers (clientsCronResizeOutputBuffer).
+fn replybuffer(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (what, value) = (&args[2], &args[3]);
+    let settings = &mut ctx.state.reply_buffer;
+    if what.eq_ignore_ascii_case(b"peak-reset-time") {
+        if value.eq_ignore_ascii_case(b"never") {
+            settings.peak_reset_ms = -1;
+        } else if value.eq_ignore_ascii_case(b"reset") {
+            settings.peak_reset_ms = crate::server::state::REPLY_BUFFER_PEAK_RESET_MS;
+        } else {
+            match crate::util::numbers::parse_i64(value) {
+                Some(ms) => settings.peak_reset_ms = ms,
+                None => return Reply::error("ERR value is not an integer or out of range"),
+            }
+        }
+    } else if what.eq_ignore_ascii_case(b"resizing") {
+        // atoi
+        settings.resizing = crate::util::numbers::c_atoll(value) != 0;
+    } else {
+        return subcommand_syntax_error(args);
+    }
+    Reply::OK
 }
 
 /// DEBUG SDSLEN <key>: Redis's lengths and allocation sizes of the key's and the value's

@@ -137,7 +137,7 @@ fn total_system_memory() -> u64 {
 /// What clients use (Redis's mem_clients_normal): each one's buffers as CLIENT LIST's tot-mem
 /// counts them.
 pub(crate) fn clients_memory(st: &crate::server::state::State) -> u64 {
-    st.clients.values().map(|c| (16384 + c.qbuf + c.output_pending()) as u64).sum()
+    st.clients.values().map(|c| c.memory(0) as u64).sum()
 }
 
 /// used_memory_overhead and MEMORY STATS' overhead.total: start-up memory, clients' buffers and
@@ -194,7 +194,10 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("connected_clients:{}", st.clients.len());
             field!("cluster_connections:0");
             field!("maxclients:{}", st.hot.maxclients);
-            field!("client_recent_max_input_buffer:{}", st.clients.values().map(|c| c.qbuf).max().unwrap_or(0));
+            field!(
+                "client_recent_max_input_buffer:{}",
+                st.clients.values().map(|c| crate::alloc::size_class(c.qbuf_alloc)).max().unwrap_or(0)
+            );
             field!(
                 "client_recent_max_output_buffer:{}",
                 st.clients.values().map(|c| c.output_pending()).max().unwrap_or(0)
@@ -401,8 +404,8 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("total_writes_processed:{}", s.total_commands);
             field!("io_threaded_reads_processed:0");
             field!("io_threaded_writes_processed:0");
-            field!("reply_buffer_shrinks:0");
-            field!("reply_buffer_expands:0");
+            field!("reply_buffer_shrinks:{}", s.reply_buffer_shrinks);
+            field!("reply_buffer_expands:{}", s.reply_buffer_expands);
         }
         "replication" => crate::replication::info::section(st, out),
         "cpu" => {

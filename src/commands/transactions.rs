@@ -78,15 +78,24 @@ pub fn queue(ctx: &mut Ctx, args: &[Bytes], flags: u32) {
         return;
     }
     let Some(q) = ctx.session.multi.as_mut() else { return };
-    q.push(args.to_vec());
+    // Copies: slices would keep the connection's read buffer from being reused until EXEC.
+    q.push(args.iter().map(|a| Bytes::copy_from_slice(a)).collect());
     let n = q.len() as i64;
     ctx.session.multi_flags.add(flags);
     set_multi_count(ctx, n);
+    // queueMultiCommand's argv_len_sums: the arguments' bytes and a pointer for each.
+    let bytes = args.iter().map(|a| a.len()).sum::<usize>() + std::mem::size_of::<usize>() * args.len();
+    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
+        ci.multi_mem += bytes;
+    }
 }
 
 fn set_multi_count(ctx: &mut Ctx, n: i64) {
     if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
         ci.multi = n;
+        if n <= 0 {
+            ci.multi_mem = 0;
+        }
     }
 }
 
@@ -134,7 +143,7 @@ fn key_expired(db: &crate::keyspace::Db, key: &[u8], now_ms: u64) -> bool {
     db.get_raw(key).and_then(|e| e.expire_at()).is_some_and(|at| at < now_ms)
 }
 
-fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+fn exec(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(queue) = ctx.session.multi.take() else {
         return Reply::error("ERR EXEC without MULTI");
     };
@@ -147,8 +156,8 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         return Reply::NilArray;
     }
     super::unwatch_all(ctx.state, ctx.session);
-    set_multi_count(ctx, -1);
     ctx.session.in_exec = true;
+    ctx.session.exec_argv_len = args.iter().map(|a| a.len()).sum();
     // EXEC's own reply has begun (Redis's deferred array length): replies are pending.
     ctx.session.replies_pending = true;
     let mut replies = Vec::with_capacity(queue.len());
@@ -163,6 +172,8 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         };
         replies.push(r);
     }
+    // The queue is the client's (CLIENT LIST's multi and multi-mem) until the last one has run.
+    set_multi_count(ctx, -1);
     ctx.session.in_exec = false;
     // call() wraps what the transaction propagated, as for any command.
     Reply::Array(replies)

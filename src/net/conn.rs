@@ -1,13 +1,13 @@
 //! One task per connection: read, parse, execute a batch under one lock, write.
 
 use std::collections::VecDeque;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
-use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
 use crate::commands::{self, Ctx, ReplyMode, Session};
@@ -15,10 +15,11 @@ use crate::protocol::parser::{Limits, Parser};
 use crate::protocol::Reply;
 use crate::server::blocking::Parked;
 use crate::server::busy::BusyJob;
-use crate::server::kill::KillSwitch;
+use crate::server::signals::{ClientSignals, Signal};
 use crate::server::state::{ClientInfo, ClientKind, Push, State};
 use crate::server::Server;
 
+use super::client_buffers::{QueryBuf, ReplyBuf, Resized};
 use super::halves::{ForgetWrite, IntoHalves, WriteNow};
 
 /// A batch stops once this much output is pending, so replies are written before more commands run
@@ -44,7 +45,7 @@ pub async fn serve<S>(
 {
     let (mut rd, mut wr) = stream.into_halves();
     let (tx, mut rx) = mpsc::unbounded_channel::<Push>();
-    let kill = Arc::new(KillSwitch::default());
+    let kill = Arc::new(ClientSignals::default());
     let pending = Arc::new(AtomicUsize::new(0));
     // Registered even while a script is busy (by the script's hook), as Redis accepts then.
     let (peer_addr, pending_c, kill_c) = (addr.clone(), pending.clone(), kill.clone());
@@ -79,8 +80,10 @@ pub async fn serve<S>(
     session.authenticated = authenticated;
     let mut conn = Conn {
         parser: Parser::default(),
-        buf: BytesMut::with_capacity(16 * 1024),
-        out: Vec::with_capacity(16 * 1024),
+        query: QueryBuf::default(),
+        out: Vec::with_capacity(super::client_buffers::REPLY_CHUNK),
+        reply: ReplyBuf::default(),
+        last_active_secs: crate::util::time::cached_unix_secs(),
         queue: VecDeque::new(),
         unwritten_commands: 0,
         alone: false,
@@ -114,9 +117,11 @@ pub async fn serve<S>(
                 break;
             }
         } else {
-            match next_event(&kill, &mut rx, conn.pushes, &mut rd, &mut conn.buf).await {
+            match next_event(&kill, &mut rx, conn.pushes, &mut rd, &mut conn.query).await {
                 Event::Killed | Event::Read(Ok(0) | Err(_)) => break,
+                Event::Tend => tend_buffers(&server, &session, &mut conn),
                 Event::Read(Ok(n)) => {
+                    conn.last_active_secs = crate::util::time::cached_unix_secs();
                     if !run_input(&server, &mut session, &mut conn, n, &mut rx, &pending).await {
                         aof_before_replies(&server).await;
                         let _ = wr.write_all(&conn.out).await;
@@ -142,6 +147,7 @@ pub async fn serve<S>(
                 tokio::task::yield_now().await;
             }
             aof_before_replies(&server).await;
+            conn.reply.note(conn.out.len());
             // Usually the socket takes it all at once: one write, without the machinery of waiting.
             let (mut gone, mut close) = (false, false);
             match wr.write_now(&conn.out) {
@@ -178,7 +184,7 @@ pub async fn serve<S>(
                             unwritten.store(conn.out.len(), Ordering::Relaxed);
                             aof_before_replies(&server).await;
                         },
-                        r = rd.read_buf(&mut conn.buf), if running && !queued => match r {
+                        r = conn.query.read(&mut rd), if running && !queued => match r {
                             Ok(0) | Err(_) => reading = false,
                             Ok(n) => {
                                 close = !run_input(&server, &mut session, &mut conn, n, &mut rx, &pending).await;
@@ -197,8 +203,9 @@ pub async fn serve<S>(
             if gone || close {
                 break;
             }
+            conn.last_active_secs = crate::util::time::cached_unix_secs();
             if conn.out.capacity() > 1024 * 1024 {
-                conn.out = Vec::with_capacity(16 * 1024);
+                conn.out = Vec::with_capacity(conn.reply.size);
             } else {
                 conn.out.clear();
             }
@@ -211,7 +218,7 @@ pub async fn serve<S>(
             if server.lock().config.bool(crate::ckey!("repl-disable-tcp-nodelay")) {
                 disable_nodelay(fd);
             }
-            let input = std::mem::take(&mut conn.buf);
+            let input = std::mem::take(&mut conn.query.buf);
             crate::replication::stream::serve_replica(server.clone(), session.id, rd, wr, input, handover, kill).await;
             unregister(&mut server.lock(), &mut session);
             return;
@@ -228,8 +235,12 @@ pub async fn serve<S>(
 
 struct Conn {
     parser: Parser,
-    buf: BytesMut,
+    query: QueryBuf,
     out: Vec<u8>,
+    /// The size `out` rests at between writes, and its peak use, as Redis's reply buffer.
+    reply: ReplyBuf,
+    /// When the client last sent or was sent something (Redis's lastinteraction, in its seconds).
+    last_active_secs: i64,
     /// Commands run since replies were last written.
     unwritten_commands: usize,
     /// No other client was connected at the end of the last batch.
@@ -258,6 +269,8 @@ struct Conn {
 /// What a connection that waits for its client was woken for.
 enum Event {
     Killed,
+    /// The cron's visit: resize the buffers as clientsCron does.
+    Tend,
     Read(std::io::Result<usize>),
     Push(Push),
 }
@@ -266,25 +279,24 @@ enum Event {
 /// out rather than with `select!`: this is every request's wait, and it needs no random order, no
 /// Notify waiter and no push-queue poll for the clients that get no pushes.
 async fn next_event<R: AsyncRead + Unpin>(
-    kill: &KillSwitch,
+    kill: &ClientSignals,
     rx: &mut mpsc::UnboundedReceiver<Push>,
     pushes: bool,
     rd: &mut R,
-    buf: &mut BytesMut,
+    query: &mut QueryBuf,
 ) -> Event {
     poll_fn(|cx| {
-        if kill.poll_killed(cx).is_ready() {
-            return Poll::Ready(Event::Killed);
+        match kill.poll(cx) {
+            Poll::Ready(Signal::Killed) => return Poll::Ready(Event::Killed),
+            Poll::Ready(Signal::Tend) => return Poll::Ready(Event::Tend),
+            Poll::Pending => {}
         }
         if pushes {
             if let Poll::Ready(Some(p)) = rx.poll_recv(cx) {
                 return Poll::Ready(Event::Push(p));
             }
         }
-        // `read_buf`'s future holds no state between polls: a new one per poll reads the same.
-        let read = rd.read_buf(buf);
-        tokio::pin!(read);
-        read.poll(cx).map(Event::Read)
+        query.poll_read(rd, cx).map(Event::Read)
     })
     .await
 }
@@ -312,8 +324,9 @@ async fn run_input(
         // Unauthenticated clients get tight protocol limits, and an AUTH changes that for the rest
         // of the input, so until then commands are parsed and run one at a time.
         let mut proto_error = None;
+        let (unparsed, room) = (conn.query.buf.len(), conn.query.buf.capacity());
         while conn.queue.is_empty() || session.authenticated {
-            match conn.parser.next(&mut conn.buf, limits) {
+            match conn.parser.next(&mut conn.query.buf, limits) {
                 Ok(Some(args)) => conn.queue.push_back(args),
                 Ok(None) => break,
                 Err(e) => {
@@ -322,7 +335,12 @@ async fn run_input(
                 }
             }
         }
-        if conn.buf.len() > conn.query_buffer_limit {
+        conn.query.consumed += unparsed - conn.query.buf.len();
+        if conn.query.buf.capacity() + (unparsed - conn.query.buf.len()) > room {
+            // The parser made room for a big argument in a new block.
+            conn.query.reallocated();
+        }
+        if conn.query.buf.len() > conn.query_buffer_limit {
             tracing::warn!("Closing client that reached max query buffer length: addr={}", session.addr);
             {
                 server.lock().stats.client_qbuf_limit_disconnections += 1;
@@ -330,10 +348,8 @@ async fn run_input(
             return false;
         }
         if conn.queue.is_empty() && proto_error.is_none() {
-            // Like Redis's query buffer resizing: a buffer grown for one big argument is not kept.
-            if conn.buf.is_empty() && conn.buf.capacity() > 1024 * 1024 {
-                conn.buf = BytesMut::with_capacity(16 * 1024);
-            }
+            // Processed: what was parsed leaves the buffer (the cron resizes what remains).
+            conn.query.settle();
             return true;
         }
         match execute_batch(server, session, conn, rx, pending) {
@@ -473,6 +489,9 @@ fn execute_batch(
     conn.query_buffer_limit = st.hot.query_buffer_limit;
     let now_ms = crate::util::time::unix_ms();
     let out_before = conn.out.len();
+    // This read's bytes are in the query buffer until the whole read has run (CLIENT LIST of
+    // the client itself shows them).
+    session.query_buffer = (conn.query.len_with_consumed(), conn.query.free(), conn.query.allocated());
     let mut wait = Batch::Done;
     let mut clock = std::time::Instant::now();
     let mut executed = 0;
@@ -571,7 +590,7 @@ fn execute_batch(
     let class = if session.subs + session.psubs > 0 { 2 } else { 0 };
     conn.output_limited = st.hot.output_limits[class].0 > 0 || st.hot.output_limits[class].1 > 0;
     if let Some(ci) = st.clients.get_mut(&session.id) {
-        ci.qbuf = conn.buf.len();
+        publish_buffers(ci, conn, true);
     }
     wait
 }
@@ -582,7 +601,7 @@ struct Parking<'a> {
     wake: Arc<Notify>,
     deadline_ms: u64,
     resp: u8,
-    kill: &'a KillSwitch,
+    kill: &'a ClientSignals,
     pending: &'a AtomicUsize,
 }
 
@@ -624,11 +643,11 @@ impl Parking<'_> {
                 _ = self.kill.killed() => gone = true,
                 // Like Redis, input keeps arriving into the query buffer while the client waits;
                 // it runs once the wait is over. A closed connection ends the wait.
-                r = rd.read_buf(&mut conn.buf) => match r {
+                r = conn.query.read(rd) => match r {
                     Ok(0) | Err(_) => gone = true,
                     Ok(n) => {
                         conn.unaccounted_input += n;
-                        gone = conn.buf.len() > conn.query_buffer_limit;
+                        gone = conn.query.buf.len() > conn.query_buffer_limit;
                     }
                 },
                 Some(p) = rx.recv() => {
@@ -656,6 +675,38 @@ impl Parking<'_> {
                 return true;
             }
         }
+    }
+}
+
+/// What CLIENT LIST shows of the connection's buffers. `unsettled`: the bytes this read parsed
+/// still count until it is processed, but others see the buffer as it is after (trimmed).
+fn publish_buffers(ci: &mut crate::server::state::ClientInfo, conn: &Conn, unsettled: bool) {
+    let q = &conn.query;
+    ci.qbuf = q.buf.len();
+    ci.qbuf_free = if unsettled { q.free() + q.consumed } else { q.free() };
+    ci.qbuf_alloc = q.allocated();
+    ci.rbs = conn.reply.size;
+    ci.rbp = conn.reply.peak;
+}
+
+/// clientsCron's visit of a waiting client: its query and reply buffers resized as Redis resizes
+/// them, INFO's counters of reply buffer resizes, CLIENT LIST's figures.
+fn tend_buffers(server: &Arc<Server>, session: &Session, conn: &mut Conn) {
+    let idle = crate::util::time::cached_unix_secs().saturating_sub(conn.last_active_secs).max(0) as u64;
+    conn.query.tend(idle, conn.parser.pending_bulk());
+    let mut st = server.lock();
+    let (resizing, reset_ms) = (st.reply_buffer.resizing, st.reply_buffer.peak_reset_ms);
+    match conn.reply.tend(crate::util::time::unix_ms(), resizing, reset_ms) {
+        Some(Resized::Shrunk) => st.stats.reply_buffer_shrinks += 1,
+        Some(Resized::Expanded) => st.stats.reply_buffer_expands += 1,
+        None => {}
+    }
+    // Nothing waits in the output here (the replies were written before this wait).
+    if conn.out.is_empty() && conn.out.capacity() != conn.reply.size {
+        conn.out = Vec::with_capacity(conn.reply.size);
+    }
+    if let Some(ci) = st.clients.get_mut(&session.id) {
+        publish_buffers(ci, conn, false);
     }
 }
 

@@ -11,6 +11,7 @@ use crate::server::Server;
 const EXPIRE_CHUNK: usize = 4096;
 
 pub async fn run(server: Arc<Server>) {
+    let mut tick = 0u64;
     loop {
         let hz = server.lock().hot.hz;
         let period = Duration::from_millis(1000 / hz.max(1));
@@ -33,6 +34,7 @@ pub async fn run(server: Arc<Server>) {
         }
         sample_stats(&mut st);
         close_idle_clients(&mut st);
+        tend_client_buffers(&mut st, &mut tick);
         close_clients_over_output_limits(&mut st);
         st.scripts.reap_debug_children();
         if let Some(finished) = crate::persistence::snapshot::reap_child(&mut st) {
@@ -145,17 +147,38 @@ fn close_clients_over_output_limits(st: &mut State) {
     for c in st.clients.values_mut() {
         let used = c.output_pending() as u64;
         let served_elsewhere = matches!(c.kind, ClientKind::Replica | ClientKind::Master);
-        if used == 0 || served_elsewhere || c.kill.is_killed() {
+        if used == 0 || served_elsewhere || c.signals.is_killed() {
             continue;
         }
         if c.output_limit_reached(&limits, used, now) {
             let info = crate::server::state::client_info_line(c, now);
             tracing::warn!("Client {info} closed for overcoming of output buffer limits.");
-            c.kill.kill();
+            c.signals.kill();
             closed += 1;
         }
     }
     st.stats.client_outbuf_limit_disconnections += closed;
+}
+
+/// clientsCron's buffer resizing: each tick visits numclients/hz clients, at least 5 (or all of
+/// them, when fewer), so each one about once a second, and every tick when there are few. A visit
+/// asks the client's task to resize its buffers the next time it waits for its client.
+fn tend_client_buffers(st: &mut State, tick: &mut u64) {
+    const MIN_ITERATIONS: usize = 5;
+    let n = st.clients.len();
+    if n == 0 {
+        return;
+    }
+    let per_tick = (n / st.hot.hz.max(1) as usize).max(MIN_ITERATIONS.min(n));
+    // Clients fall into n/per_tick groups by id; a tick visits one group.
+    let groups = n.div_ceil(per_tick) as u64;
+    *tick = tick.wrapping_add(1);
+    let group = *tick % groups;
+    for c in st.clients.values() {
+        if c.id % groups == group && !matches!(c.kind, ClientKind::Replica | ClientKind::Master) {
+            c.signals.tend();
+        }
+    }
 }
 
 fn close_idle_clients(st: &mut State) {
@@ -170,7 +193,7 @@ fn close_idle_clients(st: &mut State) {
         let exempt = c.kind != ClientKind::Normal || c.subscriptions() > 0 || st.blocking.is_parked(c.id);
         if !exempt && idle > timeout {
             tracing::debug!("Closing idle client");
-            c.kill.kill();
+            c.signals.kill();
         }
     }
 }

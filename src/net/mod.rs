@@ -1,6 +1,7 @@
 //! The network runtime: listeners, connections, the cron, start-up of the data server or of
 //! Sentinel mode, and the way a process ends (signals, the final save).
 
+pub mod client_buffers;
 pub mod conn;
 mod cron;
 pub mod halves;

@@ -105,6 +105,11 @@ impl Parser {
         }
     }
 
+    /// The length of the bulk argument being read, once its header is in (Redis's c->bulklen).
+    pub fn pending_bulk(&self) -> Option<usize> {
+        self.bulk_len
+    }
+
     fn inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
         let Some(nl) = memchr(b'\n', buf) else {
             if buf.len() > INLINE_MAX {

@@ -128,7 +128,7 @@ pub fn cron(st: &mut State) {
     }
     for (id, over_limit) in drop_ids {
         if let Some(c) = st.clients.remove(&id) {
-            c.kill.kill();
+            c.signals.kill();
         }
         if over_limit {
             st.stats.client_outbuf_limit_disconnections += 1;

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::server::kill::KillSwitch;
+use crate::server::signals::ClientSignals;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -70,7 +70,7 @@ pub fn unset_master(st: &mut State) {
 fn drop_master_client(st: &mut State) {
     let Some(id) = st.repl.master.as_mut().and_then(|m| m.client.take()) else { return };
     if let Some(c) = st.clients.remove(&id) {
-        c.kill.kill();
+        c.signals.kill();
     }
 }
 
@@ -79,7 +79,7 @@ pub fn disconnect_replicas(st: &mut State) {
     let ids: Vec<ClientId> = st.repl.replicas.keys().copied().collect();
     for id in ids {
         if let Some(c) = st.clients.remove(&id) {
-            c.kill.kill();
+            c.signals.kill();
         }
     }
 }
@@ -550,7 +550,7 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
     let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let (mut rd, mut wr) = stream.into_split();
-    let kill = Arc::new(KillSwitch::default());
+    let kill = Arc::new(ClientSignals::default());
     let (id, stream_db) = {
         let mut st = server.lock();
         let id = st.next_client_id;

@@ -12,7 +12,7 @@ use super::master::ack;
 use super::state::ReplicaState;
 use crate::protocol::parser::{Limits, Parser};
 use crate::server::handover::{Handover, RdbPiece};
-use crate::server::kill::KillSwitch;
+use crate::server::signals::ClientSignals;
 use crate::server::state::ClientId;
 use crate::server::Server;
 
@@ -28,7 +28,7 @@ pub async fn serve_replica<R, W>(
     mut wr: W,
     leftover: BytesMut,
     handover: Handover,
-    kill: Arc<KillSwitch>,
+    kill: Arc<ClientSignals>,
 ) where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin,
@@ -74,7 +74,7 @@ async fn read_acks<R: AsyncRead + Unpin>(
     id: ClientId,
     mut rd: R,
     mut buf: BytesMut,
-    kill: Arc<KillSwitch>,
+    kill: Arc<ClientSignals>,
 ) {
     let mut parser = Parser::default();
     let limits = Limits { proto_max_bulk_len: 512 * 1024 * 1024, authenticated: true };
@@ -113,7 +113,7 @@ async fn read_acks<R: AsyncRead + Unpin>(
     }
 }
 
-async fn wait_first_ack(server: &Server, id: ClientId, kill: &KillSwitch) -> Result<(), String> {
+async fn wait_first_ack(server: &Server, id: ClientId, kill: &ClientSignals) -> Result<(), String> {
     tracing::info!(
         "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming",
         replica_name(server, id)
@@ -143,7 +143,7 @@ async fn send_full_sync<W: AsyncWrite + Unpin>(
     wr: &mut W,
     psync: bool,
     mut rdb: mpsc::Receiver<RdbPiece>,
-    kill: &KillSwitch,
+    kill: &ClientSignals,
 ) -> Result<(u64, bool), String> {
     let mut payload_started = false;
     let mut next_offset = 0;
@@ -209,7 +209,7 @@ async fn send_file<W: AsyncWrite + Unpin>(
     server: &Server,
     wr: &mut W,
     path: &std::path::Path,
-    kill: &KillSwitch,
+    kill: &ClientSignals,
 ) -> Result<(), String> {
     let mut file = tokio::fs::File::open(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
     let len = file.metadata().await.map_err(|e| e.to_string())?.len();
@@ -229,7 +229,7 @@ async fn send_file<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-async fn write<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8], kill: &KillSwitch) -> Result<(), String> {
+async fn write<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8], kill: &ClientSignals) -> Result<(), String> {
     tokio::select! {
         r = wr.write_all(bytes) => r.map_err(|e| e.to_string()),
         _ = kill.killed() => Err(String::new()),
@@ -256,7 +256,7 @@ async fn stream<W: AsyncWrite + Unpin>(
     id: ClientId,
     wr: &mut W,
     from: u64,
-    kill: &KillSwitch,
+    kill: &ClientSignals,
 ) -> Result<(), String> {
     let mut next = from;
     let mut out = Vec::new();

@@ -7,7 +7,6 @@ pub mod command;
 pub mod dataset;
 pub mod eviction;
 pub mod handover;
-pub mod kill;
 pub mod lazyfree;
 pub mod migrate_sockets;
 pub mod notify;
@@ -18,6 +17,7 @@ pub mod scripts;
 pub mod sentinel_events;
 pub mod session;
 pub mod shutdown;
+pub mod signals;
 pub mod state;
 pub mod tracking;
 
@@ -172,7 +172,7 @@ fn load_users_at_startup(state: &mut State) -> Result<(), String> {
     if !aclfile.is_empty() {
         let users = crate::acl::file::load(&state.acl, &aclfile)
             .map_err(|e| format!("Aborting Redis startup because of ACL errors: {e}"))?;
-        state.acl.users = users;
+        *state.acl.users_mut() = users;
     }
     Ok(())
 }

@@ -192,14 +192,14 @@ impl Outboxes<'_> {
     /// Queues a message for a client, enforcing client-output-buffer-limit for its class.
     fn deliver(&mut self, id: ClientId, msg: &Arc<Reply>, size: usize) {
         let Some(c) = self.clients.get_mut(&id) else { return };
-        if c.kill.is_killed() {
+        if c.signals.is_killed() {
             return;
         }
         let pending = c.pending.fetch_add(size, Ordering::Relaxed) + size + c.unwritten.load(Ordering::Relaxed);
         if c.output_limit_reached(&self.limits, pending as u64, self.now) {
             let info = crate::server::state::client_info_line(c, self.now);
             tracing::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
-            c.kill.kill();
+            c.signals.kill();
             self.dropped += 1;
             return;
         }

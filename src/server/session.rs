@@ -69,6 +69,16 @@ pub struct Session {
     /// The connection went to a forked debugging session (SCRIPT DEBUG YES): this process only
     /// closes its copy, without shutting the connection down under the child.
     pub handed_to_child: bool,
+    /// The query buffer while this read's commands run (length, room, block size): CLIENT LIST
+    /// and CLIENT INFO of the client itself show them, as the bytes are not trimmed until the
+    /// read is done.
+    pub query_buffer: (usize, usize, usize),
+    /// EXEC's own argument bytes while its queued commands run: Redis swaps in their argv but
+    /// keeps EXEC's argv_len_sum, which CLIENT LIST's argv-mem shows.
+    pub exec_argv_len: usize,
+    /// The ACL generation and user for which this session's user was found to may run anything:
+    /// until either changes, a command needs no ACL check.
+    pub acl_unrestricted: Option<(u64, String)>,
     /// The current command's error reply was counted in the error statistics already (a
     /// script's error that came from one of its commands: Redis's ignore_error_stats_update).
     pub error_counted: bool,
@@ -155,6 +165,9 @@ impl Session {
             replies_pending: false,
             script_debug: None,
             handed_to_child: false,
+            query_buffer: (0, 0, 0),
+            exec_argv_len: 0,
+            acl_unrestricted: None,
             postponed: None,
         }
     }

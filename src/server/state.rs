@@ -44,10 +44,19 @@ pub struct ClientInfo {
     pub no_touch: bool,
     pub is_unix: bool,
     pub qbuf: usize,
+    /// The query buffer's room (qbuf-free) and its allocation (sdsalloc; its block counts in
+    /// tot-mem).
+    pub qbuf_free: usize,
+    pub qbuf_alloc: usize,
+    /// The reply buffer's size and peak use (rbs, rbp), as the connection last published them.
+    pub rbs: usize,
+    pub rbp: usize,
+    /// Bytes of the commands queued in MULTI (multi-mem: argv lengths and pointers, as Redis).
+    pub multi_mem: usize,
     pub tx: mpsc::UnboundedSender<Push>,
     /// Bytes queued in `tx` and not yet written, for client-output-buffer-limit.
     pub pending: Arc<std::sync::atomic::AtomicUsize>,
-    pub kill: Arc<super::kill::KillSwitch>,
+    pub signals: Arc<super::signals::ClientSignals>,
     /// Since when the output has been over the soft limit (ms), if it is.
     pub soft_limit_since: Option<u64>,
     /// CLIENT TRACKING's options while tracking is on.
@@ -70,6 +79,23 @@ pub fn client_info_line(c: &ClientInfo, now_ms: u64) -> String {
     }
 }
 
+/// reply_buffer_resizing_enabled and reply_buffer_peak_reset_time (DEBUG REPLYBUFFER).
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyBufferResizing {
+    pub resizing: bool,
+    /// Milliseconds between resets of a reply buffer's peak; negative: never.
+    pub peak_reset_ms: i64,
+}
+
+/// REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME
+pub const REPLY_BUFFER_PEAK_RESET_MS: i64 = 5000;
+
+impl Default for ReplyBufferResizing {
+    fn default() -> Self {
+        ReplyBufferResizing { resizing: true, peak_reset_ms: REPLY_BUFFER_PEAK_RESET_MS }
+    }
+}
+
 /// What identifies a new client's connection.
 pub struct Peer {
     pub addr: String,
@@ -86,7 +112,7 @@ impl ClientInfo {
         kind: ClientKind,
         tx: mpsc::UnboundedSender<Push>,
         pending: Arc<std::sync::atomic::AtomicUsize>,
-        kill: Arc<super::kill::KillSwitch>,
+        signals: Arc<super::signals::ClientSignals>,
     ) -> ClientInfo {
         let now = crate::util::time::unix_ms();
         ClientInfo {
@@ -111,9 +137,14 @@ impl ClientInfo {
             no_touch: false,
             is_unix: peer.is_unix,
             qbuf: 0,
+            qbuf_free: 0,
+            qbuf_alloc: 0,
+            rbs: crate::alloc::size_class(16 * 1024),
+            rbp: crate::alloc::size_class(16 * 1024),
+            multi_mem: 0,
             tx,
             pending,
-            kill,
+            signals,
             soft_limit_since: None,
             tracking: None,
             unwritten: Arc::default(),
@@ -150,6 +181,20 @@ impl ClientInfo {
         (hard > 0 && used >= hard) || soft_expired
     }
 
+    /// What the client holds in memory (getClientMemoryUsage, CLIENT LIST's tot-mem): its
+    /// buffers, `argv` bytes of the command it runs (or waits in), its MULTI queue, and its own
+    /// structures.
+    pub fn memory(&self, argv: usize) -> usize {
+        self.memory_with(argv, self.qbuf_alloc)
+    }
+
+    /// `memory`, with the query buffer's allocation as the client itself sees it mid-read.
+    pub fn memory_with(&self, argv: usize, qbuf_alloc: usize) -> usize {
+        const STRUCTURES: usize = std::mem::size_of::<ClientInfo>() + std::mem::size_of::<super::session::Session>();
+        let qbuf_block = if qbuf_alloc == 0 { 0 } else { crate::alloc::size_class(qbuf_alloc) };
+        self.output_pending() + qbuf_block + self.rbs + argv + self.multi_mem + STRUCTURES
+    }
+
     /// The output the client has not taken yet: queued messages and unwritten replies.
     pub fn output_pending(&self) -> usize {
         use std::sync::atomic::Ordering::Relaxed;
@@ -162,10 +207,10 @@ impl ClientInfo {
         addr: String,
         laddr: String,
         kind: ClientKind,
-        kill: Arc<super::kill::KillSwitch>,
+        signals: Arc<super::signals::ClientSignals>,
     ) -> ClientInfo {
         let peer = Peer { addr, laddr, fd: -1, is_unix: false };
-        ClientInfo::new(id, peer, kind, mpsc::unbounded_channel().0, Arc::default(), kill)
+        ClientInfo::new(id, peer, kind, mpsc::unbounded_channel().0, Arc::default(), signals)
     }
 }
 
@@ -217,6 +262,9 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub dump_payload_sanitizations: u64,
     pub client_qbuf_limit_disconnections: u64,
+    /// The cron's resizes of clients' reply buffers (INFO reply_buffer_shrinks / _expands).
+    pub reply_buffer_shrinks: u64,
+    pub reply_buffer_expands: u64,
     pub client_outbuf_limit_disconnections: u64,
     /// Since when memory has been over maxmemory without eviction catching up, if it is.
     pub eviction_exceeded_since: Option<std::time::Instant>,
@@ -293,6 +341,8 @@ pub struct State {
     pub lastsave: i64,
     pub pause: Option<Pause>,
     pub pause_notify: Arc<Notify>,
+    /// DEBUG REPLYBUFFER's settings of the cron's reply buffer resizing.
+    pub reply_buffer: ReplyBufferResizing,
     /// Clients held back by the pause, or released by its end and waiting for their turn.
     pub postponed: super::postpone::Postponed,
     pub active_expire_enabled: bool,
@@ -433,6 +483,7 @@ impl State {
             lastsave: crate::util::time::unix_secs(),
             pause: None,
             pause_notify: Arc::new(Notify::new()),
+            reply_buffer: ReplyBufferResizing::default(),
             postponed: Default::default(),
             active_expire_enabled: true,
             skip_checksum_validation: false,

@@ -11,6 +11,7 @@ mod allocator;
 mod aof;
 mod aof_files;
 mod blocking;
+mod client_buffers;
 mod client_tracking;
 mod config;
 mod debug_cmd;
