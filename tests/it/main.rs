@@ -59,6 +59,7 @@ mod scripting_persistence;
 mod scripting_replication;
 mod security;
 mod sentinel;
+mod sentinel_auth;
 mod sentinel_commands;
 mod sentinel_config;
 mod sentinel_failover_edges;
