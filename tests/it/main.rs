@@ -7,6 +7,7 @@ mod replication_support;
 
 mod acl;
 mod acl_diff;
+mod acl_replication;
 mod allocator;
 mod aof;
 mod aof_files;
