@@ -133,7 +133,7 @@ pub fn edit_in_group(
 }
 
 /// The last active line of directive `group`, else its last commented template (`# NAME value`).
-fn group_anchor(doc: &ConfigDocument, group: &str) -> Option<usize> {
+pub(super) fn group_anchor(doc: &ConfigDocument, group: &str) -> Option<usize> {
     let active = doc.directives().filter(|(_, d, _)| *d == group).map(|(l, _, _)| l).last();
     active.or_else(|| {
         doc.lines()

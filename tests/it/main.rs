@@ -48,6 +48,7 @@ mod rdb;
 mod redis_cli;
 mod redisctl;
 mod redisctl_man;
+mod redisctl_user;
 mod replication;
 mod replication_commands;
 mod scripting_busy;
