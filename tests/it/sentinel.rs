@@ -88,7 +88,7 @@ impl SentinelProc {
         Some(Reply::parse(&c.try_read_reply().ok()?))
     }
 
-    fn master_port(&self) -> Option<u16> {
+    pub(crate) fn master_port(&self) -> Option<u16> {
         match self.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])? {
             Reply::Array(v) if v.len() == 2 => match &v[1] {
                 Reply::Bulk(p) => String::from_utf8_lossy(p).parse().ok(),

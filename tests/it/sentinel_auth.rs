@@ -256,3 +256,52 @@ fn a_sentinel_has_the_commands_of_redis_sentinel() {
         assert_eq!(ours.call(args), real.call(args), "{args:?}");
     }
 }
+
+/// A mixed quorum (two of ours, one real) as the ACL user Redis documents for Sentinel fails the
+/// master over: every command the Sentinels send the servers (monitoring, hellos, the failover's
+/// transaction) fits that user, so the servers' ACL LOG has no refusal for it.
+#[test]
+fn a_mixed_quorum_of_acl_user_sentinels_fails_over() {
+    let _turn = one_at_a_time();
+    let master = Node::start("master", Impl::Real, &["--requirepass", "admin-pw"]);
+    let replica =
+        start_replica("replica", Impl::Real, &master, &["--requirepass", "admin-pw", "--masterauth", "admin-pw"]);
+    for node in [&master, &replica] {
+        let mut args = vec!["ACL", "SETUSER", "sentinel-user"];
+        args.extend_from_slice(SENTINEL_USER_RULES);
+        node.ok(&args);
+    }
+    wait_in_sync(&master, &replica);
+    let extra = "sentinel auth-user mymaster sentinel-user\nsentinel auth-pass mymaster sentinel-pw\n";
+    // The real one sees the master down late, so one of ours leads the failover (the real one
+    // votes for the first that asks).
+    let late = format!("{extra}sentinel down-after-milliseconds mymaster 15000\n");
+    let sentinels = [
+        SentinelProc::start_with(true, master.port, 2, extra),
+        SentinelProc::start_with(true, master.port, 2, extra),
+        SentinelProc::start_with(false, master.port, 2, &late),
+    ];
+    for s in &sentinels {
+        crate::common::wait_for(
+            &format!("{} to know the replica and both other sentinels", label(s)),
+            DEADLINE,
+            || flags(s) == "master" && s.count("REPLICAS") == 1 && s.count("SENTINELS") == 2,
+        );
+    }
+    master.kill();
+    for s in &sentinels {
+        crate::common::wait_for(&format!("{} to answer the promoted replica", label(s)), DEADLINE, || {
+            s.master_port() == Some(replica.port)
+        });
+    }
+    crate::common::wait_for("the replica to be a master", DEADLINE, || {
+        replica.info("replication").get("role") == Some("master")
+    });
+    for s in &sentinels {
+        crate::common::wait_for(&format!("{}: the new master connected", label(s)), DEADLINE, || flags(s) == "master");
+    }
+    let led = sentinels[..2].iter().any(|s| s.process.file("sentinel.log").contains("+elected-leader"));
+    assert!(led, "one of our sentinels led the failover");
+    let log = replica.call(&["ACL", "LOG"]).to_string();
+    assert!(!log.contains("sentinel-user"), "a Sentinel sent a command its user may not run: {log}");
+}
