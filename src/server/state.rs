@@ -405,6 +405,24 @@ impl HotConfig {
 }
 
 impl State {
+    /// What rewriting a config file writes (CONFIG REWRITE, Sentinel's config flush): the
+    /// directives, and the users as `user` lines unless they live in an ACL file, in which case
+    /// user lines are removed (rewriteConfigUserOption).
+    pub fn rewrite_options(&self) -> Vec<crate::config::document::RewriteOption<'_>> {
+        let mut options = self.config.rewrite_options();
+        let users = match self.config.str(crate::ckey!("aclfile")).is_empty() {
+            true => self.acl.config_lines(),
+            false => Vec::new(),
+        };
+        options.push(crate::config::document::RewriteOption {
+            name: "user",
+            aliases: &[],
+            lines: users,
+            is_default: false,
+        });
+        options
+    }
+
     pub fn new(config: Config) -> State {
         let n = config.int(crate::ckey!("databases")).max(1) as usize;
         let hot = HotConfig::from_config(&config);

@@ -305,3 +305,38 @@ fn a_mixed_quorum_of_acl_user_sentinels_fails_over() {
     let log = replica.call(&["ACL", "LOG"]).to_string();
     assert!(!log.contains("sentinel-user"), "a Sentinel sent a command its user may not run: {log}");
 }
+
+/// ACL SETUSER on a Sentinel is kept in sentinel.conf at its next config flush, as `user` lines
+/// like redis-sentinel's (every user, hashed passwords), and a restarted Sentinel has the user.
+#[test]
+fn a_sentinels_acl_users_are_saved_in_its_config() {
+    let master = Node::start("master", Impl::Real, &[]);
+    let extra = "user alice on >alice-pw ~* +@all\n";
+    let real = SentinelProc::start_with(false, master.port, 1, extra);
+    let ours = SentinelProc::start_with(true, master.port, 1, extra);
+    let user_lines = |s: &SentinelProc| -> Vec<String> {
+        s.config().lines().filter(|l| l.starts_with("user ")).map(str::to_string).collect()
+    };
+    for s in [&real, &ours] {
+        assert_eq!(s.call(&["ACL", "SETUSER", "bob", "on", ">bob-pw", "+ping"]), Some(Reply::Status("OK".into())));
+        assert_eq!(s.call(&["SENTINEL", "FLUSHCONFIG"]), Some(Reply::Status("OK".into())));
+    }
+    let lines = user_lines(&real);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(user_lines(&ours), lines);
+
+    // Restarted on its saved file, ours knows bob.
+    let conf = ours.config();
+    drop(ours);
+    // The saved file in a new directory, on a new port.
+    let restarted = crate::common::SentinelProcess::start(crate::common::OUR_SENTINEL, |port, dir| {
+        // Our SentinelProc's scripts were in the old directory.
+        let kept =
+            conf.lines().filter(|l| !l.starts_with("port ") && !l.starts_with("dir ") && !l.contains("-script "));
+        let text = format!("port {port}\ndir {}\n", dir.display()) + &kept.collect::<Vec<_>>().join("\n") + "\n";
+        (text, Vec::new())
+    });
+    let mut c = Client::connect(restarted.port);
+    assert_eq!(c.cmd_str(&["AUTH", "bob", "bob-pw"]), "+OK\r\n");
+    assert_eq!(c.cmd_str(&["PING"]), "+PONG\r\n");
+}
