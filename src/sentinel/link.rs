@@ -6,9 +6,9 @@
 //! sends the handshake Sentinel sends (AUTH if configured, CLIENT SETNAME, and SUBSCRIBE for a
 //! pub/sub link) and swallows the handshake's replies, as Sentinel ignores them: a refused AUTH
 //! shows up later as `-NOAUTH` replies to the owner's own commands, except on a pub/sub link,
-//! which an error in reply to its SUBSCRIBE closes (as hiredis closes Sentinel's). Commands queued before the
-//! connection is up go out in the same write as the handshake, so the owner's first PING rides
-//! with it as in Sentinel.
+//! which an error in reply to its SUBSCRIBE closes (as hiredis closes Sentinel's). Commands
+//! queued before the connection is up go out in the same write as the handshake, so the owner's
+//! first PING rides with it as in Sentinel.
 //!
 //! A link never reconnects: once it reports [`LinkEvent::Closed`] it is dead and the owner makes
 //! a new one when it sees fit (Sentinel retries at most once per ping period). Dropping a [`Link`]

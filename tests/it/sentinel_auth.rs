@@ -306,8 +306,9 @@ fn a_mixed_quorum_of_acl_user_sentinels_fails_over() {
     assert!(!log.contains("sentinel-user"), "a Sentinel sent a command its user may not run: {log}");
 }
 
-/// ACL SETUSER on a Sentinel is kept in sentinel.conf at its next config flush, as `user` lines
-/// like redis-sentinel's (every user, hashed passwords), and a restarted Sentinel has the user.
+/// A Sentinel's users are kept in sentinel.conf when it saves it (at start-up with a new ID, and
+/// at each flush, so after ACL SETUSER), as `user` lines like redis-sentinel's (every user,
+/// hashed passwords), and a restarted Sentinel has them.
 #[test]
 fn a_sentinels_acl_users_are_saved_in_its_config() {
     let master = Node::start("master", Impl::Real, &[]);
@@ -317,6 +318,9 @@ fn a_sentinels_acl_users_are_saved_in_its_config() {
     let user_lines = |s: &SentinelProc| -> Vec<String> {
         s.config().lines().filter(|l| l.starts_with("user ")).map(str::to_string).collect()
     };
+    // Saved at start-up with the new ID: the configured users and the default one.
+    assert_eq!(user_lines(&real).len(), 2, "{:?}", user_lines(&real));
+    assert_eq!(user_lines(&ours), user_lines(&real));
     for s in [&real, &ours] {
         assert_eq!(s.call(&["ACL", "SETUSER", "bob", "on", ">bob-pw", "+ping"]), Some(Reply::Status("OK".into())));
         assert_eq!(s.call(&["SENTINEL", "FLUSHCONFIG"]), Some(Reply::Status("OK".into())));
