@@ -250,7 +250,11 @@ pub fn whole_config(set: &ConfSet) -> Result<()> {
     let main = set.docs.first().map(|d| d.path().display().to_string()).unwrap_or_default();
     let cfg = crate::config::Config::validate(&text).map_err(|e| fail(format!("{main}: {}", e.reason)))?;
     crate::config::preflight::check(&cfg)
-        .map_err(|why| fail(format!("{main}: the server would not start with this: {why}")))
+        .map_err(|why| fail(format!("{main}: the server would not start with this: {why}")))?;
+    // The users (user lines or the ACL file), loaded as the server loads them at start-up.
+    crate::server::startup_acl(&cfg, crate::commands::DISPATCH.table, false)
+        .map(|_| ())
+        .map_err(|why| fail(format!("{main}: the server would not start with this: {}", why.replace('\n', ": "))))
 }
 
 /// The text of `set.docs[doc]` with each include line replaced by the included file's text.

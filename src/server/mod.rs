@@ -96,7 +96,15 @@ impl Server {
         let port = config.int(crate::ckey!("port")) as u16;
         let tcp = TcpConfig::from_config(&config);
         let mut state = State::new(config);
-        state.acl = startup_acl(&state.config, dispatch.table, sentinel_mode)?;
+        state.acl =
+            startup_acl(&state.config, dispatch.table, sentinel_mode).map_err(|e| match e.split_once('\n') {
+                // Redis logs the bad rule, then exits with its own line.
+                Some((rule, fatal)) => {
+                    tracing::warn!("{rule}");
+                    fatal.to_string()
+                }
+                None => e,
+            })?;
         // The users now live in the ACL state alone.
         state.config.users.clear();
         Ok(Arc::new_cyclic(|this| Server {
@@ -157,7 +165,9 @@ impl TcpConfig {
 
 /// The ACL state a server starts with: ACLInit, requirepass as the default user's password, then
 /// ACLLoadUsersAtStartup (the config file's `user` lines or the ACL file, never both). Sentinel's
-/// start-up also needs it, to write the users when it saves its new ID before serving.
+/// start-up also needs it, to write the users when it saves its new ID before serving, and
+/// redisctl, to check a configuration as the server would start with it. A bad user line's
+/// error is its rule's line, a line break, then the fatal line.
 pub fn startup_acl(config: &Config, table: command::Table, sentinel_mode: bool) -> Result<crate::acl::Acl, String> {
     let catalog = Arc::new(command::acl_catalog(table, sentinel_mode));
     let all_channels = config.str(crate::ckey!("acl-pubsub-default")) == "allchannels";
@@ -170,8 +180,7 @@ pub fn startup_acl(config: &Config, table: command::Table, sentinel_mode: bool) 
         return Err("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.".into());
     }
     if let Err(e) = acl.load_configured(users) {
-        tracing::warn!("{e}");
-        return Err("Critical error while loading ACLs. Exiting.".into());
+        return Err(format!("{e}\nCritical error while loading ACLs. Exiting."));
     }
     if !aclfile.is_empty() {
         let users = crate::acl::file::load(&acl, aclfile)

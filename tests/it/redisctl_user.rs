@@ -161,3 +161,22 @@ fn refusals_write_nothing() {
     refused(&["user", "del", "carol"], 1, "no user carol");
     refused(&["user", "add", "bob", "--password-stdin"], 1, "no password on standard input");
 }
+
+/// `check` loads the users as the server does at start-up: a rule the server refuses, or an
+/// aclfile it cannot read, is reported (with the server's words) instead of "OK".
+#[test]
+fn check_reports_users_the_server_would_refuse() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sentinel = dir.path().join("absent-sentinel.conf");
+    let sentinel = sentinel.display().to_string();
+    for (text, says) in [
+        ("port 6399\nuser bob on +nosuchcommand\n", "Error loading ACL rule '+nosuchcommand' for the user named 'bob'"),
+        ("port 6399\naclfile /nonexistent/users.acl\n", "Error loading ACLs, opening file '/nonexistent/users.acl'"),
+    ] {
+        let conf = dir.path().join("redis.conf");
+        std::fs::write(&conf, text).expect("write");
+        let out = redisctl(&conf, &["--sentinel-config", &sentinel, "check"], None);
+        assert_eq!(out.code, 1, "{text}: {}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains(says), "{text}: {}", out.stderr);
+    }
+}
