@@ -163,6 +163,9 @@ fn sentinels_authenticate_as_an_acl_user_of_the_master() {
         crate::common::wait_for(&format!("{} to show the master disconnected", label(s)), DEADLINE, || {
             flags(s).contains("disconnected")
         });
+        crate::common::wait_for(&format!("{} to show the replica disconnected", label(s)), DEADLINE, || {
+            s.replica_field(replica.port, "flags").is_some_and(|f| f.contains("disconnected"))
+        });
     }
     // A user without +subscribe: -NOPERM on the pub/sub link, disconnected too.
     let as_user = ["sentinel-user", "sentinel-pw"];
