@@ -225,7 +225,13 @@ fn load_sentinel(config: &Config) -> Result<crate::sentinel::state::Sentinel, St
     let file = config.file.as_deref();
     let mut sentinel = crate::net::sentinel_runner::load(file, crate::util::time::unix_ms())?;
     if let (true, Some(path)) = (std::mem::take(&mut sentinel.flush_needed), file) {
-        crate::sentinel::config::flush(path, &sentinel.to_config(), &config.rewrite_options()).map_err(|e| {
+        // The users as the server will load them: Redis saves after ACLLoadUsersAtStartup. An ACL
+        // error leaves the user lines as they are: the server's start-up reports it and exits.
+        let options = match crate::server::startup_acl(config, crate::commands::DISPATCH.table, true) {
+            Ok(acl) => crate::server::state::rewrite_options(config, &acl),
+            Err(_) => config.rewrite_options(),
+        };
+        crate::sentinel::config::flush(path, &sentinel.to_config(), &options).map_err(|e| {
             format!(
                 "Sentinel config file {} could not be saved: {e}. Exiting...",
                 path.display(),

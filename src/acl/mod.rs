@@ -270,6 +270,20 @@ impl Acl {
         Ok(())
     }
 
+    /// Every user as a config file's `user` line says it (name, then the rules ACL LIST shows),
+    /// in ACL LIST's order: what CONFIG REWRITE and Sentinel's config flush write.
+    pub fn config_lines(&self) -> Vec<Vec<String>> {
+        let env = self.env();
+        self.users
+            .values()
+            .map(|u| {
+                let description = u.describe(env);
+                let rules = description.split(' ').filter(|w| !w.is_empty()).map(str::to_string);
+                std::iter::once(lossy(&u.name).into_owned()).chain(rules).collect()
+            })
+            .collect()
+    }
+
     /// Adds an entry to the log, or counts it in a matching recent one (addACLLogEntry).
     pub fn log_add(&mut self, entry: LogEntry, max_len: usize) {
         log::add(&mut self.log, entry, max_len);

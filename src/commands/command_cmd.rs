@@ -138,7 +138,7 @@ fn visible_flags(spec: &CommandSpec) -> Vec<&'static str> {
     spec.flag_names().into_iter().filter(|f| !matches!(*f, "sentinel" | "may_replicate")).collect()
 }
 
-fn info_entry(spec: &CommandSpec, fullname: &str) -> Reply {
+fn info_entry(map: &CommandMap, spec: &'static CommandSpec, fullname: &str) -> Reply {
     let (first, last, step) = spec.keys;
     Reply::Array(vec![
         Reply::bulk(fullname),
@@ -154,7 +154,9 @@ fn info_entry(spec: &CommandSpec, fullname: &str) -> Reply {
         if spec.subcommands.is_empty() {
             Reply::Set(vec![])
         } else {
-            Reply::Array(spec.subcommands.iter().map(|s| info_entry(s, &format!("{}|{}", fullname, s.name))).collect())
+            Reply::Array(
+                map.subcommands(spec).map(|s| info_entry(map, s, &format!("{}|{}", fullname, s.name))).collect(),
+            )
         },
     ])
 }
@@ -167,7 +169,11 @@ fn command_info_all(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ));
     }
     Reply::Array(
-        ctx.server.commands.all().map(|(name, spec)| info_entry(spec, &String::from_utf8_lossy(name))).collect(),
+        ctx.server
+            .commands
+            .all()
+            .map(|(name, spec)| info_entry(&ctx.server.commands, spec, &String::from_utf8_lossy(name)))
+            .collect(),
     )
 }
 
@@ -178,7 +184,11 @@ fn command_info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Array(
         args[2..]
             .iter()
-            .map(|n| lookup_fullname(ctx, n).map(|(s, full)| info_entry(s, &full)).unwrap_or(Reply::Nil))
+            .map(|n| {
+                lookup_fullname(ctx, n)
+                    .map(|(s, full)| info_entry(&ctx.server.commands, s, &full))
+                    .unwrap_or(Reply::Nil)
+            })
             .collect(),
     )
 }
@@ -191,7 +201,7 @@ pub(super) fn lookup_fullname(ctx: &Ctx, name: &[u8]) -> Option<(&'static Comman
     match parts.next() {
         None => Some((top, String::from_utf8_lossy(&lower).into_owned())),
         Some(sub) => {
-            let s = top.subcommands.iter().find(|s| s.name.as_bytes() == sub)?;
+            let s = ctx.server.commands.subcommands(top).find(|s| s.name.as_bytes() == sub)?;
             Some((s, String::from_utf8_lossy(&lower).into_owned()))
         }
     }
@@ -199,14 +209,13 @@ pub(super) fn lookup_fullname(ctx: &Ctx, name: &[u8]) -> Option<(&'static Comman
 
 /// COMMAND DOCS's entry: Redis 7.0.15's, its subcommands narrowed to the ones we implement; one
 /// generated from the table for a command Redis 7.0.15 lacks.
-fn doc_entry(spec: &CommandSpec, fullname: &str) -> Reply {
+fn doc_entry(map: &CommandMap, spec: &'static CommandSpec, fullname: &str) -> Reply {
     let subcommands = || {
-        let subs = spec
-            .subcommands
-            .iter()
+        let subs = map
+            .subcommands(spec)
             .map(|s| {
                 let full = format!("{fullname}|{}", s.name);
-                (Reply::bulk(&full), doc_entry(s, &full))
+                (Reply::bulk(&full), doc_entry(map, s, &full))
             })
             .collect();
         (Reply::bulk("subcommands"), Reply::Map(subs))
@@ -241,7 +250,7 @@ fn command_docs(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 .all()
                 .map(|(name, spec)| {
                     let name = String::from_utf8_lossy(name);
-                    (Reply::bulk(name.as_bytes()), doc_entry(spec, &name))
+                    (Reply::bulk(name.as_bytes()), doc_entry(&ctx.server.commands, spec, &name))
                 })
                 .collect(),
         );
@@ -249,7 +258,9 @@ fn command_docs(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Reply::Map(
         args[2..]
             .iter()
-            .filter_map(|n| lookup_fullname(ctx, n).map(|(s, full)| (Reply::bulk(&full), doc_entry(s, &full))))
+            .filter_map(|n| {
+                lookup_fullname(ctx, n).map(|(s, full)| (Reply::bulk(&full), doc_entry(&ctx.server.commands, s, &full)))
+            })
             .collect(),
     )
 }
@@ -268,7 +279,7 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut names = Vec::new();
     for (name, spec) in ctx.server.commands.all() {
         let mut entries = vec![(String::from_utf8_lossy(name).into_owned(), spec)];
-        for s in spec.subcommands {
+        for s in ctx.server.commands.subcommands(spec) {
             entries.push((format!("{}|{}", String::from_utf8_lossy(name), s.name), s));
         }
         for (full, s) in entries {

@@ -297,28 +297,13 @@ const NULL_WHEN_EMPTY: &[&str] = &[
 /// CONFIG-REWRITE-FORCE-ALL) every directive is written, defaults included.
 pub(crate) fn rewrite_file(ctx: &Ctx, path: &std::path::Path, force_all: bool) -> std::io::Result<()> {
     let mut doc = ConfigDocument::load(path)?;
-    let mut options = ctx.state.config.rewrite_options();
+    let mut options = ctx.state.rewrite_options();
     if force_all {
         options.iter_mut().for_each(|o| o.is_default = false);
         // Strings whose empty value means "unset" (EMPTY_STRING_IS_NULL) are left out when unset:
         // a file naming them would set them at the next start.
         options.retain(|o| !(NULL_WHEN_EMPTY.contains(&o.name) && o.lines.iter().all(|l| l.concat().is_empty())));
     }
-    // The users, as `user` lines, unless they live in an ACL file: then user lines are removed
-    // (rewriteConfigUserOption).
-    let users: Vec<Vec<String>> = match ctx.state.config.str(crate::ckey!("aclfile")).is_empty() {
-        true => super::acl::user_lines(ctx.state)
-            .iter()
-            .map(|l| l.split(' ').skip(1).map(str::to_string).collect())
-            .collect(),
-        false => Vec::new(),
-    };
-    options.push(crate::config::document::RewriteOption {
-        name: "user",
-        aliases: &[],
-        lines: users,
-        is_default: false,
-    });
     doc.rewrite(&options);
     doc.save()
 }

@@ -66,7 +66,7 @@ fn sentinel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if std::mem::take(&mut rt.sentinel.flush_needed) {
         let cfg = rt.sentinel.to_config();
         if let Some(path) = ctx.state.sentinel_config_file.clone() {
-            if let Err(e) = crate::sentinel::config::flush(&path, &cfg, &ctx.state.config.rewrite_options()) {
+            if let Err(e) = crate::sentinel::config::flush(&path, &cfg, &ctx.state.rewrite_options()) {
                 tracing::warn!(
                     "WARNING: Sentinel was not able to save the new configuration on disk!!!: {e}",
                     e = crate::util::sys::error_text(&e)

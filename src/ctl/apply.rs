@@ -12,6 +12,9 @@ pub enum ServerChange {
     ConfigSet(String, String),
     /// REPLICAOF host port, or REPLICAOF NO ONE.
     Replicaof(Option<(String, u16)>),
+    /// An ACL command (SETUSER, DELUSER, LOAD), always sent: ACL GETUSER cannot tell whether a
+    /// user already is what its line says without the same rules engine on both sides.
+    Acl(Vec<String>),
 }
 
 impl ServerChange {
@@ -20,6 +23,7 @@ impl ServerChange {
             ServerChange::ConfigSet(name, value) => vec!["CONFIG".into(), "SET".into(), name.clone(), value.clone()],
             ServerChange::Replicaof(Some((h, p))) => vec!["REPLICAOF".into(), h.clone(), p.to_string()],
             ServerChange::Replicaof(None) => vec!["REPLICAOF".into(), "NO".into(), "ONE".into()],
+            ServerChange::Acl(args) => args.clone(),
         }
     }
 
@@ -28,6 +32,7 @@ impl ServerChange {
         match self {
             ServerChange::ConfigSet(name, _) => name,
             ServerChange::Replicaof(_) => "replicaof",
+            ServerChange::Acl(_) => "ACL",
         }
     }
 
@@ -36,6 +41,12 @@ impl ServerChange {
         match self {
             ServerChange::ConfigSet(name, _) if is_secret(name) => format!("CONFIG SET {name} (secret)"),
             ServerChange::ConfigSet(name, value) if value.is_empty() => format!("CONFIG SET {name} \"\""),
+            // Password rules and hashes are never shown.
+            ServerChange::Acl(args) => args
+                .iter()
+                .map(|a| if a.starts_with(['>', '<', '#', '!']) { "(secret)" } else { a.as_str() })
+                .collect::<Vec<_>>()
+                .join(" "),
             _ => self.args().join(" "),
         }
     }
@@ -147,6 +158,7 @@ pub enum Applied {
 /// Whether the running server already has `change` in effect.
 async fn in_effect(c: &mut Client, change: &ServerChange) -> std::io::Result<bool> {
     match change {
+        ServerChange::Acl(_) => Ok(false),
         ServerChange::ConfigSet(name, value) => {
             let Some(wanted) = normalized(name, value) else { return Ok(false) };
             let reply = c.command(&["CONFIG", "GET", name]).await?;

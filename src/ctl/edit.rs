@@ -133,7 +133,7 @@ pub fn edit_in_group(
 }
 
 /// The last active line of directive `group`, else its last commented template (`# NAME value`).
-fn group_anchor(doc: &ConfigDocument, group: &str) -> Option<usize> {
+pub(super) fn group_anchor(doc: &ConfigDocument, group: &str) -> Option<usize> {
     let active = doc.directives().filter(|(_, d, _)| *d == group).map(|(l, _, _)| l).last();
     active.or_else(|| {
         doc.lines()
@@ -250,7 +250,11 @@ pub fn whole_config(set: &ConfSet) -> Result<()> {
     let main = set.docs.first().map(|d| d.path().display().to_string()).unwrap_or_default();
     let cfg = crate::config::Config::validate(&text).map_err(|e| fail(format!("{main}: {}", e.reason)))?;
     crate::config::preflight::check(&cfg)
-        .map_err(|why| fail(format!("{main}: the server would not start with this: {why}")))
+        .map_err(|why| fail(format!("{main}: the server would not start with this: {why}")))?;
+    // The users (user lines or the ACL file), loaded as the server loads them at start-up.
+    crate::server::startup_acl(&cfg, crate::commands::DISPATCH.table, false)
+        .map(|_| ())
+        .map_err(|why| fail(format!("{main}: the server would not start with this: {}", why.replace('\n', ": "))))
 }
 
 /// The text of `set.docs[doc]` with each include line replaced by the included file's text.

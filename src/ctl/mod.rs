@@ -11,6 +11,7 @@ mod sentinel_edit;
 mod set;
 mod socket_unit;
 mod status;
+mod user;
 pub mod validate;
 mod wait;
 
@@ -138,6 +139,11 @@ pub enum Cmd {
         #[arg(required = true, num_args = 1..)]
         directive: Vec<String>,
     },
+    /// Manage ACL users in the aclfile, or in redis.conf's user lines when there is no aclfile.
+    User {
+        #[command(subcommand)]
+        command: UserCmd,
+    },
     /// Print the settings the replication and Sentinel guides talk about, for both files.
     Show,
     /// Check both files with the server's own parser and start-up checks, and the sentinel statements as Sentinel reads them.
@@ -172,6 +178,34 @@ pub enum SentinelCmd {
     },
     /// Stop monitoring a master, and remove every line about it.
     Remove { name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add a user with ACL rules (as ACL SETUSER takes them); its password from standard input.
+    Add {
+        name: String,
+        /// ACL rules, e.g. on ~app:* +@read; never a '>password' rule: use --password-stdin.
+        #[arg(value_name = "RULE", allow_hyphen_values = true)]
+        rules: Vec<String>,
+        /// Read a password from standard input; it is stored as its SHA-256 ('#<hash>').
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Apply ACL rules to an existing user (e.g. 'off', '-@dangerous', 'resetpass').
+    Set {
+        name: String,
+        /// ACL rules; never a '>password' rule: use --password-stdin.
+        #[arg(value_name = "RULE", allow_hyphen_values = true)]
+        rules: Vec<String>,
+        /// Read a password to add from standard input; it is stored as its SHA-256 ('#<hash>').
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a user.
+    Del { name: String },
+    /// Print the users as ACL LIST shows them (passwords only as hashes).
+    List,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,7 +300,15 @@ pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
 }
 
 fn is_edit(cmd: &Cmd) -> bool {
-    !matches!(cmd, Cmd::Get { .. } | Cmd::Show | Cmd::Check | Cmd::Status | Cmd::Completions { .. })
+    !matches!(
+        cmd,
+        Cmd::Get { .. }
+            | Cmd::Show
+            | Cmd::Check
+            | Cmd::Status
+            | Cmd::Completions { .. }
+            | Cmd::User { command: UserCmd::List }
+    )
 }
 
 /// The file an edit command is about.
@@ -394,6 +436,16 @@ fn dispatch(cli: &Run) -> Result<()> {
             let values = sentinel_set_values(o, value, *stdin, *remove)?;
             sentinel_edit::set_option(cli, name, o, &values)
         }
+        Cmd::User { command } => match command {
+            UserCmd::Add { name, rules, password_stdin } => {
+                user::change(cli, server, user::Action::Add, name, rules, *password_stdin)
+            }
+            UserCmd::Set { name, rules, password_stdin } => {
+                user::change(cli, server, user::Action::Set, name, rules, *password_stdin)
+            }
+            UserCmd::Del { name } => user::change(cli, server, user::Action::Del, name, &[], false),
+            UserCmd::List => user::list(cli),
+        },
         Cmd::Get { directive } => query::get(cli, directive),
         Cmd::Show => query::show(cli),
         Cmd::Check => query::check(cli),
@@ -534,6 +586,8 @@ fn globals_before_values(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
         Some("bind") => (1, &[]),
         Some("set") => (1, &["--stdin", "--sentinel"]),
         Some("sentinel") if args.get(i + 1).is_some_and(|a| a == "set") => (2, &["--stdin", "--remove"]),
+        // `user add NAME RULES...`: rules may start with '-' (-@all).
+        Some("user") if args.get(i + 1).is_some_and(|a| a == "add" || a == "set") => (3, &["--password-stdin"]),
         _ => return args,
     };
     let (mut head, tail) = (args[..i].to_vec(), &args[i..]);

@@ -250,9 +250,36 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
     } else if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
         return Err(format!("Master is currently unable to PSYNC but should be in the future: {reply}"));
     } else {
-        return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
+        return Err(psync_refused(&mut conn, &reply).await);
     }
     follow(server, generation, conn).await
+}
+
+/// A PSYNC refused with an error (a master's ACL user without +psync, say): Redis logs it, retries
+/// with SYNC, and reports the error SYNC gets in turn, which is what an operator needs to see to
+/// fix the user's permissions. Returns the error that ends this attempt. A master that would
+/// take SYNC but not PSYNC (older than 2.8, or a user given +sync only) is not followed.
+async fn psync_refused(conn: &mut MasterConn, reply: &str) -> String {
+    if reply.starts_with("-ERR") {
+        tracing::info!("Master does not support PSYNC or is in error state (reply: {reply})");
+    } else {
+        tracing::warn!("Unexpected reply to PSYNC from master: {reply}");
+    }
+    tracing::info!("Retrying with SYNC...");
+    if let Err(e) = conn.send(&[b"SYNC"]).await {
+        return format!("I/O error writing to MASTER: {e}");
+    }
+    let mut line = String::new();
+    while line.is_empty() {
+        line = match conn.line().await {
+            Ok(l) => l.trim_start_matches('\n').to_string(),
+            Err(e) => return format!("I/O error reading bulk count from MASTER: {e}"),
+        };
+    }
+    match line.strip_prefix('-') {
+        Some(error) => format!("MASTER aborted replication with an error: {error}"),
+        None => "Master offers SYNC without PSYNC, which this server does not follow".to_string(),
+    }
 }
 
 /// PING, AUTH, REPLCONF listening-port / ip-address / capa.

@@ -5,9 +5,10 @@
 //! to one channel at connect time; it reports `message` pushes). It connects in the background,
 //! sends the handshake Sentinel sends (AUTH if configured, CLIENT SETNAME, and SUBSCRIBE for a
 //! pub/sub link) and swallows the handshake's replies, as Sentinel ignores them: a refused AUTH
-//! shows up later as `-NOAUTH` replies to the owner's own commands. Commands queued before the
-//! connection is up go out in the same write as the handshake, so the owner's first PING rides
-//! with it as in Sentinel.
+//! shows up later as `-NOAUTH` replies to the owner's own commands, except on a pub/sub link,
+//! which an error in reply to its SUBSCRIBE closes (as hiredis closes Sentinel's). Commands
+//! queued before the connection is up go out in the same write as the handshake, so the owner's
+//! first PING rides with it as in Sentinel.
 //!
 //! A link never reconnects: once it reports [`LinkEvent::Closed`] it is dead and the owner makes
 //! a new one when it sees fit (Sentinel retries at most once per ping period). Dropping a [`Link`]
@@ -412,6 +413,18 @@ impl<T: Send + 'static> LinkTask<T> {
     /// Routes one value from the server: a handshake reply (dropped), a pub/sub push, or the
     /// reply to the oldest command awaiting one.
     fn deliver(&mut self, value: Value) -> Result<(), End> {
+        // On a pub/sub link, an error in place of the SUBSCRIBE confirmation (-NOAUTH from a
+        // master whose password we lack or got wrong, -NOPERM from a user without the channel)
+        // or any error no command waits for ends the link, as hiredis ends it: SUBSCRIBE has
+        // no reply callback there, and hiredis closes a connection on an error nobody awaits.
+        // The instance then shows `disconnected` until a new link subscribes.
+        if self.cfg.subscribe.is_some()
+            && (self.handshake_left == 1 || (self.handshake_left == 0 && self.awaiting.is_empty()))
+        {
+            if let Value::Error(text) = &value {
+                return Err(End::Closed(text.clone()));
+            }
+        }
         if self.handshake_left > 0 {
             self.handshake_left -= 1;
             return Ok(());

@@ -353,6 +353,16 @@ pub const SENTINEL_COMMANDS: &[&str] = &[
     "unsubscribe",
 ];
 
+/// Subcommands (container, subcommand) this project carries beyond Redis 7.0 (CLIENT NO-TOUCH,
+/// from 7.2): a Sentinel leaves them out, so that its command set (COMMAND LIST/INFO/DOCS, ACL
+/// rules, what it answers) equals Debian's redis-sentinel 7.0's.
+const NOT_IN_SENTINEL: &[(&str, &str)] = &[("client", "no-touch")];
+
+/// Whether a server in this mode has subcommand `sub` of `container`.
+pub fn serves_subcommand(sentinel: bool, container: &CommandSpec, sub: &CommandSpec) -> bool {
+    !sentinel || !NOT_IN_SENTINEL.contains(&(container.name, sub.name))
+}
+
 /// The commands ACL rules name, from the table as it is before rename-command (Redis's
 /// orig_commands): each container followed by its subcommands, keyed by the rows' addresses.
 pub fn acl_catalog(table: Table, sentinel: bool) -> crate::acl::Catalog {
@@ -366,7 +376,7 @@ pub fn acl_catalog(table: Table, sentinel: bool) -> crate::acl::Catalog {
     let rows = table.iter().flat_map(|rows| rows.iter());
     for c in rows.filter(|c| if sentinel { SENTINEL_COMMANDS.contains(&c.name) } else { c.name != "sentinel" }) {
         let id = catalog.add(c as *const CommandSpec as usize, c.name, bits(c), None);
-        for sub in c.subcommands {
+        for sub in c.subcommands.iter().filter(|sub| serves_subcommand(sentinel, c, sub)) {
             let name = format!("{}|{}", c.name, sub.name);
             catalog.add(sub as *const CommandSpec as usize, &name, bits(sub), Some(id));
         }
@@ -380,6 +390,8 @@ pub struct CommandMap {
     short: HashMap<ShortName, &'static CommandSpec>,
     /// Longer names, which only rename-command can give.
     long: HashMap<Vec<u8>, &'static CommandSpec>,
+    /// Sentinel mode: some subcommands are left out (`serves_subcommand`).
+    sentinel: bool,
 }
 
 const SHORT_NAME_MAX: usize = 31;
@@ -427,7 +439,7 @@ impl ShortName {
 impl CommandMap {
     /// The commands of `table` the server answers; in Sentinel mode only Sentinel's fifteen.
     pub fn new(table: Table, renames: &[(String, String)], sentinel: bool) -> Result<CommandMap, String> {
-        let mut map = CommandMap { short: HashMap::new(), long: HashMap::new() };
+        let mut map = CommandMap { short: HashMap::new(), long: HashMap::new(), sentinel };
         let rows = table.iter().flat_map(|rows| rows.iter());
         for c in rows.filter(|c| if sentinel { SENTINEL_COMMANDS.contains(&c.name) } else { c.name != "sentinel" }) {
             map.insert(c.name.as_bytes(), c);
@@ -463,6 +475,11 @@ impl CommandMap {
             None if self.long.is_empty() => None,
             None => self.long.get(&name.to_ascii_lowercase()).copied(),
         }
+    }
+
+    /// The subcommands of `container` this server has.
+    pub fn subcommands(&self, container: &'static CommandSpec) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        container.subcommands.iter().filter(move |sub| serves_subcommand(self.sentinel, container, sub))
     }
 
     /// Every (name, row) the server answers to.
@@ -532,7 +549,7 @@ pub fn resolve(server: &Server, args: &[Bytes]) -> Result<(&'static CommandSpec,
         return Err(Reply::error(format!("ERR wrong number of arguments for '{}' command", spec.name)));
     }
     let sub = args[1].to_ascii_lowercase();
-    match spec.subcommands.iter().find(|s| s.name.as_bytes() == sub.as_slice()) {
+    match server.commands.subcommands(spec).find(|s| s.name.as_bytes() == sub.as_slice()) {
         Some(s) => Ok((s, CmdName { parent: Some(spec.name), name: s.name })),
         None => {
             let name: String = arg_str(&args[1]).chars().take(128).collect();

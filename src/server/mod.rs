@@ -96,12 +96,17 @@ impl Server {
         let port = config.int(crate::ckey!("port")) as u16;
         let tcp = TcpConfig::from_config(&config);
         let mut state = State::new(config);
-        let catalog = Arc::new(command::acl_catalog(dispatch.table, sentinel_mode));
-        let all_channels = state.config.str(crate::ckey!("acl-pubsub-default")) == "allchannels";
-        state.acl = crate::acl::Acl::new(catalog, all_channels);
-        let requirepass = state.hot.requirepass.clone();
-        state.acl.set_default_password(requirepass.as_deref());
-        load_users_at_startup(&mut state)?;
+        state.acl =
+            startup_acl(&state.config, dispatch.table, sentinel_mode).map_err(|e| match e.split_once('\n') {
+                // Redis logs the bad rule, then exits with its own line.
+                Some((rule, fatal)) => {
+                    tracing::warn!("{rule}");
+                    fatal.to_string()
+                }
+                None => e,
+            })?;
+        // The users now live in the ACL state alone.
+        state.config.users.clear();
         Ok(Arc::new_cyclic(|this| Server {
             state: Mutex::new(state),
             commands,
@@ -158,21 +163,29 @@ impl TcpConfig {
     }
 }
 
-/// ACLLoadUsersAtStartup: the config file's `user` lines or the ACL file, never both.
-fn load_users_at_startup(state: &mut State) -> Result<(), String> {
-    let aclfile = state.config.str(crate::ckey!("aclfile")).to_string();
-    let users = std::mem::take(&mut state.config.users);
+/// The ACL state a server starts with: ACLInit, requirepass as the default user's password, then
+/// ACLLoadUsersAtStartup (the config file's `user` lines or the ACL file, never both). Sentinel's
+/// start-up also needs it, to write the users when it saves its new ID before serving, and
+/// redisctl, to check a configuration as the server would start with it. A bad user line's
+/// error is its rule's line, a line break, then the fatal line.
+pub fn startup_acl(config: &Config, table: command::Table, sentinel_mode: bool) -> Result<crate::acl::Acl, String> {
+    let catalog = Arc::new(command::acl_catalog(table, sentinel_mode));
+    let all_channels = config.str(crate::ckey!("acl-pubsub-default")) == "allchannels";
+    let mut acl = crate::acl::Acl::new(catalog, all_channels);
+    let requirepass = config.str(crate::ckey!("requirepass"));
+    acl.set_default_password((!requirepass.is_empty()).then_some(requirepass.as_bytes()));
+    let aclfile = config.str(crate::ckey!("aclfile"));
+    let users = &config.users;
     if !aclfile.is_empty() && !users.is_empty() {
         return Err("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.".into());
     }
-    if let Err(e) = state.acl.load_configured(&users) {
-        tracing::warn!("{e}");
-        return Err("Critical error while loading ACLs. Exiting.".into());
+    if let Err(e) = acl.load_configured(users) {
+        return Err(format!("{e}\nCritical error while loading ACLs. Exiting."));
     }
     if !aclfile.is_empty() {
-        let users = crate::acl::file::load(&state.acl, &aclfile)
+        let users = crate::acl::file::load(&acl, aclfile)
             .map_err(|e| format!("Aborting Redis startup because of ACL errors: {e}"))?;
-        *state.acl.users_mut() = users;
+        *acl.users_mut() = users;
     }
-    Ok(())
+    Ok(acl)
 }

@@ -60,7 +60,7 @@ pub fn announce(st: &mut State) {
         crate::server::pubsub::publish(st, &channel, &message);
     }
     if let (Some(cfg), Some(path)) = (flush, st.sentinel_config_file.clone()) {
-        match crate::sentinel::config::flush(&path, &cfg, &st.config.rewrite_options()) {
+        match crate::sentinel::config::flush(&path, &cfg, &st.rewrite_options()) {
             Ok(()) => tracing::info!("Sentinel new configuration saved on disk"),
             Err(e) => tracing::warn!(
                 "WARNING: Sentinel was not able to save the new configuration on disk!!!: {e}",

@@ -454,7 +454,33 @@ impl HotConfig {
     }
 }
 
+/// [`State::rewrite_options`] from a configuration and ACL state that are not (yet) a State's.
+pub fn rewrite_options<'a>(
+    config: &'a Config,
+    acl: &crate::acl::Acl,
+) -> Vec<crate::config::document::RewriteOption<'a>> {
+    let mut options = config.rewrite_options();
+    let users = match config.str(crate::ckey!("aclfile")).is_empty() {
+        true => acl.config_lines(),
+        false => Vec::new(),
+    };
+    options.push(crate::config::document::RewriteOption {
+        name: "user",
+        aliases: &[],
+        lines: users,
+        is_default: false,
+    });
+    options
+}
+
 impl State {
+    /// What rewriting a config file writes (CONFIG REWRITE, Sentinel's config flush): the
+    /// directives, and the users as `user` lines unless they live in an ACL file, in which case
+    /// user lines are removed (rewriteConfigUserOption).
+    pub fn rewrite_options(&self) -> Vec<crate::config::document::RewriteOption<'_>> {
+        rewrite_options(&self.config, &self.acl)
+    }
+
     pub fn new(config: Config) -> State {
         let n = config.int(crate::ckey!("databases")).max(1) as usize;
         let hot = HotConfig::from_config(&config);

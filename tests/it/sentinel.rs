@@ -6,19 +6,19 @@ use std::time::Duration;
 use crate::common::fake_server::{self, FakeServer};
 use crate::replication_support::*;
 
-const DEADLINE: Duration = Duration::from_secs(60);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
 
 /// A sentinel process (ours or Debian's) monitoring `mymaster`, with what these tests ask of it.
-struct SentinelProc {
-    process: crate::common::SentinelProcess,
-    port: u16,
-    ours: bool,
+pub(crate) struct SentinelProc {
+    pub(crate) process: crate::common::SentinelProcess,
+    pub(crate) port: u16,
+    pub(crate) ours: bool,
     /// Its `requirepass`, if the config has one: `call` authenticates with it.
     password: Option<String>,
 }
 
 impl SentinelProc {
-    fn start(ours: bool, master_port: u16, quorum: u32) -> SentinelProc {
+    pub(crate) fn start(ours: bool, master_port: u16, quorum: u32) -> SentinelProc {
         SentinelProc::start_monitoring(ours, &[("mymaster", master_port, quorum)])
     }
 
@@ -28,7 +28,7 @@ impl SentinelProc {
     }
 
     /// A sentinel monitoring `mymaster` with `extra` lines at the end of its config.
-    fn start_with(ours: bool, master_port: u16, quorum: u32, extra: &str) -> SentinelProc {
+    pub(crate) fn start_with(ours: bool, master_port: u16, quorum: u32, extra: &str) -> SentinelProc {
         SentinelProc::launch(ours, &[("mymaster", master_port, quorum)], extra)
     }
 
@@ -76,7 +76,7 @@ impl SentinelProc {
         self.process.file(&format!("{name}.log"))
     }
 
-    fn call(&self, args: &[&str]) -> Option<Reply> {
+    pub(crate) fn call(&self, args: &[&str]) -> Option<Reply> {
         let Some(password) = &self.password else {
             return self.process.call(args).map(|raw| Reply::parse(&raw));
         };
@@ -88,7 +88,7 @@ impl SentinelProc {
         Some(Reply::parse(&c.try_read_reply().ok()?))
     }
 
-    fn master_port(&self) -> Option<u16> {
+    pub(crate) fn master_port(&self) -> Option<u16> {
         match self.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])? {
             Reply::Array(v) if v.len() == 2 => match &v[1] {
                 Reply::Bulk(p) => String::from_utf8_lossy(p).parse().ok(),
@@ -98,7 +98,7 @@ impl SentinelProc {
         }
     }
 
-    fn count(&self, what: &str) -> usize {
+    pub(crate) fn count(&self, what: &str) -> usize {
         match self.call(&["SENTINEL", what, "mymaster"]) {
             Some(Reply::Array(list)) => list.len(),
             _ => 0,
@@ -106,7 +106,7 @@ impl SentinelProc {
     }
 
     /// A field of the replica on `port` in SENTINEL REPLICAS.
-    fn replica_field(&self, port: u16, field: &str) -> Option<String> {
+    pub(crate) fn replica_field(&self, port: u16, field: &str) -> Option<String> {
         let replicas = self.call(&["SENTINEL", "REPLICAS", "mymaster"])?;
         replicas.array().iter().find_map(|r| {
             let fields: Vec<String> = r.array().iter().map(Reply::text).collect();
@@ -115,12 +115,12 @@ impl SentinelProc {
         })
     }
 
-    fn config(&self) -> String {
+    pub(crate) fn config(&self) -> String {
         self.process.file("sentinel.conf")
     }
 
     /// A field of the first (here: the only) other sentinel in SENTINEL SENTINELS `master`.
-    fn peer_field(&self, master: &str, field: &str) -> Option<String> {
+    pub(crate) fn peer_field(&self, master: &str, field: &str) -> Option<String> {
         let peers = self.call(&["SENTINEL", "SENTINELS", master])?;
         let fields: Vec<String> = peers.array().first()?.array().iter().map(Reply::text).collect();
         fields.chunks(2).find(|kv| kv[0] == field).map(|kv| kv[1].clone())
@@ -129,7 +129,7 @@ impl SentinelProc {
 
 /// One scenario at a time: a dozen servers and sentinels per scenario, run side by side on a loaded
 /// 2-core machine, can stall a sentinel's timer past 2 s, which puts it in TILT for 30 s.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -368,7 +368,7 @@ fn calls(node: &Node, command: &str) -> u64 {
 }
 
 /// A field of SENTINEL MASTER mymaster.
-fn master_field(s: &SentinelProc, field: &str) -> Option<String> {
+pub(crate) fn master_field(s: &SentinelProc, field: &str) -> Option<String> {
     let fields: Vec<String> = s.call(&["SENTINEL", "MASTER", "mymaster"])?.array().iter().map(Reply::text).collect();
     fields.chunks(2).find(|kv| kv[0] == field).map(|kv| kv[1].clone())
 }

@@ -295,6 +295,34 @@ async fn handshake_authenticates_acl_user_real() {
     assert!(line.contains(" user=watcher "), "{line}");
 }
 
+/// A pub/sub link whose SUBSCRIBE is refused (-NOAUTH: no password or a wrong one) closes, as
+/// hiredis closes Sentinel's: the instance must show disconnected, not sit on a deaf link. A cmd
+/// link with the same wrong password stays up (its commands get the errors).
+async fn refused_subscribe_closes_the_pubsub_link(start: Start) {
+    let server = start(&["--requirepass", "s3cret"]);
+    for auth in [None, Some((None, "wrong".to_string()))] {
+        let mut cfg = config("127.0.0.1", server.port, "sentinel-abcdefgh-pubsub");
+        cfg.subscribe = Some("__sentinel__:hello".to_string());
+        cfg.auth = auth.clone();
+        let (tx, mut events) = unbounded_channel();
+        let link: Link<u32> = Link::start(1, cfg, tx);
+        let reason = expect_closed(&mut events).await;
+        assert!(reason.starts_with("NOAUTH"), "{auth:?}: {reason}");
+        assert!(!link.is_open());
+    }
+    let mut cfg = config("127.0.0.1", server.port, "sentinel-abcdefgh-cmd");
+    cfg.auth = Some((None, "wrong".to_string()));
+    let (cmd, mut replies) = connected_link(cfg, 2).await;
+    cmd.send(args(&["PING"]), 1);
+    assert!(matches!(expect_reply(&mut replies, 1).await, Value::Error(e) if e.starts_with("NOAUTH")));
+    assert!(cmd.is_open());
+}
+
+both!(
+    refused_subscribe_closes_the_pubsub_link,
+    refused_subscribe_closes_the_pubsub_link_ours,
+    refused_subscribe_closes_the_pubsub_link_real
+);
 both!(pipelined_replies_in_order, pipelined_replies_in_order_ours, pipelined_replies_in_order_real);
 both!(batch_transaction, batch_transaction_ours, batch_transaction_real);
 both!(pubsub_link_receives_messages, pubsub_link_receives_messages_ours, pubsub_link_receives_messages_real);

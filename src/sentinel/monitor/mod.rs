@@ -51,14 +51,16 @@ pub(super) struct Links {
     pub(super) cmd: Option<Link<Tag>>,
     pub(super) pubsub: Option<Link<Tag>>,
     last_attempt_ms: u64,
+    /// A master or replica has both links; a sentinel only `cmd`.
+    wants_pubsub: bool,
     /// How many records use these links (Redis's link-refcount): a peer sentinel that watches
     /// several of the same masters has one record per master and one link.
     refcount: usize,
 }
 
 impl Links {
-    fn new() -> Links {
-        Links { cmd: None, pubsub: None, last_attempt_ms: 0, refcount: 1 }
+    fn new(wants_pubsub: bool) -> Links {
+        Links { cmd: None, pubsub: None, last_attempt_ms: 0, wants_pubsub, refcount: 1 }
     }
 }
 
@@ -179,9 +181,12 @@ fn link_status_of(
     id: InstanceId,
 ) -> LinkStatus {
     match links.get(shared.get(&id).unwrap_or(&id)) {
+        // Redis's link->disconnected: set when either connection of a master or replica (the
+        // one of a sentinel) is missing, cleared as soon as both are started again. A pub/sub
+        // link that an -NOAUTH closed leaves its instance disconnected until it is reopened.
         Some(l) => LinkStatus {
-            connected: l.cmd.as_ref().is_some_and(Link::is_connected)
-                && l.pubsub.as_ref().is_none_or(Link::is_connected),
+            connected: l.cmd.as_ref().is_some_and(Link::is_open)
+                && (!l.wants_pubsub || l.pubsub.as_ref().is_some_and(Link::is_open)),
             pending: l.cmd.as_ref().map_or(0, Link::pending),
             refcount: l.refcount,
         },

@@ -75,7 +75,7 @@ impl Runtime {
         }
         let master = &self.sentinel.masters[m];
         let Some(record) = master.find(id) else { return };
-        let links = self.links.entry(key).or_insert_with(Links::new);
+        let links = self.links.entry(key).or_insert_with(|| Links::new(kind != Kind::Sentinel));
         // Stale links (§3.1).
         if let Some(cmd) = &links.cmd {
             let old = cmd
