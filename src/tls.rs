@@ -147,17 +147,15 @@ fn parse_protocols(s: &str) -> Result<u8, String> {
     Ok(protocols)
 }
 
-/// The first error OpenSSL queued, as ERR_error_string_n writes it (what Redis logs).
+/// The first error OpenSSL queued, as ERR_error_string_n writes it (what Redis logs; for system
+/// errors OpenSSL 3 adds strerror's text, which the crate's reason() does not give).
 fn openssl_error(stack: &openssl::error::ErrorStack) -> String {
-    match stack.errors().first() {
-        Some(e) => format!(
-            "error:{:08X}:{}::{}",
-            e.code(),
-            e.library().unwrap_or("unknown library"),
-            e.reason().unwrap_or("unknown reason")
-        ),
-        None => "unknown error".into(),
-    }
+    let Some(e) = stack.errors().first() else { return "unknown error".into() };
+    let mut buf = [0u8; 256];
+    // SAFETY: ERR_error_string_n writes at most buf.len() bytes, NUL included, into buf.
+    unsafe { ERR_error_string_n(e.code() as std::ffi::c_ulong, buf.as_mut_ptr() as *mut c_char, buf.len()) };
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 // OpenSSL functions the openssl crate does not wrap; libssl is linked through it.
@@ -168,6 +166,7 @@ extern "C" {
     );
     fn SSL_CTX_set_default_passwd_cb_userdata(ctx: *mut openssl_sys::SSL_CTX, u: *mut c_void);
     fn SSL_CTX_set_timeout(ctx: *mut openssl_sys::SSL_CTX, t: c_long) -> c_long;
+    fn ERR_error_string_n(e: std::ffi::c_ulong, buf: *mut c_char, len: usize);
 }
 
 /// Hands OpenSSL the key's passphrase (Redis's tlsPasswordCallback). With no passphrase it
