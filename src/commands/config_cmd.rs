@@ -325,6 +325,18 @@ const NULL_WHEN_EMPTY: &[&str] = &[
     "aof_rewrite_cpulist",
     "bgsave_cpulist",
     "bind-source-addr",
+    "tls-cert-file",
+    "tls-key-file",
+    "tls-key-file-pass",
+    "tls-client-cert-file",
+    "tls-client-key-file",
+    "tls-client-key-file-pass",
+    "tls-dh-params-file",
+    "tls-ca-cert-file",
+    "tls-ca-cert-dir",
+    "tls-protocols",
+    "tls-ciphers",
+    "tls-ciphersuites",
 ];
 
 /// rewriteConfig: the file rewritten with the current values; with `force_all` (DEBUG

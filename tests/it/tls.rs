@@ -448,3 +448,31 @@ fn tls_replication_needs_a_ca() {
     );
     assert_eq!(c.cmd_str(&["CONFIG", "GET", "tls-replication"]), "*2\r\n$15\r\ntls-replication\r\n$2\r\nno\r\n");
 }
+
+/// Socket activation: systemd's sockets named `redis-tls` (the TLS socket unit's
+/// FileDescriptorName) are served with TLS, beside the plain ones named `redis`, whatever
+/// tls-port says; CONFIG SET tls-port is refused, as the socket unit owns the addresses.
+#[test]
+fn socket_activation_serves_the_tls_sockets_with_tls() {
+    let certs = Certs::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (port, tls_port) = (free_port(), free_port());
+    let log = dir.path().join("log");
+    let mut cmd = Command::new("systemd-socket-activate");
+    cmd.args(["-l", &format!("127.0.0.1:{port}"), "-l", &format!("127.0.0.1:{tls_port}"), "--fdname=redis:redis-tls"]);
+    cmd.arg(OURS).args(["--save", "", "--logfile", &log.display().to_string()]).args(certs.server_args());
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child =
+        crate::common::die_with_parent(&mut cmd).spawn().expect("systemd-socket-activate (package systemd)");
+    wait_for("the activated server", Duration::from_secs(15), || {
+        crate::common::Client::try_connect(port).map(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n").unwrap_or(false)
+    });
+    assert_eq!(cli(&certs, tls_port, Some("client"), &["PING"]), "PONG");
+    let mut c = crate::common::Client::connect(port);
+    let reply = c.cmd_str(&["CONFIG", "SET", "tls-port", &free_port().to_string()]);
+    assert!(reply.contains("systemd socket activation"), "{reply}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("from systemd socket activation ('redis-tls')"), "{text}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
