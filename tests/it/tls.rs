@@ -252,7 +252,10 @@ fn plain_and_tls_ports_side_by_side() {
     assert_eq!(plain.cmd_str(&["GET", "k"]), "$3\r\ntls\r\n");
     let info = plain.cmd_str(&["INFO", "server"]);
     assert!(info.contains(&format!("tcp_port:{}\r\n", s.port)), "{info}");
-    // A client speaking plain RESP to the TLS port gets no reply.
+    // The Lua debugger takes the raw socket over: refused on TLS connections, not on plain ones.
+    let refused = cli(&certs, tls_port, Some("client"), &["SCRIPT", "DEBUG", "YES"]);
+    assert_eq!(refused, "ERR SCRIPT DEBUG is not available on TLS connections");
+    assert_eq!(plain.cmd_str(&["SCRIPT", "DEBUG", "NO"]), "+OK\r\n");
     let moved = free_port();
     assert_eq!(plain.cmd_str(&["CONFIG", "SET", "tls-port", &moved.to_string()]), "+OK\r\n");
     assert_eq!(cli(&certs, moved, Some("client"), &["GET", "k"]), "tls");
