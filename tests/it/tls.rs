@@ -326,20 +326,27 @@ fn bad_certificate_in_config_set_keeps_the_old_context() {
         std::fs::write(&garbage, "not a certificate\n").expect("write");
         replies.push(plain.cmd_str(&["CONFIG", "SET", "tls-cert-file", &garbage.display().to_string()]));
         replies.push(plain.cmd_str(&["CONFIG", "SET", "tls-protocols", "SSLv3"]));
-        replies.push(plain.cmd_str(&["CONFIG", "GET", "tls-cert-file"]).replace(&certs.path(""), "CERTS/"));
+        replies.push(plain.cmd_str(&["CONFIG", "SET", "tls-ciphers", "NO-SUCH-CIPHER"]));
+        replies.push(plain.cmd_str(&["CONFIG", "SET", "tls-ciphersuites", "TLS_NO_SUCH_SUITE"]));
+        let dh = s.dir.path().join("dh.pem").display().to_string();
+        replies.push(plain.cmd_str(&["CONFIG", "SET", "tls-dh-params-file", &dh]));
+        std::fs::write(&dh, "garbage\n").expect("write");
+        replies.push(plain.cmd_str(&["CONFIG", "SET", "tls-dh-params-file", &dh]));
+        replies.push(plain.cmd_str(&["CONFIG", "GET", "tls-cert-file"]));
         assert_eq!(cli(&certs, tls_port, Some("client"), &["PING"]), "PONG", "{bin}: the old context");
         let log = s.log_text();
         let lines: Vec<String> = log
             .lines()
-            .filter(|l| l.contains("Failed to load") || l.contains("Invalid tls-protocols"))
+            .filter(|l| l.contains("Failed to") || l.contains("Invalid tls-protocols") || l.contains("DH params"))
             .map(|l| l.split_once(" # ").map_or(l, |(_, t)| t).replace(&s.dir.path().display().to_string(), "DIR"))
             .collect();
         logs.push(lines);
     }
-    assert_eq!(replies[..4], replies[4..], "CONFIG SET replies, ours then Redis's");
+    let n = replies.len() / 2;
+    assert_eq!(replies[..n], replies[n..], "CONFIG SET replies, ours then Redis's");
     assert!(replies[0].starts_with("-ERR CONFIG SET failed (possibly related to argument 'tls-cert-file') - Unable to update TLS configuration. Check server logs."), "{}", replies[0]);
     assert_eq!(logs[0], logs[1], "log lines, ours then Redis's");
-    assert_eq!(logs[0].len(), 3, "{:?}", logs[0]);
+    assert_eq!(logs[0].len(), 7, "{:?}", logs[0]);
 }
 
 /// A bad certificate at start-up: Redis's log lines and exit code 1.
@@ -478,4 +485,56 @@ fn socket_activation_serves_the_tls_sockets_with_tls() {
     assert!(text.contains("from systemd socket activation ('redis-tls')"), "{text}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// `openssl s_client` to the TLS port: the protocol and cipher it got, or its error.
+fn s_client(certs: &Certs, port: u16, version: &str) -> String {
+    let out = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-CAfile",
+            &certs.path("ca.crt"),
+            version,
+            "-brief",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run openssl s_client");
+    String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout)
+}
+
+/// tls-protocols, tls-ciphers and tls-dh-params-file take effect as OpenSSL reads them: TLS 1.2
+/// only, one DHE cipher on the given parameters; CONFIG SET tls-protocols opens TLS 1.3 again.
+#[test]
+fn protocols_ciphers_and_dh_params_take_effect() {
+    let certs = Certs::new();
+    openssl(certs.dir.path(), &["dhparam", "-dsaparam", "-out", "dh.pem", "2048"]);
+    let tls_port = free_port();
+    let dh = certs.path("dh.pem");
+    let s = start(
+        OURS,
+        &certs,
+        tls_port,
+        &[
+            "--tls-auth-clients",
+            "no",
+            "--tls-protocols",
+            "TLSv1.2",
+            "--tls-ciphers",
+            "DHE-RSA-AES256-GCM-SHA384",
+            "--tls-dh-params-file",
+            &dh,
+        ],
+    );
+    let v12 = s_client(&certs, tls_port, "-tls1_2");
+    assert!(v12.contains("Protocol version: TLSv1.2"), "{v12}");
+    assert!(v12.contains("Ciphersuite: DHE-RSA-AES256-GCM-SHA384"), "{v12}");
+    let v13 = s_client(&certs, tls_port, "-tls1_3");
+    assert!(v13.contains("alert protocol version"), "{v13}");
+    let mut c = s.client();
+    assert_eq!(c.cmd_str(&["CONFIG", "SET", "tls-protocols", "TLSv1.2 TLSv1.3"]), "+OK\r\n");
+    let v13 = s_client(&certs, tls_port, "-tls1_3");
+    assert!(v13.contains("Protocol version: TLSv1.3"), "{v13}");
 }
