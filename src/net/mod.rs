@@ -61,7 +61,12 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     {
         let st = server.lock();
         let mode = if server.sentinel_mode { "sentinel" } else { "standalone" };
-        syscheck::show_logo(mode, *server.tcp_port.lock(), st.config.bool(crate::ckey!("always-show-logo")));
+        // Redis shows the TLS port when there is no plain one.
+        let port = match *server.tcp_port.lock() {
+            0 => *server.tls_port.lock(),
+            p => p,
+        };
+        syscheck::show_logo(mode, port, st.config.bool(crate::ckey!("always-show-logo")));
         syscheck::check_tcp_backlog(st.config.int(crate::ckey!("tcp-backlog")));
     }
     if server.sentinel_mode {

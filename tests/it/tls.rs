@@ -263,7 +263,7 @@ fn plain_and_tls_ports_side_by_side() {
     assert_eq!(plain.cmd_str(&["PING"]), "+PONG\r\n");
 }
 
-/// `port 0`: TLS only, and INFO's tcp_port is the TLS port, as in Redis.
+/// `port 0`: TLS only, and INFO's tcp_port and the start-up line show the TLS port, as in Redis.
 #[test]
 fn tls_only_server_reports_its_tls_port() {
     let certs = Certs::new();
@@ -272,6 +272,8 @@ fn tls_only_server_reports_its_tls_port() {
     let mut args = vec!["--port".to_string(), "0".into(), "--bind".into(), "127.0.0.1".into()];
     args.extend(["--tls-port".to_string(), tls_port.to_string(), "--save".into(), String::new()]);
     args.extend(["--dir".to_string(), dir.path().display().to_string()]);
+    let log = dir.path().join("log");
+    args.extend(["--logfile".to_string(), log.display().to_string()]);
     args.extend(certs.server_args());
     let mut cmd = Command::new(OURS);
     cmd.args(&args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
@@ -279,6 +281,8 @@ fn tls_only_server_reports_its_tls_port() {
     wait_for("the TLS port", Duration::from_secs(15), || cli(&certs, tls_port, Some("client"), &["PING"]) == "PONG");
     let info = cli(&certs, tls_port, Some("client"), &["INFO", "server"]);
     assert!(info.contains(&format!("tcp_port:{tls_port}")), "{info}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains(&format!("Running mode=standalone, port={tls_port}.")), "{text}");
     let _ = child.kill();
     let _ = child.wait();
 }
