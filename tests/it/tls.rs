@@ -423,7 +423,8 @@ fn replication_over_tls_real_master_our_replica() {
     replicate_over_tls(REAL_REDIS, OURS);
 }
 
-/// Our replica loading the RDB straight from a TLS socket (repl-diskless-load), a real master.
+/// Our replica loading the RDB straight from a TLS socket (repl-diskless-load), a real master,
+/// with a client certificate of its own.
 #[test]
 fn replication_over_tls_real_master_our_replica_loading_from_the_socket() {
     let certs = Certs::new();
@@ -433,7 +434,23 @@ fn replication_over_tls_real_master_our_replica_loading_from_the_socket() {
     for i in 0..200 {
         m.cmd(&["SET", &format!("k{i}"), &"x".repeat(1000)]);
     }
-    let replica = start(OURS, &certs, r_tls, &["--tls-replication", "yes", "--repl-diskless-load", "on-empty-db"]);
+    // The link's own client certificate (tls-client-cert-file), not the server's.
+    let (ccert, ckey) = (certs.path("client.crt"), certs.path("client.key"));
+    let replica = start(
+        OURS,
+        &certs,
+        r_tls,
+        &[
+            "--tls-replication",
+            "yes",
+            "--repl-diskless-load",
+            "on-empty-db",
+            "--tls-client-cert-file",
+            &ccert,
+            "--tls-client-key-file",
+            &ckey,
+        ],
+    );
     let mut r = replica.client();
     assert_eq!(r.cmd_str(&["REPLICAOF", "127.0.0.1", &m_tls.to_string()]), "+OK\r\n");
     let logs = || format!("master:\n{}\nreplica:\n{}", master.log_text(), replica.log_text());
@@ -541,4 +558,37 @@ fn protocols_ciphers_and_dh_params_take_effect() {
     assert_eq!(c.cmd_str(&["CONFIG", "SET", "tls-protocols", "TLSv1.2 TLSv1.3"]), "+OK\r\n");
     let v13 = s_client(&certs, tls_port, "-tls1_3");
     assert!(v13.contains("Protocol version: TLSv1.3"), "{v13}");
+}
+
+/// A replica whose client certificate the master's CA did not sign is refused by a real master
+/// (tls-auth-clients yes): the link stays down, and our replica logs why.
+#[test]
+fn replica_with_an_untrusted_client_certificate_is_refused() {
+    let certs = Certs::new();
+    certs.new_ca("ca2");
+    certs.sign("stranger", "ca2");
+    let (m_tls, r_tls) = (free_port(), free_port());
+    let master = start(REAL_REDIS, &certs, m_tls, &["--tls-replication", "yes"]);
+    let (cert, key) = (certs.path("stranger.crt"), certs.path("stranger.key"));
+    let replica = start(
+        OURS,
+        &certs,
+        r_tls,
+        &["--tls-replication", "yes", "--tls-client-cert-file", &cert, "--tls-client-key-file", &key],
+    );
+    let mut r = replica.client();
+    assert_eq!(r.cmd_str(&["REPLICAOF", "127.0.0.1", &m_tls.to_string()]), "+OK\r\n");
+    wait_for_or(
+        "the replica to log the refused link",
+        Duration::from_secs(30),
+        || {
+            replica
+                .log_text()
+                .lines()
+                .filter(|l| l.contains("MASTER") || l.contains("SYNC"))
+                .any(|l| l.contains("alert"))
+        },
+        || format!("master:\n{}\nreplica:\n{}", master.log_text(), replica.log_text()),
+    );
+    assert!(r.cmd_str(&["INFO", "replication"]).contains("master_link_status:down"));
 }
