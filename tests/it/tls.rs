@@ -592,3 +592,19 @@ fn replica_with_an_untrusted_client_certificate_is_refused() {
     );
     assert!(r.cmd_str(&["INFO", "replication"]).contains("master_link_status:down"));
 }
+
+/// The TLS socket unit names its sockets as the server serves them with TLS, hands them to the
+/// server's service, and is shipped in the package (as an asset: installed, not enabled).
+#[test]
+fn the_tls_socket_unit_names_its_sockets_redis_tls() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit = std::fs::read_to_string(root.join("systemd/redis-server-rs-tls.socket")).expect("the TLS socket unit");
+    let options: Vec<&str> = unit.lines().filter(|l| !l.starts_with('#')).collect();
+    for must in ["FileDescriptorName=redis-tls", "Service=redis-server-rs.service", "BindIPv6Only=ipv6-only"] {
+        assert!(options.contains(&must), "{must} missing from the unit:\n{unit}");
+    }
+    let cargo = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(cargo.contains(r#"["systemd/redis-server-rs-tls.socket", "usr/lib/systemd/system/", "644"]"#));
+    // libssl3 comes from cargo-deb's shared-library scan of the binaries.
+    assert!(cargo.contains(r#"depends = "$auto, "#));
+}
