@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for p in redis-server redis-sentinel redis-tools python3-redis systemd lintian debootstrap systemd-container iproute2 apt-utils; do
+# libssl-dev and pkg-config build the TLS support against the system OpenSSL; the openssl command
+# makes the TLS tests' certificates.
+for p in libssl-dev pkg-config openssl redis-server redis-sentinel redis-tools python3-redis systemd lintian debootstrap systemd-container iproute2 apt-utils; do
     dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -10,7 +10,7 @@
 //! | layer | modules |
 //! |---|---|
 //! | util | `util` (numbers, glob, splitargs, time, sys), `alloc`, `logging`, `crash` (the bug report of a crash), `systemd` |
-//! | protocol and config | `protocol` (RESP), `config` (directive table, parsing, the config-file document), `client` (the one RESP client) |
+//! | protocol and config | `protocol` (RESP), `config` (directive table, parsing, the config-file document), `client` (the one RESP client), `tls` (OpenSSL contexts from the tls-* directives, handshakes) |
 //! | types | `types`: collections and their encodings |
 //! | keyspace | `keyspace`: databases, entries, expiry, eviction policy over `&[Db]` |
 //! | codecs and engines | `persistence::rdb`, `persistence::aof` (bytes in, values out); `acl` (users, rules, the permission check and log, from a catalog of commands it is given); `sentinel` (Sentinel's monitoring, failover and config, knowing nothing of the data server); `scripting` (the Lua engine of EVAL and FUNCTION, driven through `ScriptHost`) |
@@ -38,6 +38,7 @@ pub mod sentinel;
 pub mod server;
 pub mod startup;
 pub mod systemd;
+pub mod tls;
 pub mod types;
 pub mod util;
 

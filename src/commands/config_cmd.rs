@@ -185,6 +185,7 @@ fn restore(ctx: &mut Ctx, old: &[(usize, Val)]) {
 /// directive that could not.
 fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)> {
     let mut rebound = false;
+    let mut tls_reconfigured = false;
     for (at, (idx, v)) in changes.iter().enumerate() {
         match (CONFIG_TABLE[*idx].name, v) {
             ("dir", Val::Str(d)) => {
@@ -199,6 +200,28 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
                 rebound = true;
                 let rebind = ctx.server.rebind_tcp.get().ok_or((at, "the server is not listening yet".to_string()))?;
                 rebind(ctx.server, &ctx.state.config).map_err(|e| (at, rebind_error(name, e)))?;
+                // New addresses are the TLS port's too (changeBindAddr rebinds both).
+                if name == "bind" && ctx.state.config.int(crate::ckey!("tls-port")) != 0 {
+                    let rebind =
+                        ctx.server.rebind_tls.get().ok_or((at, "the server is not listening yet".to_string()))?;
+                    rebind(ctx.server, &ctx.state.config).map_err(|e| (at, rebind_error(name, e)))?;
+                }
+            }
+            // applyTLSPort: TLS configured if it was not yet, then the port.
+            ("tls-port", _) => {
+                if !ctx.server.tls.is_configured() {
+                    reconfigure_tls(ctx).map_err(|e| (at, e))?;
+                }
+                let rebind = ctx.server.rebind_tls.get().ok_or((at, "the server is not listening yet".to_string()))?;
+                rebind(ctx.server, &ctx.state.config).map_err(|e| (at, rebind_error("port", e)))?;
+            }
+            // applyTlsCfg, once per command: the contexts rebuilt from every tls-* value now set,
+            // when TLS is in use. Connected clients keep the context they were accepted with.
+            (name, _) if name.starts_with("tls-") && name != "tls-auth-clients" && !tls_reconfigured => {
+                tls_reconfigured = true;
+                if crate::tls::wanted(&ctx.state.config) {
+                    reconfigure_tls(ctx).map_err(|e| (at, e))?;
+                }
             }
             _ => {}
         }
@@ -208,6 +231,21 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
         crate::server::eviction::maxmemory_changed(ctx.server, ctx.state);
     }
     Ok(())
+}
+
+/// tlsConfigure from the values now set: the new contexts replace the old ones only when all is
+/// well; otherwise the reason is logged and the old ones stay.
+fn reconfigure_tls(ctx: &mut Ctx) -> Result<(), String> {
+    match crate::tls::configure(&crate::tls::Settings::from_config(&ctx.state.config)) {
+        Ok(c) => {
+            ctx.server.tls.set(c);
+            Ok(())
+        }
+        Err(why) => {
+            tracing::warn!("{why}");
+            Err("Unable to update TLS configuration. Check server logs.".into())
+        }
+    }
 }
 
 /// Redis's text for a failed rebind is the one of the apply function that ran first: `updatePort`
@@ -291,6 +329,18 @@ const NULL_WHEN_EMPTY: &[&str] = &[
     "aof_rewrite_cpulist",
     "bgsave_cpulist",
     "bind-source-addr",
+    "tls-cert-file",
+    "tls-key-file",
+    "tls-key-file-pass",
+    "tls-client-cert-file",
+    "tls-client-key-file",
+    "tls-client-key-file-pass",
+    "tls-dh-params-file",
+    "tls-ca-cert-file",
+    "tls-ca-cert-dir",
+    "tls-protocols",
+    "tls-ciphers",
+    "tls-ciphersuites",
 ];
 
 /// rewriteConfig: the file rewritten with the current values; with `force_all` (DEBUG

@@ -178,7 +178,15 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("process_id:{}", server.pid);
             field!("process_supervised:{}", if crate::systemd::supervised() { "systemd" } else { "no" });
             field!("run_id:{}", server.run_id);
-            field!("tcp_port:{}", *server.tcp_port.lock());
+            // Redis reports the TLS port when there is no plain one.
+            field!("tcp_port:{}", {
+                let port = *server.tcp_port.lock();
+                if port != 0 {
+                    port
+                } else {
+                    *server.tls_port.lock()
+                }
+            });
             field!("server_time_usec:{}", crate::util::time::unix_us());
             field!("uptime_in_seconds:{uptime}");
             field!("uptime_in_days:{}", uptime / 86400);

@@ -18,20 +18,23 @@ pub fn check(cfg: &Config) -> Result<(), String> {
         Val::List(l) => l.clone(),
         _ => Vec::new(),
     };
+    // The TLS port listens on the same addresses: Redis fails the same way there ("(TLS)").
+    let tls_port = cfg.int(crate::ckey!("tls-port"));
+    let (port, kind) = if port != 0 { (port, "TCP") } else { (tls_port, "TLS") };
     if port != 0 {
         if let Some(bad) = binds.iter().find(|b| bind_ip(b).is_none()) {
             return Err(format!(
-                "bind {bad} is not an IP address, '*' or '::*': Redis aborts with 'Failed listening on port {port} (TCP), aborting.'"
+                "bind {bad} is not an IP address, '*' or '::*': Redis aborts with 'Failed listening on port {port} ({kind}), aborting.'"
             ));
         }
         if let Some((a, b)) = bind_conflict(&binds) {
             return Err(format!(
-                "bind {a} and {b} cannot both listen on port {port} (the second fails with 'Address already in use'): Redis aborts with 'Failed listening on port {port} (TCP), aborting.'"
+                "bind {a} and {b} cannot both listen on port {port} (the second fails with 'Address already in use'): Redis aborts with 'Failed listening on port {port} ({kind}), aborting.'"
             ));
         }
     }
     if port == 0 && cfg.str(crate::ckey!("unixsocket")).is_empty() {
-        return Err("port 0 and no unixsocket: Configured to not listen anywhere, exiting.".to_string());
+        return Err("port 0, no tls-port and no unixsocket: Configured to not listen anywhere, exiting.".to_string());
     }
     Ok(())
 }
@@ -94,5 +97,9 @@ mod tests {
         assert!(check(&Config::validate("cluster-enabled yes").unwrap()).is_err());
         assert!(check(&Config::validate("bind 127.0.0.1 -::1").unwrap()).is_ok());
         assert!(check(&Config::validate("bind 1.2.3").unwrap()).is_err());
+        // TLS only: the TLS port is somewhere to listen, on the same bind addresses.
+        assert!(check(&Config::validate("port 0\ntls-port 6380").unwrap()).is_ok());
+        let tls_conflict = check(&Config::validate("port 0\ntls-port 6380\nbind * 127.0.0.1").unwrap());
+        assert!(tls_conflict.is_err_and(|e| e.contains("port 6380 (TLS)")));
     }
 }

@@ -345,6 +345,27 @@ const SPECS: &[Spec] = &[
     int("cluster-announce-tls-port", 0, 65535, "0", LATER),
     e("cluster-preferred-endpoint-type", &["ip", "hostname", "unknown-endpoint"], "ip", LATER),
     mem("cluster-link-sendbuf-limit", 0, LONG_MAX, "0", LATER),
+    // TLS (src/tls.rs): every tls-* change rebuilds the contexts, as Redis's applyTlsCfg does.
+    int("tls-port", 0, 65535, "0", 0),
+    s("tls-cert-file", "", 0),
+    s("tls-key-file", "", 0),
+    s("tls-key-file-pass", "", SENSITIVE),
+    s("tls-client-cert-file", "", 0),
+    s("tls-client-key-file", "", 0),
+    s("tls-client-key-file-pass", "", SENSITIVE),
+    s("tls-dh-params-file", "", 0),
+    s("tls-ca-cert-file", "", 0),
+    s("tls-ca-cert-dir", "", 0),
+    e("tls-auth-clients", &["no", "yes", "optional"], "yes", 0),
+    b("tls-replication", "no", 0),
+    b("tls-cluster", "no", LATER),
+    s("tls-protocols", "", 0),
+    s("tls-ciphers", "", 0),
+    s("tls-ciphersuites", "", 0),
+    b("tls-prefer-server-ciphers", "no", 0),
+    b("tls-session-caching", "yes", 0),
+    int("tls-session-cache-size", 0, INT_MAX, "20480", 0),
+    int("tls-session-cache-timeout", 0, INT_MAX, "300", 0),
 ];
 
 /// Directives handled outside the table (they add to a list rather than set one value).

@@ -28,6 +28,16 @@ impl IntoHalves for tokio::net::UnixStream {
     }
 }
 
+/// A TLS connection: OpenSSL's state is one object for both directions, so the halves share it
+/// through tokio's split (a lock per read or write; the TLS work dwarfs it).
+impl IntoHalves for crate::tls::TlsStream {
+    type Read = tokio::io::ReadHalf<crate::tls::TlsStream>;
+    type Write = tokio::io::WriteHalf<crate::tls::TlsStream>;
+    fn into_halves(self) -> (Self::Read, Self::Write) {
+        tokio::io::split(self)
+    }
+}
+
 /// What lets the write half go without shutting the socket's write side down: a connection whose
 /// socket a forked child goes on using (a debugging EVAL) must not send its FIN.
 pub trait ForgetWrite {
@@ -43,6 +53,14 @@ impl ForgetWrite for tokio::net::tcp::OwnedWriteHalf {
 impl ForgetWrite for tokio::net::unix::OwnedWriteHalf {
     fn forget(self) {
         tokio::net::unix::OwnedWriteHalf::forget(self)
+    }
+}
+
+/// A forked child cannot go on with a TLS session (its state is in this process's memory): the
+/// half is just dropped, which sends nothing (tokio's WriteHalf does not shut the stream down).
+impl ForgetWrite for tokio::io::WriteHalf<crate::tls::TlsStream> {
+    fn forget(self) {
+        drop(self)
     }
 }
 
@@ -76,5 +94,19 @@ impl WriteNow for tokio::net::tcp::OwnedWriteHalf {
 impl WriteNow for tokio::net::unix::OwnedWriteHalf {
     fn write_now(&mut self, buf: &[u8]) -> Option<std::io::Result<usize>> {
         send_now(std::os::fd::AsRawFd::as_raw_fd(self.as_ref()), buf)
+    }
+}
+
+/// TLS: one poll of the encrypting write with a waker that does nothing. Pending (the socket is
+/// full, or the read half holds the shared state this instant) is None; the caller then waits on
+/// a real write of the same bytes, which OpenSSL requires after a write that could not finish
+/// (the context allows the buffer to have moved).
+impl WriteNow for tokio::io::WriteHalf<crate::tls::TlsStream> {
+    fn write_now(&mut self, buf: &[u8]) -> Option<std::io::Result<usize>> {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match AsyncWrite::poll_write(std::pin::Pin::new(self), &mut cx, buf) {
+            std::task::Poll::Ready(r) => Some(r),
+            std::task::Poll::Pending => None,
+        }
     }
 }

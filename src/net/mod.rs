@@ -13,11 +13,32 @@ use std::sync::Arc;
 
 use crate::server::Server;
 
+/// The TLS contexts at start-up, when a TLS port or TLS replication is configured.
+fn configure_tls(server: &Server) -> Result<(), String> {
+    let settings = {
+        let st = server.lock();
+        if !crate::tls::wanted(&st.config) {
+            return Ok(());
+        }
+        crate::tls::Settings::from_config(&st.config)
+    };
+    server.tls.set(crate::tls::configure(&settings)?);
+    Ok(())
+}
+
 /// Runs the server until SHUTDOWN or a signal. Returns the process exit code.
 pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>) -> i32 {
     let mut signals = ShutdownSignals::catch();
     let _ = server.rebind_tcp.set(listener::rebind_tcp);
+    let _ = server.rebind_tls.set(listener::rebind_tls);
     let _ = crate::server::state::CLIENT_INFO.set(crate::commands::client_info_line);
+    // Like Redis's initServer: TLS is configured before anything listens, and a bad certificate
+    // or setting stops the start-up.
+    if let Err(msg) = configure_tls(&server) {
+        tracing::warn!("{msg}");
+        tracing::warn!("Failed to configure TLS. Check logs for more info.");
+        return 1;
+    }
     let listeners = match listener::bind_all(&server, inherited) {
         Ok(l) => l,
         Err(msg) => {
@@ -25,10 +46,28 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             return 1;
         }
     };
+    // A TLS socket from systemd serves TLS even where the config has no tls-port.
+    let tls_socket = listeners.iter().any(|l| matches!(l, listener::Listener::Tls(_)));
+    if tls_socket && !server.tls.is_configured() {
+        let settings = crate::tls::Settings::from_config(&server.lock().config);
+        match crate::tls::configure(&settings) {
+            Ok(c) => server.tls.set(c),
+            Err(msg) => {
+                tracing::warn!("{msg}");
+                tracing::warn!("Failed to configure TLS. Check logs for more info.");
+                return 1;
+            }
+        }
+    }
     {
         let st = server.lock();
         let mode = if server.sentinel_mode { "sentinel" } else { "standalone" };
-        syscheck::show_logo(mode, *server.tcp_port.lock(), st.config.bool(crate::ckey!("always-show-logo")));
+        // Redis shows the TLS port when there is no plain one.
+        let port = match *server.tcp_port.lock() {
+            0 => *server.tls_port.lock(),
+            p => p,
+        };
+        syscheck::show_logo(mode, port, st.config.bool(crate::ckey!("always-show-logo")));
         syscheck::check_tcp_backlog(st.config.int(crate::ckey!("tcp-backlog")));
     }
     if server.sentinel_mode {

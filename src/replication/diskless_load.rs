@@ -14,6 +14,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::net::TcpStream;
 
+use super::link::{BlockingTls, Link};
 use crate::keyspace::Db;
 use crate::persistence::load::ReplInfo;
 use crate::server::Server;
@@ -28,12 +29,25 @@ pub enum Framing {
 /// read past the payload, and the RDB's replication info.
 pub async fn load(
     server: &Arc<Server>,
-    stream: TcpStream,
+    stream: Link,
     buffered: BytesMut,
     framing: Framing,
     swap: bool,
     timeout: Duration,
-) -> Result<(TcpStream, BytesMut, ReplInfo), String> {
+) -> Result<(Link, BytesMut, ReplInfo), String> {
+    let stream = match stream {
+        Link::Plain(s) => s,
+        Link::Tls(stream) => {
+            // TLS is decrypted in this process: the blocking parser reads through the runtime.
+            let reader = BlockingTls { stream, handle: tokio::runtime::Handle::current(), timeout };
+            let loader = server.clone();
+            let (reader, rest, loaded) =
+                tokio::task::spawn_blocking(move || load_blocking(&loader, reader, buffered, framing, swap))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            return Ok((Link::Tls(reader.stream), rest, loaded?));
+        }
+    };
     let socket = stream.into_std().map_err(|e| e.to_string())?;
     socket.set_nonblocking(false).map_err(|e| e.to_string())?;
     socket.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
@@ -44,16 +58,16 @@ pub async fn load(
             .map_err(|e| e.to_string())?;
     socket.set_nonblocking(true).map_err(|e| e.to_string())?;
     let stream = TcpStream::from_std(socket).map_err(|e| e.to_string())?;
-    Ok((stream, rest, loaded?))
+    Ok((Link::Plain(stream), rest, loaded?))
 }
 
-fn load_blocking(
+fn load_blocking<S: Read>(
     server: &Arc<Server>,
-    mut socket: std::net::TcpStream,
+    mut socket: S,
     mut buffered: BytesMut,
     framing: Framing,
     swap: bool,
-) -> (std::net::TcpStream, BytesMut, Result<ReplInfo, String>) {
+) -> (S, BytesMut, Result<ReplInfo, String>) {
     let result = match framing {
         Framing::Length(len) => {
             // Bytes already read past the payload are the stream's: they stay buffered.

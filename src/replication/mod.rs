@@ -8,6 +8,7 @@ pub mod backlog;
 pub mod diskless_load;
 pub mod failover;
 pub mod info;
+pub mod link;
 pub mod master;
 pub mod replica;
 pub mod state;

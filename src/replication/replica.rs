@@ -14,6 +14,8 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::link::Link;
+
 pub use super::state::{LinkState, MasterLink};
 use crate::protocol::parser::{Limits, Parser};
 use crate::server::session::{Ctx, Session};
@@ -139,7 +141,7 @@ fn link_lost(server: &Server, generation: u64) {
 
 /// The master's connection, with a read buffer and the timeout for each exchange.
 struct MasterConn {
-    stream: TcpStream,
+    stream: Link,
     buf: BytesMut,
     timeout: Duration,
 }
@@ -197,6 +199,18 @@ async fn connect_and_follow(server: &Arc<Server>, generation: u64) -> Result<(),
         .map_err(|_| format!("Timeout connecting to the MASTER {host}:{port}"))?
         .map_err(|e| format!("Error condition on socket for SYNC: {e}", e = crate::util::sys::error_text(&e)))?;
     let _ = stream.set_nodelay(true);
+    let tls = server.lock().config.bool(crate::ckey!("tls-replication"));
+    let stream = if tls {
+        // tls-replication: the link is TLS, with the client certificate and the CA check.
+        let contexts = server.tls.get().ok_or("Error condition on socket for SYNC: TLS is not configured")?;
+        let s = tokio::time::timeout(timeout, crate::tls::connect(&contexts, stream))
+            .await
+            .map_err(|_| format!("Timeout connecting to the MASTER {host}:{port}"))?
+            .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
+        Link::Tls(Box::new(s))
+    } else {
+        Link::Plain(stream)
+    };
     tracing::info!("MASTER <-> REPLICA sync started");
     with_link(server, generation, |m| m.state = LinkState::Handshake);
     let mut conn = MasterConn { stream, buf: BytesMut::with_capacity(64 * 1024), timeout };
@@ -287,7 +301,15 @@ async fn handshake(server: &Server, conn: &mut MasterConn) -> Result<(), String>
     let (user, pass, announce_ip, listening_port) = {
         let st = server.lock();
         let announce_port = st.config.int(crate::ckey!("replica-announce-port"));
-        let port = if announce_port > 0 { announce_port as u16 } else { *server.tcp_port.lock() };
+        // With tls-replication, replicas of this server reach it on its TLS port (as Redis announces).
+        let tls_port = *server.tls_port.lock();
+        let port = if announce_port > 0 {
+            announce_port as u16
+        } else if st.config.bool(crate::ckey!("tls-replication")) && tls_port != 0 {
+            tls_port
+        } else {
+            *server.tcp_port.lock()
+        };
         (
             st.config.str(crate::ckey!("masteruser")).to_string(),
             st.config.str(crate::ckey!("masterauth")).to_string(),
@@ -573,10 +595,36 @@ fn progress(server: &Server, generation: u64, read: u64) {
 /// Applies the master's stream until the link breaks: each command runs as the master client,
 /// and its bytes go on to this server's own replicas and count in the offset.
 async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Result<(), String> {
-    let MasterConn { stream, mut buf, timeout } = conn;
-    let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    let (mut rd, mut wr) = stream.into_split();
+    let MasterConn { stream, buf, timeout } = conn;
+    let addr = stream.tcp().peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let laddr = stream.tcp().local_addr().map(|a| a.to_string()).unwrap_or_default();
+    match stream {
+        Link::Plain(s) => {
+            let (rd, wr) = s.into_split();
+            follow_halves(server, generation, rd, wr, buf, timeout, addr, laddr).await
+        }
+        Link::Tls(s) => {
+            let (rd, wr) = tokio::io::split(*s);
+            follow_halves(server, generation, rd, wr, buf, timeout, addr, laddr).await
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn follow_halves<R, W>(
+    server: &Arc<Server>,
+    generation: u64,
+    mut rd: R,
+    mut wr: W,
+    mut buf: BytesMut,
+    timeout: Duration,
+    addr: String,
+    laddr: String,
+) -> Result<(), String>
+where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
     let kill = Arc::new(ClientSignals::default());
     let (id, stream_db) = {
         let mut st = server.lock();
@@ -642,7 +690,7 @@ async fn follow(server: &Arc<Server>, generation: u64, conn: MasterConn) -> Resu
     }
 }
 
-async fn send_ack(wr: &mut tokio::net::tcp::OwnedWriteHalf, offset: u64) -> Result<(), String> {
+async fn send_ack(wr: &mut (impl tokio::io::AsyncWrite + Unpin), offset: u64) -> Result<(), String> {
     let mut out = Vec::new();
     let offset = offset.to_string();
     crate::persistence::aof::encode_command(&mut out, &[&b"REPLCONF"[..], b"ACK", offset.as_bytes()]);

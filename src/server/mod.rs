@@ -66,6 +66,16 @@ pub struct Server {
     /// Rebinds the TCP listeners after CONFIG SET port/bind: the network runtime registers it
     /// when it starts listening.
     pub rebind_tcp: std::sync::OnceLock<RebindTcp>,
+    /// The TLS contexts (tls-* directives) in use, None until TLS is configured.
+    pub tls: crate::tls::Current,
+    /// Actual TLS port (0: none).
+    pub tls_port: Mutex<u16>,
+    /// Bumped to make the TLS accept loops close their sockets (CONFIG SET tls-port/bind).
+    pub tls_generation: tokio::sync::watch::Sender<u64>,
+    /// TLS accept loops still running.
+    pub tls_open: std::sync::atomic::AtomicUsize,
+    /// Rebinds the TLS listeners after CONFIG SET tls-port/bind (registered like `rebind_tcp`).
+    pub rebind_tls: std::sync::OnceLock<RebindTcp>,
     /// The listening sockets came from systemd socket activation (the .socket unit owns the addresses).
     pub socket_activated: std::sync::atomic::AtomicBool,
     /// Writes may wait in the AOF's queue: replies are held until they are written (set and
@@ -95,6 +105,7 @@ impl Server {
         let run_id: String = (0..40).map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0')).collect();
         let port = config.int(crate::ckey!("port")) as u16;
         let tcp = TcpConfig::from_config(&config);
+        let tls_port = config.int(crate::ckey!("tls-port")) as u16;
         let mut state = State::new(config);
         state.acl =
             startup_acl(&state.config, dispatch.table, sentinel_mode).map_err(|e| match e.split_once('\n') {
@@ -122,6 +133,11 @@ impl Server {
             tcp_open: std::sync::atomic::AtomicUsize::new(0),
             tcp_config: Mutex::new(Some(tcp)),
             rebind_tcp: std::sync::OnceLock::new(),
+            tls: crate::tls::Current::default(),
+            tls_port: Mutex::new(tls_port),
+            tls_generation: tokio::sync::watch::channel(0).0,
+            tls_open: std::sync::atomic::AtomicUsize::new(0),
+            rebind_tls: std::sync::OnceLock::new(),
             socket_activated: std::sync::atomic::AtomicBool::new(false),
             aof_queued: std::sync::atomic::AtomicBool::new(false),
             sentinel_mode,

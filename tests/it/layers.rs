@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// to src/, without `.rs`) found here. Mirrors the table in src/lib.rs.
 const LAYERS: &[(&str, &[&str])] = &[
     ("util", &["util", "alloc", "logging", "crash", "systemd", "lib"]),
-    ("protocol and config", &["protocol", "config", "client"]),
+    ("protocol and config", &["protocol", "config", "client", "tls"]),
     ("types", &["types"]),
     ("keyspace", &["keyspace"]),
     ("codecs and engines", &["acl", "persistence/rdb", "persistence/aof", "sentinel", "scripting"]),

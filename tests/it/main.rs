@@ -85,6 +85,7 @@ mod streams_diff_wakeups;
 mod streams_diff_workload;
 mod strings;
 mod systemd;
+mod tls;
 mod transactions;
 mod units;
 mod zsets;

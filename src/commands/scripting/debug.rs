@@ -20,6 +20,10 @@ pub fn script_debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::error("ERR SCRIPT DEBUG must be called outside a pipeline");
     }
     let mode = args[2].to_ascii_lowercase();
+    if mode != b"no" && on_tls_port(ctx) {
+        // The debugger writes to the socket itself, which a TLS session cannot share.
+        return Reply::error("ERR SCRIPT DEBUG is not available on TLS connections");
+    }
     ctx.session.script_debug = match mode.as_slice() {
         b"no" => None,
         b"yes" => Some(ScriptDebug::Forked),
@@ -27,6 +31,13 @@ pub fn script_debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         _ => return Reply::error("ERR Use SCRIPT DEBUG YES/SYNC/NO"),
     };
     Reply::OK
+}
+
+/// Whether the client came in through the TLS port (its local address is on that port).
+fn on_tls_port(ctx: &Ctx) -> bool {
+    let tls_port = *ctx.server.tls_port.lock();
+    let laddr = ctx.state.clients.get(&ctx.session.id).map(|c| c.laddr.as_str()).unwrap_or("");
+    tls_port != 0 && laddr.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()) == Some(tls_port)
 }
 
 /// EVAL or EVAL_RO from a client in debug mode. The client leaves debug mode and its
