@@ -692,9 +692,11 @@ fn publish_buffers(ci: &mut crate::server::state::ClientInfo, conn: &Conn, unset
 /// clientsCron's visit of a waiting client: its query and reply buffers resized as Redis resizes
 /// them, INFO's counters of reply buffer resizes, CLIENT LIST's figures.
 fn tend_buffers(server: &Arc<Server>, session: &Session, conn: &mut Conn) {
+    // Never waits for a busy script's lock (every idle client would hold a thread meanwhile):
+    // the next visit does it.
+    let Some(mut st) = crate::server::busy::lock_unless_busy(&server.state, &server.busy) else { return };
     let idle = crate::util::time::cached_unix_secs().saturating_sub(conn.last_active_secs).max(0) as u64;
     conn.query.tend(idle, conn.parser.pending_bulk());
-    let mut st = server.lock();
     let (resizing, reset_ms) = (st.reply_buffer.resizing, st.reply_buffer.peak_reset_ms);
     match conn.reply.tend(crate::util::time::unix_ms(), resizing, reset_ms) {
         Some(Resized::Shrunk) => st.stats.reply_buffer_shrinks += 1,
