@@ -334,7 +334,11 @@ const NO_SLAVEOF: &str = "rename-command SLAVEOF \"\"\n";
 /// The events of a SENTINEL FAILOVER from the reconf_slaves state to the switch, with the
 /// replicas' ports relabelled.
 fn forced_failover_events(s: &crate::common::SentinelProcess, labels: &[(String, &str)]) -> Vec<String> {
-    call(s, &["SENTINEL", "FAILOVER", "mymaster"]);
+    // Both sentinels answer -NOGOODSLAVE until their links to the replicas are up and their
+    // INFO is fresh, which takes longer under load: asked again until one is accepted.
+    wait_logged(s, "SENTINEL FAILOVER to be accepted", || {
+        s.call(&["SENTINEL", "FAILOVER", "mymaster"]).is_some_and(|r| r.starts_with(b"+OK"))
+    });
     wait_logged(s, "the failover to end with +switch-master", || has_event(s, "+switch-master"));
     let kinds = [
         "+failover-state-reconf-slaves",
