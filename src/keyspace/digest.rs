@@ -26,8 +26,9 @@ fn mix(d: &mut Digest, data: &[u8]) {
     *d = sha1(d);
 }
 
-/// Redis's OBJ_* type number, which starts each value's digest.
-fn type_number(v: &Value) -> u32 {
+/// Redis's OBJ_* type number, which starts each value's digest (and names a type in DEBUG's
+/// reports).
+pub fn type_number(v: &Value) -> u32 {
     match v {
         Value::Int(_) | Value::Small(_) | Value::Str { .. } => 0,
         Value::List(_) => 1,

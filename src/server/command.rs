@@ -65,30 +65,9 @@ const FLAG_NAMES: &[(u32, &str)] = &[
     (ALLOW_BUSY, "allow_busy"),
 ];
 
-/// Redis's ACL category table, in its order (ACL CAT lists it; COMMAND INFO sorts by it).
-pub const ACL_CATEGORIES: &[&str] = &[
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-];
+/// Redis's ACL category table, in its order (ACL CAT lists it; COMMAND INFO sorts by it): the
+/// ACL engine's own.
+pub const ACL_CATEGORIES: &[&str] = crate::acl::CATEGORIES;
 
 pub struct CommandSpec {
     pub name: &'static str,

@@ -111,7 +111,11 @@ fn a_reply_that_fills_the_buffer_grows_it_back_and_debug_replybuffer_controls_it
         observer.cmd(&["DEBUG", "REPLYBUFFER", "RESIZING", "0"]);
         let before = buffers(&mut observer, &id)["rbs"].clone();
         c.cmd(&["GET", "big"]);
-        std::thread::sleep(Duration::from_millis(1500));
+        // The cron's next look shows the full buffer's peak (ours publishes it then): the look
+        // that would have grown the buffer has happened, and it did not.
+        wait_for(&format!("{name}: the peak of the full buffer"), Duration::from_secs(20), || {
+            buffers(&mut observer, &id)["rbp"] == before
+        });
         assert_eq!(buffers(&mut observer, &id)["rbs"], before, "{name}: resized while resizing was off");
         observer.cmd(&["DEBUG", "REPLYBUFFER", "RESIZING", "1"]);
         // A buffer filled grows; with its peak reset at every look it shrinks back at once.

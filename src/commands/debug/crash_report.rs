@@ -168,15 +168,7 @@ fn object_lines(kind: u8, encoding: u8) -> Vec<String> {
 
 /// A value's OBJ_* type and OBJ_ENCODING_* numbers, as Redis's robj would carry them.
 fn object_codes(v: &crate::keyspace::Value) -> (u8, u8) {
-    use crate::keyspace::Value;
-    let kind = match v {
-        Value::Int(_) | Value::Small(_) | Value::Str { .. } => 0,
-        Value::List(_) => 1,
-        Value::Set(_) => 2,
-        Value::ZSet(_) => 3,
-        Value::Hash(_) => 4,
-        Value::Stream(_) => 6,
-    };
+    let kind = crate::keyspace::digest::type_number(v) as u8;
     let encoding = match v.encoding() {
         "raw" => 0,
         "int" => 1,
