@@ -152,6 +152,9 @@ fn config_set_port_rebinds() {
 fn features_not_built_yet_are_reported_once_in_one_warning() {
     let stock = std::fs::read_to_string("/etc/redis/redis.conf").expect("Debian's redis.conf");
     let s = Server::start_with_config(&stock, &["--daemonize", "no", "--pidfile", ""]);
+    // The warning follows loading, which may finish after the first PING was answered.
+    let warned = || s.log_text().contains("Ready to accept connections");
+    wait_for_or("start-up logged", Duration::from_secs(10), warned, || s.log_text());
     let log = s.log_text();
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("not implemented in this version yet")).collect();
     assert_eq!(lines.len(), 1, "{log}");
