@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak test of the AOF's durability: a writer with appendfsync always while the server is killed
 # with SIGKILL again and again; after every restart every acknowledged write must be there.
-# The test suite runs 50 cycles; this runs more (default 1000) on a release build.
+# The test suite runs 200 cycles; this runs more (default 1000) on a release build.
 #
 # Usage: scripts/aof-soak.sh [CYCLES]
 set -euo pipefail
