@@ -70,6 +70,7 @@ mod sentinel_failover_edges;
 mod sentinel_link;
 mod sentinel_monitor;
 mod sentinel_scripts;
+mod sentinel_tls;
 mod server_commands;
 mod sets;
 mod sharded_pubsub;

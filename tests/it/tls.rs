@@ -15,8 +15,8 @@ use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMod
 use crate::common::{encode, free_port, wait_for, wait_for_or, Server, OURS, REAL_REDIS};
 
 /// A CA and the server and client certificates it signed, in a temp dir.
-struct Certs {
-    dir: tempfile::TempDir,
+pub(crate) struct Certs {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -27,7 +27,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 impl Certs {
     /// CA `ca`, and `server` and `client` signed by it; `server.enc.key` is server.key under the
     /// passphrase "s3cret".
-    fn new() -> Certs {
+    pub(crate) fn new() -> Certs {
         let dir = tempfile::tempdir().expect("temp dir");
         let d = dir.path();
         openssl(d, &["genrsa", "-out", "ca.key", "2048"]);
@@ -60,7 +60,7 @@ impl Certs {
     }
 
     /// A key and a certificate for `name`, signed by the CA `ca`.
-    fn sign(&self, name: &str, ca: &str) {
+    pub(crate) fn sign(&self, name: &str, ca: &str) {
         let d = self.dir.path();
         openssl(d, &["genrsa", "-out", &format!("{name}.key"), "2048"]);
         openssl(
@@ -122,7 +122,7 @@ impl Certs {
         );
     }
 
-    fn path(&self, file: &str) -> String {
+    pub(crate) fn path(&self, file: &str) -> String {
         self.dir.path().join(file).display().to_string()
     }
 
