@@ -50,6 +50,7 @@ mod rdb;
 mod redis_cli;
 mod redisctl;
 mod redisctl_man;
+mod redisctl_tls;
 mod redisctl_user;
 mod replication;
 mod replication_commands;

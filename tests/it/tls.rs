@@ -99,7 +99,7 @@ impl Certs {
     }
 
     /// A second CA, `ca2`, unrelated to the first.
-    fn new_ca(&self, name: &str) {
+    pub(crate) fn new_ca(&self, name: &str) {
         let d = self.dir.path();
         openssl(d, &["genrsa", "-out", &format!("{name}.key"), "2048"]);
         openssl(
@@ -171,10 +171,10 @@ fn cli(certs: &Certs, port: u16, client: Option<&str>, cmd: &[&str]) -> String {
 }
 
 /// A TLS client that stays connected (for "clients are not dropped").
-struct TlsClient(SslStream<TcpStream>);
+pub(crate) struct TlsClient(SslStream<TcpStream>);
 
 impl TlsClient {
-    fn connect(certs: &Certs, ca: &str, port: u16) -> Result<TlsClient, String> {
+    pub(crate) fn connect(certs: &Certs, ca: &str, port: u16) -> Result<TlsClient, String> {
         let mut b = SslConnector::builder(SslMethod::tls()).map_err(|e| e.to_string())?;
         b.set_ca_file(certs.path(ca)).map_err(|e| e.to_string())?;
         b.set_certificate_file(certs.path("client.crt"), SslFiletype::PEM).map_err(|e| e.to_string())?;
@@ -190,7 +190,7 @@ impl TlsClient {
     }
 
     /// One command, and its reply's first line (these tests need no more).
-    fn cmd(&mut self, args: &[&str]) -> String {
+    pub(crate) fn cmd(&mut self, args: &[&str]) -> String {
         let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
         self.0.write_all(&encode(&a)).expect("write");
         let mut line = Vec::new();
