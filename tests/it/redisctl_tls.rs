@@ -216,3 +216,56 @@ fn apply_reloads_the_certificates_of_a_running_server() {
         format!("*2\r\n$13\r\ntls-cert-file\r\n${}\r\n{cert2}\r\n", cert2.len())
     );
 }
+
+/// `--sentinel` writes Debian's stock sentinel.conf (made TLS-only with `port 0`), and our
+/// Sentinel started on it serves `redis-cli --tls` on the TLS port.
+#[test]
+fn sentinel_conf_gets_tls_and_the_sentinel_serves_it() {
+    let certs = readable_certs();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conf = dir.path().join("sentinel.conf");
+    let stock = include_str!("../../etc/sentinel.conf")
+        .replace("\nport 26379\n", "\nport 0\nbind 127.0.0.1\n")
+        .replace("\nsupervised systemd\n", "\nsupervised no\n")
+        .replace("\ndir /var/lib/redis\n", &format!("\ndir {}\n", dir.path().display()));
+    std::fs::write(&conf, &stock).expect("write sentinel.conf");
+    let tls_port = free_port().to_string();
+    let (cert, key, ca) = (certs.path("server.crt"), certs.path("server.key"), certs.path("ca.crt"));
+    let mut args = vec!["--sentinel-config", conf.to_str().expect("utf-8 path"), "tls", "--sentinel"];
+    args.extend(["--cert", &cert, "--key", &key, "--ca", &ca, "--port", &tls_port, "--replication"]);
+    let out = redisctl(&certs, Path::new("/nonexistent/redis.conf"), &args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let text = std::fs::read_to_string(&conf).expect("read");
+    for line in [format!("tls-port {tls_port}"), format!("tls-cert-file {cert}"), "tls-replication yes".into()] {
+        assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
+    }
+    let mut cmd = Command::new(crate::common::OUR_SENTINEL);
+    cmd.arg(&conf).current_dir(dir.path()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    let child = crate::common::die_with_parent(&mut cmd).spawn().expect("start our sentinel");
+    let mut sentinel = Killed(child);
+    let ask = || {
+        let out = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &tls_port, "--tls", "--cacert", &ca])
+            .args(["--cert", &certs.path("client.crt"), "--key", &certs.path("client.key")])
+            .args(["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    wait_for("our Sentinel on its TLS port", Duration::from_secs(20), || {
+        assert!(matches!(sentinel.0.try_wait(), Ok(None)), "our Sentinel exited on the edited sentinel.conf");
+        !ask().is_empty()
+    });
+    assert_eq!(ask(), "127.0.0.1\n6379");
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
