@@ -346,5 +346,11 @@ mod tests {
             ServerChange::ConfigSet("requirepass".into(), "pw".into()).shown(),
             "CONFIG SET requirepass (secret)"
         );
+        let many = ServerChange::ConfigSetMany(vec![
+            ("tls-port".into(), "6380".into()),
+            ("tls-key-file-pass".into(), "pw".into()),
+        ]);
+        assert_eq!(many.shown(), "CONFIG SET tls-port 6380 tls-key-file-pass (secret)");
+        assert_eq!(many.args(), ["CONFIG", "SET", "tls-port", "6380", "tls-key-file-pass", "pw"]);
     }
 }

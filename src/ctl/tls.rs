@@ -98,6 +98,9 @@ pub fn tls(cli: &Run, server: Option<&Target>, r: &Request) -> Result<()> {
         finish(cli, &mut set, &file, &before, "tls", &shown, false)?;
     }
     if r.sentinel {
+        if cli.apply && !cli.dry_run {
+            cli.applied("Sentinel reads its TLS settings only when it starts: start it to apply them".into());
+        }
         return Ok(());
     }
     // Always sent, even when the running server has these paths: CONFIG SET reads the files
@@ -138,7 +141,8 @@ fn unreadable_by(user: &User, paths: &[&Path]) -> Result<Vec<PathBuf>> {
             "checking that the user {SERVICE_USER} can read the files needs root (or running as {SERVICE_USER})"
         )));
     }
-    if paths.len() > 8 {
+    // One bit of the child's exit code per path, below SWITCH_FAILED.
+    if paths.len() > 7 {
         return Err(fail("too many files to check"));
     }
     // Everything the child needs is made before the fork: it then only makes system calls.
