@@ -1,8 +1,9 @@
 //! Sentinel over TLS, as redis-sentinel 7.0.15 does it: a TLS-only deployment (port 0, tls-port,
 //! tls-replication yes, certificates from a test CA) of a master, a replica and three Sentinels,
 //! ours in a mixed quorum with Debian's redis-sentinel. The Sentinels find each other through
-//! hellos that announce their TLS ports, agree that the killed master is down and fail over to
-//! the replica, all over TLS; `redis-cli --tls` asks our Sentinel for the master's address.
+//! hellos that announce their TLS ports; our Sentinel fails over on SENTINEL FAILOVER (no
+//! election: it alone promotes and reconfigures), then all agree that the killed new master is
+//! down and fail over again, all over TLS; `redis-cli --tls` asks our Sentinel throughout.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -182,23 +183,57 @@ fn failover_over_tls(server_bin: &str) {
         format!("127.0.0.1\n{master_port}")
     );
 
-    all[0].kill();
+    // Our Sentinel fails over by itself (SENTINEL FAILOVER needs no election): it promotes the
+    // replica and makes the old master its replica, both over TLS.
+    wait_for_or(
+        "SENTINEL FAILOVER accepted by our sentinel",
+        WAIT,
+        || cli(&certs, sentinels[0], &["SENTINEL", "FAILOVER", "mymaster"]) == "OK",
+        || logs(&all),
+    );
+    let master_is = |port: u16, what: &str, all: &[TlsProcess]| {
+        for (i, &s) in sentinels.iter().enumerate() {
+            wait_for_or(
+                &format!("sentinel {i}: {what}"),
+                WAIT,
+                || cli(&certs, s, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]) == format!("127.0.0.1\n{port}"),
+                || logs(all),
+            );
+        }
+    };
+    master_is(replica_port, "the replica promoted by our sentinel", &all);
+    wait_for_or(
+        "the old master replicating from the promoted replica over TLS",
+        WAIT,
+        || {
+            let info = cli(&certs, master_port, &["INFO", "replication"]);
+            info.contains(&format!("master_port:{replica_port}")) && info.contains("master_link_status:up")
+        },
+        || logs(&all),
+    );
+    // Every Sentinel sees the old master as a healthy replica, so it can be promoted back.
     for (i, &port) in sentinels.iter().enumerate() {
         wait_for_or(
-            &format!("sentinel {i}: the replica promoted"),
+            &format!("sentinel {i}: the old master listed as a replica"),
             WAIT,
             || {
-                cli(&certs, port, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"])
-                    == format!("127.0.0.1\n{replica_port}")
+                let r = cli(&certs, port, &["SENTINEL", "REPLICAS", "mymaster"]);
+                field(&r, "port").as_deref() == Some(&master_port.to_string())
+                    && field(&r, "flags").as_deref() == Some("slave")
+                    && field(&r, "master-link-status").as_deref() == Some("ok")
             },
             || logs(&all),
         );
     }
-    // The promotion went over TLS: the replica is a master now.
+
+    // The new master dies: the Sentinels agree it is down, elect a leader and promote the old
+    // master back.
+    all[1].kill();
+    master_is(master_port, "the old master promoted after the kill", &all);
     wait_for_or(
-        "the promoted replica's role",
+        "the promoted server's role",
         WAIT,
-        || cli(&certs, replica_port, &["ROLE"]).starts_with("master"),
+        || cli(&certs, master_port, &["ROLE"]).starts_with("master"),
         || logs(&all),
     );
 }
