@@ -10,6 +10,9 @@ use crate::client::{Client, Value};
 pub enum ServerChange {
     /// CONFIG SET name value.
     ConfigSet(String, String),
+    /// CONFIG SET of several directives at once (applied together, or none), always sent: the
+    /// TLS files are read again even at the same paths.
+    ConfigSetMany(Vec<(String, String)>),
     /// REPLICAOF host port, or REPLICAOF NO ONE.
     Replicaof(Option<(String, u16)>),
     /// An ACL command (SETUSER, DELUSER, LOAD), always sent: ACL GETUSER cannot tell whether a
@@ -21,6 +24,11 @@ impl ServerChange {
     fn args(&self) -> Vec<String> {
         match self {
             ServerChange::ConfigSet(name, value) => vec!["CONFIG".into(), "SET".into(), name.clone(), value.clone()],
+            ServerChange::ConfigSetMany(pairs) => ["CONFIG", "SET"]
+                .into_iter()
+                .map(String::from)
+                .chain(pairs.iter().flat_map(|(n, v)| [n.clone(), v.clone()]))
+                .collect(),
             ServerChange::Replicaof(Some((h, p))) => vec!["REPLICAOF".into(), h.clone(), p.to_string()],
             ServerChange::Replicaof(None) => vec!["REPLICAOF".into(), "NO".into(), "ONE".into()],
             ServerChange::Acl(args) => args.clone(),
@@ -31,6 +39,7 @@ impl ServerChange {
     pub fn name(&self) -> &str {
         match self {
             ServerChange::ConfigSet(name, _) => name,
+            ServerChange::ConfigSetMany(pairs) => pairs.first().map_or("CONFIG SET", |(n, _)| n),
             ServerChange::Replicaof(_) => "replicaof",
             ServerChange::Acl(_) => "ACL",
         }
@@ -41,6 +50,11 @@ impl ServerChange {
         match self {
             ServerChange::ConfigSet(name, _) if is_secret(name) => format!("CONFIG SET {name} (secret)"),
             ServerChange::ConfigSet(name, value) if value.is_empty() => format!("CONFIG SET {name} \"\""),
+            ServerChange::ConfigSetMany(pairs) => {
+                let shown =
+                    pairs.iter().map(|(n, v)| if is_secret(n) { format!("{n} (secret)") } else { format!("{n} {v}") });
+                format!("CONFIG SET {}", shown.collect::<Vec<_>>().join(" "))
+            }
             // Password rules and hashes are never shown.
             ServerChange::Acl(args) => args
                 .iter()
@@ -158,7 +172,7 @@ pub enum Applied {
 /// Whether the running server already has `change` in effect.
 async fn in_effect(c: &mut Client, change: &ServerChange) -> std::io::Result<bool> {
     match change {
-        ServerChange::Acl(_) => Ok(false),
+        ServerChange::Acl(_) | ServerChange::ConfigSetMany(_) => Ok(false),
         ServerChange::ConfigSet(name, value) => {
             let Some(wanted) = normalized(name, value) else { return Ok(false) };
             let reply = c.command(&["CONFIG", "GET", name]).await?;
@@ -332,5 +346,11 @@ mod tests {
             ServerChange::ConfigSet("requirepass".into(), "pw".into()).shown(),
             "CONFIG SET requirepass (secret)"
         );
+        let many = ServerChange::ConfigSetMany(vec![
+            ("tls-port".into(), "6380".into()),
+            ("tls-key-file-pass".into(), "pw".into()),
+        ]);
+        assert_eq!(many.shown(), "CONFIG SET tls-port 6380 tls-key-file-pass (secret)");
+        assert_eq!(many.args(), ["CONFIG", "SET", "tls-port", "6380", "tls-key-file-pass", "pw"]);
     }
 }

@@ -11,6 +11,7 @@ mod sentinel_edit;
 mod set;
 mod socket_unit;
 mod status;
+mod tls;
 mod user;
 pub mod validate;
 mod wait;
@@ -143,6 +144,27 @@ pub enum Cmd {
     User {
         #[command(subcommand)]
         command: UserCmd,
+    },
+    /// Turn TLS on: tls-port, tls-cert-file, tls-key-file, tls-ca-cert-file (and tls-replication) after their template comments, once the files are readable by the redis user and the key matches the certificate.
+    Tls {
+        /// The server's certificate (PEM; a chain, the server's first).
+        #[arg(long, value_name = "FILE")]
+        cert: std::path::PathBuf,
+        /// Its private key (PEM); never shown.
+        #[arg(long, value_name = "FILE")]
+        key: std::path::PathBuf,
+        /// The CA certificate(s) that clients', replicas' and Sentinels' certificates are checked against.
+        #[arg(long, value_name = "FILE")]
+        ca: std::path::PathBuf,
+        /// The TLS port (tls-port); without it, the file's own tls-port is kept.
+        #[arg(long, value_name = "N")]
+        port: Option<String>,
+        /// Also replicate (and, for Sentinel, monitor) over TLS: tls-replication yes.
+        #[arg(long)]
+        replication: bool,
+        /// Write sentinel.conf rather than redis.conf (with no Sentinel running).
+        #[arg(long)]
+        sentinel: bool,
     },
     /// Print the settings the replication and Sentinel guides talk about, for both files.
     Show,
@@ -314,7 +336,7 @@ fn is_edit(cmd: &Cmd) -> bool {
 /// The file an edit command is about.
 fn edited_file(cli: &Cli) -> &std::path::Path {
     match &cli.command {
-        Cmd::Quorum { .. } | Cmd::Sentinel { .. } => &cli.sentinel_config,
+        Cmd::Quorum { .. } | Cmd::Sentinel { .. } | Cmd::Tls { sentinel: true, .. } => &cli.sentinel_config,
         Cmd::Set { directive, sentinel, .. } if *sentinel || directive.eq_ignore_ascii_case("sentinel") => {
             &cli.sentinel_config
         }
@@ -446,6 +468,11 @@ fn dispatch(cli: &Run) -> Result<()> {
             UserCmd::Del { name } => user::change(cli, server, user::Action::Del, name, &[], false),
             UserCmd::List => user::list(cli),
         },
+        Cmd::Tls { cert, key, ca, port, replication, sentinel } => {
+            let request =
+                tls::Request { cert, key, ca, port: port.as_deref(), replication: *replication, sentinel: *sentinel };
+            tls::tls(cli, server, &request)
+        }
         Cmd::Get { directive } => query::get(cli, directive),
         Cmd::Show => query::show(cli),
         Cmd::Check => query::check(cli),

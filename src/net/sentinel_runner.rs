@@ -43,8 +43,8 @@ pub fn start(server: &Arc<Server>, sentinel: Sentinel, config_file: PathBuf) {
     let now = crate::util::time::unix_ms();
     {
         let mut st = server.lock();
-        let port = *server.tcp_port.lock();
-        let mut rt = Runtime::new(sentinel, port, tx, now);
+        let mut rt = Runtime::new(sentinel, 0, tx, now);
+        keep_current(server, &st.config, &mut rt);
         tracing::warn!("Sentinel ID is {}", rt.sentinel.myid);
         for m in 0..rt.sentinel.masters.len() {
             let quorum = rt.sentinel.masters[m].settings.quorum;
@@ -55,6 +55,16 @@ pub fn start(server: &Arc<Server>, sentinel: Sentinel, config_file: PathBuf) {
         announce(&mut st);
     }
     tokio::spawn(run(server.clone(), rx));
+}
+
+/// What the monitoring takes from the server's settings: the TLS contexts its links use with
+/// tls-replication, and the port hellos announce without `announce-port`, which is the TLS port
+/// then if there is one (sentinelSendHello).
+fn keep_current(server: &Server, config: &crate::config::Config, rt: &mut Runtime) {
+    let tls_replication = config.bool(crate::ckey!("tls-replication"));
+    rt.tls = if tls_replication { server.tls.get() } else { None };
+    let tls_port = *server.tls_port.lock();
+    rt.port = if tls_replication && tls_port != 0 { tls_port } else { *server.tcp_port.lock() };
 }
 
 /// Ticks every 50–100 ms (Redis sets hz = 10 + rand()%10 after each tick) and handles the links'
@@ -71,8 +81,10 @@ async fn run(server: Arc<Server>, mut events: tokio::sync::mpsc::UnboundedReceiv
             _ = &mut sleep => {
                 let mut st = server.lock();
                 let requirepass = st.hot.requirepass.clone();
-                if let Some(rt) = st.sentinel.as_mut() {
+                let state = &mut *st;
+                if let Some(rt) = state.sentinel.as_mut() {
                     rt.requirepass = requirepass;
+                    keep_current(&server, &state.config, rt);
                     rt.tick(crate::util::time::unix_ms());
                 }
                 announce(&mut st);

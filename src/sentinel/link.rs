@@ -1,5 +1,6 @@
 //! A sentinel's network link to one instance (master, replica or peer sentinel): one TCP
-//! connection driven by a tokio task, pipelining commands and matching their replies in order.
+//! connection, TLS over it with `tls-replication yes` (as Sentinel negotiates TLS on every link
+//! then), driven by a tokio task, pipelining commands and matching their replies in order.
 //!
 //! A link is either a **cmd** link (commands and their replies) or a **pub/sub** link (SUBSCRIBEd
 //! to one channel at connect time; it reports `message` pushes). It connects in the background,
@@ -23,13 +24,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use super::model::{command_name, CommandRename};
 use crate::client::{encode_command, read_value, Value};
+use crate::tls::Stream;
 
 /// What a link reports to its owner (the sentinel's event loop), tagged with the owner's id for it.
 #[derive(Debug)]
@@ -60,7 +61,11 @@ pub struct LinkConfig {
     pub subscribe: Option<String>,
     /// The master's rename table: the handshake's AUTH, CLIENT and SUBSCRIBE go through it.
     pub renames: Vec<CommandRename>,
+    /// Connecting and, for TLS, the handshake must finish within this.
     pub connect_timeout: Duration,
+    /// `Some`: TLS with these contexts' client side (tls-replication). The peer's certificate is
+    /// checked against the CA, with no host name check, as Sentinel's links do.
+    pub tls: Option<Arc<crate::tls::Contexts>>,
 }
 
 /// One command per element: its arguments and the tag its reply comes back with.
@@ -257,7 +262,7 @@ fn classify_push(value: Value) -> Incoming {
 /// Parses replies off the socket and hands them to the link task; stops after the first error.
 /// A separate task because parsing a reply is not cancel-safe and the link task must also
 /// wait on its command queue.
-async fn read_replies(read_half: OwnedReadHalf, values: mpsc::Sender<std::io::Result<Value>>) {
+async fn read_replies(read_half: ReadHalf<Stream>, values: mpsc::Sender<std::io::Result<Value>>) {
     let mut reader = BufReader::new(read_half);
     loop {
         let value = read_value(&mut reader).await;
@@ -268,16 +273,24 @@ async fn read_replies(read_half: OwnedReadHalf, values: mpsc::Sender<std::io::Re
     }
 }
 
-async fn connect(cfg: &LinkConfig) -> Result<TcpStream, String> {
-    let connecting = TcpStream::connect((cfg.host.as_str(), cfg.port));
-    let stream = match tokio::time::timeout(cfg.connect_timeout, connecting).await {
-        Err(_) => return Err("connect timed out".to_string()),
-        Ok(Err(e)) => return Err(format!("connect: {e}")),
-        Ok(Ok(stream)) => stream,
-    };
+async fn connect(cfg: &LinkConfig) -> Result<Stream, String> {
+    match tokio::time::timeout(cfg.connect_timeout, connect_now(cfg)).await {
+        Err(_) => Err("connect timed out".to_string()),
+        Ok(r) => r,
+    }
+}
+
+async fn connect_now(cfg: &LinkConfig) -> Result<Stream, String> {
+    let stream = TcpStream::connect((cfg.host.as_str(), cfg.port)).await.map_err(|e| format!("connect: {e}"))?;
     // Small pipelined commands must not wait for Nagle.
     stream.set_nodelay(true).map_err(|e| format!("connect: {e}"))?;
-    Ok(stream)
+    match &cfg.tls {
+        None => Ok(Stream::Plain(stream)),
+        Some(contexts) => match crate::tls::connect(contexts, stream).await {
+            Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
+            Err(e) => Err(format!("TLS handshake: {e}")),
+        },
+    }
 }
 
 struct LinkTask<T> {
@@ -318,8 +331,10 @@ impl<T: Send + 'static> LinkTask<T> {
                 Err(reason) => return End::Closed(reason),
             },
         };
-        *self.shared.local_addr.lock() = stream.local_addr().ok();
-        let (read_half, mut writer) = stream.into_split();
+        *self.shared.local_addr.lock() = stream.tcp().local_addr().ok();
+        // tokio's split (a lock per read or write) serves both kinds: OpenSSL's state is one
+        // object for both directions, and a sentinel's traffic is small.
+        let (read_half, mut writer) = tokio::io::split(stream);
         let (values_tx, mut values) = mpsc::channel(64);
         let _reader = AbortOnDrop(tokio::spawn(read_replies(read_half, values_tx)));
 
@@ -337,7 +352,11 @@ impl<T: Send + 'static> LinkTask<T> {
     }
 
     /// Writes the owner's commands and delivers what the server sends, until either side ends.
-    async fn serve(&mut self, writer: &mut OwnedWriteHalf, values: &mut mpsc::Receiver<std::io::Result<Value>>) -> End {
+    async fn serve(
+        &mut self,
+        writer: &mut WriteHalf<Stream>,
+        values: &mut mpsc::Receiver<std::io::Result<Value>>,
+    ) -> End {
         loop {
             tokio::select! {
                 // First, so that a close() followed by a drop still reports Closed.
@@ -399,7 +418,7 @@ impl<T: Send + 'static> LinkTask<T> {
     }
 
     /// Writes `bytes` unless the owner stops the link first; `Some` when the link must end.
-    async fn write(&mut self, writer: &mut OwnedWriteHalf, bytes: &[u8]) -> Option<End> {
+    async fn write(&mut self, writer: &mut WriteHalf<Stream>, bytes: &[u8]) -> Option<End> {
         if bytes.is_empty() {
             return None;
         }

@@ -25,6 +25,7 @@ fn config(host: &str, port: u16, name: &str) -> LinkConfig {
         subscribe: None,
         renames: Vec::new(),
         connect_timeout: Duration::from_secs(5),
+        tls: None,
     }
 }
 

@@ -15,8 +15,8 @@ use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMod
 use crate::common::{encode, free_port, wait_for, wait_for_or, Server, OURS, REAL_REDIS};
 
 /// A CA and the server and client certificates it signed, in a temp dir.
-struct Certs {
-    dir: tempfile::TempDir,
+pub(crate) struct Certs {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -27,7 +27,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 impl Certs {
     /// CA `ca`, and `server` and `client` signed by it; `server.enc.key` is server.key under the
     /// passphrase "s3cret".
-    fn new() -> Certs {
+    pub(crate) fn new() -> Certs {
         let dir = tempfile::tempdir().expect("temp dir");
         let d = dir.path();
         openssl(d, &["genrsa", "-out", "ca.key", "2048"]);
@@ -60,7 +60,7 @@ impl Certs {
     }
 
     /// A key and a certificate for `name`, signed by the CA `ca`.
-    fn sign(&self, name: &str, ca: &str) {
+    pub(crate) fn sign(&self, name: &str, ca: &str) {
         let d = self.dir.path();
         openssl(d, &["genrsa", "-out", &format!("{name}.key"), "2048"]);
         openssl(
@@ -99,7 +99,7 @@ impl Certs {
     }
 
     /// A second CA, `ca2`, unrelated to the first.
-    fn new_ca(&self, name: &str) {
+    pub(crate) fn new_ca(&self, name: &str) {
         let d = self.dir.path();
         openssl(d, &["genrsa", "-out", &format!("{name}.key"), "2048"]);
         openssl(
@@ -122,7 +122,7 @@ impl Certs {
         );
     }
 
-    fn path(&self, file: &str) -> String {
+    pub(crate) fn path(&self, file: &str) -> String {
         self.dir.path().join(file).display().to_string()
     }
 
@@ -171,10 +171,10 @@ fn cli(certs: &Certs, port: u16, client: Option<&str>, cmd: &[&str]) -> String {
 }
 
 /// A TLS client that stays connected (for "clients are not dropped").
-struct TlsClient(SslStream<TcpStream>);
+pub(crate) struct TlsClient(SslStream<TcpStream>);
 
 impl TlsClient {
-    fn connect(certs: &Certs, ca: &str, port: u16) -> Result<TlsClient, String> {
+    pub(crate) fn connect(certs: &Certs, ca: &str, port: u16) -> Result<TlsClient, String> {
         let mut b = SslConnector::builder(SslMethod::tls()).map_err(|e| e.to_string())?;
         b.set_ca_file(certs.path(ca)).map_err(|e| e.to_string())?;
         b.set_certificate_file(certs.path("client.crt"), SslFiletype::PEM).map_err(|e| e.to_string())?;
@@ -190,7 +190,7 @@ impl TlsClient {
     }
 
     /// One command, and its reply's first line (these tests need no more).
-    fn cmd(&mut self, args: &[&str]) -> String {
+    pub(crate) fn cmd(&mut self, args: &[&str]) -> String {
         let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
         self.0.write_all(&encode(&a)).expect("write");
         let mut line = Vec::new();

@@ -90,6 +90,9 @@ pub struct Runtime {
     /// This server's requirepass (kept current by the runner): what other sentinels are sent as
     /// AUTH when sentinel-pass is not set.
     pub requirepass: Option<bytes::Bytes>,
+    /// With `tls-replication yes`, the TLS contexts (kept current by the runner): links to
+    /// masters, replicas and peer sentinels are made over TLS (sentinelReconnectInstance).
+    pub tls: Option<std::sync::Arc<crate::tls::Contexts>>,
 }
 
 pub use super::commands::LinkStatus;
@@ -108,6 +111,7 @@ impl Runtime {
             previous_tick_ms: now_ms,
             simulate_failure: Default::default(),
             requirepass: None,
+            tls: None,
         }
     }
 

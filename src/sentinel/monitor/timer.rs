@@ -123,6 +123,7 @@ impl Runtime {
             subscribe: None,
             renames: master.settings.rename_commands.clone(),
             connect_timeout: Duration::from_millis(self.timings.ping_period.max(1000)),
+            tls: self.tls.clone(),
         };
         if links.cmd.is_none() {
             let link = Link::start(link_id(key, false), base.clone(), self.events.clone());
