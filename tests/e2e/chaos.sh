@@ -58,6 +58,7 @@ writer_pid=""
 
 fail() {
     printf '[e2e] FAIL: %s\n' "$*"
+    [ -s "$work/writer.log" ] && { echo "--- the writer's log"; tail -n 20 "$work/writer.log"; }
     local h
     for h in "${hosts[@]}"; do
         [ -n "${e2e_init_pid[$h]:-}" ] || continue
@@ -96,7 +97,9 @@ sentinel_addrs() {
 named_by() { in_container "$1" redis-cli -p 26379 sentinel get-master-addr-by-name mymaster 2>/dev/null | head -n 1; }
 host_of() {
     local h
-    for h in "${hosts[@]}"; do [ "${addr[$h]}" = "$1" ] && echo "$h"; done
+    for h in "${hosts[@]}"; do
+        if [ "${addr[$h]}" = "$1" ]; then echo "$h"; fi
+    done
 }
 all_name() {
     local h want=$1
@@ -173,7 +176,7 @@ run() {
             in_container "$h" systemctl daemon-reload
             in_container "$h" systemctl restart redis-server-rs.socket
         fi
-        in_container "$h" systemctl restart "$server_unit"
+        in_container "$h" systemctl restart "$server_unit" || fail "restarting $server_unit on $h"
         in_container "$h" systemctl enable --now "$sentinel_unit" >/dev/null 2>&1 || fail "starting $sentinel_unit on $h"
     done
     E2E_WAIT=60
@@ -188,7 +191,7 @@ run() {
 
     : >"$work/confirmed"
     # shellcheck disable=SC2046 # one address per word
-    ip netns exec "$switch_ns" python3 "$here/chaos_client.py" write "$work/confirmed" $(sentinel_addrs) \
+    ip netns exec "$switch_ns" /usr/bin/python3 "$here/chaos_client.py" write "$work/confirmed" $(sentinel_addrs) \
         >"$work/writer.log" 2>&1 &
     writer_pid=$!
     wait_for "the first confirmed writes" confirmed_more_than 100
@@ -206,7 +209,8 @@ run() {
         t0=$SECONDS
         if [ "$action" = kill ]; then
             in_container "$victim" systemctl mask --runtime "$server_unit" >/dev/null 2>&1
-            in_container "$victim" systemctl kill --signal=SIGKILL "$server_unit"
+            in_container "$victim" systemctl kill --kill-who=main --signal=SIGKILL "$server_unit" \
+                || fail "round $round: SIGKILL to $server_unit on $victim"
         else
             ip -n "$switch_ns" link set "port-$victim" down
         fi
@@ -232,7 +236,7 @@ run() {
         done
         wait_for "round $round: the client to write through the new master" confirmed_more_than "$(($(confirmed_count) + 50))"
         # shellcheck disable=SC2046 # one address per word
-        check=$(ip netns exec "$switch_ns" python3 "$here/chaos_client.py" check "$work/confirmed" $(sentinel_addrs)) \
+        check=$(ip netns exec "$switch_ns" /usr/bin/python3 "$here/chaos_client.py" check "$work/confirmed" $(sentinel_addrs)) \
             || fail "round $round: the check could not run"
         log "$impl round $round: $action $victim -> $new_host in ${took}s; $check"
         kill -0 "$writer_pid" 2>/dev/null || fail "the writer died: $(tail -n 20 "$work/writer.log")"
@@ -241,7 +245,7 @@ run() {
     wait "$writer_pid" 2>/dev/null || true
     writer_pid=""
     # shellcheck disable=SC2046 # one address per word
-    check=$(ip netns exec "$switch_ns" python3 "$here/chaos_client.py" check "$work/confirmed" $(sentinel_addrs))
+    check=$(ip netns exec "$switch_ns" /usr/bin/python3 "$here/chaos_client.py" check "$work/confirmed" $(sentinel_addrs))
     results+=("$(printf '%-6s rounds %3d  failovers %3d  slowest %3ds  writes %s' "$impl" "$rounds" "$failovers" "$worst" "$check")")
     teardown
     work=""
