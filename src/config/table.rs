@@ -177,7 +177,7 @@ const SPECS: &[Spec] = &[
         "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60",
         0,
     ),
-    mem("maxmemory-clients", -100, LONG_MAX, "0", LATER),
+    mem("maxmemory-clients", -100, LONG_MAX, "0", 0),
     b("enable-protected-configs", "no", IMMUTABLE),
     e("enable-debug-command", YES_NO_LOCAL, "no", IMMUTABLE),
     e("enable-module-command", YES_NO_LOCAL, "no", IMMUTABLE | LATER),

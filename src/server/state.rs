@@ -266,6 +266,8 @@ pub struct Stats {
     pub reply_buffer_shrinks: u64,
     pub reply_buffer_expands: u64,
     pub client_outbuf_limit_disconnections: u64,
+    /// Clients freed by maxmemory-clients (INFO evicted_clients).
+    pub evicted_clients: u64,
     /// Since when memory has been over maxmemory without eviction catching up, if it is.
     pub eviction_exceeded_since: Option<std::time::Instant>,
     /// Microseconds spent over maxmemory in earlier such periods.
@@ -317,6 +319,8 @@ pub struct State {
     pub dbs: Vec<Db>,
     pub config: Config,
     pub clients: HashMap<ClientId, ClientInfo>,
+    /// What clients use, for maxmemory-clients.
+    pub client_mem: super::client_eviction::ClientMem,
     pub pubsub: super::pubsub::PubSub,
     pub tracking: super::tracking::Tracking,
     pub blocking: super::blocking::Blocking,
@@ -399,6 +403,8 @@ pub struct HotConfig {
     pub maxmemory_policy: crate::keyspace::evict::Policy,
     pub maxmemory_samples: usize,
     pub maxmemory_eviction_tenacity: u32,
+    /// maxmemory-clients: bytes, or minus a percentage of maxmemory; 0 for none.
+    pub maxmemory_clients: i64,
     /// min-replicas-to-write and min-replicas-max-lag (0: no check).
     pub min_replicas_to_write: u64,
     pub min_replicas_max_lag: u64,
@@ -447,6 +453,7 @@ impl HotConfig {
             maxmemory_policy: crate::keyspace::evict::Policy::from_name(c.str(crate::ckey!("maxmemory-policy"))),
             maxmemory_samples: c.int(crate::ckey!("maxmemory-samples")).clamp(1, 64) as usize,
             maxmemory_eviction_tenacity: c.int(crate::ckey!("maxmemory-eviction-tenacity")).clamp(0, 100) as u32,
+            maxmemory_clients: c.int(crate::ckey!("maxmemory-clients")),
             min_replicas_to_write: c.int(crate::ckey!("min-replicas-to-write")).max(0) as u64,
             min_replicas_max_lag: c.int(crate::ckey!("min-replicas-max-lag")).max(0) as u64,
             replica_read_only: c.bool(crate::ckey!("replica-read-only")),
@@ -489,6 +496,7 @@ impl State {
             dbs: (0..n).map(|_| Db::new()).collect(),
             config,
             clients: HashMap::new(),
+            client_mem: Default::default(),
             pubsub: Default::default(),
             tracking: Default::default(),
             blocking: Default::default(),
