@@ -166,8 +166,9 @@ pub fn configure(st: &mut State, now_ms: u64) {
     if on && !st.client_mem.active {
         st.client_mem.active = true;
         let usage: Vec<(ClientId, usize)> = st.clients.values().map(|c| (c.id, c.memory(0))).collect();
+        // Redis's cron has measured every client all along, NO-EVICT ones included.
         for (id, mem) in usage {
-            update(st, id, mem);
+            measure(st, id, mem);
         }
     } else if !on {
         st.client_mem = ClientMem::default();

@@ -13,6 +13,7 @@ mod aof;
 mod aof_files;
 mod blocking;
 mod client_buffers;
+mod client_eviction;
 mod client_tracking;
 mod config;
 mod debug_cmd;
