@@ -243,7 +243,7 @@ fn set_generic(ctx: &mut Ctx, c: SetCall) -> Reply {
         None if c.flags & OBJ_KEEPTTL != 0 => Ttl::Keep,
         None => Ttl::Clear,
     };
-    ctx.db().set(c.key, Value::string(c.val), ttl);
+    crate::server::lazyfree::server_overwrite(ctx.state, ctx.session.db, c.key, Value::string(c.val), ttl);
     ctx.dirty(1);
     ctx.notify(notify::STRING, "set", c.key);
     if let Some(at) = when {
@@ -323,7 +323,7 @@ fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old = tri!(get_generic(ctx, &args[1]));
-    ctx.db().set(&args[1], Value::string(&args[2]), Ttl::Clear);
+    crate::server::lazyfree::server_overwrite(ctx.state, ctx.session.db, &args[1], Value::string(&args[2]), Ttl::Clear);
     ctx.notify(notify::STRING, "set", &args[1]);
     ctx.dirty(1);
     // Replayed as SET key value, as Redis does.
@@ -356,7 +356,7 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let event = match when {
         // An absolute time already past deletes the key, as EXPIREAT would.
         Some(at) if opts.flags & (OBJ_EXAT | OBJ_PXAT) != 0 && ctx.already_expired(at as i64) => {
-            ctx.db().remove(key).map(|_| "del")
+            crate::server::lazyfree::expire_delete(ctx.state, ctx.session.db, key).then_some("del")
         }
         Some(at) => ctx.db().set_expire(key, at).then_some("expire"),
         None => (opts.flags & OBJ_PERSIST != 0 && ctx.db().persist(key)).then_some("persist"),
@@ -402,7 +402,13 @@ fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
     for pair in args[1..].chunks(2) {
         // setKey looks the key up for writing first, which expires (and counts) a stale one.
         ctx.lookup_write(&pair[0]);
-        ctx.db().set(&pair[0], Value::string(&pair[1]), Ttl::Clear);
+        crate::server::lazyfree::server_overwrite(
+            ctx.state,
+            ctx.session.db,
+            &pair[0],
+            Value::string(&pair[1]),
+            Ttl::Clear,
+        );
         ctx.notify(notify::STRING, "set", &pair[0]);
     }
     ctx.dirty((args.len() as u64 - 1) / 2);

@@ -94,7 +94,15 @@ fn active_expire(server: &Server, period: Duration) {
             let (expired, examined) = d.expire_cycle(now, EXPIRE_CHUNK);
             st.stats.expired_keys += expired.len() as u64;
             let unlink = st.config.bool(crate::ckey!("lazyfree-lazy-expire"));
-            for key in &expired {
+            let stale_found = expired.len();
+            for entry in expired {
+                let key = entry.key().to_vec();
+                // lazyfree-lazy-expire: a big value goes to the lazy free thread (dbAsyncDelete).
+                match unlink {
+                    true => crate::server::lazyfree::free_entry(entry),
+                    false => drop(entry),
+                }
+                let key = &key[..];
                 crate::server::notify::notify(&mut st, crate::server::notify::EXPIRED, "expired", key, db);
                 crate::server::tracking::invalidate_key(&mut st, None, key, true);
                 st.propagation.deleted(db, key, unlink);
@@ -102,10 +110,10 @@ fn active_expire(server: &Server, period: Duration) {
                 st.blocking.signal(db, key);
             }
             if examined > 0 {
-                let stale = expired.len() as f64 / examined as f64;
+                let stale = stale_found as f64 / examined as f64;
                 st.stats.expired_stale_perc = st.stats.expired_stale_perc * 0.95 + stale * 100.0 * 0.05;
             }
-            if examined == 0 || (expired.len() as u64) * 100 <= examined as u64 * acceptable_stale {
+            if examined == 0 || (stale_found as u64) * 100 <= examined as u64 * acceptable_stale {
                 break;
             }
         }

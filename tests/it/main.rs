@@ -39,6 +39,7 @@ mod hyperloglog;
 mod info;
 mod keyspace;
 mod layers;
+mod lazyfree;
 mod lists;
 mod logging;
 mod migrate;
