@@ -192,7 +192,19 @@ impl ClientInfo {
     pub fn memory_with(&self, argv: usize, qbuf_alloc: usize) -> usize {
         const STRUCTURES: usize = std::mem::size_of::<ClientInfo>() + std::mem::size_of::<super::session::Session>();
         let qbuf_block = if qbuf_alloc == 0 { 0 } else { crate::alloc::size_class(qbuf_alloc) };
-        self.output_pending() + qbuf_block + self.rbs + argv + self.multi_mem + STRUCTURES
+        self.output_pending() + qbuf_block + self.rbs + argv + self.multi_mem + self.links() + STRUCTURES
+    }
+
+    /// What Redis counts for a client's WATCHes and subscriptions (multiStateMemOverhead's watched
+    /// keys, pubsubMemOverhead), with its structures' sizes: a list node and a watchedKey per
+    /// watched key, a list node per pattern, a dict entry per channel plus the dict's slots. These
+    /// grow a client's usage towards maxmemory-clients as they do in Redis.
+    fn links(&self) -> usize {
+        const LIST_NODE: usize = 24;
+        const WATCHED_KEY: usize = 32;
+        const DICT_ENTRY: usize = 24;
+        let dict = |n: usize| if n == 0 { 0 } else { n * DICT_ENTRY + n.next_power_of_two().max(4) * 8 };
+        self.watched * (LIST_NODE + WATCHED_KEY) + self.psubs * LIST_NODE + dict(self.subs) + dict(self.ssubs)
     }
 
     /// The output the client has not taken yet: queued messages and unwritten replies.

@@ -228,3 +228,38 @@ fn lowering_the_limit_evicts_the_biggest_clients_at_once() {
     assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
     assert_eq!((seen[1].1).1, vec![vec![true, true, false], vec![true, false, false]]);
 }
+
+/// A client's WATCHed keys and subscriptions count towards its usage as in Redis: one that keeps
+/// adding them is evicted once it passes the limit.
+#[test]
+fn watched_keys_and_subscriptions_count_towards_the_limit() {
+    let mut seen = Vec::new();
+    for (who, server) in both() {
+        let mut control = server.client();
+        ok(&mut control, &["CLIENT", "NO-EVICT", "ON"]);
+        ok(&mut control, &["CONFIG", "SET", "maxmemory-clients", "200000"]);
+        let mut outcomes = Vec::new();
+        for command in ["WATCH", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"] {
+            let mut c = server.client();
+            let mut added = 0;
+            // 100 at a time, until the connection is closed (no more than the limit allows).
+            let evicted = loop {
+                let batch: Vec<u8> = (added..added + 100)
+                    .flat_map(|i| crate::common::encode(&[command.as_bytes(), format!("k{i}").as_bytes()]))
+                    .collect();
+                c.send_raw(&batch);
+                if (0..100).any(|_| c.try_read_reply().is_err()) {
+                    break true;
+                }
+                added += 100;
+                if added > 200_000 {
+                    break false;
+                }
+            };
+            outcomes.push((command, evicted));
+        }
+        seen.push((who, (outcomes, evicted_clients(&mut control))));
+    }
+    assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
+    assert_eq!((seen[1].1).1, "4");
+}
