@@ -456,7 +456,15 @@ fn sunion_diff(ctx: &mut Ctx, keys: &[Bytes], out: Output, op: SetOp) -> Reply {
             let event = if op == SetOp::Union { "sunionstore" } else { "sdiffstore" };
             store_result(ctx, dst, result, event)
         }
-        _ => Reply::Set(result.iter().map(bulk).collect()),
+        _ => {
+            let reply = Reply::Set(result.iter().map(bulk).collect());
+            // Redis frees the set it computed as it frees a deleted value: in the background
+            // under lazyfree-lazy-server-del, when big enough (sunionDiffGenericCommand).
+            if ctx.state.config.bool(crate::ckey!("lazyfree-lazy-server-del")) {
+                crate::server::lazyfree::free_value(Value::Set(Box::new(result)));
+            }
+            reply
+        }
     }
 }
 
