@@ -577,6 +577,9 @@ fn execute_batch(
             let info = commands::client_info_string(st, session.id, now_ms).unwrap_or_default();
             tracing::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
             st.stats.client_outbuf_limit_disconnections += 1;
+            // Freed before the next client runs (beforeNextClient): what it held does not get
+            // another client evicted meanwhile.
+            eviction::forget(st, session.id);
             conn.out.clear();
             conn.queue.clear();
             session.close_after_reply = true;

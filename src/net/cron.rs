@@ -151,7 +151,7 @@ fn sample_stats(st: &mut State) {
 fn close_clients_over_output_limits(st: &mut State) {
     let now = crate::util::time::unix_ms();
     let limits = st.hot.output_limits;
-    let mut closed = 0;
+    let mut closed = Vec::new();
     for c in st.clients.values_mut() {
         let used = c.output_pending() as u64;
         let served_elsewhere = matches!(c.kind, ClientKind::Replica | ClientKind::Master);
@@ -162,10 +162,14 @@ fn close_clients_over_output_limits(st: &mut State) {
             let info = crate::server::state::client_info_line(c, now);
             tracing::warn!("Client {info} closed for overcoming of output buffer limits.");
             c.signals.kill();
-            closed += 1;
+            closed.push(c.id);
         }
     }
-    st.stats.client_outbuf_limit_disconnections += closed;
+    st.stats.client_outbuf_limit_disconnections += closed.len() as u64;
+    // Freed at once in Redis: what they held no longer counts towards maxmemory-clients.
+    for id in closed {
+        crate::server::client_eviction::forget(st, id);
+    }
 }
 
 /// clientsCron's buffer resizing: each tick visits numclients/hz clients, at least 5 (or all of

@@ -290,3 +290,39 @@ fn the_limit_set_at_start_up_applies() {
     assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
     assert_eq!((seen[1].1).1, "1");
 }
+
+/// Clients closed for their output buffer limit go before anyone is evicted for what they held:
+/// two clients pass their limit together (the server stopped while they send), and the client
+/// whose query buffer would be next in line stays.
+#[test]
+fn clients_over_their_output_limit_are_not_a_reason_to_evict_others() {
+    let mut seen = Vec::new();
+    for (who, server) in both() {
+        let mut control = server.client();
+        ok(&mut control, &["CLIENT", "NO-EVICT", "ON"]);
+        ok(&mut control, &["CONFIG", "SET", "maxmemory-clients", "10mb"]);
+        ok(&mut control, &["CONFIG", "SET", "client-output-buffer-limit", "normal 3mb 0 0"]);
+        let value_len = 4 * 1024 * 1024;
+        let reply = text(control.cmd(&["SETRANGE", "k", &(value_len - 1).to_string(), "v"]));
+        assert_eq!(reply, format!(":{value_len}\r\n"));
+        let _qbuf = fill_query_buffer(&server, "qbuf", 6 * 1024 * 1024);
+        wait_for("the query buffer to fill", WITHIN, || {
+            line_of(&mut control, "qbuf").is_some_and(|l| field(&l, "qbuf") >= 6 * 1024 * 1024)
+        });
+        let mut readers: Vec<Client> = (1..=2).map(|_| server.client()).collect();
+        for (i, r) in readers.iter_mut().enumerate() {
+            ok(r, &["CLIENT", "SETNAME", &format!("obuf{i}")]);
+        }
+        crate::common::send_signal(server.pid(), libc::SIGSTOP);
+        for r in &mut readers {
+            r.send_raw(&crate::common::encode(&[b"GET", b"k"]));
+        }
+        crate::common::send_signal(server.pid(), libc::SIGCONT);
+        wait_for("the readers to be closed", WITHIN, || gone(&mut control, "obuf0") && gone(&mut control, "obuf1"));
+        let log = server.log_text();
+        let closed = log.lines().filter(|l| l.contains("closed ASAP for overcoming of output buffer limits")).count();
+        seen.push((who, (line_of(&mut control, "qbuf").is_some(), evicted_clients(&mut control), closed)));
+    }
+    assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
+    assert_eq!(seen[1].1, (true, "0".to_string(), 2));
+}
