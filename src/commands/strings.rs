@@ -333,10 +333,19 @@ fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old = tri!(get_generic(ctx, &args[1]));
-    if !matches!(old, Reply::Nil) && ctx.db().remove(&args[1]).is_some() {
+    if matches!(old, Reply::Nil) {
+        return old;
+    }
+    // As DEL does under lazyfree-lazy-user-del: freed in the background, replayed as UNLINK.
+    let lazy = ctx.state.config.bool(crate::ckey!("lazyfree-lazy-user-del"));
+    if let Some(entry) = ctx.db().remove(&args[1]) {
+        if lazy {
+            crate::server::lazyfree::free_entry(entry);
+        }
         ctx.notify(notify::GENERIC, "del", &args[1]);
         ctx.dirty(1);
-        ctx.propagate_as(|| argv(&[b"DEL", &args[1]]));
+        let del: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        ctx.propagate_as(|| argv(&[del, &args[1]]));
     }
     old
 }

@@ -193,3 +193,14 @@ fn a_replica_flushes_its_old_data_in_the_background_under_replica_lazy_flush() {
     assert_eq!(seen[0], seen[1], "ours, then real Redis: lazyfreed_objects after the sync, without and with");
     assert_eq!(seen[1], ["0", "4", "4"]);
 }
+
+/// Under lazyfree-lazy-user-del, GETDEL is replayed as UNLINK (as DEL is), to the AOF and the
+/// replicas; without it, as DEL.
+#[test]
+fn getdel_replays_unlink_under_lazyfree_lazy_user_del() {
+    for lazy in ["no", "yes"] {
+        let mut d = crate::differential_propagation::Differ::start(&["--lazyfree-lazy-user-del", lazy]);
+        d.script(&["set g:a v", "getdel g:a", "getdel g:a", "set g:b v", "del g:b"]);
+        d.finish();
+    }
+}
