@@ -148,6 +148,17 @@ pub fn measure(st: &mut State, id: ClientId, mem: usize) {
     }
 }
 
+/// Clients a message or an invalidation was just queued for (pubsub.c and tracking.c measure
+/// each receiver): their output grew while their own tasks may be waiting on a full socket.
+pub fn measure_receivers(st: &mut State, ids: &[ClientId]) {
+    for &id in ids {
+        if let Some(c) = st.clients.get(&id) {
+            let mem = c.memory(0);
+            update(st, id, mem);
+        }
+    }
+}
+
 /// The client is gone: its usage no longer counts.
 pub fn forget(st: &mut State, id: ClientId) {
     let cm = &mut st.client_mem;

@@ -326,3 +326,30 @@ fn clients_over_their_output_limit_are_not_a_reason_to_evict_others() {
     assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
     assert_eq!(seen[1].1, (true, "0".to_string(), 2));
 }
+
+/// A subscriber that does not read the messages published to it is evicted once they pass the
+/// limit, though it sends nothing itself: its usage is measured as each message is queued.
+#[test]
+fn a_subscriber_that_does_not_read_is_evicted() {
+    let mut seen = Vec::new();
+    for (who, server) in both() {
+        let mut control = server.client();
+        ok(&mut control, &["CLIENT", "NO-EVICT", "ON"]);
+        ok(&mut control, &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 0 0"]);
+        ok(&mut control, &["CONFIG", "SET", "maxmemory-clients", "1mb"]);
+        let mut sub = server.client();
+        ok(&mut sub, &["CLIENT", "SETNAME", "sub"]);
+        assert!(text(sub.cmd(&["SUBSCRIBE", "ch"])).contains("subscribe"));
+        let message = "m".repeat(100_000);
+        let deadline = Instant::now() + WITHIN;
+        while !gone(&mut control, "sub") {
+            assert!(Instant::now() < deadline, "{who}: the subscriber was not evicted");
+            control.cmd(&["PUBLISH", "ch", &message]);
+        }
+        let log = server.log_text();
+        let logged = log.lines().any(|l| l.contains("* Evicting client: id=") && l.contains(" name=sub "));
+        seen.push((who, (logged, evicted_clients(&mut control))));
+    }
+    assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
+    assert_eq!(seen[1].1, (true, "1".to_string()));
+}
