@@ -21,6 +21,7 @@ use crate::server::state::{ClientInfo, ClientKind, Push, State};
 use crate::server::Server;
 
 use super::client_buffers::{QueryBuf, ReplyBuf, Resized};
+use super::client_memory as memory;
 use super::halves::{ForgetWrite, IntoHalves, WriteNow};
 
 /// A batch stops once this much output is pending, so replies are written before more commands run
@@ -560,7 +561,7 @@ fn execute_batch(
         write_reply(session, conn, reply);
         if st.hot.maxmemory_clients != 0 {
             // What the command added to the output (or its MULTI queue, its subscriptions...).
-            measure_self(st, session.id, conn);
+            memory::measure(st, session.id, held(conn));
         }
         if session.close_after_reply {
             conn.queue.clear();
@@ -690,7 +691,7 @@ impl Parking<'_> {
             let mut st = self.server.lock();
             // What arrives meanwhile counts towards maxmemory-clients, as after any read.
             if read && !gone && eviction::enabled() {
-                gone = evicts_itself(&mut st, id, conn, crate::util::time::unix_ms());
+                gone = memory::evicts_itself(&mut st, id, held(conn), crate::util::time::unix_ms());
             }
             if gone {
                 if let Some(s) = st.blocking.cancel(id) {
@@ -743,41 +744,24 @@ fn tend_buffers(server: &Arc<Server>, session: &Session, conn: &mut Conn) {
     if let Some(ci) = st.clients.get_mut(&session.id) {
         publish_buffers(ci, conn, false);
         // clientsCron measures every client, evictable or not.
-        let mem = usage(ci, conn);
+        let mem = memory::usage(ci, held(conn));
         eviction::measure(&mut st, session.id, mem);
         eviction::evict(&mut st, None, crate::util::time::unix_ms());
     }
 }
 
-/// What the client uses now (getClientMemoryUsage), its output being what `out` holds rather
-/// than what it last published.
-fn usage(ci: &ClientInfo, conn: &Conn) -> usize {
-    let published = ci.unwritten.load(Ordering::Relaxed);
-    ci.memory_with(0, conn.query.allocated()).saturating_sub(published) + conn.out.len()
+/// The buffers maxmemory-clients counts, as the connection holds them now.
+fn held(conn: &Conn) -> memory::Held {
+    memory::Held { query_alloc: conn.query.allocated(), out: conn.out.len() }
 }
 
-/// Measures the client for maxmemory-clients and evicts whoever is over the limit. True: the
-/// client itself was evicted.
-fn evicts_itself(st: &mut State, id: u64, conn: &Conn, now_ms: u64) -> bool {
-    measure_self(st, id, conn);
-    eviction::evict(st, Some(id), now_ms)
-}
-
-/// updateClientMemUsageAndBucket for the connection's own client.
-fn measure_self(st: &mut State, id: u64, conn: &Conn) {
-    if let Some(ci) = st.clients.get(&id) {
-        let mem = usage(ci, conn);
-        eviction::update(st, id, mem);
-    }
-}
-
-/// `evicts_itself` from outside a batch, with CLIENT LIST's figures of the buffers brought up to
+/// `memory::evicts_itself` from outside a batch, with CLIENT LIST's figures of the buffers brought up to
 /// date. False: the client was evicted (or is gone), the connection is to close.
 fn report_usage(server: &Server, id: u64, conn: &Conn) -> bool {
     let mut st = server.lock();
     let Some(ci) = st.clients.get_mut(&id) else { return false };
     publish_buffers(ci, conn, false);
-    !evicts_itself(&mut st, id, conn, crate::util::time::unix_ms())
+    !memory::evicts_itself(&mut st, id, held(conn), crate::util::time::unix_ms())
 }
 
 /// repl-disable-tcp-nodelay: fewer, larger packets to replicas, at the price of some delay.
