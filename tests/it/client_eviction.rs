@@ -355,3 +355,49 @@ fn a_subscriber_that_does_not_read_is_evicted() {
     assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
     assert_eq!(seen[1].1, (true, "1".to_string()));
 }
+
+/// Commands queued in MULTI count towards the limit: a transaction that queues less than it
+/// allows runs, one that queues more gets its client evicted before EXEC. (Where exactly it is
+/// cut depends on how each server sizes the query buffer of a big argument: this one reserves
+/// twice a big argument's room when its buffer is already that big, Redis exactly that room.
+/// The arguments here are under Redis's big-argument size.)
+#[test]
+fn a_transaction_queueing_past_the_limit_is_evicted() {
+    let mut seen = Vec::new();
+    for (who, server) in both() {
+        let mut control = server.client();
+        ok(&mut control, &["CONFIG", "SET", "maxmemory-clients", "1000000"]);
+        let value = "v".repeat(20_000);
+        let mut c = server.client();
+        let mut outcome = Vec::new();
+        for n in [10, 100] {
+            outcome.push(text(c.cmd(&["MULTI"])));
+            let queued = (0..n).all(|_| c.try_read_reply_after(&["SET", "k", &value]).is_some());
+            outcome.push(match queued {
+                true => text(c.cmd(&["EXEC"])),
+                false => "closed".to_string(),
+            });
+            if !queued {
+                break;
+            }
+        }
+        seen.push((who, (outcome, evicted_clients(&mut control))));
+    }
+    assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
+    let ran = format!("*10\r\n{}", "+OK\r\n".repeat(10));
+    assert_eq!((seen[1].1).0, vec!["+OK\r\n".to_string(), ran, "+OK\r\n".to_string(), "closed".to_string()]);
+    assert_eq!((seen[1].1).1, "1");
+}
+
+trait TryCmd {
+    /// The reply to a command, or None once the connection is closed.
+    fn try_read_reply_after(&mut self, args: &[&str]) -> Option<Vec<u8>>;
+}
+
+impl TryCmd for Client {
+    fn try_read_reply_after(&mut self, args: &[&str]) -> Option<Vec<u8>> {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.send_raw(&crate::common::encode(&a));
+        self.try_read_reply().ok()
+    }
+}
