@@ -755,10 +755,12 @@ fn held(conn: &Conn) -> memory::Held {
     memory::Held { query_alloc: conn.query.allocated(), out: conn.out.len() }
 }
 
-/// `memory::evicts_itself` from outside a batch, with CLIENT LIST's figures of the buffers brought up to
-/// date. False: the client was evicted (or is gone), the connection is to close.
+/// `memory::evicts_itself` from outside a batch, with CLIENT LIST's figures of the buffers brought
+/// up to date. False: the client was evicted (or is gone), the connection is to close. Never waits
+/// for a busy script's lock (every connection reporting would hold a thread meanwhile, SCRIPT
+/// KILL's too): the next report, or the cron's visit, does it.
 fn report_usage(server: &Server, id: u64, conn: &Conn) -> bool {
-    let mut st = server.lock();
+    let Some(mut st) = crate::server::busy::lock_unless_busy(&server.state, &server.busy) else { return true };
     let Some(ci) = st.clients.get_mut(&id) else { return false };
     publish_buffers(ci, conn, false);
     !memory::evicts_itself(&mut st, id, held(conn), crate::util::time::unix_ms())
