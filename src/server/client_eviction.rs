@@ -1,5 +1,5 @@
 //! Client eviction (maxmemory-clients), as Redis 7.0's networking.c and server.c do it: what each
-//! evictable client uses is kept in one of 19 buckets by its log2 (32 KB and below in the first,
+//! evictable client uses is kept in one of 19 buckets by its log2 (below 32 KB in the first,
 //! above 4 GB in the last); when what normal and pub/sub clients use together reaches the limit,
 //! clients are freed from the biggest bucket down, each bucket's in the order they entered it,
 //! until it is below.
@@ -15,7 +15,7 @@ use hashbrown::HashMap;
 
 use super::state::{ClientId, ClientInfo, ClientKind, State};
 
-/// CLIENT_MEM_USAGE_BUCKET_MIN_LOG: the first bucket holds clients of up to 2^15 bytes.
+/// CLIENT_MEM_USAGE_BUCKET_MIN_LOG: the first bucket holds clients of less than 2^15 bytes.
 const MIN_LOG: u32 = 15;
 /// CLIENT_MEM_USAGE_BUCKET_MAX_LOG: the last holds those above 2^32.
 const MAX_LOG: u32 = 33;
