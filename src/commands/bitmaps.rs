@@ -369,7 +369,7 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let dest = &args[2];
     if maxlen == 0 {
         // An empty result deletes the destination.
-        if ctx.db().remove(dest).is_some() {
+        if crate::server::lazyfree::server_delete(ctx.state, ctx.session.db, dest) {
             ctx.notify(notify::GENERIC, "del", dest);
             ctx.dirty(1);
         }
@@ -392,7 +392,7 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             .collect()
     };
     ctx.lookup_write(dest);
-    ctx.db().set(dest, Value::raw_string(&res), Ttl::Clear);
+    crate::server::lazyfree::server_overwrite(ctx.state, ctx.session.db, dest, Value::raw_string(&res), Ttl::Clear);
     ctx.notify(notify::STRING, "set", dest);
     ctx.dirty(1);
     Reply::Int(maxlen as i64)

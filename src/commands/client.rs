@@ -528,14 +528,7 @@ pub(super) fn kill_one(ctx: &mut Ctx, id: u64) {
     }
     // Like Redis's freeClient(): the victim is gone from CLIENT LIST, PUBSUB and MONITOR as soon as
     // CLIENT KILL returns; its task closes the socket and finishes the cleanup.
-    crate::server::tracking::disable(ctx.state, id);
-    if let Some(c) = ctx.state.clients.remove(&id) {
-        c.signals.kill();
-        crate::server::pubsub::unsubscribe_all(ctx.state, id);
-        ctx.state.monitors.retain(|m| *m != id);
-        // A client held by a pause is freed too: its command never runs.
-        crate::server::postpone::forget(ctx.state, id);
-    }
+    crate::server::client_eviction::free(ctx.state, id);
 }
 
 /// `CLIENT <sub> ...` with a bad argument count that the table's arity let through.
@@ -611,9 +604,12 @@ fn on_off(b: &[u8]) -> Option<bool> {
 
 fn no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(v) = on_off(&args[2]) else { return Reply::error(errors::SYNTAX) };
-    if let Some(ci) = ctx.state.clients.get_mut(&ctx.session.id) {
-        ci.no_evict = v;
-    }
+    let id = ctx.session.id;
+    let Some(ci) = ctx.state.clients.get_mut(&id) else { return Reply::OK };
+    ci.no_evict = v;
+    // Off: back in its bucket with what it uses now; on: out of it (updateClientMemUsageAndBucket).
+    let mem = ci.memory_with(0, ctx.session.query_buffer.2);
+    crate::server::client_eviction::update(ctx.state, id, mem);
     Reply::OK
 }
 

@@ -289,6 +289,7 @@ pub fn refresh(st: &mut crate::server::state::State) {
     if let Some(b) = st.repl.backlog.as_mut() {
         b.resize(backlog_size);
     }
+    crate::server::client_eviction::configure(st, crate::util::time::unix_ms());
 }
 
 fn resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {

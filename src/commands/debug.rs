@@ -1,6 +1,7 @@
 //! DEBUG, a protected command, and its subcommands. Table rows, replies and error texts follow
 //! Redis 7.0.15.
 
+mod client_eviction;
 mod crash_report;
 mod mallctl;
 mod restart;
@@ -231,6 +232,7 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         (b"sdslen", 3) => sdslen(ctx, &args[2]),
         (b"replybuffer", 4) => replybuffer(ctx, args),
+        (b"client-eviction", 2) => client_eviction::client_eviction(ctx),
         (b"mallctl", 3..) => mallctl::mallctl_int(&args[2..]),
         (b"mallctl-str", 3..) => mallctl::mallctl_string(&args[2..]),
         (b"help", 2) => super::help_reply(
@@ -319,6 +321,8 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 "QUICKLIST <key> [<0|1>]",
                 "    Show low level info about the quicklist encoding of <key>.",
                 "    The optional argument (0 by default) sets the level of detail",
+                "CLIENT-EVICTION",
+                "    Show low level client eviction pools info (maxmemory-clients).",
                 "PAUSE-CRON <0|1>",
                 "    Stop periodic cron job processing.",
                 "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",

@@ -95,7 +95,7 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::error("ERR Bad data format");
     };
     let db = ctx.session.db;
-    let deleted = opts.replace && ctx.state.dbs[db].remove(key).is_some();
+    let deleted = opts.replace && crate::server::lazyfree::server_delete(ctx.state, db, key);
     if ttl != 0 && !opts.absttl {
         ttl = ttl.saturating_add(ctx.now_ms as i64);
     }

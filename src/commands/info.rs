@@ -379,7 +379,7 @@ fn render_section(ctx: &mut Ctx, name: &str, out: &mut String) {
             field!("expired_time_cap_reached_count:0");
             field!("expire_cycle_cpu_milliseconds:{}", s.expire_cycle_cpu_ms);
             field!("evicted_keys:{}", s.evicted_keys);
-            field!("evicted_clients:0");
+            field!("evicted_clients:{}", st.stats.evicted_clients);
             let current_us = s.eviction_exceeded_since.map_or(0, |t| t.elapsed().as_micros() as u64);
             field!("total_eviction_exceeded_time:{}", (s.eviction_exceeded_total_us + current_us) / 1000);
             field!("current_eviction_exceeded_time:{}", current_us / 1000);

@@ -372,7 +372,7 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
             return Reply::Int(0);
         }
         // The old destination goes first, so the renamed key is a new one (the `new` event).
-        ctx.state.dbs[db].remove(dst);
+        crate::server::lazyfree::server_delete(ctx.state, db, dst);
     }
     let Some(entry) = ctx.state.dbs[db].remove(src) else {
         return Reply::error(errors::NO_SUCH_KEY);
@@ -461,7 +461,7 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         if !replace {
             return Reply::Int(0);
         }
-        ctx.state.dbs[dst_db].remove(dst);
+        crate::server::lazyfree::server_delete(ctx.state, dst_db, dst);
     }
     // A copy is a new object: it starts with a fresh access time.
     ctx.state.dbs[dst_db].set(dst, value, ttl);
@@ -512,7 +512,7 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], name: &str, unit_ms: i64, relat
     let db = ctx.session.db;
     // A time already past deletes the key (checkAlreadyExpired), replayed as that deletion.
     if ctx.already_expired(at) {
-        ctx.state.dbs[db].remove(key);
+        crate::server::lazyfree::expire_delete(ctx.state, db, key);
         ctx.notify(notify::GENERIC, "del", key);
         let del = expired_deletion(ctx.state);
         ctx.propagate_as(|| argv(&[del, key]));

@@ -456,7 +456,15 @@ fn sunion_diff(ctx: &mut Ctx, keys: &[Bytes], out: Output, op: SetOp) -> Reply {
             let event = if op == SetOp::Union { "sunionstore" } else { "sdiffstore" };
             store_result(ctx, dst, result, event)
         }
-        _ => Reply::Set(result.iter().map(bulk).collect()),
+        _ => {
+            let reply = Reply::Set(result.iter().map(bulk).collect());
+            // Redis frees the set it computed as it frees a deleted value: in the background
+            // under lazyfree-lazy-server-del, when big enough (sunionDiffGenericCommand).
+            if ctx.state.config.bool(crate::ckey!("lazyfree-lazy-server-del")) {
+                crate::server::lazyfree::free_value(Value::Set(Box::new(result)));
+            }
+            reply
+        }
     }
 }
 
@@ -509,7 +517,7 @@ fn diff_of(sets: &[Option<&Set>], max: usize) -> Set {
 fn store_result(ctx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) -> Reply {
     if result.is_empty() {
         // dbDelete, which does not look at expiry: an expired destination counts as deleted.
-        if ctx.db().remove(dst).is_some() {
+        if crate::server::lazyfree::server_delete(ctx.state, ctx.session.db, dst) {
             ctx.dirty(1);
             ctx.notify(notify::GENERIC, "del", dst);
         }
@@ -517,7 +525,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) -> 
     }
     let n = result.len();
     ctx.lookup_write(dst);
-    ctx.db().set(dst, Value::Set(Box::new(result)), Ttl::Clear);
+    crate::server::lazyfree::server_overwrite(ctx.state, ctx.session.db, dst, Value::Set(Box::new(result)), Ttl::Clear);
     ctx.notify(notify::SET, event, dst);
     ctx.dirty(1);
     Reply::Int(n as i64)

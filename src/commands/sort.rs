@@ -219,14 +219,20 @@ fn store(ctx: &mut Ctx, dest: &Bytes, out: Vec<Option<Vec<u8>>>) -> Reply {
             list.push_back(&v.unwrap_or_default());
         }
         ctx.expire_if_needed(ctx.session.db, dest);
-        ctx.db().set(dest, Value::List(Box::new(list)), Ttl::Clear);
+        crate::server::lazyfree::server_overwrite(
+            ctx.state,
+            ctx.session.db,
+            dest,
+            Value::List(Box::new(list)),
+            Ttl::Clear,
+        );
         ctx.key_modified_in(ctx.session.db, dest);
         ctx.notify(notify::LIST, "sortstore", dest);
         ctx.dirty(n as u64);
     } else {
         let db = ctx.session.db;
         ctx.expire_if_needed(db, dest);
-        if ctx.db().remove(dest).is_some() {
+        if crate::server::lazyfree::server_delete(ctx.state, db, dest) {
             ctx.key_modified_in(db, dest);
             ctx.notify(notify::GENERIC, "del", dest);
             ctx.dirty(1);

@@ -243,7 +243,7 @@ fn set_generic(ctx: &mut Ctx, c: SetCall) -> Reply {
         None if c.flags & OBJ_KEEPTTL != 0 => Ttl::Keep,
         None => Ttl::Clear,
     };
-    ctx.db().set(c.key, Value::string(c.val), ttl);
+    crate::server::lazyfree::server_overwrite(ctx.state, ctx.session.db, c.key, Value::string(c.val), ttl);
     ctx.dirty(1);
     ctx.notify(notify::STRING, "set", c.key);
     if let Some(at) = when {
@@ -323,7 +323,7 @@ fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old = tri!(get_generic(ctx, &args[1]));
-    ctx.db().set(&args[1], Value::string(&args[2]), Ttl::Clear);
+    crate::server::lazyfree::server_overwrite(ctx.state, ctx.session.db, &args[1], Value::string(&args[2]), Ttl::Clear);
     ctx.notify(notify::STRING, "set", &args[1]);
     ctx.dirty(1);
     // Replayed as SET key value, as Redis does.
@@ -333,10 +333,19 @@ fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old = tri!(get_generic(ctx, &args[1]));
-    if !matches!(old, Reply::Nil) && ctx.db().remove(&args[1]).is_some() {
+    if matches!(old, Reply::Nil) {
+        return old;
+    }
+    // As DEL does under lazyfree-lazy-user-del: freed in the background, replayed as UNLINK.
+    let lazy = ctx.state.config.bool(crate::ckey!("lazyfree-lazy-user-del"));
+    if let Some(entry) = ctx.db().remove(&args[1]) {
+        if lazy {
+            crate::server::lazyfree::free_entry(entry);
+        }
         ctx.notify(notify::GENERIC, "del", &args[1]);
         ctx.dirty(1);
-        ctx.propagate_as(|| argv(&[b"DEL", &args[1]]));
+        let del: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        ctx.propagate_as(|| argv(&[del, &args[1]]));
     }
     old
 }
@@ -356,7 +365,7 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let event = match when {
         // An absolute time already past deletes the key, as EXPIREAT would.
         Some(at) if opts.flags & (OBJ_EXAT | OBJ_PXAT) != 0 && ctx.already_expired(at as i64) => {
-            ctx.db().remove(key).map(|_| "del")
+            crate::server::lazyfree::expire_delete(ctx.state, ctx.session.db, key).then_some("del")
         }
         Some(at) => ctx.db().set_expire(key, at).then_some("expire"),
         None => (opts.flags & OBJ_PERSIST != 0 && ctx.db().persist(key)).then_some("persist"),
@@ -402,7 +411,13 @@ fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
     for pair in args[1..].chunks(2) {
         // setKey looks the key up for writing first, which expires (and counts) a stale one.
         ctx.lookup_write(&pair[0]);
-        ctx.db().set(&pair[0], Value::string(&pair[1]), Ttl::Clear);
+        crate::server::lazyfree::server_overwrite(
+            ctx.state,
+            ctx.session.db,
+            &pair[0],
+            Value::string(&pair[1]),
+            Ttl::Clear,
+        );
         ctx.notify(notify::STRING, "set", &pair[0]);
     }
     ctx.dirty((args.len() as u64 - 1) / 2);

@@ -170,7 +170,7 @@ fn members_reply(resp: u8, items: Vec<(Vec<u8>, f64)>, withscores: bool) -> Repl
 /// result replaces the key (and its TTL); an empty one deletes it.
 fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<crate::types::zset::Item>, event: &str) -> Reply {
     if items.is_empty() {
-        if ctx.db().remove(dst).is_some() {
+        if crate::server::lazyfree::server_delete(ctx.state, ctx.session.db, dst) {
             ctx.notify(notify::GENERIC, "del", dst);
             ctx.dirty(1);
         }
@@ -178,7 +178,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<crate::types::zset::Item>,
     }
     let z = ZSet::from_items(items, limits(ctx));
     let n = z.len();
-    ctx.db().set(dst, Value::ZSet(Box::new(z)), Ttl::Clear);
+    crate::server::lazyfree::server_overwrite(ctx.state, ctx.session.db, dst, Value::ZSet(Box::new(z)), Ttl::Clear);
     ctx.notify(notify::ZSET, event, dst);
     ctx.dirty(1);
     Reply::Int(n as i64)

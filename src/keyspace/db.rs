@@ -488,8 +488,9 @@ impl Db {
     }
 
     /// Active expiry: visits segments holding volatile keys, deleting expired ones, until `budget`
-    /// entries were examined. Returns (expired key names, entries examined).
-    pub fn expire_cycle(&mut self, now_ms: u64, budget: usize) -> (Vec<Box<[u8]>>, usize) {
+    /// entries were examined. Returns (the expired entries, entries examined): the caller frees
+    /// them, at once or in the background (lazyfree-lazy-expire).
+    pub fn expire_cycle(&mut self, now_ms: u64, budget: usize) -> (Vec<Entry>, usize) {
         let mut examined = 0;
         let mut expired = Vec::new();
         let nsegs = self.segments.len();
@@ -514,7 +515,7 @@ impl Db {
             let mut gone = 0;
             for e in seg.table.extract_if(|e| e.expire_at().is_some_and(|at| at < now_ms)) {
                 gone += 1;
-                expired.push(Box::<[u8]>::from(e.key()));
+                expired.push(e);
             }
             seg.volatile -= gone;
             self.volatile -= gone as usize;
@@ -527,8 +528,8 @@ impl Db {
         } else if self.volatile == 0 {
             self.avg_ttl = 0;
         }
-        for k in &expired {
-            self.touch_watched(k);
+        for e in &expired {
+            self.touch_watched(e.key());
         }
         (expired, examined)
     }

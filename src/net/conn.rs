@@ -15,11 +15,13 @@ use crate::protocol::parser::{Limits, Parser};
 use crate::protocol::Reply;
 use crate::server::blocking::Parked;
 use crate::server::busy::BusyJob;
+use crate::server::client_eviction as eviction;
 use crate::server::signals::{ClientSignals, Signal};
 use crate::server::state::{ClientInfo, ClientKind, Push, State};
 use crate::server::Server;
 
 use super::client_buffers::{QueryBuf, ReplyBuf, Resized};
+use super::client_memory as memory;
 use super::halves::{ForgetWrite, IntoHalves, WriteNow};
 
 /// A batch stops once this much output is pending, so replies are written before more commands run
@@ -157,12 +159,18 @@ pub async fn serve<S>(
                 Some(_) => gone = true,
                 None => {}
             }
+            // What the socket did not take counts towards maxmemory-clients (Redis measures a
+            // client after each write, and evicts before it sleeps).
+            if !gone && eviction::enabled() && !report_usage(&server, session.id, &conn) {
+                gone = true;
+            }
             if !gone && !conn.out.is_empty() {
                 // A client that stops reading blocks this write; CLIENT KILL and the output buffer
                 // limits must still be able to drop it. With an output limit, commands go on running meanwhile (what is queued, then what
                 // arrives), so that the limit can be reached as in Redis.
                 unwritten.store(conn.out.len(), Ordering::Relaxed);
-                let mut reading = conn.output_limited;
+                // With maxmemory-clients set, client eviction bounds what it may hold.
+                let mut reading = conn.output_limited || eviction::enabled();
                 while !conn.out.is_empty() {
                     // Not once the connection is handed over (SYNC) or closing after a reply.
                     let handed = session.repl.handover.is_some() || session.close_after_reply;
@@ -173,6 +181,10 @@ pub async fn serve<S>(
                             Ok(n) if n > 0 => {
                                 conn.out.drain(..n);
                                 unwritten.store(conn.out.len(), Ordering::Relaxed);
+                                if eviction::enabled() && !report_usage(&server, session.id, &conn) {
+                                    gone = true;
+                                    break;
+                                }
                             }
                             _ => {
                                 gone = true;
@@ -350,7 +362,9 @@ async fn run_input(
         if conn.queue.is_empty() && proto_error.is_none() {
             // Processed: what was parsed leaves the buffer (the cron resizes what remains).
             conn.query.settle();
-            return true;
+            // A command still arriving holds its bytes in the query buffer, which counts towards
+            // maxmemory-clients as soon as it is read.
+            return !eviction::enabled() || report_usage(server, session.id, conn);
         }
         match execute_batch(server, session, conn, rx, pending) {
             Batch::Done => {}
@@ -505,6 +519,14 @@ fn execute_batch(
             wait = Batch::Paused(TURN_WAIT_MS, st.postponed.epoch);
             break;
         }
+        // processCommand's evictClients, after what the reads and the previous commands added: a
+        // client evicted here runs nothing more and is sent nothing more.
+        if st.hot.maxmemory_clients != 0 && eviction::evict(st, Some(session.id), now_ms) {
+            conn.out.clear();
+            conn.queue.clear();
+            session.close_after_reply = true;
+            break;
+        }
         // Earlier replies of the pipeline not written yet (clientHasPendingReplies).
         session.replies_pending = !conn.out.is_empty();
         let mut ctx = Ctx { server, state: st, session, now_ms, clock };
@@ -537,6 +559,10 @@ fn execute_batch(
             }
         }
         write_reply(session, conn, reply);
+        if st.hot.maxmemory_clients != 0 {
+            // What the command added to the output (or its MULTI queue, its subscriptions...).
+            memory::measure(st, session.id, held(conn));
+        }
         if session.close_after_reply {
             conn.queue.clear();
             break;
@@ -552,6 +578,9 @@ fn execute_batch(
             let info = commands::client_info_string(st, session.id, now_ms).unwrap_or_default();
             tracing::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
             st.stats.client_outbuf_limit_disconnections += 1;
+            // Freed before the next client runs (beforeNextClient): what it held does not get
+            // another client evicted meanwhile.
+            eviction::forget(st, session.id);
             conn.out.clear();
             conn.queue.clear();
             session.close_after_reply = true;
@@ -632,7 +661,7 @@ impl Parking<'_> {
         tokio::pin!(timer);
         let mut timed_out = false;
         loop {
-            let mut gone = false;
+            let (mut gone, mut read) = (false, false);
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = &mut timer, if !timed_out => {
@@ -648,6 +677,7 @@ impl Parking<'_> {
                     Ok(n) => {
                         conn.unaccounted_input += n;
                         gone = conn.query.buf.len() > conn.query_buffer_limit;
+                        read = true;
                     }
                 },
                 Some(p) = rx.recv() => {
@@ -659,6 +689,10 @@ impl Parking<'_> {
                 }
             }
             let mut st = self.server.lock();
+            // What arrives meanwhile counts towards maxmemory-clients, as after any read.
+            if read && !gone && eviction::enabled() {
+                gone = memory::evicts_itself(&mut st, id, held(conn), crate::util::time::unix_ms());
+            }
             if gone {
                 if let Some(s) = st.blocking.cancel(id) {
                     *session = s;
@@ -709,7 +743,27 @@ fn tend_buffers(server: &Arc<Server>, session: &Session, conn: &mut Conn) {
     }
     if let Some(ci) = st.clients.get_mut(&session.id) {
         publish_buffers(ci, conn, false);
+        // clientsCron measures every client, evictable or not.
+        let mem = memory::usage(ci, held(conn));
+        eviction::measure(&mut st, session.id, mem);
+        eviction::evict(&mut st, None, crate::util::time::unix_ms());
     }
+}
+
+/// The buffers maxmemory-clients counts, as the connection holds them now.
+fn held(conn: &Conn) -> memory::Held {
+    memory::Held { query_alloc: conn.query.allocated(), out: conn.out.len() }
+}
+
+/// `memory::evicts_itself` from outside a batch, with CLIENT LIST's figures of the buffers brought
+/// up to date. False: the client was evicted (or is gone), the connection is to close. Never waits
+/// for a busy script's lock (every connection reporting would hold a thread meanwhile, SCRIPT
+/// KILL's too): the next report, or the cron's visit, does it.
+fn report_usage(server: &Server, id: u64, conn: &Conn) -> bool {
+    let Some(mut st) = crate::server::busy::lock_unless_busy(&server.state, &server.busy) else { return true };
+    let Some(ci) = st.clients.get_mut(&id) else { return false };
+    publish_buffers(ci, conn, false);
+    !memory::evicts_itself(&mut st, id, held(conn), crate::util::time::unix_ms())
 }
 
 /// repl-disable-tcp-nodelay: fewer, larger packets to replicas, at the price of some delay.
@@ -726,6 +780,7 @@ pub fn unregister(st: &mut State, session: &mut Session) {
     let id = session.id;
     crate::server::tracking::disable(st, id);
     st.clients.remove(&id);
+    eviction::forget(st, id);
     crate::server::postpone::forget(st, id);
     crate::server::pubsub::unsubscribe_all(st, id);
     st.monitors.retain(|m| *m != id);

@@ -94,7 +94,15 @@ fn active_expire(server: &Server, period: Duration) {
             let (expired, examined) = d.expire_cycle(now, EXPIRE_CHUNK);
             st.stats.expired_keys += expired.len() as u64;
             let unlink = st.config.bool(crate::ckey!("lazyfree-lazy-expire"));
-            for key in &expired {
+            let stale_found = expired.len();
+            for entry in expired {
+                let key = entry.key().to_vec();
+                // lazyfree-lazy-expire: a big value goes to the lazy free thread (dbAsyncDelete).
+                match unlink {
+                    true => crate::server::lazyfree::free_entry(entry),
+                    false => drop(entry),
+                }
+                let key = &key[..];
                 crate::server::notify::notify(&mut st, crate::server::notify::EXPIRED, "expired", key, db);
                 crate::server::tracking::invalidate_key(&mut st, None, key, true);
                 st.propagation.deleted(db, key, unlink);
@@ -102,10 +110,10 @@ fn active_expire(server: &Server, period: Duration) {
                 st.blocking.signal(db, key);
             }
             if examined > 0 {
-                let stale = expired.len() as f64 / examined as f64;
+                let stale = stale_found as f64 / examined as f64;
                 st.stats.expired_stale_perc = st.stats.expired_stale_perc * 0.95 + stale * 100.0 * 0.05;
             }
-            if examined == 0 || (expired.len() as u64) * 100 <= examined as u64 * acceptable_stale {
+            if examined == 0 || (stale_found as u64) * 100 <= examined as u64 * acceptable_stale {
                 break;
             }
         }
@@ -143,7 +151,7 @@ fn sample_stats(st: &mut State) {
 fn close_clients_over_output_limits(st: &mut State) {
     let now = crate::util::time::unix_ms();
     let limits = st.hot.output_limits;
-    let mut closed = 0;
+    let mut closed = Vec::new();
     for c in st.clients.values_mut() {
         let used = c.output_pending() as u64;
         let served_elsewhere = matches!(c.kind, ClientKind::Replica | ClientKind::Master);
@@ -154,10 +162,14 @@ fn close_clients_over_output_limits(st: &mut State) {
             let info = crate::server::state::client_info_line(c, now);
             tracing::warn!("Client {info} closed for overcoming of output buffer limits.");
             c.signals.kill();
-            closed += 1;
+            closed.push(c.id);
         }
     }
-    st.stats.client_outbuf_limit_disconnections += closed;
+    st.stats.client_outbuf_limit_disconnections += closed.len() as u64;
+    // Freed at once in Redis: what they held no longer counts towards maxmemory-clients.
+    for id in closed {
+        crate::server::client_eviction::forget(st, id);
+    }
 }
 
 /// clientsCron's buffer resizing: each tick visits numclients/hz clients, at least 5 (or all of

@@ -2,6 +2,7 @@
 //! Sentinel mode, and the way a process ends (signals, the final save).
 
 pub mod client_buffers;
+mod client_memory;
 pub mod conn;
 mod cron;
 pub mod halves;

@@ -100,14 +100,21 @@ fn load_from<R: Read>(server: &Arc<Server>, input: R, swap: bool) -> Result<Repl
     }
     let databases = server.lock().dbs.len();
     let mut dbs: Vec<Db> = (0..databases).map(|_| Db::new()).collect();
-    let info = crate::persistence::load::load_from_master_stream(server, input, Some(&mut dbs))?;
+    // Whichever is discarded, what a failed load left or the old dataset, goes to the lazy free
+    // thread whatever replica-lazy-flush says, as Redis's discardTempDb does.
+    let info = match crate::persistence::load::load_from_master_stream(server, input, Some(&mut dbs)) {
+        Ok(info) => info,
+        Err(e) => {
+            crate::server::lazyfree::free_databases(dbs);
+            return Err(e);
+        }
+    };
     tracing::info!("MASTER <-> REPLICA sync: Swapping the loaded databases in");
     let old = {
         let mut st = server.lock();
         st.replace_dataset(dbs)
     };
-    // The old dataset is freed without holding the lock.
-    drop(old);
+    crate::server::lazyfree::free_databases(old);
     Ok(info)
 }
 

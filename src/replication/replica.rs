@@ -449,14 +449,18 @@ async fn full_sync(
 /// does); replicas of this server followed the old one and must sync again.
 fn flush_for_sync(server: &Server) {
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
-    let old: Vec<crate::keyspace::Db> = {
+    let (old, lazy) = {
         let mut st = server.lock();
         disconnect_replicas(&mut st);
         st.scripts.flush_functions();
-        st.empty_dataset()
+        (st.empty_dataset(), st.config.bool(crate::ckey!("replica-lazy-flush")))
     };
-    // Freeing a large dataset takes a while: not while holding the keyspace.
-    drop(old);
+    // Freeing a large dataset takes a while: not while holding the keyspace. With
+    // replica-lazy-flush, the lazy free thread does it and counts it (emptyDbAsync).
+    match lazy {
+        true => crate::server::lazyfree::free_databases(old),
+        false => drop(old),
+    }
 }
 
 /// The payload written to a temp file, which then replaces the RDB file and is loaded.

@@ -139,20 +139,32 @@ fn evict(server: &Server, st: &mut State, to_free: u64) -> Outcome {
             break;
         };
         // Only what deleting the key frees counts, not what publishing its event costs.
+        // lazyfree-lazy-eviction: a big value goes to the lazy free thread (dbAsyncDelete).
+        let unlink = st.config.bool(crate::ckey!("lazyfree-lazy-eviction"));
         let before = crate::alloc::allocated() as i64;
         let del_start = Instant::now();
-        drop(st.dbs[db].remove(&key));
+        if let Some(entry) = st.dbs[db].remove(&key) {
+            match unlink {
+                true => super::lazyfree::free_entry(entry),
+                false => drop(entry),
+            }
+        }
         add_latency(st, "eviction-del", del_start);
         freed += before - crate::alloc::allocated() as i64;
         st.stats.evicted_keys += 1;
         notify::notify(st, notify::EVICTED, "evicted", &key, db);
         super::tracking::invalidate_key(st, None, &key, true);
-        let unlink = st.config.bool(crate::ckey!("lazyfree-lazy-eviction"));
         st.propagation.deleted(db, &key, unlink);
         keys_freed += 1;
-        if keys_freed % 16 == 0 && start.elapsed().as_micros() as u64 > limit_us {
-            continue_in_background(server, st);
-            break;
+        if keys_freed % 16 == 0 {
+            // What the thread frees is not in `freed`: memory itself says when it is enough.
+            if unlink && memory_to_free(st).is_none() {
+                break;
+            }
+            if start.elapsed().as_micros() as u64 > limit_us {
+                continue_in_background(server, st);
+                break;
+            }
         }
     }
     st.propagation.propagated_now();

@@ -1,14 +1,18 @@
 //! Freeing big values in a background thread, and the counters INFO shows for it, as Redis's
-//! lazyfree.c does: UNLINK, DEL under lazyfree-lazy-user-del and FLUSHALL/FLUSHDB ASYNC hand what
-//! they remove to one thread, so the command does not pay for the deallocation. A value is only
-//! worth the trip when it is made of many allocations (`free_effort` above 64); a flushed database
-//! always goes, and counts one object per key.
+//! lazyfree.c does: UNLINK, DEL under lazyfree-lazy-user-del, FLUSHALL/FLUSHDB ASYNC (or under
+//! lazyfree-lazy-user-flush), keys evicted under lazyfree-lazy-eviction, keys expired under
+//! lazyfree-lazy-expire, values a command deletes or overwrites on its own (a STORE's destination,
+//! RENAME's target, SET over a key) under lazyfree-lazy-server-del, and a replica's old dataset
+//! under replica-lazy-flush hand what they remove to one thread, so the command does not pay for
+//! the deallocation. A value is only worth the trip when it is made of many allocations
+//! (`free_effort` above 64); a flushed database always goes, and counts one object per key.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Mutex, OnceLock};
 
-use crate::keyspace::{Db, Value};
+use crate::keyspace::{Db, Ttl, Value};
+use crate::server::state::State;
 
 /// Redis's LAZYFREE_THRESHOLD: a value of at most this many allocations is freed at once.
 pub const THRESHOLD: usize = 64;
@@ -88,6 +92,46 @@ pub fn free_entry(entry: crate::keyspace::Entry) {
     if free_effort(entry.value()) > THRESHOLD {
         submit(1, Box::new(entry));
     }
+}
+
+/// A removed value: in the background when it is big enough (freeObjAsync), else at once.
+pub fn free_value(value: Value) {
+    if free_effort(&value) > THRESHOLD {
+        submit(1, Box::new(value));
+    }
+}
+
+/// dbDelete, for the deletions a command makes on its own (an empty result's destination, the
+/// target RENAME or COPY replaces, what RESTORE REPLACE replaces): the value is freed as
+/// lazyfree-lazy-server-del says. True if the key existed.
+pub fn server_delete(st: &mut State, db: usize, key: &[u8]) -> bool {
+    let Some(entry) = st.dbs[db].remove(key) else { return false };
+    match st.config.bool(crate::ckey!("lazyfree-lazy-server-del")) {
+        true => free_entry(entry),
+        false => drop(entry),
+    }
+    true
+}
+
+/// setKey's dbOverwrite: the key gets `value`; the value it had goes as
+/// lazyfree-lazy-server-del says.
+pub fn server_overwrite(st: &mut State, db: usize, key: &[u8], value: Value, ttl: Ttl) {
+    let Some(old) = st.dbs[db].set(key, value, ttl) else { return };
+    match st.config.bool(crate::ckey!("lazyfree-lazy-server-del")) {
+        true => free_value(old),
+        false => drop(old),
+    }
+}
+
+/// A deletion by a time already past (EXPIRE, GETEX, SET with EXAT/PXAT in the past): the value
+/// is freed as lazyfree-lazy-expire says. True if the key existed.
+pub fn expire_delete(st: &mut State, db: usize, key: &[u8]) -> bool {
+    let Some(entry) = st.dbs[db].remove(key) else { return false };
+    match st.config.bool(crate::ckey!("lazyfree-lazy-expire")) {
+        true => free_entry(entry),
+        false => drop(entry),
+    }
+    true
 }
 
 /// Frees emptied databases in the background (emptyDbAsync), one object per key.

@@ -3,6 +3,7 @@
 
 pub mod blocking;
 pub mod busy;
+pub mod client_eviction;
 pub mod command;
 pub mod dataset;
 pub mod eviction;

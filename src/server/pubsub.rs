@@ -113,7 +113,7 @@ pub fn publish_from(st: &mut State, channel: &Bytes, message: &Bytes, me: Option
     let now = crate::util::time::unix_ms();
     // Disjoint borrows: the subscriber lists are read while the receivers' clients are updated.
     let State { pubsub, clients, stats, hot, .. } = st;
-    let mut out = Outboxes { clients, limits: hot.output_limits, dropped: 0, now };
+    let mut out = Outboxes::new(clients, hot, now);
     if let Some(ids) = pubsub.channels.get(channel) {
         let msg = Arc::new(Reply::Push(vec![Reply::bulk("message"), Reply::bulk(channel), Reply::bulk(message)]));
         let size = channel.len() + message.len() + 40;
@@ -145,6 +145,8 @@ pub fn publish_from(st: &mut State, channel: &Bytes, message: &Bytes, me: Option
     }
     stats.client_outbuf_limit_disconnections += out.dropped;
     stats.pubsub_channels_msgs += 1;
+    let reached = out.reached;
+    super::client_eviction::measure_receivers(st, &reached);
     (receivers, mine)
 }
 
@@ -154,7 +156,7 @@ pub fn publish_shard(st: &mut State, channel: &Bytes, message: &Bytes, me: Clien
     let mut mine = Vec::new();
     let now = crate::util::time::unix_ms();
     let State { pubsub, clients, stats, hot, .. } = st;
-    let mut out = Outboxes { clients, limits: hot.output_limits, dropped: 0, now };
+    let mut out = Outboxes::new(clients, hot, now);
     let ids = pubsub.shard_channels.get(channel).map(Vec::as_slice).unwrap_or_default();
     if !ids.is_empty() {
         let msg = Arc::new(Reply::Push(vec![Reply::bulk("smessage"), Reply::bulk(channel), Reply::bulk(message)]));
@@ -168,16 +170,20 @@ pub fn publish_shard(st: &mut State, channel: &Bytes, message: &Bytes, me: Clien
         }
     }
     stats.client_outbuf_limit_disconnections += out.dropped;
-    (ids.len(), mine)
+    let (receivers, reached) = (ids.len(), out.reached);
+    super::client_eviction::measure_receivers(st, &reached);
+    (receivers, mine)
 }
 
 /// Queues a push for another client (an invalidation message), within its output buffer limits.
 pub fn send_push(st: &mut State, id: ClientId, msg: &Arc<Reply>, size: usize) {
     let now = crate::util::time::unix_ms();
     let State { clients, stats, hot, .. } = st;
-    let mut out = Outboxes { clients, limits: hot.output_limits, dropped: 0, now };
+    let mut out = Outboxes::new(clients, hot, now);
     out.deliver(id, msg, size);
     stats.client_outbuf_limit_disconnections += out.dropped;
+    let reached = out.reached;
+    super::client_eviction::measure_receivers(st, &reached);
 }
 
 /// The receiving side of a PUBLISH: clients' queues and their output buffer limits.
@@ -186,9 +192,22 @@ struct Outboxes<'a> {
     limits: [(u64, u64, u64); 3],
     dropped: u64,
     now: u64,
+    /// Under maxmemory-clients, the clients a message was queued for: their usage grew (Redis
+    /// measures each receiver as it adds the message).
+    reached: Vec<ClientId>,
+    measuring: bool,
 }
 
-impl Outboxes<'_> {
+impl<'a> Outboxes<'a> {
+    fn new(
+        clients: &'a mut hashbrown::HashMap<ClientId, crate::server::state::ClientInfo>,
+        hot: &crate::server::state::HotConfig,
+        now: u64,
+    ) -> Outboxes<'a> {
+        let measuring = hot.maxmemory_clients != 0;
+        Outboxes { clients, limits: hot.output_limits, dropped: 0, now, reached: Vec::new(), measuring }
+    }
+
     /// Queues a message for a client, enforcing client-output-buffer-limit for its class.
     fn deliver(&mut self, id: ClientId, msg: &Arc<Reply>, size: usize) {
         let Some(c) = self.clients.get_mut(&id) else { return };
@@ -204,5 +223,8 @@ impl Outboxes<'_> {
             return;
         }
         let _ = c.tx.send(Push::Reply(msg.clone()));
+        if self.measuring {
+            self.reached.push(id);
+        }
     }
 }

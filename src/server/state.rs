@@ -192,7 +192,19 @@ impl ClientInfo {
     pub fn memory_with(&self, argv: usize, qbuf_alloc: usize) -> usize {
         const STRUCTURES: usize = std::mem::size_of::<ClientInfo>() + std::mem::size_of::<super::session::Session>();
         let qbuf_block = if qbuf_alloc == 0 { 0 } else { crate::alloc::size_class(qbuf_alloc) };
-        self.output_pending() + qbuf_block + self.rbs + argv + self.multi_mem + STRUCTURES
+        self.output_pending() + qbuf_block + self.rbs + argv + self.multi_mem + self.links() + STRUCTURES
+    }
+
+    /// What Redis counts for a client's WATCHes and subscriptions (multiStateMemOverhead's watched
+    /// keys, pubsubMemOverhead), with its structures' sizes: a list node and a watchedKey per
+    /// watched key, a list node per pattern, a dict entry per channel plus the dict's slots. These
+    /// grow a client's usage towards maxmemory-clients as they do in Redis.
+    fn links(&self) -> usize {
+        const LIST_NODE: usize = 24;
+        const WATCHED_KEY: usize = 32;
+        const DICT_ENTRY: usize = 24;
+        let dict = |n: usize| if n == 0 { 0 } else { n * DICT_ENTRY + n.next_power_of_two().max(4) * 8 };
+        self.watched * (LIST_NODE + WATCHED_KEY) + self.psubs * LIST_NODE + dict(self.subs) + dict(self.ssubs)
     }
 
     /// The output the client has not taken yet: queued messages and unwritten replies.
@@ -266,6 +278,8 @@ pub struct Stats {
     pub reply_buffer_shrinks: u64,
     pub reply_buffer_expands: u64,
     pub client_outbuf_limit_disconnections: u64,
+    /// Clients freed by maxmemory-clients (INFO evicted_clients).
+    pub evicted_clients: u64,
     /// Since when memory has been over maxmemory without eviction catching up, if it is.
     pub eviction_exceeded_since: Option<std::time::Instant>,
     /// Microseconds spent over maxmemory in earlier such periods.
@@ -317,6 +331,8 @@ pub struct State {
     pub dbs: Vec<Db>,
     pub config: Config,
     pub clients: HashMap<ClientId, ClientInfo>,
+    /// What clients use, for maxmemory-clients.
+    pub client_mem: super::client_eviction::ClientMem,
     pub pubsub: super::pubsub::PubSub,
     pub tracking: super::tracking::Tracking,
     pub blocking: super::blocking::Blocking,
@@ -399,6 +415,8 @@ pub struct HotConfig {
     pub maxmemory_policy: crate::keyspace::evict::Policy,
     pub maxmemory_samples: usize,
     pub maxmemory_eviction_tenacity: u32,
+    /// maxmemory-clients: bytes, or minus a percentage of maxmemory; 0 for none.
+    pub maxmemory_clients: i64,
     /// min-replicas-to-write and min-replicas-max-lag (0: no check).
     pub min_replicas_to_write: u64,
     pub min_replicas_max_lag: u64,
@@ -447,6 +465,7 @@ impl HotConfig {
             maxmemory_policy: crate::keyspace::evict::Policy::from_name(c.str(crate::ckey!("maxmemory-policy"))),
             maxmemory_samples: c.int(crate::ckey!("maxmemory-samples")).clamp(1, 64) as usize,
             maxmemory_eviction_tenacity: c.int(crate::ckey!("maxmemory-eviction-tenacity")).clamp(0, 100) as u32,
+            maxmemory_clients: c.int(crate::ckey!("maxmemory-clients")),
             min_replicas_to_write: c.int(crate::ckey!("min-replicas-to-write")).max(0) as u64,
             min_replicas_max_lag: c.int(crate::ckey!("min-replicas-max-lag")).max(0) as u64,
             replica_read_only: c.bool(crate::ckey!("replica-read-only")),
@@ -489,6 +508,7 @@ impl State {
             dbs: (0..n).map(|_| Db::new()).collect(),
             config,
             clients: HashMap::new(),
+            client_mem: Default::default(),
             pubsub: Default::default(),
             tracking: Default::default(),
             blocking: Default::default(),

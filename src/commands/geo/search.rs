@@ -368,7 +368,7 @@ fn generic(ctx: &mut Ctx, args: &[Bytes], src: usize, v: Variant) -> Reply {
 
 /// An empty result deletes the destination, as an empty sorted set cannot exist.
 fn delete_destination(ctx: &mut Ctx, dst: &[u8]) {
-    if ctx.db().remove(dst).is_some() {
+    if crate::server::lazyfree::server_delete(ctx.state, ctx.session.db, dst) {
         let db = ctx.session.db;
         ctx.key_modified_in(db, dst);
         ctx.notify(notify::GENERIC, "del", dst);
@@ -393,7 +393,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], points: Vec<Point>, by_dist: bool, conversio
     let z = ZSet::from_pairs(pairs, limits);
     // Like setKey: a destination past its TTL is expired first.
     ctx.lookup_write(dst);
-    ctx.db().set(dst, Value::ZSet(Box::new(z)), Ttl::Clear);
+    crate::server::lazyfree::server_overwrite(ctx.state, ctx.session.db, dst, Value::ZSet(Box::new(z)), Ttl::Clear);
     let db = ctx.session.db;
     ctx.key_modified_in(db, dst);
     ctx.notify(notify::ZSET, event, dst);
