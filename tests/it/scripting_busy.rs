@@ -337,14 +337,15 @@ fn unkillable_fcall_and_shutdown_nosave_as_real_redis() {
 
 /// A script that runs past the threshold and ends by itself: others are refused while it runs,
 /// and served again afterwards; its caller gets its result. The script spins on the server's
-/// clock (TIME) for 600 ms, so the test polls, first for -BUSY, then for the end.
+/// clock (TIME) for 3 s, long enough for the other client to see -BUSY on a loaded machine, so
+/// the test polls, first for -BUSY, then for the end.
 fn script_ends_by_itself_scenario(server: &mut Server) -> Transcript {
     let mut t = Transcript::default();
     let (mut a, mut b) = (server.client(), server.client());
     t.cmd("b", &mut b, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
     let spin = "local function now() local t = redis.call('time') return t[1] * 1000 + t[2] / 1000 end \
                 local start = now() \
-                while now() - start < 600 do end \
+                while now() - start < 3000 do end \
                 redis.call('set', KEYS[1], 'done') \
                 return 'finished'";
     start(&mut a, &["EVAL", spin, "1", "result"]);
