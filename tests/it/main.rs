@@ -38,6 +38,7 @@ mod hyperloglog;
 mod info;
 mod keyspace;
 mod layers;
+mod limits;
 mod lists;
 mod logging;
 mod migrate;
