@@ -39,6 +39,10 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         tracing::warn!("Failed to configure TLS. Check logs for more info.");
         return 1;
     }
+    // Like Redis's initServer: the NOFILE limit is raised for maxclients before anything listens.
+    if !adjust_open_files_limit(&server) {
+        return 1;
+    }
     let listeners = match listener::bind_all(&server, inherited) {
         Ok(l) => l,
         Err(msg) => {
@@ -253,4 +257,16 @@ async fn wait_for_shutdown(server: &Server, signals: &mut ShutdownSignals) {
             }
         }
     }
+}
+
+/// adjustOpenFilesLimit at start-up: logs what it got, lowers maxclients to fit. False: not even
+/// one client fits, and the server exits as Redis does.
+fn adjust_open_files_limit(server: &Server) -> bool {
+    let mut st = server.lock();
+    let adjusted = crate::util::fd_limit::adjust(st.config.int(crate::ckey!("maxclients")).max(1) as u64);
+    adjusted.log();
+    let maxclients = adjusted.maxclients as i64;
+    st.config.set_val(crate::ckey!("maxclients").0, crate::config::Val::Int(maxclients));
+    st.hot.maxclients = adjusted.maxclients as usize;
+    !adjusted.fatal
 }
