@@ -215,3 +215,143 @@ fn timeout_closes_only_idle_clients_as_redis_does() {
     assert_eq!(outcomes[1].0, "+OK\r\n", "the slow sender was served");
     assert!(outcomes[1].1 && outcomes[1].2, "the idle clients were closed");
 }
+
+/// A server of `bin` started with NOFILE limits `soft`/`hard`, as under a unit's LimitNOFILE or a
+/// shell's `ulimit -n`; its log is `<dir>/server.log`. Killed with the test.
+struct Limited {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Limited {
+    fn start(bin: &str, soft: u64, hard: u64) -> Limited {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--daemonize", "no"])
+            .args(["--dir", dir.path().to_str().expect("utf-8"), "--logfile", "server.log"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                let l = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &l) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = die_with_parent(&mut cmd).spawn().expect("spawn");
+        let mut s = Limited { child, port, dir };
+        wait_for("the server to answer", Duration::from_secs(30), || {
+            assert!(matches!(s.child.try_wait(), Ok(None)), "exited: {}", s.log());
+            Client::try_connect(port).is_ok_and(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n")
+        });
+        s
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// The log's lines about open files and maxclients, without their timestamps and PIDs.
+    fn fd_lines(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|l| l.contains("open files") || l.contains("maxclients") || l.contains("ulimit"))
+            .filter_map(|l| l.split_once("# ").or_else(|| l.split_once("* ")).map(|(_, t)| t.to_string()))
+            .collect()
+    }
+}
+
+impl Drop for Limited {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_open_files_limit_is_raised_or_maxclients_lowered_as_redis_does() {
+    for (soft, hard, maxclients) in [(1024, 20_000, "10000"), (1024, 4000, "3968"), (1024, 1024, "992")] {
+        let (real, ours) = (Limited::start(REAL_REDIS, soft, hard), Limited::start(OURS, soft, hard));
+        assert_eq!(ours.fd_lines(), real.fd_lines(), "ulimit {soft}:{hard}");
+        assert!(!real.fd_lines().is_empty());
+        for s in [&real, &ours] {
+            let got = Client::connect(s.port).cmd_str(&["CONFIG", "GET", "maxclients"]);
+            assert_eq!(got, format!("*2\r\n$10\r\nmaxclients\r\n${}\r\n{maxclients}\r\n", maxclients.len()));
+        }
+    }
+}
+
+/// Raises this test process's own NOFILE soft limit to its hard limit, to hold 10,000 sockets.
+fn raise_own_nofile() -> u64 {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard).expect("setrlimit");
+    hard
+}
+
+/// Opens connections until `total` clients are connected (the watcher among them).
+fn fill_to(port: u16, watch: &mut Client, total: u64) -> Vec<TcpStream> {
+    let mut held = Vec::new();
+    for _ in 1..total {
+        held.push(TcpStream::connect(("127.0.0.1", port)).expect("connect"));
+    }
+    wait_for("every connection to be registered", Duration::from_secs(120), || {
+        info_field(watch, "clients", "connected_clients") == total
+    });
+    held
+}
+
+/// 10,000 clients at once under a soft limit of 1024 raised by the server itself: the
+/// 10,001st gets Redis's error and a client already connected still gets quick replies.
+#[test]
+fn ten_thousand_clients_are_served_and_the_next_refused() {
+    assert!(raise_own_nofile() >= 10_100, "the test needs a hard NOFILE limit above 10,100");
+    let mut refusals = Vec::new();
+    for bin in [REAL_REDIS, OURS] {
+        let s = Limited::start(bin, 1024, 20_000);
+        let mut watch = Client::connect(s.port);
+        let held = fill_to(s.port, &mut watch, 10_000);
+        let mut extra = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+        extra.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        let mut reply = Vec::new();
+        let _ = extra.read_to_end(&mut reply);
+        refusals.push(reply);
+        // Latency for a connected client with 10,000 held: the slowest of 200 PINGs.
+        let mut slowest = Duration::ZERO;
+        for _ in 0..200 {
+            let t = std::time::Instant::now();
+            assert_eq!(watch.cmd(&["PING"]), b"+PONG\r\n");
+            slowest = slowest.max(t.elapsed());
+        }
+        assert!(slowest < Duration::from_millis(500), "{bin}: a PING took {slowest:?} with 10,000 clients");
+        drop(held);
+        wait_for("the clients to go", Duration::from_secs(60), || {
+            info_field(&mut watch, "clients", "connected_clients") == 1
+        });
+    }
+    assert_eq!(refusals[0], b"-ERR max number of clients reached\r\n");
+    assert_eq!(refusals[1], refusals[0]);
+}
+
+/// CONFIG SET maxclients raises the limit as start-up does, or is refused with the number that
+/// fits (updateMaxclients), the old value kept.
+#[test]
+fn config_set_maxclients_adjusts_the_open_files_limit_as_redis_does() {
+    let mut seen = Vec::new();
+    for bin in [REAL_REDIS, OURS] {
+        let s = Limited::start(bin, 1024, 4000);
+        let mut c = Client::connect(s.port);
+        let refused = c.cmd_str(&["CONFIG", "SET", "maxclients", "100000"]);
+        let kept = c.cmd_str(&["CONFIG", "GET", "maxclients"]);
+        let lowered = c.cmd_str(&["CONFIG", "SET", "maxclients", "2000"]);
+        seen.push((refused, kept, lowered, c.cmd_str(&["CONFIG", "GET", "maxclients"]), s.fd_lines()));
+    }
+    assert_eq!(seen[1], seen[0]);
+    assert!(seen[0].0.ends_with("try with 3968\r\n"), "{}", seen[0].0);
+}
