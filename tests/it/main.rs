@@ -34,6 +34,7 @@ mod expiry;
 mod fuzz;
 mod geo;
 mod hashes;
+mod hostile_clients;
 mod hyperloglog;
 mod info;
 mod keyspace;
