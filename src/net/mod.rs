@@ -92,9 +92,11 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     while !loading.is_finished() && !load_is_long(&server, started) {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    for l in listeners {
-        let s = server.clone();
-        tokio::spawn(async move { l.accept_loop(s).await });
+    // A load that has already failed is reported before anyone is served: Redis never answers a
+    // client from a dataset it could not load (a long load answers -LOADING meanwhile).
+    let mut waiting = Some(listeners);
+    if !loading.is_finished() {
+        accept_on(&server, waiting.take());
     }
     match loading.await {
         Ok(Ok(())) => {}
@@ -107,6 +109,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             return 1;
         }
     }
+    accept_on(&server, waiting.take());
     {
         let st = server.lock();
         // One line for all of them: Debian's stock redis.conf alone sets about forty.
@@ -269,4 +272,12 @@ fn adjust_open_files_limit(server: &Server) -> bool {
     st.config.set_val(crate::ckey!("maxclients").0, crate::config::Val::Int(maxclients));
     st.hot.maxclients = adjusted.maxclients as usize;
     !adjusted.fatal
+}
+
+/// Starts accepting clients on `listeners`, if not done yet.
+fn accept_on(server: &Arc<Server>, listeners: Option<Vec<listener::Listener>>) {
+    for l in listeners.into_iter().flatten() {
+        let s = server.clone();
+        tokio::spawn(async move { l.accept_loop(s).await });
+    }
 }
