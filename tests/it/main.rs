@@ -15,6 +15,7 @@ mod blocking;
 mod client_buffers;
 mod client_tracking;
 mod config;
+mod damaged_files;
 mod debug_cmd;
 mod debug_crash;
 mod differential_hashes;
