@@ -32,6 +32,7 @@ mod edges_a;
 mod edges_b;
 mod eviction;
 mod expiry;
+mod full_disk;
 mod fuzz;
 mod geo;
 mod hashes;
