@@ -101,7 +101,10 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     match loading.await {
         Ok(Ok(())) => {}
         Ok(Err(msg)) => {
-            tracing::warn!("{msg}");
+            // Empty: the loader has logged the failure in full itself.
+            if !msg.is_empty() {
+                tracing::warn!("{msg}");
+            }
             return 1;
         }
         Err(e) => {

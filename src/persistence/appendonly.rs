@@ -187,7 +187,11 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
             st.config.bool(crate::ckey!("aof-load-truncated")),
         )
     };
-    let mut found = Manifest::load(&dir, &filename)?;
+    // Logged in full as Redis logs it; the empty message tells the start-up nothing is left to say.
+    let mut found = Manifest::load(&dir, &filename).map_err(|e| {
+        e.log_fatal();
+        String::new()
+    })?;
     // An AOF from Redis before 7.0 (one appendonly.aof in the data directory) moves into the
     // directory as its base, as Redis upgrades it.
     if aof::needs_upgrade(Path::new("."), &dir, &filename, found.as_ref()) {
@@ -290,12 +294,9 @@ fn replay(server: &Arc<Server>, dir: &Path, manifest: &Manifest, load_truncated:
         run_batch(&mut batch)?;
         Ok(report)
     });
-    let report = result.map_err(|e| format!("Fatal error loading the append only file: {e}"))?;
-    tracing::info!(
-        "DB loaded from append only file: {:.3} seconds ({} commands)",
-        start.elapsed().as_secs_f64(),
-        report.commands
-    );
+    // Redis logs the replay's own error (its words name the file and the fix), nothing more.
+    result?;
+    tracing::info!("DB loaded from append only file: {:.3} seconds", start.elapsed().as_secs_f64());
     Ok(())
 }
 

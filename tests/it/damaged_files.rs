@@ -177,3 +177,125 @@ fn an_rdb_with_flipped_bytes_is_refused_or_loaded_as_redis_does() {
     }
     assert!(refused > 0);
 }
+
+/// The log from "Server initialized" to "Ready to accept connections" (or the end), without
+/// PIDs, timestamps and the memory warnings: what start-up said about the data files.
+/// Files to start on: a path under the data directory, and its bytes.
+type Files<'a> = Vec<(&'a str, Vec<u8>)>;
+/// Whether the server served, what it logged, and the AOF directory's files afterwards.
+type Outcome = (bool, Vec<String>, Vec<(String, Vec<u8>)>);
+
+fn startup_story(log: &str) -> Vec<String> {
+    let from = log.find("Server initialized").unwrap_or(0);
+    let to = log.find("Ready to accept connections").unwrap_or(log.len());
+    log[from..to]
+        .lines()
+        .skip(1)
+        .map(|l| match l.split_once(':') {
+            // "PID:M 07 Dec 2026 05:00:08.387 # text": keep the level and the text.
+            Some((pid, _)) if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) => {
+                l.splitn(6, ' ').nth(5).unwrap_or_default().to_string()
+            }
+            _ => l.to_string(),
+        })
+        .filter(|l| !l.contains("WARNING Memory overcommit") && !l.contains("monotonic clock"))
+        // How long a load took is not a difference.
+        .map(|l| match l.rsplit_once(": ") {
+            Some((head, secs)) if secs.ends_with(" seconds") && head.contains(" loaded from ") => {
+                format!("{head}: N seconds")
+            }
+            _ => l,
+        })
+        .collect()
+}
+
+/// Starts `bin` on a directory holding `files` (paths relative to it) with `extra` options, and
+/// returns whether it came up, what it said, and every file of the directory afterwards.
+fn start_on(bin: &str, files: &[(&str, Vec<u8>)], extra: &[&str]) -> Outcome {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, bytes) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, bytes).expect("write");
+    }
+    let log = tempfile::tempdir().expect("temp dir");
+    let log_path = log.path().join("server.log");
+    let port = free_port();
+    let mut cmd = Command::new(bin);
+    cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--daemonize", "no"])
+        .args(["--dir", dir.path().to_str().expect("utf-8"), "--logfile", log_path.to_str().expect("utf-8")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = die_with_parent(&mut cmd).spawn().expect("spawn");
+    let mut served = None;
+    wait_for("the server to serve or exit", Duration::from_secs(30), || {
+        if let Ok(Some(_)) = child.try_wait() {
+            served = Some(false);
+        } else if let Ok(mut c) = Client::try_connect(port) {
+            c.send_raw(&encode(&[b"PING"]));
+            if c.try_read_reply().is_ok_and(|r| r == b"+PONG\r\n") {
+                served = Some(true);
+            }
+        }
+        served.is_some()
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let story = startup_story(&std::fs::read_to_string(&log_path).unwrap_or_default());
+    let mut after = Vec::new();
+    let aof_dir = dir.path().join("appendonlydir");
+    for entry in std::fs::read_dir(&aof_dir).into_iter().flatten().flatten() {
+        after.push((entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path()).expect("read")));
+    }
+    after.sort();
+    (served == Some(true), story, after)
+}
+
+fn aof_command(args: &[&str]) -> Vec<u8> {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    encode(&args)
+}
+
+/// An AOF whose last command is cut, with aof-load-truncated yes (cut off and loaded) and no
+/// (refused); damaged manifests (refused, with Redis's banner and line); each as Redis, files
+/// left as Redis leaves them.
+#[test]
+fn a_truncated_aof_and_damaged_manifests_are_handled_as_redis_does() {
+    let mut incr = aof_command(&["SET", "a", "1"]);
+    let whole = aof_command(&["SET", "b", "22"]);
+    incr.extend_from_slice(&whole[..whole.len() - 3]);
+    let manifest = b"file appendonly.aof.1.incr.aof seq 1 type i\n".to_vec();
+    let with = |manifest: &[u8]| {
+        vec![
+            ("appendonlydir/appendonly.aof.1.incr.aof", incr.clone()),
+            ("appendonlydir/appendonly.aof.manifest", manifest.to_vec()),
+        ]
+    };
+    let mut cases: Vec<(&str, Files, &str)> =
+        vec![("cut tail, loaded", with(&manifest), "yes"), ("cut tail, refused", with(&manifest), "no")];
+    for bad in [
+        &b"file appendonly.aof.1.incr.aof seq 1 type x\n"[..],
+        b"file appendonly.aof.1.incr.aof seq 1\n",
+        b"garbage\n",
+        b"file appendonly.aof.1.incr.aof seq abc type i\n",
+        b"file appendonly.aof.1.incr.aof seq 1 type i",
+        b"",
+        b"file appendonly.aof.9.incr.aof seq 9 type i\n",
+        b"file a.rdb seq 1 type b\nfile b.rdb seq 2 type b\n",
+        b"file appendonly.aof.2.incr.aof seq 2 type i\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+        b"file ../appendonly.aof.1.incr.aof seq 1 type i\n",
+    ] {
+        cases.push(("damaged manifest", with(bad), "yes"));
+    }
+    for (what, files, load_truncated) in cases {
+        let extra = ["--appendonly", "yes", "--aof-load-truncated", load_truncated];
+        let want = start_on(REAL_REDIS, &files, &extra);
+        let got = start_on(OURS, &files, &extra);
+        let manifest_text = String::from_utf8_lossy(&files[1].1).into_owned();
+        assert_eq!(got.0, want.0, "{what} ({manifest_text:?}): served");
+        assert_eq!(got.1, want.1, "{what} ({manifest_text:?}): the log");
+        assert_eq!(got.2, want.2, "{what} ({manifest_text:?}): the files after");
+        assert!(!want.1.is_empty(), "{what}: Redis said nothing");
+    }
+}
