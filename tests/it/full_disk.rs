@@ -258,3 +258,42 @@ fn config_rewrite_on_a_full_disk_fails_as_redis_and_keeps_the_file() {
     assert_eq!(seen[1], seen[0]);
     assert_eq!(seen[0][0], "-ERR Rewriting config file: No space left on device\r\n");
 }
+
+/// redisctl's edits on a full disk: refused with the reason, both files left byte for byte, no
+/// temp file behind; the same edit works once there is space. (Redis has no such tool.)
+#[test]
+fn redisctl_edits_on_a_full_disk_fail_cleanly_and_work_once_space_returns() {
+    const CTL: &str = env!("CARGO_BIN_EXE_redisctl");
+    let disk = SmallDisk::mount("256k");
+    let conf = disk.path().join("redis.conf");
+    let sentinel = disk.path().join("sentinel.conf");
+    let stock = std::fs::read_to_string("/etc/redis/redis.conf").expect("Debian's redis.conf");
+    std::fs::write(&conf, &stock).expect("write redis.conf");
+    std::fs::write(&sentinel, "sentinel monitor mymaster 127.0.0.1 6379 2\n").expect("write sentinel.conf");
+    let run = |args: &[&str]| {
+        let out = Command::new(CTL)
+            .args(["--config", conf.to_str().expect("utf-8"), "--sentinel-config", sentinel.to_str().expect("utf-8")])
+            .args(args)
+            .output()
+            .expect("run redisctl");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // redisctl's lock file (empty, kept between runs) is not an edit.
+    let edited = || -> Vec<(String, Vec<u8>)> {
+        files(disk.path()).into_iter().filter(|(name, _)| name != ".redisctl.lock").collect()
+    };
+    let before = edited();
+    let filler = fill(disk.path());
+    for edit in [&["replicaof", "10.0.0.9", "6380"][..], &["sentinel", "set", "mymaster", "quorum", "1"]] {
+        let (code, stderr) = run(edit);
+        assert_ne!(code, Some(0), "{edit:?} succeeded on a full disk");
+        assert!(stderr.contains("No space left on device"), "{edit:?}: {stderr}");
+        let after = edited();
+        let names: Vec<&String> = after.iter().map(|(name, _)| name).collect();
+        assert!(after == before, "{edit:?}: a file changed or a temp file stayed: {names:?}");
+    }
+    std::fs::remove_file(&filler).expect("remove filler");
+    let (code, stderr) = run(&["replicaof", "10.0.0.9", "6380"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(std::fs::read_to_string(&conf).expect("config").contains("\nreplicaof 10.0.0.9 6380\n"));
+}
