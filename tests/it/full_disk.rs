@@ -144,10 +144,17 @@ fn save_and_bgsave_on_a_full_disk_answer_as_redis_and_keep_the_old_dump() {
                 && field(&mut c, "persistence", "rdb_last_bgsave_status") == "ok"
         });
         replies.push(c.cmd_str(&["SET", "k", "v"]));
+        // The SAVE's failure, in rdbSave's words (the BGSAVE child's are its own).
+        let logged = s.log_lines().into_iter().filter(|l| l.contains("saving DB") || l.contains("temp RDB"));
+        replies.extend(logged.take(1));
         seen.push(replies);
     }
     assert_eq!(seen[1], seen[0]);
     assert_eq!(seen[0][1], "-ERR\r\n");
+    assert_eq!(
+        seen[0].last().map(String::as_str),
+        Some("# Write error saving DB on disk(rdbSaveRio): No space left on device")
+    );
     assert!(seen[0][3].starts_with("-MISCONF "), "{}", seen[0][3]);
 }
 
@@ -296,4 +303,26 @@ fn redisctl_edits_on_a_full_disk_fail_cleanly_and_work_once_space_returns() {
     let (code, stderr) = run(&["replicaof", "10.0.0.9", "6380"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(std::fs::read_to_string(&conf).expect("config").contains("\nreplicaof 10.0.0.9 6380\n"));
+}
+
+/// A SAVE of a dataset smaller than stdio's buffer fails in Redis's final fflush: the log line
+/// names that step, as Redis's does.
+#[test]
+fn a_small_save_on_a_full_disk_is_logged_as_redis_logs_it() {
+    let mut seen = Vec::new();
+    for bin in [REAL_REDIS, OURS] {
+        let disk = SmallDisk::mount("256k");
+        let s = OnDisk::start(bin, None, disk.path(), &["--save", ""]);
+        let mut c = s.client();
+        c.cmd(&["SET", "small", "dataset"]);
+        let filler = fill(disk.path());
+        let reply = c.cmd_str(&["SAVE"]);
+        let logged: Vec<String> = s.log_lines().into_iter().filter(|l| l.contains("saving DB")).collect();
+        assert!(files(disk.path()).is_empty(), "{bin}: {:?}", files(disk.path()));
+        std::fs::remove_file(&filler).expect("remove filler");
+        seen.push((reply, logged, c.cmd_str(&["SAVE"])));
+    }
+    assert_eq!(seen[1], seen[0]);
+    assert_eq!(seen[0].1, ["# Write error saving DB on disk(fflush): No space left on device"]);
+    assert_eq!(seen[0].2, "+OK\r\n");
 }
