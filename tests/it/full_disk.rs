@@ -254,6 +254,8 @@ fn config_rewrite_on_a_full_disk_fails_as_redis_and_keeps_the_file() {
         let filler = fill(disk.path());
         c.cmd(&["CONFIG", "SET", "maxmemory", "20mb"]);
         let mut replies = vec![c.cmd_str(&["CONFIG", "REWRITE"])];
+        let logged = s.log_lines().into_iter().filter(|l| l.contains("config file") || l.contains("CONFIG REWRITE"));
+        replies.extend(logged);
         assert_eq!(std::fs::read(&conf).expect("config"), before, "{bin}: the config file changed");
         assert_eq!(files(disk.path()).len(), 1, "{bin}: temp files left");
         std::fs::remove_file(&filler).expect("remove filler");
@@ -264,6 +266,7 @@ fn config_rewrite_on_a_full_disk_fails_as_redis_and_keeps_the_file() {
     }
     assert_eq!(seen[1], seen[0]);
     assert_eq!(seen[0][0], "-ERR Rewriting config file: No space left on device\r\n");
+    assert_eq!(seen[0][1], "# Failed after writing (0) bytes to tmp config file (No space left on device)");
 }
 
 /// redisctl's edits on a full disk: refused with the reason, both files left byte for byte, no
