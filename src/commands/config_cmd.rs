@@ -192,6 +192,18 @@ fn apply(ctx: &mut Ctx, changes: &[(usize, Val)]) -> Result<(), (usize, String)>
                 std::env::set_current_dir(d).map_err(|e| (at, e.to_string()))?;
             }
             ("loglevel", Val::Str(l)) => crate::logging::set_level(l),
+            // updateMaxclients: the NOFILE limit raised to fit, or the value refused.
+            ("maxclients", Val::Int(n)) => {
+                let adjusted = crate::util::fd_limit::adjust(*n as u64);
+                adjusted.log();
+                if adjusted.maxclients != *n as u64 || adjusted.fatal {
+                    let fit = adjusted.maxclients as i64 as i32;
+                    let why = format!(
+                        "The operating system is not able to handle the specified number of clients, try with {fit}"
+                    );
+                    return Err((at, why));
+                }
+            }
             ("appendonly", Val::Bool(on)) => {
                 crate::persistence::appendonly::set_enabled(ctx.state, *on).map_err(|e| (at, e))?;
             }

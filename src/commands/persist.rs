@@ -92,6 +92,9 @@ fn bgrewriteaof(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     }
     match crate::persistence::appendonly::start_rewrite(ctx.state) {
         Ok(()) => Reply::status("Background append only file rewriting started"),
-        Err(e) => Reply::error(format!("ERR {e}")),
+        // The log says why (start_rewrite); the client gets one text for every cause.
+        Err(_) => Reply::error(
+            "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+        ),
     }
 }

@@ -552,15 +552,22 @@ impl ConfigDocument {
             io::Error::new(io::ErrorKind::InvalidInput, format!("{}: not a file path", target.display()))
         })?;
 
-        let (tmp_path, tmp) = create_temp(&dir, &file_name.to_string_lossy(), existing.is_some())?;
-        let result =
-            write_temp(tmp, self.render().as_bytes(), existing.as_ref()).and_then(|()| fs::rename(&tmp_path, &target));
+        // A server or Sentinel logs each failure as rewriteConfigOverwriteFile does (redisctl sets
+        // up no logger, so it only reports the error it gets).
+        let logged = |what: &str, e: io::Error| {
+            tracing::warn!("{what} ({})", crate::util::sys::error_text(&e));
+            e
+        };
+        let (tmp_path, tmp) = create_temp(&dir, &file_name.to_string_lossy(), existing.is_some())
+            .map_err(|e| logged("Could not create tmp config file", e))?;
+        let result = write_temp(tmp, self.render().as_bytes(), existing.as_ref())
+            .and_then(|()| fs::rename(&tmp_path, &target).map_err(|e| logged("Could not rename tmp config file", e)));
         if let Err(e) = result {
             // Best effort: the error being reported is the original one.
             let _ = fs::remove_file(&tmp_path);
             return Err(e);
         }
-        File::open(&dir)?.sync_all()
+        File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| logged("Could not sync config file dir", e))
     }
 }
 
@@ -608,7 +615,19 @@ fn resolve_symlink(path: &Path) -> io::Result<PathBuf> {
 /// Fills the temp file and gives it its final metadata; the file is closed
 /// on return so the rename publishes a complete file.
 fn write_temp(mut tmp: File, content: &[u8], existing: Option<&fs::Metadata>) -> io::Result<()> {
-    tmp.write_all(content)?;
+    let mut offset = 0;
+    while offset < content.len() {
+        match tmp.write(&content[offset..]) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => offset += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let text = crate::util::sys::error_text(&e);
+                tracing::warn!("Failed after writing ({offset}) bytes to tmp config file ({text})");
+                return Err(e);
+            }
+        }
+    }
     if let Some(meta) = existing {
         let ours = tmp.metadata()?;
         if (ours.uid(), ours.gid()) != (meta.uid(), meta.gid()) {
@@ -624,7 +643,9 @@ fn write_temp(mut tmp: File, content: &[u8], existing: Option<&fs::Metadata>) ->
         // After chown, which may clear setuid/setgid bits.
         tmp.set_permissions(fs::Permissions::from_mode(meta.permissions().mode() & 0o7777))?;
     }
-    tmp.sync_all()
+    tmp.sync_all().inspect_err(|e| {
+        tracing::warn!("Could not sync tmp config file to disk ({})", crate::util::sys::error_text(e));
+    })
 }
 
 #[cfg(test)]

@@ -353,15 +353,29 @@ async fn run_input(
             conn.query.reallocated();
         }
         if conn.query.buf.len() > conn.query_buffer_limit {
-            tracing::warn!("Closing client that reached max query buffer length: addr={}", session.addr);
-            {
-                server.lock().stats.client_qbuf_limit_disconnections += 1;
-            }
+            let mut st = server.lock();
+            let info = commands::client_info_string(&st, session.id, crate::util::time::unix_ms()).unwrap_or_default();
+            // Redis logs the client and the start of what it sent (sdscatrepr of 64 bytes).
+            let head = &conn.query.buf[..conn.query.buf.len().min(64)];
+            let head = crate::util::splitargs::repr(head);
+            tracing::warn!("Closing client that reached max query buffer length: {info} (qbuf initial bytes: {head})");
+            st.stats.client_qbuf_limit_disconnections += 1;
             return false;
         }
         if conn.queue.is_empty() && proto_error.is_none() {
             // Processed: what was parsed leaves the buffer (the cron resizes what remains).
             conn.query.settle();
+            if nread > 0 {
+                // Redis's readQueryFromClient counts every read as interaction and input: a client
+                // sending a big command slowly is progressing, not idle, and `timeout` must not
+                // close it; INFO's input bytes grow as the command arrives.
+                let now = crate::util::time::unix_ms();
+                let mut st = server.lock();
+                st.stats.net_input_bytes += std::mem::take(&mut conn.unaccounted_input) as u64;
+                if let Some(ci) = st.clients.get_mut(&session.id) {
+                    ci.last_interaction_ms = now;
+                }
+            }
             // A command still arriving holds its bytes in the query buffer, which counts towards
             // maxmemory-clients as soon as it is read.
             return !eviction::enabled() || report_usage(server, session.id, conn);

@@ -202,7 +202,11 @@ fn close_idle_clients(st: &mut State) {
     for c in st.clients.values() {
         let idle = now.saturating_sub(c.last_interaction_ms) / 1000;
         // A client waiting in a blocking command is busy, not idle (its own timeout applies).
-        let exempt = c.kind != ClientKind::Normal || c.subscriptions() > 0 || st.blocking.is_parked(c.id);
+        // MONITOR clients are exempt too: Redis flags them CLIENT_SLAVE, which the timeout skips.
+        let exempt = c.kind != ClientKind::Normal
+            || c.subscriptions() > 0
+            || st.blocking.is_parked(c.id)
+            || st.monitors.contains(&c.id);
         if !exempt && idle > timeout {
             tracing::debug!("Closing idle client");
             c.signals.kill();

@@ -40,6 +40,10 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         tracing::warn!("Failed to configure TLS. Check logs for more info.");
         return 1;
     }
+    // Like Redis's initServer: the NOFILE limit is raised for maxclients before anything listens.
+    if !adjust_open_files_limit(&server) {
+        return 1;
+    }
     let listeners = match listener::bind_all(&server, inherited) {
         Ok(l) => l,
         Err(msg) => {
@@ -89,14 +93,19 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
     while !loading.is_finished() && !load_is_long(&server, started) {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    for l in listeners {
-        let s = server.clone();
-        tokio::spawn(async move { l.accept_loop(s).await });
+    // A load that has already failed is reported before anyone is served: Redis never answers a
+    // client from a dataset it could not load (a long load answers -LOADING meanwhile).
+    let mut waiting = Some(listeners);
+    if !loading.is_finished() {
+        accept_on(&server, waiting.take());
     }
     match loading.await {
         Ok(Ok(())) => {}
         Ok(Err(msg)) => {
-            tracing::warn!("{msg}");
+            // Empty: the loader has logged the failure in full itself.
+            if !msg.is_empty() {
+                tracing::warn!("{msg}");
+            }
             return 1;
         }
         Err(e) => {
@@ -104,6 +113,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             return 1;
         }
     }
+    accept_on(&server, waiting.take());
     {
         let st = server.lock();
         // One line for all of them: Debian's stock redis.conf alone sets about forty.
@@ -253,5 +263,25 @@ async fn wait_for_shutdown(server: &Server, signals: &mut ShutdownSignals) {
                 return;
             }
         }
+    }
+}
+
+/// adjustOpenFilesLimit at start-up: logs what it got, lowers maxclients to fit. False: not even
+/// one client fits, and the server exits as Redis does.
+fn adjust_open_files_limit(server: &Server) -> bool {
+    let mut st = server.lock();
+    let adjusted = crate::util::fd_limit::adjust(st.config.int(crate::ckey!("maxclients")).max(1) as u64);
+    adjusted.log();
+    let maxclients = adjusted.maxclients as i64;
+    st.config.set_val(crate::ckey!("maxclients").0, crate::config::Val::Int(maxclients));
+    st.hot.maxclients = adjusted.maxclients as usize;
+    !adjusted.fatal
+}
+
+/// Starts accepting clients on `listeners`, if not done yet.
+fn accept_on(server: &Arc<Server>, listeners: Option<Vec<listener::Listener>>) {
+    for l in listeners.into_iter().flatten() {
+        let s = server.clone();
+        tokio::spawn(async move { l.accept_loop(s).await });
     }
 }

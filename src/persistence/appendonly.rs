@@ -187,7 +187,11 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
             st.config.bool(crate::ckey!("aof-load-truncated")),
         )
     };
-    let mut found = Manifest::load(&dir, &filename)?;
+    // Logged in full as Redis logs it; the empty message tells the start-up nothing is left to say.
+    let mut found = Manifest::load(&dir, &filename).map_err(|e| {
+        e.log_fatal();
+        String::new()
+    })?;
     // An AOF from Redis before 7.0 (one appendonly.aof in the data directory) moves into the
     // directory as its base, as Redis upgrades it.
     if aof::needs_upgrade(Path::new("."), &dir, &filename, found.as_ref()) {
@@ -197,6 +201,8 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| {
         format!("Can't open the append-only directory {}: {e}", dir.display(), e = crate::util::sys::error_text(&e))
     })?;
+    // Whether an incr file is created now (with the base, or for a manifest without one).
+    let creating = found.as_ref().is_none_or(|m| m.incrs.is_empty());
     let manifest = match found {
         Some(m) => {
             replay(server, &dir, &m, load_truncated)?;
@@ -220,6 +226,13 @@ pub fn start(server: &Arc<Server>) -> Result<(), String> {
     };
     let mut st = server.lock();
     let aof = open(&dir, &filename, manifest, Fsync::from_config(&st)).map_err(|e| e.to_string())?;
+    // aofOpenIfNeededOnServerStart's last word.
+    let incr = aof.manifest.incrs.last().map(|f| f.name.as_str()).unwrap_or_default();
+    if creating {
+        tracing::info!("Creating AOF incr file {incr} on server start");
+    } else {
+        tracing::info!("Opening AOF incr file {incr} on server start");
+    }
     st.aof = Some(aof);
     crate::replication::refresh_propagation(&mut st);
     Ok(())
@@ -281,12 +294,9 @@ fn replay(server: &Arc<Server>, dir: &Path, manifest: &Manifest, load_truncated:
         run_batch(&mut batch)?;
         Ok(report)
     });
-    let report = result.map_err(|e| format!("Fatal error loading the append only file: {e}"))?;
-    tracing::info!(
-        "DB loaded from append only file: {:.3} seconds ({} commands)",
-        start.elapsed().as_secs_f64(),
-        report.commands
-    );
+    // Redis logs the replay's own error (its words name the file and the fix), nothing more.
+    result?;
+    tracing::info!("DB loaded from append only file: {:.3} seconds", start.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -403,18 +413,45 @@ pub fn cron(st: &mut State) {
 /// BGREWRITEAOF: appends go to a new incr file from now on; a forked child writes the dataset as
 /// the new base. Err: why it cannot start.
 pub fn start_rewrite(st: &mut State) -> Result<(), String> {
+    if st.aof.as_ref().is_some_and(|a| a.rewrite.is_some()) {
+        // Not a failure: one is running (Redis's hasActiveChildProcess).
+        return Err("Background append only file rewriting already in progress".into());
+    }
+    let result = try_start_rewrite(st);
+    // rewriteAppendOnlyFileBackground logs why it could not start, and INFO shows the failure.
+    if let Err(e) = &result {
+        tracing::warn!("{e}");
+        if let Some(aof) = st.aof.as_mut() {
+            aof.last_rewrite_failed = true;
+        }
+    }
+    result
+}
+
+fn try_start_rewrite(st: &mut State) -> Result<(), String> {
     // What the base will hold goes into the incr file it replaces, not the new one.
     crate::server::propagation::flush_completed(st);
     let Some(aof) = st.aof.as_mut() else { return Err("AOF is off".into()) };
     if aof.rewrite.is_some() {
         return Err("Background append only file rewriting already in progress".into());
     }
+    // As rewriteAppendOnlyFileBackground, before anything can fail: the next write selects its
+    // database again.
+    aof.selected = None;
     let next_incr = aof.manifest.incrs.last().map_or(1, |f| f.seq + 1);
     let next_base = aof.manifest.base.as_ref().map_or(1, |b| b.seq + 1);
     let incr = AofFile { name: aof::incr_name(&aof.filename, next_incr), seq: next_incr, kind: FileKind::Incr };
     let new_file = IncrFile::open(&aof.dir.join(&incr.name)).map_err(|e| e.to_string())?;
-    aof.manifest.incrs.push(incr);
-    aof.manifest.save(&aof.dir, &aof.filename).map_err(|e| e.to_string())?;
+    // Like openNewIncrAofForAppend, the manifest in memory changes only once the new one is on
+    // disk: a manifest that cannot be written (a full disk) leaves the AOF as it was.
+    let mut manifest = aof.manifest.clone();
+    manifest.incrs.push(incr);
+    if let Err(e) = manifest.save(&aof.dir, &aof.filename) {
+        let tmp = format!("temp-{}", aof::manifest_name(&aof.filename));
+        let e = crate::util::sys::error_text(&e);
+        return Err(format!("Error trying to write the temporary AOF manifest file {tmp}: {e}"));
+    }
+    aof.manifest = manifest;
     aof.incr = new_file;
     aof.selected = None;
     let preamble = st.config.bool(crate::ckey!("aof-use-rdb-preamble"));

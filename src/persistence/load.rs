@@ -94,11 +94,34 @@ fn parse(
     keep_expired: bool,
     read: Arc<AtomicU64>,
     insert: impl FnMut(Batch) -> Result<(), LoadError>,
-) -> Result<(Counts, ReplInfo), String> {
-    let file = File::open(path).map_err(|e| format!("{}: {}", path.display(), crate::util::sys::error_text(&e)))?;
+) -> Result<(Counts, ReplInfo), LoadFailure> {
+    let file = File::open(path).map_err(|e| LoadFailure {
+        text: format!("{}: {}", path.display(), crate::util::sys::error_text(&e)),
+        truncated: false,
+    })?;
     let input = std::io::BufReader::with_capacity(1 << 16, file);
     let opts = ParseOptions { limits, databases, key_delay_us, keep_expired };
     parse_input(input, &path.display().to_string(), opts, read, insert)
+}
+
+/// Why a load failed: the text to report, and whether the file simply ended too soon (which
+/// Redis reports in words of its own at start-up).
+#[derive(Debug)]
+pub struct LoadFailure {
+    pub text: String,
+    pub truncated: bool,
+}
+
+impl From<String> for LoadFailure {
+    fn from(text: String) -> LoadFailure {
+        LoadFailure { text, truncated: false }
+    }
+}
+
+impl From<LoadFailure> for String {
+    fn from(f: LoadFailure) -> String {
+        f.text
+    }
 }
 
 /// How a load treats what it reads.
@@ -117,7 +140,7 @@ fn parse_input<R: Read>(
     opts: ParseOptions,
     read: Arc<AtomicU64>,
     mut insert: impl FnMut(Batch) -> Result<(), LoadError>,
-) -> Result<(Counts, ReplInfo), String> {
+) -> Result<(Counts, ReplInfo), LoadFailure> {
     let ParseOptions { limits, databases, key_delay_us, keep_expired } = opts;
     let input = CountingReader { inner: input, read };
     let now = crate::util::time::unix_ms();
@@ -128,6 +151,7 @@ fn parse_input<R: Read>(
         let k = match ev {
             Event::Key(k) => k,
             Event::Aux { key, value } => {
+                log_aux(&key, &value);
                 repl.record(&key, &value);
                 return Ok(());
             }
@@ -160,8 +184,31 @@ fn parse_input<R: Read>(
         Ok(())
     })
     .and_then(|()| insert(Batch::Keys(Keys::Loaded(batch))));
-    result.map_err(|e| format!("{name}: {e}"))?;
+    result.map_err(|e| LoadFailure { truncated: e.message == rdb::TRUNCATED, text: format!("{name}: {e}") })?;
     Ok(((loaded, expired), repl))
+}
+
+/// What rdbLoadRio logs of the auxiliary fields as it reads them (so a file cut short shows those
+/// before the cut, as in Redis).
+fn log_aux(key: &[u8], value: &[u8]) {
+    let text = String::from_utf8_lossy(value);
+    // strtol/strtoll: the leading number, 0 without one.
+    let number = || -> i64 {
+        let t = text.trim_start();
+        let end = t.char_indices().find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))));
+        t[..end.map_or(t.len(), |(i, _)| i)].parse().unwrap_or(0)
+    };
+    match key.to_ascii_lowercase().as_slice() {
+        b"redis-ver" => tracing::info!("Loading RDB produced by version {text}"),
+        b"ctime" => {
+            let age = (crate::util::time::unix_secs() - number()).max(0);
+            tracing::info!("RDB age {age} seconds");
+        }
+        b"used-mem" => tracing::info!("RDB memory usage when created {:.2} Mb", number() as f64 / (1024.0 * 1024.0)),
+        b"aof-preamble" if number() != 0 => tracing::info!("RDB has an AOF tail"),
+        b"aof-base" if number() != 0 => tracing::info!("RDB is base AOF"),
+        _ => {}
+    }
 }
 
 /// What the parser hands over: keys, or a function library.
@@ -231,26 +278,22 @@ fn insert_into(dbs: &mut [Db], keys: Keys, replace: bool) -> Result<(), LoadErro
     Ok(())
 }
 
-fn finished(st: &mut State, counts: Counts, start: Instant) {
-    tracing::info!(
-        "Done loading RDB, keys loaded: {}, keys expired: {}. DB loaded from disk: {:.3} seconds",
-        counts.0,
-        counts.1,
-        start.elapsed().as_secs_f64()
-    );
+fn finished(st: &mut State, counts: Counts) {
+    // rdbLoadRio's line, for every load; the time taken is logged by those that show it
+    // (loadDataFromDisk's "DB loaded from disk").
+    tracing::info!("Done loading RDB, keys loaded: {}, keys expired: {}.", counts.0, counts.1);
     st.snapshots.last_load = counts;
 }
 
 /// DEBUG RELOAD's load, under the keyspace lock.
 pub fn load_locked(st: &mut State, path: &Path, replace: bool) -> Result<(), String> {
-    let start = Instant::now();
     let (limits, databases) = (st.hot.encoding, st.dbs.len());
     let mut set = Libraries::default();
     let parsed =
         parse(path, &limits, databases, 0, false, Arc::default(), |batch| insert_live(st, &mut set, batch, replace));
     install(st, set, Functions::Join { replace }, parsed.is_ok())?;
     let (counts, _) = parsed?;
-    finished(st, counts, start);
+    finished(st, counts);
     Ok(())
 }
 
@@ -260,8 +303,21 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
     if !path.exists() {
         return Ok(());
     }
-    let repl = load_batched(server, path, false, Functions::Join { replace: false })
-        .map_err(|e| format!("Fatal error loading the DB: {e}. Exiting."))?;
+    let start = Instant::now();
+    let repl = match load_batched(server, path, false, Functions::Join { replace: false }) {
+        Ok(repl) => repl,
+        // rdbLoadRio's eoferr, then rdbReportReadError (its source line included, as Redis
+        // logs it). Redis's offset there is what its progress callback last saw, 0 under 2 MB.
+        Err(f) if f.truncated => {
+            tracing::warn!("Short read or OOM loading DB. Unrecoverable error, aborting now.");
+            return Err(
+                "Internal error in RDB reading offset 0, function at rdb.c:3249 -> Unexpected EOF reading RDB file"
+                    .into(),
+            );
+        }
+        Err(f) => return Err(format!("Fatal error loading the DB: {}. Exiting.", f.text)),
+    };
+    tracing::info!("DB loaded from disk: {:.3} seconds", start.elapsed().as_secs_f64());
     if let Some((id, offset)) = repl.valid() {
         crate::replication::restore_history(&mut server.lock(), id, offset);
     }
@@ -271,19 +327,26 @@ pub fn load_at_startup(server: &Arc<Server>, path: &Path) -> Result<(), String> 
 /// Loads an RDB file (the dump, or an AOF's base) while other clients are served between
 /// batches of keys; the caller ends the loading state once its whole dataset is in.
 pub fn load_unlocked(server: &Arc<Server>, path: &Path) -> Result<(), String> {
-    load_batched(server, path, false, Functions::Join { replace: false }).map(|_| ())
+    load_batched(server, path, false, Functions::Join { replace: false }).map(|_| ()).map_err(String::from)
 }
 
 /// A replica's load of its master's RDB: keys that have expired are kept, because a replica
 /// deletes keys only when its master says so (and until then reports them missing).
 pub fn load_from_master(server: &Arc<Server>, path: &Path) -> Result<ReplInfo, String> {
-    load_batched(server, path, true, Functions::Replace)
+    load_batched(server, path, true, Functions::Replace).map_err(String::from)
 }
 
-fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool, how: Functions) -> Result<ReplInfo, String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("{}: {}", path.display(), crate::util::sys::error_text(&e)))?;
-    let start = Instant::now();
+fn load_batched(
+    server: &Arc<Server>,
+    path: &Path,
+    keep_expired: bool,
+    how: Functions,
+) -> Result<ReplInfo, LoadFailure> {
+    let meta = std::fs::metadata(path).map_err(|e| LoadFailure {
+        text: format!("{}: {}", path.display(), crate::util::sys::error_text(&e)),
+        truncated: false,
+    })?;
+
     let read = Arc::new(AtomicU64::new(0));
     let (limits, databases, key_delay_us) = {
         let mut st = server.lock();
@@ -295,7 +358,6 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool, how: Func
         // key-load-delay: a pause per key, so tests can watch a load in progress.
         (st.hot.encoding, st.dbs.len(), u64::try_from(st.config.int(crate::ckey!("key-load-delay"))).unwrap_or(0))
     };
-    tracing::info!("Loading RDB produced by version {}", crate::REDIS_VERSION);
     let mut reported = Instant::now();
     crate::systemd::progress("Loading the dataset: 0%", PROGRESS_GRACE);
     let mut set = Libraries::default();
@@ -311,7 +373,7 @@ fn load_batched(server: &Arc<Server>, path: &Path, keep_expired: bool, how: Func
     });
     install(&mut server.lock(), set, how, parsed.is_ok())?;
     let (counts, repl) = parsed?;
-    finished(&mut server.lock(), counts, start);
+    finished(&mut server.lock(), counts);
     Ok(repl)
 }
 
@@ -324,7 +386,6 @@ pub fn load_from_master_stream<R: Read>(
     input: R,
     detached: Option<&mut Vec<Db>>,
 ) -> Result<ReplInfo, String> {
-    let start = Instant::now();
     let read = Arc::new(AtomicU64::new(0));
     let (limits, databases) = {
         let mut st = server.lock();
@@ -348,6 +409,6 @@ pub fn load_from_master_stream<R: Read>(
     };
     install(&mut server.lock(), set, Functions::Replace, parsed.is_ok())?;
     let (counts, repl) = parsed?;
-    finished(&mut server.lock(), counts, start);
+    finished(&mut server.lock(), counts);
     Ok(repl)
 }

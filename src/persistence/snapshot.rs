@@ -119,7 +119,7 @@ fn save_counting(st: &mut State, written: &AtomicU64) -> Result<(), String> {
     crate::server::propagation::flush_completed(st);
     let path = rdb_path(st);
     st.snapshots.last_attempt = crate::util::time::unix_secs();
-    match write_atomically(&path, |out| write_dataset_counting(st, out, written)) {
+    match save_in_place(st, &path, written) {
         Ok(()) => {
             tracing::info!("DB saved on disk");
             st.dirty = 0;
@@ -128,12 +128,93 @@ fn save_counting(st: &mut State, written: &AtomicU64) -> Result<(), String> {
             st.snapshots.saves += 1;
             Ok(())
         }
-        Err(e) => {
-            // Unlike a background save, a failed SAVE does not turn on MISCONF (as in Redis).
-            let msg = format!("Failed saving the DB: {e}", e = crate::util::sys::error_text(&e));
-            tracing::warn!("{msg}");
-            Err(msg)
-        }
+        // Unlike a background save, a failed SAVE does not turn on MISCONF (as in Redis).
+        // save_in_place has logged why, in rdbSave's words.
+        Err(msg) => Err(msg),
+    }
+}
+
+/// rdbSave: the dataset to `temp-<pid>.rdb`, flushed, fsynced, renamed over `path`, the directory
+/// fsynced; a failure is logged as Redis logs it (naming the step that failed) and leaves the old
+/// file as it was and no temp file.
+fn save_in_place(st: &State, path: &Path, written: &AtomicU64) -> Result<(), String> {
+    let tmp_name = format!("temp-{}.rdb", std::process::id());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = dir.join(&tmp_name);
+    let cwd = || std::env::current_dir().map_or("unknown".to_string(), |d| d.display().to_string());
+    let file = File::create(&tmp).map_err(|e| {
+        let e = sys::error_text(&e);
+        let cwd = cwd();
+        let msg = format!("Failed opening the temp RDB file {tmp_name} (in server root dir {cwd}) for saving: {e}");
+        tracing::warn!("{msg}");
+        msg
+    })?;
+    let failed = |op: &str, e: std::io::Error| {
+        let msg = format!("Write error saving DB on disk({op}): {}", sys::error_text(&e));
+        tracing::warn!("{msg}");
+        let _ = std::fs::remove_file(&tmp);
+        Err(msg)
+    };
+    let counted = Counting { inner: BufWriter::with_capacity(1 << 16, file), bytes: 0 };
+    let mut out = match write_dataset_counting(st, counted, written) {
+        Ok(out) => out,
+        Err(e) => return failed("rdbSaveRio", e),
+    };
+    if let Err(e) = out.inner.flush() {
+        // Redis writes through stdio's 4 KB buffer: what fails at the end fails in its fflush only
+        // when the bytes that did not fit were the last, partial block.
+        let on_disk = std::fs::metadata(&tmp).map_or(0, |m| m.len());
+        let op = if on_disk / STDIO_BLOCK * STDIO_BLOCK + STDIO_BLOCK >= out.bytes { "fflush" } else { "rdbSaveRio" };
+        return failed(op, e);
+    }
+    let file = match out.inner.into_inner() {
+        Ok(f) => f,
+        Err(e) => return failed("fflush", e.into_error()),
+    };
+    if let Err(e) = file.sync_all() {
+        return failed("fsync", e);
+    }
+    drop(file);
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let e = sys::error_text(&e);
+        let cwd = cwd();
+        let msg = format!(
+            "Error moving temp DB file {tmp_name} on the final destination {} (in server root dir {cwd}): {e}",
+            path.display()
+        );
+        tracing::warn!("{msg}");
+        let _ = std::fs::remove_file(&tmp);
+        return Err(msg);
+    }
+    match File::open(&dir).and_then(|d| d.sync_all()) {
+        Ok(()) => Ok(()),
+        Err(e) => failed("fsyncFileDir", e),
+    }
+}
+
+/// glibc's stdio buffer for a file on a 4 KB-block file system (st_blksize).
+const STDIO_BLOCK: u64 = 4096;
+
+/// Counts the bytes written through it (the size the file will have).
+struct Counting<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    /// Deferred: the writer's own final flush is left to save_in_place, which tells a failure
+    /// there (Redis's fflush) from one while writing.
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

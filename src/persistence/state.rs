@@ -178,7 +178,32 @@ pub fn append(st: &mut State, ops: Vec<Op>) {
     if flush_sleep_us > 0 {
         crate::server::busy::blocking(|| std::thread::sleep(std::time::Duration::from_micros(flush_sleep_us)));
     }
-    let result = aof.incr.append(&buf).and_then(|()| if aof.fsync == Fsync::Always { aof.incr.sync() } else { Ok(()) });
+    let result = aof.incr.append(&buf).map_err(|e| {
+        // flushAppendOnlyFile logs a write error at most once per AOF_WRITE_LOG_ERROR_RATE.
+        let now = crate::util::time::unix_secs();
+        if now - LAST_WRITE_ERROR_LOG.load(std::sync::atomic::Ordering::Relaxed) > AOF_WRITE_LOG_ERROR_RATE {
+            LAST_WRITE_ERROR_LOG.store(now, std::sync::atomic::Ordering::Relaxed);
+            if e.written == 0 {
+                tracing::warn!("Error writing to the AOF file: {}", crate::util::sys::error_text(&e.error));
+            } else {
+                tracing::warn!(
+                    "Short write while writing to the AOF file: (nwritten={}, expected={})",
+                    e.written,
+                    buf.len()
+                );
+            }
+        }
+        e.error
+    });
+    if result.is_ok() && aof.fsync == Fsync::Always {
+        if let Err(e) = aof.incr.sync() {
+            tracing::warn!(
+                "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...",
+                crate::util::sys::error_text(&e)
+            );
+            std::process::exit(1);
+        }
+    }
     match result {
         Ok(()) => {
             aof.current_size += buf.len() as u64;
@@ -190,7 +215,6 @@ pub fn append(st: &mut State, ops: Vec<Op>) {
             }
         }
         Err(e) => {
-            tracing::warn!("Error writing to the AOF file: {e}", e = crate::util::sys::error_text(&e));
             if aof.fsync == Fsync::Always {
                 // The replies of these writes are about to go out: with `always` nothing may be
                 // acknowledged that is not on disk, so the server stops, as Redis does.
@@ -204,3 +228,7 @@ pub fn append(st: &mut State, ops: Vec<Op>) {
         }
     }
 }
+
+/// Redis's AOF_WRITE_LOG_ERROR_RATE: seconds between two log lines about AOF write errors.
+const AOF_WRITE_LOG_ERROR_RATE: i64 = 30;
+static LAST_WRITE_ERROR_LOG: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);

@@ -111,7 +111,7 @@ impl Parser {
     }
 
     fn inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        let Some(nl) = memchr(b'\n', buf) else {
+        let Some(nl) = c_strchr(b'\n', buf) else {
             if buf.len() > INLINE_MAX {
                 return Err(err("too big inline request"));
             }
@@ -136,7 +136,7 @@ fn err(msg: &str) -> ProtocolError {
 
 /// Reads `*N\r\n` or `$N\r\n`. `Ok(None)`: incomplete. `Ok(Some(None))`: not a valid integer.
 fn read_len_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Option<i64>>, ProtocolError> {
-    let Some(cr) = memchr(b'\r', buf) else {
+    let Some(cr) = c_strchr(b'\r', buf) else {
         if buf.len() > INLINE_MAX {
             return Err(err(too_big));
         }
@@ -153,8 +153,12 @@ fn read_len_line(buf: &mut BytesMut, too_big: &str) -> Result<Option<Option<i64>
     Ok(Some(n))
 }
 
-fn memchr(c: u8, b: &[u8]) -> Option<usize> {
-    b.iter().position(|&x| x == c)
+/// Where `c` is, as C's strchr finds it in Redis's NUL-terminated query buffer: a NUL before it
+/// hides it, so Redis goes on waiting for a line end (and refuses the line once it passes the
+/// inline limit) rather than parsing the line. Matching that keeps the reply and connection
+/// outcome identical for such input.
+fn c_strchr(c: u8, b: &[u8]) -> Option<usize> {
+    b.iter().position(|&x| x == c || x == 0).filter(|&i| b[i] == c)
 }
 
 #[cfg(test)]
@@ -207,5 +211,19 @@ mod tests {
         let mut p = Parser::default();
         let mut b = BytesMut::from(&b"*11\r\n"[..]);
         assert_eq!(p.next(&mut b, unauth).unwrap_err().0, "Protocol error: unauthenticated multibulk length");
+    }
+
+    #[test]
+    fn a_nul_hides_the_line_end_as_in_redis() {
+        let mut p = Parser::default();
+        let mut b = BytesMut::from(&b"EC\0HO\r\n"[..]);
+        assert_eq!(p.next(&mut b, L), Ok(None));
+        b.extend_from_slice(&vec![b'a'; INLINE_MAX]);
+        assert_eq!(p.next(&mut b, L).unwrap_err().0, "Protocol error: too big inline request");
+        let mut p = Parser::default();
+        let mut b = BytesMut::from(&b"*1\0\r\n$4\r\nPING\r\n"[..]);
+        assert_eq!(p.next(&mut b, L), Ok(None));
+        // A NUL after the line end is only data.
+        assert_eq!(all(b"ECHO a\r\n\0").map(|v| v.len()), Ok(1));
     }
 }

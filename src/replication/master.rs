@@ -122,7 +122,13 @@ pub fn cron(st: &mut State) {
             tracing::warn!("Disconnecting timedout replica (streaming sync): {}", r.name());
             drop_ids.push((*id, false));
         } else if (hard > 0 && unsent > hard) || soft_expired {
-            tracing::warn!("Client id={id} addr={} closed for overcoming of output buffer limits.", r.name());
+            // Named as catClientInfoString names it. Redis sees a replica pass its limit as the
+            // stream is fed, and schedules the close from there ("scheduled ... ASAP").
+            let info = match st.clients.get(id) {
+                Some(c) => crate::server::state::client_info_line(c, now_ms),
+                None => format!("id={id} addr={}", r.name()),
+            };
+            tracing::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
             drop_ids.push((*id, true));
         }
     }

@@ -58,7 +58,8 @@ pub async fn serve_replica<R, W>(
             Err(reason) if !reason.is_empty() => {
                 tracing::warn!(redis_event = "replica-lost", "Connection with replica {} lost: {reason}", r.name())
             }
-            _ => tracing::info!(redis_event = "replica-lost", "Connection with replica {} lost.", r.name()),
+            // freeClient logs a replica's end at WARNING, however it ended.
+            _ => tracing::warn!(redis_event = "replica-lost", "Connection with replica {} lost.", r.name()),
         }
     }
     if st.repl.replicas.is_empty() {

@@ -114,13 +114,29 @@ impl IncrFile {
     /// Appends all of `bytes`. On a failed or short write (ENOSPC) the file is truncated back to
     /// its size before this append, as flushAppendOnlyFile does, so the file never ends in half a
     /// command; the error is returned either way.
-    pub fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match (&*self.file).write_all(bytes) {
-            Ok(()) => {
+    pub fn append(&mut self, bytes: &[u8]) -> Result<(), AppendError> {
+        // aofWrite: write until done or an error, counting what went in before it.
+        let mut written = 0;
+        let failure = loop {
+            if written == bytes.len() {
+                break None;
+            }
+            match (&*self.file).write(&bytes[written..]) {
+                Ok(0) => break Some(std::io::Error::from(std::io::ErrorKind::WriteZero)),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Some(e),
+            }
+        };
+        match failure {
+            None => {
                 self.size += bytes.len() as u64;
                 Ok(())
             }
-            Err(e) => {
+            Some(e) if written == 0 => Err(AppendError { written, error: e }),
+            Some(_) => {
+                // A short write: Redis cuts it off and reports ENOSPC whatever the error was.
+                let e = std::io::Error::from_raw_os_error(libc::ENOSPC);
                 if let Err(t) = self.file.set_len(self.size) {
                     tracing::warn!(
                         "Could not remove short write from the append-only file. Redis may refuse to load the AOF \
@@ -131,7 +147,7 @@ impl IncrFile {
                         self.size = meta.len();
                     }
                 }
-                Err(e)
+                Err(AppendError { written, error: e })
             }
         }
     }
@@ -257,4 +273,12 @@ mod tests {
         assert_eq!(status, crate::util::sys::WaitStatus::Exited(pid, 0));
         assert_eq!(std::fs::read(&path).unwrap(), b"0123456789");
     }
+}
+
+/// An append that failed: how much of it had gone in before the error (a short write, which
+/// Redis logs in words of its own), and the error.
+#[derive(Debug)]
+pub struct AppendError {
+    pub written: usize,
+    pub error: std::io::Error,
 }

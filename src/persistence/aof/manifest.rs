@@ -31,11 +31,16 @@ impl Manifest {
     /// keys are case-insensitive and unknown keys are ignored (forward compatibility), names
     /// may be quoted as sdssplitargs reads them. An error names the line, like Redis's log.
     pub fn parse(text: &str) -> Result<Manifest, String> {
+        Manifest::parse_detailed(text).map_err(String::from)
+    }
+
+    /// `parse`, with the error's parts kept apart for Redis's log of it.
+    pub fn parse_detailed(text: &str) -> Result<Manifest, ManifestError> {
         let mut manifest = Manifest { base: None, incrs: Vec::new(), history: Vec::new() };
         let mut rest = text.as_bytes();
         let mut linenum = 0usize;
         if rest.is_empty() {
-            return Err("Found an empty AOF manifest".into());
+            return Err(ManifestError { err: "Found an empty AOF manifest".into(), line: None });
         }
         while !rest.is_empty() {
             let chunk = fgets_chunk(rest, MANIFEST_MAX_LINE);
@@ -45,9 +50,16 @@ impl Manifest {
                 continue;
             }
             let line = trim(chunk);
-            let fail = |err: &str| Err(format!("{err} (line {linenum}: '{}')", String::from_utf8_lossy(line)));
+            let fail = |err: &str| {
+                Err(ManifestError {
+                    err: err.into(),
+                    line: Some((linenum, String::from_utf8_lossy(line).into_owned())),
+                })
+            };
             if !chunk.contains(&b'\n') {
-                return fail("The AOF manifest file contains too long line");
+                // Redis has not taken the line yet: its log shows no line.
+                let err = "The AOF manifest file contains too long line";
+                return Err(ManifestError { err: err.into(), line: None });
             }
             if line.is_empty() {
                 return fail(INVALID_FORMAT);
@@ -135,21 +147,23 @@ impl Manifest {
 
     /// Reads `<dir>/<appendfilename>.manifest`; `None` when there is no such file (or no
     /// directory), which Redis treats as "no multi-part AOF yet".
-    pub fn load(dir: &Path, appendfilename: &str) -> Result<Option<Manifest>, String> {
+    pub fn load(dir: &Path, appendfilename: &str) -> Result<Option<Manifest>, ManifestError> {
         let path = dir.join(manifest_name(appendfilename));
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                return Err(format!(
+                let err = format!(
                     "Fatal error: can't open the AOF manifest file {} for reading: {}",
                     path.display(),
                     crate::util::sys::error_text(&e)
-                ))
+                );
+                return Err(ManifestError { err, line: None });
             }
         };
-        let text = String::from_utf8(bytes).map_err(|_| format!("{INVALID_FORMAT} (not UTF-8)"))?;
-        Manifest::parse(&text).map(Some)
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ManifestError { err: format!("{INVALID_FORMAT} (not UTF-8)"), line: None })?;
+        Manifest::parse_detailed(&text).map(Some)
     }
 
     /// Writes the manifest atomically, as writeAofManifestFile: `temp-<name>.manifest`, fsync,
@@ -169,6 +183,40 @@ impl Manifest {
             let _ = std::fs::remove_file(&tmp);
         }
         result
+    }
+}
+
+/// Why a manifest could not be read, and the line (number, text) where, if one was read.
+#[derive(Debug)]
+pub struct ManifestError {
+    pub err: String,
+    pub line: Option<(usize, String)>,
+}
+
+impl ManifestError {
+    /// aofLoadManifestFromFile's log before it exits: a banner, the line, the reason, each
+    /// message ending in a newline as Redis writes them. A manifest that cannot be opened is
+    /// one plain line.
+    pub fn log_fatal(&self) {
+        if self.err.starts_with("Fatal error: can't open") {
+            tracing::warn!("{}", self.err);
+            return;
+        }
+        tracing::warn!("\n*** FATAL AOF MANIFEST FILE ERROR ***\n");
+        if let Some((linenum, line)) = &self.line {
+            tracing::warn!("Reading the manifest file, at line {linenum}\n");
+            tracing::warn!(">>> '{line}'\n");
+        }
+        tracing::warn!("{}\n", self.err);
+    }
+}
+
+impl From<ManifestError> for String {
+    fn from(e: ManifestError) -> String {
+        match e.line {
+            Some((linenum, line)) => format!("{} (line {linenum}: '{line}')", e.err),
+            None => e.err,
+        }
     }
 }
 

@@ -54,6 +54,9 @@ pub enum Event {
     Function(Vec<u8>),
 }
 
+/// The message of a LoadError where the input ended before the file did.
+pub const TRUNCATED: &str = "unexpected end of file";
+
 /// Why a file could not be loaded, and the byte offset in the file where that was found.
 #[derive(Debug)]
 pub struct LoadError {

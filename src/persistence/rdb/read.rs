@@ -200,7 +200,7 @@ impl<R: Read> Input<R> {
         let mut done = 0;
         while done < buf.len() {
             match self.inner.read(&mut buf[done..]) {
-                Ok(0) => return Err(self.error_at(self.offset + done as u64, "unexpected end of file")),
+                Ok(0) => return Err(self.error_at(self.offset + done as u64, super::TRUNCATED)),
                 Ok(n) => done += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.error_at(self.offset + done as u64, format!("read error: {e}"))),
