@@ -59,6 +59,10 @@ echo "== end-to-end: Sentinel fails over across three hosts (systemd-nspawn on a
 t0=$SECONDS
 tests/e2e/failover.sh "$deb"
 echo "e2e failover: $((SECONDS - t0)) s"
+echo "== end-to-end: a TLS-only server, replica and Sentinel configured by redisctl (systemd-nspawn)"
+t0=$SECONDS
+tests/e2e/tls.sh "$deb"
+echo "e2e tls: $((SECONDS - t0)) s"
 
 # One closing line for the whole run (cargo prints one per test binary, the last of which may be a
 # binary with no tests of its own).

@@ -99,7 +99,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// The unit the packaging runs for a config file, by the paths its unit files name.
-fn unit_of(config: &Path, server: &str) -> Option<String> {
+pub fn unit_of(config: &Path, server: &str) -> Option<String> {
     let dir = Path::new("/etc/redis");
     let file = config.file_name()?.to_str()?;
     if config.parent()? != dir {

@@ -568,21 +568,40 @@ fn sentinel_monitor(cli: &Run, name: &str, host: &str, port: &str, quorum: &str)
     }
 }
 
-/// With the socket unit enabled, its drop-in follows redis.conf's addresses. Returns true when
-/// --apply went through systemd (the server then gets its new sockets from the socket unit).
+/// With the socket units in use, their drop-ins follow redis.conf's addresses. Returns true when
+/// --apply went through systemd (the server then gets its new sockets from the socket units).
 fn sync_socket_unit(cli: &Run) -> Result<bool> {
-    let Some(report) = socket_unit::sync(&cli.config, cli.dry_run)? else { return Ok(false) };
-    if cli.dry_run {
-        print!("{report}");
+    let mut changed = false;
+    for unit in [socket_unit::Unit::Server, socket_unit::Unit::ServerTls] {
+        let Some(report) = socket_unit::sync(unit, &cli.config, cli.dry_run)? else { continue };
+        changed = true;
+        if cli.dry_run {
+            print!("{report}");
+        } else {
+            cli.say(&report);
+        }
+    }
+    if !changed || cli.dry_run {
         return Ok(false);
     }
-    cli.say(&report);
     if cli.apply {
         let done = socket_unit::apply()?;
         cli.applied(done);
         return Ok(true);
     }
     Ok(false)
+}
+
+/// Sentinel's socket unit follows sentinel.conf's `bind`, `port` and `tls-port` (Sentinel is
+/// stopped: redisctl edits these only then), applied when Sentinel next starts.
+fn sync_sentinel_socket_unit(cli: &Run) -> Result<()> {
+    let unit = socket_unit::Unit::Sentinel;
+    match socket_unit::sync(unit, &cli.sentinel_config, cli.dry_run)? {
+        Some(report) if cli.dry_run => print!("{report}"),
+        Some(report) => cli.say(&format!("{report}; Sentinel serves it from its next start")),
+        None => {}
+    }
+    Ok(())
 }
 
 /// `bind`'s addresses and `set`'s values may start with '-' (`-::1`, `-2`), so the parser takes

@@ -228,7 +228,11 @@ fn set_in_sentinel_file(cli: &Run, spec: &table::Spec, lines: Vec<Vec<String>>, 
             spec.name
         )));
     }
-    edit(cli, &cli.sentinel_config, spec.name, spec.aliases, lines, secret).map(|_| ())
+    edit(cli, &cli.sentinel_config, spec.name, spec.aliases, lines, secret)?;
+    if matches!(spec.name, "bind" | "port" | "tls-port") {
+        super::sync_sentinel_socket_unit(cli)?;
+    }
+    Ok(())
 }
 
 /// `redisctl unset DIRECTIVE`: removes its lines, so the default applies; --apply sets the

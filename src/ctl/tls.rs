@@ -98,9 +98,15 @@ pub fn tls(cli: &Run, server: Option<&Target>, r: &Request) -> Result<()> {
         finish(cli, &mut set, &file, &before, "tls", &shown, false)?;
     }
     if r.sentinel {
+        super::sync_sentinel_socket_unit(cli)?;
         if cli.apply && !cli.dry_run {
             cli.applied("Sentinel reads its TLS settings only when it starts: start it to apply them".into());
         }
+        return Ok(());
+    }
+    // Under socket activation the TLS socket unit holds tls-port: it follows the file, and
+    // --apply then restarts the sockets and the server instead of a CONFIG SET.
+    if super::sync_socket_unit(cli)? {
         return Ok(());
     }
     // Always sent, even when the running server has these paths: CONFIG SET reads the files

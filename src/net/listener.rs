@@ -173,6 +173,14 @@ fn adopt_inherited(server: &Arc<Server>, inherited: Vec<crate::systemd::Inherite
             out.push(Listener::Unix(l, path));
         }
     }
+    // The socket units stand for `bind`, `port` and `unixsocket`; the TLS port is theirs only when
+    // one passes `redis-tls` sockets. Otherwise (a templated instance, whose unit holds only its
+    // unix socket; a server whose TLS socket unit is not enabled) tls-port is bound here as Redis
+    // binds it, rather than configured and silently never served.
+    if tls_port != 0 && !out.iter().any(|l| matches!(l, Listener::Tls(_))) {
+        out.extend(bind_tls_all(&tc, tls_port)?);
+        tracing::info!("Serving tls-port {tls_port} itself: systemd passed no socket named 'redis-tls'");
+    }
     if out.is_empty() {
         return Err("systemd passed no socket named 'redis' or 'redis-tls': nothing to serve".into());
     }

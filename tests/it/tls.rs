@@ -508,6 +508,31 @@ fn socket_activation_serves_the_tls_sockets_with_tls() {
     let _ = child.wait();
 }
 
+/// Socket activation with only plain sockets (a templated instance's unit holds just its unix
+/// socket): tls-port is not the socket units', so the server binds it itself and serves TLS there.
+#[test]
+fn socket_activation_without_tls_sockets_binds_tls_port() {
+    let certs = Certs::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (port, tls_port) = (free_port(), free_port());
+    let log = dir.path().join("log");
+    let mut cmd = Command::new("systemd-socket-activate");
+    cmd.args(["-l", &format!("127.0.0.1:{port}"), "--fdname=redis"]);
+    cmd.arg(OURS).args(["--save", "", "--logfile", &log.display().to_string()]);
+    cmd.args(["--tls-port", &tls_port.to_string()]).args(certs.server_args());
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child =
+        crate::common::die_with_parent(&mut cmd).spawn().expect("systemd-socket-activate (package systemd)");
+    wait_for("the activated server", Duration::from_secs(15), || {
+        crate::common::Client::try_connect(port).map(|mut c| c.cmd(&["PING"]) == b"+PONG\r\n").unwrap_or(false)
+    });
+    assert_eq!(cli(&certs, tls_port, Some("client"), &["PING"]), "PONG");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains(&format!("Serving tls-port {tls_port} itself")), "{text}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// `openssl s_client` to the TLS port: the protocol and cipher it got, or its error.
 fn s_client(certs: &Certs, port: u16, version: &str) -> String {
     let out = Command::new("openssl")
