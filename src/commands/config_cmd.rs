@@ -140,13 +140,16 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     // Like Redis, a plain value (yes/no, number, enum, string) that did not change does not take
     // effect again (`performInterfaceSet` returning 2 registers no apply function): naming the
     // current port does not rebind. The special ones always do (`dir` changes directory again,
-    // `bind` rebinds), as their set functions report a change whatever the value.
+    // `bind` rebinds), as their set functions report a change whatever the value, and so do the
+    // TLS files (VOLATILE_CONFIG): setting the same path reads a renewed certificate.
     let mut changes: Vec<(usize, Val)> = Vec::new();
     let mut changed_from: Vec<usize> = Vec::new();
     for (n, ((idx, name), pair)) in targets.iter().zip(args[2..].chunks(2)).enumerate() {
         match ctx.state.config.parse_set(*idx, &String::from_utf8_lossy(&pair[1])) {
             Ok(v) => {
-                if v != *ctx.state.config.val_at(*idx) || matches!(CONFIG_TABLE[*idx].kind, ctable::Kind::Special(_)) {
+                let always = matches!(CONFIG_TABLE[*idx].kind, ctable::Kind::Special(_))
+                    || CONFIG_TABLE[*idx].has(ctable::VOLATILE);
+                if v != *ctx.state.config.val_at(*idx) || always {
                     changes.push((*idx, v.clone()));
                     changed_from.push(n);
                 }

@@ -49,6 +49,10 @@ pub const SENSITIVE: u16 = 16;
 /// Left out of CONFIG GET's pattern matches (Redis's HIDDEN_CONFIG: test and debug knobs); only
 /// its exact name finds it.
 pub const HIDDEN: u16 = 32;
+/// Names a file whose contents may change under the same name (Redis's VOLATILE_CONFIG: the TLS
+/// certificates and keys): CONFIG SET applies it even when the value is the one already set, so
+/// a renewed certificate at the same path is read again.
+pub const VOLATILE: u16 = 64;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
@@ -347,15 +351,15 @@ const SPECS: &[Spec] = &[
     mem("cluster-link-sendbuf-limit", 0, LONG_MAX, "0", LATER),
     // TLS (src/tls.rs): every tls-* change rebuilds the contexts, as Redis's applyTlsCfg does.
     int("tls-port", 0, 65535, "0", 0),
-    s("tls-cert-file", "", 0),
-    s("tls-key-file", "", 0),
+    s("tls-cert-file", "", VOLATILE),
+    s("tls-key-file", "", VOLATILE),
     s("tls-key-file-pass", "", SENSITIVE),
-    s("tls-client-cert-file", "", 0),
-    s("tls-client-key-file", "", 0),
+    s("tls-client-cert-file", "", VOLATILE),
+    s("tls-client-key-file", "", VOLATILE),
     s("tls-client-key-file-pass", "", SENSITIVE),
-    s("tls-dh-params-file", "", 0),
-    s("tls-ca-cert-file", "", 0),
-    s("tls-ca-cert-dir", "", 0),
+    s("tls-dh-params-file", "", VOLATILE),
+    s("tls-ca-cert-file", "", VOLATILE),
+    s("tls-ca-cert-dir", "", VOLATILE),
     e("tls-auth-clients", &["no", "yes", "optional"], "yes", 0),
     b("tls-replication", "no", 0),
     b("tls-cluster", "no", LATER),

@@ -314,6 +314,38 @@ fn config_set_reloads_certificates_without_dropping_clients() {
     assert_eq!(after.cmd(&["PING"]), "+PONG");
 }
 
+/// A certificate renewed at the same path: CONFIG SET of the path already set reads the files
+/// again (Redis's VOLATILE_CONFIG), as `redisctl tls --apply` relies on; the same on both servers.
+#[test]
+fn config_set_of_the_same_path_reads_a_renewed_certificate() {
+    for bin in [REAL_REDIS, OURS] {
+        let certs = Certs::new();
+        certs.new_ca("ca2");
+        certs.sign("server2", "ca2");
+        let tls_port = free_port();
+        let s = start(bin, &certs, tls_port, &["--tls-auth-clients", "no"]);
+        TlsClient::connect(&certs, "ca.crt", tls_port).expect("connect with the first CA");
+        // The renewal: new files under the old names.
+        for ext in ["crt", "key"] {
+            std::fs::copy(certs.path(&format!("server2.{ext}")), certs.path(&format!("server.{ext}"))).expect("copy");
+        }
+        let reply = s.client().cmd_str(&[
+            "CONFIG",
+            "SET",
+            "tls-cert-file",
+            &certs.path("server.crt"),
+            "tls-key-file",
+            &certs.path("server.key"),
+        ]);
+        assert_eq!(reply, "+OK\r\n", "{bin}");
+        assert!(
+            TlsClient::connect(&certs, "ca2.crt", tls_port).is_ok(),
+            "{bin}: the renewed certificate is not served"
+        );
+        assert!(TlsClient::connect(&certs, "ca.crt", tls_port).is_err(), "{bin}: the old certificate is still served");
+    }
+}
+
 /// A bad certificate in CONFIG SET: Redis's reply and log line, the old value and context kept.
 #[test]
 fn bad_certificate_in_config_set_keeps_the_old_context() {
