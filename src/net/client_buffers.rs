@@ -83,9 +83,15 @@ impl QueryBuf {
     }
 
     /// The buffer was reallocated behind our back (a big argument's room made by the parser):
-    /// what it holds now starts its block.
+    /// what it holds now starts its block, which gets the whole size class Redis's
+    /// sdsMakeRoomForNonGreedy gets (qbuf-free and the client's memory show it). Only big
+    /// arguments come here, mostly right after their header, so little is copied.
     pub fn reallocated(&mut self) {
         self.front = 0;
+        let room = self.buf.capacity();
+        if sds_alloc_for(room) != room {
+            self.resize(room);
+        }
     }
 
     /// readQueryFromClient's sdsMakeRoomFor(readlen): non-greedy while the buffer is smaller than

@@ -336,7 +336,7 @@ async fn run_input(
         // Unauthenticated clients get tight protocol limits, and an AUTH changes that for the rest
         // of the input, so until then commands are parsed and run one at a time.
         let mut proto_error = None;
-        let (unparsed, room) = (conn.query.buf.len(), conn.query.buf.capacity());
+        let (unparsed, start) = (conn.query.buf.len(), conn.query.buf.as_ptr() as usize);
         while conn.queue.is_empty() || session.authenticated {
             match conn.parser.next(&mut conn.query.buf, limits) {
                 Ok(Some(args)) => conn.queue.push_back(args),
@@ -347,9 +347,11 @@ async fn run_input(
                 }
             }
         }
-        conn.query.consumed += unparsed - conn.query.buf.len();
-        if conn.query.buf.capacity() + (unparsed - conn.query.buf.len()) > room {
-            // The parser made room for a big argument in a new block.
+        let parsed = unparsed - conn.query.buf.len();
+        conn.query.consumed += parsed;
+        if conn.query.buf.as_ptr() as usize != start.wrapping_add(parsed) && conn.query.buf.capacity() > 0 {
+            // The parser made room for a big argument in a new block (parsing alone only
+            // advances the start of the old one).
             conn.query.reallocated();
         }
         if conn.query.buf.len() > conn.query_buffer_limit {

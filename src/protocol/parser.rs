@@ -86,7 +86,13 @@ impl Parser {
                         // Room for a big argument is made up front, like Redis, but in bounded steps
                         // so a length alone cannot make the server allocate hundreds of megabytes.
                         if len >= BIG_ARG && buf.capacity() < len + 2 {
-                            buf.reserve((len + 2 - buf.len()).min(BIG_RESERVE_STEP));
+                            // Exactly that room, as Redis's sdsMakeRoomForNonGreedy gives:
+                            // BytesMut::reserve would double a buffer that is already big, and
+                            // the client would hold (and be charged for) twice the argument.
+                            let room = buf.len() + (len + 2 - buf.len()).min(BIG_RESERVE_STEP);
+                            let mut exact = BytesMut::with_capacity(room);
+                            exact.extend_from_slice(buf);
+                            *buf = exact;
                         }
                         self.bulk_len = Some(len);
                         len
