@@ -17,6 +17,11 @@ fn round_trip(m: &Manifest) {
     if text.lines().any(|l| l.len() + 1 > MAX_LINE) {
         return;
     }
+    // Likewise an empty name (`file ''`) is read, and written bare as Redis's aofInfoFormat
+    // writes it (`file  seq 1 ...`), which then does not read: Redis's behaviour, kept.
+    if m.base.iter().chain(&m.history).chain(&m.incrs).any(|f| f.name.is_empty()) {
+        return;
+    }
     match Manifest::parse(&text) {
         Ok(again) => assert_eq!(&again, m, "the written manifest reads differently:\n{text}"),
         // Redis refuses to read an empty manifest; an empty one is never written.
