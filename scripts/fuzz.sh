@@ -31,8 +31,9 @@ fi
 build_flags=(+nightly fuzz build --fuzz-dir fuzz -O ${FUZZ_FLAGS:-})
 run_flags=(+nightly fuzz run --fuzz-dir fuzz -O ${FUZZ_FLAGS:-})
 if [ "${FUZZ_SMOKE:-0}" = 1 ]; then
-    build_flags+=(-s none)
-    run_flags+=(-s none)
+    # A directory of its own: the same profile with other flags would rebuild over the ASan one.
+    build_flags+=(-s none --target-dir fuzz/target/smoke)
+    run_flags+=(-s none --target-dir fuzz/target/smoke)
 fi
 t0=$SECONDS
 cargo "${build_flags[@]}"
