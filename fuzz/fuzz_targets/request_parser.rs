@@ -41,8 +41,10 @@ fuzz_target!(|data: &[u8]| {
         authenticated: control & 0x40 == 0,
     };
     let whole = parse(input, input.len(), limits);
-    if input.len() <= INLINE_MAX {
-        let step = usize::from(control & 0x3f) + 1;
+    let step = usize::from(control & 0x3f) + 1;
+    // Each read rescans the unparsed bytes for the line end, as Redis's does, so thousands of
+    // tiny reads of one long line are quadratic: a few hundred reads show the splits well enough.
+    if input.len() <= INLINE_MAX && input.len() / step <= 256 {
         assert_eq!(parse(input, step, limits), whole, "parsing depends on the read size {step}");
     }
 });
