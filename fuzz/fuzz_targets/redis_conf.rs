@@ -107,7 +107,7 @@ fn others<'a>(doc: &'a ConfigDocument, keys: &[(&str, &[&str])]) -> Vec<&'a str>
     doc.lines()
         .iter()
         .zip(owned)
-        .filter(|(l, o)| !o && l.text != REWRITE_SIGNATURE)
+        .filter(|(l, o)| !o && l.text.trim_end_matches('\r') != REWRITE_SIGNATURE)
         .map(|(l, _)| l.text.as_str())
         .collect()
 }
