@@ -33,6 +33,17 @@ trap 'rm -f "$log"' EXIT
 cargo test --all-targets -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$log"
 test_status=${PIPESTATUS[0]}
 
+# The fuzz smoke runs when FUZZ_SECONDS asks for it (FUZZ_SECONDS=10 ./scripts/test.sh): its first
+# build compiles the server and every dependency again with coverage instrumentation, about ten
+# minutes on two cores, which the whole run's 30-minute budget has no room for. The inputs that
+# found bugs are unit tests beside the code, and run every time.
+if [ "${FUZZ_SECONDS:-0}" != 0 ]; then
+    echo "== fuzz smoke: every cargo-fuzz target for a few seconds, no sanitizer (scripts/fuzz.sh)"
+    t0=$SECONDS
+    FUZZ_SMOKE=1 ./scripts/fuzz.sh "$FUZZ_SECONDS"
+    echo "fuzz smoke: $((SECONDS - t0)) s"
+fi
+
 echo "== package: build the .deb and its -dbgsym, check them with lintian and packaging/check-deb.sh"
 built=$(./packaging/build-deb.sh -q | tail -n 2)
 deb=$(grep '\.deb$' <<<"$built")

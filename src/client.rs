@@ -67,7 +67,9 @@ fn read_nested<'a, R: AsyncBufRead + Unpin + Send>(
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Value>> + Send + 'a>> {
     Box::pin(async move {
         let line = read_line(reader, depth == 0).await?;
-        let (kind, rest) = line.split_at(line.len().min(1));
+        // The type byte is ASCII in any valid reply; a line starting with another character
+        // (the line is lossy UTF-8, so possibly a multi-byte one) is not split inside it.
+        let (kind, rest) = line.split_at_checked(1).unwrap_or(("", ""));
         let len = || rest.parse::<i64>().map_err(|_| protocol_error("bad length"));
         Ok(match kind {
             "+" => Value::Status(rest.to_string()),
@@ -195,5 +197,24 @@ impl Client {
         })
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no reply in time"))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reply line that starts with a multi-byte character (a garbled or hostile peer) is a
+    /// protocol error: it used to be split inside the character, a panic (found by
+    /// fuzz/reply_parser).
+    #[tokio::test]
+    async fn a_line_starting_with_a_multibyte_character_is_a_protocol_error() {
+        for input in [&b"\xc3\xa9OK\r\n"[..], b"\xff\r\n", b"*2\r\n+OK\r\n\xe2\x82\xac1\r\n"] {
+            let mut reader = input;
+            let e = read_value(&mut reader).await.expect_err("not a reply");
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidData, "{input:?}");
+        }
+        let mut reader = &b"+\xc3\xa9\r\n"[..];
+        assert_eq!(read_value(&mut reader).await.ok(), Some(Value::Status("é".into())));
     }
 }

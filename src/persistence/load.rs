@@ -155,9 +155,10 @@ fn parse_input<R: Read>(
                 repl.record(&key, &value);
                 return Ok(());
             }
-            // The file says how many keys a database holds: room for them all, before they come.
+            // The file says how many keys a database holds: room for them, before they come (up
+            // to RESERVE_MAX: the count is only the file's word).
             Event::ResizeDb { db, keys, .. } if db < databases => {
-                insert(Batch::Keys(Keys::Reserve(db, keys as usize)))?;
+                insert(Batch::Keys(Keys::Reserve(db, keys.min(RESERVE_MAX) as usize)))?;
                 return Ok(());
             }
             Event::Function(code) => return insert(Batch::Function(Bytes::from(code))),
@@ -210,6 +211,12 @@ fn log_aux(key: &[u8], value: &[u8]) {
         _ => {}
     }
 }
+
+/// The most keys a RESIZEDB record makes room for before they come. Its count is read before any
+/// key, so a damaged or hostile file could otherwise make the server reserve a table for 2^64
+/// keys (an abort); more keys than this still load, the table growing
+/// as they arrive.
+const RESERVE_MAX: u64 = 1 << 20;
 
 /// What the parser hands over: keys, or a function library.
 enum Batch {
@@ -411,4 +418,29 @@ pub fn load_from_master_stream<R: Read>(
     let (counts, repl) = parsed?;
     finished(&mut server.lock(), counts);
     Ok(repl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RESIZEDB 2^40 keys in database 0: the room made is bounded, not an abort.
+    #[test]
+    fn a_huge_resizedb_count_reserves_a_bounded_table() {
+        let mut file = b"REDIS0010".to_vec();
+        // SELECTDB 0, RESIZEDB with a 64-bit length (0x81)
+        file.extend_from_slice(&[0xFE, 0, 0xFB, 0x81]);
+        file.extend_from_slice(&(1u64 << 40).to_be_bytes());
+        file.push(0);
+        let limits = EncodingLimits::default();
+        let opts = ParseOptions { limits: &limits, databases: 16, key_delay_us: 0, keep_expired: true };
+        let mut reserved = Vec::new();
+        let _ = parse_input(&file[..], "test", opts, Arc::default(), |batch| {
+            if let Batch::Keys(Keys::Reserve(db, n)) = batch {
+                reserved.push((db, n));
+            }
+            Ok(())
+        });
+        assert_eq!(reserved, vec![(0, RESERVE_MAX as usize)]);
+    }
 }

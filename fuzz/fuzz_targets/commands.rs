@@ -1,0 +1,272 @@
+//! Command execution: a bounded sequence of commands from the real command table, decoded from
+//! the input, run through `commands::process` against a server built in-process (no sockets, no
+//! cron, no disk), with each reply encoded as the connection would write it.
+//!
+//! Properties: no panic, no hang, no allocation beyond what the commands ask for (the server's
+//! proto-max-bulk-len bounds what one string may grow to).
+//!
+//! Left out, because the fuzzer runs them in-process where they would do real harm or wait
+//! forever: forks and files (SAVE, BGSAVE, BGREWRITEAOF, DEBUG, CONFIG SET/REWRITE, ACL
+//! SAVE/LOAD, SHUTDOWN), the network (MIGRATE, REPLICAOF, SYNC, FAILOVER), Lua (a script may
+//! loop forever, as in Redis), and CLIENT PAUSE (a paused client's command is held back by its
+//! connection, which is not here).
+#![no_main]
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use libfuzzer_sys::fuzz_target;
+use redis_rs::commands::{all_commands, process, Ctx, Session};
+use redis_rs::server::command::CommandSpec;
+use redis_rs::server::state::{ClientInfo, ClientKind, Peer};
+use redis_rs::server::Server;
+
+include!("common_server.rs");
+
+const MAX_COMMANDS: usize = 48;
+const MAX_ARGS: usize = 12;
+
+const DENIED: &[&str] = &[
+    "shutdown",
+    "debug",
+    "save",
+    "bgsave",
+    "bgrewriteaof",
+    "migrate",
+    "replicaof",
+    "slaveof",
+    "sync",
+    "psync",
+    "failover",
+    "eval",
+    "evalsha",
+    "eval_ro",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
+    "function",
+    "script",
+    "module",
+    "monitor",
+    "sentinel",
+];
+const DENIED_SUB: &[(&str, &str)] =
+    &[("config", "set"), ("config", "rewrite"), ("acl", "save"), ("acl", "load"), ("client", "pause")];
+
+/// Arguments commands often take, so that the fuzzer reaches past their syntax checks.
+const WORDS: &[&str] = &[
+    "k",
+    "k2",
+    "{k}3",
+    "f",
+    "v",
+    "0",
+    "1",
+    "2",
+    "-1",
+    "3",
+    "10",
+    "100",
+    "-100",
+    "1.5",
+    "+inf",
+    "-inf",
+    "nan",
+    "*",
+    "$",
+    ">",
+    "-",
+    "+",
+    "(1",
+    "[a",
+    "0-0",
+    "1-1",
+    "~",
+    "WITHSCORES",
+    "LIMIT",
+    "COUNT",
+    "MATCH",
+    "TYPE",
+    "NX",
+    "XX",
+    "GT",
+    "LT",
+    "CH",
+    "INCR",
+    "EX",
+    "PX",
+    "EXAT",
+    "KEEPTTL",
+    "GET",
+    "BYSCORE",
+    "BYLEX",
+    "REV",
+    "STREAMS",
+    "BLOCK",
+    "GROUP",
+    "MKSTREAM",
+    "ID",
+    "MAXLEN",
+    "MINID",
+    "STORE",
+    "BY",
+    "ASC",
+    "DESC",
+    "ALPHA",
+    "LEFT",
+    "RIGHT",
+    "BEFORE",
+    "AFTER",
+    "IDLE",
+    "RETRYCOUNT",
+    "JUSTID",
+    "FORCE",
+    "AGGREGATE",
+    "WEIGHTS",
+    "SUM",
+    "MIN",
+    "MAX",
+    "OVERFLOW",
+    "WRAP",
+    "SAT",
+    "FAIL",
+    "u8",
+    "i16",
+    "u63",
+    "#1",
+    "RANK",
+    "MAXLEN",
+    "WITHVALUES",
+    "WITHMATCHLEN",
+    "MINMATCHLEN",
+    "IDX",
+    "LEN",
+    "FROMMEMBER",
+    "FROMLONLAT",
+    "BYRADIUS",
+    "BYBOX",
+    "km",
+    "m",
+    "WITHCOORD",
+    "WITHDIST",
+    "WITHHASH",
+    "ANY",
+    "STOREDIST",
+    "ON",
+    "OFF",
+    "YES",
+    "NO",
+    "SKIPME",
+    "NOLOOP",
+    "BCAST",
+    "PREFIX",
+    "OPTIN",
+    "OPTOUT",
+    "RESET",
+    "FLUSH",
+    "ASYNC",
+    "SYNC",
+    "REPLACE",
+    "ABSTTL",
+    "FREQ",
+    "DB",
+    "COPY",
+    "KEYS",
+    "AUTH",
+    "AUTH2",
+    "2",
+    "3",
+    "SETNAME",
+    "default",
+    "on",
+    "off",
+    ">pw",
+    "+@all",
+    "~*",
+    "&*",
+    "allkeys",
+    "resetchannels",
+    "nopass",
+    "\u{0}",
+    "",
+];
+
+fuzz_target!(|data: &[u8]| {
+    let server = new_server();
+    let table: Vec<&'static CommandSpec> =
+        all_commands().filter(|c| !DENIED.contains(&c.name.to_ascii_lowercase().as_str())).collect();
+    let mut session = connect(&server);
+    let mut input = Input(data);
+    let mut out = Vec::new();
+    for _ in 0..MAX_COMMANDS {
+        let Some(args) = input.command(&table) else { break };
+        let mut guard = server.lock();
+        let now_ms = redis_rs::util::time::unix_ms();
+        let mut ctx = Ctx { server: &server, state: &mut guard, session: &mut session, now_ms, clock: Instant::now() };
+        let reply = process(&mut ctx, &args);
+        // A command that blocks leaves its wait with the session; the client then goes away as
+        // if it had disconnected while blocked (nothing was parked for it).
+        session.block = None;
+        session.postponed = None;
+        out.clear();
+        session.encode_reply(&reply, &mut out);
+        redis_rs::server::propagation::flush_deferred(&mut guard);
+    }
+});
+
+fn connect(server: &Arc<Server>) -> Session {
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut st = server.lock();
+    let id = st.next_client_id;
+    st.next_client_id += 1;
+    let addr = "127.0.0.1:40000".to_string();
+    let peer = Peer { addr: addr.clone(), laddr: "127.0.0.1:6379".into(), fd: 7, is_unix: false };
+    let info = ClientInfo::new(id, peer, ClientKind::Normal, tx, Arc::new(AtomicUsize::new(0)), Arc::default());
+    st.clients.insert(id, info);
+    let mut session = Session::new(id, addr);
+    session.authenticated = !st.acl.auth_required();
+    session
+}
+
+struct Input<'a>(&'a [u8]);
+
+impl Input<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+
+    /// A command: its name (and subcommand) from the table, then arguments, each a word from
+    /// WORDS or up to 63 literal bytes.
+    fn command(&mut self, table: &[&'static CommandSpec]) -> Option<Vec<Bytes>> {
+        let hi = self.byte()?;
+        let lo = self.byte()?;
+        let spec = table[usize::from(u16::from_le_bytes([lo, hi])) % table.len()];
+        let mut args = vec![Bytes::from_static(spec.name.as_bytes())];
+        if !spec.subcommands.is_empty() {
+            let sub = &spec.subcommands[usize::from(self.byte()?) % spec.subcommands.len()];
+            // Subcommand names are "config|get" in the table.
+            let name = sub.name.rsplit('|').next().unwrap_or(sub.name);
+            if DENIED_SUB.iter().any(|(c, s)| spec.name.eq_ignore_ascii_case(c) && name.eq_ignore_ascii_case(s)) {
+                return Some(vec![Bytes::from_static(b"PING")]);
+            }
+            args.push(Bytes::from_static(name.as_bytes()));
+        }
+        let n = usize::from(self.byte()?) % (MAX_ARGS + 1);
+        for _ in 0..n {
+            let b = self.byte()?;
+            if b & 0x80 != 0 {
+                args.push(Bytes::from_static(WORDS[usize::from(b & 0x7f) % WORDS.len()].as_bytes()));
+            } else {
+                let len = usize::from(b & 0x3f).min(self.0.len());
+                let (arg, rest) = self.0.split_at(len);
+                self.0 = rest;
+                args.push(Bytes::copy_from_slice(arg));
+            }
+        }
+        Some(args)
+    }
+}
