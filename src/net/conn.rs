@@ -367,15 +367,17 @@ async fn run_input(
         if conn.queue.is_empty() && proto_error.is_none() {
             // Processed: what was parsed leaves the buffer (the cron resizes what remains).
             conn.query.settle();
-            if nread > 0 {
-                // Redis's readQueryFromClient counts every read as interaction and input: a client
-                // sending a big command slowly is progressing, not idle, and `timeout` must not
-                // close it; INFO's input bytes grow as the command arrives.
-                let now = crate::util::time::unix_ms();
-                let mut st = server.lock();
-                st.stats.net_input_bytes += std::mem::take(&mut conn.unaccounted_input) as u64;
-                if let Some(ci) = st.clients.get_mut(&session.id) {
-                    ci.last_interaction_ms = now;
+            // Redis's readQueryFromClient counts every read as interaction and input: a client
+            // sending a big command slowly is progressing, not idle, and `timeout` must not close
+            // it; INFO's input bytes grow as the command arrives. Only for a read that completed
+            // no command (a batch run counts its input), and never waiting for a busy script's
+            // lock: the bytes wait for the next count.
+            if conn.unaccounted_input > 0 {
+                if let Some(mut st) = crate::server::busy::lock_unless_busy(&server.state, &server.busy) {
+                    st.stats.net_input_bytes += std::mem::take(&mut conn.unaccounted_input) as u64;
+                    if let Some(ci) = st.clients.get_mut(&session.id) {
+                        ci.last_interaction_ms = crate::util::time::unix_ms();
+                    }
                 }
             }
             // A command still arriving holds its bytes in the query buffer, which counts towards
