@@ -427,7 +427,9 @@ fn dispatch(cli: &Run) -> Result<()> {
             apply_to_server(cli, server, ServerChange::ConfigSet("protected-mode".into(), v.into()), Live::Yes)
         }
         Cmd::Port { port } => {
-            let p = validate::port(port)?;
+            // 0 turns the plain port off, as in redis.conf: the start-up checks refuse it unless a
+            // tls-port or a unixsocket is left to serve.
+            let p = if port == "0" { 0 } else { validate::port(port)? };
             edit(cli, &cli.config, "port", &[], vec![vec![p.to_string()]], false)?;
             if sync_socket_unit(cli)? {
                 return Ok(());

@@ -1710,10 +1710,23 @@ fn bind_that_cannot_listen_is_refused_and_check_says_why() {
     // Nowhere to listen: port 0 without a unix socket.
     let files = Files::with("bind 127.0.0.1\nport 7000\n", &stock(STOCK_SENTINEL));
     let (r, _) = files.snap();
-    let out = files.run(&["set", "port", "0"]);
-    assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("not listen anywhere"), "{out:?}");
-    assert_untouched(&files.conf, &r);
+    for args in [&["set", "port", "0"][..], &["port", "0"]] {
+        let out = files.run(args);
+        assert_eq!(out.code, 1, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("not listen anywhere"), "{args:?}: {out:?}");
+        assert_untouched(&files.conf, &r);
+    }
+    // With a TLS port left to serve, `port 0` makes a TLS-only server.
+    let files = Files::with(
+        "bind 127.0.0.1
+port 7000
+tls-port 7001
+",
+        &stock(STOCK_SENTINEL),
+    );
+    let out = files.run(&["port", "0"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(std::fs::read_to_string(&files.conf).unwrap().contains("\nport 0\n"), "{out:?}");
 }
 
 #[test]
