@@ -22,30 +22,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 root=$(e2e_root bookworm-base "")
 
-# chaos_repo ROOT: a local apt repository (cached) with Debian's redis-server and redis-sentinel and
-# what they need that ROOT lacks; it also holds redis-tools' closure, which our package needs.
-chaos_repo() {
-    set -e
-    local root=$1 repo="$e2e_cache/repo-redis-$(basename "$1")"
-    if [ ! -s "$repo/Packages" ]; then
-        log "downloading Debian's redis-server, redis-sentinel and their dependencies into $repo (once; cached)" >&2
-        rm -rf "$repo.tmp"
-        mkdir -p "$repo.tmp"
-        local closure installed wanted
-        closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-            --no-replaces --no-enhances redis-server redis-sentinel redis-tools | grep -v '^ ' | grep -v '^<' | sort -u)
-        installed=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${db:Status-Status} ${Package}\n' \
-            | awk '$1 == "installed" { print $2 }' | sort -u)
-        wanted=$(comm -23 <(echo "$closure") <(echo "$installed"))
-        # shellcheck disable=SC2086 # one package name per word
-        (cd "$repo.tmp" && apt-get download $wanted >/dev/null)
-        (cd "$repo.tmp" && apt-ftparchive packages . >Packages && apt-ftparchive release . >Release)
-        rm -rf "$repo"
-        mv "$repo.tmp" "$repo"
-    fi
-    echo "$repo"
-}
-repo=$(chaos_repo "$root")
+# Debian's redis-server and redis-sentinel with what they need; redis-tools' closure, which our
+# package needs, is part of it.
+repo=$(e2e_repo "$root" redis-server redis-sentinel redis-tools)
 
 hosts=(h1 h2 h3)
 declare -A addr=([h1]=10.78.0.11 [h2]=10.78.0.12 [h3]=10.78.0.13)
@@ -131,21 +110,11 @@ run() {
     fi
     work=$(mktemp -d "/var/tmp/redis-rs-e2e-chaos-$impl.XXXXXX")
     log "== $impl: the network, three hosts and a client on one bridge (10.78.0.0/24)"
-    ip netns add "$switch_ns"
-    ip -n "$switch_ns" link add br0 type bridge
+    e2e_switch "$switch_ns"
+    # The client sits on the switch itself.
     ip -n "$switch_ns" addr add "$client_addr/24" dev br0
-    ip -n "$switch_ns" link set br0 up
-    ip -n "$switch_ns" link set lo up
-    local h ns
-    for h in "${hosts[@]}"; do
-        ns=$(ns_of "$h")
-        ip netns add "$ns"
-        ip -n "$switch_ns" link add "port-$h" type veth peer name eth0 netns "$ns"
-        ip -n "$switch_ns" link set "port-$h" master br0 up
-        ip -n "$ns" link set lo up
-        ip -n "$ns" addr add "${addr[$h]}/24" dev eth0
-        ip -n "$ns" link set eth0 up
-    done
+    local h
+    for h in "${hosts[@]}"; do e2e_plug "$switch_ns" "$h" "$(ns_of "$h")" "${addr[$h]}"; done
     for h in "${hosts[@]}"; do
         log "$impl: booting $h (${addr[$h]}), installing"
         e2e_boot "$h" "$root" --network-namespace-path="/run/netns/$(ns_of "$h")"

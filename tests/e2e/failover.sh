@@ -67,18 +67,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 log "the network: three hosts on one bridge (10.77.0.0/24)"
-ip netns add "$switch_ns"
-ip -n "$switch_ns" link add br0 type bridge
-ip -n "$switch_ns" link set br0 up
-for h in "${hosts[@]}"; do
-    ns=$(ns_of "$h")
-    ip netns add "$ns"
-    ip -n "$switch_ns" link add "port-$h" type veth peer name eth0 netns "$ns"
-    ip -n "$switch_ns" link set "port-$h" master br0 up
-    ip -n "$ns" link set lo up
-    ip -n "$ns" addr add "${addr[$h]}/24" dev eth0
-    ip -n "$ns" link set eth0 up
-done
+e2e_switch "$switch_ns"
+for h in "${hosts[@]}"; do e2e_plug "$switch_ns" "$h" "$(ns_of "$h")" "${addr[$h]}"; done
 
 for h in "${hosts[@]}"; do
     log "booting $h (${addr[$h]})"

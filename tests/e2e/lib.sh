@@ -28,21 +28,27 @@ e2e_root() {
     echo "$root"
 }
 
-# e2e_repo ROOT: a local apt repository (cached) with what installing the package needs from Debian
-# that ROOT lacks: redis-tools and its dependencies, downloaded on this host with apt-get download.
-# A container booted with --private-network has no registry; with this repository as its only
-# source, `apt install ./redis-rs.deb` resolves the package's dependencies as on a real machine.
+# e2e_repo ROOT [PACKAGE...]: a local apt repository (cached) with what installing the packages
+# needs from Debian that ROOT lacks, downloaded on this host with apt-get download; by default
+# redis-tools and its dependencies, which our package needs. A container booted with
+# --private-network has no registry; with this repository as its only source, `apt install
+# ./redis-rs.deb` resolves the package's dependencies as on a real machine.
 e2e_repo() {
     # Called as $(...), where bash drops errexit: a failed step must not leave a broken cache.
     set -e
-    local root=$1 repo="$e2e_cache/repo-$(basename "$1")"
+    local root=$1
+    shift
+    local packages=("$@")
+    [ ${#packages[@]} -gt 0 ] || packages=(redis-tools)
+    local repo="$e2e_cache/repo-$(basename "$root")"
+    [ "${packages[*]}" = redis-tools ] || repo="$repo-$(printf '%s-' "${packages[@]}" | md5sum | cut -c1-8)"
     if [ ! -s "$repo/Packages" ]; then
-        log "downloading redis-tools and its dependencies into $repo (once; cached)" >&2
+        log "downloading ${packages[*]} and their dependencies into $repo (once; cached)" >&2
         rm -rf "$repo.tmp"
         mkdir -p "$repo.tmp"
         local closure installed wanted
         closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-            --no-replaces --no-enhances redis-tools | grep -v '^ ' | grep -v '^<' | sort -u)
+            --no-replaces --no-enhances "${packages[@]}" | grep -v '^ ' | grep -v '^<' | sort -u)
         installed=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${db:Status-Status} ${Package}\n' \
             | awk '$1 == "installed" { print $2 }' | sort -u)
         wanted=$(comm -23 <(echo "$closure") <(echo "$installed"))
@@ -54,6 +60,27 @@ e2e_repo() {
         mv "$repo.tmp" "$repo"
     fi
     echo "$repo"
+}
+
+# e2e_switch NS: an Ethernet switch, bridge br0 in a network namespace of its own (so nothing
+# touches the machine's network or firewall).
+e2e_switch() {
+    ip netns add "$1"
+    ip -n "$1" link add br0 type bridge
+    ip -n "$1" link set br0 up
+    ip -n "$1" link set lo up
+}
+
+# e2e_plug SWITCH_NS HOST NS ADDR: a host's network namespace NS with one interface, eth0
+# (ADDR/24), plugged into the switch's port-HOST (which goes down to pull the cable).
+e2e_plug() {
+    local switch=$1 host=$2 ns=$3 addr=$4
+    ip netns add "$ns"
+    ip -n "$switch" link add "port-$host" type veth peer name eth0 netns "$ns"
+    ip -n "$switch" link set "port-$host" master br0 up
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr add "$addr/24" dev eth0
+    ip -n "$ns" link set eth0 up
 }
 
 # e2e_apt_install NAME REPO DEB_IN_CONTAINER [APT_OPTIONS...]: `apt-get install` of a .deb inside
