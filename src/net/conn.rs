@@ -216,7 +216,10 @@ pub async fn serve<S>(
                 break;
             }
             conn.last_active_secs = crate::util::time::cached_unix_secs();
-            if conn.out.capacity() > 1024 * 1024 {
+            // A reply bigger than the buffer went out as Redis's reply list does, in blocks it
+            // frees once written: the room it took is given back now, not at the next cron, or
+            // used_memory (and so maxmemory's eviction) would count it for up to a cron period.
+            if conn.out.capacity() > conn.reply.size {
                 conn.out = Vec::with_capacity(conn.reply.size);
             } else {
                 conn.out.clear();
