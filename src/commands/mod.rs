@@ -185,6 +185,12 @@ impl Ctx<'_> {
 
     /// Records the command line `argv` builds as (one of) what this command is replayed as,
     /// instead of itself. Nothing is built when nothing consumes the write stream.
+    /// Whether what a command propagates is recorded at all (a replica, the backlog or the AOF
+    /// takes it): a command that would rewrite its arguments for it can skip the work otherwise.
+    pub fn propagating(&self) -> bool {
+        self.state.propagation.enabled
+    }
+
     pub fn propagate_as(&mut self, argv: impl FnOnce() -> Vec<Bytes>) {
         if self.state.propagation.enabled {
             self.session.propagate_as.get_or_insert_with(Vec::new).push(argv());

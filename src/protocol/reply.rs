@@ -84,6 +84,20 @@ impl Reply {
         Reply::Encoded(out)
     }
 
+    /// `*<n>\r\n`: the header of an array whose elements a caller writes itself (into the bytes
+    /// of a `Reply::Encoded`).
+    pub fn write_array_len(out: &mut Vec<u8>, n: usize) {
+        int_line(out, b'*', n as i64);
+    }
+
+    /// One bulk string, as an element of an array written by hand (see `write_array_len`).
+    #[inline]
+    pub fn write_bulk(out: &mut Vec<u8>, b: &[u8]) {
+        bulk_header(out, b.len());
+        out.extend_from_slice(b);
+        out.extend_from_slice(b"\r\n");
+    }
+
     /// An element of an aggregate: a nested aggregate may be thousands deep (a script can return
     /// a table containing itself), so its recursion grows the stack on the heap when needed.
     fn encode_nested(&self, resp: u8, out: &mut Vec<u8>) {

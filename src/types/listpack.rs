@@ -19,6 +19,14 @@ impl Element<'_> {
         }
     }
 
+    /// The element as a RESP bulk string (an integer in its decimal form, as lpGet gives it).
+    pub fn write_bulk(self, out: &mut Vec<u8>) {
+        match self {
+            Element::Str(s) => crate::protocol::Reply::write_bulk(out, s),
+            Element::Int(n) => crate::protocol::Reply::write_bulk(out, itoa::Buffer::new().format(n).as_bytes()),
+        }
+    }
+
     /// The element as an integer (lpGetIntegerIfValid: a string that is a canonical integer counts).
     pub fn as_int(self) -> Option<i64> {
         match self {

@@ -139,6 +139,8 @@ pub(super) fn xadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !exists {
         ctx.db().set(key, Value::Stream(Box::new(Stream::new())), Ttl::Keep);
     }
+    // What replicas and the AOF get: the ID given or made and an exact trim, when they are fed.
+    let propagating = ctx.propagating();
     let Some(s) = ctx.db().get_mut(key).and_then(|e| e.value_mut().as_stream_mut()) else {
         return Reply::error(errors::WRONGTYPE);
     };
@@ -156,13 +158,13 @@ pub(super) fn xadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut argv: Option<Vec<Bytes>> = None;
     if let Some(trim) = p.trim {
         trimmed = s.trim(trim) > 0;
-        if trim.approx {
+        if trim.approx && propagating {
             let mut v = args.to_vec();
             rewrite_trim(&mut v, &p, s);
             argv = Some(v);
         }
     }
-    if !matches!(p.id, Some(XaddId { seq_given: true, .. })) {
+    if propagating && !matches!(p.id, Some(XaddId { seq_given: true, .. })) {
         argv.get_or_insert_with(|| args.to_vec())[p.id_index] = id_bulk(id);
     }
     ctx.dirty(1);
@@ -183,6 +185,7 @@ pub(super) fn xadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 pub(super) fn xtrim(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let p = tri!(parse(ctx, args, false));
     let key = &args[1];
+    let propagating = ctx.propagating();
     let Some(s) = tri!(ctx.write_typed(key, Value::as_stream_mut)) else {
         return Reply::Int(0);
     };
@@ -190,7 +193,7 @@ pub(super) fn xtrim(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let deleted = s.trim(trim);
     if deleted > 0 {
         let mut argv = None;
-        if trim.approx {
+        if trim.approx && propagating {
             let mut v = args.to_vec();
             rewrite_trim(&mut v, &p, s);
             argv = Some(v);

@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 
-use super::{entry_reply, id_bulk};
+use super::{entries_reply, entry_reply, id_bulk};
 use crate::commands::{notify, Ctx};
 use crate::protocol::Reply;
 use crate::types::stream::{Nack, Stream, StreamId};
@@ -55,20 +55,21 @@ pub(super) fn new_entries(ctx: &mut Ctx, r: &GroupRead, start: StreamId, count: 
     let Some(s) = stream_mut(ctx, r.key) else { return Reply::Array(Vec::new()) };
     let Some(g) = s.group(r.group) else { return Reply::Array(Vec::new()) };
     let limit = if count == 0 { usize::MAX } else { count };
-    let entries: Vec<_> = s.range(start, StreamId::MAX, false).take(limit).collect();
+    let mut ids = Vec::new();
+    let reply = entries_reply(s.range(start, StreamId::MAX, false), limit, Some(&mut ids));
     // The group's last ID and read counter after each entry, worked out on the stream as it is.
     let (mut last_id, mut entries_read) = (g.last_id, g.entries_read);
     let mut moved = false;
-    let mut after = Vec::with_capacity(entries.len());
-    for e in &entries {
-        if e.id > last_id {
-            if entries_read.is_some() && !s.range_has_tombstones(Some(e.id), None) {
+    let mut after = Vec::with_capacity(ids.len());
+    for &id in &ids {
+        if id > last_id {
+            if entries_read.is_some() && !s.range_has_tombstones(Some(id), None) {
                 // A valid counter and no tombstone ahead: it counts on.
                 entries_read = entries_read.map(|n| n + 1);
             } else if s.entries_added() != 0 {
-                entries_read = s.estimate_distance_from_first_ever_entry(e.id);
+                entries_read = s.estimate_distance_from_first_ever_entry(id);
             }
-            last_id = e.id;
+            last_id = id;
             moved = true;
         }
         after.push(last_id);
@@ -78,20 +79,20 @@ pub(super) fn new_entries(ctx: &mut Ctx, r: &GroupRead, start: StreamId, count: 
     g.entries_read = entries_read;
     let mut claims = Vec::new();
     if !r.noack {
-        for (e, group_last) in entries.iter().zip(&after) {
+        for (&id, group_last) in ids.iter().zip(&after) {
             // A pending entry (the group's last ID moved back by XGROUP SETID) goes to this
             // consumer as if delivered for the first time.
-            if let Some(old) = g.pel.get(&e.id).map(|n| n.consumer.clone()) {
+            if let Some(old) = g.pel.get(&id).map(|n| n.consumer.clone()) {
                 if let Some(c) = g.consumers.get_mut(&old) {
-                    c.pel.remove(&e.id);
+                    c.pel.remove(&id);
                 }
             }
             let nack = Nack { delivery_time: now, delivery_count: 1, consumer: r.consumer.to_vec() };
-            g.pel.insert(e.id, nack);
+            g.pel.insert(id, nack);
             if let Some(c) = g.consumers.get_mut(r.consumer.as_ref()) {
-                c.pel.insert(e.id);
+                c.pel.insert(id);
             }
-            claims.push(xclaim_line(r, e.id, now, 1, *group_last));
+            claims.push(xclaim_line(r, id, now, 1, *group_last));
         }
     }
     for line in claims {
@@ -109,7 +110,7 @@ pub(super) fn new_entries(ctx: &mut Ctx, r: &GroupRead, start: StreamId, count: 
         ];
         ctx.propagate_as(|| line);
     }
-    Reply::Array(entries.into_iter().map(entry_reply).collect())
+    reply
 }
 
 /// The idempotent XCLAIM a delivery replays as (streamPropagateXCLAIM).

@@ -19,7 +19,7 @@ use super::Ctx;
 use crate::cmd;
 use crate::protocol::Reply;
 use crate::server::command::*;
-use crate::types::stream::{Entry, StreamId, INVALID_ID};
+use crate::types::stream::{Entry, Range, StreamId, INVALID_ID};
 
 pub static TABLE: &[CommandSpec] = &[
     cmd!("xadd", -5, WRITE | DENYOOM | FAST, (1, 1, 1), "stream", "5.0.0", "Appends a new entry to a stream", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.", add::xadd),
@@ -54,6 +54,25 @@ fn entry_reply(e: Entry) -> Reply {
         flat.push(Reply::Bulk(v));
     }
     Reply::Array(vec![Reply::Bulk(e.id.to_bytes()), Reply::Array(flat)])
+}
+
+/// At most `limit` entries of `range` as an array reply, encoded as they are read (no copy of each
+/// field and value, no reply tree): what XRANGE, XREAD and XREADGROUP answer. Their IDs go to
+/// `ids` when given.
+fn entries_reply(mut range: Range, limit: usize, mut ids: Option<&mut Vec<StreamId>>) -> Reply {
+    let mut body = Vec::new();
+    let mut n = 0;
+    while n < limit {
+        let Some(id) = range.write_next(&mut body) else { break };
+        if let Some(ids) = ids.as_deref_mut() {
+            ids.push(id);
+        }
+        n += 1;
+    }
+    let mut out = Vec::with_capacity(body.len() + 24);
+    Reply::write_array_len(&mut out, n);
+    out.extend_from_slice(&body);
+    Reply::Encoded(out)
 }
 
 /// The wrong-arity error Redis gives from inside a command (addReplyErrorArity).

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{entry_reply, id_error, is_word};
+use super::{entries_reply, id_error, is_word};
 use crate::commands::{errors, int_arg, Ctx};
 use crate::keyspace::Value;
 use crate::protocol::Reply;
@@ -51,7 +51,7 @@ fn range_generic(ctx: &mut Ctx, args: &[Bytes], rev: bool) -> Reply {
         return Reply::NilArray;
     }
     let limit = if count < 0 { usize::MAX } else { count as usize };
-    Reply::Array(s.range(start, end, rev).take(limit).map(entry_reply).collect())
+    entries_reply(s.range(start, end, rev), limit, None)
 }
 
 pub(super) fn xlen(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

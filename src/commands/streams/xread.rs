@@ -6,7 +6,7 @@
 use bytes::Bytes;
 
 use super::delivery::{self, GroupRead};
-use super::{c_str, entry_reply, id_bulk, id_error, is_word};
+use super::{c_str, entries_reply, id_bulk, id_error, is_word};
 use crate::cmd;
 use crate::commands::blocking::BlockKind;
 use crate::commands::{errors, int_arg, Ctx};
@@ -265,7 +265,7 @@ fn plain_entries(ctx: &mut Ctx, key: &[u8], start: StreamId, count: usize) -> Re
         return Reply::Array(Vec::new());
     };
     let limit = if count == 0 { usize::MAX } else { count };
-    Reply::Array(s.range(start, StreamId::MAX, false).take(limit).map(entry_reply).collect())
+    entries_reply(s.range(start, StreamId::MAX, false), limit, None)
 }
 
 /// The reply: each stream served with its entries, an array of pairs in RESP2, a map in RESP3.

@@ -96,6 +96,13 @@ impl<'a> Range<'a> {
         }
     }
 
+    /// Writes the next entry as a reply element (see `node::write_entry`); returns its ID.
+    pub fn write_next(&mut self, out: &mut Vec<u8>) -> Option<StreamId> {
+        let (e, lp, m) = self.next_at()?;
+        node::write_entry(lp, &m, &e, out);
+        Some(e.id)
+    }
+
     /// The next entry's ID, without reading its fields.
     pub fn next_id(&mut self) -> Option<StreamId> {
         self.next_at().map(|(e, _, _)| e.id)
