@@ -2,9 +2,10 @@
 //! entries list (PEL) and the consumers with their own PELs. A pending entry (streamNACK) lives
 //! in the group's PEL and names its consumer; the consumer's PEL holds the same IDs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::id::StreamId;
+use super::pel::{PelMap, PelSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nack {
@@ -19,7 +20,7 @@ pub struct Nack {
 pub struct Consumer {
     /// Unix time in milliseconds the consumer was last active (7.0 keeps only this).
     pub seen_time: i64,
-    pub pel: BTreeSet<StreamId>,
+    pub pel: PelSet,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,13 +28,13 @@ pub struct ConsumerGroup {
     pub last_id: StreamId,
     /// The logical read counter; None is Redis's SCG_INVALID_ENTRIES_READ (-1).
     pub entries_read: Option<u64>,
-    pub pel: BTreeMap<StreamId, Nack>,
+    pub pel: PelMap<Nack>,
     pub consumers: BTreeMap<Vec<u8>, Consumer>,
 }
 
 impl ConsumerGroup {
     pub fn new(last_id: StreamId, entries_read: Option<u64>) -> ConsumerGroup {
-        ConsumerGroup { last_id, entries_read, pel: BTreeMap::new(), consumers: BTreeMap::new() }
+        ConsumerGroup { last_id, entries_read, pel: PelMap::new(), consumers: BTreeMap::new() }
     }
 
     /// Creates a consumer (streamCreateConsumer); false when it exists.
@@ -41,7 +42,7 @@ impl ConsumerGroup {
         if self.consumers.contains_key(name) {
             return false;
         }
-        self.consumers.insert(name.to_vec(), Consumer { seen_time: now_ms, pel: BTreeSet::new() });
+        self.consumers.insert(name.to_vec(), Consumer { seen_time: now_ms, pel: PelSet::new() });
         true
     }
 

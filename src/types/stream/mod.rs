@@ -5,6 +5,7 @@ pub mod group;
 pub mod id;
 pub mod node;
 mod node_map;
+pub mod pel;
 mod range;
 mod rax_shape;
 mod trim;
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 pub use group::{Consumer, ConsumerGroup, Nack};
 pub use id::{StreamId, XaddId, INVALID_ID};
 pub use node_map::NodeMap;
+pub use pel::{PelMap, PelSet};
 pub use range::{Entry, Range};
 pub use trim::{TrimArgs, TrimStrategy};
 
