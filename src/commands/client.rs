@@ -337,7 +337,7 @@ fn describe(c: &ClientInfo, now_ms: u64, extra: &Extra) -> String {
         Some(me) if me.id == c.id => {
             (me.qbuf, me.qbuf_free, me.argv, c.memory_with(me.argv + me.handles, me.qbuf_alloc))
         }
-        _ => (c.qbuf, c.qbuf_free, 0, c.memory(0)),
+        _ => (c.qbuf, c.qbuf_free, c.argv_pending, c.memory(c.argv_pending_mem)),
     };
     // Replies not yet taken: the reply buffer's part (obl), the rest as Redis's reply list.
     let pending = c.output_pending();

@@ -137,7 +137,7 @@ fn total_system_memory() -> u64 {
 /// What clients use (Redis's mem_clients_normal): each one's buffers as CLIENT LIST's tot-mem
 /// counts them.
 pub(crate) fn clients_memory(st: &crate::server::state::State) -> u64 {
-    st.clients.values().map(|c| c.memory(0) as u64).sum()
+    st.clients.values().map(|c| c.memory(c.argv_pending_mem) as u64).sum()
 }
 
 /// used_memory_overhead and MEMORY STATS' overhead.total: start-up memory, clients' buffers and

@@ -42,6 +42,9 @@ pub struct QueryBuf {
     pub buf: BytesMut,
     /// querybuf_peak: the most it held since the cron last looked.
     peak: usize,
+    /// The length of a big bulk argument being read (Redis's bulklen >= PROTO_MBULK_BIG_ARG):
+    /// reads then make room for the rest of it alone, as readQueryFromClient does.
+    pub big_bulk: Option<usize>,
     /// Bytes parsed from it since the last read (Redis trims them only once the whole read has
     /// been processed, so they count in qbuf meanwhile).
     pub consumed: usize,
@@ -54,7 +57,7 @@ pub struct QueryBuf {
 impl Default for QueryBuf {
     fn default() -> Self {
         // createClient: sdsempty(), no room until the first read.
-        QueryBuf { buf: BytesMut::new(), peak: 0, consumed: 0, front: 0 }
+        QueryBuf { buf: BytesMut::new(), peak: 0, big_bulk: None, consumed: 0, front: 0 }
     }
 }
 
@@ -103,6 +106,20 @@ impl QueryBuf {
         }
     }
 
+    /// readQueryFromClient for a big argument: room for what is missing of it (the bulk and its
+    /// CRLF), non-greedy.
+    #[cold]
+    fn make_room_for_bulk(&mut self, bulk: usize) {
+        let len = self.buf.len();
+        let readlen = match (bulk + 2).saturating_sub(len) {
+            0 => READ_LEN,
+            remaining => remaining,
+        };
+        if self.buf.capacity() - len < readlen {
+            self.resize(len + readlen);
+        }
+    }
+
     #[cold]
     fn grow(&mut self, readlen: usize) {
         let len = self.buf.len();
@@ -140,7 +157,10 @@ impl QueryBuf {
         let polled = if self.buf.capacity() == 0 {
             self.poll_first_read(rd, cx)
         } else {
-            self.make_room(READ_LEN);
+            match self.big_bulk {
+                Some(bulk) => self.make_room_for_bulk(bulk),
+                None => self.make_room(READ_LEN),
+            }
             // `read_buf`'s future holds no state between polls: a new one per poll reads the same.
             let read = rd.read_buf(&mut self.buf);
             tokio::pin!(read);

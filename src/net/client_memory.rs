@@ -7,18 +7,21 @@ use std::sync::atomic::Ordering;
 use crate::server::client_eviction as eviction;
 use crate::server::state::{ClientId, ClientInfo, State};
 
-/// The connection's own buffers: its query buffer's allocation and the output not written yet.
+/// The connection's own buffers: its query buffer's allocation, the output not written yet and
+/// the arguments of a command still arriving.
 #[derive(Clone, Copy)]
 pub struct Held {
     pub query_alloc: usize,
     pub out: usize,
+    /// The complete arguments of a command still arriving, with their handles.
+    pub argv: usize,
 }
 
 /// What the client uses now (getClientMemoryUsage), its output being what the connection holds
 /// rather than what it last published.
 pub fn usage(ci: &ClientInfo, held: Held) -> usize {
     let published = ci.unwritten.load(Ordering::Relaxed);
-    ci.memory_with(0, held.query_alloc).saturating_sub(published) + held.out
+    ci.memory_with(held.argv, held.query_alloc).saturating_sub(published) + held.out
 }
 
 /// updateClientMemUsageAndBucket for the connection's own client.

@@ -357,6 +357,7 @@ async fn run_input(
             // advances the start of the old one).
             conn.query.reallocated();
         }
+        conn.query.big_bulk = conn.parser.pending_bulk().filter(|&len| len >= crate::protocol::parser::BIG_ARG);
         if conn.query.buf.len() > conn.query_buffer_limit {
             let mut st = server.lock();
             let info = commands::client_info_string(&st, session.id, crate::util::time::unix_ms()).unwrap_or_default();
@@ -740,6 +741,7 @@ fn publish_buffers(ci: &mut crate::server::state::ClientInfo, conn: &Conn, unset
     ci.qbuf = q.buf.len();
     ci.qbuf_free = if unsettled { q.free() + q.consumed } else { q.free() };
     ci.qbuf_alloc = q.allocated();
+    (ci.argv_pending, ci.argv_pending_mem) = pending_argv(conn);
     ci.rbs = conn.reply.size;
     ci.rbp = conn.reply.peak;
 }
@@ -773,7 +775,14 @@ fn tend_buffers(server: &Arc<Server>, session: &Session, conn: &mut Conn) {
 
 /// The buffers maxmemory-clients counts, as the connection holds them now.
 fn held(conn: &Conn) -> memory::Held {
-    memory::Held { query_alloc: conn.query.allocated(), out: conn.out.len() }
+    memory::Held { query_alloc: conn.query.allocated(), out: conn.out.len(), argv: pending_argv(conn).1 }
+}
+
+/// The complete arguments of the command still arriving: their bytes, and the memory they count
+/// for (Redis: argv_len_sum plus a pointer per argument; here the handles' own size).
+fn pending_argv(conn: &Conn) -> (usize, usize) {
+    let (n, bytes) = conn.parser.pending_args();
+    (bytes, bytes + n * std::mem::size_of::<bytes::Bytes>())
 }
 
 /// `memory::evicts_itself` from outside a batch, with CLIENT LIST's figures of the buffers brought

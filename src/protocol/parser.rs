@@ -7,7 +7,7 @@ use crate::util::splitargs::split_args;
 /// Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or length line.
 pub const INLINE_MAX: usize = 64 * 1024;
 /// Above this a bulk argument is read into a buffer of its own size, like Redis's PROTO_MBULK_BIG_ARG.
-const BIG_ARG: usize = 32 * 1024;
+pub const BIG_ARG: usize = 32 * 1024;
 const BIG_RESERVE_STEP: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy)]
@@ -109,6 +109,16 @@ impl Parser {
             }
             return Ok(Some(std::mem::take(&mut self.args)));
         }
+    }
+
+    /// The arguments of the command still arriving that are complete: how many, and their bytes
+    /// (Redis's c->argc and c->argv_len_sum between reads: CLIENT LIST's argv-mem, and what the
+    /// client holds for maxmemory-clients).
+    pub fn pending_args(&self) -> (usize, usize) {
+        if self.remaining == 0 {
+            return (0, 0);
+        }
+        (self.args.len(), self.args.iter().map(|a| a.len()).sum())
     }
 
     /// The length of the bulk argument being read, once its header is in (Redis's c->bulklen).

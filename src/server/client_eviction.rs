@@ -153,7 +153,7 @@ pub fn measure(st: &mut State, id: ClientId, mem: usize) {
 pub fn measure_receivers(st: &mut State, ids: &[ClientId]) {
     for &id in ids {
         if let Some(c) = st.clients.get(&id) {
-            let mem = c.memory(0);
+            let mem = c.memory(c.argv_pending_mem);
             update(st, id, mem);
         }
     }
@@ -176,7 +176,7 @@ pub fn configure(st: &mut State, now_ms: u64) {
     ENABLED.store(on, Ordering::Relaxed);
     if on && !st.client_mem.active {
         st.client_mem.active = true;
-        let usage: Vec<(ClientId, usize)> = st.clients.values().map(|c| (c.id, c.memory(0))).collect();
+        let usage: Vec<(ClientId, usize)> = st.clients.values().map(|c| (c.id, c.memory(c.argv_pending_mem))).collect();
         // Redis's cron has measured every client all along, NO-EVICT ones included.
         for (id, mem) in usage {
             measure(st, id, mem);

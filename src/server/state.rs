@@ -48,6 +48,10 @@ pub struct ClientInfo {
     /// tot-mem).
     pub qbuf_free: usize,
     pub qbuf_alloc: usize,
+    /// The complete arguments of a command still arriving: their bytes (argv-mem) and the
+    /// memory they count for with their handles, as the connection last published them.
+    pub argv_pending: usize,
+    pub argv_pending_mem: usize,
     /// The reply buffer's size and peak use (rbs, rbp), as the connection last published them.
     pub rbs: usize,
     pub rbp: usize,
@@ -139,6 +143,8 @@ impl ClientInfo {
             qbuf: 0,
             qbuf_free: 0,
             qbuf_alloc: 0,
+            argv_pending: 0,
+            argv_pending_mem: 0,
             rbs: crate::alloc::size_class(16 * 1024),
             rbp: crate::alloc::size_class(16 * 1024),
             multi_mem: 0,

@@ -134,3 +134,44 @@ fn a_reply_that_fills_the_buffer_grows_it_back_and_debug_replybuffer_controls_it
     p.check(&["DEBUG", "REPLYBUFFER", "RESIZING"]);
     p.assert_clean();
 }
+
+/// A command with big arguments still arriving: the complete ones are the client's argv (argv-mem
+/// and its memory, as Redis's argv_len_sum), what is read of the next is its query buffer. Seen by
+/// another client, on both servers. (qbuf-free and tot-mem follow each allocator's size classes.)
+#[test]
+fn a_command_still_arriving_shows_its_complete_arguments_in_argv_mem() {
+    const BIG: usize = 200_000;
+    let servers = [crate::common::Server::start_real(OPTIONS), crate::common::Server::start(OPTIONS)];
+    let mut seen = Vec::new();
+    for server in &servers {
+        let mut sender = server.client();
+        let id = id_of(&mut sender);
+        let mut observer = server.client();
+        let mut at = |expect_qbuf: usize| {
+            let mut last = HashMap::new();
+            wait_for("the bytes read", Duration::from_secs(30), || {
+                last = buffers(&mut observer, &id);
+                last["qbuf"] == expect_qbuf.to_string()
+            });
+            last
+        };
+        let mut head = format!("*5\r\n$4\r\nMSET\r\n$1\r\na\r\n${BIG}\r\n").into_bytes();
+        head.extend(std::iter::repeat_n(b'x', BIG / 2));
+        sender.send_raw(&head);
+        let first = at(BIG / 2);
+        let mut rest = vec![b'x'; BIG - BIG / 2];
+        rest.extend_from_slice(format!("\r\n$1\r\nb\r\n${BIG}\r\n").as_bytes());
+        rest.extend(std::iter::repeat_n(b'y', 1000));
+        sender.send_raw(&rest);
+        let second = at(1000);
+        let tot = |b: &HashMap<String, String>| b["tot-mem"].parse::<usize>().expect("tot-mem");
+        // Both arguments' bytes and the second's buffer count in the client's memory.
+        assert!(tot(&second) > 2 * BIG, "tot-mem {} with two big arguments held", tot(&second));
+        seen.push([first["argv-mem"].clone(), second["argv-mem"].clone()]);
+        sender.send_raw(&vec![b'y'; BIG - 1000]);
+        sender.send_raw(b"\r\n");
+        assert_eq!(sender.read_reply(), b"+OK\r\n");
+    }
+    assert_eq!(seen[0], ["5", &(BIG + 6).to_string()]);
+    assert_eq!(seen[1], seen[0]);
+}
