@@ -424,3 +424,30 @@ fn old_single_file_aof_is_migrated_as_real_redis_does() {
     assert_eq!(keys, vec![(0, "pre".to_string())]);
     assert_eq!(commands, strs(&[&["SELECT", "0"], &["SET", "tail", "1"]]));
 }
+
+/// An appendfilename with a single quote: Redis writes its manifest's names bare and cannot read
+/// a bare `'` back (its next start fails); ours quotes such a name, and real Redis loads the
+/// directory ours left, base and incr file.
+#[test]
+fn a_name_with_a_single_quote_is_written_so_that_both_servers_read_it() {
+    let root = tempfile::tempdir().unwrap();
+    let root_s = root.path().display().to_string();
+    let args = ["--appendonly", "yes", "--appendfilename", "it's.aof", "--dir", &root_s];
+    let mut ours = Server::start(&args);
+    let mut c = ours.client();
+    ok(&mut c, &["SET", "k", "v"]);
+    assert!(c.cmd_str(&["BGREWRITEAOF"]).starts_with("+Background"));
+    wait_for("the rewrite", Duration::from_secs(30), || {
+        c.cmd_str(&["INFO", "persistence"]).contains("aof_rewrite_in_progress:0")
+            && std::fs::read_to_string(root.path().join("appendonlydir/it's.aof.manifest"))
+                .is_ok_and(|m| m.contains("type b"))
+    });
+    ok(&mut c, &["SET", "k2", "v2"]);
+    shutdown(&mut ours);
+    let manifest = std::fs::read_to_string(root.path().join("appendonlydir/it's.aof.manifest")).unwrap();
+    assert!(manifest.starts_with("file \"it's.aof."), "{manifest}");
+    let real = Server::start_real(&args);
+    let mut c = real.client();
+    assert_eq!(get(&mut c, "k"), "$1\r\nv\r\n");
+    assert_eq!(get(&mut c, "k2"), "$2\r\nv2\r\n");
+}
