@@ -33,10 +33,12 @@ trap 'rm -f "$log"' EXIT
 cargo test --all-targets -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$log"
 test_status=${PIPESTATUS[0]}
 
-# The fuzz smoke runs when FUZZ_SECONDS asks for it (FUZZ_SECONDS=10 ./scripts/test.sh): its first
-# build compiles the server and every dependency again with coverage instrumentation, about ten
-# minutes on two cores, which the whole run's 30-minute budget has no room for. The inputs that
-# found bugs are unit tests beside the code, and run every time.
+# The fuzz smoke: every cargo-fuzz target on its seeds for FUZZ_SECONDS each (10 by default;
+# FUZZ_SECONDS=0 skips it), built without a sanitizer, which builds and runs faster: the build
+# compiles the server and its dependencies again with coverage instrumentation, about five
+# minutes on two cores. The long runs are scripts/fuzz.sh's (with AddressSanitizer). The inputs
+# that found bugs are unit tests beside the code, and seeds of their targets.
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 if [ "${FUZZ_SECONDS:-0}" != 0 ]; then
     echo "== fuzz smoke: every cargo-fuzz target for a few seconds, no sanitizer (scripts/fuzz.sh)"
     t0=$SECONDS
