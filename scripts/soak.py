@@ -13,7 +13,14 @@ it prints each server's RSS, open fds, used_memory and clients. At the end it ch
   - the replica has the master's dataset (same DBSIZE and DEBUG DIGEST once writes stop);
   - both servers still answer, and shut down cleanly.
 
-Exits non-zero when a check fails. Needs redis-py (Debian's python3-redis).
+Exits non-zero when a check fails (a server's exit status included). Needs redis-py (Debian's
+python3-redis).
+
+Under LeakSanitizer, which reports what is left allocated when a server exits (and then exits 23):
+
+    RUSTFLAGS=-Zsanitizer=leak cargo +nightly build --release --features system-alloc \
+        --target x86_64-unknown-linux-gnu --target-dir target/lsan --bin redis-server-rs
+    scripts/soak.py --server target/lsan/x86_64-unknown-linux-gnu/release/redis-server-rs
 """
 
 import argparse

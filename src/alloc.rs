@@ -34,7 +34,14 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+#[cfg(not(feature = "system-alloc"))]
 use tikv_jemallocator::Jemalloc;
+
+/// With the `system-alloc` feature (sanitizer builds: LeakSanitizer and AddressSanitizer see only
+/// what goes through libc's malloc), blocks come from the system allocator and count their
+/// requested size; jemalloc stays linked for its size-class arithmetic and statistics.
+#[cfg(feature = "system-alloc")]
+use std::alloc::System as Jemalloc;
 
 pub struct Counting;
 
@@ -81,6 +88,9 @@ pub fn size_class(size: usize) -> usize {
 /// `p` must be a live block returned by jemalloc for `layout`.
 #[inline]
 unsafe fn footprint(p: *mut u8, layout: Layout) -> usize {
+    if cfg!(feature = "system-alloc") {
+        return layout.size();
+    }
     if layout.size() <= SMALL_MAX && layout.align() <= 16 {
         // jemalloc's sz_sa2u: the size rounded up to the alignment, then its class.
         small_size_class((layout.size() + layout.align() - 1) & !(layout.align() - 1))
@@ -189,7 +199,7 @@ pub fn stats_text() -> String {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(feature = "system-alloc")))]
 mod tests {
     use super::*;
 

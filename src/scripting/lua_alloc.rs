@@ -8,6 +8,7 @@ use super::ffi::{lua_State, lua_atpanic, lua_newstate, lua_tolstring};
 
 /// lua_Alloc over jemalloc's own entry points (the Rust global allocator would count Lua's
 /// memory into used_memory, which Redis does not).
+#[cfg(not(feature = "system-alloc"))]
 unsafe extern "C" fn alloc(_ud: *mut c_void, ptr: *mut c_void, _osize: usize, nsize: usize) -> *mut c_void {
     // SAFETY: Lua hands back only blocks this function gave it, and frees each once (size 0).
     unsafe {
@@ -22,6 +23,19 @@ unsafe extern "C" fn alloc(_ud: *mut c_void, ptr: *mut c_void, _osize: usize, ns
         } else {
             tikv_jemalloc_sys::rallocx(ptr, nsize, 0)
         }
+    }
+}
+
+/// The same over libc's malloc, for sanitizer builds (see crate::alloc).
+#[cfg(feature = "system-alloc")]
+unsafe extern "C" fn alloc(_ud: *mut c_void, ptr: *mut c_void, _osize: usize, nsize: usize) -> *mut c_void {
+    // SAFETY: Lua hands back only blocks this function gave it, and frees each once (size 0).
+    unsafe {
+        if nsize == 0 {
+            libc::free(ptr);
+            return std::ptr::null_mut();
+        }
+        libc::realloc(ptr, nsize)
     }
 }
 
