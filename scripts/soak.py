@@ -128,9 +128,9 @@ class Workload:
             r.lpush(f"q:{i % 4}", f"job-{i}")
             r.publish(f"chan:{i % 8}", f"message-{i}")
             i += 1
-            # About 2,000 messages a second: a subscriber slower than its publisher is dropped at
+            # About 500 messages a second: a subscriber slower than its publisher is dropped at
             # the pubsub output limit, as Redis drops it (correct, and not what this soaks).
-            if i % 20 == 0:
+            if i % 5 == 0:
                 time.sleep(0.01)
 
     def consumer(self):
