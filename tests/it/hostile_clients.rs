@@ -176,9 +176,18 @@ fn a_replica_that_does_not_read_is_dropped_at_its_output_limit() {
         wait_for("the replica to be dropped", Duration::from_secs(20), || {
             c.cmd_str(&["INFO", "replication"]).contains("connected_slaves:0\r\n")
         });
-        // What it held is freed: the backlog (1 MB) stays, the replica's share of the stream goes.
-        let after = used(&c.cmd_str(&["INFO", "memory"]));
-        assert!(after < used(&baseline) + 4 * 1024 * 1024, "used_memory {} -> {after}", used(&baseline));
+        // What it held is freed: the backlog (1 MB) stays, the replica's share of the stream goes
+        // (once the connection's task has ended, which a loaded machine can delay).
+        let after = std::cell::Cell::new(0);
+        crate::common::wait_for_or(
+            "the replica's memory to come back",
+            Duration::from_secs(30),
+            || {
+                after.set(used(&c.cmd_str(&["INFO", "memory"])));
+                after.get() < used(&baseline) + 4 * 1024 * 1024
+            },
+            || format!("used_memory {} -> {}", used(&baseline), after.get()),
+        );
         wait_for("the log lines", Duration::from_secs(10), || server.log_text().contains("Connection with replica"));
         let mut lines = log_lines(&server, "output buffer limits");
         lines.extend(log_lines(&server, "Connection with replica"));
