@@ -8,7 +8,7 @@
 //! and lp-count the number of elements before it in the entry, to walk back from the tail.
 
 use super::id::StreamId;
-use crate::types::listpack;
+use crate::types::listpack::{self, Element};
 
 pub const FLAG_NONE: i64 = 0;
 pub const FLAG_DELETED: i64 = 1;
@@ -119,29 +119,34 @@ pub fn entry_start_from_count(lp: &[u8], count_pos: usize) -> Option<usize> {
     Some(p)
 }
 
-/// The field-value pairs of an entry, as lpGet's strings.
-pub fn fields_of(lp: &[u8], m: &Master, e: &EntryAt) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let mut out = Vec::with_capacity(e.num_fields.max(0) as usize);
-    let Some(mut p) = e.data_pos else { return out };
+/// Walks an entry's field-value pairs in order (the fields from the master entry when the entry
+/// has its fields). The one walk behind `fields_of` and `write_entry`.
+fn for_each_pair<'a>(lp: &'a [u8], m: &Master, e: &EntryAt, mut pair: impl FnMut(Element<'a>, Element<'a>)) {
+    let Some(mut p) = e.data_pos else { return };
     let mut master_field = m.fields_start;
     for i in 0..e.num_fields {
         let field = if e.same_fields() {
-            let f = listpack::get(lp, master_field).to_bytes();
+            let f = listpack::get(lp, master_field);
             if i + 1 < e.num_fields {
                 master_field = listpack::next(lp, master_field).unwrap_or(master_field);
             }
             f
         } else {
-            let f = listpack::get(lp, p).to_bytes();
+            let f = listpack::get(lp, p);
             p = listpack::next(lp, p).unwrap_or(p);
             f
         };
-        let value = listpack::get(lp, p).to_bytes();
-        out.push((field, value));
+        pair(field, listpack::get(lp, p));
         if let Some(np) = listpack::next(lp, p) {
             p = np;
         }
     }
+}
+
+/// The field-value pairs of an entry, as lpGet's strings.
+pub fn fields_of(lp: &[u8], m: &Master, e: &EntryAt) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::with_capacity(e.num_fields.max(0) as usize);
+    for_each_pair(lp, m, e, |f, v| out.push((f.to_bytes(), v.to_bytes())));
     out
 }
 
@@ -160,28 +165,15 @@ pub fn write_entry(lp: &[u8], m: &Master, e: &EntryAt, out: &mut Vec<u8>) {
     id[ms.len()] = b'-';
     id[ms.len() + 1..len].copy_from_slice(seq);
     Reply::write_bulk(out, &id[..len]);
-    let Some(mut p) = e.data_pos else {
+    if e.data_pos.is_none() {
         Reply::write_array_len(out, 0);
         return;
-    };
-    let n = e.num_fields.max(0) as usize;
-    Reply::write_array_len(out, n * 2);
-    let mut master_field = m.fields_start;
-    for i in 0..n {
-        if e.same_fields() {
-            listpack::get(lp, master_field).write_bulk(out);
-            if i + 1 < n {
-                master_field = listpack::next(lp, master_field).unwrap_or(master_field);
-            }
-        } else {
-            listpack::get(lp, p).write_bulk(out);
-            p = listpack::next(lp, p).unwrap_or(p);
-        }
-        listpack::get(lp, p).write_bulk(out);
-        if let Some(np) = listpack::next(lp, p) {
-            p = np;
-        }
     }
+    Reply::write_array_len(out, e.num_fields.max(0) as usize * 2);
+    for_each_pair(lp, m, e, |f, v| {
+        f.write_bulk(out);
+        v.write_bulk(out);
+    });
 }
 
 /// A new node whose master entry takes the fields of its first entry (which is not added here).
