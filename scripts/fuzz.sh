@@ -6,6 +6,9 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default: 60 s, every target)
 #
+# FUZZ_RUNS=N also stops a target after N executions, whichever comes first: issue 21's full run
+# is FUZZ_RUNS=10000000 scripts/fuzz.sh 3600 (10M executions or an hour per target).
+#
 # The default build has AddressSanitizer, for the long runs. FUZZ_SMOKE=1 (CI) builds without a
 # sanitizer, which builds and runs faster; the memory limits still hold (RSS).
 # Needs a nightly toolchain (rustup toolchain install nightly); installs cargo-fuzz if missing.
@@ -43,11 +46,15 @@ echo "fuzz build: $((SECONDS - t0)) s"
 # (every length in these formats is bounded by what the input holds, or by a limit far below):
 # either is reported as an out-of-memory. An input that takes over 10 s is a hang.
 limits=(-rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=10)
+if [ -n "${FUZZ_RUNS:-}" ]; then
+    limits+=(-runs="$FUZZ_RUNS")
+fi
 status=0
 rows=()
 for t in "${targets[@]}"; do
     mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t" "fuzz/seeds/$t"
     log="fuzz/artifacts/$t/last-run.log"
+    started=$SECONDS
     set +e
     cargo "${run_flags[@]}" "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
         "${limits[@]}" -max_total_time="$seconds" -print_final_stats=1 \
@@ -63,8 +70,8 @@ for t in "${targets[@]}"; do
         kind=$(grep -o -m1 -E 'panicked at [^ ]+|ERROR: (libFuzzer|AddressSanitizer): [a-z -]+' "$log" || true)
         result="FAILED (${kind:-exit $rc}) ${artifact:-see $log}"
     fi
-    rows+=("$(printf '%-16s %12s  %s' "$t" "${execs:-?}" "$result")")
+    rows+=("$(printf '%-16s %12s %7s  %s' "$t" "${execs:-?}" "$((SECONDS - started)) s" "$result")")
 done
-printf '%-16s %12s  %s\n' target executions result
+printf '%-16s %12s %7s  %s\n' target executions time result
 printf '%s\n' "${rows[@]}"
 exit $status

@@ -12,6 +12,8 @@ use libfuzzer_sys::fuzz_target;
 use redis_rs::persistence::aof::{replay, AofFile, FileKind, Manifest};
 use redis_rs::types::EncodingLimits;
 
+include!("common_alloc.rs");
+
 /// The fuzzer's AOF directory (on /dev/shm when there is one: one file write per input).
 fn dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

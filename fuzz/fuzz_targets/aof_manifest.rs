@@ -7,6 +7,8 @@
 use libfuzzer_sys::fuzz_target;
 use redis_rs::persistence::aof::Manifest;
 
+include!("common_alloc.rs");
+
 /// Redis's fgets buffer for a manifest line (MANIFEST_MAX_LINE).
 const MAX_LINE: usize = 1024;
 

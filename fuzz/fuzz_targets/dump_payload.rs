@@ -9,6 +9,8 @@ use redis_rs::persistence::rdb::FunctionRecords;
 
 include!("common_limits.rs");
 
+include!("common_alloc.rs");
+
 fuzz_target!(|data: &[u8]| {
     let Some((&control, payload)) = data.split_first() else { return };
     // DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 lets any payload through, as the fuzzer needs: most

@@ -13,6 +13,8 @@ use redis_rs::persistence::rdb::{load, Event};
 include!("common_limits.rs");
 include!("common_server.rs");
 
+include!("common_alloc.rs");
+
 fuzz_target!(|data: &[u8]| {
     let Some((&control, file)) = data.split_first() else { return };
     if control & 4 != 0 {

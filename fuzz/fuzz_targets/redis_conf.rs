@@ -17,6 +17,8 @@ use redis_rs::config::document::{ConfigDocument, RewriteOption, REWRITE_SIGNATUR
 use redis_rs::config::Config;
 use redis_rs::util::splitargs::split_args;
 
+include!("common_alloc.rs");
+
 /// Keys redisctl and CONFIG REWRITE edit, with their aliases: single and multi-word keys, and
 /// directives written on several lines.
 const KEYS: &[(&str, &[&str])] = &[

@@ -13,6 +13,8 @@ use std::task::{Context, Poll, Waker};
 use libfuzzer_sys::fuzz_target;
 use redis_rs::client::{encode_command, read_value, Value};
 
+include!("common_alloc.rs");
+
 fuzz_target!(|data: &[u8]| {
     let mut reader: &[u8] = data;
     let mut cx = Context::from_waker(Waker::noop());

@@ -10,6 +10,8 @@ use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use redis_rs::protocol::parser::{Limits, Parser, ProtocolError, INLINE_MAX};
 
+include!("common_alloc.rs");
+
 /// Commands parsed and how parsing ended (None: waiting for more bytes).
 type Outcome = (Vec<Vec<Bytes>>, Option<ProtocolError>);
 

@@ -11,6 +11,8 @@ use libfuzzer_sys::fuzz_target;
 use redis_rs::config::document::{ConfigDocument, REWRITE_SIGNATURE};
 use redis_rs::sentinel::config::{parse_text, rewrite};
 
+include!("common_alloc.rs");
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let doc = ConfigDocument::parse("sentinel.conf", text);
