@@ -304,6 +304,110 @@ def configs():
     write("reply_parser", "types", b"+OK\r\n-ERR x\r\n:42\r\n$-1\r\n*-1\r\n_\r\n*2\r\n$1\r\na\r\n*1\r\n:1\r\n")
 
 
+# Commands whose table entry is a container: the commands target reads a subcommand after them.
+CONTAINERS = {b"acl", b"client", b"cluster", b"command", b"config", b"function", b"latency", b"memory",
+              b"module", b"object", b"pubsub", b"script", b"slowlog", b"xinfo", b"xgroup"}
+
+# What the applications on Redis send: a job queue, a lock, a cache, a rate limiter, a leaderboard,
+# an event stream with a consumer group, pub/sub, a transaction, a user of their own.
+WORKLOADS = {
+    "job-queue": [
+        ["LPUSH", "queue:jobs", "job-1", "job-2"], ["BRPOPLPUSH", "queue:jobs", "queue:busy", "1"],
+        ["LMOVE", "queue:jobs", "queue:busy", "RIGHT", "LEFT"], ["LREM", "queue:busy", "1", "job-1"],
+        ["LLEN", "queue:jobs"], ["BLMPOP", "0.1", "2", "queue:jobs", "queue:busy", "LEFT", "COUNT", "10"],
+        ["LRANGE", "queue:busy", "0", "-1"], ["RPOPLPUSH", "queue:busy", "queue:jobs"],
+    ],
+    "lock-and-cache": [
+        ["SET", "lock:order:7", "token-1", "NX", "PX", "30000"], ["GET", "lock:order:7"],
+        ["PEXPIRE", "lock:order:7", "10"], ["DEL", "lock:order:7"],
+        ["SET", "cache:user:1", "{\"name\":\"ann\"}", "EX", "60"], ["MGET", "cache:user:1", "cache:user:2"],
+        ["GETEX", "cache:user:1", "PERSIST"], ["TTL", "cache:user:1"], ["UNLINK", "cache:user:1"],
+        ["HSET", "session:9", "user", "1", "seen", "1700000000"], ["HINCRBY", "session:9", "hits", "1"],
+        ["HGETALL", "session:9"], ["EXPIRE", "session:9", "1800", "GT"], ["OBJECT", "ENCODING", "session:9"],
+    ],
+    "rate-limiter": [
+        ["INCR", "rate:1.2.3.4:1700000000"], ["EXPIRE", "rate:1.2.3.4:1700000000", "60", "NX"],
+        ["ZADD", "rate:z:1", "1700000000123", "req-1"], ["ZREMRANGEBYSCORE", "rate:z:1", "-inf", "1699999999"],
+        ["ZCARD", "rate:z:1"], ["ZADD", "board", "GT", "CH", "12", "ann", "7", "bob"],
+        ["ZREVRANGE", "board", "0", "9", "WITHSCORES"], ["ZRANK", "board", "bob"], ["ZINCRBY", "board", "3", "bob"],
+        ["PFADD", "visitors", "a", "b", "c"], ["PFCOUNT", "visitors"], ["SETBIT", "active", "7", "1"],
+        ["BITCOUNT", "active"], ["BITFIELD", "bf", "INCRBY", "u8", "0", "300", "OVERFLOW", "SAT"],
+    ],
+    "event-stream": [
+        ["XADD", "events", "MAXLEN", "~", "1000", "*", "type", "order", "id", "7"],
+        ["XGROUP", "CREATE", "events", "workers", "$", "MKSTREAM"], ["XADD", "events", "*", "type", "pay"],
+        ["XREADGROUP", "GROUP", "workers", "w1", "COUNT", "10", "STREAMS", "events", ">"],
+        ["XPENDING", "events", "workers", "-", "+", "10"], ["XACK", "events", "workers", "0-1"],
+        ["XAUTOCLAIM", "events", "workers", "w2", "0", "0-0", "COUNT", "5"], ["XINFO", "GROUPS", "events"],
+        ["XCLAIM", "events", "workers", "w2", "0", "0-1", "JUSTID"], ["XTRIM", "events", "MINID", "0-2"],
+        ["XRANGE", "events", "-", "+", "COUNT", "2"], ["XREAD", "COUNT", "1", "STREAMS", "events", "0"],
+        ["XINFO", "STREAM", "events", "FULL"],
+    ],
+    "pubsub-and-tx": [
+        ["SUBSCRIBE", "news"], ["PSUBSCRIBE", "news.*"], ["UNSUBSCRIBE"], ["PUNSUBSCRIBE"],
+        ["PUBLISH", "news", "hello"], ["PUBSUB", "NUMSUB", "news"], ["SPUBLISH", "shard", "x"],
+        ["WATCH", "acct:1"], ["MULTI"], ["DECRBY", "acct:1", "5"], ["INCRBY", "acct:2", "5"], ["EXEC"],
+        ["MULTI"], ["SET", "a", "1"], ["DISCARD"], ["CLIENT", "SETNAME", "worker"], ["CLIENT", "INFO"],
+        ["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "cache:"], ["HELLO", "3"], ["GET", "cache:x"],
+    ],
+    "acl-user": [
+        ["ACL", "SETUSER", "app", "on", ">secret", "~app:*", "&*", "+@all", "-@dangerous"],
+        ["AUTH", "app", "secret"], ["SET", "app:k", "v"], ["SET", "other:k", "v"], ["ACL", "WHOAMI"],
+        ["ACL", "DRYRUN", "app", "GET", "other:k"], ["ACL", "LOG"], ["AUTH", "default", "wrong"],
+        ["ACL", "GETUSER", "app"], ["ACL", "DELUSER", "app"], ["ACL", "LIST"],
+    ],
+}
+
+
+def command_bytes(argv):
+    """One command in the commands target's input: NAMED, the name (and subcommand) as literals,
+    the argument count, then each argument as a literal of at most 63 bytes."""
+    def literal(b):
+        b = b[:63]
+        return bytes([len(b)]) + b
+    argv = [a if isinstance(a, bytes) else a.encode() for a in argv]
+    name, args = argv[0], argv[1:]
+    out = b"\xff" + literal(name)
+    if name.lower() in CONTAINERS:
+        out += literal(args[0] if args else b"")
+        args = args[1:]
+    args = args[:12]
+    return out + bytes([len(args)]) + b"".join(literal(a) for a in args)
+
+
+def resp_commands(data):
+    """The commands of a captured RESP request stream (multibulk only; what clients send)."""
+    commands, i = [], 0
+    while data.startswith(b"*", i):
+        end = data.index(b"\r\n", i)
+        n, i, argv = int(data[i + 1:end]), end + 2, []
+        for _ in range(n):
+            end = data.index(b"\r\n", i)
+            length = int(data[i + 1:end])
+            argv.append(data[end + 2:end + 2 + length])
+            i = end + 2 + length + 2
+        commands.append(argv)
+    return commands
+
+
+def command_seeds():
+    """The commands target's seeds: the captured client traffic and the workloads above, 48
+    commands (the target's most) per seed."""
+    sequences = dict(WORKLOADS)
+    for name in ("captured-benchmark", "captured-cli"):
+        with open(os.path.join(SEEDS, "request_parser", name), "rb") as f:
+            data = f.read()[1:]  # after request_parser's control byte
+        try:
+            sequences[name] = resp_commands(data)
+        except (ValueError, IndexError):
+            # The capture is cut at CAP bytes: the commands before the cut.
+            sequences[name] = resp_commands(data[:data.rindex(b"\r\n*") + 2])
+    for name, commands in sequences.items():
+        for part in range(0, len(commands), 48):
+            data = b"".join(command_bytes(c) for c in commands[part:part + 48])
+            write("commands", "%s-%d" % (name, part // 48), data)
+
+
 def main():
     ours, ours_sentinel = sys.argv[1], sys.argv[2]
     shutil.rmtree(SEEDS, ignore_errors=True)
@@ -313,6 +417,7 @@ def main():
     traffic("/usr/bin/redis-server")
     sentinel_conf("/usr/bin/redis-server", "/usr/bin/redis-sentinel", "redis")
     sentinel_conf(ours, ours_sentinel, "ours")
+    command_seeds()
 
 
 

@@ -235,41 +235,85 @@ fn connect(server: &Arc<Server>) -> Session {
     session
 }
 
+/// A command's first byte that says it is written by name (the seeds' captured traffic), not by
+/// its index in the table.
+const NAMED: u8 = 0xff;
+
 struct Input<'a>(&'a [u8]);
 
-impl Input<'_> {
+impl<'a> Input<'a> {
     fn byte(&mut self) -> Option<u8> {
         let (&b, rest) = self.0.split_first()?;
         self.0 = rest;
         Some(b)
     }
 
-    /// A command: its name (and subcommand) from the table, then arguments, each a word from
-    /// WORDS or up to 63 literal bytes.
+    /// Up to 63 literal bytes, after a byte that says how many.
+    fn literal(&mut self) -> Option<&'a [u8]> {
+        let len = self.byte()?;
+        Some(self.take(len))
+    }
+
+    /// As many bytes as the low 6 bits of `len` say (fewer at the end of the input).
+    fn take(&mut self, len: u8) -> &'a [u8] {
+        let (bytes, rest) = self.0.split_at(usize::from(len & 0x3f).min(self.0.len()));
+        self.0 = rest;
+        bytes
+    }
+
+    /// A command: its name (and subcommand), by index in the table or, after NAMED, as literal
+    /// bytes; then arguments, each a word from WORDS or up to 63 literal bytes. A name that is
+    /// not in the table is sent as it is (the unknown-command reply), unless it was left out
+    /// above: then the command is a PING.
     fn command(&mut self, table: &[&'static CommandSpec]) -> Option<Vec<Bytes>> {
+        let ping = || vec![Bytes::from_static(b"PING")];
         let hi = self.byte()?;
-        let lo = self.byte()?;
-        let spec = table[usize::from(u16::from_le_bytes([lo, hi])) % table.len()];
+        let named = hi == NAMED;
+        let spec = if named {
+            let name = self.literal()?;
+            match table.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name)) {
+                Some(spec) => *spec,
+                None if DENIED.iter().any(|d| d.as_bytes().eq_ignore_ascii_case(name)) => return Some(ping()),
+                None => return self.arguments(vec![Bytes::copy_from_slice(name)]),
+            }
+        } else {
+            let lo = self.byte()?;
+            table[usize::from(u16::from_le_bytes([lo, hi])) % table.len()]
+        };
         let mut args = vec![Bytes::from_static(spec.name.as_bytes())];
         if !spec.subcommands.is_empty() {
-            let sub = &spec.subcommands[usize::from(self.byte()?) % spec.subcommands.len()];
             // Subcommand names are "config|get" in the table.
-            let name = sub.name.rsplit('|').next().unwrap_or(sub.name);
-            if DENIED_SUB.iter().any(|(c, s)| spec.name.eq_ignore_ascii_case(c) && name.eq_ignore_ascii_case(s)) {
-                return Some(vec![Bytes::from_static(b"PING")]);
+            let short = |sub: &'static CommandSpec| sub.name.rsplit('|').next().unwrap_or(sub.name);
+            let name: Bytes = if named {
+                let given = self.literal()?;
+                match spec.subcommands.iter().find(|s| short(s).as_bytes().eq_ignore_ascii_case(given)) {
+                    Some(sub) => Bytes::from_static(short(sub).as_bytes()),
+                    None => Bytes::copy_from_slice(given),
+                }
+            } else {
+                Bytes::from_static(
+                    short(&spec.subcommands[usize::from(self.byte()?) % spec.subcommands.len()]).as_bytes(),
+                )
+            };
+            if DENIED_SUB
+                .iter()
+                .any(|(c, s)| spec.name.eq_ignore_ascii_case(c) && name.eq_ignore_ascii_case(s.as_bytes()))
+            {
+                return Some(ping());
             }
-            args.push(Bytes::from_static(name.as_bytes()));
+            args.push(name);
         }
+        self.arguments(args)
+    }
+
+    fn arguments(&mut self, mut args: Vec<Bytes>) -> Option<Vec<Bytes>> {
         let n = usize::from(self.byte()?) % (MAX_ARGS + 1);
         for _ in 0..n {
             let b = self.byte()?;
             if b & 0x80 != 0 {
                 args.push(Bytes::from_static(WORDS[usize::from(b & 0x7f) % WORDS.len()].as_bytes()));
             } else {
-                let len = usize::from(b & 0x3f).min(self.0.len());
-                let (arg, rest) = self.0.split_at(len);
-                self.0 = rest;
-                args.push(Bytes::copy_from_slice(arg));
+                args.push(Bytes::copy_from_slice(self.take(b)));
             }
         }
         Some(args)
