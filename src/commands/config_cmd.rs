@@ -304,6 +304,7 @@ pub fn refresh(st: &mut crate::server::state::State) {
     if let Some(b) = st.repl.backlog.as_mut() {
         b.resize(backlog_size);
     }
+    st.repl.trim_backlog();
     crate::server::client_eviction::configure(st, crate::util::time::unix_ms());
 }
 

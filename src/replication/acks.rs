@@ -6,6 +6,7 @@ use bytes::Bytes;
 use super::state::ReplicaState;
 pub use super::state::Wait;
 use crate::protocol::Reply;
+use crate::server::replica_output::{close_replicas_over_limits, FoundBy};
 use crate::server::state::{ClientId, State};
 use crate::server::Server;
 
@@ -24,6 +25,7 @@ pub fn request_acks(st: &mut State) {
     let mut buf = Vec::new();
     crate::persistence::aof::encode_command(&mut buf, &[&b"REPLCONF"[..], b"GETACK", b"*"]);
     st.repl.feed(Bytes::from(buf));
+    close_replicas_over_limits(st, FoundBy::Feed);
 }
 
 /// Answers the WAITs whose replicas have acknowledged enough, or whose client went away.

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 pub use super::state::{Replica, ReplicaState};
 use crate::server::handover::{RdbPiece, ReplConf};
+use crate::server::replica_output::{close_replicas_over_limits, FoundBy};
 use crate::server::state::{ClientId, ClientKind, State};
 
 /// Records a replica's REPLCONF ACK.
@@ -84,7 +85,6 @@ pub fn attach(
             capa_eof: conf.capa_eof,
             rdb_tx,
             waiting_since: std::time::Instant::now(),
-            soft_limit_since: None,
             acked: false,
             sync_started: false,
         },
@@ -108,38 +108,19 @@ pub fn cron(st: &mut State) {
         }
     }
     let timeout_ms = st.config.int(crate::ckey!("repl-timeout")).max(1) as u64 * 1000;
-    let (hard, soft, soft_secs) = st.hot.output_limits[1];
-    let end = st.repl.master_repl_offset + 1;
-    let mut drop_ids = Vec::new();
-    for (id, r) in st.repl.replicas.iter_mut() {
-        let unsent = end.saturating_sub(r.next_offset);
-        let over_soft = soft > 0 && unsent > soft;
-        if !over_soft {
-            r.soft_limit_since = None;
-        }
-        let soft_expired = over_soft && now_ms - *r.soft_limit_since.get_or_insert(now_ms) >= soft_secs * 1000;
+    let mut timed_out = Vec::new();
+    for (id, r) in st.repl.replicas.iter() {
         if r.state == ReplicaState::Online && now_ms.saturating_sub(r.ack_time_ms) > timeout_ms {
             tracing::warn!("Disconnecting timedout replica (streaming sync): {}", r.name());
-            drop_ids.push((*id, false));
-        } else if (hard > 0 && unsent > hard) || soft_expired {
-            // Named as catClientInfoString names it. Redis sees a replica pass its limit as the
-            // stream is fed, and schedules the close from there ("scheduled ... ASAP").
-            let info = match st.clients.get(id) {
-                Some(c) => crate::server::state::client_info_line(c, now_ms),
-                None => format!("id={id} addr={}", r.name()),
-            };
-            tracing::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
-            drop_ids.push((*id, true));
+            timed_out.push(*id);
         }
     }
-    for (id, over_limit) in drop_ids {
+    for id in timed_out {
         if let Some(c) = st.clients.remove(&id) {
             c.signals.kill();
         }
-        if over_limit {
-            st.stats.client_outbuf_limit_disconnections += 1;
-        }
     }
+    close_replicas_over_limits(st, FoundBy::Cron);
     let ttl = st.config.int(crate::ckey!("repl-backlog-ttl"));
     if !st.repl.is_replica()
         && st.repl.replicas.is_empty()

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::server::replica_output::{close_replicas_over_limits, FoundBy};
 use crate::server::signals::ClientSignals;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -758,6 +759,7 @@ fn apply(
     }
     if !applied.is_empty() {
         st.repl.feed(Bytes::from(applied));
+        close_replicas_over_limits(st, FoundBy::Feed);
     }
     if let Some(m) = st.repl.master.as_mut() {
         m.stream_db = session.db;

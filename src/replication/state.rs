@@ -127,12 +127,26 @@ impl Replication {
         if self.backlog.is_none() || self.is_replica() || ops.is_empty() {
             return;
         }
-        let mut buf = Vec::with_capacity(64 * ops.len());
+        // Sized exactly: the backlog keeps the buffer, spare capacity and all, and what a
+        // replica has still to be sent counts against its limits at what it really takes.
+        let mut len = 0;
+        let mut db = self.selected_db;
+        for op in ops.iter().filter(|op| op.to_replicas) {
+            if db != Some(op.db) {
+                len += crate::persistence::aof::encoded_len(&[
+                    b"SELECT".as_slice(),
+                    itoa::Buffer::new().format(op.db).as_bytes(),
+                ]);
+                db = Some(op.db);
+            }
+            len += crate::persistence::aof::encoded_len(&op.argv);
+        }
+        let mut buf = Vec::with_capacity(len);
         for op in ops.iter().filter(|op| op.to_replicas) {
             if self.selected_db != Some(op.db) {
                 crate::persistence::aof::encode_command(
                     &mut buf,
-                    &[b"SELECT".as_slice(), op.db.to_string().as_bytes()],
+                    &[b"SELECT".as_slice(), itoa::Buffer::new().format(op.db).as_bytes()],
                 );
                 self.selected_db = Some(op.db);
             }
@@ -146,9 +160,19 @@ impl Replication {
         self.master_repl_offset += data.len() as u64;
         let Some(backlog) = self.backlog.as_mut() else { return };
         backlog.append(data);
-        let pinned = self.replicas.values().map(|r| r.next_offset).min().unwrap_or(u64::MAX);
-        backlog.trim(pinned);
+        self.trim_backlog();
         self.offset_watch.send_replace(self.master_repl_offset);
+    }
+
+    /// Drops the backlog's history past repl-backlog-size that no connected replica still has
+    /// to send. Called as the stream grows, and, as Redis's freeClient and resize do, when a
+    /// replica that held history leaves or the size shrinks: nothing else may be fed for a
+    /// long time, and what a dropped replica held must not stay counted in used_memory.
+    pub fn trim_backlog(&mut self) {
+        let pinned = self.replicas.values().map(|r| r.next_offset).min().unwrap_or(u64::MAX);
+        if let Some(backlog) = self.backlog.as_mut() {
+            backlog.trim(pinned);
+        }
     }
 }
 
@@ -190,8 +214,6 @@ pub struct Replica {
     pub rdb_tx: Option<mpsc::Sender<RdbPiece>>,
     /// Since when it waits for a full resync to start (repl-diskless-sync-delay counts from it).
     pub waiting_since: std::time::Instant,
-    /// Since when its unsent stream has been over the soft output limit (unix ms), if it is.
-    pub soft_limit_since: Option<u64>,
     /// It acknowledged at least once on this connection.
     pub acked: bool,
     /// Its full resync has started (it is not waiting for one any more).

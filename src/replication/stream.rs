@@ -62,6 +62,7 @@ pub async fn serve_replica<R, W>(
             _ => tracing::warn!(redis_event = "replica-lost", "Connection with replica {} lost.", r.name()),
         }
     }
+    st.repl.trim_backlog();
     if st.repl.replicas.is_empty() {
         st.repl.no_replicas_since = crate::util::time::unix_secs();
     }
@@ -260,6 +261,7 @@ async fn stream<W: AsyncWrite + Unpin>(
     kill: &ClientSignals,
 ) -> Result<(), String> {
     let mut next = from;
+    let mut written = 0;
     let mut out = Vec::new();
     let mut grown = {
         let mut st = server.lock();
@@ -276,16 +278,19 @@ async fn stream<W: AsyncWrite + Unpin>(
         }
         let chunks = {
             let mut st = server.lock();
-            let chunks = match st.repl.backlog.as_ref().and_then(|b| b.read_from(next, STREAM_CHUNK)) {
+            // Only once the socket has taken them do the bytes leave this replica's output
+            // buffer (what its limits count, what the backlog keeps for it), as they leave
+            // Redis's reply list.
+            next += written;
+            st.repl.stats.net_repl_output_bytes += written;
+            written = 0;
+            if let Some(r) = st.repl.replicas.get_mut(&id) {
+                r.next_offset = next;
+            }
+            match st.repl.backlog.as_ref().and_then(|b| b.read_from(next, STREAM_CHUNK)) {
                 Some(c) => c,
                 None => return Err("its position left the replication backlog".into()),
-            };
-            let n: usize = chunks.iter().map(|c| c.len()).sum();
-            if let Some(r) = st.repl.replicas.get_mut(&id) {
-                r.next_offset = next + n as u64;
             }
-            st.repl.stats.net_repl_output_bytes += n as u64;
-            chunks
         };
         if chunks.is_empty() {
             tokio::select! {
@@ -309,6 +314,6 @@ async fn stream<W: AsyncWrite + Unpin>(
             &out
         };
         write(wr, pending, kill).await?;
-        next += pending.len() as u64;
+        written = pending.len() as u64;
     }
 }

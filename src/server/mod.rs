@@ -14,6 +14,7 @@ pub mod notify;
 pub mod postpone;
 pub mod propagation;
 pub mod pubsub;
+pub mod replica_output;
 pub mod scripts;
 pub mod sentinel_events;
 pub mod session;

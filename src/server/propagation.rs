@@ -134,7 +134,7 @@ pub fn flush(st: &mut crate::server::state::State) {
         return;
     }
     let ops = st.propagation.take();
-    st.repl.feed_writes(&ops);
+    feed_replicas(st, &ops);
     crate::persistence::state::append(st, ops);
 }
 
@@ -147,7 +147,7 @@ pub fn flush_deferred(st: &mut crate::server::state::State) -> bool {
         return false;
     }
     let ops = st.propagation.take();
-    st.repl.feed_writes(&ops);
+    feed_replicas(st, &ops);
     crate::persistence::state::queue(st, ops)
 }
 
@@ -159,10 +159,17 @@ pub fn flush_deferred(st: &mut crate::server::state::State) -> bool {
 pub fn flush_completed(st: &mut crate::server::state::State) {
     let ops = st.propagation.take_completed();
     if !ops.is_empty() {
-        st.repl.feed_writes(&ops);
+        feed_replicas(st, &ops);
     }
     // Those queued by other connections' batches too.
     crate::persistence::state::append(st, ops);
+}
+
+/// The writes into the replicas' stream, and the replicas that it takes past their output
+/// buffer limits closed, as Redis's feedReplicationBuffer closes them.
+fn feed_replicas(st: &mut crate::server::state::State, ops: &[Op]) {
+    st.repl.feed_writes(ops);
+    super::replica_output::close_replicas_over_limits(st, super::replica_output::FoundBy::Feed);
 }
 
 /// A command line from strings (for the rewritten forms).

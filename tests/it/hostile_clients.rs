@@ -147,9 +147,12 @@ fn log_lines(server: &Server, marker: &str) -> Vec<String> {
 #[test]
 fn a_replica_that_does_not_read_is_dropped_at_its_output_limit() {
     let mut logs = Vec::new();
-    for server in [
-        Server::start_real(&["--client-output-buffer-limit", "replica 1mb 0 0", "--repl-diskless-sync", "no"]),
-        Server::start(&["--client-output-buffer-limit", "replica 1mb 0 0", "--repl-diskless-sync", "no"]),
+    for (name, server) in [
+        (
+            "redis",
+            Server::start_real(&["--client-output-buffer-limit", "replica 1mb 0 0", "--repl-diskless-sync", "no"]),
+        ),
+        ("ours", Server::start(&["--client-output-buffer-limit", "replica 1mb 0 0", "--repl-diskless-sync", "no"])),
     ] {
         let mut c = server.client();
         let value = vec![b'x'; 100_000];
@@ -186,7 +189,7 @@ fn a_replica_that_does_not_read_is_dropped_at_its_output_limit() {
                 after.set(used(&c.cmd_str(&["INFO", "memory"])));
                 after.get() < used(&baseline) + 4 * 1024 * 1024
             },
-            || format!("used_memory {} -> {}", used(&baseline), after.get()),
+            || format!("{}: used_memory {} -> {}", name, used(&baseline), after.get()),
         );
         wait_for("the log lines", Duration::from_secs(10), || server.log_text().contains("Connection with replica"));
         let mut lines = log_lines(&server, "output buffer limits");
@@ -199,6 +202,67 @@ fn a_replica_that_does_not_read_is_dropped_at_its_output_limit() {
         "{:?}",
         logs[0]
     );
+}
+
+/// A replica that fell behind under no limit, then over one lowered by CONFIG SET, is closed by
+/// the cron with nothing more written (Redis's clientsCron: "closed", not "scheduled"), and the
+/// history the backlog kept only for it is freed then, not at the next write.
+#[test]
+fn a_replica_over_a_lowered_limit_is_closed_by_the_cron_and_its_stream_freed() {
+    let mut logs = Vec::new();
+    let mut grown = Vec::new();
+    for (name, server) in [
+        ("redis", Server::start_real(&["--client-output-buffer-limit", "replica 0 0 0", "--repl-diskless-sync", "no"])),
+        ("ours", Server::start(&["--client-output-buffer-limit", "replica 0 0 0", "--repl-diskless-sync", "no"])),
+    ] {
+        let mut c = server.client();
+        let used = |c: &mut Client| -> u64 {
+            let text = c.cmd_str(&["INFO", "memory"]);
+            text.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+        };
+        let value = vec![b'x'; 100_000];
+        assert_eq!(c.cmd_bytes(&[b"SET", b"k", &value]), b"+OK\r\n");
+        let mut replica = server.client();
+        assert_eq!(replica.cmd(&["REPLCONF", "listening-port", "9999"]), b"+OK\r\n");
+        replica.send_raw(b"PSYNC ? -1\r\n");
+        let full = String::from_utf8_lossy(&replica.read_reply()).into_owned();
+        assert!(full.starts_with("+FULLRESYNC "), "{name}: {full}");
+        wait_for("the replica to be online", Duration::from_secs(20), || {
+            c.cmd_str(&["INFO", "replication"]).contains(",state=online,")
+        });
+        let baseline = used(&mut c);
+        // 20 MB of stream the replica does not read: more than the sockets' buffers take.
+        for _ in 0..200 {
+            assert_eq!(c.cmd_bytes(&[b"SET", b"k", &value]), b"+OK\r\n");
+        }
+        let held = used(&mut c);
+        grown.push(held.saturating_sub(baseline));
+        assert!(held > baseline + 8 * 1024 * 1024, "{name}: used_memory {baseline} -> {held}");
+        assert!(c.cmd_str(&["INFO", "replication"]).contains("connected_slaves:1\r\n"), "{name}");
+        assert_eq!(c.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "replica 1mb 0 0"]), b"+OK\r\n");
+        wait_for("the replica to be dropped", Duration::from_secs(20), || {
+            c.cmd_str(&["INFO", "replication"]).contains("connected_slaves:0\r\n")
+        });
+        let after = std::cell::Cell::new(0);
+        crate::common::wait_for_or(
+            "the replica's stream to be freed",
+            Duration::from_secs(30),
+            || {
+                after.set(used(&mut c));
+                after.get() < baseline + 4 * 1024 * 1024
+            },
+            || format!("{name}: used_memory {baseline} -> {held} -> {}", after.get()),
+        );
+        wait_for("the log lines", Duration::from_secs(10), || server.log_text().contains("Connection with replica"));
+        let mut lines = log_lines(&server, "output buffer limits");
+        lines.extend(log_lines(&server, "Connection with replica"));
+        logs.push(lines);
+    }
+    assert_eq!(logs[1], logs[0]);
+    assert!(logs[0].len() == 2 && logs[0][0].contains(" closed for overcoming"), "{:?}", logs[0]);
+    // The stream kept for the replica costs what Redis's replication buffer does (the sockets
+    // took a few MB of it on each side).
+    assert!(grown[1] < grown[0] / 4 * 5, "used_memory grew by {} here, {} in Redis", grown[1], grown[0]);
 }
 
 /// A subscriber that never reads, past the pubsub class's soft limit for longer than its

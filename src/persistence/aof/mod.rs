@@ -52,6 +52,8 @@ pub fn incr_name(appendfilename: &str, seq: u64) -> String {
 /// Encodes one command as RESP for appending, as catAppendOnlyGenericCommand writes it: an
 /// array header, then every argument as a bulk string.
 pub fn encode_command(out: &mut Vec<u8>, argv: &[impl AsRef<[u8]>]) {
+    // Exactly: a big argument would otherwise double the buffer for its final CRLF.
+    out.reserve(encoded_len(argv));
     push_header(out, b'*', argv.len());
     for arg in argv {
         let arg = arg.as_ref();
@@ -61,9 +63,18 @@ pub fn encode_command(out: &mut Vec<u8>, argv: &[impl AsRef<[u8]>]) {
     }
 }
 
+/// How many bytes `encode_command` writes for `argv`.
+pub fn encoded_len(argv: &[impl AsRef<[u8]>]) -> usize {
+    header_len(argv.len()) + argv.iter().map(|a| header_len(a.as_ref().len()) + a.as_ref().len() + 2).sum::<usize>()
+}
+
+fn header_len(n: usize) -> usize {
+    1 + itoa::Buffer::new().format(n).len() + 2
+}
+
 fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
     out.push(kind);
-    out.extend_from_slice(n.to_string().as_bytes());
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
@@ -75,6 +86,17 @@ pub fn timestamp_annotation(unix_secs: i64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_len_is_what_encode_command_writes() {
+        for argv in [vec![], vec![b"PING".to_vec()], vec![b"SET".to_vec(), vec![], vec![b'x'; 100_000]]] {
+            let mut out = Vec::new();
+            encode_command(&mut out, &argv);
+            assert_eq!(encoded_len(&argv), out.len());
+            // (Vec allocates at least 8 bytes.)
+            assert!(out.capacity() <= out.len().max(8), "{} for {}", out.capacity(), out.len());
+        }
+    }
 
     #[test]
     fn encodes_commands_as_redis_appends_them() {
