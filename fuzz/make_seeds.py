@@ -304,9 +304,18 @@ def configs():
     write("reply_parser", "types", b"+OK\r\n-ERR x\r\n:42\r\n$-1\r\n*-1\r\n_\r\n*2\r\n$1\r\na\r\n*1\r\n:1\r\n")
 
 
-# Commands whose table entry is a container: the commands target reads a subcommand after them.
-CONTAINERS = {b"acl", b"client", b"cluster", b"command", b"config", b"function", b"latency", b"memory",
-              b"module", b"object", b"pubsub", b"script", b"slowlog", b"xinfo", b"xgroup"}
+def containers(server_binary):
+    """The commands that are containers (COMMAND INFO lists subcommands for them): the commands
+    target reads a subcommand after their name."""
+    work = tempfile.mkdtemp()
+    proc, _, c = start(server_binary, work)
+    try:
+        return {info[0].lower() for info in c("COMMAND") if len(info) > 9 and info[9]}
+    finally:
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
 
 # What the applications on Redis send: a job queue, a lock, a cache, a rate limiter, a leaderboard,
 # an event stream with a consumer group, pub/sub, a transaction, a user of their own.
@@ -359,7 +368,7 @@ WORKLOADS = {
 }
 
 
-def command_bytes(argv):
+def command_bytes(argv, containers):
     """One command in the commands target's input: NAMED, the name (and subcommand) as literals,
     the argument count, then each argument as a literal of at most 63 bytes."""
     def literal(b):
@@ -368,7 +377,7 @@ def command_bytes(argv):
     argv = [a if isinstance(a, bytes) else a.encode() for a in argv]
     name, args = argv[0], argv[1:]
     out = b"\xff" + literal(name)
-    if name.lower() in CONTAINERS:
+    if name.lower() in containers:
         out += literal(args[0] if args else b"")
         args = args[1:]
     args = args[:12]
@@ -390,9 +399,10 @@ def resp_commands(data):
     return commands
 
 
-def command_seeds():
+def command_seeds(server_binary):
     """The commands target's seeds: the captured client traffic and the workloads above, 48
     commands (the target's most) per seed."""
+    names = containers(server_binary)
     sequences = dict(WORKLOADS)
     for name in ("captured-benchmark", "captured-cli"):
         with open(os.path.join(SEEDS, "request_parser", name), "rb") as f:
@@ -404,7 +414,7 @@ def command_seeds():
             sequences[name] = resp_commands(data[:data.rindex(b"\r\n*") + 2])
     for name, commands in sequences.items():
         for part in range(0, len(commands), 48):
-            data = b"".join(command_bytes(c) for c in commands[part:part + 48])
+            data = b"".join(command_bytes(c, names) for c in commands[part:part + 48])
             write("commands", "%s-%d" % (name, part // 48), data)
 
 
@@ -417,7 +427,7 @@ def main():
     traffic("/usr/bin/redis-server")
     sentinel_conf("/usr/bin/redis-server", "/usr/bin/redis-sentinel", "redis")
     sentinel_conf(ours, ours_sentinel, "ours")
-    command_seeds()
+    command_seeds("/usr/bin/redis-server")
 
 
 
