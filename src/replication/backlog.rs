@@ -41,6 +41,19 @@ impl Backlog {
     }
 
     pub fn append(&mut self, data: Bytes) {
+        // As Redis's feedReplicationBuffer: no chunk bigger than a 16th of the backlog (at
+        // least 16 KB), so that history past the backlog's size is freed chunk by chunk; one
+        // big write kept whole would stay until as much again had been written after it. The
+        // pieces are copies: a slice would keep the whole buffer alive.
+        let most = (self.size / 16).max(16 * 1024) as usize;
+        if data.len() <= most {
+            self.push(data);
+        } else {
+            data.chunks(most).for_each(|piece| self.push(Bytes::copy_from_slice(piece)));
+        }
+    }
+
+    fn push(&mut self, data: Bytes) {
         if data.is_empty() {
             return;
         }
@@ -127,5 +140,22 @@ mod tests {
         assert_eq!(b.histlen(), 8);
         assert_eq!(collect(b.read_from(5, usize::MAX).unwrap()), b"bbbbcccc");
         assert!(b.read_from(4, usize::MAX).is_none());
+    }
+
+    #[test]
+    fn a_big_write_is_kept_in_pieces_that_trim_frees() {
+        let size = 1 << 20;
+        let mut b = Backlog::new(size, 1);
+        let data: Vec<u8> = (0..20 << 20).map(|i: u32| i as u8).collect();
+        b.append(Bytes::from(data.clone()));
+        assert_eq!(collect(b.read_from(1, usize::MAX).unwrap()), data);
+        b.trim(u64::MAX);
+        // What stays is the backlog's size, give or take a piece (a 16th of it).
+        assert!(b.histlen() >= size && b.histlen() < size + size / 16, "{}", b.histlen());
+        assert!(b.chunks.iter().all(|(_, c)| c.len() <= (size / 16) as usize));
+        assert_eq!(
+            collect(b.read_from(b.first_offset(), usize::MAX).unwrap()),
+            data[data.len() - b.histlen() as usize..]
+        );
     }
 }

@@ -283,10 +283,15 @@ async fn stream<W: AsyncWrite + Unpin>(
             // Redis's reply list.
             next += written;
             st.repl.stats.net_repl_output_bytes += written;
-            written = 0;
             if let Some(r) = st.repl.replicas.get_mut(&id) {
                 r.next_offset = next;
             }
+            // History past the backlog's size that only this replica still held goes now, as
+            // Redis's beforeSleep trims it, not at the next write, however far off that is.
+            if written > 0 {
+                st.repl.trim_backlog();
+            }
+            written = 0;
             match st.repl.backlog.as_ref().and_then(|b| b.read_from(next, STREAM_CHUNK)) {
                 Some(c) => c,
                 None => return Err("its position left the replication backlog".into()),

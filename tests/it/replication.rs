@@ -24,6 +24,33 @@ const BACKGROUND: u64 = 300;
 // from each side) healed by partial resyncs.
 // -------------------------------------------------------------------------------------------------
 
+/// A write bigger than the backlog, sent to a replica that keeps up: only about the backlog's
+/// size of the stream stays on the master (Redis keeps it in blocks of at most a 16th of the
+/// backlog, and frees those past its size once the replicas have them), not the whole write
+/// until as much again has been written after it.
+#[test]
+fn a_write_bigger_than_the_backlog_leaves_only_the_backlog() {
+    for imp in [Real, Ours] {
+        // (The nodes' 64 MB backlog would hold the whole write.)
+        let master = Node::start("master", imp, &["--repl-backlog-size", "1mb"]);
+        let replica = start_replica("replica", imp, &master, &[]);
+        wait_info(&replica, "master_link_status", "up");
+        master.ok(&["SET", "big", &"x".repeat(20 << 20)]);
+        wait_in_sync(&master, &replica);
+        let histlen = std::cell::Cell::new(0);
+        crate::common::wait_for_or(
+            "the backlog to be trimmed to its size",
+            std::time::Duration::from_secs(20),
+            || {
+                histlen.set(master.info("replication").num("repl_backlog_histlen"));
+                histlen.get() < 2 << 20
+            },
+            || format!("{}: repl_backlog_histlen {}", imp.label(), histlen.get()),
+        );
+        assert!(histlen.get() >= 1 << 20, "{}: repl_backlog_histlen {}", imp.label(), histlen.get());
+    }
+}
+
 fn full_then_partial_resync(master_imp: Impl, replica_imp: Impl, mode: SyncMode) {
     full_then_partial_resync_with(master_imp, replica_imp, mode, &[]);
 }
