@@ -141,15 +141,8 @@ fn log_lines(server: &Server, marker: &str) -> Vec<String> {
         .collect()
 }
 
-/// An INFO field as a number (0 when it is missing).
-fn info_u64(c: &mut Client, section: &str, name: &str) -> u64 {
-    let text = c.cmd_str(&["INFO", section]);
-    let prefix = format!("{name}:");
-    text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
-}
-
 fn used_memory(c: &mut Client) -> u64 {
-    info_u64(c, "memory", "used_memory")
+    c.info_u64("memory", "used_memory")
 }
 
 /// Our server and Redis, each with these options and the RDB of a full resync on disk.
@@ -238,13 +231,13 @@ fn a_replica_over_a_lowered_limit_is_closed_by_the_cron_and_its_stream_freed() {
         let value = vec![b'x'; 100_000];
         let _replica = deaf_replica(&server, &mut c, &value);
         let baseline = used_memory(&mut c);
-        let start = info_u64(&mut c, "replication", "master_repl_offset");
+        let start = c.info_u64("replication", "master_repl_offset");
         // 20 MB of stream the replica does not read: more than the sockets' buffers take.
         for _ in 0..200 {
             assert_eq!(c.cmd_bytes(&[b"SET", b"k", &value]), b"+OK\r\n");
         }
         let held = used_memory(&mut c);
-        let stream = info_u64(&mut c, "replication", "master_repl_offset") - start;
+        let stream = c.info_u64("replication", "master_repl_offset") - start;
         assert!(held > baseline + 8 * 1024 * 1024, "{name}: used_memory {baseline} -> {held}");
         // What is kept for the replica costs about its bytes, as Redis's replication buffer
         // does (less what the sockets took).

@@ -249,6 +249,13 @@ impl Client {
         String::from_utf8_lossy(&self.cmd(args)).into_owned()
     }
 
+    /// An INFO field as a number (0 when it is missing or not a number).
+    pub fn info_u64(&mut self, section: &str, name: &str) -> u64 {
+        let text = self.cmd_str(&["INFO", section]);
+        let prefix = format!("{name}:");
+        text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    }
+
     /// A second handle on the socket, for writing from another thread.
     pub fn writer_clone(&self) -> TcpStream {
         self.writer.try_clone().expect("clone socket")
