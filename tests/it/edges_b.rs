@@ -379,24 +379,13 @@ fn command_getkeys_for_every_command() {
     }
 }
 
-/// An INFO field's value.
-fn info_field(c: &mut crate::common::Client, section: &str, name: &str) -> String {
-    let info = String::from_utf8_lossy(&c.cmd(&["INFO", section])).into_owned();
-    let prefix = format!("{name}:");
-    let line = info.lines().find_map(|l| l.strip_prefix(prefix.as_str()).map(str::to_string));
-    line.unwrap_or_else(|| panic!("no {name} in INFO {section}"))
-}
-
 /// Waits until neither server has lazy frees pending, then compares how many objects each has
 /// freed in the background.
 fn check_lazyfreed(p: &mut Pair, after: &str) {
     wait_both(&format!("lazy frees done after {after}"), p, |c| {
-        info_field(c, "memory", "lazyfree_pending_objects") == "0"
+        c.info_field("memory", "lazyfree_pending_objects") == "0"
     });
-    let (o, r) = (
-        info_field(&mut p.ours, "memory", "lazyfreed_objects"),
-        info_field(&mut p.real, "memory", "lazyfreed_objects"),
-    );
+    let (o, r) = (p.ours.info_field("memory", "lazyfreed_objects"), p.real.info_field("memory", "lazyfreed_objects"));
     p.compare(&format!("lazyfreed_objects after {after}"), o.as_bytes(), r.as_bytes());
 }
 

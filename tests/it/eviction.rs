@@ -14,17 +14,6 @@ const OOM: &[u8] = b"-OOM command not allowed when used memory > 'maxmemory'.\r\
 /// Bytes per value: 2,000 keys make about 2.5 MB.
 const VALUE_LEN: usize = 1000;
 
-fn info_field(c: &mut Client, section: &str, name: &str) -> String {
-    let text = c.cmd_str(&["INFO", section]);
-    text.split("\r\n")
-        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
-        .unwrap_or_else(|| panic!("no {name} in INFO {section}: {text}"))
-}
-
-fn info_u64(c: &mut Client, section: &str, name: &str) -> u64 {
-    info_field(c, section, name).parse().unwrap_or_else(|_| panic!("{name} is not a number"))
-}
-
 fn int(reply: &[u8]) -> i64 {
     Reply::parse(reply).int()
 }
@@ -94,7 +83,7 @@ impl Evicting {
     /// then lifts the limit: memory hovers at the limit once there, and any command could make a
     /// few more keys go while the test looks at what went.
     fn evict_about(&mut self, bytes: u64) {
-        let used = info_u64(&mut self.c, "memory", "used_memory");
+        let used = self.c.info_u64("memory", "used_memory");
         let limit = used.saturating_sub(bytes).to_string();
         assert_eq!(self.c.cmd(&["CONFIG", "SET", "maxmemory", &limit]), b"+OK\r\n", "{}", self.label);
         self.wait_under_limit();
@@ -105,13 +94,13 @@ impl Evicting {
     fn wait_under_limit(&mut self) {
         let c = &mut self.c;
         wait_for(&format!("{}: used_memory under maxmemory", self.label), Duration::from_secs(30), || {
-            let max = info_u64(c, "memory", "maxmemory");
-            info_u64(c, "memory", "used_memory") <= max && info_u64(c, "stats", "current_eviction_exceeded_time") == 0
+            let max = c.info_u64("memory", "maxmemory");
+            c.info_u64("memory", "used_memory") <= max && c.info_u64("stats", "current_eviction_exceeded_time") == 0
         });
     }
 
     fn evicted_keys(&mut self) -> u64 {
-        info_u64(&mut self.c, "stats", "evicted_keys")
+        self.c.info_u64("stats", "evicted_keys")
     }
 
     /// Reads the `evicted` events published since the last call: one per evicted_keys, each a
@@ -215,11 +204,11 @@ fn a_written_reply_is_not_counted_in_used_memory() {
     for (server, label) in both_servers(&[]) {
         let mut c = server.client();
         fill(&mut c, "k", 10, None);
-        let before = info_u64(&mut c, "memory", "used_memory");
+        let before = c.info_u64("memory", "used_memory");
         let keys = names("k", 0..10);
         // 600 KB of replies in one pipeline, read in full before INFO is sent.
         read_keys(&mut c, &keys, 60);
-        let after = info_u64(&mut c, "memory", "used_memory");
+        let after = c.info_u64("memory", "used_memory");
         assert!(after < before + 100 * 1024, "{label}: used_memory {before} before the replies, {after} after");
     }
 }
@@ -234,7 +223,7 @@ fn allkeys_random_evicts_until_under_the_limit() {
         assert!(evicted.len() >= 500, "{label}: only {} evicted", evicted.len());
         assert_eq!(s.dbsize(), 2000 - evicted.len(), "{label}");
         // Writes go on under the limit: each new key makes room for itself.
-        let used = info_u64(&mut s.c, "memory", "used_memory").to_string();
+        let used = s.c.info_u64("memory", "used_memory").to_string();
         assert_eq!(s.c.cmd(&["CONFIG", "SET", "maxmemory", &used]), b"+OK\r\n");
         fill(&mut s.c, "new", 300, None);
         s.wait_under_limit();
@@ -413,12 +402,12 @@ fn eviction_stats() {
         s.evict_about(300 * 1024);
         let evicted = s.evicted_events().len() as u64;
         assert!(evicted > 0, "{label}");
-        assert_eq!(info_u64(&mut s.c, "stats", "evicted_keys"), evicted, "{label}");
-        assert_eq!(info_u64(&mut s.c, "stats", "current_eviction_exceeded_time"), 0, "{label}");
-        assert!(info_field(&mut s.c, "stats", "total_eviction_exceeded_time").parse::<u64>().is_ok());
+        assert_eq!(s.c.info_u64("stats", "evicted_keys"), evicted, "{label}");
+        assert_eq!(s.c.info_u64("stats", "current_eviction_exceeded_time"), 0, "{label}");
+        assert!(s.c.info_field("stats", "total_eviction_exceeded_time").parse::<u64>().is_ok());
         assert_eq!(s.c.cmd(&["CONFIG", "RESETSTAT"]), b"+OK\r\n");
-        assert_eq!(info_u64(&mut s.c, "stats", "evicted_keys"), 0, "{label}");
-        assert_eq!(info_u64(&mut s.c, "stats", "total_eviction_exceeded_time"), 0, "{label}");
+        assert_eq!(s.c.info_u64("stats", "evicted_keys"), 0, "{label}");
+        assert_eq!(s.c.info_u64("stats", "total_eviction_exceeded_time"), 0, "{label}");
     }
 }
 
@@ -437,13 +426,13 @@ fn used_memory_tracks_resident_memory() {
             .expect("VmRSS");
         kb * 1024
     };
-    let (rss0, used0) = (rss(), info_u64(&mut c, "memory", "used_memory"));
+    let (rss0, used0) = (rss(), c.info_u64("memory", "used_memory"));
     let small: Vec<Vec<String>> = (0..200_000)
         .map(|i| vec!["SET".into(), format!("key:{i:08}"), format!("value-{i}-{}", "y".repeat(i % 40))])
         .collect();
     pipeline(&mut c, &small, b"+OK\r\n");
     fill(&mut c, "big", 20_000, Some(&|i| 100_000 + i as u64));
-    let (rss1, used1) = (rss(), info_u64(&mut c, "memory", "used_memory"));
+    let (rss1, used1) = (rss(), c.info_u64("memory", "used_memory"));
     let (grown_rss, grown_used) = (rss1 - rss0, used1 - used0);
     let off = grown_rss.abs_diff(grown_used);
     assert!(

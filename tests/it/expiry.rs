@@ -10,15 +10,8 @@ fn int(reply: &[u8]) -> i64 {
     Reply::parse(reply).int()
 }
 
-fn info_field(c: &mut Client, section: &str, name: &str) -> String {
-    let text = c.cmd_str(&["INFO", section]);
-    text.split("\r\n")
-        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
-        .unwrap_or_else(|| panic!("no {name} in INFO {section}: {text}"))
-}
-
 fn expired_keys(c: &mut Client) -> u64 {
-    info_field(c, "stats", "expired_keys").parse().unwrap()
+    c.info_u64("stats", "expired_keys")
 }
 
 /// Sets `n` keys with a `px` ms TTL in one pipeline; returns when the replies are read.
@@ -44,10 +37,10 @@ fn active_expiry_deletes_keys_nobody_touches() {
         // DBSIZE and INFO do not touch keys: only the server's own cycle can delete them.
         wait_for("active expiry of 1000 keys", Duration::from_secs(10), || int(&c.cmd(&["DBSIZE"])) == 1);
         assert_eq!(expired_keys(&mut c), 1000);
-        assert_eq!(info_field(&mut c, "keyspace", "db0"), "keys=1,expires=0,avg_ttl=0");
+        assert_eq!(c.info_field("keyspace", "db0"), "keys=1,expires=0,avg_ttl=0");
         assert_eq!(c.cmd(&["GET", "persistent"]), b"$1\r\nv\r\n");
-        assert!(info_field(&mut c, "stats", "expire_cycle_cpu_milliseconds").parse::<u64>().is_ok());
-        assert_eq!(info_field(&mut c, "stats", "keyspace_misses"), "0");
+        assert!(c.info_field("stats", "expire_cycle_cpu_milliseconds").parse::<u64>().is_ok());
+        assert_eq!(c.info_field("stats", "keyspace_misses"), "0");
     }
 }
 
@@ -87,7 +80,7 @@ fn debug_set_active_expire_0_leaves_expired_keys_until_accessed() {
     for c in [&mut o, &mut r] {
         assert_eq!(int(&c.cmd(&["DBSIZE"])), 101, "expired keys still counted");
         assert_eq!(expired_keys(c), 0);
-        assert_eq!(info_field(c, "keyspace", "db0").split(",avg_ttl").next(), Some("keys=101,expires=101"));
+        assert_eq!(c.info_field("keyspace", "db0").split(",avg_ttl").next(), Some("keys=101,expires=101"));
         // Lazy expiry: each access deletes the key it finds expired.
         assert_eq!(c.cmd(&["GET", "k1"]), b"$-1\r\n");
         assert_eq!(c.cmd(&["EXISTS", "k2", "k3"]), b":0\r\n");

@@ -14,18 +14,11 @@ const FILL: &str = "for i=1,tonumber(ARGV[1]) do redis.call('sadd', KEYS[1], i .
 const ZFILL: &str = "for i=1,tonumber(ARGV[1]) do redis.call('zadd', KEYS[1], i, i .. 'x') end return 1";
 const LFILL: &str = "for i=1,tonumber(ARGV[1]) do redis.call('rpush', KEYS[1], i .. string.rep('x', 40)) end return 1";
 
-fn info_field(c: &mut Client, section: &str, name: &str) -> String {
-    let info = String::from_utf8_lossy(&c.cmd(&["INFO", section])).into_owned();
-    let prefix = format!("{name}:");
-    let line = info.lines().find_map(|l| l.strip_prefix(prefix.as_str()).map(str::to_string));
-    line.unwrap_or_else(|| panic!("no {name} in INFO {section}"))
-}
-
 fn lazyfreed(c: &mut Client) -> String {
     wait_for("the lazy free thread to finish", Duration::from_secs(20), || {
-        info_field(c, "memory", "lazyfree_pending_objects") == "0"
+        c.info_field("memory", "lazyfree_pending_objects") == "0"
     });
-    info_field(c, "memory", "lazyfreed_objects")
+    c.info_field("memory", "lazyfreed_objects")
 }
 
 /// Once nothing is pending on either server, both have freed as many objects in the background,

@@ -29,15 +29,6 @@ fn refusal(port: u16, input: &[u8]) -> Vec<u8> {
     }
 }
 
-fn info_field(c: &mut Client, section: &str, field: &str) -> u64 {
-    let info = c.cmd_str(&["INFO", section]);
-    let prefix = format!("{field}:");
-    info.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-}
-
 /// The process's resident memory, in bytes.
 fn rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
@@ -97,7 +88,7 @@ fn hostile_protocol_input_is_refused_as_redis_refuses_it_without_allocating() {
     let real = Server::start_real(&[]);
     let ours = Server::start(&[]);
     let mut watch = ours.client();
-    let (mem_before, rss_before) = (info_field(&mut watch, "memory", "used_memory"), rss(ours.pid()));
+    let (mem_before, rss_before) = (watch.info_u64("memory", "used_memory"), rss(ours.pid()));
     for (what, input) in hostile_inputs() {
         let want = refusal(real.port, &input);
         let got = refusal(ours.port, &input);
@@ -105,7 +96,7 @@ fn hostile_protocol_input_is_refused_as_redis_refuses_it_without_allocating() {
         assert!(!want.is_empty(), "{what}: Redis gave no reply (the case proves nothing)");
     }
     // Nothing that was declared was allocated: memory stays near where it was.
-    let (mem_after, rss_after) = (info_field(&mut watch, "memory", "used_memory"), rss(ours.pid()));
+    let (mem_after, rss_after) = (watch.info_u64("memory", "used_memory"), rss(ours.pid()));
     assert!(mem_after < mem_before + 8 * 1024 * 1024, "used_memory {mem_before} -> {mem_after}");
     assert!(rss_after < rss_before + 32 * 1024 * 1024, "RSS {rss_before} -> {rss_after}");
     assert_eq!(watch.cmd(&["PING"]), b"+PONG\r\n");
@@ -116,13 +107,13 @@ fn a_declared_huge_bulk_is_not_allocated_before_its_bytes_arrive() {
     let s = Server::start(&[]);
     let mut watch = s.client();
     let rss_before = rss(s.pid());
-    let read_before = info_field(&mut watch, "stats", "total_net_input_bytes");
+    let read_before = watch.info_u64("stats", "total_net_input_bytes");
     // The largest length proto-max-bulk-len allows, but only 1 MB of it sent.
     let mut c = s.client();
     c.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870912\r\n");
     c.send_raw(&vec![b'x'; 1024 * 1024]);
     wait_for("the megabyte to be read", Duration::from_secs(30), || {
-        info_field(&mut watch, "stats", "total_net_input_bytes") >= read_before + 1024 * 1024
+        watch.info_u64("stats", "total_net_input_bytes") >= read_before + 1024 * 1024
     });
     let grown = rss(s.pid()).saturating_sub(rss_before);
     assert!(grown < 64 * 1024 * 1024, "RSS grew {grown} bytes for 1 MB sent of a 512 MB argument");
@@ -302,7 +293,7 @@ fn fill_to(port: u16, watch: &mut Client, total: u64) -> Vec<TcpStream> {
         held.push(TcpStream::connect(("127.0.0.1", port)).expect("connect"));
     }
     wait_for("every connection to be registered", Duration::from_secs(120), || {
-        info_field(watch, "clients", "connected_clients") == total
+        watch.info_u64("clients", "connected_clients") == total
     });
     held
 }
@@ -331,9 +322,7 @@ fn ten_thousand_clients_are_served_and_the_next_refused() {
         }
         assert!(slowest < Duration::from_millis(500), "{bin}: a PING took {slowest:?} with 10,000 clients");
         drop(held);
-        wait_for("the clients to go", Duration::from_secs(60), || {
-            info_field(&mut watch, "clients", "connected_clients") == 1
-        });
+        wait_for("the clients to go", Duration::from_secs(60), || watch.info_u64("clients", "connected_clients") == 1);
     }
     assert_eq!(refusals[0], b"-ERR max number of clients reached\r\n");
     assert_eq!(refusals[1], refusals[0]);

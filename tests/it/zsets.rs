@@ -255,14 +255,6 @@ fn messages_until_marker(c: &mut Client) -> Vec<(String, String)> {
     }
 }
 
-fn info_field(c: &mut Client, section: &str, field: &str) -> i64 {
-    let text = String::from_utf8_lossy(&c.cmd(&["INFO", section])).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-}
-
 /// Per command: its reply, the keyspace notifications it published, and what it added to the
 /// dirty counter and to keyspace hits and misses — on both servers.
 #[test]
@@ -340,9 +332,9 @@ fn notifications_dirty_counts_and_stats_match_redis() {
     ];
     let counters = |c: &mut Client| {
         (
-            info_field(c, "persistence", "rdb_changes_since_last_save"),
-            info_field(c, "stats", "keyspace_hits"),
-            info_field(c, "stats", "keyspace_misses"),
+            c.info_u64("persistence", "rdb_changes_since_last_save") as i64,
+            c.info_u64("stats", "keyspace_hits") as i64,
+            c.info_u64("stats", "keyspace_misses") as i64,
         )
     };
     let mut before = [counters(&mut p.ours), counters(&mut p.real)];

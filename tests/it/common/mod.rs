@@ -249,11 +249,18 @@ impl Client {
         String::from_utf8_lossy(&self.cmd(args)).into_owned()
     }
 
-    /// An INFO field as a number (0 when it is missing or not a number).
-    pub fn info_u64(&mut self, section: &str, name: &str) -> u64 {
+    /// An INFO field's value; a field missing from the section fails the test.
+    pub fn info_field(&mut self, section: &str, name: &str) -> String {
         let text = self.cmd_str(&["INFO", section]);
         let prefix = format!("{name}:");
-        text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+        let value = text.split("\r\n").find_map(|l| l.strip_prefix(prefix.as_str()).map(str::to_string));
+        value.unwrap_or_else(|| panic!("no {name} in INFO {section}: {text}"))
+    }
+
+    /// An INFO field as a number; missing or not a number fails the test.
+    pub fn info_u64(&mut self, section: &str, name: &str) -> u64 {
+        let value = self.info_field(section, name);
+        value.parse().unwrap_or_else(|_| panic!("INFO {section} {name}:{value} is not a number"))
     }
 
     /// A second handle on the socket, for writing from another thread.
