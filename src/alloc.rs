@@ -164,6 +164,14 @@ pub fn start_background_purging() -> Result<(), String> {
     tikv_jemalloc_ctl::background_thread::write(true).map_err(|e| e.to_string())
 }
 
+/// Stops jemalloc's background threads (it joins them); whether they were running. They block
+/// every signal, so a change of credentials that every thread must make (the capability drop)
+/// starts them again afterwards instead.
+pub fn stop_background_purging() -> bool {
+    tikv_jemalloc_ctl::background_thread::read().unwrap_or(false)
+        && tikv_jemalloc_ctl::background_thread::write(false).is_ok()
+}
+
 /// What jemalloc itself reports (zmalloc_get_allocator_info): bytes allocated by the
 /// application, in active pages, and resident.
 pub struct AllocatorInfo {

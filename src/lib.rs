@@ -9,7 +9,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | util | `util` (numbers, glob, splitargs, time, sys), `alloc`, `logging`, `crash` (the bug report of a crash), `systemd` |
+//! | util | `util` (numbers, glob, splitargs, time, sys), `alloc`, `logging`, `crash` (the bug report of a crash), `systemd`, `capabilities` |
 //! | protocol and config | `protocol` (RESP), `config` (directive table, parsing, the config-file document), `client` (the one RESP client), `tls` (OpenSSL contexts from the tls-* directives, handshakes) |
 //! | types | `types`: collections and their encodings |
 //! | keyspace | `keyspace`: databases, entries, expiry, eviction policy over `&[Db]` |
@@ -22,6 +22,7 @@
 
 pub mod acl;
 pub mod alloc;
+pub mod capabilities;
 pub mod client;
 pub mod commands;
 pub mod config;

@@ -184,40 +184,6 @@ pub fn take_listen_fds() -> Vec<Inherited> {
     }
 }
 
-/// Gives up every capability (effective, permitted, inheritable, ambient and the bounding set)
-/// once the listeners are bound: even a server started as root then holds none (CapEff 0).
-pub fn drop_capabilities() {
-    use caps::{CapSet, Capability};
-    // Under the packaged unit there is nothing to drop, and capset(2) is outside its syscall
-    // filter (a call would kill the process): only read the sets then (capget is allowed).
-    let holds_any = [CapSet::Effective, CapSet::Permitted, CapSet::Inheritable, CapSet::Ambient]
-        .into_iter()
-        .any(|set| caps::read(None, set).map(|c| !c.is_empty()).unwrap_or(true));
-    if !holds_any {
-        return;
-    }
-    let mut errors = Vec::new();
-    for set in [CapSet::Ambient, CapSet::Inheritable] {
-        if let Err(e) = caps::clear(None, set) {
-            errors.push(format!("{set:?}: {e}"));
-        }
-    }
-    // The bounding set can only shrink while CAP_SETPCAP is still effective.
-    if caps::has_cap(None, CapSet::Effective, Capability::CAP_SETPCAP).unwrap_or(false) {
-        for cap in caps::all() {
-            let _ = caps::drop(None, CapSet::Bounding, cap);
-        }
-    }
-    for set in [CapSet::Effective, CapSet::Permitted] {
-        if let Err(e) = caps::clear(None, set) {
-            errors.push(format!("{set:?}: {e}"));
-        }
-    }
-    if !errors.is_empty() {
-        tracing::warn!("Could not drop all capabilities: {}", errors.join(", "));
-    }
-}
-
 /// Whether standard output is connected to the journal (systemd sets JOURNAL_STREAM to its
 /// device and inode).
 pub fn stdout_is_journal() -> bool {

@@ -128,7 +128,7 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         }
     }
     // Nothing after start-up needs privileges: listeners are bound, files are opened as needed.
-    crate::systemd::drop_capabilities();
+    crate::capabilities::drop_in_every_thread();
     tracing::info!("Ready to accept connections");
     crate::systemd::ready();
     crate::systemd::spawn_watchdog();
@@ -179,7 +179,7 @@ async fn run_sentinel(server: Arc<Server>, listeners: Vec<listener::Listener>, m
     if let (Some(sentinel), Some(file)) = (boot, server.config_file.clone()) {
         crate::net::sentinel_runner::start(&server, sentinel, file);
     }
-    crate::systemd::drop_capabilities();
+    crate::capabilities::drop_in_every_thread();
     crate::systemd::ready();
     crate::systemd::spawn_watchdog();
     wait_for_shutdown(&server, &mut signals).await;

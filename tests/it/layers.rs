@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first: a file's layer is the one of the longest prefix of its path (relative
 /// to src/, without `.rs`) found here. Mirrors the table in src/lib.rs.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("util", &["util", "alloc", "logging", "crash", "systemd", "lib"]),
+    ("util", &["util", "alloc", "logging", "crash", "systemd", "capabilities", "lib"]),
     ("protocol and config", &["protocol", "config", "client", "tls"]),
     ("types", &["types"]),
     ("keyspace", &["keyspace"]),

@@ -482,6 +482,10 @@ impl SentinelProcess {
         false
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A connection, speaking RESP3 if `resp` is 3.
     pub fn client(&self, resp: u8) -> Client {
         let mut c = Client::connect(self.port);
