@@ -20,7 +20,11 @@ Under LeakSanitizer, which reports what is left allocated when a server exits (a
 
     RUSTFLAGS=-Zsanitizer=leak cargo +nightly build --release --features system-alloc \
         --target x86_64-unknown-linux-gnu --target-dir target/lsan --bin redis-server-rs
-    scripts/soak.py --server target/lsan/x86_64-unknown-linux-gnu/release/redis-server-rs
+    scripts/soak.py --leak-check --server target/lsan/x86_64-unknown-linux-gnu/release/redis-server-rs
+
+--leak-check also fails the soak unless each server's log shows that the check ran to its end:
+LeakSanitizer exits 0 without a word when it cannot suspend the other threads (ptrace EPERM, as
+when a thread holds capabilities the others dropped), which would pass for "no leak".
 """
 
 import argparse
@@ -44,11 +48,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(binary, port, workdir, extra):
+def start(binary, port, workdir, extra, leak_check=False):
     log = open(os.path.join(workdir, f"{port}.log"), "w")
+    env = dict(os.environ)
+    if leak_check:
+        # verbosity=1 logs "checking for leaks" and any failure to suspend a thread.
+        env["LSAN_OPTIONS"] = ":".join(filter(None, [env.get("LSAN_OPTIONS"), "verbosity=1", "exitcode=23"]))
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, "--dbfilename", f"{port}.rdb",
             "--save", "", "--enable-debug-command", "yes"] + extra
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -189,16 +197,30 @@ class Workload:
                                         self.saver)]
 
 
+def leak_check_failures(log_path, port):
+    """What the server's log says against LeakSanitizer having checked it to the end."""
+    with open(log_path, errors="replace") as f:
+        text = f.read()
+    failures = []
+    if "LeakSanitizer: checking for leaks" not in text:
+        failures.append(f"server on {port}: LeakSanitizer did not check (is it a LeakSanitizer build?)")
+    for sign in ("Could not attach", "LeakSanitizer has encountered a fatal error", "ERROR: LeakSanitizer"):
+        if sign in text:
+            failures.append(f"server on {port}: {sign} (see {log_path})")
+    return failures
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=30)
     ap.add_argument("--warmup", type=float, default=5, help="minutes before the reference sample")
     ap.add_argument("--server", default="target/release/redis-server-rs")
+    ap.add_argument("--leak-check", action="store_true", help="the server is a LeakSanitizer build")
     a = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="soak.")
     mport, rport = free_port(), free_port()
-    master = start(a.server, mport, workdir, [])
-    replica = start(a.server, rport, workdir, ["--replicaof", "127.0.0.1", str(mport)])
+    master = start(a.server, mport, workdir, [], a.leak_check)
+    replica = start(a.server, rport, workdir, ["--replicaof", "127.0.0.1", str(mport)], a.leak_check)
     w = Workload(mport)
     ts = w.threads()
     for t in ts:
@@ -254,6 +276,8 @@ def main():
             pass
         if proc.wait(timeout=30) != 0:
             failures.append(f"server on {port} exited with {proc.returncode}")
+        if a.leak_check:
+            failures += leak_check_failures(os.path.join(workdir, f"{port}.log"), port)
     print(f"ops {w.ops}, messages {w.messages}, log files in {workdir}")
     for f in failures:
         print("FAILED:", f)

@@ -161,6 +161,11 @@ pub fn startup() -> usize {
 /// (without them jemalloc purges only while the process allocates, so an idle server kept what
 /// a FLUSHALL freed). Called once the process has daemonized: a forked child runs with them off.
 pub fn start_background_purging() -> Result<(), String> {
+    // With the system allocator jemalloc holds nothing to purge. (Its threads are also made
+    // outside LeakSanitizer's pthread_create, which then aborts at their pthread_join.)
+    if cfg!(feature = "system-alloc") {
+        return Ok(());
+    }
     tikv_jemalloc_ctl::background_thread::write(true).map_err(|e| e.to_string())
 }
 
@@ -168,7 +173,8 @@ pub fn start_background_purging() -> Result<(), String> {
 /// every signal, so a change of credentials that every thread must make (the capability drop)
 /// starts them again afterwards instead.
 pub fn stop_background_purging() -> bool {
-    tikv_jemalloc_ctl::background_thread::read().unwrap_or(false)
+    !cfg!(feature = "system-alloc")
+        && tikv_jemalloc_ctl::background_thread::read().unwrap_or(false)
         && tikv_jemalloc_ctl::background_thread::write(false).is_ok()
 }
 
