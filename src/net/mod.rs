@@ -113,7 +113,6 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
             return 1;
         }
     }
-    accept_on(&server, waiting.take());
     {
         let st = server.lock();
         // One line for all of them: Debian's stock redis.conf alone sets about forty.
@@ -128,8 +127,11 @@ pub async fn run(server: Arc<Server>, inherited: Vec<crate::systemd::Inherited>)
         }
     }
     // Nothing after start-up needs privileges: listeners are bound, files are opened as needed.
+    // Dropped before the first client is served (unless a long load answered some meanwhile).
     crate::capabilities::drop_in_every_thread();
+    // Said before serving, as Redis logs it before its event loop starts.
     tracing::info!("Ready to accept connections");
+    accept_on(&server, waiting.take());
     crate::systemd::ready();
     crate::systemd::spawn_watchdog();
     loop {
