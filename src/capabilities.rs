@@ -86,8 +86,8 @@ fn install_handler(signal: libc::c_int) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A thread's capability sets from /proc: whether any of effective, permitted, inheritable or
-/// ambient is not empty. None: the thread is gone.
+/// Whether a thread's /proc status shows any of its effective, permitted, inheritable or ambient
+/// sets not empty.
 fn holds_any(status: &str) -> bool {
     ["CapInh:", "CapPrm:", "CapEff:", "CapAmb:"].iter().any(|name| {
         let value = status.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
