@@ -185,15 +185,16 @@ fn no_thread_holds_capabilities_after_start_up() {
     for pid in [server.pid(), sentinel.pid()] {
         let threads = std::fs::read_dir(format!("/proc/{pid}/task")).map(|d| d.count()).unwrap_or(0);
         assert!(threads > 1, "{pid} has {threads} threads: the check must see more than the main one");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let held = capabilities_held(pid);
-            if held.is_empty() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "threads of {pid} still hold capabilities: {held:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let held = std::cell::RefCell::new(Vec::new());
+        wait_for_or(
+            "every thread to drop its capabilities",
+            Duration::from_secs(30),
+            || {
+                *held.borrow_mut() = capabilities_held(pid);
+                held.borrow().is_empty()
+            },
+            || format!("threads of {pid} still hold capabilities: {:?}", held.borrow()),
+        );
     }
     assert_eq!(server.client().cmd(&["PING"]), b"+PONG\r\n");
     assert_eq!(sentinel.call(&["PING"]), Some(b"+PONG\r\n".to_vec()));
